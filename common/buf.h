@@ -1,0 +1,50 @@
+/* A growable byte buffer with a maximum size fixed at creation, after
+ * curl's dynbuf: appending past the maximum fails with NT_ERR_LIMIT and
+ * leaves the contents as they were, so nothing grows without bound. The
+ * contents are always NUL-terminated (the NUL is not counted in len). */
+#ifndef NT_BUF_H
+#define NT_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct nt_buf {
+        char *data; /* NULL until the first append */
+        size_t len; /* bytes in use, without the terminating NUL */
+        size_t cap; /* bytes allocated */
+        size_t max; /* largest len allowed */
+};
+
+/* Initialises an empty buffer that may hold at most `max` bytes. */
+void nt_buf_init(struct nt_buf *b, size_t max);
+
+/* Frees the contents and resets to empty; the maximum stays. NULL-safe. */
+void nt_buf_free(struct nt_buf *b);
+
+/* Empties the buffer but keeps its memory for reuse. */
+void nt_buf_reset(struct nt_buf *b);
+
+/* Appends n bytes. NT_ERR_LIMIT past the maximum, NT_ERR_NOMEM. */
+int nt_buf_append(struct nt_buf *b, const void *p, size_t n);
+
+/* Appends a NUL-terminated string. */
+int nt_buf_append_str(struct nt_buf *b, const char *s);
+
+/* Appends one byte. */
+int nt_buf_append_char(struct nt_buf *b, char c);
+
+/* Appends formatted text. */
+int nt_buf_printf(struct nt_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int nt_buf_vprintf(struct nt_buf *b, const char *fmt, va_list ap);
+
+/* The contents as a C string: "" for an empty buffer. Borrowed; valid
+ * until the next change to the buffer. */
+const char *nt_buf_str(const struct nt_buf *b);
+
+/* Hands the contents to the caller (caller frees with free()) and resets
+ * the buffer. Returns a fresh empty string for an empty buffer, or NULL
+ * when out of memory. */
+char *nt_buf_detach(struct nt_buf *b);
+
+#endif

@@ -1,0 +1,102 @@
+#include "common/cli.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+extern char **environ;
+
+const char nt_cli_common_help[] =
+    "Common options:\n"
+    "  -c, --config FILE    configuration file (default: $NEWSTAP_CONFIG,\n"
+    "                       else ./config/newstap.json when present)\n"
+    "  -X NAME=VALUE        librdkafka property, overrides the file and\n"
+    "                       the environment (repeatable)\n"
+    "  -v, --verbose        log at debug level\n"
+    "  -h, --help           show this help\n";
+
+static const char default_config[] = "config/newstap.json";
+
+int nt_cli_init(struct nt_cli *cli, const char *cmd, int argc)
+{
+        cli->cmd = cmd;
+        cli->config_path = NULL;
+        cli->n_xprops = 0;
+        cli->verbose = 0;
+        cli->cap_xprops = argc > 0 ? (size_t)argc : 1;
+        cli->xprops = calloc(cli->cap_xprops, sizeof(*cli->xprops));
+        return cli->xprops ? NT_OK : NT_ERR_NOMEM;
+}
+
+void nt_cli_free(struct nt_cli *cli)
+{
+        free(cli->xprops);
+        cli->xprops = NULL;
+}
+
+int nt_cli_add_xprop(struct nt_cli *cli, const char *kv)
+{
+        /* Each -X takes an argv slot, so argc bounds the count. */
+        if (cli->n_xprops >= cli->cap_xprops)
+                return NT_ERR_LIMIT;
+        cli->xprops[cli->n_xprops++] = kv;
+        return NT_OK;
+}
+
+int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "newstap %s: ", cli->cmd);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return code;
+}
+
+nt_config_t *nt_cli_load_config(const struct nt_cli *cli,
+                                const char **used_path)
+{
+        const char *path = cli->config_path;
+        enum nt_log_level level;
+        enum nt_log_format format;
+        char errstr[1024];
+        nt_config_t *cfg;
+        size_t i;
+
+        if (used_path)
+                *used_path = NULL;
+        cfg = nt_config_new();
+        if (!cfg) {
+                nt_cli_fail(cli, 1, "out of memory");
+                return NULL;
+        }
+        if (!path)
+                path = getenv("NEWSTAP_CONFIG");
+        if (!path && access(default_config, R_OK) == 0)
+                path = default_config;
+        if (path && nt_config_load_file(cfg, path, errstr, sizeof(errstr)))
+                goto fail;
+        if (nt_config_load_env(cfg, environ, errstr, sizeof(errstr)))
+                goto fail;
+        for (i = 0; i < cli->n_xprops; i++) {
+                if (nt_config_set_kafka_kv(cfg, cli->xprops[i], "-X", errstr,
+                                           sizeof(errstr)))
+                        goto fail;
+        }
+        /* Both values were checked against their choices when set. */
+        nt_log_level_parse(nt_config_str(cfg, "log.level"), &level);
+        nt_log_format_parse(nt_config_str(cfg, "log.format"), &format);
+        nt_log_setup(cli->verbose ? NT_LOG_DEBUG : level, format, stderr);
+        if (used_path)
+                *used_path = path;
+        return cfg;
+fail:
+        nt_cli_fail(cli, 2, "%s", errstr);
+        nt_config_destroy(cfg);
+        return NULL;
+}

@@ -1,0 +1,12 @@
+/* The entry points of newstap's commands, one per subcommand. Each parses
+ * its own arguments, prints its own --help and returns the exit status:
+ * 0 success, 1 runtime failure, 2 usage or configuration error. The code
+ * of each lives with its side: producer/, consumer/ or common/. */
+#ifndef NT_COMMANDS_H
+#define NT_COMMANDS_H
+
+int nt_cmd_config(int argc, char **argv);
+int nt_cmd_broker(int argc, char **argv);
+int nt_cmd_demo(int argc, char **argv);
+
+#endif

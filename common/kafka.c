@@ -1,0 +1,181 @@
+#include "common/kafka.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void nt_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                     const char *buf)
+{
+        enum nt_log_level lvl;
+
+        (void)rk;
+        /* librdkafka uses syslog levels: 0..3 are errors, 4 warnings, 5..6
+         * notices and info, 7 debug. */
+        if (level <= 3)
+                lvl = NT_LOG_ERROR;
+        else if (level == 4)
+                lvl = NT_LOG_WARN;
+        else if (level <= 6)
+                lvl = NT_LOG_INFO;
+        else
+                lvl = NT_LOG_DEBUG;
+        nt_log(lvl, "rdkafka", "%s: %s", fac, buf);
+}
+
+rd_kafka_conf_t *nt_kafka_conf_new(const nt_config_t *cfg,
+                                   const char *const *extra, char *errstr,
+                                   size_t errstr_size)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        char rkerr[512];
+        const char *name;
+        json_t *v;
+        size_t i;
+
+        if (!conf) {
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                return NULL;
+        }
+        rd_kafka_conf_set_log_cb(conf, nt_kafka_log_cb);
+        if (cfg) {
+                json_object_foreach(nt_config_kafka(cfg), name, v)
+                {
+                        if (rd_kafka_conf_set(conf, name, json_string_value(v),
+                                              rkerr, sizeof(rkerr)) !=
+                            RD_KAFKA_CONF_OK) {
+                                nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                                        "kafka.%s: %s", name, rkerr);
+                                goto fail;
+                        }
+                }
+        }
+        for (i = 0; extra && extra[i] && extra[i + 1]; i += 2) {
+                if (rd_kafka_conf_set(conf, extra[i], extra[i + 1], rkerr,
+                                      sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
+                        nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                                "kafka.%s: %s", extra[i], rkerr);
+                        goto fail;
+                }
+        }
+        return conf;
+fail:
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+}
+
+rd_kafka_t *nt_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
+                         char *errstr, size_t errstr_size)
+{
+        char rkerr[512];
+        rd_kafka_t *rk;
+
+        rk = rd_kafka_new(type, conf, rkerr, sizeof(rkerr));
+        if (!rk) {
+                /* rd_kafka_new() takes conf only on success. */
+                rd_kafka_conf_destroy(conf);
+                nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                        "cannot create Kafka %s: %s",
+                        type == RD_KAFKA_PRODUCER ? "producer" : "consumer",
+                        rkerr);
+        }
+        return rk;
+}
+
+int nt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics,
+                           size_t count, int partitions, int timeout_ms,
+                           char *errstr, size_t errstr_size)
+{
+        rd_kafka_NewTopic_t **nt = NULL;
+        rd_kafka_AdminOptions_t *opts = NULL;
+        rd_kafka_queue_t *q = NULL;
+        rd_kafka_event_t *ev = NULL;
+        const rd_kafka_CreateTopics_result_t *res;
+        const rd_kafka_topic_result_t **tres;
+        char rkerr[512];
+        size_t i, n;
+        int err = NT_OK;
+
+        if (count == 0)
+                return NT_OK;
+        nt = calloc(count, sizeof(*nt));
+        q = rd_kafka_queue_new(rk);
+        opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+        if (!nt || !q || !opts) {
+                err =
+                    nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                goto out;
+        }
+        rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, rkerr,
+                                                  sizeof(rkerr));
+        for (i = 0; i < count; i++) {
+                /* -1: the broker's default.replication.factor. */
+                nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, -1, rkerr,
+                                              sizeof(rkerr));
+                if (!nt[i]) {
+                        err = nt_errf(errstr, errstr_size, NT_ERR_INVALID,
+                                      "topic %s: %s", topics[i], rkerr);
+                        goto out;
+                }
+        }
+        rd_kafka_CreateTopics(rk, nt, count, opts, q);
+        ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+        if (!ev) {
+                err = nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
+                              "creating topics: no answer within %d ms",
+                              timeout_ms);
+                goto out;
+        }
+        if (rd_kafka_event_error(ev)) {
+                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                              "creating topics: %s",
+                              rd_kafka_event_error_string(ev));
+                goto out;
+        }
+        res = rd_kafka_event_CreateTopics_result(ev);
+        tres = rd_kafka_CreateTopics_result_topics(res, &n);
+        for (i = 0; i < n; i++) {
+                rd_kafka_resp_err_t terr = rd_kafka_topic_result_error(tres[i]);
+                if (terr && terr != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                        err = nt_errf(
+                            errstr, errstr_size,
+                            terr == RD_KAFKA_RESP_ERR__TIMED_OUT
+                                ? NT_ERR_TIMEOUT
+                                : NT_ERR_KAFKA,
+                            "creating topic %s: %s",
+                            rd_kafka_topic_result_name(tres[i]),
+                            rd_kafka_topic_result_error_string(tres[i]));
+                        goto out;
+                }
+        }
+out:
+        if (ev)
+                rd_kafka_event_destroy(ev);
+        if (nt) {
+                for (i = 0; i < count; i++)
+                        if (nt[i])
+                                rd_kafka_NewTopic_destroy(nt[i]);
+                free(nt);
+        }
+        if (opts)
+                rd_kafka_AdminOptions_destroy(opts);
+        if (q)
+                rd_kafka_queue_destroy(q);
+        return err;
+}
+
+int nt_kafka_flush(rd_kafka_t *rk, int timeout_ms, char *errstr,
+                   size_t errstr_size)
+{
+        int left;
+
+        rd_kafka_flush(rk, timeout_ms);
+        left = rd_kafka_outq_len(rk);
+        if (left > 0)
+                return nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
+                               "%d message(s) not delivered within %d ms", left,
+                               timeout_ms);
+        return NT_OK;
+}

@@ -1,0 +1,44 @@
+/* Kafka helpers over librdkafka: client construction from the
+ * configuration (the kafka section passed through, librdkafka's log routed
+ * to nt_log), topic creation, and a bounded flush for shutdown. */
+#ifndef NT_KAFKA_H
+#define NT_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "common/config.h"
+
+/* A librdkafka configuration from the config's kafka properties, then the
+ * `extra` ones (NULL-terminated name, value, name, value, ...; may be
+ * NULL) which override them. Logging goes through nt_log with component
+ * "rdkafka". Caller owns the result: hand it to nt_kafka_new() or free it
+ * with rd_kafka_conf_destroy(). NULL with errstr set on a rejected
+ * property. */
+rd_kafka_conf_t *nt_kafka_conf_new(const nt_config_t *cfg,
+                                   const char *const *extra, char *errstr,
+                                   size_t errstr_size);
+
+/* Creates a client. Takes ownership of conf whether it succeeds or not. */
+rd_kafka_t *nt_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
+                         char *errstr, size_t errstr_size);
+
+/* Creates the topics that do not exist yet, each with `partitions`
+ * partitions and the broker's default replication. Topics that already
+ * exist are fine. Waits at most timeout_ms. */
+int nt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics,
+                           size_t count, int partitions, int timeout_ms,
+                           char *errstr, size_t errstr_size);
+
+/* Flushes a producer for at most timeout_ms. Returns 0 when nothing is
+ * left, NT_ERR_TIMEOUT with the count of undelivered messages in errstr
+ * otherwise. */
+int nt_kafka_flush(rd_kafka_t *rk, int timeout_ms, char *errstr,
+                   size_t errstr_size);
+
+/* librdkafka's log callback, routed into nt_log. Set by nt_kafka_conf_new;
+ * exposed for code that builds its own configuration. */
+void nt_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                     const char *buf);
+
+#endif

@@ -1,0 +1,208 @@
+#include "common/log.h"
+#include "common/err.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* The sink is process-wide on purpose: every module and librdkafka's
+ * threads log, and threading a logger handle through all of them buys
+ * nothing. It is written once by nt_log_setup() before threads start and
+ * only read afterwards; each line goes out with one fwrite so lines from
+ * different threads do not interleave (stdio locks the stream). */
+static struct {
+        enum nt_log_level level;
+        enum nt_log_format format;
+        FILE *stream;
+} log_sink = {NT_LOG_INFO, NT_LOG_LOGFMT, NULL};
+
+static const char *level_names[] = {"error", "warn", "info", "debug"};
+
+void nt_log_setup(enum nt_log_level level, enum nt_log_format format,
+                  FILE *stream)
+{
+        log_sink.level = level;
+        log_sink.format = format;
+        log_sink.stream = stream;
+}
+
+int nt_log_level_parse(const char *s, enum nt_log_level *out)
+{
+        size_t i;
+
+        for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+                if (strcasecmp(s, level_names[i]) == 0) {
+                        *out = (enum nt_log_level)i;
+                        return NT_OK;
+                }
+        }
+        if (strcasecmp(s, "warning") == 0) {
+                *out = NT_LOG_WARN;
+                return NT_OK;
+        }
+        return NT_ERR_INVALID;
+}
+
+int nt_log_format_parse(const char *s, enum nt_log_format *out)
+{
+        if (strcasecmp(s, "logfmt") == 0)
+                *out = NT_LOG_LOGFMT;
+        else if (strcasecmp(s, "json") == 0)
+                *out = NT_LOG_JSON;
+        else
+                return NT_ERR_INVALID;
+        return NT_OK;
+}
+
+int nt_log_enabled(enum nt_log_level level)
+{
+        return level <= log_sink.level;
+}
+
+/* Appends s quoted for the format: JSON string escaping, which is also a
+ * valid logfmt quoted value. Keeps going past the end of buf so that the
+ * returned length is the full one, like snprintf. */
+static size_t put_quoted(char *buf, size_t size, size_t pos, const char *s)
+{
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *p = (const unsigned char *)s;
+        char esc[7];
+        size_t n, i;
+
+#define PUT(c)                          \
+        do {                            \
+                if (pos + 1 < size)     \
+                        buf[pos] = (c); \
+                pos++;                  \
+        } while (0)
+        PUT('"');
+        for (; *p; p++) {
+                n = 0;
+                if (*p == '"' || *p == '\\') {
+                        esc[n++] = '\\';
+                        esc[n++] = (char)*p;
+                } else if (*p == '\n') {
+                        esc[n++] = '\\';
+                        esc[n++] = 'n';
+                } else if (*p == '\t') {
+                        esc[n++] = '\\';
+                        esc[n++] = 't';
+                } else if (*p < 0x20) {
+                        memcpy(esc, "\\u00", 4);
+                        esc[4] = hex[*p >> 4];
+                        esc[5] = hex[*p & 15];
+                        n = 6;
+                } else {
+                        esc[n++] = (char)*p;
+                }
+                for (i = 0; i < n; i++)
+                        PUT(esc[i]);
+        }
+        PUT('"');
+#undef PUT
+        return pos;
+}
+
+static size_t put_raw(char *buf, size_t size, size_t pos, const char *s)
+{
+        for (; *s; s++) {
+                if (pos + 1 < size)
+                        buf[pos] = *s;
+                pos++;
+        }
+        return pos;
+}
+
+/* True when a logfmt value needs no quotes. */
+static int logfmt_bare(const char *s)
+{
+        if (!*s)
+                return 0;
+        for (; *s; s++) {
+                if ((unsigned char)*s <= ' ' || *s == '"' || *s == '=' ||
+                    *s == '\\')
+                        return 0;
+        }
+        return 1;
+}
+
+size_t nt_log_format_line(char *buf, size_t size, enum nt_log_format format,
+                          long long ts_ms, enum nt_log_level level,
+                          const char *component, const char *msg)
+{
+        char ts[64];
+        struct tm tm;
+        time_t secs = (time_t)(ts_ms / 1000);
+        size_t pos = 0;
+
+        gmtime_r(&secs, &tm);
+        snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec, (int)(ts_ms % 1000));
+        if (format == NT_LOG_JSON) {
+                pos = put_raw(buf, size, pos, "{\"ts\":\"");
+                pos = put_raw(buf, size, pos, ts);
+                pos = put_raw(buf, size, pos, "\",\"level\":\"");
+                pos = put_raw(buf, size, pos, level_names[level]);
+                pos = put_raw(buf, size, pos, "\",\"component\":");
+                pos = put_quoted(buf, size, pos, component);
+                pos = put_raw(buf, size, pos, ",\"msg\":");
+                pos = put_quoted(buf, size, pos, msg);
+                pos = put_raw(buf, size, pos, "}\n");
+        } else {
+                pos = put_raw(buf, size, pos, "ts=");
+                pos = put_raw(buf, size, pos, ts);
+                pos = put_raw(buf, size, pos, " level=");
+                pos = put_raw(buf, size, pos, level_names[level]);
+                pos = put_raw(buf, size, pos, " component=");
+                if (logfmt_bare(component))
+                        pos = put_raw(buf, size, pos, component);
+                else
+                        pos = put_quoted(buf, size, pos, component);
+                pos = put_raw(buf, size, pos, " msg=");
+                pos = put_quoted(buf, size, pos, msg);
+                pos = put_raw(buf, size, pos, "\n");
+        }
+        if (size > 0)
+                buf[pos < size ? pos : size - 1] = '\0';
+        return pos;
+}
+
+void nt_log_v(enum nt_log_level level, const char *component, const char *fmt,
+              va_list ap)
+{
+        /* Escaping grows a byte to at most six, so the line buffer always holds
+         * the whole (already bounded) message. */
+        char msg[2048], line[2048 * 6 + 256];
+        struct timespec now;
+        size_t n;
+        FILE *out = log_sink.stream ? log_sink.stream : stderr;
+
+        if (!nt_log_enabled(level))
+                return;
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        clock_gettime(CLOCK_REALTIME, &now);
+        n = nt_log_format_line(line, sizeof(line), log_sink.format,
+                               (long long)now.tv_sec * 1000 +
+                                   now.tv_nsec / 1000000,
+                               level, component, msg);
+        /* A line longer than the buffer is cut; make sure it still ends
+         * with a newline so that the next line starts cleanly. */
+        if (n >= sizeof(line)) {
+                n = sizeof(line) - 1;
+                line[n - 1] = '\n';
+        }
+        fwrite(line, 1, n, out);
+        fflush(out);
+}
+
+void nt_log(enum nt_log_level level, const char *component, const char *fmt,
+            ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        nt_log_v(level, component, fmt, ap);
+        va_end(ap);
+}

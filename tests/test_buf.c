@@ -1,0 +1,60 @@
+/* The bounded growable buffer. */
+#include "common/buf.h"
+#include "common/err.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+Test(buf, appends_and_terminates)
+{
+        struct nt_buf b;
+
+        nt_buf_init(&b, 1024);
+        cr_assert_str_eq(nt_buf_str(&b), "", "an empty buffer reads as \"\"");
+        cr_assert_eq(nt_buf_append_str(&b, "hello"), NT_OK);
+        cr_assert_eq(nt_buf_append_char(&b, ' '), NT_OK);
+        cr_assert_eq(nt_buf_printf(&b, "%s %d", "world", 42), NT_OK);
+        cr_assert_str_eq(nt_buf_str(&b), "hello world 42");
+        cr_assert_eq(b.len, strlen("hello world 42"));
+        nt_buf_free(&b);
+}
+
+Test(buf, limit_is_an_error_and_keeps_contents)
+{
+        struct nt_buf b;
+        char big[200];
+
+        memset(big, 'x', sizeof(big));
+        nt_buf_init(&b, 100);
+        cr_assert_eq(nt_buf_append(&b, big, 100), NT_OK,
+                     "exactly the maximum fits");
+        cr_assert_eq(nt_buf_append_char(&b, 'y'), NT_ERR_LIMIT,
+                     "one byte past the maximum fails");
+        cr_assert_eq(b.len, 100, "a failed append leaves the length");
+        cr_assert_eq(nt_buf_printf(&b, "%s", "z"), NT_ERR_LIMIT);
+        cr_assert_eq(b.data[100], '\0');
+        nt_buf_reset(&b);
+        cr_assert_eq(nt_buf_append(&b, big, 101), NT_ERR_LIMIT);
+        cr_assert_eq(nt_buf_append(&b, big, (size_t)-1), NT_ERR_LIMIT,
+                     "a huge length must not overflow the check");
+        nt_buf_free(&b);
+}
+
+Test(buf, detach_hands_over_memory)
+{
+        struct nt_buf b;
+        char *s;
+
+        nt_buf_init(&b, 64);
+        s = nt_buf_detach(&b);
+        cr_assert_str_eq(s, "", "detaching an empty buffer gives \"\"");
+        free(s);
+        nt_buf_append_str(&b, "abc");
+        s = nt_buf_detach(&b);
+        cr_assert_str_eq(s, "abc");
+        cr_assert_eq(b.len, 0);
+        cr_assert_null(b.data);
+        free(s);
+        nt_buf_free(NULL);
+}

@@ -1,0 +1,274 @@
+/* Configuration layering (defaults < file < environment < -X) and the
+ * errors that name the file and the key. */
+#include "common/config.h"
+#include "common/err.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Writes text to a fresh temporary file; the path goes into buf. */
+static const char *write_tmp(const char *text, char *buf, size_t size)
+{
+        int fd;
+        FILE *f;
+
+        snprintf(buf, size, "/tmp/nt-config-XXXXXX");
+        fd = mkstemp(buf);
+        cr_assert_geq(fd, 0, "mkstemp");
+        f = fdopen(fd, "w");
+        fputs(text, f);
+        fclose(f);
+        return buf;
+}
+
+Test(config, defaults)
+{
+        nt_config_t *cfg = nt_config_new();
+
+        cr_assert_str_eq(nt_config_str(cfg, "topics.raw"), "news.raw");
+        cr_assert_str_eq(nt_config_str(cfg, "topics.enriched"),
+                         "news.enriched");
+        cr_assert_str_eq(nt_config_str(cfg, "log.level"), "info");
+        cr_assert_eq(json_object_size(nt_config_kafka(cfg)), 0);
+        nt_config_destroy(cfg);
+        nt_config_destroy(NULL);
+}
+
+Test(config, layering_file_env_cli)
+{
+        char path[64], err[512];
+        nt_config_t *cfg = nt_config_new();
+        char *env[] = {"HOME=/root", "NEWSTAP_TOPICS_RAW=env.raw",
+                       "NEWSTAP_KAFKA_BOOTSTRAP_SERVERS=env:9092",
+                       "NEWSTAP_CONFIG=/ignored/here", NULL};
+
+        write_tmp("{\"topics\": {\"raw\": \"file.raw\", \"dlq\": \"file.dlq\"},"
+                  " \"kafka\": {\"bootstrap.servers\": \"file:9092\","
+                  " \"linger.ms\": 5, \"enable.idempotence\": true},"
+                  " \"log\": {\"level\": \"debug\"}}",
+                  path, sizeof(path));
+        cr_assert_eq(nt_config_load_file(cfg, path, err, sizeof(err)), NT_OK,
+                     "%s", err);
+        cr_assert_str_eq(nt_config_str(cfg, "topics.raw"), "file.raw");
+        cr_assert_str_eq(nt_config_str(cfg, "log.level"), "debug");
+        cr_assert_str_eq(json_string_value(json_object_get(nt_config_kafka(cfg),
+                                                           "linger.ms")),
+                         "5", "numbers are handed to librdkafka as text");
+        cr_assert_str_eq(json_string_value(json_object_get(
+                             nt_config_kafka(cfg), "enable.idempotence")),
+                         "true");
+
+        cr_assert_eq(nt_config_load_env(cfg, env, err, sizeof(err)), NT_OK,
+                     "%s", err);
+        cr_assert_str_eq(nt_config_str(cfg, "topics.raw"), "env.raw",
+                         "the environment overrides the file");
+        cr_assert_str_eq(nt_config_str(cfg, "topics.dlq"), "file.dlq",
+                         "keys the environment does not name stay");
+        cr_assert_str_eq(json_string_value(json_object_get(
+                             nt_config_kafka(cfg), "bootstrap.servers")),
+                         "env:9092");
+
+        cr_assert_eq(nt_config_set_kafka_kv(cfg, "bootstrap.servers=cli:1",
+                                            "-X", err, sizeof(err)),
+                     NT_OK, "%s", err);
+        cr_assert_str_eq(json_string_value(json_object_get(
+                             nt_config_kafka(cfg), "bootstrap.servers")),
+                         "cli:1", "-X overrides the environment");
+        unlink(path);
+        nt_config_destroy(cfg);
+}
+
+/* Criterion may run each case in a fresh process of a position-
+ * independent binary, so parameters hold their text, not pointers. */
+struct bad_file {
+        char json[96];
+        char want[80]; /* substring of the error, after "<path>: " */
+};
+
+ParameterizedTestParameters(config, file_errors_name_file_and_key)
+{
+        static struct bad_file cases[] = {
+            {"{\"topics\": {\"rww\": \"x\"}}", "topics.rww: unknown key"},
+            {"{\"topic\": {}}", "topic: unknown section"},
+            {"{\"topics\": []}", "topics: expected an object"},
+            {"{\"topics\": {\"raw\": 5}}", "topics.raw: expected a string"},
+            {"{\"log\": {\"level\": \"loud\"}}",
+             "log.level: \"loud\" is not one of error|warn|info|debug"},
+            {"{\"kafka\": {\"no.such.property\": \"1\"}}",
+             "kafka.no.such.property: No such configuration property"},
+            {"{\"kafka\": {\"linger.ms\": \"soon\"}}",
+             "kafka.linger.ms: Invalid value"},
+            {"{\"kafka\": {\"acks\": [1]}}",
+             "kafka.acks: expected a string, number or boolean"},
+            {"[1, 2]", "expected a JSON object at the top"},
+            {"{\"topics\": {\"raw\": \"a\", \"raw\": \"b\"}}",
+             "duplicate object key"},
+            {"{\"topics\": ", ":1:"},
+        };
+        return cr_make_param_array(struct bad_file, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_file *c, config, file_errors_name_file_and_key)
+{
+        char path[64], err[512];
+        nt_config_t *cfg = nt_config_new();
+        int rc;
+
+        write_tmp(c->json, path, sizeof(path));
+        rc = nt_config_load_file(cfg, path, err, sizeof(err));
+        cr_assert_eq(rc, NT_ERR_CONFIG, "%s: accepted", c->json);
+        cr_assert(strncmp(err, path, strlen(path)) == 0,
+                  "%s: error does not start with the file: %s", c->json, err);
+        cr_assert_not_null(strstr(err, c->want),
+                           "%s: error \"%s\" lacks \"%s\"", c->json, err,
+                           c->want);
+        unlink(path);
+        nt_config_destroy(cfg);
+}
+
+Test(config, missing_file_is_reported)
+{
+        char err[512];
+        nt_config_t *cfg = nt_config_new();
+
+        cr_assert_eq(
+            nt_config_load_file(cfg, "/nonexistent/nt.json", err, sizeof(err)),
+            NT_ERR_CONFIG);
+        cr_assert_not_null(strstr(err, "/nonexistent/nt.json"), "%s", err);
+        nt_config_destroy(cfg);
+}
+
+Test(config, env_errors)
+{
+        char err[512];
+        nt_config_t *cfg = nt_config_new();
+        char *typo[] = {"NEWSTAP_TOPCS_RAW=x", NULL};
+        char *bad_level[] = {"NEWSTAP_LOG_LEVEL=loud", NULL};
+        char *bad_kafka[] = {"NEWSTAP_KAFKA_NO_SUCH=1", NULL};
+
+        cr_assert_eq(nt_config_load_env(cfg, typo, err, sizeof(err)),
+                     NT_ERR_CONFIG, "a typo in a variable name is an error");
+        cr_assert_not_null(strstr(err, "NEWSTAP_TOPCS_RAW"), "%s", err);
+        cr_assert_eq(nt_config_load_env(cfg, bad_level, err, sizeof(err)),
+                     NT_ERR_CONFIG);
+        cr_assert_not_null(strstr(err, "environment NEWSTAP_LOG_LEVEL: "
+                                       "log.level"),
+                           "%s", err);
+        cr_assert_eq(nt_config_load_env(cfg, bad_kafka, err, sizeof(err)),
+                     NT_ERR_CONFIG);
+        cr_assert_not_null(strstr(err, "kafka.no.such"), "%s", err);
+        nt_config_destroy(cfg);
+}
+
+Test(config, cli_kafka_errors_use_librdkafka_message)
+{
+        char err[512];
+        nt_config_t *cfg = nt_config_new();
+
+        cr_assert_eq(
+            nt_config_set_kafka_kv(cfg, "acks", "-X", err, sizeof(err)),
+            NT_ERR_USAGE);
+        cr_assert_eq(nt_config_set_kafka_kv(cfg, "acks=sometimes", "-X", err,
+                                            sizeof(err)),
+                     NT_ERR_CONFIG);
+        cr_assert_not_null(strstr(err, "-X: kafka.acks: Invalid value"), "%s",
+                           err);
+        nt_config_destroy(cfg);
+}
+
+Test(config, dump_redacts_secrets)
+{
+        char err[512];
+        nt_config_t *cfg = nt_config_new();
+        json_t *dump;
+
+        cr_assert_eq(nt_config_set_kafka(cfg, "sasl.password", "hunter2", "-X",
+                                         err, sizeof(err)),
+                     NT_OK, "%s", err);
+        cr_assert_eq(
+            nt_config_set_kafka(cfg, "client.id", "me", "-X", err, sizeof(err)),
+            NT_OK, "%s", err);
+        dump = nt_config_dump(cfg, true);
+        cr_assert_str_eq(json_string_value(json_object_get(
+                             json_object_get(dump, "kafka"), "sasl.password")),
+                         "[redacted]");
+        cr_assert_str_eq(json_string_value(json_object_get(
+                             json_object_get(dump, "kafka"), "client.id")),
+                         "me");
+        cr_assert_str_eq(json_string_value(json_object_get(
+                             json_object_get(dump, "topics"), "raw")),
+                         "news.raw", "defaults are part of the dump");
+        json_decref(dump);
+        dump = nt_config_dump(cfg, false);
+        cr_assert_str_eq(json_string_value(json_object_get(
+                             json_object_get(dump, "kafka"), "sasl.password")),
+                         "hunter2");
+        json_decref(dump);
+        nt_config_destroy(cfg);
+}
+
+Test(config, env_names)
+{
+        char env[64];
+
+        nt_config_env_name("topics.label_prefix", env, sizeof(env));
+        cr_assert_str_eq(env, "NEWSTAP_TOPICS_LABEL_PREFIX");
+}
+
+/* docs/configuration.md documents every key in a table row that starts
+ * with "| `key` |"; the table of the code and the docs must agree. */
+Test(config, reference_matches_the_code)
+{
+        const char *src = getenv("NT_SOURCE_DIR");
+        const struct nt_config_key *keys;
+        char path[512], line[1024];
+        size_t n, i, documented = 0;
+        FILE *f;
+
+        cr_assert(src, "NT_SOURCE_DIR is not set: run through ctest");
+        snprintf(path, sizeof(path), "%s/docs/configuration.md", src);
+        f = fopen(path, "r");
+        cr_assert_not_null(f, "cannot open %s", path);
+        keys = nt_config_keys(&n);
+        while (fgets(line, sizeof(line), f)) {
+                char *start, *end;
+
+                if (strncmp(line, "| `", 3) != 0)
+                        continue;
+                start = line + 3;
+                end = strchr(start, '`');
+                cr_assert_not_null(end, "unterminated key in: %s", line);
+                *end = '\0';
+                if (strncmp(start, "kafka.", 6) == 0)
+                        continue; /* librdkafka's properties, passed through */
+                for (i = 0; i < n; i++)
+                        if (strcmp(keys[i].path, start) == 0)
+                                break;
+                cr_assert_lt(i, n,
+                             "docs/configuration.md documents \"%s\", "
+                             "which the code does not accept",
+                             start);
+                documented++;
+        }
+        fclose(f);
+        for (i = 0; i < n; i++) {
+                char needle[300];
+                int found = 0;
+
+                snprintf(needle, sizeof(needle), "| `%s` |", keys[i].path);
+                f = fopen(path, "r");
+                while (!found && fgets(line, sizeof(line), f))
+                        found = strncmp(line, needle, strlen(needle)) == 0;
+                fclose(f);
+                cr_assert(found,
+                          "key %s is missing from "
+                          "docs/configuration.md",
+                          keys[i].path);
+        }
+        cr_assert_eq(documented, n, "each key is documented exactly once");
+}
