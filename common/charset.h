@@ -1,0 +1,35 @@
+/* Character encodings of fetched documents: finds the encoding (byte
+ * order mark, then the HTTP charset, then the XML declaration or JSON's
+ * rules, then UTF-8) and converts the bytes to UTF-8 with iconv. Bytes
+ * that do not decode are replaced with U+FFFD, never fatal. */
+#ifndef NT_CHARSET_H
+#define NT_CHARSET_H
+
+#include <stddef.h>
+
+/* Copies the charset parameter of a Content-Type value ("text/xml;
+ * charset=windows-1251" -> "windows-1251", quotes removed) into buf.
+ * Returns 0, or NT_ERR_NOTFOUND when there is none. */
+int nt_charset_from_content_type(const char *content_type, char *buf,
+                                 size_t size);
+
+/* Decodes a document to UTF-8.
+ * `http_charset` is the HTTP charset (may be NULL). The precedence is: a
+ * byte order mark (UTF-8, UTF-16LE/BE, UTF-32LE/BE), then http_charset,
+ * then the encoding of an XML declaration at the start, then UTF-8.
+ * Labels are normalised: ISO-8859-1, latin1 and US-ASCII are read as
+ * windows-1252 (its superset, as browsers do: feeds labelled ISO-8859-1
+ * routinely hold 0x80-0x9F punctuation). When the chosen encoding is
+ * UTF-8 and the bytes are not valid UTF-8, windows-1252 is used instead
+ * (the recovery path), and `*recovered` is set.
+ * The output is NUL-terminated UTF-8 without a BOM; its length excludes
+ * the NUL. At most `max_out` bytes are produced: more is NT_ERR_LIMIT.
+ * `encoding` receives the name of the encoding used, lower-case
+ * ("utf-8", "windows-1251", "utf-16le"). An unknown label falls back to
+ * UTF-8 with the recovery path and `*recovered` set.
+ * Caller frees *out with free(). Returns 0, NT_ERR_LIMIT or NT_ERR_NOMEM. */
+int nt_charset_to_utf8(const char *data, size_t len, const char *http_charset,
+                       size_t max_out, char **out, size_t *out_len,
+                       char *encoding, size_t encoding_size, int *recovered);
+
+#endif

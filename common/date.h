@@ -1,0 +1,23 @@
+/* Dates as feeds write them: RFC 822/1123 and its common variants, RFC
+ * 3339 / W3CDTF, other ISO 8601 forms and asctime, to a UTC instant; and
+ * that instant back to RFC 3339. A date that cannot be read is an error,
+ * never a guess. */
+#ifndef NT_DATE_H
+#define NT_DATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parses `s` (leading and trailing white space ignored) into milliseconds
+ * since the Unix epoch, UTC. Returns 0, or NT_ERR_PARSE when the text is
+ * not a date in any supported form or names an impossible one
+ * (2025-02-30, hour 25). Forms without a zone are taken as UTC; date-only
+ * and year-month forms mean the first instant of that day or month. */
+int nt_date_parse(const char *s, int64_t *epoch_ms);
+
+/* Writes the instant as RFC 3339 in UTC: "2026-01-05T10:00:00Z", with
+ * ".123" milliseconds only when they are not zero. `size` of 32 always
+ * suffices. */
+void nt_date_format(int64_t epoch_ms, char *buf, size_t size);
+
+#endif

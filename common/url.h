@@ -1,0 +1,22 @@
+/* URLs with libcurl's URL API: resolving relative links against a base,
+ * and the canonical form that gives one story one id. */
+#ifndef NT_URL_H
+#define NT_URL_H
+
+#include <stddef.h>
+
+/* Resolves `ref` against `base` (either may be NULL or relative). Returns
+ * a new absolute URL when one can be made; otherwise a copy of `ref` as
+ * written (white space trimmed). NULL only when out of memory or when ref
+ * is NULL or empty. Caller frees with free(). */
+char *nt_url_resolve(const char *base, const char *ref);
+
+/* The canonical form of an absolute http(s) URL: scheme and host
+ * lower-case, default port dropped, fragment dropped, tracking parameters
+ * removed (utm_*, fbclid, gclid, dclid, msclkid, mc_cid, mc_eid, yclid,
+ * _ga, igshid, ref_src), the order of the other parameters kept, an
+ * empty path as "/". Returns NULL when `url` is not an absolute http(s)
+ * URL. Caller frees with free(). */
+char *nt_url_canonical(const char *url);
+
+#endif
