@@ -6,7 +6,7 @@ BUILD_ASAN := build/asan
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all demo test build build-asan deps deps-runtime lint unit clean help
+.PHONY: all demo test build build-asan deps deps-runtime lint unit fuzz bench clean help
 
 all: build
 
@@ -16,6 +16,8 @@ help:
 	@echo "make build  release build in $(BUILD_RELEASE)"
 	@echo "make lint   clang-format check and banned-function check"
 	@echo "make unit   unit tests only (no broker)"
+	@echo "make fuzz   build the libFuzzer targets with clang (build/fuzz)"
+	@echo "make bench  build the benchmarks (build/release/bench)"
 
 deps:
 	@scripts/install-deps
@@ -44,6 +46,18 @@ unit: build-asan
 # scripts/with-kafka starts before and always stops after.
 test: lint build-asan
 	@scripts/with-kafka ctest --test-dir $(BUILD_ASAN) --output-on-failure --timeout 900
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) built with clang in build/fuzz.
+# Run one with e.g. build/fuzz/fuzz_feed -max_total_time=300 tests/fuzz/corpus/feed
+fuzz:
+	@scripts/install-deps --no-java --fuzz
+	@CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNT_FUZZ=ON -DNT_TESTS=OFF -DNT_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build/fuzz -j $(JOBS)
+	@ls build/fuzz/fuzz_* 2>/dev/null | sed 's/^/built: /'
+
+# Benchmarks (bench/*.c), release build.
+bench: build
+	@ls $(BUILD_RELEASE)/bench/ 2>/dev/null | grep -v -e CMake -e Makefile -e cmake_install | sed 's|^|$(BUILD_RELEASE)/bench/|'
 
 clean:
 	rm -rf build
