@@ -84,6 +84,46 @@ rd_kafka_t *nt_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
         return rk;
 }
 
+rd_kafka_t *nt_kafka_producer_new(const nt_config_t *cfg,
+                                  const char *const *extra,
+                                  nt_kafka_dr_cb *dr_cb, void *opaque,
+                                  char *errstr, size_t errstr_size)
+{
+        rd_kafka_conf_t *conf =
+            nt_kafka_conf_new(cfg, extra, errstr, errstr_size);
+
+        if (!conf)
+                return NULL;
+        if (dr_cb)
+                rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+        rd_kafka_conf_set_opaque(conf, opaque);
+        return nt_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+}
+
+rd_kafka_t *nt_kafka_consumer_new(const nt_config_t *cfg, const char *group_id,
+                                  const char *const *extra, char *errstr,
+                                  size_t errstr_size)
+{
+        rd_kafka_conf_t *conf =
+            nt_kafka_conf_new(cfg, extra, errstr, errstr_size);
+        char rkerr[512];
+        rd_kafka_t *rk;
+
+        if (!conf)
+                return NULL;
+        if (group_id && rd_kafka_conf_set(conf, "group.id", group_id, rkerr,
+                                          sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
+                rd_kafka_conf_destroy(conf);
+                nt_errf(errstr, errstr_size, NT_ERR_CONFIG, "group.id: %s",
+                        rkerr);
+                return NULL;
+        }
+        rk = nt_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+        if (rk)
+                rd_kafka_poll_set_consumer(rk);
+        return rk;
+}
+
 int nt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics,
                            size_t count, int partitions, int timeout_ms,
                            char *errstr, size_t errstr_size)

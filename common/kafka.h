@@ -23,6 +23,29 @@ rd_kafka_conf_t *nt_kafka_conf_new(const nt_config_t *cfg,
 rd_kafka_t *nt_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
                          char *errstr, size_t errstr_size);
 
+/* Delivery report callback, called from rd_kafka_poll()/flush() once per
+ * message with its final outcome; `opaque` is the producer's opaque. */
+typedef void(nt_kafka_dr_cb)(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                             void *opaque);
+
+/* A producer from the configuration and `extra` properties (as for
+ * nt_kafka_conf_new), with `dr_cb` (may be NULL) receiving every delivery
+ * report and `opaque` handed to it. Caller frees with rd_kafka_destroy()
+ * after a bounded nt_kafka_flush(). NULL with errstr set on failure. */
+rd_kafka_t *nt_kafka_producer_new(const nt_config_t *cfg,
+                                  const char *const *extra,
+                                  nt_kafka_dr_cb *dr_cb, void *opaque,
+                                  char *errstr, size_t errstr_size);
+
+/* A consumer in group `group_id` (NULL: no group; the caller assigns
+ * partitions itself), from the configuration and `extra` properties, with
+ * its main queue redirected to the consumer queue so that
+ * rd_kafka_consumer_poll() serves everything. Caller closes it with
+ * rd_kafka_consumer_close() (when in a group) and rd_kafka_destroy(). */
+rd_kafka_t *nt_kafka_consumer_new(const nt_config_t *cfg, const char *group_id,
+                                  const char *const *extra, char *errstr,
+                                  size_t errstr_size);
+
 /* Creates the topics that do not exist yet, each with `partitions`
  * partitions and the broker's default replication. Topics that already
  * exist are fine. Waits at most timeout_ms. */

@@ -40,10 +40,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 static void roundtrip(const char *bootstrap, const char *topic, bool create,
                       int partitions)
 {
-        const char *bs_props[] = {"bootstrap.servers", bootstrap, NULL};
+        const char *pprops[] = {"bootstrap.servers", bootstrap,
+                                "enable.idempotence", "true", NULL};
+        const char *cprops[] = {"bootstrap.servers", bootstrap,
+                                "auto.offset.reset", "earliest", NULL};
         char group[128], errstr[512], key[32], value[64];
         struct dr_tally tally = {0, 0};
-        rd_kafka_conf_t *conf;
         rd_kafka_t *producer, *consumer;
         rd_kafka_topic_partition_list_t *subs;
         static char seen[N_MESSAGES];
@@ -54,15 +56,8 @@ static void roundtrip(const char *bootstrap, const char *topic, bool create,
         memset(seen, 0, sizeof(seen));
         nt_test_unique_name("nt-group", group, sizeof(group));
 
-        conf = nt_kafka_conf_new(NULL, bs_props, errstr, sizeof(errstr));
-        cr_assert_not_null(conf, "%s", errstr);
-        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-        rd_kafka_conf_set_opaque(conf, &tally);
-        cr_assert_eq(rd_kafka_conf_set(conf, "enable.idempotence", "true",
-                                       errstr, sizeof(errstr)),
-                     RD_KAFKA_CONF_OK, "%s", errstr);
-        producer =
-            nt_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        producer = nt_kafka_producer_new(NULL, pprops, on_delivery, &tally,
+                                         errstr, sizeof(errstr));
         cr_assert_not_null(producer, "%s", errstr);
 
         topics[0] = topic;
@@ -99,23 +94,9 @@ static void roundtrip(const char *bootstrap, const char *topic, bool create,
                      tally.ok, N_MESSAGES, tally.failed);
         rd_kafka_destroy(producer);
 
-        {
-                const char *cprops[] = {"bootstrap.servers",
-                                        bootstrap,
-                                        "group.id",
-                                        group,
-                                        "auto.offset.reset",
-                                        "earliest",
-                                        "enable.partition.eof",
-                                        "false",
-                                        NULL};
-                conf = nt_kafka_conf_new(NULL, cprops, errstr, sizeof(errstr));
-                cr_assert_not_null(conf, "%s", errstr);
-        }
         consumer =
-            nt_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+            nt_kafka_consumer_new(NULL, group, cprops, errstr, sizeof(errstr));
         cr_assert_not_null(consumer, "%s", errstr);
-        rd_kafka_poll_set_consumer(consumer);
         subs = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(subs, topic, RD_KAFKA_PARTITION_UA);
         cr_assert_eq(rd_kafka_subscribe(consumer, subs), 0);
