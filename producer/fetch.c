@@ -1,0 +1,584 @@
+#include "producer/fetch.h"
+#include "common/buf.h"
+#include "common/date.h"
+#include "common/err.h"
+#include "common/num.h"
+
+#include <curl/curl.h>
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* One fetch, from the queue through its redirect hops to a result. */
+struct xfer {
+        struct xfer *next; /* queue link */
+        CURL *easy;
+        struct curl_slist *req_headers;
+        struct nt_fetch_result *res;
+        struct nt_buf body;
+        char *retry_after; /* raw header values, parsed at the end */
+        char *cache_control;
+        char host[256];
+        int all_permanent; /* every hop so far was 301/308 */
+        int body_too_big;  /* the write callback hit max_body */
+        char curl_err[CURL_ERROR_SIZE];
+};
+
+struct nt_fetcher {
+        CURLM *multi;
+        struct nt_fetch_limits lim;
+        char *user_agent;
+        struct xfer *queue_head, *queue_tail;
+        size_t n_queued;
+        struct xfer **running; /* max_transfers slots */
+        int n_running;
+        struct xfer *done_head, *done_tail; /* finished, oldest first */
+};
+
+void nt_fetch_limits_default(struct nt_fetch_limits *lim)
+{
+        lim->max_transfers = 32;
+        lim->max_per_host = 2;
+        lim->connect_timeout_ms = 10000;
+        lim->timeout_ms = 60000;
+        lim->max_body = 32u << 20;
+        lim->max_redirects = 5;
+        lim->max_queue = 100000;
+        lim->user_agent = NULL;
+}
+
+void nt_fetch_result_free(struct nt_fetch_result *res)
+{
+        if (!res)
+                return;
+        free(res->url);
+        free(res->final_url);
+        free(res->moved_to);
+        free(res->etag);
+        free(res->last_modified);
+        free(res->content_type);
+        free(res->content_location);
+        free(res->body);
+        free(res);
+}
+
+static void xfer_free(struct xfer *x)
+{
+        if (!x)
+                return;
+        if (x->easy)
+                curl_easy_cleanup(x->easy);
+        curl_slist_free_all(x->req_headers);
+        nt_fetch_result_free(x->res);
+        nt_buf_free(&x->body);
+        free(x->retry_after);
+        free(x->cache_control);
+        free(x);
+}
+
+long nt_fetch_parse_retry_after(const char *value, long long now_s)
+{
+        int64_t secs, ms;
+
+        if (!value)
+                return -1;
+        while (isspace((unsigned char)*value))
+                value++;
+        if (nt_num_parse_i64(value, 0, 365LL * 86400, &secs) == NT_OK)
+                return (long)secs;
+        if (nt_date_parse(value, &ms) == NT_OK)
+                return ms / 1000 > now_s ? (long)(ms / 1000 - now_s) : 0;
+        return -1;
+}
+
+/* strcasestr is a GNU extension; this is the portable few lines. */
+static const char *find_nocase(const char *hay, const char *needle)
+{
+        size_t n = strlen(needle);
+
+        for (; *hay; hay++)
+                if (strncasecmp(hay, needle, n) == 0)
+                        return hay;
+        return NULL;
+}
+
+long nt_fetch_parse_max_age(const char *value)
+{
+        const char *p = value;
+        char digits[24];
+        int64_t v;
+        size_t n;
+
+        while (p && (p = find_nocase(p, "max-age")) != NULL) {
+                /* "s-maxage" is for shared caches; we are a private one. */
+                if (p != value &&
+                    (isalnum((unsigned char)p[-1]) || p[-1] == '-')) {
+                        p += 7;
+                        continue;
+                }
+                p += 7;
+                while (*p == ' ')
+                        p++;
+                if (*p != '=')
+                        continue;
+                p++;
+                while (*p == ' ' || *p == '"')
+                        p++;
+                for (n = 0;
+                     isdigit((unsigned char)p[n]) && n + 1 < sizeof(digits);
+                     n++)
+                        digits[n] = p[n];
+                digits[n] = '\0';
+                if (nt_num_parse_i64(digits, 0, INT32_MAX, &v) == NT_OK)
+                        return (long)v;
+                return -1;
+        }
+        return -1;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+        struct xfer *x = userdata;
+        size_t n = size * nmemb;
+
+        if (nt_buf_append(&x->body, ptr, n) != NT_OK) {
+                x->body_too_big = 1;
+                return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+        }
+        return n;
+}
+
+/* Stores a copy of the header value, without surrounding white space. */
+static void keep_header(char **slot, const char *v, size_t len)
+{
+        while (len && isspace((unsigned char)*v)) {
+                v++;
+                len--;
+        }
+        while (len && isspace((unsigned char)v[len - 1]))
+                len--;
+        free(*slot);
+        *slot = strndup(v, len);
+}
+
+static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
+{
+        struct xfer *x = userdata;
+        size_t n = size * nitems;
+        const char *colon = memchr(line, ':', n);
+        size_t name_len;
+
+        /* A new status line starts a new response (e.g. after 100). */
+        if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+                free(x->res->etag);
+                free(x->res->last_modified);
+                free(x->res->content_type);
+                free(x->res->content_location);
+                free(x->retry_after);
+                free(x->cache_control);
+                x->res->etag = x->res->last_modified = NULL;
+                x->res->content_type = x->res->content_location = NULL;
+                x->retry_after = x->cache_control = NULL;
+                return n;
+        }
+        if (!colon)
+                return n;
+        name_len = (size_t)(colon - line);
+        colon++;
+#define IS(name) \
+        (name_len == sizeof(name) - 1 && strncasecmp(line, name, name_len) == 0)
+        if (IS("etag"))
+                keep_header(&x->res->etag, colon, n - name_len - 1);
+        else if (IS("last-modified"))
+                keep_header(&x->res->last_modified, colon, n - name_len - 1);
+        else if (IS("content-type"))
+                keep_header(&x->res->content_type, colon, n - name_len - 1);
+        else if (IS("content-location"))
+                keep_header(&x->res->content_location, colon, n - name_len - 1);
+        else if (IS("retry-after"))
+                keep_header(&x->retry_after, colon, n - name_len - 1);
+        else if (IS("cache-control"))
+                keep_header(&x->cache_control, colon, n - name_len - 1);
+#undef IS
+        return n;
+}
+
+static void host_of(const char *url, char *host, size_t size)
+{
+        CURLU *u = curl_url();
+        char *h = NULL;
+
+        host[0] = '\0';
+        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
+                snprintf(host, size, "%s", h);
+        curl_free(h);
+        curl_url_cleanup(u);
+}
+
+/* Points the easy handle at x->res->final_url for the next hop. */
+static int xfer_setup(nt_fetcher_t *f, struct xfer *x)
+{
+        CURL *e = x->easy;
+
+        nt_buf_reset(&x->body);
+        x->body_too_big = 0;
+        host_of(x->res->final_url, x->host, sizeof(x->host));
+        curl_easy_setopt(e, CURLOPT_URL, x->res->final_url);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->req_headers);
+        /* Every encoding libcurl can decode; the body limit applies to
+         * the decoded bytes, so a small compressed bomb is still cut. */
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        /* Redirects are followed by hand (see finish()) so that each hop's
+         * status is known: only an all-permanent chain moves the feed. */
+        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                         f->lim.connect_timeout_ms);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, f->lim.timeout_ms);
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                         (curl_off_t)f->lim.max_body);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (f->user_agent)
+                curl_easy_setopt(e, CURLOPT_USERAGENT, f->user_agent);
+        return curl_multi_add_handle(f->multi, e) == CURLM_OK ? NT_OK
+                                                              : NT_ERR_NOMEM;
+}
+
+nt_fetcher_t *nt_fetcher_new(const struct nt_fetch_limits *lim, char *errstr,
+                             size_t errstr_size)
+{
+        nt_fetcher_t *f;
+
+        if (lim->max_transfers < 1 || lim->max_per_host < 1 ||
+            lim->max_queue < 1) {
+                nt_errf(errstr, errstr_size, NT_ERR_INVALID,
+                        "fetch limits must be positive");
+                return NULL;
+        }
+        f = calloc(1, sizeof(*f));
+        if (!f)
+                goto nomem;
+        f->lim = *lim;
+        f->multi = curl_multi_init();
+        f->running = calloc((size_t)lim->max_transfers, sizeof(*f->running));
+        if (lim->user_agent)
+                f->user_agent = strdup(lim->user_agent);
+        f->lim.user_agent = NULL;
+        if (!f->multi || !f->running || (lim->user_agent && !f->user_agent))
+                goto nomem;
+        return f;
+nomem:
+        nt_fetcher_destroy(f);
+        nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+        return NULL;
+}
+
+void nt_fetcher_destroy(nt_fetcher_t *f)
+{
+        struct xfer *x;
+        int i;
+
+        if (!f)
+                return;
+        for (i = 0; i < f->n_running; i++) {
+                curl_multi_remove_handle(f->multi, f->running[i]->easy);
+                xfer_free(f->running[i]);
+        }
+        while ((x = f->queue_head) != NULL) {
+                f->queue_head = x->next;
+                xfer_free(x);
+        }
+        while ((x = f->done_head) != NULL) {
+                f->done_head = x->next;
+                xfer_free(x);
+        }
+        if (f->multi)
+                curl_multi_cleanup(f->multi);
+        free(f->running);
+        free(f->user_agent);
+        free(f);
+}
+
+static int add_header(struct curl_slist **list, const char *name,
+                      const char *value)
+{
+        char line[1024];
+        struct curl_slist *l;
+
+        snprintf(line, sizeof(line), "%s: %s", name, value);
+        l = curl_slist_append(*list, line);
+        if (!l)
+                return NT_ERR_NOMEM;
+        *list = l;
+        return NT_OK;
+}
+
+int nt_fetcher_add(nt_fetcher_t *f, const struct nt_fetch_request *req)
+{
+        struct xfer *x;
+        size_t i;
+        int err = NT_ERR_NOMEM;
+
+        if (f->n_queued >= f->lim.max_queue)
+                return NT_ERR_LIMIT;
+        x = calloc(1, sizeof(*x));
+        if (!x)
+                return NT_ERR_NOMEM;
+        nt_buf_init(&x->body, f->lim.max_body);
+        x->res = calloc(1, sizeof(*x->res));
+        if (!x->res)
+                goto fail;
+        x->res->opaque = req->opaque;
+        x->res->retry_after_s = -1;
+        x->res->max_age_s = -1;
+        x->res->url = strdup(req->url);
+        x->res->final_url = strdup(req->url);
+        x->all_permanent = 1;
+        if (!x->res->url || !x->res->final_url)
+                goto fail;
+        if (req->etag && *req->etag &&
+            add_header(&x->req_headers, "If-None-Match", req->etag))
+                goto fail;
+        if (req->last_modified && *req->last_modified &&
+            add_header(&x->req_headers, "If-Modified-Since",
+                       req->last_modified))
+                goto fail;
+        for (i = 0; req->headers && req->headers[i]; i++) {
+                struct curl_slist *l =
+                    curl_slist_append(x->req_headers, req->headers[i]);
+                if (!l)
+                        goto fail;
+                x->req_headers = l;
+        }
+        host_of(req->url, x->host, sizeof(x->host));
+        if (f->queue_tail)
+                f->queue_tail->next = x;
+        else
+                f->queue_head = x;
+        f->queue_tail = x;
+        f->n_queued++;
+        return NT_OK;
+fail:
+        xfer_free(x);
+        return err;
+}
+
+static void push_done(nt_fetcher_t *f, struct xfer *x);
+
+static int host_running(const nt_fetcher_t *f, const char *host)
+{
+        int i, n = 0;
+
+        for (i = 0; i < f->n_running; i++)
+                n += strcmp(f->running[i]->host, host) == 0;
+        return n;
+}
+
+/* Moves queued requests into free slots, oldest first, skipping hosts
+ * that are at their limit. */
+static void fill_slots(nt_fetcher_t *f)
+{
+        struct xfer *x = f->queue_head, *prev = NULL;
+
+        while (x && f->n_running < f->lim.max_transfers) {
+                struct xfer *next = x->next;
+
+                if (host_running(f, x->host) >= f->lim.max_per_host) {
+                        prev = x;
+                        x = next;
+                        continue;
+                }
+                if (prev)
+                        prev->next = next;
+                else
+                        f->queue_head = next;
+                if (f->queue_tail == x)
+                        f->queue_tail = prev;
+                f->n_queued--;
+                x->next = NULL;
+                x->easy = curl_easy_init();
+                if (!x->easy || xfer_setup(f, x) != NT_OK) {
+                        /* Out of memory: report it as a failed fetch so
+                         * the feed is retried later. */
+                        x->res->err = NT_ERR_TRANSIENT;
+                        snprintf(x->res->errstr, sizeof(x->res->errstr),
+                                 "cannot start transfer (out of memory)");
+                        push_done(f, x);
+                        x = next;
+                        continue;
+                }
+                f->running[f->n_running++] = x;
+                x = next;
+        }
+}
+
+/* Completes the result and moves the transfer to the done list (no
+ * allocation, so a finished fetch is never lost). */
+static void push_done(nt_fetcher_t *f, struct xfer *x)
+{
+        /* A failed fetch hands out no partial body: half a feed parsed
+         * as if whole would drop the articles it cut. */
+        if (x->res->err == NT_OK) {
+                x->res->body_len = x->body.len;
+                x->res->body = nt_buf_detach(&x->body);
+        }
+        x->res->retry_after_s =
+            nt_fetch_parse_retry_after(x->retry_after, (long long)time(NULL));
+        x->res->max_age_s = nt_fetch_parse_max_age(x->cache_control);
+        if (x->res->redirects > 0 && x->all_permanent && x->res->err == NT_OK)
+                x->res->moved_to = strdup(x->res->final_url);
+        if (x->easy) {
+                curl_easy_cleanup(x->easy);
+                x->easy = NULL;
+        }
+        x->next = NULL;
+        if (f->done_tail)
+                f->done_tail->next = x;
+        else
+                f->done_head = x;
+        f->done_tail = x;
+}
+
+static void remove_running(nt_fetcher_t *f, struct xfer *x)
+{
+        int i;
+
+        for (i = 0; i < f->n_running; i++) {
+                if (f->running[i] == x) {
+                        f->running[i] = f->running[--f->n_running];
+                        return;
+                }
+        }
+}
+
+static int is_http_url(const char *url)
+{
+        return strncasecmp(url, "http://", 7) == 0 ||
+               strncasecmp(url, "https://", 8) == 0;
+}
+
+/* A transfer finished one hop: follow a redirect or record the result. */
+static void finish(nt_fetcher_t *f, struct xfer *x, CURLcode rc)
+{
+        struct nt_fetch_result *res = x->res;
+        double secs = 0;
+        char *location = NULL;
+
+        curl_multi_remove_handle(f->multi, x->easy);
+        curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &secs);
+        res->seconds += secs;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &res->status);
+        if (rc != CURLE_OK) {
+                if (x->body_too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+                        res->err = NT_ERR_LIMIT;
+                        snprintf(res->errstr, sizeof(res->errstr),
+                                 "body larger than %zu bytes", f->lim.max_body);
+                } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+                        res->err = NT_ERR_TIMEOUT;
+                        snprintf(res->errstr, sizeof(res->errstr), "%s",
+                                 x->curl_err[0] ? x->curl_err
+                                                : curl_easy_strerror(rc));
+                } else {
+                        res->err = NT_ERR_TRANSIENT;
+                        snprintf(res->errstr, sizeof(res->errstr), "%s",
+                                 x->curl_err[0] ? x->curl_err
+                                                : curl_easy_strerror(rc));
+                }
+                goto done;
+        }
+        if (res->status >= 300 && res->status < 400 && res->status != 304 &&
+            curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &location) ==
+                CURLE_OK &&
+            location) {
+                char *next;
+
+                if (!is_http_url(location)) {
+                        res->err = NT_ERR_INVALID;
+                        snprintf(res->errstr, sizeof(res->errstr),
+                                 "redirect to a non-http URL: %.200s",
+                                 location);
+                        goto done;
+                }
+                if (res->redirects >= f->lim.max_redirects) {
+                        res->err = NT_ERR_LIMIT;
+                        snprintf(res->errstr, sizeof(res->errstr),
+                                 "more than %d redirects",
+                                 f->lim.max_redirects);
+                        goto done;
+                }
+                next = strdup(location);
+                if (!next) {
+                        res->err = NT_ERR_NOMEM;
+                        goto done;
+                }
+                if (res->status != 301 && res->status != 308)
+                        x->all_permanent = 0;
+                res->redirects++;
+                free(res->final_url);
+                res->final_url = next;
+                if (xfer_setup(f, x) == NT_OK)
+                        return;
+                res->err = NT_ERR_NOMEM;
+                snprintf(res->errstr, sizeof(res->errstr), "out of memory");
+        }
+done:
+        remove_running(f, x);
+        push_done(f, x);
+}
+
+int nt_fetcher_run(nt_fetcher_t *f, int timeout_ms)
+{
+        CURLMsg *msg;
+        int running = 0, left;
+
+        fill_slots(f);
+        curl_multi_perform(f->multi, &running);
+        curl_multi_poll(f->multi, NULL, 0, timeout_ms, NULL);
+        curl_multi_perform(f->multi, &running);
+        while ((msg = curl_multi_info_read(f->multi, &left)) != NULL) {
+                struct xfer *x = NULL;
+
+                if (msg->msg != CURLMSG_DONE)
+                        continue;
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                                  (char **)&x);
+                finish(f, x, msg->data.result);
+        }
+        fill_slots(f);
+        return (int)nt_fetcher_pending(f);
+}
+
+struct nt_fetch_result *nt_fetcher_next(nt_fetcher_t *f)
+{
+        struct xfer *x = f->done_head;
+        struct nt_fetch_result *res;
+
+        if (!x)
+                return NULL;
+        f->done_head = x->next;
+        if (!f->done_head)
+                f->done_tail = NULL;
+        res = x->res;
+        x->res = NULL;
+        xfer_free(x);
+        return res;
+}
+
+size_t nt_fetcher_pending(const nt_fetcher_t *f)
+{
+        return f->n_queued + (size_t)f->n_running;
+}

@@ -1,0 +1,351 @@
+/* The fetcher against a real HTTP server on 127.0.0.1: validators and
+ * 304, redirects (permanent, temporary, loops, non-http targets), error
+ * statuses with Retry-After, timeouts, endless bodies, a gzip bomb, and
+ * the per-host limit. */
+#include "common/err.h"
+#include "producer/fetch.h"
+#include "support/httpd.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static nt_httpd_t *srv;
+
+static void setup(void)
+{
+        srv = nt_httpd_start();
+        cr_assert_not_null(srv, "cannot start the test HTTP server");
+}
+
+static void teardown(void)
+{
+        nt_httpd_stop(srv);
+}
+
+static void route(const char *path, int status, const char *headers,
+                  const char *body)
+{
+        struct nt_httpd_route r;
+
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "%s", path);
+        r.status = status;
+        snprintf(r.headers, sizeof(r.headers), "%s", headers ? headers : "");
+        r.body = body;
+        r.body_len = body ? strlen(body) : 0;
+        nt_httpd_route(srv, &r);
+}
+
+static nt_fetcher_t *fetcher(size_t max_body, long timeout_ms)
+{
+        struct nt_fetch_limits lim;
+        char errstr[256];
+        nt_fetcher_t *f;
+
+        nt_fetch_limits_default(&lim);
+        lim.max_body = max_body;
+        lim.timeout_ms = timeout_ms;
+        lim.user_agent = "newstap-test/1 (+https://example.invalid/contact)";
+        f = nt_fetcher_new(&lim, errstr, sizeof(errstr));
+        cr_assert_not_null(f, "%s", errstr);
+        return f;
+}
+
+/* Runs the fetcher until one result arrives (at most 30 s). */
+static struct nt_fetch_result *wait_result(nt_fetcher_t *f)
+{
+        time_t deadline = time(NULL) + 30;
+        struct nt_fetch_result *res;
+
+        while ((res = nt_fetcher_next(f)) == NULL && time(NULL) < deadline)
+                nt_fetcher_run(f, 100);
+        cr_assert_not_null(res, "no fetch result within 30 s");
+        return res;
+}
+
+static struct nt_fetch_result *fetch(nt_fetcher_t *f, const char *path,
+                                     const char *etag, const char *lm)
+{
+        struct nt_fetch_request req;
+        char url[256];
+
+        snprintf(url, sizeof(url), "%s%s", nt_httpd_url(srv), path);
+        memset(&req, 0, sizeof(req));
+        req.url = url;
+        req.etag = etag;
+        req.last_modified = lm;
+        cr_assert_eq(nt_fetcher_add(f, &req), NT_OK);
+        return wait_result(f);
+}
+
+TestSuite(fetch, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(fetch, validators_are_sent_and_304_is_reported)
+{
+        struct nt_httpd_route r;
+        struct nt_httpd_request log[4];
+        nt_fetcher_t *f = fetcher(1 << 20, 10000);
+        struct nt_fetch_result *res;
+
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "/feed");
+        r.status = 200;
+        snprintf(r.headers, sizeof(r.headers),
+                 "Content-Type: application/rss+xml; charset=utf-8\n"
+                 "Cache-Control: public, max-age=600");
+        r.body = "<rss/>";
+        r.body_len = 6;
+        snprintf(r.etag, sizeof(r.etag), "\"v1\"");
+        snprintf(r.last_modified, sizeof(r.last_modified),
+                 "Mon, 05 Jan 2026 10:00:00 GMT");
+        nt_httpd_route(srv, &r);
+
+        res = fetch(f, "/feed", NULL, NULL);
+        cr_assert_eq(res->err, NT_OK, "%s", res->errstr);
+        cr_assert_eq(res->status, 200);
+        cr_assert_str_eq(res->body, "<rss/>");
+        cr_assert_str_eq(res->etag, "\"v1\"");
+        cr_assert_str_eq(res->last_modified, "Mon, 05 Jan 2026 10:00:00 GMT");
+        cr_assert_str_eq(res->content_type,
+                         "application/rss+xml; charset=utf-8");
+        cr_assert_eq(res->max_age_s, 600);
+        cr_assert_null(res->moved_to);
+
+        nt_fetch_result_free(res);
+        res = fetch(f, "/feed", "\"v1\"", "Mon, 05 Jan 2026 10:00:00 GMT");
+        cr_assert_eq(res->status, 304, "validators must produce a 304");
+        cr_assert_eq(res->body_len, 0);
+        nt_fetch_result_free(res);
+
+        cr_assert_eq(nt_httpd_requests(srv, "/feed", log, 4), 2);
+        cr_assert_str_eq(log[0].if_none_match, "",
+                         "the first fetch has no validator");
+        cr_assert_str_eq(log[1].if_none_match, "\"v1\"");
+        cr_assert_str_eq(log[1].if_modified_since,
+                         "Mon, 05 Jan 2026 10:00:00 GMT");
+        cr_assert_not_null(strstr(log[0].user_agent, "newstap-test/1"),
+                           "User-Agent: %s", log[0].user_agent);
+        cr_assert_not_null(strstr(log[0].accept_encoding, "gzip"),
+                           "Accept-Encoding: %s", log[0].accept_encoding);
+        nt_fetcher_destroy(f);
+}
+
+Test(fetch, permanent_redirects_move_the_feed)
+{
+        nt_fetcher_t *f = fetcher(1 << 20, 10000);
+        struct nt_fetch_result *res;
+
+        route("/old", 301, "Location: /older", NULL);
+        route("/older", 308, "Location: /new", NULL);
+        route("/new", 200, NULL, "<feed/>");
+        res = fetch(f, "/old", NULL, NULL);
+        cr_assert_eq(res->err, NT_OK, "%s", res->errstr);
+        cr_assert_eq(res->status, 200);
+        cr_assert_eq(res->redirects, 2);
+        cr_assert_not_null(res->moved_to, "301 + 308 is permanent");
+        cr_assert_not_null(strstr(res->moved_to, "/new"), "%s", res->moved_to);
+        nt_fetch_result_free(res);
+        nt_fetcher_destroy(f);
+}
+
+Test(fetch, temporary_redirects_do_not_move_the_feed)
+{
+        static const int codes[] = {302, 303, 307};
+        nt_fetcher_t *f = fetcher(1 << 20, 10000);
+        struct nt_fetch_result *res;
+        char path[32];
+        size_t i;
+
+        route("/target", 200, NULL, "<rss/>");
+        for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+                snprintf(path, sizeof(path), "/tmp%d", codes[i]);
+                route(path, codes[i], "Location: /target", NULL);
+                res = fetch(f, path, NULL, NULL);
+                cr_assert_eq(res->status, 200, "%d: status %ld", codes[i],
+                             res->status);
+                cr_assert_null(res->moved_to, "%d must not move the feed",
+                               codes[i]);
+                cr_assert_not_null(strstr(res->final_url, "/target"));
+                nt_fetch_result_free(res);
+        }
+        /* A permanent hop followed by a temporary one is not permanent. */
+        route("/mixed", 301, "Location: /tmp302", NULL);
+        res = fetch(f, "/mixed", NULL, NULL);
+        cr_assert_eq(res->status, 200);
+        cr_assert_null(res->moved_to, "301 then 302 is not permanent");
+        nt_fetch_result_free(res);
+        nt_fetcher_destroy(f);
+}
+
+Test(fetch, redirect_loops_and_non_http_targets_fail)
+{
+        nt_fetcher_t *f = fetcher(1 << 20, 10000);
+        struct nt_fetch_result *res;
+
+        route("/loop-a", 302, "Location: /loop-b", NULL);
+        route("/loop-b", 302, "Location: /loop-a", NULL);
+        res = fetch(f, "/loop-a", NULL, NULL);
+        cr_assert_eq(res->err, NT_ERR_LIMIT, "loop: err %d (%s)", res->err,
+                     res->errstr);
+        cr_assert_not_null(strstr(res->errstr, "redirects"), "%s", res->errstr);
+        nt_fetch_result_free(res);
+
+        route("/to-ftp", 301, "Location: ftp://127.0.0.1/feed.xml", NULL);
+        res = fetch(f, "/to-ftp", NULL, NULL);
+        cr_assert_eq(res->err, NT_ERR_INVALID, "err %d (%s)", res->err,
+                     res->errstr);
+        cr_assert_not_null(strstr(res->errstr, "non-http"), "%s", res->errstr);
+        cr_assert_null(res->moved_to);
+        nt_fetch_result_free(res);
+        nt_fetcher_destroy(f);
+}
+
+Test(fetch, error_statuses_and_retry_after)
+{
+        nt_fetcher_t *f = fetcher(1 << 20, 10000);
+        struct nt_fetch_result *res;
+
+        route("/gone", 410, NULL, "gone");
+        route("/busy", 429, "Retry-After: 120", "slow down");
+        route("/down", 503, "Retry-After: Fri, 31 Dec 2100 23:59:59 GMT",
+              "maintenance");
+        route("/broken", 500, NULL, "oops");
+
+        res = fetch(f, "/missing", NULL, NULL);
+        cr_assert_eq(res->err, NT_OK);
+        cr_assert_eq(res->status, 404);
+        nt_fetch_result_free(res);
+        res = fetch(f, "/gone", NULL, NULL);
+        cr_assert_eq(res->status, 410);
+        nt_fetch_result_free(res);
+        res = fetch(f, "/busy", NULL, NULL);
+        cr_assert_eq(res->status, 429);
+        cr_assert_eq(res->retry_after_s, 120);
+        nt_fetch_result_free(res);
+        res = fetch(f, "/down", NULL, NULL);
+        cr_assert_eq(res->status, 503);
+        cr_assert_gt(res->retry_after_s, 86400L * 365 * 50,
+                     "an HTTP date in 2100 is decades away: %ld",
+                     res->retry_after_s);
+        nt_fetch_result_free(res);
+        res = fetch(f, "/broken", NULL, NULL);
+        cr_assert_eq(res->status, 500);
+        cr_assert_eq(res->retry_after_s, -1);
+        nt_fetch_result_free(res);
+        nt_fetcher_destroy(f);
+}
+
+Test(fetch, slow_response_times_out)
+{
+        struct nt_httpd_route r;
+        nt_fetcher_t *f = fetcher(1 << 20, 500);
+        struct nt_fetch_result *res;
+        static char body[4096];
+
+        memset(body, 'a', sizeof(body) - 1);
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "/slow");
+        r.kind = NT_HTTPD_SLOW;
+        r.status = 200;
+        r.body = body;
+        r.body_len = sizeof(body) - 1;
+        r.delay_ms = 100; /* 64 pieces x 100 ms: far beyond 500 ms */
+        nt_httpd_route(srv, &r);
+        res = fetch(f, "/slow", NULL, NULL);
+        cr_assert_eq(res->err, NT_ERR_TIMEOUT, "err %d (%s)", res->err,
+                     res->errstr);
+        nt_fetch_result_free(res);
+        nt_fetcher_destroy(f);
+}
+
+Test(fetch, endless_body_and_gzip_bomb_hit_the_body_limit)
+{
+        struct nt_httpd_route r;
+        nt_fetcher_t *f = fetcher(1 << 20, 20000);
+        struct nt_fetch_result *res;
+
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "/endless");
+        r.kind = NT_HTTPD_ENDLESS;
+        nt_httpd_route(srv, &r);
+        snprintf(r.path, sizeof(r.path), "/bomb");
+        r.kind = NT_HTTPD_GZIP_BOMB;
+        nt_httpd_route(srv, &r);
+
+        res = fetch(f, "/endless", NULL, NULL);
+        cr_assert_eq(res->err, NT_ERR_LIMIT, "endless: err %d (%s)", res->err,
+                     res->errstr);
+        cr_assert_null(res->body, "no partial body is handed out");
+        nt_fetch_result_free(res);
+        res = fetch(f, "/bomb", NULL, NULL);
+        cr_assert_eq(res->err, NT_ERR_LIMIT, "bomb: err %d (%s)", res->err,
+                     res->errstr);
+        nt_fetch_result_free(res);
+        nt_fetcher_destroy(f);
+}
+
+Test(fetch, per_host_limit_serialises_transfers)
+{
+        struct nt_fetch_limits lim;
+        struct nt_httpd_route r;
+        struct nt_httpd_request log[8];
+        struct nt_fetch_request req;
+        char errstr[256], url[256];
+        nt_fetcher_t *f;
+        int i, got = 0;
+        time_t deadline;
+        static char body[257];
+
+        memset(body, 'b', 256);
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "/paced");
+        r.kind = NT_HTTPD_SLOW;
+        r.status = 200;
+        r.body = body;
+        r.body_len = 256;
+        r.delay_ms = 50; /* 4 pieces: each response takes >= 200 ms */
+        nt_httpd_route(srv, &r);
+
+        nt_fetch_limits_default(&lim);
+        lim.max_per_host = 1;
+        f = nt_fetcher_new(&lim, errstr, sizeof(errstr));
+        cr_assert_not_null(f, "%s", errstr);
+        snprintf(url, sizeof(url), "%s/paced", nt_httpd_url(srv));
+        memset(&req, 0, sizeof(req));
+        req.url = url;
+        for (i = 0; i < 3; i++)
+                cr_assert_eq(nt_fetcher_add(f, &req), NT_OK);
+        deadline = time(NULL) + 30;
+        while (got < 3 && time(NULL) < deadline) {
+                struct nt_fetch_result *res;
+                nt_fetcher_run(f, 50);
+                while ((res = nt_fetcher_next(f)) != NULL) {
+                        cr_assert_eq(res->status, 200, "%s", res->errstr);
+                        nt_fetch_result_free(res);
+                        got++;
+                }
+        }
+        cr_assert_eq(got, 3);
+        cr_assert_eq(nt_httpd_requests(srv, "/paced", log, 8), 3);
+        for (i = 1; i < 3; i++)
+                cr_assert_geq(log[i].at_ms - log[i - 1].at_ms, 190,
+                              "request %d started %lld ms after the one "
+                              "before: the per-host limit of 1 was not "
+                              "kept",
+                              i, log[i].at_ms - log[i - 1].at_ms);
+        nt_fetcher_destroy(f);
+}
+
+Test(fetch, parse_helpers)
+{
+        cr_assert_eq(nt_fetch_parse_retry_after("30", 0), 30);
+        cr_assert_eq(nt_fetch_parse_retry_after("soon", 0), -1);
+        cr_assert_eq(nt_fetch_parse_retry_after(NULL, 0), -1);
+        cr_assert_eq(nt_fetch_parse_max_age("no-cache, max-age=300"), 300);
+        cr_assert_eq(nt_fetch_parse_max_age("s-maxage=100"), -1);
+        cr_assert_eq(nt_fetch_parse_max_age("private"), -1);
+        cr_assert_eq(nt_fetch_parse_max_age("max-age=\"60\""), 60);
+}
