@@ -1,0 +1,64 @@
+/* Per-feed fetch state kept across restarts: the feed's current URL
+ * (after permanent redirects), its validators, failures and next poll,
+ * and the seen-set of published article ids and revisions. One JSON file
+ * per feed in the state directory, written atomically (temporary file,
+ * fsync, rename); a corrupt file is moved aside and the feed starts
+ * fresh. */
+#ifndef NT_STATE_H
+#define NT_STATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nt_feed_state {
+        char *url;  /* fetched from here; NULL: the configured URL */
+        char *etag; /* validators of the last 200, or NULL */
+        char *last_modified;
+        int failures;         /* consecutive failed polls */
+        int64_t next_poll_ms; /* wall clock; 0: as soon as scheduled */
+        bool disabled;        /* 410 Gone: not polled again */
+        char *last_error;     /* or NULL */
+        json_t *seen;         /* id -> [revision, seen_ms]; owned */
+};
+
+/* An empty state (nothing seen). */
+int nt_state_init(struct nt_feed_state *st);
+
+/* Frees what the state holds. NULL-safe. */
+void nt_state_free(struct nt_feed_state *st);
+
+/* Creates the state directory when missing. */
+int nt_state_mkdir(const char *dir, char *errstr, size_t errstr_size);
+
+/* Loads the state of the feed identified by `key` (its configured URL)
+ * into an initialised `st`. Returns 0 when loaded; NT_ERR_NOTFOUND when
+ * there is no file (st stays fresh); NT_ERR_PARSE when the file was
+ * unreadable or corrupt: it was moved aside (errstr names both paths)
+ * and st stays fresh. */
+int nt_state_load(const char *dir, const char *key, struct nt_feed_state *st,
+                  char *errstr, size_t errstr_size);
+
+/* Writes the state atomically. NT_ERR_IO with the path in errstr. */
+int nt_state_save(const char *dir, const char *key,
+                  const struct nt_feed_state *st, char *errstr,
+                  size_t errstr_size);
+
+/* The file of a feed's state: DIR/feed-<16 hex digits>.json. */
+void nt_state_path(const char *dir, const char *key, char *buf, size_t size);
+
+/* True when this id was published with this revision. */
+bool nt_state_seen(const struct nt_feed_state *st, const char *id,
+                   const char *revision);
+
+/* Records a confirmed publication (after its delivery report). */
+int nt_state_mark_seen(struct nt_feed_state *st, const char *id,
+                       const char *revision, int64_t now_ms);
+
+/* Forgets ids seen more than max_age_ms ago, then the oldest ones beyond
+ * max_count. Returns how many were forgotten. */
+size_t nt_state_prune(struct nt_feed_state *st, size_t max_count,
+                      int64_t max_age_ms, int64_t now_ms);
+
+#endif
