@@ -1,0 +1,327 @@
+#include "producer/publish.h"
+#include "common/err.h"
+#include "common/kafka.h"
+#include "common/log.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One article message, owned here from send until confirmation. */
+struct pmsg {
+        struct pmsg *prev, *next; /* the tracked list */
+        struct pmsg *retry_next;  /* on the resend list when pending */
+        struct nt_publish_meta meta;
+        char *key, *revision, *feed_url;
+        char *value;
+        size_t value_len;
+        int queued;  /* handed to librdkafka, report not yet seen */
+        int pending; /* on the resend list */
+};
+
+struct nt_publisher {
+        rd_kafka_t *rk;
+        const nt_config_t *cfg;
+        char *topic;
+        size_t max_inflight;
+        size_t n_tracked;
+        struct pmsg *head;       /* tracked messages */
+        struct pmsg *retry_head; /* waiting to be (re)sent */
+        nt_publish_confirm_cb *confirm;
+        void *ctx;
+        struct nt_publish_stats stats;
+};
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque);
+
+static void pmsg_free(struct pmsg *m)
+{
+        free(m->key);
+        free(m->revision);
+        free(m->feed_url);
+        free(m->value);
+        free(m);
+}
+
+static void untrack(nt_publisher_t *p, struct pmsg *m)
+{
+        if (m->prev)
+                m->prev->next = m->next;
+        else
+                p->head = m->next;
+        if (m->next)
+                m->next->prev = m->prev;
+        p->n_tracked--;
+}
+
+static void mark_pending(nt_publisher_t *p, struct pmsg *m)
+{
+        m->queued = 0;
+        if (m->pending)
+                return;
+        m->pending = 1;
+        m->retry_next = p->retry_head;
+        p->retry_head = m;
+}
+
+static rd_kafka_t *make_producer(nt_publisher_t *p, char *errstr,
+                                 size_t errstr_size)
+{
+        const char *compression = nt_config_str(p->cfg, "producer.compression");
+        const char *props[8];
+        size_t n = 0;
+
+        props[n++] = "enable.idempotence";
+        props[n++] = "true";
+        props[n++] = "acks";
+        props[n++] = "all";
+        if (!json_object_get(nt_config_kafka(p->cfg), "compression.type") &&
+            !json_object_get(nt_config_kafka(p->cfg), "compression.codec")) {
+                props[n++] = "compression.type";
+                props[n++] = compression;
+        }
+        props[n] = NULL;
+        return nt_kafka_producer_new(p->cfg, props, on_delivery, p, errstr,
+                                     errstr_size);
+}
+
+nt_publisher_t *nt_publisher_new(const nt_config_t *cfg, const char *topic,
+                                 size_t max_inflight,
+                                 nt_publish_confirm_cb *confirm, void *ctx,
+                                 char *errstr, size_t errstr_size)
+{
+        nt_publisher_t *p = calloc(1, sizeof(*p));
+
+        if (!p || !(p->topic = strdup(topic))) {
+                free(p);
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                return NULL;
+        }
+        p->cfg = cfg;
+        p->max_inflight = max_inflight ? max_inflight : 1;
+        p->confirm = confirm;
+        p->ctx = ctx;
+        p->rk = make_producer(p, errstr, errstr_size);
+        if (!p->rk) {
+                free(p->topic);
+                free(p);
+                return NULL;
+        }
+        return p;
+}
+
+/* Hands one message to librdkafka. The message pointer is the
+ * per-message opaque, so its report finds it again. */
+static int produce(nt_publisher_t *p, struct pmsg *m)
+{
+        rd_kafka_headers_t *hdrs = rd_kafka_headers_new(4);
+        rd_kafka_resp_err_t err;
+
+        rd_kafka_header_add(hdrs, "content-type", -1, "application/json", -1);
+        rd_kafka_header_add(hdrs, "schema", -1, "newstap.article/1", -1);
+        rd_kafka_header_add(hdrs, "revision", -1, m->revision, -1);
+        rd_kafka_header_add(hdrs, "feed", -1, m->feed_url, -1);
+        err = rd_kafka_producev(
+            p->rk, RD_KAFKA_V_TOPIC(p->topic),
+            RD_KAFKA_V_KEY(m->key, strlen(m->key)),
+            RD_KAFKA_V_VALUE(m->value, m->value_len),
+            RD_KAFKA_V_TIMESTAMP(m->meta.timestamp_ms > 0 ? m->meta.timestamp_ms
+                                                          : 0),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(m), RD_KAFKA_V_END);
+        if (err) {
+                rd_kafka_headers_destroy(hdrs);
+                return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? NT_ERR_LIMIT
+                                                            : NT_ERR_KAFKA;
+        }
+        m->queued = 1;
+        p->stats.sent++;
+        return NT_OK;
+}
+
+int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
+                      const char *value, size_t value_len)
+{
+        struct pmsg *m;
+
+        if (p->n_tracked >= p->max_inflight)
+                return NT_ERR_LIMIT;
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return NT_ERR_NOMEM;
+        m->key = strdup(meta->key);
+        m->revision = strdup(meta->revision);
+        m->feed_url = strdup(meta->feed_url ? meta->feed_url : "");
+        m->value = malloc(value_len ? value_len : 1);
+        if (!m->key || !m->revision || !m->feed_url || !m->value) {
+                pmsg_free(m);
+                return NT_ERR_NOMEM;
+        }
+        memcpy(m->value, value, value_len);
+        m->value_len = value_len;
+        m->meta = *meta;
+        m->meta.key = m->key;
+        m->meta.revision = m->revision;
+        m->meta.feed_url = m->feed_url;
+        m->next = p->head;
+        if (p->head)
+                p->head->prev = m;
+        p->head = m;
+        p->n_tracked++;
+        /* Once tracked, the message is ours to deliver: if librdkafka's
+         * queue is full now, it waits on the resend list. */
+        if (produce(p, m) != NT_OK)
+                mark_pending(p, m);
+        return NT_OK;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque)
+{
+        nt_publisher_t *p = opaque;
+        struct pmsg *m = rkm->_private;
+
+        (void)rk;
+        if (!m)
+                return;
+        if (rkm->err) {
+                p->stats.failed++;
+                if (rkm->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+                    rkm->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+                        NT_WARN("producer",
+                                "delivery of %s failed (%s); sending again",
+                                m->key, rd_kafka_err2str(rkm->err));
+                mark_pending(p, m);
+                return;
+        }
+        m->queued = 0;
+        p->stats.confirmed++;
+        if (p->confirm)
+                p->confirm(p->ctx, &m->meta);
+        if (m->pending) {
+                /* Confirmed while a resend was planned (an old report
+                 * arriving late): drop it from the resend list. */
+                struct pmsg **pp = &p->retry_head;
+                while (*pp && *pp != m)
+                        pp = &(*pp)->retry_next;
+                if (*pp)
+                        *pp = m->retry_next;
+        }
+        untrack(p, m);
+        pmsg_free(m);
+}
+
+/* Replaces a producer that hit a fatal error. Every tracked message that
+ * was not confirmed is sent again by the new one. */
+static int rebuild(nt_publisher_t *p)
+{
+        char reason[512], errstr[512];
+        rd_kafka_resp_err_t ferr;
+        rd_kafka_t *fresh;
+        struct pmsg *m;
+
+        ferr = rd_kafka_fatal_error(p->rk, reason, sizeof(reason));
+        NT_ERROR("producer",
+                 "fatal producer error %s: %s; rebuilding the producer and "
+                 "sending the %zu unconfirmed article(s) again",
+                 rd_kafka_err2name(ferr), reason, p->n_tracked);
+        fresh = make_producer(p, errstr, sizeof(errstr));
+        if (!fresh) {
+                NT_ERROR("producer", "cannot rebuild the producer: %s", errstr);
+                return NT_ERR_KAFKA;
+        }
+        /* Reports for purged messages arrive with purge errors during
+         * this poll and put them on the resend list. */
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE |
+                                  RD_KAFKA_PURGE_F_INFLIGHT |
+                                  RD_KAFKA_PURGE_F_NON_BLOCKING);
+        rd_kafka_poll(p->rk, 0);
+        rd_kafka_destroy(p->rk);
+        p->rk = fresh;
+        p->stats.rebuilds++;
+        for (m = p->head; m; m = m->next)
+                mark_pending(p, m);
+        return NT_OK;
+}
+
+static void resend_pending(nt_publisher_t *p)
+{
+        struct pmsg *m, *keep = NULL;
+
+        while ((m = p->retry_head) != NULL) {
+                p->retry_head = m->retry_next;
+                m->pending = 0;
+                if (produce(p, m) != NT_OK) {
+                        m->pending = 1;
+                        m->retry_next = keep;
+                        keep = m;
+                }
+        }
+        p->retry_head = keep;
+}
+
+int nt_publisher_poll(nt_publisher_t *p, int timeout_ms)
+{
+        rd_kafka_poll(p->rk, timeout_ms);
+        if (rd_kafka_fatal_error(p->rk, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                rebuild(p);
+        if (p->retry_head)
+                resend_pending(p);
+        return NT_OK;
+}
+
+size_t nt_publisher_inflight(const nt_publisher_t *p)
+{
+        return p->n_tracked;
+}
+
+void nt_publisher_stats(const nt_publisher_t *p, struct nt_publish_stats *st)
+{
+        *st = p->stats;
+}
+
+size_t nt_publisher_destroy(nt_publisher_t *p, int timeout_ms)
+{
+        struct pmsg *m;
+        size_t left;
+        int waited = 0;
+
+        if (!p)
+                return 0;
+        /* Bounded: keep serving reports (and resends) until everything is
+         * confirmed or the time is up. */
+        while (p->n_tracked > 0 && waited < timeout_ms) {
+                nt_publisher_poll(p, 100);
+                waited += 100;
+        }
+        left = p->n_tracked;
+        if (left)
+                NT_WARN("producer",
+                        "%zu article(s) unconfirmed at shutdown; they are "
+                        "not marked seen and will be sent again",
+                        left);
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE |
+                                  RD_KAFKA_PURGE_F_INFLIGHT |
+                                  RD_KAFKA_PURGE_F_NON_BLOCKING);
+        p->confirm = NULL;
+        rd_kafka_poll(p->rk, 0);
+        rd_kafka_destroy(p->rk);
+        while ((m = p->head) != NULL) {
+                p->head = m->next;
+                pmsg_free(m);
+        }
+        free(p->topic);
+        free(p);
+        return left;
+}
+
+int nt_publisher_inject_fatal(nt_publisher_t *p)
+{
+        return rd_kafka_test_fatal_error(
+                   p->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                   "injected by a test") == RD_KAFKA_RESP_ERR_NO_ERROR
+                   ? NT_OK
+                   : NT_ERR_KAFKA;
+}

@@ -1,0 +1,74 @@
+/* Loss-free publishing of articles to the raw topic: an idempotent
+ * producer (acks=all) whose every message stays tracked here until its
+ * delivery report succeeds. A failed report sends the message again; a
+ * fatal producer error (librdkafka 2.0.2 can raise a spurious one after a
+ * disconnect) rebuilds the producer and sends again whatever was not
+ * confirmed. The caller learns of each confirmation through a callback,
+ * and only then marks the article seen: a crash costs at most a second
+ * copy with the same key and revision, never a lost article. */
+#ifndef NT_PUBLISH_H
+#define NT_PUBLISH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+
+typedef struct nt_publisher nt_publisher_t;
+
+/* What one article message carries besides its value. */
+struct nt_publish_meta {
+        const char *key; /* the article id */
+        const char *revision;
+        const char *feed_url;
+        int64_t timestamp_ms; /* published time; 0: broker's time */
+        void *opaque;         /* handed back on confirmation */
+};
+
+/* Called from nt_publisher_poll() when a message is confirmed stored.
+ * `meta` and its strings are valid only during the call. */
+typedef void(nt_publish_confirm_cb)(void *ctx,
+                                    const struct nt_publish_meta *meta);
+
+/* A publisher to `topic` with the config's kafka properties, forcing
+ * enable.idempotence=true and acks=all, compression from
+ * producer.compression unless the kafka section sets compression.type.
+ * At most `max_inflight` messages are tracked: more is back-pressure.
+ * Caller frees with nt_publisher_destroy(). NULL with errstr on error. */
+nt_publisher_t *nt_publisher_new(const nt_config_t *cfg, const char *topic,
+                                 size_t max_inflight,
+                                 nt_publish_confirm_cb *confirm, void *ctx,
+                                 char *errstr, size_t errstr_size);
+
+/* Flushes for at most timeout_ms, then frees. Messages still unconfirmed
+ * are not marked seen by anyone, so they are fetched and sent again after
+ * a restart. Returns how many were left unconfirmed. NULL-safe. */
+size_t nt_publisher_destroy(nt_publisher_t *p, int timeout_ms);
+
+/* Queues one article (value copied). NT_ERR_LIMIT when max_inflight
+ * messages are unconfirmed: stop producing work until it drops. */
+int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
+                      const char *value, size_t value_len);
+
+/* Serves delivery reports (calling confirm), resends failed messages and
+ * rebuilds the producer after a fatal error. Waits at most timeout_ms. */
+int nt_publisher_poll(nt_publisher_t *p, int timeout_ms);
+
+/* Messages not confirmed yet. */
+size_t nt_publisher_inflight(const nt_publisher_t *p);
+
+/* Counters since creation. */
+struct nt_publish_stats {
+        uint64_t sent;      /* produce calls, resends included */
+        uint64_t confirmed; /* delivery reports that succeeded */
+        uint64_t failed;    /* delivery reports that failed (resent) */
+        uint64_t rebuilds;  /* producers rebuilt after fatal errors */
+};
+void nt_publisher_stats(const nt_publisher_t *p, struct nt_publish_stats *st);
+
+/* Fault injection for tests: raises a fatal error in the current
+ * producer (librdkafka's rd_kafka_test_fatal_error), as Debian's
+ * librdkafka 2.0.2 may do after a disconnect. */
+int nt_publisher_inject_fatal(nt_publisher_t *p);
+
+#endif

@@ -1,0 +1,235 @@
+/* Loss-free publishing on the real broker: every article confirmed and
+ * readable with its headers; a broker restart in the middle of a run and
+ * a fatal producer error (rebuild) lose nothing. */
+// ctest-suites: real
+#include "common/config.h"
+#include "common/err.h"
+#include "common/kafka.h"
+#include "producer/publish.h"
+#include "support/kafka_read.h"
+#include "support/nt_test.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_N 4000
+
+struct tally {
+        int n;
+        char confirmed[MAX_N];
+        char read_back[MAX_N];
+        int distinct_read;
+        int bad_headers;
+};
+
+static int key_index(const void *key, size_t len)
+{
+        char buf[32];
+
+        cr_assert(len > 4 && len < sizeof(buf), "key length %zu", len);
+        memcpy(buf, key, len);
+        buf[len] = '\0';
+        return (int)strtol(buf + 4, NULL, 10);
+}
+
+static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
+{
+        struct tally *t = ctx;
+        int i = key_index(meta->key, strlen(meta->key));
+
+        cr_assert(i >= 0 && i < t->n);
+        t->confirmed[i] = 1;
+}
+
+static bool on_read(const rd_kafka_message_t *rkm, void *ctx)
+{
+        struct tally *t = ctx;
+        rd_kafka_headers_t *hdrs = NULL;
+        const void *v;
+        size_t len;
+        char want[32];
+        int i = key_index(rkm->key, rkm->key_len);
+
+        cr_assert(i >= 0 && i < t->n, "unexpected key");
+        snprintf(want, sizeof(want), "rev-%d", i);
+        if (rd_kafka_message_headers(rkm, &hdrs) ||
+            rd_kafka_header_get_last(hdrs, "revision", &v, &len) ||
+            len != strlen(want) || memcmp(v, want, len) != 0 ||
+            rd_kafka_header_get_last(hdrs, "schema", &v, &len) ||
+            len != strlen("newstap.article/1"))
+                t->bad_headers++;
+        if (!t->read_back[i]) {
+                t->read_back[i] = 1;
+                t->distinct_read++;
+        }
+        return t->distinct_read == t->n;
+}
+
+static nt_config_t *config_for(const char *bootstrap)
+{
+        char errstr[512];
+        nt_config_t *cfg = nt_config_new();
+
+        cr_assert_eq(nt_config_set_kafka(cfg, "bootstrap.servers", bootstrap,
+                                         "test", errstr, sizeof(errstr)),
+                     NT_OK, "%s", errstr);
+        return cfg;
+}
+
+static void make_topic(const char *bootstrap, const char *topic)
+{
+        const char *props[] = {"bootstrap.servers", bootstrap, NULL};
+        const char *topics[] = {topic};
+        char errstr[512];
+        rd_kafka_t *rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
+                                               sizeof(errstr));
+
+        cr_assert_not_null(rk, "%s", errstr);
+        cr_assert_eq(nt_kafka_create_topics(rk, topics, 1, 3, 15000, errstr,
+                                            sizeof(errstr)),
+                     NT_OK, "%s", errstr);
+        rd_kafka_destroy(rk);
+}
+
+static void send_range(nt_publisher_t *p, int from, int to)
+{
+        char key[32], rev[32], value[96];
+        int i;
+
+        for (i = from; i < to; i++) {
+                struct nt_publish_meta meta;
+                time_t deadline = time(NULL) + 120;
+
+                snprintf(key, sizeof(key), "art-%05d", i);
+                snprintf(rev, sizeof(rev), "rev-%d", i);
+                snprintf(value, sizeof(value), "{\"id\":\"%s\",\"n\":%d}", key,
+                         i);
+                memset(&meta, 0, sizeof(meta));
+                meta.key = key;
+                meta.revision = rev;
+                meta.feed_url = "https://feeds.example/rss";
+                meta.timestamp_ms = 1767607200000LL + i;
+                /* Back-pressure: wait for confirmations, never drop. */
+                while (nt_publisher_send(p, &meta, value, strlen(value)) ==
+                       NT_ERR_LIMIT) {
+                        cr_assert(time(NULL) < deadline,
+                                  "back-pressure never eased");
+                        nt_publisher_poll(p, 50);
+                }
+                nt_publisher_poll(p, 0);
+        }
+}
+
+static void drain(nt_publisher_t *p, int seconds)
+{
+        time_t deadline = time(NULL) + seconds;
+
+        while (nt_publisher_inflight(p) > 0 && time(NULL) < deadline)
+                nt_publisher_poll(p, 100);
+        cr_assert_eq(nt_publisher_inflight(p), 0,
+                     "%zu article(s) still unconfirmed after %d s",
+                     nt_publisher_inflight(p), seconds);
+}
+
+static void check_all(const char *bootstrap, const char *topic, struct tally *t)
+{
+        int i, missing = 0;
+
+        for (i = 0; i < t->n; i++)
+                missing += !t->confirmed[i];
+        cr_assert_eq(missing, 0, "%d article(s) never confirmed", missing);
+        nt_test_read_topic(bootstrap, topic, on_read, t, 60000);
+        cr_assert_eq(t->distinct_read, t->n,
+                     "read back %d distinct articles of %d", t->distinct_read,
+                     t->n);
+        cr_assert_eq(t->bad_headers, 0, "%d message(s) with wrong headers",
+                     t->bad_headers);
+}
+
+Test(real, every_article_confirmed_and_readable, .timeout = 300)
+{
+        const char *bootstrap = nt_test_kafka_bootstrap();
+        static struct tally t;
+        struct nt_publish_stats st;
+        nt_config_t *cfg = config_for(bootstrap);
+        char topic[128], errstr[512];
+        nt_publisher_t *p;
+
+        t.n = 2000;
+        nt_test_unique_name("nt-publish", topic, sizeof(topic));
+        make_topic(bootstrap, topic);
+        p = nt_publisher_new(cfg, topic, 500, on_confirm, &t, errstr,
+                             sizeof(errstr));
+        cr_assert_not_null(p, "%s", errstr);
+        send_range(p, 0, t.n);
+        drain(p, 60);
+        nt_publisher_stats(p, &st);
+        cr_assert_eq(st.confirmed, (uint64_t)t.n);
+        cr_assert_eq(nt_publisher_destroy(p, 5000), 0);
+        check_all(bootstrap, topic, &t);
+        nt_config_destroy(cfg);
+}
+
+Test(real, broker_restart_mid_run_loses_nothing, .timeout = 300)
+{
+        const char *bootstrap = nt_test_kafka_bootstrap();
+        static struct tally t;
+        nt_config_t *cfg = config_for(bootstrap);
+        char topic[128], errstr[512];
+        nt_publisher_t *p;
+        pid_t restarter;
+        int status;
+
+        t.n = 3000;
+        nt_test_unique_name("nt-restart", topic, sizeof(topic));
+        make_topic(bootstrap, topic);
+        p = nt_publisher_new(cfg, topic, 1000, on_confirm, &t, errstr,
+                             sizeof(errstr));
+        cr_assert_not_null(p, "%s", errstr);
+        send_range(p, 0, 1000);
+        /* The broker goes down and comes back while the rest is sent. */
+        restarter = fork();
+        cr_assert_geq(restarter, 0);
+        if (restarter == 0)
+                _exit(nt_test_kafka_local("restart"));
+        send_range(p, 1000, t.n);
+        drain(p, 180);
+        cr_assert_eq(waitpid(restarter, &status, 0), restarter);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "kafka-local restart failed");
+        cr_assert_eq(nt_publisher_destroy(p, 5000), 0);
+        check_all(bootstrap, topic, &t);
+        nt_config_destroy(cfg);
+}
+
+Test(real, fatal_error_rebuilds_and_resends, .timeout = 300)
+{
+        const char *bootstrap = nt_test_kafka_bootstrap();
+        static struct tally t;
+        struct nt_publish_stats st;
+        nt_config_t *cfg = config_for(bootstrap);
+        char topic[128], errstr[512];
+        nt_publisher_t *p;
+
+        t.n = 1000;
+        nt_test_unique_name("nt-fatal", topic, sizeof(topic));
+        make_topic(bootstrap, topic);
+        p = nt_publisher_new(cfg, topic, 1000, on_confirm, &t, errstr,
+                             sizeof(errstr));
+        cr_assert_not_null(p, "%s", errstr);
+        send_range(p, 0, 500);
+        cr_assert_eq(nt_publisher_inject_fatal(p), NT_OK);
+        send_range(p, 500, t.n);
+        drain(p, 120);
+        nt_publisher_stats(p, &st);
+        cr_assert_geq(st.rebuilds, 1, "the producer was not rebuilt");
+        cr_assert_eq(nt_publisher_destroy(p, 5000), 0);
+        check_all(bootstrap, topic, &t);
+        nt_config_destroy(cfg);
+}

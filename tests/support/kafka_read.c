@@ -1,0 +1,88 @@
+#include "support/kafka_read.h"
+#include "common/kafka.h"
+#include "support/nt_test.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+
+size_t nt_test_read_topic(const char *bootstrap, const char *topic,
+                          nt_test_msg_cb *cb, void *ctx, int timeout_ms)
+{
+        const char *props[] = {"bootstrap.servers",
+                               bootstrap,
+                               "isolation.level",
+                               "read_committed",
+                               "enable.partition.eof",
+                               "false",
+                               "enable.auto.commit",
+                               "false",
+                               NULL};
+        char group[128];
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_partition_list_t *parts;
+        rd_kafka_topic_t *rkt;
+        char errstr[512];
+        struct timespec now;
+        long long deadline;
+        size_t n = 0;
+        rd_kafka_t *rk;
+        int i;
+
+        /* librdkafka 2.0.2 wants a group.id even for assign(); one that
+         * never commits leaves no trace. */
+        nt_test_unique_name("nt-read", group, sizeof(group));
+        rk = nt_kafka_consumer_new(NULL, group, props, errstr, sizeof(errstr));
+        cr_assert_not_null(rk, "%s", errstr);
+        rkt = rd_kafka_topic_new(rk, topic, NULL);
+        cr_assert_eq(rd_kafka_metadata(rk, 0, rkt, &md, 10000), 0,
+                     "metadata of %s", topic);
+        cr_assert_eq(md->topic_cnt, 1);
+        parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+        for (i = 0; i < md->topics[0].partition_cnt; i++)
+                rd_kafka_topic_partition_list_add(parts, topic, i)->offset =
+                    RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        cr_assert_eq(rd_kafka_assign(rk, parts), 0);
+        rd_kafka_topic_partition_list_destroy(parts);
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        deadline = now.tv_sec * 1000LL + now.tv_nsec / 1000000 + timeout_ms;
+        for (;;) {
+                rd_kafka_message_t *rkm;
+
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if (now.tv_sec * 1000LL + now.tv_nsec / 1000000 > deadline)
+                        break;
+                rkm = rd_kafka_consumer_poll(rk, 100);
+                if (!rkm)
+                        continue;
+                if (rkm->err) {
+                        rd_kafka_message_destroy(rkm);
+                        continue;
+                }
+                n++;
+                if (cb(rkm, ctx)) {
+                        rd_kafka_message_destroy(rkm);
+                        break;
+                }
+                rd_kafka_message_destroy(rkm);
+        }
+        rd_kafka_destroy(rk);
+        return n;
+}
+
+int nt_test_kafka_local(const char *arg)
+{
+        const char *src = getenv("NT_SOURCE_DIR");
+        char cmd[1024];
+        int status;
+
+        cr_assert_not_null(src, "NT_SOURCE_DIR is not set: run through ctest");
+        snprintf(cmd, sizeof(cmd), "'%s/scripts/kafka-local' %s >&2", src, arg);
+        status = system(cmd);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

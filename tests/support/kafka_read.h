@@ -1,0 +1,24 @@
+/* Reading a topic back in tests: every message from the beginning of
+ * every partition, without a consumer group, until a predicate holds or
+ * time runs out. */
+#ifndef NT_TEST_KAFKA_READ_H
+#define NT_TEST_KAFKA_READ_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Called for each message read; return true to stop reading. */
+typedef bool(nt_test_msg_cb)(const rd_kafka_message_t *rkm, void *ctx);
+
+/* Reads `topic` on `bootstrap` from the start (read_committed) for at
+ * most timeout_ms, calling cb for every message. Returns the number of
+ * messages read. */
+size_t nt_test_read_topic(const char *bootstrap, const char *topic,
+                          nt_test_msg_cb *cb, void *ctx, int timeout_ms);
+
+/* Runs scripts/kafka-local with one argument (restart, pause, resume);
+ * returns its exit status. */
+int nt_test_kafka_local(const char *arg);
+
+#endif
