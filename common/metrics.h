@@ -1,0 +1,38 @@
+/* A small registry of counters and gauges, each a name plus a label set
+ * ("newstap_fetches_total" {feed="...",status="200"}), kept by the loop
+ * that owns it and written in the Prometheus text format. Not
+ * thread-safe: one registry per loop. */
+#ifndef NT_METRICS_H
+#define NT_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+
+typedef struct nt_metrics nt_metrics_t;
+
+/* At most max_series distinct name+labels pairs (a limit, since labels
+ * come from the outside world, e.g. feed URLs). Caller frees with
+ * nt_metrics_destroy(). NULL when out of memory. */
+nt_metrics_t *nt_metrics_new(size_t max_series);
+void nt_metrics_destroy(nt_metrics_t *m);
+
+/* Declares a metric's type and help line (before or after its first use;
+ * undeclared metrics are written as untyped). `type` is "counter" or
+ * "gauge". */
+int nt_metrics_describe(nt_metrics_t *m, const char *name, const char *type,
+                        const char *help);
+
+/* Adds to a counter / sets a gauge. `labels` is NULL or pairs of
+ * name, value, ..., NULL. NT_ERR_LIMIT past max_series. */
+int nt_metrics_add(nt_metrics_t *m, const char *name, double delta, ...);
+int nt_metrics_set(nt_metrics_t *m, const char *name, double value, ...);
+
+/* The value of a series, 0 when absent (labels as for add). */
+double nt_metrics_get(const nt_metrics_t *m, const char *name, ...);
+
+/* Appends the registry in the Prometheus text exposition format. */
+int nt_metrics_write(const nt_metrics_t *m, struct nt_buf *out);
+
+#endif

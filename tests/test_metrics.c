@@ -1,0 +1,59 @@
+/* The metrics registry: counters, gauges, label escaping, the series
+ * limit and the Prometheus text format. */
+#include "common/err.h"
+#include "common/metrics.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+Test(metrics, counters_gauges_and_exposition)
+{
+        nt_metrics_t *m = nt_metrics_new(100);
+        struct nt_buf out;
+
+        nt_metrics_describe(m, "nt_fetches_total", "counter",
+                            "Fetches by feed and status.");
+        cr_assert_eq(nt_metrics_add(m, "nt_fetches_total", 1, "feed",
+                                    "https://a/\"x\"", "status", "200", NULL),
+                     NT_OK);
+        nt_metrics_add(m, "nt_fetches_total", 2, "feed", "https://a/\"x\"",
+                       "status", "200", NULL);
+        nt_metrics_add(m, "nt_fetches_total", 1, "feed", "b", "status", "304",
+                       NULL);
+        nt_metrics_set(m, "nt_inflight", 7, NULL);
+        nt_metrics_set(m, "nt_inflight", 5, NULL);
+        cr_assert_float_eq(nt_metrics_get(m, "nt_fetches_total", "feed",
+                                          "https://a/\"x\"", "status", "200",
+                                          NULL),
+                           3.0, 1e-9);
+        cr_assert_float_eq(nt_metrics_get(m, "nt_inflight", NULL), 5.0, 1e-9);
+        cr_assert_float_eq(nt_metrics_get(m, "nt_absent", NULL), 0.0, 1e-9);
+
+        nt_buf_init(&out, 1 << 16);
+        cr_assert_eq(nt_metrics_write(m, &out), NT_OK);
+        cr_assert_str_eq(
+            nt_buf_str(&out),
+            "# HELP nt_fetches_total Fetches by feed and status.\n"
+            "# TYPE nt_fetches_total counter\n"
+            "nt_fetches_total{feed=\"b\",status=\"304\"} 1\n"
+            "nt_fetches_total{feed=\"https://a/\\\"x\\\"\",status=\"200\"}"
+            " 3\n"
+            "nt_inflight 5\n");
+        nt_buf_free(&out);
+        nt_metrics_destroy(m);
+}
+
+Test(metrics, series_limit)
+{
+        nt_metrics_t *m = nt_metrics_new(2);
+
+        cr_assert_eq(nt_metrics_add(m, "a", 1, NULL), NT_OK);
+        cr_assert_eq(nt_metrics_add(m, "b", 1, NULL), NT_OK);
+        cr_assert_eq(nt_metrics_add(m, "c", 1, NULL), NT_ERR_LIMIT,
+                     "a third series is refused");
+        cr_assert_eq(nt_metrics_add(m, "a", 1, NULL), NT_OK,
+                     "existing series still count");
+        cr_assert_float_eq(nt_metrics_get(m, "a", NULL), 2.0, 1e-9);
+        nt_metrics_destroy(m);
+        nt_metrics_destroy(NULL);
+}
