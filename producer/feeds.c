@@ -1,0 +1,377 @@
+#include "producer/feeds.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/num.h"
+
+#include <expat.h>
+
+#include <errno.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define OPML_MAX_BYTES ((size_t)16 << 20)
+#define OPML_MAX_DEPTH 32
+#define MAX_FEEDS      1000000
+
+static void spec_free(struct nt_feed_spec *f)
+{
+        char **p;
+
+        free(f->url);
+        free(f->name);
+        for (p = f->tags; p && *p; p++)
+                free(*p);
+        free(f->tags);
+        for (p = f->headers; p && *p; p++)
+                free(*p);
+        free(f->headers);
+}
+
+void nt_feed_list_init(struct nt_feed_list *l)
+{
+        memset(l, 0, sizeof(*l));
+}
+
+void nt_feed_list_free(struct nt_feed_list *l)
+{
+        size_t i;
+
+        if (!l)
+                return;
+        for (i = 0; i < l->n; i++)
+                spec_free(&l->feeds[i]);
+        free(l->feeds);
+        memset(l, 0, sizeof(*l));
+}
+
+struct nt_feed_spec *nt_feed_list_find(struct nt_feed_list *l, const char *url)
+{
+        size_t i;
+
+        for (i = 0; i < l->n; i++)
+                if (strcmp(l->feeds[i].url, url) == 0)
+                        return &l->feeds[i];
+        return NULL;
+}
+
+static int is_http(const char *url)
+{
+        return strncasecmp(url, "http://", 7) == 0 ||
+               strncasecmp(url, "https://", 8) == 0;
+}
+
+/* Takes ownership of *spec's contents on success. */
+static int push(struct nt_feed_list *l, struct nt_feed_spec *spec)
+{
+        if (l->n == l->cap) {
+                size_t cap = l->cap ? l->cap * 2 : 16;
+                struct nt_feed_spec *f;
+
+                if (l->n >= MAX_FEEDS)
+                        return NT_ERR_LIMIT;
+                f = realloc(l->feeds, cap * sizeof(*f));
+                if (!f)
+                        return NT_ERR_NOMEM;
+                l->feeds = f;
+                l->cap = cap;
+        }
+        l->feeds[l->n++] = *spec;
+        return NT_OK;
+}
+
+/* A NULL-terminated copy of n strings. */
+static char **str_vec(size_t n)
+{
+        return calloc(n + 1, sizeof(char *));
+}
+
+int nt_feed_list_from_json(struct nt_feed_list *l, const json_t *arr,
+                           int64_t default_interval_ms, char *errstr,
+                           size_t errstr_size)
+{
+        size_t i;
+        json_t *item;
+        int err = NT_OK;
+
+        if (!arr)
+                return NT_OK;
+        if (!json_is_array(arr))
+                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                               "producer.feeds: expected an array");
+        json_array_foreach(arr, i, item)
+        {
+                struct nt_feed_spec spec;
+                const char *key, *url;
+                json_t *v;
+                size_t j;
+
+                memset(&spec, 0, sizeof(spec));
+                spec.interval_ms = default_interval_ms;
+#define FAIL(code, ...)                                                \
+        do {                                                           \
+                err = nt_errf(errstr, errstr_size, code, __VA_ARGS__); \
+                goto bad;                                              \
+        } while (0)
+                if (!json_is_object(item))
+                        FAIL(NT_ERR_CONFIG,
+                             "producer.feeds[%zu]: expected an object", i);
+                json_object_foreach(item, key, v)
+                {
+                        if (strcmp(key, "url") && strcmp(key, "name") &&
+                            strcmp(key, "interval") && strcmp(key, "tags") &&
+                            strcmp(key, "headers"))
+                                FAIL(NT_ERR_CONFIG,
+                                     "producer.feeds[%zu].%s: unknown key", i,
+                                     key);
+                }
+                url = json_string_value(json_object_get(item, "url"));
+                if (!url || !is_http(url))
+                        FAIL(NT_ERR_CONFIG,
+                             "producer.feeds[%zu].url: expected an http or "
+                             "https URL",
+                             i);
+                if (nt_feed_list_find(l, url))
+                        FAIL(NT_ERR_CONFIG,
+                             "producer.feeds[%zu].url: %s is listed twice", i,
+                             url);
+                spec.url = strdup(url);
+                v = json_object_get(item, "name");
+                if (v && !json_is_string(v))
+                        FAIL(NT_ERR_CONFIG,
+                             "producer.feeds[%zu].name: expected a string", i);
+                if (v)
+                        spec.name = strdup(json_string_value(v));
+                v = json_object_get(item, "interval");
+                if (json_is_integer(v) && json_integer_value(v) > 0 &&
+                    json_integer_value(v) < 86400 * 365)
+                        spec.interval_ms = json_integer_value(v) * 1000;
+                else if (v &&
+                         (!json_is_string(v) ||
+                          nt_num_parse_duration_ms(json_string_value(v), 1000,
+                                                   &spec.interval_ms) ||
+                          spec.interval_ms < 1000))
+                        FAIL(NT_ERR_CONFIG,
+                             "producer.feeds[%zu].interval: expected a "
+                             "duration of at least 1s (e.g. 300, \"15m\")",
+                             i);
+                v = json_object_get(item, "tags");
+                if (v && !json_is_array(v))
+                        FAIL(NT_ERR_CONFIG,
+                             "producer.feeds[%zu].tags: expected an array", i);
+                spec.tags = str_vec(v ? json_array_size(v) : 0);
+                if (!spec.tags)
+                        FAIL(NT_ERR_NOMEM, "out of memory");
+                for (j = 0; v && j < json_array_size(v); j++) {
+                        const char *t = json_string_value(json_array_get(v, j));
+                        if (!t)
+                                FAIL(NT_ERR_CONFIG,
+                                     "producer.feeds[%zu].tags[%zu]: expected "
+                                     "a string",
+                                     i, j);
+                        spec.tags[j] = strdup(t);
+                }
+                v = json_object_get(item, "headers");
+                if (v && !json_is_object(v))
+                        FAIL(NT_ERR_CONFIG,
+                             "producer.feeds[%zu].headers: expected an object",
+                             i);
+                spec.headers = str_vec(v ? json_object_size(v) : 0);
+                if (!spec.headers)
+                        FAIL(NT_ERR_NOMEM, "out of memory");
+                j = 0;
+                if (v) {
+                        const char *hname;
+                        json_t *hv;
+
+                        json_object_foreach(v, hname, hv)
+                        {
+                                struct nt_buf line;
+                                if (!json_is_string(hv) || strchr(hname, ':') ||
+                                    strpbrk(json_string_value(hv), "\r\n"))
+                                        FAIL(NT_ERR_CONFIG,
+                                             "producer.feeds[%zu].headers.%s: "
+                                             "expected a one-line string",
+                                             i, hname);
+                                nt_buf_init(&line, 8192);
+                                nt_buf_printf(&line, "%s: %s", hname,
+                                              json_string_value(hv));
+                                spec.headers[j++] = nt_buf_detach(&line);
+                        }
+                }
+                if (!spec.url || (json_object_get(item, "name") && !spec.name))
+                        FAIL(NT_ERR_NOMEM, "out of memory");
+                err = push(l, &spec);
+                if (err)
+                        FAIL(err, "producer.feeds: too many feeds");
+                continue;
+        bad:
+                spec_free(&spec);
+                return err;
+#undef FAIL
+        }
+        return NT_OK;
+}
+
+struct opml_ctx {
+        struct nt_feed_list *l;
+        int64_t interval_ms;
+        char *folders[OPML_MAX_DEPTH]; /* text of enclosing outlines */
+        int depth;
+        int err;
+        char *errstr;
+        size_t errstr_size;
+        XML_Parser parser;
+};
+
+static const char *attr(const char **atts, const char *name)
+{
+        size_t i;
+
+        for (i = 0; atts[i]; i += 2)
+                if (strcasecmp(atts[i], name) == 0)
+                        return atts[i + 1];
+        return NULL;
+}
+
+static void opml_start(void *data, const char *el, const char **atts)
+{
+        struct opml_ctx *c = data;
+        const char *url, *title;
+        struct nt_feed_spec spec;
+        int i, n = 0;
+
+        if (c->err || strcmp(el, "outline") != 0) {
+                return;
+        }
+        url = attr(atts, "xmlUrl");
+        title = attr(atts, "title");
+        if (!title)
+                title = attr(atts, "text");
+        if (c->depth >= OPML_MAX_DEPTH) {
+                c->err =
+                    nt_errf(c->errstr, c->errstr_size, NT_ERR_LIMIT,
+                            "outlines nested deeper than %d", OPML_MAX_DEPTH);
+                XML_StopParser(c->parser, XML_FALSE);
+                return;
+        }
+        c->folders[c->depth++] = url ? NULL : strdup(title ? title : "");
+        if (!url || !is_http(url) || nt_feed_list_find(c->l, url))
+                return;
+        memset(&spec, 0, sizeof(spec));
+        spec.url = strdup(url);
+        spec.name = title ? strdup(title) : NULL;
+        spec.interval_ms = c->interval_ms;
+        spec.headers = str_vec(0);
+        spec.tags = str_vec((size_t)c->depth);
+        for (i = 0; spec.tags && i < c->depth - 1; i++)
+                if (c->folders[i] && *c->folders[i])
+                        spec.tags[n++] = strdup(c->folders[i]);
+        if (!spec.url || !spec.headers || !spec.tags ||
+            push(c->l, &spec) != NT_OK) {
+                spec_free(&spec);
+                c->err = nt_errf(c->errstr, c->errstr_size, NT_ERR_NOMEM,
+                                 "out of memory or too many feeds");
+                XML_StopParser(c->parser, XML_FALSE);
+        }
+}
+
+static void opml_end(void *data, const char *el)
+{
+        struct opml_ctx *c = data;
+
+        if (strcmp(el, "outline") != 0 || c->depth == 0)
+                return;
+        c->depth--;
+        free(c->folders[c->depth]);
+        c->folders[c->depth] = NULL;
+}
+
+/* An OPML file has no business declaring entities: refuse them, which
+ * also closes the door on entity expansion attacks. */
+static void opml_entity(void *data, const XML_Char *name, int is_param,
+                        const XML_Char *value, int value_len,
+                        const XML_Char *base, const XML_Char *system_id,
+                        const XML_Char *public_id, const XML_Char *notation)
+{
+        struct opml_ctx *c = data;
+
+        (void)name;
+        (void)is_param;
+        (void)value;
+        (void)value_len;
+        (void)base;
+        (void)system_id;
+        (void)public_id;
+        (void)notation;
+        c->err = nt_errf(c->errstr, c->errstr_size, NT_ERR_PARSE,
+                         "entity declarations are not allowed");
+        XML_StopParser(c->parser, XML_FALSE);
+}
+
+int nt_feed_list_from_opml(struct nt_feed_list *l, const char *path,
+                           int64_t default_interval_ms, char *errstr,
+                           size_t errstr_size)
+{
+        struct opml_ctx c;
+        char chunk[65536];
+        size_t total = 0, n;
+        int done = 0;
+        FILE *f;
+
+        memset(&c, 0, sizeof(c));
+        c.l = l;
+        c.interval_ms = default_interval_ms;
+        c.errstr = errstr;
+        c.errstr_size = errstr_size;
+        f = fopen(path, "rb");
+        if (!f)
+                return nt_errf(errstr, errstr_size, NT_ERR_IO,
+                               "%s: cannot open: %s", path, strerror(errno));
+        c.parser = XML_ParserCreate(NULL);
+        if (!c.parser) {
+                fclose(f);
+                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                               "out of memory");
+        }
+        XML_SetUserData(c.parser, &c);
+        XML_SetElementHandler(c.parser, opml_start, opml_end);
+        XML_SetEntityDeclHandler(c.parser, opml_entity);
+        XML_SetParamEntityParsing(c.parser, XML_PARAM_ENTITY_PARSING_NEVER);
+        while (!done && !c.err) {
+                n = fread(chunk, 1, sizeof(chunk), f);
+                total += n;
+                done = n < sizeof(chunk);
+                if (total > OPML_MAX_BYTES) {
+                        c.err = nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
+                                        "%s: larger than %zu bytes", path,
+                                        OPML_MAX_BYTES);
+                        break;
+                }
+                if (XML_Parse(c.parser, chunk, (int)n, done) ==
+                        XML_STATUS_ERROR &&
+                    !c.err)
+                        c.err = nt_errf(
+                            errstr, errstr_size, NT_ERR_PARSE, "%s:%lu:%lu: %s",
+                            path,
+                            (unsigned long)XML_GetCurrentLineNumber(c.parser),
+                            (unsigned long)XML_GetCurrentColumnNumber(
+                                c.parser) +
+                                1,
+                            XML_ErrorString(XML_GetErrorCode(c.parser)));
+        }
+        if (c.err == NT_ERR_PARSE &&
+            strncmp(errstr ? errstr : "", path, strlen(path)) != 0) {
+                char inner[512];
+                snprintf(inner, sizeof(inner), "%s", errstr ? errstr : "");
+                nt_errf(errstr, errstr_size, NT_ERR_PARSE, "%s: %s", path,
+                        inner);
+        }
+        while (c.depth > 0)
+                free(c.folders[--c.depth]);
+        XML_ParserFree(c.parser);
+        fclose(f);
+        return c.err;
+}

@@ -1,0 +1,47 @@
+/* The list of feeds to poll: from the configuration (producer.feeds) and
+ * from OPML files, the format feed readers export. Each feed has a URL,
+ * an optional name, a poll interval, tags and extra request headers. */
+#ifndef NT_FEEDS_H
+#define NT_FEEDS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nt_feed_spec {
+        char *url;  /* http(s); also the feed's key in the state dir */
+        char *name; /* or NULL */
+        int64_t interval_ms;
+        char **tags;    /* NULL-terminated; may be empty */
+        char **headers; /* "Name: value", NULL-terminated; may be empty */
+};
+
+struct nt_feed_list {
+        struct nt_feed_spec *feeds;
+        size_t n;
+        size_t cap;
+};
+
+void nt_feed_list_init(struct nt_feed_list *l);
+void nt_feed_list_free(struct nt_feed_list *l);
+
+/* Appends the feeds of a producer.feeds array: objects with "url"
+ * (required), "name", "interval" (duration, seconds when a number),
+ * "tags" (strings), "headers" (object of strings). A feed without an
+ * interval gets `default_interval_ms`. Errors name the element:
+ * "producer.feeds[2].interval: ...". A URL listed twice is an error. */
+int nt_feed_list_from_json(struct nt_feed_list *l, const json_t *arr,
+                           int64_t default_interval_ms, char *errstr,
+                           size_t errstr_size);
+
+/* Appends the feeds of an OPML file: every <outline> with an xmlUrl
+ * (title or text as the name, enclosing outlines' text as tags). At most
+ * 16 MiB of file. URLs already in the list are skipped. */
+int nt_feed_list_from_opml(struct nt_feed_list *l, const char *path,
+                           int64_t default_interval_ms, char *errstr,
+                           size_t errstr_size);
+
+/* The feed with this URL, or NULL. */
+struct nt_feed_spec *nt_feed_list_find(struct nt_feed_list *l, const char *url);
+
+#endif

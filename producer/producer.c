@@ -1,0 +1,721 @@
+#include "producer/producer.h"
+#include "common/article.h"
+#include "common/err.h"
+#include "common/feed.h"
+#include "common/log.h"
+#include "common/sig.h"
+#include "producer/fetch.h"
+#include "producer/publish.h"
+#include "producer/schedule.h"
+#include "producer/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* One feed as the loop sees it. Allocated one by one so that pointers
+ * handed to the fetcher and the publisher stay valid while the list
+ * grows; a feed dropped by a reload is freed only once idle. */
+struct pfeed {
+        struct nt_feed_spec spec;
+        struct nt_feed_state st;
+        const char *label; /* name, else URL: for logs and metrics */
+        int64_t due_ms;    /* next poll, wall clock */
+        bool fetching;
+        bool removed;
+        bool polled;              /* once mode: a result came back */
+        json_t *pending;          /* id -> revision, sent, not confirmed */
+        char *next_etag;          /* validators of the last 200, applied */
+        char *next_last_modified; /* when `pending` empties */
+        bool next_validators;
+        bool dirty; /* state to save */
+        struct nt_schedule_hints hints;
+};
+
+struct nt_producer {
+        const nt_config_t *cfg;
+        struct pfeed **feeds;
+        size_t n_feeds, cap_feeds;
+        nt_fetcher_t *fetcher;
+        nt_publisher_t *pub;
+        nt_metrics_t *metrics;
+        const char *state_dir;
+        char user_agent[512];
+        bool once;
+        uint64_t rng;
+        int64_t last_summary_ms;
+        struct {
+                uint64_t fetched, not_modified, failed, new_articles, updated,
+                    duplicates, confirmed;
+        } totals;
+};
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* xorshift64*: jitter needs spread, not secrecy. */
+static uint64_t next_random(nt_producer_t *p)
+{
+        p->rng ^= p->rng >> 12;
+        p->rng ^= p->rng << 25;
+        p->rng ^= p->rng >> 27;
+        return p->rng * 2685821657736338717ULL;
+}
+
+static void pfeed_free(struct pfeed *f)
+{
+        char **s;
+
+        if (!f)
+                return;
+        free(f->spec.url);
+        free(f->spec.name);
+        for (s = f->spec.tags; s && *s; s++)
+                free(*s);
+        free(f->spec.tags);
+        for (s = f->spec.headers; s && *s; s++)
+                free(*s);
+        free(f->spec.headers);
+        nt_state_free(&f->st);
+        json_decref(f->pending);
+        free(f->next_etag);
+        free(f->next_last_modified);
+        free(f);
+}
+
+static void save_state(nt_producer_t *p, struct pfeed *f)
+{
+        char errstr[512];
+
+        if (nt_state_save(p->state_dir, f->spec.url, &f->st, errstr,
+                          sizeof(errstr)) != NT_OK) {
+                /* The next save tries again; nothing is marked done that
+                 * was not, so a lost save only costs a re-publish. */
+                NT_ERROR("producer", "feed %s: %s", f->label, errstr);
+                return;
+        }
+        f->dirty = false;
+}
+
+/* Takes the contents of *spec. */
+static struct pfeed *pfeed_new(nt_producer_t *p, struct nt_feed_spec *spec)
+{
+        struct pfeed *f = calloc(1, sizeof(*f));
+        char errstr[1024];
+        int err;
+
+        if (!f)
+                return NULL;
+        f->spec = *spec;
+        memset(spec, 0, sizeof(*spec));
+        f->label = f->spec.name ? f->spec.name : f->spec.url;
+        f->pending = json_object();
+        if (!f->pending || nt_state_init(&f->st) != NT_OK) {
+                pfeed_free(f);
+                return NULL;
+        }
+        err = nt_state_load(p->state_dir, f->spec.url, &f->st, errstr,
+                            sizeof(errstr));
+        if (err == NT_ERR_PARSE)
+                NT_ERROR("producer", "feed %s: %s", f->label, errstr);
+        if (f->st.disabled)
+                NT_WARN("producer",
+                        "feed %s is disabled (410 Gone earlier); remove its "
+                        "state file to poll it again",
+                        f->label);
+        f->hints.interval_ms = f->spec.interval_ms;
+        f->hints.ttl_minutes = -1;
+        f->hints.max_age_s = -1;
+        f->hints.retry_after_s = -1;
+        /* A feed seen before keeps its schedule; a new one starts at a
+         * stable offset within its interval, so that a restart does not
+         * fire every feed at once. Once mode polls everything now. */
+        if (p->once)
+                f->due_ms = 0;
+        else if (err == NT_OK && f->st.next_poll_ms > 0)
+                f->due_ms = f->st.next_poll_ms;
+        else
+                f->due_ms = now_ms() + nt_schedule_spread(f->spec.url,
+                                                          f->spec.interval_ms);
+        return f;
+}
+
+static int add_feed(nt_producer_t *p, struct nt_feed_spec *spec)
+{
+        struct pfeed *f;
+
+        if (p->n_feeds == p->cap_feeds) {
+                size_t cap = p->cap_feeds ? p->cap_feeds * 2 : 16;
+                struct pfeed **arr = realloc(p->feeds, cap * sizeof(*arr));
+                if (!arr)
+                        return NT_ERR_NOMEM;
+                p->feeds = arr;
+                p->cap_feeds = cap;
+        }
+        f = pfeed_new(p, spec);
+        if (!f)
+                return NT_ERR_NOMEM;
+        p->feeds[p->n_feeds++] = f;
+        return NT_OK;
+}
+
+static void describe_metrics(nt_metrics_t *m)
+{
+        nt_metrics_describe(m, "newstap_fetches_total", "counter",
+                            "Feed fetches by feed and HTTP status (0: no "
+                            "response).");
+        nt_metrics_describe(m, "newstap_fetch_bytes_total", "counter",
+                            "Decoded bytes of feed bodies by feed.");
+        nt_metrics_describe(m, "newstap_articles_total", "counter",
+                            "Articles by feed and kind (new, updated, "
+                            "duplicate).");
+        nt_metrics_describe(m, "newstap_parse_errors_total", "counter",
+                            "Feed documents that could not be parsed.");
+        nt_metrics_describe(m, "newstap_published_total", "counter",
+                            "Articles confirmed by the broker.");
+        nt_metrics_describe(m, "newstap_publish_inflight", "gauge",
+                            "Articles sent and not yet confirmed.");
+}
+
+nt_producer_t *nt_producer_new(const nt_config_t *cfg,
+                               struct nt_feed_list *feeds, bool once,
+                               char *errstr, size_t errstr_size)
+{
+        nt_producer_t *p = calloc(1, sizeof(*p));
+        struct nt_fetch_limits lim;
+        const char *contact;
+        size_t i;
+
+        if (!p) {
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                return NULL;
+        }
+        p->cfg = cfg;
+        p->once = once;
+        p->rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32) ^
+                 0x9E3779B97F4A7C15ULL;
+        p->state_dir = nt_config_str(cfg, "producer.state_dir");
+        p->metrics = nt_metrics_new(100000);
+        if (!p->metrics) {
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                goto fail;
+        }
+        describe_metrics(p->metrics);
+        if (nt_state_mkdir(p->state_dir, errstr, errstr_size) != NT_OK)
+                goto fail;
+        contact = nt_config_str(cfg, "producer.contact");
+        if (contact && *contact)
+                snprintf(p->user_agent, sizeof(p->user_agent),
+                         "newstap/%s (+%s)", NT_VERSION, contact);
+        else
+                snprintf(p->user_agent, sizeof(p->user_agent), "newstap/%s",
+                         NT_VERSION);
+        nt_fetch_limits_default(&lim);
+        lim.max_transfers = (int)nt_config_int(cfg, "producer.max_transfers");
+        lim.max_per_host = (int)nt_config_int(cfg, "producer.max_per_host");
+        lim.connect_timeout_ms =
+            (long)nt_config_ms(cfg, "producer.connect_timeout");
+        lim.timeout_ms = (long)nt_config_ms(cfg, "producer.timeout");
+        lim.max_body = (size_t)nt_config_bytes(cfg, "producer.max_body");
+        lim.max_redirects = (int)nt_config_int(cfg, "producer.max_redirects");
+        lim.user_agent = p->user_agent;
+        p->fetcher = nt_fetcher_new(&lim, errstr, errstr_size);
+        if (!p->fetcher)
+                goto fail;
+        for (i = 0; i < feeds->n; i++) {
+                if (add_feed(p, &feeds->feeds[i]) != NT_OK) {
+                        nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                                "out of memory");
+                        goto fail;
+                }
+        }
+        nt_feed_list_free(feeds);
+        return p;
+fail:
+        nt_feed_list_free(feeds);
+        nt_producer_destroy(p);
+        return NULL;
+}
+
+nt_metrics_t *nt_producer_metrics(nt_producer_t *p)
+{
+        return p->metrics;
+}
+
+/* All confirmed: the validators of the response that carried these
+ * articles may now be stored, and the state saved. */
+static void settle(nt_producer_t *p, struct pfeed *f)
+{
+        if (json_object_size(f->pending) > 0)
+                return;
+        if (f->next_validators) {
+                free(f->st.etag);
+                free(f->st.last_modified);
+                f->st.etag = f->next_etag;
+                f->st.last_modified = f->next_last_modified;
+                f->next_etag = f->next_last_modified = NULL;
+                f->next_validators = false;
+                f->dirty = true;
+        }
+        if (f->dirty)
+                save_state(p, f);
+}
+
+static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
+{
+        nt_producer_t *p = ctx;
+        struct pfeed *f = meta->opaque;
+
+        nt_state_mark_seen(&f->st, meta->key, meta->revision, now_ms());
+        json_object_del(f->pending, meta->key);
+        f->dirty = true;
+        p->totals.confirmed++;
+        nt_metrics_add(p->metrics, "newstap_published_total", 1, NULL);
+        settle(p, f);
+}
+
+static void count_fetch(nt_producer_t *p, struct pfeed *f, long status)
+{
+        char code[16];
+
+        snprintf(code, sizeof(code), "%ld", status);
+        nt_metrics_add(p->metrics, "newstap_fetches_total", 1, "feed", f->label,
+                       "status", code, NULL);
+}
+
+static void schedule_failure(nt_producer_t *p, struct pfeed *f, const char *why,
+                             long retry_after_s)
+{
+        int64_t delay;
+
+        f->st.failures++;
+        delay = nt_schedule_backoff(
+            f->st.failures, nt_config_ms(p->cfg, "producer.backoff_base"),
+            nt_config_ms(p->cfg, "producer.backoff_max"), retry_after_s,
+            next_random(p));
+        f->due_ms = now_ms() + delay;
+        f->st.next_poll_ms = f->due_ms;
+        free(f->st.last_error);
+        f->st.last_error = strdup(why);
+        f->dirty = true;
+        p->totals.failed++;
+        NT_WARN("producer", "feed %s (%s): %s; failure %d, next try in %lld s",
+                f->label, f->st.url ? f->st.url : f->spec.url, why,
+                f->st.failures, (long long)(delay / 1000));
+}
+
+static void schedule_success(nt_producer_t *p, struct pfeed *f,
+                             const struct nt_fetch_result *res)
+{
+        (void)p;
+        f->st.failures = 0;
+        free(f->st.last_error);
+        f->st.last_error = NULL;
+        f->hints.max_age_s = res->max_age_s;
+        f->hints.retry_after_s = -1;
+        f->due_ms = nt_schedule_next(now_ms(), &f->hints);
+        f->st.next_poll_ms = f->due_ms;
+        f->dirty = true;
+}
+
+/* Sends one article; waits for room when the publisher is full (the
+ * back-pressure that slows fetching), but gives up on shutdown: what was
+ * not sent is not marked seen and is fetched again after a restart. */
+static int send_article(nt_producer_t *p, struct pfeed *f,
+                        const struct nt_article *art)
+{
+        struct nt_publish_meta meta;
+        char *line = nt_article_to_json_line(art);
+        int err;
+
+        if (!line)
+                return NT_ERR_NOMEM;
+        memset(&meta, 0, sizeof(meta));
+        meta.key = art->id;
+        meta.revision = art->revision;
+        meta.feed_url = f->spec.url;
+        meta.timestamp_ms =
+            art->published != NT_FEED_NO_DATE && art->published > 0
+                ? art->published
+                : 0;
+        meta.opaque = f;
+        while ((err = nt_publisher_send(p->pub, &meta, line, strlen(line))) ==
+                   NT_ERR_LIMIT &&
+               nt_sig_running())
+                nt_publisher_poll(p->pub, 100);
+        free(line);
+        if (err == NT_OK)
+                json_object_set_new(f->pending, art->id,
+                                    json_string(art->revision));
+        return err;
+}
+
+static void handle_body(nt_producer_t *p, struct pfeed *f,
+                        struct nt_fetch_result *res)
+{
+        struct nt_feed_limits lim;
+        struct nt_feed feed;
+        char errstr[512];
+        const char *base;
+        size_t i, n_new = 0, n_upd = 0, n_dup = 0;
+        int64_t fetched = now_ms();
+        int err;
+        bool complete = true;
+
+        nt_feed_limits_init(&lim);
+        lim.max_document = (size_t)nt_config_bytes(p->cfg, "producer.max_body");
+        nt_feed_init(&feed);
+        base = res->content_location ? res->content_location : res->final_url;
+        err = nt_feed_parse(res->body, res->body_len, res->content_type, base,
+                            &lim, &feed, errstr, sizeof(errstr));
+        if (err != NT_OK) {
+                nt_metrics_add(p->metrics, "newstap_parse_errors_total", 1,
+                               "feed", f->label, NULL);
+                schedule_failure(p, f, errstr, -1);
+                nt_feed_free(&feed);
+                return;
+        }
+        if (!feed.wellformed && feed.n_errors > 0)
+                NT_WARN("producer",
+                        "feed %s: recovered an ill-formed document (line "
+                        "%lu: %s)",
+                        f->label, feed.errors[0].line, feed.errors[0].message);
+        f->hints.ttl_minutes = feed.ttl_minutes;
+        f->hints.skip_hours = feed.skip_hours;
+        f->hints.skip_days = feed.skip_days;
+        for (i = 0; i < feed.n_entries; i++) {
+                struct nt_article art;
+                json_t *was;
+                const char *pend;
+
+                nt_article_init(&art);
+                if (nt_article_from_entry(&feed, &feed.entries[i], f->spec.url,
+                                          fetched, &art, errstr,
+                                          sizeof(errstr)) != NT_OK) {
+                        NT_ERROR("producer", "feed %s: entry %zu: %s", f->label,
+                                 i, errstr);
+                        complete = false;
+                        continue;
+                }
+                pend = json_string_value(json_object_get(f->pending, art.id));
+                if (nt_state_seen(&f->st, art.id, art.revision) ||
+                    (pend && strcmp(pend, art.revision) == 0)) {
+                        n_dup++;
+                        nt_article_free(&art);
+                        continue;
+                }
+                was = json_object_get(f->st.seen, art.id);
+                if (send_article(p, f, &art) != NT_OK) {
+                        complete = false;
+                        nt_article_free(&art);
+                        break;
+                }
+                if (was)
+                        n_upd++;
+                else
+                        n_new++;
+                nt_article_free(&art);
+        }
+        nt_feed_free(&feed);
+        /* Keep the seen-set near its bound as it grows (10 % slack, so
+         * that pruning, a sort, runs rarely). */
+        {
+                size_t max = (size_t)nt_config_int(p->cfg, "producer.seen_max");
+                if (json_object_size(f->st.seen) > max + max / 10)
+                        nt_state_prune(
+                            &f->st, max,
+                            nt_config_ms(p->cfg, "producer.seen_max_age"),
+                            fetched);
+        }
+        nt_metrics_add(p->metrics, "newstap_articles_total", (double)n_new,
+                       "feed", f->label, "kind", "new", NULL);
+        nt_metrics_add(p->metrics, "newstap_articles_total", (double)n_upd,
+                       "feed", f->label, "kind", "updated", NULL);
+        nt_metrics_add(p->metrics, "newstap_articles_total", (double)n_dup,
+                       "feed", f->label, "kind", "duplicate", NULL);
+        p->totals.new_articles += n_new;
+        p->totals.updated += n_upd;
+        p->totals.duplicates += n_dup;
+        /* The validators are kept only when every entry made it out:
+         * otherwise the next poll must fetch the whole feed again. */
+        if (complete) {
+                free(f->next_etag);
+                free(f->next_last_modified);
+                f->next_etag = res->etag ? strdup(res->etag) : NULL;
+                f->next_last_modified =
+                    res->last_modified ? strdup(res->last_modified) : NULL;
+                f->next_validators = true;
+        }
+        schedule_success(p, f, res);
+        NT_DEBUG("producer", "feed %s: %zu new, %zu updated, %zu unchanged",
+                 f->label, n_new, n_upd, n_dup);
+}
+
+static void handle_result(nt_producer_t *p, struct nt_fetch_result *res)
+{
+        struct pfeed *f = res->opaque;
+        char why[400];
+
+        f->fetching = false;
+        f->polled = true;
+        count_fetch(p, f, res->err == NT_OK ? res->status : 0);
+        if (res->moved_to &&
+            (!f->st.url || strcmp(f->st.url, res->moved_to) != 0)) {
+                NT_INFO("producer", "feed %s moved permanently to %s", f->label,
+                        res->moved_to);
+                free(f->st.url);
+                f->st.url = strdup(res->moved_to);
+                f->dirty = true;
+        }
+        if (res->err != NT_OK) {
+                schedule_failure(p, f, res->errstr, -1);
+        } else if (res->status == 200) {
+                p->totals.fetched++;
+                nt_metrics_add(p->metrics, "newstap_fetch_bytes_total",
+                               (double)res->body_len, "feed", f->label, NULL);
+                handle_body(p, f, res);
+        } else if (res->status == 304) {
+                p->totals.not_modified++;
+                schedule_success(p, f, res);
+        } else if (res->status == 410) {
+                f->st.disabled = true;
+                f->dirty = true;
+                NT_WARN("producer",
+                        "feed %s (%s) is gone (410): disabled, not polled "
+                        "again",
+                        f->label, res->final_url);
+        } else {
+                snprintf(why, sizeof(why), "HTTP %ld", res->status);
+                schedule_failure(p, f, why,
+                                 res->status == 429 || res->status == 503
+                                     ? res->retry_after_s
+                                     : -1);
+        }
+        settle(p, f);
+}
+
+/* Starts the fetches that are due, unless the publisher is near full. */
+static void start_due(nt_producer_t *p, int64_t now)
+{
+        size_t i, max_inflight =
+                      (size_t)nt_config_int(p->cfg, "producer.max_inflight");
+
+        if (nt_publisher_inflight(p->pub) >= max_inflight / 10 * 9)
+                return;
+        for (i = 0; i < p->n_feeds; i++) {
+                struct pfeed *f = p->feeds[i];
+                struct nt_fetch_request req;
+
+                if (f->fetching || f->removed || f->st.disabled ||
+                    f->due_ms > now || (p->once && f->polled))
+                        continue;
+                memset(&req, 0, sizeof(req));
+                req.url = f->st.url ? f->st.url : f->spec.url;
+                /* Validators of a response whose articles are not all
+                 * confirmed are not sent yet: st holds the confirmed ones. */
+                req.etag = f->st.etag;
+                req.last_modified = f->st.last_modified;
+                req.headers = (const char *const *)f->spec.headers;
+                req.opaque = f;
+                if (nt_fetcher_add(p->fetcher, &req) != NT_OK)
+                        return; /* queue full: try again next round */
+                f->fetching = true;
+        }
+}
+
+static void reload_feeds(nt_producer_t *p, nt_producer_reload_cb *reload,
+                         void *ctx)
+{
+        struct nt_feed_list fresh;
+        char errstr[1024];
+        size_t i, added = 0, removed = 0;
+
+        nt_feed_list_init(&fresh);
+        if (reload(ctx, &fresh, errstr, sizeof(errstr)) != NT_OK) {
+                NT_ERROR("producer",
+                         "reload failed, keeping the old feed "
+                         "list: %s",
+                         errstr);
+                nt_feed_list_free(&fresh);
+                return;
+        }
+        for (i = 0; i < p->n_feeds; i++) {
+                struct pfeed *f = p->feeds[i];
+                struct nt_feed_spec *s = nt_feed_list_find(&fresh, f->spec.url);
+
+                if (!s) {
+                        removed += !f->removed;
+                        f->removed = true;
+                        continue;
+                }
+                /* Known feed: take the new settings, keep state and work. */
+                f->removed = false;
+                f->spec.interval_ms = s->interval_ms;
+                f->hints.interval_ms = s->interval_ms;
+                free(s->url);
+                s->url = NULL;
+        }
+        for (i = 0; i < fresh.n; i++) {
+                if (!fresh.feeds[i].url)
+                        continue;
+                if (add_feed(p, &fresh.feeds[i]) == NT_OK)
+                        added++;
+        }
+        nt_feed_list_free(&fresh);
+        NT_INFO("producer", "reloaded the feed list: %zu added, %zu removed",
+                added, removed);
+}
+
+/* Frees removed feeds that have nothing in flight. */
+static void reap_removed(nt_producer_t *p)
+{
+        size_t i = 0;
+
+        while (i < p->n_feeds) {
+                struct pfeed *f = p->feeds[i];
+                if (f->removed && !f->fetching &&
+                    json_object_size(f->pending) == 0) {
+                        if (f->dirty)
+                                save_state(p, f);
+                        pfeed_free(f);
+                        p->feeds[i] = p->feeds[--p->n_feeds];
+                        continue;
+                }
+                i++;
+        }
+}
+
+static void summary(nt_producer_t *p, int64_t now)
+{
+        int64_t every = nt_config_ms(p->cfg, "producer.summary_interval");
+
+        if (every <= 0 || now - p->last_summary_ms < every)
+                return;
+        p->last_summary_ms = now;
+        NT_INFO("producer",
+                "feeds=%zu fetching=%zu fetched=%llu not_modified=%llu "
+                "failed=%llu new=%llu updated=%llu duplicates=%llu "
+                "confirmed=%llu inflight=%zu",
+                p->n_feeds, nt_fetcher_pending(p->fetcher),
+                (unsigned long long)p->totals.fetched,
+                (unsigned long long)p->totals.not_modified,
+                (unsigned long long)p->totals.failed,
+                (unsigned long long)p->totals.new_articles,
+                (unsigned long long)p->totals.updated,
+                (unsigned long long)p->totals.duplicates,
+                (unsigned long long)p->totals.confirmed,
+                nt_publisher_inflight(p->pub));
+}
+
+static bool once_done(const nt_producer_t *p)
+{
+        size_t i;
+
+        for (i = 0; i < p->n_feeds; i++) {
+                const struct pfeed *f = p->feeds[i];
+                if (!f->polled && !f->st.disabled && !f->removed)
+                        return false;
+        }
+        return nt_fetcher_pending(p->fetcher) == 0 &&
+               nt_publisher_inflight(p->pub) == 0;
+}
+
+static void drain_results(nt_producer_t *p)
+{
+        struct nt_fetch_result *res;
+
+        while ((res = nt_fetcher_next(p->fetcher)) != NULL) {
+                handle_result(p, res);
+                nt_fetch_result_free(res);
+        }
+}
+
+int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
+                    void *reload_ctx)
+{
+        char errstr[512];
+        int64_t deadline, shutdown_ms;
+        size_t i, left, seen_max;
+        int64_t seen_age;
+
+        p->pub = nt_publisher_new(
+            p->cfg, nt_config_str(p->cfg, "topics.raw"),
+            (size_t)nt_config_int(p->cfg, "producer.max_inflight"), on_confirm,
+            p, errstr, sizeof(errstr));
+        if (!p->pub) {
+                NT_ERROR("producer", "%s", errstr);
+                return NT_ERR_KAFKA;
+        }
+        NT_INFO("producer", "polling %zu feed(s) into %s%s", p->n_feeds,
+                nt_config_str(p->cfg, "topics.raw"), p->once ? " once" : "");
+        p->last_summary_ms = now_ms();
+        while (nt_sig_running()) {
+                int64_t now = now_ms();
+
+                if (reload && nt_sig_take_reload())
+                        reload_feeds(p, reload, reload_ctx);
+                start_due(p, now);
+                nt_fetcher_run(p->fetcher, 50);
+                drain_results(p);
+                nt_publisher_poll(p->pub, 0);
+                nt_metrics_set(p->metrics, "newstap_publish_inflight",
+                               (double)nt_publisher_inflight(p->pub), NULL);
+                reap_removed(p);
+                summary(p, now);
+                if (p->once && once_done(p))
+                        break;
+        }
+
+        /* Shutdown: no new fetches; let the running ones finish and their
+         * articles go out, all within the bound. */
+        shutdown_ms = nt_config_ms(p->cfg, "producer.shutdown_timeout");
+        deadline = now_ms() + shutdown_ms / 2;
+        if (nt_fetcher_pending(p->fetcher) > 0)
+                NT_INFO("producer", "shutting down: waiting for %zu fetch(es)",
+                        nt_fetcher_pending(p->fetcher));
+        while (nt_fetcher_pending(p->fetcher) > 0 && now_ms() < deadline) {
+                nt_fetcher_run(p->fetcher, 50);
+                drain_results(p);
+                nt_publisher_poll(p->pub, 0);
+        }
+        drain_results(p);
+        left = nt_publisher_destroy(p->pub, (int)(shutdown_ms / 2));
+        p->pub = NULL;
+        seen_max = (size_t)nt_config_int(p->cfg, "producer.seen_max");
+        seen_age = nt_config_ms(p->cfg, "producer.seen_max_age");
+        for (i = 0; i < p->n_feeds; i++) {
+                struct pfeed *f = p->feeds[i];
+                if (nt_state_prune(&f->st, seen_max, seen_age, now_ms()) > 0)
+                        f->dirty = true;
+                if (f->dirty)
+                        save_state(p, f);
+        }
+        NT_INFO("producer",
+                "stopped: %llu article(s) confirmed, %zu left unconfirmed "
+                "(sent again after a restart)",
+                (unsigned long long)p->totals.confirmed, left);
+        return NT_OK;
+}
+
+void nt_producer_destroy(nt_producer_t *p)
+{
+        size_t i;
+
+        if (!p)
+                return;
+        if (p->pub)
+                nt_publisher_destroy(p->pub, 0);
+        nt_fetcher_destroy(p->fetcher);
+        for (i = 0; i < p->n_feeds; i++)
+                pfeed_free(p->feeds[i]);
+        free(p->feeds);
+        nt_metrics_destroy(p->metrics);
+        free(p);
+}

@@ -1,0 +1,132 @@
+/* The feed list: producer.feeds validation and OPML import. */
+#include "common/err.h"
+#include "producer/feeds.h"
+#include "support/nt_test.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+
+Test(feeds, from_json)
+{
+        struct nt_feed_list l;
+        char err[512];
+        json_error_t jerr;
+        json_t *arr = json_loads(
+            "[{\"url\": \"https://a.example/rss\", \"name\": \"A\","
+            "  \"interval\": \"5m\", \"tags\": [\"uk\", \"wire\"],"
+            "  \"headers\": {\"Authorization\": \"Bearer t\"}},"
+            " {\"url\": \"http://b.example/atom\", \"interval\": 90}]",
+            0, &jerr);
+
+        nt_feed_list_init(&l);
+        cr_assert_eq(nt_feed_list_from_json(&l, arr, 900000, err, sizeof(err)),
+                     NT_OK, "%s", err);
+        cr_assert_eq(l.n, 2);
+        cr_assert_str_eq(l.feeds[0].name, "A");
+        cr_assert_eq(l.feeds[0].interval_ms, 300000);
+        cr_assert_str_eq(l.feeds[0].tags[1], "wire");
+        cr_assert_null(l.feeds[0].tags[2]);
+        cr_assert_str_eq(l.feeds[0].headers[0], "Authorization: Bearer t");
+        cr_assert_eq(l.feeds[1].interval_ms, 90000, "a bare number is seconds");
+        cr_assert_null(l.feeds[1].name);
+        cr_assert_not_null(nt_feed_list_find(&l, "http://b.example/atom"));
+        json_decref(arr);
+        nt_feed_list_free(&l);
+}
+
+struct bad_list {
+        char json[128];
+        char want[64];
+};
+
+ParameterizedTestParameters(feeds, json_errors_name_the_element)
+{
+        static struct bad_list cases[] = {
+            {"{}", "producer.feeds: expected an array"},
+            {"[5]", "producer.feeds[0]: expected an object"},
+            {"[{\"name\": \"x\"}]", "producer.feeds[0].url"},
+            {"[{\"url\": \"ftp://x/\"}]", "producer.feeds[0].url"},
+            {"[{\"url\": \"http://x/\", \"every\": 1}]",
+             "producer.feeds[0].every: unknown key"},
+            {"[{\"url\": \"http://x/\", \"interval\": \"soon\"}]",
+             "producer.feeds[0].interval"},
+            {"[{\"url\": \"http://x/\", \"interval\": \"500ms\"}]",
+             "producer.feeds[0].interval"},
+            {"[{\"url\": \"http://x/\", \"tags\": [1]}]",
+             "producer.feeds[0].tags[0]"},
+            {"[{\"url\": \"http://x/\", \"headers\": {\"A\": \"b\\nc\"}}]",
+             "producer.feeds[0].headers.A"},
+            {"[{\"url\": \"http://x/\"}, {\"url\": \"http://x/\"}]",
+             "producer.feeds[1].url: http://x/ is listed twice"},
+        };
+        return cr_make_param_array(struct bad_list, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_list *c, feeds, json_errors_name_the_element)
+{
+        struct nt_feed_list l;
+        char err[512];
+        json_error_t jerr;
+        json_t *arr = json_loads(c->json, 0, &jerr);
+
+        cr_assert_not_null(arr, "bad test JSON %s", c->json);
+        nt_feed_list_init(&l);
+        cr_assert_eq(nt_feed_list_from_json(&l, arr, 1000, err, sizeof(err)),
+                     NT_ERR_CONFIG, "%s accepted", c->json);
+        cr_assert_not_null(strstr(err, c->want), "%s: \"%s\" lacks \"%s\"",
+                           c->json, err, c->want);
+        json_decref(arr);
+        nt_feed_list_free(&l);
+}
+
+Test(feeds, from_opml)
+{
+        struct nt_feed_list l;
+        char path[512], err[512];
+
+        nt_feed_list_init(&l);
+        cr_assert_eq(
+            nt_feed_list_from_opml(
+                &l,
+                nt_test_fixture("opml/subscriptions.opml", path, sizeof(path)),
+                600000, err, sizeof(err)),
+            NT_OK, "%s", err);
+        cr_assert_eq(l.n, 3, "three http(s) feeds, got %zu", l.n);
+        cr_assert_str_eq(l.feeds[0].url, "https://kyiv.example/rss.xml");
+        cr_assert_str_eq(l.feeds[0].name, "Kyiv wire");
+        cr_assert_str_eq(l.feeds[0].tags[0], "Ukraine",
+                         "the folder becomes a tag");
+        cr_assert_str_eq(l.feeds[1].name, "Front news");
+        cr_assert_str_eq(l.feeds[2].url, "https://world.example/feed.json");
+        cr_assert_null(l.feeds[2].tags[0], "a top-level feed has no tag");
+        cr_assert_eq(l.feeds[2].interval_ms, 600000);
+        /* Importing again adds nothing: URLs already listed are skipped. */
+        cr_assert_eq(nt_feed_list_from_opml(&l, path, 600000, err, sizeof(err)),
+                     NT_OK);
+        cr_assert_eq(l.n, 3);
+        nt_feed_list_free(&l);
+}
+
+Test(feeds, opml_errors)
+{
+        struct nt_feed_list l;
+        char path[512], err[512];
+
+        nt_feed_list_init(&l);
+        cr_assert_eq(nt_feed_list_from_opml(&l, "/nonexistent.opml", 1000, err,
+                                            sizeof(err)),
+                     NT_ERR_IO);
+        cr_assert_not_null(strstr(err, "/nonexistent.opml"), "%s", err);
+        cr_assert_eq(
+            nt_feed_list_from_opml(
+                &l,
+                nt_test_fixture("opml/entity-bomb.opml", path, sizeof(path)),
+                1000, err, sizeof(err)),
+            NT_ERR_PARSE);
+        cr_assert_not_null(strstr(err, "entity declarations are not allowed"),
+                           "%s", err);
+        cr_assert_eq(l.n, 0);
+        nt_feed_list_free(&l);
+}
