@@ -46,6 +46,7 @@ struct nt_producer {
         bool once;
         uint64_t rng;
         int64_t last_summary_ms;
+        int64_t last_flush_ms;
         struct {
                 uint64_t fetched, not_modified, failed, new_articles, updated,
                     duplicates, confirmed;
@@ -90,18 +91,39 @@ static void pfeed_free(struct pfeed *f)
         free(f);
 }
 
-static void save_state(nt_producer_t *p, struct pfeed *f)
+/* Saves every changed feed state in one batch (one disk sync). Called
+ * about once a second and at shutdown: a crash loses at most that
+ * second of seen-marks, which costs a re-publish, never an article. */
+static void flush_states(nt_producer_t *p)
 {
+        const char **keys;
+        const struct nt_feed_state **states;
         char errstr[512];
+        size_t i, n = 0;
 
-        if (nt_state_save(p->state_dir, f->spec.url, &f->st, errstr,
-                          sizeof(errstr)) != NT_OK) {
-                /* The next save tries again; nothing is marked done that
-                 * was not, so a lost save only costs a re-publish. */
-                NT_ERROR("producer", "feed %s: %s", f->label, errstr);
+        for (i = 0; i < p->n_feeds; i++)
+                n += p->feeds[i]->dirty;
+        if (n == 0)
                 return;
+        keys = calloc(n, sizeof(*keys));
+        states = calloc(n, sizeof(*states));
+        if (!keys || !states)
+                goto out; /* the next flush tries again */
+        for (i = 0, n = 0; i < p->n_feeds; i++) {
+                if (!p->feeds[i]->dirty)
+                        continue;
+                keys[n] = p->feeds[i]->spec.url;
+                states[n++] = &p->feeds[i]->st;
+                p->feeds[i]->dirty = false;
         }
-        f->dirty = false;
+        if (nt_state_save_many(p->state_dir, keys, states, n, errstr,
+                               sizeof(errstr)) != NT_OK)
+                /* Nothing is marked done that was not, so a lost save
+                 * only costs a re-publish. */
+                NT_ERROR("producer", "saving state: %s", errstr);
+out:
+        free(keys);
+        free(states);
 }
 
 /* Takes the contents of *spec. */
@@ -251,7 +273,7 @@ nt_metrics_t *nt_producer_metrics(nt_producer_t *p)
 
 /* All confirmed: the validators of the response that carried these
  * articles may now be stored, and the state saved. */
-static void settle(nt_producer_t *p, struct pfeed *f)
+static void settle(struct pfeed *f)
 {
         if (json_object_size(f->pending) > 0)
                 return;
@@ -264,8 +286,6 @@ static void settle(nt_producer_t *p, struct pfeed *f)
                 f->next_validators = false;
                 f->dirty = true;
         }
-        if (f->dirty)
-                save_state(p, f);
 }
 
 static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
@@ -278,7 +298,7 @@ static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
         f->dirty = true;
         p->totals.confirmed++;
         nt_metrics_add(p->metrics, "newstap_published_total", 1, NULL);
-        settle(p, f);
+        settle(f);
 }
 
 static void count_fetch(nt_producer_t *p, struct pfeed *f, long status)
@@ -498,7 +518,7 @@ static void handle_result(nt_producer_t *p, struct nt_fetch_result *res)
                                      ? res->retry_after_s
                                      : -1);
         }
-        settle(p, f);
+        settle(f);
 }
 
 /* Starts the fetches that are due, unless the publisher is near full. */
@@ -581,9 +601,7 @@ static void reap_removed(nt_producer_t *p)
         while (i < p->n_feeds) {
                 struct pfeed *f = p->feeds[i];
                 if (f->removed && !f->fetching &&
-                    json_object_size(f->pending) == 0) {
-                        if (f->dirty)
-                                save_state(p, f);
+                    json_object_size(f->pending) == 0 && !f->dirty) {
                         pfeed_free(f);
                         p->feeds[i] = p->feeds[--p->n_feeds];
                         continue;
@@ -667,6 +685,10 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                 nt_publisher_poll(p->pub, 0);
                 nt_metrics_set(p->metrics, "newstap_publish_inflight",
                                (double)nt_publisher_inflight(p->pub), NULL);
+                if (now - p->last_flush_ms >= 1000) {
+                        flush_states(p);
+                        p->last_flush_ms = now;
+                }
                 reap_removed(p);
                 summary(p, now);
                 if (p->once && once_done(p))
@@ -694,9 +716,8 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                 struct pfeed *f = p->feeds[i];
                 if (nt_state_prune(&f->st, seen_max, seen_age, now_ms()) > 0)
                         f->dirty = true;
-                if (f->dirty)
-                        save_state(p, f);
         }
+        flush_states(p);
         NT_INFO("producer",
                 "stopped: %llu article(s) confirmed, %zu left unconfirmed "
                 "(sent again after a restart)",

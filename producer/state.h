@@ -45,6 +45,13 @@ int nt_state_save(const char *dir, const char *key,
                   const struct nt_feed_state *st, char *errstr,
                   size_t errstr_size);
 
+/* Writes the states of n feeds (keys[i] with states[i]) atomically with
+ * one filesystem sync for all of them. A feed whose file cannot be
+ * written is reported in errstr; the others are still saved. */
+int nt_state_save_many(const char *dir, const char *const *keys,
+                       const struct nt_feed_state *const *states, size_t n,
+                       char *errstr, size_t errstr_size);
+
 /* The file of a feed's state: DIR/feed-<16 hex digits>.json. */
 void nt_state_path(const char *dir, const char *key, char *buf, size_t size);
 
