@@ -15,9 +15,13 @@ static const struct {
         int (*run)(int argc, char **argv);
         const char *summary;
 } commands[] = {
+    {"produce", nt_cmd_produce,
+     "poll feeds and publish new and edited articles"},
     {"broker", nt_cmd_broker, "embedded dev broker (librdkafka mock cluster)"},
     {"demo", nt_cmd_demo, "run the whole pipeline on the dev broker"},
     {"config", nt_cmd_config, "validate or show the effective configuration"},
+    {"rules", nt_cmd_rules,
+     "check rules files; explain why a text gets its labels"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,411 @@
+/* `newstap rules check | explain`: validate rule files; show why a text
+ * receives its labels, or misses them. */
+#include "common/buf.h"
+#include "common/commands.h"
+#include "common/err.h"
+#include "consumer/classify.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_RULES_DIR "config/rules"
+#define MAX_TEXT_BYTES    (16u << 20)
+
+static const char rules_help[] =
+    "Usage: newstap rules check [FILE|DIR...]\n"
+    "       newstap rules explain [--rules FILE|DIR]... [--title T] "
+    "[--lead T]\n"
+    "                             [--text T | FILE | -] [--json]\n"
+    "\n"
+    "check    parse and check the rule files as one set (default: the\n"
+    "         *.rules files of " DEFAULT_RULES_DIR
+    "); print what they define,\n"
+    "         or every error as `file:line:col: message`. Exit 0 when the\n"
+    "         set is valid, 2 when it is not.\n"
+    "explain  classify one text with the rules and show, for each topic,\n"
+    "         its score against its threshold, whether it is labelled, the\n"
+    "         terms that fired and the matched spans; then the entities,\n"
+    "         facts, language and fingerprint. The body is --text, or the\n"
+    "         contents of FILE (\"-\" for standard input).\n"
+    "\n"
+    "Options:\n"
+    "  --rules FILE|DIR  rule files (repeatable; a directory means its\n"
+    "                    *.rules files; default " DEFAULT_RULES_DIR ")\n"
+    "  --title T         the article's title\n"
+    "  --lead T          the article's lead (summary or first paragraph)\n"
+    "  --text T          the article's body\n"
+    "  --json            print the classifier's JSON result instead\n"
+    "  -h, --help        show this help\n"
+    "\n"
+    "The rules language is described in docs/rules.md.\n"
+    "Exit status: 0 success, 1 runtime failure, 2 usage or rules error.\n";
+
+/* Reads a whole file ("-": standard input) of at most MAX_TEXT_BYTES. */
+static int read_text(const char *path, struct nt_buf *b)
+{
+        FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+        char chunk[8192];
+        size_t n;
+        int err = 0;
+
+        if (!f) {
+                fprintf(stderr, "newstap rules: %s: cannot open: ", path);
+                perror(NULL);
+                return NT_ERR_IO;
+        }
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+                err = nt_buf_append(b, chunk, n);
+                if (err) {
+                        fprintf(stderr,
+                                "newstap rules: %s: larger than %u bytes\n",
+                                path, MAX_TEXT_BYTES);
+                        break;
+                }
+        }
+        if (!err && ferror(f)) {
+                fprintf(stderr, "newstap rules: %s: read error\n", path);
+                err = NT_ERR_IO;
+        }
+        if (f != stdin)
+                fclose(f);
+        return err;
+}
+
+static void free_paths(char **paths, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                free(paths[i]);
+        free(paths);
+}
+
+/* Loads the rules from the given paths (or the default directory),
+ * printing every error. Returns the set, or NULL with *code set. */
+static struct nt_rules *load_rules(const char *const *in, size_t n_in,
+                                   size_t *n_files, int *code)
+{
+        static const char *const def[] = {DEFAULT_RULES_DIR};
+        struct nt_rules *rules = NULL;
+        struct nt_buf diag;
+        char errstr[512] = "", **paths = NULL;
+        size_t n_paths = 0;
+        int err;
+
+        nt_buf_init(&diag, 1u << 20);
+        if (n_in == 0) {
+                in = def;
+                n_in = 1;
+        }
+        err = nt_rules_expand_paths(in, n_in, &paths, &n_paths, errstr,
+                                    sizeof(errstr));
+        if (!err)
+                err =
+                    nt_rules_load_files((const char *const *)paths, n_paths,
+                                        &rules, &diag, errstr, sizeof(errstr));
+        if (err) {
+                if (diag.len)
+                        fputs(nt_buf_str(&diag), stderr);
+                else
+                        fprintf(stderr, "newstap rules: %s\n", errstr);
+                *code = err == NT_ERR_NOMEM ? 1 : 2;
+        }
+        *n_files = n_paths;
+        nt_buf_free(&diag);
+        free_paths(paths, n_paths);
+        return rules;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+        struct nt_rules *rules;
+        nt_match_t *m = NULL;
+        char errstr[256];
+        size_t n_files = 0;
+        int code = 0;
+
+        rules = load_rules((const char *const *)argv, (size_t)argc, &n_files,
+                           &code);
+        if (!rules)
+                return code;
+        printf("OK: %zu files, %zu topics, %zu entities, %zu lists, %zu "
+               "terms",
+               n_files, rules->n_topics, rules->n_entities, rules->n_defines,
+               rules->n_terms);
+        if (nt_match_compile(rules, &m, errstr, sizeof(errstr)) == 0) {
+                printf(", %zu distinct words and prefixes",
+                       nt_match_lexeme_count(m));
+                rules = NULL; /* the matcher owns them */
+        }
+        printf("; rules_version %s\n",
+               m ? nt_match_rules(m)->version : rules->version);
+        nt_match_destroy(m);
+        nt_rules_destroy(rules);
+        return 0;
+}
+
+/* Prints a span of text on one line: newlines and tabs as spaces. */
+static void print_span(const char *s, size_t n)
+{
+        size_t i;
+
+        putchar('"');
+        for (i = 0; i < n; i++)
+                putchar(s[i] == '\n' || s[i] == '\t' || s[i] == '\r' ? ' '
+                                                                     : s[i]);
+        putchar('"');
+}
+
+static void explain_topic(const nt_classifier_t *c,
+                          const struct nt_text_fields *in,
+                          const struct nt_match_topic *res, uint32_t topic)
+{
+        const nt_match_t *m = nt_classifier_matcher(c);
+        const struct nt_rules *r = nt_match_rules(m);
+        const struct nt_rules_topic *tp = &r->topics[topic];
+        const uint32_t *terms;
+        size_t n_terms, i, k, hits;
+        char where[300];
+
+        printf("topic %s \"%s\": %s, score %.2f / threshold %.2f\n", tp->id,
+               tp->label, res && res->labelled ? "LABELLED" : "not labelled",
+               res ? res->score : 0.0, tp->threshold);
+        if (!res) {
+                printf("  none of its terms occur\n\n");
+                return;
+        }
+        printf("  match %s", res->matched ? "true" : "false");
+        if (tp->require != NT_RULES_NONE)
+                printf(", require %s", !res->matched   ? "not evaluated"
+                                       : res->required ? "true"
+                                                       : "false");
+        if (tp->exclude != NT_RULES_NONE)
+                printf(", exclude %s", !res->matched   ? "not evaluated"
+                                       : res->excluded ? "true (vetoed)"
+                                                       : "false");
+        printf("\n  terms present:\n");
+        terms = nt_match_topic_terms(m, topic, &n_terms);
+        for (i = 0; i < n_terms; i++) {
+                int used = 0;
+
+                hits = nt_classifier_term_hits(c, terms[i]);
+                if (!hits)
+                        continue;
+                for (k = 0; k < res->n_ev; k++)
+                        if (res->ev[k].term == terms[i])
+                                used++;
+                printf("    %-40s %s  %zu hit%s, %d in evidence\n",
+                       r->terms[terms[i]].rule,
+                       nt_rules_loc_str(r, r->terms[terms[i]].loc, where,
+                                        sizeof(where)),
+                       hits, hits == 1 ? "" : "s", used);
+        }
+        if (res->n_ev)
+                printf("  evidence (field bytes text rule):\n");
+        for (k = 0; k < res->n_ev; k++) {
+                const struct nt_match_evidence *e = &res->ev[k];
+
+                printf("    %-5s %u-%u ", nt_field_name(e->field), e->start,
+                       e->end);
+                print_span(in->text[e->field] + e->start, e->end - e->start);
+                printf("  %s\n", r->terms[e->term].rule);
+        }
+        putchar('\n');
+}
+
+static int explain(nt_classifier_t *c, const struct nt_text_fields *in,
+                   int as_json)
+{
+        const struct nt_rules *r = nt_match_rules(nt_classifier_matcher(c));
+        struct nt_classifier_result res;
+        char errstr[256];
+        size_t i, k;
+        json_t *out;
+
+        if (as_json) {
+                if (nt_classifier_run(c, in, &out, errstr, sizeof(errstr))) {
+                        fprintf(stderr, "newstap rules: %s\n", errstr);
+                        return 1;
+                }
+                json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                putchar('\n');
+                json_decref(out);
+                return 0;
+        }
+        if (nt_classifier_match(c, in, &res, errstr, sizeof(errstr))) {
+                fprintf(stderr, "newstap rules: %s\n", errstr);
+                return 1;
+        }
+        printf("rules_version %s; %zu words; language %s; fingerprint "
+               "%016llx%s\n\n",
+               r->version, res.match.tokens->n, nt_lang_name(res.language),
+               (unsigned long long)res.fingerprint,
+               res.match.truncated ? "; evaluation truncated at a limit" : "");
+        for (i = 0; i < r->n_topics; i++) {
+                const struct nt_match_topic *found = NULL;
+
+                for (k = 0; k < res.match.n_topics; k++)
+                        if (res.match.topics[k].topic == i)
+                                found = &res.match.topics[k];
+                explain_topic(c, in, found, (uint32_t)i);
+        }
+        printf("entities:%s\n", res.match.n_entities ? "" : " none");
+        for (i = 0; i < res.match.n_entities; i++) {
+                const struct nt_rules_entity *en =
+                    &r->entities[res.match.entities[i].entity];
+
+                printf("  %s (%s) x%u\n", en->name,
+                       nt_entity_type_name(en->type),
+                       res.match.entities[i].count);
+        }
+        printf("facts:%s\n", res.n_facts ? "" : " none");
+        for (i = 0; i < res.n_facts; i++) {
+                const struct nt_fact *f = &res.facts[i];
+
+                printf("  %s %g %s ", nt_fact_type_name(f->type), f->value,
+                       f->unit);
+                print_span(in->text[f->field] + f->start, f->end - f->start);
+                printf(" (%s %u-%u)\n", nt_field_name(f->field), f->start,
+                       f->end);
+        }
+        return 0;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+        static const struct option longopts[] = {
+            {"rules", required_argument, NULL, 'r'},
+            {"title", required_argument, NULL, 't'},
+            {"lead", required_argument, NULL, 'l'},
+            {"text", required_argument, NULL, 'b'},
+            {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        struct nt_text_fields in;
+        struct nt_rules *rules = NULL;
+        nt_classifier_t *c = NULL;
+        const char **rule_paths = NULL;
+        struct nt_buf body;
+        char errstr[512];
+        size_t n_rule_paths = 0, n_files;
+        int opt, as_json = 0, code = 0, have_text = 0;
+
+        memset(&in, 0, sizeof(in));
+        nt_buf_init(&body, MAX_TEXT_BYTES);
+        rule_paths = calloc((size_t)argc + 1, sizeof(*rule_paths));
+        if (!rule_paths)
+                return 1;
+        optind = 1;
+        while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+                switch (opt) {
+                case 'r':
+                        rule_paths[n_rule_paths++] = optarg;
+                        break;
+                case 't':
+                        in.text[NT_FIELD_TITLE] = optarg;
+                        in.len[NT_FIELD_TITLE] = strlen(optarg);
+                        break;
+                case 'l':
+                        in.text[NT_FIELD_LEAD] = optarg;
+                        in.len[NT_FIELD_LEAD] = strlen(optarg);
+                        break;
+                case 'b':
+                        in.text[NT_FIELD_BODY] = optarg;
+                        in.len[NT_FIELD_BODY] = strlen(optarg);
+                        have_text = 1;
+                        break;
+                case 'j':
+                        as_json = 1;
+                        break;
+                case 'h':
+                        fputs(rules_help, stdout);
+                        goto out;
+                default:
+                        code = 2;
+                        goto out;
+                }
+        }
+        if (optind < argc) {
+                if (have_text || optind + 1 < argc) {
+                        fprintf(stderr, "newstap rules explain: give the body "
+                                        "as --text T or as one FILE, not "
+                                        "both\n");
+                        code = 2;
+                        goto out;
+                }
+                if (read_text(argv[optind], &body)) {
+                        code = 1;
+                        goto out;
+                }
+                in.text[NT_FIELD_BODY] = nt_buf_str(&body);
+                in.len[NT_FIELD_BODY] = body.len;
+        }
+        if (!in.len[NT_FIELD_TITLE] && !in.len[NT_FIELD_LEAD] &&
+            !in.len[NT_FIELD_BODY] && optind >= argc && !have_text) {
+                fprintf(stderr, "newstap rules explain: no text: give "
+                                "--title, --lead, --text or a FILE\n");
+                code = 2;
+                goto out;
+        }
+        rules = load_rules(rule_paths, n_rule_paths, &n_files, &code);
+        if (!rules)
+                goto out;
+        c = nt_classifier_new_from_rules(rules, errstr, sizeof(errstr));
+        if (!c) {
+                fprintf(stderr, "newstap rules: %s\n", errstr);
+                nt_rules_destroy(rules);
+                code = 1;
+                goto out;
+        }
+        code = explain(c, &in, as_json);
+out:
+        nt_classifier_destroy(c);
+        nt_buf_free(&body);
+        free(rule_paths);
+        return code;
+}
+
+int nt_cmd_rules(int argc, char **argv)
+{
+        const char *sub;
+
+        if (argc < 2) {
+                fputs(rules_help, stderr);
+                return 2;
+        }
+        sub = argv[1];
+        if (!strcmp(sub, "--help") || !strcmp(sub, "-h") ||
+            !strcmp(sub, "help")) {
+                fputs(rules_help, stdout);
+                return 0;
+        }
+        if (!strcmp(sub, "check")) {
+                int i;
+
+                for (i = 2; i < argc; i++) {
+                        if (!strcmp(argv[i], "--help") ||
+                            !strcmp(argv[i], "-h")) {
+                                fputs(rules_help, stdout);
+                                return 0;
+                        }
+                        if (argv[i][0] == '-' && argv[i][1]) {
+                                fprintf(stderr,
+                                        "newstap rules check: unknown option "
+                                        "\"%s\"\n",
+                                        argv[i]);
+                                return 2;
+                        }
+                }
+                return cmd_check(argc - 2, argv + 2);
+        }
+        if (!strcmp(sub, "explain"))
+                return cmd_explain(argc - 1, argv + 1);
+        fprintf(stderr,
+                "newstap rules: unknown subcommand \"%s\" (check, explain)\n",
+                sub);
+        return 2;
+}

@@ -1,0 +1,535 @@
+/* Enrichment. One hash table, keyed by the XXH3 of a normalised word,
+ * holds what the enrichment knows about words: stop words of each
+ * language, number words and unit words; a token costs one hash and one
+ * probe. */
+#include "consumer/enrich.h"
+
+#include "common/err.h"
+#include "common/num.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#define STOP_EN 0x1u
+#define STOP_UK 0x2u
+#define STOP_RU 0x4u
+
+#define TABLE_SIZE 1024 /* power of two, well above the ~400 words */
+
+struct word {
+        uint64_t key;   /* XXH3_64bits of the word; 0 = empty slot */
+        uint8_t stop;   /* STOP_* */
+        int16_t unit;   /* index into units[], or -1 */
+        int32_t number; /* value of a number word, or -1 */
+};
+
+struct nt_enrich {
+        struct word table[TABLE_SIZE];
+};
+
+struct unit {
+        const char *name;
+        enum nt_fact_type type;
+};
+
+static const struct unit units[] = {
+    {"year", NT_FACT_DURATION},   {"month", NT_FACT_DURATION},
+    {"week", NT_FACT_DURATION},   {"day", NT_FACT_DURATION},
+    {"decade", NT_FACT_DURATION}, {"reactor", NT_FACT_COUNT},
+    {"unit", NT_FACT_COUNT},      {"country", NT_FACT_COUNT},
+    {"soldier", NT_FACT_COUNT},   {"km", NT_FACT_COUNT},
+    {"inspector", NT_FACT_COUNT},
+};
+
+enum {
+        U_YEAR,
+        U_MONTH,
+        U_WEEK,
+        U_DAY,
+        U_DECADE,
+        U_REACTOR,
+        U_UNIT,
+        U_COUNTRY,
+        U_SOLDIER,
+        U_KM,
+        U_INSPECTOR
+};
+
+/* Unit words, exact. Date forms such as "у 2014 році" are left out, and
+ * calendar years are skipped below, so that dates are not durations. */
+static const struct {
+        const char *word;
+        int unit;
+} unit_words[] = {
+    {"year", U_YEAR},
+    {"years", U_YEAR},
+    {"yr", U_YEAR},
+    {"yrs", U_YEAR},
+    {"рік", U_YEAR},
+    {"роки", U_YEAR},
+    {"років", U_YEAR},
+    {"год", U_YEAR},
+    {"года", U_YEAR},
+    {"лет", U_YEAR},
+    {"month", U_MONTH},
+    {"months", U_MONTH},
+    {"місяць", U_MONTH},
+    {"місяці", U_MONTH},
+    {"місяців", U_MONTH},
+    {"месяц", U_MONTH},
+    {"месяца", U_MONTH},
+    {"месяцев", U_MONTH},
+    {"week", U_WEEK},
+    {"weeks", U_WEEK},
+    {"тиждень", U_WEEK},
+    {"тижні", U_WEEK},
+    {"тижнів", U_WEEK},
+    {"неделя", U_WEEK},
+    {"недели", U_WEEK},
+    {"недель", U_WEEK},
+    {"day", U_DAY},
+    {"days", U_DAY},
+    {"день", U_DAY},
+    {"дні", U_DAY},
+    {"днів", U_DAY},
+    {"дня", U_DAY},
+    {"дней", U_DAY},
+    {"decade", U_DECADE},
+    {"decades", U_DECADE},
+    {"десятиліття", U_DECADE},
+    {"десятилетие", U_DECADE},
+    {"десятилетия", U_DECADE},
+    {"десятилетий", U_DECADE},
+    {"reactor", U_REACTOR},
+    {"reactors", U_REACTOR},
+    {"unit", U_UNIT},
+    {"units", U_UNIT},
+    {"country", U_COUNTRY},
+    {"countries", U_COUNTRY},
+    {"soldier", U_SOLDIER},
+    {"soldiers", U_SOLDIER},
+    {"troops", U_SOLDIER},
+    {"km", U_KM},
+    {"км", U_KM},
+    {"kilometre", U_KM},
+    {"kilometres", U_KM},
+    {"kilometer", U_KM},
+    {"kilometers", U_KM},
+    {"inspector", U_INSPECTOR},
+    {"inspectors", U_INSPECTOR},
+};
+
+/* Unit stems for the inflected Ukrainian and Russian forms ("реакторів",
+ * "енергоблоки", "15-річні", "15-летние"). */
+static const struct {
+        const char *stem;
+        int unit;
+} unit_stems[] = {
+    {"річн", U_YEAR},           {"летн", U_YEAR},
+    {"реактор", U_REACTOR},     {"енергоблок", U_UNIT},
+    {"энергоблок", U_UNIT},     {"країн", U_COUNTRY},
+    {"стран", U_COUNTRY},       {"солдат", U_SOLDIER},
+    {"військов", U_SOLDIER},    {"военн", U_SOLDIER},
+    {"кілометр", U_KM},         {"километр", U_KM},
+    {"інспектор", U_INSPECTOR}, {"инспектор", U_INSPECTOR},
+};
+
+static const struct {
+        const char *word;
+        int value;
+} number_words[] = {
+    {"one", 1},          {"two", 2},         {"three", 3},
+    {"four", 4},         {"five", 5},        {"six", 6},
+    {"seven", 7},        {"eight", 8},       {"nine", 9},
+    {"ten", 10},         {"eleven", 11},     {"twelve", 12},
+    {"thirteen", 13},    {"fourteen", 14},   {"fifteen", 15},
+    {"sixteen", 16},     {"seventeen", 17},  {"eighteen", 18},
+    {"nineteen", 19},    {"twenty", 20},     {"thirty", 30},
+    {"forty", 40},       {"fifty", 50},      {"sixty", 60},
+    {"seventy", 70},     {"eighty", 80},     {"ninety", 90},
+    {"hundred", 100},    {"dozen", 12},      {"один", 1},
+    {"одна", 1},         {"одне", 1},        {"одно", 1},
+    {"два", 2},          {"дві", 2},         {"две", 2},
+    {"двох", 2},         {"двух", 2},        {"три", 3},
+    {"трьох", 3},        {"трех", 3},        {"трёх", 3},
+    {"чотири", 4},       {"четыре", 4},      {"п'ять", 5},
+    {"пять", 5},         {"п'яти", 5},       {"пяти", 5},
+    {"шість", 6},        {"шесть", 6},       {"шести", 6},
+    {"сім", 7},          {"семь", 7},        {"вісім", 8},
+    {"восемь", 8},       {"дев'ять", 9},     {"девять", 9},
+    {"десять", 10},      {"десяти", 10},     {"одинадцять", 11},
+    {"одиннадцать", 11}, {"дванадцять", 12}, {"двенадцать", 12},
+    {"п'ятнадцять", 15}, {"пятнадцать", 15}, {"п'ятнадцяти", 15},
+    {"пятнадцати", 15},  {"двадцять", 20},   {"двадцать", 20},
+    {"двадцяти", 20},    {"двадцати", 20},   {"тридцять", 30},
+    {"тридцать", 30},    {"сорок", 40},      {"п'ятдесят", 50},
+    {"пятьдесят", 50},   {"п'ятдесяти", 50}, {"пятидесяти", 50},
+    {"сто", 100},
+};
+
+/* Common words only one of the languages uses. Words both Ukrainian and
+ * Russian share ("в", "на", "не") tell nothing and are left out. */
+static const char *const stop_en[] = {
+    "the",  "and",  "of",   "to",    "in",    "is",   "for",   "on",
+    "that", "with", "was",  "as",    "by",    "at",   "from",  "it",
+    "be",   "are",  "has",  "have",  "said",  "will", "been",  "its",
+    "this", "not",  "were", "which", "would", "but",  "after", "their",
+};
+
+static const char *const stop_uk[] = {
+    "і",    "та",  "що",    "з",       "це",    "як",   "від", "який",
+    "яка",  "які", "також", "але",     "або",   "її",   "він", "вона",
+    "вони", "ще",  "вже",   "після",   "між",   "під",  "був", "була",
+    "були", "має", "щодо",  "зокрема", "цього", "буде", "чи",  "цей",
+};
+
+static const char *const stop_ru[] = {
+    "и",       "что",     "с",      "это",  "как",  "от",    "который",
+    "которая", "которые", "также",  "но",   "или",  "ее",    "её",
+    "он",      "она",     "они",    "еще",  "ещё",  "уже",   "после",
+    "между",   "под",     "был",    "была", "были", "имеет", "этого",
+    "будет",   "чтобы",   "только", "при",
+};
+
+const char *nt_lang_name(enum nt_lang lang)
+{
+        switch (lang) {
+        case NT_LANG_EN:
+                return "en";
+        case NT_LANG_UK:
+                return "uk";
+        case NT_LANG_RU:
+                return "ru";
+        case NT_LANG_OTHER:
+                break;
+        }
+        return "other";
+}
+
+const char *nt_fact_type_name(enum nt_fact_type t)
+{
+        return t == NT_FACT_DURATION ? "duration" : "count";
+}
+
+static uint64_t word_key(const char *w, size_t len)
+{
+        uint64_t h = XXH3_64bits(w, len);
+
+        return h ? h : 1;
+}
+
+static struct word *slot(struct word *table, uint64_t key)
+{
+        size_t i = key & (TABLE_SIZE - 1);
+
+        while (table[i].key && table[i].key != key)
+                i = (i + 1) & (TABLE_SIZE - 1);
+        return &table[i];
+}
+
+static const struct word *find(const nt_enrich_t *e, const char *w, size_t len)
+{
+        uint64_t key = word_key(w, len);
+        size_t i = key & (TABLE_SIZE - 1);
+
+        while (e->table[i].key) {
+                if (e->table[i].key == key)
+                        return &e->table[i];
+                i = (i + 1) & (TABLE_SIZE - 1);
+        }
+        return NULL;
+}
+
+static struct word *add(nt_enrich_t *e, const char *w)
+{
+        uint64_t key = word_key(w, strlen(w));
+        struct word *s = slot(e->table, key);
+
+        if (!s->key) {
+                s->key = key;
+                s->unit = -1;
+                s->number = -1;
+        }
+        return s;
+}
+
+nt_enrich_t *nt_enrich_new(void)
+{
+        nt_enrich_t *e = calloc(1, sizeof(*e));
+        size_t i;
+
+        if (!e)
+                return NULL;
+        for (i = 0; i < sizeof(stop_en) / sizeof(stop_en[0]); i++)
+                add(e, stop_en[i])->stop |= STOP_EN;
+        for (i = 0; i < sizeof(stop_uk) / sizeof(stop_uk[0]); i++)
+                add(e, stop_uk[i])->stop |= STOP_UK;
+        for (i = 0; i < sizeof(stop_ru) / sizeof(stop_ru[0]); i++)
+                add(e, stop_ru[i])->stop |= STOP_RU;
+        for (i = 0; i < sizeof(unit_words) / sizeof(unit_words[0]); i++)
+                add(e, unit_words[i].word)->unit = (int16_t)unit_words[i].unit;
+        for (i = 0; i < sizeof(number_words) / sizeof(number_words[0]); i++)
+                add(e, number_words[i].word)->number = number_words[i].value;
+        return e;
+}
+
+void nt_enrich_destroy(nt_enrich_t *e)
+{
+        free(e);
+}
+
+enum nt_lang nt_enrich_language(const nt_enrich_t *e, const struct nt_tokens *t)
+{
+        size_t i, latin = 0, cyr = 0, en = 0, uk = 0, ru = 0;
+
+        for (i = 0; i < t->n; i++) {
+                const struct nt_token *tok = &t->tok[i];
+                const struct word *w;
+
+                if (tok->flags & NT_TOK_CYRILLIC) {
+                        cyr++;
+                        if (tok->flags & NT_TOK_UK)
+                                uk++;
+                        if (tok->flags & NT_TOK_RU)
+                                ru++;
+                } else if (tok->flags & NT_TOK_LATIN) {
+                        latin++;
+                }
+                if (tok->norm_len == 0 || tok->norm_len > 24)
+                        continue;
+                w = find(e, nt_tokens_norm(t, i), tok->norm_len);
+                if (!w)
+                        continue;
+                /* A stop word weighs more than a letter: it is a whole
+                 * word of evidence. */
+                if (w->stop & STOP_EN)
+                        en++;
+                if (w->stop & STOP_UK)
+                        uk += 2;
+                if (w->stop & STOP_RU)
+                        ru += 2;
+        }
+        if (cyr > latin) {
+                if (uk > ru)
+                        return NT_LANG_UK;
+                if (ru > uk)
+                        return NT_LANG_RU;
+                return NT_LANG_OTHER;
+        }
+        /* English prose is a third stop words, headlines much less; one
+         * in ten is a low bar that still keeps other Latin-script
+         * languages out (the list avoids words German or French share). */
+        if (latin > 0 && en > 0 && en * 10 >= latin)
+                return NT_LANG_EN;
+        return NT_LANG_OTHER;
+}
+
+uint64_t nt_enrich_simhash(const struct nt_tokens *t)
+{
+        int32_t v[64] = {0};
+        uint64_t prev = 0, feature, h, out = 0;
+        int have_prev = 0, b;
+        size_t i, n = 0;
+
+        for (i = 0; i < t->n; i++) {
+                const struct nt_token *tok = &t->tok[i];
+                uint64_t pair[2];
+
+                if (i > 0 && tok->field != t->tok[i - 1].field)
+                        have_prev = 0;
+                if (tok->norm_len == 0)
+                        continue;
+                h = XXH3_64bits(nt_tokens_norm(t, i), tok->norm_len);
+                if (have_prev) {
+                        pair[0] = prev;
+                        pair[1] = h;
+                        feature = XXH3_64bits(pair, sizeof(pair));
+                } else {
+                        feature = h;
+                }
+                prev = h;
+                have_prev = 1;
+                for (b = 0; b < 64; b++)
+                        v[b] += (int32_t)((feature >> b) & 1) * 2 - 1;
+                n++;
+        }
+        if (n == 0)
+                return 0;
+        for (b = 0; b < 64; b++)
+                if (v[b] > 0)
+                        out |= (uint64_t)1 << b;
+        return out;
+}
+
+int nt_enrich_hamming(uint64_t a, uint64_t b)
+{
+        return __builtin_popcountll(a ^ b);
+}
+
+/* The value of a digits token: "15", "1,000" and "12,500,000"
+ * (thousands), "3.5", the Ukrainian and Russian "1,5" (decimal comma) and
+ * "1.000.000" (thousands dots). */
+static bool parse_digits(const char *w, size_t len, double *out)
+{
+        char buf[40];
+        size_t i, o = 0, commas = 0, dots = 0, run = 0;
+        bool groups_of_three = true;
+
+        if (len >= sizeof(buf))
+                return false;
+        for (i = len; i-- > 0;) {
+                if (w[i] == ',' || w[i] == '.') {
+                        if (run != 3)
+                                groups_of_three = false;
+                        run = 0;
+                        if (w[i] == ',')
+                                commas++;
+                        else
+                                dots++;
+                } else {
+                        run++;
+                }
+        }
+        for (i = 0; i < len; i++) {
+                char c = w[i];
+
+                if (c == ',') {
+                        /* A thousands separator unless it is the only
+                         * separator and not followed by three digits. */
+                        if (groups_of_three || dots == 1)
+                                continue;
+                        if (commas > 1)
+                                return false;
+                        c = '.';
+                } else if (c == '.' && dots > 1) {
+                        if (!groups_of_three)
+                                return false;
+                        continue;
+                }
+                buf[o++] = c;
+        }
+        buf[o] = '\0';
+        return nt_num_parse_double(buf, 0, 1e9, out) == 0;
+}
+
+/* The number a token says, or false. */
+static bool token_number(const nt_enrich_t *e, const struct nt_tokens *t,
+                         size_t i, double *value)
+{
+        const struct nt_token *tok = &t->tok[i];
+        const struct word *w;
+
+        if (tok->norm_len == 0)
+                return false;
+        if (tok->flags & NT_TOK_NUMBER)
+                return parse_digits(nt_tokens_norm(t, i), tok->norm_len, value);
+        if (tok->norm_len > 24)
+                return false;
+        w = find(e, nt_tokens_norm(t, i), tok->norm_len);
+        if (!w || w->number < 0)
+                return false;
+        *value = w->number;
+        return true;
+}
+
+/* The unit a token names, or -1. */
+static int token_unit(const nt_enrich_t *e, const struct nt_tokens *t, size_t i)
+{
+        const struct nt_token *tok = &t->tok[i];
+        const char *s = nt_tokens_norm(t, i);
+        const struct word *w;
+        size_t k, n;
+
+        if (tok->norm_len == 0 || tok->norm_len > 40 ||
+            (tok->flags & NT_TOK_NUMBER))
+                return -1;
+        w = find(e, s, tok->norm_len);
+        if (w && w->unit >= 0)
+                return w->unit;
+        for (k = 0; k < sizeof(unit_stems) / sizeof(unit_stems[0]); k++) {
+                n = strlen(unit_stems[k].stem);
+                if (tok->norm_len >= n && memcmp(s, unit_stems[k].stem, n) == 0)
+                        return unit_stems[k].unit;
+        }
+        return -1;
+}
+
+static bool near_anchor(const struct nt_tokens *t, size_t i,
+                        const struct nt_fact_anchor *a, size_t n)
+{
+        size_t k;
+
+        for (k = 0; k < n; k++) {
+                size_t lo = a[k].tok_start > NT_FACT_WINDOW
+                                ? a[k].tok_start - NT_FACT_WINDOW
+                                : 0;
+                size_t hi = (size_t)a[k].tok_end + NT_FACT_WINDOW;
+
+                if (i >= lo && i <= hi &&
+                    t->tok[i].field == t->tok[a[k].tok_start].field)
+                        return true;
+        }
+        return false;
+}
+
+size_t nt_enrich_facts(const nt_enrich_t *e, const struct nt_tokens *t,
+                       const struct nt_fact_anchor *anchors, size_t n_anchors,
+                       struct nt_fact *out, size_t max)
+{
+        size_t i, j, k, n = 0, num_end;
+        double value, ones;
+        int unit;
+
+        for (i = 0; i < t->n && n < max; i++) {
+                if (!token_number(e, t, i, &value))
+                        continue;
+                num_end = i;
+                /* "twenty-five": a tens word and a ones word. */
+                if (!(t->tok[i].flags & NT_TOK_NUMBER) && value >= 20 &&
+                    value < 100 && (int)value % 10 == 0 && i + 1 < t->n &&
+                    t->tok[i + 1].field == t->tok[i].field &&
+                    !(t->tok[i + 1].flags & NT_TOK_NUMBER) &&
+                    token_number(e, t, i + 1, &ones) && ones < 10) {
+                        value += ones;
+                        num_end = i + 1;
+                }
+                /* The unit follows directly or after one word ("six
+                 * nuclear reactors", "15 more years"). */
+                unit = -1;
+                for (j = num_end + 1; j <= num_end + 2 && j < t->n; j++) {
+                        if (t->tok[j].field != t->tok[i].field)
+                                break;
+                        unit = token_unit(e, t, j);
+                        if (unit >= 0 || (t->tok[j].flags & NT_TOK_NUMBER))
+                                break;
+                }
+                if (unit < 0)
+                        continue;
+                /* "у 2014 році", "2014 года": calendar years are dates. */
+                if (units[unit].type == NT_FACT_DURATION && value >= 1800 &&
+                    value <= 2200)
+                        continue;
+                if (!near_anchor(t, i, anchors, n_anchors))
+                        continue;
+                for (k = 0; k < n; k++)
+                        if (out[k].type == units[unit].type &&
+                            out[k].value == value &&
+                            !strcmp(out[k].unit, units[unit].name))
+                                break;
+                if (k < n)
+                        continue;
+                out[n].type = units[unit].type;
+                out[n].value = value;
+                out[n].unit = units[unit].name;
+                out[n].field = t->tok[i].field;
+                out[n].start = t->tok[i].start;
+                out[n].end = t->tok[j].end;
+                out[n].tok_start = (uint32_t)i;
+                out[n].tok_end = (uint32_t)j;
+                n++;
+                i = j;
+        }
+        return n;
+}

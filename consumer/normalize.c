@@ -1,0 +1,645 @@
+/* Tokeniser and normaliser. The common case (ASCII and the basic Cyrillic
+ * block) is folded inline, byte by byte; a token with any other character
+ * is normalised again as a whole through utf8proc, so that combining
+ * sequences compose (и + U+0306 becomes й) exactly as NFKC says. */
+#include "consumer/normalize.h"
+
+#include "common/err.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+/* Character classes of the tokeniser. */
+enum cls {
+        C_SEP = 0, /* separates tokens */
+        C_LETTER,  /* letters (and non-decimal numbers such as ², Ⅻ) */
+        C_DIGIT,   /* decimal digits */
+        C_MARK,    /* combining marks: part of the word they follow */
+        C_APOS,    /* apostrophes: inside a word when between letters */
+        C_NUMSEP,  /* . and , : inside a number when between digits */
+        C_IGN,     /* default-ignorable (soft hyphen, ZWJ): dropped */
+};
+
+/* The normalisation every slow-path token and nt_normalize_text() use. */
+#define NORM_OPTIONS                                              \
+        (UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | \
+         UTF8PROC_STABLE | UTF8PROC_IGNORE)
+
+const char *nt_field_name(enum nt_field f)
+{
+        switch (f) {
+        case NT_FIELD_TITLE:
+                return "title";
+        case NT_FIELD_LEAD:
+                return "lead";
+        case NT_FIELD_BODY:
+                return "body";
+        case NT_FIELD_COUNT:
+                break;
+        }
+        return "?";
+}
+
+static bool is_apostrophe(int32_t cp)
+{
+        return cp == 0x27 || cp == 0x2019 || cp == 0x02BC || cp == 0x2018 ||
+               cp == 0x60 || cp == 0x2032;
+}
+
+static bool is_dash(int32_t cp)
+{
+        return (cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212;
+}
+
+/* utf8proc callback: unify apostrophes and dashes before decomposition. */
+static utf8proc_int32_t unify_cb(utf8proc_int32_t cp, void *data)
+{
+        (void)data;
+        if (is_apostrophe(cp))
+                return 0x27;
+        if (is_dash(cp))
+                return 0x2D;
+        return cp;
+}
+
+/* Decodes one UTF-8 character at p (n > 0 bytes left). Returns its length;
+ * *cp is -1 for an invalid sequence (then the length is 1). Overlongs and
+ * surrogates are rejected, as utf8proc_iterate does. */
+static size_t decode(const unsigned char *p, size_t n, int32_t *cp)
+{
+        unsigned char b = p[0];
+        int32_t c;
+
+        if (b < 0x80) {
+                *cp = b;
+                return 1;
+        }
+        if (b >= 0xC2 && b <= 0xDF && n >= 2 && (p[1] & 0xC0) == 0x80) {
+                *cp = ((int32_t)(b & 0x1F) << 6) | (p[1] & 0x3F);
+                return 2;
+        }
+        if (b >= 0xE0 && b <= 0xEF && n >= 3 && (p[1] & 0xC0) == 0x80 &&
+            (p[2] & 0xC0) == 0x80) {
+                c = ((int32_t)(b & 0x0F) << 12) |
+                    ((int32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+                if (c >= 0x800 && (c < 0xD800 || c > 0xDFFF)) {
+                        *cp = c;
+                        return 3;
+                }
+        }
+        if (b >= 0xF0 && b <= 0xF4 && n >= 4 && (p[1] & 0xC0) == 0x80 &&
+            (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80) {
+                c = ((int32_t)(b & 0x07) << 18) |
+                    ((int32_t)(p[1] & 0x3F) << 12) |
+                    ((int32_t)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+                if (c >= 0x10000 && c <= 0x10FFFF) {
+                        *cp = c;
+                        return 4;
+                }
+        }
+        *cp = -1;
+        return 1;
+}
+
+/* Class of a character outside the fast ranges, from its Unicode
+ * properties. */
+static enum cls classify_slow(int32_t cp)
+{
+        const utf8proc_property_t *prop;
+
+        if (cp < 0)
+                return C_SEP;
+        if (is_apostrophe(cp))
+                return C_APOS;
+        prop = utf8proc_get_property(cp);
+        if (prop->ignorable)
+                return C_IGN;
+        switch (prop->category) {
+        case UTF8PROC_CATEGORY_LU:
+        case UTF8PROC_CATEGORY_LL:
+        case UTF8PROC_CATEGORY_LT:
+        case UTF8PROC_CATEGORY_LM:
+        case UTF8PROC_CATEGORY_LO:
+        case UTF8PROC_CATEGORY_NL:
+        case UTF8PROC_CATEGORY_NO:
+                return C_LETTER;
+        case UTF8PROC_CATEGORY_ND:
+                return C_DIGIT;
+        case UTF8PROC_CATEGORY_MN:
+        case UTF8PROC_CATEGORY_MC:
+        case UTF8PROC_CATEGORY_ME:
+                return C_MARK;
+        default:
+                return C_SEP;
+        }
+}
+
+/* Folds a character of the fast ranges (ASCII letters and digits, the
+ * basic Cyrillic letters U+0400-U+045F and Ґ/ґ) to its NFKC case-folded
+ * form, which for these is a single character. Returns -1 for any other
+ * character, which sends the token down the utf8proc path. */
+static inline int32_t fold_fast(int32_t cp)
+{
+        if (cp < 0x80) {
+                if (cp >= 'A' && cp <= 'Z')
+                        return cp + 32;
+                if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9'))
+                        return cp;
+                return -1;
+        }
+        if (cp >= 0x410 && cp <= 0x42F)
+                return cp + 0x20;
+        if (cp >= 0x400 && cp <= 0x40F)
+                return cp + 0x50;
+        if (cp >= 0x430 && cp <= 0x45F)
+                return cp;
+        if (cp == 0x490 || cp == 0x491)
+                return 0x491;
+        return -1;
+}
+
+/* Bits (cp - 0x440) of the letters only Ukrainian uses (є і ї) and only
+ * Russian uses (ъ ы э ё). */
+#define UK_LETTERS ((1u << 0x14) | (1u << 0x16) | (1u << 0x17))
+#define RU_LETTERS ((1u << 0x0A) | (1u << 0x0B) | (1u << 0x0D) | (1u << 0x11))
+
+/* Token flags contributed by one normalised (folded) character. */
+static inline uint8_t cp_flags(int32_t cp)
+{
+        if (cp < 0x80)
+                return (cp >= '0' && cp <= '9') ? 0 : NT_TOK_LATIN;
+        if (cp >= 0x400 && cp <= 0x52F) {
+                if (cp == 0x456 || cp == 0x457 || cp == 0x454 || cp == 0x491)
+                        return NT_TOK_CYRILLIC | NT_TOK_UK;
+                if (cp == 0x44B || cp == 0x44D || cp == 0x44A || cp == 0x451)
+                        return NT_TOK_CYRILLIC | NT_TOK_RU;
+                return NT_TOK_CYRILLIC;
+        }
+        if (cp < 0x250)
+                return NT_TOK_LATIN;
+        return NT_TOK_OTHER;
+}
+
+static enum cls classify(const unsigned char *p, size_t n, int32_t *cp,
+                         size_t *cplen)
+{
+        /* The ASCII table: letters, digits, the apostrophes ' and `, and
+         * the number separators . and , ; the rest separates. */
+        unsigned char b = p[0];
+
+        if (b < 0x80) {
+                *cp = b;
+                *cplen = 1;
+                if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z'))
+                        return C_LETTER;
+                if (b >= '0' && b <= '9')
+                        return C_DIGIT;
+                if (b == '\'' || b == '`')
+                        return C_APOS;
+                if (b == '.' || b == ',')
+                        return C_NUMSEP;
+                return C_SEP;
+        }
+        *cplen = decode(p, n, cp);
+        if (fold_fast(*cp) >= 0)
+                return C_LETTER;
+        return classify_slow(*cp);
+}
+
+void nt_tokens_init(struct nt_tokens *t, size_t max_tokens)
+{
+        memset(t, 0, sizeof(*t));
+        t->max = max_tokens;
+}
+
+void nt_tokens_free(struct nt_tokens *t)
+{
+        if (!t)
+                return;
+        free(t->tok);
+        free(t->text);
+        free(t->ucs);
+        nt_tokens_init(t, t->max);
+}
+
+void nt_tokens_reset(struct nt_tokens *t)
+{
+        t->n = 0;
+        t->text_len = 0;
+        memset(t->first, 0, sizeof(t->first));
+}
+
+static int text_reserve(struct nt_tokens *t, size_t more)
+{
+        size_t cap;
+        char *p;
+
+        if (t->text_len + more <= t->text_cap)
+                return 0;
+        cap = t->text_cap ? t->text_cap : 4096;
+        while (cap < t->text_len + more)
+                cap *= 2;
+        p = realloc(t->text, cap);
+        if (!p)
+                return NT_ERR_NOMEM;
+        t->text = p;
+        t->text_cap = cap;
+        return 0;
+}
+
+static int tok_reserve(struct nt_tokens *t)
+{
+        size_t cap;
+        struct nt_token *p;
+
+        if (t->n < t->cap)
+                return 0;
+        if (t->n >= t->max)
+                return NT_ERR_LIMIT;
+        cap = t->cap ? t->cap * 2 : 512;
+        if (cap > t->max)
+                cap = t->max;
+        p = realloc(t->tok, cap * sizeof(*p));
+        if (!p)
+                return NT_ERR_NOMEM;
+        t->tok = p;
+        t->cap = cap;
+        return 0;
+}
+
+/* Runs NFKC + case folding over in[0..len) with utf8proc into the
+ * codepoint scratch; returns the number of codepoints or a negative
+ * error. */
+static int decompose(struct nt_tokens *t, const char *in, size_t len,
+                     utf8proc_ssize_t *out_n)
+{
+        utf8proc_ssize_t n;
+        int32_t *p;
+
+        for (;;) {
+                n = utf8proc_decompose_custom(
+                    (const utf8proc_uint8_t *)in, (utf8proc_ssize_t)len,
+                    (utf8proc_int32_t *)t->ucs, (utf8proc_ssize_t)t->ucs_cap,
+                    NORM_OPTIONS, unify_cb, NULL);
+                if (n < 0)
+                        return n == UTF8PROC_ERROR_NOMEM ? NT_ERR_NOMEM
+                                                         : NT_ERR_INVALID;
+                if ((size_t)n <= t->ucs_cap)
+                        break;
+                p = realloc(t->ucs, ((size_t)n + 16) * sizeof(*p));
+                if (!p)
+                        return NT_ERR_NOMEM;
+                t->ucs = p;
+                t->ucs_cap = (size_t)n + 16;
+        }
+        n = utf8proc_normalize_utf32((utf8proc_int32_t *)t->ucs, n,
+                                     NORM_OPTIONS);
+        if (n < 0)
+                return NT_ERR_INVALID;
+        *out_n = n;
+        return 0;
+}
+
+/* Normalises a token through utf8proc, replacing its fast-path form at the
+ * end of the arena; recomputes the script flags. */
+static int normalize_slow(struct nt_tokens *t, struct nt_token *tok,
+                          const char *text)
+{
+        utf8proc_ssize_t n, i;
+        uint8_t flags = tok->flags & NT_TOK_NUMBER;
+        int err;
+
+        err = decompose(t, text + tok->start, tok->end - tok->start, &n);
+        if (err)
+                return err;
+        t->text_len = tok->norm;
+        err = text_reserve(t, (size_t)n * 4 + 8);
+        if (err)
+                return err;
+        for (i = 0; i < n; i++) {
+                int32_t cp = t->ucs[i];
+
+                if (utf8proc_category(cp) != UTF8PROC_CATEGORY_ND)
+                        flags |= cp_flags(cp);
+                t->text_len += (size_t)utf8proc_encode_char(
+                    cp, (utf8proc_uint8_t *)t->text + t->text_len);
+        }
+        tok->flags = flags;
+        tok->norm_len = (uint16_t)(t->text_len - tok->norm);
+        return 0;
+}
+
+/* Appends the UTF-8 of a folded fast-range character. */
+static inline void put_fast(struct nt_tokens *t, int32_t cp)
+{
+        if (cp < 0x80) {
+                t->text[t->text_len++] = (char)cp;
+        } else {
+                t->text[t->text_len++] = (char)(0xC0 | (cp >> 6));
+                t->text[t->text_len++] = (char)(0x80 | (cp & 0x3F));
+        }
+}
+
+/* True when the character at text[i] (if any) is a letter or mark, or a
+ * digit when want_digit. */
+static bool next_is(const char *text, size_t i, size_t len, bool want_digit)
+{
+        int32_t cp;
+        size_t n;
+        enum cls c;
+
+        if (i >= len)
+                return false;
+        c = classify((const unsigned char *)text + i, len - i, &cp, &n);
+        if (want_digit)
+                return c == C_DIGIT;
+        return c == C_LETTER || c == C_MARK || c == C_DIGIT;
+}
+
+/* Scans one token starting at text[*pos] (a word character); appends it. */
+static int scan_token(struct nt_tokens *t, enum nt_field field,
+                      const char *text, size_t len, size_t *pos)
+{
+        const unsigned char *u = (const unsigned char *)text;
+        struct nt_token *tok;
+        size_t i = *pos, cplen, last_apos = SIZE_MAX, limit;
+        enum cls c, prev = C_SEP;
+        char *w;
+        bool slow = false, number = true;
+        uint8_t flags = 0;
+        int32_t cp, f;
+        int err;
+
+        /* A token's fast form is never longer than its input, so
+         * NT_TOKEN_MAX_BYTES bounds the arena space it needs. */
+        if (t->n >= t->cap ||
+            t->text_len + NT_TOKEN_MAX_BYTES + 8 > t->text_cap) {
+                err = tok_reserve(t);
+                if (!err)
+                        err = text_reserve(t, NT_TOKEN_MAX_BYTES + 8);
+                if (err)
+                        return err;
+        }
+        tok = &t->tok[t->n];
+        tok->start = (uint32_t)i;
+        tok->norm = (uint32_t)t->text_len;
+        tok->field = (uint8_t)field;
+        /* The fast paths write through a local pointer: stores through a
+         * char pointer could alias t->text_len and would force the
+         * compiler to reload it for every byte. */
+        w = t->text + t->text_len;
+        limit = i + NT_TOKEN_MAX_BYTES;
+        while (i < len) {
+                unsigned char b = u[i];
+
+                /* Fast paths for ASCII letters and digits and the basic
+                 * Cyrillic block, which make up most of the text: fold
+                 * inline. Everything else takes the general path. */
+                if (b < 0x80) {
+                        size_t run = i, end;
+
+                        /* A run of ASCII letters: find its end, then copy
+                         * it lower-cased, in two simple loops. */
+                        while (run < len &&
+                               (unsigned)((u[run] | 0x20) - 'a') < 26u)
+                                run++;
+                        if (run > i) {
+                                end = run < limit ? run : limit;
+                                if (!slow)
+                                        for (; i < end; i++)
+                                                *w++ = (char)(u[i] | 0x20);
+                                i = run;
+                                flags |= NT_TOK_LATIN;
+                                number = false;
+                                prev = C_LETTER;
+                                continue;
+                        }
+                        if ((unsigned)(b - '0') < 10u) {
+                                if (!slow && i < limit)
+                                        *w++ = (char)b;
+                                prev = C_DIGIT;
+                                i++;
+                                continue;
+                        }
+                        /* Other ASCII ends the word, except the joiners. */
+                        if (b != '\'' && b != '`' && b != '.' && b != ',')
+                                break;
+                } else if ((b == 0xD0 || b == 0xD1) && i + 1 < len &&
+                           (u[i + 1] & 0xC0) == 0x80 &&
+                           (((b & 0x1F) << 6) | (u[i + 1] & 0x3F)) <= 0x45F) {
+                        uint32_t seen = 0;
+
+                        /* A run of basic Cyrillic letters (U+0400..U+045F:
+                         * lead byte D0, or D1 with 80..9F), folded on the
+                         * bytes: upper case moves to its lower-case
+                         * encoding. seen collects bits (cp - 0x440) of the
+                         * lower half, to tell the letters only Ukrainian
+                         * (є і ї) or only Russian (ъ ы э ё) uses. */
+                        for (;;) {
+                                unsigned char c2 = u[i + 1], o1 = b, o2 = c2;
+
+                                if (b == 0xD0) {
+                                        if (c2 < 0x90) { /* Ѐ..Џ */
+                                                o1 = 0xD1;
+                                                o2 = (unsigned char)(c2 + 0x10);
+                                        } else if (c2 < 0xA0) { /* А..П */
+                                                o2 = (unsigned char)(c2 + 0x20);
+                                        } else if (c2 < 0xB0) { /* Р..Я */
+                                                o1 = 0xD1;
+                                                o2 = (unsigned char)(c2 - 0x20);
+                                        }
+                                }
+                                if (o1 == 0xD1)
+                                        seen |= 1u << (o2 - 0x80);
+                                if (!slow && i + 2 <= limit) {
+                                        w[0] = (char)o1;
+                                        w[1] = (char)o2;
+                                        w += 2;
+                                }
+                                i += 2;
+                                if (i + 1 >= len)
+                                        break;
+                                b = u[i];
+                                c2 = u[i + 1];
+                                if ((b != 0xD0 && b != 0xD1) ||
+                                    (c2 & 0xC0) != 0x80 ||
+                                    (b == 0xD1 && c2 > 0x9F))
+                                        break;
+                        }
+                        flags |= NT_TOK_CYRILLIC;
+                        if (seen & UK_LETTERS)
+                                flags |= NT_TOK_UK;
+                        if (seen & RU_LETTERS)
+                                flags |= NT_TOK_RU;
+                        number = false;
+                        prev = C_LETTER;
+                        continue;
+                }
+                t->text_len = (size_t)(w - t->text);
+                c = classify(u + i, len - i, &cp, &cplen);
+                if (c == C_LETTER || c == C_DIGIT || c == C_MARK) {
+                        if (c != C_DIGIT)
+                                number = false;
+                } else if (c == C_APOS &&
+                           (prev == C_LETTER || prev == C_MARK) &&
+                           next_is(text, i + cplen, len, false)) {
+                        number = false;
+                        last_apos = i;
+                        cp = '\'';
+                } else if (c == C_NUMSEP && prev == C_DIGIT &&
+                           next_is(text, i + cplen, len, true)) {
+                        /* 1,000 and 3.5 stay one token. */
+                } else if (c == C_IGN && prev != C_SEP &&
+                           next_is(text, i + cplen, len, false)) {
+                        /* Soft hyphens inside words vanish. */
+                        slow = true;
+                        i += cplen;
+                        continue;
+                } else {
+                        break;
+                }
+                if (i + cplen - tok->start <= NT_TOKEN_MAX_BYTES && !slow) {
+                        f = (c == C_APOS || c == C_NUMSEP) ? cp : fold_fast(cp);
+                        if (f < 0) {
+                                slow = true;
+                        } else {
+                                if (c == C_LETTER)
+                                        flags |= cp_flags(f);
+                                put_fast(t, f);
+                        }
+                }
+                w = t->text + t->text_len;
+                prev = c;
+                i += cplen;
+        }
+        t->text_len = (size_t)(w - t->text);
+        tok->end = (uint32_t)i;
+        tok->flags = (uint8_t)(flags | (number ? NT_TOK_NUMBER : 0));
+        *pos = i;
+        if (i - tok->start > NT_TOKEN_MAX_BYTES) {
+                tok->flags |= NT_TOK_LONG;
+                tok->norm_len = 0;
+                t->text_len = tok->norm;
+        } else if (slow) {
+                err = normalize_slow(t, tok, text);
+                if (err)
+                        return err;
+        } else {
+                tok->norm_len = (uint16_t)(t->text_len - tok->norm);
+        }
+        /* English possessives: "Russia's" is the word "russia", so that
+         * rules need not list every possessive. Only for Latin words, and
+         * the span shrinks with it; "п'ять" keeps its apostrophe. */
+        if (last_apos != SIZE_MAX && tok->norm_len > 2 &&
+            !(tok->flags & (NT_TOK_CYRILLIC | NT_TOK_OTHER)) &&
+            t->text[tok->norm + tok->norm_len - 2] == '\'' &&
+            t->text[tok->norm + tok->norm_len - 1] == 's') {
+                tok->norm_len -= 2;
+                t->text_len -= 2;
+                tok->end = (uint32_t)last_apos;
+        }
+        t->n++;
+        return 0;
+}
+
+int nt_tokens_add(struct nt_tokens *t, enum nt_field field, const char *text,
+                  size_t len)
+{
+        const unsigned char *u = (const unsigned char *)text;
+        size_t i = 0, cplen;
+        int32_t cp;
+        enum cls c;
+        int err = 0, f;
+
+        if ((unsigned)field >= NT_FIELD_COUNT)
+                return NT_ERR_INVALID;
+        if (len >= UINT32_MAX)
+                return NT_ERR_LIMIT;
+        /* Fields come in order; empty fields in between get empty ranges. */
+        for (f = (int)field; f <= NT_FIELD_COUNT; f++)
+                t->first[f] = t->n;
+        while (i < len) {
+                unsigned char b = u[i];
+
+                /* ASCII separators are skipped without decoding; ASCII
+                 * letters and digits and basic Cyrillic start a word
+                 * without the general classification. */
+                if (b < 0x80) {
+                        if ((unsigned)((b | 0x20) - 'a') >= 26u &&
+                            (unsigned)(b - '0') >= 10u) {
+                                i++;
+                                continue;
+                        }
+                        err = scan_token(t, field, text, len, &i);
+                        if (err)
+                                break;
+                        continue;
+                }
+                if ((b == 0xD0 || b == 0xD1) && i + 1 < len &&
+                    (u[i + 1] & 0xC0) == 0x80 &&
+                    (((b & 0x1F) << 6) | (u[i + 1] & 0x3F)) <= 0x45F) {
+                        err = scan_token(t, field, text, len, &i);
+                        if (err)
+                                break;
+                        continue;
+                }
+                c = classify(u + i, len - i, &cp, &cplen);
+                if (c == C_LETTER || c == C_DIGIT || c == C_MARK) {
+                        err = scan_token(t, field, text, len, &i);
+                        if (err)
+                                break;
+                } else {
+                        i += cplen;
+                }
+        }
+        for (f = (int)field + 1; f <= NT_FIELD_COUNT; f++)
+                t->first[f] = t->n;
+        return err;
+}
+
+int nt_tokens_add_fields(struct nt_tokens *t, const struct nt_text_fields *in)
+{
+        int f, err;
+
+        nt_tokens_reset(t);
+        for (f = 0; f < NT_FIELD_COUNT; f++) {
+                err = nt_tokens_add(t, (enum nt_field)f,
+                                    in->text[f] ? in->text[f] : "",
+                                    in->text[f] ? in->len[f] : 0);
+                if (err)
+                        return err;
+        }
+        return 0;
+}
+
+int nt_normalize_text(const char *in, size_t len, char **out, size_t *out_len)
+{
+        struct nt_tokens t;
+        utf8proc_ssize_t n, i;
+        size_t used = 0;
+        char *s = NULL;
+        int err;
+
+        nt_tokens_init(&t, 0);
+        err = decompose(&t, in, len, &n);
+        if (err)
+                goto out;
+        s = malloc((size_t)n * 4 + 1);
+        if (!s) {
+                err = NT_ERR_NOMEM;
+                goto out;
+        }
+        for (i = 0; i < n; i++)
+                used += (size_t)utf8proc_encode_char(
+                    t.ucs[i], (utf8proc_uint8_t *)s + used);
+        s[used] = '\0';
+        *out = s;
+        *out_len = used;
+        s = NULL;
+out:
+        free(s);
+        nt_tokens_free(&t);
+        return err;
+}

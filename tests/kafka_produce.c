@@ -1,0 +1,412 @@
+/* `newstap produce` end to end: a real HTTP server on 127.0.0.1 serving
+ * feeds, the real Kafka broker receiving articles. Checks what the server
+ * saw (validators, intervals, backoff, redirects, 410) and what landed on
+ * the topic (counts, keys, edits re-published, nothing lost to SIGKILL). */
+// ctest-suites: real
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/kafka.h"
+#include "support/httpd.h"
+#include "support/kafka_read.h"
+#include "support/nt_test.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static nt_httpd_t *srv;
+static char topic[128], state_dir[64], config_path[96];
+
+/* An RSS 2.0 feed of items first..last; item `edited` (or -1) carries a
+ * changed description. */
+static char *rss(int first, int last, int edited)
+{
+        struct nt_buf b;
+        int i;
+
+        nt_buf_init(&b, 16 << 20);
+        nt_buf_append_str(&b, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
+                              "<channel><title>Test wire</title>"
+                              "<link>http://example.org/</link>");
+        for (i = first; i <= last; i++)
+                nt_buf_printf(
+                    &b,
+                    "<item><title>Article %d</title>"
+                    "<link>http://example.org/a/%d?utm_source=x</link>"
+                    "<guid>urn:test:%d</guid>"
+                    "<pubDate>Mon, 05 Jan 2026 10:%02d:00 GMT</pubDate>"
+                    "<description>Body of article %d%s</description>"
+                    "</item>",
+                    i, i, i, i % 60, i, i == edited ? " (corrected)" : "");
+        nt_buf_append_str(&b, "</channel></rss>");
+        return nt_buf_detach(&b);
+}
+
+static void serve(const char *path, int status, const char *etag,
+                  const char *headers, const char *body)
+{
+        struct nt_httpd_route r;
+
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "%s", path);
+        r.status = status;
+        if (etag)
+                snprintf(r.etag, sizeof(r.etag), "%s", etag);
+        snprintf(r.headers, sizeof(r.headers), "%s",
+                 headers ? headers : "Content-Type: application/rss+xml");
+        r.body = body;
+        r.body_len = body ? strlen(body) : 0;
+        nt_httpd_route(srv, &r);
+}
+
+/* A configuration naming the test's topic, state directory and feeds
+ * (paths on the test server), with short intervals. */
+static void write_config(const char *const *paths, size_t n,
+                         const char *extra_producer)
+{
+        FILE *f = fopen(config_path, "w");
+        size_t i;
+
+        cr_assert_not_null(f);
+        fprintf(f,
+                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+                " \"topics\": {\"raw\": \"%s\"},"
+                " \"log\": {\"level\": \"info\"},"
+                " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\","
+                " \"backoff_base\": \"1s\", \"backoff_max\": \"4s\","
+                " \"summary_interval\": 0%s%s, \"feeds\": [",
+                nt_test_kafka_bootstrap(), topic, state_dir,
+                extra_producer ? ", " : "",
+                extra_producer ? extra_producer : "");
+        for (i = 0; i < n; i++)
+                fprintf(f, "%s{\"url\": \"%s%s\", \"interval\": 1}",
+                        i ? ", " : "", nt_httpd_url(srv), paths[i]);
+        fprintf(f, "]}}\n");
+        fclose(f);
+}
+
+static void setup(void)
+{
+        const char *bootstrap = nt_test_kafka_bootstrap();
+        const char *props[] = {"bootstrap.servers", bootstrap, NULL};
+        const char *topics[1];
+        char errstr[512];
+        rd_kafka_t *rk;
+
+        srv = nt_httpd_start();
+        cr_assert_not_null(srv);
+        nt_test_unique_name("nt-produce", topic, sizeof(topic));
+        snprintf(state_dir, sizeof(state_dir), "/tmp/nt-prod-XXXXXX");
+        cr_assert_not_null(mkdtemp(state_dir));
+        snprintf(config_path, sizeof(config_path), "%s/newstap.json",
+                 state_dir);
+        rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
+                                   sizeof(errstr));
+        cr_assert_not_null(rk, "%s", errstr);
+        topics[0] = topic;
+        cr_assert_eq(nt_kafka_create_topics(rk, topics, 1, 3, 15000, errstr,
+                                            sizeof(errstr)),
+                     NT_OK, "%s", errstr);
+        rd_kafka_destroy(rk);
+}
+
+static void teardown(void)
+{
+        char cmd[128];
+
+        nt_httpd_stop(srv);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state_dir);
+        cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(real, .init = setup, .fini = teardown, .timeout = 300);
+
+/* Runs `newstap produce --once`; returns its exit status. */
+static int produce_once(void)
+{
+        char *argv[] = {(char *)nt_test_bin(), "produce", "--once", "-c",
+                        config_path,           NULL};
+        char *out, *err;
+        int status = nt_run(argv, NULL, &out, &err, 120000);
+
+        if (status != 0)
+                fprintf(stderr, "produce --once exited %d:\n%s\n", status, err);
+        free(out);
+        free(err);
+        return status;
+}
+
+struct topic_view {
+        json_t *by_key; /* id -> [revisions in order] */
+        size_t messages;
+        size_t want; /* stop reading at this many messages */
+};
+
+static bool collect(const rd_kafka_message_t *rkm, void *ctx)
+{
+        struct topic_view *v = ctx;
+        char key[64];
+        rd_kafka_headers_t *hdrs = NULL;
+        const void *rev;
+        size_t len;
+        json_t *list;
+
+        cr_assert(rkm->key_len < sizeof(key));
+        memcpy(key, rkm->key, rkm->key_len);
+        key[rkm->key_len] = '\0';
+        cr_assert_eq(rd_kafka_message_headers(rkm, &hdrs), 0);
+        cr_assert_eq(rd_kafka_header_get_last(hdrs, "revision", &rev, &len), 0,
+                     "message without a revision header");
+        list = json_object_get(v->by_key, key);
+        if (!list) {
+                list = json_array();
+                json_object_set_new(v->by_key, key, list);
+        }
+        json_array_append_new(list, json_stringn(rev, len));
+        v->messages++;
+        return v->want && v->messages >= v->want;
+}
+
+/* Reads the topic; waits up to timeout_ms when `want` messages are
+ * expected, else reads what is there within timeout_ms. */
+static void read_topic(struct topic_view *v, size_t want, int timeout_ms)
+{
+        v->by_key = json_object();
+        v->messages = 0;
+        v->want = want;
+        nt_test_read_topic(nt_test_kafka_bootstrap(), topic, collect, v,
+                           timeout_ms);
+}
+
+Test(real, new_then_not_modified_then_edited)
+{
+        const char *paths[] = {"/feed.xml"};
+        struct nt_httpd_request log[8];
+        struct topic_view v;
+        char *body = rss(1, 5, -1);
+        json_t *revs;
+        size_t n;
+
+        serve("/feed.xml", 200, "\"v1\"", NULL, body);
+        free(body);
+        write_config(paths, 1, NULL);
+        cr_assert_eq(produce_once(), 0);
+        read_topic(&v, 5, 30000);
+        cr_assert_eq(json_object_size(v.by_key), 5, "5 articles, got %zu",
+                     json_object_size(v.by_key));
+        cr_assert_eq(v.messages, 5);
+        json_decref(v.by_key);
+
+        /* Unchanged: the validator comes back, the server says 304,
+         * nothing new lands. */
+        cr_assert_eq(produce_once(), 0);
+        n = nt_httpd_requests(srv, "/feed.xml", log, 8);
+        cr_assert_eq(n, 2);
+        cr_assert_str_eq(log[1].if_none_match, "\"v1\"");
+        cr_assert_eq(log[1].status, 304);
+
+        /* Edited article 3 and a new article 6. */
+        body = rss(1, 6, 3);
+        serve("/feed.xml", 200, "\"v2\"", NULL, body);
+        free(body);
+        cr_assert_eq(produce_once(), 0);
+        read_topic(&v, 7, 30000);
+        cr_assert_eq(v.messages, 7, "5 + edited + new, got %zu", v.messages);
+        cr_assert_eq(json_object_size(v.by_key), 6);
+        n = 0;
+        {
+                const char *key;
+                json_object_foreach(v.by_key, key, revs)
+                {
+                        if (json_array_size(revs) == 2) {
+                                n++;
+                                cr_assert_str_neq(
+                                    json_string_value(json_array_get(revs, 0)),
+                                    json_string_value(json_array_get(revs, 1)),
+                                    "an edit is a new revision");
+                        }
+                }
+        }
+        cr_assert_eq(n, 1, "exactly one article was re-published");
+        json_decref(v.by_key);
+}
+
+Test(real, sigkill_mid_run_loses_nothing)
+{
+        const char *paths[] = {"/big.xml"};
+        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
+                        NULL};
+        struct nt_child child;
+        struct topic_view v;
+        char *body = rss(1, 3000, -1);
+        const char *key;
+        json_t *revs;
+        int status;
+
+        serve("/big.xml", 200, "\"big\"", NULL, body);
+        free(body);
+        write_config(paths, 1, "\"max_inflight\": 200");
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        /* Kill it as soon as the first articles have landed, while the
+         * rest are still on their way. */
+        read_topic(&v, 1, 60000);
+        cr_assert_geq(v.messages, 1, "nothing was published");
+        json_decref(v.by_key);
+        status = nt_child_stop(&child, SIGKILL, 10000);
+        cr_assert_eq(status, 128 + SIGKILL);
+
+        cr_assert_eq(produce_once(), 0, "the restart failed");
+        read_topic(&v, 0, 20000);
+        cr_assert_eq(json_object_size(v.by_key), 3000,
+                     "%zu of 3000 articles on the topic",
+                     json_object_size(v.by_key));
+        json_object_foreach(v.by_key, key, revs)
+        {
+                size_t i;
+                for (i = 1; i < json_array_size(revs); i++)
+                        cr_assert_str_eq(
+                            json_string_value(json_array_get(revs, i)),
+                            json_string_value(json_array_get(revs, 0)),
+                            "a duplicate of %s with another revision", key);
+        }
+        json_decref(v.by_key);
+}
+
+/* Runs the daemon until the server has seen at least want[i] requests
+ * for paths[i] (at most 60 s), then stops it with SIGTERM. */
+static void run_daemon_until(const char *const *paths, const size_t *want,
+                             size_t n)
+{
+        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
+                        NULL};
+        struct nt_child child;
+        struct timespec tick = {0, 50 * 1000 * 1000};
+        time_t deadline = time(NULL) + 60;
+        size_t i, done = 0;
+        int status;
+
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        while (done < n && time(NULL) < deadline) {
+                nanosleep(&tick, NULL);
+                for (i = 0, done = 0; i < n; i++)
+                        done += nt_httpd_requests(srv, paths[i], NULL, 0) >=
+                                want[i];
+        }
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(done, n,
+                     "the server did not see the expected requests "
+                     "within 60 s");
+        cr_assert_eq(status, 0, "produce exited %d after SIGTERM", status);
+}
+
+Test(real, backoff_grows_and_gone_feeds_stop)
+{
+        const char *paths[] = {"/broken.xml", "/gone.xml", "/ok.xml"};
+        struct nt_httpd_request log[64];
+        char *body = rss(1, 2, -1);
+        size_t n, i;
+
+        serve("/broken.xml", 500, NULL, NULL, "oops");
+        serve("/gone.xml", 410, NULL, NULL, "gone");
+        serve("/ok.xml", 200, NULL, NULL, body);
+        free(body);
+        write_config(paths, 3, NULL);
+        {
+                /* Four polls of the healthy feed take over three seconds:
+                 * long enough for a 410 feed that was not disabled to be
+                 * asked again. */
+                const char *watch[] = {"/broken.xml", "/ok.xml"};
+                const size_t want[] = {4, 4};
+                run_daemon_until(watch, want, 2);
+        }
+
+        n = nt_httpd_requests(srv, "/gone.xml", log, 64);
+        cr_assert_eq(n, 1, "a 410 feed is polled once, then never: %zu", n);
+
+        n = nt_httpd_requests(srv, "/broken.xml", log, 64);
+        cr_assert_geq(n, 4, "a failing feed keeps being retried: %zu", n);
+        for (i = 2; i < n; i++)
+                cr_assert_geq(log[i].at_ms - log[i - 1].at_ms,
+                              (log[i - 1].at_ms - log[i - 2].at_ms) - 100,
+                              "backoff shrank between tries %zu and %zu", i - 1,
+                              i);
+        cr_assert_geq(log[1].at_ms - log[0].at_ms, 450,
+                      "first retry after at least half of backoff_base");
+
+        n = nt_httpd_requests(srv, "/ok.xml", log, 64);
+        cr_assert_geq(n, 4, "a healthy feed is polled every second: %zu", n);
+        for (i = 1; i < n; i++)
+                cr_assert_geq(log[i].at_ms - log[i - 1].at_ms, 950,
+                              "polls %zu and %zu closer than the interval",
+                              i - 1, i);
+}
+
+Test(real, permanent_redirect_moves_the_feed)
+{
+        const char *paths[] = {"/old.xml"};
+        struct nt_httpd_request log[8];
+        char *body = rss(1, 1, -1);
+
+        serve("/old.xml", 301, NULL, "Location: /new.xml", NULL);
+        serve("/new.xml", 200, "\"n1\"", NULL, body);
+        free(body);
+        write_config(paths, 1, NULL);
+        cr_assert_eq(produce_once(), 0);
+        cr_assert_eq(produce_once(), 0);
+        cr_assert_eq(nt_httpd_requests(srv, "/old.xml", log, 8), 1,
+                     "after a 301 the old URL is not asked again");
+        cr_assert_eq(nt_httpd_requests(srv, "/new.xml", log, 8), 2);
+        cr_assert_str_eq(log[1].if_none_match, "\"n1\"");
+}
+
+/* Waits (at most 60 s) until the server has seen `want` requests for
+ * `path`; returns how many it saw. */
+static size_t wait_requests(const char *path, size_t want)
+{
+        struct timespec tick = {0, 50 * 1000 * 1000};
+        time_t deadline = time(NULL) + 60;
+        size_t n;
+
+        while ((n = nt_httpd_requests(srv, path, NULL, 0)) < want &&
+               time(NULL) < deadline)
+                nanosleep(&tick, NULL);
+        return n;
+}
+
+Test(real, sighup_adds_feeds_without_a_restart)
+{
+        const char *one[] = {"/a.xml"};
+        const char *two[] = {"/a.xml", "/b.xml"};
+        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
+                        NULL};
+        struct nt_child child;
+        struct topic_view v;
+        char *a = rss(1, 2, -1), *b = rss(101, 103, -1);
+        int status;
+
+        serve("/a.xml", 200, "\"a\"", NULL, a);
+        serve("/b.xml", 200, "\"b\"", NULL, b);
+        free(a);
+        free(b);
+        write_config(one, 1, NULL);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        cr_assert_geq(wait_requests("/a.xml", 1), 1, "feed a never polled");
+        cr_assert_eq(nt_httpd_requests(srv, "/b.xml", NULL, 0), 0);
+        write_config(two, 2, NULL);
+        kill(child.pid, SIGHUP);
+        cr_assert_geq(wait_requests("/b.xml", 1), 1,
+                      "feed b was not picked up after SIGHUP");
+        read_topic(&v, 5, 30000);
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d", status);
+        cr_assert_eq(json_object_size(v.by_key), 5,
+                     "2 articles of a and 3 of b, got %zu",
+                     json_object_size(v.by_key));
+        json_decref(v.by_key);
+}
