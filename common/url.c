@@ -1,0 +1,324 @@
+#include "common/url.h"
+
+#include <curl/curl.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Query parameters dropped from canonical URLs: they say how a reader
+ * arrived, not what they read, and would give one story several ids. */
+static const char *const tracking_params[] = {
+    "fbclid", "gclid", "dclid", "msclkid", "mc_cid",
+    "mc_eid", "yclid", "_ga",   "igshid",  "ref_src",
+};
+
+static int is_space(unsigned char c)
+{
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+               c == '\v';
+}
+
+static int is_alpha(unsigned char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Length of the scheme of an absolute reference (RFC 3986: a letter, then
+ * letters, digits, "+", "-" or "."; then ":"), or 0 for a relative one. */
+static size_t scheme_len(const char *s, size_t len)
+{
+        size_t i;
+
+        if (len == 0 || !is_alpha((unsigned char)s[0]))
+                return 0;
+        for (i = 1; i < len; i++) {
+                unsigned char c = (unsigned char)s[i];
+
+                if (c == ':')
+                        return i;
+                if (!is_alpha(c) && !(c >= '0' && c <= '9') && c != '+' &&
+                    c != '-' && c != '.')
+                        return 0;
+        }
+        return 0;
+}
+
+static int scheme_is(const char *s, size_t len, const char *name)
+{
+        size_t n = scheme_len(s, len);
+
+        return n == strlen(name) && strncasecmp(s, name, n) == 0;
+}
+
+/* Trims white space from both ends: *s and *len describe what is left. */
+static void trim(const char **s, size_t *len)
+{
+        while (*len > 0 && is_space((unsigned char)**s)) {
+                (*s)++;
+                (*len)--;
+        }
+        while (*len > 0 && is_space((unsigned char)(*s)[*len - 1]))
+                (*len)--;
+}
+
+static char *copy_n(const char *s, size_t len)
+{
+        char *p = malloc(len + 1);
+
+        if (!p)
+                return NULL;
+        memcpy(p, s, len);
+        p[len] = '\0';
+        return p;
+}
+
+/* The reference as curl's parser accepts it: tabs and line breaks, which
+ * feeds leave in wrapped links, dropped (as browsers do); spaces, other
+ * controls and non-ASCII bytes percent-encoded. The host of an authority
+ * keeps its bytes: an internationalised name is not percent-encoded.
+ * Caller frees. */
+static char *encode_ref(const char *s, size_t len)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t i, n = 0, auth_end = 0, sl = scheme_len(s, len);
+        char *p;
+
+        if (len > (((size_t)-1) - 1) / 3)
+                return NULL;
+        /* An authority follows "//" at the start or after the scheme and
+         * ends at the first '/', '?' or '#'. */
+        i = sl ? sl + 1 : 0;
+        if (len - i >= 2 && s[i] == '/' && s[i + 1] == '/') {
+                auth_end = i + 2;
+                while (auth_end < len && s[auth_end] != '/' &&
+                       s[auth_end] != '?' && s[auth_end] != '#')
+                        auth_end++;
+        }
+        p = malloc(len * 3 + 1);
+        if (!p)
+                return NULL;
+        for (i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)s[i];
+
+                if (c == '\t' || c == '\n' || c == '\r')
+                        continue;
+                if (c <= 0x20 || c == 0x7F || (c >= 0x80 && i >= auth_end)) {
+                        p[n++] = '%';
+                        p[n++] = hex[c >> 4];
+                        p[n++] = hex[c & 0x0F];
+                } else {
+                        p[n++] = (char)c;
+                }
+        }
+        p[n] = '\0';
+        return p;
+}
+
+/* Copies a string curl allocated into one the caller frees with free(),
+ * and releases curl's. */
+static char *from_curl(char *s)
+{
+        char *p = s ? copy_n(s, strlen(s)) : NULL;
+
+        curl_free(s);
+        return p;
+}
+
+/* Resolves the encoded relative reference `ref` against the absolute
+ * `base`. Returns the new URL or NULL when curl refuses either. */
+static char *resolve_relative(const char *base, const char *ref)
+{
+        CURLU *h = curl_url();
+        char *s = NULL, *joined = NULL;
+        size_t n;
+
+        if (!h)
+                return NULL;
+        if (curl_url_set(h, CURLUPART_URL, base, CURLU_NON_SUPPORT_SCHEME))
+                goto out;
+        if (ref[0] == '#') {
+                /* curl 7.88 resolves a fragment-only reference against the
+                 * base's directory; RFC 3986 keeps the whole base and
+                 * replaces only its fragment. */
+                if (curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0) ||
+                    curl_url_get(h, CURLUPART_URL, &s, 0))
+                        goto out;
+                n = strlen(s) + strlen(ref) + 1;
+                joined = malloc(n);
+                if (joined)
+                        snprintf(joined, n, "%s%s", s, ref);
+                goto out;
+        }
+        if (curl_url_set(h, CURLUPART_URL, ref, CURLU_NON_SUPPORT_SCHEME) ||
+            curl_url_get(h, CURLUPART_URL, &s, 0))
+                goto out;
+        joined = from_curl(s);
+        s = NULL;
+out:
+        curl_free(s);
+        curl_url_cleanup(h);
+        return joined;
+}
+
+/* Parses and re-serialises an absolute URL; NULL when curl refuses it. */
+static char *normalise_absolute(const char *url)
+{
+        CURLU *h = curl_url();
+        char *s = NULL, *res = NULL;
+
+        if (!h)
+                return NULL;
+        if (curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) ==
+                CURLUE_OK &&
+            curl_url_get(h, CURLUPART_URL, &s, 0) == CURLUE_OK)
+                res = from_curl(s);
+        curl_url_cleanup(h);
+        return res;
+}
+
+char *nt_url_resolve(const char *base, const char *ref)
+{
+        const char *r = ref, *b = base;
+        size_t rlen, blen;
+        char *renc = NULL, *benc = NULL, *res = NULL;
+
+        if (!ref)
+                return NULL;
+        rlen = strlen(r);
+        trim(&r, &rlen);
+        if (rlen == 0)
+                return NULL;
+        renc = encode_ref(r, rlen);
+        if (!renc)
+                goto out;
+        if (scheme_len(r, rlen) > 0) {
+                /* Schemes curl cannot parse (mailto:, tag:, urn:) are
+                 * left as written below. */
+                res = normalise_absolute(renc);
+                goto out;
+        }
+        if (!b)
+                goto out;
+        blen = strlen(b);
+        trim(&b, &blen);
+        if (scheme_len(b, blen) == 0)
+                goto out;
+        benc = encode_ref(b, blen);
+        if (benc)
+                res = resolve_relative(benc, renc);
+out:
+        if (!res)
+                res = copy_n(r, rlen);
+        free(benc);
+        free(renc);
+        return res;
+}
+
+static int is_tracking(const char *name, size_t len)
+{
+        size_t i;
+
+        if (len >= 4 && strncasecmp(name, "utm_", 4) == 0)
+                return 1;
+        for (i = 0; i < sizeof(tracking_params) / sizeof(tracking_params[0]);
+             i++) {
+                if (strlen(tracking_params[i]) == len &&
+                    strncasecmp(name, tracking_params[i], len) == 0)
+                        return 1;
+        }
+        return 0;
+}
+
+/* Removes tracking parameters and empty ones from a query (without its
+ * '?') in place, keeping the order of the rest. */
+static void query_filter(char *q)
+{
+        char *in = q, *out = q, *amp, *eq;
+        size_t len, name_len;
+
+        while (*in) {
+                amp = strchr(in, '&');
+                len = amp ? (size_t)(amp - in) : strlen(in);
+                eq = memchr(in, '=', len);
+                name_len = eq ? (size_t)(eq - in) : len;
+                if (len > 0 && !is_tracking(in, name_len)) {
+                        if (out != q)
+                                *out++ = '&';
+                        memmove(out, in, len);
+                        out += len;
+                }
+                in += len;
+                if (*in == '&')
+                        in++;
+        }
+        *out = '\0';
+}
+
+static void ascii_lower(char *s)
+{
+        for (; *s; s++) {
+                if (*s >= 'A' && *s <= 'Z')
+                        *s = (char)(*s + 32);
+        }
+}
+
+/* Percent-escapes mean the same in either case (RFC 3986, 6.2.2.1);
+ * upper case makes "%c3%a9" and "%C3%A9" one URL. */
+static void escapes_upper(char *s)
+{
+        for (; *s; s++) {
+                if (*s != '%')
+                        continue;
+                if (s[1] >= 'a' && s[1] <= 'f')
+                        s[1] = (char)(s[1] - 32);
+                if (s[1] && s[2] >= 'a' && s[2] <= 'f')
+                        s[2] = (char)(s[2] - 32);
+        }
+}
+
+char *nt_url_canonical(const char *url)
+{
+        const char *u = url;
+        size_t ulen;
+        CURLU *h = NULL;
+        char *enc = NULL, *host = NULL, *query = NULL, *s = NULL, *res = NULL;
+
+        if (!url)
+                return NULL;
+        ulen = strlen(u);
+        trim(&u, &ulen);
+        if (!scheme_is(u, ulen, "http") && !scheme_is(u, ulen, "https"))
+                return NULL;
+        enc = encode_ref(u, ulen);
+        h = curl_url();
+        if (!enc || !h)
+                goto out;
+        if (curl_url_set(h, CURLUPART_URL, enc, 0) ||
+            curl_url_get(h, CURLUPART_HOST, &host, 0))
+                goto out;
+        ascii_lower(host);
+        if (curl_url_set(h, CURLUPART_HOST, host, 0) ||
+            curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0))
+                goto out;
+        if (curl_url_get(h, CURLUPART_QUERY, &query, 0) == CURLUE_OK) {
+                query_filter(query);
+                if (curl_url_set(h, CURLUPART_QUERY, query[0] ? query : NULL,
+                                 0))
+                        goto out;
+        }
+        if (curl_url_get(h, CURLUPART_URL, &s, CURLU_NO_DEFAULT_PORT))
+                goto out;
+        res = from_curl(s);
+        s = NULL;
+        if (res)
+                escapes_upper(res);
+out:
+        curl_free(s);
+        curl_free(query);
+        curl_free(host);
+        curl_url_cleanup(h);
+        free(enc);
+        return res;
+}

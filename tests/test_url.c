@@ -1,0 +1,168 @@
+/* Resolving links against a base URL, and the canonical form of article
+ * links that gives one story one id. */
+#include "common/url.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BASE "https://example.com/news/2025/story.html?x=1#top"
+
+struct resolve_case {
+        char name[40];
+        char base[64]; /* "-" for NULL */
+        char ref[48];
+        char want[80];
+};
+
+ParameterizedTestParameters(url, resolve)
+{
+        static struct resolve_case cases[] = {
+            {"sibling file", BASE, "other.html",
+             "https://example.com/news/2025/other.html"},
+            {"dot slash", BASE, "./other.html",
+             "https://example.com/news/2025/other.html"},
+            {"parent", BASE, "../index.html",
+             "https://example.com/news/index.html"},
+            {"above the root", BASE, "../../../../a", "https://example.com/a"},
+            {"absolute path", BASE, "/root", "https://example.com/root"},
+            {"network path", BASE, "//cdn.example.org/i.png",
+             "https://cdn.example.org/i.png"},
+            {"query only", BASE, "?page=2",
+             "https://example.com/news/2025/story.html?page=2"},
+            {"fragment only", BASE, "#comments",
+             "https://example.com/news/2025/story.html?x=1#comments"},
+            {"absolute untouched", BASE, "https://other.org/a?b=c#d",
+             "https://other.org/a?b=c#d"},
+            {"absolute http kept as given", BASE, "http://Example.ORG/a",
+             "http://Example.ORG/a"},
+            {"white space trimmed", BASE, "  spaced.html \n",
+             "https://example.com/news/2025/spaced.html"},
+            {"space in the path encoded", BASE, "a b.html",
+             "https://example.com/news/2025/a%20b.html"},
+            {"Cyrillic path encoded", BASE, "/київ",
+             "https://example.com/%D0%BA%D0%B8%D1%97%D0%B2"},
+            {"mailto left alone", BASE, "mailto:news@example.com",
+             "mailto:news@example.com"},
+            {"tag URI left alone", BASE, "tag:example.com,2025:1",
+             "tag:example.com,2025:1"},
+            {"urn left alone", BASE, "urn:uuid:1234", "urn:uuid:1234"},
+            {"NULL base", "-", " relative/x ", "relative/x"},
+            {"relative base", "news/", "x.html", "x.html"},
+            {"non-http base", "tag:example.com,2025:feed", "x.html", "x.html"},
+            {"NULL base, absolute ref", "-", "https://example.com",
+             "https://example.com/"},
+        };
+        return cr_make_param_array(struct resolve_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct resolve_case *c, url, resolve)
+{
+        const char *base = strcmp(c->base, "-") == 0 ? NULL : c->base;
+        char *got = nt_url_resolve(base, c->ref);
+
+        cr_assert_not_null(got, "%s: NULL", c->name);
+        cr_assert_str_eq(got, c->want, "%s: got \"%s\"", c->name, got);
+        free(got);
+}
+
+Test(url, resolve_nothing)
+{
+        cr_assert_null(nt_url_resolve(BASE, NULL));
+        cr_assert_null(nt_url_resolve(BASE, ""));
+        cr_assert_null(nt_url_resolve(BASE, " \t\n"));
+        cr_assert_null(nt_url_resolve(NULL, NULL));
+}
+
+struct canon_case {
+        char name[40];
+        char in[128];
+        char want[64]; /* "" for NULL */
+};
+
+ParameterizedTestParameters(url, canonical)
+{
+        static struct canon_case cases[] = {
+            {"scheme and host lower-cased", "HTTPS://Example.COM/Path",
+             "https://example.com/Path"},
+            {"default http port", "http://example.com:80/a",
+             "http://example.com/a"},
+            {"default https port", "https://example.com:443/a",
+             "https://example.com/a"},
+            {"other port kept", "https://example.com:8443/a",
+             "https://example.com:8443/a"},
+            {"fragment dropped", "https://example.com/a#section",
+             "https://example.com/a"},
+            {"empty path", "https://example.com", "https://example.com/"},
+            {"utm removed, order kept",
+             "https://example.com/a?utm_source=rss&id=7&utm_medium=feed&b=2",
+             "https://example.com/a?id=7&b=2"},
+            {"fbclid only", "https://example.com/a?fbclid=IwAR0x",
+             "https://example.com/a"},
+            {"every tracking name",
+             "https://example.com/a?gclid=1&dclid=2&msclkid=3&mc_cid=4&"
+             "mc_eid=5&yclid=6&_ga=7&igshid=8&ref_src=9&UTM_Campaign=x",
+             "https://example.com/a"},
+            {"order of other parameters kept",
+             "https://example.com/a?b=2&a=1&c",
+             "https://example.com/a?b=2&a=1&c"},
+            {"empty query dropped", "https://example.com/a?",
+             "https://example.com/a"},
+            {"empty parameters dropped", "https://example.com/a?&x=1&&",
+             "https://example.com/a?x=1"},
+            {"look-alike names kept",
+             "https://example.com/utm_x?utm=1&gclid2=3",
+             "https://example.com/utm_x?utm=1&gclid2=3"},
+            {"dot segments removed", "https://example.com/a/./b/../c",
+             "https://example.com/a/c"},
+            {"escapes upper-cased", "https://example.com/%e2%80%99",
+             "https://example.com/%E2%80%99"},
+            {"white space trimmed", "  https://example.com/a \n",
+             "https://example.com/a"},
+            {"mailto", "mailto:news@example.com", ""},
+            {"ftp", "ftp://example.com/file", ""},
+            {"relative path", "/news/a", ""},
+            {"no scheme", "example.com/a", ""},
+            {"empty", "", ""},
+        };
+        return cr_make_param_array(struct canon_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct canon_case *c, url, canonical)
+{
+        char *got = nt_url_canonical(c->in);
+
+        if (!c->want[0]) {
+                cr_assert_null(got, "%s: got \"%s\", want NULL", c->name,
+                               got ? got : "");
+                return;
+        }
+        cr_assert_not_null(got, "%s: NULL", c->name);
+        cr_assert_str_eq(got, c->want, "%s: got \"%s\"", c->name, got);
+        free(got);
+}
+
+/* The point of the canonical form: links to one story that differ only
+ * in tracking and spelling give one string. */
+Test(url, canonical_same_story)
+{
+        char *a = nt_url_canonical(
+            "HTTPS://News.Example.com:443/world/zaporizhzhia-npp?"
+            "utm_source=twitter&utm_medium=social#comments");
+        char *b = nt_url_canonical(
+            "https://news.example.com/world/zaporizhzhia-npp?fbclid=abc");
+
+        cr_assert_not_null(a);
+        cr_assert_not_null(b);
+        cr_assert_str_eq(a, b);
+        free(a);
+        free(b);
+}
+
+Test(url, canonical_null)
+{
+        cr_assert_null(nt_url_canonical(NULL));
+}
