@@ -46,6 +46,22 @@ int nt_cli_add_xprop(struct nt_cli *cli, const char *kv)
         return NT_OK;
 }
 
+int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg)
+{
+        switch (opt) {
+        case 'c':
+                cli->config_path = arg;
+                return 1;
+        case 'X':
+                nt_cli_add_xprop(cli, arg);
+                return 1;
+        case 'v':
+                cli->verbose = 1;
+                return 1;
+        }
+        return 0;
+}
+
 int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)
 {
         va_list ap;

@@ -25,6 +25,18 @@ void nt_cli_free(struct nt_cli *cli);
 /* Records one -X value. */
 int nt_cli_add_xprop(struct nt_cli *cli, const char *kv);
 
+/* The common options, for a command's getopt_long() tables. */
+#define NT_CLI_SHORTOPTS "c:X:vh"
+/* clang-format off */
+#define NT_CLI_LONGOPTS                                                        \
+        {"config", required_argument, NULL, 'c'},                              \
+        {"verbose", no_argument, NULL, 'v'},                                   \
+        {"help", no_argument, NULL, 'h'}
+/* clang-format on */
+
+/* Takes -c, -X or -v into cli: returns 1 when `opt` was one of them. */
+int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg);
+
 /* Builds the effective configuration: defaults, then the file (-c, else
  * $NEWSTAP_CONFIG, else ./config/newstap.json when it exists), then the
  * environment, then -X. Sets up logging from it. On error prints

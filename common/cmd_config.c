@@ -64,9 +64,7 @@ static void print_keys(void)
 int nt_cmd_config(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            {"config", required_argument, NULL, 'c'},
-            {"verbose", no_argument, NULL, 'v'},
-            {"help", no_argument, NULL, 'h'},
+            NT_CLI_LONGOPTS,
             {"show-secrets", no_argument, NULL, 'S'},
             {NULL, 0, NULL, 0},
         };
@@ -78,18 +76,11 @@ int nt_cmd_config(int argc, char **argv)
 
         if (nt_cli_init(&cli, "config", argc))
                 return 1;
-        while ((opt = getopt_long(argc, argv, "c:X:vh", longopts, NULL)) !=
-               -1) {
+        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
+                                  NULL)) != -1) {
+                if (nt_cli_common_option(&cli, opt, optarg))
+                        continue;
                 switch (opt) {
-                case 'c':
-                        cli.config_path = optarg;
-                        break;
-                case 'X':
-                        nt_cli_add_xprop(&cli, optarg);
-                        break;
-                case 'v':
-                        cli.verbose = 1;
-                        break;
                 case 'S':
                         show_secrets = 1;
                         break;

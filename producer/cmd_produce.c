@@ -76,9 +76,7 @@ static int reload(void *opaque, struct nt_feed_list *out, char *errstr,
 int nt_cmd_produce(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            {"config", required_argument, NULL, 'c'},
-            {"verbose", no_argument, NULL, 'v'},
-            {"help", no_argument, NULL, 'h'},
+            NT_CLI_LONGOPTS,
             {"opml", required_argument, NULL, 'o'},
             {"once", no_argument, NULL, '1'},
             {"state-dir", required_argument, NULL, 's'},
@@ -100,18 +98,11 @@ int nt_cmd_produce(int argc, char **argv)
                 return 1;
         }
         ctx.cli = &cli;
-        while ((opt = getopt_long(argc, argv, "c:X:vh", longopts, NULL)) !=
-               -1) {
+        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
+                                  NULL)) != -1) {
+                if (nt_cli_common_option(&cli, opt, optarg))
+                        continue;
                 switch (opt) {
-                case 'c':
-                        cli.config_path = optarg;
-                        break;
-                case 'X':
-                        nt_cli_add_xprop(&cli, optarg);
-                        break;
-                case 'v':
-                        cli.verbose = 1;
-                        break;
                 case 'o':
                         ctx.opml[ctx.n_opml++] = optarg;
                         break;
