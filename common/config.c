@@ -62,6 +62,11 @@ static const struct nt_config_key config_keys[] = {
     {"producer.compression", NT_CONFIG_ENUM, "zstd", 0, 0, 0,
      "none|gzip|snappy|lz4|zstd",
      "compression of raw articles (kafka compression.type wins)"},
+    {"metrics.enabled", NT_CONFIG_ENUM, "auto", 0, 0, 0, "auto|on|off",
+     "HTTP /metrics, /healthz, /readyz: auto = on for the daemons"},
+    {"metrics.listen", NT_CONFIG_STRING, "", 0, 0, 0, NULL,
+     "HOST:PORT of the endpoint; empty: 127.0.0.1:9464 (produce), "
+     ":9465 (classify)"},
     {"log.level", NT_CONFIG_ENUM, "info", 0, 0, 0, "error|warn|info|debug",
      "least severe level written"},
     {"log.format", NT_CONFIG_ENUM, "logfmt", 0, 0, 0, "logfmt|json",

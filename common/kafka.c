@@ -84,10 +84,10 @@ rd_kafka_t *nt_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
         return rk;
 }
 
-rd_kafka_t *nt_kafka_producer_new(const nt_config_t *cfg,
-                                  const char *const *extra,
-                                  nt_kafka_dr_cb *dr_cb, void *opaque,
-                                  char *errstr, size_t errstr_size)
+rd_kafka_t *nt_kafka_producer_new_with_stats(
+    const nt_config_t *cfg, const char *const *extra, nt_kafka_dr_cb *dr_cb,
+    int (*stats_cb)(rd_kafka_t *rk, char *json, size_t len, void *opaque),
+    void *opaque, char *errstr, size_t errstr_size)
 {
         rd_kafka_conf_t *conf =
             nt_kafka_conf_new(cfg, extra, errstr, errstr_size);
@@ -96,8 +96,19 @@ rd_kafka_t *nt_kafka_producer_new(const nt_config_t *cfg,
                 return NULL;
         if (dr_cb)
                 rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+        if (stats_cb)
+                rd_kafka_conf_set_stats_cb(conf, stats_cb);
         rd_kafka_conf_set_opaque(conf, opaque);
         return nt_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+}
+
+rd_kafka_t *nt_kafka_producer_new(const nt_config_t *cfg,
+                                  const char *const *extra,
+                                  nt_kafka_dr_cb *dr_cb, void *opaque,
+                                  char *errstr, size_t errstr_size)
+{
+        return nt_kafka_producer_new_with_stats(cfg, extra, dr_cb, NULL, opaque,
+                                                errstr, errstr_size);
 }
 
 rd_kafka_t *nt_kafka_consumer_new(const nt_config_t *cfg, const char *group_id,
@@ -204,6 +215,72 @@ out:
         if (q)
                 rd_kafka_queue_destroy(q);
         return err;
+}
+
+int nt_kafka_stats_parse(const char *json, size_t len,
+                         struct nt_kafka_stats *out)
+{
+        json_error_t jerr;
+        json_t *root = json_loadb(json, len, 0, &jerr), *brokers, *topics;
+        const char *name, *tname;
+        json_t *b, *t;
+        int64_t rtt_sum = 0;
+
+        memset(out, 0, sizeof(*out));
+        out->consumer_lag = -1;
+        if (!json_is_object(root)) {
+                json_decref(root);
+                return NT_ERR_PARSE;
+        }
+        out->msg_cnt = json_integer_value(json_object_get(root, "msg_cnt"));
+        out->msg_size = json_integer_value(json_object_get(root, "msg_size"));
+        out->tx = json_integer_value(json_object_get(root, "tx"));
+        out->tx_bytes = json_integer_value(json_object_get(root, "tx_bytes"));
+        out->rx = json_integer_value(json_object_get(root, "rx"));
+        out->rx_bytes = json_integer_value(json_object_get(root, "rx_bytes"));
+        brokers = json_object_get(root, "brokers");
+        json_object_foreach(brokers, name, b)
+        {
+                const char *state;
+
+                /* Bootstrap entries (nodeid -1) are not brokers. */
+                if (json_integer_value(json_object_get(b, "nodeid")) < 0)
+                        continue;
+                out->brokers++;
+                out->tx_errs +=
+                    json_integer_value(json_object_get(b, "txerrs"));
+                out->rx_errs +=
+                    json_integer_value(json_object_get(b, "rxerrs"));
+                state = json_string_value(json_object_get(b, "state"));
+                if (state && strcmp(state, "UP") == 0) {
+                        out->brokers_up++;
+                        rtt_sum += json_integer_value(
+                            json_object_get(json_object_get(b, "rtt"), "avg"));
+                }
+        }
+        if (out->brokers_up > 0)
+                out->rtt_avg_us = rtt_sum / out->brokers_up;
+        topics = json_object_get(root, "topics");
+        json_object_foreach(topics, tname, t)
+        {
+                const char *pname;
+                json_t *p;
+
+                json_object_foreach(json_object_get(t, "partitions"), pname, p)
+                {
+                        json_int_t lag = json_integer_value(
+                            json_object_get(p, "consumer_lag"));
+                        /* -1 means unknown; the internal partition -1
+                         * is not a real one. */
+                        if (strcmp(pname, "-1") == 0 || lag < 0)
+                                continue;
+                        if (out->consumer_lag < 0)
+                                out->consumer_lag = 0;
+                        out->consumer_lag += lag;
+                }
+        }
+        json_decref(root);
+        return NT_OK;
 }
 
 int nt_kafka_flush(rd_kafka_t *rk, int timeout_ms, char *errstr,

@@ -37,6 +37,13 @@ rd_kafka_t *nt_kafka_producer_new(const nt_config_t *cfg,
                                   nt_kafka_dr_cb *dr_cb, void *opaque,
                                   char *errstr, size_t errstr_size);
 
+/* The same, with librdkafka's statistics callback set too (see
+ * statistics.interval.ms); `stats_cb` gets `opaque`. */
+rd_kafka_t *nt_kafka_producer_new_with_stats(
+    const nt_config_t *cfg, const char *const *extra, nt_kafka_dr_cb *dr_cb,
+    int (*stats_cb)(rd_kafka_t *rk, char *json, size_t len, void *opaque),
+    void *opaque, char *errstr, size_t errstr_size);
+
 /* A consumer in group `group_id` (NULL: no group; the caller assigns
  * partitions itself), from the configuration and `extra` properties, with
  * its main queue redirected to the consumer queue so that
@@ -58,6 +65,23 @@ int nt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics,
  * otherwise. */
 int nt_kafka_flush(rd_kafka_t *rk, int timeout_ms, char *errstr,
                    size_t errstr_size);
+
+/* The useful parts of librdkafka's statistics (statistics.interval.ms):
+ * broker states, queue depth, traffic and errors. */
+struct nt_kafka_stats {
+        int brokers;      /* known brokers (bootstrap entries excluded) */
+        int brokers_up;   /* of those, in state UP */
+        int64_t msg_cnt;  /* messages in the producer queues */
+        int64_t msg_size; /* bytes in the producer queues */
+        int64_t tx, tx_bytes, tx_errs; /* requests sent, bytes, errors */
+        int64_t rx, rx_bytes, rx_errs; /* responses received */
+        int64_t rtt_avg_us;   /* broker round trip, mean of the UP brokers */
+        int64_t consumer_lag; /* sum over assigned partitions, -1 if none */
+};
+
+/* Parses a statistics JSON document. 0 or NT_ERR_PARSE. */
+int nt_kafka_stats_parse(const char *json, size_t len,
+                         struct nt_kafka_stats *out);
 
 /* librdkafka's log callback, routed into nt_log. Set by nt_kafka_conf_new;
  * exposed for code that builds its own configuration. */

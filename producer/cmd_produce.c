@@ -87,6 +87,7 @@ int nt_cmd_produce(int argc, char **argv)
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
         nt_producer_t *prod = NULL;
+        nt_health_t *health = NULL;
         char errstr[1024];
         int opt, rc = 0, once = 0, err;
 
@@ -156,10 +157,26 @@ int nt_cmd_produce(int argc, char **argv)
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
                 goto out;
         }
+        /* auto: on for the daemon, off for a one-shot --once run. */
+        if (strcmp(nt_config_str(cfg, "metrics.enabled"), "on") == 0 ||
+            (strcmp(nt_config_str(cfg, "metrics.enabled"), "auto") == 0 &&
+             !once)) {
+                const char *listen = nt_config_str(cfg, "metrics.listen");
+                health = nt_health_start(*listen ? listen : "127.0.0.1:9464",
+                                         errstr, sizeof(errstr));
+                if (!health) {
+                        rc = nt_cli_fail(&cli, 1, "%s", errstr);
+                        goto out;
+                }
+                nt_producer_set_health(prod, health);
+                NT_INFO("producer", "metrics and health on port %u",
+                        nt_health_port(health));
+        }
         if (nt_producer_run(prod, reload, &ctx) != NT_OK)
                 rc = 1;
 out:
         nt_producer_destroy(prod);
+        nt_health_stop(health);
         nt_feed_list_free(&feeds);
         nt_config_destroy(cfg);
         nt_cli_free(&cli);

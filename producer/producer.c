@@ -45,6 +45,7 @@ struct nt_producer {
         char user_agent[512];
         bool once;
         uint64_t rng;
+        nt_health_t *health;
         int64_t last_summary_ms;
         int64_t last_flush_ms;
         struct {
@@ -204,6 +205,18 @@ static void describe_metrics(nt_metrics_t *m)
                             "Articles confirmed by the broker.");
         nt_metrics_describe(m, "newstap_publish_inflight", "gauge",
                             "Articles sent and not yet confirmed.");
+        nt_metrics_describe(m, "newstap_feeds", "gauge", "Feeds polled.");
+        nt_metrics_describe(m, "newstap_kafka_brokers_up", "gauge",
+                            "Brokers librdkafka sees in state UP.");
+        nt_metrics_describe(m, "newstap_kafka_queue_messages", "gauge",
+                            "Messages in librdkafka's producer queue.");
+        nt_metrics_describe(m, "newstap_kafka_tx_bytes", "counter",
+                            "Bytes sent to brokers (librdkafka).");
+        nt_metrics_describe(m, "newstap_kafka_request_errors", "counter",
+                            "Request errors to and from brokers "
+                            "(librdkafka).");
+        nt_metrics_describe(m, "newstap_kafka_rtt_seconds", "gauge",
+                            "Mean broker round trip (librdkafka).");
 }
 
 nt_producer_t *nt_producer_new(const nt_config_t *cfg,
@@ -264,6 +277,50 @@ fail:
         nt_feed_list_free(feeds);
         nt_producer_destroy(p);
         return NULL;
+}
+
+void nt_producer_set_health(nt_producer_t *p, nt_health_t *h)
+{
+        p->health = h;
+}
+
+/* Once a second: librdkafka's view of the cluster into the metrics, the
+ * snapshot to the HTTP endpoint, and readiness (feeds loaded and a broker
+ * up). */
+static void refresh_health(nt_producer_t *p)
+{
+        const struct nt_kafka_stats *ks;
+        bool have;
+
+        ks = nt_publisher_kafka_stats(p->pub, &have);
+        nt_metrics_set(p->metrics, "newstap_publish_inflight",
+                       (double)nt_publisher_inflight(p->pub), NULL);
+        if (have) {
+                nt_metrics_set(p->metrics, "newstap_kafka_brokers_up",
+                               ks->brokers_up, NULL);
+                nt_metrics_set(p->metrics, "newstap_kafka_queue_messages",
+                               (double)ks->msg_cnt, NULL);
+                nt_metrics_set(p->metrics, "newstap_kafka_tx_bytes",
+                               (double)ks->tx_bytes, NULL);
+                nt_metrics_set(p->metrics, "newstap_kafka_request_errors",
+                               (double)(ks->tx_errs + ks->rx_errs), NULL);
+                nt_metrics_set(p->metrics, "newstap_kafka_rtt_seconds",
+                               (double)ks->rtt_avg_us / 1e6, NULL);
+        }
+        nt_metrics_set(p->metrics, "newstap_feeds", (double)p->n_feeds, NULL);
+        if (!p->health)
+                return;
+        nt_health_publish(p->health, p->metrics);
+        if (p->n_feeds == 0)
+                nt_health_set_ready(p->health, false, "no feeds loaded");
+        else if (!have)
+                nt_health_set_ready(p->health, false,
+                                    "waiting for librdkafka statistics");
+        else if (ks->brokers_up == 0)
+                nt_health_set_ready(p->health, false,
+                                    "no Kafka broker reachable");
+        else
+                nt_health_set_ready(p->health, true, NULL);
 }
 
 nt_metrics_t *nt_producer_metrics(nt_producer_t *p)
@@ -683,10 +740,9 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                 nt_fetcher_run(p->fetcher, 50);
                 drain_results(p);
                 nt_publisher_poll(p->pub, 0);
-                nt_metrics_set(p->metrics, "newstap_publish_inflight",
-                               (double)nt_publisher_inflight(p->pub), NULL);
                 if (now - p->last_flush_ms >= 1000) {
                         flush_states(p);
+                        refresh_health(p);
                         p->last_flush_ms = now;
                 }
                 reap_removed(p);

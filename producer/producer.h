@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "common/config.h"
+#include "common/health.h"
 #include "common/metrics.h"
 #include "producer/feeds.h"
 
@@ -38,6 +39,10 @@ typedef int(nt_producer_reload_cb)(void *ctx, struct nt_feed_list *out,
  * 0, or an error when the loop could not go on. */
 int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                     void *reload_ctx);
+
+/* Serves the producer's metrics and readiness through `h` (borrowed; may
+ * be NULL), refreshed every second. */
+void nt_producer_set_health(nt_producer_t *p, nt_health_t *h);
 
 /* The producer's metrics registry. Borrowed. */
 nt_metrics_t *nt_producer_metrics(nt_producer_t *p);

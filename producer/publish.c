@@ -32,7 +32,20 @@ struct nt_publisher {
         nt_publish_confirm_cb *confirm;
         void *ctx;
         struct nt_publish_stats stats;
+        struct nt_kafka_stats kstats;
+        bool have_kstats;
 };
+
+/* Served by rd_kafka_poll() in the loop's thread, like delivery reports. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+        nt_publisher_t *p = opaque;
+
+        (void)rk;
+        if (nt_kafka_stats_parse(json, len, &p->kstats) == NT_OK)
+                p->have_kstats = true;
+        return 0; /* librdkafka frees json */
+}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                         void *opaque);
@@ -71,7 +84,8 @@ static rd_kafka_t *make_producer(nt_publisher_t *p, char *errstr,
                                  size_t errstr_size)
 {
         const char *compression = nt_config_str(p->cfg, "producer.compression");
-        const char *props[8];
+        const char *props[12];
+        rd_kafka_t *rk;
         size_t n = 0;
 
         props[n++] = "enable.idempotence";
@@ -83,9 +97,16 @@ static rd_kafka_t *make_producer(nt_publisher_t *p, char *errstr,
                 props[n++] = "compression.type";
                 props[n++] = compression;
         }
+        if (!json_object_get(nt_config_kafka(p->cfg),
+                             "statistics.interval.ms")) {
+                /* Readiness and the metrics follow the broker states. */
+                props[n++] = "statistics.interval.ms";
+                props[n++] = "1000";
+        }
         props[n] = NULL;
-        return nt_kafka_producer_new(p->cfg, props, on_delivery, p, errstr,
-                                     errstr_size);
+        rk = nt_kafka_producer_new_with_stats(p->cfg, props, on_delivery,
+                                              on_stats, p, errstr, errstr_size);
+        return rk;
 }
 
 nt_publisher_t *nt_publisher_new(const nt_config_t *cfg, const char *topic,
@@ -270,6 +291,13 @@ int nt_publisher_poll(nt_publisher_t *p, int timeout_ms)
         if (p->retry_head)
                 resend_pending(p);
         return NT_OK;
+}
+
+const struct nt_kafka_stats *nt_publisher_kafka_stats(const nt_publisher_t *p,
+                                                      bool *have)
+{
+        *have = p->have_kstats;
+        return &p->kstats;
 }
 
 size_t nt_publisher_inflight(const nt_publisher_t *p)

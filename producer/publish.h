@@ -9,10 +9,12 @@
 #ifndef NT_PUBLISH_H
 #define NT_PUBLISH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/kafka.h"
 
 typedef struct nt_publisher nt_publisher_t;
 
@@ -56,6 +58,11 @@ int nt_publisher_poll(nt_publisher_t *p, int timeout_ms);
 
 /* Messages not confirmed yet. */
 size_t nt_publisher_inflight(const nt_publisher_t *p);
+
+/* librdkafka's latest statistics (every second); `have` is false until
+ * the first arrived. Borrowed; valid until the next poll. */
+const struct nt_kafka_stats *nt_publisher_kafka_stats(const nt_publisher_t *p,
+                                                      bool *have);
 
 /* Counters since creation. */
 struct nt_publish_stats {

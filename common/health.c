@@ -1,0 +1,192 @@
+#include "common/health.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/num.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SNAPSHOT_MAX ((size_t)64 << 20)
+
+struct nt_health {
+        struct MHD_Daemon *mhd;
+        unsigned port;
+        pthread_mutex_t lock;
+        char *snapshot; /* rendered metrics; guarded by lock */
+        size_t snapshot_len;
+        bool ready;
+        char reason[256];
+};
+
+int nt_health_parse_listen(const char *listen, char *host, size_t host_size,
+                           unsigned *port)
+{
+        const char *colon = strrchr(listen, ':');
+        int64_t p;
+        size_t n;
+
+        if (!colon)
+                return NT_ERR_INVALID;
+        n = (size_t)(colon - listen);
+        if (n == 0 || n >= host_size ||
+            nt_num_parse_i64(colon + 1, 0, 65535, &p) != NT_OK)
+                return NT_ERR_INVALID;
+        memcpy(host, listen, n);
+        host[n] = '\0';
+        *port = (unsigned)p;
+        return NT_OK;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
+                             const char *type, const char *body, size_t len)
+{
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+
+        resp = MHD_create_response_from_buffer(len, (void *)body,
+                                               MHD_RESPMEM_MUST_COPY);
+        if (!resp)
+                return MHD_NO;
+        MHD_add_response_header(resp, "Content-Type", type);
+        ret = MHD_queue_response(conn, status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
+                              const char *url, const char *method,
+                              const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+        nt_health_t *h = cls;
+        enum MHD_Result ret;
+        char msg[300];
+
+        (void)version;
+        (void)upload;
+        (void)upload_size;
+        (void)con_cls;
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+                return reply(conn, 405, "text/plain", "method not allowed\n",
+                             19);
+        if (strcmp(url, "/healthz") == 0)
+                return reply(conn, 200, "text/plain", "ok\n", 3);
+        if (strcmp(url, "/readyz") == 0) {
+                bool ready;
+
+                pthread_mutex_lock(&h->lock);
+                ready = h->ready;
+                snprintf(msg, sizeof(msg), "%s\n", ready ? "ready" : h->reason);
+                pthread_mutex_unlock(&h->lock);
+                return reply(conn, ready ? 200 : 503, "text/plain", msg,
+                             strlen(msg));
+        }
+        if (strcmp(url, "/metrics") == 0) {
+                /* Copied out under the lock by MHD_RESPMEM_MUST_COPY. */
+                pthread_mutex_lock(&h->lock);
+                ret = reply(conn, 200, "text/plain; version=0.0.4",
+                            h->snapshot ? h->snapshot : "", h->snapshot_len);
+                pthread_mutex_unlock(&h->lock);
+                return ret;
+        }
+        return reply(conn, 404, "text/plain", "not found\n", 10);
+}
+
+nt_health_t *nt_health_start(const char *listen, char *errstr,
+                             size_t errstr_size)
+{
+        struct sockaddr_in addr;
+        const union MHD_DaemonInfo *info;
+        char host[128];
+        unsigned port;
+        nt_health_t *h;
+
+        if (nt_health_parse_listen(listen, host, sizeof(host), &port)) {
+                nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                        "metrics.listen: \"%s\" is not HOST:PORT", listen);
+                return NULL;
+        }
+        memset(&addr, 0, sizeof(addr));
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons((uint16_t)port);
+        if (strcmp(host, "localhost") == 0)
+                addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        else if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+                nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                        "metrics.listen: \"%s\" is not an IPv4 address", host);
+                return NULL;
+        }
+        h = calloc(1, sizeof(*h));
+        if (!h) {
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                return NULL;
+        }
+        pthread_mutex_init(&h->lock, NULL);
+        snprintf(h->reason, sizeof(h->reason), "starting");
+        h->mhd = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+            handle, h, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_CONNECTION_LIMIT,
+            64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+        if (!h->mhd) {
+                nt_errf(errstr, errstr_size, NT_ERR_IO,
+                        "cannot listen on %s (address in use?)", listen);
+                nt_health_stop(h);
+                return NULL;
+        }
+        info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+        h->port = info ? info->port : port;
+        return h;
+}
+
+void nt_health_stop(nt_health_t *h)
+{
+        if (!h)
+                return;
+        if (h->mhd)
+                MHD_stop_daemon(h->mhd);
+        free(h->snapshot);
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+}
+
+unsigned nt_health_port(const nt_health_t *h)
+{
+        return h->port;
+}
+
+int nt_health_publish(nt_health_t *h, const nt_metrics_t *m)
+{
+        struct nt_buf b;
+        size_t len;
+        char *old;
+        int err;
+
+        nt_buf_init(&b, SNAPSHOT_MAX);
+        err = nt_metrics_write(m, &b);
+        if (err) {
+                nt_buf_free(&b);
+                return err;
+        }
+        len = b.len;
+        pthread_mutex_lock(&h->lock);
+        old = h->snapshot;
+        h->snapshot = nt_buf_detach(&b);
+        h->snapshot_len = h->snapshot ? len : 0;
+        pthread_mutex_unlock(&h->lock);
+        free(old);
+        return NT_OK;
+}
+
+void nt_health_set_ready(nt_health_t *h, bool ready, const char *reason)
+{
+        pthread_mutex_lock(&h->lock);
+        h->ready = ready;
+        snprintf(h->reason, sizeof(h->reason), "%s",
+                 reason ? reason : (ready ? "ready" : "not ready"));
+        pthread_mutex_unlock(&h->lock);
+}

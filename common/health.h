@@ -1,0 +1,37 @@
+/* The daemons' HTTP endpoint, on libmicrohttpd: /metrics (Prometheus
+ * text), /healthz (the process runs) and /readyz (Kafka reachable and the
+ * work loaded). The server thread never touches the loop's state: the
+ * loop hands it a rendered snapshot and a readiness flag, under a lock. */
+#ifndef NT_HEALTH_H
+#define NT_HEALTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/metrics.h"
+
+typedef struct nt_health nt_health_t;
+
+/* Listens on `listen` ("HOST:PORT", an IPv4 address or "localhost"; port
+ * 0 picks a free one). Caller frees with nt_health_stop(). NULL with
+ * errstr set (e.g. the address is taken). */
+nt_health_t *nt_health_start(const char *listen, char *errstr,
+                             size_t errstr_size);
+
+/* Stops the server. NULL-safe. */
+void nt_health_stop(nt_health_t *h);
+
+/* The port it listens on (useful with port 0). */
+unsigned nt_health_port(const nt_health_t *h);
+
+/* Renders the registry and makes it what /metrics serves. */
+int nt_health_publish(nt_health_t *h, const nt_metrics_t *m);
+
+/* Sets what /readyz answers: 200 "ready", or 503 with the reason. */
+void nt_health_set_ready(nt_health_t *h, bool ready, const char *reason);
+
+/* Parses "HOST:PORT" for the listen address. 0 or NT_ERR_INVALID. */
+int nt_health_parse_listen(const char *listen, char *host, size_t host_size,
+                           unsigned *port);
+
+#endif
