@@ -20,6 +20,8 @@ static const struct {
     {"broker", nt_cmd_broker, "embedded dev broker (librdkafka mock cluster)"},
     {"demo", nt_cmd_demo, "run the whole pipeline on the dev broker"},
     {"config", nt_cmd_config, "validate or show the effective configuration"},
+    {"parse", nt_cmd_parse,
+     "parse one feed and print JSON (--articles for articles)"},
     {"rules", nt_cmd_rules,
      "check rules files; explain why a text gets its labels"},
 };

@@ -1,0 +1,560 @@
+/* The article model: a feed entry made self-contained (plain text, the
+ * feed it came from, when it was fetched) with its identity, and its JSON
+ * both ways. The identity rules are in article.h, because consumers and
+ * operators reason about them. */
+#include "common/article.h"
+#include "common/buf.h"
+#include "common/date.h"
+#include "common/err.h"
+#include "common/feed.h"
+#include "common/html.h"
+#include "common/num.h"
+#include "common/url.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+void nt_article_init(struct nt_article *art)
+{
+        memset(art, 0, sizeof(*art));
+        art->published = NT_FEED_NO_DATE;
+        art->updated = NT_FEED_NO_DATE;
+        art->fetched = NT_FEED_NO_DATE;
+}
+
+void nt_article_free(struct nt_article *art)
+{
+        size_t i;
+
+        if (!art)
+                return;
+        free(art->feed_url);
+        free(art->feed_title);
+        free(art->feed_link);
+        free(art->url);
+        free(art->guid);
+        free(art->title);
+        free(art->summary);
+        free(art->content);
+        free(art->language);
+        for (i = 0; i < art->n_authors; i++) {
+                free(art->authors[i].name);
+                free(art->authors[i].email);
+                free(art->authors[i].uri);
+        }
+        free(art->authors);
+        for (i = 0; i < art->n_categories; i++)
+                free(art->categories[i]);
+        free(art->categories);
+        for (i = 0; i < art->n_enclosures; i++) {
+                free(art->enclosures[i].url);
+                free(art->enclosures[i].length);
+                free(art->enclosures[i].type);
+        }
+        free(art->enclosures);
+        nt_article_init(art);
+}
+
+/* strdup that keeps NULL and notes a failure. */
+static char *dup(const char *s, bool *oom)
+{
+        char *d;
+
+        if (!s)
+                return NULL;
+        d = strdup(s);
+        if (!d)
+                *oom = true;
+        return d;
+}
+
+/* Plain text of an HTML field, NULL when there is none. */
+static char *plain(const char *html, size_t max, bool *oom)
+{
+        char *text = NULL;
+        int rc;
+
+        if (!html || !*html)
+                return NULL;
+        rc = nt_html_to_text(html, strlen(html), max, &text, NULL);
+        if (rc == NT_ERR_NOMEM) {
+                *oom = true;
+                return NULL;
+        }
+        if (rc)
+                return dup(html, oom); /* not HTML: keep it as written */
+        if (!*text) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
+static void hex(const unsigned char *bytes, size_t n, char *out)
+{
+        static const char digits[] = "0123456789abcdef";
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                out[2 * i] = digits[bytes[i] >> 4];
+                out[2 * i + 1] = digits[bytes[i] & 0x0F];
+        }
+        out[2 * n] = '\0';
+}
+
+/* Appends a key part with its NUL separator (the NUL is part of the key:
+ * "a" + "bc" and "ab" + "c" must differ). */
+static int key_part(struct nt_buf *key, const char *s)
+{
+        int rc = nt_buf_append_str(key, s ? s : "");
+
+        return rc ? rc : nt_buf_append(key, "", 1);
+}
+
+/* The id of an entry: the rules in article.h. */
+static int make_id(const struct nt_feed_entry *e, const char *feed_url,
+                   size_t max, char id[33])
+{
+        XXH128_canonical_t canon;
+        struct nt_buf key;
+        char *canonical = NULL, date[32] = "";
+        int rc;
+
+        /* Four parts, each at most a field (the feed URL is the caller's
+         * and short). */
+        nt_buf_init(&key, max);
+        if (e->link)
+                canonical = nt_url_canonical(e->link);
+        if (canonical) {
+                rc = key_part(&key, "link");
+                if (!rc)
+                        rc = key_part(&key, canonical);
+        } else if (e->id || e->link) {
+                rc = key_part(&key, "guid");
+                if (!rc)
+                        rc = key_part(&key, feed_url);
+                if (!rc)
+                        rc = key_part(&key, e->id ? e->id : e->link);
+        } else {
+                if (e->published != NT_FEED_NO_DATE)
+                        nt_date_format(e->published, date, sizeof(date));
+                rc = key_part(&key, "title");
+                if (!rc)
+                        rc = key_part(&key, feed_url);
+                if (!rc)
+                        rc = key_part(&key, e->title);
+                if (!rc)
+                        rc = key_part(&key, date);
+        }
+        if (rc == NT_OK) {
+                /* The last separator is not part of the key. */
+                XXH128_canonicalFromHash(&canon,
+                                         XXH3_128bits(key.data, key.len - 1));
+                hex(canon.digest, sizeof(canon.digest), id);
+        }
+        free(canonical);
+        nt_buf_free(&key);
+        return rc;
+}
+
+static int make_revision(const struct nt_article *art, size_t max,
+                         char revision[17])
+{
+        XXH64_canonical_t canon;
+        struct nt_buf text;
+        int rc;
+
+        nt_buf_init(&text, max);
+        rc = key_part(&text, art->title);
+        if (!rc)
+                rc = key_part(&text, art->summary);
+        if (!rc)
+                rc = nt_buf_append_str(&text, art->content ? art->content : "");
+        if (rc == NT_OK) {
+                XXH64_canonicalFromHash(&canon,
+                                        XXH3_64bits(text.data, text.len));
+                hex(canon.digest, sizeof(canon.digest), revision);
+        }
+        nt_buf_free(&text);
+        return rc;
+}
+
+static int copy_persons(const struct nt_feed_person *src, size_t n,
+                        struct nt_article *art, bool *oom)
+{
+        size_t i;
+
+        if (!n)
+                return NT_OK;
+        art->authors = calloc(n, sizeof(*art->authors));
+        if (!art->authors)
+                return NT_ERR_NOMEM;
+        art->n_authors = n;
+        for (i = 0; i < n; i++) {
+                art->authors[i].name = dup(src[i].name, oom);
+                art->authors[i].email = dup(src[i].email, oom);
+                art->authors[i].uri = dup(src[i].uri, oom);
+        }
+        return NT_OK;
+}
+
+static int copy_lists(const struct nt_feed_entry *e, struct nt_article *art,
+                      bool *oom)
+{
+        size_t i;
+
+        if (e->n_categories) {
+                art->categories =
+                    calloc(e->n_categories, sizeof(*art->categories));
+                if (!art->categories)
+                        return NT_ERR_NOMEM;
+                art->n_categories = e->n_categories;
+                for (i = 0; i < e->n_categories; i++)
+                        art->categories[i] = dup(e->categories[i], oom);
+        }
+        if (e->n_enclosures) {
+                art->enclosures =
+                    calloc(e->n_enclosures, sizeof(*art->enclosures));
+                if (!art->enclosures)
+                        return NT_ERR_NOMEM;
+                art->n_enclosures = e->n_enclosures;
+                for (i = 0; i < e->n_enclosures; i++) {
+                        art->enclosures[i].url = dup(e->enclosures[i].url, oom);
+                        art->enclosures[i].length =
+                            dup(e->enclosures[i].length, oom);
+                        art->enclosures[i].type =
+                            dup(e->enclosures[i].type, oom);
+                }
+        }
+        return NT_OK;
+}
+
+int nt_article_from_entry(const struct nt_feed *feed,
+                          const struct nt_feed_entry *entry,
+                          const char *feed_url, int64_t fetched_ms,
+                          struct nt_article *art, char *errstr,
+                          size_t errstr_size)
+{
+        size_t max = feed->limits.max_field;
+        size_t key_max =
+            max > (SIZE_MAX - 4096) / 4 ? SIZE_MAX : 4 * max + 4096;
+        bool oom = false;
+        int rc;
+
+        rc = make_id(entry, feed_url, key_max, art->id);
+        if (rc)
+                goto out;
+        art->feed_url = dup(feed_url, &oom);
+        art->feed_title = dup(feed->title, &oom);
+        art->feed_link = dup(feed->link, &oom);
+        art->url = dup(entry->link, &oom);
+        art->guid = dup(entry->id, &oom);
+        art->title = dup(entry->title, &oom);
+        art->summary = plain(entry->summary, max, &oom);
+        art->content = plain(entry->content, max, &oom);
+        art->language =
+            dup(entry->language ? entry->language : feed->language, &oom);
+        art->published = entry->published;
+        art->updated = entry->updated;
+        art->fetched = fetched_ms;
+        /* Atom: an entry without authors has the feed's. */
+        if (entry->n_authors)
+                rc = copy_persons(entry->authors, entry->n_authors, art, &oom);
+        else
+                rc = copy_persons(feed->authors, feed->n_authors, art, &oom);
+        if (!rc)
+                rc = copy_lists(entry, art, &oom);
+        if (!rc && oom)
+                rc = NT_ERR_NOMEM;
+        if (!rc)
+                rc = make_revision(art, key_max, art->revision);
+out:
+        if (rc) {
+                nt_article_free(art);
+                return nt_errf(errstr, errstr_size, rc,
+                               "cannot build the article: %s", nt_err_name(rc));
+        }
+        return NT_OK;
+}
+
+/* ---- JSON ------------------------------------------------------------ */
+
+static bool put(json_t *obj, const char *key, json_t *value)
+{
+        return value && json_object_set_new(obj, key, value) == 0;
+}
+
+static json_t *length_json(const char *length)
+{
+        int64_t n;
+
+        if (length && nt_num_parse_i64(length, 0, INT64_MAX, &n) == NT_OK)
+                return json_integer((json_int_t)n);
+        return json_null();
+}
+
+json_t *nt_article_to_json(const struct nt_article *art)
+{
+        json_t *o = json_object(), *f, *arr, *x;
+        size_t i;
+
+        if (!o)
+                return NULL;
+        f = json_object();
+        if (!put(o, "schema", json_string(NT_ARTICLE_SCHEMA)) ||
+            !put(o, "id", json_string(art->id)) ||
+            !put(o, "revision", json_string(art->revision)) ||
+            !put(o, "feed", f) ||
+            !put(f, "url", nt_feed_json_str(art->feed_url)) ||
+            !put(f, "title", nt_feed_json_str(art->feed_title)) ||
+            !put(f, "link", nt_feed_json_str(art->feed_link)) ||
+            !put(o, "url", nt_feed_json_str(art->url)) ||
+            !put(o, "guid", nt_feed_json_str(art->guid)) ||
+            !put(o, "title", nt_feed_json_str(art->title)) ||
+            !put(o, "summary", nt_feed_json_str(art->summary)) ||
+            !put(o, "content", nt_feed_json_str(art->content)))
+                goto fail;
+        arr = json_array();
+        if (!put(o, "authors", arr))
+                goto fail;
+        for (i = 0; i < art->n_authors; i++) {
+                x = json_object();
+                if (!x || json_array_append_new(arr, x) ||
+                    !put(x, "name", nt_feed_json_str(art->authors[i].name)) ||
+                    !put(x, "email", nt_feed_json_str(art->authors[i].email)) ||
+                    !put(x, "uri", nt_feed_json_str(art->authors[i].uri)))
+                        goto fail;
+        }
+        arr = json_array();
+        if (!put(o, "categories", arr))
+                goto fail;
+        for (i = 0; i < art->n_categories; i++) {
+                if (json_array_append_new(arr,
+                                          nt_feed_json_str(art->categories[i])))
+                        goto fail;
+        }
+        if (!put(o, "language", nt_feed_json_str(art->language)) ||
+            !put(o, "published", nt_feed_json_date(art->published)) ||
+            !put(o, "updated", nt_feed_json_date(art->updated)) ||
+            !put(o, "fetched", nt_feed_json_date(art->fetched)))
+                goto fail;
+        arr = json_array();
+        if (!put(o, "enclosures", arr))
+                goto fail;
+        for (i = 0; i < art->n_enclosures; i++) {
+                x = json_object();
+                if (!x || json_array_append_new(arr, x) ||
+                    !put(x, "url", nt_feed_json_str(art->enclosures[i].url)) ||
+                    !put(x, "length", length_json(art->enclosures[i].length)) ||
+                    !put(x, "type", nt_feed_json_str(art->enclosures[i].type)))
+                        goto fail;
+        }
+        return o;
+fail:
+        json_decref(o);
+        return NULL;
+}
+
+char *nt_article_to_json_line(const struct nt_article *art)
+{
+        json_t *o = nt_article_to_json(art);
+        char *line;
+
+        if (!o)
+                return NULL;
+        line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        return line;
+}
+
+/* A string member copied (NULL when absent or null); a member of another
+ * type is an error naming the field. */
+static int get_str(const json_t *obj, const char *key, char **out, char *errstr,
+                   size_t errstr_size)
+{
+        const json_t *v = json_object_get(obj, key);
+
+        *out = NULL;
+        if (!v || json_is_null(v))
+                return NT_OK;
+        if (!json_is_string(v))
+                return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
+                               "article: \"%s\" is not a string", key);
+        *out = strdup(json_string_value(v));
+        return *out ? NT_OK : NT_ERR_NOMEM;
+}
+
+static int get_date(const json_t *obj, const char *key, int64_t *out,
+                    char *errstr, size_t errstr_size)
+{
+        const json_t *v = json_object_get(obj, key);
+
+        *out = NT_FEED_NO_DATE;
+        if (!v || json_is_null(v))
+                return NT_OK;
+        if (!json_is_string(v) ||
+            nt_date_parse(json_string_value(v), out) != NT_OK)
+                return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
+                               "article: \"%s\" is not a date", key);
+        return NT_OK;
+}
+
+/* Copies a hex digest member of exactly `len` digits into buf. */
+static int get_digest(const json_t *obj, const char *key, size_t len, char *buf,
+                      char *errstr, size_t errstr_size)
+{
+        const char *s = json_string_value(json_object_get(obj, key));
+        size_t i;
+
+        if (!s || strlen(s) != len)
+                goto bad;
+        for (i = 0; i < len; i++) {
+                if (!((s[i] >= '0' && s[i] <= '9') ||
+                      (s[i] >= 'a' && s[i] <= 'f')))
+                        goto bad;
+        }
+        memcpy(buf, s, len + 1);
+        return NT_OK;
+bad:
+        return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
+                       "article: \"%s\" is not %zu hex digits", key, len);
+}
+
+static int get_lists(const json_t *obj, struct nt_article *art, char *errstr,
+                     size_t errstr_size)
+{
+        const json_t *arr, *x;
+        json_int_t len;
+        char buf[32];
+        size_t i;
+        int rc = NT_OK;
+
+        arr = json_object_get(obj, "authors");
+        if (json_is_array(arr) && json_array_size(arr)) {
+                art->authors =
+                    calloc(json_array_size(arr), sizeof(*art->authors));
+                if (!art->authors)
+                        return NT_ERR_NOMEM;
+                json_array_foreach(arr, i, x)
+                {
+                        struct nt_feed_person *p =
+                            &art->authors[art->n_authors++];
+
+                        if (!rc)
+                                rc = get_str(x, "name", &p->name, errstr,
+                                             errstr_size);
+                        if (!rc)
+                                rc = get_str(x, "email", &p->email, errstr,
+                                             errstr_size);
+                        if (!rc)
+                                rc = get_str(x, "uri", &p->uri, errstr,
+                                             errstr_size);
+                }
+        }
+        arr = json_object_get(obj, "categories");
+        if (!rc && json_is_array(arr) && json_array_size(arr)) {
+                art->categories =
+                    calloc(json_array_size(arr), sizeof(*art->categories));
+                if (!art->categories)
+                        return NT_ERR_NOMEM;
+                json_array_foreach(arr, i, x)
+                {
+                        if (!json_is_string(x))
+                                continue;
+                        art->categories[art->n_categories] =
+                            strdup(json_string_value(x));
+                        if (!art->categories[art->n_categories++])
+                                return NT_ERR_NOMEM;
+                }
+        }
+        arr = json_object_get(obj, "enclosures");
+        if (!rc && json_is_array(arr) && json_array_size(arr)) {
+                art->enclosures =
+                    calloc(json_array_size(arr), sizeof(*art->enclosures));
+                if (!art->enclosures)
+                        return NT_ERR_NOMEM;
+                json_array_foreach(arr, i, x)
+                {
+                        struct nt_feed_enclosure *e =
+                            &art->enclosures[art->n_enclosures++];
+
+                        if (!rc)
+                                rc = get_str(x, "url", &e->url, errstr,
+                                             errstr_size);
+                        if (!rc)
+                                rc = get_str(x, "type", &e->type, errstr,
+                                             errstr_size);
+                        if (!rc &&
+                            json_is_integer(json_object_get(x, "length"))) {
+                                len = json_integer_value(
+                                    json_object_get(x, "length"));
+                                snprintf(buf, sizeof(buf),
+                                         "%" JSON_INTEGER_FORMAT, len);
+                                e->length = strdup(buf);
+                                if (!e->length)
+                                        rc = NT_ERR_NOMEM;
+                        }
+                }
+        }
+        return rc;
+}
+
+int nt_article_from_json(const json_t *obj, struct nt_article *art,
+                         char *errstr, size_t errstr_size)
+{
+        const char *schema = json_string_value(json_object_get(obj, "schema"));
+        const json_t *feed = json_object_get(obj, "feed");
+        int rc;
+
+        if (!json_is_object(obj) || !schema ||
+            strcmp(schema, NT_ARTICLE_SCHEMA) != 0)
+                return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
+                               "not a %s object", NT_ARTICLE_SCHEMA);
+        rc = get_digest(obj, "id", 32, art->id, errstr, errstr_size);
+        if (!rc)
+                rc = get_digest(obj, "revision", 16, art->revision, errstr,
+                                errstr_size);
+        if (!rc && json_is_object(feed)) {
+                rc = get_str(feed, "url", &art->feed_url, errstr, errstr_size);
+                if (!rc)
+                        rc = get_str(feed, "title", &art->feed_title, errstr,
+                                     errstr_size);
+                if (!rc)
+                        rc = get_str(feed, "link", &art->feed_link, errstr,
+                                     errstr_size);
+        }
+        if (!rc)
+                rc = get_str(obj, "url", &art->url, errstr, errstr_size);
+        if (!rc)
+                rc = get_str(obj, "guid", &art->guid, errstr, errstr_size);
+        if (!rc)
+                rc = get_str(obj, "title", &art->title, errstr, errstr_size);
+        if (!rc)
+                rc =
+                    get_str(obj, "summary", &art->summary, errstr, errstr_size);
+        if (!rc)
+                rc =
+                    get_str(obj, "content", &art->content, errstr, errstr_size);
+        if (!rc)
+                rc = get_str(obj, "language", &art->language, errstr,
+                             errstr_size);
+        if (!rc)
+                rc = get_date(obj, "published", &art->published, errstr,
+                              errstr_size);
+        if (!rc)
+                rc = get_date(obj, "updated", &art->updated, errstr,
+                              errstr_size);
+        if (!rc)
+                rc = get_date(obj, "fetched", &art->fetched, errstr,
+                              errstr_size);
+        if (!rc)
+                rc = get_lists(obj, art, errstr, errstr_size);
+        if (rc == NT_ERR_NOMEM)
+                nt_errf(errstr, errstr_size, rc, "out of memory");
+        if (rc)
+                nt_article_free(art);
+        return rc;
+}

@@ -1,0 +1,820 @@
+/* The feed model, its limits, format detection and the entry point that
+ * turns fetched bytes into a feed: decode to UTF-8, then hand the text to
+ * the JSON Feed or the XML reader. The JSON of `newstap parse` lives here
+ * too, because it is the model's outside face. */
+#include "common/feed.h"
+#include "common/buf.h"
+#include "common/charset.h"
+#include "common/date.h"
+#include "common/err.h"
+#include "common/feed_json.h"
+#include "common/feed_xml.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void nt_feed_limits_init(struct nt_feed_limits *lim)
+{
+        lim->max_document = NT_FEED_DEFAULT_MAX_DOCUMENT;
+        lim->max_entries = NT_FEED_DEFAULT_MAX_ENTRIES;
+        lim->max_field = NT_FEED_DEFAULT_MAX_FIELD;
+        lim->max_depth = NT_FEED_DEFAULT_MAX_DEPTH;
+        lim->max_list = NT_FEED_DEFAULT_MAX_LIST;
+        lim->max_errors = NT_FEED_DEFAULT_MAX_ERRORS;
+}
+
+const char *nt_feed_format_name(enum nt_feed_format format)
+{
+        switch (format) {
+        case NT_FEED_RSS090:
+                return "rss090";
+        case NT_FEED_RSS091:
+                return "rss091";
+        case NT_FEED_RSS092:
+                return "rss092";
+        case NT_FEED_RSS093:
+                return "rss093";
+        case NT_FEED_RSS094:
+                return "rss094";
+        case NT_FEED_RSS20:
+                return "rss20";
+        case NT_FEED_RSS10:
+                return "rss10";
+        case NT_FEED_ATOM03:
+                return "atom03";
+        case NT_FEED_ATOM10:
+                return "atom10";
+        case NT_FEED_JSONFEED10:
+                return "jsonfeed10";
+        case NT_FEED_JSONFEED11:
+                return "jsonfeed11";
+        case NT_FEED_UNKNOWN:
+                break;
+        }
+        return "unknown";
+}
+
+void nt_feed_init(struct nt_feed *feed)
+{
+        memset(feed, 0, sizeof(*feed));
+        feed->wellformed = true;
+        feed->updated = NT_FEED_NO_DATE;
+        feed->ttl_minutes = -1;
+        nt_feed_limits_init(&feed->limits);
+}
+
+static void person_free(struct nt_feed_person *p)
+{
+        free(p->name);
+        free(p->email);
+        free(p->uri);
+}
+
+static void persons_free(struct nt_feed_person *list, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                person_free(&list[i]);
+        free(list);
+}
+
+void nt_feed_entry_init(struct nt_feed_entry *e)
+{
+        memset(e, 0, sizeof(*e));
+        e->id_is_permalink = true;
+        e->published = NT_FEED_NO_DATE;
+        e->updated = NT_FEED_NO_DATE;
+}
+
+void nt_feed_entry_free(struct nt_feed_entry *e)
+{
+        size_t i;
+
+        if (!e)
+                return;
+        free(e->id);
+        free(e->title);
+        free(e->link);
+        free(e->summary);
+        free(e->content);
+        free(e->published_raw);
+        free(e->updated_raw);
+        free(e->language);
+        persons_free(e->authors, e->n_authors);
+        for (i = 0; i < e->n_categories; i++)
+                free(e->categories[i]);
+        free(e->categories);
+        for (i = 0; i < e->n_enclosures; i++) {
+                free(e->enclosures[i].url);
+                free(e->enclosures[i].length);
+                free(e->enclosures[i].type);
+        }
+        free(e->enclosures);
+        nt_feed_entry_init(e);
+}
+
+void nt_feed_free(struct nt_feed *feed)
+{
+        struct nt_feed_limits lim;
+        size_t i;
+
+        if (!feed)
+                return;
+        lim = feed->limits;
+        free(feed->title);
+        free(feed->link);
+        free(feed->subtitle);
+        free(feed->language);
+        free(feed->updated_raw);
+        persons_free(feed->authors, feed->n_authors);
+        for (i = 0; i < feed->n_entries; i++)
+                nt_feed_entry_free(&feed->entries[i]);
+        free(feed->entries);
+        for (i = 0; i < feed->n_errors; i++)
+                free(feed->errors[i].message);
+        free(feed->errors);
+        nt_feed_init(feed);
+        feed->limits = lim;
+}
+
+/* An array of `size`-byte elements with room for element n: `array`
+ * itself when it has room (cap), else a bigger copy (cap updated; the
+ * old pointer is then invalid). NULL when out of memory (array is kept).
+ * The caller assigns the result, so no pointer is written through a
+ * void **. */
+static void *grow(void *array, size_t *cap, size_t n, size_t size)
+{
+        size_t ncap;
+        void *p;
+
+        if (n < *cap)
+                return array;
+        ncap = *cap ? *cap * 2 : 8;
+        if (ncap > SIZE_MAX / size)
+                return NULL;
+        p = realloc(array, ncap * size);
+        if (p)
+                *cap = ncap;
+        return p;
+}
+
+int nt_feed_add_error(struct nt_feed *feed, unsigned long line,
+                      unsigned long column, bool limit, const char *fmt, ...)
+{
+        struct nt_feed_error *err;
+        char msg[512];
+        va_list ap;
+
+        if (limit)
+                feed->truncated = true;
+        else
+                feed->wellformed = false;
+        if (feed->n_errors >= feed->limits.max_errors) {
+                feed->errors_dropped++;
+                return NT_OK;
+        }
+        err = grow(feed->errors, &feed->cap_errors, feed->n_errors,
+                   sizeof(*feed->errors));
+        if (!err)
+                return NT_ERR_NOMEM;
+        feed->errors = err;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        err = &feed->errors[feed->n_errors];
+        err->message = strdup(msg);
+        if (!err->message)
+                return NT_ERR_NOMEM;
+        err->line = line;
+        err->column = column;
+        feed->n_errors++;
+        return NT_OK;
+}
+
+bool nt_feed_entries_full(const struct nt_feed *feed)
+{
+        return feed->n_entries >= feed->limits.max_entries;
+}
+
+int nt_feed_commit_entry(struct nt_feed *feed, struct nt_feed_entry *e)
+{
+        struct nt_feed_entry *entries;
+
+        if (nt_feed_entries_full(feed)) {
+                nt_feed_entry_free(e);
+                nt_feed_add_error(feed, 0, 0, true,
+                                  "more than %zu entries: the rest are "
+                                  "ignored",
+                                  feed->limits.max_entries);
+                return NT_ERR_LIMIT;
+        }
+        entries = grow(feed->entries, &feed->cap_entries, feed->n_entries,
+                       sizeof(*feed->entries));
+        if (!entries) {
+                nt_feed_entry_free(e);
+                return NT_ERR_NOMEM;
+        }
+        feed->entries = entries;
+        feed->entries[feed->n_entries++] = *e;
+        nt_feed_entry_init(e);
+        return NT_OK;
+}
+
+/* A per-entry list with room for element n, as grow() does. Capacity
+ * is 4, then powers of two: the lists carry no capacity field, the count
+ * alone tells when to grow. */
+static void *list_reserve(void *list, size_t n, size_t size)
+{
+        size_t ncap;
+
+        if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
+                return list;
+        ncap = n < 4 ? 4 : n * 2;
+        if (ncap > SIZE_MAX / size)
+                return NULL;
+        return realloc(list, ncap * size);
+}
+
+/* True when a list already holds max_list values; records the truncation
+ * the first time for each list (bit `which` of *full). */
+static bool list_full(struct nt_feed *feed, size_t n, uint8_t *full,
+                      uint8_t which, const char *what)
+{
+        if (n < feed->limits.max_list)
+                return false;
+        if (!(*full & which)) {
+                *full |= which;
+                nt_feed_add_error(feed, 0, 0, true,
+                                  "more than %zu %s in one entry: the rest "
+                                  "are ignored",
+                                  feed->limits.max_list, what);
+        }
+        return true;
+}
+
+int nt_feed_add_person(struct nt_feed *feed, struct nt_feed_entry *e,
+                       char *name, char *email, char *uri)
+{
+        struct nt_feed_person **list = e ? &e->authors : &feed->authors;
+        size_t *n = e ? &e->n_authors : &feed->n_authors;
+        uint8_t *full = e ? &e->lists_full : &feed->lists_full;
+        struct nt_feed_person *grown;
+        int rc = NT_OK;
+
+        if (!name && !email && !uri)
+                return NT_OK;
+        if (list_full(feed, *n, full, 1, "authors"))
+                goto fail;
+        grown = list_reserve(*list, *n, sizeof(**list));
+        if (!grown) {
+                rc = NT_ERR_NOMEM;
+                goto fail;
+        }
+        *list = grown;
+        (*list)[*n].name = name;
+        (*list)[*n].email = email;
+        (*list)[*n].uri = uri;
+        (*n)++;
+        return NT_OK;
+fail:
+        free(name);
+        free(email);
+        free(uri);
+        return rc;
+}
+
+int nt_feed_add_category(struct nt_feed *feed, struct nt_feed_entry *e,
+                         char *term)
+{
+        char **grown;
+        int rc = NT_OK;
+
+        if (!term)
+                return NT_OK;
+        if (list_full(feed, e->n_categories, &e->lists_full, 2, "categories"))
+                goto fail;
+        grown = list_reserve(e->categories, e->n_categories,
+                             sizeof(*e->categories));
+        if (!grown) {
+                rc = NT_ERR_NOMEM;
+                goto fail;
+        }
+        e->categories = grown;
+        e->categories[e->n_categories++] = term;
+        return NT_OK;
+fail:
+        free(term);
+        return rc;
+}
+
+int nt_feed_add_enclosure(struct nt_feed *feed, struct nt_feed_entry *e,
+                          char *url, char *length, char *type)
+{
+        struct nt_feed_enclosure *x;
+        int rc = NT_OK;
+
+        if (list_full(feed, e->n_enclosures, &e->lists_full, 4, "enclosures"))
+                goto fail;
+        x = list_reserve(e->enclosures, e->n_enclosures,
+                         sizeof(*e->enclosures));
+        if (!x) {
+                rc = NT_ERR_NOMEM;
+                goto fail;
+        }
+        e->enclosures = x;
+        x = &e->enclosures[e->n_enclosures++];
+        x->url = url;
+        x->length = length;
+        x->type = type;
+        return NT_OK;
+fail:
+        free(url);
+        free(length);
+        free(type);
+        return rc;
+}
+
+void nt_feed_set(char **slot, char *value)
+{
+        free(*slot);
+        *slot = value;
+}
+
+int nt_feed_set_date(int64_t *when, char **raw, const char *text)
+{
+        int64_t ms;
+
+        if (*when != NT_FEED_NO_DATE || *raw || !text || !*text)
+                return NT_OK;
+        if (nt_date_parse(text, &ms) == NT_OK) {
+                *when = ms;
+                return NT_OK;
+        }
+        *raw = strdup(text);
+        return *raw ? NT_OK : NT_ERR_NOMEM;
+}
+
+char *nt_feed_escape_html(const char *s, size_t n)
+{
+        size_t i, extra = 0;
+        char *out, *o;
+
+        for (i = 0; i < n; i++) {
+                if (s[i] == '&')
+                        extra += 4;
+                else if (s[i] == '<' || s[i] == '>')
+                        extra += 3;
+        }
+        if (extra > SIZE_MAX - n - 1)
+                return NULL;
+        out = malloc(n + extra + 1);
+        if (!out)
+                return NULL;
+        o = out;
+        for (i = 0; i < n; i++) {
+                switch (s[i]) {
+                case '&':
+                        memcpy(o, "&amp;", 5);
+                        o += 5;
+                        break;
+                case '<':
+                        memcpy(o, "&lt;", 4);
+                        o += 4;
+                        break;
+                case '>':
+                        memcpy(o, "&gt;", 4);
+                        o += 4;
+                        break;
+                default:
+                        *o++ = s[i];
+                }
+        }
+        *o = '\0';
+        return out;
+}
+
+/* ---- People --------------------------------------------------------- */
+
+static bool is_space(char c)
+{
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+               c == '\v';
+}
+
+/* A malloc'd copy of [p, p+n) without surrounding white space, or NULL
+ * when nothing is left (and *oom set when out of memory). */
+static char *trimmed_copy(const char *p, size_t n, bool *oom)
+{
+        char *s;
+
+        while (n && is_space(*p)) {
+                p++;
+                n--;
+        }
+        while (n && is_space(p[n - 1]))
+                n--;
+        if (!n)
+                return NULL;
+        s = malloc(n + 1);
+        if (!s) {
+                *oom = true;
+                return NULL;
+        }
+        memcpy(s, p, n);
+        s[n] = '\0';
+        return s;
+}
+
+/* True when [p, p+n) is one word holding an '@' (an address). */
+static bool is_email(const char *p, size_t n)
+{
+        size_t i;
+        bool at = false;
+
+        if (!n)
+                return false;
+        for (i = 0; i < n; i++) {
+                if (is_space(p[i]) || p[i] == '<' || p[i] == '>' ||
+                    p[i] == '(' || p[i] == ')')
+                        return false;
+                if (p[i] == '@')
+                        at = true;
+        }
+        return at;
+}
+
+/* Skips a "mailto:" prefix. */
+static void skip_mailto(const char **p, size_t *n)
+{
+        if (*n >= 7 && strncasecmp(*p, "mailto:", 7) == 0) {
+                *p += 7;
+                *n -= 7;
+        }
+}
+
+int nt_feed_split_person(const char *text, char **name, char **email)
+{
+        const char *s = text, *open, *close, *e_p, *n_p;
+        size_t len, e_n, n_n;
+        bool oom = false;
+        char *cut;
+
+        *name = NULL;
+        *email = NULL;
+        if (!text)
+                return NT_OK;
+        while (is_space(*s))
+                s++;
+        len = strlen(s);
+        while (len && is_space(s[len - 1]))
+                len--;
+        if (!len)
+                return NT_OK;
+        /* "Name <addr>" */
+        if (s[len - 1] == '>') {
+                open = memchr(s, '<', len);
+                if (open) {
+                        e_p = open + 1;
+                        e_n = (size_t)(s + len - 1 - e_p);
+                        skip_mailto(&e_p, &e_n);
+                        if (is_email(e_p, e_n)) {
+                                *email = trimmed_copy(e_p, e_n, &oom);
+                                *name =
+                                    trimmed_copy(s, (size_t)(open - s), &oom);
+                                goto out;
+                        }
+                }
+        }
+        /* "addr (Name)" or "Name (addr)" */
+        if (s[len - 1] == ')') {
+                open = memchr(s, '(', len);
+                close = s + len - 1;
+                if (open) {
+                        n_p = open + 1;
+                        n_n = (size_t)(close - n_p);
+                        e_p = s;
+                        e_n = (size_t)(open - s);
+                        while (e_n && is_space(e_p[e_n - 1]))
+                                e_n--;
+                        skip_mailto(&e_p, &e_n);
+                        if (is_email(e_p, e_n)) {
+                                *email = trimmed_copy(e_p, e_n, &oom);
+                                *name = trimmed_copy(n_p, n_n, &oom);
+                                goto out;
+                        }
+                        skip_mailto(&n_p, &n_n);
+                        if (is_email(n_p, n_n)) {
+                                *email = trimmed_copy(n_p, n_n, &oom);
+                                *name =
+                                    trimmed_copy(s, (size_t)(open - s), &oom);
+                                goto out;
+                        }
+                }
+        }
+        e_p = s;
+        e_n = len;
+        skip_mailto(&e_p, &e_n);
+        if (is_email(e_p, e_n)) {
+                *email = trimmed_copy(e_p, e_n, &oom);
+                goto out;
+        }
+        *name = trimmed_copy(s, len, &oom);
+out:
+        /* An address never carries a trailing dot from prose. */
+        if (*email) {
+                cut = *email + strlen(*email);
+                while (cut > *email && cut[-1] == '.')
+                        *--cut = '\0';
+        }
+        if (oom) {
+                free(*name);
+                free(*email);
+                *name = NULL;
+                *email = NULL;
+                return NT_ERR_NOMEM;
+        }
+        return NT_OK;
+}
+
+/* ---- Parsing ------------------------------------------------------- */
+
+/* The first byte that is not white space, or NUL. */
+static char first_significant(const char *s, size_t len)
+{
+        size_t i;
+
+        for (i = 0; i < len; i++) {
+                if (!is_space(s[i]))
+                        return s[i];
+        }
+        return '\0';
+}
+
+int nt_feed_parse(const char *data, size_t len, const char *content_type,
+                  const char *base_url, const struct nt_feed_limits *limits,
+                  struct nt_feed *feed, char *errstr, size_t errstr_size)
+{
+        char http_charset[64], *utf8 = NULL;
+        const char *charset = NULL;
+        size_t utf8_len = 0, max_out;
+        int rc, recovered = 0;
+
+        if (limits)
+                feed->limits = *limits;
+        if (len > feed->limits.max_document) {
+                feed->truncated = true;
+                return nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
+                               "document of %zu bytes is larger than the "
+                               "limit of %zu",
+                               len, feed->limits.max_document);
+        }
+        if (content_type &&
+            nt_charset_from_content_type(content_type, http_charset,
+                                         sizeof(http_charset)) == NT_OK)
+                charset = http_charset;
+        /* A single-byte encoding can triple in UTF-8 (0x80 in
+         * windows-1252 is U+20AC, three bytes); UTF-16 grows by half. */
+        max_out = feed->limits.max_document;
+        max_out = max_out > SIZE_MAX / 3 ? SIZE_MAX : max_out * 3;
+        rc = nt_charset_to_utf8(data, len, charset, max_out, &utf8, &utf8_len,
+                                feed->encoding, sizeof(feed->encoding),
+                                &recovered);
+        if (rc) {
+                rc = nt_errf(errstr, errstr_size, rc,
+                             "cannot decode the document to UTF-8: %s",
+                             nt_err_name(rc));
+                goto out;
+        }
+        if (recovered) {
+                rc = nt_feed_add_error(feed, 0, 0, false,
+                                       "bytes not valid in the declared "
+                                       "encoding; decoded as %s",
+                                       feed->encoding);
+                if (rc)
+                        goto out;
+        }
+        if (first_significant(utf8, utf8_len) == '{')
+                rc = nt_feed_json_parse(feed, utf8, utf8_len, base_url, errstr,
+                                        errstr_size);
+        else
+                rc = nt_feed_xml_parse(feed, utf8, utf8_len, base_url, errstr,
+                                       errstr_size);
+out:
+        free(utf8);
+        return rc;
+}
+
+/* ---- JSON output --------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+        unsigned char c = s[0];
+        size_t need, i;
+        unsigned long cp;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xC2 && c <= 0xDF) {
+                need = 2;
+                cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+                need = 3;
+                cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+                need = 4;
+                cp = c & 0x07;
+        } else {
+                return 0;
+        }
+        if (n < need)
+                return 0;
+        for (i = 1; i < need; i++) {
+                if ((s[i] & 0xC0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+                return 0;
+        return need;
+}
+
+json_t *nt_feed_json_str(const char *s)
+{
+        const unsigned char *p;
+        struct nt_buf b;
+        size_t n, len, k;
+        json_t *j;
+
+        if (!s)
+                return json_null();
+        j = json_string(s);
+        if (j)
+                return j;
+        /* Not valid UTF-8 (nothing the parsers make should be, but this
+         * is the last gate before output): replace what does not decode. */
+        len = strlen(s);
+        nt_buf_init(&b, len * 3 + 1);
+        p = (const unsigned char *)s;
+        for (n = 0; n < len; n += k) {
+                k = utf8_seq(p + n, len - n);
+                if (k) {
+                        if (nt_buf_append(&b, p + n, k))
+                                break;
+                } else {
+                        k = 1;
+                        if (nt_buf_append(&b, "\xEF\xBF\xBD", 3))
+                                break;
+                }
+        }
+        j = json_string(nt_buf_str(&b));
+        nt_buf_free(&b);
+        return j;
+}
+
+json_t *nt_feed_json_date(int64_t epoch_ms)
+{
+        char buf[32];
+
+        if (epoch_ms == NT_FEED_NO_DATE)
+                return json_null();
+        nt_date_format(epoch_ms, buf, sizeof(buf));
+        return json_string(buf);
+}
+
+/* Sets key to a fresh value; false when out of memory. */
+static bool put(json_t *obj, const char *key, json_t *value)
+{
+        return value && json_object_set_new(obj, key, value) == 0;
+}
+
+static json_t *persons_json(const struct nt_feed_person *list, size_t n)
+{
+        json_t *arr = json_array(), *p;
+        size_t i;
+
+        if (!arr)
+                return NULL;
+        for (i = 0; i < n; i++) {
+                p = json_object();
+                if (!p || json_array_append_new(arr, p) ||
+                    !put(p, "name", nt_feed_json_str(list[i].name)) ||
+                    !put(p, "email", nt_feed_json_str(list[i].email)) ||
+                    !put(p, "uri", nt_feed_json_str(list[i].uri))) {
+                        json_decref(arr);
+                        return NULL;
+                }
+        }
+        return arr;
+}
+
+static json_t *entry_json(const struct nt_feed_entry *e)
+{
+        json_t *o = json_object(), *cats, *encs, *x;
+        size_t i;
+
+        if (!o)
+                return NULL;
+        if (!put(o, "id", nt_feed_json_str(e->id)) ||
+            !put(o, "title", nt_feed_json_str(e->title)) ||
+            !put(o, "link", nt_feed_json_str(e->link)) ||
+            !put(o, "published", nt_feed_json_date(e->published)) ||
+            !put(o, "updated", nt_feed_json_date(e->updated)) ||
+            !put(o, "summary", nt_feed_json_str(e->summary)) ||
+            !put(o, "content", nt_feed_json_str(e->content)) ||
+            !put(o, "authors", persons_json(e->authors, e->n_authors)))
+                goto fail;
+        cats = json_array();
+        if (!put(o, "categories", cats))
+                goto fail;
+        for (i = 0; i < e->n_categories; i++) {
+                if (json_array_append_new(cats,
+                                          nt_feed_json_str(e->categories[i])))
+                        goto fail;
+        }
+        encs = json_array();
+        if (!put(o, "enclosures", encs))
+                goto fail;
+        for (i = 0; i < e->n_enclosures; i++) {
+                x = json_object();
+                if (!x || json_array_append_new(encs, x) ||
+                    !put(x, "url", nt_feed_json_str(e->enclosures[i].url)) ||
+                    !put(x, "length",
+                         nt_feed_json_str(e->enclosures[i].length)) ||
+                    !put(x, "type", nt_feed_json_str(e->enclosures[i].type)))
+                        goto fail;
+        }
+        if (e->published_raw &&
+            !put(o, "published_raw", nt_feed_json_str(e->published_raw)))
+                goto fail;
+        if (e->updated_raw &&
+            !put(o, "updated_raw", nt_feed_json_str(e->updated_raw)))
+                goto fail;
+        return o;
+fail:
+        json_decref(o);
+        return NULL;
+}
+
+json_t *nt_feed_to_json(const struct nt_feed *feed)
+{
+        json_t *root = json_object(), *errs, *f, *entries, *x;
+        size_t i;
+
+        if (!root)
+                return NULL;
+        if (!put(root, "format",
+                 json_string(nt_feed_format_name(feed->format))) ||
+            !put(root, "wellformed", json_boolean(feed->wellformed)) ||
+            !put(root, "encoding",
+                 feed->encoding[0] ? json_string(feed->encoding) : json_null()))
+                goto fail;
+        errs = json_array();
+        if (!put(root, "errors", errs))
+                goto fail;
+        for (i = 0; i < feed->n_errors; i++) {
+                x = json_object();
+                if (!x || json_array_append_new(errs, x) ||
+                    !put(x, "line",
+                         json_integer((json_int_t)feed->errors[i].line)) ||
+                    !put(x, "column",
+                         json_integer((json_int_t)feed->errors[i].column)) ||
+                    !put(x, "message",
+                         nt_feed_json_str(feed->errors[i].message)))
+                        goto fail;
+        }
+        if (feed->errors_dropped &&
+            !put(root, "errors_dropped",
+                 json_integer((json_int_t)feed->errors_dropped)))
+                goto fail;
+        if (feed->truncated && !put(root, "truncated", json_true()))
+                goto fail;
+        f = json_object();
+        if (!put(root, "feed", f) ||
+            !put(f, "title", nt_feed_json_str(feed->title)) ||
+            !put(f, "link", nt_feed_json_str(feed->link)) ||
+            !put(f, "subtitle", nt_feed_json_str(feed->subtitle)) ||
+            !put(f, "updated", nt_feed_json_date(feed->updated)) ||
+            !put(f, "language", nt_feed_json_str(feed->language)))
+                goto fail;
+        if (feed->updated_raw &&
+            !put(f, "updated_raw", nt_feed_json_str(feed->updated_raw)))
+                goto fail;
+        entries = json_array();
+        if (!put(root, "entries", entries))
+                goto fail;
+        for (i = 0; i < feed->n_entries; i++) {
+                x = entry_json(&feed->entries[i]);
+                if (!x || json_array_append_new(entries, x))
+                        goto fail;
+        }
+        return root;
+fail:
+        json_decref(root);
+        return NULL;
+}

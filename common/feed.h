@@ -1,0 +1,222 @@
+/* Feeds: one entry point reads a document in any supported format (RSS
+ * 0.90-0.94, RSS 1.0, RSS 2.0, Atom 0.3 and 1.0, JSON Feed 1.0 and 1.1),
+ * detected from its content alone, into one model of a feed and its
+ * entries, within configurable limits; and the JSON of `newstap parse`.
+ * The format parsers (feed_xml.c, feed_json.c) fill the model through the
+ * builder calls at the end of this header. */
+#ifndef NT_FEED_H
+#define NT_FEED_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Limits on what one document may make the parser hold. Crossing one is
+ * an error (the document limit) or a truncation recorded in the feed's
+ * errors (the others), never a silent cut. */
+struct nt_feed_limits {
+        size_t max_document; /* bytes of input (default 32 MiB) */
+        size_t max_entries;  /* entries kept (default 10,000) */
+        size_t max_field;    /* bytes of one text field (default 1 MiB) */
+        size_t max_depth;    /* XML element nesting (default 64) */
+        size_t max_list;     /* authors, categories or enclosures of one
+                                entry (default 1,000) */
+        size_t max_errors;   /* errors recorded (default 100) */
+};
+
+#define NT_FEED_DEFAULT_MAX_DOCUMENT ((size_t)32 * 1024 * 1024)
+#define NT_FEED_DEFAULT_MAX_ENTRIES  ((size_t)10000)
+#define NT_FEED_DEFAULT_MAX_FIELD    ((size_t)1024 * 1024)
+#define NT_FEED_DEFAULT_MAX_DEPTH    ((size_t)64)
+#define NT_FEED_DEFAULT_MAX_LIST     ((size_t)1000)
+#define NT_FEED_DEFAULT_MAX_ERRORS   ((size_t)100)
+
+/* Fills in the defaults above. */
+void nt_feed_limits_init(struct nt_feed_limits *lim);
+
+enum nt_feed_format {
+        NT_FEED_UNKNOWN = 0,
+        NT_FEED_RSS090,
+        NT_FEED_RSS091,
+        NT_FEED_RSS092,
+        NT_FEED_RSS093,
+        NT_FEED_RSS094,
+        NT_FEED_RSS20,
+        NT_FEED_RSS10,
+        NT_FEED_ATOM03,
+        NT_FEED_ATOM10,
+        NT_FEED_JSONFEED10,
+        NT_FEED_JSONFEED11,
+};
+
+/* "rss20", "atom10", "jsonfeed11", ... or "unknown". Static. */
+const char *nt_feed_format_name(enum nt_feed_format format);
+
+/* A date that is absent or could not be read. */
+#define NT_FEED_NO_DATE INT64_MIN
+
+/* Every string below is owned by the struct that holds it (malloc'd,
+ * freed by nt_feed_free) and is NULL when the document has no value. */
+struct nt_feed_person {
+        char *name;
+        char *email;
+        char *uri;
+};
+
+struct nt_feed_enclosure {
+        char *url;    /* absolute when it could be resolved */
+        char *length; /* bytes, as written */
+        char *type;   /* MIME type */
+};
+
+struct nt_feed_error {
+        unsigned long line;   /* 1-based; 0 when not tied to a place */
+        unsigned long column; /* 1-based; 0 when not tied to a place */
+        char *message;
+};
+
+struct nt_feed_entry {
+        char *id;             /* RSS guid, Atom id, JSON Feed id, RSS 1.0
+                                 rdf:about */
+        bool id_is_permalink; /* RSS guid isPermaLink (default true) */
+        char *title;          /* plain text */
+        char *link;           /* the alternate link, absolute if possible */
+        char *summary;        /* HTML */
+        char *content;        /* HTML */
+        int64_t published;    /* ms since the epoch, UTC; NT_FEED_NO_DATE */
+        int64_t updated;      /* ditto */
+        char *published_raw;  /* the text when it was not a readable date */
+        char *updated_raw;    /* ditto */
+        char *language;       /* dc:language, JSON Feed language */
+        struct nt_feed_person *authors;
+        size_t n_authors;
+        char **categories;
+        size_t n_categories;
+        struct nt_feed_enclosure *enclosures;
+        size_t n_enclosures;
+        uint8_t lists_full; /* which lists hit limits.max_list */
+};
+
+struct nt_feed {
+        enum nt_feed_format format;
+        bool wellformed;   /* false when anything had to be recovered */
+        bool truncated;    /* a limit cut something off: see errors */
+        char encoding[32]; /* what the bytes were decoded from: "utf-8" */
+        char *title;       /* plain text */
+        char *link;        /* the site, absolute if possible */
+        char *subtitle;    /* HTML */
+        char *language;
+        int64_t updated;     /* NT_FEED_NO_DATE when absent or unreadable */
+        char *updated_raw;   /* the text when it was not a readable date */
+        int ttl_minutes;     /* RSS <ttl>; -1 when absent */
+        uint32_t skip_hours; /* RSS <skipHours>: bit h for hour h (0-23) */
+        uint8_t skip_days;   /* RSS <skipDays>: bit 0 Monday .. 6 Sunday */
+        struct nt_feed_person *authors; /* feed-level: Atom feed author,
+                                           RSS managingEditor */
+        size_t n_authors;
+        uint8_t lists_full; /* the authors hit limits.max_list */
+        struct nt_feed_entry *entries;
+        size_t n_entries;
+        size_t cap_entries;
+        struct nt_feed_error *errors;
+        size_t n_errors;
+        size_t cap_errors;
+        size_t errors_dropped;        /* errors past limits.max_errors */
+        struct nt_feed_limits limits; /* those of the parse */
+};
+
+/* Initialises an empty feed with the default limits. */
+void nt_feed_init(struct nt_feed *feed);
+
+/* Frees everything the feed holds and leaves it empty (limits kept).
+ * NULL-safe. */
+void nt_feed_free(struct nt_feed *feed);
+
+/* Parses one document: `data`/`len` are the bytes as fetched,
+ * `content_type` the HTTP Content-Type (its charset is used; may be
+ * NULL), `base_url` what relative links resolve against (Content-Location
+ * or the request URL; may be NULL), `limits` NULL for the defaults. The
+ * format is detected from the content. `feed` must have been initialised
+ * with nt_feed_init(); the caller frees it with nt_feed_free() whatever
+ * this returns.
+ * Returns 0 when a feed was read, possibly recovered from an ill-formed
+ * document (then feed->wellformed is false and feed->errors say where);
+ * NT_ERR_LIMIT when the document is larger than limits->max_document
+ * (nothing is parsed); NT_ERR_PARSE when nothing could be recovered (not
+ * a feed, or ill-formed before anything readable); NT_ERR_NOMEM. */
+int nt_feed_parse(const char *data, size_t len, const char *content_type,
+                  const char *base_url, const struct nt_feed_limits *limits,
+                  struct nt_feed *feed, char *errstr, size_t errstr_size);
+
+/* The JSON of `newstap parse` (the contract conformance suites check):
+ * {"format","wellformed","encoding","errors":[{"line","column",
+ * "message"}],"feed":{"title","link","subtitle","updated","language"},
+ * "entries":[{"id","title","link","published","updated","summary",
+ * "content","authors":[{"name","email","uri"}],"categories":[..],
+ * "enclosures":[{"url","length","type"}]}]}, dates as RFC 3339 UTC or
+ * null. An entry whose date could not be read also has "published_raw"
+ * or "updated_raw". Caller frees with json_decref(); NULL when out of
+ * memory. */
+json_t *nt_feed_to_json(const struct nt_feed *feed);
+
+/* A JSON string of UTF-8 text (invalid bytes become U+FFFD), or JSON
+ * null for NULL. A fresh reference: caller owns it. */
+json_t *nt_feed_json_str(const char *s);
+
+/* The date as an RFC 3339 JSON string, or null for NT_FEED_NO_DATE. */
+json_t *nt_feed_json_date(int64_t epoch_ms);
+
+/* ---- Building a feed: used by the format parsers ---------------------- */
+
+/* Records an error at a place (line/column 0 when none) and marks the
+ * feed not well-formed unless `limit` is true (a limit was crossed: the
+ * feed is marked truncated instead). Past limits.max_errors, errors are
+ * counted in errors_dropped. Returns 0 or NT_ERR_NOMEM. */
+int nt_feed_add_error(struct nt_feed *feed, unsigned long line,
+                      unsigned long column, bool limit, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Initialises an empty entry (dates NT_FEED_NO_DATE, id a permalink). */
+void nt_feed_entry_init(struct nt_feed_entry *e);
+
+/* Frees what an entry holds and leaves it empty. NULL-safe. */
+void nt_feed_entry_free(struct nt_feed_entry *e);
+
+/* True when the feed already holds limits.max_entries entries. */
+bool nt_feed_entries_full(const struct nt_feed *feed);
+
+/* Moves *e into the feed (e is left empty). NT_ERR_LIMIT when the feed is
+ * full (e is freed and the truncation recorded), NT_ERR_NOMEM. */
+int nt_feed_commit_entry(struct nt_feed *feed, struct nt_feed_entry *e);
+
+/* Add one person (to entry e, or to the feed when e is NULL; nothing
+ * when all three are NULL), category or enclosure, taking ownership of
+ * the strings (freed on error too). Past limits.max_list the value is
+ * dropped and the truncation recorded once per list; that returns 0, as
+ * the parse goes on. NT_ERR_NOMEM. */
+int nt_feed_add_person(struct nt_feed *feed, struct nt_feed_entry *e,
+                       char *name, char *email, char *uri);
+int nt_feed_add_category(struct nt_feed *feed, struct nt_feed_entry *e,
+                         char *term);
+int nt_feed_add_enclosure(struct nt_feed *feed, struct nt_feed_entry *e,
+                          char *url, char *length, char *type);
+
+/* Replaces *slot with value (taking ownership; the old value is freed). */
+void nt_feed_set(char **slot, char *value);
+
+/* Reads `text` as a date into *when; when it is not a readable date,
+ * *when stays NT_FEED_NO_DATE and a copy of the text goes to *raw. Only
+ * fills an empty slot (the first date wins). Returns 0 or NT_ERR_NOMEM. */
+int nt_feed_set_date(int64_t *when, char **raw, const char *text);
+
+/* The HTML of a plain text: & < > escaped. NULL when out of memory;
+ * caller frees with free(). */
+char *nt_feed_escape_html(const char *s, size_t n);
+
+/* Splits an RSS person ("jo@example.com (Jo Bloggs)", "Jo <jo@x.org>",
+ * "jo@example.com", "Jo Bloggs") into a name and an email, each malloc'd
+ * or NULL. Returns 0 or NT_ERR_NOMEM. */
+int nt_feed_split_person(const char *text, char **name, char **email);
+
+#endif

@@ -1,0 +1,164 @@
+/* `newstap parse` as a program: exit codes 0 / 1 / 2, the JSON it
+ * prints, --articles lines, standard input. */
+#include "support/nt_test.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Criterion may run each case in a fresh process of a position-
+ * independent binary, so parameters hold their text, not pointers. */
+struct parse_case {
+        char args[5][72]; /* after "parse"; "@name" is a fixture path */
+        int status;
+        char out_has[48];
+        char err_has[48];
+};
+
+ParameterizedTestParameters(parse, exit_codes)
+{
+        static struct parse_case cases[] = {
+            {{"--help"}, 0, "--articles", ""},
+            {{""}, 2, "", "expected one FILE"},
+            {{"--no-such-option", "@rss20-full.xml"}, 2, "", ""},
+            {{"@rss20-full.xml", "extra"}, 2, "", "expected one FILE"},
+            {{"--fetched", "yesterday", "@rss20-full.xml"},
+             2,
+             "",
+             "not a date"},
+            {{"@rss20-full.xml"}, 0, "\"format\": \"rss20\"", ""},
+            {{"@rss20-truncated.xml"}, 0, "\"wellformed\": false", ""},
+            {{"@atom10-full.xml"}, 0, "\"format\": \"atom10\"", ""},
+            {{"@jsonfeed11.json"}, 0, "\"format\": \"jsonfeed11\"", ""},
+            {{"@not-a-feed.html"}, 1, "", "not a feed"},
+            {{"@billion-laughs.xml"}, 1, "", "entity declarations"},
+            {{"/nonexistent/feed.xml"}, 1, "", "/nonexistent/feed.xml"},
+            {{"--content-type", "text/xml; charset=koi8-r",
+              "@rss20-koi8r-http-charset.xml"},
+             0,
+             "\"encoding\": \"koi8-r\"",
+             ""},
+            {{"--base-url", "https://site.example/feeds/rss.xml",
+              "@rss20-relative-links.xml"},
+             0,
+             "https://site.example/feeds/stories/42",
+             ""},
+        };
+        return cr_make_param_array(struct parse_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct parse_case *c, parse, exit_codes)
+{
+        char paths[5][512], rel[128], label[512] = "newstap parse";
+        char *argv[8] = {(char *)nt_test_bin(), "parse"};
+        char *out, *err;
+        int i, n = 2, status;
+
+        for (i = 0; i < 5 && c->args[i][0]; i++) {
+                if (c->args[i][0] == '@') {
+                        snprintf(rel, sizeof(rel), "feeds/%s", c->args[i] + 1);
+                        argv[n++] = (char *)nt_test_fixture(rel, paths[i],
+                                                            sizeof(paths[i]));
+                } else {
+                        argv[n++] = (char *)c->args[i];
+                }
+                size_t used = strlen(label);
+                snprintf(label + used, sizeof(label) - used, " %s", c->args[i]);
+        }
+        argv[n] = NULL;
+        status = nt_run(argv, NULL, &out, &err, 30000);
+        cr_assert_eq(status, c->status, "`%s` exited %d, want %d; stderr: %s",
+                     label, status, c->status, err);
+        if (c->out_has[0])
+                cr_assert_not_null(strstr(out, c->out_has),
+                                   "`%s`: stdout lacks \"%s\"", label,
+                                   c->out_has);
+        if (c->err_has[0])
+                cr_assert_not_null(strstr(err, c->err_has),
+                                   "`%s`: stderr lacks \"%s\": %s", label,
+                                   c->err_has, err);
+        free(out);
+        free(err);
+}
+
+Test(parse, articles_are_json_lines)
+{
+        char path[512];
+        char *argv[] = {
+            (char *)nt_test_bin(),
+            "parse",
+            "--articles",
+            "--feed-url",
+            "https://gazette.example/feed.xml",
+            "--fetched",
+            "2026-01-07T00:00:00Z",
+            (char *)nt_test_fixture("feeds/rss20-full.xml", path, sizeof(path)),
+            NULL};
+        char *out, *err, *line, *save = NULL;
+        json_error_t jerr;
+        int status, lines = 0;
+        json_t *j;
+
+        status = nt_run(argv, NULL, &out, &err, 30000);
+        cr_assert_eq(status, 0, "exit %d: %s", status, err);
+        for (line = strtok_r(out, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
+                j = json_loads(line, 0, &jerr);
+                cr_assert_not_null(j, "line %d is not JSON: %s", lines + 1,
+                                   line);
+                cr_assert_str_eq(
+                    json_string_value(json_object_get(j, "schema")),
+                    "newstap.article/1");
+                cr_assert_str_eq(json_string_value(json_object_get(
+                                     json_object_get(j, "feed"), "url")),
+                                 "https://gazette.example/feed.xml");
+                cr_assert_str_eq(
+                    json_string_value(json_object_get(j, "fetched")),
+                    "2026-01-07T00:00:00Z");
+                cr_assert_eq(
+                    strlen(json_string_value(json_object_get(j, "id"))), 32);
+                json_decref(j);
+                lines++;
+        }
+        cr_assert_eq(lines, 2, "one line per entry, got %d", lines);
+        free(out);
+        free(err);
+}
+
+Test(parse, reads_standard_input)
+{
+        char *argv[] = {(char *)nt_test_bin(), "parse", "--compact", "-", NULL};
+        char *out, *err;
+        int status;
+
+        status = nt_run(argv,
+                        "<rss version=\"2.0\"><channel><title>From stdin"
+                        "</title><item><title>x</title></item></channel>"
+                        "</rss>",
+                        &out, &err, 30000);
+        cr_assert_eq(status, 0, "exit %d: %s", status, err);
+        cr_assert_not_null(strstr(out, "\"title\":\"From stdin\""), "%s", out);
+        cr_assert_null(strchr(out, '\n') == out + strlen(out) - 1
+                           ? NULL
+                           : strchr(out, '\n'),
+                       "--compact prints one line: %s", out);
+        free(out);
+        free(err);
+}
+
+Test(parse, empty_standard_input_is_nothing_recoverable)
+{
+        char *argv[] = {(char *)nt_test_bin(), "parse", "-", NULL};
+        char *out, *err;
+        int status;
+
+        status = nt_run(argv, "", &out, &err, 30000);
+        cr_assert_eq(status, 1, "exit %d", status);
+        cr_assert_str_eq(out, "", "nothing on stdout: %s", out);
+        free(out);
+        free(err);
+}
