@@ -383,9 +383,9 @@ static int decode_with(const char *name, const char *in, size_t len,
         return err;
 }
 
-int nt_charset_to_utf8(const char *data, size_t len, const char *http_charset,
-                       size_t max_out, char **out, size_t *out_len,
-                       char *encoding, size_t encoding_size, int *recovered)
+static int convert(const char *data, size_t len, const char *http_charset,
+                   size_t max_out, char **out, size_t *out_len, char *encoding,
+                   size_t encoding_size, int *recovered, int *borrowed)
 {
         const unsigned char *s = (const unsigned char *)data;
         struct choice ch;
@@ -412,6 +412,18 @@ int nt_charset_to_utf8(const char *data, size_t len, const char *http_charset,
         }
         if (utf8_valid_prefix((const unsigned char *)body, body_len) ==
             body_len) {
+                if (borrowed && body_len <= max_out) {
+                        /* The common case: hand back the input itself. */
+                        *borrowed = 1;
+                        *out = (char *)body;
+                        *out_len = body_len;
+                        if (encoding && encoding_size > 0)
+                                snprintf(encoding, encoding_size, "%s",
+                                         ch.name);
+                        if (recovered)
+                                *recovered = ch.unknown;
+                        return NT_OK;
+                }
                 err = nt_buf_append(&buf, body, body_len);
                 goto out;
         }
@@ -434,6 +446,30 @@ out:
                 *out_len = 0;
         }
         nt_buf_free(&buf);
+        return err;
+}
+
+int nt_charset_to_utf8(const char *data, size_t len, const char *http_charset,
+                       size_t max_out, char **out, size_t *out_len,
+                       char *encoding, size_t encoding_size, int *recovered)
+{
+        return convert(data, len, http_charset, max_out, out, out_len, encoding,
+                       encoding_size, recovered, NULL);
+}
+
+int nt_charset_to_utf8_view(const char *data, size_t len,
+                            const char *http_charset, size_t max_out,
+                            const char **out, size_t *out_len, int *borrowed,
+                            char *encoding, size_t encoding_size,
+                            int *recovered)
+{
+        char *p = NULL;
+        int err;
+
+        *borrowed = 0;
+        err = convert(data, len, http_charset, max_out, &p, out_len, encoding,
+                      encoding_size, recovered, borrowed);
+        *out = p;
         return err;
 }
 

@@ -558,10 +558,10 @@ int nt_feed_parse(const char *data, size_t len, const char *content_type,
                   const char *base_url, const struct nt_feed_limits *limits,
                   struct nt_feed *feed, char *errstr, size_t errstr_size)
 {
-        char http_charset[64], *utf8 = NULL;
-        const char *charset = NULL;
+        char http_charset[64];
+        const char *charset = NULL, *utf8 = NULL;
         size_t utf8_len = 0, max_out;
-        int rc, recovered = 0;
+        int rc, recovered = 0, borrowed = 0;
 
         if (limits)
                 feed->limits = *limits;
@@ -580,9 +580,10 @@ int nt_feed_parse(const char *data, size_t len, const char *content_type,
          * windows-1252 is U+20AC, three bytes); UTF-16 grows by half. */
         max_out = feed->limits.max_document;
         max_out = max_out > SIZE_MAX / 3 ? SIZE_MAX : max_out * 3;
-        rc = nt_charset_to_utf8(data, len, charset, max_out, &utf8, &utf8_len,
-                                feed->encoding, sizeof(feed->encoding),
-                                &recovered);
+        /* Valid UTF-8 (most feeds) is parsed in place, without a copy. */
+        rc = nt_charset_to_utf8_view(data, len, charset, max_out, &utf8,
+                                     &utf8_len, &borrowed, feed->encoding,
+                                     sizeof(feed->encoding), &recovered);
         if (rc) {
                 rc = nt_errf(errstr, errstr_size, rc,
                              "cannot decode the document to UTF-8: %s",
@@ -604,7 +605,8 @@ int nt_feed_parse(const char *data, size_t len, const char *content_type,
                 rc = nt_feed_xml_parse(feed, utf8, utf8_len, base_url, errstr,
                                        errstr_size);
 out:
-        free(utf8);
+        if (!borrowed)
+                free((char *)utf8);
         return rc;
 }
 
