@@ -780,6 +780,14 @@ int nt_date_parse(const char *s, int64_t *epoch_ms)
                 if (*p == ',')
                         p = skip_space(p + 1);
                 n = alpha_run(p);
+        } else if (n > 0 && n <= 12 && *skip_space(p + n) == ',' &&
+                   digit_run(skip_space(skip_space(p + n) + 1)) > 0) {
+                /* A weekday in another language before a day-first date
+                 * ("mer, 16 nov 2022"): ignored like an English one. The
+                 * day, month and year must still read as a date. */
+                weekday = true;
+                p = skip_space(skip_space(p + n) + 1);
+                n = 0;
         }
         if (n > 0)
                 ok = parse_month_first(p, &w);
