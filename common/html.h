@@ -1,5 +1,5 @@
 /* HTML fragments (feed summaries and content) to plain text with a real
- * HTML parser (gumbo): tags dropped, script and style removed with their
+ * HTML parser (libxml2): tags dropped, script and style removed with their
  * content, references decoded, white space collapsed, block elements
  * (p, div, li, h1-h6, blockquote, tr, ...) turned into paragraph breaks
  * and <br> into line breaks. */
@@ -10,10 +10,17 @@
 
 /* Converts `len` bytes of UTF-8 HTML to text: paragraphs separated by
  * "\n\n", lines within one by "\n", runs of other white space as one
- * space, no leading or trailing white space. At most `max_out` bytes:
- * longer text is cut at a character boundary and `*truncated` set (may be
- * NULL). Caller frees *out with free(). Returns 0 or NT_ERR_NOMEM /
- * NT_ERR_PARSE. */
+ * space, no leading or trailing white space; bytes that are not UTF-8
+ * become U+FFFD. At most `max_out` bytes: longer text is cut at a
+ * character boundary and `*truncated` set (may be NULL). `*truncated` is
+ * also set when the input was cut by a guard: past 4 MiB of input, or
+ * where the tree would pass libxml2's depth limit (256 open elements);
+ * the text is then that of the markup before the cut. Caller frees *out
+ * with free(). Returns 0 or NT_ERR_NOMEM / NT_ERR_PARSE.
+ *
+ * Safe to call from any thread: libxml2 is initialised (xmlInitParser())
+ * on the first call, once, and each call has its own parser. The process
+ * must not call xmlCleanupParser() while it may still convert HTML. */
 int nt_html_to_text(const char *html, size_t len, size_t max_out, char **out,
                     int *truncated);
 
