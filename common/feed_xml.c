@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -2301,11 +2302,27 @@ static bool xml_reference(const char *p, const char *end)
         return false;
 }
 
+/* The first `needle` (n bytes) in [p, end), or NULL. The document may be
+ * the caller's buffer as fetched, not NUL-terminated, so no strstr. */
+static const char *find(const char *p, const char *end, const char *needle,
+                        size_t n)
+{
+        while (p && end - p >= (ptrdiff_t)n) {
+                p = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+                if (!p)
+                        return NULL;
+                if (memcmp(p, needle, n) == 0)
+                        return p;
+                p++;
+        }
+        return NULL;
+}
+
 /* True when nt_entities_fix_xml may change the text: an '&' outside
  * CDATA sections that does not start a reference XML knows. Checking
  * costs a scan for '&', much less than the rewrite's copy, and most
  * feeds need none. (A bare '&' in a comment also answers true: the
- * rewrite then runs and changes nothing.) `s` is NUL-terminated. */
+ * rewrite then runs and changes nothing.) */
 static bool needs_entity_fix(const char *s, size_t len)
 {
         const char *p = s, *end = s + len, *amp, *cd = s, *cd_end = s;
@@ -2316,10 +2333,10 @@ static bool needs_entity_fix(const char *s, size_t len)
                         continue;
                 /* The first CDATA section that does not end before it. */
                 while (cd && cd_end <= amp) {
-                        cd = strstr(cd_end, "<![CDATA[");
+                        cd = find(cd_end, end, "<![CDATA[", 9);
                         if (!cd)
                                 break;
-                        cd_end = strstr(cd + 9, "]]>");
+                        cd_end = find(cd + 9, end, "]]>", 3);
                         if (!cd_end)
                                 cd_end = end;
                 }
@@ -2327,6 +2344,12 @@ static bool needs_entity_fix(const char *s, size_t len)
                         return true;
         }
         return false;
+}
+
+/* True when s[i] (within len bytes) is '&'. */
+static bool amp_at(const char *s, size_t len, size_t i)
+{
+        return i < len && s[i] == '&';
 }
 
 /* Offset of the first byte where a and b differ. */
@@ -2867,12 +2890,16 @@ int nt_feed_xml_parse(struct nt_feed *feed, const char *utf8, size_t len,
         if (fixes) {
                 at = first_difference(utf8 + start, len - start,
                                       nt_buf_str(&fixed), fixed.len);
-                /* The rewrite starts at the reference's '&'. */
-                while (at > 0 && utf8[start + at] != '&' &&
+                /* The rewrite starts at the reference's '&'. The
+                 * difference may lie at the very end of the input, which
+                 * is not NUL-terminated: bytes past it are never read. */
+                if (at > len - start)
+                        at = len - start;
+                while (at > 0 && !amp_at(utf8, len, start + at) &&
                        (is_alnum(utf8[start + at - 1]) ||
                         utf8[start + at - 1] == '#'))
                         at--;
-                if (at > 0 && utf8[start + at] != '&' &&
+                if (at > 0 && !amp_at(utf8, len, start + at) &&
                     utf8[start + at - 1] == '&')
                         at--;
                 position(utf8, start + at, &line, &col);

@@ -905,3 +905,34 @@ Test(feed, json_contract_keys)
         json_decref(j);
         nt_feed_free(&feed);
 }
+
+/* Valid UTF-8 is parsed in place, so the parser must never read past the
+ * input: each document sits in a buffer of exactly its size, where ASan
+ * catches a single byte read beyond it. (Found by the fuzzer.) */
+Test(feed, input_without_terminating_nul)
+{
+        static const char *const docs[] = {
+            "<!DOCTYPE r [<!ENTITY a \"aaaa\">]><rss><channel><title>&a;"
+            "</title></channel></rss>",
+            "<rss version=\"2.0\"><channel><title>A &",
+            "<rss version=\"2.0\"><channel><title>A &amp; B</title>"
+            "<item><title>x &nbsp</title></item></channel></rss>",
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title>"
+            "<entry><title><![CDATA[a & b",
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+                size_t len = strlen(docs[i]);
+                char *exact = malloc(len);
+                struct nt_feed feed;
+                char err[256];
+
+                memcpy(exact, docs[i], len);
+                nt_feed_init(&feed);
+                nt_feed_parse(exact, len, NULL, NULL, NULL, &feed, err,
+                              sizeof(err));
+                nt_feed_free(&feed);
+                free(exact);
+        }
+}
