@@ -62,6 +62,43 @@ static const struct nt_config_key config_keys[] = {
     {"producer.compression", NT_CONFIG_ENUM, "zstd", 0, 0, 0,
      "none|gzip|snappy|lz4|zstd",
      "compression of raw articles (kafka compression.type wins)"},
+    {"consumer.rules", NT_CONFIG_STRING, "config/rules", 0, 0, 0, NULL,
+     "rule files of classify: a directory (its *.rules) or one file"},
+    {"consumer.group_id", NT_CONFIG_STRING, "newstap-classify", 0, 0, 0, NULL,
+     "consumer group of the classifier instances"},
+    {"consumer.delivery", NT_CONFIG_ENUM, "exactly_once", 0, 0, 0,
+     "exactly_once|at_least_once",
+     "Kafka transactions, or idempotent writes and late offset commits"},
+    {"consumer.transactional_id", NT_CONFIG_STRING, "", 0, 0, 0, NULL,
+     "transactional.id of this instance; empty: newstap-classify-<host>"},
+    {"consumer.batch_max", NT_CONFIG_INT, "500", 1, 100000, 0, NULL,
+     "inputs per transaction (batch) at most"},
+    {"consumer.batch_ms", NT_CONFIG_DURATION, "500ms", 1, 30000, 1, NULL,
+     "time a transaction (batch) stays open at most"},
+    {"consumer.max_message", NT_CONFIG_SIZE, "1MiB", 1024, 1LL << 30, 0, NULL,
+     "largest input; larger ones go to the dead-letter topic"},
+    {"consumer.label_partitions", NT_CONFIG_INT, "3", 1, 10000, 0, NULL,
+     "partitions of a label topic that classify creates"},
+    {"consumer.input", NT_CONFIG_ENUM, "article", 0, 0, 0, "article|mapped",
+     "newstap articles, or other JSON read through consumer.map.*"},
+    {"consumer.map.title", NT_CONFIG_STRING, "title", 0, 0, 0, NULL,
+     "mapped input: dot path of the title"},
+    {"consumer.map.summary", NT_CONFIG_STRING, "summary", 0, 0, 0, NULL,
+     "mapped input: dot path of the summary (lead)"},
+    {"consumer.map.body", NT_CONFIG_STRING, "body", 0, 0, 0, NULL,
+     "mapped input: dot path of the body text"},
+    {"consumer.map.url", NT_CONFIG_STRING, "url", 0, 0, 0, NULL,
+     "mapped input: dot path of the link (gives the id)"},
+    {"consumer.map.published", NT_CONFIG_STRING, "published", 0, 0, 0, NULL,
+     "mapped input: dot path of the publication date"},
+    {"consumer.map.id", NT_CONFIG_STRING, "", 0, 0, 0, NULL,
+     "mapped input: dot path of an id (empty: from the url)"},
+    {"consumer.classify", NT_CONFIG_BOOL, "true", 0, 0, 0, NULL,
+     "false: events without labels (measures the pipeline alone)"},
+    {"consumer.ce_source", NT_CONFIG_STRING, "newstap/classify", 0, 0, 0, NULL,
+     "CloudEvents source attribute (ce_source) of the events"},
+    {"consumer.shutdown_timeout", NT_CONFIG_DURATION, "10s", 0, 600000, 1000,
+     NULL, "how long SIGTERM waits to commit or abort the open batch"},
     {"metrics.enabled", NT_CONFIG_ENUM, "auto", 0, 0, 0, "auto|on|off",
      "HTTP /metrics, /healthz, /readyz: auto = on for the daemons"},
     {"metrics.listen", NT_CONFIG_STRING, "", 0, 0, 0, NULL,
@@ -438,6 +475,20 @@ static int load_kafka_section(nt_config_t *cfg, json_t *obj, const char *file,
         return NT_OK;
 }
 
+/* True when some key lies below `prefix` ("consumer.map" for
+ * "consumer.map.title"). */
+static bool group_exists(const char *prefix)
+{
+        size_t i, n = strlen(prefix);
+
+        for (i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+                if (strncmp(config_keys[i].path, prefix, n) == 0 &&
+                    config_keys[i].path[n] == '.')
+                        return true;
+        }
+        return false;
+}
+
 /* Walks one object of the file; `prefix` is the path so far ("" at the
  * top). Objects recurse while some key of the table lies below them. */
 static int load_object(nt_config_t *cfg, json_t *obj, const char *prefix,
@@ -476,6 +527,14 @@ static int load_object(nt_config_t *cfg, json_t *obj, const char *prefix,
                         continue;
                 }
                 k = key_find(path);
+                if (!k && json_is_object(v) && group_exists(path)) {
+                        /* A group of keys ("consumer.map": {...}). */
+                        err = load_object(cfg, v, path, file, errstr,
+                                          errstr_size);
+                        if (err)
+                                return err;
+                        continue;
+                }
                 if (!k)
                         return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
                                        "%s: %s: unknown key", file, path);

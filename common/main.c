@@ -24,6 +24,8 @@ static const struct {
      "parse one feed and print JSON (--articles for articles)"},
     {"rules", nt_cmd_rules,
      "check rules files; explain why a text gets its labels"},
+    {"classify", nt_cmd_classify,
+     "classify raw articles into enriched and per-label topics"},
 };
 
 static void usage(FILE *out)

@@ -275,3 +275,27 @@ Test(config, reference_matches_the_code)
         }
         cr_assert_eq(documented, n, "each key is documented exactly once");
 }
+
+Test(config, groups_of_keys_nest_in_the_file)
+{
+        char path[64], err[512];
+        nt_config_t *cfg = nt_config_new();
+
+        write_tmp("{\"consumer\": {\"map\": {\"title\": \"data.headline\"},"
+                  " \"map.url\": \"data.link\"}}",
+                  path, sizeof(path));
+        cr_assert_eq(nt_config_load_file(cfg, path, err, sizeof(err)), NT_OK,
+                     "%s", err);
+        cr_assert_str_eq(nt_config_str(cfg, "consumer.map.title"),
+                         "data.headline");
+        cr_assert_str_eq(nt_config_str(cfg, "consumer.map.url"), "data.link",
+                         "the dotted form works too");
+        write_tmp("{\"consumer\": {\"map\": {\"titel\": \"x\"}}}", path,
+                  sizeof(path));
+        cr_assert_eq(nt_config_load_file(cfg, path, err, sizeof(err)),
+                     NT_ERR_CONFIG);
+        cr_assert_not_null(strstr(err, "consumer.map.titel: unknown key"), "%s",
+                           err);
+        unlink(path);
+        nt_config_destroy(cfg);
+}

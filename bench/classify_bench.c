@@ -1,0 +1,438 @@
+/* Classifier benchmark, each part beside its baseline in the same run:
+ *
+ * 2. The --offline path: article JSON lines of about 3 KB through
+ *    nt_enriched_build() (what `classify --offline` and the daemon run per
+ *    input: JSON load, article model, classification, event text), and
+ *    through the `newstap classify --offline` binary when its path is
+ *    given, against a bare jansson json_loads() + json_dumps() of the same
+ *    lines: the floor of any jansson-based consumer. Target: at most 1.5x
+ *    the floor's time.
+ * 3. End to end on the real broker ($NT_TEST_BOOTSTRAP; skipped without):
+ *    raw -> enriched + label topics with exactly-once transactions, the
+ *    classify loop in this process, beside the same loop with
+ *    consumer.classify=false, so the classifier's cost shows as a ratio.
+ *
+ * Run: build/classify-rel/bench/classify_bench [LINES] [E2E_ARTICLES]
+ *          [path/to/newstap]
+ *      (under scripts/with-kafka for part 3). Part 1, the matching stage
+ *      alone, is bench/match_bench. */
+#include "common/article.h"
+#include "common/buf.h"
+#include "common/config.h"
+#include "common/err.h"
+#include "common/kafka.h"
+#include "common/log.h"
+#include "common/num.h"
+#include "consumer/classify.h"
+#include "consumer/classify_loop.h"
+#include "consumer/enriched.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_LINES 20000
+#define DEFAULT_E2E   20000
+#define BODY_BYTES    2700 /* plus title, summary and the JSON around */
+
+static double now_s(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+        struct rusage ru;
+
+        getrusage(RUSAGE_SELF, &ru);
+        return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+static uint64_t rng(void)
+{
+        rng_state ^= rng_state >> 12;
+        rng_state ^= rng_state << 25;
+        rng_state ^= rng_state >> 27;
+        return rng_state * 0x2545F4914F6CDD1Dull;
+}
+
+/* Sentences a wire story is made of: most are background, some carry a
+ * topic; English, Ukrainian and Russian. */
+static const char *const background[] = {
+    "Officials met on Tuesday to review the budget for the coming year.",
+    "The regional council said repairs to the bridge would take months.",
+    "Analysts expect prices to ease once the harvest is in.",
+    "Рада ухвалила зміни до бюджету після тривалого обговорення.",
+    "Мешканці міста скаржилися на перебої з водою протягом тижня.",
+    "Власти города пообещали отремонтировать дороги до зимы.",
+    "The company reported higher profits and plans to hire more staff.",
+    "Teachers in several districts asked for smaller classes.",
+};
+static const char *const topical[] = {
+    "The IAEA said the Zaporizhzhia nuclear power plant lost off-site "
+    "power again and ran on diesel generators.",
+    "Allies discussed security guarantees for Ukraine that would last 15 "
+    "years.",
+    "Moscow demands that Kyiv recognise the occupied territories, which "
+    "Ukraine rejects.",
+    "МАГАТЕ повідомило, що Запорізька АЕС знову залишилася без живлення.",
+    "Партнери обговорили гарантії безпеки для України на 15 років.",
+    "Россия требует признать оккупированные территории.",
+};
+
+/* Article i, about 3 KB of JSON. One article in three is about a topic
+ * (a sentence in five on it), the rest is other news, as in a wire feed
+ * watched for a few subjects. Caller frees. */
+static char *make_article(unsigned i)
+{
+        struct nt_article a;
+        struct nt_buf body;
+        char buf[160];
+        char *line;
+
+        nt_article_init(&a);
+        nt_buf_init(&body, 1 << 20);
+        while (body.len < BODY_BYTES) {
+                const char *s =
+                    i % 3 == 0 && rng() % 5 == 0
+                        ? topical[rng() % (sizeof(topical) / sizeof(*topical))]
+                        : background[rng() % (sizeof(background) /
+                                              sizeof(*background))];
+                nt_buf_append_str(&body, s);
+                nt_buf_append_str(&body, rng() % 4 == 0 ? "\n\n" : " ");
+        }
+        snprintf(a.id, sizeof(a.id), "%032x", i);
+        snprintf(a.revision, sizeof(a.revision), "%016x", i);
+        snprintf(buf, sizeof(buf), "Wire report %u: %s", i,
+                 i % 3 == 0 ? "Zaporizhzhia nuclear plant update"
+                            : "regional news in brief");
+        a.title = strdup(buf);
+        a.summary = strdup(background[i % 3]);
+        a.content = nt_buf_detach(&body);
+        snprintf(buf, sizeof(buf), "https://wire.example/story/%u", i);
+        a.url = strdup(buf);
+        a.feed_url = strdup("https://wire.example/rss.xml");
+        a.feed_title = strdup("Wire");
+        a.language = strdup("en");
+        a.published = 1767607200000LL + (long long)i * 60000;
+        a.fetched = a.published + 120000;
+        line = nt_article_to_json_line(&a);
+        nt_article_free(&a);
+        return line;
+}
+
+static nt_classifier_t *shipped_rules(void)
+{
+        const char *in[1] = {NT_SOURCE_DIR "/config/rules"};
+        char errstr[512], **paths = NULL;
+        nt_classifier_t *c = NULL;
+        size_t n = 0, i;
+
+        if (nt_rules_expand_paths(in, 1, &paths, &n, errstr, sizeof(errstr)) ==
+            0)
+                c = nt_classifier_new((const char *const *)paths, n, errstr,
+                                      sizeof(errstr));
+        if (!c)
+                fprintf(stderr, "classify_bench: rules: %s\n", errstr);
+        for (i = 0; i < n; i++)
+                free(paths[i]);
+        free(paths);
+        return c;
+}
+
+/* ---- part 2 ------------------------------------------------------ */
+
+/* The floor: load and dump every line with jansson. Returns seconds. */
+static double floor_pass(char **lines, size_t n, size_t *out_bytes)
+{
+        double t0 = now_s();
+        size_t i;
+
+        *out_bytes = 0;
+        for (i = 0; i < n; i++) {
+                json_t *v = json_loads(lines[i], 0, NULL);
+                char *s = json_dumps(v, JSON_COMPACT);
+
+                *out_bytes += s ? strlen(s) : 0;
+                free(s);
+                json_decref(v);
+        }
+        return now_s() - t0;
+}
+
+/* The offline path: one event per line, as classify --offline builds it
+ * (the writing to stdout aside). Returns seconds. */
+static double offline_pass(nt_classifier_t *c, char **lines, size_t n,
+                           size_t *out_bytes, size_t *labelled)
+{
+        struct nt_enriched_opts o;
+        struct nt_enriched_event ev;
+        double t0 = now_s();
+        size_t i;
+
+        nt_enriched_opts_init(&o);
+        nt_enriched_event_init(&ev, (size_t)8 << 20);
+        *out_bytes = 0;
+        *labelled = 0;
+        for (i = 0; i < n; i++) {
+                if (nt_enriched_build(c, &o, lines[i], strlen(lines[i]),
+                                      1767607200000LL, &ev) != 0 ||
+                    ev.reason != NT_ENRICHED_OK) {
+                        fprintf(stderr, "classify_bench: line %zu: %s\n", i,
+                                ev.error);
+                        exit(1);
+                }
+                *out_bytes += ev.value.len + 1;
+                *labelled += ev.n_labels > 0;
+        }
+        nt_enriched_event_free(&ev);
+        return now_s() - t0;
+}
+
+/* The binary on a file of the lines, output to /dev/null. Seconds, or -1. */
+static double binary_pass(const char *bin, const char *file)
+{
+        char cmd[2048];
+        double t0 = now_s();
+        int status;
+
+        snprintf(cmd, sizeof(cmd),
+                 "'%s' classify --offline --rules '%s/config/rules' < '%s' "
+                 "> /dev/null",
+                 bin, NT_SOURCE_DIR, file);
+        status = system(cmd);
+        if (status != 0) {
+                fprintf(stderr, "classify_bench: %s exited %d\n", bin, status);
+                return -1;
+        }
+        return now_s() - t0;
+}
+
+static void part2(nt_classifier_t *c, size_t n, const char *bin)
+{
+        char **lines = calloc(n, sizeof(*lines));
+        size_t i, in_bytes = 0, fout, oout, labelled;
+        double best_floor = 1e9, best_off = 1e9, best_bin = 1e9, t;
+        char file[] = "/tmp/classify-bench-XXXXXX";
+        int round, fd;
+        FILE *f;
+
+        for (i = 0; i < n; i++) {
+                lines[i] = make_article((unsigned)i);
+                in_bytes += strlen(lines[i]) + 1;
+        }
+        /* Best of three rounds, alternating, so that neither side gets a
+         * quieter machine. */
+        for (round = 0; round < 3; round++) {
+                t = floor_pass(lines, n, &fout);
+                best_floor = t < best_floor ? t : best_floor;
+                t = offline_pass(c, lines, n, &oout, &labelled);
+                best_off = t < best_off ? t : best_off;
+        }
+        printf("2. classify --offline path, %zu lines, %.1f MB (mean %zu "
+               "bytes), %zu labelled\n",
+               n, (double)in_bytes / 1e6, in_bytes / n, labelled);
+        printf("   jansson load+dump (floor) %8.1f MB/s %9.0f lines/s\n",
+               (double)in_bytes / 1e6 / best_floor, (double)n / best_floor);
+        printf("   nt_enriched_build         %8.1f MB/s %9.0f lines/s   "
+               "%.2fx the floor's time\n",
+               (double)in_bytes / 1e6 / best_off, (double)n / best_off,
+               best_off / best_floor);
+        if (bin) {
+                fd = mkstemp(file);
+                f = fd >= 0 ? fdopen(fd, "w") : NULL;
+                for (i = 0; f && i < n; i++)
+                        fprintf(f, "%s\n", lines[i]);
+                if (f && fclose(f) == 0) {
+                        for (round = 0; round < 3; round++) {
+                                t = binary_pass(bin, file);
+                                if (t > 0 && t < best_bin)
+                                        best_bin = t;
+                        }
+                        if (best_bin < 1e9)
+                                printf("   newstap classify --offline "
+                                       "%8.1f MB/s %9.0f lines/s   %.2fx "
+                                       "the floor's time (whole process: "
+                                       "start, rules, stdin, stdout)\n",
+                                       (double)in_bytes / 1e6 / best_bin,
+                                       (double)n / best_bin,
+                                       best_bin / best_floor);
+                }
+                unlink(file);
+        }
+        for (i = 0; i < n; i++)
+                free(lines[i]);
+        free(lines);
+}
+
+/* ---- part 3 ------------------------------------------------------ */
+
+static int set(nt_config_t *cfg, const char *key, const char *value)
+{
+        char errstr[256];
+
+        if (nt_config_set(cfg, key, value, "bench", errstr, sizeof(errstr))) {
+                fprintf(stderr, "classify_bench: %s\n", errstr);
+                return -1;
+        }
+        return 0;
+}
+
+/* One run of the loop over the raw topic in a fresh group; articles/s
+ * from the first input to the last commit, or -1. */
+static double e2e_run(const char *bootstrap, const char *raw, size_t n,
+                      bool classify, const char *tag)
+{
+        struct nt_classify_stats st;
+        nt_classify_loop_t *loop;
+        nt_classifier_t *c = shipped_rules();
+        nt_config_t *cfg = nt_config_new();
+        char errstr[512], name[160];
+        double rate = -1, cpu;
+
+        if (!c || !cfg)
+                goto out;
+        nt_config_set_kafka(cfg, "bootstrap.servers", bootstrap, "bench",
+                            errstr, sizeof(errstr));
+        snprintf(name, sizeof(name), "%s-%s-enriched", raw, tag);
+        if (set(cfg, "topics.raw", raw) || set(cfg, "topics.enriched", name))
+                goto out;
+        snprintf(name, sizeof(name), "%s-%s-label.", raw, tag);
+        if (set(cfg, "topics.label_prefix", name))
+                goto out;
+        snprintf(name, sizeof(name), "%s-%s-dlq", raw, tag);
+        if (set(cfg, "topics.dlq", name))
+                goto out;
+        snprintf(name, sizeof(name), "%s-%s-group", raw, tag);
+        if (set(cfg, "consumer.group_id", name))
+                goto out;
+        snprintf(name, sizeof(name), "%s-%s-txn", raw, tag);
+        if (set(cfg, "consumer.transactional_id", name) ||
+            set(cfg, "consumer.classify", classify ? "true" : "false"))
+                goto out;
+        loop = nt_classify_loop_new(cfg, c, errstr, sizeof(errstr));
+        if (!loop) {
+                fprintf(stderr, "classify_bench: %s\n", errstr);
+                goto out;
+        }
+        c = NULL;
+        cpu = cpu_s();
+        if (nt_classify_loop_run(loop, n, NULL, NULL, errstr, sizeof(errstr)) ==
+            0) {
+                cpu = cpu_s() - cpu;
+                nt_classify_loop_stats(loop, &st);
+                rate =
+                    (double)st.committed /
+                    ((double)(st.last_commit_ms - st.first_input_ms) / 1000.0);
+                printf("   %-20s %6.0f articles/s %5.0f us CPU/article "
+                       "(%llu in %llu transactions, %llu events, %llu label "
+                       "events)\n",
+                       classify ? "classification on" : "classification off",
+                       rate, cpu * 1e6 / (double)st.committed,
+                       (unsigned long long)st.committed,
+                       (unsigned long long)st.batches,
+                       (unsigned long long)st.events,
+                       (unsigned long long)st.label_events);
+        } else {
+                fprintf(stderr, "classify_bench: %s\n", errstr);
+        }
+        nt_classify_loop_destroy(loop);
+out:
+        nt_classifier_destroy(c);
+        nt_config_destroy(cfg);
+        return rate;
+}
+
+static void part3(size_t n)
+{
+        const char *bootstrap = getenv("NT_TEST_BOOTSTRAP");
+        const char *props[] = {"bootstrap.servers", bootstrap, "linger.ms",
+                               "20", NULL};
+        const char *topics[1];
+        char raw[96], errstr[512];
+        double on, off;
+        rd_kafka_t *rk;
+        size_t i;
+
+        if (!bootstrap) {
+                printf("3. end to end: skipped (NT_TEST_BOOTSTRAP is not set; "
+                       "run under scripts/with-kafka)\n");
+                return;
+        }
+        snprintf(raw, sizeof(raw), "bench-raw-%ld-%ld", (long)getpid(),
+                 (long)time(NULL));
+        rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
+                                   sizeof(errstr));
+        topics[0] = raw;
+        if (!rk || nt_kafka_create_topics(rk, topics, 1, 3, 15000, errstr,
+                                          sizeof(errstr)) != 0) {
+                fprintf(stderr, "classify_bench: %s\n", errstr);
+                if (rk)
+                        rd_kafka_destroy(rk);
+                return;
+        }
+        for (i = 0; i < n; i++) {
+                char *line = make_article((unsigned)i);
+                char key[40];
+
+                snprintf(key, sizeof(key), "%032zx", i);
+                while (rd_kafka_producev(
+                           rk, RD_KAFKA_V_TOPIC(raw),
+                           RD_KAFKA_V_KEY(key, strlen(key)),
+                           RD_KAFKA_V_VALUE(line, strlen(line)),
+                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                           RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        rd_kafka_poll(rk, 50);
+                free(line);
+        }
+        if (nt_kafka_flush(rk, 120000, errstr, sizeof(errstr)) != 0)
+                fprintf(stderr, "classify_bench: %s\n", errstr);
+        rd_kafka_destroy(rk);
+        printf("3. end to end on %s, exactly-once, %zu articles of ~3 KB, "
+               "batches of 500 / 500 ms\n",
+               bootstrap, n);
+        off = e2e_run(bootstrap, raw, n, false, "off");
+        on = e2e_run(bootstrap, raw, n, true, "on");
+        if (on > 0 && off > 0)
+                printf("   classification costs %.2fx the pipeline's time "
+                       "(%.0f vs %.0f articles/s)\n",
+                       off / on, on, off);
+}
+
+int main(int argc, char **argv)
+{
+        size_t lines = DEFAULT_LINES, e2e = DEFAULT_E2E;
+        const char *bin = argc > 3 ? argv[3] : NULL;
+        nt_classifier_t *c;
+        int64_t v;
+
+        if (argc > 1 && nt_num_parse_i64(argv[1], 1, 10000000, &v) == 0)
+                lines = (size_t)v;
+        if (argc > 2 && nt_num_parse_i64(argv[2], 0, 10000000, &v) == 0)
+                e2e = (size_t)v;
+        nt_log_setup(NT_LOG_WARN, NT_LOG_LOGFMT, NULL);
+        c = shipped_rules();
+        if (!c)
+                return 1;
+        printf("classify_bench: %s", argv[0]);
+        for (int i = 1; i < argc; i++)
+                printf(" %s", argv[i]);
+        printf("\n");
+        part2(c, lines, bin);
+        nt_classifier_destroy(c);
+        if (e2e)
+                part3(e2e);
+        return 0;
+}

@@ -1,0 +1,1553 @@
+/* Exactly-once design, in short (docs/configuration.md has the operator's
+ * side):
+ *
+ * - One transactional producer per instance. Its transactional.id is
+ *   stable across restarts of the same instance ("newstap-classify-" plus
+ *   the host name, or consumer.transactional_id), so that a restarted
+ *   instance's init_transactions() at once aborts whatever transaction its
+ *   killed predecessor left open, instead of leaving read_committed
+ *   readers stuck behind it until transaction.timeout.ms.
+ * - Zombie fencing does not rely on the transactional.id (KIP-447): the
+ *   consumed offsets go into the transaction with
+ *   rd_kafka_send_offsets_to_transaction() and the consumer's group
+ *   metadata, so the group coordinator refuses them from a member whose
+ *   generation is gone. An instance that lost its partitions therefore
+ *   cannot commit output for them, whatever its transactional.id, and
+ *   partitions may move between instances freely. Two live instances must
+ *   not share a transactional.id (they would fence each other in turns);
+ *   repeated fencing stops the loop with a message saying so.
+ * - A batch is one transaction: at most consumer.batch_max inputs or
+ *   consumer.batch_ms, far below transaction.timeout.ms. The transaction
+ *   begins with the batch's first input, so no empty transaction is kept
+ *   open; it never spans a revoke (the rebalance callback commits it, or
+ *   aborts it when the partitions were lost).
+ * - Errors as librdkafka's documentation sorts them: retriable -> call
+ *   again (bounded); abortable -> abort, seek the batch's partitions back
+ *   to the committed offsets and redo; fatal (or anything else) -> destroy
+ *   and recreate the producer, whose init_transactions() aborts the old
+ *   transaction, then seek back and redo. rd_kafka_fatal_error() is checked
+ *   before every begin_transaction(): librdkafka 2.0.2 can hang in it after
+ *   a fatal error.
+ * - An input whose output the broker refused for good (too large for the
+ *   topic, invalid record) would abort its batch forever. The broker
+ *   refuses a whole record batch, so every input with an output in it is
+ *   a suspect: on the redo each suspect gets a transaction of its own;
+ *   one that fails alone is guilty and goes to the dead-letter topic
+ *   instead (and is skipped, logged, if even that is refused), so the
+ *   partition keeps flowing and innocent inputs are not sent away.
+ *
+ * At-least-once mode uses an idempotent producer without transactions and
+ * commits a batch's offsets only after every output of the batch was
+ * delivered; a failure rewinds to the committed offsets (duplicates, never
+ * losses). */
+#include "consumer/classify_loop.h"
+#include "common/err.h"
+#include "common/kafka.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/sig.h"
+#include "consumer/enriched.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define COMPONENT "classify"
+/* Time allowed to one transactional call before it counts as failed
+ * (consumer.shutdown_timeout, when shorter, once stopping). */
+#define TXN_OP_MS 30000
+/* Retries of a retriable transactional call before giving up on it. */
+#define TXN_RETRIES 5
+/* Dead letters of inputs whose output was refused carry at most this
+ * much of the input. */
+#define DLQ_REFUSED_KEEP ((size_t)64 * 1024)
+/* Inputs remembered as refused by the broker. */
+#define MAX_POISON 64
+/* Fencings within FENCE_WINDOW_MS that mean another live instance shares
+ * the transactional.id. */
+#define FENCE_LIMIT     3
+#define FENCE_WINDOW_MS 60000
+#define SUMMARY_MS      60000
+
+/* An input of the open batch, found again from a delivery report. */
+struct batch_input {
+        int32_t partition;
+        int64_t offset;
+};
+
+/* An input whose output the broker refused for good: how often. */
+enum {
+        SUSPECT = 1, /* refused with others: to be tried alone */
+        GUILTY = 2,  /* refused alone: goes to the dead-letter topic */
+        HOPELESS = 3 /* its dead letter was refused too: skipped */
+};
+struct poison {
+        int32_t partition;
+        int64_t offset;
+        int times;
+        char why[64];
+};
+
+struct nt_classify_loop {
+        const nt_config_t *cfg;
+        nt_classifier_t *clf;
+        struct nt_enriched_opts opts;
+        struct nt_enriched_event ev;
+        bool eos;
+        char txn_id[256];
+        const char *in_topic, *out_topic, *prefix, *dlq_topic, *source;
+        size_t batch_max;
+        int64_t batch_ms, shutdown_ms;
+        int op_ms; /* bound of one blocking Kafka call */
+        int label_partitions;
+        rd_kafka_t *consumer, *producer;
+
+        /* The open batch. */
+        bool open;
+        bool isolated; /* the batch holds one suspect: commit after it */
+        uint32_t gen;  /* tells this batch's delivery reports from older */
+        size_t batch_n;
+        int64_t batch_start;
+        rd_kafka_topic_partition_list_t *next;  /* offset after the last */
+        rd_kafka_topic_partition_list_t *first; /* first offset per part */
+        struct batch_input *inputs;
+        size_t cap_inputs;
+        size_t outstanding; /* at_least_once: reports still to come */
+        bool failed;        /* at_least_once: a delivery failed */
+
+        struct poison poison[MAX_POISON];
+        size_t n_poison;
+        struct poison pending[MAX_POISON]; /* refused in the open batch */
+        size_t n_pending;
+
+        char **known; /* label topics created (or tried) */
+        size_t n_known, cap_known;
+        int64_t fenced_at[FENCE_LIMIT];
+        size_t n_fenced;
+
+        bool broken;
+        char broken_why[512];
+        struct nt_classify_stats st;
+        int64_t last_summary;
+
+        nt_metrics_t *metrics;
+        nt_health_t *health;           /* borrowed */
+        struct nt_kafka_stats kstats;  /* the producer's */
+        struct nt_kafka_stats ckstats; /* the consumer's: the lag */
+        bool have_kstats, have_ckstats;
+        bool joined; /* a group assignment arrived */
+        int64_t last_health;
+};
+
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nap_ms(int ms)
+{
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+        nanosleep(&ts, NULL);
+}
+
+static void set_broken(nt_classify_loop_t *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_broken(nt_classify_loop_t *l, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(l->broken_why, sizeof(l->broken_why), fmt, ap);
+        va_end(ap);
+        l->broken = true;
+        NT_ERROR(COMPONENT, "%s", l->broken_why);
+}
+
+/* The loop's metrics, in the order refresh_health() sets them. */
+static const struct {
+        const char *name, *type, *help;
+} metric_defs[] = {
+    {"newstap_classify_inputs_total", "counter",
+     "Inputs read from the raw topic (again after a rewind)."},
+    {"newstap_classify_committed_total", "counter",
+     "Inputs whose batch was committed."},
+    {"newstap_classify_events_total", "counter",
+     "Events written to the enriched topic (in committed or aborted "
+     "batches)."},
+    {"newstap_classify_label_events_total", "counter",
+     "Events written to label topics."},
+    {"newstap_classify_dead_letters_total", "counter",
+     "Inputs written to the dead-letter topic."},
+    {"newstap_classify_batches_total", "counter",
+     "Batches (transactions) committed."},
+    {"newstap_classify_aborts_total", "counter",
+     "Batches aborted and read again."},
+    {"newstap_classify_producer_rebuilds_total", "counter",
+     "Producers recreated after a fatal error."},
+    {"newstap_classify_reloads_total", "counter", "Rule sets swapped in."},
+    {"newstap_kafka_brokers_up", "gauge",
+     "Brokers librdkafka sees in state UP."},
+    {"newstap_kafka_consumer_lag", "gauge",
+     "Messages behind on the raw topic (librdkafka)."},
+};
+
+/* ---- delivery reports -------------------------------------------- */
+
+/* Errors that sending the same record again cannot cure. */
+static bool permanent_delivery_error(rd_kafka_resp_err_t err)
+{
+        return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+               err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
+               err == RD_KAFKA_RESP_ERR_INVALID_RECORD ||
+               err == RD_KAFKA_RESP_ERR_INVALID_MSG;
+}
+
+/* The per-message opaque: the batch generation and the input's index. */
+static void *msg_tag(const nt_classify_loop_t *l, size_t idx)
+{
+        return (void *)(uintptr_t)(((uint64_t)l->gen << 32) |
+                                   (uint64_t)(idx + 1));
+}
+
+static void add_pending(nt_classify_loop_t *l, const struct batch_input *in,
+                        rd_kafka_resp_err_t err)
+{
+        size_t i;
+
+        for (i = 0; i < l->n_pending; i++) {
+                if (l->pending[i].partition == in->partition &&
+                    l->pending[i].offset == in->offset)
+                        return;
+        }
+        if (l->n_pending == MAX_POISON)
+                return;
+        l->pending[l->n_pending].partition = in->partition;
+        l->pending[l->n_pending].offset = in->offset;
+        l->pending[l->n_pending].times = 0;
+        snprintf(l->pending[l->n_pending].why,
+                 sizeof(l->pending[l->n_pending].why), "%s",
+                 rd_kafka_err2name(err));
+        l->n_pending++;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque)
+{
+        nt_classify_loop_t *l = opaque;
+        uint64_t tag = (uint64_t)(uintptr_t)rkm->_private;
+        size_t idx;
+
+        (void)rk;
+        if (!tag || (uint32_t)(tag >> 32) != l->gen)
+                return; /* an older batch's: already settled */
+        idx = (size_t)(tag & 0xffffffffu) - 1;
+        if (l->outstanding)
+                l->outstanding--;
+        if (!rkm->err)
+                return;
+        l->failed = true;
+        if (rkm->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+            rkm->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+                return;
+        NT_WARN(COMPONENT, "delivery to %s failed: %s",
+                rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
+        if (permanent_delivery_error(rkm->err) && idx < l->batch_n)
+                add_pending(l, &l->inputs[idx], rkm->err);
+}
+
+/* Moves the refusals of a failed batch to the remembered set; an input
+ * refused a second time (its dead letter too) is marked to be skipped. */
+static void promote_pending(nt_classify_loop_t *l)
+{
+        size_t i, k;
+
+        for (i = 0; i < l->n_pending; i++) {
+                struct poison *p = &l->pending[i];
+
+                for (k = 0; k < l->n_poison; k++) {
+                        if (l->poison[k].partition == p->partition &&
+                            l->poison[k].offset == p->offset)
+                                break;
+                }
+                if (k == l->n_poison) {
+                        if (l->n_poison == MAX_POISON) {
+                                memmove(&l->poison[0], &l->poison[1],
+                                        (MAX_POISON - 1) * sizeof(*p));
+                                l->n_poison--;
+                        }
+                        k = l->n_poison++;
+                        l->poison[k] = *p;
+                }
+                l->poison[k].times++;
+                NT_WARN(COMPONENT,
+                        "the broker refused the output of %s [%d] at offset "
+                        "%lld (%s): %s",
+                        l->in_topic, (int)p->partition, (long long)p->offset,
+                        p->why,
+                        l->poison[k].times == SUSPECT ? "trying it alone"
+                        : l->poison[k].times == GUILTY
+                            ? "it goes to the dead-letter topic instead"
+                            : "it will be skipped");
+        }
+        l->n_pending = 0;
+}
+
+static const struct poison *find_poison(const nt_classify_loop_t *l,
+                                        int32_t partition, int64_t offset)
+{
+        size_t i;
+
+        for (i = 0; i < l->n_poison; i++) {
+                if (l->poison[i].partition == partition &&
+                    l->poison[i].offset == offset)
+                        return &l->poison[i];
+        }
+        return NULL;
+}
+
+/* A suspect whose transaction of its own committed was innocent. */
+static void acquit(nt_classify_loop_t *l, int32_t partition, int64_t offset)
+{
+        size_t i;
+
+        for (i = 0; i < l->n_poison; i++) {
+                if (l->poison[i].partition == partition &&
+                    l->poison[i].offset == offset) {
+                        memmove(&l->poison[i], &l->poison[i + 1],
+                                (l->n_poison - i - 1) * sizeof(l->poison[0]));
+                        l->n_poison--;
+                        return;
+                }
+        }
+}
+
+/* ---- clients ----------------------------------------------------- */
+
+static bool kafka_has(const nt_config_t *cfg, const char *name)
+{
+        return json_object_get(nt_config_kafka(cfg), name) != NULL;
+}
+
+/* Served by rd_kafka_poll() in the loop's thread, like delivery reports. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+        nt_classify_loop_t *l = opaque;
+
+        (void)rk;
+        if (nt_kafka_stats_parse(json, len, &l->kstats) == NT_OK)
+                l->have_kstats = true;
+        return 0; /* librdkafka frees json */
+}
+
+static int on_consumer_stats(rd_kafka_t *rk, char *json, size_t len,
+                             void *opaque)
+{
+        nt_classify_loop_t *l = opaque;
+
+        (void)rk;
+        if (nt_kafka_stats_parse(json, len, &l->ckstats) == NT_OK)
+                l->have_ckstats = true;
+        return 0;
+}
+
+static rd_kafka_t *make_producer(nt_classify_loop_t *l, char *errstr,
+                                 size_t errstr_size)
+{
+        const char *props[16];
+        size_t n = 0;
+
+        props[n++] = "enable.idempotence";
+        props[n++] = "true";
+        props[n++] = "acks";
+        props[n++] = "all";
+        if (l->eos) {
+                props[n++] = "transactional.id";
+                props[n++] = l->txn_id;
+        }
+        if (!kafka_has(l->cfg, "statistics.interval.ms")) {
+                /* Readiness and the metrics follow the broker states. */
+                props[n++] = "statistics.interval.ms";
+                props[n++] = "1000";
+        }
+        props[n] = NULL;
+        return nt_kafka_producer_new_with_stats(
+            l->cfg, props, on_delivery, on_stats, l, errstr, errstr_size);
+}
+
+/* init_transactions(), again while it fails retriably and the process is
+ * not stopping. */
+static int init_transactions(nt_classify_loop_t *l, char *errstr,
+                             size_t errstr_size)
+{
+        rd_kafka_error_t *error;
+
+        for (;;) {
+                error = rd_kafka_init_transactions(l->producer, l->op_ms);
+                if (!error)
+                        return NT_OK;
+                if (!rd_kafka_error_is_retriable(error) || !nt_sig_running()) {
+                        nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                                "init_transactions (transactional.id %s): %s",
+                                l->txn_id, rd_kafka_error_string(error));
+                        rd_kafka_error_destroy(error);
+                        return NT_ERR_KAFKA;
+                }
+                NT_WARN(COMPONENT, "init_transactions: %s; trying again",
+                        rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        }
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+static rd_kafka_t *make_consumer(nt_classify_loop_t *l, char *errstr,
+                                 size_t errstr_size)
+{
+        const char *props[16];
+        rd_kafka_conf_t *conf;
+        char rkerr[512];
+        rd_kafka_t *rk;
+        size_t n = 0;
+
+        props[n++] = "enable.auto.commit";
+        props[n++] = "false";
+        props[n++] = "enable.auto.offset.store";
+        props[n++] = "false";
+        props[n++] = "isolation.level";
+        props[n++] = "read_committed";
+        props[n++] = "enable.partition.eof";
+        props[n++] = "false";
+        /* A new group starts at the beginning of the raw topic, so that
+         * nothing published before the first start is skipped. */
+        if (!kafka_has(l->cfg, "auto.offset.reset")) {
+                props[n++] = "auto.offset.reset";
+                props[n++] = "earliest";
+        }
+        if (!kafka_has(l->cfg, "statistics.interval.ms")) {
+                props[n++] = "statistics.interval.ms";
+                props[n++] = "1000";
+        }
+        props[n] = NULL;
+        conf = nt_kafka_conf_new(l->cfg, props, errstr, errstr_size);
+        if (!conf)
+                return NULL;
+        if (rd_kafka_conf_set(conf, "group.id",
+                              nt_config_str(l->cfg, "consumer.group_id"), rkerr,
+                              sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
+                rd_kafka_conf_destroy(conf);
+                nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                        "consumer.group_id: %s", rkerr);
+                return NULL;
+        }
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        rd_kafka_conf_set_stats_cb(conf, on_consumer_stats);
+        rd_kafka_conf_set_opaque(conf, l);
+        rk = nt_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+        if (rk)
+                rd_kafka_poll_set_consumer(rk);
+        return rk;
+}
+
+/* ---- label topics ------------------------------------------------ */
+
+static bool known_topic(const nt_classify_loop_t *l, const char *topic)
+{
+        size_t i;
+
+        for (i = 0; i < l->n_known; i++) {
+                if (strcmp(l->known[i], topic) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* Which of the topics the cluster does not have, by a metadata request
+ * for all topics (asking for the topics by name could auto-create them
+ * with the broker's defaults). When the request fails, all of them. */
+static size_t count_missing(nt_classify_loop_t *l, char *const *topics,
+                            size_t n, const char **missing)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t err;
+        size_t i, n_missing = 0;
+        int k;
+
+        err = rd_kafka_metadata(l->producer, 1, NULL, &md, 10000);
+        for (i = 0; i < n; i++) {
+                bool found = false;
+
+                for (k = 0; !err && k < md->topic_cnt && !found; k++)
+                        found = md->topics[k].err == 0 &&
+                                strcmp(md->topics[k].topic, topics[i]) == 0;
+                if (!found)
+                        missing[n_missing++] = topics[i];
+        }
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        return n_missing;
+}
+
+/* Creates the label topics of these topic ids that were not seen yet
+ * (auto-creation may be off on a production cluster). A failure is
+ * logged, not fatal: the topics may exist already without the right to
+ * create them; producing then says what is wrong. */
+static int ensure_label_topics(nt_classify_loop_t *l, const char *const *ids,
+                               size_t n)
+{
+        char **fresh = calloc(n ? n : 1, sizeof(*fresh));
+        const char **missing = calloc(n ? n : 1, sizeof(*missing));
+        char errstr[512];
+        size_t i, k, n_fresh = 0, n_missing;
+        int err = NT_OK;
+
+        if (!fresh || !missing) {
+                err = NT_ERR_NOMEM;
+                goto out;
+        }
+        for (i = 0; i < n; i++) {
+                size_t len = strlen(l->prefix) + strlen(ids[i]) + 1;
+                char *topic = malloc(len);
+
+                if (!topic) {
+                        err = NT_ERR_NOMEM;
+                        goto out;
+                }
+                snprintf(topic, len, "%s%s", l->prefix, ids[i]);
+                for (k = 0; k < n_fresh; k++) {
+                        if (strcmp(fresh[k], topic) == 0)
+                                break;
+                }
+                if (known_topic(l, topic) || k < n_fresh) {
+                        free(topic);
+                        continue;
+                }
+                fresh[n_fresh++] = topic;
+        }
+        if (n_fresh == 0)
+                goto out;
+        if (l->n_known + n_fresh > l->cap_known) {
+                size_t cap = l->n_known + n_fresh + 8;
+                char **p = realloc(l->known, cap * sizeof(*p));
+
+                if (!p) {
+                        err = NT_ERR_NOMEM;
+                        goto out;
+                }
+                l->known = p;
+                l->cap_known = cap;
+        }
+        n_missing = count_missing(l, fresh, n_fresh, missing);
+        if (n_missing == 0)
+                NT_DEBUG(COMPONENT, "label topics exist: %zu", n_fresh);
+        else if (nt_kafka_create_topics(l->producer, missing, n_missing,
+                                        l->label_partitions, 10000, errstr,
+                                        sizeof(errstr)) != NT_OK)
+                NT_WARN(COMPONENT, "label topics: %s", errstr);
+        else
+                NT_INFO(COMPONENT, "label topics created: %zu (%s...)",
+                        n_missing, missing[0]);
+        for (i = 0; i < n_fresh; i++) {
+                l->known[l->n_known++] = fresh[i];
+                fresh[i] = NULL;
+        }
+out:
+        for (i = 0; i < n_fresh; i++)
+                free(fresh[i]);
+        free(fresh);
+        free(missing);
+        return err;
+}
+
+/* The label topics of every topic of the rule set. */
+static int ensure_rule_topics(nt_classify_loop_t *l, nt_classifier_t *c)
+{
+        const struct nt_rules *r = nt_match_rules(nt_classifier_matcher(c));
+        const char **ids = calloc(r->n_topics ? r->n_topics : 1, sizeof(*ids));
+        size_t i;
+        int err;
+
+        if (!ids)
+                return NT_ERR_NOMEM;
+        for (i = 0; i < r->n_topics; i++)
+                ids[i] = r->topics[i].id;
+        err = ensure_label_topics(l, ids, r->n_topics);
+        free(ids);
+        return err;
+}
+
+/* ---- the batch --------------------------------------------------- */
+
+static void batch_reset(nt_classify_loop_t *l)
+{
+        l->open = false;
+        l->isolated = false;
+        l->batch_n = 0;
+        l->outstanding = 0;
+        l->failed = false;
+        l->gen++;
+        if (l->next)
+                rd_kafka_topic_partition_list_destroy(l->next);
+        if (l->first)
+                rd_kafka_topic_partition_list_destroy(l->first);
+        l->next = rd_kafka_topic_partition_list_new(8);
+        l->first = rd_kafka_topic_partition_list_new(8);
+}
+
+/* Seeks the partitions the batch read back to their committed offsets (or
+ * to where the batch began, when the group has none yet), so that the
+ * batch is read again. */
+static void rewind_batch(nt_classify_loop_t *l)
+{
+        rd_kafka_topic_partition_list_t *parts;
+        rd_kafka_resp_err_t err;
+        rd_kafka_error_t *error;
+        int i;
+
+        if (!l->first || l->first->cnt == 0)
+                return;
+        parts = rd_kafka_topic_partition_list_copy(l->first);
+        for (i = 0; i < parts->cnt; i++)
+                parts->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+        err = rd_kafka_committed(l->consumer, parts, l->op_ms);
+        if (err)
+                NT_WARN(COMPONENT,
+                        "reading the committed offsets: %s; rewinding to "
+                        "the start of the batch",
+                        rd_kafka_err2str(err));
+        for (i = 0; i < parts->cnt; i++) {
+                rd_kafka_topic_partition_t *p = &parts->elems[i];
+                rd_kafka_topic_partition_t *f =
+                    rd_kafka_topic_partition_list_find(l->first, p->topic,
+                                                       p->partition);
+
+                if (err || p->err || p->offset < 0)
+                        p->offset = f->offset;
+                p->err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        }
+        error = rd_kafka_seek_partitions(l->consumer, parts, l->op_ms);
+        if (error) {
+                NT_ERROR(COMPONENT, "rewinding: %s",
+                         rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        }
+        for (i = 0; i < parts->cnt; i++) {
+                if (parts->elems[i].err)
+                        NT_ERROR(COMPONENT, "rewinding %s [%d]: %s",
+                                 parts->elems[i].topic,
+                                 (int)parts->elems[i].partition,
+                                 rd_kafka_err2str(parts->elems[i].err));
+                else
+                        NT_DEBUG(COMPONENT, "rewound %s [%d] to %lld",
+                                 parts->elems[i].topic,
+                                 (int)parts->elems[i].partition,
+                                 (long long)parts->elems[i].offset);
+        }
+        rd_kafka_topic_partition_list_destroy(parts);
+}
+
+static bool fenced_error(rd_kafka_resp_err_t err)
+{
+        return err == RD_KAFKA_RESP_ERR__FENCED ||
+               err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+               err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+}
+
+/* Replaces a producer that hit a fatal error (or an error of no known
+ * class, which librdkafka's documentation says to treat as fatal). The new
+ * producer's init_transactions() aborts what the old one left open. The
+ * batch is read again unless `rewind` is false (its partitions are being
+ * revoked). */
+static int rebuild_producer(nt_classify_loop_t *l, bool rewind)
+{
+        char reason[512] = "", errstr[512];
+        rd_kafka_resp_err_t ferr;
+        int64_t now = mono_ms();
+
+        ferr = rd_kafka_fatal_error(l->producer, reason, sizeof(reason));
+        NT_ERROR(COMPONENT,
+                 "producer error %s: %s; recreating the producer and "
+                 "redoing the batch of %zu input(s)",
+                 rd_kafka_err2name(ferr), reason[0] ? reason : "(no detail)",
+                 l->batch_n);
+        if (fenced_error(ferr)) {
+                size_t i, recent = 1;
+
+                for (i = 0; i < l->n_fenced; i++)
+                        recent += now - l->fenced_at[i] < FENCE_WINDOW_MS;
+                if (recent >= FENCE_LIMIT) {
+                        set_broken(l,
+                                   "fenced %zu times within %d s: another "
+                                   "live instance uses transactional.id "
+                                   "\"%s\"; give each instance its own "
+                                   "consumer.transactional_id",
+                                   recent, FENCE_WINDOW_MS / 1000, l->txn_id);
+                        return NT_ERR_KAFKA;
+                }
+                memmove(&l->fenced_at[1], &l->fenced_at[0],
+                        (FENCE_LIMIT - 1) * sizeof(l->fenced_at[0]));
+                l->fenced_at[0] = now;
+                if (l->n_fenced < FENCE_LIMIT)
+                        l->n_fenced++;
+        }
+        promote_pending(l);
+        rd_kafka_purge(l->producer, RD_KAFKA_PURGE_F_QUEUE |
+                                        RD_KAFKA_PURGE_F_INFLIGHT |
+                                        RD_KAFKA_PURGE_F_NON_BLOCKING);
+        rd_kafka_destroy(l->producer);
+        l->producer = NULL;
+        l->st.rebuilds++;
+        while (!l->producer) {
+                l->producer = make_producer(l, errstr, sizeof(errstr));
+                if (!l->producer) {
+                        set_broken(l, "cannot recreate the producer: %s",
+                                   errstr);
+                        return NT_ERR_KAFKA;
+                }
+                if (l->eos &&
+                    init_transactions(l, errstr, sizeof(errstr)) != NT_OK) {
+                        rd_kafka_destroy(l->producer);
+                        l->producer = NULL;
+                        if (!nt_sig_running()) {
+                                set_broken(l, "%s", errstr);
+                                return NT_ERR_STOPPED;
+                        }
+                        NT_ERROR(COMPONENT, "%s; trying again", errstr);
+                        nap_ms(1000);
+                }
+        }
+        if (rewind)
+                rewind_batch(l);
+        batch_reset(l);
+        return NT_OK;
+}
+
+/* Aborts the open batch: the transaction is aborted (exactly_once) and,
+ * unless the partitions are being revoked, the inputs are read again from
+ * the committed offsets. */
+static int abort_batch(nt_classify_loop_t *l, bool rewind)
+{
+        rd_kafka_error_t *error = NULL;
+        int tries;
+
+        if (!l->producer) {
+                /* The producer could not be recreated: nothing to abort
+                 * here; the broker ends the transaction on its timeout. */
+                batch_reset(l);
+                return NT_ERR_KAFKA;
+        }
+        if (l->eos && l->open) {
+                /* abort_transaction() waits until no message is left to
+                 * report, and with a delivery report callback only polling
+                 * serves the reports (librdkafka says so in the timeout
+                 * error): serve them, purge what is queued or in flight,
+                 * serve those too, and again between tries. The reports
+                 * also name the outputs the broker refused. */
+                rd_kafka_poll(l->producer, 0);
+                rd_kafka_purge(l->producer, RD_KAFKA_PURGE_F_QUEUE |
+                                                RD_KAFKA_PURGE_F_INFLIGHT |
+                                                RD_KAFKA_PURGE_F_NON_BLOCKING);
+                rd_kafka_poll(l->producer, 0);
+                for (tries = 0; tries < TXN_RETRIES; tries++) {
+                        error =
+                            rd_kafka_abort_transaction(l->producer, l->op_ms);
+                        if (!error || !rd_kafka_error_is_retriable(error))
+                                break;
+                        NT_WARN(COMPONENT, "abort_transaction: %s; again",
+                                rd_kafka_error_string(error));
+                        rd_kafka_error_destroy(error);
+                        error = NULL;
+                        rd_kafka_poll(l->producer, 100);
+                }
+                if (error || tries == TXN_RETRIES) {
+                        if (error) {
+                                NT_ERROR(COMPONENT, "abort_transaction: %s",
+                                         rd_kafka_error_string(error));
+                                rd_kafka_error_destroy(error);
+                        }
+                        return rebuild_producer(l, rewind);
+                }
+        }
+        l->st.aborts++;
+        NT_WARN(COMPONENT, "batch of %zu input(s) aborted; %s", l->batch_n,
+                rewind ? "reading it again" : "its partitions were revoked");
+        promote_pending(l);
+        if (rewind)
+                rewind_batch(l);
+        batch_reset(l);
+        return NT_OK;
+}
+
+/* What to do with a transactional call's error: 1 retry, 0 handled (the
+ * batch was aborted or the producer rebuilt). */
+static int txn_error(nt_classify_loop_t *l, const char *call,
+                     rd_kafka_error_t *error, int tries, bool rewind)
+{
+        bool retry = rd_kafka_error_is_retriable(error) &&
+                     tries < TXN_RETRIES && nt_sig_running();
+        bool abortable = rd_kafka_error_txn_requires_abort(error);
+        bool fatal = rd_kafka_error_is_fatal(error);
+
+        NT_WARN(COMPONENT, "%s: %s (%s)", call, rd_kafka_error_string(error),
+                fatal       ? "fatal"
+                : abortable ? "abortable"
+                : retry     ? "retriable"
+                            : "unclassified: treated as fatal");
+        rd_kafka_error_destroy(error);
+        if (retry) {
+                nap_ms(100 * (tries + 1));
+                return 1;
+        }
+        if (abortable)
+                abort_batch(l, rewind);
+        else
+                rebuild_producer(l, rewind);
+        return 0;
+}
+
+/* Starts the batch's transaction. Checks for a fatal error first:
+ * begin_transaction() after one can hang in librdkafka 2.0.2. */
+static int begin_batch(nt_classify_loop_t *l)
+{
+        rd_kafka_error_t *error;
+
+        l->batch_start = mono_ms();
+        if (!l->eos) {
+                l->open = true;
+                return NT_OK;
+        }
+        if (rd_kafka_fatal_error(l->producer, NULL, 0) &&
+            rebuild_producer(l, false) != NT_OK)
+                return NT_ERR_KAFKA;
+        error = rd_kafka_begin_transaction(l->producer);
+        if (error) {
+                bool fatal = rd_kafka_error_is_fatal(error);
+
+                NT_ERROR(COMPONENT, "begin_transaction: %s",
+                         rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+                if (fatal || rd_kafka_fatal_error(l->producer, NULL, 0))
+                        rebuild_producer(l, false);
+                return NT_ERR_KAFKA;
+        }
+        l->open = true;
+        return NT_OK;
+}
+
+/* at_least_once: waits for every report of the batch, at most timeout_ms.
+ * True when all were delivered. */
+static bool await_deliveries(nt_classify_loop_t *l, int64_t timeout_ms)
+{
+        int64_t deadline = mono_ms() + timeout_ms;
+
+        while (l->outstanding > 0 && !l->failed && mono_ms() < deadline)
+                rd_kafka_poll(l->producer, 50);
+        if (l->outstanding > 0 && !l->failed)
+                NT_WARN(COMPONENT,
+                        "%zu output(s) of the batch not confirmed within "
+                        "%lld ms",
+                        l->outstanding, (long long)timeout_ms);
+        return l->outstanding == 0 && !l->failed;
+}
+
+static void batch_done(nt_classify_loop_t *l)
+{
+        if (l->isolated && l->batch_n == 1)
+                acquit(l, l->inputs[0].partition, l->inputs[0].offset);
+        l->st.committed += l->batch_n;
+        l->st.batches++;
+        l->st.last_commit_ms = mono_ms();
+        batch_reset(l);
+}
+
+/* Commits the open batch: its outputs and its input offsets together.
+ * `rewind` false when called on a revoke (a failed batch is then not read
+ * again here; the partitions' next owner reads it). Returns 0 when
+ * committed, NT_ERR_TRANSIENT when the batch was aborted (and will be
+ * redone), NT_ERR_KAFKA when the loop cannot go on. */
+static int commit_batch(nt_classify_loop_t *l, bool rewind)
+{
+        rd_kafka_consumer_group_metadata_t *cgmd;
+        rd_kafka_error_t *error;
+        int tries;
+
+        if (!l->open)
+                return NT_OK;
+        if (!l->producer)
+                return abort_batch(l, rewind);
+        if (!l->eos) {
+                rd_kafka_resp_err_t err;
+
+                if (!await_deliveries(l, l->op_ms)) {
+                        abort_batch(l, rewind);
+                        return l->broken ? NT_ERR_KAFKA : NT_ERR_TRANSIENT;
+                }
+                err = l->next->cnt ? rd_kafka_commit(l->consumer, l->next, 0)
+                                   : RD_KAFKA_RESP_ERR_NO_ERROR;
+                if (err)
+                        /* The outputs are out; the next commit covers
+                         * these offsets too. A crash before it repeats the
+                         * batch, which at-least-once allows. */
+                        NT_WARN(COMPONENT, "committing offsets: %s",
+                                rd_kafka_err2str(err));
+                batch_done(l);
+                return NT_OK;
+        }
+        if (l->next->cnt) {
+                for (tries = 0;; tries++) {
+                        cgmd = rd_kafka_consumer_group_metadata(l->consumer);
+                        error = rd_kafka_send_offsets_to_transaction(
+                            l->producer, l->next, cgmd, l->op_ms);
+                        rd_kafka_consumer_group_metadata_destroy(cgmd);
+                        if (!error)
+                                break;
+                        if (!txn_error(l, "send_offsets_to_transaction", error,
+                                       tries, rewind))
+                                return l->broken ? NT_ERR_KAFKA
+                                                 : NT_ERR_TRANSIENT;
+                }
+        }
+        for (tries = 0;; tries++) {
+                error = rd_kafka_commit_transaction(l->producer, l->op_ms);
+                if (!error)
+                        break;
+                if (!txn_error(l, "commit_transaction", error, tries, rewind))
+                        return l->broken ? NT_ERR_KAFKA : NT_ERR_TRANSIENT;
+        }
+        /* Refusals can only be seen in a failed transaction; none here. */
+        l->n_pending = 0;
+        batch_done(l);
+        return NT_OK;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+        nt_classify_loop_t *l = opaque;
+        bool cooperative =
+            strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+        rd_kafka_error_t *error = NULL;
+        int i;
+
+        for (i = 0; i < parts->cnt; i++)
+                NT_DEBUG(COMPONENT, "%s %s [%d]",
+                         err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
+                             ? "assigned"
+                             : "revoked",
+                         parts->elems[i].topic, (int)parts->elems[i].partition);
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                NT_INFO(COMPONENT, "assigned %d partition(s)", parts->cnt);
+                l->joined = true;
+                /* Offsets are left unset, so each partition starts at the
+                 * group's committed offset. */
+                if (cooperative)
+                        error = rd_kafka_incremental_assign(rk, parts);
+                else
+                        rd_kafka_assign(rk, parts);
+        } else {
+                /* No transaction spans a revoke: commit what was done for
+                 * these partitions while the group generation is still
+                 * ours, or abort when they are already lost. */
+                NT_INFO(COMPONENT, "revoking %d partition(s)%s", parts->cnt,
+                        rd_kafka_assignment_lost(rk) ? " (lost)" : "");
+                if (l->open) {
+                        if (rd_kafka_assignment_lost(rk))
+                                abort_batch(l, false);
+                        else
+                                commit_batch(l, false);
+                }
+                if (cooperative)
+                        error = rd_kafka_incremental_unassign(rk, parts);
+                else
+                        rd_kafka_assign(rk, NULL);
+        }
+        if (error) {
+                NT_ERROR(COMPONENT, "rebalance: %s",
+                         rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        }
+}
+
+/* ---- one input --------------------------------------------------- */
+
+/* Hands one record to the producer, waiting while its queue is full.
+ * Takes `hdrs` in all cases. Returns 0 or the producev error. */
+static rd_kafka_resp_err_t produce(nt_classify_loop_t *l, const char *topic,
+                                   const void *key, size_t key_len,
+                                   const void *value, size_t len,
+                                   rd_kafka_headers_t *hdrs, int64_t ts,
+                                   size_t idx)
+{
+        rd_kafka_resp_err_t err;
+
+        for (;;) {
+                err = rd_kafka_producev(
+                    l->producer, RD_KAFKA_V_TOPIC(topic),
+                    RD_KAFKA_V_KEY(key, key_len),
+                    RD_KAFKA_V_VALUE((void *)value, len),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts),
+                    RD_KAFKA_V_OPAQUE(msg_tag(l, idx)), RD_KAFKA_V_END);
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || !nt_sig_running())
+                        break;
+                rd_kafka_poll(l->producer, 50);
+        }
+        if (err) {
+                rd_kafka_headers_destroy(hdrs);
+                return err;
+        }
+        l->outstanding++;
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/* The dead letter of an input: its key and (up to `keep` bytes of) its
+ * value, headers naming the reason and the origin. When even that is too
+ * large for the producer, only the first DLQ_REFUSED_KEEP bytes go. */
+static rd_kafka_resp_err_t send_dead_letter(nt_classify_loop_t *l,
+                                            const rd_kafka_message_t *rkm,
+                                            enum nt_enriched_reason reason,
+                                            const char *message, size_t keep,
+                                            size_t idx)
+{
+        struct nt_enriched_origin origin = {l->in_topic, rkm->partition,
+                                            rkm->offset};
+        rd_kafka_timestamp_type_t tstype;
+        int64_t ts = rd_kafka_message_timestamp(rkm, &tstype);
+        rd_kafka_resp_err_t err;
+        size_t len = rkm->len;
+        int attempt;
+
+        NT_WARN(COMPONENT, "dead letter: %s [%d] at %lld: %s: %s", l->in_topic,
+                (int)rkm->partition, (long long)rkm->offset,
+                nt_enriched_reason_name(reason), message);
+        for (attempt = 0; attempt < 2; attempt++) {
+                size_t n = len < keep ? len : keep;
+
+                err = produce(l, l->dlq_topic, rkm->key, rkm->key_len,
+                              rkm->payload, n,
+                              nt_enriched_dlq_headers(reason, message, &origin,
+                                                      len, n < len),
+                              ts > 0 ? ts : 0, idx);
+                if (err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+                    keep <= DLQ_REFUSED_KEEP)
+                        break;
+                keep = DLQ_REFUSED_KEEP;
+        }
+        if (!err)
+                l->st.dead_letters++;
+        return err;
+}
+
+/* The event on the enriched topic and on each label's topic. */
+static rd_kafka_resp_err_t send_event(nt_classify_loop_t *l,
+                                      const rd_kafka_message_t *rkm, size_t idx)
+{
+        struct nt_enriched_origin origin = {l->in_topic, rkm->partition,
+                                            rkm->offset};
+        const struct nt_enriched_event *ev = &l->ev;
+        rd_kafka_timestamp_type_t tstype;
+        int64_t ts = rd_kafka_message_timestamp(rkm, &tstype);
+        rd_kafka_headers_t *hdrs = nt_enriched_headers(ev, l->source, &origin);
+        rd_kafka_resp_err_t err;
+        char topic[512];
+        size_t i;
+
+        /* The record keeps the input's time (the published time when the
+         * producer knew it), so that time-based retention and readers see
+         * the article's time; ce_time says when it was classified. */
+        if (ts < 0)
+                ts = 0;
+        for (i = 0; i < ev->n_labels; i++) {
+                /* The rule set's topics were created with it; a label
+                 * outside it (none, today) gets its topic on demand. */
+                snprintf(topic, sizeof(topic), "%s%s", l->prefix,
+                         ev->labels[i]);
+                if (!known_topic(l, topic) &&
+                    ensure_label_topics(l, &ev->labels[i], 1) != NT_OK) {
+                        rd_kafka_headers_destroy(hdrs);
+                        return RD_KAFKA_RESP_ERR__FAIL;
+                }
+        }
+        for (i = 0; i <= ev->n_labels; i++) {
+                const char *t = l->out_topic;
+
+                if (i > 0) {
+                        snprintf(topic, sizeof(topic), "%s%s", l->prefix,
+                                 ev->labels[i - 1]);
+                        t = topic;
+                }
+                err = produce(
+                    l, t, ev->id, strlen(ev->id), ev->value.data, ev->value.len,
+                    i < ev->n_labels ? rd_kafka_headers_copy(hdrs) : hdrs, ts,
+                    idx);
+                if (err) {
+                        if (i < ev->n_labels)
+                                rd_kafka_headers_destroy(hdrs);
+                        return err;
+                }
+                if (i == 0)
+                        l->st.events++;
+                else
+                        l->st.label_events++;
+        }
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/* Records the input in the batch (for the delivery reports and the
+ * offsets). Returns its index, or -1 when out of memory. */
+static long batch_add(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
+{
+        const char *topic = rd_kafka_topic_name(rkm->rkt);
+        rd_kafka_topic_partition_t *p;
+
+        if (l->batch_n == l->cap_inputs) {
+                size_t cap = l->cap_inputs ? 2 * l->cap_inputs : 64;
+                struct batch_input *in = realloc(l->inputs, cap * sizeof(*in));
+
+                if (!in)
+                        return -1;
+                l->inputs = in;
+                l->cap_inputs = cap;
+        }
+        l->inputs[l->batch_n].partition = rkm->partition;
+        l->inputs[l->batch_n].offset = rkm->offset;
+        if (!rd_kafka_topic_partition_list_find(l->first, topic,
+                                                rkm->partition))
+                rd_kafka_topic_partition_list_add(l->first, topic,
+                                                  rkm->partition)
+                    ->offset = rkm->offset;
+        p = rd_kafka_topic_partition_list_find(l->next, topic, rkm->partition);
+        if (!p)
+                p = rd_kafka_topic_partition_list_add(l->next, topic,
+                                                      rkm->partition);
+        p->offset = rkm->offset + 1;
+        return (long)l->batch_n++;
+}
+
+/* Seeks one partition back to an input that could not be handled, so
+ * that it is read again. */
+static void seek_back(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
+{
+        rd_kafka_topic_partition_list_t *parts =
+            rd_kafka_topic_partition_list_new(1);
+        rd_kafka_error_t *error;
+
+        rd_kafka_topic_partition_list_add(parts, rd_kafka_topic_name(rkm->rkt),
+                                          rkm->partition)
+            ->offset = rkm->offset;
+        error = rd_kafka_seek_partitions(l->consumer, parts, l->op_ms);
+        if (error) {
+                NT_ERROR(COMPONENT, "seeking back: %s",
+                         rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        }
+        rd_kafka_topic_partition_list_destroy(parts);
+}
+
+/* One input into the open batch. Returns 0, or NT_ERR_TRANSIENT when the
+ * batch must be aborted and read again. */
+static int handle_input(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
+{
+        const struct poison *poison;
+        rd_kafka_resp_err_t err;
+        long idx;
+        int rc;
+
+        poison = find_poison(l, rkm->partition, rkm->offset);
+        if (poison && poison->times == SUSPECT && l->batch_n > 0) {
+                /* A suspect is tried in a transaction of its own: first
+                 * commit what the batch holds. If that fails, the rewind
+                 * covers this input's partition when the batch read it;
+                 * otherwise everything before this input there is
+                 * committed, and seeking back to it is right. */
+                bool covered = rd_kafka_topic_partition_list_find(
+                                   l->first, rd_kafka_topic_name(rkm->rkt),
+                                   rkm->partition) != NULL;
+
+                if (commit_batch(l, true) != NT_OK) {
+                        if (!covered)
+                                seek_back(l, rkm);
+                        return NT_OK;
+                }
+                /* The commit may have acquitted an earlier suspect. */
+                poison = find_poison(l, rkm->partition, rkm->offset);
+        }
+        if (!l->open && begin_batch(l) != NT_OK) {
+                seek_back(l, rkm);
+                nap_ms(200);
+                return NT_OK;
+        }
+        if (poison && poison->times == SUSPECT)
+                l->isolated = true;
+        if (l->st.first_input_ms == 0)
+                l->st.first_input_ms = mono_ms();
+        idx = batch_add(l, rkm);
+        if (idx < 0) {
+                /* Not in the batch, so the rewind would not cover it. */
+                seek_back(l, rkm);
+                return NT_ERR_TRANSIENT;
+        }
+        l->st.consumed++;
+        if (poison && poison->times >= HOPELESS) {
+                NT_ERROR(COMPONENT,
+                         "skipping %s [%d] at %lld: the broker refused both "
+                         "its event and its dead letter (%s)",
+                         l->in_topic, (int)rkm->partition,
+                         (long long)rkm->offset, poison->why);
+                return NT_OK;
+        }
+        if (poison && poison->times == GUILTY) {
+                char msg[128];
+
+                snprintf(msg, sizeof(msg), "the broker refused its event: %s",
+                         poison->why);
+                err = send_dead_letter(l, rkm, NT_ENRICHED_OUTPUT_REJECTED, msg,
+                                       DLQ_REFUSED_KEEP, (size_t)idx);
+                return err ? NT_ERR_TRANSIENT : NT_OK;
+        }
+        rc = nt_enriched_build(l->clf, &l->opts, rkm->payload, rkm->len,
+                               wall_ms(), &l->ev);
+        if (rc) {
+                NT_ERROR(COMPONENT, "building an event: %s", nt_err_name(rc));
+                return NT_ERR_TRANSIENT;
+        }
+        if (l->ev.reason != NT_ENRICHED_OK) {
+                err = send_dead_letter(l, rkm, l->ev.reason, l->ev.error,
+                                       l->opts.max_message, (size_t)idx);
+        } else {
+                err = send_event(l, rkm, (size_t)idx);
+                if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+                        char msg[160];
+
+                        snprintf(msg, sizeof(msg),
+                                 "the event (%zu bytes) is larger than the "
+                                 "producer's message.max.bytes",
+                                 l->ev.value.len);
+                        err = send_dead_letter(
+                            l, rkm, NT_ENRICHED_OUTPUT_REJECTED, msg,
+                            l->opts.max_message, (size_t)idx);
+                }
+        }
+        if (err) {
+                NT_WARN(COMPONENT, "producing: %s", rd_kafka_err2str(err));
+                return NT_ERR_TRANSIENT;
+        }
+        return NT_OK;
+}
+
+/* ---- setup and run ----------------------------------------------- */
+
+static void default_txn_id(char *buf, size_t size)
+{
+        char host[128];
+
+        if (gethostname(host, sizeof(host)) != 0 || !host[0])
+                snprintf(host, sizeof(host), "localhost");
+        host[sizeof(host) - 1] = '\0';
+        snprintf(buf, size, "newstap-classify-%s", host);
+}
+
+nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
+                                         nt_classifier_t *clf, char *errstr,
+                                         size_t errstr_size)
+{
+        nt_classify_loop_t *l = calloc(1, sizeof(*l));
+        const char *txn;
+        size_t max_value, i;
+
+        if (!l) {
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                return NULL;
+        }
+        l->cfg = cfg;
+        l->metrics = nt_metrics_new(64);
+        if (!l->metrics) {
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                goto fail;
+        }
+        for (i = 0; i < sizeof(metric_defs) / sizeof(metric_defs[0]); i++)
+                nt_metrics_describe(l->metrics, metric_defs[i].name,
+                                    metric_defs[i].type, metric_defs[i].help);
+        l->eos = strcmp(nt_config_str(cfg, "consumer.delivery"),
+                        "exactly_once") == 0;
+        l->in_topic = nt_config_str(cfg, "topics.raw");
+        l->out_topic = nt_config_str(cfg, "topics.enriched");
+        l->prefix = nt_config_str(cfg, "topics.label_prefix");
+        l->dlq_topic = nt_config_str(cfg, "topics.dlq");
+        l->source = nt_config_str(cfg, "consumer.ce_source");
+        l->batch_max = (size_t)nt_config_int(cfg, "consumer.batch_max");
+        l->batch_ms = nt_config_ms(cfg, "consumer.batch_ms");
+        l->shutdown_ms = nt_config_ms(cfg, "consumer.shutdown_timeout");
+        l->op_ms = TXN_OP_MS;
+        l->label_partitions =
+            (int)nt_config_int(cfg, "consumer.label_partitions");
+        if (nt_enriched_opts_from_config(&l->opts, cfg, errstr, errstr_size))
+                goto fail;
+        /* The event is the input plus what was found in it: labels with
+         * at most NT_CLASSIFY_MAX_EVIDENCE spans each, entities, facts. */
+        max_value = 2 * l->opts.max_message + ((size_t)4 << 20);
+        nt_enriched_event_init(&l->ev, max_value);
+        txn = nt_config_str(cfg, "consumer.transactional_id");
+        if (l->eos && txn && *txn)
+                snprintf(l->txn_id, sizeof(l->txn_id), "%s", txn);
+        else if (l->eos)
+                default_txn_id(l->txn_id, sizeof(l->txn_id));
+        batch_reset(l);
+        l->producer = make_producer(l, errstr, errstr_size);
+        if (!l->producer)
+                goto fail;
+        if (l->eos) {
+                NT_INFO(COMPONENT,
+                        "exactly-once: transactional.id %s, batches of %zu "
+                        "inputs or %lld ms",
+                        l->txn_id, l->batch_max, (long long)l->batch_ms);
+                if (init_transactions(l, errstr, errstr_size) != NT_OK)
+                        goto fail;
+        } else {
+                NT_INFO(COMPONENT,
+                        "at-least-once: batches of %zu inputs or %lld ms",
+                        l->batch_max, (long long)l->batch_ms);
+        }
+        if (ensure_rule_topics(l, clf) != NT_OK) {
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                goto fail;
+        }
+        l->consumer = make_consumer(l, errstr, errstr_size);
+        if (!l->consumer)
+                goto fail;
+        l->clf = clf;
+        return l;
+fail:
+        nt_classify_loop_destroy(l);
+        return NULL;
+}
+
+void nt_classify_loop_set_health(nt_classify_loop_t *l, nt_health_t *h)
+{
+        l->health = h;
+}
+
+/* Once a second: the counters into the registry, the snapshot to the
+ * endpoint, and readiness. */
+static void refresh_health(nt_classify_loop_t *l)
+{
+        const double values[] = {
+            (double)l->st.consumed,     (double)l->st.committed,
+            (double)l->st.events,       (double)l->st.label_events,
+            (double)l->st.dead_letters, (double)l->st.batches,
+            (double)l->st.aborts,       (double)l->st.rebuilds,
+            (double)l->st.reloads,
+        };
+        size_t i;
+
+        if (!l->health || !l->metrics)
+                return;
+        for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+                nt_metrics_set(l->metrics, metric_defs[i].name, values[i],
+                               NULL);
+        if (l->have_kstats) {
+                nt_metrics_set(l->metrics, "newstap_kafka_brokers_up",
+                               l->kstats.brokers_up, NULL);
+        }
+        if (l->have_ckstats)
+                nt_metrics_set(l->metrics, "newstap_kafka_consumer_lag",
+                               (double)l->ckstats.consumer_lag, NULL);
+        nt_health_publish(l->health, l->metrics);
+        if (l->broken)
+                nt_health_set_ready(l->health, false, l->broken_why);
+        else if (!l->have_kstats)
+                nt_health_set_ready(l->health, false,
+                                    "waiting for librdkafka statistics");
+        else if (l->kstats.brokers_up == 0)
+                nt_health_set_ready(l->health, false,
+                                    "no Kafka broker reachable");
+        else if (!l->joined)
+                nt_health_set_ready(l->health, false,
+                                    "joining the consumer group");
+        else
+                nt_health_set_ready(l->health, true, NULL);
+}
+
+static void log_summary(nt_classify_loop_t *l, const char *when)
+{
+        NT_INFO(COMPONENT,
+                "%s: %llu input(s) read, %llu committed in %llu batch(es), "
+                "%llu event(s), %llu label event(s), %llu dead letter(s), "
+                "%llu abort(s), %llu producer rebuild(s)",
+                when, (unsigned long long)l->st.consumed,
+                (unsigned long long)l->st.committed,
+                (unsigned long long)l->st.batches,
+                (unsigned long long)l->st.events,
+                (unsigned long long)l->st.label_events,
+                (unsigned long long)l->st.dead_letters,
+                (unsigned long long)l->st.aborts,
+                (unsigned long long)l->st.rebuilds);
+}
+
+static void reload_rules(nt_classify_loop_t *l, nt_classify_reload_cb *reload,
+                         void *opaque)
+{
+        nt_classifier_t *fresh = reload ? reload(opaque) : NULL;
+
+        if (!fresh) {
+                NT_WARN(COMPONENT, "reload: keeping rules_version %s",
+                        nt_classifier_rules_version(l->clf));
+                return;
+        }
+        /* Between two inputs: the event of the last one is built, and the
+         * next one sees only the new set. */
+        ensure_rule_topics(l, fresh);
+        nt_classifier_destroy(l->clf);
+        l->clf = fresh;
+        l->st.reloads++;
+        NT_INFO(COMPONENT, "reload: rules_version %s in use",
+                nt_classifier_rules_version(fresh));
+}
+
+static void consumer_error(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
+{
+        if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                return;
+        if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
+                char reason[512];
+
+                rd_kafka_fatal_error(l->consumer, reason, sizeof(reason));
+                set_broken(l, "consumer: fatal error: %s", reason);
+                return;
+        }
+        NT_WARN(COMPONENT, "consumer: %s", rd_kafka_message_errstr(rkm));
+}
+
+int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
+                         nt_classify_reload_cb *reload, void *opaque,
+                         char *errstr, size_t errstr_size)
+{
+        rd_kafka_topic_partition_list_t *topics;
+        rd_kafka_resp_err_t err;
+        int64_t now;
+
+        topics = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(topics, l->in_topic,
+                                          RD_KAFKA_PARTITION_UA);
+        err = rd_kafka_subscribe(l->consumer, topics);
+        rd_kafka_topic_partition_list_destroy(topics);
+        if (err)
+                return nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                               "subscribing to %s: %s", l->in_topic,
+                               rd_kafka_err2str(err));
+        NT_INFO(COMPONENT, "reading %s in group %s, writing %s, %s<label>, %s",
+                l->in_topic, nt_config_str(l->cfg, "consumer.group_id"),
+                l->out_topic, l->prefix, l->dlq_topic);
+        l->last_summary = mono_ms();
+        while (nt_sig_running() && !l->broken &&
+               !(limit && l->st.committed >= limit)) {
+                rd_kafka_message_t *rkm;
+                int timeout = 100;
+
+                if (nt_sig_take_reload())
+                        reload_rules(l, reload, opaque);
+                if (l->open) {
+                        int64_t left = l->batch_start + l->batch_ms - mono_ms();
+                        timeout = left < 0 ? 0 : left < 100 ? (int)left : 100;
+                }
+                rkm = rd_kafka_consumer_poll(l->consumer, timeout);
+                if (rkm) {
+                        if (rkm->err)
+                                consumer_error(l, rkm);
+                        else if (handle_input(l, rkm) != NT_OK)
+                                abort_batch(l, true);
+                        rd_kafka_message_destroy(rkm);
+                }
+                if (l->producer)
+                        rd_kafka_poll(l->producer, 0);
+                now = mono_ms();
+                if (l->open && (l->batch_n >= l->batch_max || l->isolated ||
+                                now - l->batch_start >= l->batch_ms))
+                        commit_batch(l, true);
+                if (now - l->last_health >= 1000) {
+                        refresh_health(l);
+                        l->last_health = now;
+                }
+                if (now - l->last_summary >= SUMMARY_MS) {
+                        log_summary(l, "progress");
+                        l->last_summary = now;
+                }
+        }
+        /* Stopping: end the batch within the bound, then leave the group
+         * (the revoke that follows finds nothing open). */
+        if (l->shutdown_ms < l->op_ms)
+                l->op_ms = l->shutdown_ms > 0 ? (int)l->shutdown_ms : 1;
+        if (l->open && !l->broken && commit_batch(l, false) != NT_OK && l->open)
+                abort_batch(l, false);
+        err = rd_kafka_consumer_close(l->consumer);
+        if (err)
+                NT_WARN(COMPONENT, "closing the consumer: %s",
+                        rd_kafka_err2str(err));
+        log_summary(l, "stopped");
+        if (l->broken)
+                return nt_errf(errstr, errstr_size, NT_ERR_KAFKA, "%s",
+                               l->broken_why);
+        return NT_OK;
+}
+
+void nt_classify_loop_stats(const nt_classify_loop_t *l,
+                            struct nt_classify_stats *out)
+{
+        *out = l->st;
+}
+
+const char *nt_classify_loop_transactional_id(const nt_classify_loop_t *l)
+{
+        return l->txn_id;
+}
+
+void nt_classify_loop_destroy(nt_classify_loop_t *l)
+{
+        size_t i;
+
+        if (!l)
+                return;
+        if (l->consumer)
+                rd_kafka_destroy(l->consumer);
+        if (l->producer) {
+                if (!l->eos)
+                        nt_kafka_flush(l->producer, (int)l->shutdown_ms, NULL,
+                                       0);
+                rd_kafka_purge(l->producer, RD_KAFKA_PURGE_F_QUEUE |
+                                                RD_KAFKA_PURGE_F_INFLIGHT |
+                                                RD_KAFKA_PURGE_F_NON_BLOCKING);
+                rd_kafka_poll(l->producer, 0);
+                rd_kafka_destroy(l->producer);
+        }
+        nt_classifier_destroy(l->clf);
+        nt_enriched_event_free(&l->ev);
+        nt_metrics_destroy(l->metrics);
+        if (l->next)
+                rd_kafka_topic_partition_list_destroy(l->next);
+        if (l->first)
+                rd_kafka_topic_partition_list_destroy(l->first);
+        free(l->inputs);
+        for (i = 0; i < l->n_known; i++)
+                free(l->known[i]);
+        free(l->known);
+        free(l);
+}

@@ -1,0 +1,742 @@
+#include "consumer/enriched.h"
+#include "common/article.h"
+#include "common/date.h"
+#include "common/err.h"
+#include "common/feed.h"
+#include "common/num.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const map_names[NT_MAP_COUNT] = {
+    "title", "summary", "body", "url", "published", "id",
+};
+
+const char *nt_enriched_map_name(enum nt_enriched_map_field f)
+{
+        return (unsigned)f < NT_MAP_COUNT ? map_names[f] : "?";
+}
+
+const char *nt_enriched_reason_name(enum nt_enriched_reason r)
+{
+        switch (r) {
+        case NT_ENRICHED_OK:
+                return "ok";
+        case NT_ENRICHED_TOO_LARGE:
+                return "too_large";
+        case NT_ENRICHED_NOT_JSON:
+                return "not_json";
+        case NT_ENRICHED_NOT_ARTICLE:
+                return "not_article";
+        case NT_ENRICHED_UNCLASSIFIABLE:
+                return "unclassifiable";
+        case NT_ENRICHED_OUTPUT_REJECTED:
+                return "output_rejected";
+        }
+        return "unknown";
+}
+
+void nt_enriched_opts_init(struct nt_enriched_opts *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->input = NT_ENRICHED_INPUT_ARTICLE;
+        o->max_message = (size_t)1 << 20;
+        o->classify = true;
+}
+
+int nt_enriched_opts_from_config(struct nt_enriched_opts *o,
+                                 const nt_config_t *cfg, char *errstr,
+                                 size_t errstr_size)
+{
+        const char *input = nt_config_str(cfg, "consumer.input");
+        char key[64];
+        size_t f;
+
+        nt_enriched_opts_init(o);
+        o->input = input && strcmp(input, "mapped") == 0
+                       ? NT_ENRICHED_INPUT_MAPPED
+                       : NT_ENRICHED_INPUT_ARTICLE;
+        o->max_message = (size_t)nt_config_bytes(cfg, "consumer.max_message");
+        o->classify = nt_config_bool(cfg, "consumer.classify");
+        for (f = 0; f < NT_MAP_COUNT; f++) {
+                const char *path;
+
+                snprintf(key, sizeof(key), "consumer.map.%s", map_names[f]);
+                path = nt_config_str(cfg, key);
+                if (!path)
+                        continue;
+                if (strlen(path) >= sizeof(o->map[f]))
+                        return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                                       "%s: path longer than %zu bytes", key,
+                                       sizeof(o->map[f]) - 1);
+                memcpy(o->map[f], path, strlen(path) + 1);
+        }
+        if (o->input == NT_ENRICHED_INPUT_MAPPED && !o->map[NT_MAP_TITLE][0] &&
+            !o->map[NT_MAP_SUMMARY][0] && !o->map[NT_MAP_BODY][0])
+                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                               "consumer.input is \"mapped\" but none of "
+                               "consumer.map.title, .summary, .body is set");
+        return NT_OK;
+}
+
+void nt_enriched_event_init(struct nt_enriched_event *ev, size_t max_value)
+{
+        memset(ev, 0, sizeof(*ev));
+        nt_buf_init(&ev->value, max_value);
+}
+
+void nt_enriched_event_free(struct nt_enriched_event *ev)
+{
+        if (!ev)
+                return;
+        nt_buf_free(&ev->value);
+        free(ev->labels);
+        ev->labels = NULL;
+        ev->n_labels = ev->cap_labels = 0;
+}
+
+static void refuse(struct nt_enriched_event *ev, enum nt_enriched_reason r,
+                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void refuse(struct nt_enriched_event *ev, enum nt_enriched_reason r,
+                   const char *fmt, ...)
+{
+        va_list ap;
+
+        ev->reason = r;
+        va_start(ap, fmt);
+        vsnprintf(ev->error, sizeof(ev->error), fmt, ap);
+        va_end(ap);
+}
+
+/* ---- mapped input ---------------------------------------------------- */
+
+/* The value at a dot path: object members by name, array elements by
+ * index ("items.0.title"). NULL when any step is missing. */
+static const json_t *path_get(const json_t *root, const char *path)
+{
+        const json_t *node = root;
+        const char *seg = path;
+        char name[128];
+
+        while (node && *seg) {
+                const char *dot = strchr(seg, '.');
+                size_t n = dot ? (size_t)(dot - seg) : strlen(seg);
+                int64_t idx;
+
+                if (n >= sizeof(name))
+                        return NULL;
+                memcpy(name, seg, n);
+                name[n] = '\0';
+                if (json_is_object(node))
+                        node = json_object_get(node, name);
+                else if (json_is_array(node) &&
+                         nt_num_parse_i64(name, 0, INT32_MAX, &idx) == NT_OK)
+                        node = json_array_get(node, (size_t)idx);
+                else
+                        return NULL;
+                seg = dot ? dot + 1 : seg + n;
+        }
+        return node;
+}
+
+static bool is_hex32(const char *s)
+{
+        size_t i;
+
+        for (i = 0; i < 32; i++) {
+                if (!((s[i] >= '0' && s[i] <= '9') ||
+                      (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        }
+        return s[32] == '\0';
+}
+
+/* A date as a string in any form the feed parser reads, or a number of
+ * seconds (milliseconds when it is too large to be seconds) since the
+ * epoch. */
+static int mapped_date(const json_t *v, int64_t *out)
+{
+        double x;
+
+        if (json_is_string(v))
+                return nt_date_parse(json_string_value(v), out);
+        if (!json_is_number(v))
+                return NT_ERR_PARSE;
+        x = json_number_value(v);
+        if (x < 0 || x > 1e15)
+                return NT_ERR_PARSE;
+        /* 1e11 seconds is the year 5138; larger values are milliseconds. */
+        *out = x < 1e11 ? (int64_t)(x * 1000) : (int64_t)x;
+        return NT_OK;
+}
+
+/* Builds the article of someone else's JSON through the configured paths,
+ * with the article model's rules for id and revision (the feed-entry path,
+ * so that summary and body get the same HTML-to-text step). A given id is
+ * kept when it is already 32 hex digits; any other id is hashed as a
+ * guid; without an id, the url gives it. */
+static int map_article(const struct nt_enriched_opts *o, const json_t *root,
+                       int64_t now_ms, struct nt_article *art, char *errstr,
+                       size_t errstr_size)
+{
+        const char *text[NT_MAP_COUNT] = {NULL};
+        struct nt_feed_entry entry;
+        struct nt_feed feed;
+        char idbuf[32];
+        int64_t published = NT_FEED_NO_DATE;
+        size_t f;
+        int rc;
+
+        if (!json_is_object(root))
+                return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
+                               "not a JSON object");
+        for (f = 0; f < NT_MAP_COUNT; f++) {
+                const json_t *v;
+
+                if (!o->map[f][0])
+                        continue;
+                v = path_get(root, o->map[f]);
+                if (!v || json_is_null(v))
+                        continue;
+                if (f == NT_MAP_PUBLISHED) {
+                        if (mapped_date(v, &published) != NT_OK)
+                                return nt_errf(
+                                    errstr, errstr_size, NT_ERR_PARSE,
+                                    "published (%s) is not a date", o->map[f]);
+                } else if (json_is_string(v)) {
+                        text[f] = json_string_value(v);
+                } else if (f == NT_MAP_ID && json_is_integer(v)) {
+                        snprintf(idbuf, sizeof(idbuf), "%" JSON_INTEGER_FORMAT,
+                                 json_integer_value(v));
+                        text[f] = idbuf;
+                } else {
+                        return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
+                                       "%s (%s) is not a string", map_names[f],
+                                       o->map[f]);
+                }
+        }
+        if (!text[NT_MAP_TITLE] && !text[NT_MAP_SUMMARY] && !text[NT_MAP_BODY])
+                return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
+                               "no title, summary or body at the mapped "
+                               "paths");
+        memset(&entry, 0, sizeof(entry));
+        entry.published = published;
+        entry.updated = NT_FEED_NO_DATE;
+        entry.title = (char *)text[NT_MAP_TITLE];
+        entry.summary = (char *)text[NT_MAP_SUMMARY];
+        entry.content = (char *)text[NT_MAP_BODY];
+        if (text[NT_MAP_ID])
+                entry.id = (char *)text[NT_MAP_ID];
+        else
+                entry.link = (char *)text[NT_MAP_URL];
+        nt_feed_init(&feed);
+        rc = nt_article_from_entry(&feed, &entry, NULL, now_ms, art, errstr,
+                                   errstr_size);
+        if (rc)
+                return rc;
+        if (text[NT_MAP_ID] && text[NT_MAP_URL] && !art->url) {
+                art->url = strdup(text[NT_MAP_URL]);
+                if (!art->url)
+                        return NT_ERR_NOMEM;
+        }
+        if (text[NT_MAP_ID] && is_hex32(text[NT_MAP_ID]))
+                memcpy(art->id, text[NT_MAP_ID], 33);
+        return NT_OK;
+}
+
+/* ---- the classifier's view of an article ----------------------------- */
+
+/* Where the first paragraph of a text ends: returns its length and sets
+ * *rest to where the next one starts, or returns 0 when the text has one
+ * paragraph only. A blank line separates paragraphs; failing that, a line
+ * break. */
+static size_t first_paragraph(const char *s, size_t len, size_t *rest)
+{
+        const char *br = memchr(s, '\n', len), *p = br;
+        size_t end, next;
+
+        while (p && (size_t)(p - s) + 1 < len && p[1] != '\n')
+                p = memchr(p + 1, '\n', len - (size_t)(p + 1 - s));
+        if (p && (size_t)(p - s) + 1 < len)
+                br = p; /* a blank line */
+        if (!br)
+                return 0;
+        end = (size_t)(br - s);
+        next = end;
+        while (next < len && (s[next] == '\n' || s[next] == '\r'))
+                next++;
+        if (end == 0 || next >= len)
+                return 0;
+        *rest = next;
+        return end;
+}
+
+/* Title, lead and body of an article; *body_shift is where the body starts
+ * in the content (not 0 when the first paragraph became the lead). */
+static void text_fields(const struct nt_article *art, struct nt_text_fields *in,
+                        size_t *body_shift)
+{
+        size_t clen = art->content ? strlen(art->content) : 0;
+        size_t lead = 0, rest = 0;
+
+        memset(in, 0, sizeof(*in));
+        *body_shift = 0;
+        if (art->title) {
+                in->text[NT_FIELD_TITLE] = art->title;
+                in->len[NT_FIELD_TITLE] = strlen(art->title);
+        }
+        if (art->summary && *art->summary) {
+                in->text[NT_FIELD_LEAD] = art->summary;
+                in->len[NT_FIELD_LEAD] = strlen(art->summary);
+        } else if (clen) {
+                lead = first_paragraph(art->content, clen, &rest);
+        }
+        if (lead) {
+                in->text[NT_FIELD_LEAD] = art->content;
+                in->len[NT_FIELD_LEAD] = lead;
+                *body_shift = rest;
+        }
+        if (clen > *body_shift) {
+                in->text[NT_FIELD_BODY] = art->content + *body_shift;
+                in->len[NT_FIELD_BODY] = clen - *body_shift;
+        }
+}
+
+/* ---- the event's text --------------------------------------------- */
+
+/* True when s[0..n) is well-formed UTF-8 (no overlong forms, surrogates
+ * or code points past U+10FFFF). */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+        size_t i = 0;
+
+        while (i < n) {
+                unsigned char c = s[i];
+                size_t len, k;
+                uint32_t cp;
+
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                }
+                if (c >= 0xC2 && c <= 0xDF) {
+                        len = 2;
+                        cp = c & 0x1F;
+                } else if (c >= 0xE0 && c <= 0xEF) {
+                        len = 3;
+                        cp = c & 0x0F;
+                } else if (c >= 0xF0 && c <= 0xF4) {
+                        len = 4;
+                        cp = c & 0x07;
+                } else {
+                        return false;
+                }
+                if (n - i < len)
+                        return false;
+                for (k = 1; k < len; k++) {
+                        if ((s[i + k] & 0xC0) != 0x80)
+                                return false;
+                        cp = (cp << 6) | (s[i + k] & 0x3F);
+                }
+                if ((len == 3 &&
+                     (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+                    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+                        return false;
+                i += len;
+        }
+        return true;
+}
+
+/* Appends s[0..n) as a JSON string, escaped as jansson escapes it. Text
+ * that is not valid UTF-8 becomes "", as in the classifier's own JSON
+ * result (a fact's span may cover broken bytes between its words). */
+static int put_str(struct nt_buf *b, const char *s, size_t n)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t i, run = 0;
+        int err;
+
+        if (!utf8_valid((const unsigned char *)s, n))
+                return nt_buf_append(b, "\"\"", 2);
+        err = nt_buf_append_char(b, '"');
+        for (i = 0; !err && i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+                char esc[6] = {'\\', 0, 0, 0, 0, 0};
+                size_t elen = 2;
+
+                if (c >= 0x20 && c != '"' && c != '\\')
+                        continue;
+                err = nt_buf_append(b, s + run, i - run);
+                run = i + 1;
+                switch (c) {
+                case '"':
+                case '\\':
+                        esc[1] = (char)c;
+                        break;
+                case '\b':
+                        esc[1] = 'b';
+                        break;
+                case '\f':
+                        esc[1] = 'f';
+                        break;
+                case '\n':
+                        esc[1] = 'n';
+                        break;
+                case '\r':
+                        esc[1] = 'r';
+                        break;
+                case '\t':
+                        esc[1] = 't';
+                        break;
+                default:
+                        esc[1] = 'u';
+                        esc[2] = '0';
+                        esc[3] = '0';
+                        esc[4] = hex[c >> 4];
+                        esc[5] = hex[c & 0x0F];
+                        elen = 6;
+                }
+                if (!err)
+                        err = nt_buf_append(b, esc, elen);
+        }
+        if (!err)
+                err = nt_buf_append(b, s + run, n - run);
+        return err ? err : nt_buf_append_char(b, '"');
+}
+
+static int put_cstr(struct nt_buf *b, const char *s)
+{
+        return put_str(b, s, strlen(s));
+}
+
+/* A number as the classifier's JSON writes it: an integer when it is
+ * one, else jansson's real format. */
+static int put_num(struct nt_buf *b, double v)
+{
+        char num[32];
+        json_t *j;
+        char *text;
+        int err;
+
+        if (v > -9e15 && v < 9e15 && v == (double)(long long)v) {
+                snprintf(num, sizeof(num), "%lld", (long long)v);
+                return nt_buf_append_str(b, num);
+        }
+        j = json_real(v);
+        text = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        err = text ? nt_buf_append_str(b, text) : NT_ERR_NOMEM;
+        free(text);
+        json_decref(j);
+        return err;
+}
+
+static int put_uint(struct nt_buf *b, const char *prefix, uint64_t v)
+{
+        char num[48];
+
+        snprintf(num, sizeof(num), "%s%llu", prefix, (unsigned long long)v);
+        return nt_buf_append_str(b, num);
+}
+
+static int add_label(struct nt_enriched_event *ev, const char *id)
+{
+        if (ev->n_labels == ev->cap_labels) {
+                size_t cap = ev->cap_labels ? 2 * ev->cap_labels : 8;
+                const char **p = realloc(ev->labels, cap * sizeof(*p));
+
+                if (!p)
+                        return NT_ERR_NOMEM;
+                ev->labels = p;
+                ev->cap_labels = cap;
+        }
+        ev->labels[ev->n_labels++] = id;
+        return NT_OK;
+}
+
+#define PUT(call)                        \
+        do {                             \
+                if ((err = (call)) != 0) \
+                        return err;      \
+        } while (0)
+
+/* The classification members of the event, written straight from the
+ * classifier's C result: the same members and values as
+ * nt_classifier_run() gives (a unit test compares the two), without
+ * building and dumping a JSON tree for each article. Body evidence offsets
+ * move by body_shift, into the article's content. Records the labels'
+ * topic ids in ev. */
+static int put_result(struct nt_buf *b, nt_classifier_t *c,
+                      const struct nt_classifier_result *res,
+                      const struct nt_text_fields *in, size_t body_shift,
+                      struct nt_enriched_event *ev)
+{
+        const struct nt_rules *r = nt_match_rules(nt_classifier_matcher(c));
+        const struct nt_match_result *mr = &res->match;
+        char fp[48];
+        size_t i, k;
+        bool first = true;
+        int err;
+
+        PUT(nt_buf_append_str(b, ",\"labels\":["));
+        for (i = 0; i < mr->n_topics; i++) {
+                const struct nt_match_topic *tp = &mr->topics[i];
+                const struct nt_rules_topic *rt = &r->topics[tp->topic];
+
+                if (!tp->labelled)
+                        continue;
+                PUT(add_label(ev, rt->id));
+                PUT(nt_buf_append_str(b,
+                                      first ? "{\"topic\":" : ",{\"topic\":"));
+                first = false;
+                PUT(put_cstr(b, rt->id));
+                PUT(nt_buf_append_str(b, ",\"label\":"));
+                PUT(put_cstr(b, rt->label));
+                PUT(nt_buf_append_str(b, ",\"score\":"));
+                PUT(put_num(b, tp->score));
+                PUT(nt_buf_append_str(b, ",\"evidence\":["));
+                for (k = 0; k < tp->n_ev && k < NT_CLASSIFY_MAX_EVIDENCE; k++) {
+                        const struct nt_match_evidence *e = &tp->ev[k];
+                        size_t shift =
+                            e->field == NT_FIELD_BODY ? body_shift : 0;
+
+                        PUT(nt_buf_append_str(b, k ? ",{\"field\":"
+                                                   : "{\"field\":"));
+                        PUT(put_cstr(b, nt_field_name(e->field)));
+                        PUT(put_uint(b, ",\"start\":", e->start + shift));
+                        PUT(put_uint(b, ",\"end\":", e->end + shift));
+                        PUT(nt_buf_append_str(b, ",\"text\":"));
+                        PUT(put_str(b, in->text[e->field] + e->start,
+                                    e->end - e->start));
+                        PUT(nt_buf_append_str(b, ",\"rule\":"));
+                        PUT(put_cstr(b, r->terms[e->term].rule));
+                        PUT(nt_buf_append_char(b, '}'));
+                }
+                PUT(nt_buf_append_str(b, "]}"));
+        }
+        PUT(nt_buf_append_str(b, "],\"entities\":["));
+        for (i = 0; i < mr->n_entities; i++) {
+                const struct nt_rules_entity *en =
+                    &r->entities[mr->entities[i].entity];
+
+                PUT(nt_buf_append_str(b, i ? ",{\"name\":" : "{\"name\":"));
+                PUT(put_cstr(b, en->name));
+                PUT(nt_buf_append_str(b, ",\"type\":"));
+                PUT(put_cstr(b, nt_entity_type_name(en->type)));
+                PUT(put_uint(b, ",\"count\":", mr->entities[i].count));
+                PUT(nt_buf_append_char(b, '}'));
+        }
+        PUT(nt_buf_append_str(b, "],\"facts\":["));
+        for (i = 0; i < res->n_facts; i++) {
+                const struct nt_fact *f = &res->facts[i];
+
+                PUT(nt_buf_append_str(b, i ? ",{\"type\":" : "{\"type\":"));
+                PUT(put_cstr(b, nt_fact_type_name(f->type)));
+                PUT(nt_buf_append_str(b, ",\"value\":"));
+                PUT(put_num(b, f->value));
+                PUT(nt_buf_append_str(b, ",\"unit\":"));
+                PUT(put_cstr(b, f->unit));
+                PUT(nt_buf_append_str(b, ",\"text\":"));
+                PUT(put_str(b, in->text[f->field] + f->start,
+                            f->end - f->start));
+                PUT(nt_buf_append_str(b, ",\"field\":"));
+                PUT(put_cstr(b, nt_field_name(f->field)));
+                PUT(nt_buf_append_char(b, '}'));
+        }
+        PUT(nt_buf_append_str(b, "],\"language\":"));
+        PUT(put_cstr(b, nt_lang_name(res->language)));
+        snprintf(fp, sizeof(fp), ",\"fingerprint\":\"%016llx\"",
+                 (unsigned long long)res->fingerprint);
+        PUT(nt_buf_append_str(b, fp));
+        PUT(nt_buf_append_str(b, ",\"rules_version\":"));
+        return put_cstr(b, r->version);
+}
+
+/* The event: the head, the article's bytes, the classification (or the
+ * empty members when it is switched off), the time. */
+static int write_value(struct nt_enriched_event *ev, nt_classifier_t *c,
+                       const char *article, size_t len,
+                       const struct nt_classifier_result *res,
+                       const struct nt_text_fields *in, size_t body_shift)
+{
+        static const char head[] =
+            "{\"schema\":\"" NT_ENRICHED_SCHEMA "\",\"article\":";
+        static const char unclassified[] =
+            ",\"labels\":[],\"entities\":[],\"facts\":[],\"language\":null,"
+            "\"fingerprint\":null,\"rules_version\":null";
+        struct nt_buf *b = &ev->value;
+        int err;
+
+        nt_buf_reset(b);
+        PUT(nt_buf_append(b, head, sizeof(head) - 1));
+        PUT(nt_buf_append(b, article, len));
+        if (res)
+                PUT(put_result(b, c, res, in, body_shift, ev));
+        else
+                PUT(nt_buf_append(b, unclassified, sizeof(unclassified) - 1));
+        PUT(nt_buf_append_str(b, ",\"classified_at\":\""));
+        PUT(nt_buf_append_str(b, ev->classified_at));
+        return nt_buf_append(b, "\"}", 2);
+}
+
+#undef PUT
+
+static bool is_space(char c)
+{
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int nt_enriched_build(nt_classifier_t *c, const struct nt_enriched_opts *o,
+                      const char *value, size_t len, int64_t now_ms,
+                      struct nt_enriched_event *ev)
+{
+        struct nt_classifier_result res;
+        struct nt_text_fields in;
+        struct nt_article art;
+        json_error_t jerr;
+        json_t *root = NULL;
+        char *line = NULL, msg[256];
+        const char *bytes = value;
+        size_t blen = len, shift;
+        int rc = NT_OK, err;
+
+        nt_article_init(&art);
+        ev->reason = NT_ENRICHED_OK;
+        ev->error[0] = '\0';
+        ev->id[0] = '\0';
+        ev->n_labels = 0;
+        nt_buf_reset(&ev->value);
+        nt_date_format(now_ms, ev->classified_at, sizeof(ev->classified_at));
+        if (len > o->max_message) {
+                refuse(ev, NT_ENRICHED_TOO_LARGE,
+                       "%zu bytes, more than consumer.max_message (%zu)", len,
+                       o->max_message);
+                goto out;
+        }
+        root = json_loadb(value ? value : "", len, 0, &jerr);
+        if (!root) {
+                refuse(ev, NT_ENRICHED_NOT_JSON, "line %d column %d: %s",
+                       jerr.line, jerr.column, jerr.text);
+                goto out;
+        }
+        if (o->input == NT_ENRICHED_INPUT_ARTICLE)
+                err = nt_article_from_json(root, &art, msg, sizeof(msg));
+        else
+                err = map_article(o, root, now_ms, &art, msg, sizeof(msg));
+        if (err == NT_ERR_NOMEM) {
+                rc = err;
+                goto out;
+        }
+        if (err) {
+                refuse(ev, NT_ENRICHED_NOT_ARTICLE, "%s", msg);
+                goto out;
+        }
+        if (o->input == NT_ENRICHED_INPUT_MAPPED) {
+                line = nt_article_to_json_line(&art);
+                if (!line) {
+                        rc = NT_ERR_NOMEM;
+                        goto out;
+                }
+                bytes = line;
+                blen = strlen(line);
+        } else {
+                /* jansson accepted the bytes as one object, so trimming the
+                 * white space around it leaves exactly that object. */
+                while (blen && is_space(bytes[0])) {
+                        bytes++;
+                        blen--;
+                }
+                while (blen && is_space(bytes[blen - 1]))
+                        blen--;
+        }
+        memcpy(ev->id, art.id, sizeof(ev->id));
+        text_fields(&art, &in, &shift);
+        if (o->classify) {
+                err = nt_classifier_match(c, &in, &res, msg, sizeof(msg));
+                if (err == NT_ERR_NOMEM) {
+                        rc = err;
+                        goto out;
+                }
+                if (err) {
+                        refuse(ev, NT_ENRICHED_UNCLASSIFIABLE, "%s", msg);
+                        goto out;
+                }
+        }
+        err = write_value(ev, c, bytes, blen, o->classify ? &res : NULL, &in,
+                          shift);
+        if (err == NT_ERR_LIMIT)
+                refuse(ev, NT_ENRICHED_TOO_LARGE,
+                       "the event would be larger than %zu bytes",
+                       ev->value.max);
+        else if (err)
+                rc = err;
+out:
+        if (ev->reason != NT_ENRICHED_OK || rc) {
+                nt_buf_reset(&ev->value);
+                ev->n_labels = 0;
+        }
+        json_decref(root);
+        free(line);
+        nt_article_free(&art);
+        return rc;
+}
+
+void nt_enriched_ce_id(const struct nt_enriched_origin *origin, char *buf,
+                       size_t size)
+{
+        snprintf(buf, size, "%s/%d/%lld", origin->topic ? origin->topic : "",
+                 (int)origin->partition, (long long)origin->offset);
+}
+
+rd_kafka_headers_t *nt_enriched_headers(const struct nt_enriched_event *ev,
+                                        const char *source,
+                                        const struct nt_enriched_origin *origin)
+{
+        rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
+        char ce_id[320];
+
+        if (!hdrs)
+                return NULL;
+        nt_enriched_ce_id(origin, ce_id, sizeof(ce_id));
+        rd_kafka_header_add(hdrs, "content-type", -1, NT_ENRICHED_CONTENT_TYPE,
+                            -1);
+        rd_kafka_header_add(hdrs, "ce_specversion", -1, "1.0", -1);
+        rd_kafka_header_add(hdrs, "ce_id", -1, ce_id, -1);
+        rd_kafka_header_add(hdrs, "ce_source", -1,
+                            source ? source : NT_ENRICHED_CE_SOURCE, -1);
+        rd_kafka_header_add(hdrs, "ce_type", -1, NT_ENRICHED_CE_TYPE, -1);
+        rd_kafka_header_add(hdrs, "ce_time", -1, ev->classified_at, -1);
+        rd_kafka_header_add(hdrs, "ce_subject", -1, ev->id, -1);
+        return hdrs;
+}
+
+rd_kafka_headers_t *
+nt_enriched_dlq_headers(enum nt_enriched_reason reason, const char *message,
+                        const struct nt_enriched_origin *origin, size_t size,
+                        bool truncated)
+{
+        rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
+        char num[32];
+
+        if (!hdrs)
+                return NULL;
+        rd_kafka_header_add(hdrs, "nt_error", -1,
+                            nt_enriched_reason_name(reason), -1);
+        rd_kafka_header_add(hdrs, "nt_error_message", -1,
+                            message ? message : "", -1);
+        rd_kafka_header_add(hdrs, "nt_origin_topic", -1,
+                            origin->topic ? origin->topic : "", -1);
+        snprintf(num, sizeof(num), "%d", (int)origin->partition);
+        rd_kafka_header_add(hdrs, "nt_origin_partition", -1, num, -1);
+        snprintf(num, sizeof(num), "%lld", (long long)origin->offset);
+        rd_kafka_header_add(hdrs, "nt_origin_offset", -1, num, -1);
+        snprintf(num, sizeof(num), "%zu", size);
+        rd_kafka_header_add(hdrs, "nt_origin_size", -1, num, -1);
+        if (truncated)
+                rd_kafka_header_add(hdrs, "nt_truncated", -1, "true", -1);
+        return hdrs;
+}
