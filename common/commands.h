@@ -12,5 +12,7 @@ int nt_cmd_produce(int argc, char **argv);
 int nt_cmd_parse(int argc, char **argv);
 int nt_cmd_rules(int argc, char **argv);
 int nt_cmd_classify(int argc, char **argv);
+int nt_cmd_replay(int argc, char **argv);
+int nt_cmd_tail(int argc, char **argv);
 
 #endif

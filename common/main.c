@@ -26,6 +26,10 @@ static const struct {
      "check rules files; explain why a text gets its labels"},
     {"classify", nt_cmd_classify,
      "classify raw articles into enriched and per-label topics"},
+    {"replay", nt_cmd_replay,
+     "publish archived feeds (files, dirs, JSONL, WARC) to the raw topic"},
+    {"tail", nt_cmd_tail,
+     "follow the classified topics (pretty, JSON lines, format string)"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,1226 @@
+#include "consumer/tail.h"
+#include "common/date.h"
+#include "common/err.h"
+#include "common/kafka.h"
+#include "common/log.h"
+#include "common/sig.h"
+#include "consumer/normalize.h"
+
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+/* Characters of context shown on each side of an evidence match. */
+#define SNIPPET_CONTEXT 60
+/* One rendering may not grow past this. */
+#define MAX_RENDER ((size_t)64 * 1024 * 1024)
+/* Events remembered to print an article once when it reaches several
+ * followed topics (direct-mapped: a collision only costs a repeat). */
+#define RECENT_SLOTS 65536u
+/* Records handled by one nt_tail_poll() at most. */
+#define DRAIN_MAX 1000
+/* Headers of one record that are looked at. */
+#define MAX_HEADERS 64
+
+/* ANSI SGR sequences of the pretty output. */
+#define C_RESET "\033[0m"
+#define C_TIME  "\033[2m"
+#define C_LABEL "\033[1;32m"
+#define C_TITLE "\033[1m"
+#define C_URL   "\033[34m"
+#define C_MATCH "\033[1;33;4m"
+
+/* One followed partition: where its end was at the start. */
+struct tpart {
+        char *topic;
+        int32_t partition;
+        int64_t end; /* -1: unknown */
+        bool done;
+};
+
+struct nt_tail {
+        const nt_config_t *cfg;
+        struct nt_tail_opts o;
+        rd_kafka_t *rk;
+        char **topics;
+        size_t n_topics;
+        struct tpart *parts;
+        size_t n_parts, cap_parts;
+        uint64_t *recent;
+        uint64_t n_read, n_emitted;
+        struct nt_buf out;
+        bool stop;    /* the emit callback asked to stop */
+        bool started; /* assignment made (or, in a group, received) */
+        int rebalance_err;
+        char rebalance_msg[256];
+};
+
+void nt_tail_opts_init(struct nt_tail_opts *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->since_ms = INT64_MIN;
+        o->min_score = -1;
+}
+
+/* ---- Reading the event ---------------------------------------------- */
+
+static const char *jstr(const json_t *obj, const char *key)
+{
+        return json_string_value(json_object_get(obj, key));
+}
+
+/* The case-folded (NFKC) form of a text, or a lower-cased copy when it
+ * is not valid UTF-8. Caller frees with free(). */
+static char *fold(const char *s, size_t len)
+{
+        char *out = NULL;
+        size_t out_len, i;
+
+        if (nt_normalize_text(s, len, &out, &out_len) == NT_OK)
+                return out;
+        out = malloc(len + 1);
+        if (!out)
+                return NULL;
+        for (i = 0; i < len; i++)
+                out[i] =
+                    (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+        out[len] = '\0';
+        return out;
+}
+
+static bool contains_folded(const char *hay, const char *needle_folded)
+{
+        char *h;
+        bool yes;
+
+        if (!hay)
+                return false;
+        h = fold(hay, strlen(hay));
+        yes = h && strstr(h, needle_folded) != NULL;
+        free(h);
+        return yes;
+}
+
+static bool label_followed(const struct nt_tail_opts *o, const char *topic)
+{
+        size_t i;
+
+        if (o->n_labels == 0)
+                return true;
+        for (i = 0; i < o->n_labels; i++)
+                if (topic && strcmp(o->labels[i], topic) == 0)
+                        return true;
+        return false;
+}
+
+/* True when the event passes every filter that is set. */
+static bool passes(const struct nt_tail_opts *o, const json_t *ev)
+{
+        const json_t *art = json_object_get(ev, "article");
+        size_t i;
+
+        if (o->min_score >= 0) {
+                const json_t *labels = json_object_get(ev, "labels");
+                bool ok = false;
+
+                for (i = 0; i < json_array_size(labels) && !ok; i++) {
+                        const json_t *l = json_array_get(labels, i);
+                        ok = label_followed(o, jstr(l, "topic")) &&
+                             json_number_value(json_object_get(l, "score")) >=
+                                 o->min_score;
+                }
+                if (!ok)
+                        return false;
+        }
+        if (o->lang) {
+                const char *lang = jstr(ev, "language");
+                size_t n = strlen(o->lang);
+
+                if (!lang || strcasecmp(lang, o->lang) != 0) {
+                        /* The feed's language tag, "uk-UA" for "uk". */
+                        lang = jstr(art, "language");
+                        if (!lang || strncasecmp(lang, o->lang, n) != 0 ||
+                            (lang[n] != '\0' && lang[n] != '-' &&
+                             lang[n] != '_'))
+                                return false;
+                }
+        }
+        if (o->entity) {
+                const json_t *ents = json_object_get(ev, "entities");
+                char *want = fold(o->entity, strlen(o->entity));
+                bool ok = false;
+
+                for (i = 0; want && i < json_array_size(ents) && !ok; i++) {
+                        const char *name =
+                            jstr(json_array_get(ents, i), "name");
+                        char *have = name ? fold(name, strlen(name)) : NULL;
+                        ok = have && strcmp(have, want) == 0;
+                        free(have);
+                }
+                free(want);
+                if (!ok)
+                        return false;
+        }
+        if (o->grep) {
+                char *want = fold(o->grep, strlen(o->grep));
+                bool ok = want && (contains_folded(jstr(art, "title"), want) ||
+                                   contains_folded(jstr(art, "summary"), want));
+                free(want);
+                if (!ok)
+                        return false;
+        }
+        return true;
+}
+
+/* The label whose evidence is shown: the first followed one. */
+static const json_t *shown_label(const struct nt_tail_opts *o, const json_t *ev)
+{
+        const json_t *labels = json_object_get(ev, "labels");
+        size_t i;
+
+        for (i = 0; i < json_array_size(labels); i++) {
+                const json_t *l = json_array_get(labels, i);
+                if (label_followed(o, jstr(l, "topic")))
+                        return l;
+        }
+        return json_array_get(labels, 0);
+}
+
+/* ---- Pretty --------------------------------------------------------- */
+
+static int put(struct nt_buf *b, const char *s)
+{
+        return nt_buf_append_str(b, s);
+}
+
+static int color(struct nt_buf *b, const struct nt_tail_opts *o,
+                 const char *sgr)
+{
+        return o->color ? put(b, sgr) : NT_OK;
+}
+
+/* Appends text on one line: control characters become spaces. */
+static int put_clean(struct nt_buf *b, const char *s, size_t n)
+{
+        size_t i;
+        int err = NT_OK;
+
+        for (i = 0; i < n && !err; i++) {
+                unsigned char c = (unsigned char)s[i];
+                err = nt_buf_append_char(b,
+                                         c < 0x20 || c == 0x7f ? ' ' : (char)c);
+        }
+        return err;
+}
+
+static bool utf8_cont(unsigned char c)
+{
+        return (c & 0xC0) == 0x80;
+}
+
+/* The article field an evidence entry points into. */
+static const char *field_text(const json_t *art, const char *field)
+{
+        if (!field)
+                return NULL;
+        if (strcmp(field, "title") == 0)
+                return jstr(art, "title");
+        if (strcmp(field, "lead") == 0)
+                return jstr(art, "summary");
+        if (strcmp(field, "body") == 0)
+                return jstr(art, "content");
+        return NULL;
+}
+
+/* Finds the evidence in the article: at its offsets when they fit the
+ * text, else wherever its text occurs in its field or another one. */
+static bool locate(const json_t *art, const json_t *evd, const char **text,
+                   size_t *start, size_t *end)
+{
+        static const char *const fields[] = {"title", "lead", "body"};
+        const char *want = jstr(evd, "text");
+        const char *f = field_text(art, jstr(evd, "field"));
+        json_int_t s = json_integer_value(json_object_get(evd, "start"));
+        json_int_t e = json_integer_value(json_object_get(evd, "end"));
+        size_t i, wlen = want ? strlen(want) : 0;
+
+        if (f && s >= 0 && e > s && (size_t)e <= strlen(f) &&
+            (!want ||
+             ((size_t)(e - s) == wlen && memcmp(f + s, want, wlen) == 0))) {
+                *text = f;
+                *start = (size_t)s;
+                *end = (size_t)e;
+                return true;
+        }
+        if (!want || wlen == 0)
+                return false;
+        for (i = 0; i < 4; i++) {
+                const char *hit;
+
+                f = i == 0 ? field_text(art, jstr(evd, "field"))
+                           : field_text(art, fields[i - 1]);
+                if (f && (hit = strstr(f, want)) != NULL) {
+                        *text = f;
+                        *start = (size_t)(hit - f);
+                        *end = *start + wlen;
+                        return true;
+                }
+        }
+        return false;
+}
+
+static int put_snippet(struct nt_buf *b, const struct nt_tail_opts *o,
+                       const json_t *art, const json_t *evd)
+{
+        const char *text, *want = jstr(evd, "text");
+        size_t start, end, a, z, len, k;
+        int err = NT_OK;
+
+        if (!locate(art, evd, &text, &start, &end)) {
+                if (!want)
+                        return NT_OK;
+                /* Only the matched words are known. */
+                err = put(b, "  ");
+                if (!err)
+                        err = color(b, o, C_MATCH);
+                if (!err)
+                        err = o->color ? put_clean(b, want, strlen(want))
+                                       : nt_buf_printf(b, "»%s«", want);
+                if (!err)
+                        err = color(b, o, C_RESET);
+                return err ? err : put(b, "\n");
+        }
+        /* The context is counted in characters, so that Cyrillic text
+         * gets as much of it as Latin text. */
+        len = strlen(text);
+        a = start;
+        for (k = 0; a > 0 && k < SNIPPET_CONTEXT; k++) {
+                a--;
+                while (a > 0 && utf8_cont((unsigned char)text[a]))
+                        a--;
+        }
+        z = end;
+        for (k = 0; z < len && k < SNIPPET_CONTEXT; k++) {
+                z++;
+                while (z < len && utf8_cont((unsigned char)text[z]))
+                        z++;
+        }
+        err = put(b, a > 0 ? "  …" : "  ");
+        if (!err)
+                err = put_clean(b, text + a, start - a);
+        if (!err)
+                err = o->color ? put(b, C_MATCH) : put(b, "»");
+        if (!err)
+                err = put_clean(b, text + start, end - start);
+        if (!err)
+                err = o->color ? put(b, C_RESET) : put(b, "«");
+        if (!err)
+                err = put_clean(b, text + end, z - end);
+        if (!err && z < len)
+                err = put(b, "…");
+        return err ? err : put(b, "\n");
+}
+
+/* True when the evidence lies in `text` (the title, say). */
+static bool evidence_in(const json_t *art, const json_t *evd, const char *text)
+{
+        const char *where;
+        size_t start, end;
+
+        return text && evd && locate(art, evd, &where, &start, &end) &&
+               where == text;
+}
+
+/* The title, with the evidence highlighted when it lies there (then no
+ * snippet line repeats it). */
+static int put_title(struct nt_buf *b, const struct nt_tail_opts *o,
+                     const json_t *art, const json_t *evd, const char *title)
+{
+        const char *where;
+        size_t start, end;
+        int err;
+
+        if (!evd || !locate(art, evd, &where, &start, &end) || where != title)
+                return put_clean(b, title, strlen(title));
+        err = put_clean(b, title, start);
+        if (!err)
+                err = o->color ? put(b, C_MATCH C_TITLE) : put(b, "»");
+        if (!err)
+                err = put_clean(b, title + start, end - start);
+        if (!err)
+                err = o->color ? put(b, C_RESET C_TITLE) : put(b, "«");
+        if (!err)
+                err = put_clean(b, title + end, strlen(title) - end);
+        return err;
+}
+
+/* "2026-01-05 10:00Z" from the published time, else the record's. */
+static void shown_time(const json_t *art, int64_t ts, char *buf, size_t size)
+{
+        const char *pub = jstr(art, "published");
+        int64_t when = ts;
+        time_t secs;
+        struct tm tm;
+
+        if (pub)
+                nt_date_parse(pub, &when);
+        if (when < 0) {
+                snprintf(buf, size, "%-17s", "-");
+                return;
+        }
+        secs = (time_t)(when / 1000);
+        gmtime_r(&secs, &tm);
+        strftime(buf, size, "%Y-%m-%d %H:%MZ", &tm);
+}
+
+static int render_pretty(const struct nt_tail_opts *o, const json_t *ev,
+                         int64_t ts, struct nt_buf *b)
+{
+        const json_t *art = json_object_get(ev, "article");
+        const json_t *labels = json_object_get(ev, "labels");
+        const json_t *lab = shown_label(o, ev);
+        const json_t *evd = json_array_get(json_object_get(lab, "evidence"), 0);
+        const char *title = jstr(art, "title"), *url = jstr(art, "url");
+        char when[32];
+        size_t i;
+        int err;
+
+        shown_time(art, ts, when, sizeof(when));
+        err = color(b, o, C_TIME);
+        if (!err)
+                err = put(b, when);
+        if (!err)
+                err = color(b, o, C_RESET);
+        for (i = 0; !err && i < json_array_size(labels); i++) {
+                const json_t *l = json_array_get(labels, i);
+                const char *name = jstr(l, "topic");
+
+                err = put(b, i == 0 ? "  " : "  ");
+                if (!err)
+                        err = color(b, o, C_LABEL);
+                if (!err)
+                        err = nt_buf_printf(
+                            b, "%s %.1f", name ? name : "?",
+                            json_number_value(json_object_get(l, "score")));
+                if (!err)
+                        err = color(b, o, C_RESET);
+        }
+        if (!err && json_array_size(labels) == 0)
+                err = put(b, "  (no label)");
+        if (!err)
+                err = put(b, "\n  ");
+        if (!err)
+                err = color(b, o, C_TITLE);
+        if (!err)
+                err = title ? put_title(b, o, art, evd, title)
+                            : put(b, "(untitled)");
+        if (!err)
+                err = color(b, o, C_RESET);
+        if (!err)
+                err = put(b, "\n");
+        if (!err && url) {
+                err = put(b, "  ");
+                if (!err)
+                        err = color(b, o, C_URL);
+                if (!err)
+                        err = put_clean(b, url, strlen(url));
+                if (!err)
+                        err = color(b, o, C_RESET);
+                if (!err)
+                        err = put(b, "\n");
+        }
+        if (!err && evd && !evidence_in(art, evd, title))
+                err = put_snippet(b, o, art, evd);
+        return err ? err : put(b, "\n");
+}
+
+/* ---- Format strings ------------------------------------------------- */
+
+static bool field_token(const char *name, size_t len)
+{
+        static const char *const names[] = {"title", "url", "id", "labels",
+                                            "published"};
+        size_t i;
+
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
+                        return true;
+        return len > 6 && memcmp(name, "score:", 6) == 0;
+}
+
+int nt_tail_check_format(const char *format, char *errstr, size_t errstr_size)
+{
+        const char *p;
+
+        for (p = format; *p; p++) {
+                if (*p == '\\') {
+                        if (p[1] == 'n' || p[1] == 't' || p[1] == '\\') {
+                                p++;
+                                continue;
+                        }
+                        continue; /* a lone backslash is itself */
+                }
+                if (*p != '%')
+                        continue;
+                p++;
+                if (*p && strchr("tpokTsSh%", *p))
+                        continue;
+                if (*p == '{') {
+                        const char *close = strchr(p, '}');
+                        if (close &&
+                            field_token(p + 1, (size_t)(close - p - 1))) {
+                                p = close;
+                                continue;
+                        }
+                        return nt_errf(errstr, errstr_size, NT_ERR_USAGE,
+                                       "format: unknown field \"%%%.*s\" "
+                                       "(known: %%{title} %%{url} %%{id} "
+                                       "%%{labels} %%{published} "
+                                       "%%{score:LABEL})",
+                                       close ? (int)(close - p + 1) : 1, p);
+                }
+                return nt_errf(errstr, errstr_size, NT_ERR_USAGE,
+                               "format: unknown token \"%%%c\" (known: %%t "
+                               "%%p %%o %%k %%T %%s %%S %%h %%%% and "
+                               "%%{...})",
+                               *p ? *p : ' ');
+        }
+        return NT_OK;
+}
+
+static int put_field(struct nt_buf *b, const json_t *ev, const char *name,
+                     size_t len)
+{
+        const json_t *art = json_object_get(ev, "article");
+        const json_t *labels = json_object_get(ev, "labels");
+        const char *s = NULL;
+        size_t i;
+        int err = NT_OK;
+
+        if (len == 5 && memcmp(name, "title", 5) == 0)
+                s = jstr(art, "title");
+        else if (len == 3 && memcmp(name, "url", 3) == 0)
+                s = jstr(art, "url");
+        else if (len == 2 && memcmp(name, "id", 2) == 0)
+                s = jstr(art, "id");
+        else if (len == 9 && memcmp(name, "published", 9) == 0)
+                s = jstr(art, "published");
+        if (s)
+                return put_clean(b, s, strlen(s));
+        if (len == 6 && memcmp(name, "labels", 6) == 0) {
+                for (i = 0; i < json_array_size(labels) && !err; i++) {
+                        const char *t =
+                            jstr(json_array_get(labels, i), "topic");
+                        if (i > 0)
+                                err = put(b, ",");
+                        if (!err && t)
+                                err = put(b, t);
+                }
+                return err;
+        }
+        if (len > 6 && memcmp(name, "score:", 6) == 0) {
+                double score = 0;
+
+                for (i = 0; i < json_array_size(labels); i++) {
+                        const json_t *l = json_array_get(labels, i);
+                        const char *t = jstr(l, "topic");
+                        if (t && strlen(t) == len - 6 &&
+                            memcmp(t, name + 6, len - 6) == 0)
+                                score = json_number_value(
+                                    json_object_get(l, "score"));
+                }
+                return nt_buf_printf(b, "%g", score);
+        }
+        return NT_OK;
+}
+
+static int render_format(const struct nt_tail_opts *o,
+                         const struct nt_tail_record *rec, const json_t *ev,
+                         struct nt_buf *b)
+{
+        const char *p;
+        size_t i;
+        int err = NT_OK;
+
+        for (p = o->format; *p && !err; p++) {
+                if (*p == '\\' &&
+                    (p[1] == 'n' || p[1] == 't' || p[1] == '\\')) {
+                        p++;
+                        err = nt_buf_append_char(b, *p == 'n'   ? '\n'
+                                                    : *p == 't' ? '\t'
+                                                                : '\\');
+                        continue;
+                }
+                if (*p != '%' || !p[1]) {
+                        err = nt_buf_append_char(b, *p);
+                        continue;
+                }
+                p++;
+                switch (*p) {
+                case 't':
+                        err = put(b, rec->topic ? rec->topic : "");
+                        break;
+                case 'p':
+                        err = nt_buf_printf(b, "%d", (int)rec->partition);
+                        break;
+                case 'o':
+                        err = nt_buf_printf(b, "%lld", (long long)rec->offset);
+                        break;
+                case 'k':
+                        if (rec->key)
+                                err = nt_buf_append(b, rec->key, rec->key_len);
+                        break;
+                case 'T':
+                        err = nt_buf_printf(b, "%lld",
+                                            (long long)rec->timestamp_ms);
+                        break;
+                case 's':
+                        if (rec->value)
+                                err = nt_buf_append(b, rec->value,
+                                                    rec->value_len);
+                        break;
+                case 'S':
+                        err = nt_buf_printf(b, "%zu", rec->value_len);
+                        break;
+                case 'h':
+                        for (i = 0; i < rec->n_headers && !err; i++)
+                                err = nt_buf_printf(b, "%s%s=%s", i ? "," : "",
+                                                    rec->headers[2 * i],
+                                                    rec->headers[2 * i + 1]);
+                        break;
+                case '%':
+                        err = nt_buf_append_char(b, '%');
+                        break;
+                case '{': {
+                        const char *close = strchr(p, '}');
+                        if (!close) {
+                                err = nt_buf_append_char(b, '%');
+                                p--;
+                                break;
+                        }
+                        err = put_field(b, ev, p + 1, (size_t)(close - p - 1));
+                        p = close;
+                        break;
+                }
+                default:
+                        err = nt_buf_append_char(b, '%');
+                        if (!err)
+                                err = nt_buf_append_char(b, *p);
+                }
+        }
+        return err;
+}
+
+static bool filters_set(const struct nt_tail_opts *o)
+{
+        return o->min_score >= 0 || o->entity || o->lang || o->grep;
+}
+
+int nt_tail_render(const struct nt_tail_opts *o,
+                   const struct nt_tail_record *rec, struct nt_buf *out,
+                   const char **why)
+{
+        json_t *ev = NULL;
+        size_t mark = out->len;
+        int err = NT_OK, rc = 1;
+
+        if (why)
+                *why = NULL;
+        if (rec->value && rec->value_len > 0)
+                ev = json_loadb(rec->value, rec->value_len, 0, NULL);
+        if (!json_is_object(ev) ||
+            !json_is_object(json_object_get(ev, "article"))) {
+                /* A format string can show any record; the rest need an
+                 * enriched event. */
+                if (o->output != NT_TAIL_FORMAT || filters_set(o)) {
+                        if (why)
+                                *why = "not an enriched event (no "
+                                       "\"article\" object)";
+                        rc = 0;
+                        goto out;
+                }
+        } else if (!passes(o, ev)) {
+                rc = 0;
+                goto out;
+        }
+        switch (o->output) {
+        case NT_TAIL_PRETTY:
+                err = render_pretty(o, ev, rec->timestamp_ms, out);
+                break;
+        case NT_TAIL_JSONL:
+                if (memchr(rec->value, '\n', rec->value_len)) {
+                        /* One event per line, whatever the producer
+                         * wrote. */
+                        char *line =
+                            json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                        err = line ? put(out, line) : NT_ERR_NOMEM;
+                        free(line);
+                } else {
+                        err = nt_buf_append(out, rec->value, rec->value_len);
+                }
+                if (!err)
+                        err = nt_buf_append_char(out, '\n');
+                break;
+        case NT_TAIL_FORMAT:
+                err = render_format(o, rec, ev, out);
+                break;
+        }
+out:
+        json_decref(ev);
+        if (err) {
+                /* Leave the buffer as it was. */
+                out->len = mark;
+                if (out->data)
+                        out->data[mark] = '\0';
+                return err;
+        }
+        return rc;
+}
+
+/* ---- Consuming ------------------------------------------------------ */
+
+static int add_part(nt_tail_t *t, const char *topic, int32_t partition,
+                    int64_t end, bool done)
+{
+        struct tpart *p;
+
+        if (t->n_parts == t->cap_parts) {
+                size_t cap = t->cap_parts ? t->cap_parts * 2 : 16;
+                p = realloc(t->parts, cap * sizeof(*p));
+                if (!p)
+                        return NT_ERR_NOMEM;
+                t->parts = p;
+                t->cap_parts = cap;
+        }
+        p = &t->parts[t->n_parts];
+        p->topic = strdup(topic);
+        if (!p->topic)
+                return NT_ERR_NOMEM;
+        p->partition = partition;
+        p->end = end;
+        p->done = done;
+        t->n_parts++;
+        return NT_OK;
+}
+
+static void clear_parts(nt_tail_t *t)
+{
+        size_t i;
+
+        for (i = 0; i < t->n_parts; i++)
+                free(t->parts[i].topic);
+        t->n_parts = 0;
+}
+
+static struct tpart *find_part(nt_tail_t *t, const char *topic,
+                               int32_t partition)
+{
+        size_t i;
+
+        for (i = 0; i < t->n_parts; i++)
+                if (t->parts[i].partition == partition &&
+                    strcmp(t->parts[i].topic, topic) == 0)
+                        return &t->parts[i];
+        return NULL;
+}
+
+static bool explicit_start(const nt_tail_t *t)
+{
+        return t->o.from_beginning || t->o.since_ms != INT64_MIN;
+}
+
+/* Sets each partition's start in `parts` (the beginning, a time, or the
+ * end) and notes where each ends now. Partitions whose start is their end
+ * are done at once under exit_at_end. */
+static int plan(nt_tail_t *t, rd_kafka_topic_partition_list_t *parts,
+                bool set_offsets, char *errstr, size_t errstr_size)
+{
+        rd_kafka_resp_err_t kerr;
+        int i, err;
+
+        if (set_offsets && t->o.since_ms != INT64_MIN) {
+                for (i = 0; i < parts->cnt; i++)
+                        parts->elems[i].offset = t->o.since_ms;
+                kerr = rd_kafka_offsets_for_times(t->rk, parts, 10000);
+                if (kerr)
+                        return nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                                       "offsets for --since: %s",
+                                       rd_kafka_err2str(kerr));
+                for (i = 0; i < parts->cnt; i++) {
+                        /* No record at or after the time: start at the
+                         * end. */
+                        if (parts->elems[i].err || parts->elems[i].offset < 0)
+                                parts->elems[i].offset = RD_KAFKA_OFFSET_END;
+                }
+        } else if (set_offsets) {
+                for (i = 0; i < parts->cnt; i++)
+                        parts->elems[i].offset = t->o.from_beginning
+                                                     ? RD_KAFKA_OFFSET_BEGINNING
+                                                     : RD_KAFKA_OFFSET_END;
+        }
+        for (i = 0; i < parts->cnt; i++) {
+                rd_kafka_topic_partition_t *p = &parts->elems[i];
+                int64_t lo = -1, hi = -1;
+                bool done = false;
+
+                if (t->o.exit_at_end) {
+                        kerr = rd_kafka_query_watermark_offsets(
+                            t->rk, p->topic, p->partition, &lo, &hi, 10000);
+                        if (kerr)
+                                return nt_errf(
+                                    errstr, errstr_size, NT_ERR_KAFKA,
+                                    "end of %s [%d]: %s", p->topic,
+                                    (int)p->partition, rd_kafka_err2str(kerr));
+                        done = lo >= hi || p->offset == RD_KAFKA_OFFSET_END ||
+                               (p->offset >= 0 && p->offset >= hi);
+                }
+                err = add_part(t, p->topic, p->partition, hi, done);
+                if (err)
+                        return err;
+        }
+        return NT_OK;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+        nt_tail_t *t = opaque;
+        char errstr[256];
+
+        if (kerr == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                clear_parts(t);
+                /* An explicit start (--from-beginning, --since) wins over
+                 * the group's committed offsets. */
+                if (plan(t, parts, explicit_start(t), errstr, sizeof(errstr)) !=
+                        NT_OK &&
+                    !t->rebalance_err) {
+                        t->rebalance_err = NT_ERR_KAFKA;
+                        snprintf(t->rebalance_msg, sizeof(t->rebalance_msg),
+                                 "%s", errstr);
+                }
+                rd_kafka_assign(rk, parts);
+                t->started = true;
+        } else {
+                clear_parts(t);
+                rd_kafka_assign(rk, NULL);
+        }
+}
+
+nt_tail_t *nt_tail_new(const nt_config_t *cfg, const struct nt_tail_opts *opts,
+                       char *errstr, size_t errstr_size)
+{
+        nt_tail_t *t;
+
+        if (opts->output == NT_TAIL_FORMAT &&
+            (!opts->format ||
+             nt_tail_check_format(opts->format, errstr, errstr_size)))
+                return NULL;
+        t = calloc(1, sizeof(*t));
+        if (!t) {
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                return NULL;
+        }
+        t->cfg = cfg;
+        t->o = *opts;
+        nt_buf_init(&t->out, MAX_RENDER);
+        return t;
+}
+
+static int add_topic(nt_tail_t *t, const char *name)
+{
+        char **more = realloc(t->topics, (t->n_topics + 1) * sizeof(*more));
+
+        if (!more)
+                return NT_ERR_NOMEM;
+        t->topics = more;
+        t->topics[t->n_topics] = strdup(name);
+        if (!t->topics[t->n_topics])
+                return NT_ERR_NOMEM;
+        t->n_topics++;
+        return NT_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The topics to follow, checked against the cluster's metadata. */
+static int resolve_topics(nt_tail_t *t, const struct rd_kafka_metadata *md,
+                          char *errstr, size_t errstr_size)
+{
+        const char *prefix = nt_config_str(t->cfg, "topics.label_prefix");
+        size_t plen = strlen(prefix), i;
+        int k, err = NT_OK;
+
+        if (t->o.all) {
+                err = add_topic(t, nt_config_str(t->cfg, "topics.enriched"));
+        } else if (t->o.n_labels > 0) {
+                for (i = 0; i < t->o.n_labels && !err; i++) {
+                        struct nt_buf name;
+
+                        nt_buf_init(&name, 1024);
+                        err = nt_buf_printf(&name, "%s%s", prefix,
+                                            t->o.labels[i]);
+                        if (err == NT_ERR_LIMIT)
+                                err = nt_errf(errstr, errstr_size, NT_ERR_USAGE,
+                                              "label \"%.40s...\" is too "
+                                              "long",
+                                              t->o.labels[i]);
+                        else if (!err)
+                                err = add_topic(t, name.data);
+                        nt_buf_free(&name);
+                }
+        } else {
+                for (k = 0; k < md->topic_cnt && !err; k++) {
+                        const char *name = md->topics[k].topic;
+                        if (strncmp(name, prefix, plen) == 0 &&
+                            name[plen] != '\0' && !md->topics[k].err)
+                                err = add_topic(t, name);
+                }
+                if (!err && t->n_topics == 0)
+                        return nt_errf(
+                            errstr, errstr_size, NT_ERR_NOTFOUND,
+                            "no label topics (%s*) exist yet; "
+                            "name the labels, or use --all for "
+                            "%s",
+                            prefix, nt_config_str(t->cfg, "topics.enriched"));
+                if (!err)
+                        qsort(t->topics, t->n_topics, sizeof(*t->topics),
+                              cmp_str);
+        }
+        if (err)
+                return err;
+        /* Every named topic must exist: a typo should not wait forever. */
+        for (i = 0; i < t->n_topics; i++) {
+                bool found = false;
+
+                for (k = 0; k < md->topic_cnt; k++) {
+                        if (strcmp(md->topics[k].topic, t->topics[i]) == 0 &&
+                            !md->topics[k].err &&
+                            md->topics[k].partition_cnt > 0)
+                                found = true;
+                }
+                if (!found)
+                        return nt_errf(errstr, errstr_size, NT_ERR_NOTFOUND,
+                                       "topic %s does not exist", t->topics[i]);
+        }
+        return NT_OK;
+}
+
+int nt_tail_start(nt_tail_t *t, char *errstr, size_t errstr_size)
+{
+        char group[128];
+        const char *extra[16];
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_partition_list_t *parts = NULL;
+        rd_kafka_conf_t *conf;
+        rd_kafka_resp_err_t kerr;
+        size_t n = 0, i;
+        int k, j, err = NT_OK;
+
+        if (t->o.group) {
+                snprintf(group, sizeof(group), "%s", t->o.group);
+        } else {
+                struct timespec ts;
+
+                /* librdkafka 2.0.2 needs a group.id even to assign
+                 * partitions by hand; this one never commits. */
+                clock_gettime(CLOCK_REALTIME, &ts);
+                snprintf(group, sizeof(group), "newstap-tail-%ld-%lld",
+                         (long)getpid(),
+                         (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+        }
+        extra[n++] = "group.id";
+        extra[n++] = group;
+        extra[n++] = "isolation.level";
+        extra[n++] = "read_committed";
+        extra[n++] = "enable.partition.eof";
+        extra[n++] = "true";
+        extra[n++] = "enable.auto.commit";
+        extra[n++] = t->o.group ? "true" : "false";
+        /* In a group, only what was read is committed. */
+        extra[n++] = "enable.auto.offset.store";
+        extra[n++] = "false";
+        extra[n++] = "auto.offset.reset";
+        extra[n++] = t->o.from_beginning ? "earliest" : "latest";
+        extra[n] = NULL;
+        conf = nt_kafka_conf_new(t->cfg, extra, errstr, errstr_size);
+        if (!conf)
+                return NT_ERR_CONFIG;
+        if (t->o.group) {
+                rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+                rd_kafka_conf_set_opaque(conf, t);
+        }
+        t->rk = nt_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+        if (!t->rk)
+                return NT_ERR_KAFKA;
+        rd_kafka_poll_set_consumer(t->rk);
+        t->recent = calloc(RECENT_SLOTS, sizeof(*t->recent));
+        if (!t->recent)
+                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                               "out of memory");
+        kerr = rd_kafka_metadata(t->rk, 1, NULL, &md, 10000);
+        if (kerr)
+                return nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                               "cannot read the cluster's topics: %s",
+                               rd_kafka_err2str(kerr));
+        err = resolve_topics(t, md, errstr, errstr_size);
+        if (err)
+                goto out;
+        if (t->o.group) {
+                rd_kafka_topic_partition_list_t *subs =
+                    rd_kafka_topic_partition_list_new((int)t->n_topics);
+
+                for (i = 0; i < t->n_topics; i++)
+                        rd_kafka_topic_partition_list_add(
+                            subs, t->topics[i], RD_KAFKA_PARTITION_UA);
+                kerr = rd_kafka_subscribe(t->rk, subs);
+                rd_kafka_topic_partition_list_destroy(subs);
+                if (kerr)
+                        err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                                      "subscribe: %s", rd_kafka_err2str(kerr));
+                goto out;
+        }
+        parts = rd_kafka_topic_partition_list_new(16);
+        for (i = 0; i < t->n_topics; i++)
+                for (k = 0; k < md->topic_cnt; k++) {
+                        if (strcmp(md->topics[k].topic, t->topics[i]) != 0)
+                                continue;
+                        for (j = 0; j < md->topics[k].partition_cnt; j++)
+                                rd_kafka_topic_partition_list_add(
+                                    parts, t->topics[i],
+                                    md->topics[k].partitions[j].id);
+                }
+        rd_kafka_topic_partition_list_sort(parts, NULL, NULL);
+        err = plan(t, parts, true, errstr, errstr_size);
+        if (err)
+                goto out;
+        kerr = rd_kafka_assign(t->rk, parts);
+        if (kerr) {
+                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA, "assign: %s",
+                              rd_kafka_err2str(kerr));
+                goto out;
+        }
+        t->started = true;
+out:
+        if (parts)
+                rd_kafka_topic_partition_list_destroy(parts);
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        return err;
+}
+
+static bool all_done(const nt_tail_t *t)
+{
+        size_t i;
+
+        if (t->stop || (t->o.count > 0 && t->n_emitted >= t->o.count))
+                return true;
+        if (!t->o.exit_at_end || !t->started)
+                return false;
+        for (i = 0; i < t->n_parts; i++)
+                if (!t->parts[i].done)
+                        return false;
+        return true;
+}
+
+/* True when this event was shown already (it reached another followed
+ * topic too). */
+static bool seen_recently(nt_tail_t *t, const rd_kafka_message_t *rkm,
+                          rd_kafka_headers_t *hdrs)
+{
+        const void *v = NULL;
+        size_t len = 0;
+        uint64_t h, *slot;
+
+        if (t->n_topics < 2 || t->o.output == NT_TAIL_FORMAT)
+                return false;
+        if (hdrs &&
+            rd_kafka_header_get_last(hdrs, "ce_id", &v, &len) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            v)
+                h = XXH3_64bits(v, len);
+        else
+                h = XXH3_64bits_withSeed(rkm->payload, rkm->len,
+                                         XXH3_64bits(rkm->key, rkm->key_len));
+        if (h == 0)
+                h = 1;
+        slot = &t->recent[h % RECENT_SLOTS];
+        if (*slot == h)
+                return true;
+        *slot = h;
+        return false;
+}
+
+static void handle(nt_tail_t *t, rd_kafka_message_t *rkm)
+{
+        struct nt_tail_record rec;
+        const char *hv[2 * MAX_HEADERS];
+        struct nt_buf hstore;
+        rd_kafka_headers_t *hdrs = NULL;
+        rd_kafka_timestamp_type_t tstype;
+        const char *why;
+        const char *topic = rd_kafka_topic_name(rkm->rkt);
+        struct tpart *tp = find_part(t, topic, rkm->partition);
+        size_t i, n = 0;
+        int rc;
+
+        if (tp && tp->end >= 0 && rkm->offset >= tp->end && t->o.exit_at_end) {
+                /* Past the end this run set out to reach. */
+                tp->done = true;
+                return;
+        }
+        t->n_read++;
+        if (rd_kafka_message_headers(rkm, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                hdrs = NULL;
+        if (seen_recently(t, rkm, hdrs))
+                goto store;
+        nt_buf_init(&hstore, 1 << 20);
+        memset(&rec, 0, sizeof(rec));
+        rec.topic = topic;
+        rec.partition = rkm->partition;
+        rec.offset = rkm->offset;
+        rec.key = rkm->key;
+        rec.key_len = rkm->key_len;
+        rec.timestamp_ms = rd_kafka_message_timestamp(rkm, &tstype);
+        rec.value = rkm->payload;
+        rec.value_len = rkm->len;
+        if (hdrs && t->o.output == NT_TAIL_FORMAT) {
+                const char *name;
+                const void *val;
+                size_t vlen;
+                size_t offs[2 * MAX_HEADERS];
+
+                /* Copies first, pointers after: the store may move. */
+                for (i = 0;
+                     n < MAX_HEADERS &&
+                     rd_kafka_header_get_all(hdrs, i, &name, &val, &vlen) ==
+                         RD_KAFKA_RESP_ERR_NO_ERROR;
+                     i++, n++) {
+                        offs[2 * n] = hstore.len;
+                        nt_buf_append(&hstore, name, strlen(name) + 1);
+                        offs[2 * n + 1] = hstore.len;
+                        if (val)
+                                nt_buf_append(&hstore, val, vlen);
+                        nt_buf_append_char(&hstore, '\0');
+                }
+                for (i = 0; i < 2 * n; i++)
+                        hv[i] = hstore.data ? hstore.data + offs[i] : "";
+                rec.headers = hv;
+                rec.n_headers = n;
+        }
+        nt_buf_reset(&t->out);
+        rc = nt_tail_render(&t->o, &rec, &t->out, &why);
+        if (rc == 1) {
+                t->n_emitted++;
+                if (t->o.emit && t->o.emit(t->o.ctx, t->out.data, t->out.len))
+                        t->stop = true;
+        } else if (rc == 0 && why) {
+                NT_WARN("tail", "%s [%d] at offset %lld: %s", topic,
+                        (int)rkm->partition, (long long)rkm->offset, why);
+        } else if (rc < 0) {
+                NT_WARN("tail", "%s [%d] at offset %lld: cannot render: %s",
+                        topic, (int)rkm->partition, (long long)rkm->offset,
+                        nt_err_name(rc));
+        }
+        nt_buf_free(&hstore);
+store:
+        if (t->o.group)
+                rd_kafka_offset_store(rkm->rkt, rkm->partition, rkm->offset);
+        if (tp && t->o.exit_at_end && tp->end >= 0 &&
+            rkm->offset + 1 >= tp->end)
+                tp->done = true;
+}
+
+int nt_tail_poll(nt_tail_t *t, int timeout_ms, char *errstr, size_t errstr_size)
+{
+        rd_kafka_message_t *rkm;
+        int waited = 0;
+
+        if (t->rebalance_err)
+                return nt_errf(errstr, errstr_size, t->rebalance_err, "%s",
+                               t->rebalance_msg);
+        if (all_done(t))
+                return 1;
+        /* Drain what is there (a bounded batch, so that the caller gets
+         * to check for signals on a busy stream), waiting only for the
+         * first record. */
+        while (waited < DRAIN_MAX &&
+               (rkm = rd_kafka_consumer_poll(t->rk, waited ? 0 : timeout_ms)) !=
+                   NULL) {
+                waited++;
+                if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                        struct tpart *tp =
+                            rkm->rkt
+                                ? find_part(t, rd_kafka_topic_name(rkm->rkt),
+                                            rkm->partition)
+                                : NULL;
+                        if (tp)
+                                tp->done = true;
+                } else if (rkm->err) {
+                        rd_kafka_resp_err_t kerr = rkm->err;
+                        char msg[256];
+
+                        snprintf(msg, sizeof(msg), "%s",
+                                 rd_kafka_message_errstr(rkm));
+                        rd_kafka_message_destroy(rkm);
+                        if (kerr == RD_KAFKA_RESP_ERR__FATAL ||
+                            kerr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                            kerr == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
+                                return nt_errf(errstr, errstr_size,
+                                               NT_ERR_KAFKA, "%s", msg);
+                        NT_WARN("tail", "%s", msg);
+                        continue;
+                } else {
+                        handle(t, rkm);
+                }
+                rd_kafka_message_destroy(rkm);
+                if (all_done(t))
+                        return 1;
+        }
+        return all_done(t) ? 1 : 0;
+}
+
+int nt_tail_run(nt_tail_t *t, char *errstr, size_t errstr_size)
+{
+        int rc = nt_tail_start(t, errstr, errstr_size);
+
+        while (rc == NT_OK && nt_sig_running())
+                rc = nt_tail_poll(t, 200, errstr, errstr_size);
+        return rc < 0 ? rc : NT_OK;
+}
+
+void nt_tail_counts(const nt_tail_t *t, uint64_t *read, uint64_t *emitted)
+{
+        *read = t->n_read;
+        *emitted = t->n_emitted;
+}
+
+void nt_tail_destroy(nt_tail_t *t)
+{
+        size_t i;
+
+        if (!t)
+                return;
+        if (t->rk) {
+                /* In a group this commits what was read and leaves. */
+                if (t->o.group)
+                        rd_kafka_consumer_close(t->rk);
+                rd_kafka_destroy(t->rk);
+        }
+        for (i = 0; i < t->n_topics; i++)
+                free(t->topics[i]);
+        free(t->topics);
+        clear_parts(t);
+        free(t->parts);
+        free(t->recent);
+        nt_buf_free(&t->out);
+        free(t);
+}

@@ -1,0 +1,310 @@
+/* `newstap replay`: publish archived feeds to the raw topic. */
+#include "common/cli.h"
+#include "common/commands.h"
+#include "common/date.h"
+#include "common/err.h"
+#include "common/num.h"
+#include "common/sig.h"
+#include "producer/replay.h"
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char replay_help[] =
+    "Usage: newstap replay [OPTIONS] PATH...\n"
+    "\n"
+    "Publishes archived feeds to the raw topic (topics.raw) exactly as\n"
+    "`newstap produce` would: same article ids and keys, same headers,\n"
+    "record timestamp = published time. Each PATH is a file, a directory\n"
+    "(every file below it, in name order; hidden files skipped) or a glob\n"
+    "pattern. Formats are detected from the content, gzip'd or not:\n"
+    "  - feeds (RSS, Atom, JSON Feed), as `newstap parse` reads them;\n"
+    "  - JSON lines of articles (`parse --articles`) or of enriched\n"
+    "    events (`tail -o jsonl`: their article is replayed);\n"
+    "  - WARC/1.0 and 1.1 files (.warc, .warc.gz): every `response` record\n"
+    "    is parsed as a feed with its HTTP headers, its WARC-Target-URI as\n"
+    "    the feed URL and base.\n"
+    "The same article (id and revision) is published once per run.\n"
+    "\n"
+    "A bad file or record is reported with its path, record number or\n"
+    "byte offset and skipped; the exit status is then 1. Every article\n"
+    "published is confirmed by the broker before the command ends.\n"
+    "\n"
+    "Options:\n"
+    "  --rate N           at most N articles per second\n"
+    "  --speed X          replay at X times the original pace, by published\n"
+    "                     time (the archive is ordered by time first)\n"
+    "  --max-gap DUR      longest wait between two articles under --speed\n"
+    "                     (\"10s\", \"2m\"; default: no cap)\n"
+    "  --from TIME        only articles published at or after TIME\n"
+    "  --until TIME       only articles published at or before TIME;\n"
+    "                     TIME is RFC 3339 (2026-01-05T10:00:00Z) or an age\n"
+    "                     (\"2h\", \"7d\": that long ago). Articles without a\n"
+    "                     date are left out when a window is given.\n"
+    "  --skip-seen        first read the raw topic back and skip articles\n"
+    "                     whose id and revision are already on it\n"
+    "  --strict           stop at the first bad file or record\n"
+    "  --feed-url URL     feed URL of plain feed files (default: the path,\n"
+    "                     as `newstap parse --articles`); it enters the id\n"
+    "                     of entries without a link\n"
+    "  --base-url URL     base of relative links in feed files (default:\n"
+    "                     the feed URL)\n"
+    "  --topic NAME       overrides topics.raw\n"
+    "\n"
+    "Progress goes to stderr when it is a terminal; a summary is printed\n"
+    "at the end. See docs/replay-and-tail.md.\n";
+
+struct ui {
+        bool tty;
+        bool line_shown; /* a progress line is on the terminal */
+};
+
+static void clear_line(struct ui *ui)
+{
+        if (ui->line_shown) {
+                fputs("\r\033[K", stderr);
+                ui->line_shown = false;
+        }
+}
+
+static void on_error(void *ctx, const char *path, const char *what)
+{
+        struct ui *ui = ctx;
+
+        clear_line(ui);
+        fprintf(stderr, "newstap replay: %s: %s\n", path, what);
+}
+
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_progress(void *ctx, const struct nt_replay_stats *st)
+{
+        struct ui *ui = ctx;
+        double secs = (double)(mono_ms() - st->started_ms) / 1000.0;
+        double rate = secs > 0 ? (double)st->queued / secs : 0;
+        char eta[32] = "-";
+        double left = -1;
+
+        if (!ui->tty)
+                return;
+        if (st->publishing && st->articles > 0 && st->queued > 0)
+                left = secs *
+                       (double)(st->articles - st->duplicates - st->outside -
+                                st->queued) /
+                       (double)st->queued;
+        else if (!st->publishing && st->bytes_done > 0 &&
+                 st->bytes_total > st->bytes_done)
+                left = secs * (double)(st->bytes_total - st->bytes_done) /
+                       (double)st->bytes_done;
+        if (left >= 0)
+                snprintf(eta, sizeof(eta), "%d:%02d", (int)(left / 60),
+                         (int)left % 60);
+        fprintf(stderr,
+                "\r\033[Kfiles %zu/%zu  articles %llu (published %llu)  "
+                "%.1f/%.1f MiB  %.0f/s  ETA %s",
+                st->files_done, st->files_total,
+                (unsigned long long)st->articles,
+                (unsigned long long)st->published,
+                (double)st->bytes_done / 1048576.0,
+                (double)st->bytes_total / 1048576.0, rate, eta);
+        ui->line_shown = true;
+}
+
+/* RFC 3339, or an age such as "2h" meaning that long before now. */
+static int parse_time(const char *s, int64_t *out)
+{
+        int64_t age;
+        struct timespec ts;
+
+        if (nt_date_parse(s, out) == NT_OK)
+                return NT_OK;
+        if (nt_num_parse_duration_ms(s, 0, &age) != NT_OK || age <= 0)
+                return NT_ERR_INVALID;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        *out = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - age;
+        return NT_OK;
+}
+
+int nt_cmd_replay(int argc, char **argv)
+{
+        static const struct option longopts[] = {
+            {"config", required_argument, NULL, 'c'},
+            {"verbose", no_argument, NULL, 'v'},
+            {"help", no_argument, NULL, 'h'},
+            {"rate", required_argument, NULL, 'r'},
+            {"speed", required_argument, NULL, 's'},
+            {"max-gap", required_argument, NULL, 'g'},
+            {"from", required_argument, NULL, 'f'},
+            {"until", required_argument, NULL, 'u'},
+            {"skip-seen", no_argument, NULL, 'S'},
+            {"strict", no_argument, NULL, 'T'},
+            {"feed-url", required_argument, NULL, 'F'},
+            {"base-url", required_argument, NULL, 'B'},
+            {"topic", required_argument, NULL, 't'},
+            {NULL, 0, NULL, 0},
+        };
+        struct nt_replay_opts o;
+        struct nt_replay_stats st;
+        struct nt_cli cli;
+        struct ui ui = {0};
+        nt_config_t *cfg = NULL;
+        nt_replay_t *rp = NULL;
+        const char *topic = NULL;
+        char errstr[1024];
+        int opt, rc = 0, err;
+
+        nt_replay_opts_init(&o);
+        if (nt_cli_init(&cli, "replay", argc))
+                return 1;
+        while ((opt = getopt_long(argc, argv, "c:X:vh", longopts, NULL)) !=
+               -1) {
+                switch (opt) {
+                case 'c':
+                        cli.config_path = optarg;
+                        break;
+                case 'X':
+                        nt_cli_add_xprop(&cli, optarg);
+                        break;
+                case 'v':
+                        cli.verbose = 1;
+                        break;
+                case 'r':
+                        if (nt_num_parse_double(optarg, 0.001, 1e9, &o.rate)) {
+                                rc = nt_cli_fail(&cli, 2,
+                                                 "--rate: \"%s\" is not a "
+                                                 "number of articles per "
+                                                 "second",
+                                                 optarg);
+                                goto out;
+                        }
+                        break;
+                case 's':
+                        if (nt_num_parse_double(optarg, 0.0001, 1e9,
+                                                &o.speed)) {
+                                rc = nt_cli_fail(&cli, 2,
+                                                 "--speed: \"%s\" is not a "
+                                                 "positive factor",
+                                                 optarg);
+                                goto out;
+                        }
+                        break;
+                case 'g':
+                        if (nt_num_parse_duration_ms(optarg, 1000,
+                                                     &o.max_gap_ms) ||
+                            o.max_gap_ms < 0) {
+                                rc = nt_cli_fail(&cli, 2,
+                                                 "--max-gap: \"%s\" is not a "
+                                                 "duration",
+                                                 optarg);
+                                goto out;
+                        }
+                        break;
+                case 'f':
+                case 'u':
+                        if (parse_time(optarg,
+                                       opt == 'f' ? &o.from_ms : &o.until_ms)) {
+                                rc = nt_cli_fail(&cli, 2,
+                                                 "--%s: \"%s\" is neither "
+                                                 "RFC 3339 nor an age like "
+                                                 "2h",
+                                                 opt == 'f' ? "from" : "until",
+                                                 optarg);
+                                goto out;
+                        }
+                        break;
+                case 'S':
+                        o.skip_seen = true;
+                        break;
+                case 'T':
+                        o.strict = true;
+                        break;
+                case 'F':
+                        o.feed_url = optarg;
+                        break;
+                case 'B':
+                        o.base_url = optarg;
+                        break;
+                case 't':
+                        topic = optarg;
+                        break;
+                case 'h':
+                        fputs(replay_help, stdout);
+                        fputs(nt_cli_common_help, stdout);
+                        goto out;
+                default:
+                        rc = 2;
+                        goto out;
+                }
+        }
+        if (optind == argc) {
+                rc = nt_cli_fail(&cli, 2,
+                                 "no input: give files, directories or "
+                                 "patterns (see --help)");
+                goto out;
+        }
+        if (o.from_ms > o.until_ms) {
+                rc = nt_cli_fail(&cli, 2, "--from is later than --until");
+                goto out;
+        }
+        if (o.max_gap_ms >= 0 && o.speed <= 0) {
+                rc = nt_cli_fail(&cli, 2, "--max-gap goes with --speed");
+                goto out;
+        }
+        cfg = nt_cli_load_config(&cli, NULL);
+        if (!cfg) {
+                rc = 2;
+                goto out;
+        }
+        if (topic && nt_config_set(cfg, "topics.raw", topic, "--topic", errstr,
+                                   sizeof(errstr)) != NT_OK) {
+                rc = nt_cli_fail(&cli, 2, "%s", errstr);
+                goto out;
+        }
+        ui.tty = isatty(STDERR_FILENO) == 1;
+        o.on_error = on_error;
+        o.on_progress = on_progress;
+        o.ctx = &ui;
+        nt_sig_install();
+        rp = nt_replay_new(cfg, &o, errstr, sizeof(errstr));
+        if (!rp) {
+                rc = nt_cli_fail(&cli, 1, "%s", errstr);
+                goto out;
+        }
+        err = nt_replay_run(rp, (const char *const *)argv + optind,
+                            (size_t)(argc - optind), errstr, sizeof(errstr));
+        clear_line(&ui);
+        nt_replay_stats(rp, &st);
+        printf(
+            "replay: %zu file(s), %llu record(s), %llu article(s) found; "
+            "%llu published, %llu duplicate(s) skipped, %llu outside the "
+            "window, %llu not feeds, %llu error(s)",
+            st.files_total, (unsigned long long)st.records,
+            (unsigned long long)st.articles, (unsigned long long)st.published,
+            (unsigned long long)st.duplicates, (unsigned long long)st.outside,
+            (unsigned long long)st.not_feeds, (unsigned long long)st.errors);
+        if (o.skip_seen)
+                printf("; %llu already on the topic",
+                       (unsigned long long)st.on_topic);
+        printf("; %.1f s\n", (double)(mono_ms() - st.started_ms) / 1000.0);
+        fflush(stdout);
+        if (err) {
+                nt_cli_fail(&cli, 1, "%s", errstr);
+                rc = 1;
+        }
+out:
+        nt_replay_destroy(rp);
+        nt_config_destroy(cfg);
+        nt_cli_free(&cli);
+        return rc;
+}

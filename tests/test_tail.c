@@ -1,0 +1,340 @@
+/* Rendering and filtering of `newstap tail`: the pretty view with its
+ * highlighted evidence, JSON lines, kcat-style format strings, and the
+ * score, entity, language and text filters. */
+#include "common/buf.h"
+#include "common/err.h"
+#include "consumer/tail.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+
+/* "security guarantees" is bytes 15..34 of the title; "Paris" bytes
+ * 12..17 of the summary. */
+static const char event[] =
+    "{\"schema\":\"newstap.enriched/1\",\"article\":{\"schema\":"
+    "\"newstap.article/1\",\"id\":\"0123456789abcdef0123456789abcdef\","
+    "\"revision\":\"0123456789abcdef\",\"title\":\"Allies outline security "
+    "guarantees for Ukraine\",\"summary\":\"Leaders met in Paris to agree "
+    "on the next steps.\",\"url\":\"https://news.example/a\",\"published\":"
+    "\"2026-01-05T10:00:00Z\",\"language\":\"en-GB\"},\"labels\":[{\"topic\":"
+    "\"guarantees\",\"label\":\"Security guarantees for Ukraine\",\"score\":6,"
+    "\"evidence\":[{\"field\":\"title\",\"start\":15,\"end\":34,\"text\":"
+    "\"security guarantees\",\"rule\":\"guarantees\"}]},{\"topic\":"
+    "\"territory\",\"label\":\"Territory\",\"score\":3.5,\"evidence\":[{"
+    "\"field\":\"lead\",\"start\":12,\"end\":17,\"text\":\"Paris\",\"rule\":"
+    "\"territory\"}]}],\"entities\":[{\"name\":\"Paris\",\"type\":\"place\","
+    "\"count\":1}],\"facts\":[],\"language\":\"en\",\"fingerprint\":"
+    "\"0123456789abcdef\",\"rules_version\":\"fedcba9876543210\","
+    "\"classified_at\":\"2026-01-05T10:00:05Z\"}";
+
+static const char *hdrs[] = {"ce_id", "news.raw/0/7", "content-type",
+                             "application/json"};
+
+static struct nt_tail_record record_of(const char *value)
+{
+        struct nt_tail_record rec;
+
+        memset(&rec, 0, sizeof(rec));
+        rec.topic = "news.topic.guarantees";
+        rec.partition = 2;
+        rec.offset = 41;
+        rec.key = "0123456789abcdef0123456789abcdef";
+        rec.key_len = 32;
+        rec.timestamp_ms = 1767607200000LL;
+        rec.value = value;
+        rec.value_len = strlen(value);
+        rec.headers = hdrs;
+        rec.n_headers = 2;
+        return rec;
+}
+
+/* Renders the event with the given options; returns the render code and
+ * the text in *out (caller frees the buffer). */
+static int render(const struct nt_tail_opts *o, const char *value,
+                  struct nt_buf *out)
+{
+        struct nt_tail_record rec = record_of(value);
+
+        nt_buf_init(out, 1 << 20);
+        return nt_tail_render(o, &rec, out, NULL);
+}
+
+Test(tail, pretty_without_colour_marks_the_match)
+{
+        struct nt_tail_opts o;
+        struct nt_buf out;
+
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_PRETTY;
+        cr_assert_eq(render(&o, event, &out), 1);
+        cr_assert(strstr(out.data, "2026-01-05 10:00Z"), "%s", out.data);
+        cr_assert(strstr(out.data, "guarantees 6.0"), "%s", out.data);
+        cr_assert(strstr(out.data, "territory 3.5"), "%s", out.data);
+        cr_assert(strstr(out.data, "Allies outline »security guarantees« for "
+                                   "Ukraine"),
+                  "%s", out.data);
+        cr_assert(strstr(out.data, "https://news.example/a\n"), "%s", out.data);
+        cr_assert_null(strchr(out.data, '\033'), "no colour: %s", out.data);
+        nt_buf_free(&out);
+}
+
+Test(tail, pretty_with_colour)
+{
+        struct nt_tail_opts o;
+        struct nt_buf out;
+
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_PRETTY;
+        o.color = true;
+        cr_assert_eq(render(&o, event, &out), 1);
+        cr_assert(strstr(out.data, "\033[0m"), "%s", out.data);
+        cr_assert(strstr(out.data, "security guarantees"), "%s", out.data);
+        cr_assert_null(strstr(out.data, "»"), "%s", out.data);
+        nt_buf_free(&out);
+}
+
+Test(tail, pretty_snippet_of_the_followed_label_in_the_lead)
+{
+        struct nt_tail_opts o;
+        struct nt_buf out;
+        const char *labels[] = {"territory"};
+
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_PRETTY;
+        o.labels = labels;
+        o.n_labels = 1;
+        cr_assert_eq(render(&o, event, &out), 1);
+        cr_assert(strstr(out.data, "  Leaders met in »Paris« to agree on the "
+                                   "next steps.\n"),
+                  "%s", out.data);
+        nt_buf_free(&out);
+}
+
+Test(tail, pretty_finds_evidence_whose_offsets_are_off)
+{
+        struct nt_tail_opts o;
+        struct nt_buf out;
+        char *moved = strdup(event);
+        char *at = strstr(moved, "\"start\":15,\"end\":34");
+
+        cr_assert_not_null(at);
+        memcpy(at, "\"start\":10,\"end\":29", 19);
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_PRETTY;
+        cr_assert_eq(render(&o, moved, &out), 1);
+        cr_assert(strstr(out.data, "»security guarantees«"), "%s", out.data);
+        nt_buf_free(&out);
+        free(moved);
+}
+
+Test(tail, jsonl_is_the_value_on_one_line)
+{
+        struct nt_tail_opts o;
+        struct nt_buf out;
+        const char *multi = "{\n  \"schema\": \"newstap.enriched/1\",\n"
+                            "  \"article\": {\"title\": \"T\"}\n}";
+
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_JSONL;
+        cr_assert_eq(render(&o, event, &out), 1);
+        cr_assert_eq(out.len, strlen(event) + 1);
+        cr_assert_eq(memcmp(out.data, event, strlen(event)), 0);
+        cr_assert_eq(out.data[out.len - 1], '\n');
+        nt_buf_free(&out);
+        cr_assert_eq(render(&o, multi, &out), 1);
+        cr_assert_str_eq(out.data, "{\"schema\":\"newstap.enriched/1\","
+                                   "\"article\":{\"title\":\"T\"}}\n");
+        nt_buf_free(&out);
+}
+
+struct fmt_case {
+        char format[128];
+        char want[256];
+};
+
+ParameterizedTestParameters(tail, format_tokens)
+{
+        static struct fmt_case cases[] = {
+            {"%t %p %o\\n", "news.topic.guarantees 2 41\n"},
+            {"%k|%T", "0123456789abcdef0123456789abcdef|1767607200000"},
+            {"%h", "ce_id=news.raw/0/7,content-type=application/json"},
+            {"%{title}\\t%{url}",
+             "Allies outline security guarantees for Ukraine\t"
+             "https://news.example/a"},
+            {"%{labels}", "guarantees,territory"},
+            {"%{score:guarantees} %{score:territory} %{score:other}",
+             "6 3.5 0"},
+            {"%{id} %{published}",
+             "0123456789abcdef0123456789abcdef 2026-01-05T10:00:00Z"},
+            {"100%% of %p", "100% of 2"},
+            {"plain\\\\text", "plain\\text"},
+        };
+        return cr_make_param_array(struct fmt_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct fmt_case *c, tail, format_tokens)
+{
+        struct nt_tail_opts o;
+        struct nt_buf out;
+        char errstr[256];
+
+        cr_assert_eq(nt_tail_check_format(c->format, errstr, sizeof(errstr)),
+                     NT_OK, "format \"%s\": %s", c->format, errstr);
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_FORMAT;
+        o.format = c->format;
+        cr_assert_eq(render(&o, event, &out), 1, "format \"%s\"", c->format);
+        cr_assert_str_eq(out.data, c->want, "format \"%s\"", c->format);
+        nt_buf_free(&out);
+}
+
+Test(tail, format_size_token)
+{
+        struct nt_tail_opts o;
+        struct nt_buf out;
+        char want[32];
+
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_FORMAT;
+        o.format = "%S";
+        cr_assert_eq(render(&o, event, &out), 1);
+        snprintf(want, sizeof(want), "%zu", strlen(event));
+        cr_assert_str_eq(out.data, want);
+        nt_buf_free(&out);
+}
+
+struct bad_case {
+        char format[64];
+        char names[32];
+};
+
+ParameterizedTestParameters(tail, bad_formats)
+{
+        static struct bad_case cases[] = {
+            {"%x", "%x"},
+            {"%{nope}", "%{nope}"},
+            {"%{score:}", "%{score:}"},
+            {"%{title", "%{"},
+        };
+        return cr_make_param_array(struct bad_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_case *c, tail, bad_formats)
+{
+        char errstr[256];
+
+        cr_assert_eq(nt_tail_check_format(c->format, errstr, sizeof(errstr)),
+                     NT_ERR_USAGE, "format \"%s\" accepted", c->format);
+        cr_assert(strstr(errstr, c->names), "format \"%s\": %s", c->format,
+                  errstr);
+}
+
+struct filter_case {
+        char name[32];
+        double min_score;
+        char entity[32];
+        char lang[8];
+        char grep[48];
+        char label[16];
+        int want;
+};
+
+ParameterizedTestParameters(tail, filters)
+{
+        static struct filter_case cases[] = {
+            {"no filter", -1, "", "", "", "", 1},
+            {"min score met", 6, "", "", "", "", 1},
+            {"min score missed", 6.5, "", "", "", "", 0},
+            {"min score of the followed label", 4, "", "", "", "territory", 0},
+            {"entity any case", -1, "paris", "", "", "", 1},
+            {"entity absent", -1, "London", "", "", "", 0},
+            {"language of the event", -1, "", "EN", "", "", 1},
+            {"language mismatch", -1, "", "uk", "", "", 0},
+            {"grep in title, any case", -1, "", "", "SECURITY Guarantees", "",
+             1},
+            {"grep in summary", -1, "", "", "next steps", "", 1},
+            {"grep absent", -1, "", "", "withdrawal", "", 0},
+            {"all together", 5, "PARIS", "en", "allies", "", 1},
+        };
+        return cr_make_param_array(struct filter_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct filter_case *c, tail, filters)
+{
+        struct nt_tail_opts o;
+        struct nt_buf out;
+        const char *labels[1];
+
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_JSONL;
+        o.min_score = c->min_score;
+        o.entity = c->entity[0] ? c->entity : NULL;
+        o.lang = c->lang[0] ? c->lang : NULL;
+        o.grep = c->grep[0] ? c->grep : NULL;
+        if (c->label[0]) {
+                labels[0] = c->label;
+                o.labels = labels;
+                o.n_labels = 1;
+        }
+        cr_assert_eq(render(&o, event, &out), c->want, "case: %s", c->name);
+        nt_buf_free(&out);
+}
+
+Test(tail, grep_folds_cyrillic_case)
+{
+        struct nt_tail_opts o;
+        struct nt_buf out;
+        const char *ev = "{\"article\":{\"title\":\"КИЇВ ВІДКИДАЄ ВИМОГУ\"},"
+                         "\"labels\":[]}";
+
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_JSONL;
+        o.grep = "київ";
+        cr_assert_eq(render(&o, ev, &out), 1);
+        nt_buf_free(&out);
+        o.grep = "москва";
+        cr_assert_eq(render(&o, ev, &out), 0);
+        nt_buf_free(&out);
+}
+
+Test(tail, language_tag_of_the_feed_counts)
+{
+        struct nt_tail_opts o;
+        struct nt_buf out;
+        const char *ev = "{\"article\":{\"title\":\"T\",\"language\":"
+                         "\"uk-UA\"},\"labels\":[]}";
+
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_JSONL;
+        o.lang = "uk";
+        cr_assert_eq(render(&o, ev, &out), 1);
+        nt_buf_free(&out);
+        o.lang = "u";
+        cr_assert_eq(render(&o, ev, &out), 0, "a prefix is not a language");
+        nt_buf_free(&out);
+}
+
+Test(tail, records_that_are_not_events)
+{
+        struct nt_tail_opts o;
+        struct nt_tail_record rec = record_of("not json at all");
+        struct nt_buf out;
+        const char *why = NULL;
+
+        nt_buf_init(&out, 1 << 20);
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_PRETTY;
+        cr_assert_eq(nt_tail_render(&o, &rec, &out, &why), 0);
+        cr_assert_not_null(why);
+        cr_assert_eq(out.len, 0);
+        o.output = NT_TAIL_FORMAT;
+        o.format = "%o:%s:%{title}";
+        cr_assert_eq(nt_tail_render(&o, &rec, &out, &why), 1,
+                     "a format string shows any record");
+        cr_assert_str_eq(out.data, "41:not json at all:");
+        nt_buf_free(&out);
+}
