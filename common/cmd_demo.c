@@ -604,16 +604,9 @@ int nt_cmd_demo(int argc, char **argv)
         }
         while ((opt = getopt_long(argc, argv, "c:X:vh", longopts, NULL)) !=
                -1) {
+                if (nt_cli_common_option(&cli, opt, optarg))
+                        continue;
                 switch (opt) {
-                case 'c':
-                        cli.config_path = optarg;
-                        break;
-                case 'X':
-                        nt_cli_add_xprop(&cli, optarg);
-                        break;
-                case 'v':
-                        cli.verbose = 1;
-                        break;
                 case 'F':
                         d.follow = true;
                         break;

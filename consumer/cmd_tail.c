@@ -113,16 +113,9 @@ int nt_cmd_tail(int argc, char **argv)
                 return 1;
         while ((opt = getopt_long(argc, argv, "c:X:vho:f:", longopts, NULL)) !=
                -1) {
+                if (nt_cli_common_option(&cli, opt, optarg))
+                        continue;
                 switch (opt) {
-                case 'c':
-                        cli.config_path = optarg;
-                        break;
-                case 'X':
-                        nt_cli_add_xprop(&cli, optarg);
-                        break;
-                case 'v':
-                        cli.verbose = 1;
-                        break;
                 case 'A':
                         o.all = true;
                         break;

@@ -169,16 +169,9 @@ int nt_cmd_replay(int argc, char **argv)
                 return 1;
         while ((opt = getopt_long(argc, argv, "c:X:vh", longopts, NULL)) !=
                -1) {
+                if (nt_cli_common_option(&cli, opt, optarg))
+                        continue;
                 switch (opt) {
-                case 'c':
-                        cli.config_path = optarg;
-                        break;
-                case 'X':
-                        nt_cli_add_xprop(&cli, optarg);
-                        break;
-                case 'v':
-                        cli.verbose = 1;
-                        break;
                 case 'r':
                         if (nt_num_parse_double(optarg, 0.001, 1e9, &o.rate)) {
                                 rc = nt_cli_fail(&cli, 2,
