@@ -217,6 +217,28 @@ out:
         return err;
 }
 
+/* A partition's lag. librdkafka's consumer_lag is measured from the
+ * consumer's own committed offset, which offsets committed inside a
+ * producer's transaction never update; then the lag is taken from the
+ * offset stored for the next commit, or from the last position handed to
+ * the application, against the last stable offset (read_committed). */
+static json_int_t partition_lag(json_t *p)
+{
+        json_int_t lag = json_integer_value(json_object_get(p, "consumer_lag"));
+        json_int_t stored, app, ls;
+
+        if (lag >= 0)
+                return lag;
+        stored = json_integer_value(json_object_get(p, "consumer_lag_stored"));
+        if (json_object_get(p, "consumer_lag_stored") && stored >= 0)
+                return stored;
+        app = json_integer_value(json_object_get(p, "app_offset"));
+        ls = json_integer_value(json_object_get(p, "ls_offset"));
+        if (app >= 0 && ls >= 0)
+                return ls > app ? ls - app : 0;
+        return -1;
+}
+
 int nt_kafka_stats_parse(const char *json, size_t len,
                          struct nt_kafka_stats *out)
 {
@@ -268,8 +290,7 @@ int nt_kafka_stats_parse(const char *json, size_t len,
 
                 json_object_foreach(json_object_get(t, "partitions"), pname, p)
                 {
-                        json_int_t lag = json_integer_value(
-                            json_object_get(p, "consumer_lag"));
+                        json_int_t lag = partition_lag(p);
                         /* -1 means unknown; the internal partition -1
                          * is not a real one. */
                         if (strcmp(pname, "-1") == 0 || lag < 0)

@@ -9,6 +9,7 @@
 #include "support/httpd.h"
 #include "support/kafka_read.h"
 #include "support/nt_test.h"
+#include "support/scrape.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -416,86 +417,6 @@ Test(real, sighup_adds_feeds_without_a_restart)
         json_decref(v.by_key);
 }
 
-/* A port nobody listens on right now (the daemon binds it next). */
-static unsigned free_port(void)
-{
-        struct sockaddr_in a;
-        socklen_t len = sizeof(a);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        unsigned port;
-
-        memset(&a, 0, sizeof(a));
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-        getsockname(fd, (struct sockaddr *)&a, &len);
-        port = ntohs(a.sin_port);
-        close(fd);
-        return port;
-}
-
-static size_t to_buf(char *p, size_t size, size_t n, void *ud)
-{
-        struct nt_buf *b = ud;
-
-        return nt_buf_append(b, p, size * n) == NT_OK ? size * n : 0;
-}
-
-/* GET http://127.0.0.1:port/path; the body goes to out. Returns the HTTP
- * status, 0 when nothing answered. */
-static long http_get(unsigned port, const char *path, struct nt_buf *out)
-{
-        CURL *e = curl_easy_init();
-        char url[128];
-        long status = 0;
-
-        nt_buf_reset(out);
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
-        curl_easy_setopt(e, CURLOPT_URL, url);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, to_buf);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT, 5L);
-        if (curl_easy_perform(e) == CURLE_OK)
-                curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_cleanup(e);
-        return status;
-}
-
-/* Polls `path` until it answers `want` (at most `seconds`). */
-static bool wait_status(unsigned port, const char *path, long want, int seconds)
-{
-        struct timespec tick = {0, 200 * 1000 * 1000};
-        time_t deadline = time(NULL) + seconds;
-        struct nt_buf b;
-        bool ok = false;
-
-        nt_buf_init(&b, 1 << 20);
-        while (!ok && time(NULL) < deadline) {
-                ok = http_get(port, path, &b) == want;
-                if (!ok)
-                        nanosleep(&tick, NULL);
-        }
-        nt_buf_free(&b);
-        return ok;
-}
-
-/* The value of an unlabelled series in the /metrics text, or -1. */
-static double metric(unsigned port, const char *name)
-{
-        struct nt_buf b;
-        char needle[128];
-        const char *at;
-        double v = -1;
-
-        nt_buf_init(&b, 1 << 20);
-        snprintf(needle, sizeof(needle), "\n%s ", name);
-        if (http_get(port, "/metrics", &b) == 200 &&
-            (at = strstr(nt_buf_str(&b), needle)) != NULL)
-                v = strtod(at + strlen(needle), NULL);
-        nt_buf_free(&b);
-        return v;
-}
-
 Test(real, metrics_move_and_readiness_follows_the_broker)
 {
         const char *paths[] = {"/m.xml"};
@@ -505,7 +426,7 @@ Test(real, metrics_move_and_readiness_follows_the_broker)
         struct nt_child child;
         struct timespec tick = {0, 200 * 1000 * 1000};
         char *body = rss(1, 3, -1);
-        unsigned port = free_port();
+        unsigned port = nt_test_free_port();
         time_t deadline;
         int status;
 
@@ -517,22 +438,23 @@ Test(real, metrics_move_and_readiness_follows_the_broker)
         cr_assert_eq(nt_child_start(&child, argv), 0);
         unsetenv("NEWSTAP_METRICS_LISTEN");
 
-        cr_assert(wait_status(port, "/healthz", 200, 30), "no /healthz");
-        cr_assert(wait_status(port, "/readyz", 200, 30),
+        cr_assert(nt_test_wait_status(port, "/healthz", 200, 30),
+                  "no /healthz");
+        cr_assert(nt_test_wait_status(port, "/readyz", 200, 30),
                   "never ready with the broker up");
         deadline = time(NULL) + 30;
-        while (metric(port, "newstap_published_total") < 3 &&
+        while (nt_test_metric(port, "newstap_published_total", "") < 3 &&
                time(NULL) < deadline)
                 nanosleep(&tick, NULL);
-        cr_assert_geq(metric(port, "newstap_published_total"), 3,
+        cr_assert_geq(nt_test_metric(port, "newstap_published_total", ""), 3,
                       "the published counter did not move");
-        cr_assert_geq(metric(port, "newstap_kafka_brokers_up"), 1);
+        cr_assert_geq(nt_test_metric(port, "newstap_kafka_brokers_up", ""), 1);
 
         cr_assert_eq(nt_test_kafka_local("down"), 0);
-        cr_assert(wait_status(port, "/readyz", 503, 60),
+        cr_assert(nt_test_wait_status(port, "/readyz", 503, 60),
                   "still ready with the broker down");
         cr_assert_eq(nt_test_kafka_local("up"), 0);
-        cr_assert(wait_status(port, "/readyz", 200, 60),
+        cr_assert(nt_test_wait_status(port, "/readyz", 200, 60),
                   "not ready again after the broker came back");
 
         status = nt_child_stop(&child, SIGTERM, 30000);
