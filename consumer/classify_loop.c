@@ -1104,10 +1104,17 @@ static rd_kafka_resp_err_t send_event(nt_classify_loop_t *l,
                                 rd_kafka_headers_destroy(hdrs);
                         return err;
                 }
-                if (i == 0)
+                if (i == 0) {
                         l->st.events++;
-                else
+                } else {
                         l->st.label_events++;
+                        if (l->metrics)
+                                nt_metrics_add(l->metrics,
+                                               "newstap_classify_label_events_"
+                                               "by_label_total",
+                                               1, "label", ev->labels[i - 1],
+                                               NULL);
+                }
         }
         return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
@@ -1168,6 +1175,7 @@ static void seek_back(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
 static int handle_input(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
 {
         const struct poison *poison;
+        struct timespec t0, t1;
         rd_kafka_resp_err_t err;
         long idx;
         int rc;
@@ -1224,8 +1232,16 @@ static int handle_input(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
                                        DLQ_REFUSED_KEEP, (size_t)idx);
                 return err ? NT_ERR_TRANSIENT : NT_OK;
         }
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         rc = nt_enriched_build(l->clf, &l->opts, rkm->payload, rkm->len,
                                wall_ms(), &l->ev);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (l->metrics)
+                nt_metrics_add(l->metrics,
+                               "newstap_classify_eval_seconds_total",
+                               (double)(t1.tv_sec - t0.tv_sec) +
+                                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+                               NULL);
         if (rc) {
                 NT_ERROR(COMPONENT, "building an event: %s", nt_err_name(rc));
                 return NT_ERR_TRANSIENT;
@@ -1279,7 +1295,8 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
                 return NULL;
         }
         l->cfg = cfg;
-        l->metrics = nt_metrics_new(64);
+        /* The fixed series plus one per label. */
+        l->metrics = nt_metrics_new(1024);
         if (!l->metrics) {
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
                 goto fail;
@@ -1287,6 +1304,15 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
         for (i = 0; i < sizeof(metric_defs) / sizeof(metric_defs[0]); i++)
                 nt_metrics_describe(l->metrics, metric_defs[i].name,
                                     metric_defs[i].type, metric_defs[i].help);
+        nt_metrics_describe(l->metrics, "newstap_classify_eval_seconds_total",
+                            "counter",
+                            "Time spent classifying and building events "
+                            "(divide by inputs for the mean).");
+        nt_metrics_describe(l->metrics,
+                            "newstap_classify_label_events_by_label_total",
+                            "counter",
+                            "Events written to label topics, by "
+                            "label.");
         l->eos = strcmp(nt_config_str(cfg, "consumer.delivery"),
                         "exactly_once") == 0;
         l->in_topic = nt_config_str(cfg, "topics.raw");

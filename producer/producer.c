@@ -206,6 +206,11 @@ static void describe_metrics(nt_metrics_t *m)
         nt_metrics_describe(m, "newstap_publish_inflight", "gauge",
                             "Articles sent and not yet confirmed.");
         nt_metrics_describe(m, "newstap_feeds", "gauge", "Feeds polled.");
+        nt_metrics_describe(m, "newstap_delivery_failures_total", "counter",
+                            "Delivery reports that failed (the article was "
+                            "sent again).");
+        nt_metrics_describe(m, "newstap_producer_rebuilds_total", "counter",
+                            "Kafka producers rebuilt after a fatal error.");
         nt_metrics_describe(m, "newstap_kafka_brokers_up", "gauge",
                             "Brokers librdkafka sees in state UP.");
         nt_metrics_describe(m, "newstap_kafka_queue_messages", "gauge",
@@ -308,6 +313,21 @@ static void refresh_health(nt_producer_t *p)
                                (double)ks->rtt_avg_us / 1e6, NULL);
         }
         nt_metrics_set(p->metrics, "newstap_feeds", (double)p->n_feeds, NULL);
+        {
+                struct nt_publish_stats ps;
+
+                nt_publisher_stats(p->pub, &ps);
+                nt_metrics_set(p->metrics,
+                               "newstap_publish_latency_seconds_sum",
+                               ps.latency_s, NULL);
+                nt_metrics_set(p->metrics,
+                               "newstap_publish_latency_seconds_count",
+                               (double)ps.confirmed, NULL);
+                nt_metrics_set(p->metrics, "newstap_delivery_failures_total",
+                               (double)ps.failed, NULL);
+                nt_metrics_set(p->metrics, "newstap_producer_rebuilds_total",
+                               (double)ps.rebuilds, NULL);
+        }
         if (!p->health)
                 return;
         nt_health_publish(p->health, p->metrics);

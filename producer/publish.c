@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* One article message, owned here from send until confirmation. */
 struct pmsg {
@@ -17,8 +18,9 @@ struct pmsg {
         char *key, *revision, *feed_url;
         char *value;
         size_t value_len;
-        int queued;  /* handed to librdkafka, report not yet seen */
-        int pending; /* on the resend list */
+        int queued;           /* handed to librdkafka, report not yet seen */
+        struct timespec sent; /* first send, for the latency */
+        int pending;          /* on the resend list */
 };
 
 struct nt_publisher {
@@ -181,6 +183,7 @@ int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
                 return NT_ERR_NOMEM;
         }
         memcpy(m->value, value, value_len);
+        clock_gettime(CLOCK_MONOTONIC, &m->sent);
         m->value_len = value_len;
         m->meta = *meta;
         m->meta.key = m->key;
@@ -219,6 +222,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         }
         m->queued = 0;
         p->stats.confirmed++;
+        {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                p->stats.latency_s +=
+                    (double)(now.tv_sec - m->sent.tv_sec) +
+                    (double)(now.tv_nsec - m->sent.tv_nsec) / 1e9;
+        }
         if (p->confirm)
                 p->confirm(p->ctx, &m->meta);
         if (m->pending) {

@@ -70,6 +70,9 @@ struct nt_publish_stats {
         uint64_t confirmed; /* delivery reports that succeeded */
         uint64_t failed;    /* delivery reports that failed (resent) */
         uint64_t rebuilds;  /* producers rebuilt after fatal errors */
+        double latency_s;   /* sum over confirmed messages of the time
+                             * from send to confirmation, resends
+                             * included: divide by `confirmed` */
 };
 void nt_publisher_stats(const nt_publisher_t *p, struct nt_publish_stats *st);
 
