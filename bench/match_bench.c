@@ -5,8 +5,10 @@
  * matcher (tokenise + trie + evaluation), and for the whole text side of
  * the classifier (plus facts, language and SimHash). */
 #include "common/buf.h"
+#include "common/num.h"
 #include "consumer/classify.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +129,13 @@ static void fields_of(const struct article *a, struct nt_text_fields *in)
 int main(int argc, char **argv)
 {
         static struct article arts[N_ARTICLES];
-        const char *dir = argc > 1 ? argv[1] : NT_SOURCE_DIR "/config/rules";
+        const char *dir =
+            argc > 1 && argv[1][0] ? argv[1] : NT_SOURCE_DIR "/config/rules";
+        /* A second argument runs each pass once over that many articles
+         * (at most N_ARTICLES): a fixed amount of work, for instruction
+         * counts under callgrind, where timing means nothing. */
+        size_t n_arts = N_ARTICLES;
+        bool once = false;
         char errstr[512], **paths = NULL;
         size_t n_paths = 0, i, bytes = 0, labelled = 0;
         nt_classifier_t *c;
@@ -137,6 +145,18 @@ int main(int argc, char **argv)
         unsigned check;
         long runs;
         int f, pass;
+        int64_t v;
+
+        if (argc > 2) {
+                if (nt_num_parse_i64(argv[2], 1, N_ARTICLES, &v)) {
+                        fprintf(stderr,
+                                "match_bench: article count must be 1..%d\n",
+                                N_ARTICLES);
+                        return 2;
+                }
+                n_arts = (size_t)v;
+                once = true;
+        }
 
         if (nt_rules_expand_paths(&dir, 1, &paths, &n_paths, errstr,
                                   sizeof(errstr)) ||
@@ -175,7 +195,7 @@ int main(int argc, char **argv)
                 t0 = cpu_now();
                 w0 = wall_now();
                 do {
-                        for (i = 0; i < N_ARTICLES; i++) {
+                        for (i = 0; i < n_arts; i++) {
                                 struct nt_text_fields in;
                                 struct nt_match_result mr;
                                 struct nt_classifier_result cr;
@@ -195,17 +215,17 @@ int main(int argc, char **argv)
                         }
                         runs++;
                         t = cpu_now() - t0;
-                } while (t < MIN_SECONDS);
+                } while (!once && t < MIN_SECONDS);
                 wall = wall_now() - w0;
-                rate = (double)runs * N_ARTICLES / t;
+                rate = (double)runs * (double)n_arts / t;
                 printf("%-41s %7.0f articles/s %6.1f MB/s per CPU second "
                        "(%ld x %d articles, %.2f s CPU, %.2f s wall: %.0f "
                        "articles/s by the clock; checksum %zu)\n",
                        pass == 0 ? "matching (tokenise, trie, evaluate):"
                                  : "text side (+facts, language, simhash):",
                        rate, rate * (double)bytes / N_ARTICLES / 1e6, runs,
-                       N_ARTICLES, t, wall, (double)runs * N_ARTICLES / wall,
-                       labelled);
+                       (int)n_arts, t, wall,
+                       (double)runs * (double)n_arts / wall, labelled);
         }
         printf("command: cmake -S . -B build/rules-rel "
                "-DCMAKE_BUILD_TYPE=Release -DNT_TESTS=OFF && cmake --build "

@@ -96,6 +96,7 @@ struct nt_match {
         uint32_t *topic_term_off, *topic_terms;
         uint32_t *ent_term_off, *ent_terms;
         uint32_t *node_term; /* per rules node: its term, or NONE32 */
+        uint32_t *kid_term;  /* node_term of rules->kids[i], side by side */
         /* Lengths (< HEAD_MAX bytes) that prefix lexemes have, ascending,
          * for the filter below. */
         uint8_t plens[HEAD_MAX];
@@ -438,6 +439,11 @@ int nt_match_compile(struct nt_rules *rules, nt_match_t **out, char *errstr,
                 m->node_term[i] = rules->nodes[i].op == NT_RULES_TERM
                                       ? rules->nodes[i].term
                                       : NONE32;
+        m->kid_term = malloc((rules->n_kids + 1) * sizeof(uint32_t));
+        if (!m->kid_term)
+                goto out;
+        for (i = 0; i < rules->n_kids; i++)
+                m->kid_term[i] = m->node_term[rules->kids[i]];
         m->n_lex = b.n_lex;
         err = freeze(m, &b);
         if (err)
@@ -503,6 +509,7 @@ void nt_match_destroy(nt_match_t *m)
         free(m->ent_term_off);
         free(m->ent_terms);
         free(m->node_term);
+        free(m->kid_term);
         free(m);
 }
 
@@ -549,8 +556,24 @@ struct ent_pos {
         uint32_t entity, start;
 };
 
+/* A remembered word: the lexemes a normalised word of 1 to WC_MAX_LEN
+ * bytes matched, in the order the walk found them. Words repeat a lot
+ * within and across articles ("the", "уряд"), and a probe of this table
+ * costs less than the filter probes and the trie walk it replaces. */
+#define WC_BITS    12
+#define WC_MAX_LEN 16
+#define WC_MAX_LEX 3
+
+struct wcache {
+        uint64_t w0, w1; /* first and last 8 bytes (masked when short) */
+        uint32_t lex[WC_MAX_LEX];
+        uint8_t len; /* 0: empty slot */
+        uint8_t n;
+};
+
 struct nt_match_scratch {
         const nt_match_t *m;
+        struct wcache *wc; /* 1 << WC_BITS slots, tied to m */
         struct nt_tokens toks;
         uint32_t gen;
         /* lexemes each token matched: hits[hit_off[i] .. hit_off[i + 1]) */
@@ -568,6 +591,7 @@ struct nt_match_scratch {
         uint32_t *term_gen, *term_off, *term_n;
         uint32_t *touched_terms;
         size_t n_touched_terms;
+        uint64_t *present; /* bit per term: occurs in this run */
         struct nt_match_occ *occ;
         size_t n_occ, occ_cap;
         /* topics and entities */
@@ -615,10 +639,12 @@ nt_match_scratch_t *nt_match_scratch_new(const nt_match_t *m)
         s->topics = calloc(np, sizeof(*s->topics));
         s->topic_ev_off = calloc(np, sizeof(size_t));
         s->ents = calloc(r->n_entities + 1, sizeof(*s->ents));
-        if (!s->lex_gen || !s->lex_cnt || !s->lex_off || !s->touched_lex ||
-            !s->term_gen || !s->term_off || !s->term_n || !s->touched_terms ||
-            !s->topic_gen || !s->touched_topics || !s->topics ||
-            !s->topic_ev_off || !s->ents) {
+        s->wc = calloc((size_t)1 << WC_BITS, sizeof(*s->wc));
+        s->present = calloc(nt / 64 + 1, sizeof(uint64_t));
+        if (!s->wc || !s->present || !s->lex_gen || !s->lex_cnt ||
+            !s->lex_off || !s->touched_lex || !s->term_gen || !s->term_off ||
+            !s->term_n || !s->touched_terms || !s->topic_gen ||
+            !s->touched_topics || !s->topics || !s->topic_ev_off || !s->ents) {
                 nt_match_scratch_destroy(s);
                 return NULL;
         }
@@ -630,6 +656,8 @@ void nt_match_scratch_destroy(nt_match_scratch_t *s)
         if (!s)
                 return;
         nt_tokens_free(&s->toks);
+        free(s->wc);
+        free(s->present);
         free(s->hit_off);
         free(s->hits);
         free(s->lex_gen);
@@ -702,8 +730,35 @@ static inline bool maybe_lexeme(const nt_match_t *m, const uint8_t *w,
         return false;
 }
 
-/* Walks every token down the trie, recording the lexemes it matches: the
+/* Walks one word down the trie, recording the lexemes it matches: the
  * prefixes met on the way and the word when the walk ends on one. */
+static int walk_word(const nt_match_t *m, nt_match_scratch_t *s,
+                     const uint8_t *w, size_t len)
+{
+        uint32_t node = 0;
+        size_t k;
+        int err;
+
+        if (!maybe_lexeme(m, w, len))
+                return 0;
+        for (k = 0; k < len; k++) {
+                node = step(m, node, w[k]);
+                if (!node)
+                        break;
+                if (m->nodes[node].prefix != NONE32) {
+                        err = add_hit(s, m->nodes[node].prefix);
+                        if (err)
+                                return err;
+                }
+        }
+        if (node && len > 0 && m->nodes[node].exact != NONE32)
+                return add_hit(s, m->nodes[node].exact);
+        return 0;
+}
+
+/* Walks every token down the trie, through the word cache for short
+ * words. A short word is identified by its length and its first and last
+ * 8 bytes (which overlap for fewer than 16 bytes, and cover all of it). */
 static int find_lexemes(const nt_match_t *m, nt_match_scratch_t *s)
 {
         const struct nt_tokens *t = &s->toks;
@@ -715,27 +770,44 @@ static int find_lexemes(const nt_match_t *m, nt_match_scratch_t *s)
         s->hit_off_cap = cap;
         for (i = 0; i < t->n; i++) {
                 const uint8_t *w = (const uint8_t *)nt_tokens_norm(t, i);
-                size_t len = t->tok[i].norm_len;
-                uint32_t node = 0;
+                size_t len = t->tok[i].norm_len, first = s->n_hits;
+                uint64_t w0, w1 = 0;
+                struct wcache *e;
 
-                s->hit_off[i] = (uint32_t)s->n_hits;
-                if (!maybe_lexeme(m, w, len))
+                s->hit_off[i] = (uint32_t)first;
+                if (len == 0 || len > WC_MAX_LEN) {
+                        err = walk_word(m, s, w, len);
+                        if (err)
+                                return err;
                         continue;
-                for (k = 0; k < len; k++) {
-                        node = step(m, node, w[k]);
-                        if (!node)
-                                break;
-                        if (m->nodes[node].prefix != NONE32) {
-                                err = add_hit(s, m->nodes[node].prefix);
+                }
+                w0 = head_bytes(w);
+                if (len < 8)
+                        w0 &= ((uint64_t)1 << (8 * len)) - 1;
+                else if (len > 8)
+                        w1 = head_bytes(w + len - 8);
+                e = &s->wc[((w0 * 0x9E3779B97F4A7C15ull) ^
+                            (w1 * 0xC2B2AE3D27D4EB4Full) ^ len) >>
+                           (64 - WC_BITS)];
+                if (e->len == len && e->w0 == w0 && e->w1 == w1) {
+                        for (k = 0; k < e->n; k++) {
+                                err = add_hit(s, e->lex[k]);
                                 if (err)
                                         return err;
                         }
+                        continue;
                 }
-                if (node && len > 0 && m->nodes[node].exact != NONE32) {
-                        err = add_hit(s, m->nodes[node].exact);
-                        if (err)
-                                return err;
-                }
+                err = walk_word(m, s, w, len);
+                if (err)
+                        return err;
+                if (s->n_hits - first > WC_MAX_LEX)
+                        continue;
+                e->w0 = w0;
+                e->w1 = w1;
+                e->len = (uint8_t)len;
+                e->n = (uint8_t)(s->n_hits - first);
+                for (k = 0; k < e->n; k++)
+                        e->lex[k] = s->hits[first + k];
         }
         s->hit_off[t->n] = (uint32_t)s->n_hits;
         return 0;
@@ -822,6 +894,7 @@ static int find_terms(const nt_match_t *m, nt_match_scratch_t *s)
                         s->term_off[term] = (uint32_t)first;
                         s->term_n[term] = (uint32_t)(s->n_occ - first);
                         s->touched_terms[s->n_touched_terms++] = term;
+                        s->present[term >> 6] |= (uint64_t)1 << (term & 63);
                 }
         }
         return 0;
@@ -1008,6 +1081,17 @@ static struct res eval_except(const nt_match_t *m, nt_match_scratch_t *s,
 /* Evaluates an expression restricted to the fields in mask. Leaves exactly
  * its own spans at the top of the list arena (see struct res): kids'
  * spans are appended in turn, so OR is a concatenation. */
+/* False when kid i (an index into rules->kids) is a term absent from the
+ * text: most alternatives of a long list are, and this tells so from two
+ * small arrays without visiting the kid's node. */
+static inline bool term_may_occur(const nt_match_t *m,
+                                  const nt_match_scratch_t *s, uint32_t i)
+{
+        uint32_t t = m->kid_term[i];
+
+        return t == NONE32 || (s->present[t >> 6] >> (t & 63)) & 1;
+}
+
 static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
                        uint32_t node, unsigned mask)
 {
@@ -1050,8 +1134,7 @@ static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
 
                         /* Most alternatives of a long list are absent:
                          * tell so without visiting their node. */
-                        if (m->node_term[k] != NONE32 &&
-                            s->term_gen[m->node_term[k]] != s->gen)
+                        if (!term_may_occur(m, s, nd->kid0 + i))
                                 continue;
                         kid = eval(m, s, k, mask);
                         out.truth = out.truth || kid.truth;
@@ -1062,8 +1145,7 @@ static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
                 for (i = 0; i < nd->n_kids; i++) {
                         uint32_t k = r->kids[nd->kid0 + i];
 
-                        if (m->node_term[k] != NONE32 &&
-                            s->term_gen[m->node_term[k]] != s->gen) {
+                        if (!term_may_occur(m, s, nd->kid0 + i)) {
                                 s->n_list = top;
                                 return out;
                         }
@@ -1287,6 +1369,8 @@ static int count_entities(const nt_match_t *m, nt_match_scratch_t *s)
 
 static void new_generation(const nt_match_t *m, nt_match_scratch_t *s)
 {
+        size_t i;
+
         s->gen++;
         if (s->gen == 0) {
                 /* After 2^32 runs the stamps wrap: clear them once. */
@@ -1300,6 +1384,10 @@ static void new_generation(const nt_match_t *m, nt_match_scratch_t *s)
         s->n_hits = 0;
         s->n_touched_lex = 0;
         s->n_occ = 0;
+        /* Clears the last run's bits, term by term: cheaper than the
+         * whole map for the few terms an article has. */
+        for (i = 0; i < s->n_touched_terms; i++)
+                s->present[s->touched_terms[i] >> 6] = 0;
         s->n_touched_terms = 0;
         s->n_touched_topics = 0;
         s->n_ev = 0;

@@ -182,6 +182,56 @@ static inline uint8_t cp_flags(int32_t cp)
         return NT_TOK_OTHER;
 }
 
+/* The basic Cyrillic fold on the bytes, by (lead byte & 1) << 6 | (second
+ * byte & 0x3F) for lead bytes D0 and D1: the two bytes of the lower-case
+ * form (first byte in the low half, as they lie in memory), 0 for D1 A0..BF
+ * (outside the block); and for the lower half (lead D1) the bit
+ * (cp - 0x440) that UK_LETTERS and RU_LETTERS test. A table, because the
+ * letters of a word alternate between the ranges at random and branches on
+ * them mispredict. */
+static const uint16_t cyr_out[128] = {
+    0x90d1, 0x91d1, 0x92d1, 0x93d1, 0x94d1, 0x95d1, 0x96d1, 0x97d1, 0x98d1,
+    0x99d1, 0x9ad1, 0x9bd1, 0x9cd1, 0x9dd1, 0x9ed1, 0x9fd1, 0xb0d0, 0xb1d0,
+    0xb2d0, 0xb3d0, 0xb4d0, 0xb5d0, 0xb6d0, 0xb7d0, 0xb8d0, 0xb9d0, 0xbad0,
+    0xbbd0, 0xbcd0, 0xbdd0, 0xbed0, 0xbfd0, 0x80d1, 0x81d1, 0x82d1, 0x83d1,
+    0x84d1, 0x85d1, 0x86d1, 0x87d1, 0x88d1, 0x89d1, 0x8ad1, 0x8bd1, 0x8cd1,
+    0x8dd1, 0x8ed1, 0x8fd1, 0xb0d0, 0xb1d0, 0xb2d0, 0xb3d0, 0xb4d0, 0xb5d0,
+    0xb6d0, 0xb7d0, 0xb8d0, 0xb9d0, 0xbad0, 0xbbd0, 0xbcd0, 0xbdd0, 0xbed0,
+    0xbfd0, 0x80d1, 0x81d1, 0x82d1, 0x83d1, 0x84d1, 0x85d1, 0x86d1, 0x87d1,
+    0x88d1, 0x89d1, 0x8ad1, 0x8bd1, 0x8cd1, 0x8dd1, 0x8ed1, 0x8fd1, 0x90d1,
+    0x91d1, 0x92d1, 0x93d1, 0x94d1, 0x95d1, 0x96d1, 0x97d1, 0x98d1, 0x99d1,
+    0x9ad1, 0x9bd1, 0x9cd1, 0x9dd1, 0x9ed1, 0x9fd1, 0x0000, 0x0000, 0x0000,
+    0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+    0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+    0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+    0x0000, 0x0000,
+};
+
+static const uint32_t cyr_bit[128] = {
+    0x00010000, 0x00020000, 0x00040000, 0x00080000, 0x00100000, 0x00200000,
+    0x00400000, 0x00800000, 0x01000000, 0x02000000, 0x04000000, 0x08000000,
+    0x10000000, 0x20000000, 0x40000000, 0x80000000, 0x00000000, 0x00000000,
+    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
+    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
+    0x00000000, 0x00000000, 0x00000001, 0x00000002, 0x00000004, 0x00000008,
+    0x00000010, 0x00000020, 0x00000040, 0x00000080, 0x00000100, 0x00000200,
+    0x00000400, 0x00000800, 0x00001000, 0x00002000, 0x00004000, 0x00008000,
+    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
+    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
+    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000001, 0x00000002,
+    0x00000004, 0x00000008, 0x00000010, 0x00000020, 0x00000040, 0x00000080,
+    0x00000100, 0x00000200, 0x00000400, 0x00000800, 0x00001000, 0x00002000,
+    0x00004000, 0x00008000, 0x00010000, 0x00020000, 0x00040000, 0x00080000,
+    0x00100000, 0x00200000, 0x00400000, 0x00800000, 0x01000000, 0x02000000,
+    0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x80000000,
+    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
+    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
+    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
+    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
+    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
+    0x00000000, 0x00000000,
+};
+
 static enum cls classify(const unsigned char *p, size_t n, int32_t *cp,
                          size_t *cplen)
 {
@@ -430,6 +480,10 @@ static int scan_token(struct nt_tokens *t, enum nt_field field,
                            (u[i + 1] & 0xC0) == 0x80 &&
                            (((b & 0x1F) << 6) | (u[i + 1] & 0x3F)) <= 0x45F) {
                         uint32_t seen = 0;
+                        /* Folded bytes are written while i + 2 <= wlim:
+                         * up to the length limit, or not at all once the
+                         * token goes the slow way. */
+                        size_t wlim = slow ? 0 : limit;
 
                         /* A run of basic Cyrillic letters (U+0400..U+045F:
                          * lead byte D0, or D1 with 80..9F), folded on the
@@ -438,24 +492,17 @@ static int scan_token(struct nt_tokens *t, enum nt_field field,
                          * lower half, to tell the letters only Ukrainian
                          * (є і ї) or only Russian (ъ ы э ё) uses. */
                         for (;;) {
-                                unsigned char c2 = u[i + 1], o1 = b, o2 = c2;
+                                unsigned idx = ((unsigned)(b & 1) << 6) |
+                                               (u[i + 1] & 0x3Fu);
+                                uint16_t o = cyr_out[idx];
+                                unsigned char c2;
 
-                                if (b == 0xD0) {
-                                        if (c2 < 0x90) { /* Ѐ..Џ */
-                                                o1 = 0xD1;
-                                                o2 = (unsigned char)(c2 + 0x10);
-                                        } else if (c2 < 0xA0) { /* А..П */
-                                                o2 = (unsigned char)(c2 + 0x20);
-                                        } else if (c2 < 0xB0) { /* Р..Я */
-                                                o1 = 0xD1;
-                                                o2 = (unsigned char)(c2 - 0x20);
-                                        }
-                                }
-                                if (o1 == 0xD1)
-                                        seen |= 1u << (o2 - 0x80);
-                                if (!slow && i + 2 <= limit) {
-                                        w[0] = (char)o1;
-                                        w[1] = (char)o2;
+                                if (!o)
+                                        break;
+                                seen |= cyr_bit[idx];
+                                if (i + 2 <= wlim) {
+                                        w[0] = (char)(o & 0xFF);
+                                        w[1] = (char)(o >> 8);
                                         w += 2;
                                 }
                                 i += 2;
@@ -463,9 +510,7 @@ static int scan_token(struct nt_tokens *t, enum nt_field field,
                                         break;
                                 b = u[i];
                                 c2 = u[i + 1];
-                                if ((b != 0xD0 && b != 0xD1) ||
-                                    (c2 & 0xC0) != 0x80 ||
-                                    (b == 0xD1 && c2 > 0x9F))
+                                if ((b & 0xFE) != 0xD0 || (c2 & 0xC0) != 0x80)
                                         break;
                         }
                         flags |= NT_TOK_CYRILLIC;
