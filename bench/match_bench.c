@@ -227,10 +227,11 @@ int main(int argc, char **argv)
                        (int)n_arts, t, wall,
                        (double)runs * (double)n_arts / wall, labelled);
         }
-        printf("command: cmake -S . -B build/rules-rel "
-               "-DCMAKE_BUILD_TYPE=Release -DNT_TESTS=OFF && cmake --build "
-               "build/rules-rel -j1 --target match_bench && "
-               "build/rules-rel/bench/match_bench\n");
+        /* The program as it was run, from a release build (make bench). */
+        printf("command: %s", argv[0]);
+        for (i = 1; i < (size_t)argc; i++)
+                printf(" %s", argv[i]);
+        printf("\n");
         nt_match_scratch_destroy(s);
         nt_classifier_destroy(c);
         for (i = 0; i < N_ARTICLES; i++)
