@@ -5,6 +5,7 @@
  * depends on the platform's time_t), and no read past the terminating NUL,
  * because it runs on every entry of every fetched feed. */
 #include "common/date.h"
+#include "common/num.h"
 #include "common/err.h"
 
 #include <inttypes.h>
@@ -825,4 +826,17 @@ void nt_date_format(int64_t epoch_ms, char *buf, size_t size)
                 snprintf(buf, size, "%04" PRId64 "-%02d-%02dT%02d:%02d:%02dZ",
                          year, month, day, secs / 3600, secs / 60 % 60,
                          secs % 60);
+}
+
+int nt_date_parse_since(const char *s, int64_t now_ms, int64_t *epoch_ms)
+{
+        int64_t age;
+
+        if (nt_date_parse(s, epoch_ms) == NT_OK)
+                return NT_OK;
+        /* Unit 0: a bare number has no unit, so it is refused. */
+        if (nt_num_parse_duration_ms(s, 0, &age) != NT_OK || age <= 0)
+                return NT_ERR_INVALID;
+        *epoch_ms = now_ms - age;
+        return NT_OK;
 }

@@ -15,6 +15,11 @@
  * and year-month forms mean the first instant of that day or month. */
 int nt_date_parse(const char *s, int64_t *epoch_ms);
 
+/* A point in time as the command line gives it: a date nt_date_parse()
+ * reads, or an age such as "2h" or "30m" meaning that long before now_ms
+ * (a bare number is not an age). Returns 0 or NT_ERR_INVALID. */
+int nt_date_parse_since(const char *s, int64_t now_ms, int64_t *epoch_ms);
+
 /* Writes the instant as RFC 3339 in UTC: "2026-01-05T10:00:00Z", with
  * ".123" milliseconds only when they are not zero. `size` of 32 always
  * suffices. */

@@ -190,3 +190,22 @@ void nt_health_set_ready(nt_health_t *h, bool ready, const char *reason)
                  reason ? reason : (ready ? "ready" : "not ready"));
         pthread_mutex_unlock(&h->lock);
 }
+
+nt_health_t *nt_health_from_config(const nt_config_t *cfg,
+                                   const char *default_listen, bool daemon,
+                                   int *err, char *errstr, size_t errstr_size)
+{
+        const char *enabled = nt_config_str(cfg, "metrics.enabled");
+        const char *listen = nt_config_str(cfg, "metrics.listen");
+        nt_health_t *h;
+
+        *err = NT_OK;
+        if (strcmp(enabled, "on") != 0 &&
+            !(strcmp(enabled, "auto") == 0 && daemon))
+                return NULL;
+        h = nt_health_start(*listen ? listen : default_listen, errstr,
+                            errstr_size);
+        if (!h)
+                *err = NT_ERR_IO;
+        return h;
+}

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/config.h"
 #include "common/metrics.h"
 
 typedef struct nt_health nt_health_t;
@@ -17,6 +18,14 @@ typedef struct nt_health nt_health_t;
  * errstr set (e.g. the address is taken). */
 nt_health_t *nt_health_start(const char *listen, char *errstr,
                              size_t errstr_size);
+
+/* Starts the endpoint a command's configuration asks for: metrics.enabled
+ * "on", or "auto" when `daemon` is true; on metrics.listen, else
+ * `default_listen`. Returns NULL with *err 0 when it is off, NULL with
+ * *err set and errstr filled when it cannot listen. */
+nt_health_t *nt_health_from_config(const nt_config_t *cfg,
+                                   const char *default_listen, bool daemon,
+                                   int *err, char *errstr, size_t errstr_size);
 
 /* Stops the server. NULL-safe. */
 void nt_health_stop(nt_health_t *h);

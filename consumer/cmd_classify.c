@@ -241,7 +241,7 @@ int nt_cmd_classify(int argc, char **argv)
         nt_health_t *health = NULL;
         const char *cfg_rules;
         char errstr[1024];
-        int opt, rc = 0, offline = 0;
+        int opt, rc = 0, offline = 0, err;
 
         memset(&ctx, 0, sizeof(ctx));
         ctx.rules = calloc((size_t)argc + 1, sizeof(*ctx.rules));
@@ -249,8 +249,8 @@ int nt_cmd_classify(int argc, char **argv)
                 free(ctx.rules);
                 return 1;
         }
-        while ((opt = getopt_long(argc, argv, "c:X:vh", longopts, NULL)) !=
-               -1) {
+        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
+                                  NULL)) != -1) {
                 if (nt_cli_common_option(&cli, opt, optarg))
                         continue;
                 switch (opt) {
@@ -304,15 +304,13 @@ int nt_cmd_classify(int argc, char **argv)
                 goto out;
         }
         clf = NULL; /* the loop owns it */
-        if (strcmp(nt_config_str(cfg, "metrics.enabled"), "off") != 0) {
-                const char *listen = nt_config_str(cfg, "metrics.listen");
-
-                health = nt_health_start(*listen ? listen : "127.0.0.1:9465",
-                                         errstr, sizeof(errstr));
-                if (!health) {
-                        rc = nt_cli_fail(&cli, 1, "%s", errstr);
-                        goto out;
-                }
+        health = nt_health_from_config(cfg, "127.0.0.1:9465", true, &err,
+                                       errstr, sizeof(errstr));
+        if (err) {
+                rc = nt_cli_fail(&cli, 1, "%s", errstr);
+                goto out;
+        }
+        if (health) {
                 nt_classify_loop_set_health(loop, health);
                 NT_INFO("classify", "metrics and health on port %u",
                         nt_health_port(health));

@@ -158,16 +158,13 @@ int nt_cmd_produce(int argc, char **argv)
                 goto out;
         }
         /* auto: on for the daemon, off for a one-shot --once run. */
-        if (strcmp(nt_config_str(cfg, "metrics.enabled"), "on") == 0 ||
-            (strcmp(nt_config_str(cfg, "metrics.enabled"), "auto") == 0 &&
-             !once)) {
-                const char *listen = nt_config_str(cfg, "metrics.listen");
-                health = nt_health_start(*listen ? listen : "127.0.0.1:9464",
-                                         errstr, sizeof(errstr));
-                if (!health) {
-                        rc = nt_cli_fail(&cli, 1, "%s", errstr);
-                        goto out;
-                }
+        health = nt_health_from_config(cfg, "127.0.0.1:9464", !once, &err,
+                                       errstr, sizeof(errstr));
+        if (err) {
+                rc = nt_cli_fail(&cli, 1, "%s", errstr);
+                goto out;
+        }
+        if (health) {
                 nt_producer_set_health(prod, health);
                 NT_INFO("producer", "metrics and health on port %u",
                         nt_health_port(health));

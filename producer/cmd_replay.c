@@ -124,16 +124,11 @@ static void on_progress(void *ctx, const struct nt_replay_stats *st)
 /* RFC 3339, or an age such as "2h" meaning that long before now. */
 static int parse_time(const char *s, int64_t *out)
 {
-        int64_t age;
         struct timespec ts;
 
-        if (nt_date_parse(s, out) == NT_OK)
-                return NT_OK;
-        if (nt_num_parse_duration_ms(s, 0, &age) != NT_OK || age <= 0)
-                return NT_ERR_INVALID;
         clock_gettime(CLOCK_REALTIME, &ts);
-        *out = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - age;
-        return NT_OK;
+        return nt_date_parse_since(
+            s, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, out);
 }
 
 int nt_cmd_replay(int argc, char **argv)

@@ -604,3 +604,23 @@ Test(date, long_inputs)
         cr_assert_eq(ms, 1766916900000);
         free(s);
 }
+
+Test(date, since_takes_a_date_or_an_age)
+{
+        const int64_t now = 1767607200000LL; /* 2026-01-05T10:00:00Z */
+        int64_t t = -1;
+
+        cr_assert_eq(nt_date_parse_since("2h", now, &t), NT_OK);
+        cr_assert_eq(t, now - 2 * 3600 * 1000);
+        cr_assert_eq(nt_date_parse_since("1h30m", now, &t), NT_OK);
+        cr_assert_eq(t, now - 90 * 60 * 1000);
+        cr_assert_eq(nt_date_parse_since("2026-01-05T09:00:00Z", now, &t),
+                     NT_OK);
+        cr_assert_eq(t, now - 3600 * 1000, "a date is taken as it is");
+        t = -1;
+        cr_assert_eq(nt_date_parse_since("90", now, &t), NT_ERR_INVALID,
+                     "a bare number is neither a date nor an age");
+        cr_assert_eq(nt_date_parse_since("0s", now, &t), NT_ERR_INVALID);
+        cr_assert_eq(nt_date_parse_since("soon", now, &t), NT_ERR_INVALID);
+        cr_assert_eq(t, -1, "nothing is written on error");
+}
