@@ -18,9 +18,9 @@
 #include "consumer/classify_loop.h"
 #include "support/kafka_read.h"
 #include "support/nt_test.h"
+#include "support/scrape.h"
 
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
@@ -470,33 +470,6 @@ static void check_exactly_once(unsigned n, struct view *v)
 
 /* ---- the metrics endpoint ---------------------------------------- */
 
-static size_t collect_body(char *p, size_t size, size_t n, void *ctx)
-{
-        struct nt_buf *b = ctx;
-
-        return nt_buf_append(b, p, size * n) == 0 ? size * n : 0;
-}
-
-/* GET http://127.0.0.1:port/path into b; the status code. */
-static long http_get(unsigned port, const char *path, struct nt_buf *b)
-{
-        CURL *e = curl_easy_init();
-        char url[128];
-        long status = 0;
-
-        cr_assert_not_null(e);
-        nt_buf_reset(b);
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
-        curl_easy_setopt(e, CURLOPT_URL, url);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect_body);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, b);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
-        cr_assert_eq(curl_easy_perform(e), CURLE_OK, "GET %s", url);
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_cleanup(e);
-        return status;
-}
-
 /* The port the classifier logged for its endpoint; 0 when not found. */
 static unsigned metrics_port(const char *name)
 {
@@ -678,7 +651,7 @@ Test(real, dead_letters_and_the_rest_flows)
         cr_assert_gt(port, 0, "the endpoint's port is logged");
         nt_buf_init(&body, 1 << 20);
         for (i = 0; i < 50; i++) {
-                cr_assert_eq(http_get(port, "/metrics", &body), 200);
+                cr_assert_eq(nt_test_http_get(port, "/metrics", &body), 200);
                 if (strstr(nt_buf_str(&body),
                            "newstap_classify_dead_letters_total 5") &&
                     strstr(nt_buf_str(&body),
@@ -687,7 +660,7 @@ Test(real, dead_letters_and_the_rest_flows)
                 usleep(200000);
         }
         cr_assert_lt(i, 50, "metrics: %s", nt_buf_str(&body));
-        cr_assert_eq(http_get(port, "/readyz", &body), 200, "%s",
+        cr_assert_eq(nt_test_http_get(port, "/readyz", &body), 200, "%s",
                      nt_buf_str(&body));
         nt_buf_free(&body);
         status = nt_child_stop(&c, SIGTERM, 60000);
