@@ -11,6 +11,11 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define NT_HAVE_SSE2 1
+#endif
+
 /* Character classes of the tokeniser. */
 enum cls {
         C_SEP = 0, /* separates tokens */
@@ -160,11 +165,6 @@ static inline int32_t fold_fast(int32_t cp)
         return -1;
 }
 
-/* Bits (cp - 0x440) of the letters only Ukrainian uses (є і ї) and only
- * Russian uses (ъ ы э ё). */
-#define UK_LETTERS ((1u << 0x14) | (1u << 0x16) | (1u << 0x17))
-#define RU_LETTERS ((1u << 0x0A) | (1u << 0x0B) | (1u << 0x0D) | (1u << 0x11))
-
 /* Token flags contributed by one normalised (folded) character. */
 static inline uint8_t cp_flags(int32_t cp)
 {
@@ -182,54 +182,81 @@ static inline uint8_t cp_flags(int32_t cp)
         return NT_TOK_OTHER;
 }
 
-/* The basic Cyrillic fold on the bytes, by (lead byte & 1) << 6 | (second
- * byte & 0x3F) for lead bytes D0 and D1: the two bytes of the lower-case
- * form (first byte in the low half, as they lie in memory), 0 for D1 A0..BF
- * (outside the block); and for the lower half (lead D1) the bit
- * (cp - 0x440) that UK_LETTERS and RU_LETTERS test. A table, because the
- * letters of a word alternate between the ranges at random and branches on
- * them mispredict. */
-static const uint16_t cyr_out[128] = {
-    0x90d1, 0x91d1, 0x92d1, 0x93d1, 0x94d1, 0x95d1, 0x96d1, 0x97d1, 0x98d1,
-    0x99d1, 0x9ad1, 0x9bd1, 0x9cd1, 0x9dd1, 0x9ed1, 0x9fd1, 0xb0d0, 0xb1d0,
-    0xb2d0, 0xb3d0, 0xb4d0, 0xb5d0, 0xb6d0, 0xb7d0, 0xb8d0, 0xb9d0, 0xbad0,
-    0xbbd0, 0xbcd0, 0xbdd0, 0xbed0, 0xbfd0, 0x80d1, 0x81d1, 0x82d1, 0x83d1,
-    0x84d1, 0x85d1, 0x86d1, 0x87d1, 0x88d1, 0x89d1, 0x8ad1, 0x8bd1, 0x8cd1,
-    0x8dd1, 0x8ed1, 0x8fd1, 0xb0d0, 0xb1d0, 0xb2d0, 0xb3d0, 0xb4d0, 0xb5d0,
-    0xb6d0, 0xb7d0, 0xb8d0, 0xb9d0, 0xbad0, 0xbbd0, 0xbcd0, 0xbdd0, 0xbed0,
-    0xbfd0, 0x80d1, 0x81d1, 0x82d1, 0x83d1, 0x84d1, 0x85d1, 0x86d1, 0x87d1,
-    0x88d1, 0x89d1, 0x8ad1, 0x8bd1, 0x8cd1, 0x8dd1, 0x8ed1, 0x8fd1, 0x90d1,
-    0x91d1, 0x92d1, 0x93d1, 0x94d1, 0x95d1, 0x96d1, 0x97d1, 0x98d1, 0x99d1,
-    0x9ad1, 0x9bd1, 0x9cd1, 0x9dd1, 0x9ed1, 0x9fd1, 0x0000, 0x0000, 0x0000,
-    0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
-    0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
-    0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
-    0x0000, 0x0000,
+/* The basic Cyrillic fold on the bytes, indexed by (lead byte & 1) << 6 |
+ * (second byte & 0x3F) for lead bytes D0 and D1: the two bytes of the
+ * lower-case form, and the token flags the letter gives (Ukrainian-only
+ * є і ї, Russian-only ъ ы э ё). Flags 0 for D1 A0..BF, past the block.
+ * A table, because the letters of a word alternate between the ranges at
+ * random and branches on them mispredict. */
+struct cyr_fold {
+        unsigned char lower[2];
+        uint8_t flags;
 };
 
-static const uint32_t cyr_bit[128] = {
-    0x00010000, 0x00020000, 0x00040000, 0x00080000, 0x00100000, 0x00200000,
-    0x00400000, 0x00800000, 0x01000000, 0x02000000, 0x04000000, 0x08000000,
-    0x10000000, 0x20000000, 0x40000000, 0x80000000, 0x00000000, 0x00000000,
-    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-    0x00000000, 0x00000000, 0x00000001, 0x00000002, 0x00000004, 0x00000008,
-    0x00000010, 0x00000020, 0x00000040, 0x00000080, 0x00000100, 0x00000200,
-    0x00000400, 0x00000800, 0x00001000, 0x00002000, 0x00004000, 0x00008000,
-    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000001, 0x00000002,
-    0x00000004, 0x00000008, 0x00000010, 0x00000020, 0x00000040, 0x00000080,
-    0x00000100, 0x00000200, 0x00000400, 0x00000800, 0x00001000, 0x00002000,
-    0x00004000, 0x00008000, 0x00010000, 0x00020000, 0x00040000, 0x00080000,
-    0x00100000, 0x00200000, 0x00400000, 0x00800000, 0x01000000, 0x02000000,
-    0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x80000000,
-    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-    0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-    0x00000000, 0x00000000,
+#define CY NT_TOK_CYRILLIC
+#define UK (NT_TOK_CYRILLIC | NT_TOK_UK)
+#define RU (NT_TOK_CYRILLIC | NT_TOK_RU)
+static const struct cyr_fold cyr_fold[128] = {
+    {{0xd1, 0x90}, CY}, {{0xd1, 0x91}, RU}, {{0xd1, 0x92}, CY},
+    {{0xd1, 0x93}, CY}, {{0xd1, 0x94}, UK}, {{0xd1, 0x95}, CY},
+    {{0xd1, 0x96}, UK}, {{0xd1, 0x97}, UK}, {{0xd1, 0x98}, CY},
+    {{0xd1, 0x99}, CY}, {{0xd1, 0x9a}, CY}, {{0xd1, 0x9b}, CY},
+    {{0xd1, 0x9c}, CY}, {{0xd1, 0x9d}, CY}, {{0xd1, 0x9e}, CY},
+    {{0xd1, 0x9f}, CY}, {{0xd0, 0xb0}, CY}, {{0xd0, 0xb1}, CY},
+    {{0xd0, 0xb2}, CY}, {{0xd0, 0xb3}, CY}, {{0xd0, 0xb4}, CY},
+    {{0xd0, 0xb5}, CY}, {{0xd0, 0xb6}, CY}, {{0xd0, 0xb7}, CY},
+    {{0xd0, 0xb8}, CY}, {{0xd0, 0xb9}, CY}, {{0xd0, 0xba}, CY},
+    {{0xd0, 0xbb}, CY}, {{0xd0, 0xbc}, CY}, {{0xd0, 0xbd}, CY},
+    {{0xd0, 0xbe}, CY}, {{0xd0, 0xbf}, CY}, {{0xd1, 0x80}, CY},
+    {{0xd1, 0x81}, CY}, {{0xd1, 0x82}, CY}, {{0xd1, 0x83}, CY},
+    {{0xd1, 0x84}, CY}, {{0xd1, 0x85}, CY}, {{0xd1, 0x86}, CY},
+    {{0xd1, 0x87}, CY}, {{0xd1, 0x88}, CY}, {{0xd1, 0x89}, CY},
+    {{0xd1, 0x8a}, RU}, {{0xd1, 0x8b}, RU}, {{0xd1, 0x8c}, CY},
+    {{0xd1, 0x8d}, RU}, {{0xd1, 0x8e}, CY}, {{0xd1, 0x8f}, CY},
+    {{0xd0, 0xb0}, CY}, {{0xd0, 0xb1}, CY}, {{0xd0, 0xb2}, CY},
+    {{0xd0, 0xb3}, CY}, {{0xd0, 0xb4}, CY}, {{0xd0, 0xb5}, CY},
+    {{0xd0, 0xb6}, CY}, {{0xd0, 0xb7}, CY}, {{0xd0, 0xb8}, CY},
+    {{0xd0, 0xb9}, CY}, {{0xd0, 0xba}, CY}, {{0xd0, 0xbb}, CY},
+    {{0xd0, 0xbc}, CY}, {{0xd0, 0xbd}, CY}, {{0xd0, 0xbe}, CY},
+    {{0xd0, 0xbf}, CY}, {{0xd1, 0x80}, CY}, {{0xd1, 0x81}, CY},
+    {{0xd1, 0x82}, CY}, {{0xd1, 0x83}, CY}, {{0xd1, 0x84}, CY},
+    {{0xd1, 0x85}, CY}, {{0xd1, 0x86}, CY}, {{0xd1, 0x87}, CY},
+    {{0xd1, 0x88}, CY}, {{0xd1, 0x89}, CY}, {{0xd1, 0x8a}, RU},
+    {{0xd1, 0x8b}, RU}, {{0xd1, 0x8c}, CY}, {{0xd1, 0x8d}, RU},
+    {{0xd1, 0x8e}, CY}, {{0xd1, 0x8f}, CY}, {{0xd1, 0x90}, CY},
+    {{0xd1, 0x91}, RU}, {{0xd1, 0x92}, CY}, {{0xd1, 0x93}, CY},
+    {{0xd1, 0x94}, UK}, {{0xd1, 0x95}, CY}, {{0xd1, 0x96}, UK},
+    {{0xd1, 0x97}, UK}, {{0xd1, 0x98}, CY}, {{0xd1, 0x99}, CY},
+    {{0xd1, 0x9a}, CY}, {{0xd1, 0x9b}, CY}, {{0xd1, 0x9c}, CY},
+    {{0xd1, 0x9d}, CY}, {{0xd1, 0x9e}, CY}, {{0xd1, 0x9f}, CY},
+};
+#undef CY
+#undef UK
+#undef RU
+
+/* ASCII characters that may join two parts of a token: apostrophes
+ * between letters (1), and . and , between digits (2). */
+static const unsigned char ascii_join[128] = {
+    ['\''] = 1,
+    ['`'] = 1,
+    ['.'] = 2,
+    [','] = 2,
+};
+
+/* ASCII letters and digits, letters folded to lower case; 0 for every
+ * other byte, including all bytes of multi-byte characters. */
+static const unsigned char ascii_word[256] = {
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67,
+    0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f, 0x70, 0x71, 0x72, 0x73,
+    0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b,
+    0x6c, 0x6d, 0x6e, 0x6f, 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77,
+    0x78, 0x79, 0x7a,
 };
 
 static enum cls classify(const unsigned char *p, size_t n, int32_t *cp,
@@ -479,7 +506,7 @@ static int scan_token(struct nt_tokens *t, enum nt_field field,
                 } else if ((b == 0xD0 || b == 0xD1) && i + 1 < len &&
                            (u[i + 1] & 0xC0) == 0x80 &&
                            (((b & 0x1F) << 6) | (u[i + 1] & 0x3F)) <= 0x45F) {
-                        uint32_t seen = 0;
+                        uint8_t cyr = 0;
                         /* Folded bytes are written while i + 2 <= wlim:
                          * up to the length limit, or not at all once the
                          * token goes the slow way. */
@@ -488,21 +515,19 @@ static int scan_token(struct nt_tokens *t, enum nt_field field,
                         /* A run of basic Cyrillic letters (U+0400..U+045F:
                          * lead byte D0, or D1 with 80..9F), folded on the
                          * bytes: upper case moves to its lower-case
-                         * encoding. seen collects bits (cp - 0x440) of the
-                         * lower half, to tell the letters only Ukrainian
-                         * (є і ї) or only Russian (ъ ы э ё) uses. */
+                         * encoding. */
                         for (;;) {
-                                unsigned idx = ((unsigned)(b & 1) << 6) |
-                                               (u[i + 1] & 0x3Fu);
-                                uint16_t o = cyr_out[idx];
+                                const struct cyr_fold *e =
+                                    &cyr_fold[((unsigned)(b & 1) << 6) |
+                                              (u[i + 1] & 0x3Fu)];
                                 unsigned char c2;
 
-                                if (!o)
+                                if (!e->flags)
                                         break;
-                                seen |= cyr_bit[idx];
+                                cyr |= e->flags;
                                 if (i + 2 <= wlim) {
-                                        w[0] = (char)(o & 0xFF);
-                                        w[1] = (char)(o >> 8);
+                                        w[0] = (char)e->lower[0];
+                                        w[1] = (char)e->lower[1];
                                         w += 2;
                                 }
                                 i += 2;
@@ -513,11 +538,7 @@ static int scan_token(struct nt_tokens *t, enum nt_field field,
                                 if ((b & 0xFE) != 0xD0 || (c2 & 0xC0) != 0x80)
                                         break;
                         }
-                        flags |= NT_TOK_CYRILLIC;
-                        if (seen & UK_LETTERS)
-                                flags |= NT_TOK_UK;
-                        if (seen & RU_LETTERS)
-                                flags |= NT_TOK_RU;
+                        flags |= cyr;
                         number = false;
                         prev = C_LETTER;
                         continue;
@@ -589,6 +610,223 @@ static int scan_token(struct nt_tokens *t, enum nt_field field,
         return 0;
 }
 
+#ifdef NT_HAVE_SSE2
+/* The plain-word scan on 16 bytes at once (SSE2, part of every x86-64):
+ * the length of the run of plain word bytes at p (0 to 16), with its
+ * folded form stored at w (16 bytes are written, the run's length is
+ * meaningful). *ascii and *cyr collect what scan_plain()'s scalar loop
+ * collects. A basic Cyrillic lead byte in the last position never counts
+ * (its second byte lies outside), so a run of 16 ends on a character
+ * boundary. */
+static inline unsigned plain_run16(const unsigned char *p, char *w,
+                                   unsigned *ascii, uint8_t *cyr)
+{
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        /* Signed compares: bytes 80..FF are negative, below every bound. */
+        const __m128i letter =
+            _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                          _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), lower));
+        const __m128i digit =
+            _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                          _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), v));
+        const __m128i lead =
+            _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xFE)),
+                           _mm_set1_epi8((char)0xD0));
+        const __m128i hi = _mm_and_si128(v, _mm_set1_epi8((char)0xF0));
+        const __m128i n8 = _mm_cmpeq_epi8(hi, _mm_set1_epi8((char)0x80));
+        const __m128i n9 = _mm_cmpeq_epi8(hi, _mm_set1_epi8((char)0x90));
+        const __m128i nA = _mm_cmpeq_epi8(hi, _mm_set1_epi8((char)0xA0));
+        const __m128i nB = _mm_cmpeq_epi8(hi, _mm_set1_epi8((char)0xB0));
+        unsigned m_letter = (unsigned)_mm_movemask_epi8(letter);
+        unsigned m_alnum = m_letter | (unsigned)_mm_movemask_epi8(digit);
+        unsigned m_lead = (unsigned)_mm_movemask_epi8(lead);
+        unsigned m_run, run, m_ok;
+        __m128i out;
+
+        if (!m_lead) {
+                /* ASCII only: letters fold by setting 0x20, which every
+                 * digit has already. */
+                run = (unsigned)__builtin_ctz(~m_alnum);
+                _mm_storeu_si128(
+                    (__m128i *)(void *)w,
+                    _mm_or_si128(v,
+                                 _mm_and_si128(letter, _mm_set1_epi8(0x20))));
+                if (m_letter & ((1u << run) - 1))
+                        *ascii |= 0x40;
+                return run;
+        }
+        {
+                unsigned m_cont = (unsigned)_mm_movemask_epi8(
+                    _mm_or_si128(_mm_or_si128(n8, n9), _mm_or_si128(nA, nB)));
+                unsigned m_hi =
+                    (unsigned)_mm_movemask_epi8(_mm_or_si128(nA, nB));
+                unsigned m_d1 = (unsigned)_mm_movemask_epi8(
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xD1)));
+                const __m128i d0 = _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xD0));
+                const __m128i after_d0 = _mm_slli_si128(d0, 1);
+                /* Upper case after D0: 80..8F (Ѐ-Џ) +0x10 with lead D1,
+                 * 90..9F (А-П) +0x20, A0..AF (Р-Я) -0x20 with lead D1. */
+                const __m128i d_cont = _mm_and_si128(
+                    after_d0,
+                    _mm_or_si128(
+                        _mm_or_si128(_mm_and_si128(n8, _mm_set1_epi8(0x10)),
+                                     _mm_and_si128(n9, _mm_set1_epi8(0x20))),
+                        _mm_and_si128(nA, _mm_set1_epi8((char)0xE0))));
+                const __m128i d_lead = _mm_and_si128(
+                    _mm_and_si128(d0, _mm_srli_si128(_mm_or_si128(n8, nA), 1)),
+                    _mm_set1_epi8(1));
+                const __m128i ascii_fold =
+                    _mm_and_si128(letter, _mm_set1_epi8(0x20));
+                __m128i after_d1, uk, ru;
+                unsigned m_run_cont;
+
+                /* A lead counts with a second byte 80..BF, and for D1
+                 * only 80..9F (U+0440..U+045F). */
+                m_ok = m_lead & (m_cont >> 1) & ~(m_d1 & (m_hi >> 1));
+                m_run = m_alnum | m_ok | (m_ok << 1);
+                run = (unsigned)__builtin_ctz(~m_run);
+                out = _mm_add_epi8(_mm_or_si128(v, ascii_fold),
+                                   _mm_add_epi8(d_cont, d_lead));
+                _mm_storeu_si128((__m128i *)(void *)w, out);
+                m_run = (1u << run) - 1;
+                if (m_letter & m_run)
+                        *ascii |= 0x40;
+                if (!(m_ok & m_run))
+                        return run;
+                /* Second bytes of the run after a folded D1 lead, for the
+                 * letters only Ukrainian (є і ї) or Russian (ъ ы э ё)
+                 * uses. */
+                after_d1 = _mm_slli_si128(
+                    _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0xD1)), 1);
+                uk = _mm_or_si128(
+                    _mm_or_si128(
+                        _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x94)),
+                        _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x96))),
+                    _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x97)));
+                ru = _mm_or_si128(
+                    _mm_or_si128(
+                        _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x8A)),
+                        _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x8B))),
+                    _mm_or_si128(
+                        _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x8D)),
+                        _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x91))));
+                m_run_cont = (m_ok << 1) & m_run;
+                *cyr |= NT_TOK_CYRILLIC;
+                if ((unsigned)_mm_movemask_epi8(_mm_and_si128(after_d1, uk)) &
+                    m_run_cont)
+                        *cyr |= NT_TOK_UK;
+                if ((unsigned)_mm_movemask_epi8(_mm_and_si128(after_d1, ru)) &
+                    m_run_cont)
+                        *cyr |= NT_TOK_RU;
+                return run;
+        }
+}
+#endif
+
+/* Scans a plain token at text[*pos]: ASCII letters and digits and basic
+ * Cyrillic letters, ended by a separator that joins nothing. Nearly every
+ * word of news text is one, and none of scan_token()'s rules apply to it,
+ * so this loop folds it with a table lookup per character. Returns 1 with
+ * the token appended, 0 (nothing appended) when the token needs
+ * scan_token(), or an error. */
+static int scan_plain(struct nt_tokens *t, enum nt_field field,
+                      const unsigned char *u, size_t len, size_t *pos)
+{
+        size_t i = *pos, start = i, n;
+        struct nt_token *tok;
+        unsigned ascii = 0; /* OR of the ASCII bytes: 0x40 set by a letter */
+        uint8_t cyr = 0;    /* OR of the Cyrillic letters' flags */
+        char *w, *w0;
+        int err;
+
+        /* The fold is never longer than its input, so len - i bytes (and
+         * the 8 readable bytes after the last form) always suffice. */
+        if (t->text_len + (len - i) + 8 > t->text_cap) {
+                err = text_reserve(t, (len - i) + 8);
+                if (err)
+                        return err;
+        }
+        w = w0 = t->text + t->text_len;
+#ifdef NT_HAVE_SSE2
+        /* Whole blocks while 16 bytes remain; the scalar loop below then
+         * finds the end (or goes on past a lead byte the block cut). The
+         * 16 bytes stored fit: w - w0 <= i - start and i + 16 <= len. */
+        while (i + 16 <= len) {
+                unsigned run = plain_run16(u + i, w, &ascii, &cyr);
+
+                i += run;
+                w += run;
+                if (run < 16)
+                        break;
+        }
+#endif
+        while (i < len) {
+                unsigned char b = u[i], o = ascii_word[b];
+                const struct cyr_fold *e;
+
+                if (o) {
+                        *w++ = (char)o;
+                        ascii |= o;
+                        i++;
+                        continue;
+                }
+                if ((b & 0xFE) != 0xD0 || i + 1 >= len ||
+                    (u[i + 1] & 0xC0) != 0x80)
+                        break;
+                e = &cyr_fold[((unsigned)(b & 1) << 6) | (u[i + 1] & 0x3Fu)];
+                if (!e->flags)
+                        break;
+                w[0] = (char)e->lower[0];
+                w[1] = (char)e->lower[1];
+                w += 2;
+                cyr |= e->flags;
+                i += 2;
+        }
+        if (i == start)
+                return 0;
+        /* What ends the word must not join: an apostrophe may continue it,
+         * and . or , after a digit may continue a number; a non-ASCII
+         * character must be a separator. */
+        if (i < len) {
+                unsigned char b = u[i];
+                int32_t cp;
+
+                if (b < 0x80) {
+                        /* 1 always joins, 2 only after a digit; a table
+                         * and a mask, as the separators vary at random. */
+                        unsigned after_digit = (unsigned)(w[-1] - '0') < 10u;
+
+                        if (ascii_join[b] & (1u | (after_digit << 1)))
+                                return 0;
+                } else if (classify(u + i, len - i, &cp, &n) != C_SEP) {
+                        return 0;
+                }
+        }
+        if (t->n >= t->cap) {
+                err = tok_reserve(t);
+                if (err)
+                        return err;
+        }
+        tok = &t->tok[t->n++];
+        tok->start = (uint32_t)start;
+        tok->end = (uint32_t)i;
+        tok->norm = (uint32_t)t->text_len;
+        tok->field = (uint8_t)field;
+        tok->flags = (uint8_t)(cyr | ((ascii & 0x40) ? NT_TOK_LATIN : 0));
+        if (!tok->flags)
+                tok->flags = NT_TOK_NUMBER;
+        if (i - start > NT_TOKEN_MAX_BYTES) {
+                tok->flags |= NT_TOK_LONG;
+                tok->norm_len = 0;
+        } else {
+                tok->norm_len = (uint16_t)(w - w0);
+                t->text_len += (size_t)(w - w0);
+        }
+        *pos = i;
+        return 1;
+}
+
 int nt_tokens_add(struct nt_tokens *t, enum nt_field field, const char *text,
                   size_t len)
 {
@@ -608,26 +846,19 @@ int nt_tokens_add(struct nt_tokens *t, enum nt_field field, const char *text,
         while (i < len) {
                 unsigned char b = u[i];
 
-                /* ASCII separators are skipped without decoding; ASCII
-                 * letters and digits and basic Cyrillic start a word
-                 * without the general classification. */
-                if (b < 0x80) {
-                        if ((unsigned)((b | 0x20) - 'a') >= 26u &&
-                            (unsigned)(b - '0') >= 10u) {
-                                i++;
+                /* ASCII separators are skipped without decoding; words
+                 * starting with an ASCII letter or digit or a basic
+                 * Cyrillic letter try the plain scan first. */
+                if (b < 0x80 ? ascii_word[b] != 0 : (b & 0xFE) == 0xD0) {
+                        err = scan_plain(t, field, u, len, &i);
+                        if (err > 0) {
+                                err = 0;
                                 continue;
                         }
-                        err = scan_token(t, field, text, len, &i);
-                        if (err)
+                        if (err < 0)
                                 break;
-                        continue;
-                }
-                if ((b == 0xD0 || b == 0xD1) && i + 1 < len &&
-                    (u[i + 1] & 0xC0) == 0x80 &&
-                    (((b & 0x1F) << 6) | (u[i + 1] & 0x3F)) <= 0x45F) {
-                        err = scan_token(t, field, text, len, &i);
-                        if (err)
-                                break;
+                } else if (b < 0x80) {
+                        i++;
                         continue;
                 }
                 c = classify(u + i, len - i, &cp, &cplen);

@@ -5,9 +5,12 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 struct norm_case {
         char name[32];
@@ -244,6 +247,226 @@ Test(normalize, reuse_after_reset)
                     0);
                 cr_assert_eq(t.n, 2);
                 cr_assert_eq(memcmp(nt_tokens_norm(&t, 0), "a", 1), 0);
+        }
+        nt_tokens_free(&t);
+}
+
+/* ---- properties on random text ----
+ * Text is drawn from pieces that exercise every path of the tokeniser:
+ * ASCII and basic Cyrillic letters of both cases (the plain scan, 16 bytes
+ * at a time where it can), long runs, joiners (apostrophes, . and ,
+ * between digits), letters outside the basic block, combining marks, soft
+ * hyphens, non-ASCII separators and invalid bytes. Each input lies in a
+ * buffer of exactly its length, so a read past its end shows under ASan. */
+
+static const char *const pieces[] = {
+    "a",
+    "Z",
+    "q",
+    "5",
+    "0",
+    " ",
+    " ",
+    ".",
+    ",",
+    "'",
+    "`",
+    "'s",
+    "’",
+    "’s",
+    "й",
+    "Ї",
+    "ґ",
+    "Ґ",
+    "Ж",
+    "ж",
+    "Р",
+    "я",
+    "Ё",
+    "ё",
+    "Э",
+    "ы",
+    "І",
+    "є",
+    "Ѐ",
+    "ѐ",
+    "Ѡ",
+    "\xC2\xAD",
+    "\xCC\x86",
+    "«",
+    "—",
+    "é",
+    "ß",
+    "\xC2\xA0",
+    "\xFF",
+    "\xD0",
+    "\xD1",
+    "\x80",
+    "\xA5",
+    "\xBF",
+    "ﬁ",
+    "Γ",
+    "2.5",
+    "1,000",
+    "-",
+    "\n",
+    "Zaporizhzhia",
+    "ЗАПОРІЖЖЯ",
+    "энергоблоков",
+    "abcdefghijklmnopqrstu",
+    "АБВГДЕЖЗИКЛМНОПРСТУФ",
+};
+
+static uint64_t prop_rng(uint64_t *st)
+{
+        *st ^= *st << 13;
+        *st ^= *st >> 7;
+        *st ^= *st << 17;
+        return *st;
+}
+
+/* True when the code point is a letter, number or mark: such characters
+ * belong to tokens. */
+static bool is_wordish(int32_t cp)
+{
+        switch (utf8proc_category(cp)) {
+        case UTF8PROC_CATEGORY_LU:
+        case UTF8PROC_CATEGORY_LL:
+        case UTF8PROC_CATEGORY_LT:
+        case UTF8PROC_CATEGORY_LM:
+        case UTF8PROC_CATEGORY_LO:
+        case UTF8PROC_CATEGORY_ND:
+        case UTF8PROC_CATEGORY_NL:
+        case UTF8PROC_CATEGORY_NO:
+        case UTF8PROC_CATEGORY_MN:
+        case UTF8PROC_CATEGORY_MC:
+        case UTF8PROC_CATEGORY_ME:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* Checks that text[from, to) holds no letter, number or mark, except the
+ * "s" of a possessive right after a token; returns the offending offset or
+ * -1. */
+static long gap_offender(const char *text, size_t from, size_t to,
+                         bool after_possessive)
+{
+        const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)text;
+        size_t i = from;
+
+        while (i < to) {
+                int32_t cp;
+                utf8proc_ssize_t n =
+                    utf8proc_iterate(u + i, (utf8proc_ssize_t)(to - i), &cp);
+
+                if (n < 1) {
+                        i++;
+                        continue;
+                }
+                if (is_wordish(cp) &&
+                    !(after_possessive && cp == 's' && i > from))
+                        return (long)i;
+                i += (size_t)n;
+        }
+        return -1;
+}
+
+Test(normalize, random_text_tokens_keep_their_properties)
+{
+        struct nt_tokens t;
+        uint64_t st = 0x2545F4914F6CDD1Dull;
+        int round;
+
+        nt_tokens_init(&t, 100000);
+        for (round = 0; round < 3000; round++) {
+                char tmp[4096];
+                size_t len = 0, k, n_pieces = 1 + prop_rng(&st) % 60;
+                char *text;
+                size_t prev_end = 0;
+                bool prev_possessive = false;
+
+                for (k = 0; k < n_pieces; k++) {
+                        const char *p =
+                            pieces[prop_rng(&st) %
+                                   (sizeof(pieces) / sizeof(pieces[0]))];
+                        size_t l = strlen(p);
+
+                        memcpy(tmp + len, p, l);
+                        len += l;
+                }
+                text = malloc(len ? len : 1);
+                cr_assert_not_null(text);
+                memcpy(text, tmp, len);
+                nt_tokens_reset(&t);
+                cr_assert_eq(nt_tokens_add(&t, NT_FIELD_BODY, text, len), 0);
+                for (k = 0; k < t.n; k++) {
+                        const struct nt_token *tok = &t.tok[k];
+                        char *want = NULL;
+                        size_t want_len = 0, j;
+                        long bad;
+                        bool digits_only = true;
+
+                        cr_assert(tok->start < tok->end && tok->end <= len,
+                                  "round %d: token %zu spans %u-%u of %zu",
+                                  round, k, tok->start, tok->end, len);
+                        cr_assert(k == 0 || tok->start > prev_end,
+                                  "round %d: token %zu starts at %u, the one "
+                                  "before ends at %zu",
+                                  round, k, tok->start, prev_end);
+                        bad = gap_offender(text, prev_end, tok->start,
+                                           prev_possessive);
+                        cr_assert(bad < 0,
+                                  "round %d: a word character at %ld lies "
+                                  "outside every token",
+                                  round, bad);
+                        prev_possessive =
+                            tok->end < len &&
+                            (text[tok->end] == '\'' ||
+                             (unsigned char)text[tok->end] == 0xE2);
+                        prev_end = tok->end;
+                        if (tok->flags & NT_TOK_LONG) {
+                                cr_assert_gt(tok->end - tok->start,
+                                             NT_TOKEN_MAX_BYTES);
+                                continue;
+                        }
+                        /* The normalised form is the text normaliser's
+                         * output for the token's span. */
+                        cr_assert_eq(nt_normalize_text(text + tok->start,
+                                                       tok->end - tok->start,
+                                                       &want, &want_len),
+                                     0);
+                        cr_assert(
+                            want_len == tok->norm_len &&
+                                !memcmp(want, nt_tokens_norm(&t, k), want_len),
+                            "round %d: token %u-%u is \"%.*s\", the "
+                            "normaliser says \"%s\"",
+                            round, tok->start, tok->end, (int)tok->norm_len,
+                            nt_tokens_norm(&t, k), want);
+                        for (j = 0; j < want_len; j++)
+                                if (!strchr("0123456789.,", want[j]))
+                                        digits_only = false;
+                        cr_assert_eq(!!(tok->flags & NT_TOK_NUMBER),
+                                     digits_only,
+                                     "round %d: \"%s\" has flags %#x", round,
+                                     want, tok->flags);
+                        cr_assert_eq(!!(tok->flags & NT_TOK_UK),
+                                     strstr(want, "і") || strstr(want, "ї") ||
+                                         strstr(want, "є") || strstr(want, "ґ"),
+                                     "round %d: \"%s\" has flags %#x", round,
+                                     want, tok->flags);
+                        cr_assert_eq(!!(tok->flags & NT_TOK_RU),
+                                     strstr(want, "ы") || strstr(want, "э") ||
+                                         strstr(want, "ъ") || strstr(want, "ё"),
+                                     "round %d: \"%s\" has flags %#x", round,
+                                     want, tok->flags);
+                        free(want);
+                }
+                cr_assert(
+                    gap_offender(text, prev_end, len, prev_possessive) < 0,
+                    "round %d: a word character after the last token", round);
+                free(text);
         }
         nt_tokens_free(&t);
 }
