@@ -576,10 +576,11 @@ struct nt_match_scratch {
         struct wcache *wc; /* 1 << WC_BITS slots, tied to m */
         struct nt_tokens toks;
         uint32_t gen;
-        /* lexemes each token matched: hits[hit_off[i] .. hit_off[i + 1]) */
+        /* lexemes each token matched: hits[hit_off[i] .. hit_off[i + 1]),
+         * and for each hit its token */
         uint32_t *hit_off;
         size_t hit_off_cap;
-        uint32_t *hits;
+        uint32_t *hits, *hit_tok;
         size_t n_hits, hits_cap;
         /* per lexeme: occurrences (token indices) */
         uint32_t *lex_gen, *lex_cnt, *lex_off;
@@ -660,6 +661,7 @@ void nt_match_scratch_destroy(nt_match_scratch_t *s)
         free(s->present);
         free(s->hit_off);
         free(s->hits);
+        free(s->hit_tok);
         free(s->lex_gen);
         free(s->lex_cnt);
         free(s->lex_off);
@@ -695,11 +697,17 @@ const struct nt_match_occ *nt_match_term_occ(const nt_match_scratch_t *s,
         return *n ? s->occ + s->term_off[term] : NULL;
 }
 
-static int add_hit(nt_match_scratch_t *s, uint32_t lex)
+static int add_hit(nt_match_scratch_t *s, uint32_t lex, uint32_t tok)
 {
-        if (s->n_hits == s->hits_cap &&
-            grow(&s->hits, &s->hits_cap, s->n_hits + 1, sizeof(*s->hits)))
-                return NT_ERR_NOMEM;
+        if (s->n_hits == s->hits_cap) {
+                size_t cap = s->hits_cap;
+
+                if (grow(&s->hits, &cap, s->n_hits + 1, sizeof(*s->hits)) ||
+                    grow(&s->hit_tok, &s->hits_cap, s->n_hits + 1,
+                         sizeof(*s->hit_tok)))
+                        return NT_ERR_NOMEM;
+        }
+        s->hit_tok[s->n_hits] = tok;
         s->hits[s->n_hits++] = lex;
         if (s->lex_gen[lex] != s->gen) {
                 s->lex_gen[lex] = s->gen;
@@ -733,7 +741,7 @@ static inline bool maybe_lexeme(const nt_match_t *m, const uint8_t *w,
 /* Walks one word down the trie, recording the lexemes it matches: the
  * prefixes met on the way and the word when the walk ends on one. */
 static int walk_word(const nt_match_t *m, nt_match_scratch_t *s,
-                     const uint8_t *w, size_t len)
+                     const uint8_t *w, size_t len, uint32_t tok)
 {
         uint32_t node = 0;
         size_t k;
@@ -746,15 +754,35 @@ static int walk_word(const nt_match_t *m, nt_match_scratch_t *s,
                 if (!node)
                         break;
                 if (m->nodes[node].prefix != NONE32) {
-                        err = add_hit(s, m->nodes[node].prefix);
+                        err = add_hit(s, m->nodes[node].prefix, tok);
                         if (err)
                                 return err;
                 }
         }
         if (node && len > 0 && m->nodes[node].exact != NONE32)
-                return add_hit(s, m->nodes[node].exact);
+                return add_hit(s, m->nodes[node].exact, tok);
         return 0;
 }
+
+/* Per word length 0..WC_MAX_LEN: the mask of its bytes among its first
+ * 8 (lo); where its last 8 bytes start when it is longer than 8, and the
+ * mask that keeps them (hi). Tables, not tests of the length: word lengths
+ * vary at random, and branches on them mispredict. */
+static const uint64_t wc_lo[WC_MAX_LEN + 1] = {
+    0,          0xFF,         0xFFFF,         0xFFFFFF,
+    0xFFFFFFFF, 0xFFFFFFFFFF, 0xFFFFFFFFFFFF, 0xFFFFFFFFFFFFFF,
+    UINT64_MAX, UINT64_MAX,   UINT64_MAX,     UINT64_MAX,
+    UINT64_MAX, UINT64_MAX,   UINT64_MAX,     UINT64_MAX,
+    UINT64_MAX,
+};
+static const uint8_t wc_hi_off[WC_MAX_LEN + 1] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8,
+};
+static const uint64_t wc_hi[WC_MAX_LEN + 1] = {
+    0,          0,          0,          0,          0,          0,
+    0,          0,          0,          UINT64_MAX, UINT64_MAX, UINT64_MAX,
+    UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX,
+};
 
 /* Walks every token down the trie, through the word cache for short
  * words. A short word is identified by its length and its first and last
@@ -771,33 +799,33 @@ static int find_lexemes(const nt_match_t *m, nt_match_scratch_t *s)
         for (i = 0; i < t->n; i++) {
                 const uint8_t *w = (const uint8_t *)nt_tokens_norm(t, i);
                 size_t len = t->tok[i].norm_len, first = s->n_hits;
-                uint64_t w0, w1 = 0;
+                uint64_t w0, w1;
                 struct wcache *e;
 
                 s->hit_off[i] = (uint32_t)first;
                 if (len == 0 || len > WC_MAX_LEN) {
-                        err = walk_word(m, s, w, len);
+                        err = walk_word(m, s, w, len, (uint32_t)i);
                         if (err)
                                 return err;
                         continue;
                 }
-                w0 = head_bytes(w);
-                if (len < 8)
-                        w0 &= ((uint64_t)1 << (8 * len)) - 1;
-                else if (len > 8)
-                        w1 = head_bytes(w + len - 8);
+                w0 = head_bytes(w) & wc_lo[len];
+                w1 = head_bytes(w + wc_hi_off[len]) & wc_hi[len];
                 e = &s->wc[((w0 * 0x9E3779B97F4A7C15ull) ^
                             (w1 * 0xC2B2AE3D27D4EB4Full) ^ len) >>
                            (64 - WC_BITS)];
                 if (e->len == len && e->w0 == w0 && e->w1 == w1) {
+                        /* Most words match nothing. */
+                        if (e->n == 0)
+                                continue;
                         for (k = 0; k < e->n; k++) {
-                                err = add_hit(s, e->lex[k]);
+                                err = add_hit(s, e->lex[k], (uint32_t)i);
                                 if (err)
                                         return err;
                         }
                         continue;
                 }
-                err = walk_word(m, s, w, len);
+                err = walk_word(m, s, w, len, (uint32_t)i);
                 if (err)
                         return err;
                 if (s->n_hits - first > WC_MAX_LEX)
@@ -817,7 +845,6 @@ static int find_lexemes(const nt_match_t *m, nt_match_scratch_t *s)
 static int place_lexemes(nt_match_scratch_t *s)
 {
         size_t i, total = 0, cap = s->lex_occ_cap;
-        uint32_t k;
 
         for (i = 0; i < s->n_touched_lex; i++) {
                 uint32_t lex = s->touched_lex[i];
@@ -829,13 +856,11 @@ static int place_lexemes(nt_match_scratch_t *s)
         if (grow(&s->lex_occ, &cap, total + 1, sizeof(*s->lex_occ)))
                 return NT_ERR_NOMEM;
         s->lex_occ_cap = cap;
-        for (i = 0; i < s->toks.n; i++)
-                for (k = s->hit_off[i]; k < s->hit_off[i + 1]; k++) {
-                        uint32_t lex = s->hits[k];
+        for (i = 0; i < s->n_hits; i++) {
+                uint32_t lex = s->hits[i];
 
-                        s->lex_occ[s->lex_off[lex] + s->lex_cnt[lex]++] =
-                            (uint32_t)i;
-                }
+                s->lex_occ[s->lex_off[lex] + s->lex_cnt[lex]++] = s->hit_tok[i];
+        }
         return 0;
 }
 
