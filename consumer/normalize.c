@@ -621,106 +621,91 @@ static int scan_token(struct nt_tokens *t, enum nt_field field,
 static inline unsigned plain_run16(const unsigned char *p, char *w,
                                    unsigned *ascii, uint8_t *cyr)
 {
+#define SET1(x) _mm_set1_epi8((char)(x))
         const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        const __m128i lower = _mm_or_si128(v, SET1(0x20));
         /* Signed compares: bytes 80..FF are negative, below every bound. */
         const __m128i letter =
-            _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
-                          _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), lower));
-        const __m128i digit =
-            _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-                          _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), v));
-        const __m128i lead =
-            _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xFE)),
-                           _mm_set1_epi8((char)0xD0));
-        const __m128i hi = _mm_and_si128(v, _mm_set1_epi8((char)0xF0));
-        const __m128i n8 = _mm_cmpeq_epi8(hi, _mm_set1_epi8((char)0x80));
-        const __m128i n9 = _mm_cmpeq_epi8(hi, _mm_set1_epi8((char)0x90));
-        const __m128i nA = _mm_cmpeq_epi8(hi, _mm_set1_epi8((char)0xA0));
-        const __m128i nB = _mm_cmpeq_epi8(hi, _mm_set1_epi8((char)0xB0));
+            _mm_and_si128(_mm_cmpgt_epi8(lower, SET1('a' - 1)),
+                          _mm_cmpgt_epi8(SET1('z' + 1), lower));
+        const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, SET1('0' - 1)),
+                                            _mm_cmpgt_epi8(SET1('9' + 1), v));
+        /* ASCII letters fold by setting 0x20, which every digit has. */
+        const __m128i ascii_fold = _mm_and_si128(letter, SET1(0x20));
         unsigned m_letter = (unsigned)_mm_movemask_epi8(letter);
         unsigned m_alnum = m_letter | (unsigned)_mm_movemask_epi8(digit);
-        unsigned m_lead = (unsigned)_mm_movemask_epi8(lead);
-        unsigned m_run, run, m_ok;
-        __m128i out;
+        unsigned m_lead = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_and_si128(v, SET1(0xFE)), SET1(0xD0)));
+        unsigned m_cont, m_hi, m_d1, m_ok, m_run, m_after, run;
+        __m128i out, d0, after_d0, after_d1, hit;
 
         if (!m_lead) {
-                /* ASCII only: letters fold by setting 0x20, which every
-                 * digit has already. */
                 run = (unsigned)__builtin_ctz(~m_alnum);
-                _mm_storeu_si128(
-                    (__m128i *)(void *)w,
-                    _mm_or_si128(v,
-                                 _mm_and_si128(letter, _mm_set1_epi8(0x20))));
+                _mm_storeu_si128((__m128i *)(void *)w,
+                                 _mm_or_si128(v, ascii_fold));
                 if (m_letter & ((1u << run) - 1))
                         *ascii |= 0x40;
                 return run;
         }
-        {
-                unsigned m_cont = (unsigned)_mm_movemask_epi8(
-                    _mm_or_si128(_mm_or_si128(n8, n9), _mm_or_si128(nA, nB)));
-                unsigned m_hi =
-                    (unsigned)_mm_movemask_epi8(_mm_or_si128(nA, nB));
-                unsigned m_d1 = (unsigned)_mm_movemask_epi8(
-                    _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xD1)));
-                const __m128i d0 = _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xD0));
-                const __m128i after_d0 = _mm_slli_si128(d0, 1);
-                /* Upper case after D0: 80..8F (Ѐ-Џ) +0x10 with lead D1,
-                 * 90..9F (А-П) +0x20, A0..AF (Р-Я) -0x20 with lead D1. */
+        m_cont = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_and_si128(v, SET1(0xC0)), SET1(0x80)));
+        m_hi = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_and_si128(v, SET1(0xE0)), SET1(0xA0)));
+        m_d1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, SET1(0xD1)));
+        /* A lead counts with a second byte 80..BF, and for D1 only 80..9F
+         * (U+0440..U+045F). */
+        m_ok = m_lead & (m_cont >> 1) & ~(m_d1 & (m_hi >> 1));
+        m_run = m_alnum | m_ok | (m_ok << 1);
+        run = (unsigned)__builtin_ctz(~m_run);
+        m_run = (1u << run) - 1;
+        m_after = (m_ok << 1) & m_run; /* second bytes in the run */
+        out = _mm_or_si128(v, ascii_fold);
+        d0 = _mm_cmpeq_epi8(v, SET1(0xD0));
+        after_d0 = _mm_slli_si128(d0, 1);
+        /* Upper case is a second byte 80..AF after D0; most blocks have
+         * none, and skip the arithmetic. */
+        if ((unsigned)_mm_movemask_epi8(
+                _mm_and_si128(after_d0, _mm_cmpgt_epi8(SET1(0xB0), v))) &
+            m_after) {
+                const __m128i hi = _mm_and_si128(v, SET1(0xF0));
+                const __m128i n8 = _mm_cmpeq_epi8(hi, SET1(0x80));
+                const __m128i n9 = _mm_cmpeq_epi8(hi, SET1(0x90));
+                const __m128i nA = _mm_cmpeq_epi8(hi, SET1(0xA0));
+                /* 80..8F (Ѐ-Џ) +0x10 with lead D1, 90..9F (А-П) +0x20,
+                 * A0..AF (Р-Я) -0x20 with lead D1. */
                 const __m128i d_cont = _mm_and_si128(
                     after_d0,
-                    _mm_or_si128(
-                        _mm_or_si128(_mm_and_si128(n8, _mm_set1_epi8(0x10)),
-                                     _mm_and_si128(n9, _mm_set1_epi8(0x20))),
-                        _mm_and_si128(nA, _mm_set1_epi8((char)0xE0))));
+                    _mm_or_si128(_mm_or_si128(_mm_and_si128(n8, SET1(0x10)),
+                                              _mm_and_si128(n9, SET1(0x20))),
+                                 _mm_and_si128(nA, SET1(0xE0))));
                 const __m128i d_lead = _mm_and_si128(
                     _mm_and_si128(d0, _mm_srli_si128(_mm_or_si128(n8, nA), 1)),
-                    _mm_set1_epi8(1));
-                const __m128i ascii_fold =
-                    _mm_and_si128(letter, _mm_set1_epi8(0x20));
-                __m128i after_d1, uk, ru;
-                unsigned m_run_cont;
+                    SET1(1));
 
-                /* A lead counts with a second byte 80..BF, and for D1
-                 * only 80..9F (U+0440..U+045F). */
-                m_ok = m_lead & (m_cont >> 1) & ~(m_d1 & (m_hi >> 1));
-                m_run = m_alnum | m_ok | (m_ok << 1);
-                run = (unsigned)__builtin_ctz(~m_run);
-                out = _mm_add_epi8(_mm_or_si128(v, ascii_fold),
-                                   _mm_add_epi8(d_cont, d_lead));
-                _mm_storeu_si128((__m128i *)(void *)w, out);
-                m_run = (1u << run) - 1;
-                if (m_letter & m_run)
-                        *ascii |= 0x40;
-                if (!(m_ok & m_run))
-                        return run;
-                /* Second bytes of the run after a folded D1 lead, for the
-                 * letters only Ukrainian (є і ї) or Russian (ъ ы э ё)
-                 * uses. */
-                after_d1 = _mm_slli_si128(
-                    _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0xD1)), 1);
-                uk = _mm_or_si128(
-                    _mm_or_si128(
-                        _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x94)),
-                        _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x96))),
-                    _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x97)));
-                ru = _mm_or_si128(
-                    _mm_or_si128(
-                        _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x8A)),
-                        _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x8B))),
-                    _mm_or_si128(
-                        _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x8D)),
-                        _mm_cmpeq_epi8(out, _mm_set1_epi8((char)0x91))));
-                m_run_cont = (m_ok << 1) & m_run;
-                *cyr |= NT_TOK_CYRILLIC;
-                if ((unsigned)_mm_movemask_epi8(_mm_and_si128(after_d1, uk)) &
-                    m_run_cont)
-                        *cyr |= NT_TOK_UK;
-                if ((unsigned)_mm_movemask_epi8(_mm_and_si128(after_d1, ru)) &
-                    m_run_cont)
-                        *cyr |= NT_TOK_RU;
-                return run;
+                out = _mm_add_epi8(out, _mm_add_epi8(d_cont, d_lead));
         }
+        _mm_storeu_si128((__m128i *)(void *)w, out);
+        if (m_letter & m_run)
+                *ascii |= 0x40;
+        if (!m_after)
+                return run;
+        *cyr |= NT_TOK_CYRILLIC;
+        /* Second bytes after a folded D1: є 94, і 96, ї 97 only Ukrainian
+         * uses; ъ 8A, ы 8B, э 8D, ё 91 only Russian. */
+        after_d1 = _mm_slli_si128(_mm_cmpeq_epi8(out, SET1(0xD1)), 1);
+        hit = _mm_or_si128(
+            _mm_cmpeq_epi8(out, SET1(0x94)),
+            _mm_cmpeq_epi8(_mm_and_si128(out, SET1(0xFE)), SET1(0x96)));
+        if ((unsigned)_mm_movemask_epi8(_mm_and_si128(after_d1, hit)) & m_after)
+                *cyr |= NT_TOK_UK;
+        hit = _mm_or_si128(
+            _mm_cmpeq_epi8(_mm_and_si128(out, SET1(0xFE)), SET1(0x8A)),
+            _mm_or_si128(_mm_cmpeq_epi8(out, SET1(0x8D)),
+                         _mm_cmpeq_epi8(out, SET1(0x91))));
+        if ((unsigned)_mm_movemask_epi8(_mm_and_si128(after_d1, hit)) & m_after)
+                *cyr |= NT_TOK_RU;
+        return run;
+#undef SET1
 }
 #endif
 
@@ -733,10 +718,10 @@ static inline unsigned plain_run16(const unsigned char *p, char *w,
 static int scan_plain(struct nt_tokens *t, enum nt_field field,
                       const unsigned char *u, size_t len, size_t *pos)
 {
-        size_t i = *pos, start = i, n;
-        struct nt_token *tok;
+        size_t i = *pos, start = i, n, text_len, n_tok;
         unsigned ascii = 0; /* OR of the ASCII bytes: 0x40 set by a letter */
         uint8_t cyr = 0;    /* OR of the Cyrillic letters' flags */
+        uint8_t flags;
         char *w, *w0;
         int err;
 
@@ -747,18 +732,25 @@ static int scan_plain(struct nt_tokens *t, enum nt_field field,
                 if (err)
                         return err;
         }
-        w = w0 = t->text + t->text_len;
+        /* Read before the stores below, which could alias them. */
+        text_len = t->text_len;
+        n_tok = t->n;
+        w = w0 = t->text + text_len;
 #ifdef NT_HAVE_SSE2
-        /* Whole blocks while 16 bytes remain; the scalar loop below then
-         * finds the end (or goes on past a lead byte the block cut). The
-         * 16 bytes stored fit: w - w0 <= i - start and i + 16 <= len. */
+        /* Whole blocks while 16 bytes remain. A block that stops the run
+         * ends the word, unless it stopped at a lead byte whose second
+         * byte it cut off: then the scalar loop goes on. The 16 bytes
+         * stored fit: w - w0 <= i - start and i + 16 <= len. */
         while (i + 16 <= len) {
                 unsigned run = plain_run16(u + i, w, &ascii, &cyr);
 
                 i += run;
                 w += run;
-                if (run < 16)
+                if (run < 16) {
+                        if ((u[i] & 0xFE) != 0xD0 && i > start)
+                                goto ended;
                         break;
+                }
         }
 #endif
         while (i < len) {
@@ -785,6 +777,9 @@ static int scan_plain(struct nt_tokens *t, enum nt_field field,
         }
         if (i == start)
                 return 0;
+#ifdef NT_HAVE_SSE2
+ended:
+#endif
         /* What ends the word must not join: an apostrophe may continue it,
          * and . or , after a digit may continue a number; a non-ASCII
          * character must be a separator. */
@@ -803,26 +798,28 @@ static int scan_plain(struct nt_tokens *t, enum nt_field field,
                         return 0;
                 }
         }
-        if (t->n >= t->cap) {
+        if (n_tok >= t->cap) {
                 err = tok_reserve(t);
                 if (err)
                         return err;
         }
-        tok = &t->tok[t->n++];
-        tok->start = (uint32_t)start;
-        tok->end = (uint32_t)i;
-        tok->norm = (uint32_t)t->text_len;
-        tok->field = (uint8_t)field;
-        tok->flags = (uint8_t)(cyr | ((ascii & 0x40) ? NT_TOK_LATIN : 0));
-        if (!tok->flags)
-                tok->flags = NT_TOK_NUMBER;
+        flags = (uint8_t)(cyr | ((ascii & 0x40) ? NT_TOK_LATIN : 0));
+        if (!flags)
+                flags = NT_TOK_NUMBER;
         if (i - start > NT_TOKEN_MAX_BYTES) {
-                tok->flags |= NT_TOK_LONG;
-                tok->norm_len = 0;
-        } else {
-                tok->norm_len = (uint16_t)(w - w0);
-                t->text_len += (size_t)(w - w0);
+                flags |= NT_TOK_LONG;
+                w = w0;
         }
+        t->tok[n_tok] = (struct nt_token){
+            .start = (uint32_t)start,
+            .end = (uint32_t)i,
+            .norm = (uint32_t)text_len,
+            .norm_len = (uint16_t)(w - w0),
+            .flags = flags,
+            .field = (uint8_t)field,
+        };
+        t->n = n_tok + 1;
+        t->text_len = text_len + (size_t)(w - w0);
         *pos = i;
         return 1;
 }
