@@ -27,7 +27,7 @@
 #define ARTICLE_SIZE 3000 /* bytes of body, roughly */
 #define MIN_SECONDS  5.0  /* of rounds in all */
 #define MAX_ROUNDS   400
-#define VOCAB_MADE   4000 /* made-up words per language */
+#define VOCAB_MADE   20000 /* made-up words per language */
 
 static const char *const filler[3][24] = {
     {"the",    "of",    "and",    "officials",  "said",     "on",
