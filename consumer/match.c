@@ -556,6 +556,12 @@ struct ent_pos {
         uint32_t entity, start;
 };
 
+struct memo {
+        uint32_t stamp;  /* valid when it is the scratch's memo_stamp */
+        uint32_t off, n; /* spans memo_list[off .. off + n) */
+        bool truth;
+};
+
 /* A remembered word: the lexemes a normalised word of 1 to WC_MAX_LEN
  * bytes matched, in the order the walk found them. Words repeat a lot
  * within and across articles ("the", "уряд"), and a probe of this table
@@ -613,6 +619,13 @@ struct nt_match_scratch {
         size_t n_list, list_cap;
         struct keyed *keys;
         size_t keys_cap;
+        /* The spans each list (@define) gave under each field mask, for
+         * the topic being evaluated: a topic often names a list in several
+         * clauses, and its long OR is walked once. */
+        struct memo *memo; /* n_defines << NT_FIELD_COUNT */
+        uint32_t memo_stamp;
+        uint32_t *memo_list;
+        size_t n_memo_list, memo_list_cap;
         bool truncated;
         bool nomem;
 };
@@ -640,12 +653,15 @@ nt_match_scratch_t *nt_match_scratch_new(const nt_match_t *m)
         s->topics = calloc(np, sizeof(*s->topics));
         s->topic_ev_off = calloc(np, sizeof(size_t));
         s->ents = calloc(r->n_entities + 1, sizeof(*s->ents));
+        s->memo =
+            calloc((r->n_defines + 1) << NT_FIELD_COUNT, sizeof(*s->memo));
         s->wc = calloc((size_t)1 << WC_BITS, sizeof(*s->wc));
         s->present = calloc(nt / 64 + 1, sizeof(uint64_t));
         if (!s->wc || !s->present || !s->lex_gen || !s->lex_cnt ||
             !s->lex_off || !s->touched_lex || !s->term_gen || !s->term_off ||
             !s->term_n || !s->touched_terms || !s->topic_gen ||
-            !s->touched_topics || !s->topics || !s->topic_ev_off || !s->ents) {
+            !s->touched_topics || !s->topics || !s->topic_ev_off || !s->ents ||
+            !s->memo) {
                 nt_match_scratch_destroy(s);
                 return NULL;
         }
@@ -682,6 +698,8 @@ void nt_match_scratch_destroy(nt_match_scratch_t *s)
         free(s->spans);
         free(s->list);
         free(s->keys);
+        free(s->memo);
+        free(s->memo_list);
         free(s);
 }
 
@@ -1195,8 +1213,33 @@ static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
                 return eval_except(m, s, nd, mask);
         case NT_RULES_FIELD:
                 return eval(m, s, r->kids[nd->kid0], mask & nd->fields);
-        case NT_RULES_REF:
-                return eval(m, s, r->defines[nd->ref].expr, mask);
+        case NT_RULES_REF: {
+                struct memo *e = &s->memo[(nd->ref << NT_FIELD_COUNT) | mask];
+
+                if (e->stamp == s->memo_stamp) {
+                        for (i = 0; i < e->n; i++)
+                                if (!push_list(s, s->memo_list[e->off + i]))
+                                        break;
+                        out.n = (uint32_t)(s->n_list - top);
+                        out.truth = e->truth;
+                        return out;
+                }
+                out = eval(m, s, r->defines[nd->ref].expr, mask);
+                if (grow(&s->memo_list, &s->memo_list_cap,
+                         s->n_memo_list + out.n, sizeof(*s->memo_list))) {
+                        s->nomem = true;
+                        return out;
+                }
+                if (out.n)
+                        memcpy(s->memo_list + s->n_memo_list, s->list + top,
+                               out.n * sizeof(*s->list));
+                e->stamp = s->memo_stamp;
+                e->off = (uint32_t)s->n_memo_list;
+                e->n = out.n;
+                e->truth = out.truth;
+                s->n_memo_list += out.n;
+                return out;
+        }
         }
         return out;
 }
@@ -1320,6 +1363,14 @@ static int eval_topic(const nt_match_t *m, nt_match_scratch_t *s,
         res->topic = topic;
         s->n_spans = 0;
         s->n_list = 0;
+        /* Spans start again: so do the lists' memos. */
+        s->n_memo_list = 0;
+        if (++s->memo_stamp == 0) {
+                memset(s->memo, 0,
+                       ((m->rules->n_defines + 1) << NT_FIELD_COUNT) *
+                           sizeof(*s->memo));
+                s->memo_stamp = 1;
+        }
         r = eval(m, s, tp->match, all);
         res->matched = r.truth;
         s->topic_ev_off[topic] = s->n_ev;
