@@ -223,6 +223,7 @@ static double reference_pass(const struct article *arts, size_t n,
                              uint32_t *counts, uint64_t *check)
 {
         double t0 = cpu_now();
+        uint64_t sum = 0;
         size_t i, k;
         int f;
 
@@ -242,14 +243,14 @@ static double reference_pass(const struct article *arts, size_t n,
                                         h = (h ^ c) * 0x100000001b3ull;
                                         in_word = true;
                                 } else if (in_word) {
-                                        counts[h >> 48]++;
+                                        sum += ++counts[h >> 48];
                                         h = 0xcbf29ce484222325ull;
                                         in_word = false;
                                 }
                         }
                 }
         }
-        *check += counts[0];
+        *check += sum; /* printed: the loop must run */
         return cpu_now() - t0;
 }
 
