@@ -11,7 +11,9 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#if defined(__SSE2__)
+/* SSE2 is part of every x86-64; elsewhere, or built with -DNT_NO_SIMD (to
+ * test the scalar paths alone), plain words take the scalar loop. */
+#if defined(__SSE2__) && !defined(NT_NO_SIMD)
 #include <emmintrin.h>
 #define NT_HAVE_SSE2 1
 #endif

@@ -31,8 +31,7 @@ static nt_classifier_t *shipped(void)
 
         if (c)
                 return c;
-        if (nt_rules_expand_paths(&dir, 1, &paths, &n, errstr,
-                                  sizeof(errstr)))
+        if (nt_rules_expand_paths(&dir, 1, &paths, &n, errstr, sizeof(errstr)))
                 abort();
         c = nt_classifier_new((const char *const *)paths, n, errstr,
                               sizeof(errstr));
@@ -67,9 +66,8 @@ static void check_tokens(const struct nt_tokens *t, size_t from,
                 }
                 if (tok->norm + tok->norm_len > t->text_len)
                         abort();
-                if (nt_normalize_text(text + tok->start,
-                                      tok->end - tok->start, &want,
-                                      &want_len) != NT_OK)
+                if (nt_normalize_text(text + tok->start, tok->end - tok->start,
+                                      &want, &want_len) != NT_OK)
                         abort();
                 if (want_len != tok->norm_len ||
                     memcmp(want, nt_tokens_norm(t, i), want_len) != 0)
@@ -103,8 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         nt_tokens_init(&t, 100000);
         for (f = 0; f < NT_FIELD_COUNT; f++) {
                 first = t.n;
-                err = nt_tokens_add(&t, (enum nt_field)f, in.text[f],
-                                    in.len[f]);
+                err =
+                    nt_tokens_add(&t, (enum nt_field)f, in.text[f], in.len[f]);
                 if (err == NT_ERR_NOMEM || err == NT_ERR_LIMIT)
                         break;
                 if (err != NT_OK)
