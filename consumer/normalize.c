@@ -1,7 +1,10 @@
-/* Tokeniser and normaliser. The common case (ASCII and the basic Cyrillic
- * block) is folded inline, byte by byte; a token with any other character
- * is normalised again as a whole through utf8proc, so that combining
- * sequences compose (и + U+0306 becomes й) exactly as NFKC says. */
+/* Tokeniser and normaliser. Plain words (ASCII letters and digits, the
+ * basic Cyrillic block, ended by a separator that joins nothing) are nearly
+ * all of news text: scan_plain() folds them with tables, 16 bytes at a time
+ * where SSE2 is there. Any other token goes through scan_token(), and one
+ * with a character outside those ranges is normalised again as a whole
+ * through utf8proc, so that combining sequences compose (и + U+0306
+ * becomes й) exactly as NFKC says. */
 #include "consumer/normalize.h"
 
 #include "common/err.h"
@@ -711,57 +714,43 @@ static inline unsigned plain_run16(const unsigned char *p, char *w,
 }
 #endif
 
-/* Scans a plain token at text[*pos]: ASCII letters and digits and basic
- * Cyrillic letters, ended by a separator that joins nothing. Nearly every
- * word of news text is one, and none of scan_token()'s rules apply to it,
- * so this loop folds it with a table lookup per character. Returns 1 with
- * the token appended, 0 (nothing appended) when the token needs
- * scan_token(), or an error. */
-static int scan_plain(struct nt_tokens *t, enum nt_field field,
-                      const unsigned char *u, size_t len, size_t *pos)
+/* Folds the run of plain word characters at u[i] (ASCII letters and
+ * digits, basic Cyrillic letters) to *w, advancing it; returns where the
+ * run ends. *ascii collects the ASCII bytes (0x40 set by a letter), *cyr
+ * the Cyrillic letters' flags. The caller has room at *w for len - i
+ * bytes plus 8: the fold is never longer than its input. */
+static inline size_t fold_plain(const unsigned char *u, size_t len, size_t i,
+                                char **w, unsigned *ascii, uint8_t *cyr)
 {
-        size_t i = *pos, start = i, n, text_len, n_tok;
-        unsigned ascii = 0; /* OR of the ASCII bytes: 0x40 set by a letter */
-        uint8_t cyr = 0;    /* OR of the Cyrillic letters' flags */
-        uint8_t flags;
-        char *w, *w0;
-        int err;
+        char *o = *w;
 
-        /* The fold is never longer than its input, so len - i bytes (and
-         * the 8 readable bytes after the last form) always suffice. */
-        if (t->text_len + (len - i) + 8 > t->text_cap) {
-                err = text_reserve(t, (len - i) + 8);
-                if (err)
-                        return err;
-        }
-        /* Read before the stores below, which could alias them. */
-        text_len = t->text_len;
-        n_tok = t->n;
-        w = w0 = t->text + text_len;
 #ifdef NT_HAVE_SSE2
-        /* Whole blocks while 16 bytes remain. A block that stops the run
-         * ends the word, unless it stopped at a lead byte whose second
-         * byte it cut off: then the scalar loop goes on. The 16 bytes
-         * stored fit: w - w0 <= i - start and i + 16 <= len. */
+        /* Whole blocks while 16 bytes remain (the 16 bytes stored fit, as
+         * the output is no longer than the input and i + 16 <= len). A
+         * block that stops the run ends it, unless it stopped at a D0/D1
+         * byte, which may be a lead whose second byte the block cut off:
+         * then the scalar loop below decides. */
         while (i + 16 <= len) {
-                unsigned run = plain_run16(u + i, w, &ascii, &cyr);
+                unsigned run = plain_run16(u + i, o, ascii, cyr);
 
                 i += run;
-                w += run;
+                o += run;
                 if (run < 16) {
-                        if ((u[i] & 0xFE) != 0xD0 && i > start)
-                                goto ended;
+                        if ((u[i] & 0xFE) != 0xD0) {
+                                *w = o;
+                                return i;
+                        }
                         break;
                 }
         }
 #endif
         while (i < len) {
-                unsigned char b = u[i], o = ascii_word[b];
+                unsigned char b = u[i], c = ascii_word[b];
                 const struct cyr_fold *e;
 
-                if (o) {
-                        *w++ = (char)o;
-                        ascii |= o;
+                if (c) {
+                        *o++ = (char)c;
+                        *ascii |= c;
                         i++;
                         continue;
                 }
@@ -771,17 +760,44 @@ static int scan_plain(struct nt_tokens *t, enum nt_field field,
                 e = &cyr_fold[((unsigned)(b & 1) << 6) | (u[i + 1] & 0x3Fu)];
                 if (!e->flags)
                         break;
-                w[0] = (char)e->lower[0];
-                w[1] = (char)e->lower[1];
-                w += 2;
-                cyr |= e->flags;
+                o[0] = (char)e->lower[0];
+                o[1] = (char)e->lower[1];
+                o += 2;
+                *cyr |= e->flags;
                 i += 2;
         }
+        *w = o;
+        return i;
+}
+
+/* Scans a plain token at text[*pos]: plain word characters (see
+ * fold_plain()) ended by a separator that joins nothing. Nearly every word
+ * of news text is one, and none of scan_token()'s rules apply to it. Sets
+ * *taken and appends the token, or leaves *taken false and appends
+ * nothing when the token needs scan_token(). 0 or an error. */
+static int scan_plain(struct nt_tokens *t, enum nt_field field,
+                      const unsigned char *u, size_t len, size_t *pos,
+                      bool *taken)
+{
+        size_t i = *pos, start = i, n, text_len, n_tok;
+        unsigned ascii = 0;
+        uint8_t cyr = 0, flags;
+        char *w, *w0;
+        int err;
+
+        *taken = false;
+        if (t->text_len + (len - i) + 8 > t->text_cap) {
+                err = text_reserve(t, (len - i) + 8);
+                if (err)
+                        return err;
+        }
+        /* Read before the stores below, which could alias them. */
+        text_len = t->text_len;
+        n_tok = t->n;
+        w = w0 = t->text + text_len;
+        i = fold_plain(u, len, i, &w, &ascii, &cyr);
         if (i == start)
                 return 0;
-#ifdef NT_HAVE_SSE2
-ended:
-#endif
         /* What ends the word must not join: an apostrophe may continue it,
          * and . or , after a digit may continue a number; a non-ASCII
          * character must be a separator. */
@@ -823,7 +839,8 @@ ended:
         t->n = n_tok + 1;
         t->text_len = text_len + (size_t)(w - w0);
         *pos = i;
-        return 1;
+        *taken = true;
+        return 0;
 }
 
 int nt_tokens_add(struct nt_tokens *t, enum nt_field field, const char *text,
@@ -849,13 +866,13 @@ int nt_tokens_add(struct nt_tokens *t, enum nt_field field, const char *text,
                  * starting with an ASCII letter or digit or a basic
                  * Cyrillic letter try the plain scan first. */
                 if (b < 0x80 ? ascii_word[b] != 0 : (b & 0xFE) == 0xD0) {
-                        err = scan_plain(t, field, u, len, &i);
-                        if (err > 0) {
-                                err = 0;
-                                continue;
-                        }
-                        if (err < 0)
+                        bool taken;
+
+                        err = scan_plain(t, field, u, len, &i, &taken);
+                        if (err)
                                 break;
+                        if (taken)
+                                continue;
                 } else if (b < 0x80) {
                         i++;
                         continue;
