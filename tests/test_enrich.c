@@ -5,8 +5,11 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 static void tokenize(struct nt_tokens *t, const char *body)
 {
@@ -237,4 +240,59 @@ Test(enrich, facts_only_near_anchors_and_once_each)
         cr_assert_float_eq(out[0].value, 15, 1e-9);
         nt_tokens_free(&t);
         nt_enrich_destroy(e);
+}
+
+/* The SimHash as its header defines it, one vote per feature and bit, the
+ * slow way: the module counts the votes in byte lanes, and must agree. */
+static uint64_t simhash_by_votes(const struct nt_tokens *t)
+{
+        int64_t v[64] = {0};
+        uint64_t prev = 0, h, feature, out = 0, pair[2];
+        size_t i, n = 0;
+        int b, have_prev = 0;
+
+        for (i = 0; i < t->n; i++) {
+                if (i > 0 && t->tok[i].field != t->tok[i - 1].field)
+                        have_prev = 0;
+                if (t->tok[i].norm_len == 0)
+                        continue;
+                h = XXH3_64bits(nt_tokens_norm(t, i), t->tok[i].norm_len);
+                pair[0] = prev;
+                pair[1] = h;
+                feature = have_prev ? XXH3_64bits(pair, sizeof(pair)) : h;
+                prev = h;
+                have_prev = 1;
+                for (b = 0; b < 64; b++)
+                        v[b] += (feature >> b) & 1 ? 1 : -1;
+                n++;
+        }
+        for (b = 0; b < 64; b++)
+                if (n && v[b] > 0)
+                        out |= (uint64_t)1 << b;
+        return out;
+}
+
+Test(enrich, simhash_counts_every_vote_of_a_long_text)
+{
+        /* Lengths around and past the 255 features a byte lane holds. */
+        static const size_t words[] = {1, 254, 255, 256, 600, 5000};
+        size_t k, i, used;
+        char *text;
+
+        for (k = 0; k < sizeof(words) / sizeof(words[0]); k++) {
+                struct nt_tokens t;
+
+                text = malloc(words[k] * 12 + 1);
+                cr_assert_not_null(text);
+                used = 0;
+                for (i = 0; i < words[k]; i++)
+                        used += (size_t)snprintf(text + used, 13, "w%zu ",
+                                                 (i * 7919) % 1000);
+                tokenize(&t, text);
+                cr_assert_eq(t.n, words[k]);
+                cr_assert_eq(nt_enrich_simhash(&t), simhash_by_votes(&t),
+                             "%zu words", words[k]);
+                nt_tokens_free(&t);
+                free(text);
+        }
 }

@@ -347,30 +347,101 @@ static bool is_wordish(int32_t cp)
         }
 }
 
-/* Checks that text[from, to) holds no letter, number or mark, except the
- * "s" of a possessive right after a token; returns the offending offset or
- * -1. */
-static long gap_offender(const char *text, size_t from, size_t to,
-                         bool after_possessive)
+/* The code point at text[i] (-1 for an invalid byte or the end) and its
+ * length in bytes (at least 1). */
+static size_t cp_at(const char *text, size_t len, size_t i, int32_t *cp)
 {
-        const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)text;
+        utf8proc_ssize_t n;
+
+        *cp = -1;
+        if (i >= len)
+                return 1;
+        n = utf8proc_iterate((const utf8proc_uint8_t *)text + i,
+                             (utf8proc_ssize_t)(len - i), cp);
+        if (n < 1) {
+                *cp = -1;
+                return 1;
+        }
+        return (size_t)n;
+}
+
+/* The code point that ends at text[i] (exclusive), or -1. */
+static int32_t cp_before(const char *text, size_t i)
+{
+        size_t back;
+        int32_t cp;
+
+        for (back = 1; back <= 4 && back <= i; back++) {
+                if (((unsigned char)text[i - back] & 0xC0) == 0x80)
+                        continue;
+                if (cp_at(text, i, i - back, &cp) == back)
+                        return cp;
+                return -1;
+        }
+        return -1;
+}
+
+static bool is_apostrophe(int32_t cp)
+{
+        return cp == '\'' || cp == '`' || cp == 0x2019 || cp == 0x02BC ||
+               cp == 0x2018 || cp == 0x2032;
+}
+
+static bool is_digit(int32_t cp)
+{
+        return cp >= 0 && utf8proc_category(cp) == UTF8PROC_CATEGORY_ND;
+}
+
+static bool is_letter_or_mark(int32_t cp)
+{
+        return cp >= 0 && is_wordish(cp) && !is_digit(cp);
+}
+
+/* Checks that text[from, to) holds no letter, number or mark, except an
+ * "s" at allowed_s (the rest of a possessive); returns the offending
+ * offset or -1. */
+static long gap_offender(const char *text, size_t from, size_t to,
+                         size_t allowed_s)
+{
         size_t i = from;
 
         while (i < to) {
                 int32_t cp;
-                utf8proc_ssize_t n =
-                    utf8proc_iterate(u + i, (utf8proc_ssize_t)(to - i), &cp);
+                size_t n = cp_at(text, to, i, &cp);
 
-                if (n < 1) {
-                        i++;
-                        continue;
-                }
-                if (is_wordish(cp) &&
-                    !(after_possessive && cp == 's' && i > from))
+                if (cp >= 0 && is_wordish(cp) && !(cp == 's' && i == allowed_s))
                         return (long)i;
-                i += (size_t)n;
+                i += n;
         }
         return -1;
+}
+
+/* Where a token ends, nothing that joins may follow: an apostrophe
+ * between a letter and a word character continues the word (unless it
+ * starts the possessive 's of a Latin word, which the token leaves out),
+ * and . or , between two digits continues the number. Returns the offset
+ * of the "s" a possessive leaves out, SIZE_MAX when there is none, and
+ * fails the test when the token was cut at a joiner. */
+static size_t check_token_end(const char *text, size_t len,
+                              const struct nt_token *tok, int round)
+{
+        int32_t last = cp_before(text, tok->end), at, next, after;
+        size_t n_at = cp_at(text, len, tok->end, &at), n_next;
+
+        n_next = cp_at(text, len, tok->end + n_at, &next);
+        cp_at(text, len, tok->end + n_at + n_next, &after);
+        if ((at == '.' || at == ',') && is_digit(last) && is_digit(next))
+                cr_assert_fail("round %d: a number is cut at %u", round,
+                               tok->end);
+        if (is_apostrophe(at) && is_letter_or_mark(last) && next >= 0 &&
+            is_wordish(next)) {
+                cr_assert(next == 's' && !(after >= 0 && is_wordish(after)) &&
+                              !(tok->flags & (NT_TOK_CYRILLIC | NT_TOK_OTHER)),
+                          "round %d: a word is cut at the apostrophe at %u",
+                          round, tok->end);
+                return tok->end + n_at;
+        }
+        return SIZE_MAX;
 }
 
 Test(normalize, random_text_tokens_keep_their_properties)
@@ -384,8 +455,7 @@ Test(normalize, random_text_tokens_keep_their_properties)
                 char tmp[4096];
                 size_t len = 0, k, n_pieces = 1 + prop_rng(&st) % 60;
                 char *text;
-                size_t prev_end = 0;
-                bool prev_possessive = false;
+                size_t prev_end = 0, allowed_s = SIZE_MAX;
 
                 for (k = 0; k < n_pieces; k++) {
                         const char *p =
@@ -400,7 +470,8 @@ Test(normalize, random_text_tokens_keep_their_properties)
                 cr_assert_not_null(text);
                 memcpy(text, tmp, len);
                 nt_tokens_reset(&t);
-                cr_assert_eq(nt_tokens_add(&t, NT_FIELD_BODY, text, len), 0);
+                cr_assert_eq(nt_tokens_add(&t, NT_FIELD_BODY, text, len), 0,
+                             "round %d", round);
                 for (k = 0; k < t.n; k++) {
                         const struct nt_token *tok = &t.tok[k];
                         char *want = NULL;
@@ -415,20 +486,19 @@ Test(normalize, random_text_tokens_keep_their_properties)
                                   "round %d: token %zu starts at %u, the one "
                                   "before ends at %zu",
                                   round, k, tok->start, prev_end);
-                        bad = gap_offender(text, prev_end, tok->start,
-                                           prev_possessive);
+                        bad =
+                            gap_offender(text, prev_end, tok->start, allowed_s);
                         cr_assert(bad < 0,
                                   "round %d: a word character at %ld lies "
                                   "outside every token",
                                   round, bad);
-                        prev_possessive =
-                            tok->end < len &&
-                            (text[tok->end] == '\'' ||
-                             (unsigned char)text[tok->end] == 0xE2);
+                        allowed_s = check_token_end(text, len, tok, round);
                         prev_end = tok->end;
                         if (tok->flags & NT_TOK_LONG) {
                                 cr_assert_gt(tok->end - tok->start,
-                                             NT_TOKEN_MAX_BYTES);
+                                             NT_TOKEN_MAX_BYTES,
+                                             "round %d: token %u-%u is long",
+                                             round, tok->start, tok->end);
                                 continue;
                         }
                         /* The normalised form is the text normaliser's
@@ -436,7 +506,8 @@ Test(normalize, random_text_tokens_keep_their_properties)
                         cr_assert_eq(nt_normalize_text(text + tok->start,
                                                        tok->end - tok->start,
                                                        &want, &want_len),
-                                     0);
+                                     0, "round %d: token %u-%u", round,
+                                     tok->start, tok->end);
                         cr_assert(
                             want_len == tok->norm_len &&
                                 !memcmp(want, nt_tokens_norm(&t, k), want_len),
@@ -463,9 +534,9 @@ Test(normalize, random_text_tokens_keep_their_properties)
                                      want, tok->flags);
                         free(want);
                 }
-                cr_assert(
-                    gap_offender(text, prev_end, len, prev_possessive) < 0,
-                    "round %d: a word character after the last token", round);
+                cr_assert(gap_offender(text, prev_end, len, allowed_s) < 0,
+                          "round %d: a word character after the last token",
+                          round);
                 free(text);
         }
         nt_tokens_free(&t);
