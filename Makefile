@@ -3,10 +3,11 @@
 SHELL := /bin/bash
 BUILD_RELEASE := build/release
 BUILD_ASAN := build/asan
+BUILD_SCALAR := build/scalar
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all demo test build build-asan deps deps-runtime lint unit fuzz bench clean help
+.PHONY: all demo test build build-asan deps deps-runtime lint unit unit-scalar fuzz bench clean help
 
 all: build
 
@@ -16,6 +17,7 @@ help:
 	@echo "make build  release build in $(BUILD_RELEASE)"
 	@echo "make lint   clang-format check and banned-function check"
 	@echo "make unit   unit tests only (no broker)"
+	@echo "make unit-scalar  the text tests without the SSE2 paths ($(BUILD_SCALAR))"
 	@echo "make fuzz   build the libFuzzer targets with clang (build/fuzz)"
 	@echo "make bench  build the benchmarks (build/release/bench)"
 
@@ -43,9 +45,17 @@ unit: build-asan
 	@ctest --test-dir $(BUILD_ASAN) -L unit --output-on-failure
 
 # Every test, under the sanitizers, with a real Kafka broker that
-# scripts/with-kafka starts before and always stops after.
+# scripts/with-kafka starts before and always stops after; then the text
+# tests again without the SSE2 paths, as a build for another CPU runs.
 test: lint build-asan
 	@scripts/with-kafka ctest --test-dir $(BUILD_ASAN) --output-on-failure --timeout 900
+	@$(MAKE) --no-print-directory unit-scalar
+
+# The tokeniser and matcher tests on the scalar paths alone (NT_NO_SIMD).
+unit-scalar: deps
+	@cmake -S . -B $(BUILD_SCALAR) -DCMAKE_BUILD_TYPE=Debug -DNT_SANITIZE=ON -DNT_NO_SIMD=ON -DNT_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD_SCALAR) -j $(JOBS) --target test_normalize test_match test_enrich test_classify
+	@ctest --test-dir $(BUILD_SCALAR) --output-on-failure -R '^test_(normalize|match|enrich|classify)$$'
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) built with clang in build/fuzz.
 # Run one with e.g. build/fuzz/fuzz_feed -max_total_time=300 tests/fuzz/corpus/feed
