@@ -1,9 +1,9 @@
 /* Benchmark of the matching stage alone: the shipped rules over
  * already-decoded text (no JSON, no Kafka), on one core. Articles of about
  * 3 KB are generated in English, Ukrainian and Russian: words drawn from a
- * Zipf distribution over a vocabulary of common words and a few thousand
- * 20,000 made-up ones per language (so that the matcher's word cache meets
- * new words as it would in real news), sentences starting with a capital,
+ * Zipf distribution over a vocabulary of common words and 20,000 made-up
+ * ones per language (so that the matcher's word cache meets new words as
+ * it would in real news), sentences starting with a capital,
  * commas and numbers, and one topic phrase in 25 words.
  *
  * The machine is shared, so the benchmark runs in rounds: each round times

@@ -622,7 +622,7 @@ struct nt_match_scratch {
         /* The spans each list (@define) gave under each field mask, for
          * the topic being evaluated: a topic often names a list in several
          * clauses, and its long OR is walked once. */
-        struct memo *memo; /* n_defines << NT_FIELD_COUNT */
+        struct memo *memo; /* (n_defines + 1) << NT_FIELD_COUNT */
         uint32_t memo_stamp;
         uint32_t *memo_list;
         size_t n_memo_list, memo_list_cap;
