@@ -619,7 +619,7 @@ static int scan_token(struct nt_tokens *t, enum nt_field field,
 /* The plain-word scan on 16 bytes at once (SSE2, part of every x86-64):
  * the length of the run of plain word bytes at p (0 to 16), with its
  * folded form stored at w (16 bytes are written, the run's length is
- * meaningful). *ascii and *cyr collect what scan_plain()'s scalar loop
+ * meaningful). *ascii and *cyr collect what fold_plain()'s scalar loop
  * collects. A basic Cyrillic lead byte in the last position never counts
  * (its second byte lies outside), so a run of 16 ends on a character
  * boundary. */
