@@ -1512,9 +1512,11 @@ int nt_match_run(const nt_match_t *m, nt_match_scratch_t *s,
                 if (err)
                         return err;
         }
-        /* Evidence pointers only now: s->ev may move while it grows. */
+        /* Evidence pointers only now: s->ev may move while it grows (and
+         * is NULL until some topic has evidence). */
         for (i = 0; i < s->n_touched_topics; i++)
-                s->topics[i].ev = s->ev + s->topic_ev_off[s->topics[i].topic];
+                s->topics[i].ev =
+                    s->ev ? s->ev + s->topic_ev_off[s->topics[i].topic] : NULL;
         err = count_entities(m, s);
         if (err)
                 return err;
