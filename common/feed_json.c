@@ -95,10 +95,10 @@ static char *member_url(struct jstate *js, const json_t *obj, const char *key)
 
         if (!raw)
                 return NULL;
-        url = nt_url_resolve(js->base, raw);
-        free(raw);
-        if (!url)
+        /* A blank member is no URL, not an error. */
+        if (nt_url_resolve(js->base, raw, &url))
                 js->oom = true;
+        free(raw);
         return url;
 }
 

@@ -953,10 +953,9 @@ static char *resolve(struct xstate *st, const char *base, const char *s,
                 oom(st);
                 return NULL;
         }
-        url = nt_url_resolve(base, text);
-        free(text);
-        if (!url)
+        if (nt_url_resolve(base, text, &url))
                 oom(st);
+        free(text);
         return url;
 }
 
@@ -1077,10 +1076,14 @@ static int put_value(struct nt_buf *out, const char *base, bool is_url,
         if (!is_url || !n || has_scheme(v, n) || v[0] == '#')
                 return nt_buf_append(out, v, n);
         raw = copy_n(v, n);
-        url = raw ? nt_url_resolve(base, raw) : NULL;
-        free(raw);
-        if (!url)
+        if (!raw)
                 return NT_ERR_NOMEM;
+        rc = nt_url_resolve(base, raw, &url);
+        free(raw);
+        if (rc)
+                return rc;
+        if (!url) /* blank: kept as written */
+                return nt_buf_append(out, v, n);
         /* An unquoted value gains quotes; a quote in the URL is escaped. */
         rc = NT_OK;
         for (raw = url; *raw && rc == NT_OK; raw++) {
@@ -1424,9 +1427,11 @@ static void finish_capture(struct xstate *st)
                 if (v && st->family == FAM_ATOM &&
                     st->stack[st->cap_depth].xml_base &&
                     !has_scheme(v, strlen(v))) {
-                        char *abs = nt_url_resolve(cap_base(st), v);
+                        char *abs;
 
-                        if (abs)
+                        if (nt_url_resolve(cap_base(st), v, &abs))
+                                oom(st);
+                        else if (abs)
                                 nt_feed_set(&v, abs);
                 }
                 if (v)
@@ -2070,14 +2075,15 @@ static void XMLCALL on_start(void *ud, const XML_Char *name,
                 if (xbase) {
                         /* xml:base may itself be relative to the base in
                          * scope. */
-                        base = nt_url_resolve(fr->base, xbase);
+                        if (nt_url_resolve(fr->base, xbase, &base)) {
+                                oom(st);
+                                return;
+                        }
+                        /* A blank xml:base keeps the base in scope. */
                         if (base) {
                                 fr->base = base;
                                 fr->own_base = true;
                                 fr->xml_base = true;
-                        } else {
-                                oom(st);
-                                return;
                         }
                 }
         }

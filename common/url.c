@@ -1,5 +1,7 @@
 #include "common/url.h"
 
+#include "common/err.h"
+
 #include <curl/curl.h>
 
 #include <stdio.h>
@@ -178,18 +180,19 @@ static char *normalise_absolute(const char *url)
         return res;
 }
 
-char *nt_url_resolve(const char *base, const char *ref)
+int nt_url_resolve(const char *base, const char *ref, char **out)
 {
         const char *r = ref, *b = base;
         size_t rlen, blen;
         char *renc = NULL, *benc = NULL, *res = NULL;
 
+        *out = NULL;
         if (!ref)
-                return NULL;
+                return NT_OK;
         rlen = strlen(r);
         trim(&r, &rlen);
         if (rlen == 0)
-                return NULL;
+                return NT_OK;
         renc = encode_ref(r, rlen);
         if (!renc)
                 goto out;
@@ -213,7 +216,8 @@ out:
                 res = copy_n(r, rlen);
         free(benc);
         free(renc);
-        return res;
+        *out = res;
+        return res ? NT_OK : NT_ERR_NOMEM;
 }
 
 static int is_tracking(const char *name, size_t len)

@@ -5,11 +5,12 @@
 
 #include <stddef.h>
 
-/* Resolves `ref` against `base` (either may be NULL or relative). Returns
- * a new absolute URL when one can be made; otherwise a copy of `ref` as
- * written (white space trimmed). NULL only when out of memory or when ref
- * is NULL or empty. Caller frees with free(). */
-char *nt_url_resolve(const char *base, const char *ref);
+/* Resolves `ref` against `base` (either may be NULL or relative): *out is
+ * a new absolute URL when one can be made, otherwise a copy of `ref` as
+ * written (white space trimmed), and NULL when ref is NULL or blank (there
+ * is nothing to resolve). NT_OK, or NT_ERR_NOMEM. Caller frees *out with
+ * free(). */
+int nt_url_resolve(const char *base, const char *ref, char **out);
 
 /* The canonical form of an absolute http(s) URL: scheme and host
  * lower-case, default port dropped, fragment dropped, tracking parameters

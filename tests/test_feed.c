@@ -547,6 +547,57 @@ Test(feed, document_base_url)
         nt_feed_free(&feed);
 }
 
+/* Blank URLs are no URLs: they used to come back from the resolver like
+ * an allocation failure, and lost the whole feed. */
+Test(feed, blank_urls_are_kept_or_absent)
+{
+        static const char rss[] =
+            "<rss version=\"2.0\"><channel><title>t</title><item>"
+            "<title>a</title><link>https://x.example/a</link><description>"
+            "&lt;a href=\" \"&gt;b&lt;/a&gt; &lt;a href=\"rel\"&gt;c&lt;/a&gt;"
+            "</description></item></channel></rss>";
+        static const char atom[] =
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+            "xml:base=\"http://base.example/news/\"><title>t</title>"
+            "<entry xml:base=\"\"><title>e</title><id>x</id>"
+            "<link href=\"story.html\"/></entry></feed>";
+        static const char json[] =
+            "{\"version\": \"https://jsonfeed.org/version/1.1\", "
+            "\"title\": \"t\", \"items\": [{\"id\": \"1\", \"url\": \" \", "
+            "\"title\": \"x\", \"content_text\": \"y\"}]}";
+        const char *base = "https://site.example/feeds/rss.xml";
+        char errstr[256] = "";
+        struct nt_feed feed;
+
+        nt_feed_init(&feed);
+        cr_assert_eq(nt_feed_parse(rss, strlen(rss), NULL, base, NULL, &feed,
+                                   errstr, sizeof(errstr)),
+                     NT_OK, "rss: %s", errstr);
+        cr_assert_eq(feed.n_entries, 1);
+        assert_str(feed.entries[0].summary,
+                   "<a href=\" \">b</a> <a "
+                   "href=\"https://site.example/feeds/rel\">c</a>",
+                   "blank href kept as written");
+        nt_feed_free(&feed);
+
+        nt_feed_init(&feed);
+        cr_assert_eq(nt_feed_parse(atom, strlen(atom), NULL, base, NULL, &feed,
+                                   errstr, sizeof(errstr)),
+                     NT_OK, "atom: %s", errstr);
+        cr_assert_eq(feed.n_entries, 1);
+        assert_str(feed.entries[0].link, "http://base.example/news/story.html",
+                   "blank xml:base keeps the base in scope");
+        nt_feed_free(&feed);
+
+        nt_feed_init(&feed);
+        cr_assert_eq(nt_feed_parse(json, strlen(json), NULL, base, NULL, &feed,
+                                   errstr, sizeof(errstr)),
+                     NT_OK, "json: %s", errstr);
+        cr_assert_eq(feed.n_entries, 1);
+        assert_str(feed.entries[0].link, NULL, "blank url is no link");
+        nt_feed_free(&feed);
+}
+
 /* ---- Ill-formed documents: recovered ----------------------------------- */
 
 struct broken_case {
