@@ -425,6 +425,20 @@ static int is_xml_entity(const unsigned char *name, size_t len)
         return 0;
 }
 
+bool nt_entities_xml_ref_kept(const char *in, size_t len)
+{
+        const unsigned char *s = (const unsigned char *)in;
+        struct numref num;
+        size_t n;
+
+        if (len > 1 && s[1] == '#') {
+                numref_scan(s, len, &num);
+                return num.len && num.valid && xml_char(num.cp) && !num.upper_x;
+        }
+        n = name_scan(s, len);
+        return n > 0 && is_xml_entity(s + 1, n);
+}
+
 int nt_entities_fix_xml(const char *in, size_t len, struct nt_buf *out,
                         size_t *fixes)
 {

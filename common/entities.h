@@ -4,6 +4,7 @@
 #ifndef NT_ENTITIES_H
 #define NT_ENTITIES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/buf.h"
@@ -22,6 +23,12 @@ const char *nt_entity_lookup(const char *name, size_t len);
  * rewrites. Returns 0 or the nt_buf error (NT_ERR_LIMIT past out->max). */
 int nt_entities_fix_xml(const char *in, size_t len, struct nt_buf *out,
                         size_t *fixes);
+
+/* True when the reference starting at s[0] == '&' (len bytes available)
+ * is one nt_entities_fix_xml() leaves as written: one of the five XML
+ * names, or a well-formed numeric reference to a character XML allows.
+ * A scan that finds none in a document can skip the rewrite. */
+bool nt_entities_xml_ref_kept(const char *s, size_t len);
 
 /* Decodes the character references in plain text (named, &#NNN; and
  * &#xHH;) in place-independent fashion: appends the decoded text to out.

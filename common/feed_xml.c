@@ -2280,36 +2280,6 @@ static size_t strip_controls(char *s, size_t len, size_t *removed,
         return o;
 }
 
-/* True when the text after '&' is a reference XML knows: one of the five
- * predefined entities or a character reference. */
-static bool xml_reference(const char *p, const char *end)
-{
-        static const char *const names[] = {"amp;", "lt;", "gt;", "quot;",
-                                            "apos;"};
-        size_t i, n = (size_t)(end - p), k;
-        bool hex;
-
-        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-                k = strlen(names[i]);
-                if (n >= k && memcmp(p, names[i], k) == 0)
-                        return true;
-        }
-        if (n < 3 || p[0] != '#')
-                return false;
-        hex = p[1] == 'x';
-        for (i = hex ? 2 : 1; i < n && i < 12; i++) {
-                if (p[i] == ';')
-                        return i > (hex ? 2u : 1u);
-                if (!(p[i] >= '0' && p[i] <= '9') &&
-                    !(hex && ((p[i] >= 'a' && p[i] <= 'f') ||
-                              (p[i] >= 'A' && p[i] <= 'F'))))
-                        return false;
-        }
-        return false;
-}
-
-/* The first `needle` (n bytes) in [p, end), or NULL. The document may be
- * the caller's buffer as fetched, not NUL-terminated, so no strstr. */
 static const char *find(const char *p, const char *end, const char *needle,
                         size_t n)
 {
@@ -2335,7 +2305,7 @@ static bool needs_entity_fix(const char *s, size_t len)
 
         while ((amp = memchr(p, '&', (size_t)(end - p)))) {
                 p = amp + 1;
-                if (xml_reference(p, end))
+                if (nt_entities_xml_ref_kept(amp, (size_t)(end - amp)))
                         continue;
                 /* The first CDATA section that does not end before it. */
                 while (cd && cd_end <= amp) {
