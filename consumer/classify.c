@@ -69,9 +69,10 @@ nt_classifier_t *nt_classifier_new_from_rules(struct nt_rules *rules,
                 goto fail;
         c = handle_new(sh);
         if (!c) {
-                /* The matcher owns the rules now; hand them back. */
+                /* The matcher owns the rules now: take them back, as the
+                 * caller still owns them on failure. */
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
-                nt_match_destroy(sh->match);
+                nt_match_release(sh->match);
                 nt_enrich_destroy(sh->enrich);
                 free(sh);
         }

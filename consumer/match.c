@@ -487,6 +487,15 @@ out:
         return err;
 }
 
+struct nt_rules *nt_match_release(nt_match_t *m)
+{
+        struct nt_rules *r = m->rules;
+
+        m->rules = NULL;
+        nt_match_destroy(m);
+        return r;
+}
+
 void nt_match_destroy(nt_match_t *m)
 {
         if (!m)

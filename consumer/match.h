@@ -73,6 +73,10 @@ int nt_match_compile(struct nt_rules *rules, nt_match_t **out, char *errstr,
 /* NULL-safe. */
 void nt_match_destroy(nt_match_t *m);
 
+/* Destroys the matcher but gives its rules back to the caller: the undo
+ * of a successful nt_match_compile(). */
+struct nt_rules *nt_match_release(nt_match_t *m);
+
 /* The rule set. Borrowed; valid while the matcher lives. */
 const struct nt_rules *nt_match_rules(const nt_match_t *m);
 
