@@ -9,6 +9,7 @@
 #include <criterion/parameterized.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,59 +214,55 @@ Test(classify, json_result_shape)
         nt_classifier_destroy(cl);
 }
 
+#define MAX_ARTICLES 128
+
+/* Labels of one result as "topic topic ", as the fixtures list them. */
+static void labels_of(json_t *labels, bool from_result, char *out, size_t size)
+{
+        size_t k, used;
+        json_t *v;
+
+        out[0] = '\0';
+        json_array_foreach(labels, k, v)
+        {
+                used = strlen(out);
+                snprintf(out + used, size - used, "%s ",
+                         json_string_value(
+                             from_result ? json_object_get(v, "topic") : v));
+        }
+}
+
 struct worker {
         nt_classifier_t *cl;
-        char labels[52][64];
+        json_t *articles; /* every sample article, loaded once */
+        char labels[MAX_ARTICLES][64];
         int failed;
 };
 
 static void *classify_all(void *arg)
 {
         struct worker *w = arg;
-        int round, i;
+        size_t i, n = json_array_size(w->articles);
+        int round;
 
         for (round = 0; round < 5; round++) {
-                for (i = 0; i < 52; i++) {
-                        static const char *const files[] = {
-                            "guarantees.json", "territory.json",
-                            "zaporizhzhia.json", "hard_negatives.json"};
-                        const char *dir = getenv("NT_FIXTURES");
-                        char path[512];
-                        json_t *arr, *a, *res = NULL, *v;
-                        struct nt_text_fields in;
-                        size_t k;
+                for (i = 0; i < n; i++) {
+                        json_t *res = NULL;
+                        struct nt_text_fields in =
+                            article_fields(json_array_get(w->articles, i));
+                        char got[64];
 
-                        snprintf(path, sizeof(path), "%s/articles/%s", dir,
-                                 files[i / 13]);
-                        arr = json_load_file(path, 0, NULL);
-                        a = json_array_get(arr, (size_t)(i % 13));
-                        if (!a) {
-                                json_decref(arr);
-                                continue;
-                        }
-                        in = article_fields(a);
                         if (nt_classifier_run(w->cl, &in, &res, NULL, 0)) {
                                 w->failed = 1;
-                        } else {
-                                char got[64] = "";
-
-                                json_array_foreach(
-                                    json_object_get(res, "labels"), k, v)
-                                {
-                                        size_t used = strlen(got);
-                                        snprintf(
-                                            got + used, sizeof(got) - used,
-                                            "%s ",
-                                            json_string_value(
-                                                json_object_get(v, "topic")));
-                                }
-                                if (round == 0)
-                                        memcpy(w->labels[i], got, sizeof(got));
-                                else if (strcmp(w->labels[i], got))
-                                        w->failed = 1;
+                                continue;
                         }
+                        labels_of(json_object_get(res, "labels"), true, got,
+                                  sizeof(got));
+                        if (round == 0)
+                                memcpy(w->labels[i], got, sizeof(got));
+                        else if (strcmp(w->labels[i], got))
+                                w->failed = 1;
                         json_decref(res);
-                        json_decref(arr);
                 }
         }
         return NULL;
@@ -274,25 +271,52 @@ static void *classify_all(void *arg)
 Test(classify, forks_run_on_threads)
 {
         nt_classifier_t *cl = shipped();
+        json_t *articles = json_array();
         struct worker w[2];
         pthread_t th[2];
-        int i;
+        char want[64];
+        size_t f, i, n;
 
+        for (f = 0; f < sizeof(article_files) / sizeof(*article_files); f++) {
+                char buf[512], path[512];
+                json_error_t jerr;
+                json_t *arr;
+
+                snprintf(buf, sizeof(buf), "articles/%s", article_files[f]);
+                nt_test_fixture(buf, path, sizeof(path));
+                arr = json_load_file(path, 0, &jerr);
+                cr_assert_not_null(arr, "%s: %s", path, jerr.text);
+                json_array_extend(articles, arr);
+                json_decref(arr);
+        }
+        n = json_array_size(articles);
+        cr_assert(n >= 40 && n <= MAX_ARTICLES, "%zu sample articles", n);
         memset(w, 0, sizeof(w));
         w[0].cl = cl;
         w[1].cl = nt_classifier_fork(cl);
         cr_assert_not_null(w[1].cl);
         cr_assert_str_eq(nt_classifier_rules_version(w[1].cl),
                          nt_classifier_rules_version(cl));
-        for (i = 0; i < 2; i++)
+        for (i = 0; i < 2; i++) {
+                w[i].articles = articles;
                 cr_assert_eq(pthread_create(&th[i], NULL, classify_all, &w[i]),
                              0);
+        }
         for (i = 0; i < 2; i++)
                 pthread_join(th[i], NULL);
         cr_assert(!w[0].failed && !w[1].failed, "stable results per thread");
-        for (i = 0; i < 52; i++)
-                cr_assert_str_eq(w[0].labels[i], w[1].labels[i], "article %d",
-                                 i);
+        /* Both threads give every article the labels its sample names. */
+        for (i = 0; i < n; i++) {
+                json_t *a = json_array_get(articles, i);
+
+                labels_of(json_object_get(a, "labels"), false, want,
+                          sizeof(want));
+                cr_assert_str_eq(w[0].labels[i], want, "%s",
+                                 json_string_value(json_object_get(a, "name")));
+                cr_assert_str_eq(w[1].labels[i], want, "%s",
+                                 json_string_value(json_object_get(a, "name")));
+        }
+        json_decref(articles);
         /* Either handle may go first: the rules are reference-counted. */
         nt_classifier_destroy(cl);
         nt_classifier_destroy(w[1].cl);
