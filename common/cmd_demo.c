@@ -3,6 +3,7 @@
  * classifier (at least once: the dev broker has no real transactions) into
  * the enriched and per-label topics, and a tail of the label topics in the
  * pretty format; then a summary. Needs no network beyond loopback. */
+#include "common/date.h"
 #include "common/cli.h"
 #include "common/commands.h"
 #include "common/config.h"
@@ -75,22 +76,6 @@ struct demo_classify {
         uint64_t consumed, events, dead_letters, redone;
         int failed; /* delivery reports that failed in this batch */
 };
-
-static int64_t wall_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                         void *opaque)
@@ -238,7 +223,7 @@ static void classify_one(struct demo_classify *dc,
         origin.offset = rkm->offset;
         if (nt_enriched_build(dc->clf, &dc->eo,
                               rkm->payload ? (const char *)rkm->payload : "",
-                              rkm->len, wall_ms(), &dc->ev) != NT_OK) {
+                              rkm->len, nt_date_now_ms(), &dc->ev) != NT_OK) {
                 dc->failed++;
                 return;
         }
@@ -440,7 +425,7 @@ static int run_demo(struct nt_cli *cli, nt_config_t *cfg,
         const char *samples[1];
         char errstr[1024];
         uint64_t shown = 0, read = 0;
-        int64_t t0 = mono_ms(), deadline;
+        int64_t t0 = nt_date_mono_ms(), deadline;
         size_t i;
         int rc = 0, err;
 
@@ -503,9 +488,9 @@ static int run_demo(struct nt_cli *cli, nt_config_t *cfg,
 
         /* 2. Classify until every replayed article is in. */
         err = classify_open(&dc, errstr, sizeof(errstr));
-        deadline = mono_ms() + CATCH_UP_MS;
+        deadline = nt_date_mono_ms() + CATCH_UP_MS;
         while (!err && dc.consumed < rs.published && nt_sig_running() &&
-               mono_ms() < deadline)
+               nt_date_mono_ms() < deadline)
                 err = classify_step(&dc, 200, errstr, sizeof(errstr));
         if (!err && dc.consumed < rs.published && nt_sig_running())
                 err = nt_errf(errstr, sizeof(errstr), NT_ERR_TIMEOUT,
@@ -567,7 +552,7 @@ static int run_demo(struct nt_cli *cli, nt_config_t *cfg,
         printf("\nnewstap demo: delivery was at least once (%llu input(s) "
                "classified again); done in %.1f s\n",
                (unsigned long long)dc.redone,
-               (double)(mono_ms() - t0) / 1000.0);
+               (double)(nt_date_mono_ms() - t0) / 1000.0);
 out:
         nt_tail_destroy(tail);
         nt_replay_destroy(rp);

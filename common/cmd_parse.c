@@ -119,14 +119,6 @@ out:
         return rc;
 }
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Prints one article per entry; returns the exit status. */
 static int print_articles(const struct nt_feed *feed, const char *feed_url,
                           int64_t fetched)
@@ -242,9 +234,9 @@ int nt_cmd_parse(int argc, char **argv)
         if (articles) {
                 if (!feed_url)
                         feed_url = base_url ? base_url : path;
-                rc = print_articles(&feed, feed_url,
-                                    fetched == NT_FEED_NO_DATE ? now_ms()
-                                                               : fetched);
+                rc = print_articles(
+                    &feed, feed_url,
+                    fetched == NT_FEED_NO_DATE ? nt_date_now_ms() : fetched);
                 goto out;
         }
         out = nt_feed_to_json(&feed);

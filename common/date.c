@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define MS_PER_DAY INT64_C(86400000)
 
@@ -839,4 +840,22 @@ int nt_date_parse_since(const char *s, int64_t now_ms, int64_t *epoch_ms)
                 return NT_ERR_INVALID;
         *epoch_ms = now_ms - age;
         return NT_OK;
+}
+
+static int64_t clock_ms(clockid_t id)
+{
+        struct timespec ts;
+
+        clock_gettime(id, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t nt_date_now_ms(void)
+{
+        return clock_ms(CLOCK_REALTIME);
+}
+
+int64_t nt_date_mono_ms(void)
+{
+        return clock_ms(CLOCK_MONOTONIC);
 }

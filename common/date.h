@@ -15,6 +15,12 @@
  * and year-month forms mean the first instant of that day or month. */
 int nt_date_parse(const char *s, int64_t *epoch_ms);
 
+/* The time now in milliseconds: since the epoch (the wall clock, for
+ * timestamps), and on the monotonic clock (for deadlines and intervals,
+ * which the wall clock's jumps must not move). */
+int64_t nt_date_now_ms(void);
+int64_t nt_date_mono_ms(void);
+
 /* A point in time as the command line gives it: a date nt_date_parse()
  * reads, or an age such as "2h" or "30m" meaning that long before now_ms
  * (a bare number is not an age). Returns 0 or NT_ERR_INVALID. */

@@ -41,6 +41,7 @@
  * delivered; a failure rewinds to the committed offsets (duplicates, never
  * losses). */
 #include "consumer/classify_loop.h"
+#include "common/date.h"
 #include "common/err.h"
 #include "common/kafka.h"
 #include "common/log.h"
@@ -144,22 +145,6 @@ struct nt_classify_loop {
         bool joined; /* a group assignment arrived */
         int64_t last_health;
 };
-
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void nap_ms(int ms)
 {
@@ -681,7 +666,7 @@ static int rebuild_producer(nt_classify_loop_t *l, bool rewind)
 {
         char reason[512] = "", errstr[512];
         rd_kafka_resp_err_t ferr;
-        int64_t now = mono_ms();
+        int64_t now = nt_date_mono_ms();
 
         ferr = rd_kafka_fatal_error(l->producer, reason, sizeof(reason));
         NT_ERROR(COMPONENT,
@@ -830,7 +815,7 @@ static int begin_batch(nt_classify_loop_t *l)
 {
         rd_kafka_error_t *error;
 
-        l->batch_start = mono_ms();
+        l->batch_start = nt_date_mono_ms();
         if (!l->eos) {
                 l->open = true;
                 return NT_OK;
@@ -857,9 +842,9 @@ static int begin_batch(nt_classify_loop_t *l)
  * True when all were delivered. */
 static bool await_deliveries(nt_classify_loop_t *l, int64_t timeout_ms)
 {
-        int64_t deadline = mono_ms() + timeout_ms;
+        int64_t deadline = nt_date_mono_ms() + timeout_ms;
 
-        while (l->outstanding > 0 && !l->failed && mono_ms() < deadline)
+        while (l->outstanding > 0 && !l->failed && nt_date_mono_ms() < deadline)
                 rd_kafka_poll(l->producer, 50);
         if (l->outstanding > 0 && !l->failed)
                 NT_WARN(COMPONENT,
@@ -875,7 +860,7 @@ static void batch_done(nt_classify_loop_t *l)
                 acquit(l, l->inputs[0].partition, l->inputs[0].offset);
         l->st.committed += l->batch_n;
         l->st.batches++;
-        l->st.last_commit_ms = mono_ms();
+        l->st.last_commit_ms = nt_date_mono_ms();
         batch_reset(l);
 }
 
@@ -1207,7 +1192,7 @@ static int handle_input(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
         if (poison && poison->times == SUSPECT)
                 l->isolated = true;
         if (l->st.first_input_ms == 0)
-                l->st.first_input_ms = mono_ms();
+                l->st.first_input_ms = nt_date_mono_ms();
         idx = batch_add(l, rkm);
         if (idx < 0) {
                 /* Not in the batch, so the rewind would not cover it. */
@@ -1234,7 +1219,7 @@ static int handle_input(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
         }
         clock_gettime(CLOCK_MONOTONIC, &t0);
         rc = nt_enriched_build(l->clf, &l->opts, rkm->payload, rkm->len,
-                               wall_ms(), &l->ev);
+                               nt_date_now_ms(), &l->ev);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (l->metrics)
                 nt_metrics_add(l->metrics,
@@ -1483,7 +1468,7 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
         NT_INFO(COMPONENT, "reading %s in group %s, writing %s, %s<label>, %s",
                 l->in_topic, nt_config_str(l->cfg, "consumer.group_id"),
                 l->out_topic, l->prefix, l->dlq_topic);
-        l->last_summary = mono_ms();
+        l->last_summary = nt_date_mono_ms();
         while (nt_sig_running() && !l->broken &&
                !(limit && l->st.committed >= limit)) {
                 rd_kafka_message_t *rkm;
@@ -1492,7 +1477,8 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
                 if (nt_sig_take_reload())
                         reload_rules(l, reload, opaque);
                 if (l->open) {
-                        int64_t left = l->batch_start + l->batch_ms - mono_ms();
+                        int64_t left =
+                            l->batch_start + l->batch_ms - nt_date_mono_ms();
                         timeout = left < 0 ? 0 : left < 100 ? (int)left : 100;
                 }
                 rkm = rd_kafka_consumer_poll(l->consumer, timeout);
@@ -1505,7 +1491,7 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
                 }
                 if (l->producer)
                         rd_kafka_poll(l->producer, 0);
-                now = mono_ms();
+                now = nt_date_mono_ms();
                 if (l->open && (l->batch_n >= l->batch_max || l->isolated ||
                                 now - l->batch_start >= l->batch_ms))
                         commit_batch(l, true);

@@ -1,6 +1,7 @@
 /* `newstap classify`: the classifier daemon (raw -> enriched and per-label
  * topics, exactly once), and --offline: article JSON lines in, enriched
  * JSON lines out, through the same event code and without Kafka. */
+#include "common/date.h"
 #include "common/buf.h"
 #include "common/cli.h"
 #include "common/commands.h"
@@ -90,14 +91,6 @@ static int read_line(struct line_reader *r, struct nt_buf *b)
         return too_long ? NT_ERR_LIMIT : 1;
 }
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool blank(const char *s, size_t n)
 {
         size_t i;
@@ -147,7 +140,7 @@ static int run_offline(const struct nt_cli *cli, const nt_config_t *cfg,
                 if (blank(line.data ? line.data : "", line.len))
                         continue;
                 err = nt_enriched_build(clf, &opts, line.data, line.len,
-                                        now_ms(), &ev);
+                                        nt_date_now_ms(), &ev);
                 if (err) {
                         rc = nt_cli_fail(cli, 1, "stdin:%lu: %s", lineno,
                                          nt_err_name(err));

@@ -80,18 +80,10 @@ static void on_error(void *ctx, const char *path, const char *what)
         fprintf(stderr, "newstap replay: %s: %s\n", path, what);
 }
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void on_progress(void *ctx, const struct nt_replay_stats *st)
 {
         struct ui *ui = ctx;
-        double secs = (double)(mono_ms() - st->started_ms) / 1000.0;
+        double secs = (double)(nt_date_mono_ms() - st->started_ms) / 1000.0;
         double rate = secs > 0 ? (double)st->queued / secs : 0;
         char eta[32] = "-";
         double left = -1;
@@ -284,7 +276,8 @@ int nt_cmd_replay(int argc, char **argv)
         if (o.skip_seen)
                 printf("; %llu already on the topic",
                        (unsigned long long)st.on_topic);
-        printf("; %.1f s\n", (double)(mono_ms() - st.started_ms) / 1000.0);
+        printf("; %.1f s\n",
+               (double)(nt_date_mono_ms() - st.started_ms) / 1000.0);
         fflush(stdout);
         if (err) {
                 nt_cli_fail(&cli, 1, "%s", errstr);

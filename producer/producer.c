@@ -1,4 +1,5 @@
 #include "producer/producer.h"
+#include "common/date.h"
 #include "common/article.h"
 #include "common/err.h"
 #include "common/feed.h"
@@ -53,14 +54,6 @@ struct nt_producer {
                     duplicates, confirmed;
         } totals;
 };
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* xorshift64*: jitter needs spread, not secrecy. */
 static uint64_t next_random(nt_producer_t *p)
@@ -165,8 +158,9 @@ static struct pfeed *pfeed_new(nt_producer_t *p, struct nt_feed_spec *spec)
         else if (err == NT_OK && f->st.next_poll_ms > 0)
                 f->due_ms = f->st.next_poll_ms;
         else
-                f->due_ms = now_ms() + nt_schedule_spread(f->spec.url,
-                                                          f->spec.interval_ms);
+                f->due_ms =
+                    nt_date_now_ms() +
+                    nt_schedule_spread(f->spec.url, f->spec.interval_ms);
         return f;
 }
 
@@ -239,7 +233,7 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
         }
         p->cfg = cfg;
         p->once = once;
-        p->rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32) ^
+        p->rng = (uint64_t)nt_date_now_ms() ^ ((uint64_t)getpid() << 32) ^
                  0x9E3779B97F4A7C15ULL;
         p->state_dir = nt_config_str(cfg, "producer.state_dir");
         p->metrics = nt_metrics_new(100000);
@@ -370,7 +364,7 @@ static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
         nt_producer_t *p = ctx;
         struct pfeed *f = meta->opaque;
 
-        nt_state_mark_seen(&f->st, meta->key, meta->revision, now_ms());
+        nt_state_mark_seen(&f->st, meta->key, meta->revision, nt_date_now_ms());
         json_object_del(f->pending, meta->key);
         f->dirty = true;
         p->totals.confirmed++;
@@ -397,7 +391,7 @@ static void schedule_failure(nt_producer_t *p, struct pfeed *f, const char *why,
             f->st.failures, nt_config_ms(p->cfg, "producer.backoff_base"),
             nt_config_ms(p->cfg, "producer.backoff_max"), retry_after_s,
             next_random(p));
-        f->due_ms = now_ms() + delay;
+        f->due_ms = nt_date_now_ms() + delay;
         f->st.next_poll_ms = f->due_ms;
         free(f->st.last_error);
         f->st.last_error = strdup(why);
@@ -417,7 +411,7 @@ static void schedule_success(nt_producer_t *p, struct pfeed *f,
         f->st.last_error = NULL;
         f->hints.max_age_s = res->max_age_s;
         f->hints.retry_after_s = -1;
-        f->due_ms = nt_schedule_next(now_ms(), &f->hints);
+        f->due_ms = nt_schedule_next(nt_date_now_ms(), &f->hints);
         f->st.next_poll_ms = f->due_ms;
         f->dirty = true;
 }
@@ -462,7 +456,7 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
         char errstr[512];
         const char *base;
         size_t i, n_new = 0, n_upd = 0, n_dup = 0;
-        int64_t fetched = now_ms();
+        int64_t fetched = nt_date_now_ms();
         int err;
         bool complete = true;
 
@@ -750,9 +744,9 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
         }
         NT_INFO("producer", "polling %zu feed(s) into %s%s", p->n_feeds,
                 nt_config_str(p->cfg, "topics.raw"), p->once ? " once" : "");
-        p->last_summary_ms = now_ms();
+        p->last_summary_ms = nt_date_now_ms();
         while (nt_sig_running()) {
-                int64_t now = now_ms();
+                int64_t now = nt_date_now_ms();
 
                 if (reload && nt_sig_take_reload())
                         reload_feeds(p, reload, reload_ctx);
@@ -774,11 +768,12 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
         /* Shutdown: no new fetches; let the running ones finish and their
          * articles go out, all within the bound. */
         shutdown_ms = nt_config_ms(p->cfg, "producer.shutdown_timeout");
-        deadline = now_ms() + shutdown_ms / 2;
+        deadline = nt_date_now_ms() + shutdown_ms / 2;
         if (nt_fetcher_pending(p->fetcher) > 0)
                 NT_INFO("producer", "shutting down: waiting for %zu fetch(es)",
                         nt_fetcher_pending(p->fetcher));
-        while (nt_fetcher_pending(p->fetcher) > 0 && now_ms() < deadline) {
+        while (nt_fetcher_pending(p->fetcher) > 0 &&
+               nt_date_now_ms() < deadline) {
                 nt_fetcher_run(p->fetcher, 50);
                 drain_results(p);
                 nt_publisher_poll(p->pub, 0);
@@ -790,7 +785,8 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
         seen_age = nt_config_ms(p->cfg, "producer.seen_max_age");
         for (i = 0; i < p->n_feeds; i++) {
                 struct pfeed *f = p->feeds[i];
-                if (nt_state_prune(&f->st, seen_max, seen_age, now_ms()) > 0)
+                if (nt_state_prune(&f->st, seen_max, seen_age,
+                                   nt_date_now_ms()) > 0)
                         f->dirty = true;
         }
         flush_states(p);

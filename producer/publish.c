@@ -1,4 +1,5 @@
 #include "producer/publish.h"
+#include "common/date.h"
 #include "common/err.h"
 #include "common/kafka.h"
 #include "common/log.h"
@@ -324,16 +325,17 @@ size_t nt_publisher_destroy(nt_publisher_t *p, int timeout_ms)
 {
         struct pmsg *m;
         size_t left;
-        int waited = 0;
+        int64_t deadline, now;
 
         if (!p)
                 return 0;
         /* Bounded: keep serving reports (and resends) until everything is
-         * confirmed or the time is up. */
-        while (p->n_tracked > 0 && waited < timeout_ms) {
-                nt_publisher_poll(p, 100);
-                waited += 100;
-        }
+         * confirmed or the time is up (a poll returns early when reports
+         * arrive, so the clock says when). */
+        deadline = nt_date_mono_ms() + timeout_ms;
+        while (p->n_tracked > 0 && (now = nt_date_mono_ms()) < deadline)
+                nt_publisher_poll(
+                    p, deadline - now < 100 ? (int)(deadline - now) : 100);
         left = p->n_tracked;
         if (left)
                 NT_WARN("producer",

@@ -89,14 +89,6 @@ struct nt_replay {
         char fatal_msg[512];
 };
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void nt_replay_opts_init(struct nt_replay_opts *o)
 {
         memset(o, 0, sizeof(*o));
@@ -287,7 +279,7 @@ static void report(nt_replay_t *r, const char *path, const char *fmt, ...)
 
 static void progress(nt_replay_t *r, bool force)
 {
-        int64_t now = mono_ms();
+        int64_t now = nt_date_mono_ms();
 
         if (!r->o.on_progress)
                 return;
@@ -471,7 +463,7 @@ static void wait_until(nt_replay_t *r, int64_t due)
 {
         int64_t now;
 
-        while (nt_sig_running() && (now = mono_ms()) < due) {
+        while (nt_sig_running() && (now = nt_date_mono_ms()) < due) {
                 int64_t left = due - now;
                 nt_publisher_poll(r->pub, left < 100 ? (int)left : 100);
                 progress(r, false);
@@ -486,7 +478,7 @@ static void pace(nt_replay_t *r, int64_t t)
         int64_t due = 0;
 
         if (r->paced == 0) {
-                r->pace_start_ms = mono_ms();
+                r->pace_start_ms = nt_date_mono_ms();
                 r->speed_due_ms = r->pace_start_ms;
         }
         if (r->o.speed > 0) {
@@ -1201,7 +1193,7 @@ static int read_back(nt_replay_t *r, char *errstr, size_t errstr_size)
         /* librdkafka 2.0.2 wants a group.id even for assign(); this one
          * never commits, so it leaves nothing behind. */
         snprintf(group, sizeof(group), "newstap-replay-readback-%ld-%lld",
-                 (long)getpid(), (long long)mono_ms());
+                 (long)getpid(), (long long)nt_date_mono_ms());
         rk = nt_kafka_consumer_new(r->cfg, group, extra, errstr, errstr_size);
         if (!rk)
                 return NT_ERR_KAFKA;
@@ -1256,12 +1248,13 @@ static int read_back(nt_replay_t *r, char *errstr, size_t errstr_size)
                             "--skip-seen: assign: %s", rd_kafka_err2str(kerr));
                 goto out;
         }
-        last_progress = mono_ms();
+        last_progress = nt_date_mono_ms();
         while (left > 0 && nt_sig_running()) {
                 rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 100);
 
                 if (!rkm) {
-                        if (mono_ms() - last_progress > READBACK_STALL_MS) {
+                        if (nt_date_mono_ms() - last_progress >
+                            READBACK_STALL_MS) {
                                 err = nt_errf(
                                     errstr, errstr_size, NT_ERR_TIMEOUT,
                                     "--skip-seen: reading %s back made no "
@@ -1271,7 +1264,7 @@ static int read_back(nt_replay_t *r, char *errstr, size_t errstr_size)
                         }
                         continue;
                 }
-                last_progress = mono_ms();
+                last_progress = nt_date_mono_ms();
                 if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                         if (rkm->partition >= 0 &&
                             rkm->partition < md->topics[0].partition_cnt &&
@@ -1319,7 +1312,7 @@ int nt_replay_run(nt_replay_t *r, const char *const *paths, size_t n_paths,
         int err = NT_OK;
         int64_t flush_ms;
 
-        r->st.started_ms = mono_ms();
+        r->st.started_ms = nt_date_mono_ms();
         for (i = 0; i < n_paths && !err; i++)
                 err = add_input(r, paths[i]);
         if (err == NT_ERR_LIMIT)
