@@ -203,6 +203,9 @@ static void describe_metrics(nt_metrics_t *m)
         nt_metrics_describe(m, "newstap_delivery_failures_total", "counter",
                             "Delivery reports that failed (the article was "
                             "sent again).");
+        nt_metrics_describe(m, "newstap_publish_refused_total", "counter",
+                            "Articles the broker refused for good (too "
+                            "large, invalid); logged, not sent again.");
         nt_metrics_describe(m, "newstap_producer_rebuilds_total", "counter",
                             "Kafka producers rebuilt after a fatal error.");
         nt_metrics_describe(m, "newstap_kafka_brokers_up", "gauge",
@@ -364,11 +367,19 @@ static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
         nt_producer_t *p = ctx;
         struct pfeed *f = meta->opaque;
 
+        /* A refused article (the publisher logged why) is settled too:
+         * marked seen, so that it is not sent again until it changes, and
+         * the feed's validators may be kept. */
         nt_state_mark_seen(&f->st, meta->key, meta->revision, nt_date_now_ms());
         json_object_del(f->pending, meta->key);
         f->dirty = true;
-        p->totals.confirmed++;
-        nt_metrics_add(p->metrics, "newstap_published_total", 1, NULL);
+        if (meta->refused) {
+                nt_metrics_add(p->metrics, "newstap_publish_refused_total", 1,
+                               "feed", f->label, NULL);
+        } else {
+                p->totals.confirmed++;
+                nt_metrics_add(p->metrics, "newstap_published_total", 1, NULL);
+        }
         settle(f);
 }
 

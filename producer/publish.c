@@ -22,6 +22,7 @@ struct pmsg {
         int queued;           /* handed to librdkafka, report not yet seen */
         struct timespec sent; /* first send, for the latency */
         int pending;          /* on the resend list */
+        rd_kafka_resp_err_t refused; /* refused for good: settle, no resend */
 };
 
 struct nt_publisher {
@@ -30,8 +31,9 @@ struct nt_publisher {
         char *topic;
         size_t max_inflight;
         size_t n_tracked;
-        struct pmsg *head;       /* tracked messages */
-        struct pmsg *retry_head; /* waiting to be (re)sent */
+        struct pmsg *head;         /* tracked messages */
+        struct pmsg *retry_head;   /* waiting to be (re)sent */
+        struct pmsg *refused_head; /* refused for good, not settled yet */
         nt_publish_confirm_cb *confirm;
         void *ctx;
         struct nt_publish_stats stats;
@@ -76,11 +78,30 @@ static void untrack(nt_publisher_t *p, struct pmsg *m)
 static void mark_pending(nt_publisher_t *p, struct pmsg *m)
 {
         m->queued = 0;
-        if (m->pending)
+        if (m->pending || m->refused)
                 return;
         m->pending = 1;
         m->retry_next = p->retry_head;
         p->retry_head = m;
+}
+
+/* Errors of one message that sending it again cannot change. */
+static bool refused_for_good(rd_kafka_resp_err_t err)
+{
+        return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+               err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE ||
+               err == RD_KAFKA_RESP_ERR_INVALID_RECORD;
+}
+
+/* Sets a refused message aside; nt_publisher_poll() settles it, so that
+ * callbacks come from there only. */
+static void mark_refused(nt_publisher_t *p, struct pmsg *m,
+                         rd_kafka_resp_err_t err)
+{
+        m->queued = 0;
+        m->refused = err;
+        m->retry_next = p->refused_head;
+        p->refused_head = m;
 }
 
 static rd_kafka_t *make_producer(nt_publisher_t *p, char *errstr,
@@ -157,6 +178,10 @@ static int produce(nt_publisher_t *p, struct pmsg *m)
             RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(m), RD_KAFKA_V_END);
         if (err) {
                 rd_kafka_headers_destroy(hdrs);
+                if (refused_for_good(err)) {
+                        mark_refused(p, m, err);
+                        return NT_ERR_INVALID;
+                }
                 return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? NT_ERR_LIMIT
                                                             : NT_ERR_KAFKA;
         }
@@ -187,6 +212,7 @@ int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
         clock_gettime(CLOCK_MONOTONIC, &m->sent);
         m->value_len = value_len;
         m->meta = *meta;
+        m->meta.refused = NULL;
         m->meta.key = m->key;
         m->meta.revision = m->revision;
         m->meta.feed_url = m->feed_url;
@@ -196,8 +222,9 @@ int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
         p->head = m;
         p->n_tracked++;
         /* Once tracked, the message is ours to deliver: if librdkafka's
-         * queue is full now, it waits on the resend list. */
-        if (produce(p, m) != NT_OK)
+         * queue is full now, it waits on the resend list (a refused one
+         * is already set aside). */
+        if (produce(p, m) != NT_OK && !m->refused)
                 mark_pending(p, m);
         return NT_OK;
 }
@@ -211,6 +238,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         (void)rk;
         if (!m)
                 return;
+        if (rkm->err && refused_for_good(rkm->err) && !m->pending) {
+                mark_refused(p, m, rkm->err);
+                return;
+        }
         if (rkm->err) {
                 p->stats.failed++;
                 if (rkm->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
@@ -285,13 +316,35 @@ static void resend_pending(nt_publisher_t *p)
         while ((m = p->retry_head) != NULL) {
                 p->retry_head = m->retry_next;
                 m->pending = 0;
-                if (produce(p, m) != NT_OK) {
+                if (produce(p, m) != NT_OK && !m->refused) {
                         m->pending = 1;
                         m->retry_next = keep;
                         keep = m;
                 }
         }
         p->retry_head = keep;
+}
+
+/* Settles the messages refused for good: logged, counted, handed to the
+ * callback with meta.refused set, forgotten. */
+static void settle_refused(nt_publisher_t *p)
+{
+        struct pmsg *m;
+
+        while ((m = p->refused_head) != NULL) {
+                p->refused_head = m->retry_next;
+                p->stats.refused++;
+                NT_ERROR("producer",
+                         "article %s (feed %s, %zu bytes) refused for good: "
+                         "%s; it is not sent again",
+                         m->key, m->feed_url, m->value_len,
+                         rd_kafka_err2str(m->refused));
+                m->meta.refused = rd_kafka_err2str(m->refused);
+                if (p->confirm)
+                        p->confirm(p->ctx, &m->meta);
+                untrack(p, m);
+                pmsg_free(m);
+        }
 }
 
 int nt_publisher_poll(nt_publisher_t *p, int timeout_ms)
@@ -301,6 +354,8 @@ int nt_publisher_poll(nt_publisher_t *p, int timeout_ms)
                 rebuild(p);
         if (p->retry_head)
                 resend_pending(p);
+        if (p->refused_head)
+                settle_refused(p);
         return NT_OK;
 }
 

@@ -1,6 +1,9 @@
 /* Loss-free publishing of articles to the raw topic: an idempotent
  * producer (acks=all) whose every message stays tracked here until its
- * delivery report succeeds. A failed report sends the message again; a
+ * delivery report succeeds. A failed report sends the message again,
+ * unless the failure is one no resend can change (larger than the
+ * broker accepts, an invalid record): that message is logged and handed
+ * to the callback as refused, instead of blocking its feed forever; a
  * fatal producer error (librdkafka 2.0.2 can raise a spurious one after a
  * disconnect) rebuilds the producer and sends again whatever was not
  * confirmed. The caller learns of each confirmation through a callback,
@@ -25,10 +28,16 @@ struct nt_publish_meta {
         const char *feed_url;
         int64_t timestamp_ms; /* published time; 0: broker's time */
         void *opaque;         /* handed back on confirmation */
+        /* Set by the publisher for the callback: NULL when the message is
+         * stored; else why it was refused for good (too large for the
+         * broker, an invalid record), which no resend can change. */
+        const char *refused;
 };
 
-/* Called from nt_publisher_poll() when a message is confirmed stored.
- * `meta` and its strings are valid only during the call. */
+/* Called from nt_publisher_poll() when a message is settled: confirmed
+ * stored, or refused for good (meta->refused; the publisher has logged it
+ * with the article's key, size and the reason). Every other failure is
+ * retried. `meta` and its strings are valid only during the call. */
 typedef void(nt_publish_confirm_cb)(void *ctx,
                                     const struct nt_publish_meta *meta);
 
@@ -69,6 +78,7 @@ struct nt_publish_stats {
         uint64_t sent;      /* produce calls, resends included */
         uint64_t confirmed; /* delivery reports that succeeded */
         uint64_t failed;    /* delivery reports that failed (resent) */
+        uint64_t refused;   /* messages refused for good (not resent) */
         uint64_t rebuilds;  /* producers rebuilt after fatal errors */
         double latency_s;   /* sum over confirmed messages of the time
                              * from send to confirmation, resends

@@ -454,8 +454,10 @@ static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
 {
         nt_replay_t *r = ctx;
 
-        (void)meta;
-        r->st.published++;
+        if (meta->refused)
+                r->st.refused++; /* the publisher logged it */
+        else
+                r->st.published++;
 }
 
 /* Waits, serving delivery reports, until the monotonic time `due`. */
@@ -1378,5 +1380,9 @@ flush:
                 return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
                                "%llu file(s) or record(s) skipped",
                                (unsigned long long)r->st.errors);
+        if (r->st.refused > 0)
+                return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
+                               "%llu article(s) refused by the broker",
+                               (unsigned long long)r->st.refused);
         return NT_OK;
 }

@@ -27,6 +27,7 @@ struct nt_replay_stats {
         uint64_t articles;    /* articles found in the inputs */
         uint64_t queued;      /* articles handed to the publisher */
         uint64_t published;   /* confirmed by the broker */
+        uint64_t refused;     /* refused by it for good (too large, ...) */
         uint64_t duplicates;  /* skipped: same id and revision already
                                  sent in this run, or on the topic */
         uint64_t outside;     /* skipped: published outside --from/--until */

@@ -22,7 +22,9 @@
 
 struct tally {
         int n;
+        int expect_read; /* distinct articles on the topic; 0: n */
         char confirmed[MAX_N];
+        char refused[MAX_N];
         char read_back[MAX_N];
         int distinct_read;
         int bad_headers;
@@ -44,7 +46,10 @@ static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
         int i = key_index(meta->key, strlen(meta->key));
 
         cr_assert(i >= 0 && i < t->n);
-        t->confirmed[i] = 1;
+        if (meta->refused)
+                t->refused[i] = 1;
+        else
+                t->confirmed[i] = 1;
 }
 
 static bool on_read(const rd_kafka_message_t *rkm, void *ctx)
@@ -68,7 +73,7 @@ static bool on_read(const rd_kafka_message_t *rkm, void *ctx)
                 t->read_back[i] = 1;
                 t->distinct_read++;
         }
-        return t->distinct_read == t->n;
+        return t->distinct_read == (t->expect_read ? t->expect_read : t->n);
 }
 
 static nt_config_t *config_for(const char *bootstrap)
@@ -145,9 +150,9 @@ static void check_all(const char *bootstrap, const char *topic, struct tally *t)
                 missing += !t->confirmed[i];
         cr_assert_eq(missing, 0, "%d article(s) never confirmed", missing);
         nt_test_read_topic(bootstrap, topic, on_read, t, 60000);
-        cr_assert_eq(t->distinct_read, t->n,
+        cr_assert_eq(t->distinct_read, t->expect_read ? t->expect_read : t->n,
                      "read back %d distinct articles of %d", t->distinct_read,
-                     t->n);
+                     t->expect_read ? t->expect_read : t->n);
         cr_assert_eq(t->bad_headers, 0, "%d message(s) with wrong headers",
                      t->bad_headers);
 }
@@ -231,5 +236,51 @@ Test(real, fatal_error_rebuilds_and_resends, .timeout = 300)
         cr_assert_geq(st.rebuilds, 1, "the producer was not rebuilt");
         cr_assert_eq(nt_publisher_destroy(p, 5000), 0);
         check_all(bootstrap, topic, &t);
+        nt_config_destroy(cfg);
+}
+
+/* An article larger than the producer may send is refused for good: it
+ * is reported once, as refused, and the articles around it are stored;
+ * it must not sit on the resend list (and hold its feed) forever. */
+Test(real, too_large_article_is_refused_not_retried, .timeout = 300)
+{
+        const char *bootstrap = nt_test_kafka_bootstrap();
+        static struct tally t;
+        static char big[8192];
+        struct nt_publish_stats st;
+        struct nt_publish_meta meta;
+        nt_config_t *cfg = config_for(bootstrap);
+        char topic[128], errstr[512];
+        nt_publisher_t *p;
+        int i;
+
+        cr_assert_eq(nt_config_set_kafka(cfg, "message.max.bytes", "2048",
+                                         "test", errstr, sizeof(errstr)),
+                     NT_OK, "%s", errstr);
+        t.n = 21;
+        t.expect_read = 20;
+        nt_test_unique_name("nt-publish-refused", topic, sizeof(topic));
+        make_topic(bootstrap, topic);
+        p = nt_publisher_new(cfg, topic, 500, on_confirm, &t, errstr,
+                             sizeof(errstr));
+        cr_assert_not_null(p, "%s", errstr);
+        send_range(p, 0, 10);
+        memset(big, 'x', sizeof(big) - 1);
+        memset(&meta, 0, sizeof(meta));
+        meta.key = "art-00010";
+        meta.revision = "rev-10";
+        meta.feed_url = "https://feeds.example/rss";
+        cr_assert_eq(nt_publisher_send(p, &meta, big, strlen(big)), NT_OK);
+        send_range(p, 11, 21);
+        drain(p, 60);
+        nt_publisher_stats(p, &st);
+        cr_assert_eq(st.refused, 1);
+        cr_assert_eq(st.confirmed, 20);
+        for (i = 0; i < t.n; i++)
+                cr_assert_eq(t.refused[i], i == 10, "article %d", i);
+        cr_assert_eq(nt_publisher_destroy(p, 5000), 0);
+        t.confirmed[10] = 1; /* check_all: every other one was stored */
+        check_all(bootstrap, topic, &t);
+        cr_assert_eq(t.read_back[10], 0, "the refused article is not stored");
         nt_config_destroy(cfg);
 }
