@@ -265,15 +265,17 @@ int nt_cmd_replay(int argc, char **argv)
                             (size_t)(argc - optind), errstr, sizeof(errstr));
         clear_line(&ui);
         nt_replay_stats(rp, &st);
-        printf("replay: %zu file(s), %llu record(s), %llu article(s) found; "
-               "%llu published, %llu refused, %llu duplicate(s) skipped, %llu "
-               "outside the window, %llu not feeds, %llu error(s)",
-               st.files_total, (unsigned long long)st.records,
-               (unsigned long long)st.articles,
-               (unsigned long long)st.published, (unsigned long long)st.refused,
-               (unsigned long long)st.duplicates,
-               (unsigned long long)st.outside, (unsigned long long)st.not_feeds,
-               (unsigned long long)st.errors);
+        printf(
+            "replay: %zu file(s), %llu record(s), %llu article(s) found; "
+            "%llu published, %llu duplicate(s) skipped, %llu outside the "
+            "window, %llu not feeds, %llu error(s)",
+            st.files_total, (unsigned long long)st.records,
+            (unsigned long long)st.articles, (unsigned long long)st.published,
+            (unsigned long long)st.duplicates, (unsigned long long)st.outside,
+            (unsigned long long)st.not_feeds, (unsigned long long)st.errors);
+        if (st.refused)
+                printf("; %llu refused by the broker",
+                       (unsigned long long)st.refused);
         if (o.skip_seen)
                 printf("; %llu already on the topic",
                        (unsigned long long)st.on_topic);
