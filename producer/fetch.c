@@ -83,16 +83,19 @@ static void xfer_free(struct xfer *x)
 
 long nt_fetch_parse_retry_after(const char *value, long long now_s)
 {
+        const int64_t max_s = 365LL * 86400; /* longer is not believed */
         int64_t secs, ms;
 
         if (!value)
                 return -1;
         while (isspace((unsigned char)*value))
                 value++;
-        if (nt_num_parse_i64(value, 0, 365LL * 86400, &secs) == NT_OK)
+        if (nt_num_parse_i64(value, 0, max_s, &secs) == NT_OK)
                 return (long)secs;
-        if (nt_date_parse(value, &ms) == NT_OK)
-                return ms / 1000 > now_s ? (long)(ms / 1000 - now_s) : 0;
+        if (nt_date_parse(value, &ms) == NT_OK) {
+                secs = ms / 1000 > now_s ? ms / 1000 - now_s : 0;
+                return secs <= max_s ? (long)secs : -1;
+        }
         return -1;
 }
 

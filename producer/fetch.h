@@ -86,7 +86,8 @@ struct nt_fetch_result *nt_fetcher_next(nt_fetcher_t *f);
 size_t nt_fetcher_pending(const nt_fetcher_t *f);
 
 /* Parses a Retry-After value: delay-seconds or an HTTP date, relative to
- * now_s (Unix seconds). Returns seconds to wait (>= 0) or -1. */
+ * now_s (Unix seconds). Returns seconds to wait (>= 0), or -1 when it is
+ * unreadable or more than a year away, either way. */
 long nt_fetch_parse_retry_after(const char *value, long long now_s);
 
 /* The max-age of a Cache-Control value, or -1. */

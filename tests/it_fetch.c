@@ -344,6 +344,15 @@ Test(fetch, parse_helpers)
         cr_assert_eq(nt_fetch_parse_retry_after("30", 0), 30);
         cr_assert_eq(nt_fetch_parse_retry_after("soon", 0), -1);
         cr_assert_eq(nt_fetch_parse_retry_after(NULL, 0), -1);
+        cr_assert_eq(nt_fetch_parse_retry_after("31536001", 0), -1);
+        /* A date: from now (2026-01-05 10:00:00), and a year away at most,
+         * as the number form. */
+        cr_assert_eq(nt_fetch_parse_retry_after("Mon, 05 Jan 2026 10:02:00 GMT",
+                                                1767607200LL),
+                     120);
+        cr_assert_eq(nt_fetch_parse_retry_after("Fri, 01 Jan 2100 00:00:00 GMT",
+                                                1767607200LL),
+                     -1, "a date decades away parks the feed");
         cr_assert_eq(nt_fetch_parse_max_age("no-cache, max-age=300"), 300);
         cr_assert_eq(nt_fetch_parse_max_age("s-maxage=100"), -1);
         cr_assert_eq(nt_fetch_parse_max_age("private"), -1);
