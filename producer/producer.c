@@ -92,6 +92,7 @@ static void flush_states(nt_producer_t *p)
 {
         const char **keys;
         const struct nt_feed_state **states;
+        struct pfeed **saved;
         char errstr[512];
         size_t i, n = 0;
 
@@ -101,23 +102,30 @@ static void flush_states(nt_producer_t *p)
                 return;
         keys = calloc(n, sizeof(*keys));
         states = calloc(n, sizeof(*states));
-        if (!keys || !states)
+        saved = calloc(n, sizeof(*saved));
+        if (!keys || !states || !saved)
                 goto out; /* the next flush tries again */
         for (i = 0, n = 0; i < p->n_feeds; i++) {
                 if (!p->feeds[i]->dirty)
                         continue;
+                saved[n] = p->feeds[i];
                 keys[n] = p->feeds[i]->spec.url;
                 states[n++] = &p->feeds[i]->st;
                 p->feeds[i]->dirty = false;
         }
         if (nt_state_save_many(p->state_dir, keys, states, n, errstr,
-                               sizeof(errstr)) != NT_OK)
+                               sizeof(errstr)) != NT_OK) {
                 /* Nothing is marked done that was not, so a lost save
-                 * only costs a re-publish. */
+                 * only costs a re-publish; the next flush tries these
+                 * feeds again (saving is idempotent). */
                 NT_ERROR("producer", "saving state: %s", errstr);
+                for (i = 0; i < n; i++)
+                        saved[i]->dirty = true;
+        }
 out:
         free(keys);
         free(states);
+        free(saved);
 }
 
 /* Takes the contents of *spec. */
