@@ -16,7 +16,7 @@
 #define OPML_MAX_DEPTH 32
 #define MAX_FEEDS      1000000
 
-static void spec_free(struct nt_feed_spec *f)
+void nt_feed_spec_free(struct nt_feed_spec *f)
 {
         char **p;
 
@@ -42,7 +42,7 @@ void nt_feed_list_free(struct nt_feed_list *l)
         if (!l)
                 return;
         for (i = 0; i < l->n; i++)
-                spec_free(&l->feeds[i]);
+                nt_feed_spec_free(&l->feeds[i]);
         free(l->feeds);
         memset(l, 0, sizeof(*l));
 }
@@ -208,7 +208,7 @@ int nt_feed_list_from_json(struct nt_feed_list *l, const json_t *arr,
                         FAIL(err, "producer.feeds: too many feeds");
                 continue;
         bad:
-                spec_free(&spec);
+                nt_feed_spec_free(&spec);
                 return err;
 #undef FAIL
         }
@@ -271,7 +271,7 @@ static void opml_start(void *data, const char *el, const char **atts)
                         spec.tags[n++] = strdup(c->folders[i]);
         if (!spec.url || !spec.headers || !spec.tags ||
             push(c->l, &spec) != NT_OK) {
-                spec_free(&spec);
+                nt_feed_spec_free(&spec);
                 c->err = nt_errf(c->errstr, c->errstr_size, NT_ERR_NOMEM,
                                  "out of memory or too many feeds");
                 XML_StopParser(c->parser, XML_FALSE);

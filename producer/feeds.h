@@ -44,4 +44,7 @@ int nt_feed_list_from_opml(struct nt_feed_list *l, const char *path,
 /* The feed with this URL, or NULL. */
 struct nt_feed_spec *nt_feed_list_find(struct nt_feed_list *l, const char *url);
 
+/* Frees what one spec owns (not the struct). */
+void nt_feed_spec_free(struct nt_feed_spec *f);
+
 #endif

@@ -66,18 +66,9 @@ static uint64_t next_random(nt_producer_t *p)
 
 static void pfeed_free(struct pfeed *f)
 {
-        char **s;
-
         if (!f)
                 return;
-        free(f->spec.url);
-        free(f->spec.name);
-        for (s = f->spec.tags; s && *s; s++)
-                free(*s);
-        free(f->spec.tags);
-        for (s = f->spec.headers; s && *s; s++)
-                free(*s);
-        free(f->spec.headers);
+        nt_feed_spec_free(&f->spec);
         nt_state_free(&f->st);
         json_decref(f->pending);
         free(f->next_etag);
@@ -665,12 +656,21 @@ static void reload_feeds(nt_producer_t *p, nt_producer_reload_cb *reload,
                         f->removed = true;
                         continue;
                 }
-                /* Known feed: take the new settings, keep state and work. */
+                /* Known feed: take all its new settings (name, headers,
+                 * tags, interval), keep its URL string (work in flight
+                 * refers to it), its state and its work. */
                 f->removed = false;
-                f->spec.interval_ms = s->interval_ms;
-                f->hints.interval_ms = s->interval_ms;
-                free(s->url);
-                s->url = NULL;
+                {
+                        struct nt_feed_spec old = f->spec;
+
+                        f->spec = *s;
+                        f->spec.url = old.url;
+                        old.url = s->url;
+                        memset(s, 0, sizeof(*s)); /* url NULL: handled */
+                        nt_feed_spec_free(&old);
+                }
+                f->label = f->spec.name ? f->spec.name : f->spec.url;
+                f->hints.interval_ms = f->spec.interval_ms;
         }
         for (i = 0; i < fresh.n; i++) {
                 if (!fresh.feeds[i].url)
