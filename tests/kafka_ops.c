@@ -70,6 +70,8 @@ static double wait_metric(unsigned port, const char *name, int at_least,
         }
 }
 
+TestSuite(real, .fini = nt_test_kafka_restore);
+
 Test(real, metrics_lag_and_readiness_of_both_daemons, .timeout = 400)
 {
         const char *bootstrap = nt_test_kafka_bootstrap();

@@ -126,6 +126,7 @@ static void teardown(void)
 {
         char cmd[128];
 
+        nt_test_kafka_restore();
         nt_httpd_stop(srv);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state_dir);
         cr_assert_eq(system(cmd), 0);

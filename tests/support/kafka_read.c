@@ -3,8 +3,10 @@
 #include "support/nt_test.h"
 
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -75,6 +77,9 @@ size_t nt_test_read_topic(const char *bootstrap, const char *topic,
         return n;
 }
 
+/* Set between a "down" and its "up" in this test's process. */
+static bool broker_down;
+
 int nt_test_kafka_local(const char *arg)
 {
         const char *src = getenv("NT_SOURCE_DIR");
@@ -84,5 +89,16 @@ int nt_test_kafka_local(const char *arg)
         cr_assert_not_null(src, "NT_SOURCE_DIR is not set: run through ctest");
         snprintf(cmd, sizeof(cmd), "'%s/scripts/kafka-local' %s >&2", src, arg);
         status = system(cmd);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        if (status == 0 && !strcmp(arg, "down"))
+                broker_down = true;
+        else if (status == 0 && !strcmp(arg, "up"))
+                broker_down = false;
+        return status;
+}
+
+void nt_test_kafka_restore(void)
+{
+        if (broker_down)
+                (void)nt_test_kafka_local("up");
 }

@@ -17,8 +17,13 @@ typedef bool(nt_test_msg_cb)(const rd_kafka_message_t *rkm, void *ctx);
 size_t nt_test_read_topic(const char *bootstrap, const char *topic,
                           nt_test_msg_cb *cb, void *ctx, int timeout_ms);
 
-/* Runs scripts/kafka-local with one argument (restart, pause, resume);
- * returns its exit status. */
+/* Runs scripts/kafka-local with one argument (restart, down, up, pause,
+ * resume); returns its exit status. */
 int nt_test_kafka_local(const char *arg);
+
+/* Brings the broker up again when this test took it down and failed
+ * before its "up": for a suite's .fini, so that one failure does not
+ * leave the broker down for every test after it. */
+void nt_test_kafka_restore(void);
 
 #endif
