@@ -234,7 +234,8 @@ struct xstate {
         struct nt_feed *feed;
         const char *doc_base;
         enum family family;
-        bool root_no_ns; /* an Atom root without a namespace */
+        bool root_no_ns;  /* an Atom root without a namespace */
+        bool entity_decl; /* stopped at a DTD entity declaration */
         bool saw_root;
         char root_name[64];
         char *root_lang; /* xml:lang of the root element */
@@ -2197,6 +2198,7 @@ static void XMLCALL on_entity_decl(void *ud, const XML_Char *entity_name,
                           "entity declarations are not allowed (entity "
                           "\"%.40s\")",
                           entity_name);
+        st->entity_decl = true;
         stop(st, NT_ERR_PARSE);
 }
 
@@ -2824,11 +2826,10 @@ int nt_feed_xml_parse(struct nt_feed *feed, const char *utf8, size_t len,
         struct xstate st;
         struct nt_feed scratch;
         size_t fixes = 0, start, at;
-        size_t repairs = 0, max_fixed, i;
+        size_t repairs = 0, max_fixed;
         unsigned long line, col;
         const char *doc, *last;
         size_t doc_len;
-        bool entity_error = false;
         int rc;
 
         nt_buf_init(&patched, 0);
@@ -2915,17 +2916,13 @@ parse:
                 finish_feed(&st, &scratch);
                 rc = adopt(feed, &scratch);
         }
-        for (i = 0; i < feed->n_errors; i++) {
-                if (strstr(feed->errors[i].message, "entity declarations"))
-                        entity_error = true;
-        }
         last = feed->n_errors ? feed->errors[feed->n_errors - 1].message
                               : "no root element";
         if (rc == NT_ERR_NOMEM)
                 nt_errf(errstr, errstr_size, rc, "out of memory");
         else if (rc)
                 nt_errf(errstr, errstr_size, rc, "%s", nt_err_name(rc));
-        else if (feed->format == NT_FEED_UNKNOWN && entity_error)
+        else if (feed->format == NT_FEED_UNKNOWN && st.entity_decl)
                 rc = nt_errf(errstr, errstr_size, NT_ERR_PARSE,
                              "entity declarations are not allowed");
         else if (feed->format == NT_FEED_UNKNOWN && st.saw_root)

@@ -552,6 +552,27 @@ Test(feed, document_base_url)
         nt_feed_free(&feed);
 }
 
+/* The reason a document is refused does not depend on how many other
+ * errors were recorded before it. */
+Test(feed, entity_refusal_survives_the_error_limit)
+{
+        static const char doc[] =
+            "junk before the root <!DOCTYPE r [<!ENTITY a \"aaaa\">]>"
+            "<rss version=\"2.0\"><channel><title>&a;</title></channel></rss>";
+        struct nt_feed_limits lim;
+        struct nt_feed feed;
+        char errstr[256] = "";
+
+        nt_feed_limits_init(&lim);
+        lim.max_errors = 1;
+        nt_feed_init(&feed);
+        cr_assert_eq(nt_feed_parse(doc, strlen(doc), NULL, NULL, &lim, &feed,
+                                   errstr, sizeof(errstr)),
+                     NT_ERR_PARSE);
+        cr_assert_not_null(strstr(errstr, "entity declarations"), "%s", errstr);
+        nt_feed_free(&feed);
+}
+
 /* Blank URLs are no URLs: they used to come back from the resolver like
  * an allocation failure, and lost the whole feed. */
 Test(feed, blank_urls_are_kept_or_absent)
