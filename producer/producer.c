@@ -426,9 +426,22 @@ static void schedule_success(nt_producer_t *p, struct pfeed *f,
         f->dirty = true;
 }
 
+/* Once a second: the states saved, the metrics and readiness refreshed. */
+static void every_second(nt_producer_t *p, int64_t now)
+{
+        if (now - p->last_flush_ms < 1000)
+                return;
+        flush_states(p);
+        refresh_health(p);
+        p->last_flush_ms = now;
+}
+
 /* Sends one article; waits for room when the publisher is full (the
  * back-pressure that slows fetching), but gives up on shutdown: what was
- * not sent is not marked seen and is fetched again after a restart. */
+ * not sent is not marked seen and is fetched again after a restart.
+ * While it waits, the once-a-second duties go on: a broker down for an
+ * hour must show on /readyz and /metrics, and the confirmations that do
+ * arrive must reach the state files. */
 static int send_article(nt_producer_t *p, struct pfeed *f,
                         const struct nt_article *art)
 {
@@ -449,8 +462,10 @@ static int send_article(nt_producer_t *p, struct pfeed *f,
         meta.opaque = f;
         while ((err = nt_publisher_send(p->pub, &meta, line, strlen(line))) ==
                    NT_ERR_LIMIT &&
-               nt_sig_running())
+               nt_sig_running()) {
                 nt_publisher_poll(p->pub, 100);
+                every_second(p, nt_date_now_ms());
+        }
         free(line);
         if (err == NT_OK)
                 json_object_set_new(f->pending, art->id,
@@ -773,11 +788,7 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                 nt_fetcher_run(p->fetcher, 50);
                 drain_results(p);
                 nt_publisher_poll(p->pub, 0);
-                if (now - p->last_flush_ms >= 1000) {
-                        flush_states(p);
-                        refresh_health(p);
-                        p->last_flush_ms = now;
-                }
+                every_second(p, now);
                 reap_removed(p);
                 summary(p, now);
                 if (p->once && once_done(p))
