@@ -77,8 +77,9 @@ size_t nt_test_read_topic(const char *bootstrap, const char *topic,
         return n;
 }
 
-/* Set between a "down" and its "up" in this test's process. */
-static bool broker_down;
+/* Set between a "down" and its "up" (a "pause" and its "resume") in this
+ * test's process. */
+static bool broker_down, broker_paused;
 
 int nt_test_kafka_local(const char *arg)
 {
@@ -94,11 +95,17 @@ int nt_test_kafka_local(const char *arg)
                 broker_down = true;
         else if (status == 0 && !strcmp(arg, "up"))
                 broker_down = false;
+        else if (status == 0 && !strcmp(arg, "pause"))
+                broker_paused = true;
+        else if (status == 0 && !strcmp(arg, "resume"))
+                broker_paused = false;
         return status;
 }
 
 void nt_test_kafka_restore(void)
 {
+        if (broker_paused)
+                (void)nt_test_kafka_local("resume");
         if (broker_down)
                 (void)nt_test_kafka_local("up");
 }

@@ -21,9 +21,10 @@ size_t nt_test_read_topic(const char *bootstrap, const char *topic,
  * resume); returns its exit status. */
 int nt_test_kafka_local(const char *arg);
 
-/* Brings the broker up again when this test took it down and failed
- * before its "up": for a suite's .fini, so that one failure does not
- * leave the broker down for every test after it. */
+/* Brings the broker up (or resumes it) again when this test took it down
+ * (or paused it) and failed before undoing that: for a suite's .fini, so
+ * that one failure does not leave the broker down for every test after
+ * it. */
 void nt_test_kafka_restore(void);
 
 #endif
