@@ -74,13 +74,11 @@ int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)
         return code;
 }
 
-nt_config_t *nt_cli_load_config(const struct nt_cli *cli,
-                                const char **used_path)
+nt_config_t *nt_cli_build_config(const struct nt_cli *cli,
+                                 const char **used_path, char *errstr,
+                                 size_t errstr_size)
 {
         const char *path = cli->config_path;
-        enum nt_log_level level;
-        enum nt_log_format format;
-        char errstr[1024];
         nt_config_t *cfg;
         size_t i;
 
@@ -88,31 +86,46 @@ nt_config_t *nt_cli_load_config(const struct nt_cli *cli,
                 *used_path = NULL;
         cfg = nt_config_new();
         if (!cfg) {
-                nt_cli_fail(cli, 1, "out of memory");
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
                 return NULL;
         }
         if (!path)
                 path = getenv("NEWSTAP_CONFIG");
         if (!path && access(default_config, R_OK) == 0)
                 path = default_config;
-        if (path && nt_config_load_file(cfg, path, errstr, sizeof(errstr)))
+        if (path && nt_config_load_file(cfg, path, errstr, errstr_size))
                 goto fail;
-        if (nt_config_load_env(cfg, environ, errstr, sizeof(errstr)))
+        if (nt_config_load_env(cfg, environ, errstr, errstr_size))
                 goto fail;
         for (i = 0; i < cli->n_xprops; i++) {
                 if (nt_config_set_kafka_kv(cfg, cli->xprops[i], "-X", errstr,
-                                           sizeof(errstr)))
+                                           errstr_size))
                         goto fail;
+        }
+        if (used_path)
+                *used_path = path;
+        return cfg;
+fail:
+        nt_config_destroy(cfg);
+        return NULL;
+}
+
+nt_config_t *nt_cli_load_config(const struct nt_cli *cli,
+                                const char **used_path)
+{
+        enum nt_log_level level;
+        enum nt_log_format format;
+        char errstr[1024];
+        nt_config_t *cfg =
+            nt_cli_build_config(cli, used_path, errstr, sizeof(errstr));
+
+        if (!cfg) {
+                nt_cli_fail(cli, 2, "%s", errstr);
+                return NULL;
         }
         /* Both values were checked against their choices when set. */
         nt_log_level_parse(nt_config_str(cfg, "log.level"), &level);
         nt_log_format_parse(nt_config_str(cfg, "log.format"), &format);
         nt_log_setup(cli->verbose ? NT_LOG_DEBUG : level, format, stderr);
-        if (used_path)
-                *used_path = path;
         return cfg;
-fail:
-        nt_cli_fail(cli, 2, "%s", errstr);
-        nt_config_destroy(cfg);
-        return NULL;
 }

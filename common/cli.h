@@ -47,6 +47,12 @@ int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg);
 nt_config_t *nt_cli_load_config(const struct nt_cli *cli,
                                 const char **used_path);
 
+/* The same without printing or touching logging: for a reload in a
+ * running daemon, whose other threads log. NULL with errstr on error. */
+nt_config_t *nt_cli_build_config(const struct nt_cli *cli,
+                                 const char **used_path, char *errstr,
+                                 size_t errstr_size);
+
 /* Prints "newstap CMD: " and the formatted message to stderr; returns
  * `code` so that entry points can `return nt_cli_fail(...)`. */
 int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)

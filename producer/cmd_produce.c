@@ -57,17 +57,18 @@ static int build_feeds(const struct produce_ctx *ctx, const nt_config_t *cfg,
         return err;
 }
 
-/* SIGHUP: read the files again; only the feed list is taken over. */
+/* SIGHUP: read the files again; only the feed list is taken over (the
+ * logging set up at start stays: other threads are logging). */
 static int reload(void *opaque, struct nt_feed_list *out, char *errstr,
                   size_t errstr_size)
 {
         struct produce_ctx *ctx = opaque;
-        nt_config_t *cfg = nt_cli_load_config(ctx->cli, NULL);
+        nt_config_t *cfg =
+            nt_cli_build_config(ctx->cli, NULL, errstr, errstr_size);
         int err;
 
         if (!cfg)
-                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                               "the configuration is invalid (see above)");
+                return NT_ERR_CONFIG;
         err = build_feeds(ctx, cfg, out, errstr, errstr_size);
         nt_config_destroy(cfg);
         return err;
