@@ -56,7 +56,8 @@ struct seen_set {
 
 /* An article waiting for its turn under --speed. */
 struct item {
-        int64_t t; /* pacing time; INT64_MIN: unknown */
+        int64_t t;         /* pacing time; INT64_MIN: unknown */
+        int64_t published; /* the record's time, as send_one() takes it */
         uint64_t seq;
         char id[33];
         char revision[17];
@@ -574,6 +575,7 @@ static int enqueue(nt_replay_t *r, const struct nt_article *art,
         it = &r->queue[r->n_queue];
         memset(it, 0, sizeof(*it));
         it->t = pacing_time(art);
+        it->published = art->published;
         it->seq = r->n_queue;
         memcpy(it->id, art->id, sizeof(it->id));
         memcpy(it->revision, art->revision, sizeof(it->revision));
@@ -648,9 +650,11 @@ static int send_queue(nt_replay_t *r)
                 pace(r, it->t);
                 if (!nt_sig_running())
                         break;
+                /* Paced by the updated time when there is no published
+                 * one, but stamped as without --speed: the record's time
+                 * is the published time or the broker's. */
                 err = send_one(r, it->id, it->revision, it->feed_url,
-                               it->t == INT64_MIN ? NT_FEED_NO_DATE : it->t,
-                               it->value);
+                               it->published, it->value);
                 if (err)
                         break;
                 free(it->value);
