@@ -566,9 +566,7 @@ out:
 int nt_cmd_demo(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            {"config", required_argument, NULL, 'c'},
-            {"verbose", no_argument, NULL, 'v'},
-            {"help", no_argument, NULL, 'h'},
+            NT_CLI_LONGOPTS,
             {"follow", no_argument, NULL, 'F'},
             {"samples", required_argument, NULL, 's'},
             {"rules", required_argument, NULL, 'r'},
@@ -587,8 +585,8 @@ int nt_cmd_demo(int argc, char **argv)
                 free(d.rules);
                 return 1;
         }
-        while ((opt = getopt_long(argc, argv, "c:X:vh", longopts, NULL)) !=
-               -1) {
+        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
+                                  NULL)) != -1) {
                 if (nt_cli_common_option(&cli, opt, optarg))
                         continue;
                 switch (opt) {

@@ -219,9 +219,7 @@ static nt_classifier_t *reload(void *opaque)
 int nt_cmd_classify(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            {"config", required_argument, NULL, 'c'},
-            {"verbose", no_argument, NULL, 'v'},
-            {"help", no_argument, NULL, 'h'},
+            NT_CLI_LONGOPTS,
             {"rules", required_argument, NULL, 'r'},
             {"offline", no_argument, NULL, 'o'},
             {NULL, 0, NULL, 0},

@@ -77,9 +77,7 @@ static int parse_time(const char *s, int64_t *out)
 int nt_cmd_tail(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            {"config", required_argument, NULL, 'c'},
-            {"verbose", no_argument, NULL, 'v'},
-            {"help", no_argument, NULL, 'h'},
+            NT_CLI_LONGOPTS,
             {"all", no_argument, NULL, 'A'},
             {"since", required_argument, NULL, 's'},
             {"from-beginning", no_argument, NULL, 'b'},
@@ -106,8 +104,8 @@ int nt_cmd_tail(int argc, char **argv)
         nt_tail_opts_init(&o);
         if (nt_cli_init(&cli, "tail", argc))
                 return 1;
-        while ((opt = getopt_long(argc, argv, "c:X:vho:f:", longopts, NULL)) !=
-               -1) {
+        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS "o:f:", longopts,
+                                  NULL)) != -1) {
                 if (nt_cli_common_option(&cli, opt, optarg))
                         continue;
                 switch (opt) {

@@ -126,9 +126,7 @@ static int parse_time(const char *s, int64_t *out)
 int nt_cmd_replay(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            {"config", required_argument, NULL, 'c'},
-            {"verbose", no_argument, NULL, 'v'},
-            {"help", no_argument, NULL, 'h'},
+            NT_CLI_LONGOPTS,
             {"rate", required_argument, NULL, 'r'},
             {"speed", required_argument, NULL, 's'},
             {"max-gap", required_argument, NULL, 'g'},
@@ -154,8 +152,8 @@ int nt_cmd_replay(int argc, char **argv)
         nt_replay_opts_init(&o);
         if (nt_cli_init(&cli, "replay", argc))
                 return 1;
-        while ((opt = getopt_long(argc, argv, "c:X:vh", longopts, NULL)) !=
-               -1) {
+        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
+                                  NULL)) != -1) {
                 if (nt_cli_common_option(&cli, opt, optarg))
                         continue;
                 switch (opt) {
