@@ -2,6 +2,7 @@
  * enriched events out with the labels the shipped rules give; bad lines
  * reported on stderr with their number while the others still come out;
  * mapped input; a broken rules file refused with its position. */
+#include "support/archive.h"
 #include "support/nt_test.h"
 
 #include <criterion/criterion.h>
@@ -10,22 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads a fixture file into a string (caller frees). */
+/* A fixture file, whole; caller frees. */
 static char *slurp(const char *name)
 {
         char path[512];
-        FILE *f = fopen(nt_test_fixture(name, path, sizeof(path)), "rb");
-        char *buf;
-        long len;
 
-        cr_assert_not_null(f, "cannot open %s", path);
-        fseek(f, 0, SEEK_END);
-        len = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        buf = calloc(1, (size_t)len + 1);
-        cr_assert_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
-        fclose(f);
-        return buf;
+        return nt_test_slurp(nt_test_fixture(name, path, sizeof(path)), NULL);
 }
 
 /* Runs classify --offline on `input` with the shipped rules. */

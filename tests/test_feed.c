@@ -3,6 +3,7 @@
  * under tests/fixtures/feeds/, named for what they show. */
 #include "common/err.h"
 #include "common/feed.h"
+#include "support/archive.h"
 #include "support/nt_test.h"
 
 #include <criterion/criterion.h>
@@ -12,27 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads a fixture whole; caller frees. */
-static char *slurp(const char *name, size_t *len)
+/* A feed fixture, whole; caller frees. */
+static char *fixture(const char *name, size_t *len)
 {
-        char rel[128], path[512], *buf;
-        FILE *f;
-        long n;
+        char rel[128], path[512];
 
         snprintf(rel, sizeof(rel), "feeds/%s", name);
-        nt_test_fixture(rel, path, sizeof(path));
-        f = fopen(path, "rb");
-        cr_assert_not_null(f, "cannot open fixture %s", path);
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        buf = malloc((size_t)n + 1);
-        cr_assert_not_null(buf);
-        cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-        buf[n] = '\0';
-        fclose(f);
-        *len = (size_t)n;
-        return buf;
+        return nt_test_slurp(nt_test_fixture(rel, path, sizeof(path)), len);
 }
 
 /* Parses a fixture into feed (initialised here); returns the result. */
@@ -42,7 +29,7 @@ static int parse_fixture(const char *name, const char *content_type,
 {
         char errstr[256] = "";
         size_t len;
-        char *data = slurp(name, &len);
+        char *data = fixture(name, &len);
         int rc;
 
         nt_feed_init(feed);
@@ -720,7 +707,7 @@ ParameterizedTest(struct reject_case *c, feed, rejected)
         struct nt_feed feed;
         char errstr[256] = "";
         size_t len = 0;
-        char *data = c->fixture[0] ? slurp(c->fixture, &len) : NULL;
+        char *data = c->fixture[0] ? fixture(c->fixture, &len) : NULL;
         int rc;
 
         nt_feed_init(&feed);
