@@ -46,51 +46,6 @@ static void use_names(struct names *n, const char *bootstrap)
         setenv("NEWSTAP_METRICS_ENABLED", "off", 1);
 }
 
-/* Creates the topics with time-based retention off: the samples are
- * stamped with their published time (January 2026), and a broker with the
- * default seven days would delete them as soon as a segment rolls. */
-static void make_topics(const char *bootstrap, const char *const *topics,
-                        size_t n, int partitions)
-{
-        const char *props[] = {"bootstrap.servers", bootstrap, NULL};
-        char errstr[512];
-        rd_kafka_t *rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
-                                               sizeof(errstr));
-        rd_kafka_NewTopic_t *nt[8];
-        rd_kafka_queue_t *q;
-        rd_kafka_event_t *ev;
-        const rd_kafka_topic_result_t **res;
-        size_t i, n_res;
-
-        cr_assert_not_null(rk, "%s", errstr);
-        cr_assert(n <= 8);
-        for (i = 0; i < n; i++) {
-                nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, 1, errstr,
-                                              sizeof(errstr));
-                cr_assert_not_null(nt[i], "%s", errstr);
-                cr_assert_eq(
-                    rd_kafka_NewTopic_set_config(nt[i], "retention.ms", "-1"),
-                    0);
-        }
-        q = rd_kafka_queue_new(rk);
-        rd_kafka_CreateTopics(rk, nt, n, NULL, q);
-        ev = rd_kafka_queue_poll(q, 30000);
-        cr_assert_not_null(ev, "CreateTopics timed out");
-        cr_assert_eq(rd_kafka_event_error(ev), 0, "%s",
-                     rd_kafka_event_error_string(ev));
-        res = rd_kafka_CreateTopics_result_topics(
-            rd_kafka_event_CreateTopics_result(ev), &n_res);
-        for (i = 0; i < n_res; i++)
-                cr_assert_eq(rd_kafka_topic_result_error(res[i]), 0, "%s: %s",
-                             rd_kafka_topic_result_name(res[i]),
-                             rd_kafka_topic_result_error_string(res[i]));
-        rd_kafka_event_destroy(ev);
-        rd_kafka_queue_destroy(q);
-        for (i = 0; i < n; i++)
-                rd_kafka_NewTopic_destroy(nt[i]);
-        rd_kafka_destroy(rk);
-}
-
 /* Runs newstap with up to 15 arguments. */
 static int newstap(const char *const *args, size_t n, char **out, char **err)
 {
@@ -271,7 +226,7 @@ Test(real, mixed_archive_replayed_classified_and_tailed)
                          nm.prefix);
                 snprintf(labels[2], sizeof(labels[2]), "%szaporizhzhia",
                          nm.prefix);
-                make_topics(bs, topics, 6, 3);
+                nt_test_make_topics(bs, topics, 6, 3);
         }
         nt_test_tmpdir(dir, sizeof(dir));
         mixed_archive(dir);
@@ -431,7 +386,7 @@ Test(real, since_picks_the_first_record_at_or_after_the_time)
         use_names(&nm, bs);
         {
                 const char *topics[] = {nm.enriched};
-                make_topics(bs, topics, 1, 3);
+                nt_test_make_topics(bs, topics, 1, 3);
         }
         /* Six events an hour apart, the last an hour ago, over three
          * partitions. */
@@ -526,7 +481,7 @@ Test(real, speed_follows_the_published_times)
         use_names(&nm, bs);
         {
                 const char *topics[] = {nm.raw};
-                make_topics(bs, topics, 1, 1);
+                nt_test_make_topics(bs, topics, 1, 1);
         }
         nt_test_tmpdir(dir, sizeof(dir));
         nt_test_write(dir, "near.xml", a, strlen(a));
@@ -579,7 +534,7 @@ Test(real, skip_seen_adds_no_new_ids)
         use_names(&nm, bs);
         {
                 const char *topics[] = {nm.raw};
-                make_topics(bs, topics, 1, 3);
+                nt_test_make_topics(bs, topics, 1, 3);
         }
         nt_test_tmpdir(dir, sizeof(dir));
         mixed_archive(dir);
@@ -622,7 +577,7 @@ Test(real, corrupt_archives_are_reported_and_skipped)
         use_names(&nm, bs);
         {
                 const char *topics[] = {nm.raw};
-                make_topics(bs, topics, 1, 1);
+                nt_test_make_topics(bs, topics, 1, 1);
         }
         nt_test_tmpdir(dir, sizeof(dir));
         nt_buf_init(&gz, 1 << 20);
@@ -678,7 +633,7 @@ Test(real, tail_group_commits_what_it_read)
         nt_test_unique_name("tail-group", group, sizeof(group));
         {
                 const char *topics[] = {nm.enriched};
-                make_topics(bs, topics, 1, 3);
+                nt_test_make_topics(bs, topics, 1, 3);
         }
         for (i = 0; i < 4; i++)
                 ts[i] = 1767607200000LL + i * 1000;

@@ -89,17 +89,9 @@ static nt_config_t *config_for(const char *bootstrap)
 
 static void make_topic(const char *bootstrap, const char *topic)
 {
-        const char *props[] = {"bootstrap.servers", bootstrap, NULL};
         const char *topics[] = {topic};
-        char errstr[512];
-        rd_kafka_t *rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
-                                               sizeof(errstr));
 
-        cr_assert_not_null(rk, "%s", errstr);
-        cr_assert_eq(nt_kafka_create_topics(rk, topics, 1, 3, 15000, errstr,
-                                            sizeof(errstr)),
-                     NT_OK, "%s", errstr);
-        rd_kafka_destroy(rk);
+        nt_test_make_topics(bootstrap, topics, 1, 3);
 }
 
 static void send_range(nt_publisher_t *p, int from, int to)

@@ -109,3 +109,45 @@ void nt_test_kafka_restore(void)
         if (broker_down)
                 (void)nt_test_kafka_local("up");
 }
+
+void nt_test_make_topics(const char *bootstrap, const char *const *topics,
+                         size_t n, int partitions)
+{
+        const char *props[] = {"bootstrap.servers", bootstrap, NULL};
+        char errstr[512];
+        rd_kafka_t *rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
+                                               sizeof(errstr));
+        rd_kafka_NewTopic_t *nt[8];
+        rd_kafka_queue_t *q;
+        rd_kafka_event_t *ev;
+        const rd_kafka_topic_result_t **res;
+        size_t i, n_res;
+
+        cr_assert_not_null(rk, "%s", errstr);
+        cr_assert(n <= 8);
+        for (i = 0; i < n; i++) {
+                nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, 1, errstr,
+                                              sizeof(errstr));
+                cr_assert_not_null(nt[i], "%s", errstr);
+                cr_assert_eq(
+                    rd_kafka_NewTopic_set_config(nt[i], "retention.ms", "-1"),
+                    0);
+        }
+        q = rd_kafka_queue_new(rk);
+        rd_kafka_CreateTopics(rk, nt, n, NULL, q);
+        ev = rd_kafka_queue_poll(q, 30000);
+        cr_assert_not_null(ev, "CreateTopics timed out");
+        cr_assert_eq(rd_kafka_event_error(ev), 0, "%s",
+                     rd_kafka_event_error_string(ev));
+        res = rd_kafka_CreateTopics_result_topics(
+            rd_kafka_event_CreateTopics_result(ev), &n_res);
+        for (i = 0; i < n_res; i++)
+                cr_assert_eq(rd_kafka_topic_result_error(res[i]), 0, "%s: %s",
+                             rd_kafka_topic_result_name(res[i]),
+                             rd_kafka_topic_result_error_string(res[i]));
+        rd_kafka_event_destroy(ev);
+        rd_kafka_queue_destroy(q);
+        for (i = 0; i < n; i++)
+                rd_kafka_NewTopic_destroy(nt[i]);
+        rd_kafka_destroy(rk);
+}
