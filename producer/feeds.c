@@ -51,8 +51,11 @@ struct nt_feed_spec *nt_feed_list_find(struct nt_feed_list *l, const char *url)
 {
         size_t i;
 
+        /* A spec whose URL was taken by its consumer (NULL) matches
+         * nothing: a reload takes known feeds out of the fresh list one by
+         * one and goes on searching it. */
         for (i = 0; i < l->n; i++)
-                if (strcmp(l->feeds[i].url, url) == 0)
+                if (l->feeds[i].url && strcmp(l->feeds[i].url, url) == 0)
                         return &l->feeds[i];
         return NULL;
 }

@@ -41,7 +41,8 @@ int nt_feed_list_from_opml(struct nt_feed_list *l, const char *path,
                            int64_t default_interval_ms, char *errstr,
                            size_t errstr_size);
 
-/* The feed with this URL, or NULL. */
+/* The feed with this URL, or NULL. Entries whose url is NULL (taken by
+ * the caller) are skipped. */
 struct nt_feed_spec *nt_feed_list_find(struct nt_feed_list *l, const char *url);
 
 /* Frees what one spec owns (not the struct). */

@@ -427,6 +427,97 @@ Test(real, sighup_adds_feeds_without_a_restart)
         json_decref(v.by_key);
 }
 
+/* How many lines of the file hold `needle`. */
+static size_t count_in_file(const char *path, const char *needle)
+{
+        FILE *f = fopen(path, "r");
+        char line[4096];
+        size_t n = 0;
+
+        while (f && fgets(line, sizeof(line), f))
+                n += strstr(line, needle) != NULL;
+        if (f)
+                fclose(f);
+        return n;
+}
+
+/* Waits (at most 60 s) until `path` holds `want` lines with `needle`. */
+static size_t wait_in_file(const char *path, const char *needle, size_t want)
+{
+        struct timespec tick = {0, 50 * 1000 * 1000};
+        time_t deadline = time(NULL) + 60;
+        size_t n;
+
+        while ((n = count_in_file(path, needle)) < want &&
+               time(NULL) < deadline)
+                nanosleep(&tick, NULL);
+        return n;
+}
+
+/* SIGHUP is what the systemd unit's ExecReload sends: with several feeds,
+ * reloading an unchanged list, then a changed one (a feed removed, one
+ * added, one with a new interval), keeps the producer running and does
+ * what the new list says. */
+Test(real, sighup_reloads_several_feeds_unchanged_and_changed)
+{
+        const char *three[] = {"/r1.xml", "/r2.xml", "/r3.xml"};
+        const char *changed[] = {"/r3.xml", "/r1.xml", "/r4.xml"};
+        char log_path[128], cmd[512];
+        char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+        struct nt_child child;
+        size_t i, reloads = 0, r2_before, r1_want;
+        int status;
+
+        for (i = 1; i <= 4; i++) {
+                char path[16], etag[16];
+                char *body = rss((int)i * 100, (int)i * 100 + 1, -1);
+
+                snprintf(path, sizeof(path), "/r%zu.xml", i);
+                snprintf(etag, sizeof(etag), "\"r%zu\"", i);
+                serve(path, 200, etag, NULL, body);
+                free(body);
+        }
+        write_config(three, 3, NULL);
+        snprintf(log_path, sizeof(log_path), "%s/produce.log", state_dir);
+        snprintf(cmd, sizeof(cmd), "exec '%s' produce -c '%s' 2>>'%s'",
+                 nt_test_bin(), config_path, log_path);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        for (i = 0; i < 3; i++)
+                cr_assert_geq(wait_requests(three[i], 1), 1, "%s never polled",
+                              three[i]);
+        for (i = 0; i < 3; i++) {
+                cr_assert_eq(kill(child.pid, SIGHUP), 0);
+                reloads++;
+                cr_assert_eq(
+                    wait_in_file(log_path, "reloaded the feed list", reloads),
+                    reloads, "unchanged reload %zu not done", i + 1);
+        }
+        cr_assert_eq(count_in_file(log_path, "0 added, 0 removed"), 3,
+                     "an unchanged list adds and removes nothing");
+
+        write_config(changed, 3, NULL);
+        cr_assert_eq(kill(child.pid, SIGHUP), 0);
+        reloads++;
+        cr_assert_eq(wait_in_file(log_path, "1 added, 1 removed", 1), 1,
+                     "the changed list was not taken");
+        cr_assert_geq(wait_requests("/r4.xml", 1), 1,
+                      "the added feed was never polled");
+        r2_before = nt_httpd_requests(srv, "/r2.xml", NULL, 0);
+        r1_want = nt_httpd_requests(srv, "/r1.xml", NULL, 0) + 3;
+        cr_assert_geq(wait_requests("/r1.xml", r1_want), r1_want,
+                      "feed r1 stopped being polled");
+        cr_assert_eq(nt_httpd_requests(srv, "/r2.xml", NULL, 0), r2_before,
+                     "the removed feed is still polled");
+
+        /* And again, unchanged, after the change. */
+        cr_assert_eq(kill(child.pid, SIGHUP), 0);
+        reloads++;
+        cr_assert_eq(wait_in_file(log_path, "reloaded the feed list", reloads),
+                     reloads);
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d", status);
+}
+
 Test(real, metrics_move_and_readiness_follows_the_broker)
 {
         const char *paths[] = {"/m.xml"};
