@@ -135,6 +135,83 @@ rd_kafka_t *nt_kafka_consumer_new(const nt_config_t *cfg, const char *group_id,
         return rk;
 }
 
+int nt_kafka_topic_config(rd_kafka_t *rk, const char *topic, const char *name,
+                          char *value, size_t size, int timeout_ms,
+                          char *errstr, size_t errstr_size)
+{
+        rd_kafka_ConfigResource_t *res;
+        rd_kafka_AdminOptions_t *opts;
+        rd_kafka_queue_t *q;
+        rd_kafka_event_t *ev = NULL;
+        const rd_kafka_DescribeConfigs_result_t *result;
+        const rd_kafka_ConfigResource_t **rres;
+        const rd_kafka_ConfigEntry_t **entries;
+        char rkerr[512];
+        size_t i, n_res = 0, n_entries = 0;
+        int err = NT_ERR_NOTFOUND;
+
+        res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+        opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+        q = rd_kafka_queue_new(rk);
+        if (!res || !opts || !q) {
+                err =
+                    nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                goto out;
+        }
+        rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, rkerr,
+                                                  sizeof(rkerr));
+        rd_kafka_DescribeConfigs(rk, &res, 1, opts, q);
+        ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+        if (!ev) {
+                err = nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
+                              "describing topic %s: no answer within %d ms",
+                              topic, timeout_ms);
+                goto out;
+        }
+        if (rd_kafka_event_error(ev)) {
+                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                              "describing topic %s: %s", topic,
+                              rd_kafka_event_error_string(ev));
+                goto out;
+        }
+        result = rd_kafka_event_DescribeConfigs_result(ev);
+        rres = rd_kafka_DescribeConfigs_result_resources(result, &n_res);
+        if (n_res < 1) {
+                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                              "describing topic %s: no answer for it", topic);
+                goto out;
+        }
+        if (rd_kafka_ConfigResource_error(rres[0])) {
+                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                              "describing topic %s: %s", topic,
+                              rd_kafka_ConfigResource_error_string(rres[0]));
+                goto out;
+        }
+        entries = rd_kafka_ConfigResource_configs(rres[0], &n_entries);
+        for (i = 0; i < n_entries; i++) {
+                const char *v = rd_kafka_ConfigEntry_value(entries[i]);
+
+                if (strcmp(rd_kafka_ConfigEntry_name(entries[i]), name) != 0)
+                        continue;
+                snprintf(value, size, "%s", v ? v : "");
+                err = NT_OK;
+                break;
+        }
+        if (err == NT_ERR_NOTFOUND)
+                nt_errf(errstr, errstr_size, err, "topic %s: no %s listed",
+                        topic, name);
+out:
+        if (ev)
+                rd_kafka_event_destroy(ev);
+        if (q)
+                rd_kafka_queue_destroy(q);
+        if (opts)
+                rd_kafka_AdminOptions_destroy(opts);
+        if (res)
+                rd_kafka_ConfigResource_destroy(res);
+        return err;
+}
+
 int nt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics,
                            size_t count, int partitions, int timeout_ms,
                            char *errstr, size_t errstr_size)

@@ -60,6 +60,14 @@ int nt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics,
                            size_t count, int partitions, int timeout_ms,
                            char *errstr, size_t errstr_size);
 
+/* The value of one configuration entry of a topic as the broker has it
+ * (DescribeConfigs), e.g. "retention.ms", into value (truncated to size).
+ * NT_ERR_NOTFOUND when the broker does not list it; waits at most
+ * timeout_ms. */
+int nt_kafka_topic_config(rd_kafka_t *rk, const char *topic, const char *name,
+                          char *value, size_t size, int timeout_ms,
+                          char *errstr, size_t errstr_size);
+
 /* Flushes a producer for at most timeout_ms. Returns 0 when nothing is
  * left, NT_ERR_TIMEOUT with the count of undelivered messages in errstr
  * otherwise. */

@@ -1056,9 +1056,11 @@ static rd_kafka_resp_err_t send_event(nt_classify_loop_t *l,
         char topic[512];
         size_t i;
 
-        /* The record keeps the input's time (the published time when the
-         * producer knew it), so that time-based retention and readers see
-         * the article's time; ce_time says when it was classified. */
+        /* The record keeps the input's time (when the article was
+         * written to the raw topic), so that retention downstream counts
+         * from the same moment as upstream and `tail --since` finds the
+         * same records on every topic; ce_time says when it was
+         * classified, the article's `published` when it was published. */
         if (ts < 0)
                 ts = 0;
         for (i = 0; i < ev->n_labels; i++) {

@@ -19,8 +19,10 @@ static const char replay_help[] =
     "Usage: newstap replay [OPTIONS] PATH...\n"
     "\n"
     "Publishes archived feeds to the raw topic (topics.raw) exactly as\n"
-    "`newstap produce` would: same article ids and keys, same headers,\n"
-    "record timestamp = published time. Each PATH is a file, a directory\n"
+    "`newstap produce` would: same article ids and keys, same headers\n"
+    "(the published time in `published`). Records are stamped with the\n"
+    "time they are written, so the topic's retention counts from the\n"
+    "replay, not from the article's date. Each PATH is a file, a directory\n"
     "(every file below it, in name order; hidden files skipped) or a glob\n"
     "pattern. Formats are detected from the content, gzip'd or not:\n"
     "  - feeds (RSS, Atom, JSON Feed), as `newstap parse` reads them;\n"
@@ -46,6 +48,10 @@ static const char replay_help[] =
     "                     TIME is RFC 3339 (2026-01-05T10:00:00Z) or an age\n"
     "                     (\"2h\", \"7d\": that long ago). Articles without a\n"
     "                     date are left out when a window is given.\n"
+    "  --timestamp WHICH  record time: `now` (default) or `published`\n"
+    "                     (the article's time; a record older than the\n"
+    "                     topic's retention.ms is deleted by the broker at\n"
+    "                     its next check: replay warns and counts them)\n"
     "  --skip-seen        first read the raw topic back and skip articles\n"
     "                     whose id and revision are already on it\n"
     "  --strict           stop at the first bad file or record\n"
@@ -137,6 +143,7 @@ int nt_cmd_replay(int argc, char **argv)
             {"feed-url", required_argument, NULL, 'F'},
             {"base-url", required_argument, NULL, 'B'},
             {"topic", required_argument, NULL, 't'},
+            {"timestamp", required_argument, NULL, 'W'},
             {NULL, 0, NULL, 0},
         };
         struct nt_replay_opts o;
@@ -216,6 +223,19 @@ int nt_cmd_replay(int argc, char **argv)
                 case 't':
                         topic = optarg;
                         break;
+                case 'W':
+                        if (strcmp(optarg, "now") == 0) {
+                                o.stamp_published = false;
+                        } else if (strcmp(optarg, "published") == 0) {
+                                o.stamp_published = true;
+                        } else {
+                                rc = nt_cli_fail(&cli, 2,
+                                                 "--timestamp: \"%s\" is "
+                                                 "neither now nor published",
+                                                 optarg);
+                                goto out;
+                        }
+                        break;
                 case 'h':
                         fputs(replay_help, stdout);
                         fputs(nt_cli_common_help, stdout);
@@ -277,6 +297,10 @@ int nt_cmd_replay(int argc, char **argv)
         if (o.skip_seen)
                 printf("; %llu already on the topic",
                        (unsigned long long)st.on_topic);
+        if (st.past_retention)
+                printf("; %llu older than the topic's retention.ms (%lld ms)",
+                       (unsigned long long)st.past_retention,
+                       (long long)st.retention_ms);
         printf("; %.1f s\n",
                (double)(nt_date_mono_ms() - st.started_ms) / 1000.0);
         fflush(stdout);

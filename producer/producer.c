@@ -455,7 +455,12 @@ static int send_article(nt_producer_t *p, struct pfeed *f,
         meta.key = art->id;
         meta.revision = art->revision;
         meta.feed_url = f->spec.url;
-        meta.timestamp_ms =
+        /* Record time is the time of writing (0), so that retention
+         * counts from when the article reached Kafka; an item a feed has
+         * listed for a month is not deleted at the next retention check.
+         * The published time travels in the article and a header. */
+        meta.timestamp_ms = 0;
+        meta.published_ms =
             art->published != NT_FEED_NO_DATE && art->published > 0
                 ? art->published
                 : 0;

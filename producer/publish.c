@@ -162,13 +162,19 @@ nt_publisher_t *nt_publisher_new(const nt_config_t *cfg, const char *topic,
  * per-message opaque, so its report finds it again. */
 static int produce(nt_publisher_t *p, struct pmsg *m)
 {
-        rd_kafka_headers_t *hdrs = rd_kafka_headers_new(4);
+        rd_kafka_headers_t *hdrs = rd_kafka_headers_new(5);
         rd_kafka_resp_err_t err;
 
         rd_kafka_header_add(hdrs, "content-type", -1, "application/json", -1);
         rd_kafka_header_add(hdrs, "schema", -1, "newstap.article/1", -1);
         rd_kafka_header_add(hdrs, "revision", -1, m->revision, -1);
         rd_kafka_header_add(hdrs, "feed", -1, m->feed_url, -1);
+        if (m->meta.published_ms > 0) {
+                char when[32];
+
+                nt_date_format(m->meta.published_ms, when, sizeof(when));
+                rd_kafka_header_add(hdrs, "published", -1, when, -1);
+        }
         err = rd_kafka_producev(
             p->rk, RD_KAFKA_V_TOPIC(p->topic),
             RD_KAFKA_V_KEY(m->key, strlen(m->key)),
@@ -188,6 +194,11 @@ static int produce(nt_publisher_t *p, struct pmsg *m)
         m->queued = 1;
         p->stats.sent++;
         return NT_OK;
+}
+
+rd_kafka_t *nt_publisher_handle(nt_publisher_t *p)
+{
+        return p->rk;
 }
 
 int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,

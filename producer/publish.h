@@ -26,8 +26,14 @@ struct nt_publish_meta {
         const char *key; /* the article id */
         const char *revision;
         const char *feed_url;
-        int64_t timestamp_ms; /* published time; 0: broker's time */
-        void *opaque;         /* handed back on confirmation */
+        /* The record's time: 0 (the usual) stamps it with the time it is
+         * written, so that time-based retention counts from the write;
+         * replay --timestamp published passes the published time. */
+        int64_t timestamp_ms;
+        /* The article's published time for the `published` header (RFC
+         * 3339); 0 or negative: unknown, no header. */
+        int64_t published_ms;
+        void *opaque; /* handed back on confirmation */
         /* Set by the publisher for the callback: NULL when the message is
          * stored; else why it was refused for good (too large for the
          * broker, an invalid record), which no resend can change. */
@@ -55,6 +61,11 @@ nt_publisher_t *nt_publisher_new(const nt_config_t *cfg, const char *topic,
  * are not marked seen by anyone, so they are fetched and sent again after
  * a restart. Returns how many were left unconfirmed. NULL-safe. */
 size_t nt_publisher_destroy(nt_publisher_t *p, int timeout_ms);
+
+/* The librdkafka handle, for admin requests. Borrowed; valid until the
+ * next nt_publisher_poll() or nt_publisher_send() (a fatal producer error
+ * rebuilds it there). */
+rd_kafka_t *nt_publisher_handle(nt_publisher_t *p);
 
 /* Queues one article (value copied). NT_ERR_LIMIT when max_inflight
  * messages are unconfirmed: stop producing work until it drops. */

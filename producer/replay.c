@@ -6,6 +6,7 @@
 #include "common/feed.h"
 #include "common/kafka.h"
 #include "common/log.h"
+#include "common/num.h"
 #include "common/sig.h"
 #include "producer/publish.h"
 #include "producer/warc.h"
@@ -509,9 +510,41 @@ static void pace(nt_replay_t *r, int64_t t)
                 wait_until(r, due);
 }
 
+/* True once a shutdown signal came: reading stops, and nothing more is
+ * handed to the publisher; what it holds is still flushed. */
+static bool stopping(nt_replay_t *r)
+{
+        if (!nt_sig_running())
+                r->stop_reading = true;
+        return r->stop_reading;
+}
+
+/* --timestamp published: counts (and says once) that a record is older
+ * than the topic keeps records, so it will not stay. */
+static void check_retention(nt_replay_t *r, int64_t published)
+{
+        int64_t now = nt_date_now_ms();
+        char when[32];
+
+        if (r->st.retention_ms <= 0 || published <= 0 ||
+            published >= now - r->st.retention_ms)
+                return;
+        if (r->st.past_retention++ > 0)
+                return;
+        nt_date_format(published, when, sizeof(when));
+        NT_WARN("replay",
+                "an article published %s is older than the retention.ms of "
+                "%s (%lld ms): with --timestamp published the broker deletes "
+                "such records at its next retention check; replay with "
+                "--timestamp now (the default) to keep them",
+                when, nt_config_str(r->cfg, "topics.raw"),
+                (long long)r->st.retention_ms);
+}
+
 /* Publishes one article as the producer does: key the id, headers
- * content-type, schema, revision and feed, timestamp the published
- * time. Waits while the publisher is full. */
+ * content-type, schema, revision, feed and published; the record time
+ * the time of writing, or the published time with --timestamp
+ * published. Waits while the publisher is full. */
 static int send_one(nt_replay_t *r, const char *id, const char *revision,
                     const char *feed_url, int64_t published, const char *value)
 {
@@ -522,8 +555,12 @@ static int send_one(nt_replay_t *r, const char *id, const char *revision,
         meta.key = id;
         meta.revision = revision;
         meta.feed_url = feed_url;
-        meta.timestamp_ms =
+        meta.published_ms =
             published != NT_FEED_NO_DATE && published > 0 ? published : 0;
+        if (r->o.stamp_published) {
+                meta.timestamp_ms = meta.published_ms;
+                check_retention(r, meta.published_ms);
+        }
         while ((err = nt_publisher_send(r->pub, &meta, value, strlen(value))) ==
                    NT_ERR_LIMIT &&
                nt_sig_running()) {
@@ -599,6 +636,8 @@ static int emit(nt_replay_t *r, const struct nt_article *art,
         bool was;
         int err;
 
+        if (stopping(r))
+                return NT_OK;
         r->st.articles++;
         if (r->o.from_ms != INT64_MIN || r->o.until_ms != INT64_MAX) {
                 if (art->published == NT_FEED_NO_DATE ||
@@ -621,6 +660,12 @@ static int emit(nt_replay_t *r, const struct nt_article *art,
         if (r->o.speed > 0)
                 return enqueue(r, art, feed_url, value);
         pace(r, pacing_time(art));
+        if (stopping(r)) {
+                /* The signal came while the article waited for its turn:
+                 * it is not sent. */
+                free(value);
+                return NT_OK;
+        }
         err = send_one(r, art->id, art->revision, feed_url, art->published,
                        value);
         free(value);
@@ -644,15 +689,16 @@ static int send_queue(nt_replay_t *r)
 
         qsort(r->queue, r->n_queue, sizeof(*r->queue), cmp_items);
         r->st.publishing = true;
-        for (i = 0; i < r->n_queue && nt_sig_running(); i++) {
+        for (i = 0; i < r->n_queue && !stopping(r); i++) {
                 struct item *it = &r->queue[i];
 
                 pace(r, it->t);
-                if (!nt_sig_running())
+                if (stopping(r))
                         break;
                 /* Paced by the updated time when there is no published
-                 * one, but stamped as without --speed: the record's time
-                 * is the published time or the broker's. */
+                 * one, but stamped as without --speed: the time of
+                 * writing, or the published time with --timestamp
+                 * published. */
                 err = send_one(r, it->id, it->revision, it->feed_url,
                                it->published, it->value);
                 if (err)
@@ -690,7 +736,7 @@ static int emit_feed(nt_replay_t *r, const struct nt_feed *feed,
                         "%lu: %s)",
                         path, *where ? ": " : "", where, feed->errors[0].line,
                         feed->errors[0].message);
-        for (i = 0; i < feed->n_entries && !err && !r->stop_reading; i++) {
+        for (i = 0; i < feed->n_entries && !err && !stopping(r); i++) {
                 struct nt_article art;
 
                 nt_article_init(&art);
@@ -700,8 +746,6 @@ static int emit_feed(nt_replay_t *r, const struct nt_feed *feed,
                 if (err == NT_OK)
                         err = emit(r, &art, feed_url);
                 nt_article_free(&art);
-                if (!nt_sig_running())
-                        r->stop_reading = true;
         }
         return err;
 }
@@ -799,7 +843,7 @@ static int replay_warc(nt_replay_t *r, const char *path, FILE *f)
         if (!w)
                 return NT_ERR_NOMEM;
         nt_warc_record_init(&rec);
-        while (!r->stop_reading) {
+        while (!stopping(r)) {
                 int rc = nt_warc_next(w, &rec, errstr, sizeof(errstr));
 
                 r->st.bytes_done = r->file_base + nt_warc_bytes_read(w);
@@ -1015,7 +1059,7 @@ static int replay_stream(nt_replay_t *r, const char *path)
                         err = NT_ERR_NOMEM;
                 goto out;
         }
-        while (!r->stop_reading && lines_next(&l, &line, &too_long)) {
+        while (!stopping(r) && lines_next(&l, &line, &too_long)) {
                 const char *s = line.data ? line.data : "";
 
                 lineno++;
@@ -1310,6 +1354,29 @@ out:
 
 /* ---- The run -------------------------------------------------------- */
 
+/* --timestamp published: the raw topic's retention.ms, so that records
+ * the broker would delete at once can be counted and named. Not knowing
+ * it (an ACL, an old broker) is said and is no reason to stop. */
+static void topic_retention(nt_replay_t *r)
+{
+        const char *topic = nt_config_str(r->cfg, "topics.raw");
+        char value[64], errstr[512];
+        int64_t ms;
+
+        if (nt_kafka_topic_config(nt_publisher_handle(r->pub), topic,
+                                  "retention.ms", value, sizeof(value), 10000,
+                                  errstr, sizeof(errstr)) != NT_OK) {
+                NT_WARN("replay",
+                        "cannot read the retention.ms of %s (%s): records "
+                        "stamped with old published times may be deleted "
+                        "at the broker's next retention check",
+                        topic, errstr);
+                return;
+        }
+        if (nt_num_parse_i64(value, -1, INT64_MAX, &ms) == NT_OK && ms > 0)
+                r->st.retention_ms = ms;
+}
+
 int nt_replay_run(nt_replay_t *r, const char *const *paths, size_t n_paths,
                   char *errstr, size_t errstr_size)
 {
@@ -1334,6 +1401,9 @@ int nt_replay_run(nt_replay_t *r, const char *const *paths, size_t n_paths,
             r, errstr, errstr_size);
         if (!r->pub)
                 return NT_ERR_KAFKA;
+        r->st.retention_ms = -1;
+        if (r->o.stamp_published)
+                topic_retention(r);
         if (r->o.skip_seen) {
                 err = read_back(r, msg, sizeof(msg));
                 if (err) {
@@ -1341,7 +1411,7 @@ int nt_replay_run(nt_replay_t *r, const char *const *paths, size_t n_paths,
                         goto flush;
                 }
         }
-        for (i = 0; i < r->n_files && !r->stop_reading; i++) {
+        for (i = 0; i < r->n_files && !stopping(r); i++) {
                 r->file_base = r->st.bytes_done;
                 err = replay_file(r, r->files[i]);
                 r->st.files_done++;
@@ -1353,10 +1423,8 @@ int nt_replay_run(nt_replay_t *r, const char *const *paths, size_t n_paths,
                                                       : "cannot go on");
                         break;
                 }
-                if (!nt_sig_running())
-                        r->stop_reading = true;
         }
-        if (r->o.speed > 0 && !r->fatal && nt_sig_running()) {
+        if (r->o.speed > 0 && !r->fatal && !stopping(r)) {
                 err = send_queue(r);
                 if (err && err != NT_ERR_STOPPED)
                         set_fatal(r, err, "out of memory");

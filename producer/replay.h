@@ -19,25 +19,30 @@ typedef struct nt_replay nt_replay_t;
 
 /* What a run counts; progress reports hand out a snapshot. */
 struct nt_replay_stats {
-        size_t files_total;   /* input files found */
-        size_t files_done;    /* files read to their end (or given up) */
-        uint64_t bytes_total; /* their sizes on disk */
-        uint64_t bytes_done;  /* bytes of them read so far */
-        uint64_t records;     /* WARC records and JSON lines read */
-        uint64_t articles;    /* articles found in the inputs */
-        uint64_t queued;      /* articles handed to the publisher */
-        uint64_t published;   /* confirmed by the broker */
-        uint64_t refused;     /* refused by it for good (too large, ...) */
-        uint64_t duplicates;  /* skipped: same id and revision already
-                                 sent in this run, or on the topic */
-        uint64_t outside;     /* skipped: published outside --from/--until */
-        uint64_t not_feeds;   /* WARC responses that are not feeds (HTML
-                                 pages, redirects, errors): not errors */
-        uint64_t errors;      /* files or records skipped as bad */
-        uint64_t unconfirmed; /* not confirmed when the run ended */
-        uint64_t on_topic;    /* id/revision pairs read back (skip_seen) */
-        bool publishing;      /* --speed: reading is done, sending now */
-        int64_t started_ms;   /* monotonic clock, ms */
+        size_t files_total;      /* input files found */
+        size_t files_done;       /* files read to their end (or given up) */
+        uint64_t bytes_total;    /* their sizes on disk */
+        uint64_t bytes_done;     /* bytes of them read so far */
+        uint64_t records;        /* WARC records and JSON lines read */
+        uint64_t articles;       /* articles found in the inputs */
+        uint64_t queued;         /* articles handed to the publisher */
+        uint64_t published;      /* confirmed by the broker */
+        uint64_t refused;        /* refused by it for good (too large, ...) */
+        uint64_t duplicates;     /* skipped: same id and revision already
+                                    sent in this run, or on the topic */
+        uint64_t outside;        /* skipped: published outside --from/--until */
+        uint64_t not_feeds;      /* WARC responses that are not feeds (HTML
+                                    pages, redirects, errors): not errors */
+        uint64_t errors;         /* files or records skipped as bad */
+        uint64_t unconfirmed;    /* not confirmed when the run ended */
+        uint64_t on_topic;       /* id/revision pairs read back (skip_seen) */
+        uint64_t past_retention; /* stamp_published: records older than
+                                    the topic's retention.ms, which the
+                                    broker deletes at its next check */
+        int64_t retention_ms;    /* stamp_published: the topic's retention.ms
+                                    (-1: none or unknown) */
+        bool publishing;         /* --speed: reading is done, sending now */
+        int64_t started_ms;      /* monotonic clock, ms */
 };
 
 /* Reported once per skipped file or record: `path` the input file,
@@ -59,6 +64,9 @@ struct nt_replay_opts {
         bool skip_seen;       /* read the raw topic back first and skip the
                                  id/revision pairs already on it */
         bool strict;          /* stop at the first bad file or record */
+        bool stamp_published; /* record time = the published time
+                                 (--timestamp published); else the time
+                                 of writing, which retention counts from */
         const char *feed_url; /* feed URL for plain feed files (NULL: the
                                  path as given, as `parse --articles`) */
         const char *base_url; /* base for relative links in feed files

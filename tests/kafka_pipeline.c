@@ -562,6 +562,193 @@ Test(real, skip_seen_adds_no_new_ids)
         nt_test_rmtree(dir);
 }
 
+/* ---- Record time --------------------------------------------------- */
+
+struct stamps {
+        int64_t lo, hi;   /* the window record times must fall in */
+        size_t n, inside; /* records read; with a time in the window */
+        size_t with_header, header_matches; /* `published` header: there;
+                                               equal to the article's */
+};
+
+static bool check_stamp(const rd_kafka_message_t *rkm, void *ctx)
+{
+        struct stamps *s = ctx;
+        rd_kafka_timestamp_type_t type;
+        int64_t ts = rd_kafka_message_timestamp(rkm, &type);
+        rd_kafka_headers_t *hdrs = NULL;
+        const void *val;
+        size_t len;
+
+        s->n++;
+        s->inside += ts >= s->lo && ts <= s->hi;
+        if (rd_kafka_message_headers(rkm, &hdrs) == 0 &&
+            rd_kafka_header_get_last(hdrs, "published", &val, &len) == 0) {
+                json_t *art = json_loadb(rkm->payload, rkm->len, 0, NULL);
+                const char *pub =
+                    json_string_value(json_object_get(art, "published"));
+
+                s->with_header++;
+                s->header_matches +=
+                    pub && strlen(pub) == len && memcmp(pub, val, len) == 0;
+                json_decref(art);
+        }
+        return false;
+}
+
+static void read_stamps(const char *bs, const char *topic, int64_t lo,
+                        int64_t hi, struct stamps *s)
+{
+        memset(s, 0, sizeof(*s));
+        s->lo = lo;
+        s->hi = hi;
+        nt_test_read_topic(bs, topic, check_stamp, s, 15000);
+}
+
+static int64_t wall_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The samples are dated January 2026: stamped with that time, a topic
+ * with a day's retention (Kafka's default is seven) would drop them at
+ * its next check. Replay stamps the time of writing unless asked; with
+ * --timestamp published it names the records the topic will not keep. */
+Test(real, replayed_records_carry_the_time_they_were_written)
+{
+        const char *bs = nt_test_kafka_bootstrap();
+        struct names nm;
+        struct stamps st;
+        char samples[1024], *out, *err;
+        const char *args[4];
+        int64_t t0, t1;
+        int status;
+
+        use_names(&nm, bs);
+        {
+                const char *topics[] = {nm.raw};
+                nt_test_make_topics_retention(bs, topics, 1, 3, "86400000");
+        }
+        source_path("config/samples", samples, sizeof(samples));
+        args[0] = "replay";
+        args[1] = samples;
+        t0 = wall_ms();
+        status = newstap(args, 2, &out, &err);
+        t1 = wall_ms();
+        cr_assert_eq(status, 0, "%s%s", out, err);
+        cr_assert(strstr(out, "18 published"), "%s", out);
+        cr_assert_null(strstr(out, "retention"), "%s", out);
+        free(out);
+        free(err);
+        read_stamps(bs, nm.raw, t0 - 1000, t1 + 1000, &st);
+        cr_assert_eq(st.n, 18);
+        cr_assert_eq(st.inside, 18,
+                     "%zu of 18 records stamped outside the replay's time",
+                     st.n - st.inside);
+        cr_assert_eq(st.with_header, 18, "published headers: %zu",
+                     st.with_header);
+        cr_assert_eq(st.header_matches, st.with_header,
+                     "the published header differs from the article's");
+
+        /* The published time, on request: warned about and counted. */
+        use_names(&nm, bs);
+        {
+                const char *topics[] = {nm.raw};
+                nt_test_make_topics_retention(bs, topics, 1, 3, "86400000");
+        }
+        args[1] = "--timestamp";
+        args[2] = "published";
+        args[3] = samples;
+        status = newstap(args, 4, &out, &err);
+        cr_assert_eq(status, 0, "%s%s", out, err);
+        cr_assert(strstr(err, "retention.ms"), "no warning: %s", err);
+        cr_assert(strstr(out, "older than the topic's retention.ms"), "%s",
+                  out);
+        free(out);
+        free(err);
+        read_stamps(bs, nm.raw, 0, wall_ms() - 86400000LL, &st);
+        cr_assert_eq(st.n, st.inside,
+                     "--timestamp published: %zu of %zu records are recent",
+                     st.n - st.inside, st.n);
+
+        args[1] = "--timestamp";
+        args[2] = "yesterday";
+        status = newstap(args, 4, &out, &err);
+        cr_assert_eq(status, 2, "a bad --timestamp is a usage error: %s", err);
+        free(out);
+        free(err);
+}
+
+/* Ctrl-C stops a paced replay of JSON lines: what was sent is confirmed,
+ * the rest of the file is not published, and the exit status is 1. */
+Test(real, interrupt_stops_a_paced_jsonl_replay)
+{
+        const char *bs = nt_test_kafka_bootstrap();
+        struct names nm;
+        struct nt_buf feed;
+        struct nt_child child;
+        struct timespec tick = {0, 20 * 1000 * 1000};
+        char dir[512], feed_path[600], jsonl_path[600];
+        char *argv[] = {
+            (char *)nt_test_bin(), "replay", "--rate", "100", jsonl_path, NULL};
+        const char *args[3];
+        char *out, *err;
+        int64_t at_signal, after;
+        time_t deadline;
+        int i, status;
+
+        use_names(&nm, bs);
+        {
+                const char *topics[] = {nm.raw};
+                nt_test_make_topics(bs, topics, 1, 1);
+        }
+        nt_test_tmpdir(dir, sizeof(dir));
+        nt_buf_init(&feed, 16 << 20);
+        nt_buf_append_str(&feed, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
+                                 "<channel><title>Wire</title>"
+                                 "<link>https://wire.example/</link>");
+        for (i = 0; i < 3000; i++)
+                nt_buf_printf(&feed,
+                              "<item><title>Dispatch %d</title>"
+                              "<link>https://wire.example/d/%d</link>"
+                              "<description>Port cranes idle on day %d of "
+                              "the strike.</description></item>",
+                              i, i, i);
+        nt_buf_append_str(&feed, "</channel></rss>");
+        nt_test_write(dir, "wire.xml", feed.data, feed.len);
+        nt_buf_free(&feed);
+        snprintf(feed_path, sizeof(feed_path), "%s/wire.xml", dir);
+        snprintf(jsonl_path, sizeof(jsonl_path), "%s/wire.jsonl", dir);
+        args[0] = "parse";
+        args[1] = "--articles";
+        args[2] = feed_path;
+        status = newstap(args, 3, &out, &err);
+        cr_assert_eq(status, 0, "%s", err);
+        cr_assert_eq(count_lines(out), 3000);
+        nt_test_write(dir, "wire.jsonl", out, strlen(out));
+        free(out);
+        free(err);
+
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        deadline = time(NULL) + 60;
+        while (topic_size(bs, nm.raw, 1) < 20 && time(NULL) < deadline)
+                nanosleep(&tick, NULL);
+        at_signal = topic_size(bs, nm.raw, 1);
+        cr_assert_geq(at_signal, 20, "the replay never got going");
+        status = nt_child_stop(&child, SIGINT, 30000);
+        after = topic_size(bs, nm.raw, 1);
+        cr_assert_eq(status, 1, "interrupted replay exited %d", status);
+        /* At 100 a second, a second's worth of slack covers what was in
+         * flight and the time to stop; the file holds 3,000. */
+        cr_assert_leq(after, at_signal + 100,
+                      "%lld records at the signal, %lld after it",
+                      (long long)at_signal, (long long)after);
+        nt_test_rmtree(dir);
+}
+
 Test(real, corrupt_archives_are_reported_and_skipped)
 {
         const char *bs = nt_test_kafka_bootstrap();

@@ -113,6 +113,13 @@ void nt_test_kafka_restore(void)
 void nt_test_make_topics(const char *bootstrap, const char *const *topics,
                          size_t n, int partitions)
 {
+        nt_test_make_topics_retention(bootstrap, topics, n, partitions, "-1");
+}
+
+void nt_test_make_topics_retention(const char *bootstrap,
+                                   const char *const *topics, size_t n,
+                                   int partitions, const char *retention_ms)
+{
         const char *props[] = {"bootstrap.servers", bootstrap, NULL};
         char errstr[512];
         rd_kafka_t *rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
@@ -129,9 +136,9 @@ void nt_test_make_topics(const char *bootstrap, const char *const *topics,
                 nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, 1, errstr,
                                               sizeof(errstr));
                 cr_assert_not_null(nt[i], "%s", errstr);
-                cr_assert_eq(
-                    rd_kafka_NewTopic_set_config(nt[i], "retention.ms", "-1"),
-                    0);
+                cr_assert_eq(rd_kafka_NewTopic_set_config(nt[i], "retention.ms",
+                                                          retention_ms),
+                             0);
         }
         q = rd_kafka_queue_new(rk);
         rd_kafka_CreateTopics(rk, nt, n, NULL, q);

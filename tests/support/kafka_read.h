@@ -17,12 +17,17 @@ typedef bool(nt_test_msg_cb)(const rd_kafka_message_t *rkm, void *ctx);
 size_t nt_test_read_topic(const char *bootstrap, const char *topic,
                           nt_test_msg_cb *cb, void *ctx, int timeout_ms);
 
-/* Creates the topics (n <= 8) with time-based retention off: test
- * articles are stamped with their published time (January 2026), and a
- * broker with the default seven days deletes them as soon as a segment
- * rolls or the broker restarts. */
+/* Creates the topics (n <= 8) with time-based retention off: some tests
+ * write records stamped with old times themselves (tail --since), which a
+ * broker with the default seven days deletes as soon as a segment rolls
+ * or the broker restarts. */
 void nt_test_make_topics(const char *bootstrap, const char *const *topics,
                          size_t n, int partitions);
+
+/* The same with the topics' retention.ms set to `retention_ms`. */
+void nt_test_make_topics_retention(const char *bootstrap,
+                                   const char *const *topics, size_t n,
+                                   int partitions, const char *retention_ms);
 
 /* Runs scripts/kafka-local with one argument (restart, down, up, pause,
  * resume); returns its exit status. */
