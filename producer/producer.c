@@ -27,6 +27,7 @@ struct pfeed {
         bool fetching;
         bool removed;
         bool polled;              /* once mode: a result came back */
+        bool first_poll;          /* never polled successfully before */
         json_t *pending;          /* id -> revision, sent, not confirmed */
         char *next_etag;          /* validators of the last 200, applied */
         char *next_last_modified; /* when `pending` empties */
@@ -149,17 +150,13 @@ static struct pfeed *pfeed_new(nt_producer_t *p, struct nt_feed_spec *spec)
         f->hints.ttl_minutes = -1;
         f->hints.max_age_s = -1;
         f->hints.retry_after_s = -1;
-        /* A feed seen before keeps its schedule; a new one starts at a
-         * stable offset within its interval, so that a restart does not
-         * fire every feed at once. Once mode polls everything now. */
-        if (p->once)
-                f->due_ms = 0;
-        else if (err == NT_OK && f->st.next_poll_ms > 0)
-                f->due_ms = f->st.next_poll_ms;
-        else
-                f->due_ms =
-                    nt_date_now_ms() +
-                    nt_schedule_spread(f->spec.url, f->spec.interval_ms);
+        /* A feed polled before keeps its schedule, which its first poll
+         * spread over the interval; one never polled is due now (the
+         * fetcher's concurrency limits pace a crowd of them): a user who
+         * adds a feed expects its articles, not a wait of up to its
+         * interval. Once mode polls everything now. */
+        f->first_poll = !(err == NT_OK && f->st.next_poll_ms > 0);
+        f->due_ms = p->once || f->first_poll ? 0 : f->st.next_poll_ms;
         return f;
 }
 
@@ -422,6 +419,14 @@ static void schedule_success(nt_producer_t *p, struct pfeed *f,
         f->hints.max_age_s = res->max_age_s;
         f->hints.retry_after_s = -1;
         f->due_ms = nt_schedule_next(nt_date_now_ms(), &f->hints);
+        if (f->first_poll) {
+                /* Feeds added together were polled together; a stable
+                 * offset of up to half the interval on the second poll
+                 * keeps them from firing in lockstep ever after. */
+                f->due_ms +=
+                    nt_schedule_spread(f->spec.url, f->spec.interval_ms) / 2;
+                f->first_poll = false;
+        }
         f->st.next_poll_ms = f->due_ms;
         f->dirty = true;
 }
@@ -765,6 +770,32 @@ static void drain_results(nt_producer_t *p)
         }
 }
 
+/* Says which feeds are polled at once (never polled before) and when
+ * the first of the others is due, so that a quiet start is explained. */
+static void log_schedule(nt_producer_t *p)
+{
+        int64_t now = nt_date_now_ms(), next = INT64_MAX;
+        size_t i, fresh = 0;
+
+        for (i = 0; i < p->n_feeds; i++) {
+                const struct pfeed *f = p->feeds[i];
+
+                if (f->first_poll)
+                        fresh++;
+                else if (!f->st.disabled && f->due_ms < next)
+                        next = f->due_ms;
+        }
+        if (fresh > 0)
+                NT_INFO("producer",
+                        "%zu feed(s) never polled: polling them now", fresh);
+        if (next != INT64_MAX)
+                NT_INFO("producer",
+                        "%zu feed(s) resume their schedule: the first is due "
+                        "in %lld s",
+                        p->n_feeds - fresh,
+                        (long long)(next > now ? (next - now) / 1000 : 0));
+}
+
 int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                     void *reload_ctx)
 {
@@ -783,6 +814,8 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
         }
         NT_INFO("producer", "polling %zu feed(s) into %s%s", p->n_feeds,
                 nt_config_str(p->cfg, "topics.raw"), p->once ? " once" : "");
+        if (!p->once)
+                log_schedule(p);
         p->last_summary_ms = nt_date_now_ms();
         while (nt_sig_running()) {
                 int64_t now = nt_date_now_ms();

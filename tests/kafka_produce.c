@@ -518,6 +518,41 @@ Test(real, sighup_reloads_several_feeds_unchanged_and_changed)
         cr_assert_eq(status, 0, "produce exited %d", status);
 }
 
+/* A feed never polled before is polled at once, however long its
+ * interval; the log says so. */
+Test(real, a_new_feed_is_polled_at_once)
+{
+        char log_path[128], cmd[512];
+        char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+        char *body = rss(1, 2, -1);
+        struct nt_child child;
+        FILE *f;
+        int status;
+
+        serve("/daily.xml", 200, NULL, NULL, body);
+        free(body);
+        f = fopen(config_path, "w");
+        cr_assert_not_null(f);
+        fprintf(f,
+                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+                " \"topics\": {\"raw\": \"%s\"},"
+                " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
+                " \"producer\": {\"state_dir\": \"%s\","
+                " \"feeds\": [{\"url\": \"%s/daily.xml\", \"interval\": "
+                "\"24h\"}]}}\n",
+                nt_test_kafka_bootstrap(), topic, state_dir, nt_httpd_url(srv));
+        fclose(f);
+        snprintf(log_path, sizeof(log_path), "%s/produce.log", state_dir);
+        snprintf(cmd, sizeof(cmd), "exec '%s' produce -c '%s' 2>>'%s'",
+                 nt_test_bin(), config_path, log_path);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        cr_assert_eq(wait_requests("/daily.xml", 1), 1,
+                     "a new feed with a 24 h interval was not polled at once");
+        cr_assert_eq(count_in_file(log_path, "1 feed(s) never polled"), 1);
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d", status);
+}
+
 Test(real, metrics_move_and_readiness_follows_the_broker)
 {
         const char *paths[] = {"/m.xml"};
