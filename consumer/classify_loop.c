@@ -35,6 +35,13 @@
  *   one that fails alone is guilty and goes to the dead-letter topic
  *   instead (and is skipped, logged, if even that is refused), so the
  *   partition keeps flowing and innocent inputs are not sent away.
+ * - Shutdown is bounded by consumer.shutdown_timeout in every state:
+ *   transactional calls run in slices that see the signal; once stopping,
+ *   a batch that cannot commit is left to the broker (not aborted, no new
+ *   producer), since the next start's init_transactions() aborts it and
+ *   its uncommitted inputs are read again; a call librdkafka does not
+ *   end (send_offsets_to_transaction with the coordinator down) is cut by
+ *   a watchdog thread ending the process at the timeout.
  *
  * At-least-once mode uses an idempotent producer without transactions and
  * commits a batch's offsets only after every output of the batch was
@@ -51,7 +58,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +72,10 @@
 /* Time allowed to one transactional call before it counts as failed
  * (consumer.shutdown_timeout, when shorter, once stopping). */
 #define TXN_OP_MS 30000
+/* The calls are made in slices of at most this long, each continuing the
+ * last (librdkafka: a timed-out transactional call may be called again),
+ * so that a shutdown signal is seen within a slice, not 30 s later. */
+#define TXN_SLICE_MS 500
 /* Retries of a retriable transactional call before giving up on it. */
 #define TXN_RETRIES 5
 /* Dead letters of inputs whose output was refused carry at most this
@@ -144,6 +157,12 @@ struct nt_classify_loop {
         bool have_kstats, have_ckstats;
         bool joined; /* a group assignment arrived */
         int64_t last_health;
+        int64_t stop_at;      /* monotonic: when shutdown must be done; 0: not
+                                 stopping yet */
+        bool consumer_closed; /* left the group: destroy need not */
+        pthread_t watchdog;
+        bool watchdog_started;
+        atomic_bool finished; /* destroy is done with librdkafka */
 };
 
 static void nap_ms(int ms)
@@ -151,6 +170,18 @@ static void nap_ms(int ms)
         struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
         nanosleep(&ts, NULL);
+}
+
+/* The monotonic time by which the loop's Kafka calls must be done: four
+ * fifths of consumer.shutdown_timeout after the signal was first seen
+ * (the rest is for closing and freeing), INT64_MAX while running. */
+static int64_t stop_deadline(nt_classify_loop_t *l)
+{
+        if (nt_sig_running())
+                return INT64_MAX;
+        if (l->stop_at == 0)
+                l->stop_at = nt_date_mono_ms() + l->shutdown_ms * 4 / 5;
+        return l->stop_at;
 }
 
 static void set_broken(nt_classify_loop_t *l, const char *fmt, ...)
@@ -379,16 +410,25 @@ static rd_kafka_t *make_producer(nt_classify_loop_t *l, char *errstr,
 }
 
 /* init_transactions(), again while it fails retriably and the process is
- * not stopping. */
+ * not stopping; in slices, so that a signal ends the wait. */
 static int init_transactions(nt_classify_loop_t *l, char *errstr,
                              size_t errstr_size)
 {
         rd_kafka_error_t *error;
+        int64_t warn_at = nt_date_mono_ms() + l->op_ms;
 
         for (;;) {
-                error = rd_kafka_init_transactions(l->producer, l->op_ms);
+                error = rd_kafka_init_transactions(l->producer, TXN_SLICE_MS);
                 if (!error)
                         return NT_OK;
+                if (rd_kafka_error_is_retriable(error) && nt_sig_running() &&
+                    rd_kafka_error_code(error) ==
+                        RD_KAFKA_RESP_ERR__TIMED_OUT &&
+                    nt_date_mono_ms() < warn_at) {
+                        rd_kafka_error_destroy(error);
+                        continue;
+                }
+                warn_at = nt_date_mono_ms() + l->op_ms;
                 if (!rd_kafka_error_is_retriable(error) || !nt_sig_running()) {
                         nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
                                 "init_transactions (transactional.id %s): %s",
@@ -657,6 +697,73 @@ static bool fenced_error(rd_kafka_resp_err_t err)
                err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
 }
 
+/* Stopping with a batch that cannot be committed in time (the broker is
+ * down or slow): the batch is left to the broker. Its offsets were not
+ * committed, so its inputs are read again after a restart, whose
+ * init_transactions() (same transactional.id) aborts the open
+ * transaction; nothing is lost and nothing is doubled. */
+static void leave_batch(nt_classify_loop_t *l)
+{
+        if (l->open)
+                NT_WARN(COMPONENT,
+                        "stopping: the batch of %zu input(s) is left "
+                        "uncommitted; it is read again after a restart",
+                        l->batch_n);
+        if (l->producer) {
+                rd_kafka_purge(l->producer, RD_KAFKA_PURGE_F_QUEUE |
+                                                RD_KAFKA_PURGE_F_INFLIGHT |
+                                                RD_KAFKA_PURGE_F_NON_BLOCKING);
+                rd_kafka_poll(l->producer, 0);
+        }
+        l->n_pending = 0;
+        batch_reset(l);
+}
+
+/* The transactional calls, made by txn_call(). */
+enum txn_op { TXN_SEND_OFFSETS, TXN_COMMIT, TXN_ABORT };
+
+/* One transactional call, in slices of TXN_SLICE_MS each continuing the
+ * last, until it answers otherwise than by timing out, TXN_OP_MS have
+ * passed, or the shutdown deadline has. Delivery reports are served
+ * between slices (abort_transaction waits for them). */
+static rd_kafka_error_t *txn_call(nt_classify_loop_t *l, enum txn_op op)
+{
+        int64_t end = nt_date_mono_ms() + l->op_ms;
+        rd_kafka_error_t *error;
+
+        for (;;) {
+                int64_t left =
+                    (end < stop_deadline(l) ? end : stop_deadline(l)) -
+                    nt_date_mono_ms();
+                int slice = left < 1              ? 1
+                            : left < TXN_SLICE_MS ? (int)left
+                                                  : TXN_SLICE_MS;
+                rd_kafka_consumer_group_metadata_t *cgmd;
+
+                switch (op) {
+                case TXN_SEND_OFFSETS:
+                        cgmd = rd_kafka_consumer_group_metadata(l->consumer);
+                        error = rd_kafka_send_offsets_to_transaction(
+                            l->producer, l->next, cgmd, slice);
+                        rd_kafka_consumer_group_metadata_destroy(cgmd);
+                        break;
+                case TXN_COMMIT:
+                        error = rd_kafka_commit_transaction(l->producer, slice);
+                        break;
+                default:
+                        error = rd_kafka_abort_transaction(l->producer, slice);
+                        break;
+                }
+                if (!error || !rd_kafka_error_is_retriable(error) ||
+                    rd_kafka_error_code(error) !=
+                        RD_KAFKA_RESP_ERR__TIMED_OUT ||
+                    left <= slice)
+                        return error;
+                rd_kafka_error_destroy(error);
+                rd_kafka_poll(l->producer, 0);
+        }
+}
+
 /* Replaces a producer that hit a fatal error (or an error of no known
  * class, which librdkafka's documentation says to treat as fatal). The new
  * producer's init_transactions() aborts what the old one left open. The
@@ -667,6 +774,11 @@ static int rebuild_producer(nt_classify_loop_t *l, bool rewind)
         char reason[512] = "", errstr[512];
         rd_kafka_resp_err_t ferr;
         int64_t now = nt_date_mono_ms();
+
+        if (!nt_sig_running()) {
+                leave_batch(l);
+                return NT_ERR_STOPPED;
+        }
 
         ferr = rd_kafka_fatal_error(l->producer, reason, sizeof(reason));
         NT_ERROR(COMPONENT,
@@ -753,9 +865,9 @@ static int abort_batch(nt_classify_loop_t *l, bool rewind)
                                                 RD_KAFKA_PURGE_F_NON_BLOCKING);
                 rd_kafka_poll(l->producer, 0);
                 for (tries = 0; tries < TXN_RETRIES; tries++) {
-                        error =
-                            rd_kafka_abort_transaction(l->producer, l->op_ms);
-                        if (!error || !rd_kafka_error_is_retriable(error))
+                        error = txn_call(l, TXN_ABORT);
+                        if (!error || !rd_kafka_error_is_retriable(error) ||
+                            !nt_sig_running())
                                 break;
                         NT_WARN(COMPONENT, "abort_transaction: %s; again",
                                 rd_kafka_error_string(error));
@@ -793,14 +905,21 @@ static int txn_error(nt_classify_loop_t *l, const char *call,
         bool fatal = rd_kafka_error_is_fatal(error);
 
         NT_WARN(COMPONENT, "%s: %s (%s)", call, rd_kafka_error_string(error),
-                fatal       ? "fatal"
-                : abortable ? "abortable"
-                : retry     ? "retriable"
-                            : "unclassified: treated as fatal");
+                fatal               ? "fatal"
+                : abortable         ? "abortable"
+                : retry             ? "retriable"
+                : !nt_sig_running() ? "stopping"
+                                    : "unclassified: treated as fatal");
         rd_kafka_error_destroy(error);
         if (retry) {
                 nap_ms(100 * (tries + 1));
                 return 1;
+        }
+        if (!nt_sig_running() && !fatal) {
+                /* Stopping: no time for an abort that waits on the broker
+                 * nor for a new producer. */
+                leave_batch(l);
+                return 0;
         }
         if (abortable)
                 abort_batch(l, rewind);
@@ -871,7 +990,6 @@ static void batch_done(nt_classify_loop_t *l)
  * redone), NT_ERR_KAFKA when the loop cannot go on. */
 static int commit_batch(nt_classify_loop_t *l, bool rewind)
 {
-        rd_kafka_consumer_group_metadata_t *cgmd;
         rd_kafka_error_t *error;
         int tries;
 
@@ -899,10 +1017,7 @@ static int commit_batch(nt_classify_loop_t *l, bool rewind)
         }
         if (l->next->cnt) {
                 for (tries = 0;; tries++) {
-                        cgmd = rd_kafka_consumer_group_metadata(l->consumer);
-                        error = rd_kafka_send_offsets_to_transaction(
-                            l->producer, l->next, cgmd, l->op_ms);
-                        rd_kafka_consumer_group_metadata_destroy(cgmd);
+                        error = txn_call(l, TXN_SEND_OFFSETS);
                         if (!error)
                                 break;
                         if (!txn_error(l, "send_offsets_to_transaction", error,
@@ -912,7 +1027,7 @@ static int commit_batch(nt_classify_loop_t *l, bool rewind)
                 }
         }
         for (tries = 0;; tries++) {
-                error = rd_kafka_commit_transaction(l->producer, l->op_ms);
+                error = txn_call(l, TXN_COMMIT);
                 if (!error)
                         break;
                 if (!txn_error(l, "commit_transaction", error, tries, rewind))
@@ -1281,6 +1396,7 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
                 return NULL;
         }
+        atomic_init(&l->finished, false);
         l->cfg = cfg;
         /* The fixed series plus one per label. */
         l->metrics = nt_metrics_new(1024);
@@ -1357,6 +1473,68 @@ fail:
 void nt_classify_loop_set_health(nt_classify_loop_t *l, nt_health_t *h)
 {
         l->health = h;
+}
+
+/* librdkafka 2.x can block in rd_kafka_send_offsets_to_transaction()
+ * far past its timeout while the group coordinator is down (librdkafka
+ * issue 5456: the coordinator request's timeout is never checked), and
+ * no signal can end that call. So that a stop still comes within
+ * consumer.shutdown_timeout, as systemd's TimeoutStopSec counts on, this
+ * thread ends the process when the loop is still not done by then. That
+ * is as safe as a SIGKILL, which exactly-once is built for: the open
+ * transaction's offsets were not committed, its inputs are read again
+ * after a restart, whose init_transactions() aborts the transaction. The
+ * stop was asked for, so the exit status is 0. */
+static void *watchdog_main(void *arg)
+{
+        nt_classify_loop_t *l = arg;
+        int64_t deadline = 0;
+
+        while (!atomic_load(&l->finished)) {
+                nap_ms(50);
+                if (nt_sig_running())
+                        continue;
+                if (deadline == 0)
+                        deadline = nt_date_mono_ms() + l->shutdown_ms;
+                if (nt_date_mono_ms() < deadline || atomic_load(&l->finished))
+                        continue;
+                NT_ERROR(COMPONENT,
+                         "consumer.shutdown_timeout (%lld ms) passed with "
+                         "librdkafka still blocked (the broker is down or "
+                         "hung); exiting now: the open transaction is "
+                         "aborted and its inputs read again at the next "
+                         "start",
+                         (long long)l->shutdown_ms);
+                _exit(0);
+        }
+        return NULL;
+}
+
+/* Leaves the group within the shutdown deadline: the close runs on a
+ * queue served here (the rebalance callback with it), and when the
+ * coordinator does not answer in time the consumer is destroyed without
+ * the close; the group then drops the member at its session timeout. */
+static void close_consumer(nt_classify_loop_t *l)
+{
+        rd_kafka_queue_t *q = rd_kafka_queue_new(l->consumer);
+        rd_kafka_error_t *error = rd_kafka_consumer_close_queue(l->consumer, q);
+
+        if (error) {
+                NT_WARN(COMPONENT, "closing the consumer: %s",
+                        rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        } else {
+                while (!rd_kafka_consumer_closed(l->consumer) &&
+                       nt_date_mono_ms() < stop_deadline(l))
+                        rd_kafka_queue_poll_callback(q, 100);
+                l->consumer_closed = rd_kafka_consumer_closed(l->consumer);
+                if (!l->consumer_closed)
+                        NT_WARN(COMPONENT,
+                                "the group coordinator did not answer the "
+                                "leave within consumer.shutdown_timeout; "
+                                "stopping without it");
+        }
+        rd_kafka_queue_destroy(q);
 }
 
 /* Once a second: the counters into the registry, the snapshot to the
@@ -1458,6 +1636,9 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
         rd_kafka_resp_err_t err;
         int64_t now;
 
+        if (!l->watchdog_started &&
+            pthread_create(&l->watchdog, NULL, watchdog_main, l) == 0)
+                l->watchdog_started = true;
         topics = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(topics, l->in_topic,
                                           RD_KAFKA_PARTITION_UA);
@@ -1512,10 +1693,7 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
                 l->op_ms = l->shutdown_ms > 0 ? (int)l->shutdown_ms : 1;
         if (l->open && !l->broken && commit_batch(l, false) != NT_OK && l->open)
                 abort_batch(l, false);
-        err = rd_kafka_consumer_close(l->consumer);
-        if (err)
-                NT_WARN(COMPONENT, "closing the consumer: %s",
-                        rd_kafka_err2str(err));
+        close_consumer(l);
         log_summary(l, "stopped");
         if (l->broken)
                 return nt_errf(errstr, errstr_size, NT_ERR_KAFKA, "%s",
@@ -1541,7 +1719,10 @@ void nt_classify_loop_destroy(nt_classify_loop_t *l)
         if (!l)
                 return;
         if (l->consumer)
-                rd_kafka_destroy(l->consumer);
+                rd_kafka_destroy_flags(
+                    l->consumer, l->consumer_closed
+                                     ? 0
+                                     : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
         if (l->producer) {
                 if (!l->eos)
                         nt_kafka_flush(l->producer, (int)l->shutdown_ms, NULL,
@@ -1552,6 +1733,9 @@ void nt_classify_loop_destroy(nt_classify_loop_t *l)
                 rd_kafka_poll(l->producer, 0);
                 rd_kafka_destroy(l->producer);
         }
+        atomic_store(&l->finished, true);
+        if (l->watchdog_started)
+                pthread_join(l->watchdog, NULL);
         nt_classifier_destroy(l->clf);
         nt_enriched_event_free(&l->ev);
         nt_metrics_destroy(l->metrics);

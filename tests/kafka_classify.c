@@ -860,6 +860,60 @@ Test(real, broker_restart_mid_run)
         json_decref(v.dead);
 }
 
+/* SIGTERM while the broker is down: the classifier stops within
+ * consumer.shutdown_timeout and exits 0, as the systemd unit's
+ * TimeoutStopSec expects; what it had not committed is done by the next
+ * run, exactly once. */
+Test(real, sigterm_with_the_broker_down_stops_in_time)
+{
+        static struct view v;
+        const unsigned n = 5000;
+        char cfg[128];
+        struct nt_child c;
+        struct tail *t;
+        long long t0, took;
+        size_t seen;
+        int status;
+
+        feed_articles(0, n);
+        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
+        write_config(cfg, "nt-test-down", "newstap/classify",
+                     "\"shutdown_timeout\": \"5s\"");
+        t = tail_open(enriched);
+        start(&c, cfg, "down");
+        tail_wait(t, 500, 180000, "down");
+        seen = t->distinct;
+        cr_assert_lt(seen, n, "the run ended before the broker went down");
+        cr_assert_eq(nt_test_kafka_local("down"), 0,
+                     "scripts/kafka-local down failed");
+        t0 = now_ms();
+        status = nt_child_stop(&c, SIGTERM, 120000);
+        took = now_ms() - t0;
+        cr_assert_eq(nt_test_kafka_local("up"), 0,
+                     "scripts/kafka-local up failed");
+        if (status != 0 || took > 6500)
+                show_log("down");
+        cr_assert_eq(status, 0, "SIGTERM with the broker down: exit %d",
+                     status);
+        /* 5 s of shutdown_timeout, and the time to reap the process. */
+        cr_assert_leq(took, 6500, "SIGTERM with the broker down took %lld ms",
+                      took);
+
+        start(&c, cfg, "down");
+        tail_wait(t, n, 240000, "down");
+        status = nt_child_stop(&c, SIGTERM, 60000);
+        if (status != 0)
+                show_log("down");
+        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
+        tail_close(t);
+        check_exactly_once(n, &v);
+        fprintf(stderr,
+                "broker down at %zu visible: SIGTERM took %lld ms; %zu "
+                "events, %zu duplicates\n",
+                seen, took, v.messages, v.duplicates);
+        json_decref(v.dead);
+}
+
 /* A topic whose max.message.bytes is smaller than one event: the broker
  * refuses the event, the input is tried alone, refused again, and goes to
  * the dead-letter topic; every other input comes out once. */
