@@ -158,11 +158,33 @@ static bool label_followed(const struct nt_tail_opts *o, const char *topic)
         return false;
 }
 
+/* The event's time: the article's published time, else the record's;
+ * -1 when neither is known. */
+static int64_t event_time(const json_t *art, int64_t ts)
+{
+        const char *pub = jstr(art, "published");
+        int64_t when;
+
+        if (pub && nt_date_parse(pub, &when) == NT_OK)
+                return when;
+        return ts >= 0 ? ts : -1;
+}
+
 /* True when the event passes every filter that is set. */
-static bool passes(const struct nt_tail_opts *o, const json_t *ev)
+static bool passes(const struct nt_tail_opts *o, const json_t *ev, int64_t ts)
 {
         const json_t *art = json_object_get(ev, "article");
         size_t i;
+
+        /* The start found by offsets for times goes by record time, which
+         * is when a record was written: a replayed archive is new there.
+         * What is shown goes by the time the pretty view shows. */
+        if (o->since_ms != INT64_MIN) {
+                int64_t when = event_time(art, ts);
+
+                if (when >= 0 && when < o->since_ms)
+                        return false;
+        }
 
         if (o->min_score >= 0) {
                 const json_t *labels = json_object_get(ev, "labels");
@@ -402,13 +424,10 @@ static int put_title(struct nt_buf *b, const struct nt_tail_opts *o,
 /* "2026-01-05 10:00Z" from the published time, else the record's. */
 static void shown_time(const json_t *art, int64_t ts, char *buf, size_t size)
 {
-        const char *pub = jstr(art, "published");
-        int64_t when = ts;
+        int64_t when = event_time(art, ts);
         time_t secs;
         struct tm tm;
 
-        if (pub)
-                nt_date_parse(pub, &when);
         if (when < 0) {
                 snprintf(buf, size, "%-17s", "-");
                 return;
@@ -684,7 +703,7 @@ int nt_tail_render(const struct nt_tail_opts *o,
                         rc = 0;
                         goto out;
                 }
-        } else if (!passes(o, ev)) {
+        } else if (!passes(o, ev, rec->timestamp_ms)) {
                 rc = 0;
                 goto out;
         }

@@ -32,8 +32,10 @@ struct nt_tail_opts {
         const char *const *labels; /* follow these labels' topics ... */
         size_t n_labels;           /* ... or, when none, every label topic */
         bool all;                  /* follow topics.enriched instead */
-        int64_t since_ms;          /* start at this record time; INT64_MIN:
-                                      not set */
+        int64_t since_ms;          /* start at this record time and show
+                                      only events whose published time
+                                      (else record time) is at or after
+                                      it; INT64_MIN: not set */
         bool from_beginning;       /* start at the beginning */
         bool from_end;             /* start at the end, asked for (in a
                                       group: not the committed offsets) */

@@ -1,7 +1,7 @@
 /* Rendering and filtering of `newstap tail`: the pretty view with its
  * highlighted evidence, JSON lines, kcat-style format strings, and the
- * score, entity, language and text filters, and kcat's starts as -o and
- * --offset read them. */
+ * score, entity, language, text and --since filters, and kcat's starts
+ * as -o and --offset read them. */
 #include "common/buf.h"
 #include "common/err.h"
 #include "consumer/tail.h"
@@ -341,8 +341,68 @@ Test(tail, records_that_are_not_events)
         nt_buf_free(&out);
 }
 
+/* --since shows what was published at or after the time (the record time
+ * only found where to start), else what was written then. */
+struct since_case {
+        char name[64];
+        char value[160]; /* an event */
+        int64_t ts;      /* record time, -1: none */
+        int64_t since;
+        int want;
+};
+
 /* 2026-01-05T10:00:00Z */
 #define T10 1767607200000LL
+
+ParameterizedTestParameters(tail, since_filters_on_the_published_time)
+{
+        static struct since_case cases[] = {
+            {"published after",
+             "{\"article\":{\"published\":"
+             "\"2026-01-05T10:00:00Z\"}}",
+             T10, T10 - 3600000, 1},
+            {"published exactly then",
+             "{\"article\":{\"published\":"
+             "\"2026-01-05T10:00:00Z\"}}",
+             T10, T10, 1},
+            {"published before",
+             "{\"article\":{\"published\":"
+             "\"2026-01-05T10:00:00Z\"}}",
+             T10, T10 + 1000, 0},
+            {"an old article written now",
+             "{\"article\":{\"published\":"
+             "\"2025-01-05T10:00:00Z\"}}",
+             T10, T10 - 7200000, 0},
+            {"no published time: the record's", "{\"article\":{}}", T10,
+             T10 - 1000, 1},
+            {"no published time, written before", "{\"article\":{}}", T10,
+             T10 + 1000, 0},
+            {"an unreadable published time",
+             "{\"article\":{\"published\":"
+             "\"yesterday\"}}",
+             T10, T10 - 1000, 1},
+            {"no time at all", "{\"article\":{}}", -1, T10, 1},
+        };
+        return cr_make_param_array(struct since_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct since_case *c, tail,
+                  since_filters_on_the_published_time)
+{
+        struct nt_tail_opts o;
+        struct nt_tail_record rec = record_of(c->value);
+        struct nt_buf out;
+
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_JSONL;
+        o.since_ms = c->since;
+        rec.timestamp_ms = c->ts;
+        nt_buf_init(&out, 1 << 20);
+        cr_assert_eq(nt_tail_render(&o, &rec, &out, NULL), c->want, "case: %s",
+                     c->name);
+        nt_buf_free(&out);
+}
 
 struct start_case {
         char text[32];
