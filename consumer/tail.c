@@ -873,8 +873,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
 
         if (kerr == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 clear_parts(t);
-                /* An explicit start (--from-beginning, --since) wins over
-                 * the group's committed offsets. */
+                /* An explicit start (--from-beginning, --since, --offset) wins
+                 * over the group's committed offsets. */
                 if (plan(t, parts, nt_tail_start_given(&t->o), errstr,
                          sizeof(errstr)) != NT_OK &&
                     !t->rebalance_err) {

@@ -1,7 +1,8 @@
 /* Following the classified topics: the per-label topics
  * (topics.label_prefix + label) or topics.enriched, from a chosen start
- * (the end, the beginning, or a time), read_committed, filtered by score,
- * entity, language or text, and rendered as pretty text, JSON lines or a
+ * (the end, the beginning, a time, the last N or offset N of each
+ * partition), read_committed, filtered by published time, score, entity,
+ * language or text, and rendered as pretty text, JSON lines or a
  * kcat-style format string. Without a group it reads without committing
  * anything, so tailing never moves a consumer group's offsets. The module
  * renders into memory and hands each rendering to a callback; the command
