@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char tail_help[] =
@@ -27,9 +26,15 @@ static const char tail_help[] =
     "\n"
     "Where to start (default: the end, i.e. only what arrives from now):\n"
     "  --from-beginning     every record still on the topics\n"
-    "  --since TIME         the first record at or after TIME: RFC 3339\n"
-    "                       (2026-01-05T10:00:00Z) or an age (\"2h\", "
-    "\"30m\")\n"
+    "  --since TIME         the first record written at or after TIME (RFC\n"
+    "                       3339, 2026-01-05T10:00:00Z, or an age: \"2h\",\n"
+    "                       \"30m\"), showing only articles published at or\n"
+    "                       after it (those without a published time: by\n"
+    "                       their record time)\n"
+    "  --offset START, -o START\n"
+    "                       kcat's starts: beginning, end, -N (the last N\n"
+    "                       records of each partition), N (offset N of\n"
+    "                       each partition), @TIME or s@MS (as --since)\n"
     "When to stop:\n"
     "  --follow             wait for more (default when stdout is a terminal)\n"
     "  --exit-at-end        stop once every partition reached the end it had\n"
@@ -40,11 +45,11 @@ static const char tail_help[] =
     "  --entity NAME        an entity of that name, any case\n"
     "  --lang CODE          the article's language (en, uk, ru, ...)\n"
     "  --grep TEXT          TEXT in the title or summary, any case\n"
-    "Output:\n"
-    "  -o pretty            time, labels with scores, title, URL and the\n"
+    "Output (-o takes a start, as above, or one of these names):\n"
+    "  -o, --output pretty  time, labels with scores, title, URL and the\n"
     "                       evidence with its match highlighted (default on\n"
     "                       a terminal; colour unless NO_COLOR is set)\n"
-    "  -o jsonl             the whole event, one per line (default\n"
+    "  -o, --output jsonl   the whole event, one per line (default\n"
     "                       otherwise; `newstap replay` reads it back)\n"
     "  -f FORMAT            kcat-style: %t topic, %p partition, %o offset,\n"
     "                       %k key, %T timestamp (ms), %s value, %S value\n"
@@ -55,7 +60,16 @@ static const char tail_help[] =
     "Groups:\n"
     "  --group ID           consume in group ID and commit what was read; its\n"
     "                       committed offsets are the start unless\n"
-    "                       --from-beginning or --since says otherwise\n";
+    "                       --from-beginning, --since or --offset says\n"
+    "                       otherwise\n"
+    "Broker:\n"
+    "  -b BROKERS           bootstrap servers (host:port,...), as kcat's -b;\n"
+    "                       the same as -X bootstrap.servers=BROKERS\n"
+    "\n"
+    "When it starts at the end without being told to, it says so on\n"
+    "stderr: on a terminal it is waiting for new records; in a pipe it\n"
+    "stops at once, with 0 records (use --from-beginning, --offset or\n"
+    "--since for what is on the topics, --follow to wait).\n";
 
 static int emit_stdout(void *ctx, const char *text, size_t len)
 {
@@ -65,22 +79,53 @@ static int emit_stdout(void *ctx, const char *text, size_t len)
         return 0;
 }
 
-static int parse_time(const char *s, int64_t *out)
+/* The followed topics for a note: up to three names, then how many
+ * more. */
+static void topic_list(const nt_tail_t *t, char *buf, size_t size)
 {
-        struct timespec ts;
+        size_t n, i, used = 0;
+        const char *const *topics = nt_tail_topics(t, &n);
 
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return nt_date_parse_since(
-            s, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, out);
+        buf[0] = '\0';
+        for (i = 0; i < n && i < 3 && used < size; i++)
+                used += (size_t)snprintf(buf + used, size - used, "%s%s",
+                                         i == 0       ? ""
+                                         : i + 1 == n ? " and "
+                                                      : ", ",
+                                         topics[i]);
+        if (n > 3 && used < size)
+                snprintf(buf + used, size - used, " and %zu more topics",
+                         n - 3);
+}
+
+/* Records a -b value as the -X property it stands for. The copy lives in
+ * `owned` (argc slots) until the command ends. */
+static int add_brokers(struct nt_cli *cli, char **owned, size_t *n_owned,
+                       const char *brokers)
+{
+        static const char key[] = "bootstrap.servers=";
+        size_t len = strlen(brokers);
+        char *kv = malloc(sizeof(key) + len);
+
+        if (!kv)
+                return NT_ERR_NOMEM;
+        memcpy(kv, key, sizeof(key) - 1);
+        memcpy(kv + sizeof(key) - 1, brokers, len + 1);
+        owned[(*n_owned)++] = kv;
+        return nt_cli_add_xprop(cli, kv);
 }
 
 int nt_cmd_tail(int argc, char **argv)
 {
+        /* Long options without a short letter get values past char. */
+        enum { OPT_FROM_BEGINNING = 256, OPT_OFFSET, OPT_OUTPUT };
         static const struct option longopts[] = {
             NT_CLI_LONGOPTS,
             {"all", no_argument, NULL, 'A'},
             {"since", required_argument, NULL, 's'},
-            {"from-beginning", no_argument, NULL, 'b'},
+            {"from-beginning", no_argument, NULL, OPT_FROM_BEGINNING},
+            {"offset", required_argument, NULL, OPT_OFFSET},
+            {"output", required_argument, NULL, OPT_OUTPUT},
             {"count", required_argument, NULL, 'n'},
             {"follow", no_argument, NULL, 'F'},
             {"exit-at-end", no_argument, NULL, 'e'},
@@ -96,16 +141,23 @@ int nt_cmd_tail(int argc, char **argv)
         nt_config_t *cfg = NULL;
         nt_tail_t *t = NULL;
         const char *output = NULL, *no_color = getenv("NO_COLOR");
-        char errstr[1024];
-        int opt, rc = 0, follow = -1, err;
-        bool tty = isatty(STDOUT_FILENO) == 1;
+        char errstr[1024], topics[512], **owned = NULL;
+        size_t n_owned = 0;
+        int opt, rc = 0, follow = -1, err, starts = 0, done = 0;
+        bool tty = isatty(STDOUT_FILENO) == 1, start_given;
+        uint64_t n_read, n_shown;
         int64_t count;
 
         nt_tail_opts_init(&o);
         if (nt_cli_init(&cli, "tail", argc))
                 return 1;
-        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS "o:f:", longopts,
-                                  NULL)) != -1) {
+        owned = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*owned));
+        if (!owned) {
+                rc = 1;
+                goto out;
+        }
+        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS "o:f:b:",
+                                  longopts, NULL)) != -1) {
                 if (nt_cli_common_option(&cli, opt, optarg))
                         continue;
                 switch (opt) {
@@ -113,7 +165,9 @@ int nt_cmd_tail(int argc, char **argv)
                         o.all = true;
                         break;
                 case 's':
-                        if (parse_time(optarg, &o.since_ms)) {
+                        starts++;
+                        if (nt_date_parse_since(optarg, nt_date_now_ms(),
+                                                &o.since_ms)) {
                                 rc = nt_cli_fail(&cli, 2,
                                                  "--since: \"%s\" is neither "
                                                  "RFC 3339 nor an age like "
@@ -122,8 +176,48 @@ int nt_cmd_tail(int argc, char **argv)
                                 goto out;
                         }
                         break;
-                case 'b':
+                case OPT_FROM_BEGINNING:
+                        starts++;
                         o.from_beginning = true;
+                        break;
+                case OPT_OFFSET:
+                        starts++;
+                        if (nt_tail_parse_start(optarg, nt_date_now_ms(), &o)) {
+                                rc = nt_cli_fail(
+                                    &cli, 2,
+                                    "--offset: \"%s\" is not beginning, end, "
+                                    "-N, N, @TIME or s@MS",
+                                    optarg);
+                                goto out;
+                        }
+                        break;
+                case 'o':
+                        /* The output formats and kcat's starts do not
+                         * overlap, so -o takes both. */
+                        if (strcmp(optarg, "pretty") == 0 ||
+                            strcmp(optarg, "jsonl") == 0) {
+                                output = optarg;
+                                break;
+                        }
+                        starts++;
+                        if (nt_tail_parse_start(optarg, nt_date_now_ms(), &o)) {
+                                rc = nt_cli_fail(
+                                    &cli, 2,
+                                    "-o: \"%s\" is neither an output (pretty, "
+                                    "jsonl) nor a start (beginning, end, -N, "
+                                    "N, @TIME, s@MS)",
+                                    optarg);
+                                goto out;
+                        }
+                        break;
+                case OPT_OUTPUT:
+                        output = optarg;
+                        break;
+                case 'b':
+                        if (add_brokers(&cli, owned, &n_owned, optarg)) {
+                                rc = nt_cli_fail(&cli, 1, "out of memory");
+                                goto out;
+                        }
                         break;
                 case 'n':
                         if (nt_num_parse_i64(optarg, 1, INT64_MAX, &count)) {
@@ -163,9 +257,6 @@ int nt_cmd_tail(int argc, char **argv)
                 case 'G':
                         o.group = optarg;
                         break;
-                case 'o':
-                        output = optarg;
-                        break;
                 case 'f':
                         o.format = optarg;
                         break;
@@ -185,14 +276,18 @@ int nt_cmd_tail(int argc, char **argv)
                                  "topics.enriched");
                 goto out;
         }
-        if (o.from_beginning && o.since_ms != INT64_MIN) {
+        if (starts > 1) {
                 rc = nt_cli_fail(&cli, 2,
-                                 "--from-beginning and --since exclude each "
-                                 "other");
+                                 "one start at most: --from-beginning, "
+                                 "--since and --offset (or -o START) exclude "
+                                 "each other");
                 goto out;
         }
         if (o.format && output) {
-                rc = nt_cli_fail(&cli, 2, "-o and -f exclude each other");
+                rc = nt_cli_fail(&cli, 2,
+                                 "-o %s and -f exclude each other (-o takes a "
+                                 "start with -f)",
+                                 output);
                 goto out;
         }
         if (o.format) {
@@ -208,7 +303,8 @@ int nt_cmd_tail(int argc, char **argv)
                         o.output = NT_TAIL_JSONL;
                 } else {
                         rc = nt_cli_fail(&cli, 2,
-                                         "-o: \"%s\" is not pretty or jsonl",
+                                         "--output: \"%s\" is not pretty or "
+                                         "jsonl",
                                          output);
                         goto out;
                 }
@@ -220,6 +316,7 @@ int nt_cmd_tail(int argc, char **argv)
         o.labels = (const char *const *)argv + optind;
         o.n_labels = (size_t)(argc - optind);
         o.emit = emit_stdout;
+        start_given = nt_tail_start_given(&o);
         cfg = nt_cli_load_config(&cli, NULL);
         if (!cfg) {
                 rc = 2;
@@ -231,13 +328,46 @@ int nt_cmd_tail(int argc, char **argv)
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
         }
-        err = nt_tail_run(t, errstr, sizeof(errstr));
-        if (err)
+        err = nt_tail_start(t, errstr, sizeof(errstr));
+        topic_list(t, topics, sizeof(topics));
+        /* A blank screen or an empty pipe with no word of why is what a
+         * kcat user meets first: say where it started. In a group the
+         * start is the group's offsets, so there is nothing to explain. */
+        if (!err && !o.group && !o.exit_at_end && (!start_given || o.from_end))
+                fprintf(stderr,
+                        "newstap tail: waiting for new records on %s (from the "
+                        "end; --from-beginning, --offset or --since for "
+                        "older ones)\n",
+                        topics);
+        while (!err && !done && nt_sig_running()) {
+                int polled = nt_tail_poll(t, 200, errstr, sizeof(errstr));
+
+                if (polled < 0)
+                        err = polled;
+                else
+                        done = polled == 1;
+        }
+        if (err) {
                 rc = nt_cli_fail(&cli, err == NT_ERR_USAGE ? 2 : 1, "%s",
                                  errstr);
+                goto out;
+        }
+        nt_tail_counts(t, &n_read, &n_shown);
+        if (!o.group && o.exit_at_end && !start_given)
+                fprintf(stderr,
+                        "newstap tail: %llu records: started at the end of "
+                        "%s and stopped there, %s (use --from-beginning, "
+                        "--offset or --since for what is on the topics, "
+                        "--follow to wait for more)\n",
+                        (unsigned long long)n_shown, topics,
+                        follow == -1 ? "as stdout is not a terminal"
+                                     : "as --exit-at-end says");
 out:
         nt_tail_destroy(t);
         nt_config_destroy(cfg);
         nt_cli_free(&cli);
+        while (n_owned > 0)
+                free(owned[--n_owned]);
+        free(owned);
         return rc;
 }

@@ -3,6 +3,7 @@
 #include "common/err.h"
 #include "common/kafka.h"
 #include "common/log.h"
+#include "common/num.h"
 #include "common/sig.h"
 #include "consumer/normalize.h"
 
@@ -65,7 +66,45 @@ void nt_tail_opts_init(struct nt_tail_opts *o)
 {
         memset(o, 0, sizeof(*o));
         o->since_ms = INT64_MIN;
+        o->start_offset = -1;
         o->min_score = -1;
+}
+
+bool nt_tail_start_given(const struct nt_tail_opts *o)
+{
+        return o->from_beginning || o->from_end || o->last_n > 0 ||
+               o->start_offset >= 0 || o->since_ms != INT64_MIN;
+}
+
+int nt_tail_parse_start(const char *s, int64_t now_ms, struct nt_tail_opts *o)
+{
+        bool beginning = false, end = false;
+        int64_t last_n = 0, offset = -1, since = INT64_MIN;
+
+        if (strcmp(s, "beginning") == 0) {
+                beginning = true;
+        } else if (strcmp(s, "end") == 0) {
+                end = true;
+        } else if (s[0] == '-') {
+                if (nt_num_parse_i64(s + 1, 1, INT64_MAX, &last_n))
+                        return NT_ERR_INVALID;
+        } else if (s[0] == '@' || strncmp(s, "s@", 2) == 0) {
+                const char *when = s + (s[0] == '@' ? 1 : 2);
+
+                /* kcat's s@ takes milliseconds since the epoch; a bare
+                 * number is never an age. */
+                if (nt_num_parse_i64(when, 0, INT64_MAX, &since) &&
+                    nt_date_parse_since(when, now_ms, &since))
+                        return NT_ERR_INVALID;
+        } else if (nt_num_parse_i64(s, 0, INT64_MAX, &offset)) {
+                return NT_ERR_INVALID;
+        }
+        o->from_beginning = beginning;
+        o->from_end = end;
+        o->last_n = last_n;
+        o->start_offset = offset;
+        o->since_ms = since;
+        return NT_OK;
 }
 
 /* ---- Reading the event ---------------------------------------------- */
@@ -119,11 +158,33 @@ static bool label_followed(const struct nt_tail_opts *o, const char *topic)
         return false;
 }
 
+/* The event's time: the article's published time, else the record's;
+ * -1 when neither is known. */
+static int64_t event_time(const json_t *art, int64_t ts)
+{
+        const char *pub = jstr(art, "published");
+        int64_t when;
+
+        if (pub && nt_date_parse(pub, &when) == NT_OK)
+                return when;
+        return ts >= 0 ? ts : -1;
+}
+
 /* True when the event passes every filter that is set. */
-static bool passes(const struct nt_tail_opts *o, const json_t *ev)
+static bool passes(const struct nt_tail_opts *o, const json_t *ev, int64_t ts)
 {
         const json_t *art = json_object_get(ev, "article");
         size_t i;
+
+        /* The start found by offsets for times goes by record time, which
+         * is when a record was written: a replayed archive is new there.
+         * What is shown goes by the time the pretty view shows. */
+        if (o->since_ms != INT64_MIN) {
+                int64_t when = event_time(art, ts);
+
+                if (when >= 0 && when < o->since_ms)
+                        return false;
+        }
 
         if (o->min_score >= 0) {
                 const json_t *labels = json_object_get(ev, "labels");
@@ -363,13 +424,10 @@ static int put_title(struct nt_buf *b, const struct nt_tail_opts *o,
 /* "2026-01-05 10:00Z" from the published time, else the record's. */
 static void shown_time(const json_t *art, int64_t ts, char *buf, size_t size)
 {
-        const char *pub = jstr(art, "published");
-        int64_t when = ts;
+        int64_t when = event_time(art, ts);
         time_t secs;
         struct tm tm;
 
-        if (pub)
-                nt_date_parse(pub, &when);
         if (when < 0) {
                 snprintf(buf, size, "%-17s", "-");
                 return;
@@ -645,7 +703,7 @@ int nt_tail_render(const struct nt_tail_opts *o,
                         rc = 0;
                         goto out;
                 }
-        } else if (!passes(o, ev)) {
+        } else if (!passes(o, ev, rec->timestamp_ms)) {
                 rc = 0;
                 goto out;
         }
@@ -730,18 +788,35 @@ static struct tpart *find_part(nt_tail_t *t, const char *topic,
         return NULL;
 }
 
-static bool explicit_start(const nt_tail_t *t)
+/* The offset a partition starts at when that depends on where it begins
+ * and ends (-N, N); else the logical offset as it was. */
+static int64_t start_in(const struct nt_tail_opts *o, int64_t given, int64_t lo,
+                        int64_t hi)
 {
-        return t->o.from_beginning || t->o.since_ms != INT64_MIN;
+        if (o->last_n > 0)
+                return hi - lo > o->last_n ? hi - o->last_n : lo;
+        if (o->start_offset >= 0) {
+                /* Clamped, so that an offset already deleted starts at
+                 * the oldest record kept rather than at the end (where
+                 * auto.offset.reset would put it). */
+                if (o->start_offset < lo)
+                        return lo;
+                return o->start_offset > hi ? hi : o->start_offset;
+        }
+        return given;
 }
 
-/* Sets each partition's start in `parts` (the beginning, a time, or the
- * end) and notes where each ends now. Partitions whose start is their end
- * are done at once under exit_at_end. */
+/* Sets each partition's start in `parts` (the beginning, a time, the
+ * last N, an offset, or the end) and notes where each ends now.
+ * Partitions whose start is their end are done at once under
+ * exit_at_end. */
 static int plan(nt_tail_t *t, rd_kafka_topic_partition_list_t *parts,
                 bool set_offsets, char *errstr, size_t errstr_size)
 {
         rd_kafka_resp_err_t kerr;
+        bool marks =
+            t->o.exit_at_end ||
+            (set_offsets && (t->o.last_n > 0 || t->o.start_offset >= 0));
         int i, err;
 
         if (set_offsets && t->o.since_ms != INT64_MIN) {
@@ -769,7 +844,7 @@ static int plan(nt_tail_t *t, rd_kafka_topic_partition_list_t *parts,
                 int64_t lo = -1, hi = -1;
                 bool done = false;
 
-                if (t->o.exit_at_end) {
+                if (marks) {
                         kerr = rd_kafka_query_watermark_offsets(
                             t->rk, p->topic, p->partition, &lo, &hi, 10000);
                         if (kerr)
@@ -777,9 +852,12 @@ static int plan(nt_tail_t *t, rd_kafka_topic_partition_list_t *parts,
                                     errstr, errstr_size, NT_ERR_KAFKA,
                                     "end of %s [%d]: %s", p->topic,
                                     (int)p->partition, rd_kafka_err2str(kerr));
+                        if (set_offsets)
+                                p->offset = start_in(&t->o, p->offset, lo, hi);
+                }
+                if (t->o.exit_at_end)
                         done = lo >= hi || p->offset == RD_KAFKA_OFFSET_END ||
                                (p->offset >= 0 && p->offset >= hi);
-                }
                 err = add_part(t, p->topic, p->partition, hi, done);
                 if (err)
                         return err;
@@ -795,10 +873,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
 
         if (kerr == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 clear_parts(t);
-                /* An explicit start (--from-beginning, --since) wins over
-                 * the group's committed offsets. */
-                if (plan(t, parts, explicit_start(t), errstr, sizeof(errstr)) !=
-                        NT_OK &&
+                /* An explicit start (--from-beginning, --since, --offset) wins
+                 * over the group's committed offsets. */
+                if (plan(t, parts, nt_tail_start_given(&t->o), errstr,
+                         sizeof(errstr)) != NT_OK &&
                     !t->rebalance_err) {
                         t->rebalance_err = NT_ERR_KAFKA;
                         snprintf(t->rebalance_msg, sizeof(t->rebalance_msg),
@@ -1195,6 +1273,12 @@ int nt_tail_run(nt_tail_t *t, char *errstr, size_t errstr_size)
         while (rc == NT_OK && nt_sig_running())
                 rc = nt_tail_poll(t, 200, errstr, errstr_size);
         return rc < 0 ? rc : NT_OK;
+}
+
+const char *const *nt_tail_topics(const nt_tail_t *t, size_t *n)
+{
+        *n = t->n_topics;
+        return (const char *const *)t->topics;
 }
 
 void nt_tail_counts(const nt_tail_t *t, uint64_t *read, uint64_t *emitted)

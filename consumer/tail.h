@@ -1,7 +1,8 @@
 /* Following the classified topics: the per-label topics
  * (topics.label_prefix + label) or topics.enriched, from a chosen start
- * (the end, the beginning, or a time), read_committed, filtered by score,
- * entity, language or text, and rendered as pretty text, JSON lines or a
+ * (the end, the beginning, a time, the last N or offset N of each
+ * partition), read_committed, filtered by published time, score, entity,
+ * language or text, and rendered as pretty text, JSON lines or a
  * kcat-style format string. Without a group it reads without committing
  * anything, so tailing never moves a consumer group's offsets. The module
  * renders into memory and hands each rendering to a callback; the command
@@ -32,9 +33,17 @@ struct nt_tail_opts {
         const char *const *labels; /* follow these labels' topics ... */
         size_t n_labels;           /* ... or, when none, every label topic */
         bool all;                  /* follow topics.enriched instead */
-        int64_t since_ms;          /* start at this record time; INT64_MIN:
-                                      not set */
-        bool from_beginning;       /* else: the end */
+        int64_t since_ms;          /* start at this record time and show
+                                      only events whose published time
+                                      (else record time) is at or after
+                                      it; INT64_MIN: not set */
+        bool from_beginning;       /* start at the beginning */
+        bool from_end;             /* start at the end, asked for (in a
+                                      group: not the committed offsets) */
+        int64_t last_n;            /* start this many records before each
+                                      partition's end; 0: not set */
+        int64_t start_offset;      /* start at this offset in each
+                                      partition; -1: not set */
         uint64_t count;            /* stop after this many; 0: no limit */
         bool exit_at_end;          /* stop when every partition reached
                                       the end it had at the start */
@@ -74,6 +83,18 @@ struct nt_tail_record {
         size_t n_headers;           /* pairs */
 };
 
+/* Reads a start as `--offset` and `-o` take it, kcat's spellings:
+ * "beginning", "end", "-N" (the last N records of each partition), "N"
+ * (offset N of each partition) or "@TIME" / "s@TIME" (as --since TIME: RFC
+ * 3339, an age such as "2h", or milliseconds since the epoch). Sets the
+ * start fields of `o` and clears the others. NT_ERR_INVALID when `s` is
+ * none of these. */
+int nt_tail_parse_start(const char *s, int64_t now_ms, struct nt_tail_opts *o);
+
+/* True when `o` names a start (else: the end, or a group's committed
+ * offsets). */
+bool nt_tail_start_given(const struct nt_tail_opts *o);
+
 /* Checks a format string. NT_ERR_USAGE with errstr naming the bad token. */
 int nt_tail_check_format(const char *format, char *errstr, size_t errstr_size);
 
@@ -107,6 +128,10 @@ int nt_tail_poll(nt_tail_t *t, int timeout_ms, char *errstr,
 /* nt_tail_start(), then nt_tail_poll() until done or a shutdown signal.
  * 0, or an error as above. */
 int nt_tail_run(nt_tail_t *t, char *errstr, size_t errstr_size);
+
+/* The topics followed, once nt_tail_start() found them. Borrowed; valid
+ * until nt_tail_destroy(). */
+const char *const *nt_tail_topics(const nt_tail_t *t, size_t *n);
 
 /* Counters: records read, records emitted. */
 void nt_tail_counts(const nt_tail_t *t, uint64_t *read, uint64_t *emitted);

@@ -1,21 +1,27 @@
 /* `newstap tail` on the dev broker (`newstap broker`): which topics it
- * follows, where it starts, when it stops, its outputs and filters from
- * the command line, and one line per article across topics. The events
- * are written here in the enriched-event shape. --since and --group need
- * what the dev broker lacks (offsets by time; a group that a second
- * consumer can join without waiting out a session timeout): they are
- * tested on the real broker in kafka_pipeline.c. */
+ * follows, where it starts (kcat's -o starts too), when it stops, its
+ * outputs and filters from the command line, one line per article across
+ * topics, -b, and what it says on stderr when it starts at the end. The
+ * events are written here in the enriched-event shape. --since, -o @TIME
+ * and --group need what the dev broker lacks (offsets by time; a group
+ * that a second consumer can join without waiting out a session
+ * timeout): they are tested on the real broker in kafka_pipeline.c. */
+/* posix_openpt() and ptsname(), for the terminal test. */
+#define _XOPEN_SOURCE 700
 #include "common/kafka.h"
 #include "support/archive.h"
 #include "support/nt_test.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PREFIX   "t.topic."
 #define ENRICHED "t.enriched"
@@ -167,27 +173,40 @@ static int count_lines(const char *s)
 
 Test(tail_cli, help_and_usage_errors)
 {
-        static const char *const cases[][3] = {
-            {"--help", NULL, NULL}, {"-o", "bogus", NULL},
-            {"-f", "%x", NULL},     {"--all", "guarantees", NULL},
-            {"--count", "0", NULL}, {"--since", "soon", NULL},
+        static const char *const cases[][4] = {
+            {"--help", NULL, NULL, NULL},
+            {"-o", "bogus", NULL, NULL},
+            {"-f", "%x", NULL, NULL},
+            {"--all", "guarantees", NULL, NULL},
+            {"--count", "0", NULL, NULL},
+            {"--since", "soon", NULL, NULL},
+            {"--offset", "-0", NULL, NULL},
+            {"--offset", "pretty", NULL, NULL},
+            {"-o", "@soon", NULL, NULL},
+            {"-o", "beginning", "--since", "2h"},
+            {"--from-beginning", "-o", "-5", NULL},
+            {"-o", "jsonl", "-f", "%k"},
         };
-        static const int want[] = {0, 2, 2, 2, 2, 2};
+        static const int want[] = {0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
         size_t i;
 
         for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-                char *argv[6] = {(char *)nt_test_bin(), "tail", NULL};
+                char *argv[8] = {(char *)nt_test_bin(), "tail", NULL};
                 char *out, *err;
                 int status, k = 2, j;
 
-                for (j = 0; j < 3 && cases[i][j]; j++)
+                for (j = 0; j < 4 && cases[i][j]; j++)
                         argv[k++] = (char *)cases[i][j];
                 argv[k] = NULL;
                 status = nt_run(argv, NULL, &out, &err, 30000);
                 cr_assert_eq(status, want[i], "case %zu (%s): exit %d: %s", i,
                              cases[i][0], status, err);
-                if (i == 0)
+                if (i == 0) {
                         cr_assert(strstr(out, "%{score:LABEL}"), "%s", out);
+                        cr_assert(strstr(out, "--offset START, -o START"), "%s",
+                                  out);
+                        cr_assert(strstr(out, "-b BROKERS"), "%s", out);
+                }
                 free(out);
                 free(err);
         }
@@ -304,5 +323,185 @@ Test(tail_cli, unknown_label_is_an_error)
         cr_assert(strstr(err, PREFIX "nosuchlabel does not exist"), "%s", err);
         free(out);
         free(err);
+        teardown(&fx);
+}
+
+/* kcat's starts, as -o or --offset: each with the offsets it shows of the
+ * enriched topic (one partition, offsets 0, 1 and 2). */
+Test(tail_cli, kcat_starts)
+{
+        static const struct {
+                const char *opt, *start, *want;
+        } cases[] = {
+            {"-o", "beginning", "0\n1\n2\n"},
+            {"--offset", "beginning", "0\n1\n2\n"},
+            {"-o", "end", ""},
+            {"-o", "-1", "2\n"},
+            {"-o", "-2", "1\n2\n"},
+            {"--offset", "-10", "0\n1\n2\n"},
+            {"-o", "1", "1\n2\n"},
+            {"--offset", "0", "0\n1\n2\n"},
+            {"-o", "99", ""},
+        };
+        struct fixture fx;
+        size_t i;
+
+        setup(&fx);
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const char *args[] = {"--all",      "--exit-at-end",
+                                      cases[i].opt, cases[i].start,
+                                      "-f",         "%o\\n"};
+                char *out, *err;
+                int status = tail(&fx, args, 6, &out, &err);
+
+                cr_assert_eq(status, 0, "%s %s: exit %d: %s", cases[i].opt,
+                             cases[i].start, status, err);
+                cr_assert_str_eq(out, cases[i].want, "%s %s", cases[i].opt,
+                                 cases[i].start);
+                free(out);
+                free(err);
+        }
+        {
+                /* -o twice: a start and an output. */
+                const char *args[] = {"territory", "-o", "-1", "-o", "jsonl"};
+                char *out, *err;
+                int status = tail(&fx, args, 5, &out, &err);
+
+                cr_assert_eq(status, 0, "exit %d: %s", status, err);
+                cr_assert_eq(count_lines(out), 1, "%s", out);
+                cr_assert(strstr(out, "\"Ceasefire lines and guarantees\""),
+                          "the last of territory: %s", out);
+                free(out);
+                free(err);
+        }
+        teardown(&fx);
+}
+
+Test(tail_cli, b_names_the_brokers)
+{
+        struct fixture fx;
+        char *argv[] = {(char *)nt_test_bin(), "tail", "-b",    NULL, "--all",
+                        "--from-beginning",    "-f",   "%o\\n", NULL};
+        char *out, *err;
+        int status;
+
+        setup(&fx);
+        argv[3] = fx.db.bootstrap;
+        /* Nothing else names the broker: the default would be
+         * localhost:9092. */
+        unsetenv("NEWSTAP_KAFKA_BOOTSTRAP_SERVERS");
+        status = nt_run(argv, NULL, &out, &err, 60000);
+        cr_assert_eq(status, 0, "exit %d: %s", status, err);
+        cr_assert_str_eq(out, "0\n1\n2\n", "%s", err);
+        free(out);
+        free(err);
+        teardown(&fx);
+}
+
+/* In a pipe, with no start given, tail starts at the end and stops there:
+ * `newstap tail | wc -l` is 0, and stderr says why. */
+Test(tail_cli, pipe_without_a_start_says_why_nothing_came)
+{
+        struct fixture fx;
+        char *out, *err;
+        int status;
+
+        setup(&fx);
+        {
+                const char *args[] = {"--all"};
+
+                status = tail(&fx, args, 1, &out, &err);
+                cr_assert_eq(status, 0, "exit %d: %s", status, err);
+                cr_assert_str_eq(out, "");
+                cr_assert(strstr(err, "0 records: started at the end of "
+                                      "t.enriched and stopped there, as "
+                                      "stdout is not a terminal"),
+                          "%s", err);
+                cr_assert(strstr(err, "--from-beginning"), "%s", err);
+                free(out);
+                free(err);
+        }
+        {
+                const char *args[] = {"--exit-at-end"};
+
+                status = tail(&fx, args, 1, &out, &err);
+                cr_assert_eq(status, 0, "exit %d: %s", status, err);
+                cr_assert(strstr(err, "end of t.topic.guarantees and "
+                                      "t.topic.territory and stopped there, "
+                                      "as --exit-at-end says"),
+                          "%s", err);
+                free(out);
+                free(err);
+        }
+        {
+                /* A start given: no note. */
+                const char *args[] = {"--all", "-o", "end"};
+
+                status = tail(&fx, args, 3, &out, &err);
+                cr_assert_eq(status, 0, "exit %d: %s", status, err);
+                cr_assert_null(strstr(err, "started at"), "%s", err);
+                free(out);
+                free(err);
+        }
+        teardown(&fx);
+}
+
+/* Starts argv with its stdout on a new pseudo-terminal and its stderr on
+ * a pipe: c->out_fd reads the child's stderr, c->err_fd is the terminal's
+ * master side. */
+static void start_on_terminal(struct nt_child *c, char *const argv[])
+{
+        int master = posix_openpt(O_RDWR | O_NOCTTY), errp[2];
+        const char *slave;
+        pid_t pid;
+
+        cr_assert(master >= 0, "posix_openpt");
+        cr_assert_eq(grantpt(master), 0);
+        cr_assert_eq(unlockpt(master), 0);
+        slave = ptsname(master);
+        cr_assert_not_null(slave);
+        cr_assert_eq(pipe(errp), 0);
+        pid = fork();
+        cr_assert(pid >= 0);
+        if (pid == 0) {
+                int tty = open(slave, O_RDWR | O_NOCTTY);
+                int devnull = open("/dev/null", O_RDONLY);
+
+                dup2(devnull, 0);
+                dup2(tty, 1);
+                dup2(errp[1], 2);
+                close(master);
+                close(errp[0]);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        close(errp[1]);
+        c->pid = pid;
+        c->out_fd = errp[0];
+        c->err_fd = master;
+}
+
+/* On a terminal tail follows from the end: one line on stderr says that
+ * it is waiting, instead of a blank screen. */
+Test(tail_cli, terminal_says_it_is_waiting_from_the_end)
+{
+        struct fixture fx;
+        struct nt_child c;
+        char bs[300], line[1024];
+        char *argv[] = {(char *)nt_test_bin(), "tail", "-X", bs, "--all", NULL};
+        int n, status;
+
+        setup(&fx);
+        snprintf(bs, sizeof(bs), "bootstrap.servers=%s", fx.db.bootstrap);
+        start_on_terminal(&c, argv);
+        n = nt_child_read_line(&c, line, sizeof(line), 30000);
+        if (n < 0)
+                nt_child_stop(&c, SIGKILL, 5000);
+        cr_assert_geq(n, 0, "no line on stderr within 30 s");
+        cr_assert(strstr(line, "newstap tail: waiting for new records on "
+                               "t.enriched (from the end"),
+                  "%s", line);
+        status = nt_child_stop(&c, SIGINT, 30000);
+        cr_assert_eq(status, 0, "exit %d after SIGINT", status);
         teardown(&fx);
 }

@@ -1,10 +1,12 @@
 /* The pipeline end to end on the real broker: a mixed archive (a feed
  * file, JSON lines, a WARC.gz and a plain WARC with a windows-1251 feed)
  * replayed, classified by `newstap classify`, and read back with `newstap
- * tail`; --since against offsets for times; --speed pacing; a second
- * replay with --skip-seen; corrupt archives; tail --group committing. */
+ * tail`; --since against offsets for times and the published time;
+ * kcat's starts; --speed pacing; a second replay with --skip-seen;
+ * corrupt archives; tail --group committing. */
 // ctest-suites: real
 #include "common/buf.h"
+#include "common/date.h"
 #include "common/err.h"
 #include "common/kafka.h"
 #include "support/archive.h"
@@ -312,23 +314,37 @@ Test(real, mixed_archive_replayed_classified_and_tailed)
 
 /* ---- tail --since -------------------------------------------------- */
 
-static void put_events(const char *bs, const char *topic, int n,
-                       const int64_t *ts)
+/* Events with these titles, published times (-1: none) and record times,
+ * event i on partition i % 3. */
+static void put_dated_events(const char *bs, const char *topic, int n,
+                             const char *const *titles,
+                             const int64_t *published, const int64_t *ts)
 {
         const char *props[] = {"bootstrap.servers", bs, NULL};
-        char errstr[512], key[40], value[256];
+        char errstr[512], key[40], when[32];
         rd_kafka_t *rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
                                                sizeof(errstr));
         int i;
 
         cr_assert_not_null(rk, "%s", errstr);
         for (i = 0; i < n; i++) {
+                json_t *ev = json_object(), *art = json_object();
+                char *value;
+
                 snprintf(key, sizeof(key), "%032d", i);
-                snprintf(value, sizeof(value),
-                         "{\"schema\":\"newstap.enriched/1\",\"article\":"
-                         "{\"id\":\"%s\",\"title\":\"Event %d\"},\"labels\":"
-                         "[]}",
-                         key, i);
+                json_object_set_new(art, "id", json_string(key));
+                json_object_set_new(art, "title", json_string(titles[i]));
+                if (published[i] >= 0) {
+                        nt_date_format(published[i], when, sizeof(when));
+                        json_object_set_new(art, "published",
+                                            json_string(when));
+                }
+                json_object_set_new(ev, "schema",
+                                    json_string("newstap.enriched/1"));
+                json_object_set_new(ev, "article", art);
+                json_object_set_new(ev, "labels", json_array());
+                value = json_dumps(ev, JSON_COMPACT);
+                json_decref(ev);
                 cr_assert_eq(rd_kafka_producev(
                                  rk, RD_KAFKA_V_TOPIC(topic),
                                  RD_KAFKA_V_PARTITION(i % 3),
@@ -337,10 +353,29 @@ static void put_events(const char *bs, const char *topic, int n,
                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                  RD_KAFKA_V_TIMESTAMP(ts[i]), RD_KAFKA_V_END),
                              0);
+                free(value);
         }
         cr_assert_eq(nt_kafka_flush(rk, 30000, errstr, sizeof(errstr)), 0, "%s",
                      errstr);
         rd_kafka_destroy(rk);
+}
+
+/* Events titled "Event i", without a published time. */
+static void put_events(const char *bs, const char *topic, int n,
+                       const int64_t *ts)
+{
+        char titles[16][32];
+        const char *tp[16];
+        int64_t published[16];
+        int i;
+
+        cr_assert(n <= 16);
+        for (i = 0; i < n; i++) {
+                snprintf(titles[i], sizeof(titles[i]), "Event %d", i);
+                tp[i] = titles[i];
+                published[i] = -1;
+        }
+        put_dated_events(bs, topic, n, tp, published, ts);
 }
 
 static int cmp_lines(const void *a, const void *b)
@@ -348,17 +383,18 @@ static int cmp_lines(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The ids tail prints with --since, sorted, one string. */
-static void tail_since(const char *since, char *got, size_t size)
+/* The titles tail prints from a start (an option and its value), sorted,
+ * one string. */
+static void tail_titles(const char *opt, const char *start, char *got,
+                        size_t size)
 {
-        const char *args[] = {"tail",          "--all", "--since",    since,
-                              "--exit-at-end", "-f",    "%{title}\\n"};
+        const char *args[] = {"tail", "--all", opt, start, "-f", "%{title}\\n"};
         char *out, *err, *lines[16], *line, *save = NULL;
         int status, n = 0, i;
         size_t used = 0;
 
-        status = newstap(args, 7, &out, &err);
-        cr_assert_eq(status, 0, "tail --since %s exited %d: %s", since, status,
+        status = newstap(args, 6, &out, &err);
+        cr_assert_eq(status, 0, "tail %s %s exited %d: %s", opt, start, status,
                      err);
         for (line = strtok_r(out, "\n", &save); line && n < 16;
              line = strtok_r(NULL, "\n", &save))
@@ -399,23 +435,80 @@ Test(real, since_picks_the_first_record_at_or_after_the_time)
         secs = (time_t)((ts[3] - 1800 * 1000) / 1000);
         gmtime_r(&secs, &tm);
         strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        tail_since(since, got, sizeof(got));
+        tail_titles("--since", since, got, sizeof(got));
         cr_assert_str_eq(got, "Event 3,Event 4,Event 5", "--since %s", since);
 
         secs = (time_t)(ts[2] / 1000);
         gmtime_r(&secs, &tm);
         strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        tail_since(since, got, sizeof(got));
+        tail_titles("--since", since, got, sizeof(got));
         cr_assert_str_eq(got, "Event 2,Event 3,Event 4,Event 5",
                          "--since %s (exactly the third)", since);
 
-        tail_since("90m", got, sizeof(got));
+        tail_titles("--since", "90m", got, sizeof(got));
         cr_assert_str_eq(got, "Event 5", "--since 90m");
-        tail_since("30m", got, sizeof(got));
+        tail_titles("--since", "30m", got, sizeof(got));
         cr_assert_str_eq(got, "", "--since 30m: nothing that recent");
-        tail_since("7h", got, sizeof(got));
+        tail_titles("--since", "7h", got, sizeof(got));
         cr_assert_str_eq(got, "Event 0,Event 1,Event 2,Event 3,Event 4,"
                               "Event 5");
+}
+
+/* ---- tail --since on the published time, kcat's starts ------------ */
+
+/* Records carry the time they were written; an archive replayed now is
+ * new on the topic but old news. --since (and -o @TIME) start by record
+ * time and show what was published since then, so that what tail shows
+ * matches what it was asked. */
+Test(real, since_shows_what_was_published_since_then)
+{
+        const char *bs = nt_test_kafka_bootstrap();
+        static const char *const titles[] = {"Written before", "Old archive",
+                                             "Fresh", "Undated"};
+        struct names nm;
+        struct timespec now;
+        int64_t t, published[4], ts[4];
+        char got[256], ms[32];
+
+        use_names(&nm, bs);
+        {
+                const char *topics[] = {nm.enriched};
+                nt_test_make_topics(bs, topics, 1, 3);
+        }
+        clock_gettime(CLOCK_REALTIME, &now);
+        t = (int64_t)now.tv_sec * 1000;
+        /* Written and published 5 h ago. */
+        published[0] = ts[0] = t - 5 * 3600 * 1000LL;
+        /* Replayed 10 min ago, published in January 2025. */
+        published[1] = 1736071200000LL;
+        ts[1] = t - 600 * 1000;
+        /* Published an hour ago, written 10 min ago. */
+        published[2] = t - 3600 * 1000;
+        ts[2] = t - 600 * 1000;
+        /* No published time, written 10 min ago. */
+        published[3] = -1;
+        ts[3] = t - 600 * 1000;
+        put_dated_events(bs, nm.enriched, 4, titles, published, ts);
+
+        tail_titles("--since", "2h", got, sizeof(got));
+        cr_assert_str_eq(got, "Fresh,Undated",
+                         "--since 2h: not the archive of 2025");
+        tail_titles("-o", "@2h", got, sizeof(got));
+        cr_assert_str_eq(got, "Fresh,Undated", "-o @2h");
+        snprintf(ms, sizeof(ms), "s@%lld", (long long)(t - 2 * 3600 * 1000LL));
+        tail_titles("--offset", ms, got, sizeof(got));
+        cr_assert_str_eq(got, "Fresh,Undated", "--offset %s", ms);
+        tail_titles("--since", "30m", got, sizeof(got));
+        cr_assert_str_eq(got, "Undated",
+                         "--since 30m: undated, by its record time");
+        tail_titles("--since", "6h", got, sizeof(got));
+        cr_assert_str_eq(got, "Fresh,Undated,Written before", "--since 6h");
+
+        /* -N is the last N of each partition, as in kcat. */
+        tail_titles("-o", "-1", got, sizeof(got));
+        cr_assert_str_eq(got, "Fresh,Old archive,Undated", "-o -1");
+        tail_titles("-o", "beginning", got, sizeof(got));
+        cr_assert_str_eq(got, "Fresh,Old archive,Undated,Written before");
 }
 
 /* ---- replay --speed, --skip-seen, corrupt archives ------------------ */

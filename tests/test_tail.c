@@ -1,12 +1,14 @@
 /* Rendering and filtering of `newstap tail`: the pretty view with its
  * highlighted evidence, JSON lines, kcat-style format strings, and the
- * score, entity, language and text filters. */
+ * score, entity, language, text and --since filters, and kcat's starts
+ * as -o and --offset read them. */
 #include "common/buf.h"
 #include "common/err.h"
 #include "consumer/tail.h"
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdint.h>
 #include <string.h>
 
 /* "security guarantees" is bytes 15..34 of the title; "Paris" bytes
@@ -337,4 +339,121 @@ Test(tail, records_that_are_not_events)
                      "a format string shows any record");
         cr_assert_str_eq(out.data, "41:not json at all:");
         nt_buf_free(&out);
+}
+
+/* --since shows what was published at or after the time (the record time
+ * only found where to start), else what was written then. */
+struct since_case {
+        char name[64];
+        char value[160]; /* an event */
+        int64_t ts;      /* record time, -1: none */
+        int64_t since;
+        int want;
+};
+
+/* 2026-01-05T10:00:00Z */
+#define T10 1767607200000LL
+
+ParameterizedTestParameters(tail, since_filters_on_the_published_time)
+{
+        static struct since_case cases[] = {
+            {"published after",
+             "{\"article\":{\"published\":"
+             "\"2026-01-05T10:00:00Z\"}}",
+             T10, T10 - 3600000, 1},
+            {"published exactly then",
+             "{\"article\":{\"published\":"
+             "\"2026-01-05T10:00:00Z\"}}",
+             T10, T10, 1},
+            {"published before",
+             "{\"article\":{\"published\":"
+             "\"2026-01-05T10:00:00Z\"}}",
+             T10, T10 + 1000, 0},
+            {"an old article written now",
+             "{\"article\":{\"published\":"
+             "\"2025-01-05T10:00:00Z\"}}",
+             T10, T10 - 7200000, 0},
+            {"no published time: the record's", "{\"article\":{}}", T10,
+             T10 - 1000, 1},
+            {"no published time, written before", "{\"article\":{}}", T10,
+             T10 + 1000, 0},
+            {"an unreadable published time",
+             "{\"article\":{\"published\":"
+             "\"yesterday\"}}",
+             T10, T10 - 1000, 1},
+            {"no time at all", "{\"article\":{}}", -1, T10, 1},
+        };
+        return cr_make_param_array(struct since_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct since_case *c, tail,
+                  since_filters_on_the_published_time)
+{
+        struct nt_tail_opts o;
+        struct nt_tail_record rec = record_of(c->value);
+        struct nt_buf out;
+
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_JSONL;
+        o.since_ms = c->since;
+        rec.timestamp_ms = c->ts;
+        nt_buf_init(&out, 1 << 20);
+        cr_assert_eq(nt_tail_render(&o, &rec, &out, NULL), c->want, "case: %s",
+                     c->name);
+        nt_buf_free(&out);
+}
+
+struct start_case {
+        char text[32];
+        int ok;
+        bool beginning, end;
+        int64_t last_n, offset, since;
+};
+
+ParameterizedTestParameters(tail, starts)
+{
+        static struct start_case cases[] = {
+            {"beginning", 1, true, false, 0, -1, INT64_MIN},
+            {"end", 1, false, true, 0, -1, INT64_MIN},
+            {"-10", 1, false, false, 10, -1, INT64_MIN},
+            {"42", 1, false, false, 0, 42, INT64_MIN},
+            {"0", 1, false, false, 0, 0, INT64_MIN},
+            {"@2h", 1, false, false, 0, -1, T10 - 7200000},
+            {"s@1767607200000", 1, false, false, 0, -1, T10},
+            {"@2026-01-05T09:00:00Z", 1, false, false, 0, -1, T10 - 3600000},
+            {"-0", 0, false, false, 0, -1, INT64_MIN},
+            {"-", 0, false, false, 0, -1, INT64_MIN},
+            {"--5", 0, false, false, 0, -1, INT64_MIN},
+            {"", 0, false, false, 0, -1, INT64_MIN},
+            {"@", 0, false, false, 0, -1, INT64_MIN},
+            {"s@", 0, false, false, 0, -1, INT64_MIN},
+            {"@soon", 0, false, false, 0, -1, INT64_MIN},
+            {"10x", 0, false, false, 0, -1, INT64_MIN},
+            {"Beginning", 0, false, false, 0, -1, INT64_MIN},
+            {"stored", 0, false, false, 0, -1, INT64_MIN},
+        };
+        return cr_make_param_array(struct start_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct start_case *c, tail, starts)
+{
+        struct nt_tail_opts o;
+        int rc;
+
+        nt_tail_opts_init(&o);
+        o.from_beginning = true; /* an earlier start is replaced */
+        rc = nt_tail_parse_start(c->text, T10, &o);
+        if (!c->ok) {
+                cr_assert_neq(rc, 0, "\"%s\" is not a start", c->text);
+                return;
+        }
+        cr_assert_eq(rc, 0, "\"%s\"", c->text);
+        cr_assert_eq(o.from_beginning, c->beginning, "\"%s\"", c->text);
+        cr_assert_eq(o.from_end, c->end, "\"%s\"", c->text);
+        cr_assert_eq(o.last_n, c->last_n, "\"%s\"", c->text);
+        cr_assert_eq(o.start_offset, c->offset, "\"%s\"", c->text);
+        cr_assert_eq(o.since_ms, c->since, "\"%s\"", c->text);
+        cr_assert(nt_tail_start_given(&o), "\"%s\"", c->text);
 }
