@@ -44,6 +44,7 @@ struct nt_producer {
         nt_publisher_t *pub;
         nt_metrics_t *metrics;
         const char *state_dir;
+        int lock_fd; /* flock() on the state directory; -1: none */
         char user_agent[512];
         bool once;
         uint64_t rng;
@@ -231,6 +232,7 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
                 return NULL;
         }
         p->cfg = cfg;
+        p->lock_fd = -1;
         p->once = once;
         p->rng = (uint64_t)nt_date_now_ms() ^ ((uint64_t)getpid() << 32) ^
                  0x9E3779B97F4A7C15ULL;
@@ -242,6 +244,9 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
         }
         describe_metrics(p->metrics);
         if (nt_state_mkdir(p->state_dir, errstr, errstr_size) != NT_OK)
+                goto fail;
+        p->lock_fd = nt_state_lock(p->state_dir, errstr, errstr_size);
+        if (p->lock_fd < 0)
                 goto fail;
         contact = nt_config_str(cfg, "producer.contact");
         if (contact && *contact)
@@ -878,5 +883,6 @@ void nt_producer_destroy(nt_producer_t *p)
                 pfeed_free(p->feeds[i]);
         free(p->feeds);
         nt_metrics_destroy(p->metrics);
+        nt_state_unlock(p->lock_fd);
         free(p);
 }

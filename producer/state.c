@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +43,51 @@ int nt_state_mkdir(const char *dir, char *errstr, size_t errstr_size)
                                "cannot create state directory %s: %s", dir,
                                strerror(errno));
         return NT_OK;
+}
+
+int nt_state_lock(const char *dir, char *errstr, size_t errstr_size)
+{
+        char path[4096], pid[32] = "";
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/.lock", dir);
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                nt_errf(errstr, errstr_size, NT_ERR_IO, "cannot open %s: %s",
+                        path, strerror(errno));
+                return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+                int e = errno;
+
+                n = pread(fd, pid, sizeof(pid) - 1, 0);
+                pid[n > 0 ? n : 0] = '\0';
+                pid[strcspn(pid, "\n")] = '\0';
+                if (e == EWOULDBLOCK)
+                        nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                                "state directory %s is in use by another "
+                                "newstap produce%s%s%s; give each producer "
+                                "its own producer.state_dir",
+                                dir, *pid ? " (pid " : "", pid,
+                                *pid ? ")" : "");
+                else
+                        nt_errf(errstr, errstr_size, NT_ERR_IO,
+                                "cannot lock %s: %s", path, strerror(e));
+                close(fd);
+                return -1;
+        }
+        n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+                /* The pid is only for the message; the lock holds. */
+        }
+        return fd;
+}
+
+void nt_state_unlock(int fd)
+{
+        if (fd >= 0)
+                close(fd);
 }
 
 void nt_state_path(const char *dir, const char *key, char *buf, size_t size)

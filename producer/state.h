@@ -32,6 +32,17 @@ void nt_state_free(struct nt_feed_state *st);
 /* Creates the state directory when missing. */
 int nt_state_mkdir(const char *dir, char *errstr, size_t errstr_size);
 
+/* Takes the state directory for this process alone: an exclusive flock()
+ * on DIR/.lock, which holds the owner's pid for the message. Two
+ * producers sharing a directory would overwrite each other's states and
+ * publish every article twice. Returns the lock's descriptor (>= 0, the
+ * caller closes it with nt_state_unlock()), or -1 with errstr naming the
+ * directory and the pid that holds it. */
+int nt_state_lock(const char *dir, char *errstr, size_t errstr_size);
+
+/* Releases the lock taken by nt_state_lock(); -1 does nothing. */
+void nt_state_unlock(int fd);
+
 /* Loads the state of the feed identified by `key` (its configured URL)
  * into an initialised `st`. Returns 0 when loaded; NT_ERR_NOTFOUND when
  * there is no file (st stays fresh); NT_ERR_PARSE when the file was

@@ -553,6 +553,44 @@ Test(real, a_new_feed_is_polled_at_once)
         cr_assert_eq(status, 0, "produce exited %d", status);
 }
 
+/* Two producers cannot share a state directory by accident: the second
+ * is refused with the holder's pid, and the directory is free again once
+ * the first has stopped. */
+Test(real, a_state_directory_has_one_producer)
+{
+        const char *paths[] = {"/lock.xml"};
+        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
+                        NULL};
+        char *once[] = {(char *)nt_test_bin(), "produce", "--once", "-c",
+                        config_path,           NULL};
+        char *body = rss(1, 2, -1), *out, *err, pid[32];
+        struct nt_child child;
+        int status;
+
+        serve("/lock.xml", 200, NULL, NULL, body);
+        free(body);
+        write_config(paths, 1, NULL);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        cr_assert_geq(wait_requests("/lock.xml", 1), 1, "never polled");
+        status = nt_run(once, NULL, &out, &err, 60000);
+        snprintf(pid, sizeof(pid), "pid %d", (int)child.pid);
+        cr_assert_neq(status, 0,
+                      "a second producer on the same state "
+                      "directory was let in");
+        cr_assert(strstr(err, "is in use by another newstap produce"), "%s",
+                  err);
+        cr_assert(strstr(err, pid), "the holder's %s is not named: %s", pid,
+                  err);
+        free(out);
+        free(err);
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d", status);
+        status = nt_run(once, NULL, &out, &err, 60000);
+        cr_assert_eq(status, 0, "after the first stopped: %s", err);
+        free(out);
+        free(err);
+}
+
 Test(real, metrics_move_and_readiness_follows_the_broker)
 {
         const char *paths[] = {"/m.xml"};
