@@ -10,6 +10,8 @@
 struct nt_metrics {
         json_t *series; /* "name{labels}" -> real */
         json_t *meta;   /* name -> [type, help] */
+        json_t *hists;  /* name -> {"b": bounds, "c": cumulative counts,
+                           "n": count, "s": sum} */
         size_t max_series;
 };
 
@@ -21,8 +23,9 @@ nt_metrics_t *nt_metrics_new(size_t max_series)
                 return NULL;
         m->series = json_object();
         m->meta = json_object();
+        m->hists = json_object();
         m->max_series = max_series;
-        if (!m->series || !m->meta) {
+        if (!m->series || !m->meta || !m->hists) {
                 nt_metrics_destroy(m);
                 return NULL;
         }
@@ -35,6 +38,7 @@ void nt_metrics_destroy(nt_metrics_t *m)
                 return;
         json_decref(m->series);
         json_decref(m->meta);
+        json_decref(m->hists);
         free(m);
 }
 
@@ -135,6 +139,66 @@ int nt_metrics_set(nt_metrics_t *m, const char *name, double value, ...)
         return err;
 }
 
+int nt_metrics_histogram(nt_metrics_t *m, const char *name,
+                         const double *bounds, const uint64_t *cumulative,
+                         size_t n, uint64_t count, double sum)
+{
+        json_t *b = json_array(), *c = json_array(), *h;
+        size_t i;
+
+        for (i = 0; b && c && i < n; i++) {
+                json_array_append_new(b, json_real(bounds[i]));
+                json_array_append_new(c, json_real((double)cumulative[i]));
+        }
+        h = json_pack("{s:o?, s:o?, s:f, s:f}", "b", b, "c", c, "n",
+                      (double)count, "s", sum);
+        if (!h || json_array_size(json_object_get(h, "b")) != n ||
+            json_array_size(json_object_get(h, "c")) != n) {
+                json_decref(h);
+                return NT_ERR_NOMEM;
+        }
+        return json_object_set_new(m->hists, name, h) ? NT_ERR_NOMEM : NT_OK;
+}
+
+/* The histograms, each family together: buckets in bound order, +Inf,
+ * sum, count. */
+static int write_histograms(const nt_metrics_t *m, struct nt_buf *out)
+{
+        const char *name;
+        json_t *h, *meta;
+        int err = NT_OK;
+
+        json_object_foreach(m->hists, name, h)
+        {
+                json_t *b = json_object_get(h, "b"),
+                       *c = json_object_get(h, "c");
+                double count = json_real_value(json_object_get(h, "n"));
+                size_t i;
+
+                meta = json_object_get(m->meta, name);
+                if (meta)
+                        err = nt_buf_printf(
+                            out, "# HELP %s %s\n# TYPE %s histogram\n", name,
+                            json_string_value(json_array_get(meta, 1)), name);
+                for (i = 0; !err && i < json_array_size(b); i++)
+                        err = nt_buf_printf(
+                            out, "%s_bucket{le=\"%g\"} %.17g\n", name,
+                            json_real_value(json_array_get(b, i)),
+                            json_real_value(json_array_get(c, i)));
+                if (!err)
+                        err = nt_buf_printf(
+                            out,
+                            "%s_bucket{le=\"+Inf\"} %.17g\n"
+                            "%s_sum %.17g\n%s_count %.17g\n",
+                            name, count, name,
+                            json_real_value(json_object_get(h, "s")), name,
+                            count);
+                if (err)
+                        break;
+        }
+        return err;
+}
+
 double nt_metrics_get(const nt_metrics_t *m, const char *name, ...)
 {
         struct nt_buf key;
@@ -165,7 +229,7 @@ int nt_metrics_write(const nt_metrics_t *m, struct nt_buf *out)
         int err = NT_OK;
 
         if (n == 0)
-                return NT_OK;
+                return write_histograms(m, out);
         keys = calloc(n, sizeof(*keys));
         if (!keys)
                 return NT_ERR_NOMEM;
@@ -197,5 +261,5 @@ int nt_metrics_write(const nt_metrics_t *m, struct nt_buf *out)
                                                 m->series, keys[i])));
         }
         free(keys);
-        return err;
+        return err ? err : write_histograms(m, out);
 }

@@ -19,8 +19,8 @@ nt_metrics_t *nt_metrics_new(size_t max_series);
 void nt_metrics_destroy(nt_metrics_t *m);
 
 /* Declares a metric's type and help line (before or after its first use;
- * undeclared metrics are written as untyped). `type` is "counter" or
- * "gauge". */
+ * undeclared metrics are written as untyped). `type` is "counter",
+ * "gauge" or "histogram". */
 int nt_metrics_describe(nt_metrics_t *m, const char *name, const char *type,
                         const char *help);
 
@@ -28,6 +28,15 @@ int nt_metrics_describe(nt_metrics_t *m, const char *name, const char *type,
  * name, value, ..., NULL. NT_ERR_LIMIT past max_series. */
 int nt_metrics_add(nt_metrics_t *m, const char *name, double delta, ...);
 int nt_metrics_set(nt_metrics_t *m, const char *name, double value, ...);
+
+/* Sets a histogram without labels: `n` increasing upper bounds (+Inf is
+ * implied), the cumulative count of observations at or below each, the
+ * total count and sum. Written as NAME_bucket{le="..."} in bound order,
+ * NAME_sum and NAME_count, under the HELP and TYPE of NAME (describe it
+ * as "histogram"). */
+int nt_metrics_histogram(nt_metrics_t *m, const char *name,
+                         const double *bounds, const uint64_t *cumulative,
+                         size_t n, uint64_t count, double sum);
 
 /* The value of a series, 0 when absent (labels as for add). */
 double nt_metrics_get(const nt_metrics_t *m, const char *name, ...);

@@ -1416,6 +1416,10 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
                             "counter",
                             "Events written to label topics, by "
                             "label.");
+        nt_metrics_describe(l->metrics, "newstap_build_info", "gauge",
+                            "Always 1; the version is the label.");
+        nt_metrics_set(l->metrics, "newstap_build_info", 1, "version",
+                       NT_VERSION, NULL);
         l->eos = strcmp(nt_config_str(cfg, "consumer.delivery"),
                         "exactly_once") == 0;
         l->in_topic = nt_config_str(cfg, "topics.raw");

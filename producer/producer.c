@@ -209,13 +209,23 @@ static void describe_metrics(nt_metrics_t *m)
                             "Brokers librdkafka sees in state UP.");
         nt_metrics_describe(m, "newstap_kafka_queue_messages", "gauge",
                             "Messages in librdkafka's producer queue.");
-        nt_metrics_describe(m, "newstap_kafka_tx_bytes", "counter",
+        nt_metrics_describe(m, "newstap_kafka_tx_bytes_total", "counter",
                             "Bytes sent to brokers (librdkafka).");
-        nt_metrics_describe(m, "newstap_kafka_request_errors", "counter",
+        nt_metrics_describe(m, "newstap_kafka_request_errors_total", "counter",
                             "Request errors to and from brokers "
                             "(librdkafka).");
         nt_metrics_describe(m, "newstap_kafka_rtt_seconds", "gauge",
                             "Mean broker round trip (librdkafka).");
+        nt_metrics_describe(m, "newstap_publish_latency_seconds", "histogram",
+                            "Time from sending an article to its "
+                            "confirmation by the broker, resends included.");
+        nt_metrics_describe(m, "newstap_feed_last_success_timestamp_seconds",
+                            "gauge",
+                            "When the feed was last fetched successfully "
+                            "(200 or 304), Unix time: alert on its age.");
+        nt_metrics_describe(m, "newstap_build_info", "gauge",
+                            "Always 1; the version is the label.");
+        nt_metrics_set(m, "newstap_build_info", 1, "version", NT_VERSION, NULL);
 }
 
 nt_producer_t *nt_producer_new(const nt_config_t *cfg,
@@ -303,9 +313,9 @@ static void refresh_health(nt_producer_t *p)
                                ks->brokers_up, NULL);
                 nt_metrics_set(p->metrics, "newstap_kafka_queue_messages",
                                (double)ks->msg_cnt, NULL);
-                nt_metrics_set(p->metrics, "newstap_kafka_tx_bytes",
+                nt_metrics_set(p->metrics, "newstap_kafka_tx_bytes_total",
                                (double)ks->tx_bytes, NULL);
-                nt_metrics_set(p->metrics, "newstap_kafka_request_errors",
+                nt_metrics_set(p->metrics, "newstap_kafka_request_errors_total",
                                (double)(ks->tx_errs + ks->rx_errs), NULL);
                 nt_metrics_set(p->metrics, "newstap_kafka_rtt_seconds",
                                (double)ks->rtt_avg_us / 1e6, NULL);
@@ -315,12 +325,10 @@ static void refresh_health(nt_producer_t *p)
                 struct nt_publish_stats ps;
 
                 nt_publisher_stats(p->pub, &ps);
-                nt_metrics_set(p->metrics,
-                               "newstap_publish_latency_seconds_sum",
-                               ps.latency_s, NULL);
-                nt_metrics_set(p->metrics,
-                               "newstap_publish_latency_seconds_count",
-                               (double)ps.confirmed, NULL);
+                nt_metrics_histogram(
+                    p->metrics, "newstap_publish_latency_seconds",
+                    nt_publish_latency_bounds, ps.latency_le,
+                    NT_PUBLISH_LATENCY_BUCKETS, ps.confirmed, ps.latency_s);
                 nt_metrics_set(p->metrics, "newstap_delivery_failures_total",
                                (double)ps.failed, NULL);
                 nt_metrics_set(p->metrics, "newstap_producer_rebuilds_total",
@@ -417,7 +425,9 @@ static void schedule_failure(nt_producer_t *p, struct pfeed *f, const char *why,
 static void schedule_success(nt_producer_t *p, struct pfeed *f,
                              const struct nt_fetch_result *res)
 {
-        (void)p;
+        nt_metrics_set(
+            p->metrics, "newstap_feed_last_success_timestamp_seconds",
+            (double)nt_date_now_ms() / 1000.0, "feed", f->label, NULL);
         f->st.failures = 0;
         free(f->st.last_error);
         f->st.last_error = NULL;

@@ -25,6 +25,10 @@ struct pmsg {
         rd_kafka_resp_err_t refused; /* refused for good: settle, no resend */
 };
 
+/* From a local broker's few milliseconds to a cluster in trouble. */
+const double nt_publish_latency_bounds[NT_PUBLISH_LATENCY_BUCKETS] = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
 struct nt_publisher {
         rd_kafka_t *rk;
         const nt_config_t *cfg;
@@ -267,10 +271,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         p->stats.confirmed++;
         {
                 struct timespec now;
+                double took;
+                size_t i;
+
                 clock_gettime(CLOCK_MONOTONIC, &now);
-                p->stats.latency_s +=
-                    (double)(now.tv_sec - m->sent.tv_sec) +
-                    (double)(now.tv_nsec - m->sent.tv_nsec) / 1e9;
+                took = (double)(now.tv_sec - m->sent.tv_sec) +
+                       (double)(now.tv_nsec - m->sent.tv_nsec) / 1e9;
+                p->stats.latency_s += took;
+                for (i = 0; i < NT_PUBLISH_LATENCY_BUCKETS; i++)
+                        p->stats.latency_le[i] +=
+                            took <= nt_publish_latency_bounds[i];
         }
         if (p->confirm)
                 p->confirm(p->ctx, &m->meta);

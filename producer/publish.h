@@ -84,6 +84,10 @@ size_t nt_publisher_inflight(const nt_publisher_t *p);
 const struct nt_kafka_stats *nt_publisher_kafka_stats(const nt_publisher_t *p,
                                                       bool *have);
 
+/* Upper bounds (seconds) of the publish latency histogram's buckets. */
+#define NT_PUBLISH_LATENCY_BUCKETS 12
+extern const double nt_publish_latency_bounds[NT_PUBLISH_LATENCY_BUCKETS];
+
 /* Counters since creation. */
 struct nt_publish_stats {
         uint64_t sent;      /* produce calls, resends included */
@@ -94,6 +98,9 @@ struct nt_publish_stats {
         double latency_s;   /* sum over confirmed messages of the time
                              * from send to confirmation, resends
                              * included: divide by `confirmed` */
+        /* Confirmations within nt_publish_latency_bounds[i] seconds of
+         * the first send (cumulative, as Prometheus buckets are). */
+        uint64_t latency_le[NT_PUBLISH_LATENCY_BUCKETS];
 };
 void nt_publisher_stats(const nt_publisher_t *p, struct nt_publish_stats *st);
 

@@ -623,6 +623,23 @@ Test(real, metrics_move_and_readiness_follows_the_broker)
         cr_assert_geq(nt_test_metric(port, "newstap_published_total", ""), 3,
                       "the published counter did not move");
         cr_assert_geq(nt_test_metric(port, "newstap_kafka_brokers_up", ""), 1);
+        /* As Prometheus users expect: a build_info, _total on counters,
+         * the latency as a histogram, a per-feed last success time. */
+        cr_assert_eq(nt_test_metric(port, "newstap_build_info", "{"), 1);
+        cr_assert_geq(
+            nt_test_metric(port, "newstap_publish_latency_seconds_count", ""),
+            3);
+        cr_assert_geq(nt_test_metric(port,
+                                     "newstap_publish_latency_seconds_bucket",
+                                     "{le=\"+Inf\"}"),
+                      3);
+        cr_assert_gt(nt_test_metric(port, "newstap_kafka_tx_bytes_total", ""),
+                     0);
+        cr_assert_gt(nt_test_metric(port,
+                                    "newstap_feed_last_success_timestamp_"
+                                    "seconds",
+                                    "{"),
+                     (double)time(NULL) - 120);
 
         cr_assert_eq(nt_test_kafka_local("down"), 0);
         cr_assert(nt_test_wait_status(port, "/readyz", 503, 60),

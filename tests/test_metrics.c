@@ -57,3 +57,33 @@ Test(metrics, series_limit)
         nt_metrics_destroy(m);
         nt_metrics_destroy(NULL);
 }
+
+/* A histogram is one family: buckets in bound order (not in the string
+ * order of their bounds), +Inf, sum and count, under one TYPE. */
+Test(metrics, histogram_exposition)
+{
+        static const double bounds[] = {0.5, 2.5, 10};
+        static const uint64_t le[] = {3, 5, 6};
+        nt_metrics_t *m = nt_metrics_new(10);
+        struct nt_buf out;
+
+        nt_metrics_describe(m, "nt_latency_seconds", "histogram", "Latency.");
+        cr_assert_eq(nt_metrics_histogram(m, "nt_latency_seconds", bounds, le,
+                                          3, 7, 12.5),
+                     NT_OK);
+        nt_metrics_set(m, "nt_build_info", 1, "version", "1.2", NULL);
+        nt_buf_init(&out, 1 << 16);
+        cr_assert_eq(nt_metrics_write(m, &out), NT_OK);
+        cr_assert_str_eq(nt_buf_str(&out),
+                         "nt_build_info{version=\"1.2\"} 1\n"
+                         "# HELP nt_latency_seconds Latency.\n"
+                         "# TYPE nt_latency_seconds histogram\n"
+                         "nt_latency_seconds_bucket{le=\"0.5\"} 3\n"
+                         "nt_latency_seconds_bucket{le=\"2.5\"} 5\n"
+                         "nt_latency_seconds_bucket{le=\"10\"} 6\n"
+                         "nt_latency_seconds_bucket{le=\"+Inf\"} 7\n"
+                         "nt_latency_seconds_sum 12.5\n"
+                         "nt_latency_seconds_count 7\n");
+        nt_buf_free(&out);
+        nt_metrics_destroy(m);
+}
