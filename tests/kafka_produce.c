@@ -84,7 +84,8 @@ static void write_config(const char *const *paths, size_t n,
                 " \"topics\": {\"raw\": \"%s\"},"
                 " \"log\": {\"level\": \"info\"},"
                 " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
-                " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\","
+                " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
+                "\"min_interval\": \"1s\","
                 " \"backoff_base\": \"1s\", \"backoff_max\": \"4s\","
                 " \"summary_interval\": 0%s%s, \"feeds\": [",
                 nt_test_kafka_bootstrap(), topic, state_dir,

@@ -299,3 +299,105 @@ Test(config, groups_of_keys_nest_in_the_file)
         unlink(path);
         nt_config_destroy(cfg);
 }
+
+/* What the validator refuses after every layer is in: each case is one
+ * file, with the one line it must produce. */
+struct bad_value {
+        char json[160];
+        char want[96]; /* substring of the only line, after "<path>: " */
+};
+
+ParameterizedTestParameters(config, validate_refuses)
+{
+        static struct bad_value cases[] = {
+            {"{\"metrics\": {\"listen\": \"19484\"}}",
+             "metrics.listen: \"19484\" is not HOST:PORT"},
+            {"{\"metrics\": {\"listen\": \"0.0.0.0:99999\"}}",
+             "metrics.listen: \"0.0.0.0:99999\": the port"},
+            {"{\"metrics\": {\"listen\": \"example.org:80\"}}",
+             "metrics.listen: \"example.org:80\": \"example.org\" is not"},
+            {"{\"producer\": {\"interval\": \"30s\"}}",
+             "producer.interval: 30 s is below producer.min_interval (60 s)"},
+            {"{\"producer\": {\"feeds\": [{\"url\": \"http://a/\", "
+             "\"interval\": 5}]}}",
+             "producer.feeds[0].interval: 5 s is below"},
+            {"{\"producer\": {\"feeds\": [{\"url\": \"http://a/\", "
+             "\"Interval\": \"5m\"}]}}",
+             "producer.feeds[0].Interval: unknown key"},
+            {"{\"producer\": {\"feeds\": [{\"url\": \"ftp://u:pw@a/\"}]}}",
+             "producer.feeds[0].url: \"ftp://a/\" is not an http or https URL"},
+            {"{\"producer\": {\"feeds\": [{\"url\": \"http://A/x\"}, "
+             "{\"url\": \"http://u:pw@a/x\"}]}}",
+             "producer.feeds[1].url: http://a/x is listed twice"},
+            {"{\"producer\": {\"feeds\": [{\"url\": \"http://a/\", "
+             "\"headers\": {\"Bad Name\": \"v\"}}]}}",
+             "producer.feeds[0].headers.Bad Name: expected a header name"},
+        };
+        return cr_make_param_array(struct bad_value, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_value *c, config, validate_refuses)
+{
+        struct nt_config_report r;
+        char path[64], want[256];
+        nt_config_t *cfg = nt_config_new();
+
+        write_tmp(c->json, path, sizeof(path));
+        nt_config_report_init(&r);
+        cr_assert_eq(nt_config_load_file_all(cfg, path, &r), NT_OK,
+                     "%s: the file itself is fine: %s", c->json,
+                     nt_buf_str(&r.text));
+        cr_assert_eq(nt_config_validate(cfg, &r), NT_ERR_CONFIG, "%s: accepted",
+                     c->json);
+        cr_assert_eq(r.n, 1, "%s: one error, got %zu:\n%s", c->json, r.n,
+                     nt_buf_str(&r.text));
+        snprintf(want, sizeof(want), "%s: %s", path, c->want);
+        cr_assert_not_null(strstr(nt_buf_str(&r.text), want),
+                           "%s: \"%s\" lacks \"%s\"", c->json,
+                           nt_buf_str(&r.text), want);
+        cr_assert_null(strstr(nt_buf_str(&r.text), "pw"),
+                       "%s: a credential in the message", c->json);
+        nt_config_report_free(&r);
+        unlink(path);
+        nt_config_destroy(cfg);
+}
+
+Test(config, validate_accepts_what_it_should)
+{
+        struct nt_config_report r;
+        char path[64];
+        nt_config_t *cfg = nt_config_new();
+
+        write_tmp("{\"producer\": {\"min_interval\": \"1s\", \"interval\": 1,"
+                  " \"feeds\": [{\"url\": \"https://u:p@a.example/f\","
+                  " \"interval\": \"1s\", \"name\": \"a\", \"tags\": [\"x\"],"
+                  " \"headers\": {\"Authorization\": \"Bearer t\"}},"
+                  " {\"url\": \"https://b.example/f\"}]},"
+                  " \"metrics\": {\"listen\": \"localhost:0\"}}",
+                  path, sizeof(path));
+        nt_config_report_init(&r);
+        nt_config_load_file_all(cfg, path, &r);
+        nt_config_validate(cfg, &r);
+        cr_assert_eq(r.n, 0, "refused: %s", nt_buf_str(&r.text));
+        nt_config_report_free(&r);
+        unlink(path);
+        nt_config_destroy(cfg);
+}
+
+Test(config, every_error_of_a_file_in_one_report)
+{
+        struct nt_config_report r;
+        char path[64];
+        nt_config_t *cfg = nt_config_new();
+
+        write_tmp("{\"topics\": {\"rww\": 1, \"raw\": 5}, \"log\": {\"level\":"
+                  " \"loud\"}, \"nope\": {}, \"topics.x\": 1}",
+                  path, sizeof(path));
+        nt_config_report_init(&r);
+        cr_assert_eq(nt_config_load_file_all(cfg, path, &r), NT_ERR_CONFIG);
+        cr_assert_eq(r.n, 5, "want 5 errors:\n%s", nt_buf_str(&r.text));
+        nt_config_report_free(&r);
+        unlink(path);
+        nt_config_destroy(cfg);
+}
