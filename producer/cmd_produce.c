@@ -32,7 +32,9 @@ static const char produce_help[] =
     "\n"
     "Options:\n"
     "  --opml FILE        add the feeds of an OPML file (repeatable)\n"
-    "  --once             poll every feed once, publish, and exit\n"
+    "  --once             poll every feed once, publish, and exit: 0 when\n"
+    "                     every poll succeeded and every article was\n"
+    "                     confirmed, 1 when a feed failed\n"
     "  --state-dir DIR    overrides producer.state_dir\n";
 
 struct produce_ctx {

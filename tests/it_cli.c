@@ -299,3 +299,30 @@ Test(cli, a_bare_port_is_refused_by_check_as_by_the_daemon)
         free(out);
         free(err);
 }
+
+Test(cli, produce_once_exits_1_when_a_feed_failed)
+{
+        char path[64], state[64] = "/tmp/nt-cli-state-XXXXXX", text[512],
+                       cmd[128];
+        char *argv[] = {
+            (char *)nt_test_bin(), "produce", "--once", "-c", path, NULL};
+        char *out, *err;
+        int status;
+
+        cr_assert_not_null(mkdtemp(state));
+        /* Port 1 refuses connections: the fetch fails at once. */
+        snprintf(text, sizeof(text),
+                 "{\"kafka\": {\"bootstrap.servers\": \"127.0.0.1:1\"},"
+                 " \"producer\": {\"state_dir\": \"%s\", \"feeds\": "
+                 "[{\"url\": \"http://127.0.0.1:1/feed.xml\"}]}}\n",
+                 state);
+        temp_file(path, sizeof(path), text);
+        status = nt_run(argv, NULL, &out, &err, 60000);
+        cr_assert_eq(status, 1, "produce --once exited %d; stderr: %s", status,
+                     err);
+        free(out);
+        free(err);
+        unlink(path);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
+        cr_assert_eq(system(cmd), 0);
+}
