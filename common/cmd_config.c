@@ -21,8 +21,10 @@ static const char config_help[] =
     "       URL twice), metrics.listen as HOST:PORT. Exit 0 when valid;\n"
     "       else one `file: key: reason` line per error, all in one run,\n"
     "       and exit 2. produce, classify and replay refuse the same.\n"
-    "dump   print the effective configuration as JSON; secrets such as\n"
-    "       sasl.password are redacted unless --show-secrets is given.\n"
+    "dump   print the effective configuration as JSON; secrets are\n"
+    "       redacted unless --show-secrets is given: librdkafka secrets\n"
+    "       (sasl.password, ...), feed header values and the user:pass@\n"
+    "       of feed URLs.\n"
     "keys   list every configuration key with its type, default and\n"
     "       environment variable.\n"
     "\n";

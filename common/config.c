@@ -1038,6 +1038,34 @@ int nt_config_validate(const nt_config_t *cfg, struct nt_config_report *r)
         return r->n > before ? NT_ERR_CONFIG : NT_OK;
 }
 
+/* The feeds as `config dump` shows them: userinfo and header values
+ * masked. */
+static void redact_feeds(json_t *feeds)
+{
+        size_t i;
+        json_t *feed, *headers, *hv;
+        const char *name;
+
+        json_array_foreach(feeds, i, feed)
+        {
+                const char *url =
+                    json_string_value(json_object_get(feed, "url"));
+
+                if (url) {
+                        char *masked = nt_url_without_userinfo(url, REDACTED);
+                        if (masked)
+                                json_object_set_new(feed, "url",
+                                                    json_string(masked));
+                        free(masked);
+                }
+                headers = json_object_get(feed, "headers");
+                if (!json_is_object(headers))
+                        continue;
+                json_object_foreach(headers, name, hv)
+                    json_object_set_new(headers, name, json_string(REDACTED));
+        }
+}
+
 json_t *nt_config_dump(const nt_config_t *cfg, bool redact)
 {
         json_t *out = json_deep_copy(cfg->root);
@@ -1057,6 +1085,8 @@ json_t *nt_config_dump(const nt_config_t *cfg, bool redact)
                                 json_object_set_new(kafka, name,
                                                     json_string(REDACTED));
                 }
+                redact_feeds(
+                    json_object_get(json_object_get(out, "producer"), "feeds"));
         }
         json_object_set_new(out, "kafka", kafka);
         return out;

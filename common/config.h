@@ -149,8 +149,9 @@ json_t *nt_config_array(const nt_config_t *cfg, const char *path);
 json_t *nt_config_kafka(const nt_config_t *cfg);
 
 /* The effective configuration as one JSON object (caller frees with
- * json_decref). With `redact`, secrets such as sasl.password are shown
- * as "[redacted]". */
+ * json_decref). With `redact`, secrets are shown as "[redacted]":
+ * librdkafka properties such as sasl.password, the value of every feed
+ * header, and the userinfo of feed URLs (https://[redacted]@host/). */
 json_t *nt_config_dump(const nt_config_t *cfg, bool redact);
 
 /* True for librdkafka property names that hold secrets. */

@@ -3,6 +3,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "common/num.h"
+#include "common/url.h"
 
 #include <expat.h>
 
@@ -65,9 +66,16 @@ static int is_http(const char *url)
                strncasecmp(url, "https://", 8) == 0;
 }
 
-/* Takes ownership of *spec's contents on success. */
+/* Takes ownership of *spec's contents on success. A feed without a name
+ * is named after its URL without the userinfo: the name is what logs
+ * and metric labels show, and credentials stay out of both. */
 static int push(struct nt_feed_list *l, struct nt_feed_spec *spec)
 {
+        if (!spec->name) {
+                spec->name = nt_url_without_userinfo(spec->url, NULL);
+                if (!spec->name)
+                        return NT_ERR_NOMEM;
+        }
         if (l->n == l->cap) {
                 size_t cap = l->cap ? l->cap * 2 : 16;
                 struct nt_feed_spec *f;

@@ -10,7 +10,7 @@
 
 struct nt_feed_spec {
         char *url;  /* http(s); also the feed's key in the state dir */
-        char *name; /* or NULL */
+        char *name; /* as given, else the URL without its userinfo */
         int64_t interval_ms;
         char **tags;    /* NULL-terminated; may be empty */
         char **headers; /* "Name: value", NULL-terminated; may be empty */

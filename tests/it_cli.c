@@ -326,3 +326,36 @@ Test(cli, produce_once_exits_1_when_a_feed_failed)
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
         cr_assert_eq(system(cmd), 0);
 }
+
+Test(cli, config_dump_redacts_feed_credentials_and_headers)
+{
+        char path[64];
+        char *dump[] = {
+            (char *)nt_test_bin(), "config", "dump", "-c", path, NULL};
+        char *show[] = {(char *)nt_test_bin(), "config", "dump", "-c", path,
+                        "--show-secrets",      NULL};
+        char *out, *err;
+        int status;
+
+        temp_file(path, sizeof(path),
+                  "{\"producer\": {\"feeds\": [{\"url\": "
+                  "\"https://wireuser:pw-s3cret@wire.example/feed.xml\","
+                  " \"headers\": {\"Authorization\": \"Bearer tok-s3cret\","
+                  " \"X-Api-Key\": \"key-s3cret\"}}]}}\n");
+        status = nt_run(dump, NULL, &out, &err, 30000);
+        cr_assert_eq(status, 0, "stderr: %s", err);
+        cr_assert_null(strstr(out, "s3cret"), "a secret in the dump:\n%s", out);
+        cr_assert_null(strstr(out, "wireuser"), "userinfo in the dump:\n%s",
+                       out);
+        cr_assert_not_null(strstr(out, "wire.example/feed.xml"), "%s", out);
+        cr_assert_not_null(strstr(out, "Authorization"), "%s", out);
+        free(out);
+        free(err);
+        status = nt_run(show, NULL, &out, &err, 30000);
+        cr_assert_eq(status, 0, "stderr: %s", err);
+        cr_assert_not_null(strstr(out, "wireuser:pw-s3cret@"), "%s", out);
+        cr_assert_not_null(strstr(out, "Bearer tok-s3cret"), "%s", out);
+        free(out);
+        free(err);
+        unlink(path);
+}

@@ -401,3 +401,42 @@ Test(config, every_error_of_a_file_in_one_report)
         unlink(path);
         nt_config_destroy(cfg);
 }
+
+Test(config, dump_redacts_feed_credentials)
+{
+        char path[64], err[512];
+        nt_config_t *cfg = nt_config_new();
+        json_t *dump, *feed;
+        char *text;
+
+        write_tmp("{\"producer\": {\"feeds\": [{\"url\": "
+                  "\"https://me:pw@a.example/f\", \"headers\": "
+                  "{\"Authorization\": \"Bearer t0k\"}}]}}",
+                  path, sizeof(path));
+        cr_assert_eq(nt_config_load_file(cfg, path, err, sizeof(err)), NT_OK,
+                     "%s", err);
+        dump = nt_config_dump(cfg, true);
+        feed = json_array_get(
+            json_object_get(json_object_get(dump, "producer"), "feeds"), 0);
+        cr_assert_str_eq(json_string_value(json_object_get(feed, "url")),
+                         "https://[redacted]@a.example/f");
+        cr_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(feed, "headers"),
+                                              "Authorization")),
+            "[redacted]");
+        json_decref(dump);
+        dump = nt_config_dump(cfg, false);
+        text = json_dumps(dump, 0);
+        cr_assert_not_null(strstr(text, "me:pw@"), "%s", text);
+        cr_assert_not_null(strstr(text, "Bearer t0k"), "%s", text);
+        free(text);
+        json_decref(dump);
+        /* The configuration itself is untouched by a redacted dump. */
+        cr_assert_str_eq(
+            json_string_value(json_object_get(
+                json_array_get(nt_config_array(cfg, "producer.feeds"), 0),
+                "url")),
+            "https://me:pw@a.example/f");
+        unlink(path);
+        nt_config_destroy(cfg);
+}
