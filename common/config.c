@@ -496,7 +496,7 @@ void nt_config_report_add(struct nt_config_report *r, const char *fmt, ...)
         /* Past REPORT_MAX the error is still counted, so the caller's
          * verdict and count stay right; only its text is dropped. */
         r->n++;
-        nt_buf_init(&line, 4096);
+        nt_buf_init(&line, REPORT_MAX);
         va_start(ap, fmt);
         nt_buf_vprintf(&line, fmt, ap);
         va_end(ap);
@@ -852,6 +852,12 @@ int nt_config_feed_interval(const json_t *v, int64_t *ms)
 
 static const char *const feed_members[] = {"url", "name", "interval", "tags",
                                            "headers"};
+
+const char *const *nt_config_feed_members(size_t *count)
+{
+        *count = sizeof(feed_members) / sizeof(feed_members[0]);
+        return feed_members;
+}
 
 /* One header: a token as its name, a one-line value. */
 static bool header_ok(const char *name, const json_t *v)

@@ -92,6 +92,10 @@ size_t nt_config_check_feeds(const json_t *feeds, const char *origin,
                              int64_t min_interval_ms,
                              struct nt_config_report *r);
 
+/* The members an element of producer.feeds may have ("url", "name",
+ * ...), for the docs drift test. Static. */
+const char *const *nt_config_feed_members(size_t *count);
+
 /* A feed's interval: seconds as a JSON integer, or a duration string.
  * NT_OK with *ms, or NT_ERR_CONFIG. */
 int nt_config_feed_interval(const json_t *v, int64_t *ms);

@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,4 +440,51 @@ Test(config, dump_redacts_feed_credentials)
             "https://me:pw@a.example/f");
         unlink(path);
         nt_config_destroy(cfg);
+}
+
+/* The table of feed members in docs/configuration.md ("| member |")
+ * lists exactly the members the validator accepts. */
+Test(config, feed_members_match_the_reference)
+{
+        const char *src = getenv("NT_SOURCE_DIR");
+        const char *const *members;
+        char path[512], line[1024];
+        size_t n, i, documented = 0;
+        bool in_table = false;
+        FILE *f;
+
+        cr_assert(src, "NT_SOURCE_DIR is not set: run through ctest");
+        snprintf(path, sizeof(path), "%s/docs/configuration.md", src);
+        f = fopen(path, "r");
+        cr_assert_not_null(f, "cannot open %s", path);
+        members = nt_config_feed_members(&n);
+        while (fgets(line, sizeof(line), f)) {
+                char *start, *end;
+
+                if (strncmp(line, "| member |", 10) == 0) {
+                        in_table = true;
+                        continue;
+                }
+                if (!in_table || strncmp(line, "|---", 4) == 0)
+                        continue;
+                if (strncmp(line, "| `", 3) != 0)
+                        break;
+                start = line + 3;
+                end = strchr(start, '`');
+                cr_assert_not_null(end, "unterminated member in: %s", line);
+                *end = '\0';
+                for (i = 0; i < n; i++)
+                        if (strcmp(members[i], start) == 0)
+                                break;
+                cr_assert_lt(i, n,
+                             "docs/configuration.md documents feed member "
+                             "\"%s\", which the validator refuses",
+                             start);
+                documented++;
+        }
+        fclose(f);
+        cr_assert(in_table, "no feed member table in %s", path);
+        cr_assert_eq(documented, n,
+                     "%zu feed members documented, the validator accepts %zu",
+                     documented, n);
 }
