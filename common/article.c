@@ -232,6 +232,25 @@ static int copy_lists(const struct nt_feed_entry *e, struct nt_article *art,
         return NT_OK;
 }
 
+/* Credentials in the feed URL (user:pass@host) are the feed server's
+ * business: they are left out of every URL the article carries, and out
+ * of links resolved against that URL. The id was made before, from the
+ * URLs as they came, so that ids stay what they always were. */
+static void scrub_urls(struct nt_article *art)
+{
+        size_t i;
+
+        if (art->feed_url)
+                nt_url_scrub_userinfo(art->feed_url);
+        if (art->feed_link)
+                nt_url_scrub_userinfo(art->feed_link);
+        if (art->url)
+                nt_url_scrub_userinfo(art->url);
+        for (i = 0; i < art->n_enclosures; i++)
+                if (art->enclosures[i].url)
+                        nt_url_scrub_userinfo(art->enclosures[i].url);
+}
+
 int nt_article_from_entry(const struct nt_feed *feed,
                           const struct nt_feed_entry *entry,
                           const char *feed_url, int64_t fetched_ms,
@@ -269,6 +288,8 @@ int nt_article_from_entry(const struct nt_feed *feed,
                 rc = copy_lists(entry, art, &oom);
         if (!rc && oom)
                 rc = NT_ERR_NOMEM;
+        if (!rc)
+                scrub_urls(art);
         if (!rc)
                 rc = make_revision(art, key_max, art->revision);
 out:

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -74,11 +75,14 @@ int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)
         return code;
 }
 
-nt_config_t *nt_cli_build_config(const struct nt_cli *cli,
-                                 const char **used_path, char *errstr,
-                                 size_t errstr_size)
+/* Builds the configuration layer by layer, reporting every error of
+ * every layer and then the checks across keys, so that one run shows
+ * all mistakes. NULL when there was any; the report says which. */
+static nt_config_t *build(const struct nt_cli *cli, const char **used_path,
+                          struct nt_config_report *r)
 {
         const char *path = cli->config_path;
+        char errstr[1024];
         nt_config_t *cfg;
         size_t i;
 
@@ -86,28 +90,44 @@ nt_config_t *nt_cli_build_config(const struct nt_cli *cli,
                 *used_path = NULL;
         cfg = nt_config_new();
         if (!cfg) {
-                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                nt_config_report_add(r, "out of memory");
                 return NULL;
         }
         if (!path)
                 path = getenv("NEWSTAP_CONFIG");
         if (!path && access(default_config, R_OK) == 0)
                 path = default_config;
-        if (path && nt_config_load_file(cfg, path, errstr, errstr_size))
-                goto fail;
-        if (nt_config_load_env(cfg, environ, errstr, errstr_size))
-                goto fail;
+        if (path)
+                nt_config_load_file_all(cfg, path, r);
+        nt_config_load_env_all(cfg, environ, r);
         for (i = 0; i < cli->n_xprops; i++) {
                 if (nt_config_set_kafka_kv(cfg, cli->xprops[i], "-X", errstr,
-                                           errstr_size))
-                        goto fail;
+                                           sizeof(errstr)))
+                        nt_config_report_add(r, "%s", errstr);
+        }
+        nt_config_validate(cfg, r);
+        if (r->n > 0) {
+                nt_config_destroy(cfg);
+                return NULL;
         }
         if (used_path)
                 *used_path = path;
         return cfg;
-fail:
-        nt_config_destroy(cfg);
-        return NULL;
+}
+
+nt_config_t *nt_cli_build_config(const struct nt_cli *cli,
+                                 const char **used_path, char *errstr,
+                                 size_t errstr_size)
+{
+        struct nt_config_report r;
+        nt_config_t *cfg;
+
+        nt_config_report_init(&r);
+        cfg = build(cli, used_path, &r);
+        if (!cfg)
+                nt_config_report_errstr(&r, "; ", errstr, errstr_size);
+        nt_config_report_free(&r);
+        return cfg;
 }
 
 nt_config_t *nt_cli_load_config(const struct nt_cli *cli,
@@ -115,14 +135,25 @@ nt_config_t *nt_cli_load_config(const struct nt_cli *cli,
 {
         enum nt_log_level level;
         enum nt_log_format format;
-        char errstr[1024];
-        nt_config_t *cfg =
-            nt_cli_build_config(cli, used_path, errstr, sizeof(errstr));
+        struct nt_config_report r;
+        nt_config_t *cfg;
 
+        nt_config_report_init(&r);
+        cfg = build(cli, used_path, &r);
         if (!cfg) {
-                nt_cli_fail(cli, 2, "%s", errstr);
+                /* The lines as they are, so that `config check` and every
+                 * daemon print the same ones; then what it means. */
+                fputs(nt_buf_str(&r.text), stderr);
+                nt_cli_fail(cli, 2, "%zu configuration error%s%s", r.n,
+                            r.n == 1 ? "" : "s",
+                            strcmp(cli->cmd, "config") == 0
+                                ? ""
+                                : "; nothing was started (`newstap config "
+                                  "check` lists the same)");
+                nt_config_report_free(&r);
                 return NULL;
         }
+        nt_config_report_free(&r);
         /* Both values were checked against their choices when set. */
         nt_log_level_parse(nt_config_str(cfg, "log.level"), &level);
         nt_log_format_parse(nt_config_str(cfg, "log.format"), &format);

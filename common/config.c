@@ -1,15 +1,21 @@
 #include "common/config.h"
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/num.h"
+#include "common/url.h"
 
 #include <librdkafka/rdkafka.h>
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SECTIONS "kafka, topics, producer, consumer, log, metrics"
+#define REDACTED "[redacted]"
 
 /* Every key newstap reads. The kafka section is not listed: it holds
  * librdkafka properties only, passed through as they are. A key is added here
@@ -31,6 +37,8 @@ static const struct nt_config_key config_keys[] = {
      "directory of the per-feed state files"},
     {"producer.interval", NT_CONFIG_DURATION, "15m", 1000, 86400000LL * 7, 1000,
      NULL, "default poll interval of a feed"},
+    {"producer.min_interval", NT_CONFIG_DURATION, "1m", 1000, 86400000, 1000,
+     NULL, "shortest poll interval accepted (producer.interval, feeds)"},
     {"producer.max_transfers", NT_CONFIG_INT, "32", 1, 1024, 0, NULL,
      "concurrent HTTP transfers in all"},
     {"producer.max_per_host", NT_CONFIG_INT, "2", 1, 64, 0, NULL,
@@ -103,7 +111,7 @@ static const struct nt_config_key config_keys[] = {
      "HTTP /metrics, /healthz, /readyz: auto = on for the daemons"},
     {"metrics.listen", NT_CONFIG_STRING, "", 0, 0, 0, NULL,
      "HOST:PORT of the endpoint; empty: 127.0.0.1:9464 (produce), "
-     ":9465 (classify)"},
+     "127.0.0.1:9465 (classify)"},
     {"log.level", NT_CONFIG_ENUM, "info", 0, 0, 0, "error|warn|info|debug",
      "least severe level written"},
     {"log.format", NT_CONFIG_ENUM, "logfmt", 0, 0, 0, "logfmt|json",
@@ -117,6 +125,7 @@ static const char *const config_sections[] = {
 struct nt_config {
         json_t *root;           /* section -> key -> value, as given */
         json_t *kafka;          /* librdkafka property -> string */
+        json_t *origins;        /* key -> where its value came from */
         rd_kafka_conf_t *probe; /* validates properties as they are set */
 };
 
@@ -200,14 +209,23 @@ static json_t *section_of(json_t *root, const char *path, const char **leaf)
         return json_object_get(root, section);
 }
 
-static int put_value(nt_config_t *cfg, const char *path, json_t *value)
+static int put_value(nt_config_t *cfg, const char *path, json_t *value,
+                     const char *origin)
 {
         const char *leaf;
         json_t *sec = section_of(cfg->root, path, &leaf);
 
-        if (!sec || json_object_set_new(sec, leaf, value) != 0)
+        if (!sec || json_object_set_new(sec, leaf, value) != 0 ||
+            json_object_set_new(cfg->origins, path, json_string(origin)) != 0)
                 return NT_ERR_NOMEM;
         return NT_OK;
+}
+
+const char *nt_config_origin(const nt_config_t *cfg, const char *path)
+{
+        const char *o = json_string_value(json_object_get(cfg->origins, path));
+
+        return o ? o : "default";
 }
 
 static json_t *get_value(const nt_config_t *cfg, const char *path)
@@ -385,7 +403,7 @@ int nt_config_set(nt_config_t *cfg, const char *path, const char *value,
         json_decref(text);
         if (!v)
                 return NT_ERR_CONFIG;
-        return put_value(cfg, path, v);
+        return put_value(cfg, path, v, origin);
 }
 
 nt_config_t *nt_config_new(void)
@@ -397,8 +415,9 @@ nt_config_t *nt_config_new(void)
                 return NULL;
         cfg->root = json_object();
         cfg->kafka = json_object();
+        cfg->origins = json_object();
         cfg->probe = rd_kafka_conf_new();
-        if (!cfg->root || !cfg->kafka || !cfg->probe)
+        if (!cfg->root || !cfg->kafka || !cfg->origins || !cfg->probe)
                 goto fail;
         for (i = 0; i < sizeof(config_sections) / sizeof(config_sections[0]);
              i++) {
@@ -430,6 +449,7 @@ void nt_config_destroy(nt_config_t *cfg)
                 return;
         json_decref(cfg->root);
         json_decref(cfg->kafka);
+        json_decref(cfg->origins);
         if (cfg->probe)
                 rd_kafka_conf_destroy(cfg->probe);
         free(cfg);
@@ -452,27 +472,81 @@ static int kafka_value_text(json_t *v, char *buf, size_t size)
         return NT_OK;
 }
 
-static int load_kafka_section(nt_config_t *cfg, json_t *obj, const char *file,
-                              char *errstr, size_t errstr_size)
+/* ---- Reports: every error of a run, one line each ------------------ */
+
+#define REPORT_MAX ((size_t)64 << 10)
+
+void nt_config_report_init(struct nt_config_report *r)
+{
+        nt_buf_init(&r->text, REPORT_MAX);
+        r->n = 0;
+}
+
+void nt_config_report_free(struct nt_config_report *r)
+{
+        nt_buf_free(&r->text);
+        r->n = 0;
+}
+
+void nt_config_report_add(struct nt_config_report *r, const char *fmt, ...)
+{
+        struct nt_buf line;
+        va_list ap;
+
+        /* Past REPORT_MAX the error is still counted, so the caller's
+         * verdict and count stay right; only its text is dropped. */
+        r->n++;
+        nt_buf_init(&line, REPORT_MAX);
+        va_start(ap, fmt);
+        nt_buf_vprintf(&line, fmt, ap);
+        va_end(ap);
+        if (nt_buf_append_str(&r->text, nt_buf_str(&line)) == NT_OK)
+                nt_buf_append_char(&r->text, '\n');
+        nt_buf_free(&line);
+}
+
+int nt_config_report_errstr(const struct nt_config_report *r, const char *sep,
+                            char *errstr, size_t errstr_size)
+{
+        const char *text = nt_buf_str(&r->text), *nl;
+        struct nt_buf joined;
+
+        if (r->n == 0)
+                return NT_OK;
+        nt_buf_init(&joined, REPORT_MAX);
+        while ((nl = strchr(text, '\n')) != NULL) {
+                if (joined.len > 0)
+                        nt_buf_append_str(&joined, sep);
+                nt_buf_append(&joined, text, (size_t)(nl - text));
+                text = nl + 1;
+        }
+        nt_errf(errstr, errstr_size, NT_ERR_CONFIG, "%s", nt_buf_str(&joined));
+        nt_buf_free(&joined);
+        return NT_ERR_CONFIG;
+}
+
+/* ---- Loading --------------------------------------------------------- */
+
+static void load_kafka_section(nt_config_t *cfg, json_t *obj, const char *file,
+                               struct nt_config_report *r)
 {
         const char *name;
         json_t *v;
-        char text[4096];
-        int err;
+        char text[4096], errstr[1024];
 
         json_object_foreach(obj, name, v)
         {
-                if (kafka_value_text(v, text, sizeof(text)) != NT_OK)
-                        return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                                       "%s: kafka.%s: expected a string, "
-                                       "number or boolean",
-                                       file, name);
-                err = nt_config_set_kafka(cfg, name, text, file, errstr,
-                                          errstr_size);
-                if (err)
-                        return err;
+                if (kafka_value_text(v, text, sizeof(text)) != NT_OK) {
+                        nt_config_report_add(r,
+                                             "%s: kafka.%s: expected a "
+                                             "string, number or boolean",
+                                             file, name);
+                        continue;
+                }
+                if (nt_config_set_kafka(cfg, name, text, file, errstr,
+                                        sizeof(errstr)))
+                        nt_config_report_add(r, "%s", errstr);
         }
-        return NT_OK;
 }
 
 /* True when some key lies below `prefix` ("consumer.map" for
@@ -490,14 +564,15 @@ static bool group_exists(const char *prefix)
 }
 
 /* Walks one object of the file; `prefix` is the path so far ("" at the
- * top). Objects recurse while some key of the table lies below them. */
-static int load_object(nt_config_t *cfg, json_t *obj, const char *prefix,
-                       const char *file, char *errstr, size_t errstr_size)
+ * top). Objects recurse while some key of the table lies below them.
+ * Every bad key is reported and the walk goes on, so that one run shows
+ * every mistake. */
+static void load_object(nt_config_t *cfg, json_t *obj, const char *prefix,
+                        const char *file, struct nt_config_report *r)
 {
         const char *name;
         json_t *v;
-        char path[256];
-        int err;
+        char path[256], errstr[1024];
 
         json_object_foreach(obj, name, v)
         {
@@ -508,81 +583,90 @@ static int load_object(nt_config_t *cfg, json_t *obj, const char *prefix,
                          *prefix ? "." : "", name);
                 if (!*prefix) {
                         if (!json_object_get(cfg->root, name))
-                                return nt_errf(errstr, errstr_size,
-                                               NT_ERR_CONFIG,
-                                               "%s: %s: unknown section "
-                                               "(expected one of %s)",
-                                               file, name, SECTIONS);
-                        if (!json_is_object(v))
-                                return nt_errf(
-                                    errstr, errstr_size, NT_ERR_CONFIG,
-                                    "%s: %s: expected an object", file, name);
-                        err = strcmp(name, "kafka") == 0
-                                  ? load_kafka_section(cfg, v, file, errstr,
-                                                       errstr_size)
-                                  : load_object(cfg, v, name, file, errstr,
-                                                errstr_size);
-                        if (err)
-                                return err;
+                                nt_config_report_add(
+                                    r,
+                                    "%s: %s: unknown section (expected one "
+                                    "of %s)",
+                                    file, name, SECTIONS);
+                        else if (!json_is_object(v))
+                                nt_config_report_add(
+                                    r, "%s: %s: expected an object", file,
+                                    name);
+                        else if (strcmp(name, "kafka") == 0)
+                                load_kafka_section(cfg, v, file, r);
+                        else
+                                load_object(cfg, v, name, file, r);
                         continue;
                 }
                 k = key_find(path);
                 if (!k && json_is_object(v) && group_exists(path)) {
                         /* A group of keys ("consumer.map": {...}). */
-                        err = load_object(cfg, v, path, file, errstr,
-                                          errstr_size);
-                        if (err)
-                                return err;
+                        load_object(cfg, v, path, file, r);
                         continue;
                 }
-                if (!k)
-                        return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                                       "%s: %s: unknown key", file, path);
-                checked = check_value(k, v, false, file, errstr, errstr_size);
-                if (!checked)
-                        return NT_ERR_CONFIG;
-                err = put_value(cfg, path, checked);
-                if (err)
-                        return err;
+                if (!k) {
+                        nt_config_report_add(r, "%s: %s: unknown key", file,
+                                             path);
+                        continue;
+                }
+                checked =
+                    check_value(k, v, false, file, errstr, sizeof(errstr));
+                if (!checked) {
+                        nt_config_report_add(r, "%s", errstr);
+                        continue;
+                }
+                if (put_value(cfg, path, checked, file) != NT_OK)
+                        nt_config_report_add(r, "%s: %s: out of memory", file,
+                                             path);
         }
-        return NT_OK;
 }
 
-int nt_config_load_file(nt_config_t *cfg, const char *path, char *errstr,
-                        size_t errstr_size)
+int nt_config_load_file_all(nt_config_t *cfg, const char *path,
+                            struct nt_config_report *r)
 {
+        size_t before = r->n;
         json_error_t jerr;
         json_t *root;
-        int err;
 
         root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
         if (!root) {
                 /* jansson reports a missing file as a parse error at line
                  * -1; say which it is. */
                 if (jerr.line < 0)
-                        return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                                       "%s: %s", path, jerr.text);
-                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                               "%s:%d:%d: %s", path, jerr.line, jerr.column,
-                               jerr.text);
+                        nt_config_report_add(r, "%s: %s", path, jerr.text);
+                else
+                        nt_config_report_add(r, "%s:%d:%d: %s", path, jerr.line,
+                                             jerr.column, jerr.text);
+                return NT_ERR_CONFIG;
         }
-        if (!json_is_object(root)) {
-                json_decref(root);
-                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                               "%s: expected a JSON object at the top", path);
-        }
-        err = load_object(cfg, root, "", path, errstr, errstr_size);
+        if (!json_is_object(root))
+                nt_config_report_add(r, "%s: expected a JSON object at the top",
+                                     path);
+        else
+                load_object(cfg, root, "", path, r);
         json_decref(root);
+        return r->n > before ? NT_ERR_CONFIG : NT_OK;
+}
+
+int nt_config_load_file(nt_config_t *cfg, const char *path, char *errstr,
+                        size_t errstr_size)
+{
+        struct nt_config_report r;
+        int err;
+
+        nt_config_report_init(&r);
+        nt_config_load_file_all(cfg, path, &r);
+        err = nt_config_report_errstr(&r, "\n", errstr, errstr_size);
+        nt_config_report_free(&r);
         return err;
 }
 
-int nt_config_load_env(nt_config_t *cfg, char *const *envp, char *errstr,
-                       size_t errstr_size)
+int nt_config_load_env_all(nt_config_t *cfg, char *const *envp,
+                           struct nt_config_report *r)
 {
         static const char kafka_prefix[] = "NEWSTAP_KAFKA_";
-        char name[256], env[256], origin[300];
-        size_t i, k, nkeys;
-        int err;
+        char name[256], env[256], origin[300], errstr[1024];
+        size_t i, k, nkeys, before = r->n;
 
         nt_config_keys(&nkeys);
         for (i = 0; envp && envp[i]; i++) {
@@ -611,10 +695,9 @@ int nt_config_load_env(nt_config_t *cfg, char *const *envp, char *errstr,
                                         ? '.'
                                         : (char)tolower((unsigned char)p[j]);
                         prop[j] = '\0';
-                        err = nt_config_set_kafka(cfg, prop, eq + 1, origin,
-                                                  errstr, errstr_size);
-                        if (err)
-                                return err;
+                        if (nt_config_set_kafka(cfg, prop, eq + 1, origin,
+                                                errstr, sizeof(errstr)))
+                                nt_config_report_add(r, "%s", errstr);
                         continue;
                 }
                 for (k = 0; k < nkeys; k++) {
@@ -623,17 +706,31 @@ int nt_config_load_env(nt_config_t *cfg, char *const *envp, char *errstr,
                         if (strcmp(env, name) == 0)
                                 break;
                 }
-                if (k == nkeys)
-                        return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                                       "%s: no such configuration key "
-                                       "(see docs/configuration.md)",
-                                       origin);
-                err = nt_config_set(cfg, config_keys[k].path, eq + 1, origin,
-                                    errstr, errstr_size);
-                if (err)
-                        return err;
+                if (k == nkeys) {
+                        nt_config_report_add(r,
+                                             "%s: no such configuration key "
+                                             "(see docs/configuration.md)",
+                                             origin);
+                        continue;
+                }
+                if (nt_config_set(cfg, config_keys[k].path, eq + 1, origin,
+                                  errstr, sizeof(errstr)))
+                        nt_config_report_add(r, "%s", errstr);
         }
-        return NT_OK;
+        return r->n > before ? NT_ERR_CONFIG : NT_OK;
+}
+
+int nt_config_load_env(nt_config_t *cfg, char *const *envp, char *errstr,
+                       size_t errstr_size)
+{
+        struct nt_config_report r;
+        int err;
+
+        nt_config_report_init(&r);
+        nt_config_load_env_all(cfg, envp, &r);
+        err = nt_config_report_errstr(&r, "\n", errstr, errstr_size);
+        nt_config_report_free(&r);
+        return err;
 }
 
 const char *nt_config_str(const nt_config_t *cfg, const char *path)
@@ -700,6 +797,281 @@ json_t *nt_config_kafka(const nt_config_t *cfg)
         return cfg->kafka;
 }
 
+/* ---- Checks across keys: the one validator ---------------------------- */
+
+int nt_config_parse_listen(const char *listen, char *host, size_t host_size,
+                           unsigned *port, char *errstr, size_t errstr_size)
+{
+        const char *colon = listen ? strrchr(listen, ':') : NULL;
+        struct in_addr addr;
+        int64_t p;
+        size_t n;
+
+        /* A bare port is refused rather than guessed at: "19484" could
+         * mean loopback or every interface, and the endpoint has no
+         * authentication. */
+        if (!colon || colon == listen)
+                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                               "\"%s\" is not HOST:PORT (e.g. "
+                               "127.0.0.1:%s)",
+                               listen ? listen : "",
+                               colon ? colon + 1 : (listen ? listen : ""));
+        n = (size_t)(colon - listen);
+        if (n >= host_size)
+                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                               "\"%s\": host name too long", listen);
+        if (nt_num_parse_i64(colon + 1, 0, 65535, &p) != NT_OK)
+                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                               "\"%s\": the port is not a number 0..65535",
+                               listen);
+        memcpy(host, listen, n);
+        host[n] = '\0';
+        if (strcmp(host, "localhost") != 0 &&
+            inet_pton(AF_INET, host, &addr) != 1)
+                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                               "\"%s\": \"%s\" is not an IPv4 address or "
+                               "localhost",
+                               listen, host);
+        *port = (unsigned)p;
+        return NT_OK;
+}
+
+int nt_config_feed_interval(const json_t *v, int64_t *ms)
+{
+        if (json_is_integer(v) && json_integer_value(v) > 0 &&
+            json_integer_value(v) < 86400 * 365) {
+                *ms = json_integer_value(v) * 1000;
+                return NT_OK;
+        }
+        if (json_is_string(v) &&
+            nt_num_parse_duration_ms(json_string_value(v), 1000, ms) == NT_OK &&
+            *ms > 0)
+                return NT_OK;
+        return NT_ERR_CONFIG;
+}
+
+static const char *const feed_members[] = {"url", "name", "interval", "tags",
+                                           "headers"};
+
+const char *const *nt_config_feed_members(size_t *count)
+{
+        *count = sizeof(feed_members) / sizeof(feed_members[0]);
+        return feed_members;
+}
+
+/* One header: a token as its name, a one-line value. */
+static bool header_ok(const char *name, const json_t *v)
+{
+        const char *p;
+
+        if (!*name || !json_is_string(v) ||
+            strpbrk(json_string_value(v), "\r\n"))
+                return false;
+        for (p = name; *p; p++)
+                if (*p <= ' ' || *p == ':' || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+/* Prefix of a line: "FILE: " or nothing. */
+#define AT(origin) (origin) ? (origin) : "", (origin) ? ": " : ""
+
+static void check_feed(const json_t *item, size_t i, const char *origin,
+                       int64_t min_interval_ms, json_t *seen,
+                       struct nt_config_report *r)
+{
+        const char *key, *url;
+        const json_t *v;
+        int64_t ms;
+        size_t j;
+
+        if (!json_is_object(item)) {
+                nt_config_report_add(r,
+                                     "%s%sproducer.feeds[%zu]: expected "
+                                     "an object",
+                                     AT(origin), i);
+                return;
+        }
+        json_object_foreach((json_t *)item, key, v)
+        {
+                for (j = 0; j < sizeof(feed_members) / sizeof(feed_members[0]);
+                     j++)
+                        if (strcmp(key, feed_members[j]) == 0)
+                                break;
+                if (j == sizeof(feed_members) / sizeof(feed_members[0]))
+                        nt_config_report_add(
+                            r,
+                            "%s%sproducer.feeds[%zu].%s: unknown key "
+                            "(expected url, name, interval, tags, headers)",
+                            AT(origin), i, key);
+        }
+        url = json_string_value(json_object_get(item, "url"));
+        if (!url) {
+                nt_config_report_add(r,
+                                     "%s%sproducer.feeds[%zu].url: expected "
+                                     "an http or https URL",
+                                     AT(origin), i);
+        } else {
+                char *plain = nt_url_without_userinfo(url, NULL);
+                char *canon = plain && (strncasecmp(plain, "http://", 7) == 0 ||
+                                        strncasecmp(plain, "https://", 8) == 0)
+                                  ? nt_url_canonical(plain)
+                                  : NULL;
+                const json_t *first;
+
+                if (!canon)
+                        nt_config_report_add(
+                            r,
+                            "%s%sproducer.feeds[%zu].url: \"%s\" is not an "
+                            "http or https URL",
+                            AT(origin), i, plain ? plain : "");
+                else if ((first = json_object_get(seen, canon)) != NULL)
+                        nt_config_report_add(
+                            r,
+                            "%s%sproducer.feeds[%zu].url: %s is listed twice "
+                            "(also producer.feeds[%lld])",
+                            AT(origin), i, plain ? plain : "",
+                            (long long)json_integer_value(first));
+                else
+                        json_object_set_new(seen, canon,
+                                            json_integer((json_int_t)i));
+                free(canon);
+                free(plain);
+        }
+        v = json_object_get(item, "name");
+        if (v && !json_is_string(v))
+                nt_config_report_add(r,
+                                     "%s%sproducer.feeds[%zu].name: expected "
+                                     "a string",
+                                     AT(origin), i);
+        v = json_object_get(item, "interval");
+        if (v && nt_config_feed_interval(v, &ms) != NT_OK)
+                nt_config_report_add(r,
+                                     "%s%sproducer.feeds[%zu].interval: "
+                                     "expected a duration (e.g. 300, \"15m\")",
+                                     AT(origin), i);
+        else if (v && ms < min_interval_ms)
+                nt_config_report_add(
+                    r,
+                    "%s%sproducer.feeds[%zu].interval: %lld s is below "
+                    "producer.min_interval (%lld s); lower that to poll this "
+                    "often",
+                    AT(origin), i, (long long)(ms / 1000),
+                    (long long)(min_interval_ms / 1000));
+        v = json_object_get(item, "tags");
+        if (v && !json_is_array(v))
+                nt_config_report_add(r,
+                                     "%s%sproducer.feeds[%zu].tags: expected "
+                                     "an array of strings",
+                                     AT(origin), i);
+        for (j = 0; json_is_array(v) && j < json_array_size(v); j++)
+                if (!json_is_string(json_array_get(v, j)))
+                        nt_config_report_add(
+                            r,
+                            "%s%sproducer.feeds[%zu].tags[%zu]: expected a "
+                            "string",
+                            AT(origin), i, j);
+        v = json_object_get(item, "headers");
+        if (v && !json_is_object(v)) {
+                nt_config_report_add(r,
+                                     "%s%sproducer.feeds[%zu].headers: "
+                                     "expected an object of strings",
+                                     AT(origin), i);
+        } else if (v) {
+                const json_t *hv;
+
+                json_object_foreach((json_t *)v, key, hv)
+                {
+                        if (!header_ok(key, hv))
+                                nt_config_report_add(
+                                    r,
+                                    "%s%sproducer.feeds[%zu].headers.%s: "
+                                    "expected a header name and a one-line "
+                                    "string",
+                                    AT(origin), i, key);
+                }
+        }
+}
+
+size_t nt_config_check_feeds(const json_t *feeds, const char *origin,
+                             int64_t min_interval_ms,
+                             struct nt_config_report *r)
+{
+        size_t before = r->n, i;
+        const json_t *item;
+        json_t *seen;
+
+        if (!feeds)
+                return 0;
+        if (!json_is_array(feeds)) {
+                nt_config_report_add(r, "%s%sproducer.feeds: expected an array",
+                                     AT(origin));
+                return r->n - before;
+        }
+        seen = json_object();
+        json_array_foreach((json_t *)feeds, i, item)
+            check_feed(item, i, origin, min_interval_ms, seen, r);
+        json_decref(seen);
+        return r->n - before;
+}
+
+int nt_config_validate(const nt_config_t *cfg, struct nt_config_report *r)
+{
+        int64_t floor_ms = nt_config_ms(cfg, "producer.min_interval");
+        int64_t interval = nt_config_ms(cfg, "producer.interval");
+        const char *listen = nt_config_str(cfg, "metrics.listen");
+        size_t before = r->n;
+        char host[128], errstr[512];
+        unsigned port;
+
+        if (interval < floor_ms)
+                nt_config_report_add(
+                    r,
+                    "%s: producer.interval: %lld s is below "
+                    "producer.min_interval (%lld s); lower that to poll this "
+                    "often",
+                    nt_config_origin(cfg, "producer.interval"),
+                    (long long)(interval / 1000), (long long)(floor_ms / 1000));
+        nt_config_check_feeds(nt_config_array(cfg, "producer.feeds"),
+                              nt_config_origin(cfg, "producer.feeds"), floor_ms,
+                              r);
+        if (listen && *listen &&
+            nt_config_parse_listen(listen, host, sizeof(host), &port, errstr,
+                                   sizeof(errstr)) != NT_OK)
+                nt_config_report_add(r, "%s: metrics.listen: %s",
+                                     nt_config_origin(cfg, "metrics.listen"),
+                                     errstr);
+        return r->n > before ? NT_ERR_CONFIG : NT_OK;
+}
+
+/* The feeds as `config dump` shows them: userinfo and header values
+ * masked. */
+static void redact_feeds(json_t *feeds)
+{
+        size_t i;
+        json_t *feed, *headers, *hv;
+        const char *name;
+
+        json_array_foreach(feeds, i, feed)
+        {
+                const char *url =
+                    json_string_value(json_object_get(feed, "url"));
+
+                if (url) {
+                        char *masked = nt_url_without_userinfo(url, REDACTED);
+                        if (masked)
+                                json_object_set_new(feed, "url",
+                                                    json_string(masked));
+                        free(masked);
+                }
+                headers = json_object_get(feed, "headers");
+                if (!json_is_object(headers))
+                        continue;
+                json_object_foreach(headers, name, hv)
+                    json_object_set_new(headers, name, json_string(REDACTED));
+        }
+}
+
 json_t *nt_config_dump(const nt_config_t *cfg, bool redact)
 {
         json_t *out = json_deep_copy(cfg->root);
@@ -717,8 +1089,10 @@ json_t *nt_config_dump(const nt_config_t *cfg, bool redact)
                 {
                         if (nt_config_is_secret(name))
                                 json_object_set_new(kafka, name,
-                                                    json_string("[redacted]"));
+                                                    json_string(REDACTED));
                 }
+                redact_feeds(
+                    json_object_get(json_object_get(out, "producer"), "feeds"));
         }
         json_object_set_new(out, "kafka", kafka);
         return out;

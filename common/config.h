@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
+
 typedef struct nt_config nt_config_t;
 
 enum nt_config_type {
@@ -44,6 +46,69 @@ void nt_config_env_name(const char *path, char *buf, size_t size);
  * nt_config_destroy(). NULL when out of memory. */
 nt_config_t *nt_config_new(void);
 void nt_config_destroy(nt_config_t *cfg);
+
+/* The errors of one run, so that a file with four mistakes is fixed in
+ * one go: one "ORIGIN: key: reason" line each (ORIGIN is the file,
+ * "environment NEWSTAP_X" or "-X"), in the order found. Caller-owned:
+ * nt_config_report_init() / nt_config_report_free(). */
+struct nt_config_report {
+        struct nt_buf text; /* the lines, each ending in '\n' */
+        size_t n;           /* errors found (also those past the text cap) */
+};
+
+void nt_config_report_init(struct nt_config_report *r);
+void nt_config_report_free(struct nt_config_report *r);
+void nt_config_report_add(struct nt_config_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The report's lines joined by `sep` into errstr. NT_OK when it holds no
+ * error, else NT_ERR_CONFIG. */
+int nt_config_report_errstr(const struct nt_config_report *r, const char *sep,
+                            char *errstr, size_t errstr_size);
+
+/* Layers a JSON file over what is set, reporting every bad key and
+ * value in `r` and keeping the good ones. NT_ERR_CONFIG when it added
+ * an error. */
+int nt_config_load_file_all(nt_config_t *cfg, const char *path,
+                            struct nt_config_report *r);
+
+/* The same for the NEWSTAP_* variables (see nt_config_load_env()). */
+int nt_config_load_env_all(nt_config_t *cfg, char *const *envp,
+                           struct nt_config_report *r);
+
+/* The checks that look inside values and across keys, after every layer
+ * is in: each element of producer.feeds (members, http(s) URL, interval
+ * not below producer.min_interval, no URL twice), producer.interval not
+ * below producer.min_interval, metrics.listen as HOST:PORT. Every command
+ * runs it through nt_cli_load_config(), `config check` included, so that
+ * check and the daemons refuse the same files with the same lines.
+ * NT_ERR_CONFIG when it added an error. */
+int nt_config_validate(const nt_config_t *cfg, struct nt_config_report *r);
+
+/* The checks of a producer.feeds array alone; lines start with
+ * "ORIGIN: " unless `origin` is NULL. Returns the number of errors
+ * added. */
+size_t nt_config_check_feeds(const json_t *feeds, const char *origin,
+                             int64_t min_interval_ms,
+                             struct nt_config_report *r);
+
+/* The members an element of producer.feeds may have ("url", "name",
+ * ...), for the docs drift test. Static. */
+const char *const *nt_config_feed_members(size_t *count);
+
+/* A feed's interval: seconds as a JSON integer, or a duration string.
+ * NT_OK with *ms, or NT_ERR_CONFIG. */
+int nt_config_feed_interval(const json_t *v, int64_t *ms);
+
+/* Parses metrics.listen: "HOST:PORT" with an IPv4 address or
+ * "localhost" and a port 0..65535 (a bare port is refused). NT_OK, or
+ * NT_ERR_CONFIG with the reason (without the key) in errstr. */
+int nt_config_parse_listen(const char *listen, char *host, size_t host_size,
+                           unsigned *port, char *errstr, size_t errstr_size);
+
+/* Where a key's value came from: a file path, "environment NEWSTAP_X",
+ * "default". Borrowed; valid while cfg lives. */
+const char *nt_config_origin(const nt_config_t *cfg, const char *path);
 
 /* Layers a JSON file over what is set. Errors name the file and the key:
  * "newstap.json: topics.rww: unknown key". NT_ERR_CONFIG or NT_ERR_IO. */
@@ -88,8 +153,9 @@ json_t *nt_config_array(const nt_config_t *cfg, const char *path);
 json_t *nt_config_kafka(const nt_config_t *cfg);
 
 /* The effective configuration as one JSON object (caller frees with
- * json_decref). With `redact`, secrets such as sasl.password are shown
- * as "[redacted]". */
+ * json_decref). With `redact`, secrets are shown as "[redacted]":
+ * librdkafka properties such as sasl.password, the value of every feed
+ * header, and the userinfo of feed URLs (https://[redacted]@host/). */
 json_t *nt_config_dump(const nt_config_t *cfg, bool redact);
 
 /* True for librdkafka property names that hold secrets. */

@@ -26,20 +26,9 @@ struct nt_health {
 int nt_health_parse_listen(const char *listen, char *host, size_t host_size,
                            unsigned *port)
 {
-        const char *colon = strrchr(listen, ':');
-        int64_t p;
-        size_t n;
-
-        if (!colon)
-                return NT_ERR_INVALID;
-        n = (size_t)(colon - listen);
-        if (n == 0 || n >= host_size ||
-            nt_num_parse_i64(colon + 1, 0, 65535, &p) != NT_OK)
-                return NT_ERR_INVALID;
-        memcpy(host, listen, n);
-        host[n] = '\0';
-        *port = (unsigned)p;
-        return NT_OK;
+        return nt_config_parse_listen(listen, host, host_size, port, NULL, 0)
+                   ? NT_ERR_INVALID
+                   : NT_OK;
 }
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
@@ -102,13 +91,15 @@ nt_health_t *nt_health_start(const char *listen, char *errstr,
 {
         struct sockaddr_in addr;
         const union MHD_DaemonInfo *info;
-        char host[128];
+        char host[128], reason[256];
         unsigned port;
         nt_health_t *h;
 
-        if (nt_health_parse_listen(listen, host, sizeof(host), &port)) {
+        /* The same check as `config check`, so that both agree. */
+        if (nt_config_parse_listen(listen, host, sizeof(host), &port, reason,
+                                   sizeof(reason))) {
                 nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                        "metrics.listen: \"%s\" is not HOST:PORT", listen);
+                        "metrics.listen: %s", reason);
                 return NULL;
         }
         memset(&addr, 0, sizeof(addr));
@@ -116,11 +107,8 @@ nt_health_t *nt_health_start(const char *listen, char *errstr,
         addr.sin_port = htons((uint16_t)port);
         if (strcmp(host, "localhost") == 0)
                 addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        else if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-                nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                        "metrics.listen: \"%s\" is not an IPv4 address", host);
-                return NULL;
-        }
+        else
+                inet_pton(AF_INET, host, &addr.sin_addr);
         h = calloc(1, sizeof(*h));
         if (!h) {
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");

@@ -1,5 +1,6 @@
 #include "common/log.h"
 #include "common/err.h"
+#include "common/url.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -182,6 +183,10 @@ void nt_log_v(enum nt_log_level level, const char *component, const char *fmt,
         if (!nt_log_enabled(level))
                 return;
         vsnprintf(msg, sizeof(msg), fmt, ap);
+        /* Feed URLs may carry credentials (user:pass@host), and they reach
+         * messages in many ways (labels, redirects, curl's errors): the one
+         * place all lines pass is where they are taken out. */
+        nt_url_scrub_userinfo(msg);
         clock_gettime(CLOCK_REALTIME, &now);
         n = nt_log_format_line(line, sizeof(line), log_sink.format,
                                (long long)now.tv_sec * 1000 +

@@ -1,9 +1,11 @@
 #include "common/url.h"
 
+#include "common/buf.h"
 #include "common/err.h"
 
 #include <curl/curl.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,4 +327,69 @@ out:
         curl_url_cleanup(h);
         free(enc);
         return res;
+}
+
+/* The userinfo of the first "://...@" at or after `s`: [*from, *to) is
+ * the userinfo with its "@"; false when there is none. */
+static bool userinfo_span(const char *s, const char **from, const char **to)
+{
+        const char *p = s, *auth, *at;
+
+        while ((p = strstr(p, "://")) != NULL) {
+                auth = p + 3;
+                at = NULL;
+                for (p = auth; *p && !strchr("/?#\\\"'<> \t\r\n", *p); p++) {
+                        if (*p == '@')
+                                at = p;
+                }
+                if (at) {
+                        *from = auth;
+                        *to = at + 1;
+                        return true;
+                }
+        }
+        return false;
+}
+
+size_t nt_url_scrub_userinfo(char *text)
+{
+        const char *from, *to;
+        char *p = text;
+        size_t len = strlen(text);
+
+        while (userinfo_span(p, &from, &to)) {
+                size_t cut = (size_t)(to - from);
+                char *f = text + (from - text);
+
+                memmove(f, to, len - (size_t)(to - text) + 1);
+                len -= cut;
+                p = f;
+        }
+        return len;
+}
+
+char *nt_url_without_userinfo(const char *url, const char *mask)
+{
+        const char *from, *to;
+        struct nt_buf b;
+        char *s;
+
+        if (!url)
+                return NULL;
+        if (!mask) {
+                s = strdup(url);
+                if (s)
+                        nt_url_scrub_userinfo(s);
+                return s;
+        }
+        if (!userinfo_span(url, &from, &to))
+                return strdup(url);
+        nt_buf_init(&b, strlen(url) + strlen(mask) + 1);
+        if (nt_buf_append(&b, url, (size_t)(from - url)) ||
+            nt_buf_append_str(&b, mask) || nt_buf_append_char(&b, '@') ||
+            nt_buf_append_str(&b, to)) {
+                nt_buf_free(&b);
+                return NULL;
+        }
+        return nt_buf_detach(&b);
 }

@@ -20,4 +20,20 @@ int nt_url_resolve(const char *base, const char *ref, char **out);
  * URL. Caller frees with free(). */
 char *nt_url_canonical(const char *url);
 
+/* Credentials in URLs ("https://user:pass@host/feed.xml") are for the
+ * feed's server alone: these take the userinfo out of text that leaves
+ * the process (articles, log lines, metric labels, dumps). The article
+ * id is still computed from the URL as configured, so ids do not change.
+ *
+ * Removes the userinfo and its "@" from every "scheme://userinfo@host"
+ * in `text`, in place; the authority ends at "/", "?", "#", white space,
+ * a quote or angle bracket. Returns the new length. */
+size_t nt_url_scrub_userinfo(char *text);
+
+/* A copy of `url` with its userinfo removed (`mask` NULL) or replaced by
+ * `mask` ("https://[redacted]@host/"); text without a userinfo is copied
+ * as it is. NULL for NULL or when out of memory. Caller frees with
+ * free(). */
+char *nt_url_without_userinfo(const char *url, const char *mask);
+
 #endif

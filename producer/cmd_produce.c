@@ -27,9 +27,16 @@ static const char produce_help[] =
     "Signals: SIGINT/SIGTERM stop cleanly (a second one exits at once),\n"
     "SIGHUP reloads the feed list from the configuration and OPML files.\n"
     "\n"
+    "Credentials in a feed URL (https://user:pass@host/...) and header\n"
+    "values go to the feed's server only: articles, logs and metrics show\n"
+    "the URL without them. Intervals below producer.min_interval (1m) are\n"
+    "refused; `newstap config check` validates as produce does.\n"
+    "\n"
     "Options:\n"
     "  --opml FILE        add the feeds of an OPML file (repeatable)\n"
-    "  --once             poll every feed once, publish, and exit\n"
+    "  --once             poll every feed once, publish, and exit: 0 when\n"
+    "                     every poll succeeded and every article was\n"
+    "                     confirmed, 1 when a feed failed\n"
     "  --state-dir DIR    overrides producer.state_dir\n";
 
 struct produce_ctx {

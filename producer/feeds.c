@@ -1,11 +1,14 @@
 #include "producer/feeds.h"
 #include "common/buf.h"
+#include "common/config.h"
 #include "common/err.h"
 #include "common/num.h"
+#include "common/url.h"
 
 #include <expat.h>
 
 #include <errno.h>
+#include <stdbool.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,9 +69,16 @@ static int is_http(const char *url)
                strncasecmp(url, "https://", 8) == 0;
 }
 
-/* Takes ownership of *spec's contents on success. */
+/* Takes ownership of *spec's contents on success. A feed without a name
+ * is named after its URL without the userinfo: the name is what logs
+ * and metric labels show, and credentials stay out of both. */
 static int push(struct nt_feed_list *l, struct nt_feed_spec *spec)
 {
+        if (!spec->name) {
+                spec->name = nt_url_without_userinfo(spec->url, NULL);
+                if (!spec->name)
+                        return NT_ERR_NOMEM;
+        }
         if (l->n == l->cap) {
                 size_t cap = l->cap ? l->cap * 2 : 16;
                 struct nt_feed_spec *f;
@@ -91,129 +101,92 @@ static char **str_vec(size_t n)
         return calloc(n + 1, sizeof(char *));
 }
 
+/* The floor of a feed's interval here: the configurable one
+ * (producer.min_interval) was checked with the whole configuration. */
+#define HARD_MIN_INTERVAL_MS 1000
+
+/* A copy of a string member, or NULL (with *oom) when out of memory. */
+static char *dup_or_oom(const char *s, bool *oom)
+{
+        char *d = s ? strdup(s) : NULL;
+
+        if (s && !d)
+                *oom = true;
+        return d;
+}
+
 int nt_feed_list_from_json(struct nt_feed_list *l, const json_t *arr,
                            int64_t default_interval_ms, char *errstr,
                            size_t errstr_size)
 {
+        struct nt_config_report r;
         size_t i;
         json_t *item;
-        int err = NT_OK;
+        int err;
 
         if (!arr)
                 return NT_OK;
-        if (!json_is_array(arr))
-                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                               "producer.feeds: expected an array");
+        /* The configuration's validator, so that the rules live once. */
+        nt_config_report_init(&r);
+        nt_config_check_feeds(arr, NULL, HARD_MIN_INTERVAL_MS, &r);
+        err = nt_config_report_errstr(&r, "; ", errstr, errstr_size);
+        nt_config_report_free(&r);
+        if (err)
+                return err;
         json_array_foreach(arr, i, item)
         {
                 struct nt_feed_spec spec;
-                const char *key, *url;
+                const char *url =
+                    json_string_value(json_object_get(item, "url"));
                 json_t *v;
                 size_t j;
+                bool oom = false;
 
+                if (nt_feed_list_find(l, url))
+                        return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                                       "producer.feeds[%zu].url: %s is listed "
+                                       "twice",
+                                       i, url);
                 memset(&spec, 0, sizeof(spec));
                 spec.interval_ms = default_interval_ms;
-#define FAIL(code, ...)                                                \
-        do {                                                           \
-                err = nt_errf(errstr, errstr_size, code, __VA_ARGS__); \
-                goto bad;                                              \
-        } while (0)
-                if (!json_is_object(item))
-                        FAIL(NT_ERR_CONFIG,
-                             "producer.feeds[%zu]: expected an object", i);
-                json_object_foreach(item, key, v)
-                {
-                        if (strcmp(key, "url") && strcmp(key, "name") &&
-                            strcmp(key, "interval") && strcmp(key, "tags") &&
-                            strcmp(key, "headers"))
-                                FAIL(NT_ERR_CONFIG,
-                                     "producer.feeds[%zu].%s: unknown key", i,
-                                     key);
-                }
-                url = json_string_value(json_object_get(item, "url"));
-                if (!url || !is_http(url))
-                        FAIL(NT_ERR_CONFIG,
-                             "producer.feeds[%zu].url: expected an http or "
-                             "https URL",
-                             i);
-                if (nt_feed_list_find(l, url))
-                        FAIL(NT_ERR_CONFIG,
-                             "producer.feeds[%zu].url: %s is listed twice", i,
-                             url);
-                spec.url = strdup(url);
-                v = json_object_get(item, "name");
-                if (v && !json_is_string(v))
-                        FAIL(NT_ERR_CONFIG,
-                             "producer.feeds[%zu].name: expected a string", i);
-                if (v)
-                        spec.name = strdup(json_string_value(v));
+                spec.url = dup_or_oom(url, &oom);
+                spec.name = dup_or_oom(
+                    json_string_value(json_object_get(item, "name")), &oom);
                 v = json_object_get(item, "interval");
-                if (json_is_integer(v) && json_integer_value(v) > 0 &&
-                    json_integer_value(v) < 86400 * 365)
-                        spec.interval_ms = json_integer_value(v) * 1000;
-                else if (v &&
-                         (!json_is_string(v) ||
-                          nt_num_parse_duration_ms(json_string_value(v), 1000,
-                                                   &spec.interval_ms) ||
-                          spec.interval_ms < 1000))
-                        FAIL(NT_ERR_CONFIG,
-                             "producer.feeds[%zu].interval: expected a "
-                             "duration of at least 1s (e.g. 300, \"15m\")",
-                             i);
+                if (v)
+                        nt_config_feed_interval(v, &spec.interval_ms);
                 v = json_object_get(item, "tags");
-                if (v && !json_is_array(v))
-                        FAIL(NT_ERR_CONFIG,
-                             "producer.feeds[%zu].tags: expected an array", i);
                 spec.tags = str_vec(v ? json_array_size(v) : 0);
-                if (!spec.tags)
-                        FAIL(NT_ERR_NOMEM, "out of memory");
-                for (j = 0; v && j < json_array_size(v); j++) {
-                        const char *t = json_string_value(json_array_get(v, j));
-                        if (!t)
-                                FAIL(NT_ERR_CONFIG,
-                                     "producer.feeds[%zu].tags[%zu]: expected "
-                                     "a string",
-                                     i, j);
-                        spec.tags[j] = strdup(t);
-                }
+                oom |= !spec.tags;
+                for (j = 0; spec.tags && v && j < json_array_size(v); j++)
+                        spec.tags[j] = dup_or_oom(
+                            json_string_value(json_array_get(v, j)), &oom);
                 v = json_object_get(item, "headers");
-                if (v && !json_is_object(v))
-                        FAIL(NT_ERR_CONFIG,
-                             "producer.feeds[%zu].headers: expected an object",
-                             i);
                 spec.headers = str_vec(v ? json_object_size(v) : 0);
-                if (!spec.headers)
-                        FAIL(NT_ERR_NOMEM, "out of memory");
+                oom |= !spec.headers;
                 j = 0;
-                if (v) {
+                if (v && spec.headers) {
                         const char *hname;
                         json_t *hv;
 
                         json_object_foreach(v, hname, hv)
                         {
                                 struct nt_buf line;
-                                if (!json_is_string(hv) || strchr(hname, ':') ||
-                                    strpbrk(json_string_value(hv), "\r\n"))
-                                        FAIL(NT_ERR_CONFIG,
-                                             "producer.feeds[%zu].headers.%s: "
-                                             "expected a one-line string",
-                                             i, hname);
                                 nt_buf_init(&line, 8192);
                                 nt_buf_printf(&line, "%s: %s", hname,
                                               json_string_value(hv));
-                                spec.headers[j++] = nt_buf_detach(&line);
+                                spec.headers[j] = nt_buf_detach(&line);
+                                oom |= !spec.headers[j++];
                         }
                 }
-                if (!spec.url || (json_object_get(item, "name") && !spec.name))
-                        FAIL(NT_ERR_NOMEM, "out of memory");
-                err = push(l, &spec);
-                if (err)
-                        FAIL(err, "producer.feeds: too many feeds");
-                continue;
-        bad:
-                nt_feed_spec_free(&spec);
-                return err;
-#undef FAIL
+                err = oom ? NT_ERR_NOMEM : push(l, &spec);
+                if (err) {
+                        nt_feed_spec_free(&spec);
+                        return nt_errf(errstr, errstr_size, err,
+                                       err == NT_ERR_NOMEM
+                                           ? "out of memory"
+                                           : "producer.feeds: too many feeds");
+                }
         }
         return NT_OK;
 }

@@ -10,7 +10,7 @@
 
 struct nt_feed_spec {
         char *url;  /* http(s); also the feed's key in the state dir */
-        char *name; /* or NULL */
+        char *name; /* as given, else the URL without its userinfo */
         int64_t interval_ms;
         char **tags;    /* NULL-terminated; may be empty */
         char **headers; /* "Name: value", NULL-terminated; may be empty */
@@ -28,8 +28,11 @@ void nt_feed_list_free(struct nt_feed_list *l);
 /* Appends the feeds of a producer.feeds array: objects with "url"
  * (required), "name", "interval" (duration, seconds when a number),
  * "tags" (strings), "headers" (object of strings). A feed without an
- * interval gets `default_interval_ms`. Errors name the element:
- * "producer.feeds[2].interval: ...". A URL listed twice is an error. */
+ * interval gets `default_interval_ms`. The array is checked by
+ * nt_config_check_feeds() (with a floor of 1 s; producer.min_interval is
+ * the configuration's business) and every error is reported, joined by
+ * "; ", each naming the element: "producer.feeds[2].interval: ...". A
+ * URL listed twice is an error. */
 int nt_feed_list_from_json(struct nt_feed_list *l, const json_t *arr,
                            int64_t default_interval_ms, char *errstr,
                            size_t errstr_size);

@@ -877,6 +877,15 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                 "stopped: %llu article(s) confirmed, %zu left unconfirmed "
                 "(sent again after a restart)",
                 (unsigned long long)p->totals.confirmed, left);
+        /* --once is run by cron and scripts: a failed feed or an article
+         * left unconfirmed must show in the exit status. */
+        if (p->once && (p->totals.failed > 0 || left > 0)) {
+                NT_ERROR("producer",
+                         "once: %llu failed poll(s), %zu article(s) "
+                         "unconfirmed",
+                         (unsigned long long)p->totals.failed, left);
+                return NT_ERR_TRANSIENT;
+        }
         return NT_OK;
 }
 

@@ -3,6 +3,7 @@
 #include "common/err.h"
 #include "common/kafka.h"
 #include "common/log.h"
+#include "common/url.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -217,7 +218,10 @@ int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
                 return NT_ERR_NOMEM;
         m->key = strdup(meta->key);
         m->revision = strdup(meta->revision);
-        m->feed_url = strdup(meta->feed_url ? meta->feed_url : "");
+        /* The "feed" header and the log name the feed, never its
+         * credentials. */
+        m->feed_url =
+            nt_url_without_userinfo(meta->feed_url ? meta->feed_url : "", NULL);
         m->value = malloc(value_len ? value_len : 1);
         if (!m->key || !m->revision || !m->feed_url || !m->value) {
                 pmsg_free(m);

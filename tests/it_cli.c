@@ -131,3 +131,231 @@ Test(cli, demo_runs_on_the_dev_broker)
         free(out);
         free(err);
 }
+
+/* Writes `text` to a fresh file under /tmp; its path goes to `path`. */
+static void temp_file(char *path, size_t size, const char *text)
+{
+        FILE *f;
+        int fd;
+
+        snprintf(path, size, "/tmp/nt-cli-XXXXXX");
+        fd = mkstemp(path);
+        cr_assert_geq(fd, 0, "mkstemp");
+        f = fdopen(fd, "w");
+        cr_assert_not_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+/* A configuration with six mistakes, each of a kind `config check` let
+ * pass or stopped at one by one: a section key, a key inside a feed, a
+ * feed URL that is not http(s), an interval below the floor, a feed
+ * listed twice, and a listen address without a host. */
+static const char six_mistakes[] =
+    "{\"topics\": {\"rww\": \"typo\"},\n"
+    " \"producer\": {\"feeds\": [\n"
+    "   {\"url\": \"http://127.0.0.1:1/a.xml\", \"intervall\": \"5m\"},\n"
+    "   {\"url\": \"feeds.example.org/rss\"},\n"
+    "   {\"url\": \"http://127.0.0.1:1/b.xml\", \"interval\": \"1s\"},\n"
+    "   {\"url\": \"http://127.0.0.1:1/a.xml\"}]},\n"
+    " \"metrics\": {\"listen\": \"19484\"}}\n";
+
+static const char *const six_keys[] = {
+    "topics.rww",
+    "producer.feeds[0].intervall",
+    "producer.feeds[1].url",
+    "producer.feeds[2].interval",
+    "producer.feeds[3].url",
+    "metrics.listen",
+};
+
+/* The lines of `err` that start with "PATH: ", sorted, as one string. */
+static char *error_lines(const char *err, const char *path)
+{
+        char *copy = strdup(err), *line, *save = NULL, *lines[64];
+        size_t n = 0, i, j, len = 1;
+        char *out;
+
+        cr_assert_not_null(copy);
+        for (line = strtok_r(copy, "\n", &save); line && n < 64;
+             line = strtok_r(NULL, "\n", &save)) {
+                if (strncmp(line, path, strlen(path)) == 0 &&
+                    strncmp(line + strlen(path), ": ", 2) == 0)
+                        lines[n++] = line;
+        }
+        for (i = 1; i < n; i++)
+                for (j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
+                        char *t = lines[j];
+                        lines[j] = lines[j - 1];
+                        lines[j - 1] = t;
+                }
+        for (i = 0; i < n; i++)
+                len += strlen(lines[i]) + 1;
+        out = calloc(1, len);
+        cr_assert_not_null(out);
+        for (i = 0; i < n; i++) {
+                size_t used = strlen(out);
+                snprintf(out + used, len - used, "%s\n", lines[i]);
+        }
+        free(copy);
+        return out;
+}
+
+Test(cli, config_check_reports_every_mistake_in_one_run)
+{
+        char path[64], want[128];
+        char *argv[] = {
+            (char *)nt_test_bin(), "config", "check", "-c", path, NULL};
+        char *out, *err, *lines;
+        size_t i, n = 0;
+        int status;
+        const char *p;
+
+        temp_file(path, sizeof(path), six_mistakes);
+        status = nt_run(argv, NULL, &out, &err, 30000);
+        unlink(path);
+        cr_assert_eq(status, 2, "config check exited %d; stderr: %s", status,
+                     err);
+        lines = error_lines(err, path);
+        for (p = lines; (p = strchr(p, '\n')) != NULL; p++)
+                n++;
+        cr_assert_eq(n, 6, "want 6 `FILE: key: reason` lines, got %zu:\n%s", n,
+                     err);
+        for (i = 0; i < sizeof(six_keys) / sizeof(six_keys[0]); i++) {
+                snprintf(want, sizeof(want), "%s: %s: ", path, six_keys[i]);
+                cr_assert_not_null(strstr(err, want), "no line for %s:\n%s",
+                                   six_keys[i], err);
+        }
+        free(lines);
+        free(out);
+        free(err);
+}
+
+/* `config check` and every daemon agree, line for line: a daemon never
+ * starts on a file that check refuses, nor refuses one that it passes. */
+Test(cli, daemons_refuse_what_config_check_refuses)
+{
+        char path[64], rules[64];
+        char *check[] = {
+            (char *)nt_test_bin(), "config", "check", "-c", path, NULL};
+        char *produce[] = {(char *)nt_test_bin(), "produce", "-c", path, NULL};
+        char *classify[] = {(char *)nt_test_bin(),
+                            "classify",
+                            "-c",
+                            path,
+                            "--rules",
+                            rules,
+                            NULL};
+        char *replay[] = {(char *)nt_test_bin(), "replay", "-c", path,
+                          "/dev/null",           NULL};
+        char **daemons[] = {produce, classify, replay};
+        char *out, *err, *want;
+        const char *p;
+        size_t i, n = 0;
+        int status;
+
+        temp_file(path, sizeof(path), six_mistakes);
+        temp_file(rules, sizeof(rules), "");
+        status = nt_run(check, NULL, &out, &err, 30000);
+        cr_assert_eq(status, 2, "config check exited %d: %s", status, err);
+        want = error_lines(err, path);
+        for (p = want; (p = strchr(p, '\n')) != NULL; p++)
+                n++;
+        cr_assert_eq(n, 6, "config check: want 6 lines, got %zu:\n%s", n, err);
+        free(out);
+        free(err);
+        for (i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++) {
+                char *got;
+
+                status = nt_run(daemons[i], NULL, &out, &err, 30000);
+                cr_assert_eq(status, 2, "%s exited %d: %s", daemons[i][1],
+                             status, err);
+                got = error_lines(err, path);
+                cr_assert_str_eq(got, want,
+                                 "%s and config check disagree:\n%s\n---\n%s",
+                                 daemons[i][1], got, want);
+                free(got);
+                free(out);
+                free(err);
+        }
+        free(want);
+        unlink(path);
+        unlink(rules);
+}
+
+Test(cli, a_bare_port_is_refused_by_check_as_by_the_daemon)
+{
+        char *argv[] = {(char *)nt_test_bin(), "config", "check", NULL};
+        char *out, *err;
+        int status;
+
+        setenv("NEWSTAP_METRICS_LISTEN", "19484", 1);
+        status = nt_run(argv, NULL, &out, &err, 30000);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+        cr_assert_eq(status, 2, "stderr: %s", err);
+        cr_assert_not_null(
+            strstr(err, "environment NEWSTAP_METRICS_LISTEN: metrics.listen: "),
+            "%s", err);
+        free(out);
+        free(err);
+}
+
+Test(cli, produce_once_exits_1_when_a_feed_failed)
+{
+        char path[64], state[64] = "/tmp/nt-cli-state-XXXXXX", text[512],
+                       cmd[128];
+        char *argv[] = {
+            (char *)nt_test_bin(), "produce", "--once", "-c", path, NULL};
+        char *out, *err;
+        int status;
+
+        cr_assert_not_null(mkdtemp(state));
+        /* Port 1 refuses connections: the fetch fails at once. */
+        snprintf(text, sizeof(text),
+                 "{\"kafka\": {\"bootstrap.servers\": \"127.0.0.1:1\"},"
+                 " \"producer\": {\"state_dir\": \"%s\", \"feeds\": "
+                 "[{\"url\": \"http://127.0.0.1:1/feed.xml\"}]}}\n",
+                 state);
+        temp_file(path, sizeof(path), text);
+        status = nt_run(argv, NULL, &out, &err, 60000);
+        cr_assert_eq(status, 1, "produce --once exited %d; stderr: %s", status,
+                     err);
+        free(out);
+        free(err);
+        unlink(path);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
+        cr_assert_eq(system(cmd), 0);
+}
+
+Test(cli, config_dump_redacts_feed_credentials_and_headers)
+{
+        char path[64];
+        char *dump[] = {
+            (char *)nt_test_bin(), "config", "dump", "-c", path, NULL};
+        char *show[] = {(char *)nt_test_bin(), "config", "dump", "-c", path,
+                        "--show-secrets",      NULL};
+        char *out, *err;
+        int status;
+
+        temp_file(path, sizeof(path),
+                  "{\"producer\": {\"feeds\": [{\"url\": "
+                  "\"https://wireuser:pw-s3cret@wire.example/feed.xml\","
+                  " \"headers\": {\"Authorization\": \"Bearer tok-s3cret\","
+                  " \"X-Api-Key\": \"key-s3cret\"}}]}}\n");
+        status = nt_run(dump, NULL, &out, &err, 30000);
+        cr_assert_eq(status, 0, "stderr: %s", err);
+        cr_assert_null(strstr(out, "s3cret"), "a secret in the dump:\n%s", out);
+        cr_assert_null(strstr(out, "wireuser"), "userinfo in the dump:\n%s",
+                       out);
+        cr_assert_not_null(strstr(out, "wire.example/feed.xml"), "%s", out);
+        cr_assert_not_null(strstr(out, "Authorization"), "%s", out);
+        free(out);
+        free(err);
+        status = nt_run(show, NULL, &out, &err, 30000);
+        cr_assert_eq(status, 0, "stderr: %s", err);
+        cr_assert_not_null(strstr(out, "wireuser:pw-s3cret@"), "%s", out);
+        cr_assert_not_null(strstr(out, "Bearer tok-s3cret"), "%s", out);
+        free(out);
+        free(err);
+        unlink(path);
+}

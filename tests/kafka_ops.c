@@ -105,7 +105,8 @@ Test(real, metrics_lag_and_readiness_of_both_daemons, .timeout = 400)
             "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
             " \"topics\": {\"raw\": \"%s.raw\", \"enriched\": \"%s.enr\","
             " \"label_prefix\": \"%s.topic.\", \"dlq\": \"%s.dlq\"},"
-            " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\","
+            " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
+            "\"min_interval\": \"1s\","
             " \"summary_interval\": 0, \"feeds\": [{\"url\": \"%s/ops.xml\"}]},"
             " \"consumer\": {\"rules\": \"%s/config/rules\","
             " \"group_id\": \"%s\", \"transactional_id\": \"%s-tx\"}}\n",

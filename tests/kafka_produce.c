@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +85,8 @@ static void write_config(const char *const *paths, size_t n,
                 " \"topics\": {\"raw\": \"%s\"},"
                 " \"log\": {\"level\": \"info\"},"
                 " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
-                " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\","
+                " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
+                "\"min_interval\": \"1s\","
                 " \"backoff_base\": \"1s\", \"backoff_max\": \"4s\","
                 " \"summary_interval\": 0%s%s, \"feeds\": [",
                 nt_test_kafka_bootstrap(), topic, state_dir,
@@ -650,4 +652,165 @@ Test(real, metrics_move_and_readiness_follows_the_broker)
 
         status = nt_child_stop(&child, SIGTERM, 30000);
         cr_assert_eq(status, 0, "produce exited %d", status);
+}
+
+/* Appends what the child has written to stderr so far (waiting at most
+ * wait_ms for more) to `log`, so that its pipe never fills. Returns false
+ * at the end of the stream. */
+static bool drain_stderr(struct nt_child *c, struct nt_buf *log, int wait_ms)
+{
+        char chunk[4096];
+        struct pollfd pfd = {c->err_fd, POLLIN, 0};
+        ssize_t n;
+
+        while (poll(&pfd, 1, wait_ms) > 0) {
+                n = read(c->err_fd, chunk, sizeof(chunk));
+                if (n <= 0)
+                        return false;
+                nt_buf_append(log, chunk, (size_t)n);
+        }
+        return true;
+}
+
+struct secret_scan {
+        const char *secret;
+        size_t messages, leaks;
+        char feed_url[256];
+        char leak[512];
+};
+
+/* Counts the messages of the topic whose key, value or headers hold the
+ * secret; remembers feed.url of the last article. */
+static bool scan_secret(const rd_kafka_message_t *rkm, void *ctx)
+{
+        struct secret_scan *s = ctx;
+        rd_kafka_headers_t *hdrs = NULL;
+        const char *name;
+        const void *val;
+        size_t len, i;
+        struct nt_buf all;
+        json_t *art;
+
+        nt_buf_init(&all, 16 << 20);
+        nt_buf_append(&all, rkm->key, rkm->key_len);
+        nt_buf_append(&all, rkm->payload, rkm->len);
+        if (rd_kafka_message_headers(rkm, &hdrs) == 0)
+                for (i = 0;
+                     rd_kafka_header_get_all(hdrs, i, &name, &val, &len) == 0;
+                     i++) {
+                        nt_buf_append_str(&all, name);
+                        nt_buf_append(&all, val, len);
+                }
+        if (strstr(nt_buf_str(&all), s->secret)) {
+                s->leaks++;
+                snprintf(s->leak, sizeof(s->leak), "%.500s", nt_buf_str(&all));
+        }
+        art = json_loadb(rkm->payload, rkm->len, 0, NULL);
+        snprintf(s->feed_url, sizeof(s->feed_url), "%s",
+                 json_string_value(
+                     json_object_get(json_object_get(art, "feed"), "url")));
+        json_decref(art);
+        nt_buf_free(&all);
+        s->messages++;
+        return false;
+}
+
+/* Credentials in a feed URL and an Authorization header are what a
+ * paywalled wire needs; they must reach the feed's server and nothing
+ * else: not the articles on the topic (feed.url, links resolved against
+ * the feed), not the log, not the feed label on /metrics. */
+Test(real, credentials_never_leave_the_process)
+{
+        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
+                        NULL};
+        static const char body[] =
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
+            "<title>Paywalled wire</title><link>/</link>"
+            "<item><title>Relative one</title><link>/story/1</link>"
+            "<guid>cred-1</guid></item>"
+            "<item><title>Relative two</title><link>story/2</link>"
+            "<guid>cred-2</guid></item>"
+            "</channel></rss>";
+        const char *port_at = strrchr(nt_httpd_url(srv), ':');
+        struct timespec tick = {0, 50 * 1000 * 1000};
+        struct secret_scan scan = {.secret = "s3cretPW"};
+        struct nt_child child;
+        struct nt_buf log, metrics;
+        unsigned port = nt_test_free_port();
+        char env[64], want_url[128];
+        time_t deadline;
+        FILE *f;
+        int status;
+
+        serve("/cred.xml", 200, NULL, NULL, body);
+        serve("/cred-missing.xml", 404, NULL, "Content-Type: text/plain", "no");
+        f = fopen(config_path, "w");
+        cr_assert_not_null(f);
+        fprintf(f,
+                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+                " \"topics\": {\"raw\": \"%s\"},"
+                " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
+                "\"min_interval\": \"1s\","
+                " \"backoff_base\": \"1s\", \"backoff_max\": \"2s\","
+                " \"summary_interval\": 0, \"feeds\": ["
+                " {\"url\": \"http://newsuser:s3cretPW@127.0.0.1%s/cred.xml\","
+                "  \"headers\": {\"Authorization\": \"Bearer tok-s3cretPW\"}},"
+                " {\"url\": "
+                "\"http://newsuser:s3cretPW@127.0.0.1%s/cred-missing.xml\"}"
+                "]}}\n",
+                nt_test_kafka_bootstrap(), topic, state_dir, port_at, port_at);
+        fclose(f);
+        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
+        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+
+        /* Two articles confirmed, and the failing feed asked twice: its
+         * first failure has then been handled and logged. */
+        nt_buf_init(&log, 16 << 20);
+        nt_buf_init(&metrics, 16 << 20);
+        deadline = time(NULL) + 60;
+        while ((nt_test_metric(port, "newstap_published_total", "") < 2 ||
+                nt_httpd_requests(srv, "/cred-missing.xml", NULL, 0) < 2) &&
+               time(NULL) < deadline) {
+                drain_stderr(&child, &log, 0);
+                nanosleep(&tick, NULL);
+        }
+        cr_assert_eq(nt_test_http_get(port, "/metrics", &metrics), 200);
+        kill(child.pid, SIGTERM);
+        deadline = time(NULL) + 30;
+        while (drain_stderr(&child, &log, 200) && time(NULL) < deadline)
+                ;
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d: %s", status,
+                     nt_buf_str(&log));
+
+        cr_assert_not_null(strstr(nt_buf_str(&metrics), "cred.xml"),
+                           "no series labelled with the feed:\n%s",
+                           nt_buf_str(&metrics));
+        cr_assert_null(strstr(nt_buf_str(&metrics), "s3cretPW"),
+                       "the secret is on /metrics:\n%s", nt_buf_str(&metrics));
+        cr_assert_null(strstr(nt_buf_str(&metrics), "newsuser"),
+                       "the user name is on /metrics:\n%s",
+                       nt_buf_str(&metrics));
+        cr_assert_not_null(strstr(nt_buf_str(&log), "cred-missing.xml"),
+                           "the failing feed is not in the log:\n%s",
+                           nt_buf_str(&log));
+        cr_assert_null(strstr(nt_buf_str(&log), "s3cretPW"),
+                       "the secret is in the log:\n%s", nt_buf_str(&log));
+        cr_assert_null(strstr(nt_buf_str(&log), "newsuser"),
+                       "the user name is in the log:\n%s", nt_buf_str(&log));
+
+        nt_test_read_topic(nt_test_kafka_bootstrap(), topic, scan_secret, &scan,
+                           10000);
+        cr_assert_eq(scan.messages, 2, "2 articles on the topic, got %zu",
+                     scan.messages);
+        cr_assert_eq(scan.leaks, 0, "%zu message(s) hold the secret: %s",
+                     scan.leaks, scan.leak);
+        snprintf(want_url, sizeof(want_url), "http://127.0.0.1%s/cred.xml",
+                 port_at);
+        cr_assert_str_eq(scan.feed_url, want_url,
+                         "feed.url keeps the feed without its credentials");
+        nt_buf_free(&log);
+        nt_buf_free(&metrics);
 }

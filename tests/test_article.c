@@ -154,6 +154,29 @@ Test(article, without_link_feed_url_and_guid)
         nt_article_free(&c);
 }
 
+/* Credentials of the feed URL stay out of the article, yet the id is
+ * computed as it always was (this id is what newstap gave this item
+ * before credentials were taken out), so no article changes its key. */
+Test(article, feed_credentials_left_out_id_unchanged)
+{
+        struct nt_article a;
+        char doc[2048];
+        char *line;
+
+        one_item(doc, sizeof(doc),
+                 "<title>T</title><guid>g-1</guid><enclosure "
+                 "url=\"https://u:p@one.example/a.mp3\" type=\"audio/mpeg\" "
+                 "length=\"1\"/>");
+        article_of(doc, "https://u:p@one.example/rss", &a);
+        cr_assert_str_eq(a.id, "3655316f431004684e6c2a70bd5f0b28",
+                         "the id changed");
+        cr_assert_str_eq(a.feed_url, "https://one.example/rss");
+        line = nt_article_to_json_line(&a);
+        cr_assert_null(strstr(line, "u:p@"), "credentials in %s", line);
+        free(line);
+        nt_article_free(&a);
+}
+
 Test(article, without_link_or_guid_title_and_published)
 {
         struct nt_article a, b, c;

@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,4 +299,192 @@ Test(config, groups_of_keys_nest_in_the_file)
                            err);
         unlink(path);
         nt_config_destroy(cfg);
+}
+
+/* What the validator refuses after every layer is in: each case is one
+ * file, with the one line it must produce. */
+struct bad_value {
+        char json[160];
+        char want[96]; /* substring of the only line, after "<path>: " */
+};
+
+ParameterizedTestParameters(config, validate_refuses)
+{
+        static struct bad_value cases[] = {
+            {"{\"metrics\": {\"listen\": \"19484\"}}",
+             "metrics.listen: \"19484\" is not HOST:PORT"},
+            {"{\"metrics\": {\"listen\": \"0.0.0.0:99999\"}}",
+             "metrics.listen: \"0.0.0.0:99999\": the port"},
+            {"{\"metrics\": {\"listen\": \"example.org:80\"}}",
+             "metrics.listen: \"example.org:80\": \"example.org\" is not"},
+            {"{\"producer\": {\"interval\": \"30s\"}}",
+             "producer.interval: 30 s is below producer.min_interval (60 s)"},
+            {"{\"producer\": {\"feeds\": [{\"url\": \"http://a/\", "
+             "\"interval\": 5}]}}",
+             "producer.feeds[0].interval: 5 s is below"},
+            {"{\"producer\": {\"feeds\": [{\"url\": \"http://a/\", "
+             "\"Interval\": \"5m\"}]}}",
+             "producer.feeds[0].Interval: unknown key"},
+            {"{\"producer\": {\"feeds\": [{\"url\": \"ftp://u:pw@a/\"}]}}",
+             "producer.feeds[0].url: \"ftp://a/\" is not an http or https URL"},
+            {"{\"producer\": {\"feeds\": [{\"url\": \"http://A/x\"}, "
+             "{\"url\": \"http://u:pw@a/x\"}]}}",
+             "producer.feeds[1].url: http://a/x is listed twice"},
+            {"{\"producer\": {\"feeds\": [{\"url\": \"http://a/\", "
+             "\"headers\": {\"Bad Name\": \"v\"}}]}}",
+             "producer.feeds[0].headers.Bad Name: expected a header name"},
+        };
+        return cr_make_param_array(struct bad_value, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_value *c, config, validate_refuses)
+{
+        struct nt_config_report r;
+        char path[64], want[256];
+        nt_config_t *cfg = nt_config_new();
+
+        write_tmp(c->json, path, sizeof(path));
+        nt_config_report_init(&r);
+        cr_assert_eq(nt_config_load_file_all(cfg, path, &r), NT_OK,
+                     "%s: the file itself is fine: %s", c->json,
+                     nt_buf_str(&r.text));
+        cr_assert_eq(nt_config_validate(cfg, &r), NT_ERR_CONFIG, "%s: accepted",
+                     c->json);
+        cr_assert_eq(r.n, 1, "%s: one error, got %zu:\n%s", c->json, r.n,
+                     nt_buf_str(&r.text));
+        snprintf(want, sizeof(want), "%s: %s", path, c->want);
+        cr_assert_not_null(strstr(nt_buf_str(&r.text), want),
+                           "%s: \"%s\" lacks \"%s\"", c->json,
+                           nt_buf_str(&r.text), want);
+        cr_assert_null(strstr(nt_buf_str(&r.text), "pw"),
+                       "%s: a credential in the message", c->json);
+        nt_config_report_free(&r);
+        unlink(path);
+        nt_config_destroy(cfg);
+}
+
+Test(config, validate_accepts_what_it_should)
+{
+        struct nt_config_report r;
+        char path[64];
+        nt_config_t *cfg = nt_config_new();
+
+        write_tmp("{\"producer\": {\"min_interval\": \"1s\", \"interval\": 1,"
+                  " \"feeds\": [{\"url\": \"https://u:p@a.example/f\","
+                  " \"interval\": \"1s\", \"name\": \"a\", \"tags\": [\"x\"],"
+                  " \"headers\": {\"Authorization\": \"Bearer t\"}},"
+                  " {\"url\": \"https://b.example/f\"}]},"
+                  " \"metrics\": {\"listen\": \"localhost:0\"}}",
+                  path, sizeof(path));
+        nt_config_report_init(&r);
+        nt_config_load_file_all(cfg, path, &r);
+        nt_config_validate(cfg, &r);
+        cr_assert_eq(r.n, 0, "refused: %s", nt_buf_str(&r.text));
+        nt_config_report_free(&r);
+        unlink(path);
+        nt_config_destroy(cfg);
+}
+
+Test(config, every_error_of_a_file_in_one_report)
+{
+        struct nt_config_report r;
+        char path[64];
+        nt_config_t *cfg = nt_config_new();
+
+        write_tmp("{\"topics\": {\"rww\": 1, \"raw\": 5}, \"log\": {\"level\":"
+                  " \"loud\"}, \"nope\": {}, \"topics.x\": 1}",
+                  path, sizeof(path));
+        nt_config_report_init(&r);
+        cr_assert_eq(nt_config_load_file_all(cfg, path, &r), NT_ERR_CONFIG);
+        cr_assert_eq(r.n, 5, "want 5 errors:\n%s", nt_buf_str(&r.text));
+        nt_config_report_free(&r);
+        unlink(path);
+        nt_config_destroy(cfg);
+}
+
+Test(config, dump_redacts_feed_credentials)
+{
+        char path[64], err[512];
+        nt_config_t *cfg = nt_config_new();
+        json_t *dump, *feed;
+        char *text;
+
+        write_tmp("{\"producer\": {\"feeds\": [{\"url\": "
+                  "\"https://me:pw@a.example/f\", \"headers\": "
+                  "{\"Authorization\": \"Bearer t0k\"}}]}}",
+                  path, sizeof(path));
+        cr_assert_eq(nt_config_load_file(cfg, path, err, sizeof(err)), NT_OK,
+                     "%s", err);
+        dump = nt_config_dump(cfg, true);
+        feed = json_array_get(
+            json_object_get(json_object_get(dump, "producer"), "feeds"), 0);
+        cr_assert_str_eq(json_string_value(json_object_get(feed, "url")),
+                         "https://[redacted]@a.example/f");
+        cr_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(feed, "headers"),
+                                              "Authorization")),
+            "[redacted]");
+        json_decref(dump);
+        dump = nt_config_dump(cfg, false);
+        text = json_dumps(dump, 0);
+        cr_assert_not_null(strstr(text, "me:pw@"), "%s", text);
+        cr_assert_not_null(strstr(text, "Bearer t0k"), "%s", text);
+        free(text);
+        json_decref(dump);
+        /* The configuration itself is untouched by a redacted dump. */
+        cr_assert_str_eq(
+            json_string_value(json_object_get(
+                json_array_get(nt_config_array(cfg, "producer.feeds"), 0),
+                "url")),
+            "https://me:pw@a.example/f");
+        unlink(path);
+        nt_config_destroy(cfg);
+}
+
+/* The table of feed members in docs/configuration.md ("| member |")
+ * lists exactly the members the validator accepts. */
+Test(config, feed_members_match_the_reference)
+{
+        const char *src = getenv("NT_SOURCE_DIR");
+        const char *const *members;
+        char path[512], line[1024];
+        size_t n, i, documented = 0;
+        bool in_table = false;
+        FILE *f;
+
+        cr_assert(src, "NT_SOURCE_DIR is not set: run through ctest");
+        snprintf(path, sizeof(path), "%s/docs/configuration.md", src);
+        f = fopen(path, "r");
+        cr_assert_not_null(f, "cannot open %s", path);
+        members = nt_config_feed_members(&n);
+        while (fgets(line, sizeof(line), f)) {
+                char *start, *end;
+
+                if (strncmp(line, "| member |", 10) == 0) {
+                        in_table = true;
+                        continue;
+                }
+                if (!in_table || strncmp(line, "|---", 4) == 0)
+                        continue;
+                if (strncmp(line, "| `", 3) != 0)
+                        break;
+                start = line + 3;
+                end = strchr(start, '`');
+                cr_assert_not_null(end, "unterminated member in: %s", line);
+                *end = '\0';
+                for (i = 0; i < n; i++)
+                        if (strcmp(members[i], start) == 0)
+                                break;
+                cr_assert_lt(i, n,
+                             "docs/configuration.md documents feed member "
+                             "\"%s\", which the validator refuses",
+                             start);
+                documented++;
+        }
+        fclose(f);
+        cr_assert(in_table, "no feed member table in %s", path);
+        cr_assert_eq(documented, n,
+                     "%zu feed members documented, the validator accepts %zu",
+                     documented, n);
 }

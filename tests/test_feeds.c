@@ -16,7 +16,7 @@ Test(feeds, from_json)
             "[{\"url\": \"https://a.example/rss\", \"name\": \"A\","
             "  \"interval\": \"5m\", \"tags\": [\"uk\", \"wire\"],"
             "  \"headers\": {\"Authorization\": \"Bearer t\"}},"
-            " {\"url\": \"http://b.example/atom\", \"interval\": 90}]",
+            " {\"url\": \"http://u:pw@b.example/atom\", \"interval\": 90}]",
             0, &jerr);
 
         nt_feed_list_init(&l);
@@ -29,8 +29,10 @@ Test(feeds, from_json)
         cr_assert_null(l.feeds[0].tags[2]);
         cr_assert_str_eq(l.feeds[0].headers[0], "Authorization: Bearer t");
         cr_assert_eq(l.feeds[1].interval_ms, 90000, "a bare number is seconds");
-        cr_assert_null(l.feeds[1].name);
-        cr_assert_not_null(nt_feed_list_find(&l, "http://b.example/atom"));
+        cr_assert_str_eq(l.feeds[1].name, "http://b.example/atom",
+                         "unnamed: the URL without its credentials");
+        cr_assert_not_null(nt_feed_list_find(&l, "http://u:pw@b.example/atom"),
+                           "the URL is kept as given, for fetching");
         json_decref(arr);
         nt_feed_list_free(&l);
 }

@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,4 +174,59 @@ Test(url, canonical_same_story)
 Test(url, canonical_null)
 {
         cr_assert_null(nt_url_canonical(NULL));
+}
+
+struct scrub_case {
+        char name[40];
+        char in[96];
+        char want[96];
+};
+
+ParameterizedTestParameters(url, scrub_userinfo)
+{
+        static struct scrub_case cases[] = {
+            {"user and password", "https://u:p@h.example/f.xml",
+             "https://h.example/f.xml"},
+            {"user only", "http://u@h/", "http://h/"},
+            {"port kept", "http://u:p@127.0.0.1:8080/x",
+             "http://127.0.0.1:8080/x"},
+            {"no userinfo", "https://h.example/a@b", "https://h.example/a@b"},
+            {"@ in the query", "https://h/?to=a@b", "https://h/?to=a@b"},
+            {"in a sentence", "feed f (http://u:p@h/x): HTTP 404",
+             "feed f (http://h/x): HTTP 404"},
+            {"two URLs", "http://a:b@h/ moved to https://c:d@i/",
+             "http://h/ moved to https://i/"},
+            {"quoted", "\"http://u:p@h\" and 'http://v:q@i'",
+             "\"http://h\" and 'http://i'"},
+            {"mailto untouched", "mailto:a@b.example", "mailto:a@b.example"},
+            {"bare text", "a@b and c://", "a@b and c://"},
+        };
+        return cr_make_param_array(struct scrub_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct scrub_case *c, url, scrub_userinfo)
+{
+        char buf[96], *copy;
+        size_t len;
+
+        snprintf(buf, sizeof(buf), "%s", c->in);
+        len = nt_url_scrub_userinfo(buf);
+        cr_assert_str_eq(buf, c->want, "%s", c->name);
+        cr_assert_eq(len, strlen(c->want), "%s: length", c->name);
+        copy = nt_url_without_userinfo(c->in, NULL);
+        cr_assert_str_eq(copy, c->want, "%s: copy", c->name);
+        free(copy);
+}
+
+Test(url, mask_userinfo)
+{
+        char *m = nt_url_without_userinfo("https://u:p@h/x", "[redacted]");
+
+        cr_assert_str_eq(m, "https://[redacted]@h/x");
+        free(m);
+        m = nt_url_without_userinfo("https://h/x", "[redacted]");
+        cr_assert_str_eq(m, "https://h/x", "nothing to mask");
+        free(m);
+        cr_assert_null(nt_url_without_userinfo(NULL, NULL));
 }
