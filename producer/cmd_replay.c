@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 static const char replay_help[] =
@@ -23,8 +24,10 @@ static const char replay_help[] =
     "(the published time in `published`). Records are stamped with the\n"
     "time they are written, so the topic's retention counts from the\n"
     "replay, not from the article's date. Each PATH is a file, a directory\n"
-    "(every file below it, in name order; hidden files skipped) or a glob\n"
-    "pattern. Formats are detected from the content, gzip'd or not:\n"
+    "(every file below it, in name order; hidden files skipped), a glob\n"
+    "pattern, or - for standard input (JSON lines or one feed, gzip'd or\n"
+    "not; read as it comes, so `kcat ... | newstap replay -` streams).\n"
+    "Formats are detected from the content, gzip'd or not:\n"
     "  - feeds (RSS, Atom, JSON Feed), as `newstap parse` reads them;\n"
     "  - JSON lines of articles (`parse --articles`) or of enriched\n"
     "    events (`tail -o jsonl`: their article is replayed);\n"
@@ -91,8 +94,10 @@ static void on_progress(void *ctx, const struct nt_replay_stats *st)
         struct ui *ui = ctx;
         double secs = (double)(nt_date_mono_ms() - st->started_ms) / 1000.0;
         double rate = secs > 0 ? (double)st->queued / secs : 0;
-        char eta[32] = "-";
+        char eta[32] = "-", line[256];
         double left = -1;
+        struct winsize ws;
+        int width = 79;
 
         if (!ui->tty)
                 return;
@@ -108,14 +113,19 @@ static void on_progress(void *ctx, const struct nt_replay_stats *st)
         if (left >= 0)
                 snprintf(eta, sizeof(eta), "%d:%02d", (int)(left / 60),
                          (int)left % 60);
-        fprintf(stderr,
-                "\r\033[Kfiles %zu/%zu  articles %llu (published %llu)  "
-                "%.1f/%.1f MiB  %.0f/s  ETA %s",
-                st->files_done, st->files_total,
-                (unsigned long long)st->articles,
-                (unsigned long long)st->published,
-                (double)st->bytes_done / 1048576.0,
-                (double)st->bytes_total / 1048576.0, rate, eta);
+        snprintf(line, sizeof(line),
+                 "files %zu/%zu  articles %llu (published %llu)  "
+                 "%.1f/%.1f MiB  %.0f/s  ETA %s",
+                 st->files_done, st->files_total,
+                 (unsigned long long)st->articles,
+                 (unsigned long long)st->published,
+                 (double)st->bytes_done / 1048576.0,
+                 (double)st->bytes_total / 1048576.0, rate, eta);
+        /* One line that fits: a line longer than the terminal wraps, and
+         * "\r" then rewrites only its last row. */
+        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+                width = (int)ws.ws_col - 1;
+        fprintf(stderr, "\r\033[K%.*s", width, line);
         ui->line_shown = true;
 }
 

@@ -433,6 +433,8 @@ static int add_input(nt_replay_t *r, const char *path)
         size_t i;
         int rc, err = NT_OK;
 
+        if (strcmp(path, "-") == 0)
+                return add_file(r, path, 0); /* standard input */
         if (!has_glob_chars(path) || stat(path, &st) == 0)
                 return add_path(r, path, 0);
         memset(&g, 0, sizeof(g));
@@ -1051,7 +1053,15 @@ static int replay_stream(nt_replay_t *r, const char *path)
         memset(&l, 0, sizeof(l));
         nt_buf_init(&line, r->flim.max_document);
         l.buf = malloc(LINES_CHUNK);
-        l.gz = gzopen(path, "rb");
+        if (strcmp(path, "-") == 0) {
+                int fd = dup(STDIN_FILENO);
+
+                l.gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+                if (!l.gz && fd >= 0)
+                        close(fd);
+        } else {
+                l.gz = gzopen(path, "rb");
+        }
         if (!l.buf || !l.gz) {
                 if (l.buf)
                         report(r, path, "cannot open: %s", strerror(errno));
@@ -1079,6 +1089,14 @@ static int replay_stream(nt_replay_t *r, const char *path)
                         while (n > 0 && (*p == ' ' || *p == '\t')) {
                                 p++;
                                 n--;
+                        }
+                        if (strcmp(path, "-") == 0 && n >= 5 &&
+                            memcmp(p, "WARC/", 5) == 0) {
+                                report(r, path,
+                                       "a WARC file on standard input: "
+                                       "give it as a file (its records "
+                                       "are read by offset)");
+                                goto out;
                         }
                         if (too_long || n == 0 || *p != '{' ||
                             !looks_like_jsonl(p, n)) {
@@ -1161,9 +1179,14 @@ static int replay_file(nt_replay_t *r, const char *path)
         unsigned char head[64];
         size_t n, i = 0;
         bool gz;
-        FILE *f = fopen(path, "rb");
+        FILE *f;
         int err = NT_OK;
 
+        /* Standard input cannot be read twice: it is read as a stream of
+         * JSON lines or one feed document, as it comes. */
+        if (strcmp(path, "-") == 0)
+                return replay_stream(r, path);
+        f = fopen(path, "rb");
         if (!f) {
                 report(r, path, "cannot open: %s", strerror(errno));
                 return NT_OK;

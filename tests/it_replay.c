@@ -123,6 +123,18 @@ static int replay(const char *bootstrap, const char *topic,
         return nt_run(argv, NULL, out, err, 120000);
 }
 
+/* Runs `newstap replay ... -` with `input` on its standard input. */
+static int replay_stdin(const char *bootstrap, const char *topic,
+                        const char *input, char **out, char **err)
+{
+        char bs[300];
+        char *argv[] = {(char *)nt_test_bin(), "replay", "-X", bs, "--topic",
+                        (char *)topic,         "-",      NULL};
+
+        snprintf(bs, sizeof(bs), "bootstrap.servers=%s", bootstrap);
+        return nt_run(argv, input, out, err, 120000);
+}
+
 /* The article ids `newstap parse --articles` gives a feed file. */
 static int parse_ids(const char *path, const char *feed_url, char ids[][40],
                      int max)
@@ -440,6 +452,52 @@ Test(replay, globs_the_shell_left_alone_and_the_time_window)
         free(feed);
         free(out);
         free(err);
+}
+
+/* `replay -` reads standard input: JSON lines or one feed document;
+ * a WARC there is refused with the reason. */
+Test(replay, standard_input)
+{
+        static const int hours[] = {9, 10, 11};
+        struct nt_test_devbroker db;
+        const char *topics[] = {"raw-stdin:1"};
+        char *argv[] = {(char *)nt_test_bin(), "parse", "--articles", NULL,
+                        NULL};
+        char dir[512], path[600], *feed, *lines, *out, *err;
+        int status;
+
+        nt_test_tmpdir(dir, sizeof(dir));
+        feed = rss_feed("https://stdin.example", hours, 3);
+        nt_test_write(dir, "s.xml", feed, strlen(feed));
+        snprintf(path, sizeof(path), "%s/s.xml", dir);
+        argv[3] = path;
+        cr_assert_eq(nt_run(argv, NULL, &lines, &err, 60000), 0, "%s", err);
+        free(err);
+        nt_test_devbroker_start(&db, topics, 1);
+
+        status = replay_stdin(db.bootstrap, "raw-stdin", lines, &out, &err);
+        cr_assert_eq(status, 0, "JSON lines: exit %d: %s%s", status, out, err);
+        cr_assert(strstr(out, "3 published"), "%s", out);
+        free(out);
+        free(err);
+
+        status = replay_stdin(db.bootstrap, "raw-stdin", feed, &out, &err);
+        cr_assert_eq(status, 0, "a feed: exit %d: %s%s", status, out, err);
+        cr_assert(strstr(out, "3 article(s) found"), "%s", out);
+        free(out);
+        free(err);
+
+        status =
+            replay_stdin(db.bootstrap, "raw-stdin",
+                         "WARC/1.1\r\nWARC-Type: warcinfo\r\n\r\n", &out, &err);
+        cr_assert_eq(status, 1, "a WARC: exit %d: %s%s", status, out, err);
+        cr_assert(strstr(err, "a WARC file on standard input"), "%s", err);
+        free(out);
+        free(err);
+        nt_test_devbroker_stop(&db);
+        nt_test_rmtree(dir);
+        free(lines);
+        free(feed);
 }
 
 Test(replay, duplicates_and_skip_seen)
