@@ -9,6 +9,7 @@ int nt_cmd_config(int argc, char **argv);
 int nt_cmd_broker(int argc, char **argv);
 int nt_cmd_demo(int argc, char **argv);
 int nt_cmd_produce(int argc, char **argv);
+int nt_cmd_feeds(int argc, char **argv);
 int nt_cmd_parse(int argc, char **argv);
 int nt_cmd_rules(int argc, char **argv);
 int nt_cmd_classify(int argc, char **argv);

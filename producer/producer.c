@@ -156,6 +156,11 @@ static struct pfeed *pfeed_new(nt_producer_t *p, struct nt_feed_spec *spec)
          * fetcher's concurrency limits pace a crowd of them): a user who
          * adds a feed expects its articles, not a wait of up to its
          * interval. Once mode polls everything now. */
+        if (f->st.last_success_ms > 0)
+                nt_metrics_set(p->metrics,
+                               "newstap_feed_last_success_timestamp_seconds",
+                               (double)f->st.last_success_ms / 1000.0, "feed",
+                               f->label, NULL);
         f->first_poll = !(err == NT_OK && f->st.next_poll_ms > 0);
         f->due_ms = p->once || f->first_poll ? 0 : f->st.next_poll_ms;
         return f;
@@ -425,9 +430,10 @@ static void schedule_failure(nt_producer_t *p, struct pfeed *f, const char *why,
 static void schedule_success(nt_producer_t *p, struct pfeed *f,
                              const struct nt_fetch_result *res)
 {
+        f->st.last_success_ms = nt_date_now_ms();
         nt_metrics_set(
             p->metrics, "newstap_feed_last_success_timestamp_seconds",
-            (double)nt_date_now_ms() / 1000.0, "feed", f->label, NULL);
+            (double)f->st.last_success_ms / 1000.0, "feed", f->label, NULL);
         f->st.failures = 0;
         free(f->st.last_error);
         f->st.last_error = NULL;

@@ -128,8 +128,8 @@ static int valid(json_t *root, const char *key)
         return 1;
 }
 
-int nt_state_load(const char *dir, const char *key, struct nt_feed_state *st,
-                  char *errstr, size_t errstr_size)
+static int load(const char *dir, const char *key, struct nt_feed_state *st,
+                bool move_aside, char *errstr, size_t errstr_size)
 {
         char path[4096], aside[4200];
         json_error_t jerr;
@@ -139,6 +139,12 @@ int nt_state_load(const char *dir, const char *key, struct nt_feed_state *st,
         if (access(path, F_OK) != 0 && errno == ENOENT)
                 return NT_ERR_NOTFOUND;
         root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+        if ((!root || !valid(root, key)) && !move_aside) {
+                json_decref(root);
+                return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
+                               "state file %s is corrupt (%s)", path,
+                               root ? "unexpected content" : jerr.text);
+        }
         if (!root || !valid(root, key)) {
                 snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path,
                          (long long)time(NULL));
@@ -160,11 +166,25 @@ int nt_state_load(const char *dir, const char *key, struct nt_feed_state *st,
             (int)json_integer_value(json_object_get(root, "failures"));
         st->next_poll_ms =
             json_integer_value(json_object_get(root, "next_poll"));
+        st->last_success_ms =
+            json_integer_value(json_object_get(root, "last_success"));
         st->disabled = json_is_true(json_object_get(root, "disabled"));
         json_decref(st->seen);
         st->seen = json_incref(json_object_get(root, "seen"));
         json_decref(root);
         return NT_OK;
+}
+
+int nt_state_load(const char *dir, const char *key, struct nt_feed_state *st,
+                  char *errstr, size_t errstr_size)
+{
+        return load(dir, key, st, true, errstr, errstr_size);
+}
+
+int nt_state_peek(const char *dir, const char *key, struct nt_feed_state *st,
+                  char *errstr, size_t errstr_size)
+{
+        return load(dir, key, st, false, errstr, errstr_size);
 }
 
 static json_t *str_or_null(const char *s)
@@ -185,11 +205,12 @@ static int write_tmp(const char *dir, const char *key,
         nt_state_path(dir, key, path, sizeof(path));
         snprintf(tmp, tmp_size, "%s.tmp-%ld", path, (long)getpid());
         root = json_pack(
-            "{s:s, s:s, s:o, s:o, s:o, s:i, s:I, s:b, s:o, s:O}", "schema",
+            "{s:s, s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:b, s:o, s:O}", "schema",
             STATE_SCHEMA, "key", key, "url", str_or_null(st->url), "etag",
             str_or_null(st->etag), "last_modified",
             str_or_null(st->last_modified), "failures", st->failures,
-            "next_poll", (json_int_t)st->next_poll_ms, "disabled", st->disabled,
+            "next_poll", (json_int_t)st->next_poll_ms, "last_success",
+            (json_int_t)st->last_success_ms, "disabled", st->disabled,
             "last_error", str_or_null(st->last_error), "seen", st->seen);
         if (!root)
                 return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,

@@ -16,11 +16,13 @@ struct nt_feed_state {
         char *url;  /* fetched from here; NULL: the configured URL */
         char *etag; /* validators of the last 200, or NULL */
         char *last_modified;
-        int failures;         /* consecutive failed polls */
-        int64_t next_poll_ms; /* wall clock; 0: as soon as scheduled */
-        bool disabled;        /* 410 Gone: not polled again */
-        char *last_error;     /* or NULL */
-        json_t *seen;         /* id -> [revision, seen_ms]; owned */
+        int failures;            /* consecutive failed polls */
+        int64_t next_poll_ms;    /* wall clock; 0: as soon as scheduled */
+        int64_t last_success_ms; /* wall clock of the last 200 or 304;
+                                    0: never (or not recorded yet) */
+        bool disabled;           /* 410 Gone: not polled again */
+        char *last_error;        /* or NULL */
+        json_t *seen;            /* id -> [revision, seen_ms]; owned */
 };
 
 /* An empty state (nothing seen). */
@@ -49,6 +51,11 @@ void nt_state_unlock(int fd);
  * unreadable or corrupt: it was moved aside (errstr names both paths)
  * and st stays fresh. */
 int nt_state_load(const char *dir, const char *key, struct nt_feed_state *st,
+                  char *errstr, size_t errstr_size);
+
+/* The same for a reader beside a running producer (`newstap feeds`): a
+ * corrupt file is reported (NT_ERR_PARSE) but left where it is. */
+int nt_state_peek(const char *dir, const char *key, struct nt_feed_state *st,
                   char *errstr, size_t errstr_size);
 
 /* Writes the state atomically. NT_ERR_IO with the path in errstr. */

@@ -593,6 +593,85 @@ Test(real, a_state_directory_has_one_producer)
         free(err);
 }
 
+/* `newstap feeds` shows each feed's state: a good one with its last
+ * success and validators, a failing one with its failures and error, a
+ * new one as polled at start. */
+Test(real, feeds_lists_each_feed_with_its_state)
+{
+        const char *two[] = {"/good.xml", "/gone-missing.xml"};
+        const char *three[] = {"/good.xml", "/gone-missing.xml", "/new.xml"};
+        char *argv[] = {(char *)nt_test_bin(),
+                        "feeds",
+                        "-c",
+                        config_path,
+                        "-o",
+                        "jsonl",
+                        NULL};
+        char *table[] = {(char *)nt_test_bin(), "feeds", "list", "-c",
+                         config_path,           NULL};
+        char *body = rss(1, 2, -1), *out, *err, *line, *save = NULL;
+        int status, good = 0, bad = 0, fresh = 0;
+
+        serve("/good.xml", 200, "\"g1\"", NULL, body);
+        serve("/gone-missing.xml", 404, NULL, "Content-Type: text/plain", "no");
+        free(body);
+        write_config(two, 2, NULL);
+        cr_assert_eq(produce_once(), 1, "a failed feed makes --once exit 1");
+        write_config(three, 3, NULL);
+
+        status = nt_run(argv, NULL, &out, &err, 60000);
+        cr_assert_eq(status, 0, "%s", err);
+        for (line = strtok_r(out, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
+                json_t *f = json_loads(line, 0, NULL);
+                const char *url = json_string_value(json_object_get(f, "url"));
+
+                cr_assert_not_null(url, "not a feed object: %s", line);
+                if (strstr(url, "/good.xml")) {
+                        good++;
+                        cr_assert(json_is_true(json_object_get(f, "polled")));
+                        cr_assert(
+                            json_is_string(json_object_get(f, "last_success")),
+                            "%s", line);
+                        cr_assert_str_eq(
+                            json_string_value(json_object_get(f, "etag")),
+                            "\"g1\"");
+                        cr_assert_eq(
+                            json_integer_value(json_object_get(f, "failures")),
+                            0);
+                } else if (strstr(url, "/gone-missing.xml")) {
+                        bad++;
+                        cr_assert(
+                            json_is_null(json_object_get(f, "last_success")),
+                            "%s", line);
+                        cr_assert_eq(
+                            json_integer_value(json_object_get(f, "failures")),
+                            1, "%s", line);
+                        cr_assert(strstr(json_string_value(
+                                             json_object_get(f, "last_error")),
+                                         "404"),
+                                  "%s", line);
+                } else {
+                        fresh++;
+                        cr_assert(json_is_false(json_object_get(f, "polled")),
+                                  "%s", line);
+                }
+                json_decref(f);
+        }
+        cr_assert(good == 1 && bad == 1 && fresh == 1,
+                  "good %d, failing %d, new %d", good, bad, fresh);
+        free(out);
+        free(err);
+
+        status = nt_run(table, NULL, &out, &err, 60000);
+        cr_assert_eq(status, 0, "%s", err);
+        cr_assert(strstr(out, "SUCCEEDED"), "%s", out);
+        cr_assert(strstr(out, "at start"), "%s", out);
+        cr_assert(strstr(out, "last error:"), "%s", out);
+        free(out);
+        free(err);
+}
+
 Test(real, metrics_move_and_readiness_follows_the_broker)
 {
         const char *paths[] = {"/m.xml"};
