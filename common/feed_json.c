@@ -52,7 +52,7 @@ static char *member_str(struct jstate *js, const json_t *obj, const char *key)
                 n = max;
                 while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
                         n--;
-                nt_feed_add_error(js->feed, 0, 0, true,
+                nt_feed_add_error(js->feed, 0, 0, NT_FEED_CUT_FIELD,
                                   "%s longer than %zu bytes: truncated", key,
                                   max);
         }
@@ -266,7 +266,7 @@ int nt_feed_json_parse(struct nt_feed *feed, const char *utf8, size_t len,
                 if (!json_is_object(json_array_get(items, i)))
                         continue;
                 if (nt_feed_entries_full(feed)) {
-                        nt_feed_add_error(feed, 0, 0, true,
+                        nt_feed_add_error(feed, 0, 0, NT_FEED_CUT_ENTRIES,
                                           "more than %zu entries: the rest "
                                           "are ignored",
                                           feed->limits.max_entries);

@@ -6,6 +6,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/kafka.h"
+#include "support/archive.h"
 #include "support/httpd.h"
 #include "support/kafka_read.h"
 #include "support/nt_test.h"
@@ -16,6 +17,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -560,4 +563,79 @@ Test(real, metrics_move_and_readiness_follows_the_broker)
 
         status = nt_child_stop(&child, SIGTERM, 30000);
         cr_assert_eq(status, 0, "produce exited %d", status);
+}
+
+/* Reads the child's stderr into *acc until `needle` appears or the time
+ * is up; true when it appeared. */
+static bool wait_stderr(struct nt_child *c, struct nt_buf *acc,
+                        const char *needle, int timeout_s)
+{
+        time_t deadline = time(NULL) + timeout_s;
+        char chunk[4096];
+
+        while (!strstr(nt_buf_str(acc), needle) && time(NULL) < deadline) {
+                struct pollfd pfd = {c->err_fd, POLLIN, 0};
+                ssize_t n;
+
+                if (poll(&pfd, 1, 200) <= 0)
+                        continue;
+                n = read(c->err_fd, chunk, sizeof(chunk));
+                if (n <= 0)
+                        break;
+                nt_buf_append(acc, chunk, (size_t)n);
+        }
+        return strstr(nt_buf_str(acc), needle) != NULL;
+}
+
+/* A limit that cuts a feed is logged with the feed and counted per
+ * limit: before, a description nested deeper than 64 elements was
+ * published as `summary: null` (and the rest of the feed dropped) without
+ * a word. */
+Test(real, a_cut_feed_is_logged_and_counted)
+{
+        const char *paths[] = {"/deep.xml"};
+        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
+                        NULL};
+        char env[64], fixture[512], labels[512], want[512], *body;
+        struct nt_child child;
+        struct nt_buf log;
+        struct timespec tick = {0, 200 * 1000 * 1000};
+        unsigned port = nt_test_free_port();
+        size_t len;
+        time_t deadline;
+        int status;
+
+        body = nt_test_slurp(nt_test_fixture("feeds/rss20-deep-description.xml",
+                                             fixture, sizeof(fixture)),
+                             &len);
+        cr_assert_not_null(body);
+        serve("/deep.xml", 200, NULL, NULL, body);
+        free(body);
+        write_config(paths, 1, NULL);
+        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
+        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+
+        nt_buf_init(&log, 4 << 20);
+        snprintf(want, sizeof(want), "feed %s/deep.xml: cut by the depth limit",
+                 nt_httpd_url(srv));
+        cr_assert(wait_stderr(&child, &log, want, 30),
+                  "no log line with the feed and the limit: %s",
+                  nt_buf_str(&log));
+        cr_assert(strstr(nt_buf_str(&log), "nested deeper than 64"), "%s",
+                  nt_buf_str(&log));
+        snprintf(labels, sizeof(labels),
+                 "{feed=\"%s/deep.xml\",limit=\"depth\"}", nt_httpd_url(srv));
+        deadline = time(NULL) + 30;
+        while (nt_test_metric(port, "newstap_feed_truncations_total", labels) <
+                   1 &&
+               time(NULL) < deadline)
+                nanosleep(&tick, NULL);
+        cr_assert_geq(
+            nt_test_metric(port, "newstap_feed_truncations_total", labels), 1,
+            "the cut is not counted as %s", labels);
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d", status);
+        nt_buf_free(&log);
 }
