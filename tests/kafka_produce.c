@@ -639,3 +639,94 @@ Test(real, a_cut_feed_is_logged_and_counted)
         cr_assert_eq(status, 0, "produce exited %d", status);
         nt_buf_free(&log);
 }
+
+/* Lines of `text` holding both `a` and `b`. */
+static int count_lines_with(const char *text, const char *a, const char *b)
+{
+        const char *p = text;
+        int n = 0;
+
+        while (p && *p) {
+                const char *end = strchr(p, '\n');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+                char *line = strndup(p, len);
+
+                cr_assert_not_null(line);
+                n += strstr(line, a) && strstr(line, b);
+                free(line);
+                p = end ? end + 1 : NULL;
+        }
+        return n;
+}
+
+/* While the broker is away every article fails once per
+ * message.timeout.ms. The log folds those failures: at most a line per
+ * kind and 10 s, not one per failure (5,594 lines in 45 s before). */
+Test(real, an_outage_does_not_flood_the_log)
+{
+        const char *paths[] = {"/many.xml"};
+        char cmd[1024], env[64], log_path[160], *text;
+        char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+        struct nt_child child;
+        struct timespec tick = {0, 200 * 1000 * 1000};
+        char *body = rss(1, 300, -1);
+        unsigned port = nt_test_free_port();
+        double failures;
+        time_t deadline;
+        size_t len;
+        int status, lines;
+
+        serve("/many.xml", 200, NULL, NULL, body);
+        free(body);
+        write_config(paths, 1, NULL);
+        snprintf(log_path, sizeof(log_path), "%s/produce.log", state_dir);
+        snprintf(cmd, sizeof(cmd), "exec '%s' produce -c '%s' 2>>'%s'",
+                 nt_test_bin(), config_path, log_path);
+        cr_assert_eq(nt_test_kafka_local("down"), 0);
+        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
+        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
+        setenv("NEWSTAP_KAFKA_MESSAGE_TIMEOUT_MS", "2000", 1);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+        unsetenv("NEWSTAP_KAFKA_MESSAGE_TIMEOUT_MS");
+
+        /* Two rounds of failures of all 300 articles at least. */
+        deadline = time(NULL) + 90;
+        while ((failures = nt_test_metric(
+                    port, "newstap_delivery_failures_total", "")) < 600 &&
+               time(NULL) < deadline)
+                nanosleep(&tick, NULL);
+        cr_assert_geq(failures, 600, "the deliveries did not fail");
+        /* The first folded line comes once its interval (10 s) is over. */
+        deadline = time(NULL) + 60;
+        for (;;) {
+                text = nt_test_slurp(log_path, &len);
+                cr_assert_not_null(text);
+                if (count_lines_with(text, "delivery failed (",
+                                     " in the last ") > 0 ||
+                    time(NULL) >= deadline)
+                        break;
+                free(text);
+                nanosleep(&tick, NULL);
+        }
+        failures = nt_test_metric(port, "newstap_delivery_failures_total", "");
+        lines = count_lines_with(text, "level=warn", "deliver");
+        cr_assert_geq(
+            count_lines_with(text, "delivery failed (", " in the last "), 1,
+            "no folded line: %s", text);
+        /* The first of each kind, then a line per kind and interval. */
+        cr_assert_leq(lines, 12, "%d warning lines for %.0f failures: %s",
+                      lines, failures, text);
+        free(text);
+
+        cr_assert_eq(nt_test_kafka_local("up"), 0);
+        deadline = time(NULL) + 90;
+        while (nt_test_metric(port, "newstap_published_total", "") < 300 &&
+               time(NULL) < deadline)
+                nanosleep(&tick, NULL);
+        cr_assert_geq(nt_test_metric(port, "newstap_published_total", ""), 300,
+                      "not everything was published once the broker "
+                      "came back");
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d", status);
+}
