@@ -175,26 +175,6 @@ const char *nt_feed_cut_name(unsigned cut)
         return "";
 }
 
-const char *nt_feed_cuts_str(unsigned cuts, char *buf, size_t size)
-{
-        size_t i, pos = 0;
-
-        if (size == 0)
-                return buf;
-        buf[0] = '\0';
-        for (i = 0; i < sizeof(cut_names) / sizeof(cut_names[0]); i++) {
-                int n;
-
-                if (!(cuts & (1u << i)) || pos >= size)
-                        continue;
-                n = snprintf(buf + pos, size - pos, "%s%s", pos ? "," : "",
-                             cut_names[i]);
-                if (n > 0)
-                        pos += (size_t)n;
-        }
-        return buf;
-}
-
 const char *nt_feed_cut_describe(const struct nt_feed *feed, unsigned cut,
                                  char *buf, size_t size)
 {

@@ -53,10 +53,6 @@ enum nt_feed_cut {
  * anything else. Static. */
 const char *nt_feed_cut_name(unsigned cut);
 
-/* The names of the bits of `cuts`, comma-separated ("depth,field"), into
- * buf; "" when none. Returns buf. */
-const char *nt_feed_cuts_str(unsigned cuts, char *buf, size_t size);
-
 struct nt_feed;
 
 /* One line on what limit `cut` (one bit of feed->cuts) did to the feed,
