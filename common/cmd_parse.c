@@ -232,6 +232,18 @@ int nt_cmd_parse(int argc, char **argv)
                 goto out;
         }
         if (articles) {
+                unsigned bit;
+
+                /* The JSON says "truncated"; the article lines cannot,
+                 * so each cut is said on stderr. */
+                for (bit = 1; bit & NT_FEED_CUT_ALL; bit <<= 1) {
+                        char what[1024];
+
+                        if (feed.cuts & bit)
+                                fprintf(stderr, "newstap parse: %s: %s\n", path,
+                                        nt_feed_cut_describe(&feed, bit, what,
+                                                             sizeof(what)));
+                }
                 if (!feed_url)
                         feed_url = base_url ? base_url : path;
                 rc = print_articles(

@@ -162,16 +162,57 @@ static void *grow(void *array, size_t *cap, size_t n, size_t size)
         return p;
 }
 
+static const char *const cut_names[] = {"document", "entries", "field", "depth",
+                                        "list"};
+
+const char *nt_feed_cut_name(unsigned cut)
+{
+        size_t i;
+
+        for (i = 0; i < sizeof(cut_names) / sizeof(cut_names[0]); i++)
+                if (cut == 1u << i)
+                        return cut_names[i];
+        return "";
+}
+
+const char *nt_feed_cut_describe(const struct nt_feed *feed, unsigned cut,
+                                 char *buf, size_t size)
+{
+        const struct nt_feed_error *first = NULL;
+        size_t i, times = 0, n_entries = 0;
+
+        for (i = 0; i < feed->n_entries; i++)
+                n_entries += (feed->entries[i].cuts & cut) != 0;
+        for (i = 0; i < feed->n_errors; i++) {
+                if (feed->errors[i].cut != cut)
+                        continue;
+                if (!first)
+                        first = &feed->errors[i];
+                times++;
+        }
+        if (first)
+                snprintf(buf, size,
+                         "cut by the %s limit %zu time(s), first at line "
+                         "%lu: %s; %zu of the %zu entries kept were cut",
+                         nt_feed_cut_name(cut), times, first->line,
+                         first->message, n_entries, feed->n_entries);
+        else
+                snprintf(buf, size, "cut by the %s limit",
+                         nt_feed_cut_name(cut));
+        return buf;
+}
+
 int nt_feed_add_error(struct nt_feed *feed, unsigned long line,
-                      unsigned long column, bool limit, const char *fmt, ...)
+                      unsigned long column, unsigned cut, const char *fmt, ...)
 {
         struct nt_feed_error *err;
         char msg[512];
         va_list ap;
 
-        if (limit)
+        if (cut) {
                 feed->truncated = true;
-        else
+                feed->cuts |= cut;
+        } else
                 feed->wellformed = false;
         if (feed->n_errors >= feed->limits.max_errors) {
                 feed->errors_dropped++;
@@ -191,6 +232,7 @@ int nt_feed_add_error(struct nt_feed *feed, unsigned long line,
                 return NT_ERR_NOMEM;
         err->line = line;
         err->column = column;
+        err->cut = cut;
         feed->n_errors++;
         return NT_OK;
 }
@@ -206,7 +248,7 @@ int nt_feed_commit_entry(struct nt_feed *feed, struct nt_feed_entry *e)
 
         if (nt_feed_entries_full(feed)) {
                 nt_feed_entry_free(e);
-                nt_feed_add_error(feed, 0, 0, true,
+                nt_feed_add_error(feed, 0, 0, NT_FEED_CUT_ENTRIES,
                                   "more than %zu entries: the rest are "
                                   "ignored",
                                   feed->limits.max_entries);
@@ -241,14 +283,16 @@ static void *list_reserve(void *list, size_t n, size_t size)
 
 /* True when a list already holds max_list values; records the truncation
  * the first time for each list (bit `which` of *full). */
-static bool list_full(struct nt_feed *feed, size_t n, uint8_t *full,
-                      uint8_t which, const char *what)
+static bool list_full(struct nt_feed *feed, struct nt_feed_entry *e, size_t n,
+                      uint8_t *full, uint8_t which, const char *what)
 {
         if (n < feed->limits.max_list)
                 return false;
+        if (e)
+                e->cuts |= NT_FEED_CUT_LIST;
         if (!(*full & which)) {
                 *full |= which;
-                nt_feed_add_error(feed, 0, 0, true,
+                nt_feed_add_error(feed, 0, 0, NT_FEED_CUT_LIST,
                                   "more than %zu %s in one entry: the rest "
                                   "are ignored",
                                   feed->limits.max_list, what);
@@ -267,7 +311,7 @@ int nt_feed_add_person(struct nt_feed *feed, struct nt_feed_entry *e,
 
         if (!name && !email && !uri)
                 return NT_OK;
-        if (list_full(feed, *n, full, 1, "authors"))
+        if (list_full(feed, e, *n, full, 1, "authors"))
                 goto fail;
         grown = list_reserve(*list, *n, sizeof(**list));
         if (!grown) {
@@ -295,7 +339,8 @@ int nt_feed_add_category(struct nt_feed *feed, struct nt_feed_entry *e,
 
         if (!term)
                 return NT_OK;
-        if (list_full(feed, e->n_categories, &e->lists_full, 2, "categories"))
+        if (list_full(feed, e, e->n_categories, &e->lists_full, 2,
+                      "categories"))
                 goto fail;
         grown = list_reserve(e->categories, e->n_categories,
                              sizeof(*e->categories));
@@ -317,7 +362,8 @@ int nt_feed_add_enclosure(struct nt_feed *feed, struct nt_feed_entry *e,
         struct nt_feed_enclosure *x;
         int rc = NT_OK;
 
-        if (list_full(feed, e->n_enclosures, &e->lists_full, 4, "enclosures"))
+        if (list_full(feed, e, e->n_enclosures, &e->lists_full, 4,
+                      "enclosures"))
                 goto fail;
         x = list_reserve(e->enclosures, e->n_enclosures,
                          sizeof(*e->enclosures));
@@ -567,6 +613,7 @@ int nt_feed_parse(const char *data, size_t len, const char *content_type,
                 feed->limits = *limits;
         if (len > feed->limits.max_document) {
                 feed->truncated = true;
+                feed->cuts |= NT_FEED_CUT_DOCUMENT;
                 return nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
                                "document of %zu bytes is larger than the "
                                "limit of %zu",
@@ -715,6 +762,21 @@ static json_t *persons_json(const struct nt_feed_person *list, size_t n)
         return arr;
 }
 
+/* ["depth", "field"]: the names of the cut bits. */
+static json_t *cuts_json(unsigned cuts)
+{
+        json_t *arr = json_array();
+        size_t i;
+
+        for (i = 0; arr && i < sizeof(cut_names) / sizeof(cut_names[0]); i++)
+                if ((cuts & (1u << i)) &&
+                    json_array_append_new(arr, json_string(cut_names[i]))) {
+                        json_decref(arr);
+                        return NULL;
+                }
+        return arr;
+}
+
 static json_t *entry_json(const struct nt_feed_entry *e)
 {
         json_t *o = json_object(), *cats, *encs, *x;
@@ -757,6 +819,8 @@ static json_t *entry_json(const struct nt_feed_entry *e)
         if (e->updated_raw &&
             !put(o, "updated_raw", nt_feed_json_str(e->updated_raw)))
                 goto fail;
+        if (e->cuts && !put(o, "cuts", cuts_json(e->cuts)))
+                goto fail;
         return o;
 fail:
         json_decref(o);
@@ -795,6 +859,8 @@ json_t *nt_feed_to_json(const struct nt_feed *feed)
                  json_integer((json_int_t)feed->errors_dropped)))
                 goto fail;
         if (feed->truncated && !put(root, "truncated", json_true()))
+                goto fail;
+        if (feed->cuts && !put(root, "cuts", cuts_json(feed->cuts)))
                 goto fail;
         f = json_object();
         if (!put(root, "feed", f) ||

@@ -14,7 +14,8 @@
 
 /* Limits on what one document may make the parser hold. Crossing one is
  * an error (the document limit) or a truncation recorded in the feed's
- * errors (the others), never a silent cut. */
+ * errors and in its `cuts` (the others), never a silent cut: the callers
+ * log each cut with the feed and count it (docs/operations.md, "Limits"). */
 struct nt_feed_limits {
         size_t max_document; /* bytes of input (default 32 MiB) */
         size_t max_entries;  /* entries kept (default 10,000) */
@@ -34,6 +35,32 @@ struct nt_feed_limits {
 
 /* Fills in the defaults above. */
 void nt_feed_limits_init(struct nt_feed_limits *lim);
+
+/* Which limit cut something: bits of nt_feed.cuts and nt_feed_entry.cuts. */
+enum nt_feed_cut {
+        NT_FEED_CUT_DOCUMENT = 1 << 0, /* max_document: nothing parsed */
+        NT_FEED_CUT_ENTRIES = 1 << 1,  /* max_entries: later entries lost */
+        NT_FEED_CUT_FIELD = 1 << 2,    /* max_field: a text cut short */
+        NT_FEED_CUT_DEPTH = 1 << 3,    /* max_depth: the rest of the
+                                          document (and the field being
+                                          read) lost */
+        NT_FEED_CUT_LIST = 1 << 4,     /* max_list: authors, categories or
+                                          enclosures lost */
+};
+#define NT_FEED_CUT_ALL 0x1F
+
+/* "document", "entries", "field", "depth", "list" for one bit; "" for
+ * anything else. Static. */
+const char *nt_feed_cut_name(unsigned cut);
+
+struct nt_feed;
+
+/* One line on what limit `cut` (one bit of feed->cuts) did to the feed,
+ * for the log: "cut by the depth limit 1 time(s), first at line 9:
+ * elements nested deeper than 64: ...; 1 of the 2 entries kept were
+ * cut", into buf. Returns buf. */
+const char *nt_feed_cut_describe(const struct nt_feed *feed, unsigned cut,
+                                 char *buf, size_t size);
 
 enum nt_feed_format {
         NT_FEED_UNKNOWN = 0,
@@ -73,6 +100,7 @@ struct nt_feed_enclosure {
 struct nt_feed_error {
         unsigned long line;   /* 1-based; 0 when not tied to a place */
         unsigned long column; /* 1-based; 0 when not tied to a place */
+        unsigned cut;         /* the NT_FEED_CUT_* bit, 0: not a limit */
         char *message;
 };
 
@@ -96,12 +124,16 @@ struct nt_feed_entry {
         struct nt_feed_enclosure *enclosures;
         size_t n_enclosures;
         uint8_t lists_full; /* which lists hit limits.max_list */
+        unsigned cuts;      /* NT_FEED_CUT_* that cut this entry (a
+                               field, its lists, or the depth limit while
+                               it was being read) */
 };
 
 struct nt_feed {
         enum nt_feed_format format;
         bool wellformed;   /* false when anything had to be recovered */
         bool truncated;    /* a limit cut something off: see errors */
+        unsigned cuts;     /* which: NT_FEED_CUT_* bits */
         char encoding[32]; /* what the bytes were decoded from: "utf-8" */
         char *title;       /* plain text */
         char *link;        /* the site, absolute if possible */
@@ -170,11 +202,12 @@ json_t *nt_feed_json_date(int64_t epoch_ms);
 /* ---- Building a feed: used by the format parsers ---------------------- */
 
 /* Records an error at a place (line/column 0 when none) and marks the
- * feed not well-formed unless `limit` is true (a limit was crossed: the
- * feed is marked truncated instead). Past limits.max_errors, errors are
- * counted in errors_dropped. Returns 0 or NT_ERR_NOMEM. */
+ * feed not well-formed unless `cut` is an NT_FEED_CUT_* bit (a limit was
+ * crossed: the feed is marked truncated and the bit set in feed->cuts
+ * instead); 0 for an error that is not a limit. Past limits.max_errors,
+ * errors are counted in errors_dropped. Returns 0 or NT_ERR_NOMEM. */
 int nt_feed_add_error(struct nt_feed *feed, unsigned long line,
-                      unsigned long column, bool limit, const char *fmt, ...)
+                      unsigned long column, unsigned cut, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 /* Initialises an empty entry (dates NT_FEED_NO_DATE, id a permalink). */

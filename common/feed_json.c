@@ -17,6 +17,7 @@
 struct jstate {
         struct nt_feed *feed;
         const char *base;
+        unsigned *cuts; /* the entry being read, or NULL */
         bool oom;
 };
 
@@ -52,9 +53,11 @@ static char *member_str(struct jstate *js, const json_t *obj, const char *key)
                 n = max;
                 while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
                         n--;
-                nt_feed_add_error(js->feed, 0, 0, true,
+                nt_feed_add_error(js->feed, 0, 0, NT_FEED_CUT_FIELD,
                                   "%s longer than %zu bytes: truncated", key,
                                   max);
+                if (js->cuts)
+                        *js->cuts |= NT_FEED_CUT_FIELD;
         }
         /* jansson allows NUL inside strings; a C string ends there. */
         out = malloc(n + 1);
@@ -141,6 +144,7 @@ static void read_item(struct jstate *js, const json_t *item)
         size_t i;
 
         nt_feed_entry_init(&e);
+        js->cuts = &e.cuts;
         e.id = member_text(js, item, "id");
         e.title = member_str(js, item, "title");
         e.link = member_url(js, item, "url");
@@ -197,6 +201,7 @@ static void read_item(struct jstate *js, const json_t *item)
                       nt_feed_add_enclosure(js->feed, &e, v, length,
                                             member_str(js, x, "mime_type")));
         }
+        js->cuts = NULL;
         check(js, nt_feed_commit_entry(js->feed, &e));
         nt_feed_entry_free(&e);
 }
@@ -222,7 +227,7 @@ static enum nt_feed_format version_of(const json_t *root)
 int nt_feed_json_parse(struct nt_feed *feed, const char *utf8, size_t len,
                        const char *base_url, char *errstr, size_t errstr_size)
 {
-        struct jstate js = {feed, base_url, false};
+        struct jstate js = {feed, base_url, NULL, false};
         const json_t *items;
         json_error_t jerr;
         json_t *root;
@@ -266,7 +271,7 @@ int nt_feed_json_parse(struct nt_feed *feed, const char *utf8, size_t len,
                 if (!json_is_object(json_array_get(items, i)))
                         continue;
                 if (nt_feed_entries_full(feed)) {
-                        nt_feed_add_error(feed, 0, 0, true,
+                        nt_feed_add_error(feed, 0, 0, NT_FEED_CUT_ENTRIES,
                                           "more than %zu entries: the rest "
                                           "are ignored",
                                           feed->limits.max_entries);

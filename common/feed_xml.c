@@ -1382,11 +1382,14 @@ static void finish_capture(struct xstate *st)
 
         close_open_tag(st);
         st->capturing = false;
-        if (st->cap_truncated)
-                nt_feed_add_error(feed, cap_line(st), 0, true,
+        if (st->cap_truncated) {
+                nt_feed_add_error(feed, cap_line(st), 0, NT_FEED_CUT_FIELD,
                                   "%s longer than %zu bytes: truncated",
                                   field_name(st->cap_field),
                                   feed->limits.max_field);
+                if (st->in_entry)
+                        e->cuts |= NT_FEED_CUT_FIELD;
+        }
         switch (st->cap_field) {
         case F_FEED_TITLE:
                 if (!feed->title)
@@ -1649,7 +1652,8 @@ static void begin_entry(struct xstate *st, const XML_Char **atts)
                 return; /* an item inside an item: its fields are read as
                            the outer one's */
         if (nt_feed_entries_full(st->feed)) {
-                nt_feed_add_error(st->feed, cur_line(st), cur_col(st), true,
+                nt_feed_add_error(st->feed, cur_line(st), cur_col(st),
+                                  NT_FEED_CUT_ENTRIES,
                                   "more than %zu entries: the rest are "
                                   "ignored",
                                   st->feed->limits.max_entries);
@@ -2056,10 +2060,15 @@ static void XMLCALL on_start(void *ud, const XML_Char *name,
         if (st->stopped)
                 return;
         if (st->depth >= st->max_depth) {
-                nt_feed_add_error(st->feed, cur_line(st), cur_col(st), true,
+                nt_feed_add_error(st->feed, cur_line(st), cur_col(st),
+                                  NT_FEED_CUT_DEPTH,
                                   "elements nested deeper than %zu: the "
                                   "rest of the document is ignored",
                                   st->max_depth);
+                /* The entry being read is kept with what it has so far
+                 * (the field open here is lost): flagged, not silent. */
+                if (st->in_entry)
+                        st->cur.cuts |= NT_FEED_CUT_DEPTH;
                 stop(st, NT_ERR_LIMIT);
                 return;
         }
@@ -2713,6 +2722,7 @@ static int adopt(struct nt_feed *dst, struct nt_feed *src)
         dst->format = src->format;
         dst->wellformed = dst->wellformed && src->wellformed;
         dst->truncated = dst->truncated || src->truncated;
+        dst->cuts |= src->cuts;
         dst->title = src->title;
         dst->link = src->link;
         dst->subtitle = src->subtitle;
@@ -2731,9 +2741,9 @@ static int adopt(struct nt_feed *dst, struct nt_feed *src)
         wellformed = dst->wellformed;
         truncated = dst->truncated;
         for (i = 0; i < src->n_errors && rc == NT_OK; i++)
-                rc = nt_feed_add_error(dst, src->errors[i].line,
-                                       src->errors[i].column, false, "%s",
-                                       src->errors[i].message);
+                rc = nt_feed_add_error(
+                    dst, src->errors[i].line, src->errors[i].column,
+                    src->errors[i].cut, "%s", src->errors[i].message);
         dst->wellformed = wellformed;
         dst->truncated = truncated;
         dst->errors_dropped += src->errors_dropped;

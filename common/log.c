@@ -2,7 +2,9 @@
 #include "common/err.h"
 #include "common/url.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -210,4 +212,131 @@ void nt_log(enum nt_log_level level, const char *component, const char *fmt,
         va_start(ap, fmt);
         nt_log_v(level, component, fmt, ap);
         va_end(ap);
+}
+
+/* ---- Aggregated warnings -------------------------------------------- */
+
+#define AGG_KIND_MAX 128
+#define AGG_MSG_MAX  512
+
+struct agg_kind {
+        char kind[AGG_KIND_MAX];
+        char last[AGG_MSG_MAX];  /* the last message folded */
+        unsigned long long held; /* folded since the last line */
+        long long line_ms;       /* when the last line of it was written */
+};
+
+struct nt_log_agg {
+        enum nt_log_level level;
+        const char *component;
+        long long interval_ms;
+        struct agg_kind *kinds;
+        size_t n_kinds, max_kinds;
+        unsigned long long total;
+};
+
+nt_log_agg_t *nt_log_agg_new(enum nt_log_level level, const char *component,
+                             long long interval_ms, size_t max_kinds)
+{
+        nt_log_agg_t *agg = calloc(1, sizeof(*agg));
+
+        if (!agg)
+                return NULL;
+        /* One more slot than asked: the shared "other" one. */
+        agg->kinds = calloc(max_kinds + 1, sizeof(*agg->kinds));
+        if (!agg->kinds) {
+                free(agg);
+                return NULL;
+        }
+        agg->level = level;
+        agg->component = component;
+        agg->interval_ms = interval_ms > 0 ? interval_ms : 1;
+        agg->max_kinds = max_kinds;
+        return agg;
+}
+
+/* The summary line of one kind, and its count reset. */
+static void agg_write(nt_log_agg_t *agg, struct agg_kind *k, long long now_ms)
+{
+        long long secs = (now_ms - k->line_ms + 999) / 1000;
+
+        nt_log(agg->level, agg->component,
+               "%s \xC3\x97%llu in the last %lld s; the last: %s", k->kind,
+               k->held, secs > 0 ? secs : 1, k->last);
+        k->held = 0;
+        k->line_ms = now_ms;
+}
+
+void nt_log_agg_flush(nt_log_agg_t *agg, long long now_ms, int all)
+{
+        size_t i;
+
+        if (!agg)
+                return;
+        for (i = 0; i < agg->n_kinds; i++) {
+                struct agg_kind *k = &agg->kinds[i];
+
+                if (k->held > 0 &&
+                    (all || now_ms - k->line_ms >= agg->interval_ms))
+                        agg_write(agg, k, now_ms);
+        }
+}
+
+void nt_log_agg_destroy(nt_log_agg_t *agg)
+{
+        struct timespec now;
+
+        if (!agg)
+                return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        nt_log_agg_flush(
+            agg, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000, 1);
+        free(agg->kinds);
+        free(agg);
+}
+
+void nt_log_agg_add(nt_log_agg_t *agg, long long now_ms, const char *kind,
+                    const char *fmt, ...)
+{
+        struct agg_kind *k = NULL;
+        char msg[AGG_MSG_MAX];
+        va_list ap;
+        size_t i;
+
+        if (!agg)
+                return;
+        agg->total++;
+        if (!nt_log_enabled(agg->level))
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        for (i = 0; i < agg->n_kinds && !k; i++)
+                if (strncmp(agg->kinds[i].kind, kind, AGG_KIND_MAX - 1) == 0)
+                        k = &agg->kinds[i];
+        if (!k && agg->n_kinds <= agg->max_kinds) {
+                k = &agg->kinds[agg->n_kinds++];
+                snprintf(k->kind, sizeof(k->kind), "%s",
+                         agg->n_kinds > agg->max_kinds ? "other warnings"
+                                                       : kind);
+                /* A new kind is written at once. */
+                k->line_ms = now_ms - agg->interval_ms;
+        } else if (!k) {
+                k = &agg->kinds[agg->max_kinds];
+        }
+        if (k->held == 0 && now_ms - k->line_ms >= agg->interval_ms) {
+                /* Quiet for a whole interval: this one goes out as it is. */
+                nt_log(agg->level, agg->component, "%s", msg);
+                k->line_ms = now_ms;
+                return;
+        }
+        k->held++;
+        snprintf(k->last, sizeof(k->last), "%s", msg);
+        if (now_ms - k->line_ms >= agg->interval_ms)
+                agg_write(agg, k, now_ms);
+}
+
+unsigned long long nt_log_agg_total(const nt_log_agg_t *agg)
+{
+        return agg ? agg->total : 0;
 }

@@ -46,6 +46,41 @@ size_t nt_log_format_line(char *buf, size_t size, enum nt_log_format format,
                           long long ts_ms, enum nt_log_level level,
                           const char *component, const char *msg);
 
+/* ---- Aggregated warnings -------------------------------------------- */
+
+/* Repeated lines of one kind (a delivery failure per article while the
+ * broker is away) folded into one line per interval: the first of a kind
+ * is written at once, the next ones are counted, and at most once per
+ * interval a line says how many there were and shows the last, e.g.
+ * "delivery failed (Local: Message timed out) ×5594 in the last 10 s;
+ * the last: ...". Not thread-safe: one owner thread calls it (the loop
+ * that polls librdkafka). Times are the caller's monotonic milliseconds,
+ * so that tests can drive the clock. */
+typedef struct nt_log_agg nt_log_agg_t;
+
+/* At most `max_kinds` kinds are kept apart; further kinds share one
+ * "other" slot. `component` is borrowed and must outlive the handle.
+ * NULL when out of memory. */
+nt_log_agg_t *nt_log_agg_new(enum nt_log_level level, const char *component,
+                             long long interval_ms, size_t max_kinds);
+
+/* Writes what is still counted (nt_log_agg_flush with `all`) and frees.
+ * NULL-safe. */
+void nt_log_agg_destroy(nt_log_agg_t *agg);
+
+/* One occurrence of `kind` (the key, and the head of the summary line)
+ * with its own message. */
+void nt_log_agg_add(nt_log_agg_t *agg, long long now_ms, const char *kind,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Writes the summary of every kind whose interval has passed since its
+ * last line (every counted kind when `all`). Called from the owner's
+ * loop so that the last burst of an outage is reported too. */
+void nt_log_agg_flush(nt_log_agg_t *agg, long long now_ms, int all);
+
+/* Occurrences of every kind so far, written or folded. */
+unsigned long long nt_log_agg_total(const nt_log_agg_t *agg);
+
 #define NT_ERROR(comp, ...) nt_log(NT_LOG_ERROR, comp, __VA_ARGS__)
 #define NT_WARN(comp, ...)  nt_log(NT_LOG_WARN, comp, __VA_ARGS__)
 #define NT_INFO(comp, ...)  nt_log(NT_LOG_INFO, comp, __VA_ARGS__)

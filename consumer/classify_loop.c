@@ -53,6 +53,7 @@
 #include "common/kafka.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/num.h"
 #include "common/sig.h"
 #include "consumer/enriched.h"
 
@@ -81,6 +82,16 @@
 /* Dead letters of inputs whose output was refused carry at most this
  * much of the input. */
 #define DLQ_REFUSED_KEEP ((size_t)64 * 1024)
+/* Room a dead letter's record needs besides its value and key: the
+ * headers (names, the reason, the origin; the message is counted apart)
+ * and the record batch's framing (61 bytes and varints). */
+#define DLQ_OVERHEAD ((size_t)1024)
+/* Kafka's default max.message.bytes (broker and topic): what a dead
+ * letter is sized for when the dead-letter topic cannot be described. */
+#define KAFKA_DEFAULT_MAX_MESSAGE ((size_t)1048588)
+/* librdkafka's default message.max.bytes, and the most it allows. */
+#define RDKAFKA_DEFAULT_MAX_MESSAGE ((size_t)1000000)
+#define RDKAFKA_MAX_MAX_MESSAGE     ((size_t)1000000000)
 /* Inputs remembered as refused by the broker. */
 #define MAX_POISON 64
 /* Fencings within FENCE_WINDOW_MS that mean another live instance shares
@@ -144,6 +155,17 @@ struct nt_classify_loop {
         size_t n_known, cap_known;
         int64_t fenced_at[FENCE_LIMIT];
         size_t n_fenced;
+
+        /* Largest record the producer sends (message.max.bytes) and the
+         * largest the dead-letter topic takes: a dead letter is cut to
+         * fit both, so that it is never refused for its size. */
+        size_t producer_max, dlq_max;
+        char producer_max_str[24];
+
+        /* Outputs of the open batch: they count in `st` once the batch is
+         * committed, not when they are sent (an aborted batch sends them
+         * again). */
+        uint64_t batch_events, batch_label_events, batch_dead_letters;
 
         bool broken;
         char broken_why[512];
@@ -399,6 +421,13 @@ static rd_kafka_t *make_producer(nt_classify_loop_t *l, char *errstr,
                 props[n++] = "transactional.id";
                 props[n++] = l->txn_id;
         }
+        if (!kafka_has(l->cfg, "message.max.bytes")) {
+                /* librdkafka's default (1,000,000) is below
+                 * consumer.max_message (1 MiB): a dead letter of a
+                 * whole input would be refused before it left. */
+                props[n++] = "message.max.bytes";
+                props[n++] = l->producer_max_str;
+        }
         if (!kafka_has(l->cfg, "statistics.interval.ms")) {
                 /* Readiness and the metrics follow the broker states. */
                 props[n++] = "statistics.interval.ms";
@@ -624,6 +653,7 @@ static int ensure_rule_topics(nt_classify_loop_t *l, nt_classifier_t *c)
 
 static void batch_reset(nt_classify_loop_t *l)
 {
+        l->batch_events = l->batch_label_events = l->batch_dead_letters = 0;
         l->open = false;
         l->isolated = false;
         l->batch_n = 0;
@@ -978,6 +1008,9 @@ static void batch_done(nt_classify_loop_t *l)
         if (l->isolated && l->batch_n == 1)
                 acquit(l, l->inputs[0].partition, l->inputs[0].offset);
         l->st.committed += l->batch_n;
+        l->st.events += l->batch_events;
+        l->st.label_events += l->batch_label_events;
+        l->st.dead_letters += l->batch_dead_letters;
         l->st.batches++;
         l->st.last_commit_ms = nt_date_mono_ms();
         batch_reset(l);
@@ -1120,8 +1153,9 @@ static rd_kafka_resp_err_t produce(nt_classify_loop_t *l, const char *topic,
 }
 
 /* The dead letter of an input: its key and (up to `keep` bytes of) its
- * value, headers naming the reason and the origin. When even that is too
- * large for the producer, only the first DLQ_REFUSED_KEEP bytes go. */
+ * value, headers naming the reason and the origin, cut to what the
+ * producer and the dead-letter topic take (dlq_max). When even that is
+ * too large for the producer, only the first DLQ_REFUSED_KEEP bytes go. */
 static rd_kafka_resp_err_t send_dead_letter(nt_classify_loop_t *l,
                                             const rd_kafka_message_t *rkm,
                                             enum nt_enriched_reason reason,
@@ -1134,8 +1168,11 @@ static rd_kafka_resp_err_t send_dead_letter(nt_classify_loop_t *l,
         int64_t ts = rd_kafka_message_timestamp(rkm, &tstype);
         rd_kafka_resp_err_t err;
         size_t len = rkm->len;
+        size_t overhead = rkm->key_len + strlen(message) + DLQ_OVERHEAD;
         int attempt;
 
+        if (l->dlq_max > overhead && keep > l->dlq_max - overhead)
+                keep = l->dlq_max - overhead;
         NT_WARN(COMPONENT, "dead letter: %s [%d] at %lld: %s: %s", l->in_topic,
                 (int)rkm->partition, (long long)rkm->offset,
                 nt_enriched_reason_name(reason), message);
@@ -1153,7 +1190,7 @@ static rd_kafka_resp_err_t send_dead_letter(nt_classify_loop_t *l,
                 keep = DLQ_REFUSED_KEEP;
         }
         if (!err)
-                l->st.dead_letters++;
+                l->batch_dead_letters++;
         return err;
 }
 
@@ -1207,9 +1244,9 @@ static rd_kafka_resp_err_t send_event(nt_classify_loop_t *l,
                         return err;
                 }
                 if (i == 0) {
-                        l->st.events++;
+                        l->batch_events++;
                 } else {
-                        l->st.label_events++;
+                        l->batch_label_events++;
                         if (l->metrics)
                                 nt_metrics_add(l->metrics,
                                                "newstap_classify_label_events_"
@@ -1374,6 +1411,52 @@ static int handle_input(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
 
 /* ---- setup and run ----------------------------------------------- */
 
+/* How large a dead letter may be: the producer's message.max.bytes and
+ * the dead-letter topic's max.message.bytes as the broker has it (Kafka's
+ * default when the topic cannot be described: absent, no ACL, broker
+ * down). Logged, as it decides how much of an input a dead letter
+ * keeps. */
+static void size_dead_letters(nt_classify_loop_t *l)
+{
+        const json_t *set =
+            json_object_get(nt_config_kafka(l->cfg), "message.max.bytes");
+        char value[32] = "", errstr[256] = "";
+        int64_t n;
+        size_t topic_max = KAFKA_DEFAULT_MAX_MESSAGE;
+        const char *from = "Kafka's default";
+
+        /* Set by the user: librdkafka has checked it already. */
+        if (json_is_integer(set) && json_integer_value(set) > 0)
+                l->producer_max = (size_t)json_integer_value(set);
+        else if (json_is_string(set) &&
+                 nt_num_parse_i64(json_string_value(set), 1, INT64_MAX, &n) ==
+                     NT_OK)
+                l->producer_max = (size_t)n;
+        if (nt_kafka_topic_config(l->producer, l->dlq_topic,
+                                  "max.message.bytes", value, sizeof(value),
+                                  5000, errstr, sizeof(errstr)) == NT_OK &&
+            nt_num_parse_i64(value, 1, INT64_MAX, &n) == NT_OK) {
+                topic_max = (size_t)n;
+                from = "the topic's max.message.bytes";
+        } else {
+                if (!errstr[0])
+                        snprintf(errstr, sizeof(errstr),
+                                 "max.message.bytes of %s is \"%s\"",
+                                 l->dlq_topic, value);
+                NT_INFO(COMPONENT,
+                        "dead letters sized for Kafka's default "
+                        "max.message.bytes (%zu): %s",
+                        topic_max, errstr);
+        }
+        l->dlq_max = l->producer_max < topic_max ? l->producer_max : topic_max;
+        NT_INFO(COMPONENT,
+                "dead letters keep at most %zu bytes of an input "
+                "(consumer.max_message), less key and headers within %zu "
+                "(the producer's message.max.bytes %zu, %s %zu)",
+                l->opts.max_message, l->dlq_max, l->producer_max, from,
+                topic_max);
+}
+
 static void default_txn_id(char *buf, size_t size)
 {
         char host[128];
@@ -1445,9 +1528,17 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
         else if (l->eos)
                 default_txn_id(l->txn_id, sizeof(l->txn_id));
         batch_reset(l);
+        l->producer_max = l->opts.max_message + DLQ_OVERHEAD;
+        if (l->producer_max < RDKAFKA_DEFAULT_MAX_MESSAGE)
+                l->producer_max = RDKAFKA_DEFAULT_MAX_MESSAGE;
+        if (l->producer_max > RDKAFKA_MAX_MAX_MESSAGE)
+                l->producer_max = RDKAFKA_MAX_MAX_MESSAGE;
+        snprintf(l->producer_max_str, sizeof(l->producer_max_str), "%zu",
+                 l->producer_max);
         l->producer = make_producer(l, errstr, errstr_size);
         if (!l->producer)
                 goto fail;
+        size_dead_letters(l);
         if (l->eos) {
                 NT_INFO(COMPONENT,
                         "exactly-once: transactional.id %s, batches of %zu "

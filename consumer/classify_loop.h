@@ -18,9 +18,11 @@ typedef struct nt_classify_loop nt_classify_loop_t;
 /* Counters of a run, for logs, tests and benchmarks. */
 struct nt_classify_stats {
         uint64_t consumed;      /* inputs read (again after a rewind) */
-        uint64_t events;        /* events written to the enriched topic */
-        uint64_t label_events;  /* events written to label topics */
-        uint64_t dead_letters;  /* inputs written to the DLQ */
+        uint64_t events;        /* events committed to the enriched topic */
+        uint64_t label_events;  /* events committed to label topics */
+        uint64_t dead_letters;  /* inputs committed to the DLQ (counted
+                                   when their batch commits, never per
+                                   attempt) */
         uint64_t committed;     /* inputs whose batch was committed */
         uint64_t batches;       /* committed batches (transactions) */
         uint64_t aborts;        /* aborted batches (redone) */

@@ -488,6 +488,7 @@ static void finish(nt_fetcher_t *f, struct xfer *x, CURLcode rc)
         if (rc != CURLE_OK) {
                 if (x->body_too_big || rc == CURLE_FILESIZE_EXCEEDED) {
                         res->err = NT_ERR_LIMIT;
+                        res->body_too_big = 1;
                         snprintf(res->errstr, sizeof(res->errstr),
                                  "body larger than %zu bytes", f->lim.max_body);
                 } else if (rc == CURLE_OPERATION_TIMEDOUT) {

@@ -43,11 +43,12 @@ struct nt_fetch_result {
                   * (connection), NT_ERR_INVALID (bad redirect
                   * target) */
         char errstr[256];
-        long status;     /* final HTTP status, 0 without a response */
-        char *url;       /* the URL requested */
-        char *final_url; /* after redirects */
-        char *moved_to;  /* set when every redirect was permanent
-                          * (301/308): the feed's new URL */
+        int body_too_big; /* the NT_ERR_LIMIT was max_body */
+        long status;      /* final HTTP status, 0 without a response */
+        char *url;        /* the URL requested */
+        char *final_url;  /* after redirects */
+        char *moved_to;   /* set when every redirect was permanent
+                           * (301/308): the feed's new URL */
         int redirects;
         char *etag; /* response validators, NULL when absent */
         char *last_modified;

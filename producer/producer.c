@@ -197,6 +197,10 @@ static void describe_metrics(nt_metrics_t *m)
                             "duplicate).");
         nt_metrics_describe(m, "newstap_parse_errors_total", "counter",
                             "Feed documents that could not be parsed.");
+        nt_metrics_describe(m, "newstap_feed_truncations_total", "counter",
+                            "Feed documents cut by a limit, by feed and "
+                            "limit (document, entries, field, depth, "
+                            "list).");
         nt_metrics_describe(m, "newstap_published_total", "counter",
                             "Articles confirmed by the broker.");
         nt_metrics_describe(m, "newstap_publish_inflight", "gauge",
@@ -504,6 +508,27 @@ static int send_article(nt_producer_t *p, struct pfeed *f,
         return err;
 }
 
+/* A limit cut the document: counted per limit, and logged with the
+ * feed and the parser's words for the first cut of each limit (which
+ * say where), one line per limit and poll however many fields were cut. */
+static void report_cuts(nt_producer_t *p, struct pfeed *f,
+                        const struct nt_feed *feed)
+{
+        char what[1024];
+        unsigned bit;
+
+        for (bit = 1; bit & NT_FEED_CUT_ALL; bit <<= 1) {
+                if (!(feed->cuts & bit))
+                        continue;
+                nt_metrics_add(p->metrics, "newstap_feed_truncations_total", 1,
+                               "feed", f->label, "limit", nt_feed_cut_name(bit),
+                               NULL);
+                NT_WARN("producer", "feed %s: %s (docs/operations.md, Limits)",
+                        f->label,
+                        nt_feed_cut_describe(feed, bit, what, sizeof(what)));
+        }
+}
+
 static void handle_body(nt_producer_t *p, struct pfeed *f,
                         struct nt_fetch_result *res)
 {
@@ -534,6 +559,8 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
                         "feed %s: recovered an ill-formed document (line "
                         "%lu: %s)",
                         f->label, feed.errors[0].line, feed.errors[0].message);
+        if (feed.truncated)
+                report_cuts(p, f, &feed);
         f->hints.ttl_minutes = feed.ttl_minutes;
         f->hints.skip_hours = feed.skip_hours;
         f->hints.skip_days = feed.skip_days;
@@ -622,6 +649,10 @@ static void handle_result(nt_producer_t *p, struct nt_fetch_result *res)
                 f->dirty = true;
         }
         if (res->err != NT_OK) {
+                if (res->body_too_big)
+                        nt_metrics_add(
+                            p->metrics, "newstap_feed_truncations_total", 1,
+                            "feed", f->label, "limit", "document", NULL);
                 schedule_failure(p, f, res->errstr, -1);
         } else if (res->status == 200) {
                 p->totals.fetched++;

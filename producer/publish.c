@@ -44,7 +44,16 @@ struct nt_publisher {
         struct nt_publish_stats stats;
         struct nt_kafka_stats kstats;
         bool have_kstats;
+        /* During an outage every article fails once per
+         * message.timeout.ms: these fold the lines (one per kind and
+         * interval) instead of one per article. */
+        nt_log_agg_t *warns, *errors;
 };
+
+/* How often one kind of repeated line is written at most. */
+#define LOG_INTERVAL_MS 10000
+/* Kinds of repeated lines kept apart (one per librdkafka error). */
+#define LOG_KINDS 16
 
 /* Served by rd_kafka_poll() in the loop's thread, like delivery reports. */
 static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
@@ -154,13 +163,24 @@ nt_publisher_t *nt_publisher_new(const nt_config_t *cfg, const char *topic,
         p->max_inflight = max_inflight ? max_inflight : 1;
         p->confirm = confirm;
         p->ctx = ctx;
-        p->rk = make_producer(p, errstr, errstr_size);
-        if (!p->rk) {
-                free(p->topic);
-                free(p);
-                return NULL;
+        p->warns =
+            nt_log_agg_new(NT_LOG_WARN, "producer", LOG_INTERVAL_MS, LOG_KINDS);
+        p->errors = nt_log_agg_new(NT_LOG_ERROR, "producer", LOG_INTERVAL_MS,
+                                   LOG_KINDS);
+        if (!p->warns || !p->errors) {
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                goto fail;
         }
+        p->rk = make_producer(p, errstr, errstr_size);
+        if (!p->rk)
+                goto fail;
         return p;
+fail:
+        nt_log_agg_destroy(p->warns);
+        nt_log_agg_destroy(p->errors);
+        free(p->topic);
+        free(p);
+        return NULL;
 }
 
 /* Hands one message to librdkafka. The message pointer is the
@@ -264,10 +284,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         if (rkm->err) {
                 p->stats.failed++;
                 if (rkm->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
-                    rkm->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
-                        NT_WARN("producer",
-                                "delivery of %s failed (%s); sending again",
-                                m->key, rd_kafka_err2str(rkm->err));
+                    rkm->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+                        char kind[160];
+
+                        snprintf(kind, sizeof(kind), "delivery failed (%s)",
+                                 rd_kafka_err2str(rkm->err));
+                        nt_log_agg_add(p->warns, nt_date_mono_ms(), kind,
+                                       "delivery of %s failed (%s); sending "
+                                       "again",
+                                       m->key, rd_kafka_err2str(rkm->err));
+                }
                 mark_pending(p, m);
                 return;
         }
@@ -357,13 +383,17 @@ static void settle_refused(nt_publisher_t *p)
         struct pmsg *m;
 
         while ((m = p->refused_head) != NULL) {
+                char kind[160];
+
                 p->refused_head = m->retry_next;
                 p->stats.refused++;
-                NT_ERROR("producer",
-                         "article %s (feed %s, %zu bytes) refused for good: "
-                         "%s; it is not sent again",
-                         m->key, m->feed_url, m->value_len,
+                snprintf(kind, sizeof(kind), "refused for good (%s)",
                          rd_kafka_err2str(m->refused));
+                nt_log_agg_add(p->errors, nt_date_mono_ms(), kind,
+                               "article %s (feed %s, %zu bytes) refused for "
+                               "good: %s; it is not sent again",
+                               m->key, m->feed_url, m->value_len,
+                               rd_kafka_err2str(m->refused));
                 m->meta.refused = rd_kafka_err2str(m->refused);
                 if (p->confirm)
                         p->confirm(p->ctx, &m->meta);
@@ -381,6 +411,8 @@ int nt_publisher_poll(nt_publisher_t *p, int timeout_ms)
                 resend_pending(p);
         if (p->refused_head)
                 settle_refused(p);
+        nt_log_agg_flush(p->warns, nt_date_mono_ms(), 0);
+        nt_log_agg_flush(p->errors, nt_date_mono_ms(), 0);
         return NT_OK;
 }
 
@@ -417,6 +449,9 @@ size_t nt_publisher_destroy(nt_publisher_t *p, int timeout_ms)
                 nt_publisher_poll(
                     p, deadline - now < 100 ? (int)(deadline - now) : 100);
         left = p->n_tracked;
+        /* What the aggregates still hold comes before the last word. */
+        nt_log_agg_flush(p->warns, nt_date_mono_ms(), 1);
+        nt_log_agg_flush(p->errors, nt_date_mono_ms(), 1);
         if (left)
                 NT_WARN("producer",
                         "%zu article(s) unconfirmed at shutdown; they are "
@@ -432,6 +467,8 @@ size_t nt_publisher_destroy(nt_publisher_t *p, int timeout_ms)
                 p->head = m->next;
                 pmsg_free(m);
         }
+        nt_log_agg_destroy(p->warns);
+        nt_log_agg_destroy(p->errors);
         free(p->topic);
         free(p);
         return left;

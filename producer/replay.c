@@ -215,6 +215,11 @@ nt_replay_t *nt_replay_new(const nt_config_t *cfg,
         r->o = *opts;
         nt_feed_limits_init(&r->flim);
         r->flim.max_document = max_body;
+        /* An archive is read whole, not polled: every entry of a document
+         * goes out, however many (produce keeps the first 10,000 of a
+         * live feed). An entry takes more than a byte, so the document
+         * limit still bounds what is held. */
+        r->flim.max_entries = max_body;
         nt_warc_limits_init(&r->wlim);
         /* A response record holds the HTTP header besides the body. */
         r->wlim.max_block = max_body + 1024 * 1024;
@@ -723,6 +728,22 @@ static int64_t mtime_ms(const char *path)
         return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
+/* A limit cut the feed: one error per limit (so the run exits 1), with
+ * the parser's words for the first cut, which say where. What was kept
+ * is still published. */
+static void report_cuts(nt_replay_t *r, const struct nt_feed *feed,
+                        const char *path, const char *where)
+{
+        char what[1024];
+        unsigned bit;
+
+        for (bit = 1; bit & NT_FEED_CUT_ALL; bit <<= 1)
+                if (feed->cuts & bit)
+                        report(r, path, "%s%s%s", where, *where ? ": " : "",
+                               nt_feed_cut_describe(feed, bit, what,
+                                                    sizeof(what)));
+}
+
 /* The articles of a parsed feed, as the producer makes them. */
 static int emit_feed(nt_replay_t *r, const struct nt_feed *feed,
                      const char *feed_url, int64_t fetched, const char *path,
@@ -738,6 +759,7 @@ static int emit_feed(nt_replay_t *r, const struct nt_feed *feed,
                         "%lu: %s)",
                         path, *where ? ": " : "", where, feed->errors[0].line,
                         feed->errors[0].message);
+        report_cuts(r, feed, path, where);
         for (i = 0; i < feed->n_entries && !err && !stopping(r); i++) {
                 struct nt_article art;
 

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,4 +162,85 @@ Test(parse, empty_standard_input_is_nothing_recoverable)
         cr_assert_str_eq(out, "", "nothing on stdout: %s", out);
         free(out);
         free(err);
+}
+
+/* Cuts by a limit are flagged where they happened: the entry that lost
+ * its field says so in the JSON, and --articles says it on stderr (its
+ * lines have no room for it). */
+static void assert_entry_cut(const char *out, size_t entry, const char *cut)
+{
+        json_error_t jerr;
+        json_t *j = json_loads(out, 0, &jerr), *cuts;
+        size_t i;
+        bool found = false;
+
+        cr_assert_not_null(j, "not JSON: %s", jerr.text);
+        cr_assert(json_is_true(json_object_get(j, "truncated")),
+                  "the feed is flagged truncated");
+        cuts = json_object_get(
+            json_array_get(json_object_get(j, "entries"), entry), "cuts");
+        for (i = 0; i < json_array_size(cuts); i++)
+                found =
+                    found || strcmp(json_string_value(json_array_get(cuts, i)),
+                                    cut) == 0;
+        cr_assert(found, "entry %zu is not flagged as cut by %s", entry, cut);
+        json_decref(j);
+}
+
+Test(parse, deep_description_is_flagged_not_silent)
+{
+        char path[512];
+        char *argv[] = {
+            (char *)nt_test_bin(), "parse",
+            (char *)nt_test_fixture("feeds/rss20-deep-description.xml", path,
+                                    sizeof(path)),
+            NULL, NULL};
+        char *out, *err;
+        int status;
+
+        status = nt_run(argv, NULL, &out, &err, 30000);
+        cr_assert_eq(status, 0, "exit %d: %s", status, err);
+        assert_entry_cut(out, 0, "depth");
+        free(out);
+        free(err);
+        argv[2] = "--articles";
+        argv[3] = path;
+        status = nt_run(argv, NULL, &out, &err, 30000);
+        cr_assert_eq(status, 0, "exit %d: %s", status, err);
+        cr_assert_not_null(strstr(err, "cut by the depth limit"),
+                           "--articles is silent about the cut: %s", err);
+        cr_assert_not_null(strstr(err, "nested deeper than 64"), "%s", err);
+        free(out);
+        free(err);
+}
+
+Test(parse, field_cap_is_flagged_not_silent)
+{
+        char *argv[] = {(char *)nt_test_bin(), "parse", "-", NULL, NULL};
+        size_t big = ((size_t)1 << 20) + 4096, off;
+        char *doc = malloc(big + 512), *out, *err;
+        int status;
+
+        cr_assert_not_null(doc);
+        off = (size_t)snprintf(doc, 512,
+                               "<rss version=\"2.0\"><channel><title>T"
+                               "</title><item><title>Big</title>"
+                               "<description>");
+        memset(doc + off, 'a', big);
+        off += big;
+        snprintf(doc + off, 512, "</description></item></channel></rss>");
+        status = nt_run(argv, doc, &out, &err, 60000);
+        cr_assert_eq(status, 0, "exit %d: %s", status, err);
+        assert_entry_cut(out, 0, "field");
+        free(out);
+        free(err);
+        argv[2] = "--articles";
+        argv[3] = "-";
+        status = nt_run(argv, doc, &out, &err, 60000);
+        cr_assert_eq(status, 0, "exit %d: %s", status, err);
+        cr_assert_not_null(strstr(err, "cut by the field limit"),
+                           "--articles is silent about the cut: %s", err);
+        free(out);
+        free(err);
+        free(doc);
 }

@@ -496,8 +496,14 @@ static unsigned metrics_port(const char *name)
 
 static void setup(void)
 {
-        const char *props[] = {"bootstrap.servers", nt_test_kafka_bootstrap(),
-                               "linger.ms", "10", NULL};
+        /* Inputs up to 2 MB: a dead letter of a whole 1 MB input. */
+        const char *props[] = {"bootstrap.servers",
+                               nt_test_kafka_bootstrap(),
+                               "linger.ms",
+                               "10",
+                               "message.max.bytes",
+                               "2000000",
+                               NULL};
         const char *topics[2];
         char errstr[512], name[100];
 
@@ -917,29 +923,27 @@ Test(real, sigterm_with_the_broker_down_stops_in_time)
 /* A topic whose max.message.bytes is smaller than one event: the broker
  * refuses the event, the input is tried alone, refused again, and goes to
  * the dead-letter topic; every other input comes out once. */
-Test(real, refused_event_goes_to_dead_letters)
+static bool log_has(const char *name, const char *needle, int timeout_ms);
+
+/* A fresh topic (its name, from `stem`, into `name`) whose records may
+ * take at most `max_bytes`. */
+static void make_small_topic(char *name, size_t size, const char *stem,
+                             int partitions, const char *max_bytes)
 {
-        static struct view v, d;
-        const unsigned n = 300;
         rd_kafka_NewTopic_t *nt;
         rd_kafka_queue_t *q;
         rd_kafka_event_t *ev;
         const rd_kafka_topic_result_t **res;
-        struct nt_article a;
-        struct nt_child c;
-        struct tail *t, *td;
-        char cfg[128], errstr[256], key[40], *line, *body;
-        size_t k, cnt;
-        json_t *e;
-        int status;
+        char errstr[256];
+        size_t cnt;
 
-        /* An enriched topic that takes records of 32 KiB at most, and a
-         * classifier whose producer batches stay below that. */
-        nt_test_unique_name("nt-cls-small", enriched, sizeof(enriched));
-        nt = rd_kafka_NewTopic_new(enriched, 3, -1, errstr, sizeof(errstr));
+        nt_test_unique_name(stem, name, size);
+        nt =
+            rd_kafka_NewTopic_new(name, partitions, -1, errstr, sizeof(errstr));
         cr_assert_not_null(nt, "%s", errstr);
         cr_assert_eq(
-            rd_kafka_NewTopic_set_config(nt, "max.message.bytes", "32768"), 0);
+            rd_kafka_NewTopic_set_config(nt, "max.message.bytes", max_bytes),
+            0);
         q = rd_kafka_queue_new(feeder);
         rd_kafka_CreateTopics(feeder, &nt, 1, NULL, q);
         ev = rd_kafka_queue_poll(q, 30000);
@@ -952,6 +956,119 @@ Test(real, refused_event_goes_to_dead_letters)
         rd_kafka_event_destroy(ev);
         rd_kafka_queue_destroy(q);
         rd_kafka_NewTopic_destroy(nt);
+}
+
+/* Feeds n articles and one input that is not JSON, `bad_size` bytes,
+ * runs the classifier until its dead letter is on the topic, stops it,
+ * and returns the dead letters read back (caller decrefs). */
+static json_t *run_one_dead_letter(const char *name, size_t bad_size,
+                                   unsigned n)
+{
+        static struct view d;
+        struct nt_child c;
+        struct tail *t, *td;
+        char cfg[128], *bad;
+        unsigned k;
+        int status;
+
+        bad = malloc(bad_size);
+        cr_assert_not_null(bad);
+        memset(bad, 'x', bad_size);
+        feed_articles(0, n);
+        feed("bad-big", bad, bad_size);
+        feed_flush();
+        free(bad);
+        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
+        write_config(cfg, name, "newstap/classify", NULL);
+        t = tail_open(enriched);
+        start(&c, cfg, name);
+        tail_wait(t, n, 120000, name);
+        td = tail_open(dlq);
+        td->count_only = true;
+        for (k = 0; k < 600 && td->messages < 1; k++)
+                tail_poll(td, 100);
+        if (td->messages < 1)
+                show_log(name);
+        cr_assert_eq(td->messages, 1,
+                     "%zu dead letters on the topic (the classifier's log "
+                     "is above)",
+                     td->messages);
+        tail_close(td);
+        status = nt_child_stop(&c, SIGTERM, 60000);
+        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
+        tail_close(t);
+        memset(&d, 0, sizeof(d));
+        read_all(dlq, &d, true);
+        cr_assert_eq(d.messages, 1, "%zu dead letters", d.messages);
+        return d.dead;
+}
+
+/* consumer.max_message (1 MiB) is above librdkafka's default
+ * message.max.bytes (1,000,000): a dead letter of a 1,040,000-byte input
+ * was cut to 64 KiB. It now carries the whole input. */
+Test(real, a_large_dead_letter_keeps_the_whole_input)
+{
+        const size_t big = 1040000;
+        json_t *dead = run_one_dead_letter("dlq-large", big, 20), *e;
+
+        e = json_object_get(dead, "bad-big");
+        cr_assert_not_null(e, "no dead letter for the large input");
+        cr_assert_str_eq(json_string_value(json_object_get(e, "nt_error")),
+                         "not_json");
+        cr_assert_eq(json_integer_value(json_object_get(e, "size")),
+                     (json_int_t)big, "the dead letter was cut to %lld bytes",
+                     (long long)json_integer_value(json_object_get(e, "size")));
+        cr_assert_null(json_object_get(e, "nt_truncated"));
+        json_decref(dead);
+}
+
+/* A dead-letter topic that takes records of 32 KiB at most: the dead
+ * letter of a 40,000-byte input is cut to fit (flagged), not refused,
+ * and the summary counts the one dead letter that was committed. Before,
+ * the broker refused it twice, the input was skipped, and the summary
+ * said "2 dead letter(s)" with none on the topic. */
+Test(real, a_dead_letter_fits_its_topic_and_counts_once_committed)
+{
+        json_t *dead, *e;
+        json_int_t size;
+
+        make_small_topic(dlq, sizeof(dlq), "nt-cls-small-dlq", 1, "32768");
+        dead = run_one_dead_letter("dlq-small", 40000, 20);
+        e = json_object_get(dead, "bad-big");
+        cr_assert_not_null(e, "no dead letter for the input");
+        size = json_integer_value(json_object_get(e, "size"));
+        cr_assert_leq(size, 32768, "%lld bytes", (long long)size);
+        cr_assert_gt(size, 30000,
+                     "cut to %lld bytes, far below the topic's "
+                     "limit",
+                     (long long)size);
+        cr_assert_str_eq(json_string_value(json_object_get(e, "nt_truncated")),
+                         "true");
+        cr_assert_str_eq(
+            json_string_value(json_object_get(e, "nt_origin_size")), "40000");
+        cr_assert(log_has("dlq-small", "20 event(s), ", 1000),
+                  "the summary does not count 20 committed events");
+        cr_assert(log_has("dlq-small", " 1 dead letter(s)", 1000),
+                  "the summary does not count 1 committed dead letter");
+        json_decref(dead);
+}
+
+Test(real, refused_event_goes_to_dead_letters)
+{
+        static struct view v, d;
+        const unsigned n = 300;
+        struct nt_article a;
+        struct nt_child c;
+        struct tail *t, *td;
+        char cfg[128], key[40], *line, *body;
+        size_t k;
+        json_t *e;
+        int status;
+
+        /* An enriched topic that takes records of 32 KiB at most, and a
+         * classifier whose producer batches stay below that. */
+        make_small_topic(enriched, sizeof(enriched), "nt-cls-small", 3,
+                         "32768");
         kafka_extra = "\"batch.size\": \"16384\"";
 
         feed_articles(0, n);

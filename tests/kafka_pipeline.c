@@ -655,6 +655,91 @@ Test(real, skip_seen_adds_no_new_ids)
         nt_test_rmtree(dir);
 }
 
+/* ---- No silent cuts ------------------------------------------------ */
+
+/* A feed file of more entries than produce keeps of a live feed (10,000):
+ * replay publishes every one of them, and says nothing was lost. Before,
+ * it stopped at 10,000 and exited 0 with "0 error(s)". */
+Test(real, replay_streams_a_feed_file_past_the_entry_limit)
+{
+        const int n = 10050;
+        const char *bs = nt_test_kafka_bootstrap();
+        struct names nm;
+        struct nt_buf doc;
+        char dir[512], want[64], *out, *err;
+        const char *args[2];
+        int i, status;
+
+        use_names(&nm, bs);
+        {
+                const char *topics[] = {nm.raw};
+                nt_test_make_topics(bs, topics, 1, 3);
+        }
+        nt_test_tmpdir(dir, sizeof(dir));
+        nt_buf_init(&doc, 16 << 20);
+        nt_buf_append_str(&doc, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
+                                "<channel><title>Big archive</title>");
+        for (i = 0; i < n; i++)
+                nt_buf_printf(&doc,
+                              "<item><title>Item %d</title><link>"
+                              "http://big.example/%d</link></item>\n",
+                              i, i);
+        nt_buf_append_str(&doc, "</channel></rss>\n");
+        nt_test_write(dir, "big.xml", doc.data, doc.len);
+        nt_buf_free(&doc);
+        args[0] = "replay";
+        args[1] = dir;
+        status = newstap(args, 2, &out, &err);
+        snprintf(want, sizeof(want), "%d published", n);
+        cr_assert(strstr(out, want), "not every entry was published: %s%s", out,
+                  err);
+        cr_assert_eq(status, 0, "replay exited %d: %s%s", status, out, err);
+        cr_assert(strstr(out, " 0 error(s)"), "%s", out);
+        free(out);
+        free(err);
+        cr_assert_eq(topic_size(bs, nm.raw, 3), n);
+        nt_test_rmtree(dir);
+}
+
+/* A cut that replay cannot avoid (a description nested deeper than the
+ * XML depth limit) is reported with the file and the run exits 1; what
+ * was kept is still published. */
+Test(real, replay_reports_a_cut_and_exits_1)
+{
+        const char *bs = nt_test_kafka_bootstrap();
+        struct names nm;
+        char dir[512], fixture[512], *out, *err, *data;
+        const char *args[2];
+        size_t len;
+        int status;
+
+        use_names(&nm, bs);
+        {
+                const char *topics[] = {nm.raw};
+                nt_test_make_topics(bs, topics, 1, 3);
+        }
+        nt_test_tmpdir(dir, sizeof(dir));
+        data = nt_test_slurp(source_path("tests/fixtures/feeds/"
+                                         "rss20-deep-description.xml",
+                                         fixture, sizeof(fixture)),
+                             &len);
+        cr_assert_not_null(data);
+        nt_test_write(dir, "deep.xml", data, len);
+        free(data);
+        args[0] = "replay";
+        args[1] = dir;
+        status = newstap(args, 2, &out, &err);
+        cr_assert_eq(status, 1, "a cut feed replayed with exit %d: %s%s",
+                     status, out, err);
+        cr_assert(strstr(err, "deep.xml"), "the file is not named: %s", err);
+        cr_assert(strstr(err, "cut by the depth limit"), "%s", err);
+        cr_assert(strstr(out, "1 published"), "%s", out);
+        cr_assert(strstr(out, "1 error(s)"), "%s", out);
+        free(out);
+        free(err);
+        nt_test_rmtree(dir);
+}
+
 /* ---- Record time --------------------------------------------------- */
 
 struct stamps {

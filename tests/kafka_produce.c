@@ -6,6 +6,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/kafka.h"
+#include "support/archive.h"
 #include "support/httpd.h"
 #include "support/kafka_read.h"
 #include "support/nt_test.h"
@@ -17,6 +18,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -892,4 +894,170 @@ Test(real, credentials_never_leave_the_process)
                          "feed.url keeps the feed without its credentials");
         nt_buf_free(&log);
         nt_buf_free(&metrics);
+}
+
+/* Reads the child's stderr into *acc until `needle` appears or the time
+ * is up; true when it appeared. */
+static bool wait_stderr(struct nt_child *c, struct nt_buf *acc,
+                        const char *needle, int timeout_s)
+{
+        time_t deadline = time(NULL) + timeout_s;
+        char chunk[4096];
+
+        while (!strstr(nt_buf_str(acc), needle) && time(NULL) < deadline) {
+                struct pollfd pfd = {c->err_fd, POLLIN, 0};
+                ssize_t n;
+
+                if (poll(&pfd, 1, 200) <= 0)
+                        continue;
+                n = read(c->err_fd, chunk, sizeof(chunk));
+                if (n <= 0)
+                        break;
+                nt_buf_append(acc, chunk, (size_t)n);
+        }
+        return strstr(nt_buf_str(acc), needle) != NULL;
+}
+
+/* A limit that cuts a feed is logged with the feed and counted per
+ * limit: before, a description nested deeper than 64 elements was
+ * published as `summary: null` (and the rest of the feed dropped) without
+ * a word. */
+Test(real, a_cut_feed_is_logged_and_counted)
+{
+        const char *paths[] = {"/deep.xml"};
+        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
+                        NULL};
+        char env[64], fixture[512], labels[512], want[512], *body;
+        struct nt_child child;
+        struct nt_buf log;
+        struct timespec tick = {0, 200 * 1000 * 1000};
+        unsigned port = nt_test_free_port();
+        size_t len;
+        time_t deadline;
+        int status;
+
+        body = nt_test_slurp(nt_test_fixture("feeds/rss20-deep-description.xml",
+                                             fixture, sizeof(fixture)),
+                             &len);
+        cr_assert_not_null(body);
+        serve("/deep.xml", 200, NULL, NULL, body);
+        free(body);
+        write_config(paths, 1, NULL);
+        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
+        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+
+        nt_buf_init(&log, 4 << 20);
+        snprintf(want, sizeof(want), "feed %s/deep.xml: cut by the depth limit",
+                 nt_httpd_url(srv));
+        cr_assert(wait_stderr(&child, &log, want, 30),
+                  "no log line with the feed and the limit: %s",
+                  nt_buf_str(&log));
+        cr_assert(strstr(nt_buf_str(&log), "nested deeper than 64"), "%s",
+                  nt_buf_str(&log));
+        snprintf(labels, sizeof(labels),
+                 "{feed=\"%s/deep.xml\",limit=\"depth\"}", nt_httpd_url(srv));
+        deadline = time(NULL) + 30;
+        while (nt_test_metric(port, "newstap_feed_truncations_total", labels) <
+                   1 &&
+               time(NULL) < deadline)
+                nanosleep(&tick, NULL);
+        cr_assert_geq(
+            nt_test_metric(port, "newstap_feed_truncations_total", labels), 1,
+            "the cut is not counted as %s", labels);
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d", status);
+        nt_buf_free(&log);
+}
+
+/* Lines of `text` holding both `a` and `b`. */
+static int count_lines_with(const char *text, const char *a, const char *b)
+{
+        const char *p = text;
+        int n = 0;
+
+        while (p && *p) {
+                const char *end = strchr(p, '\n');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+                char *line = strndup(p, len);
+
+                cr_assert_not_null(line);
+                n += strstr(line, a) && strstr(line, b);
+                free(line);
+                p = end ? end + 1 : NULL;
+        }
+        return n;
+}
+
+/* While the broker is away every article fails once per
+ * message.timeout.ms. The log folds those failures: at most a line per
+ * kind and 10 s, not one per failure (5,594 lines in 45 s before). */
+Test(real, an_outage_does_not_flood_the_log)
+{
+        const char *paths[] = {"/many.xml"};
+        char cmd[1024], env[64], log_path[160], *text;
+        char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+        struct nt_child child;
+        struct timespec tick = {0, 200 * 1000 * 1000};
+        char *body = rss(1, 300, -1);
+        unsigned port = nt_test_free_port();
+        double failures;
+        time_t deadline;
+        size_t len;
+        int status, lines;
+
+        serve("/many.xml", 200, NULL, NULL, body);
+        free(body);
+        write_config(paths, 1, NULL);
+        snprintf(log_path, sizeof(log_path), "%s/produce.log", state_dir);
+        snprintf(cmd, sizeof(cmd), "exec '%s' produce -c '%s' 2>>'%s'",
+                 nt_test_bin(), config_path, log_path);
+        cr_assert_eq(nt_test_kafka_local("down"), 0);
+        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
+        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
+        setenv("NEWSTAP_KAFKA_MESSAGE_TIMEOUT_MS", "2000", 1);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+        unsetenv("NEWSTAP_KAFKA_MESSAGE_TIMEOUT_MS");
+
+        /* Two rounds of failures of all 300 articles at least. */
+        deadline = time(NULL) + 90;
+        while ((failures = nt_test_metric(
+                    port, "newstap_delivery_failures_total", "")) < 600 &&
+               time(NULL) < deadline)
+                nanosleep(&tick, NULL);
+        cr_assert_geq(failures, 600, "the deliveries did not fail");
+        /* The first folded line comes once its interval (10 s) is over. */
+        deadline = time(NULL) + 60;
+        for (;;) {
+                text = nt_test_slurp(log_path, &len);
+                cr_assert_not_null(text);
+                if (count_lines_with(text, "delivery failed (",
+                                     " in the last ") > 0 ||
+                    time(NULL) >= deadline)
+                        break;
+                free(text);
+                nanosleep(&tick, NULL);
+        }
+        failures = nt_test_metric(port, "newstap_delivery_failures_total", "");
+        lines = count_lines_with(text, "level=warn", "deliver");
+        cr_assert_geq(
+            count_lines_with(text, "delivery failed (", " in the last "), 1,
+            "no folded line: %s", text);
+        /* The first of each kind, then a line per kind and interval. */
+        cr_assert_leq(lines, 12, "%d warning lines for %.0f failures: %s",
+                      lines, failures, text);
+        free(text);
+
+        cr_assert_eq(nt_test_kafka_local("up"), 0);
+        deadline = time(NULL) + 90;
+        while (nt_test_metric(port, "newstap_published_total", "") < 300 &&
+               time(NULL) < deadline)
+                nanosleep(&tick, NULL);
+        cr_assert_geq(nt_test_metric(port, "newstap_published_total", ""), 300,
+                      "not everything was published once the broker "
+                      "came back");
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d", status);
 }

@@ -1023,3 +1023,33 @@ Test(feed, input_without_terminating_nul)
                 free(exact);
         }
 }
+
+Test(feed, a_cut_is_flagged_on_its_entry_and_named)
+{
+        struct nt_feed_limits lim;
+        struct nt_feed feed;
+        char errstr[256] = "", what[512];
+        const char *json = "{\"version\": \"https://jsonfeed.org/version/1.1\","
+                           " \"title\": \"J\", \"items\": [{\"id\": \"1\","
+                           " \"content_text\": \"a long text\"},"
+                           " {\"id\": \"2\", \"content_text\": \"ok\"}]}";
+
+        nt_feed_limits_init(&lim);
+        lim.max_field = 4;
+        cr_assert_eq(parse_str(json, &lim, &feed, errstr, sizeof(errstr)),
+                     NT_OK, "%s", errstr);
+        cr_assert_eq(feed.n_entries, 2);
+        cr_assert_eq(feed.cuts, NT_FEED_CUT_FIELD, "cuts %#x", feed.cuts);
+        cr_assert_eq(feed.entries[0].cuts, NT_FEED_CUT_FIELD, "entry 0");
+        cr_assert_eq(feed.entries[1].cuts, 0, "entry 1 is whole");
+        nt_feed_cut_describe(&feed, NT_FEED_CUT_FIELD, what, sizeof(what));
+        cr_assert_not_null(strstr(what, "cut by the field limit 1 time(s)"),
+                           "%s", what);
+        cr_assert_not_null(strstr(what, "1 of the 2 entries kept were cut"),
+                           "%s", what);
+        cr_assert_str_eq(nt_feed_cut_name(NT_FEED_CUT_DEPTH), "depth");
+        cr_assert_str_eq(
+            nt_feed_cut_name(NT_FEED_CUT_DEPTH | NT_FEED_CUT_FIELD), "",
+            "one bit at a time");
+        nt_feed_free(&feed);
+}

@@ -88,3 +88,105 @@ Test(log, levels_filter_and_parse)
         free(buf);
         nt_log_setup(NT_LOG_INFO, NT_LOG_LOGFMT, NULL);
 }
+
+/* Lines of the memory stream that contain `what`. */
+static int count_lines(const char *buf, const char *what)
+{
+        const char *p = buf;
+        int n = 0;
+
+        while (p && *p) {
+                const char *end = strchr(p, '\n');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+                const char *hit = strstr(p, what);
+
+                if (hit && hit < p + len)
+                        n++;
+                p = end ? end + 1 : NULL;
+        }
+        return n;
+}
+
+Test(log, aggregated_warnings_one_line_per_interval_per_kind)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        nt_log_agg_t *agg;
+        int i;
+
+        nt_log_setup(NT_LOG_INFO, NT_LOG_LOGFMT, mem);
+        agg = nt_log_agg_new(NT_LOG_WARN, "producer", 10000, 4);
+        cr_assert_not_null(agg);
+        /* 5,594 failures of one kind and 3 of another within 9 s. */
+        for (i = 0; i < 5594; i++)
+                nt_log_agg_add(agg, 1000 + i, "delivery failed (timed out)",
+                               "delivery of a%d failed (timed out)", i);
+        for (i = 0; i < 3; i++)
+                nt_log_agg_add(agg, 2000 + i, "delivery failed (refused)",
+                               "delivery of b%d failed (refused)", i);
+        nt_log_agg_flush(agg, 9000, 0);
+        fflush(mem);
+        cr_assert_eq(count_lines(buf, "level=warn"), 2,
+                     "only the first of each kind so far: %s", buf);
+        cr_assert_not_null(strstr(buf, "delivery of a0 failed"), "%s", buf);
+        /* The interval passes: one summary line per kind. */
+        nt_log_agg_flush(agg, 12000, 0);
+        fflush(mem);
+        cr_assert_eq(count_lines(buf, "level=warn"), 4, "%s", buf);
+        cr_assert_eq(count_lines(buf, "delivery failed (timed out) \xC3\x97"
+                                      "5593 in the last 11 s; the last: "
+                                      "delivery of a5593 failed"),
+                     1, "summary of the first kind: %s", buf);
+        cr_assert_eq(count_lines(buf, "delivery failed (refused) \xC3\x97"
+                                      "2 in the last"),
+                     1, "summary of the second kind: %s", buf);
+        /* Nothing held: a flush writes nothing; after a quiet interval
+         * the next one goes out at once, as it is. */
+        nt_log_agg_flush(agg, 30000, 0);
+        nt_log_agg_add(agg, 30000, "delivery failed (timed out)",
+                       "delivery of c failed (timed out)");
+        fflush(mem);
+        cr_assert_eq(count_lines(buf, "level=warn"), 5, "%s", buf);
+        cr_assert_not_null(strstr(buf, "delivery of c failed"), "%s", buf);
+        /* What is held at the end is written by destroy. */
+        nt_log_agg_add(agg, 30001, "delivery failed (timed out)",
+                       "delivery of d failed (timed out)");
+        cr_assert_eq(nt_log_agg_total(agg), 5594 + 3 + 2);
+        nt_log_agg_destroy(agg);
+        fclose(mem);
+        cr_assert_eq(count_lines(buf, "level=warn"), 6, "%s", buf);
+        cr_assert_not_null(strstr(buf, "the last: delivery of d failed"), "%s",
+                           buf);
+        free(buf);
+        nt_log_setup(NT_LOG_INFO, NT_LOG_LOGFMT, NULL);
+}
+
+Test(log, aggregated_warnings_bound_the_kinds)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        nt_log_agg_t *agg;
+        int i;
+
+        nt_log_setup(NT_LOG_INFO, NT_LOG_LOGFMT, mem);
+        agg = nt_log_agg_new(NT_LOG_WARN, "t", 10000, 2);
+        for (i = 0; i < 1000; i++)
+                nt_log_agg_add(agg, 1000, i % 2 ? "odd" : "even", "kind %d", i);
+        for (i = 0; i < 1000; i++) {
+                char kind[32];
+
+                snprintf(kind, sizeof(kind), "kind %d", i);
+                nt_log_agg_add(agg, 1000, kind, "many %d", i);
+        }
+        nt_log_agg_destroy(agg);
+        fclose(mem);
+        /* odd, even, "other warnings": a first line and a summary each. */
+        cr_assert_eq(count_lines(buf, "level=warn"), 6, "%s", buf);
+        cr_assert_eq(count_lines(buf, "other warnings \xC3\x97"
+                                      "999"),
+                     1, "%s", buf);
+        free(buf);
+        nt_log_setup(NT_LOG_INFO, NT_LOG_LOGFMT, NULL);
+}
