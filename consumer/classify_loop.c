@@ -182,6 +182,7 @@ struct nt_classify_loop {
         int64_t stop_at;      /* monotonic: when shutdown must be done; 0: not
                                  stopping yet */
         bool consumer_closed; /* left the group: destroy need not */
+        bool left_batch;      /* stopping left a batch to the broker */
         pthread_t watchdog;
         bool watchdog_started;
         atomic_bool finished; /* destroy is done with librdkafka */
@@ -734,6 +735,7 @@ static bool fenced_error(rd_kafka_resp_err_t err)
  * transaction; nothing is lost and nothing is doubled. */
 static void leave_batch(nt_classify_loop_t *l)
 {
+        l->left_batch = true;
         if (l->open)
                 NT_WARN(COMPONENT,
                         "stopping: the batch of %zu input(s) is left "
@@ -1173,9 +1175,23 @@ static rd_kafka_resp_err_t send_dead_letter(nt_classify_loop_t *l,
 
         if (l->dlq_max > overhead && keep > l->dlq_max - overhead)
                 keep = l->dlq_max - overhead;
-        NT_WARN(COMPONENT, "dead letter: %s [%d] at %lld: %s: %s", l->in_topic,
-                (int)rkm->partition, (long long)rkm->offset,
-                nt_enriched_reason_name(reason), message);
+        {
+                char part[16], off[24];
+                const char *fields[] = {
+                    "topic",     l->in_topic,
+                    "partition", part,
+                    "offset",    off,
+                    "reason",    nt_enriched_reason_name(reason),
+                    "detail",    message,
+                    NULL};
+
+                snprintf(part, sizeof(part), "%d", (int)rkm->partition);
+                snprintf(off, sizeof(off), "%lld", (long long)rkm->offset);
+                nt_log_kv(NT_LOG_WARN, COMPONENT, fields,
+                          "dead letter: %s [%d] at %lld: %s", l->in_topic,
+                          (int)rkm->partition, (long long)rkm->offset,
+                          nt_enriched_reason_name(reason));
+        }
         for (attempt = 0; attempt < 2; attempt++) {
                 size_t n = len < keep ? len : keep;
 
@@ -1605,31 +1621,27 @@ static void *watchdog_main(void *arg)
         return NULL;
 }
 
-/* Leaves the group within the shutdown deadline: the close runs on a
- * queue served here (the rebalance callback with it), and when the
- * coordinator does not answer in time the consumer is destroyed without
- * the close; the group then drops the member at its session timeout. */
+/* Leaves the group. With the broker unreachable (a batch was left, or
+ * the deadline has passed) the close would wait on the coordinator, so
+ * the consumer is destroyed without it and the group drops the member at
+ * its session timeout; otherwise the close is quick, and the watchdog
+ * bounds it should the broker go away meanwhile. (The close on a queue,
+ * rd_kafka_consumer_close_queue(), was tried: serving that queue with
+ * callbacks trips an assertion in librdkafka 2.0.2.) */
 static void close_consumer(nt_classify_loop_t *l)
 {
-        rd_kafka_queue_t *q = rd_kafka_queue_new(l->consumer);
-        rd_kafka_error_t *error = rd_kafka_consumer_close_queue(l->consumer, q);
+        rd_kafka_resp_err_t err;
 
-        if (error) {
-                NT_WARN(COMPONENT, "closing the consumer: %s",
-                        rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
-        } else {
-                while (!rd_kafka_consumer_closed(l->consumer) &&
-                       nt_date_mono_ms() < stop_deadline(l))
-                        rd_kafka_queue_poll_callback(q, 100);
-                l->consumer_closed = rd_kafka_consumer_closed(l->consumer);
-                if (!l->consumer_closed)
-                        NT_WARN(COMPONENT,
-                                "the group coordinator did not answer the "
-                                "leave within consumer.shutdown_timeout; "
-                                "stopping without it");
+        if (l->left_batch || nt_date_mono_ms() >= stop_deadline(l)) {
+                NT_WARN(COMPONENT, "leaving the group without the close: the "
+                                   "broker did not answer in time");
+                return;
         }
-        rd_kafka_queue_destroy(q);
+        err = rd_kafka_consumer_close(l->consumer);
+        if (err)
+                NT_WARN(COMPONENT, "closing the consumer: %s",
+                        rd_kafka_err2str(err));
+        l->consumer_closed = true;
 }
 
 /* Once a second: the counters into the registry, the snapshot to the
