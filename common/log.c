@@ -134,6 +134,40 @@ size_t nt_log_format_line(char *buf, size_t size, enum nt_log_format format,
                           long long ts_ms, enum nt_log_level level,
                           const char *component, const char *msg)
 {
+        return nt_log_format_line_kv(buf, size, format, ts_ms, level, component,
+                                     msg, NULL);
+}
+
+/* The fields after the message: ` key=value` or `,"key":"value"`. */
+static size_t put_fields(char *buf, size_t size, size_t pos,
+                         enum nt_log_format format, const char *const *fields)
+{
+        size_t i;
+
+        for (i = 0; fields && fields[i] && fields[i + 1]; i += 2) {
+                if (format == NT_LOG_JSON) {
+                        pos = put_raw(buf, size, pos, ",");
+                        pos = put_quoted(buf, size, pos, fields[i]);
+                        pos = put_raw(buf, size, pos, ":");
+                        pos = put_quoted(buf, size, pos, fields[i + 1]);
+                } else {
+                        pos = put_raw(buf, size, pos, " ");
+                        pos = put_raw(buf, size, pos, fields[i]);
+                        pos = put_raw(buf, size, pos, "=");
+                        if (logfmt_bare(fields[i + 1]))
+                                pos = put_raw(buf, size, pos, fields[i + 1]);
+                        else
+                                pos = put_quoted(buf, size, pos, fields[i + 1]);
+                }
+        }
+        return pos;
+}
+
+size_t nt_log_format_line_kv(char *buf, size_t size, enum nt_log_format format,
+                             long long ts_ms, enum nt_log_level level,
+                             const char *component, const char *msg,
+                             const char *const *fields)
+{
         char ts[64];
         struct tm tm;
         time_t secs = (time_t)(ts_ms / 1000);
@@ -152,6 +186,7 @@ size_t nt_log_format_line(char *buf, size_t size, enum nt_log_format format,
                 pos = put_quoted(buf, size, pos, component);
                 pos = put_raw(buf, size, pos, ",\"msg\":");
                 pos = put_quoted(buf, size, pos, msg);
+                pos = put_fields(buf, size, pos, format, fields);
                 pos = put_raw(buf, size, pos, "}\n");
         } else {
                 pos = put_raw(buf, size, pos, "ts=");
@@ -165,6 +200,7 @@ size_t nt_log_format_line(char *buf, size_t size, enum nt_log_format format,
                         pos = put_quoted(buf, size, pos, component);
                 pos = put_raw(buf, size, pos, " msg=");
                 pos = put_quoted(buf, size, pos, msg);
+                pos = put_fields(buf, size, pos, format, fields);
                 pos = put_raw(buf, size, pos, "\n");
         }
         if (size > 0)
@@ -172,14 +208,37 @@ size_t nt_log_format_line(char *buf, size_t size, enum nt_log_format format,
         return pos;
 }
 
+static void log_line(enum nt_log_level level, const char *component,
+                     const char *const *fields, const char *fmt, va_list ap);
+
 void nt_log_v(enum nt_log_level level, const char *component, const char *fmt,
               va_list ap)
 {
+        log_line(level, component, NULL, fmt, ap);
+}
+
+void nt_log_kv(enum nt_log_level level, const char *component,
+               const char *const *fields, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        log_line(level, component, fields, fmt, ap);
+        va_end(ap);
+}
+
+#define MAX_FIELDS 16
+
+static void log_line(enum nt_log_level level, const char *component,
+                     const char *const *fields, const char *fmt, va_list ap)
+{
         /* Escaping grows a byte to at most six, so the line buffer always holds
          * the whole (already bounded) message. */
-        char msg[2048], line[2048 * 6 + 256];
+        char msg[2048], line[(2048 + 1024) * 6 + 256];
+        char values[1024]; /* the fields' values, scrubbed, NUL-separated */
+        const char *kv[2 * MAX_FIELDS + 1];
         struct timespec now;
-        size_t n;
+        size_t n, i, used = 0;
         FILE *out = log_sink.stream ? log_sink.stream : stderr;
 
         if (!nt_log_enabled(level))
@@ -189,11 +248,26 @@ void nt_log_v(enum nt_log_level level, const char *component, const char *fmt,
          * messages in many ways (labels, redirects, curl's errors): the one
          * place all lines pass is where they are taken out. */
         nt_url_scrub_userinfo(msg);
+        for (i = 0; fields && fields[i] && fields[i + 1] && i < 2 * MAX_FIELDS;
+             i += 2) {
+                int w = snprintf(values + used, sizeof(values) - used, "%s",
+                                 fields[i + 1]);
+
+                kv[i] = fields[i];
+                kv[i + 1] = values + used;
+                nt_url_scrub_userinfo(values + used);
+                used += w < 0 ? 0 : (size_t)w + 1;
+                if (used >= sizeof(values)) {
+                        used = sizeof(values) - 1; /* cut: the rest empty */
+                        values[used] = '\0';
+                }
+        }
+        kv[i] = NULL;
         clock_gettime(CLOCK_REALTIME, &now);
-        n = nt_log_format_line(line, sizeof(line), log_sink.format,
-                               (long long)now.tv_sec * 1000 +
-                                   now.tv_nsec / 1000000,
-                               level, component, msg);
+        n = nt_log_format_line_kv(line, sizeof(line), log_sink.format,
+                                  (long long)now.tv_sec * 1000 +
+                                      now.tv_nsec / 1000000,
+                                  level, component, msg, kv);
         /* A line longer than the buffer is cut; make sure it still ends
          * with a newline so that the next line starts cleanly. */
         if (n >= sizeof(line)) {

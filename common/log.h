@@ -39,12 +39,27 @@ void nt_log(enum nt_log_level level, const char *component, const char *fmt,
 void nt_log_v(enum nt_log_level level, const char *component, const char *fmt,
               va_list ap);
 
+/* A line whose details are fields of their own, not packed into the
+ * message, so that log tools can filter on them: `fields` is NULL or
+ * "key", "value", ..., NULL, written after msg as key=value (logfmt) or as
+ * members (JSON). Keys are [a-z_] words other than ts, level, component
+ * and msg; values are scrubbed of URL credentials like messages. */
+void nt_log_kv(enum nt_log_level level, const char *component,
+               const char *const *fields, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Formats one log line (with its newline) into buf, as nt_log writes it;
  * `ts_ms` is the wall-clock time in milliseconds since the epoch. Returns
  * the length the whole line needs, like snprintf. Exposed for tests. */
 size_t nt_log_format_line(char *buf, size_t size, enum nt_log_format format,
                           long long ts_ms, enum nt_log_level level,
                           const char *component, const char *msg);
+
+/* The same with fields as nt_log_kv() takes them. */
+size_t nt_log_format_line_kv(char *buf, size_t size, enum nt_log_format format,
+                             long long ts_ms, enum nt_log_level level,
+                             const char *component, const char *msg,
+                             const char *const *fields);
 
 /* ---- Aggregated warnings -------------------------------------------- */
 

@@ -426,9 +426,23 @@ static void schedule_failure(nt_producer_t *p, struct pfeed *f, const char *why,
         f->st.last_error = strdup(why);
         f->dirty = true;
         p->totals.failed++;
-        NT_WARN("producer", "feed %s (%s): %s; failure %d, next try in %lld s",
-                f->label, f->st.url ? f->st.url : f->spec.url, why,
-                f->st.failures, (long long)(delay / 1000));
+        {
+                char failures[16], next[24];
+                const char *fields[] = {
+                    "feed",       f->label,
+                    "url",        f->st.url ? f->st.url : f->spec.url,
+                    "reason",     why,
+                    "failures",   failures,
+                    "next_try_s", next,
+                    NULL};
+
+                snprintf(failures, sizeof(failures), "%d", f->st.failures);
+                snprintf(next, sizeof(next), "%lld", (long long)(delay / 1000));
+                nt_log_kv(NT_LOG_WARN, "producer", fields,
+                          "feed %s: %s; failure %d, next try in %lld s",
+                          f->label, why, f->st.failures,
+                          (long long)(delay / 1000));
+        }
 }
 
 static void schedule_success(nt_producer_t *p, struct pfeed *f,
@@ -642,8 +656,11 @@ static void handle_result(nt_producer_t *p, struct nt_fetch_result *res)
         count_fetch(p, f, res->err == NT_OK ? res->status : 0);
         if (res->moved_to &&
             (!f->st.url || strcmp(f->st.url, res->moved_to) != 0)) {
-                NT_INFO("producer", "feed %s moved permanently to %s", f->label,
-                        res->moved_to);
+                const char *fields[] = {"feed", f->label, "url", res->moved_to,
+                                        NULL};
+
+                nt_log_kv(NT_LOG_INFO, "producer", fields,
+                          "feed %s moved permanently", f->label);
                 free(f->st.url);
                 f->st.url = strdup(res->moved_to);
                 f->dirty = true;

@@ -31,6 +31,33 @@ Test(log, logfmt_escapes_quotes_and_newlines)
                                "msg=\"say \\\"hi\\\"\\nnext\\u0001\"\n");
 }
 
+/* Details as fields of their own: bare when they can be, quoted when
+ * not; members in JSON. */
+Test(log, fields_after_the_message)
+{
+        const char *fields[] = {
+            "feed",      "Wire", "url", "https://wire.example/a b",
+            "partition", "3",    NULL};
+        char line[512];
+        json_t *obj;
+
+        nt_log_format_line_kv(line, sizeof(line), NT_LOG_LOGFMT, ts,
+                              NT_LOG_WARN, "producer", "feed failed", fields);
+        cr_assert_str_eq(line, "ts=2026-01-05T10:00:00.123Z level=warn "
+                               "component=producer msg=\"feed failed\" "
+                               "feed=Wire url=\"https://wire.example/a b\" "
+                               "partition=3\n");
+        nt_log_format_line_kv(line, sizeof(line), NT_LOG_JSON, ts, NT_LOG_WARN,
+                              "producer", "feed failed", fields);
+        obj = json_loads(line, 0, NULL);
+        cr_assert_not_null(obj, "%s", line);
+        cr_assert_str_eq(json_string_value(json_object_get(obj, "url")),
+                         "https://wire.example/a b");
+        cr_assert_str_eq(json_string_value(json_object_get(obj, "partition")),
+                         "3");
+        json_decref(obj);
+}
+
 Test(log, json_line_parses_back)
 {
         char line[512];
