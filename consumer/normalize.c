@@ -906,6 +906,119 @@ int nt_tokens_add_fields(struct nt_tokens *t, const struct nt_text_fields *in)
         return 0;
 }
 
+/* ---- sentences ---- */
+
+/* Short forms that a "." follows without ending the sentence, as
+ * normalised (case-folded) words. Single letters are caught by length. */
+static const char *const abbrev[] = {
+    "mr",     "mrs",  "ms",    "dr",   "st",  "jr",  "sr",   "vs",   "gen",
+    "lt",     "col",  "sgt",   "capt", "cpt", "maj", "adm",  "prof", "gov",
+    "sen",    "rep",  "rev",   "inc",  "ltd", "co",  "corp", "no",   "nos",
+    "approx", "fig",  "jan",   "feb",  "mar", "apr", "jun",  "jul",  "aug",
+    "sep",    "sept", "oct",   "nov",  "dec", "ст",  "гг",   "рр",   "тис",
+    "тыс",    "млн",  "млрд",  "грн",  "руб", "коп", "долл", "дол",  "обл",
+    "вул",    "ул",   "просп", "пл",   "им",  "ім",  "див",  "см",   "напр",
+    "ген",    "проф", "акад",  "пол",  "тт",  "др",  "ін",   "пп",
+};
+
+static bool is_abbrev(const struct nt_tokens *t, size_t i)
+{
+        const struct nt_token *tok = &t->tok[i];
+        const char *w = nt_tokens_norm(t, i);
+        size_t n = tok->norm_len, k;
+
+        if (n == 0 || (tok->flags & NT_TOK_NUMBER))
+                return false;
+        /* One letter: an initial or a one-letter short form. */
+        if (n == 1 || (n == 2 && (unsigned char)w[0] >= 0xC0))
+                return true;
+        for (k = 0; k < sizeof(abbrev) / sizeof(abbrev[0]); k++)
+                if (strlen(abbrev[k]) == n && memcmp(abbrev[k], w, n) == 0)
+                        return true;
+        return false;
+}
+
+/* True when the word at p starts with a lower-case letter: ASCII a-z, or
+ * Cyrillic а-я, ѐ-џ (і ї є ё), ґ. */
+static bool starts_lower(const unsigned char *p, size_t n)
+{
+        if (n == 0)
+                return false;
+        if (p[0] >= 'a' && p[0] <= 'z')
+                return true;
+        if (n < 2)
+                return false;
+        if (p[0] == 0xD0)
+                return p[1] >= 0xB0 && p[1] <= 0xBF;
+        if (p[0] == 0xD1)
+                return p[1] >= 0x80 && p[1] <= 0x9F;
+        return p[0] == 0xD2 && p[1] == 0x91;
+}
+
+/* Whether the gap g[0..n) between two words of one field ends a sentence.
+ * prev is the word before the gap, next_p the text of the word after. */
+static bool gap_ends_sentence(const struct nt_tokens *t, size_t prev,
+                              const unsigned char *g, size_t n,
+                              const unsigned char *next_p, size_t next_n)
+{
+        bool dot = false, newline = false;
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                switch (g[i]) {
+                case '?':
+                case '!':
+                        return true;
+                case '.':
+                        dot = true;
+                        break;
+                case '\n':
+                        if (newline)
+                                return true; /* a blank line */
+                        newline = true;
+                        break;
+                case 0xE2: /* … U+2026 */
+                        if (i + 2 < n && g[i + 1] == 0x80 && g[i + 2] == 0xA6)
+                                return true;
+                        break;
+                default:
+                        break;
+                }
+        }
+        if (!dot && !newline)
+                return false;
+        if (starts_lower(next_p, next_n))
+                return false;
+        if (dot && !newline && is_abbrev(t, prev))
+                return false;
+        return true;
+}
+
+size_t nt_tokens_sentences(const struct nt_tokens *t,
+                           const struct nt_text_fields *in, uint32_t *sent)
+{
+        uint32_t cur = 0;
+        size_t i;
+
+        for (i = 0; i < t->n; i++) {
+                const struct nt_token *tok = &t->tok[i];
+                const unsigned char *text =
+                    (const unsigned char *)in->text[tok->field];
+
+                if (i > 0) {
+                        const struct nt_token *pt = &t->tok[i - 1];
+
+                        if (pt->field != tok->field ||
+                            gap_ends_sentence(
+                                t, i - 1, text + pt->end, tok->start - pt->end,
+                                text + tok->start, tok->end - tok->start))
+                                cur++;
+                }
+                sent[i] = cur;
+        }
+        return t->n ? (size_t)cur + 1 : 0;
+}
+
 int nt_normalize_text(const char *in, size_t len, char **out, size_t *out_len)
 {
         struct nt_tokens t;
