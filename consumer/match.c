@@ -97,6 +97,9 @@ struct nt_match {
         uint32_t *ent_term_off, *ent_terms;
         uint32_t *node_term; /* per rules node: its term, or NONE32 */
         uint32_t *kid_term;  /* node_term of rules->kids[i], side by side */
+        /* Per rules node: the terms under a sentence: scope (empty for
+         * other nodes), whose occurrences name the sentences to try. */
+        uint32_t *sent_term_off, *sent_terms;
         /* Lengths (< HEAD_MAX bytes) that prefix lexemes have, ascending,
          * for the filter below. */
         uint8_t plens[HEAD_MAX];
@@ -342,6 +345,10 @@ static int build_owners(const struct nt_rules *r, bool topics,
                                 err = collect_terms(r, tp->exclude, mark,
                                                     (uint32_t)i + 1, &list, &n,
                                                     &cap);
+                        if (!err)
+                                err = collect_terms(r, tp->veto, mark,
+                                                    (uint32_t)i + 1, &list, &n,
+                                                    &cap);
                 } else {
                         err = collect_terms(r, r->entities[i].expr, mark,
                                             (uint32_t)i + 1, &list, &n, &cap);
@@ -374,6 +381,96 @@ out:
         free(list);
         free(mark);
         free(cnt);
+        return err;
+}
+
+/* term -> the topics whose match expression uses it. Only these terms
+ * need to trigger a topic's evaluation: a match is never true without one
+ * of its own terms (the rules checks see to it), so a require, exclude or
+ * veto term alone ("Ukraine", a plant's name in a veto) cannot label the
+ * topic. Replaces the lists build_owners() made from all the terms. */
+static int build_triggers(nt_match_t *m)
+{
+        const struct nt_rules *r = m->rules;
+        uint32_t *mark = calloc(r->n_terms + 1, sizeof(*mark));
+        uint32_t *cnt = calloc(r->n_terms + 1, sizeof(*cnt));
+        uint32_t *off = calloc(r->n_topics + 1, sizeof(*off));
+        uint32_t *list = NULL, *t_off = NULL, *t_topics = NULL;
+        size_t n = 0, cap = 0, i, k;
+        int err = NT_ERR_NOMEM;
+
+        if (!mark || !cnt || !off)
+                goto out;
+        for (i = 0; i < r->n_topics; i++) {
+                off[i] = (uint32_t)n;
+                err = collect_terms(r, r->topics[i].match, mark,
+                                    (uint32_t)i + 1, &list, &n, &cap);
+                if (err)
+                        goto out;
+                err = NT_ERR_NOMEM;
+        }
+        off[r->n_topics] = (uint32_t)n;
+        t_off = calloc(r->n_terms + 1, sizeof(*t_off));
+        t_topics = calloc(n + 1, sizeof(*t_topics));
+        if (!t_off || !t_topics)
+                goto out;
+        for (i = 0; i < n; i++)
+                cnt[list[i]]++;
+        for (i = 0; i < r->n_terms; i++)
+                t_off[i + 1] = t_off[i] + cnt[i];
+        memset(cnt, 0, (r->n_terms + 1) * sizeof(*cnt));
+        for (i = 0; i < r->n_topics; i++)
+                for (k = off[i]; k < off[i + 1]; k++)
+                        t_topics[t_off[list[k]] + cnt[list[k]]++] = (uint32_t)i;
+        free(m->term_topic_off);
+        free(m->term_topics);
+        m->term_topic_off = t_off;
+        m->term_topics = t_topics;
+        t_off = t_topics = NULL;
+        err = 0;
+out:
+        free(mark);
+        free(cnt);
+        free(off);
+        free(list);
+        free(t_off);
+        free(t_topics);
+        return err;
+}
+
+/* The terms under each sentence: scope, as CSR lists over the rules'
+ * nodes. */
+static int build_sentence_terms(nt_match_t *m)
+{
+        const struct nt_rules *r = m->rules;
+        uint32_t *mark = calloc(r->n_terms + 1, sizeof(*mark));
+        uint32_t *list = NULL;
+        size_t n = 0, cap = 0, i;
+        int err = NT_ERR_NOMEM;
+
+        m->sent_term_off = calloc(r->n_nodes + 1, sizeof(uint32_t));
+        if (!mark || !m->sent_term_off)
+                goto out;
+        for (i = 0; i < r->n_nodes; i++) {
+                const struct nt_rules_node *nd = &r->nodes[i];
+
+                m->sent_term_off[i] = (uint32_t)n;
+                if (nd->op != NT_RULES_SENT)
+                        continue;
+                err = collect_terms(r, r->kids[nd->kid0], mark, (uint32_t)i + 1,
+                                    &list, &n, &cap);
+                if (err)
+                        goto out;
+                err = NT_ERR_NOMEM;
+        }
+        m->sent_term_off[r->n_nodes] = (uint32_t)n;
+        m->sent_terms = list ? list : calloc(1, sizeof(*list));
+        list = NULL;
+        if (m->sent_terms)
+                err = 0;
+out:
+        free(list);
+        free(mark);
         return err;
 }
 
@@ -471,6 +568,10 @@ int nt_match_compile(struct nt_rules *rules, nt_match_t **out, char *errstr,
                 err =
                     build_owners(rules, false, &m->ent_term_off, &m->ent_terms,
                                  &m->term_ent_off, &m->term_ents);
+        if (!err)
+                err = build_triggers(m);
+        if (!err)
+                err = build_sentence_terms(m);
         if (err)
                 goto out;
         *out = m;
@@ -519,6 +620,8 @@ void nt_match_destroy(nt_match_t *m)
         free(m->ent_terms);
         free(m->node_term);
         free(m->kid_term);
+        free(m->sent_term_off);
+        free(m->sent_terms);
         free(m);
 }
 
@@ -541,13 +644,17 @@ const uint32_t *nt_match_topic_terms(const nt_match_t *m, uint32_t topic,
 
 /* ---- running ---- */
 
-/* A span of the evaluation: a term occurrence (term set) or a NEAR pair
- * (left and right set). */
+/* A span of the evaluation: a term occurrence (term set), a NEAR pair
+ * (left and right set) or a sentence that a sentence: scope held in
+ * (its spans are kspans[left .. left + right)). */
+enum span_kind { SPAN_TERM, SPAN_PAIR, SPAN_SENT };
+
 struct span {
         uint32_t start, end; /* token indices, inclusive */
-        uint32_t term;       /* NONE32 for a pair */
+        uint32_t term;       /* NONE32 for a pair or a sentence */
         uint32_t left, right;
         uint8_t field;
+        uint8_t kind; /* enum span_kind */
 };
 
 struct res {
@@ -632,9 +739,25 @@ struct nt_match_scratch {
          * the topic being evaluated: a topic often names a list in several
          * clauses, and its long OR is walked once. */
         struct memo *memo; /* (n_defines + 1) << NT_FIELD_COUNT */
-        uint32_t memo_stamp;
+        uint32_t memo_stamp, stamp_ctr;
         uint32_t *memo_list;
         size_t n_memo_list, memo_list_cap;
+        /* Sentences, computed on first use in a run: the sentence of each
+         * token, the first token of each sentence (n_sents + 1 entries). */
+        const struct nt_text_fields *in; /* borrowed for the run */
+        uint32_t *sent, *sent_first;
+        size_t sent_cap, sent_first_cap, n_sents;
+        uint32_t sent_gen;
+        /* Token range the evaluation is confined to (a sentence). */
+        uint32_t rlo, rhi;
+        /* Sentences to try for a sentence: scope; spans kept by sentence
+         * spans; veto state per sentence (0 unknown, 1 clean, 2 vetoed). */
+        uint32_t *cand;
+        size_t cand_cap;
+        uint32_t *kspans;
+        size_t n_kspans, kspans_cap;
+        uint8_t *veto;
+        size_t veto_cap;
         bool truncated;
         bool nomem;
 };
@@ -709,6 +832,11 @@ void nt_match_scratch_destroy(nt_match_scratch_t *s)
         free(s->keys);
         free(s->memo);
         free(s->memo_list);
+        free(s->sent);
+        free(s->sent_first);
+        free(s->cand);
+        free(s->kspans);
+        free(s->veto);
         free(s);
 }
 
@@ -994,6 +1122,9 @@ static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
 static struct res eval_except(const nt_match_t *m, nt_match_scratch_t *s,
                               const struct nt_rules_node *nd, unsigned mask);
 
+static struct res eval_sent(const nt_match_t *m, nt_match_scratch_t *s,
+                            uint32_t node, unsigned mask);
+
 /* NEAR/n and ONEAR/n: pairs of a span from each side, in the same field,
  * at most n words apart (from the end of the first to the start of the
  * second: adjacent words are 1 apart), not overlapping. */
@@ -1079,6 +1210,7 @@ static struct res eval_near(const nt_match_t *m, nt_match_scratch_t *s,
                         pair.start = a.start < b->start ? a.start : b->start;
                         pair.end = a.end > b->end ? a.end : b->end;
                         pair.term = NONE32;
+                        pair.kind = SPAN_PAIR;
                         pair.left = ai;
                         pair.right = s->keys[j].idx;
                         pi = new_span(s, &pair);
@@ -1130,6 +1262,172 @@ static struct res eval_except(const nt_match_t *m, nt_match_scratch_t *s,
         return (struct res){(uint32_t)out, out > 0};
 }
 
+/* A fresh stamp for the lists' memos: one per topic, and one per
+ * sentence a sentence: scope or a veto is tried in, so that a list's spans
+ * from one range are never reused in another. */
+static uint32_t next_stamp(const nt_match_t *m, nt_match_scratch_t *s)
+{
+        if (++s->stamp_ctr == 0) {
+                memset(s->memo, 0,
+                       ((m->rules->n_defines + 1) << NT_FIELD_COUNT) *
+                           sizeof(*s->memo));
+                s->stamp_ctr = 1;
+        }
+        return s->stamp_ctr;
+}
+
+/* The sentences of the run's tokens, found on first use: most articles
+ * touch no sentence rule. */
+static int need_sentences(nt_match_scratch_t *s)
+{
+        size_t n = s->toks.n, i;
+
+        if (s->sent_gen == s->gen)
+                return 0;
+        if (grow(&s->sent, &s->sent_cap, n + 1, sizeof(*s->sent)))
+                return NT_ERR_NOMEM;
+        s->n_sents = nt_tokens_sentences(&s->toks, s->in, s->sent);
+        if (grow(&s->sent_first, &s->sent_first_cap, s->n_sents + 1,
+                 sizeof(*s->sent_first)) ||
+            grow(&s->veto, &s->veto_cap, s->n_sents + 1, sizeof(*s->veto)))
+                return NT_ERR_NOMEM;
+        for (i = 0; i < n; i++)
+                if (i == 0 || s->sent[i] != s->sent[i - 1])
+                        s->sent_first[s->sent[i]] = (uint32_t)i;
+        s->sent_first[s->n_sents] = (uint32_t)n;
+        s->sent_gen = s->gen;
+        return 0;
+}
+
+/* Evaluates node confined to sentences a .. b (one field), with memos of
+ * its own; the range and the memo stamp are restored after. */
+static struct res eval_in(const nt_match_t *m, nt_match_scratch_t *s,
+                          uint32_t node, unsigned mask, uint32_t a, uint32_t b)
+{
+        uint32_t lo = s->sent_first[a], hi = s->sent_first[b + 1] - 1;
+        uint32_t save_lo = s->rlo, save_hi = s->rhi, save = s->memo_stamp;
+        struct res r;
+
+        s->rlo = lo > save_lo ? lo : save_lo;
+        s->rhi = hi < save_hi ? hi : save_hi;
+        s->memo_stamp = next_stamp(m, s);
+        r = eval(m, s, node, mask);
+        s->rlo = save_lo;
+        s->rhi = save_hi;
+        s->memo_stamp = save;
+        return r;
+}
+
+static void sort_u32(uint32_t *v, size_t n)
+{
+        size_t i, j;
+
+        if (n > 24) {
+                qsort(v, n, sizeof(*v), cmp_u32);
+                return;
+        }
+        for (i = 1; i < n; i++) {
+                uint32_t x = v[i];
+
+                for (j = i; j > 0 && v[j - 1] > x; j--)
+                        v[j] = v[j - 1];
+                v[j] = x;
+        }
+}
+
+/* sentence/n:(x): x evaluated within each window of n adjacent sentences
+ * of one field that holds an occurrence of one of x's terms. Each window
+ * where x holds becomes one span, keeping x's spans there as evidence. */
+static struct res eval_sent(const nt_match_t *m, nt_match_scratch_t *s,
+                            uint32_t node, unsigned mask)
+{
+        const struct nt_rules *r = m->rules;
+        const struct nt_rules_node *nd = &r->nodes[node];
+        size_t top = s->n_list, nc = 0, i, k, cap;
+        uint32_t w = nd->dist ? nd->dist : 1, j;
+        struct res out = {0, false};
+
+        /* Most articles that reach the clause hold none of its terms:
+         * tell so before finding their sentences. */
+        for (k = m->sent_term_off[node]; k < m->sent_term_off[node + 1]; k++)
+                if (s->term_gen[m->sent_terms[k]] == s->gen)
+                        break;
+        if (k == m->sent_term_off[node + 1])
+                return out;
+        if (need_sentences(s)) {
+                s->nomem = true;
+                return out;
+        }
+        for (k = m->sent_term_off[node]; k < m->sent_term_off[node + 1]; k++) {
+                uint32_t t = m->sent_terms[k];
+
+                if (s->term_gen[t] != s->gen)
+                        continue;
+                for (i = 0; i < s->term_n[t]; i++) {
+                        const struct nt_match_occ *o =
+                            &s->occ[s->term_off[t] + i];
+                        uint32_t sn = s->sent[o->start];
+
+                        if (!(mask & (1u << s->toks.tok[o->start].field)) ||
+                            o->start < s->rlo || o->end > s->rhi)
+                                continue;
+                        if (grow(&s->cand, &s->cand_cap, nc + w,
+                                 sizeof(*s->cand))) {
+                                s->nomem = true;
+                                return out;
+                        }
+                        for (j = 0; j < w && j <= sn; j++)
+                                s->cand[nc++] = sn - j;
+                }
+        }
+        sort_u32(s->cand, nc);
+        for (i = 0; i < nc; i++) {
+                uint32_t a = s->cand[i], b = a + w - 1, off;
+                uint8_t field = s->toks.tok[s->sent_first[a]].field;
+                size_t ktop = s->n_list;
+                struct span sp;
+                struct res kr;
+
+                if (i > 0 && a == s->cand[i - 1])
+                        continue;
+                if (b >= s->n_sents)
+                        b = (uint32_t)s->n_sents - 1;
+                while (b > a && s->toks.tok[s->sent_first[b]].field != field)
+                        b--;
+                kr = eval_in(m, s, r->kids[nd->kid0], mask, a, b);
+                if (!kr.truth || kr.n == 0 || s->nomem) {
+                        s->n_list = ktop;
+                        continue;
+                }
+                cap = s->kspans_cap;
+                if (grow(&s->kspans, &cap, s->n_kspans + kr.n,
+                         sizeof(*s->kspans))) {
+                        s->nomem = true;
+                        s->n_list = ktop;
+                        break;
+                }
+                s->kspans_cap = cap;
+                off = (uint32_t)s->n_kspans;
+                memcpy(s->kspans + off, s->list + ktop,
+                       kr.n * sizeof(*s->list));
+                s->n_kspans += kr.n;
+                s->n_list = ktop;
+                sp.start = s->sent_first[a];
+                sp.end = s->sent_first[b + 1] - 1;
+                sp.term = NONE32;
+                sp.left = off;
+                sp.right = kr.n;
+                sp.field = field;
+                sp.kind = SPAN_SENT;
+                off = new_span(s, &sp);
+                if (off == NONE32 || !push_list(s, off))
+                        break;
+        }
+        out.n = (uint32_t)(s->n_list - top);
+        out.truth = out.n > 0;
+        return out;
+}
+
 /* Evaluates an expression restricted to the fields in mask. Leaves exactly
  * its own spans at the top of the list arena (see struct res): kids'
  * spans are appended in turn, so OR is a concatenation. */
@@ -1166,12 +1464,14 @@ static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
                         uint32_t si;
 
                         sp.field = s->toks.tok[o->start].field;
-                        if (!(mask & (1u << sp.field)))
+                        if (!(mask & (1u << sp.field)) || o->start < s->rlo ||
+                            o->end > s->rhi)
                                 continue;
                         sp.start = o->start;
                         sp.end = o->end;
                         sp.term = t;
                         sp.left = sp.right = NONE32;
+                        sp.kind = SPAN_TERM;
                         si = new_span(s, &sp);
                         if (si == NONE32 || !push_list(s, si))
                                 break;
@@ -1222,6 +1522,8 @@ static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
                 return eval_except(m, s, nd, mask);
         case NT_RULES_FIELD:
                 return eval(m, s, r->kids[nd->kid0], mask & nd->fields);
+        case NT_RULES_SENT:
+                return eval_sent(m, s, node, mask);
         case NT_RULES_REF: {
                 struct memo *e = &s->memo[(nd->ref << NT_FIELD_COUNT) | mask];
 
@@ -1253,20 +1555,30 @@ static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
         return out;
 }
 
-static int add_evidence(nt_match_scratch_t *s, uint32_t span, int depth)
+static int add_evidence(nt_match_scratch_t *s, uint32_t span, int depth,
+                        uint8_t in_sentence)
 {
         const struct span *sp = &s->spans[span];
         struct nt_match_evidence *e;
-        int err;
+        uint32_t i;
+        int err = 0;
 
-        if (sp->term == NONE32) {
-                /* Pairs nest no deeper than expressions do (bounded by the
-                 * rules checks); the depth guard is belt and braces. */
-                if (depth > 512)
-                        return 0;
-                err = add_evidence(s, sp->left, depth + 1);
+        /* Pairs nest no deeper than expressions do (bounded by the rules
+         * checks); the depth guard is belt and braces. */
+        if (sp->kind != SPAN_TERM && depth > 512)
+                return 0;
+        if (sp->kind == SPAN_SENT) {
+                uint32_t off = sp->left, n = sp->right;
+
+                for (i = 0; i < n && !err; i++)
+                        err = add_evidence(s, s->kspans[off + i], depth + 1, 1);
+                return err;
+        }
+        if (sp->kind == SPAN_PAIR) {
+                err = add_evidence(s, sp->left, depth + 1, in_sentence);
                 if (!err)
-                        err = add_evidence(s, s->spans[span].right, depth + 1);
+                        err = add_evidence(s, s->spans[span].right, depth + 1,
+                                           in_sentence);
                 return err;
         }
         if (grow(&s->ev, &s->ev_cap, s->n_ev + 1, sizeof(*s->ev)))
@@ -1274,6 +1586,7 @@ static int add_evidence(nt_match_scratch_t *s, uint32_t span, int depth)
         e = &s->ev[s->n_ev++];
         e->term = sp->term;
         e->field = sp->field;
+        e->sentence = in_sentence;
         e->tok_start = sp->start;
         e->tok_end = sp->end;
         e->start = s->toks.tok[sp->start].start;
@@ -1322,17 +1635,20 @@ static int cmp_ev_pos(const void *a, const void *b)
 }
 
 /* Unfolds the match's spans into term occurrences (once each) and scores
- * them: every occurrence adds its field's weight, and one term adds at
- * most the topic's cap. */
+ * them. Word clauses: every occurrence adds its field's weight, and one
+ * term adds at most the topic's cap. Sentence clauses: every sentence
+ * holding their evidence adds its field's weight once, however many of
+ * its words matched. An occurrence reached both ways scores as a word. */
 static int score_topic(nt_match_scratch_t *s, const struct nt_rules_topic *tp,
                        struct nt_match_topic *res, size_t n_spans)
 {
-        size_t first = s->n_ev, i, n, w;
+        size_t first = s->n_ev, i, n, w, nc = 0;
         double term_sum = 0;
+        uint32_t prev_term = NONE32;
         int err;
 
         for (i = 0; i < n_spans; i++) {
-                err = add_evidence(s, s->list[i], 0);
+                err = add_evidence(s, s->list[i], 0, 0);
                 if (err)
                         return err;
         }
@@ -1340,24 +1656,93 @@ static int score_topic(nt_match_scratch_t *s, const struct nt_rules_topic *tp,
         if (n == 0)
                 return 0;
         sort_ev(s->ev + first, n, cmp_ev_term);
-        res->score = 0;
         for (i = 0, w = 0; i < n; i++) {
                 struct nt_match_evidence *e = &s->ev[first + i];
 
                 if (w > 0 && e->term == s->ev[first + w - 1].term &&
-                    e->tok_start == s->ev[first + w - 1].tok_start)
-                        continue; /* the same occurrence reached twice */
-                if (w > 0 && e->term != s->ev[first + w - 1].term) {
+                    e->tok_start == s->ev[first + w - 1].tok_start) {
+                        /* The same occurrence reached twice. */
+                        s->ev[first + w - 1].sentence &= e->sentence;
+                        continue;
+                }
+                s->ev[first + w++] = *e;
+        }
+        res->score = 0;
+        for (i = 0; i < w; i++) {
+                const struct nt_match_evidence *e = &s->ev[first + i];
+
+                if (e->sentence) {
+                        if (grow(&s->cand, &s->cand_cap, nc + 1,
+                                 sizeof(*s->cand)))
+                                return NT_ERR_NOMEM;
+                        s->cand[nc++] = s->sent[e->tok_start];
+                        continue;
+                }
+                if (prev_term != NONE32 && e->term != prev_term) {
                         res->score += term_sum < tp->cap ? term_sum : tp->cap;
                         term_sum = 0;
                 }
+                prev_term = e->term;
                 term_sum += tp->weight[e->field];
-                s->ev[first + w++] = *e;
         }
         res->score += term_sum < tp->cap ? term_sum : tp->cap;
+        sort_u32(s->cand, nc);
+        for (i = 0; i < nc; i++)
+                if (i == 0 || s->cand[i] != s->cand[i - 1])
+                        res->score +=
+                            tp->weight[s->toks.tok[s->sent_first[s->cand[i]]]
+                                           .field];
         s->n_ev = first + w;
         sort_ev(s->ev + first, w, cmp_ev_pos);
         return 0;
+}
+
+/* True when the topic's veto holds in sentence sn (judged once per topic
+ * and sentence). */
+static bool sentence_vetoed(const nt_match_t *m, nt_match_scratch_t *s,
+                            const struct nt_rules_topic *tp, uint32_t sn)
+{
+        const unsigned all = (1u << NT_FIELD_COUNT) - 1;
+        size_t top = s->n_list;
+
+        if (s->veto[sn] == 0) {
+                struct res r = eval_in(m, s, tp->veto, all, sn, sn);
+
+                s->n_list = top;
+                s->veto[sn] = r.truth ? 2 : 1;
+        }
+        return s->veto[sn] == 2;
+}
+
+/* Drops the match's spans that lie in a vetoed sentence; returns how many
+ * are left (at the bottom of the list arena). */
+static uint32_t apply_veto(const nt_match_t *m, nt_match_scratch_t *s,
+                           const struct nt_rules_topic *tp,
+                           struct nt_match_topic *res, uint32_t n)
+{
+        uint32_t i, out = 0, k;
+
+        if (need_sentences(s)) {
+                s->nomem = true;
+                return 0;
+        }
+        memset(s->veto, 0, s->n_sents);
+        for (i = 0; i < n; i++) {
+                /* Copied: judging the veto adds spans, which may move
+                 * s->spans. */
+                uint32_t first = s->sent[s->spans[s->list[i]].start];
+                uint32_t last = s->sent[s->spans[s->list[i]].end];
+                bool vetoed = false;
+
+                for (k = first; k <= last && !vetoed; k++)
+                        vetoed = sentence_vetoed(m, s, tp, k);
+                if (vetoed)
+                        res->n_vetoed++;
+                else
+                        s->list[out++] = s->list[i];
+        }
+        s->n_list = out;
+        return out;
 }
 
 static int eval_topic(const nt_match_t *m, nt_match_scratch_t *s,
@@ -1372,15 +1757,17 @@ static int eval_topic(const nt_match_t *m, nt_match_scratch_t *s,
         res->topic = topic;
         s->n_spans = 0;
         s->n_list = 0;
+        s->n_kspans = 0;
+        s->rlo = 0;
+        s->rhi = NONE32;
         /* Spans start again: so do the lists' memos. */
         s->n_memo_list = 0;
-        if (++s->memo_stamp == 0) {
-                memset(s->memo, 0,
-                       ((m->rules->n_defines + 1) << NT_FIELD_COUNT) *
-                           sizeof(*s->memo));
-                s->memo_stamp = 1;
-        }
+        s->memo_stamp = next_stamp(m, s);
         r = eval(m, s, tp->match, all);
+        if (r.truth && tp->veto != NT_RULES_NONE) {
+                r.n = apply_veto(m, s, tp, res, r.n);
+                r.truth = r.n > 0;
+        }
         res->matched = r.truth;
         s->topic_ev_off[topic] = s->n_ev;
         if (r.truth) {
@@ -1464,6 +1851,7 @@ static void new_generation(const nt_match_t *m, nt_match_scratch_t *s)
                        (m->rules->n_terms + 1) * sizeof(uint32_t));
                 memset(s->topic_gen, 0,
                        (m->rules->n_topics + 1) * sizeof(uint32_t));
+                s->sent_gen = 0;
                 s->gen = 1;
         }
         s->n_hits = 0;
@@ -1491,6 +1879,7 @@ int nt_match_run(const nt_match_t *m, nt_match_scratch_t *s,
 
         memset(out, 0, sizeof(*out));
         new_generation(m, s);
+        s->in = in;
         err = nt_tokens_add_fields(&s->toks, in);
         if (!err)
                 err = find_lexemes(m, s);
