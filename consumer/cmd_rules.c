@@ -398,7 +398,7 @@ static int explain(nt_classifier_t *c, const struct nt_text_fields *in,
                 fprintf(stderr, "newstap rules: out of memory\n");
                 return 1;
         }
-        ss.n = nt_tokens_sentences(ss.toks, in, ss.of);
+        ss.n = nt_tokens_sentences(ss.toks, in, ss.of, NULL);
         for (i = 0; i < r->n_topics; i++) {
                 const struct nt_match_topic *found = NULL;
 

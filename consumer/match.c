@@ -100,6 +100,21 @@ struct nt_match {
         /* Per rules node: the terms under a sentence: scope (empty for
          * other nodes), whose occurrences name the sentences to try. */
         uint32_t *sent_term_off, *sent_terms;
+        /* Term sets (bitmaps of set_words words) for sentence: scopes and
+         * long alternatives: node_set[node] is the offset of the node's set
+         * in term_sets, or NONE32. An article holds far fewer distinct
+         * terms than a long list has alternatives, so these nodes walk the
+         * article's terms instead of their kids. or_rest lists the kids
+         * of such an OR that are not plain terms (CSR over nodes). */
+        uint64_t *term_sets;
+        uint32_t *node_set;
+        size_t set_words;
+        uint32_t *or_rest_off, *or_rest;
+        uint64_t *topic_sets; /* set_words per topic: all its terms */
+        /* Per rules node: 1 when it has word positions (terms, their
+         * alternatives, NEAR, EXCEPT, field scopes of those), so that its
+         * spans say where it holds; 0 for AND, NOT and what holds them. */
+        uint8_t *positional;
         /* Lengths (< HEAD_MAX bytes) that prefix lexemes have, ascending,
          * for the filter below. */
         uint8_t plens[HEAD_MAX];
@@ -438,6 +453,131 @@ out:
         return err;
 }
 
+/* Fills m->positional[node] (2 for yes, 1 for no while building; 0 not
+ * yet known). Lists nest boundedly (the rules checks). */
+static uint8_t find_positional(nt_match_t *m, uint32_t node)
+{
+        const struct nt_rules *r = m->rules;
+        const struct nt_rules_node *n = &r->nodes[node];
+        uint8_t v = 1;
+        uint32_t i;
+
+        if (m->positional[node])
+                return m->positional[node];
+        switch (n->op) {
+        case NT_RULES_TERM:
+        case NT_RULES_NEAR:
+        case NT_RULES_ONEAR:
+        case NT_RULES_EXCEPT:
+                v = 2;
+                break;
+        case NT_RULES_FIELD:
+                v = find_positional(m, r->kids[n->kid0]);
+                break;
+        case NT_RULES_REF:
+                v = find_positional(m, r->defines[n->ref].expr);
+                break;
+        case NT_RULES_OR:
+                v = 2;
+                for (i = 0; i < n->n_kids && v == 2; i++)
+                        v = find_positional(m, r->kids[n->kid0 + i]);
+                break;
+        default:
+                v = 1;
+                break;
+        }
+        m->positional[node] = v;
+        return v;
+}
+
+#define OR_SET_MIN 8 /* alternatives from which an OR gets a term set */
+
+static bool has_term_set(const nt_match_t *m, uint32_t node)
+{
+        const struct nt_rules_node *nd = &m->rules->nodes[node];
+
+        return nd->op == NT_RULES_SENT ||
+               (nd->op == NT_RULES_OR && nd->n_kids >= OR_SET_MIN);
+}
+
+static int build_term_sets(nt_match_t *m)
+{
+        const struct nt_rules *r = m->rules;
+        size_t i, n_sets = 0, n_rest = 0, w = r->n_terms / 64 + 1;
+        uint32_t k, next = 0;
+
+        m->set_words = w;
+        m->node_set = malloc((r->n_nodes + 1) * sizeof(*m->node_set));
+        m->or_rest_off = calloc(r->n_nodes + 1, sizeof(*m->or_rest_off));
+        if (!m->node_set || !m->or_rest_off)
+                return NT_ERR_NOMEM;
+        for (i = 0; i < r->n_nodes; i++) {
+                m->node_set[i] = NONE32;
+                if (!has_term_set(m, (uint32_t)i))
+                        continue;
+                n_sets++;
+                if (r->nodes[i].op == NT_RULES_OR)
+                        for (k = 0; k < r->nodes[i].n_kids; k++)
+                                n_rest +=
+                                    m->kid_term[r->nodes[i].kid0 + k] == NONE32;
+        }
+        m->term_sets = calloc(n_sets * w + 1, sizeof(*m->term_sets));
+        m->or_rest = calloc(n_rest + 1, sizeof(*m->or_rest));
+        if (!m->term_sets || !m->or_rest)
+                return NT_ERR_NOMEM;
+        n_rest = 0;
+        for (i = 0; i < r->n_nodes; i++) {
+                const struct nt_rules_node *nd = &r->nodes[i];
+                uint64_t *bits;
+
+                m->or_rest_off[i] = (uint32_t)n_rest;
+                if (!has_term_set(m, (uint32_t)i))
+                        continue;
+                m->node_set[i] = next;
+                bits = m->term_sets + next;
+                next += (uint32_t)w;
+                if (nd->op == NT_RULES_SENT) {
+                        for (k = m->sent_term_off[i];
+                             k < m->sent_term_off[i + 1]; k++)
+                                bits[m->sent_terms[k] >> 6] |=
+                                    (uint64_t)1 << (m->sent_terms[k] & 63);
+                        continue;
+                }
+                for (k = 0; k < nd->n_kids; k++) {
+                        uint32_t t = m->kid_term[nd->kid0 + k];
+
+                        if (t == NONE32)
+                                m->or_rest[n_rest++] = nd->kid0 + k;
+                        else
+                                bits[t >> 6] |= (uint64_t)1 << (t & 63);
+                }
+        }
+        m->or_rest_off[r->n_nodes] = (uint32_t)n_rest;
+        m->topic_sets = calloc(r->n_topics * w + 1, sizeof(*m->topic_sets));
+        if (!m->topic_sets)
+                return NT_ERR_NOMEM;
+        for (i = 0; i < r->n_topics; i++)
+                for (k = m->topic_term_off[i]; k < m->topic_term_off[i + 1];
+                     k++)
+                        m->topic_sets[i * w + (m->topic_terms[k] >> 6)] |=
+                            (uint64_t)1 << (m->topic_terms[k] & 63);
+        return 0;
+}
+
+static int build_positional(nt_match_t *m)
+{
+        size_t i;
+
+        m->positional = calloc(m->rules->n_nodes + 1, 1);
+        if (!m->positional)
+                return NT_ERR_NOMEM;
+        for (i = 0; i < m->rules->n_nodes; i++)
+                find_positional(m, (uint32_t)i);
+        for (i = 0; i < m->rules->n_nodes; i++)
+                m->positional[i] = m->positional[i] == 2;
+        return 0;
+}
+
 /* The terms under each sentence: scope, as CSR lists over the rules'
  * nodes. */
 static int build_sentence_terms(nt_match_t *m)
@@ -572,6 +712,10 @@ int nt_match_compile(struct nt_rules *rules, nt_match_t **out, char *errstr,
                 err = build_triggers(m);
         if (!err)
                 err = build_sentence_terms(m);
+        if (!err)
+                err = build_positional(m);
+        if (!err)
+                err = build_term_sets(m);
         if (err)
                 goto out;
         *out = m;
@@ -622,6 +766,12 @@ void nt_match_destroy(nt_match_t *m)
         free(m->kid_term);
         free(m->sent_term_off);
         free(m->sent_terms);
+        free(m->term_sets);
+        free(m->node_set);
+        free(m->or_rest_off);
+        free(m->or_rest);
+        free(m->topic_sets);
+        free(m->positional);
         free(m);
 }
 
@@ -756,8 +906,15 @@ struct nt_match_scratch {
         size_t cand_cap;
         uint32_t *kspans;
         size_t n_kspans, kspans_cap;
-        uint8_t *veto;
-        size_t veto_cap;
+        /* Sets of sentences (ascending ids), stacked like the list arena;
+         * the universe a NOT is the complement in; a merge buffer. */
+        uint32_t *sets, *tmp;
+        size_t n_sets, sets_cap, tmp_cap;
+        /* The terms of the topic being evaluated that occur: long lists
+         * walk these rather than their alternatives. */
+        uint32_t *tt;
+        size_t n_tt;
+
         bool truncated;
         bool nomem;
 };
@@ -780,6 +937,7 @@ nt_match_scratch_t *nt_match_scratch_new(const nt_match_t *m)
         s->term_off = calloc(nt, sizeof(uint32_t));
         s->term_n = calloc(nt, sizeof(uint32_t));
         s->touched_terms = calloc(nt, sizeof(uint32_t));
+        s->tt = calloc(nt, sizeof(uint32_t));
         s->topic_gen = calloc(np, sizeof(uint32_t));
         s->touched_topics = calloc(np, sizeof(uint32_t));
         s->topics = calloc(np, sizeof(*s->topics));
@@ -791,7 +949,7 @@ nt_match_scratch_t *nt_match_scratch_new(const nt_match_t *m)
         s->present = calloc(nt / 64 + 1, sizeof(uint64_t));
         if (!s->wc || !s->present || !s->lex_gen || !s->lex_cnt ||
             !s->lex_off || !s->touched_lex || !s->term_gen || !s->term_off ||
-            !s->term_n || !s->touched_terms || !s->topic_gen ||
+            !s->term_n || !s->touched_terms || !s->tt || !s->topic_gen ||
             !s->touched_topics || !s->topics || !s->topic_ev_off || !s->ents ||
             !s->memo) {
                 nt_match_scratch_destroy(s);
@@ -836,7 +994,9 @@ void nt_match_scratch_destroy(nt_match_scratch_t *s)
         free(s->sent_first);
         free(s->cand);
         free(s->kspans);
-        free(s->veto);
+        free(s->sets);
+        free(s->tmp);
+        free(s->tt);
         free(s);
 }
 
@@ -1280,21 +1440,16 @@ static uint32_t next_stamp(const nt_match_t *m, nt_match_scratch_t *s)
  * touch no sentence rule. */
 static int need_sentences(nt_match_scratch_t *s)
 {
-        size_t n = s->toks.n, i;
+        size_t n = s->toks.n;
 
         if (s->sent_gen == s->gen)
                 return 0;
-        if (grow(&s->sent, &s->sent_cap, n + 1, sizeof(*s->sent)))
+        if (grow(&s->sent, &s->sent_cap, n + 1, sizeof(*s->sent)) ||
+            grow(&s->sent_first, &s->sent_first_cap, n + 2,
+                 sizeof(*s->sent_first)))
                 return NT_ERR_NOMEM;
-        s->n_sents = nt_tokens_sentences(&s->toks, s->in, s->sent);
-        if (grow(&s->sent_first, &s->sent_first_cap, s->n_sents + 1,
-                 sizeof(*s->sent_first)) ||
-            grow(&s->veto, &s->veto_cap, s->n_sents + 1, sizeof(*s->veto)))
-                return NT_ERR_NOMEM;
-        for (i = 0; i < n; i++)
-                if (i == 0 || s->sent[i] != s->sent[i - 1])
-                        s->sent_first[s->sent[i]] = (uint32_t)i;
-        s->sent_first[s->n_sents] = (uint32_t)n;
+        s->n_sents =
+            nt_tokens_sentences(&s->toks, s->in, s->sent, s->sent_first);
         s->sent_gen = s->gen;
         return 0;
 }
@@ -1335,6 +1490,333 @@ static void sort_u32(uint32_t *v, size_t n)
         }
 }
 
+/* False when kid i (an index into rules->kids) is a term absent from the
+ * text: most alternatives of a long list are, and this tells so from two
+ * small arrays without visiting the kid's node. */
+static inline bool term_may_occur(const nt_match_t *m,
+                                  const nt_match_scratch_t *s, uint32_t i)
+{
+        uint32_t t = m->kid_term[i];
+
+        return t == NONE32 || (s->present[t >> 6] >> (t & 63)) & 1;
+}
+
+/* ---- sentence sets ----
+ *
+ * sentence:(x) asks in which sentences x holds. Evaluating x once per
+ * sentence would walk its long lists once per sentence; instead x's
+ * positional parts (terms, alternatives, NEAR) are evaluated once over
+ * the whole text, as a word clause is, and their spans sorted into the
+ * sentences they lie in; AND intersects those sets, OR unites them and
+ * NOT takes the complement within all the article's sentences. A span across a
+ * sentence boundary (a NEAR pair over a full stop) belongs to no sentence. */
+
+struct bres {
+        uint32_t n;        /* spans at the top of the list arena */
+        size_t off, n_set; /* sentences where it holds: s->sets[off..] */
+};
+
+static bool set_find(const uint32_t *v, size_t n, uint32_t x)
+{
+        size_t lo = 0, hi = n, mid;
+
+        while (lo < hi) {
+                mid = lo + (hi - lo) / 2;
+                if (v[mid] < x)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < n && v[lo] == x;
+}
+
+/* Sorts and dedups s->sets[off..n_sets); returns the count. */
+static size_t set_close(nt_match_scratch_t *s, size_t off)
+{
+        size_t n = s->n_sets - off, i, w = 0;
+        uint32_t *v = s->sets + off;
+
+        sort_u32(v, n);
+        for (i = 0; i < n; i++)
+                if (w == 0 || v[i] != v[w - 1])
+                        v[w++] = v[i];
+        s->n_sets = off + w;
+        return w;
+}
+
+/* Combines the sets a = sets[off..off+na) and b = sets[off+na..n_sets)
+ * into sets[off..): their union, intersection or difference a - b. */
+enum set_op { SET_UNION, SET_INTERSECT, SET_MINUS };
+
+static size_t set_combine(nt_match_scratch_t *s, size_t off, size_t na,
+                          enum set_op op)
+{
+        const uint32_t *a = s->sets + off, *b = a + na;
+        size_t nb = s->n_sets - off - na, i = 0, j = 0, w = 0;
+
+        if (grow(&s->tmp, &s->tmp_cap, na + nb + 1, sizeof(*s->tmp))) {
+                s->nomem = true;
+                s->n_sets = off;
+                return 0;
+        }
+        while (i < na || j < nb) {
+                bool ta = i < na && (j >= nb || a[i] <= b[j]);
+                bool tb = j < nb && (i >= na || b[j] <= a[i]);
+                uint32_t v = ta ? a[i] : b[j];
+
+                if ((op == SET_UNION) || (op == SET_INTERSECT && ta && tb) ||
+                    (op == SET_MINUS && ta && !tb))
+                        s->tmp[w++] = v;
+                i += ta;
+                j += tb;
+        }
+        if (w)
+                memcpy(s->sets + off, s->tmp, w * sizeof(*s->tmp));
+        s->n_sets = off + w;
+        return w;
+}
+
+static bool set_push(nt_match_scratch_t *s, uint32_t v)
+{
+        if (grow(&s->sets, &s->sets_cap, s->n_sets + 1, sizeof(*s->sets))) {
+                s->nomem = true;
+                return false;
+        }
+        s->sets[s->n_sets++] = v;
+        return true;
+}
+
+/* Keeps the spans at list[top..] that lie in one sentence of the set
+ * sets[off..off+n). Returns how many are kept. */
+static uint32_t keep_spans_in(nt_match_scratch_t *s, size_t top, size_t off,
+                              size_t n)
+{
+        size_t i, out = top;
+
+        for (i = top; i < s->n_list; i++) {
+                const struct span *sp = &s->spans[s->list[i]];
+                uint32_t a = s->sent[sp->start];
+
+                if (a == s->sent[sp->end] && set_find(s->sets + off, n, a))
+                        s->list[out++] = s->list[i];
+        }
+        s->n_list = out;
+        return (uint32_t)(out - top);
+}
+
+/* Pushes the sentences of term t's occurrences in the fields of mask. */
+static void term_sentences(nt_match_scratch_t *s, uint32_t t, unsigned mask)
+{
+        uint32_t i;
+
+        if (s->term_gen[t] != s->gen)
+                return;
+        for (i = 0; i < s->term_n[t]; i++) {
+                const struct nt_match_occ *o = &s->occ[s->term_off[t] + i];
+
+                if ((mask & (1u << s->toks.tok[o->start].field)) &&
+                    s->sent[o->start] == s->sent[o->end] &&
+                    !set_push(s, s->sent[o->start]))
+                        return;
+        }
+}
+
+/* The sentences of a term or of an OR of terms, without making spans:
+ * for a veto and under a NOT, where only the sets count. False when the
+ * node is of another kind. */
+static bool sets_only(const nt_match_t *m, nt_match_scratch_t *s, uint32_t node,
+                      unsigned mask)
+{
+        const struct nt_rules *r = m->rules;
+        const struct nt_rules_node *nd = &r->nodes[node];
+        uint32_t i;
+
+        while (nd->op == NT_RULES_REF || nd->op == NT_RULES_FIELD) {
+                if (nd->op == NT_RULES_FIELD)
+                        mask &= nd->fields;
+                node = nd->op == NT_RULES_REF ? r->defines[nd->ref].expr
+                                              : r->kids[nd->kid0];
+                nd = &r->nodes[node];
+        }
+        if (nd->op == NT_RULES_TERM) {
+                term_sentences(s, nd->term, mask);
+                return true;
+        }
+        if (nd->op != NT_RULES_OR || m->node_set[node] == NONE32 ||
+            m->or_rest_off[node] != m->or_rest_off[node + 1])
+                return false;
+        for (i = 0; i < s->n_tt; i++) {
+                uint32_t t = s->tt[i];
+
+                if ((m->term_sets[m->node_set[node] + (t >> 6)] >> (t & 63)) &
+                    1)
+                        term_sentences(s, t, mask);
+        }
+        return true;
+}
+
+static struct bres eval_bucket(const nt_match_t *m, nt_match_scratch_t *s,
+                               uint32_t node, unsigned mask, bool spans)
+{
+        const struct nt_rules *r = m->rules;
+        const struct nt_rules_node *nd = &r->nodes[node];
+        size_t top = s->n_list, i, w, cur = 0;
+        struct bres out = {0, s->n_sets, 0}, kr;
+        uint32_t k;
+
+        if (m->positional[node]) {
+                if (!spans && sets_only(m, s, node, mask)) {
+                        out.n_set = set_close(s, out.off);
+                        return out;
+                }
+                eval(m, s, node, mask);
+                /* The spans' sentences; a span across a boundary goes. */
+                for (i = w = top; i < s->n_list; i++) {
+                        const struct span *sp = &s->spans[s->list[i]];
+
+                        if (s->sent[sp->start] != s->sent[sp->end])
+                                continue;
+                        if (!set_push(s, s->sent[sp->start]))
+                                break;
+                        s->list[w++] = s->list[i];
+                }
+                s->n_list = spans ? w : top;
+                out.n_set = set_close(s, out.off);
+                out.n = (uint32_t)(s->n_list - top);
+                return out;
+        }
+        switch (nd->op) {
+        case NT_RULES_REF:
+                return eval_bucket(m, s, r->defines[nd->ref].expr, mask, spans);
+        case NT_RULES_FIELD:
+                return eval_bucket(m, s, r->kids[nd->kid0], mask & nd->fields,
+                                   spans);
+        case NT_RULES_NOT:
+                /* Every sentence of the article but the kid's. */
+                kr = eval_bucket(m, s, r->kids[nd->kid0], mask, false);
+                s->n_list = top;
+                if (grow(&s->tmp, &s->tmp_cap, s->n_sents + 1, sizeof(*s->tmp)))
+                        goto nomem;
+                for (i = 0, cur = 0, k = 0; k < s->n_sents; k++) {
+                        if (i < kr.n_set && s->sets[kr.off + i] == k) {
+                                i++;
+                                continue;
+                        }
+                        s->tmp[cur++] = k;
+                }
+                s->n_sets = out.off;
+                if (grow(&s->sets, &s->sets_cap, out.off + cur + 1,
+                         sizeof(*s->sets)))
+                        goto nomem;
+                memcpy(s->sets + out.off, s->tmp, cur * sizeof(*s->tmp));
+                s->n_sets = out.off + cur;
+                out.n_set = cur;
+                return out;
+        case NT_RULES_OR:
+                for (k = 0; k < nd->n_kids; k++) {
+                        if (!term_may_occur(m, s, nd->kid0 + k))
+                                continue;
+                        eval_bucket(m, s, r->kids[nd->kid0 + k], mask, spans);
+                        cur = set_combine(s, out.off, cur, SET_UNION);
+                }
+                out.n_set = cur;
+                out.n = (uint32_t)(s->n_list - top);
+                return out;
+        case NT_RULES_AND:
+                for (k = 0; k < nd->n_kids; k++) {
+                        if (!term_may_occur(m, s, nd->kid0 + k))
+                                goto none;
+                        eval_bucket(m, s, r->kids[nd->kid0 + k], mask, spans);
+                        cur = k == 0
+                                  ? s->n_sets - out.off
+                                  : set_combine(s, out.off, cur, SET_INTERSECT);
+                        if (cur == 0)
+                                goto none;
+                }
+                out.n_set = cur;
+                out.n = spans ? keep_spans_in(s, top, out.off, cur) : 0;
+                return out;
+        default:
+                /* Positional kinds are handled above. */
+                goto none;
+        }
+nomem:
+        s->nomem = true;
+none:
+        s->n_list = top;
+        s->n_sets = out.off;
+        out.n = 0;
+        out.n_set = 0;
+        return out;
+}
+
+/* sentence:(x) through the sets: one span per sentence where x holds,
+ * keeping x's spans there. */
+static struct res sent_by_sets(const nt_match_t *m, nt_match_scratch_t *s,
+                               uint32_t kid, unsigned mask)
+{
+        size_t top = s->n_list, set_top = s->n_sets, i, j, cap;
+        struct res out = {0, false};
+        struct bres br = eval_bucket(m, s, kid, mask, true);
+        uint32_t off, si;
+
+        if (!br.n_set || !br.n || s->nomem) {
+                s->n_list = top;
+                goto out;
+        }
+        cap = s->keys_cap;
+        if (grow(&s->keys, &cap, br.n, sizeof(*s->keys)) ||
+            grow(&s->kspans, &s->kspans_cap, s->n_kspans + br.n,
+                 sizeof(*s->kspans))) {
+                s->nomem = true;
+                s->n_list = top;
+                goto out;
+        }
+        s->keys_cap = cap;
+        for (i = 0; i < br.n; i++) {
+                uint32_t sp = s->list[top + i];
+
+                s->keys[i].key =
+                    ((uint64_t)s->sent[s->spans[sp].start] << 32) | sp;
+                s->keys[i].idx = sp;
+        }
+        if (br.n > 24)
+                qsort(s->keys, br.n, sizeof(*s->keys), cmp_keyed);
+        else
+                for (i = 1; i < br.n; i++) {
+                        struct keyed kj = s->keys[i];
+
+                        for (j = i; j > 0 && s->keys[j - 1].key > kj.key; j--)
+                                s->keys[j] = s->keys[j - 1];
+                        s->keys[j] = kj;
+                }
+        s->n_list = top;
+        for (i = 0; i < br.n; i = j) {
+                uint32_t sn = (uint32_t)(s->keys[i].key >> 32);
+                struct span sp;
+
+                off = (uint32_t)s->n_kspans;
+                for (j = i; j < br.n && (uint32_t)(s->keys[j].key >> 32) == sn;
+                     j++)
+                        s->kspans[s->n_kspans++] = s->keys[j].idx;
+                sp.start = s->sent_first[sn];
+                sp.end = s->sent_first[sn + 1] - 1;
+                sp.term = NONE32;
+                sp.left = off;
+                sp.right = (uint32_t)(j - i);
+                sp.field = s->toks.tok[sp.start].field;
+                sp.kind = SPAN_SENT;
+                si = new_span(s, &sp);
+                if (si == NONE32 || !push_list(s, si))
+                        break;
+        }
+out:
+        s->n_sets = set_top;
+        out.n = (uint32_t)(s->n_list - top);
+        out.truth = out.n > 0;
+        return out;
+}
+
 /* sentence/n:(x): x evaluated within each window of n adjacent sentences
  * of one field that holds an occurrence of one of x's terms. Each window
  * where x holds becomes one span, keeping x's spans there as evidence. */
@@ -1346,22 +1828,34 @@ static struct res eval_sent(const nt_match_t *m, nt_match_scratch_t *s,
         size_t top = s->n_list, nc = 0, i, k, cap;
         uint32_t w = nd->dist ? nd->dist : 1, j;
         struct res out = {0, false};
+        const uint64_t *bits = m->term_sets + m->node_set[node];
 
-        /* Most articles that reach the clause hold none of its terms:
-         * tell so before finding their sentences. */
-        for (k = m->sent_term_off[node]; k < m->sent_term_off[node + 1]; k++)
-                if (s->term_gen[m->sent_terms[k]] == s->gen)
+        if (w == 1) {
+                /* Through sentence sets (the NOTs complement within all
+                 * the sentences: a sentence without any of the scope's
+                 * terms never satisfies it, which the rules check). */
+                if (need_sentences(s)) {
+                        s->nomem = true;
+                        return out;
+                }
+                return sent_by_sets(m, s, r->kids[nd->kid0], mask);
+        }
+        /* The article's terms that the scope names; most articles that
+         * reach the clause hold none of them, and then their sentences
+         * need not be found. */
+        for (k = 0; k < s->n_tt; k++)
+                if ((bits[s->tt[k] >> 6] >> (s->tt[k] & 63)) & 1)
                         break;
-        if (k == m->sent_term_off[node + 1])
+        if (k == s->n_tt)
                 return out;
         if (need_sentences(s)) {
                 s->nomem = true;
                 return out;
         }
-        for (k = m->sent_term_off[node]; k < m->sent_term_off[node + 1]; k++) {
-                uint32_t t = m->sent_terms[k];
+        for (k = 0; k < s->n_tt; k++) {
+                uint32_t t = s->tt[k];
 
-                if (s->term_gen[t] != s->gen)
+                if (!((bits[t >> 6] >> (t & 63)) & 1))
                         continue;
                 for (i = 0; i < s->term_n[t]; i++) {
                         const struct nt_match_occ *o =
@@ -1428,19 +1922,39 @@ static struct res eval_sent(const nt_match_t *m, nt_match_scratch_t *s,
         return out;
 }
 
+/* Pushes the occurrences of term t in the fields of mask (and the current
+ * range) as spans; returns how many. */
+static uint32_t eval_term(nt_match_scratch_t *s, uint32_t t, unsigned mask)
+{
+        size_t top = s->n_list;
+        uint32_t i;
+
+        if (s->term_gen[t] != s->gen)
+                return 0;
+        for (i = 0; i < s->term_n[t]; i++) {
+                const struct nt_match_occ *o = &s->occ[s->term_off[t] + i];
+                struct span sp;
+                uint32_t si;
+
+                sp.field = s->toks.tok[o->start].field;
+                if (!(mask & (1u << sp.field)) || o->start < s->rlo ||
+                    o->end > s->rhi)
+                        continue;
+                sp.start = o->start;
+                sp.end = o->end;
+                sp.term = t;
+                sp.left = sp.right = NONE32;
+                sp.kind = SPAN_TERM;
+                si = new_span(s, &sp);
+                if (si == NONE32 || !push_list(s, si))
+                        break;
+        }
+        return (uint32_t)(s->n_list - top);
+}
+
 /* Evaluates an expression restricted to the fields in mask. Leaves exactly
  * its own spans at the top of the list arena (see struct res): kids'
  * spans are appended in turn, so OR is a concatenation. */
-/* False when kid i (an index into rules->kids) is a term absent from the
- * text: most alternatives of a long list are, and this tells so from two
- * small arrays without visiting the kid's node. */
-static inline bool term_may_occur(const nt_match_t *m,
-                                  const nt_match_scratch_t *s, uint32_t i)
-{
-        uint32_t t = m->kid_term[i];
-
-        return t == NONE32 || (s->present[t >> 6] >> (t & 63)) & 1;
-}
 
 static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
                        uint32_t node, unsigned mask)
@@ -1452,35 +1966,30 @@ static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
         uint32_t i;
 
         switch (nd->op) {
-        case NT_RULES_TERM: {
-                uint32_t t = nd->term;
-
-                if (s->term_gen[t] != s->gen)
-                        return out;
-                for (i = 0; i < s->term_n[t]; i++) {
-                        const struct nt_match_occ *o =
-                            &s->occ[s->term_off[t] + i];
-                        struct span sp;
-                        uint32_t si;
-
-                        sp.field = s->toks.tok[o->start].field;
-                        if (!(mask & (1u << sp.field)) || o->start < s->rlo ||
-                            o->end > s->rhi)
-                                continue;
-                        sp.start = o->start;
-                        sp.end = o->end;
-                        sp.term = t;
-                        sp.left = sp.right = NONE32;
-                        sp.kind = SPAN_TERM;
-                        si = new_span(s, &sp);
-                        if (si == NONE32 || !push_list(s, si))
-                                break;
-                }
-                out.n = (uint32_t)(s->n_list - top);
+        case NT_RULES_TERM:
+                out.n = eval_term(s, nd->term, mask);
                 out.truth = out.n > 0;
                 return out;
-        }
         case NT_RULES_OR:
+                if (m->node_set[node] != NONE32 && s->n_tt < nd->n_kids) {
+                        /* A long list: walk the article's terms. */
+                        const uint64_t *bits = m->term_sets + m->node_set[node];
+
+                        for (i = 0; i < s->n_tt; i++) {
+                                uint32_t t = s->tt[i];
+
+                                if ((bits[t >> 6] >> (t & 63)) & 1)
+                                        eval_term(s, t, mask);
+                        }
+                        for (i = m->or_rest_off[node];
+                             i < m->or_rest_off[node + 1]; i++) {
+                                kid = eval(m, s, r->kids[m->or_rest[i]], mask);
+                                out.truth = out.truth || kid.truth;
+                        }
+                        out.n = (uint32_t)(s->n_list - top);
+                        out.truth = out.truth || out.n > 0;
+                        return out;
+                }
                 for (i = 0; i < nd->n_kids; i++) {
                         uint32_t k = r->kids[nd->kid0 + i];
 
@@ -1697,50 +2206,38 @@ static int score_topic(nt_match_scratch_t *s, const struct nt_rules_topic *tp,
         return 0;
 }
 
-/* True when the topic's veto holds in sentence sn (judged once per topic
- * and sentence). */
-static bool sentence_vetoed(const nt_match_t *m, nt_match_scratch_t *s,
-                            const struct nt_rules_topic *tp, uint32_t sn)
-{
-        const unsigned all = (1u << NT_FIELD_COUNT) - 1;
-        size_t top = s->n_list;
-
-        if (s->veto[sn] == 0) {
-                struct res r = eval_in(m, s, tp->veto, all, sn, sn);
-
-                s->n_list = top;
-                s->veto[sn] = r.truth ? 2 : 1;
-        }
-        return s->veto[sn] == 2;
-}
-
-/* Drops the match's spans that lie in a vetoed sentence; returns how many
- * are left (at the bottom of the list arena). */
+/* Drops the match's spans that lie in a sentence where the veto holds;
+ * returns how many are left (at the bottom of the list arena). The veto
+ * is judged through sentence sets, within the sentences of the match's
+ * spans. */
 static uint32_t apply_veto(const nt_match_t *m, nt_match_scratch_t *s,
                            const struct nt_rules_topic *tp,
                            struct nt_match_topic *res, uint32_t n)
 {
-        uint32_t i, out = 0, k;
+        const unsigned all = (1u << NT_FIELD_COUNT) - 1;
+        size_t set_top = s->n_sets, i;
+        uint32_t out = 0, k;
+        struct bres br;
 
         if (need_sentences(s)) {
                 s->nomem = true;
                 return 0;
         }
-        memset(s->veto, 0, s->n_sents);
+        br = eval_bucket(m, s, tp->veto, all, false);
+        s->n_list = n;
         for (i = 0; i < n; i++) {
-                /* Copied: judging the veto adds spans, which may move
-                 * s->spans. */
-                uint32_t first = s->sent[s->spans[s->list[i]].start];
-                uint32_t last = s->sent[s->spans[s->list[i]].end];
+                const struct span *sp = &s->spans[s->list[i]];
                 bool vetoed = false;
 
-                for (k = first; k <= last && !vetoed; k++)
-                        vetoed = sentence_vetoed(m, s, tp, k);
+                for (k = s->sent[sp->start]; k <= s->sent[sp->end] && !vetoed;
+                     k++)
+                        vetoed = set_find(s->sets + br.off, br.n_set, k);
                 if (vetoed)
                         res->n_vetoed++;
                 else
                         s->list[out++] = s->list[i];
         }
+        s->n_sets = set_top;
         s->n_list = out;
         return out;
 }
@@ -1760,6 +2257,19 @@ static int eval_topic(const nt_match_t *m, nt_match_scratch_t *s,
         s->n_kspans = 0;
         s->rlo = 0;
         s->rhi = NONE32;
+        {
+                /* The topic's terms that occur, for the long lists. */
+                const uint64_t *bits = m->topic_sets + topic * m->set_words;
+                size_t k;
+
+                s->n_tt = 0;
+                for (k = 0; k < s->n_touched_terms; k++) {
+                        uint32_t t = s->touched_terms[k];
+
+                        if ((bits[t >> 6] >> (t & 63)) & 1)
+                                s->tt[s->n_tt++] = t;
+                }
+        }
         /* Spans start again: so do the lists' memos. */
         s->n_memo_list = 0;
         s->memo_stamp = next_stamp(m, s);

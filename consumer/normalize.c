@@ -909,31 +909,66 @@ int nt_tokens_add_fields(struct nt_tokens *t, const struct nt_text_fields *in)
 /* ---- sentences ---- */
 
 /* Short forms that a "." follows without ending the sentence, as
- * normalised (case-folded) words. Single letters are caught by length. */
-static const char *const abbrev[] = {
-    "mr",     "mrs",  "ms",    "dr",   "st",  "jr",  "sr",   "vs",   "gen",
-    "lt",     "col",  "sgt",   "capt", "cpt", "maj", "adm",  "prof", "gov",
-    "sen",    "rep",  "rev",   "inc",  "ltd", "co",  "corp", "no",   "nos",
-    "approx", "fig",  "jan",   "feb",  "mar", "apr", "jun",  "jul",  "aug",
-    "sep",    "sept", "oct",   "nov",  "dec", "ст",  "гг",   "рр",   "тис",
-    "тыс",    "млн",  "млрд",  "грн",  "руб", "коп", "долл", "дол",  "обл",
-    "вул",    "ул",   "просп", "пл",   "им",  "ім",  "див",  "см",   "напр",
-    "ген",    "проф", "акад",  "пол",  "тт",  "др",  "ін",   "пп",
-};
+ * normalised (case-folded) words, grouped by their length in bytes (a
+ * Cyrillic letter is two) so that a word is compared with a few of them
+ * only. Single letters are caught by length. */
+static const char *const abbrev2[] = {"mr", "ms", "dr", "st", "jr",
+                                      "sr", "vs", "lt", "co", "no"};
+static const char *const abbrev3[] = {
+    "mrs", "gen", "col", "sgt", "cpt", "maj", "adm", "gov", "sen",
+    "rep", "rev", "inc", "ltd", "nos", "fig", "jan", "feb", "mar",
+    "apr", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+static const char *const abbrev4[] = {
+    "capt", "prof", "corp", "sept", "ст", "гг", "рр", "ул",
+    "пл",   "им",   "ім",   "см",   "тт", "др", "ін", "пп"};
+static const char *const abbrev6[] = {"approx", "тис", "тыс", "млн", "грн",
+                                      "руб",    "коп", "дол", "обл", "вул",
+                                      "див",    "ген", "пол"};
+static const char *const abbrev8[] = {"млрд", "долл", "напр", "проф", "акад"};
+static const char *const abbrev10[] = {"просп"};
 
 static bool is_abbrev(const struct nt_tokens *t, size_t i)
 {
         const struct nt_token *tok = &t->tok[i];
         const char *w = nt_tokens_norm(t, i);
-        size_t n = tok->norm_len, k;
+        const char *const *list;
+        size_t n = tok->norm_len, k, count;
 
         if (n == 0 || (tok->flags & NT_TOK_NUMBER))
                 return false;
         /* One letter: an initial or a one-letter short form. */
         if (n == 1 || (n == 2 && (unsigned char)w[0] >= 0xC0))
                 return true;
-        for (k = 0; k < sizeof(abbrev) / sizeof(abbrev[0]); k++)
-                if (strlen(abbrev[k]) == n && memcmp(abbrev[k], w, n) == 0)
+        switch (n) {
+        case 2:
+                list = abbrev2;
+                count = sizeof(abbrev2) / sizeof(*abbrev2);
+                break;
+        case 3:
+                list = abbrev3;
+                count = sizeof(abbrev3) / sizeof(*abbrev3);
+                break;
+        case 4:
+                list = abbrev4;
+                count = sizeof(abbrev4) / sizeof(*abbrev4);
+                break;
+        case 6:
+                list = abbrev6;
+                count = sizeof(abbrev6) / sizeof(*abbrev6);
+                break;
+        case 8:
+                list = abbrev8;
+                count = sizeof(abbrev8) / sizeof(*abbrev8);
+                break;
+        case 10:
+                list = abbrev10;
+                count = sizeof(abbrev10) / sizeof(*abbrev10);
+                break;
+        default:
+                return false;
+        }
+        for (k = 0; k < count; k++)
+                if (list[k][0] == w[0] && memcmp(list[k], w, n) == 0)
                         return true;
         return false;
 }
@@ -995,28 +1030,47 @@ static bool gap_ends_sentence(const struct nt_tokens *t, size_t prev,
 }
 
 size_t nt_tokens_sentences(const struct nt_tokens *t,
-                           const struct nt_text_fields *in, uint32_t *sent)
+                           const struct nt_text_fields *in, uint32_t *sent,
+                           uint32_t *first)
 {
         uint32_t cur = 0;
-        size_t i;
+        size_t i, f;
 
-        for (i = 0; i < t->n; i++) {
-                const struct nt_token *tok = &t->tok[i];
-                const unsigned char *text =
-                    (const unsigned char *)in->text[tok->field];
-
-                if (i > 0) {
-                        const struct nt_token *pt = &t->tok[i - 1];
-
-                        if (pt->field != tok->field ||
-                            gap_ends_sentence(
-                                t, i - 1, text + pt->end, tok->start - pt->end,
-                                text + tok->start, tok->end - tok->start))
-                                cur++;
-                }
-                sent[i] = cur;
+        if (t->n == 0) {
+                if (first)
+                        first[0] = 0;
+                return 0;
         }
-        return t->n ? (size_t)cur + 1 : 0;
+        for (f = 0; f < NT_FIELD_COUNT; f++) {
+                const unsigned char *text = (const unsigned char *)in->text[f];
+                size_t from = t->first[f], end = t->first[f + 1];
+
+                if (from == end)
+                        continue;
+                if (from > 0)
+                        cur++; /* a field starts a sentence */
+                sent[from] = cur;
+                if (first)
+                        first[cur] = (uint32_t)from;
+                for (i = from + 1; i < end; i++) {
+                        uint32_t a = t->tok[i - 1].end, b = t->tok[i].start;
+
+                        /* Most gaps are one space or ", ". */
+                        if ((b - a == 1 && text[a] == ' ') ||
+                            (b - a == 2 && text[a] == ',') ||
+                            !gap_ends_sentence(t, i - 1, text + a, b - a,
+                                               text + b, t->tok[i].end - b)) {
+                                sent[i] = cur;
+                                continue;
+                        }
+                        sent[i] = ++cur;
+                        if (first)
+                                first[cur] = (uint32_t)i;
+                }
+        }
+        if (first)
+                first[cur + 1] = (uint32_t)t->n;
+        return (size_t)cur + 1;
 }
 
 int nt_normalize_text(const char *in, size_t len, char **out, size_t *out_len)

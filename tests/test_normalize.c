@@ -253,7 +253,7 @@ ParameterizedTest(struct sent_case *c, normalize, sentences)
 
         nt_tokens_init(&t, 64);
         cr_assert_eq(nt_tokens_add_fields(&t, &in), 0);
-        n = nt_tokens_sentences(&t, &in, sent);
+        n = nt_tokens_sentences(&t, &in, sent, NULL);
         for (i = 0; i < t.n; i++)
                 got[i] = (char)('0' + sent[i]);
         got[t.n] = '\0';
@@ -269,11 +269,13 @@ Test(normalize, sentences_restart_at_each_field)
         struct nt_text_fields in = {{"Title words", "Lead", "Body one"},
                                     {11, 4, 8}};
         struct nt_tokens t;
-        uint32_t sent[8];
+        uint32_t sent[8], first[9];
 
         nt_tokens_init(&t, 100);
         cr_assert_eq(nt_tokens_add_fields(&t, &in), 0);
-        cr_assert_eq(nt_tokens_sentences(&t, &in, sent), 3);
+        cr_assert_eq(nt_tokens_sentences(&t, &in, sent, first), 3);
+        cr_assert_eq(first[1], 2, "the lead starts at its first token");
+        cr_assert_eq(first[3], 5, "then the token count");
         cr_assert_eq(sent[1], 0);
         cr_assert_eq(sent[2], 1, "the lead is a new sentence");
         cr_assert_eq(sent[3], 2, "the body is a new sentence");
