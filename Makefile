@@ -7,7 +7,7 @@ BUILD_SCALAR := build/scalar
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all demo test build build-asan deps deps-runtime lint unit unit-scalar fuzz bench clean help
+.PHONY: all demo test build build-asan deps deps-runtime lint unit unit-scalar fuzz bench eval clean help
 
 all: build
 
@@ -20,6 +20,7 @@ help:
 	@echo "make unit-scalar  the text tests without the SSE2 paths ($(BUILD_SCALAR))"
 	@echo "make fuzz   build the libFuzzer targets with clang (build/fuzz)"
 	@echo "make bench  build the benchmarks (build/release/bench)"
+	@echo "make eval   score the shipped rules on the development set ($(DEVSET))"
 
 deps:
 	@scripts/install-deps
@@ -68,6 +69,15 @@ fuzz:
 # Benchmarks (bench/*.c), release build.
 bench: build
 	@ls $(BUILD_RELEASE)/bench/ 2>/dev/null | grep -v -e CMake -e Makefile -e cmake_install | sed 's|^|$(BUILD_RELEASE)/bench/|'
+
+# The labels' quality: the shipped rules over the development set
+# (../shared/devset, labelled by ../shared/context/RUBRIC.md), offline;
+# prints score.py's table and its last line (macro-F1 overall and per
+# language). The events are kept in $(BUILD_RELEASE)/devset-events.jsonl.
+DEVSET ?= ../shared/devset
+eval: build
+	@$(BUILD_RELEASE)/newstap classify --offline < $(DEVSET)/articles.jsonl > $(BUILD_RELEASE)/devset-events.jsonl
+	@python3 $(DEVSET)/score.py $(BUILD_RELEASE)/devset-events.jsonl
 
 clean:
 	rm -rf build

@@ -128,6 +128,12 @@ size_t nt_classifier_term_hits(const nt_classifier_t *c, uint32_t term)
         return nt_match_term_hits(c->scratch, term);
 }
 
+const struct nt_match_occ *nt_classifier_term_occ(const nt_classifier_t *c,
+                                                  uint32_t term, size_t *n)
+{
+        return nt_match_term_occ(c->scratch, term, n);
+}
+
 int nt_classifier_match(nt_classifier_t *c, const struct nt_text_fields *in,
                         struct nt_classifier_result *out, char *errstr,
                         size_t errstr_size)

@@ -61,6 +61,11 @@ const nt_match_t *nt_classifier_matcher(const nt_classifier_t *c);
  * whether or not they became evidence: for explaining. */
 size_t nt_classifier_term_hits(const nt_classifier_t *c, uint32_t term);
 
+/* The occurrences of a term in the last run (token indices, text order;
+ * *n of them). Borrowed: valid until the next run. */
+const struct nt_match_occ *nt_classifier_term_occ(const nt_classifier_t *c,
+                                                  uint32_t term, size_t *n);
+
 /* Everything one run found, as C values. Borrowed from the handle: valid
  * until its next run. */
 struct nt_classifier_result {

@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,15 +160,127 @@ static void print_span(const char *s, size_t n)
         putchar('"');
 }
 
+/* The sentences of the last run, for explaining: sentence of each token. */
+struct sentences {
+        const struct nt_tokens *toks;
+        uint32_t *of; /* per token */
+        size_t n;
+};
+
+/* Prints sentence k on one line, the tokens in `mark` (a flag per token)
+ * in [brackets]. */
+static void print_sentence(const struct sentences *ss,
+                           const struct nt_text_fields *in, uint32_t k,
+                           const unsigned char *mark)
+{
+        size_t i, first = SIZE_MAX, last = 0;
+        const char *text;
+        uint32_t at;
+
+        for (i = 0; i < ss->toks->n; i++)
+                if (ss->of[i] == k) {
+                        if (first == SIZE_MAX)
+                                first = i;
+                        last = i;
+                }
+        if (first == SIZE_MAX)
+                return;
+        text = in->text[ss->toks->tok[first].field];
+        at = ss->toks->tok[first].start;
+        printf("    %-5s \"", nt_field_name(ss->toks->tok[first].field));
+        for (i = first; i <= last; i++) {
+                const struct nt_token *t = &ss->toks->tok[i];
+
+                for (; at < t->start; at++)
+                        putchar(text[at] == '\n' || text[at] == '\t' ||
+                                        text[at] == '\r'
+                                    ? ' '
+                                    : text[at]);
+                if (mark[i])
+                        putchar('[');
+                fwrite(text + t->start, 1, t->end - t->start, stdout);
+                if (mark[i])
+                        putchar(']');
+                at = t->end;
+        }
+        printf("\"\n");
+}
+
+/* For a topic without the label: the sentence that holds the most
+ * distinct terms of the topic's match, and which ones, so that a rule
+ * writer sees what was missing there ("a guarantee word, no security
+ * word in the same sentence"). */
+static void explain_nearest_miss(const nt_classifier_t *c,
+                                 const struct nt_text_fields *in,
+                                 const struct sentences *ss, uint32_t topic,
+                                 unsigned char *mark)
+{
+        const nt_match_t *m = nt_classifier_matcher(c);
+        const struct nt_rules *r = nt_match_rules(m);
+        const uint32_t *terms;
+        size_t n_terms, i, k, n_occ, best_n = 0;
+        uint32_t best = UINT32_MAX, s;
+        uint32_t *count = calloc(ss->n + 1, sizeof(*count));
+        uint32_t *seen = calloc(ss->n + 1, sizeof(*seen));
+
+        if (!count || !seen)
+                goto out;
+        terms = nt_match_topic_terms(m, topic, &n_terms);
+        for (i = 0; i < n_terms; i++) {
+                const struct nt_match_occ *o =
+                    nt_classifier_term_occ(c, terms[i], &n_occ);
+
+                for (k = 0; k < n_occ; k++) {
+                        s = ss->of[o[k].start];
+                        if (seen[s] == i + 1)
+                                continue;
+                        seen[s] = (uint32_t)i + 1;
+                        count[s]++;
+                        if (count[s] > best_n) {
+                                best_n = count[s];
+                                best = s;
+                        }
+                }
+        }
+        if (best == UINT32_MAX)
+                goto out;
+        printf("  nearest miss, %zu of its terms in one sentence:\n", best_n);
+        memset(mark, 0, ss->toks->n);
+        for (i = 0; i < n_terms; i++) {
+                const struct nt_match_occ *o =
+                    nt_classifier_term_occ(c, terms[i], &n_occ);
+                int shown = 0;
+
+                for (k = 0; k < n_occ; k++) {
+                        if (ss->of[o[k].start] != best)
+                                continue;
+                        for (s = o[k].start; s <= o[k].end; s++)
+                                mark[s] = 1;
+                        if (!shown)
+                                printf("    found %s\n",
+                                       r->terms[terms[i]].rule);
+                        shown = 1;
+                }
+        }
+        print_sentence(ss, in, best, mark);
+        printf("    (no clause of the match holds in it)\n");
+out:
+        free(count);
+        free(seen);
+}
+
 static void explain_topic(const nt_classifier_t *c,
                           const struct nt_text_fields *in,
-                          const struct nt_match_topic *res, uint32_t topic)
+                          const struct sentences *ss,
+                          const struct nt_match_topic *res, uint32_t topic,
+                          unsigned char *mark)
 {
         const nt_match_t *m = nt_classifier_matcher(c);
         const struct nt_rules *r = nt_match_rules(m);
         const struct nt_rules_topic *tp = &r->topics[topic];
         const uint32_t *terms;
         size_t n_terms, i, k, hits;
+        uint32_t last;
         char where[300];
 
         printf("topic %s \"%s\": %s, score %.2f / threshold %.2f\n", tp->id,
@@ -186,6 +299,9 @@ static void explain_topic(const nt_classifier_t *c,
                 printf(", exclude %s", !res->matched   ? "not evaluated"
                                        : res->excluded ? "true (vetoed)"
                                                        : "false");
+        if (tp->veto != NT_RULES_NONE)
+                printf(", %u match%s dropped by the sentence veto",
+                       res->n_vetoed, res->n_vetoed == 1 ? "" : "es");
         printf("\n  terms present:\n");
         terms = nt_match_topic_terms(m, topic, &n_terms);
         for (i = 0; i < n_terms; i++) {
@@ -213,6 +329,33 @@ static void explain_topic(const nt_classifier_t *c,
                 print_span(in->text[e->field] + e->start, e->end - e->start);
                 printf("  %s\n", r->terms[e->term].rule);
         }
+        if (res->n_ev && ss->of) {
+                /* The deciding sentences, evidence marked. Evidence is in
+                 * text order, so equal sentences are adjacent. */
+                printf("  deciding sentences:\n");
+                memset(mark, 0, ss->toks->n);
+                for (k = 0; k < res->n_ev; k++)
+                        for (i = res->ev[k].tok_start; i <= res->ev[k].tok_end;
+                             i++)
+                                mark[i] = 1;
+                last = UINT32_MAX;
+                for (k = 0; k < res->n_ev; k++) {
+                        uint32_t s = ss->of[res->ev[k].tok_start];
+
+                        if (s != last)
+                                print_sentence(ss, in, s, mark);
+                        last = s;
+                }
+        }
+        if (!res->labelled && res->matched)
+                printf("  the match holds; %s\n",
+                       !res->required  ? "require is false"
+                       : res->excluded ? "exclude vetoes the article"
+                                       : "the score is below the threshold");
+        else if (!res->labelled && res->n_vetoed)
+                printf("  every match was in a sentence the veto drops\n");
+        else if (!res->labelled && ss->of)
+                explain_nearest_miss(c, in, ss, topic, mark);
         putchar('\n');
 }
 
@@ -221,6 +364,8 @@ static int explain(nt_classifier_t *c, const struct nt_text_fields *in,
 {
         const struct nt_rules *r = nt_match_rules(nt_classifier_matcher(c));
         struct nt_classifier_result res;
+        struct sentences ss;
+        unsigned char *mark;
         char errstr[256];
         size_t i, k;
         json_t *out;
@@ -244,14 +389,26 @@ static int explain(nt_classifier_t *c, const struct nt_text_fields *in,
                r->version, res.match.tokens->n, nt_lang_name(res.language),
                (unsigned long long)res.fingerprint,
                res.match.truncated ? "; evaluation truncated at a limit" : "");
+        ss.toks = res.match.tokens;
+        ss.of = calloc(ss.toks->n + 1, sizeof(*ss.of));
+        mark = calloc(ss.toks->n + 1, 1);
+        if (!ss.of || !mark) {
+                free(ss.of);
+                free(mark);
+                fprintf(stderr, "newstap rules: out of memory\n");
+                return 1;
+        }
+        ss.n = nt_tokens_sentences(ss.toks, in, ss.of, NULL);
         for (i = 0; i < r->n_topics; i++) {
                 const struct nt_match_topic *found = NULL;
 
                 for (k = 0; k < res.match.n_topics; k++)
                         if (res.match.topics[k].topic == i)
                                 found = &res.match.topics[k];
-                explain_topic(c, in, found, (uint32_t)i);
+                explain_topic(c, in, &ss, found, (uint32_t)i, mark);
         }
+        free(ss.of);
+        free(mark);
         printf("entities:%s\n", res.match.n_entities ? "" : " none");
         for (i = 0; i < res.match.n_entities; i++) {
                 const struct nt_rules_entity *en =

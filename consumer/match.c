@@ -97,6 +97,24 @@ struct nt_match {
         uint32_t *ent_term_off, *ent_terms;
         uint32_t *node_term; /* per rules node: its term, or NONE32 */
         uint32_t *kid_term;  /* node_term of rules->kids[i], side by side */
+        /* Per rules node: the terms under a sentence: scope (empty for
+         * other nodes), whose occurrences name the sentences to try. */
+        uint32_t *sent_term_off, *sent_terms;
+        /* Term sets (bitmaps of set_words words) for sentence: scopes and
+         * long alternatives: node_set[node] is the offset of the node's set
+         * in term_sets, or NONE32. An article holds far fewer distinct
+         * terms than a long list has alternatives, so these nodes walk the
+         * article's terms instead of their kids. or_rest lists the kids
+         * of such an OR that are not plain terms (CSR over nodes). */
+        uint64_t *term_sets;
+        uint32_t *node_set;
+        size_t set_words;
+        uint32_t *or_rest_off, *or_rest;
+        uint64_t *topic_sets; /* set_words per topic: all its terms */
+        /* Per rules node: 1 when it has word positions (terms, their
+         * alternatives, NEAR, EXCEPT, field scopes of those), so that its
+         * spans say where it holds; 0 for AND, NOT and what holds them. */
+        uint8_t *positional;
         /* Lengths (< HEAD_MAX bytes) that prefix lexemes have, ascending,
          * for the filter below. */
         uint8_t plens[HEAD_MAX];
@@ -342,6 +360,10 @@ static int build_owners(const struct nt_rules *r, bool topics,
                                 err = collect_terms(r, tp->exclude, mark,
                                                     (uint32_t)i + 1, &list, &n,
                                                     &cap);
+                        if (!err)
+                                err = collect_terms(r, tp->veto, mark,
+                                                    (uint32_t)i + 1, &list, &n,
+                                                    &cap);
                 } else {
                         err = collect_terms(r, r->entities[i].expr, mark,
                                             (uint32_t)i + 1, &list, &n, &cap);
@@ -374,6 +396,221 @@ out:
         free(list);
         free(mark);
         free(cnt);
+        return err;
+}
+
+/* term -> the topics whose match expression uses it. Only these terms
+ * need to trigger a topic's evaluation: a match is never true without one
+ * of its own terms (the rules checks see to it), so a require, exclude or
+ * veto term alone ("Ukraine", a plant's name in a veto) cannot label the
+ * topic. Replaces the lists build_owners() made from all the terms. */
+static int build_triggers(nt_match_t *m)
+{
+        const struct nt_rules *r = m->rules;
+        uint32_t *mark = calloc(r->n_terms + 1, sizeof(*mark));
+        uint32_t *cnt = calloc(r->n_terms + 1, sizeof(*cnt));
+        uint32_t *off = calloc(r->n_topics + 1, sizeof(*off));
+        uint32_t *list = NULL, *t_off = NULL, *t_topics = NULL;
+        size_t n = 0, cap = 0, i, k;
+        int err = NT_ERR_NOMEM;
+
+        if (!mark || !cnt || !off)
+                goto out;
+        for (i = 0; i < r->n_topics; i++) {
+                off[i] = (uint32_t)n;
+                err = collect_terms(r, r->topics[i].match, mark,
+                                    (uint32_t)i + 1, &list, &n, &cap);
+                if (err)
+                        goto out;
+                err = NT_ERR_NOMEM;
+        }
+        off[r->n_topics] = (uint32_t)n;
+        t_off = calloc(r->n_terms + 1, sizeof(*t_off));
+        t_topics = calloc(n + 1, sizeof(*t_topics));
+        if (!t_off || !t_topics)
+                goto out;
+        for (i = 0; i < n; i++)
+                cnt[list[i]]++;
+        for (i = 0; i < r->n_terms; i++)
+                t_off[i + 1] = t_off[i] + cnt[i];
+        memset(cnt, 0, (r->n_terms + 1) * sizeof(*cnt));
+        for (i = 0; i < r->n_topics; i++)
+                for (k = off[i]; k < off[i + 1]; k++)
+                        t_topics[t_off[list[k]] + cnt[list[k]]++] = (uint32_t)i;
+        free(m->term_topic_off);
+        free(m->term_topics);
+        m->term_topic_off = t_off;
+        m->term_topics = t_topics;
+        t_off = t_topics = NULL;
+        err = 0;
+out:
+        free(mark);
+        free(cnt);
+        free(off);
+        free(list);
+        free(t_off);
+        free(t_topics);
+        return err;
+}
+
+/* Fills m->positional[node] (2 for yes, 1 for no while building; 0 not
+ * yet known). Lists nest boundedly (the rules checks). */
+static uint8_t find_positional(nt_match_t *m, uint32_t node)
+{
+        const struct nt_rules *r = m->rules;
+        const struct nt_rules_node *n = &r->nodes[node];
+        uint8_t v = 1;
+        uint32_t i;
+
+        if (m->positional[node])
+                return m->positional[node];
+        switch (n->op) {
+        case NT_RULES_TERM:
+        case NT_RULES_NEAR:
+        case NT_RULES_ONEAR:
+        case NT_RULES_EXCEPT:
+                v = 2;
+                break;
+        case NT_RULES_FIELD:
+                v = find_positional(m, r->kids[n->kid0]);
+                break;
+        case NT_RULES_REF:
+                v = find_positional(m, r->defines[n->ref].expr);
+                break;
+        case NT_RULES_OR:
+                v = 2;
+                for (i = 0; i < n->n_kids && v == 2; i++)
+                        v = find_positional(m, r->kids[n->kid0 + i]);
+                break;
+        default:
+                v = 1;
+                break;
+        }
+        m->positional[node] = v;
+        return v;
+}
+
+#define OR_SET_MIN 8 /* alternatives from which an OR gets a term set */
+
+static bool has_term_set(const nt_match_t *m, uint32_t node)
+{
+        const struct nt_rules_node *nd = &m->rules->nodes[node];
+
+        return nd->op == NT_RULES_SENT ||
+               (nd->op == NT_RULES_OR && nd->n_kids >= OR_SET_MIN);
+}
+
+static int build_term_sets(nt_match_t *m)
+{
+        const struct nt_rules *r = m->rules;
+        size_t i, n_sets = 0, n_rest = 0, w = r->n_terms / 64 + 1;
+        uint32_t k, next = 0;
+
+        m->set_words = w;
+        m->node_set = malloc((r->n_nodes + 1) * sizeof(*m->node_set));
+        m->or_rest_off = calloc(r->n_nodes + 1, sizeof(*m->or_rest_off));
+        if (!m->node_set || !m->or_rest_off)
+                return NT_ERR_NOMEM;
+        for (i = 0; i < r->n_nodes; i++) {
+                m->node_set[i] = NONE32;
+                if (!has_term_set(m, (uint32_t)i))
+                        continue;
+                n_sets++;
+                if (r->nodes[i].op == NT_RULES_OR)
+                        for (k = 0; k < r->nodes[i].n_kids; k++)
+                                n_rest +=
+                                    m->kid_term[r->nodes[i].kid0 + k] == NONE32;
+        }
+        m->term_sets = calloc(n_sets * w + 1, sizeof(*m->term_sets));
+        m->or_rest = calloc(n_rest + 1, sizeof(*m->or_rest));
+        if (!m->term_sets || !m->or_rest)
+                return NT_ERR_NOMEM;
+        n_rest = 0;
+        for (i = 0; i < r->n_nodes; i++) {
+                const struct nt_rules_node *nd = &r->nodes[i];
+                uint64_t *bits;
+
+                m->or_rest_off[i] = (uint32_t)n_rest;
+                if (!has_term_set(m, (uint32_t)i))
+                        continue;
+                m->node_set[i] = next;
+                bits = m->term_sets + next;
+                next += (uint32_t)w;
+                if (nd->op == NT_RULES_SENT) {
+                        for (k = m->sent_term_off[i];
+                             k < m->sent_term_off[i + 1]; k++)
+                                bits[m->sent_terms[k] >> 6] |=
+                                    (uint64_t)1 << (m->sent_terms[k] & 63);
+                        continue;
+                }
+                for (k = 0; k < nd->n_kids; k++) {
+                        uint32_t t = m->kid_term[nd->kid0 + k];
+
+                        if (t == NONE32)
+                                m->or_rest[n_rest++] = nd->kid0 + k;
+                        else
+                                bits[t >> 6] |= (uint64_t)1 << (t & 63);
+                }
+        }
+        m->or_rest_off[r->n_nodes] = (uint32_t)n_rest;
+        m->topic_sets = calloc(r->n_topics * w + 1, sizeof(*m->topic_sets));
+        if (!m->topic_sets)
+                return NT_ERR_NOMEM;
+        for (i = 0; i < r->n_topics; i++)
+                for (k = m->topic_term_off[i]; k < m->topic_term_off[i + 1];
+                     k++)
+                        m->topic_sets[i * w + (m->topic_terms[k] >> 6)] |=
+                            (uint64_t)1 << (m->topic_terms[k] & 63);
+        return 0;
+}
+
+static int build_positional(nt_match_t *m)
+{
+        size_t i;
+
+        m->positional = calloc(m->rules->n_nodes + 1, 1);
+        if (!m->positional)
+                return NT_ERR_NOMEM;
+        for (i = 0; i < m->rules->n_nodes; i++)
+                find_positional(m, (uint32_t)i);
+        for (i = 0; i < m->rules->n_nodes; i++)
+                m->positional[i] = m->positional[i] == 2;
+        return 0;
+}
+
+/* The terms under each sentence: scope, as CSR lists over the rules'
+ * nodes. */
+static int build_sentence_terms(nt_match_t *m)
+{
+        const struct nt_rules *r = m->rules;
+        uint32_t *mark = calloc(r->n_terms + 1, sizeof(*mark));
+        uint32_t *list = NULL;
+        size_t n = 0, cap = 0, i;
+        int err = NT_ERR_NOMEM;
+
+        m->sent_term_off = calloc(r->n_nodes + 1, sizeof(uint32_t));
+        if (!mark || !m->sent_term_off)
+                goto out;
+        for (i = 0; i < r->n_nodes; i++) {
+                const struct nt_rules_node *nd = &r->nodes[i];
+
+                m->sent_term_off[i] = (uint32_t)n;
+                if (nd->op != NT_RULES_SENT)
+                        continue;
+                err = collect_terms(r, r->kids[nd->kid0], mark, (uint32_t)i + 1,
+                                    &list, &n, &cap);
+                if (err)
+                        goto out;
+                err = NT_ERR_NOMEM;
+        }
+        m->sent_term_off[r->n_nodes] = (uint32_t)n;
+        m->sent_terms = list ? list : calloc(1, sizeof(*list));
+        list = NULL;
+        if (m->sent_terms)
+                err = 0;
+out:
+        free(list);
+        free(mark);
         return err;
 }
 
@@ -471,6 +708,14 @@ int nt_match_compile(struct nt_rules *rules, nt_match_t **out, char *errstr,
                 err =
                     build_owners(rules, false, &m->ent_term_off, &m->ent_terms,
                                  &m->term_ent_off, &m->term_ents);
+        if (!err)
+                err = build_triggers(m);
+        if (!err)
+                err = build_sentence_terms(m);
+        if (!err)
+                err = build_positional(m);
+        if (!err)
+                err = build_term_sets(m);
         if (err)
                 goto out;
         *out = m;
@@ -519,6 +764,14 @@ void nt_match_destroy(nt_match_t *m)
         free(m->ent_terms);
         free(m->node_term);
         free(m->kid_term);
+        free(m->sent_term_off);
+        free(m->sent_terms);
+        free(m->term_sets);
+        free(m->node_set);
+        free(m->or_rest_off);
+        free(m->or_rest);
+        free(m->topic_sets);
+        free(m->positional);
         free(m);
 }
 
@@ -541,13 +794,17 @@ const uint32_t *nt_match_topic_terms(const nt_match_t *m, uint32_t topic,
 
 /* ---- running ---- */
 
-/* A span of the evaluation: a term occurrence (term set) or a NEAR pair
- * (left and right set). */
+/* A span of the evaluation: a term occurrence (term set), a NEAR pair
+ * (left and right set) or a sentence that a sentence: scope held in
+ * (its spans are kspans[left .. left + right)). */
+enum span_kind { SPAN_TERM, SPAN_PAIR, SPAN_SENT };
+
 struct span {
         uint32_t start, end; /* token indices, inclusive */
-        uint32_t term;       /* NONE32 for a pair */
+        uint32_t term;       /* NONE32 for a pair or a sentence */
         uint32_t left, right;
         uint8_t field;
+        uint8_t kind; /* enum span_kind */
 };
 
 struct res {
@@ -632,9 +889,32 @@ struct nt_match_scratch {
          * the topic being evaluated: a topic often names a list in several
          * clauses, and its long OR is walked once. */
         struct memo *memo; /* (n_defines + 1) << NT_FIELD_COUNT */
-        uint32_t memo_stamp;
+        uint32_t memo_stamp, stamp_ctr;
         uint32_t *memo_list;
         size_t n_memo_list, memo_list_cap;
+        /* Sentences, computed on first use in a run: the sentence of each
+         * token, the first token of each sentence (n_sents + 1 entries). */
+        const struct nt_text_fields *in; /* borrowed for the run */
+        uint32_t *sent, *sent_first;
+        size_t sent_cap, sent_first_cap, n_sents;
+        uint32_t sent_gen;
+        /* Token range the evaluation is confined to (a sentence). */
+        uint32_t rlo, rhi;
+        /* Sentences to try for a sentence: scope; spans kept by sentence
+         * spans; veto state per sentence (0 unknown, 1 clean, 2 vetoed). */
+        uint32_t *cand;
+        size_t cand_cap;
+        uint32_t *kspans;
+        size_t n_kspans, kspans_cap;
+        /* Sets of sentences (ascending ids), stacked like the list arena;
+         * the universe a NOT is the complement in; a merge buffer. */
+        uint32_t *sets, *tmp;
+        size_t n_sets, sets_cap, tmp_cap;
+        /* The terms of the topic being evaluated that occur: long lists
+         * walk these rather than their alternatives. */
+        uint32_t *tt;
+        size_t n_tt;
+
         bool truncated;
         bool nomem;
 };
@@ -657,6 +937,7 @@ nt_match_scratch_t *nt_match_scratch_new(const nt_match_t *m)
         s->term_off = calloc(nt, sizeof(uint32_t));
         s->term_n = calloc(nt, sizeof(uint32_t));
         s->touched_terms = calloc(nt, sizeof(uint32_t));
+        s->tt = calloc(nt, sizeof(uint32_t));
         s->topic_gen = calloc(np, sizeof(uint32_t));
         s->touched_topics = calloc(np, sizeof(uint32_t));
         s->topics = calloc(np, sizeof(*s->topics));
@@ -668,7 +949,7 @@ nt_match_scratch_t *nt_match_scratch_new(const nt_match_t *m)
         s->present = calloc(nt / 64 + 1, sizeof(uint64_t));
         if (!s->wc || !s->present || !s->lex_gen || !s->lex_cnt ||
             !s->lex_off || !s->touched_lex || !s->term_gen || !s->term_off ||
-            !s->term_n || !s->touched_terms || !s->topic_gen ||
+            !s->term_n || !s->touched_terms || !s->tt || !s->topic_gen ||
             !s->touched_topics || !s->topics || !s->topic_ev_off || !s->ents ||
             !s->memo) {
                 nt_match_scratch_destroy(s);
@@ -709,6 +990,13 @@ void nt_match_scratch_destroy(nt_match_scratch_t *s)
         free(s->keys);
         free(s->memo);
         free(s->memo_list);
+        free(s->sent);
+        free(s->sent_first);
+        free(s->cand);
+        free(s->kspans);
+        free(s->sets);
+        free(s->tmp);
+        free(s->tt);
         free(s);
 }
 
@@ -994,6 +1282,9 @@ static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
 static struct res eval_except(const nt_match_t *m, nt_match_scratch_t *s,
                               const struct nt_rules_node *nd, unsigned mask);
 
+static struct res eval_sent(const nt_match_t *m, nt_match_scratch_t *s,
+                            uint32_t node, unsigned mask);
+
 /* NEAR/n and ONEAR/n: pairs of a span from each side, in the same field,
  * at most n words apart (from the end of the first to the start of the
  * second: adjacent words are 1 apart), not overlapping. */
@@ -1079,6 +1370,7 @@ static struct res eval_near(const nt_match_t *m, nt_match_scratch_t *s,
                         pair.start = a.start < b->start ? a.start : b->start;
                         pair.end = a.end > b->end ? a.end : b->end;
                         pair.term = NONE32;
+                        pair.kind = SPAN_PAIR;
                         pair.left = ai;
                         pair.right = s->keys[j].idx;
                         pi = new_span(s, &pair);
@@ -1130,9 +1422,74 @@ static struct res eval_except(const nt_match_t *m, nt_match_scratch_t *s,
         return (struct res){(uint32_t)out, out > 0};
 }
 
-/* Evaluates an expression restricted to the fields in mask. Leaves exactly
- * its own spans at the top of the list arena (see struct res): kids'
- * spans are appended in turn, so OR is a concatenation. */
+/* A fresh stamp for the lists' memos: one per topic, and one per
+ * sentence a sentence: scope or a veto is tried in, so that a list's spans
+ * from one range are never reused in another. */
+static uint32_t next_stamp(const nt_match_t *m, nt_match_scratch_t *s)
+{
+        if (++s->stamp_ctr == 0) {
+                memset(s->memo, 0,
+                       ((m->rules->n_defines + 1) << NT_FIELD_COUNT) *
+                           sizeof(*s->memo));
+                s->stamp_ctr = 1;
+        }
+        return s->stamp_ctr;
+}
+
+/* The sentences of the run's tokens, found on first use: most articles
+ * touch no sentence rule. */
+static int need_sentences(nt_match_scratch_t *s)
+{
+        size_t n = s->toks.n;
+
+        if (s->sent_gen == s->gen)
+                return 0;
+        if (grow(&s->sent, &s->sent_cap, n + 1, sizeof(*s->sent)) ||
+            grow(&s->sent_first, &s->sent_first_cap, n + 2,
+                 sizeof(*s->sent_first)))
+                return NT_ERR_NOMEM;
+        s->n_sents =
+            nt_tokens_sentences(&s->toks, s->in, s->sent, s->sent_first);
+        s->sent_gen = s->gen;
+        return 0;
+}
+
+/* Evaluates node confined to sentences a .. b (one field), with memos of
+ * its own; the range and the memo stamp are restored after. */
+static struct res eval_in(const nt_match_t *m, nt_match_scratch_t *s,
+                          uint32_t node, unsigned mask, uint32_t a, uint32_t b)
+{
+        uint32_t lo = s->sent_first[a], hi = s->sent_first[b + 1] - 1;
+        uint32_t save_lo = s->rlo, save_hi = s->rhi, save = s->memo_stamp;
+        struct res r;
+
+        s->rlo = lo > save_lo ? lo : save_lo;
+        s->rhi = hi < save_hi ? hi : save_hi;
+        s->memo_stamp = next_stamp(m, s);
+        r = eval(m, s, node, mask);
+        s->rlo = save_lo;
+        s->rhi = save_hi;
+        s->memo_stamp = save;
+        return r;
+}
+
+static void sort_u32(uint32_t *v, size_t n)
+{
+        size_t i, j;
+
+        if (n > 24) {
+                qsort(v, n, sizeof(*v), cmp_u32);
+                return;
+        }
+        for (i = 1; i < n; i++) {
+                uint32_t x = v[i];
+
+                for (j = i; j > 0 && v[j - 1] > x; j--)
+                        v[j] = v[j - 1];
+                v[j] = x;
+        }
+}
+
 /* False when kid i (an index into rules->kids) is a term absent from the
  * text: most alternatives of a long list are, and this tells so from two
  * small arrays without visiting the kid's node. */
@@ -1144,6 +1501,461 @@ static inline bool term_may_occur(const nt_match_t *m,
         return t == NONE32 || (s->present[t >> 6] >> (t & 63)) & 1;
 }
 
+/* ---- sentence sets ----
+ *
+ * sentence:(x) asks in which sentences x holds. Evaluating x once per
+ * sentence would walk its long lists once per sentence; instead x's
+ * positional parts (terms, alternatives, NEAR) are evaluated once over
+ * the whole text, as a word clause is, and their spans sorted into the
+ * sentences they lie in; AND intersects those sets, OR unites them and
+ * NOT takes the complement within all the article's sentences. A span across a
+ * sentence boundary (a NEAR pair over a full stop) belongs to no sentence. */
+
+struct bres {
+        uint32_t n;        /* spans at the top of the list arena */
+        size_t off, n_set; /* sentences where it holds: s->sets[off..] */
+};
+
+static bool set_find(const uint32_t *v, size_t n, uint32_t x)
+{
+        size_t lo = 0, hi = n, mid;
+
+        while (lo < hi) {
+                mid = lo + (hi - lo) / 2;
+                if (v[mid] < x)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < n && v[lo] == x;
+}
+
+/* Sorts and dedups s->sets[off..n_sets); returns the count. */
+static size_t set_close(nt_match_scratch_t *s, size_t off)
+{
+        size_t n = s->n_sets - off, i, w = 0;
+        uint32_t *v = s->sets + off;
+
+        sort_u32(v, n);
+        for (i = 0; i < n; i++)
+                if (w == 0 || v[i] != v[w - 1])
+                        v[w++] = v[i];
+        s->n_sets = off + w;
+        return w;
+}
+
+/* Combines the sets a = sets[off..off+na) and b = sets[off+na..n_sets)
+ * into sets[off..): their union, intersection or difference a - b. */
+enum set_op { SET_UNION, SET_INTERSECT, SET_MINUS };
+
+static size_t set_combine(nt_match_scratch_t *s, size_t off, size_t na,
+                          enum set_op op)
+{
+        const uint32_t *a = s->sets + off, *b = a + na;
+        size_t nb = s->n_sets - off - na, i = 0, j = 0, w = 0;
+
+        if (grow(&s->tmp, &s->tmp_cap, na + nb + 1, sizeof(*s->tmp))) {
+                s->nomem = true;
+                s->n_sets = off;
+                return 0;
+        }
+        while (i < na || j < nb) {
+                bool ta = i < na && (j >= nb || a[i] <= b[j]);
+                bool tb = j < nb && (i >= na || b[j] <= a[i]);
+                uint32_t v = ta ? a[i] : b[j];
+
+                if ((op == SET_UNION) || (op == SET_INTERSECT && ta && tb) ||
+                    (op == SET_MINUS && ta && !tb))
+                        s->tmp[w++] = v;
+                i += ta;
+                j += tb;
+        }
+        if (w)
+                memcpy(s->sets + off, s->tmp, w * sizeof(*s->tmp));
+        s->n_sets = off + w;
+        return w;
+}
+
+static bool set_push(nt_match_scratch_t *s, uint32_t v)
+{
+        if (grow(&s->sets, &s->sets_cap, s->n_sets + 1, sizeof(*s->sets))) {
+                s->nomem = true;
+                return false;
+        }
+        s->sets[s->n_sets++] = v;
+        return true;
+}
+
+/* Keeps the spans at list[top..] that lie in one sentence of the set
+ * sets[off..off+n). Returns how many are kept. */
+static uint32_t keep_spans_in(nt_match_scratch_t *s, size_t top, size_t off,
+                              size_t n)
+{
+        size_t i, out = top;
+
+        for (i = top; i < s->n_list; i++) {
+                const struct span *sp = &s->spans[s->list[i]];
+                uint32_t a = s->sent[sp->start];
+
+                if (a == s->sent[sp->end] && set_find(s->sets + off, n, a))
+                        s->list[out++] = s->list[i];
+        }
+        s->n_list = out;
+        return (uint32_t)(out - top);
+}
+
+/* Pushes the sentences of term t's occurrences in the fields of mask. */
+static void term_sentences(nt_match_scratch_t *s, uint32_t t, unsigned mask)
+{
+        uint32_t i;
+
+        if (s->term_gen[t] != s->gen)
+                return;
+        for (i = 0; i < s->term_n[t]; i++) {
+                const struct nt_match_occ *o = &s->occ[s->term_off[t] + i];
+
+                if ((mask & (1u << s->toks.tok[o->start].field)) &&
+                    s->sent[o->start] == s->sent[o->end] &&
+                    !set_push(s, s->sent[o->start]))
+                        return;
+        }
+}
+
+/* The sentences of a term or of an OR of terms, without making spans:
+ * for a veto and under a NOT, where only the sets count. False when the
+ * node is of another kind. */
+static bool sets_only(const nt_match_t *m, nt_match_scratch_t *s, uint32_t node,
+                      unsigned mask)
+{
+        const struct nt_rules *r = m->rules;
+        const struct nt_rules_node *nd = &r->nodes[node];
+        uint32_t i;
+
+        while (nd->op == NT_RULES_REF || nd->op == NT_RULES_FIELD) {
+                if (nd->op == NT_RULES_FIELD)
+                        mask &= nd->fields;
+                node = nd->op == NT_RULES_REF ? r->defines[nd->ref].expr
+                                              : r->kids[nd->kid0];
+                nd = &r->nodes[node];
+        }
+        if (nd->op == NT_RULES_TERM) {
+                term_sentences(s, nd->term, mask);
+                return true;
+        }
+        if (nd->op != NT_RULES_OR || m->node_set[node] == NONE32 ||
+            m->or_rest_off[node] != m->or_rest_off[node + 1])
+                return false;
+        for (i = 0; i < s->n_tt; i++) {
+                uint32_t t = s->tt[i];
+
+                if ((m->term_sets[m->node_set[node] + (t >> 6)] >> (t & 63)) &
+                    1)
+                        term_sentences(s, t, mask);
+        }
+        return true;
+}
+
+static struct bres eval_bucket(const nt_match_t *m, nt_match_scratch_t *s,
+                               uint32_t node, unsigned mask, bool spans)
+{
+        const struct nt_rules *r = m->rules;
+        const struct nt_rules_node *nd = &r->nodes[node];
+        size_t top = s->n_list, i, w, cur = 0;
+        struct bres out = {0, s->n_sets, 0}, kr;
+        uint32_t k;
+
+        if (m->positional[node]) {
+                if (!spans && sets_only(m, s, node, mask)) {
+                        out.n_set = set_close(s, out.off);
+                        return out;
+                }
+                eval(m, s, node, mask);
+                /* The spans' sentences; a span across a boundary goes. */
+                for (i = w = top; i < s->n_list; i++) {
+                        const struct span *sp = &s->spans[s->list[i]];
+
+                        if (s->sent[sp->start] != s->sent[sp->end])
+                                continue;
+                        if (!set_push(s, s->sent[sp->start]))
+                                break;
+                        s->list[w++] = s->list[i];
+                }
+                s->n_list = spans ? w : top;
+                out.n_set = set_close(s, out.off);
+                out.n = (uint32_t)(s->n_list - top);
+                return out;
+        }
+        switch (nd->op) {
+        case NT_RULES_REF:
+                return eval_bucket(m, s, r->defines[nd->ref].expr, mask, spans);
+        case NT_RULES_FIELD:
+                return eval_bucket(m, s, r->kids[nd->kid0], mask & nd->fields,
+                                   spans);
+        case NT_RULES_NOT:
+                /* Every sentence of the article but the kid's. */
+                kr = eval_bucket(m, s, r->kids[nd->kid0], mask, false);
+                s->n_list = top;
+                if (grow(&s->tmp, &s->tmp_cap, s->n_sents + 1, sizeof(*s->tmp)))
+                        goto nomem;
+                for (i = 0, cur = 0, k = 0; k < s->n_sents; k++) {
+                        if (i < kr.n_set && s->sets[kr.off + i] == k) {
+                                i++;
+                                continue;
+                        }
+                        s->tmp[cur++] = k;
+                }
+                s->n_sets = out.off;
+                if (grow(&s->sets, &s->sets_cap, out.off + cur + 1,
+                         sizeof(*s->sets)))
+                        goto nomem;
+                memcpy(s->sets + out.off, s->tmp, cur * sizeof(*s->tmp));
+                s->n_sets = out.off + cur;
+                out.n_set = cur;
+                return out;
+        case NT_RULES_OR:
+                for (k = 0; k < nd->n_kids; k++) {
+                        if (!term_may_occur(m, s, nd->kid0 + k))
+                                continue;
+                        eval_bucket(m, s, r->kids[nd->kid0 + k], mask, spans);
+                        cur = set_combine(s, out.off, cur, SET_UNION);
+                }
+                out.n_set = cur;
+                out.n = (uint32_t)(s->n_list - top);
+                return out;
+        case NT_RULES_AND:
+                for (k = 0; k < nd->n_kids; k++) {
+                        if (!term_may_occur(m, s, nd->kid0 + k))
+                                goto none;
+                        eval_bucket(m, s, r->kids[nd->kid0 + k], mask, spans);
+                        cur = k == 0
+                                  ? s->n_sets - out.off
+                                  : set_combine(s, out.off, cur, SET_INTERSECT);
+                        if (cur == 0)
+                                goto none;
+                }
+                out.n_set = cur;
+                out.n = spans ? keep_spans_in(s, top, out.off, cur) : 0;
+                return out;
+        default:
+                /* Positional kinds are handled above. */
+                goto none;
+        }
+nomem:
+        s->nomem = true;
+none:
+        s->n_list = top;
+        s->n_sets = out.off;
+        out.n = 0;
+        out.n_set = 0;
+        return out;
+}
+
+/* sentence:(x) through the sets: one span per sentence where x holds,
+ * keeping x's spans there. */
+static struct res sent_by_sets(const nt_match_t *m, nt_match_scratch_t *s,
+                               uint32_t kid, unsigned mask)
+{
+        size_t top = s->n_list, set_top = s->n_sets, i, j, cap;
+        struct res out = {0, false};
+        struct bres br = eval_bucket(m, s, kid, mask, true);
+        uint32_t off, si;
+
+        if (!br.n_set || !br.n || s->nomem) {
+                s->n_list = top;
+                goto out;
+        }
+        cap = s->keys_cap;
+        if (grow(&s->keys, &cap, br.n, sizeof(*s->keys)) ||
+            grow(&s->kspans, &s->kspans_cap, s->n_kspans + br.n,
+                 sizeof(*s->kspans))) {
+                s->nomem = true;
+                s->n_list = top;
+                goto out;
+        }
+        s->keys_cap = cap;
+        for (i = 0; i < br.n; i++) {
+                uint32_t sp = s->list[top + i];
+
+                s->keys[i].key =
+                    ((uint64_t)s->sent[s->spans[sp].start] << 32) | sp;
+                s->keys[i].idx = sp;
+        }
+        if (br.n > 24)
+                qsort(s->keys, br.n, sizeof(*s->keys), cmp_keyed);
+        else
+                for (i = 1; i < br.n; i++) {
+                        struct keyed kj = s->keys[i];
+
+                        for (j = i; j > 0 && s->keys[j - 1].key > kj.key; j--)
+                                s->keys[j] = s->keys[j - 1];
+                        s->keys[j] = kj;
+                }
+        s->n_list = top;
+        for (i = 0; i < br.n; i = j) {
+                uint32_t sn = (uint32_t)(s->keys[i].key >> 32);
+                struct span sp;
+
+                off = (uint32_t)s->n_kspans;
+                for (j = i; j < br.n && (uint32_t)(s->keys[j].key >> 32) == sn;
+                     j++)
+                        s->kspans[s->n_kspans++] = s->keys[j].idx;
+                sp.start = s->sent_first[sn];
+                sp.end = s->sent_first[sn + 1] - 1;
+                sp.term = NONE32;
+                sp.left = off;
+                sp.right = (uint32_t)(j - i);
+                sp.field = s->toks.tok[sp.start].field;
+                sp.kind = SPAN_SENT;
+                si = new_span(s, &sp);
+                if (si == NONE32 || !push_list(s, si))
+                        break;
+        }
+out:
+        s->n_sets = set_top;
+        out.n = (uint32_t)(s->n_list - top);
+        out.truth = out.n > 0;
+        return out;
+}
+
+/* sentence/n:(x): x evaluated within each window of n adjacent sentences
+ * of one field that holds an occurrence of one of x's terms. Each window
+ * where x holds becomes one span, keeping x's spans there as evidence. */
+static struct res eval_sent(const nt_match_t *m, nt_match_scratch_t *s,
+                            uint32_t node, unsigned mask)
+{
+        const struct nt_rules *r = m->rules;
+        const struct nt_rules_node *nd = &r->nodes[node];
+        size_t top = s->n_list, nc = 0, i, k, cap;
+        uint32_t w = nd->dist ? nd->dist : 1, j;
+        struct res out = {0, false};
+        const uint64_t *bits = m->term_sets + m->node_set[node];
+
+        if (w == 1) {
+                /* Through sentence sets (the NOTs complement within all
+                 * the sentences: a sentence without any of the scope's
+                 * terms never satisfies it, which the rules check). */
+                if (need_sentences(s)) {
+                        s->nomem = true;
+                        return out;
+                }
+                return sent_by_sets(m, s, r->kids[nd->kid0], mask);
+        }
+        /* The article's terms that the scope names; most articles that
+         * reach the clause hold none of them, and then their sentences
+         * need not be found. */
+        for (k = 0; k < s->n_tt; k++)
+                if ((bits[s->tt[k] >> 6] >> (s->tt[k] & 63)) & 1)
+                        break;
+        if (k == s->n_tt)
+                return out;
+        if (need_sentences(s)) {
+                s->nomem = true;
+                return out;
+        }
+        for (k = 0; k < s->n_tt; k++) {
+                uint32_t t = s->tt[k];
+
+                if (!((bits[t >> 6] >> (t & 63)) & 1))
+                        continue;
+                for (i = 0; i < s->term_n[t]; i++) {
+                        const struct nt_match_occ *o =
+                            &s->occ[s->term_off[t] + i];
+                        uint32_t sn = s->sent[o->start];
+
+                        if (!(mask & (1u << s->toks.tok[o->start].field)) ||
+                            o->start < s->rlo || o->end > s->rhi)
+                                continue;
+                        if (grow(&s->cand, &s->cand_cap, nc + w,
+                                 sizeof(*s->cand))) {
+                                s->nomem = true;
+                                return out;
+                        }
+                        for (j = 0; j < w && j <= sn; j++)
+                                s->cand[nc++] = sn - j;
+                }
+        }
+        sort_u32(s->cand, nc);
+        for (i = 0; i < nc; i++) {
+                uint32_t a = s->cand[i], b = a + w - 1, off;
+                uint8_t field = s->toks.tok[s->sent_first[a]].field;
+                size_t ktop = s->n_list;
+                struct span sp;
+                struct res kr;
+
+                if (i > 0 && a == s->cand[i - 1])
+                        continue;
+                if (b >= s->n_sents)
+                        b = (uint32_t)s->n_sents - 1;
+                while (b > a && s->toks.tok[s->sent_first[b]].field != field)
+                        b--;
+                kr = eval_in(m, s, r->kids[nd->kid0], mask, a, b);
+                if (!kr.truth || kr.n == 0 || s->nomem) {
+                        s->n_list = ktop;
+                        continue;
+                }
+                cap = s->kspans_cap;
+                if (grow(&s->kspans, &cap, s->n_kspans + kr.n,
+                         sizeof(*s->kspans))) {
+                        s->nomem = true;
+                        s->n_list = ktop;
+                        break;
+                }
+                s->kspans_cap = cap;
+                off = (uint32_t)s->n_kspans;
+                memcpy(s->kspans + off, s->list + ktop,
+                       kr.n * sizeof(*s->list));
+                s->n_kspans += kr.n;
+                s->n_list = ktop;
+                sp.start = s->sent_first[a];
+                sp.end = s->sent_first[b + 1] - 1;
+                sp.term = NONE32;
+                sp.left = off;
+                sp.right = kr.n;
+                sp.field = field;
+                sp.kind = SPAN_SENT;
+                off = new_span(s, &sp);
+                if (off == NONE32 || !push_list(s, off))
+                        break;
+        }
+        out.n = (uint32_t)(s->n_list - top);
+        out.truth = out.n > 0;
+        return out;
+}
+
+/* Pushes the occurrences of term t in the fields of mask (and the current
+ * range) as spans; returns how many. */
+static uint32_t eval_term(nt_match_scratch_t *s, uint32_t t, unsigned mask)
+{
+        size_t top = s->n_list;
+        uint32_t i;
+
+        if (s->term_gen[t] != s->gen)
+                return 0;
+        for (i = 0; i < s->term_n[t]; i++) {
+                const struct nt_match_occ *o = &s->occ[s->term_off[t] + i];
+                struct span sp;
+                uint32_t si;
+
+                sp.field = s->toks.tok[o->start].field;
+                if (!(mask & (1u << sp.field)) || o->start < s->rlo ||
+                    o->end > s->rhi)
+                        continue;
+                sp.start = o->start;
+                sp.end = o->end;
+                sp.term = t;
+                sp.left = sp.right = NONE32;
+                sp.kind = SPAN_TERM;
+                si = new_span(s, &sp);
+                if (si == NONE32 || !push_list(s, si))
+                        break;
+        }
+        return (uint32_t)(s->n_list - top);
+}
+
+/* Evaluates an expression restricted to the fields in mask. Leaves exactly
+ * its own spans at the top of the list arena (see struct res): kids'
+ * spans are appended in turn, so OR is a concatenation. */
+
 static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
                        uint32_t node, unsigned mask)
 {
@@ -1154,33 +1966,30 @@ static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
         uint32_t i;
 
         switch (nd->op) {
-        case NT_RULES_TERM: {
-                uint32_t t = nd->term;
-
-                if (s->term_gen[t] != s->gen)
-                        return out;
-                for (i = 0; i < s->term_n[t]; i++) {
-                        const struct nt_match_occ *o =
-                            &s->occ[s->term_off[t] + i];
-                        struct span sp;
-                        uint32_t si;
-
-                        sp.field = s->toks.tok[o->start].field;
-                        if (!(mask & (1u << sp.field)))
-                                continue;
-                        sp.start = o->start;
-                        sp.end = o->end;
-                        sp.term = t;
-                        sp.left = sp.right = NONE32;
-                        si = new_span(s, &sp);
-                        if (si == NONE32 || !push_list(s, si))
-                                break;
-                }
-                out.n = (uint32_t)(s->n_list - top);
+        case NT_RULES_TERM:
+                out.n = eval_term(s, nd->term, mask);
                 out.truth = out.n > 0;
                 return out;
-        }
         case NT_RULES_OR:
+                if (m->node_set[node] != NONE32 && s->n_tt < nd->n_kids) {
+                        /* A long list: walk the article's terms. */
+                        const uint64_t *bits = m->term_sets + m->node_set[node];
+
+                        for (i = 0; i < s->n_tt; i++) {
+                                uint32_t t = s->tt[i];
+
+                                if ((bits[t >> 6] >> (t & 63)) & 1)
+                                        eval_term(s, t, mask);
+                        }
+                        for (i = m->or_rest_off[node];
+                             i < m->or_rest_off[node + 1]; i++) {
+                                kid = eval(m, s, r->kids[m->or_rest[i]], mask);
+                                out.truth = out.truth || kid.truth;
+                        }
+                        out.n = (uint32_t)(s->n_list - top);
+                        out.truth = out.truth || out.n > 0;
+                        return out;
+                }
                 for (i = 0; i < nd->n_kids; i++) {
                         uint32_t k = r->kids[nd->kid0 + i];
 
@@ -1222,6 +2031,8 @@ static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
                 return eval_except(m, s, nd, mask);
         case NT_RULES_FIELD:
                 return eval(m, s, r->kids[nd->kid0], mask & nd->fields);
+        case NT_RULES_SENT:
+                return eval_sent(m, s, node, mask);
         case NT_RULES_REF: {
                 struct memo *e = &s->memo[(nd->ref << NT_FIELD_COUNT) | mask];
 
@@ -1253,20 +2064,30 @@ static struct res eval(const nt_match_t *m, nt_match_scratch_t *s,
         return out;
 }
 
-static int add_evidence(nt_match_scratch_t *s, uint32_t span, int depth)
+static int add_evidence(nt_match_scratch_t *s, uint32_t span, int depth,
+                        uint8_t in_sentence)
 {
         const struct span *sp = &s->spans[span];
         struct nt_match_evidence *e;
-        int err;
+        uint32_t i;
+        int err = 0;
 
-        if (sp->term == NONE32) {
-                /* Pairs nest no deeper than expressions do (bounded by the
-                 * rules checks); the depth guard is belt and braces. */
-                if (depth > 512)
-                        return 0;
-                err = add_evidence(s, sp->left, depth + 1);
+        /* Pairs nest no deeper than expressions do (bounded by the rules
+         * checks); the depth guard is belt and braces. */
+        if (sp->kind != SPAN_TERM && depth > 512)
+                return 0;
+        if (sp->kind == SPAN_SENT) {
+                uint32_t off = sp->left, n = sp->right;
+
+                for (i = 0; i < n && !err; i++)
+                        err = add_evidence(s, s->kspans[off + i], depth + 1, 1);
+                return err;
+        }
+        if (sp->kind == SPAN_PAIR) {
+                err = add_evidence(s, sp->left, depth + 1, in_sentence);
                 if (!err)
-                        err = add_evidence(s, s->spans[span].right, depth + 1);
+                        err = add_evidence(s, s->spans[span].right, depth + 1,
+                                           in_sentence);
                 return err;
         }
         if (grow(&s->ev, &s->ev_cap, s->n_ev + 1, sizeof(*s->ev)))
@@ -1274,6 +2095,7 @@ static int add_evidence(nt_match_scratch_t *s, uint32_t span, int depth)
         e = &s->ev[s->n_ev++];
         e->term = sp->term;
         e->field = sp->field;
+        e->sentence = in_sentence;
         e->tok_start = sp->start;
         e->tok_end = sp->end;
         e->start = s->toks.tok[sp->start].start;
@@ -1322,17 +2144,20 @@ static int cmp_ev_pos(const void *a, const void *b)
 }
 
 /* Unfolds the match's spans into term occurrences (once each) and scores
- * them: every occurrence adds its field's weight, and one term adds at
- * most the topic's cap. */
+ * them. Word clauses: every occurrence adds its field's weight, and one
+ * term adds at most the topic's cap. Sentence clauses: every sentence
+ * holding their evidence adds its field's weight once, however many of
+ * its words matched. An occurrence reached both ways scores as a word. */
 static int score_topic(nt_match_scratch_t *s, const struct nt_rules_topic *tp,
                        struct nt_match_topic *res, size_t n_spans)
 {
-        size_t first = s->n_ev, i, n, w;
+        size_t first = s->n_ev, i, n, w, nc = 0;
         double term_sum = 0;
+        uint32_t prev_term = NONE32;
         int err;
 
         for (i = 0; i < n_spans; i++) {
-                err = add_evidence(s, s->list[i], 0);
+                err = add_evidence(s, s->list[i], 0, 0);
                 if (err)
                         return err;
         }
@@ -1340,24 +2165,81 @@ static int score_topic(nt_match_scratch_t *s, const struct nt_rules_topic *tp,
         if (n == 0)
                 return 0;
         sort_ev(s->ev + first, n, cmp_ev_term);
-        res->score = 0;
         for (i = 0, w = 0; i < n; i++) {
                 struct nt_match_evidence *e = &s->ev[first + i];
 
                 if (w > 0 && e->term == s->ev[first + w - 1].term &&
-                    e->tok_start == s->ev[first + w - 1].tok_start)
-                        continue; /* the same occurrence reached twice */
-                if (w > 0 && e->term != s->ev[first + w - 1].term) {
+                    e->tok_start == s->ev[first + w - 1].tok_start) {
+                        /* The same occurrence reached twice. */
+                        s->ev[first + w - 1].sentence &= e->sentence;
+                        continue;
+                }
+                s->ev[first + w++] = *e;
+        }
+        res->score = 0;
+        for (i = 0; i < w; i++) {
+                const struct nt_match_evidence *e = &s->ev[first + i];
+
+                if (e->sentence) {
+                        if (grow(&s->cand, &s->cand_cap, nc + 1,
+                                 sizeof(*s->cand)))
+                                return NT_ERR_NOMEM;
+                        s->cand[nc++] = s->sent[e->tok_start];
+                        continue;
+                }
+                if (prev_term != NONE32 && e->term != prev_term) {
                         res->score += term_sum < tp->cap ? term_sum : tp->cap;
                         term_sum = 0;
                 }
+                prev_term = e->term;
                 term_sum += tp->weight[e->field];
-                s->ev[first + w++] = *e;
         }
         res->score += term_sum < tp->cap ? term_sum : tp->cap;
+        sort_u32(s->cand, nc);
+        for (i = 0; i < nc; i++)
+                if (i == 0 || s->cand[i] != s->cand[i - 1])
+                        res->score +=
+                            tp->weight[s->toks.tok[s->sent_first[s->cand[i]]]
+                                           .field];
         s->n_ev = first + w;
         sort_ev(s->ev + first, w, cmp_ev_pos);
         return 0;
+}
+
+/* Drops the match's spans that lie in a sentence where the veto holds;
+ * returns how many are left (at the bottom of the list arena). The veto
+ * is judged through sentence sets, within the sentences of the match's
+ * spans. */
+static uint32_t apply_veto(const nt_match_t *m, nt_match_scratch_t *s,
+                           const struct nt_rules_topic *tp,
+                           struct nt_match_topic *res, uint32_t n)
+{
+        const unsigned all = (1u << NT_FIELD_COUNT) - 1;
+        size_t set_top = s->n_sets, i;
+        uint32_t out = 0, k;
+        struct bres br;
+
+        if (need_sentences(s)) {
+                s->nomem = true;
+                return 0;
+        }
+        br = eval_bucket(m, s, tp->veto, all, false);
+        s->n_list = n;
+        for (i = 0; i < n; i++) {
+                const struct span *sp = &s->spans[s->list[i]];
+                bool vetoed = false;
+
+                for (k = s->sent[sp->start]; k <= s->sent[sp->end] && !vetoed;
+                     k++)
+                        vetoed = set_find(s->sets + br.off, br.n_set, k);
+                if (vetoed)
+                        res->n_vetoed++;
+                else
+                        s->list[out++] = s->list[i];
+        }
+        s->n_sets = set_top;
+        s->n_list = out;
+        return out;
 }
 
 static int eval_topic(const nt_match_t *m, nt_match_scratch_t *s,
@@ -1372,15 +2254,30 @@ static int eval_topic(const nt_match_t *m, nt_match_scratch_t *s,
         res->topic = topic;
         s->n_spans = 0;
         s->n_list = 0;
+        s->n_kspans = 0;
+        s->rlo = 0;
+        s->rhi = NONE32;
+        {
+                /* The topic's terms that occur, for the long lists. */
+                const uint64_t *bits = m->topic_sets + topic * m->set_words;
+                size_t k;
+
+                s->n_tt = 0;
+                for (k = 0; k < s->n_touched_terms; k++) {
+                        uint32_t t = s->touched_terms[k];
+
+                        if ((bits[t >> 6] >> (t & 63)) & 1)
+                                s->tt[s->n_tt++] = t;
+                }
+        }
         /* Spans start again: so do the lists' memos. */
         s->n_memo_list = 0;
-        if (++s->memo_stamp == 0) {
-                memset(s->memo, 0,
-                       ((m->rules->n_defines + 1) << NT_FIELD_COUNT) *
-                           sizeof(*s->memo));
-                s->memo_stamp = 1;
-        }
+        s->memo_stamp = next_stamp(m, s);
         r = eval(m, s, tp->match, all);
+        if (r.truth && tp->veto != NT_RULES_NONE) {
+                r.n = apply_veto(m, s, tp, res, r.n);
+                r.truth = r.n > 0;
+        }
         res->matched = r.truth;
         s->topic_ev_off[topic] = s->n_ev;
         if (r.truth) {
@@ -1464,6 +2361,7 @@ static void new_generation(const nt_match_t *m, nt_match_scratch_t *s)
                        (m->rules->n_terms + 1) * sizeof(uint32_t));
                 memset(s->topic_gen, 0,
                        (m->rules->n_topics + 1) * sizeof(uint32_t));
+                s->sent_gen = 0;
                 s->gen = 1;
         }
         s->n_hits = 0;
@@ -1491,6 +2389,7 @@ int nt_match_run(const nt_match_t *m, nt_match_scratch_t *s,
 
         memset(out, 0, sizeof(*out));
         new_generation(m, s);
+        s->in = in;
         err = nt_tokens_add_fields(&s->toks, in);
         if (!err)
                 err = find_lexemes(m, s);

@@ -30,8 +30,10 @@ typedef struct nt_match_scratch nt_match_scratch_t;
  * expression that made it true. Offsets are bytes into the ORIGINAL
  * field text, [start, end). */
 struct nt_match_evidence {
-        uint32_t term; /* index into rules->terms */
-        uint8_t field; /* enum nt_field */
+        uint32_t term;    /* index into rules->terms */
+        uint8_t field;    /* enum nt_field */
+        uint8_t sentence; /* 1: found by a sentence: clause, which scores
+                             its sentences rather than its words */
         uint32_t start, end;
         uint32_t tok_start, tok_end; /* token indices (inclusive) */
 };
@@ -44,6 +46,7 @@ struct nt_match_topic {
         bool required; /* the require expression is true (or absent) */
         bool excluded; /* the exclude expression is true */
         bool labelled; /* matched, required, not excluded, score >= threshold */
+        uint32_t n_vetoed; /* spans of the match dropped by the veto */
         const struct nt_match_evidence *ev; /* sorted by field, start */
         size_t n_ev;
 };

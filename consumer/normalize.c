@@ -906,6 +906,173 @@ int nt_tokens_add_fields(struct nt_tokens *t, const struct nt_text_fields *in)
         return 0;
 }
 
+/* ---- sentences ---- */
+
+/* Short forms that a "." follows without ending the sentence, as
+ * normalised (case-folded) words, grouped by their length in bytes (a
+ * Cyrillic letter is two) so that a word is compared with a few of them
+ * only. Single letters are caught by length. */
+static const char *const abbrev2[] = {"mr", "ms", "dr", "st", "jr",
+                                      "sr", "vs", "lt", "co", "no"};
+static const char *const abbrev3[] = {
+    "mrs", "gen", "col", "sgt", "cpt", "maj", "adm", "gov", "sen",
+    "rep", "rev", "inc", "ltd", "nos", "fig", "jan", "feb", "mar",
+    "apr", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+static const char *const abbrev4[] = {
+    "capt", "prof", "corp", "sept", "ст", "гг", "рр", "ул",
+    "пл",   "им",   "ім",   "см",   "тт", "др", "ін", "пп"};
+static const char *const abbrev6[] = {"approx", "тис", "тыс", "млн", "грн",
+                                      "руб",    "коп", "дол", "обл", "вул",
+                                      "див",    "ген", "пол"};
+static const char *const abbrev8[] = {"млрд", "долл", "напр", "проф", "акад"};
+static const char *const abbrev10[] = {"просп"};
+
+static bool is_abbrev(const struct nt_tokens *t, size_t i)
+{
+        const struct nt_token *tok = &t->tok[i];
+        const char *w = nt_tokens_norm(t, i);
+        const char *const *list;
+        size_t n = tok->norm_len, k, count;
+
+        if (n == 0 || (tok->flags & NT_TOK_NUMBER))
+                return false;
+        /* One letter: an initial or a one-letter short form. */
+        if (n == 1 || (n == 2 && (unsigned char)w[0] >= 0xC0))
+                return true;
+        switch (n) {
+        case 2:
+                list = abbrev2;
+                count = sizeof(abbrev2) / sizeof(*abbrev2);
+                break;
+        case 3:
+                list = abbrev3;
+                count = sizeof(abbrev3) / sizeof(*abbrev3);
+                break;
+        case 4:
+                list = abbrev4;
+                count = sizeof(abbrev4) / sizeof(*abbrev4);
+                break;
+        case 6:
+                list = abbrev6;
+                count = sizeof(abbrev6) / sizeof(*abbrev6);
+                break;
+        case 8:
+                list = abbrev8;
+                count = sizeof(abbrev8) / sizeof(*abbrev8);
+                break;
+        case 10:
+                list = abbrev10;
+                count = sizeof(abbrev10) / sizeof(*abbrev10);
+                break;
+        default:
+                return false;
+        }
+        for (k = 0; k < count; k++)
+                if (list[k][0] == w[0] && memcmp(list[k], w, n) == 0)
+                        return true;
+        return false;
+}
+
+/* True when the word at p starts with a lower-case letter: ASCII a-z, or
+ * Cyrillic а-я, ѐ-џ (і ї є ё), ґ. */
+static bool starts_lower(const unsigned char *p, size_t n)
+{
+        if (n == 0)
+                return false;
+        if (p[0] >= 'a' && p[0] <= 'z')
+                return true;
+        if (n < 2)
+                return false;
+        if (p[0] == 0xD0)
+                return p[1] >= 0xB0 && p[1] <= 0xBF;
+        if (p[0] == 0xD1)
+                return p[1] >= 0x80 && p[1] <= 0x9F;
+        return p[0] == 0xD2 && p[1] == 0x91;
+}
+
+/* Whether the gap g[0..n) between two words of one field ends a sentence.
+ * prev is the word before the gap, next_p the text of the word after. */
+static bool gap_ends_sentence(const struct nt_tokens *t, size_t prev,
+                              const unsigned char *g, size_t n,
+                              const unsigned char *next_p, size_t next_n)
+{
+        bool dot = false, newline = false;
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                switch (g[i]) {
+                case '?':
+                case '!':
+                        return true;
+                case '.':
+                        dot = true;
+                        break;
+                case '\n':
+                        if (newline)
+                                return true; /* a blank line */
+                        newline = true;
+                        break;
+                case 0xE2: /* … U+2026 */
+                        if (i + 2 < n && g[i + 1] == 0x80 && g[i + 2] == 0xA6)
+                                return true;
+                        break;
+                default:
+                        break;
+                }
+        }
+        if (!dot && !newline)
+                return false;
+        if (starts_lower(next_p, next_n))
+                return false;
+        if (dot && !newline && is_abbrev(t, prev))
+                return false;
+        return true;
+}
+
+size_t nt_tokens_sentences(const struct nt_tokens *t,
+                           const struct nt_text_fields *in, uint32_t *sent,
+                           uint32_t *first)
+{
+        uint32_t cur = 0;
+        size_t i, f;
+
+        if (t->n == 0) {
+                if (first)
+                        first[0] = 0;
+                return 0;
+        }
+        for (f = 0; f < NT_FIELD_COUNT; f++) {
+                const unsigned char *text = (const unsigned char *)in->text[f];
+                size_t from = t->first[f], end = t->first[f + 1];
+
+                if (from == end)
+                        continue;
+                if (from > 0)
+                        cur++; /* a field starts a sentence */
+                sent[from] = cur;
+                if (first)
+                        first[cur] = (uint32_t)from;
+                for (i = from + 1; i < end; i++) {
+                        uint32_t a = t->tok[i - 1].end, b = t->tok[i].start;
+
+                        /* Most gaps are one space or ", ". */
+                        if ((b - a == 1 && text[a] == ' ') ||
+                            (b - a == 2 && text[a] == ',') ||
+                            !gap_ends_sentence(t, i - 1, text + a, b - a,
+                                               text + b, t->tok[i].end - b)) {
+                                sent[i] = cur;
+                                continue;
+                        }
+                        sent[i] = ++cur;
+                        if (first)
+                                first[cur] = (uint32_t)i;
+                }
+        }
+        if (first)
+                first[cur + 1] = (uint32_t)t->n;
+        return (size_t)cur + 1;
+}
+
 int nt_normalize_text(const char *in, size_t len, char **out, size_t *out_len)
 {
         struct nt_tokens t;

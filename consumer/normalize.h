@@ -91,6 +91,21 @@ static inline const char *nt_tokens_norm(const struct nt_tokens *t, size_t i)
         return t->text + t->tok[i].norm;
 }
 
+/* Sentence boundaries. sent[i] receives the sentence number of token i
+ * (0-based, ascending through title, lead and body; a field always starts
+ * a sentence), sent must hold t->n entries; when `first` is not NULL it
+ * receives the first token of each sentence and, after the last, t->n
+ * (it must hold t->n + 1 entries). Returns the number of sentences. `in`
+ * must be the fields the tokens were made from. A sentence ends at "?",
+ * "!", "…" and at a blank line; at "." or a single line break unless the
+ * next word starts with a lower-case letter; and not at the "." of an
+ * abbreviation: a single letter ("U.S.", "р.", "т.е.") or a common short
+ * form ("Mr.", "Gen.", "тыс.", "обл."). Quotes and brackets after the
+ * mark belong to the sentence they close. */
+size_t nt_tokens_sentences(const struct nt_tokens *t,
+                           const struct nt_text_fields *in, uint32_t *sent,
+                           uint32_t *first);
+
 /* Normalises a whole text: NFKC, case folding, apostrophes to ', dashes to
  * -, default-ignorable characters (soft hyphen, zero-width joiners)
  * dropped. Caller frees *out with free(); *out_len excludes the NUL.

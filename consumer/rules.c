@@ -38,6 +38,7 @@ enum tk {
         TK_ONEAR,
         TK_EXCEPT,
         TK_FIELD, /* title: lead: body: */
+        TK_SENT,  /* sentence: sentence/n: */
 };
 
 struct token {
@@ -232,6 +233,40 @@ static void lex_near(struct parser *ps, struct token *t, size_t kwlen)
         t->num = (uint32_t)v;
 }
 
+/* Reads "sentence:" (one sentence) or "sentence/n:" (n adjacent
+ * sentences); the ':' is part of the token. */
+static void lex_sentence(struct parser *ps, struct token *t)
+{
+        char num[16];
+        int64_t v = 1;
+        size_t n;
+
+        t->kind = TK_SENT;
+        if (t->len > 8) {
+                n = t->len - 9;
+                if (n == 0 || n >= sizeof(num)) {
+                        v = 0;
+                } else {
+                        memcpy(num, t->p + 9, n);
+                        num[n] = '\0';
+                        if (nt_num_parse_i64(num, 1, NT_RULES_MAX_SENT_WINDOW,
+                                             &v) != 0)
+                                v = 0;
+                }
+        }
+        t->len++;
+        advance(ps, t->len);
+        if (v == 0) {
+                error_at(ps, t->loc,
+                         "bad window in \"%.*s\": sentence/n: takes n "
+                         "adjacent sentences, n from 1 to %d",
+                         (int)t->len, t->p, NT_RULES_MAX_SENT_WINDOW);
+                t->kind = TK_ERROR;
+                return;
+        }
+        t->num = (uint32_t)v;
+}
+
 static void lex(struct parser *ps)
 {
         struct token *t = &ps->tok;
@@ -337,6 +372,12 @@ static void lex(struct parser *ps)
                 while (q < ps->end && !is_delim(*q))
                         q++;
                 t->len = (size_t)(q - ps->p);
+                if (q < ps->end && *q == ':' &&
+                    (word_is(t, "sentence") ||
+                     (t->len > 9 && memcmp(t->p, "sentence/", 9) == 0))) {
+                        lex_sentence(ps, t);
+                        return;
+                }
                 if (q < ps->end && *q == ':') {
                         if (word_is(t, "title"))
                                 t->num = 1u << NT_FIELD_TITLE;
@@ -349,7 +390,9 @@ static void lex(struct parser *ps)
                         if (!t->num) {
                                 error_at(ps, t->loc,
                                          "unknown field \"%.*s\": the fields "
-                                         "are title:, lead: and body:",
+                                         "are title:, lead: and body: (and "
+                                         "sentence: or sentence/n: for a "
+                                         "sentence)",
                                          (int)t->len, t->p);
                                 t->kind = TK_ERROR;
                         } else {
@@ -603,6 +646,15 @@ static uint32_t parse_primary(struct parser *ps)
                 node = new_parent(ps, NT_RULES_FIELD, t.loc, &kid, 1);
                 if (node != NT_RULES_NONE)
                         ps->r->nodes[node].fields = t.num;
+                return node;
+        case TK_SENT:
+                lex(ps);
+                kid = parse_primary(ps);
+                if (kid == NT_RULES_NONE)
+                        return kid;
+                node = new_parent(ps, NT_RULES_SENT, t.loc, &kid, 1);
+                if (node != NT_RULES_NONE)
+                        ps->r->nodes[node].dist = t.num;
                 return node;
         case TK_LPAREN:
                 if (++ps->depth > NT_RULES_MAX_DEPTH) {
@@ -878,9 +930,9 @@ static int valid_topic_id(const struct token *t)
 static int parse_topic_stmt(struct parser *ps, struct nt_rules_topic *tp,
                             int *seen)
 {
-        static const char *const names[] = {"label",  "threshold", "weights",
-                                            "cap",    "match",     "require",
-                                            "exclude"};
+        static const char *const names[] = {"label",   "threshold", "weights",
+                                            "cap",     "match",     "require",
+                                            "exclude", "veto"};
         struct token kw = ps->tok;
         char text[64];
         size_t k;
@@ -893,7 +945,8 @@ static int parse_topic_stmt(struct parser *ps, struct nt_rules_topic *tp,
                 tok_text(&kw, text, sizeof(text));
                 error_at(ps, kw.loc,
                          "expected label, threshold, weights, cap, match, "
-                         "require or exclude in topic \"%s\", found %s",
+                         "require, exclude or veto in topic \"%s\", found "
+                         "%s",
                          tp->id, text);
                 return -1;
         }
@@ -974,15 +1027,18 @@ static int parse_topic_stmt(struct parser *ps, struct nt_rules_topic *tp,
         default:
                 node = parse_expr_stmt(ps, k == 4   ? "match expression"
                                            : k == 5 ? "require expression"
-                                                    : "exclude expression");
+                                           : k == 6 ? "exclude expression"
+                                                    : "veto expression");
                 if (node == NT_RULES_NONE)
                         return -1;
                 if (k == 4)
                         tp->match = node;
                 else if (k == 5)
                         tp->require = node;
-                else
+                else if (k == 6)
                         tp->exclude = node;
+                else
+                        tp->veto = node;
                 return 0;
         }
 }
@@ -994,7 +1050,7 @@ static void parse_topic(struct parser *ps)
         struct nt_rules_loc loc = ps->tok.loc;
         struct token id;
         char text[64];
-        int seen[7] = {0};
+        int seen[8] = {0};
         size_t i;
 
         lex(ps);
@@ -1038,7 +1094,7 @@ static void parse_topic(struct parser *ps)
         tp->weight[NT_FIELD_LEAD] = 2;
         tp->weight[NT_FIELD_BODY] = 1;
         tp->cap = -1; /* set from the weights below unless given */
-        tp->match = tp->require = tp->exclude = NT_RULES_NONE;
+        tp->match = tp->require = tp->exclude = tp->veto = NT_RULES_NONE;
         lex(ps);
         if (expect(ps, TK_LBRACE, "\"{\" after the topic id")) {
                 sync_top(ps);
@@ -1348,6 +1404,7 @@ static int true_on_empty(const struct nt_rules *r, uint32_t node)
         case NT_RULES_NEAR:
         case NT_RULES_ONEAR:
         case NT_RULES_EXCEPT:
+        case NT_RULES_SENT: /* its kid is checked on its own */
                 return 0;
         case NT_RULES_NOT:
                 return !true_on_empty(r, r->kids[n->kid0]);
@@ -1366,6 +1423,22 @@ static int true_on_empty(const struct nt_rules *r, uint32_t node)
                                 return 1;
                 return 0;
         }
+        return 0;
+}
+
+/* True when the expression holds a sentence: scope (through lists). */
+static int has_sentence(const struct nt_rules *r, uint32_t node)
+{
+        const struct nt_rules_node *n = &r->nodes[node];
+        uint32_t i;
+
+        if (n->op == NT_RULES_SENT)
+                return 1;
+        if (n->op == NT_RULES_REF)
+                return has_sentence(r, r->defines[n->ref].expr);
+        for (i = 0; i < n->n_kids; i++)
+                if (has_sentence(r, r->kids[n->kid0 + i]))
+                        return 1;
         return 0;
 }
 
@@ -1433,12 +1506,41 @@ static void check_set(struct parser *ps)
                         error_at(ps, n->loc,
                                  "%sNEAR/%u joins words by position: its "
                                  "sides must be terms, phrases, alternatives "
-                                 "(|), NEAR or EXCEPT groups, not AND or NOT",
+                                 "(|), NEAR or EXCEPT groups, not AND, NOT or "
+                                 "sentence:",
                                  n->op == NT_RULES_ONEAR ? "O" : "", n->dist);
+        }
+        for (i = 0; i < r->n_nodes; i++) {
+                const struct nt_rules_node *n = &r->nodes[i];
+
+                if (n->op != NT_RULES_SENT)
+                        continue;
+                if (true_on_empty(r, r->kids[n->kid0]))
+                        error_at(ps, n->loc,
+                                 "sentence: needs a term that occurs in the "
+                                 "sentence: this group is true for a "
+                                 "sentence without any of its terms (a NOT "
+                                 "alone?)");
+                else if (has_sentence(r, r->kids[n->kid0]))
+                        error_at(ps, n->loc,
+                                 "sentence: inside another sentence: scope "
+                                 "means nothing more: remove one");
         }
         for (i = 0; i < r->n_topics; i++) {
                 const struct nt_rules_topic *tp = &r->topics[i];
 
+                if (tp->veto != NT_RULES_NONE && true_on_empty(r, tp->veto))
+                        error_at(ps, r->nodes[tp->veto].loc,
+                                 "the veto of topic \"%s\" is true for a "
+                                 "sentence without any of its terms: it "
+                                 "would veto every sentence",
+                                 tp->id);
+                else if (tp->veto != NT_RULES_NONE && has_sentence(r, tp->veto))
+                        error_at(ps, r->nodes[tp->veto].loc,
+                                 "the veto of topic \"%s\" is already "
+                                 "judged sentence by sentence: drop its "
+                                 "sentence: scope",
+                                 tp->id);
                 if (tp->match != NT_RULES_NONE && true_on_empty(r, tp->match))
                         error_at(ps, r->nodes[tp->match].loc,
                                  "the match expression of topic \"%s\" is "

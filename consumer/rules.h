@@ -14,12 +14,13 @@
 #include "consumer/normalize.h"
 
 /* Limits of a rule set; past them loading fails with a message. */
-#define NT_RULES_MAX_FILE_BYTES (4u << 20) /* per source */
-#define NT_RULES_MAX_SOURCES    256
-#define NT_RULES_MAX_DEPTH      64   /* nesting of parentheses and NOT */
-#define NT_RULES_MAX_NEAR       1000 /* largest n of NEAR/n */
-#define NT_RULES_MAX_ERRORS     50   /* errors reported before giving up */
-#define NT_RULES_MIN_PREFIX     3    /* characters before a trailing '*' */
+#define NT_RULES_MAX_FILE_BYTES  (4u << 20) /* per source */
+#define NT_RULES_MAX_SOURCES     256
+#define NT_RULES_MAX_DEPTH       64   /* nesting of parentheses and NOT */
+#define NT_RULES_MAX_NEAR        1000 /* largest n of NEAR/n */
+#define NT_RULES_MAX_ERRORS      50   /* errors reported before giving up */
+#define NT_RULES_MIN_PREFIX      3    /* characters before a trailing '*' */
+#define NT_RULES_MAX_SENT_WINDOW 3    /* largest n of sentence/n: */
 
 /* One rules source: a file's name and its text (need not be NUL-ended). */
 struct nt_rules_source {
@@ -56,6 +57,8 @@ enum nt_rules_op {
                           */
         NT_RULES_FIELD,  /* kids[0] counted only in the fields of .fields */
         NT_RULES_REF,    /* the expression of define .ref */
+        NT_RULES_SENT,   /* kids[0] true within one sentence, or within
+                            .dist adjacent sentences */
 };
 
 /* A node of an expression. Nodes live in nt_rules.nodes and refer to each
@@ -65,7 +68,7 @@ struct nt_rules_node {
         uint32_t kid0, n_kids;
         uint32_t term;   /* TERM */
         uint32_t ref;    /* REF */
-        uint32_t dist;   /* NEAR, ONEAR */
+        uint32_t dist;   /* NEAR, ONEAR; SENT: sentences in the window */
         unsigned fields; /* FIELD: bit (1 << enum nt_field) */
         struct nt_rules_loc loc;
 };
@@ -88,7 +91,8 @@ struct nt_rules_topic {
         double cap;       /* most one term adds (default: 2 x largest weight) */
         uint32_t match;   /* scored expression */
         uint32_t require; /* unscored condition, or NONE */
-        uint32_t exclude; /* veto, or NONE */
+        uint32_t exclude; /* veto of the article, or NONE */
+        uint32_t veto;    /* veto of a sentence, or NONE */
         struct nt_rules_loc loc;
 };
 

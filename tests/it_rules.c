@@ -153,12 +153,22 @@ Test(it_rules, explain_shows_scores_terms_spans_and_facts)
             strstr(out, "topic guarantees \"Security guarantees for Ukraine\": "
                         "LABELLED, score"),
             "%s", out);
-        cr_assert_not_null(strstr(out, "threshold 3.00"), "%s", out);
-        cr_assert_not_null(strstr(out, "@STRONG:\"security guarantee*\""), "%s",
-                           out);
+        cr_assert_not_null(strstr(out, "threshold 1.00"), "%s", out);
+        cr_assert_not_null(
+            strstr(out, "@SEC_GUARANTEE:\"security guarantee*\""), "%s", out);
         cr_assert_not_null(strstr(out, "guarantees.rules:"),
                            "term locations: %s", out);
         cr_assert_not_null(strstr(out, "title 26-45 \"security guarantees\""),
+                           "%s", out);
+        /* The deciding sentences, matched words in brackets. */
+        cr_assert_not_null(strstr(out, "deciding sentences:"), "%s", out);
+        cr_assert_not_null(
+            strstr(out, "title \"US offers Ukraine 15-year [security] "
+                        "[guarantees]\""),
+            "%s", out);
+        cr_assert_not_null(strstr(out, "body  \"Zelenskyy asked for [security] "
+                                       "[guarantees] lasting 50 years, not 15 "
+                                       "years\""),
                            "%s", out);
         cr_assert_not_null(
             strstr(out, "topic territory \"Territorial control in the war\": "
@@ -171,6 +181,32 @@ Test(it_rules, explain_shows_scores_terms_spans_and_facts)
         cr_assert_not_null(strstr(out, "duration 50 year \"50 years\""), "%s",
                            out);
         cr_assert_not_null(strstr(out, "language en"), "%s", out);
+        free(out);
+        free(err);
+}
+
+/* Without the label: the sentence that came closest, with what it held. */
+Test(it_rules, explain_shows_the_nearest_miss)
+{
+        char *args[] = {"rules",
+                        "explain",
+                        "--rules",
+                        "$RULES",
+                        "--text",
+                        "Kyiv asked for guarantees. Security was on the "
+                        "agenda too.",
+                        NULL};
+        char *out, *err;
+
+        cr_assert_eq(run(args, &out, &err), 0, "%s", err);
+        cr_assert_not_null(
+            strstr(out, "topic guarantees \"Security guarantees for Ukraine\": "
+                        "not labelled"),
+            "%s", out);
+        cr_assert_not_null(strstr(out, "nearest miss"), "%s", out);
+        cr_assert_not_null(strstr(out, "found @G_NOUN:guarantees"), "%s", out);
+        cr_assert_not_null(strstr(out, "\"[Kyiv] asked for [guarantees]\""),
+                           "%s", out);
         free(out);
         free(err);
 }

@@ -202,6 +202,69 @@ ParameterizedTestParameters(match, operators)
             {"curly apostrophe", "", "", "п'ять", "", "",
              "п\xE2\x80\x99ять років", 1, 1},
             {"possessive", "", "", "russia", "", "", "Russia's war", 1, 1},
+            /* sentence: and sentence/n: */
+            {"sentence both", "", "", "sentence:(alpha AND beta)", "", "",
+             "Alpha and beta here. Gamma.", 1, 1},
+            {"sentence split", "", "", "sentence:(alpha AND beta)", "", "",
+             "Alpha here. Beta there.", 0, -1},
+            {"sentence u.s.", "", "", "sentence:(alpha AND beta)", "", "",
+             "Alpha in the U.S. Beta too.", 1, 1},
+            {"sentence mr.", "", "", "sentence:(alpha AND beta)", "", "",
+             "Alpha met Mr. Beta.", 1, 1},
+            {"sentence cyrillic r.", "", "", "sentence:(альфа AND бета)", "",
+             "", "Альфа у 2014 р. Бета теж.", 1, 1},
+            {"sentence cyrillic tys.", "", "", "sentence:(альфа AND бета)", "",
+             "", "Альфа 5 тыс. Бета.", 1, 1},
+            {"sentence question", "", "", "sentence:(alpha AND beta)", "", "",
+             "Alpha? beta", 0, -1},
+            {"sentence exclamation", "", "", "sentence:(альфа AND бета)", "",
+             "", "Альфа! Бета", 0, -1},
+            {"sentence ellipsis", "", "", "sentence:(alpha AND beta)", "", "",
+             "Alpha\xE2\x80\xA6 Beta", 0, -1},
+            {"sentence lower-case goes on", "", "", "sentence:(alpha AND beta)",
+             "", "", "Alpha at rbc.ua beta", 1, 1},
+            {"sentence blank line", "", "", "sentence:(alpha AND beta)", "", "",
+             "alpha\n\nbeta", 0, -1},
+            {"sentence wrapped line", "", "", "sentence:(alpha AND beta)", "",
+             "", "alpha\nbeta", 1, 1},
+            {"sentence line break", "", "", "sentence:(alpha AND beta)", "", "",
+             "Alpha\nBeta", 0, -1},
+            {"sentence quote closes", "", "", "sentence:(alpha AND beta)", "",
+             "", "\"Alpha.\" Beta said.", 0, -1},
+            {"sentence fields part", "", "", "sentence:(alpha AND beta)",
+             "Alpha", "", "beta", 0, -1},
+            {"sentence window 2", "", "", "sentence/2:(alpha AND beta)", "", "",
+             "Alpha here. Beta there.", 1, 2},
+            {"sentence window 2 short", "", "", "sentence/2:(alpha AND beta)",
+             "", "", "Alpha. Gamma. Beta.", 0, -1},
+            {"sentence window 3", "", "", "sentence/3:(alpha AND beta)", "", "",
+             "Alpha. Gamma. Beta.", 1, 2},
+            {"sentence not", "", "", "sentence:(alpha AND NOT beta)", "", "",
+             "Alpha beta. Alpha alone.", 1, 1},
+            {"sentence near", "", "", "sentence:(alpha NEAR/2 beta)", "", "",
+             "Alpha x beta. Alpha.", 1, 1},
+            {"sentence counts sentences", "", "", "sentence:(alpha AND beta)",
+             "", "", "Alpha beta alpha. Alpha beta.", 1, 2},
+            {"sentence field weights", "", "", "sentence:(alpha AND beta)",
+             "Alpha beta", "", "alpha beta", 1, 4},
+            {"sentence and word", "@define L = alpha | beta;", "",
+             "@L | sentence:(@L AND gamma)", "", "", "Alpha. Beta gamma.", 1,
+             3},
+            {"sentence list memo", "@define L = alpha | beta;", "",
+             "@L | sentence:(@L AND gamma)", "", "", "Alpha. Gamma.", 1, 1},
+            {"sentence threshold", "", "threshold 2;",
+             "sentence:(alpha AND beta)", "", "", "Alpha beta.", 0, 1},
+            /* veto: per sentence */
+            {"veto its sentence", "", "veto gamma;", "sentence:(alpha)", "", "",
+             "Alpha gamma. Alpha.", 1, 1},
+            {"veto all", "", "veto gamma;", "sentence:(alpha)", "", "",
+             "Alpha gamma.", 0, 0},
+            {"veto elsewhere", "", "veto gamma;", "alpha", "", "",
+             "Alpha. Gamma.", 1, 1},
+            {"veto word clause", "", "veto gamma;", "alpha", "", "",
+             "Alpha gamma. Beta.", 0, 0},
+            {"veto and exclude", "", "veto gamma; exclude delta;",
+             "sentence:(alpha)", "", "", "Alpha. Delta.", 0, -1},
             {"fullwidth", "", "", "iaea", "", "",
              "\xEF\xBC\xA9\xEF\xBC\xA1"
              "\xEF\xBC\xA5\xEF\xBC\xA1",
@@ -234,6 +297,32 @@ ParameterizedTest(struct op_case *c, match, operators)
                                    "%s: score %.2f, want %.2f", c->name,
                                    tp->score, c->score);
         }
+        release(&f);
+}
+
+/* The veto keeps its count, and evidence from a sentence: clause is
+ * marked as such. */
+Test(match, veto_counts_and_sentence_evidence)
+{
+        struct fixture f;
+        struct nt_text_fields in =
+            fields("", "", "Alpha gamma. Alpha beta. Gamma alpha.");
+        struct nt_match_result res;
+        const struct nt_match_topic *tp;
+        size_t i;
+
+        compile(&f, "topic t { label \"T\"; match sentence:(alpha); "
+                    "veto gamma; }");
+        cr_assert_eq(nt_match_run(f.m, f.s, &in, &res), 0);
+        tp = topic_result(&f, &res, "t");
+        cr_assert_not_null(tp);
+        cr_assert(tp->labelled);
+        cr_assert_eq(tp->n_vetoed, 2, "two sentences vetoed, got %u",
+                     tp->n_vetoed);
+        cr_assert_eq(tp->n_ev, 1);
+        cr_assert_eq(tp->ev[0].start, 13, "the clean sentence's alpha");
+        for (i = 0; i < tp->n_ev; i++)
+                cr_assert_eq(tp->ev[i].sentence, 1);
         release(&f);
 }
 
@@ -287,6 +376,19 @@ Test(match, evidence_names_the_list)
             "@PLANT:\"nuclear power plant\"");
         cr_assert_eq(res.topics[0].ev[0].start, 2);
         cr_assert_eq(res.topics[0].ev[0].end, 21);
+        release(&f);
+}
+
+Test(match, require_exclude_and_veto_terms_do_not_trigger)
+{
+        struct fixture f;
+        struct nt_text_fields in = fields("", "", "beta gamma delta");
+        struct nt_match_result res;
+
+        compile(&f, "topic t { label \"T\"; match alpha; require beta;\n"
+                    "  exclude gamma; veto delta; }\n");
+        cr_assert_eq(nt_match_run(f.m, f.s, &in, &res), 0);
+        cr_assert_eq(res.n_topics, 0, "no term of the match occurs");
         release(&f);
 }
 

@@ -206,6 +206,82 @@ Test(normalize, fields_keep_their_own_offsets)
         nt_tokens_free(&t);
 }
 
+/* Sentence numbers per token, as a string of digits: "0011" is two
+ * sentences of two words each. */
+struct sent_case {
+        char name[32];
+        char body[120];
+        char want[40];
+};
+
+ParameterizedTestParameters(normalize, sentences)
+{
+        static struct sent_case cases[] = {
+            {"en full stop", "Kyiv agreed. Moscow did not.", "00111"},
+            {"en u.s.", "The U.S. President spoke. Then", "000001"},
+            {"en mr. and gen.", "Mr. Smith met Gen. Jones today. Yes",
+             "0000001"},
+            {"en initial", "J. Smith said so. Then", "00001"},
+            {"en question", "Why? Because.", "01"},
+            {"en exclamation lower", "Stop! now", "01"},
+            {"en ellipsis", "Wait\xE2\x80\xA6 More", "01"},
+            {"en quote", "\"We agree.\" He left.", "0011"},
+            {"en lower-case after dot", "see rbc.ua for more", "00000"},
+            {"en number dot", "In 2022. Then", "001"},
+            {"en decimals", "Up 3.5 percent. Down", "0001"},
+            {"uk full stop", "Київ погодився. Москва ні.", "0011"},
+            {"uk r.", "У 2014 р. Крим анексували. Далі", "000001"},
+            {"uk tys.", "Понад 5 тис. осіб. Ще", "00001"},
+            {"ru g. and t.e.", "В 2014 г. т.е. давно. Потом", "0000001"},
+            {"ru obl.", "Курской обл. Россия", "000"},
+            {"blank line", "one\n\ntwo", "01"},
+            {"wrapped line", "one\ntwo", "00"},
+            {"line break", "One\nTwo", "01"},
+        };
+        return cr_make_param_array(struct sent_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct sent_case *c, normalize, sentences)
+{
+        struct nt_text_fields in = {{NULL, NULL, c->body},
+                                    {0, 0, strlen(c->body)}};
+        struct nt_tokens t;
+        uint32_t sent[64];
+        char got[65];
+        size_t i, n;
+
+        nt_tokens_init(&t, 64);
+        cr_assert_eq(nt_tokens_add_fields(&t, &in), 0);
+        n = nt_tokens_sentences(&t, &in, sent, NULL);
+        for (i = 0; i < t.n; i++)
+                got[i] = (char)('0' + sent[i]);
+        got[t.n] = '\0';
+        cr_assert_str_eq(got, c->want, "%s: sentences \"%s\", want \"%s\"",
+                         c->name, got, c->want);
+        cr_assert_eq(n, t.n ? (size_t)(got[t.n - 1] - '0') + 1 : 0, "%s",
+                     c->name);
+        nt_tokens_free(&t);
+}
+
+Test(normalize, sentences_restart_at_each_field)
+{
+        struct nt_text_fields in = {{"Title words", "Lead", "Body one"},
+                                    {11, 4, 8}};
+        struct nt_tokens t;
+        uint32_t sent[8], first[9];
+
+        nt_tokens_init(&t, 100);
+        cr_assert_eq(nt_tokens_add_fields(&t, &in), 0);
+        cr_assert_eq(nt_tokens_sentences(&t, &in, sent, first), 3);
+        cr_assert_eq(first[1], 2, "the lead starts at its first token");
+        cr_assert_eq(first[3], 5, "then the token count");
+        cr_assert_eq(sent[1], 0);
+        cr_assert_eq(sent[2], 1, "the lead is a new sentence");
+        cr_assert_eq(sent[3], 2, "the body is a new sentence");
+        nt_tokens_free(&t);
+}
+
 Test(normalize, token_limit_is_an_error)
 {
         struct nt_tokens t;

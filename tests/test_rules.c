@@ -203,6 +203,35 @@ ParameterizedTestParameters(rules, bad_input)
              "unbalanced \")\""},
             {"empty operand", "topic a { label \"A\"; match a | ; }", ";", 2,
              "expected a word"},
+            {"sentence window zero",
+             "topic a { label \"A\"; match sentence/0:(a); }", "sentence/0:", 1,
+             "bad window in \"sentence/0:\""},
+            {"sentence window too wide",
+             "topic a { label \"A\"; match sentence/4:(a); }", "sentence/4:", 1,
+             "n from 1 to 3"},
+            {"sentence misspelt",
+             "topic a { label \"A\"; match sentense:(a); }", "sentense:", 1,
+             "unknown field \"sentense:\""},
+            {"sentence of not alone",
+             "topic a { label \"A\";\n  match x | sentence:(NOT b); }",
+             "sentence:", 1, "sentence: needs a term that occurs"},
+            {"sentence in sentence",
+             "topic a { label \"A\"; match sentence:(a AND sentence:(b)); }",
+             "sentence:", 1, "inside another sentence: scope"},
+            {"sentence as near side",
+             "topic a { label \"A\"; match sentence:(a) NEAR/2 b; }", "NEAR/2",
+             1, "not AND, NOT or sentence:"},
+            {"sentence without operand",
+             "topic a { label \"A\"; match sentence: ; }", ";", 2,
+             "expected a word"},
+            {"veto true on empty",
+             "topic a { label \"A\"; match x;\n  veto NOT y; }", "NOT", 1,
+             "veto of topic \"a\" is true for a sentence without"},
+            {"veto with sentence",
+             "topic a { label \"A\"; match x; veto sentence:(y); }",
+             "sentence:", 1, "already judged sentence by sentence"},
+            {"second veto", "topic a { label \"A\"; match x; veto y; veto z; }",
+             "veto", 2, "second \"veto\""},
         };
         return cr_make_param_array(struct bad_case, cases,
                                    sizeof(cases) / sizeof(cases[0]));
@@ -256,6 +285,33 @@ ParameterizedTest(struct bad_case *c, rules, bad_input)
         cr_assert_not_null(strstr(nt_buf_str(&diag), errstr),
                            "%s: the diagnostics hold the first error", c->name);
         nt_buf_free(&diag);
+}
+
+Test(rules, sentence_scope_and_veto_parse)
+{
+        struct nt_rules *r = NULL;
+        char errstr[512] = "";
+        const struct nt_rules_node *n;
+
+        cr_assert_eq(parse_one("topic a { label \"A\";\n"
+                               "  match sentence:(x AND NOT y)\n"
+                               "      | title:sentence/2:(p NEAR/3 q);\n"
+                               "  veto z | \"w v\"; }",
+                               &r, NULL, errstr, sizeof(errstr)),
+                     0, "%s", errstr);
+        cr_assert_neq(r->topics[0].veto, NT_RULES_NONE, "veto kept");
+        n = &r->nodes[r->topics[0].match];
+        cr_assert_eq(n->op, NT_RULES_OR);
+        n = &r->nodes[r->kids[n->kid0]];
+        cr_assert_eq(n->op, NT_RULES_SENT, "sentence: is a node");
+        cr_assert_eq(n->dist, 1, "sentence: is one sentence");
+        cr_assert_eq(r->nodes[r->kids[n->kid0]].op, NT_RULES_AND);
+        n = &r->nodes[r->kids[r->nodes[r->topics[0].match].kid0 + 1]];
+        cr_assert_eq(n->op, NT_RULES_FIELD, "the field scope is outside");
+        n = &r->nodes[r->kids[n->kid0]];
+        cr_assert_eq(n->op, NT_RULES_SENT);
+        cr_assert_eq(n->dist, 2, "sentence/2: is two sentences");
+        nt_rules_destroy(r);
 }
 
 Test(rules, every_error_is_reported)
