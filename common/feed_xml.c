@@ -164,6 +164,7 @@ enum el {
         IT_SUMMARY,
         IT_AUTHOR,
         IT_KEYWORDS,
+        EL_COUNT,
 };
 
 /* Where a captured text goes when its element ends. */
@@ -197,6 +198,7 @@ enum field {
         F_FB_SUMMARY,
         F_FB_AUTHOR,
         F_KEYWORDS, /* itunes:keywords: categories, comma-separated */
+        F_COUNT,
 };
 
 /* How to read a captured text. */
@@ -1353,170 +1355,206 @@ static void add_keywords(struct xstate *st)
         }
 }
 
-static const char *field_name(enum field f)
+/* The id: a literal, the last one wins; an Atom id under xml:base is
+ * relative to it. */
+static void set_id(struct xstate *st)
 {
-        switch (f) {
-        case F_FEED_TITLE:
-        case F_TITLE:
-                return "title";
-        case F_FEED_SUBTITLE:
-                return "subtitle";
-        case F_SUMMARY:
-                return "summary";
-        case F_CONTENT:
-                return "content";
-        case F_FEED_LINK:
-        case F_LINK:
-                return "link";
+        char *v = value_literal(st), *abs;
+
+        if (v && st->family == FAM_ATOM && st->stack[st->cap_depth].xml_base &&
+            !has_scheme(v, strlen(v))) {
+                if (nt_url_resolve(cap_base(st), v, &abs))
+                        oom(st);
+                else if (abs)
+                        nt_feed_set(&v, abs);
+        }
+        if (v)
+                nt_feed_set(&st->cur.id, v);
+}
+
+static void add_feed_author(struct xstate *st)
+{
+        add_rss_person(st, false);
+}
+
+static void add_entry_author(struct xstate *st)
+{
+        add_rss_person(st, true);
+}
+
+static void add_category(struct xstate *st)
+{
+        char *v = value_literal(st);
+
+        if (v)
+                ok(st, nt_feed_add_category(st->feed, &st->cur, v));
+}
+
+/* How a captured text is read into a value. */
+enum conv {
+        CONV_LITERAL = 0, /* value_literal: trimmed as written */
+        CONV_PLAIN,       /* value_plain: plain text of any kind */
+        CONV_HTML,        /* html_field: HTML, links made absolute */
+        CONV_URL,         /* resolve: a URL against the base in scope */
+};
+
+/* Where the value goes: a string slot that keeps the first value, one
+ * that keeps the last, a date (and its raw text), or a function for
+ * values that are more than one slot. */
+enum put {
+        PUT_FIRST = 0,
+        PUT_LAST,
+        PUT_DATE,
+        PUT_FN,
+};
+
+/* Whose slot: the feed, the entry being read, or the reader's state
+ * (an Atom person, the fallbacks). */
+enum owner {
+        IN_FEED = 0,
+        IN_ENTRY,
+        IN_STATE,
+};
+
+/* What to do with a captured text, by field: one row per field. `name`
+ * is what an error about the field calls it. */
+struct field_rule {
+        const char *name;
+        uint8_t put;   /* enum put */
+        uint8_t conv;  /* enum conv */
+        uint8_t owner; /* enum owner */
+        size_t slot;   /* offset of the char * (PUT_DATE: the int64_t) */
+        size_t raw;    /* PUT_DATE: offset of the raw text's char * */
+        void (*fn)(struct xstate *st); /* PUT_FN */
+};
+
+#define STR(put, conv, owner, type, member)                                \
+        {                                                                  \
+                "field", put, conv, owner, offsetof(type, member), 0, NULL \
+        }
+#define NAMED(name, put, conv, owner, type, member)                     \
+        {                                                               \
+                name, put, conv, owner, offsetof(type, member), 0, NULL \
+        }
+#define DATE(owner, type, when, raw)                                          \
+        {                                                                     \
+                "field", PUT_DATE, CONV_LITERAL, owner, offsetof(type, when), \
+                    offsetof(type, raw), NULL                                 \
+        }
+#define FN(fn)                                                   \
+        {                                                        \
+                "field", PUT_FN, CONV_LITERAL, IN_FEED, 0, 0, fn \
+        }
+
+static const struct field_rule field_rules[F_COUNT] = {
+    [F_NONE] = FN(NULL),
+    [F_FEED_TITLE] =
+        NAMED("title", PUT_FIRST, CONV_PLAIN, IN_FEED, struct nt_feed, title),
+    /* RSS: the last <link> wins, as in other readers. */
+    [F_FEED_LINK] =
+        NAMED("link", PUT_LAST, CONV_URL, IN_FEED, struct nt_feed, link),
+    [F_FEED_SUBTITLE] = NAMED("subtitle", PUT_FIRST, CONV_HTML, IN_FEED,
+                              struct nt_feed, subtitle),
+    [F_FEED_LANGUAGE] =
+        STR(PUT_FIRST, CONV_LITERAL, IN_FEED, struct nt_feed, language),
+    [F_FEED_UPDATED] = DATE(IN_FEED, struct nt_feed, updated, updated_raw),
+    [F_FEED_AUTHOR] = FN(add_feed_author),
+    [F_TTL] = FN(set_ttl),
+    [F_SKIP_HOUR] = FN(set_skip_hour),
+    [F_SKIP_DAY] = FN(set_skip_day),
+    [F_ID] = FN(set_id),
+    [F_TITLE] = NAMED("title", PUT_FIRST, CONV_PLAIN, IN_ENTRY,
+                      struct nt_feed_entry, title),
+    [F_LINK] =
+        NAMED("link", PUT_LAST, CONV_URL, IN_ENTRY, struct nt_feed_entry, link),
+    [F_SUMMARY] = NAMED("summary", PUT_FIRST, CONV_HTML, IN_ENTRY,
+                        struct nt_feed_entry, summary),
+    [F_CONTENT] = NAMED("content", PUT_FIRST, CONV_HTML, IN_ENTRY,
+                        struct nt_feed_entry, content),
+    [F_PUBLISHED] =
+        DATE(IN_ENTRY, struct nt_feed_entry, published, published_raw),
+    [F_UPDATED] = DATE(IN_ENTRY, struct nt_feed_entry, updated, updated_raw),
+    [F_AUTHOR] = FN(add_entry_author),
+    [F_CATEGORY] = FN(add_category),
+    [F_LANGUAGE] =
+        STR(PUT_FIRST, CONV_LITERAL, IN_ENTRY, struct nt_feed_entry, language),
+    [F_P_NAME] = STR(PUT_FIRST, CONV_PLAIN, IN_STATE, struct xstate, p_name),
+    [F_P_EMAIL] =
+        STR(PUT_FIRST, CONV_LITERAL, IN_STATE, struct xstate, p_email),
+    [F_P_URI] = STR(PUT_FIRST, CONV_URL, IN_STATE, struct xstate, p_uri),
+    [F_FB_FEED_TITLE] =
+        STR(PUT_FIRST, CONV_PLAIN, IN_STATE, struct xstate, fb_feed_title),
+    [F_FB_FEED_SUBTITLE] =
+        STR(PUT_FIRST, CONV_HTML, IN_STATE, struct xstate, fb_feed_subtitle),
+    [F_FB_TITLE] =
+        STR(PUT_FIRST, CONV_PLAIN, IN_STATE, struct xstate, fb_title),
+    [F_FB_SUMMARY] =
+        STR(PUT_FIRST, CONV_HTML, IN_STATE, struct xstate, fb_summary),
+    [F_FB_AUTHOR] =
+        STR(PUT_FIRST, CONV_PLAIN, IN_STATE, struct xstate, fb_author),
+    [F_KEYWORDS] = FN(add_keywords),
+};
+
+#undef STR
+#undef NAMED
+#undef DATE
+#undef FN
+
+/* The captured text read as `conv` says. */
+static char *convert(struct xstate *st, enum conv conv)
+{
+        switch (conv) {
+        case CONV_PLAIN:
+                return value_plain(st);
+        case CONV_HTML:
+                return html_field(st);
+        case CONV_URL:
+                return resolve(st, cap_base(st), nt_buf_str(&st->text),
+                               st->text.len);
+        case CONV_LITERAL:
         default:
-                return "field";
+                return value_literal(st);
         }
 }
 
-/* The captured element ended: its text goes where it belongs. */
+/* The captured element ended: its text goes where its field's row says. */
 static void finish_capture(struct xstate *st)
 {
+        const struct field_rule *r = &field_rules[st->cap_field];
         struct nt_feed *feed = st->feed;
-        struct nt_feed_entry *e = &st->cur;
-        char *v;
+        char *owner, **slot, *v;
 
         close_open_tag(st);
         st->capturing = false;
         if (st->cap_truncated) {
                 nt_feed_add_error(feed, cap_line(st), 0, NT_FEED_CUT_FIELD,
                                   "%s longer than %zu bytes: truncated",
-                                  field_name(st->cap_field),
-                                  feed->limits.max_field);
+                                  r->name, feed->limits.max_field);
                 if (st->in_entry)
-                        e->cuts |= NT_FEED_CUT_FIELD;
+                        st->cur.cuts |= NT_FEED_CUT_FIELD;
         }
-        switch (st->cap_field) {
-        case F_FEED_TITLE:
-                if (!feed->title)
-                        feed->title = value_plain(st);
-                break;
-        case F_FEED_LINK:
-                /* RSS: the last <link> wins, as in other readers. */
-                v = resolve(st, cap_base(st), nt_buf_str(&st->text),
-                            st->text.len);
-                if (v)
-                        nt_feed_set(&feed->link, v);
-                break;
-        case F_FEED_SUBTITLE:
-                if (!feed->subtitle)
-                        feed->subtitle = html_field(st);
-                break;
-        case F_FEED_LANGUAGE:
-                if (!feed->language)
-                        feed->language = value_literal(st);
-                break;
-        case F_FEED_UPDATED:
-                set_date_field(st, &feed->updated, &feed->updated_raw);
-                break;
-        case F_FEED_AUTHOR:
-                add_rss_person(st, false);
-                break;
-        case F_TTL:
-                set_ttl(st);
-                break;
-        case F_SKIP_HOUR:
-                set_skip_hour(st);
-                break;
-        case F_SKIP_DAY:
-                set_skip_day(st);
-                break;
-        case F_ID:
-                v = value_literal(st);
-                /* An Atom id under xml:base is relative to it. */
-                if (v && st->family == FAM_ATOM &&
-                    st->stack[st->cap_depth].xml_base &&
-                    !has_scheme(v, strlen(v))) {
-                        char *abs;
-
-                        if (nt_url_resolve(cap_base(st), v, &abs))
-                                oom(st);
-                        else if (abs)
-                                nt_feed_set(&v, abs);
-                }
-                if (v)
-                        nt_feed_set(&e->id, v);
-                break;
-        case F_TITLE:
-                if (!e->title)
-                        e->title = value_plain(st);
-                break;
-        case F_LINK:
-                v = resolve(st, cap_base(st), nt_buf_str(&st->text),
-                            st->text.len);
-                if (v)
-                        nt_feed_set(&e->link, v);
-                break;
-        case F_SUMMARY:
-                if (!e->summary)
-                        e->summary = html_field(st);
-                break;
-        case F_CONTENT:
-                if (!e->content)
-                        e->content = html_field(st);
-                break;
-        case F_PUBLISHED:
-                set_date_field(st, &e->published, &e->published_raw);
-                break;
-        case F_UPDATED:
-                set_date_field(st, &e->updated, &e->updated_raw);
-                break;
-        case F_AUTHOR:
-                add_rss_person(st, true);
-                break;
-        case F_CATEGORY:
-                v = value_literal(st);
-                if (v)
-                        ok(st, nt_feed_add_category(feed, e, v));
-                break;
-        case F_LANGUAGE:
-                if (!e->language)
-                        e->language = value_literal(st);
-                break;
-        case F_P_NAME:
-                if (!st->p_name)
-                        st->p_name = value_plain(st);
-                break;
-        case F_P_EMAIL:
-                if (!st->p_email)
-                        st->p_email = value_literal(st);
-                break;
-        case F_P_URI:
-                if (!st->p_uri)
-                        st->p_uri =
-                            resolve(st, cap_base(st), nt_buf_str(&st->text),
-                                    st->text.len);
-                break;
-        case F_FB_FEED_TITLE:
-                if (!st->fb_feed_title)
-                        st->fb_feed_title = value_plain(st);
-                break;
-        case F_FB_FEED_SUBTITLE:
-                if (!st->fb_feed_subtitle)
-                        st->fb_feed_subtitle = html_field(st);
-                break;
-        case F_FB_TITLE:
-                if (!st->fb_title)
-                        st->fb_title = value_plain(st);
-                break;
-        case F_FB_SUMMARY:
-                if (!st->fb_summary)
-                        st->fb_summary = html_field(st);
-                break;
-        case F_FB_AUTHOR:
-                if (!st->fb_author)
-                        st->fb_author = value_plain(st);
-                break;
-        case F_KEYWORDS:
-                add_keywords(st);
-                break;
-        case F_NONE:
-                break;
+        if (r->put == PUT_FN) {
+                if (r->fn)
+                        r->fn(st);
+                return;
         }
+        owner = r->owner == IN_FEED    ? (char *)feed
+                : r->owner == IN_ENTRY ? (char *)&st->cur
+                                       : (char *)st;
+        if (r->put == PUT_DATE) {
+                set_date_field(st, (int64_t *)(void *)(owner + r->slot),
+                               (char **)(void *)(owner + r->raw));
+                return;
+        }
+        slot = (char **)(void *)(owner + r->slot);
+        if (r->put == PUT_FIRST) {
+                if (!*slot)
+                        *slot = convert(st, (enum conv)r->conv);
+                return;
+        }
+        v = convert(st, (enum conv)r->conv);
+        if (v)
+                nt_feed_set(slot, v);
 }
 
 /* ---- Elements with attributes only ------------------------------- */
@@ -1804,243 +1842,242 @@ static void root_element(struct xstate *st, enum ns ns, const char *local,
 
 /* ---- Dispatch: what an element means depends on its parent --------- */
 
-static void channel_child(struct xstate *st, enum el el, const XML_Char **atts)
+/* Where an element stands: the parent that gives it its meaning. */
+enum ctx {
+        CTX_NONE = 0,
+        CTX_RSS,       /* under <rss> or <rdf:RDF> */
+        CTX_CHANNEL,   /* under an RSS <channel> */
+        CTX_ITEM,      /* under an RSS <item> */
+        CTX_FEED,      /* under an Atom <feed> */
+        CTX_ENTRY,     /* under an Atom <entry> */
+        CTX_PERSON,    /* under an Atom <author> */
+        CTX_SKIPHOURS, /* under RSS <skipHours> */
+        CTX_SKIPDAYS,  /* under RSS <skipDays> */
+        CTX_COUNT,
+};
+
+/* What an element starts. */
+enum act {
+        ACT_NONE = 0,
+        ACT_CAPTURE,        /* capture its text into `field` as `kind` */
+        ACT_CAPTURE_TYPED,  /* the same, the kind from Atom type= / mode= */
+        ACT_CAPTURE_INLINE, /* the same unless src= (content elsewhere has
+                               no value here) */
+        ACT_RSS_LINK,       /* an href= first, then the text as `field` */
+        ACT_GUID,           /* isPermaLink=, then the text as the id */
+        ACT_ENTRY,          /* an <item> or <entry> */
+        ACT_PERSON,         /* an Atom person */
+        ACT_ATOM_LINK,      /* <atom:link> with its rel= */
+        ACT_ENCLOSURE,      /* RSS <enclosure> */
+        ACT_ATOM_CATEGORY,  /* Atom <category term=> */
+};
+
+struct el_rule {
+        uint8_t act;   /* enum act */
+        uint8_t field; /* enum field */
+        uint8_t kind;  /* enum kind */
+};
+
+#define CAP(f, k)                 \
+        {                         \
+                ACT_CAPTURE, f, k \
+        }
+#define TYPED(f)                                \
+        {                                       \
+                ACT_CAPTURE_TYPED, f, K_LITERAL \
+        }
+#define DO(a)                        \
+        {                            \
+                a, F_NONE, K_LITERAL \
+        }
+
+/* Element x context -> what it starts: adding an element is one row (and
+ * its name in the name tables above). Extension elements (dc:, dcterms:,
+ * itunes:) stand in for core ones; the F_FB_ fields only fill what a
+ * feed or entry lacks. */
+static const struct el_rule grammar[CTX_COUNT][EL_COUNT] =
+    {
+        [CTX_RSS] =
+            {
+                [R_ITEM] = DO(ACT_ENTRY),
+            },
+        [CTX_CHANNEL] =
+            {
+                [R_ITEM] = DO(ACT_ENTRY),
+                [R_TITLE] = CAP(F_FEED_TITLE, K_RSS_TEXT),
+                [R_LINK] = {ACT_RSS_LINK, F_FEED_LINK, K_LITERAL},
+                [R_DESCRIPTION] = CAP(F_FEED_SUBTITLE, K_RSS_HTML),
+                [R_LANGUAGE] = CAP(F_FEED_LANGUAGE, K_LITERAL),
+                [DC_LANGUAGE] = CAP(F_FEED_LANGUAGE, K_LITERAL),
+                [R_LASTBUILDDATE] = CAP(F_FEED_UPDATED, K_LITERAL),
+                [DC_DATE] = CAP(F_FEED_UPDATED, K_LITERAL),
+                [DCT_MODIFIED] = CAP(F_FEED_UPDATED, K_LITERAL),
+                [A_UPDATED] = CAP(F_FEED_UPDATED, K_LITERAL),
+                [R_TTL] = CAP(F_TTL, K_LITERAL),
+                [R_MANAGINGEDITOR] = CAP(F_FEED_AUTHOR, K_PERSON),
+                [DC_TITLE] = CAP(F_FB_FEED_TITLE, K_RSS_TEXT),
+                [DC_DESCRIPTION] = CAP(F_FB_FEED_SUBTITLE, K_RSS_HTML),
+                [IT_SUMMARY] = CAP(F_FB_FEED_SUBTITLE, K_RSS_HTML),
+                [A_LINK] = DO(ACT_ATOM_LINK),
+            },
+        [CTX_ITEM] =
+            {
+                [R_TITLE] = CAP(F_TITLE, K_RSS_TEXT),
+                [R_LINK] = {ACT_RSS_LINK, F_LINK, K_LITERAL},
+                [R_DESCRIPTION] = CAP(F_SUMMARY, K_RSS_HTML),
+                [C_ENCODED] = CAP(F_CONTENT, K_RSS_HTML),
+                [R_GUID] = DO(ACT_GUID),
+                [R_PUBDATE] = CAP(F_PUBLISHED, K_LITERAL),
+                [DC_DATE] = CAP(F_PUBLISHED, K_LITERAL),
+                [DCT_ISSUED] = CAP(F_PUBLISHED, K_LITERAL),
+                [A_PUBLISHED] = CAP(F_PUBLISHED, K_LITERAL),
+                [DCT_MODIFIED] = CAP(F_UPDATED, K_LITERAL),
+                [A_UPDATED] = CAP(F_UPDATED, K_LITERAL),
+                [R_AUTHOR] = CAP(F_AUTHOR, K_PERSON),
+                [DC_CREATOR] = CAP(F_AUTHOR, K_PERSON),
+                [R_CATEGORY] = CAP(F_CATEGORY, K_LITERAL),
+                [DC_SUBJECT] = CAP(F_CATEGORY, K_LITERAL),
+                [R_ENCLOSURE] = DO(ACT_ENCLOSURE),
+                [DC_LANGUAGE] = CAP(F_LANGUAGE, K_LITERAL),
+                [A_LINK] = DO(ACT_ATOM_LINK),
+                [DC_TITLE] = CAP(F_FB_TITLE, K_RSS_TEXT),
+                [DC_DESCRIPTION] = CAP(F_FB_SUMMARY, K_RSS_HTML),
+                [IT_SUMMARY] = CAP(F_FB_SUMMARY, K_RSS_HTML),
+                [IT_AUTHOR] = CAP(F_FB_AUTHOR, K_PERSON),
+                [IT_KEYWORDS] = CAP(F_KEYWORDS, K_LITERAL),
+                /* Atom elements inside an RSS item mean what they mean in
+                 * Atom. */
+                [A_AUTHOR] = DO(ACT_PERSON),
+                [A_SUMMARY] = TYPED(F_SUMMARY),
+                [A_CONTENT] = {ACT_CAPTURE_INLINE, F_CONTENT, K_LITERAL},
+                [A_CATEGORY] = DO(ACT_ATOM_CATEGORY),
+            },
+        [CTX_FEED] =
+            {
+                [A_ENTRY] = DO(ACT_ENTRY),
+                [A_TITLE] = TYPED(F_FEED_TITLE),
+                [A_SUBTITLE] = TYPED(F_FEED_SUBTITLE),
+                [A_LINK] = DO(ACT_ATOM_LINK),
+                [A_UPDATED] = CAP(F_FEED_UPDATED, K_LITERAL),
+                [DC_DATE] = CAP(F_FEED_UPDATED, K_LITERAL),
+                [DCT_MODIFIED] = CAP(F_FEED_UPDATED, K_LITERAL),
+                [A_AUTHOR] = DO(ACT_PERSON),
+                [DC_LANGUAGE] = CAP(F_FEED_LANGUAGE, K_LITERAL),
+                [DC_TITLE] = CAP(F_FB_FEED_TITLE, K_RSS_TEXT),
+                [IT_SUMMARY] = CAP(F_FB_FEED_SUBTITLE, K_RSS_HTML),
+                [DC_DESCRIPTION] = CAP(F_FB_FEED_SUBTITLE, K_RSS_HTML),
+            },
+        [CTX_ENTRY] =
+            {
+                [A_ID] = CAP(F_ID, K_LITERAL),
+                [A_TITLE] = TYPED(F_TITLE),
+                [A_LINK] = DO(ACT_ATOM_LINK),
+                [A_SUMMARY] = TYPED(F_SUMMARY),
+                [A_CONTENT] = {ACT_CAPTURE_INLINE, F_CONTENT, K_LITERAL},
+                [A_PUBLISHED] = CAP(F_PUBLISHED, K_LITERAL),
+                [DC_DATE] = CAP(F_PUBLISHED, K_LITERAL),
+                [DCT_ISSUED] = CAP(F_PUBLISHED, K_LITERAL),
+                [A_UPDATED] = CAP(F_UPDATED, K_LITERAL),
+                [DCT_MODIFIED] = CAP(F_UPDATED, K_LITERAL),
+                [A_AUTHOR] = DO(ACT_PERSON),
+                [A_CATEGORY] = DO(ACT_ATOM_CATEGORY),
+                [DC_CREATOR] = CAP(F_AUTHOR, K_PERSON),
+                [DC_SUBJECT] = CAP(F_CATEGORY, K_LITERAL),
+                [DC_LANGUAGE] = CAP(F_LANGUAGE, K_LITERAL),
+                [DC_TITLE] = CAP(F_FB_TITLE, K_RSS_TEXT),
+                [DC_DESCRIPTION] = CAP(F_FB_SUMMARY, K_RSS_HTML),
+            },
+        [CTX_PERSON] =
+            {
+                [A_NAME] = CAP(F_P_NAME, K_TEXT),
+                [A_EMAIL] = CAP(F_P_EMAIL, K_LITERAL),
+                [A_URI] = CAP(F_P_URI, K_LITERAL),
+            },
+        [CTX_SKIPHOURS] =
+            {
+                [R_HOUR] = CAP(F_SKIP_HOUR, K_LITERAL),
+            },
+        [CTX_SKIPDAYS] =
+            {
+                [R_DAY] = CAP(F_SKIP_DAY, K_LITERAL),
+            },
+};
+
+#undef CAP
+#undef TYPED
+#undef DO
+
+/* The context of an element whose parent frame is `parent`. */
+static enum ctx context_of(const struct xstate *st, const struct frame *parent)
 {
-        switch (el) {
-        case R_ITEM:
-                begin_entry(st, atts);
-                break;
-        case R_TITLE:
-                begin_capture(st, F_FEED_TITLE, K_RSS_TEXT);
-                break;
-        case R_LINK:
-                rss_link_href(st, atts, &st->feed->link);
-                begin_capture(st, F_FEED_LINK, K_LITERAL);
-                break;
-        case R_DESCRIPTION:
-                begin_capture(st, F_FEED_SUBTITLE, K_RSS_HTML);
-                break;
-        case R_LANGUAGE:
-        case DC_LANGUAGE:
-                begin_capture(st, F_FEED_LANGUAGE, K_LITERAL);
-                break;
-        case R_LASTBUILDDATE:
-        case DC_DATE:
-        case DCT_MODIFIED:
-        case A_UPDATED:
-                begin_capture(st, F_FEED_UPDATED, K_LITERAL);
-                break;
-        case R_TTL:
-                begin_capture(st, F_TTL, K_LITERAL);
-                break;
-        case R_MANAGINGEDITOR:
-                begin_capture(st, F_FEED_AUTHOR, K_PERSON);
-                break;
-        case DC_TITLE:
-                begin_capture(st, F_FB_FEED_TITLE, K_RSS_TEXT);
-                break;
-        case DC_DESCRIPTION:
-        case IT_SUMMARY:
-                begin_capture(st, F_FB_FEED_SUBTITLE, K_RSS_HTML);
-                break;
-        case A_LINK:
-                atom_link(st, atts, false, true);
-                break;
+        if (st->in_person && st->depth - 2 == st->person_depth)
+                return CTX_PERSON;
+        if (st->in_entry && st->depth - 2 == st->entry_depth)
+                return st->family == FAM_ATOM ? CTX_ENTRY : CTX_ITEM;
+        switch (parent->el) {
+        case R_RSS:
+        case R_RDF:
+                return CTX_RSS;
+        case R_CHANNEL:
+                return CTX_CHANNEL;
+        case R_SKIPHOURS:
+                return CTX_SKIPHOURS;
+        case R_SKIPDAYS:
+                return CTX_SKIPDAYS;
+        case A_FEED:
+                return CTX_FEED;
         default:
-                break;
+                return CTX_NONE;
         }
 }
 
-static void item_child(struct xstate *st, enum el el, const XML_Char **atts)
+/* Starts what element `el` means in context `ctx`. */
+static void start_element(struct xstate *st, enum ctx ctx, enum el el,
+                          const XML_Char **atts)
 {
+        const struct el_rule *r = &grammar[ctx][el];
+        bool of_entry = ctx == CTX_ITEM || ctx == CTX_ENTRY;
+        bool in_rss = ctx == CTX_CHANNEL || ctx == CTX_ITEM;
         const char *v;
 
-        switch (el) {
-        case R_TITLE:
-                begin_capture(st, F_TITLE, K_RSS_TEXT);
+        switch ((enum act)r->act) {
+        case ACT_NONE:
                 break;
-        case R_LINK:
-                rss_link_href(st, atts, &st->cur.link);
-                begin_capture(st, F_LINK, K_LITERAL);
+        case ACT_CAPTURE:
+                begin_capture(st, (enum field)r->field, (enum kind)r->kind);
                 break;
-        case R_DESCRIPTION:
-                begin_capture(st, F_SUMMARY, K_RSS_HTML);
+        case ACT_CAPTURE_INLINE:
+                if (attr(atts, "src"))
+                        break;
+                /* fall through */
+        case ACT_CAPTURE_TYPED:
+                begin_capture(st, (enum field)r->field, text_kind(atts));
                 break;
-        case C_ENCODED:
-                begin_capture(st, F_CONTENT, K_RSS_HTML);
+        case ACT_RSS_LINK:
+                rss_link_href(st, atts,
+                              of_entry ? &st->cur.link : &st->feed->link);
+                begin_capture(st, (enum field)r->field, (enum kind)r->kind);
                 break;
-        case R_GUID:
+        case ACT_GUID:
                 v = attr(atts, "isPermaLink");
                 st->cur.id_is_permalink = !(v && strcasecmp(v, "false") == 0);
                 st->guid_seen = true;
                 begin_capture(st, F_ID, K_LITERAL);
                 break;
-        case R_PUBDATE:
-        case DC_DATE:
-        case DCT_ISSUED:
-        case A_PUBLISHED:
-                begin_capture(st, F_PUBLISHED, K_LITERAL);
-                break;
-        case DCT_MODIFIED:
-        case A_UPDATED:
-                begin_capture(st, F_UPDATED, K_LITERAL);
-                break;
-        case R_AUTHOR:
-        case DC_CREATOR:
-                begin_capture(st, F_AUTHOR, K_PERSON);
-                break;
-        case R_CATEGORY:
-        case DC_SUBJECT:
-                begin_capture(st, F_CATEGORY, K_LITERAL);
-                break;
-        case R_ENCLOSURE:
-                rss_enclosure(st, atts);
-                break;
-        case DC_LANGUAGE:
-                begin_capture(st, F_LANGUAGE, K_LITERAL);
-                break;
-        case A_LINK:
-                atom_link(st, atts, true, true);
-                break;
-        case DC_TITLE:
-                begin_capture(st, F_FB_TITLE, K_RSS_TEXT);
-                break;
-        case DC_DESCRIPTION:
-        case IT_SUMMARY:
-                begin_capture(st, F_FB_SUMMARY, K_RSS_HTML);
-                break;
-        case IT_AUTHOR:
-                begin_capture(st, F_FB_AUTHOR, K_PERSON);
-                break;
-        case IT_KEYWORDS:
-                begin_capture(st, F_KEYWORDS, K_LITERAL);
-                break;
-        /* Atom elements inside an RSS item mean what they mean in
-         * Atom. */
-        case A_AUTHOR:
-                begin_person(st, true);
-                break;
-        case A_SUMMARY:
-                begin_capture(st, F_SUMMARY, text_kind(atts));
-                break;
-        case A_CONTENT:
-                if (!attr(atts, "src"))
-                        begin_capture(st, F_CONTENT, text_kind(atts));
-                break;
-        case A_CATEGORY:
-                atom_category(st, atts);
-                break;
-        default:
-                break;
-        }
-}
-
-static void feed_child(struct xstate *st, enum el el, const XML_Char **atts)
-{
-        switch (el) {
-        case A_ENTRY:
+        case ACT_ENTRY:
                 begin_entry(st, atts);
                 break;
-        case A_TITLE:
-                begin_capture(st, F_FEED_TITLE, text_kind(atts));
+        case ACT_PERSON:
+                begin_person(st, of_entry);
                 break;
-        case A_SUBTITLE:
-                begin_capture(st, F_FEED_SUBTITLE, text_kind(atts));
+        case ACT_ATOM_LINK:
+                atom_link(st, atts, of_entry, in_rss);
                 break;
-        case A_LINK:
-                atom_link(st, atts, false, false);
+        case ACT_ENCLOSURE:
+                rss_enclosure(st, atts);
                 break;
-        case A_UPDATED:
-        case DC_DATE:
-        case DCT_MODIFIED:
-                begin_capture(st, F_FEED_UPDATED, K_LITERAL);
-                break;
-        case A_AUTHOR:
-                begin_person(st, false);
-                break;
-        case DC_LANGUAGE:
-                begin_capture(st, F_FEED_LANGUAGE, K_LITERAL);
-                break;
-        case DC_TITLE:
-                begin_capture(st, F_FB_FEED_TITLE, K_RSS_TEXT);
-                break;
-        case IT_SUMMARY:
-        case DC_DESCRIPTION:
-                begin_capture(st, F_FB_FEED_SUBTITLE, K_RSS_HTML);
-                break;
-        default:
-                break;
-        }
-}
-
-static void entry_child(struct xstate *st, enum el el, const XML_Char **atts)
-{
-        switch (el) {
-        case A_ID:
-                begin_capture(st, F_ID, K_LITERAL);
-                break;
-        case A_TITLE:
-                begin_capture(st, F_TITLE, text_kind(atts));
-                break;
-        case A_LINK:
-                atom_link(st, atts, true, false);
-                break;
-        case A_SUMMARY:
-                begin_capture(st, F_SUMMARY, text_kind(atts));
-                break;
-        case A_CONTENT:
-                /* Content elsewhere (src=) has no value here. */
-                if (!attr(atts, "src"))
-                        begin_capture(st, F_CONTENT, text_kind(atts));
-                break;
-        case A_PUBLISHED:
-        case DC_DATE:
-        case DCT_ISSUED:
-                begin_capture(st, F_PUBLISHED, K_LITERAL);
-                break;
-        case A_UPDATED:
-        case DCT_MODIFIED:
-                begin_capture(st, F_UPDATED, K_LITERAL);
-                break;
-        case A_AUTHOR:
-                begin_person(st, true);
-                break;
-        case A_CATEGORY:
+        case ACT_ATOM_CATEGORY:
                 atom_category(st, atts);
-                break;
-        case DC_CREATOR:
-                begin_capture(st, F_AUTHOR, K_PERSON);
-                break;
-        case DC_SUBJECT:
-                begin_capture(st, F_CATEGORY, K_LITERAL);
-                break;
-        case DC_LANGUAGE:
-                begin_capture(st, F_LANGUAGE, K_LITERAL);
-                break;
-        case DC_TITLE:
-                begin_capture(st, F_FB_TITLE, K_RSS_TEXT);
-                break;
-        case DC_DESCRIPTION:
-                begin_capture(st, F_FB_SUMMARY, K_RSS_HTML);
-                break;
-        default:
-                break;
-        }
-}
-
-static void person_child(struct xstate *st, enum el el)
-{
-        switch (el) {
-        case A_NAME:
-                begin_capture(st, F_P_NAME, K_TEXT);
-                break;
-        case A_EMAIL:
-                begin_capture(st, F_P_EMAIL, K_LITERAL);
-                break;
-        case A_URI:
-                begin_capture(st, F_P_URI, K_LITERAL);
-                break;
-        default:
                 break;
         }
 }
@@ -2109,42 +2146,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name,
         fr->el = (uint8_t)el;
         if (ns == NS_RSS090 && st->feed->format == NT_FEED_RSS10)
                 st->feed->format = NT_FEED_RSS090;
-        if (st->in_person && st->depth - 2 == st->person_depth) {
-                person_child(st, el);
-                return;
-        }
-        if (st->in_entry && st->depth - 2 == st->entry_depth) {
-                if (st->family == FAM_ATOM)
-                        entry_child(st, el, atts);
-                else
-                        item_child(st, el, atts);
-                return;
-        }
-        switch (parent->el) {
-        case R_RSS:
-        case R_RDF:
-                if (el == R_CHANNEL)
-                        break;
-                if (el == R_ITEM)
-                        begin_entry(st, atts);
-                break;
-        case R_CHANNEL:
-                channel_child(st, el, atts);
-                break;
-        case R_SKIPHOURS:
-                if (el == R_HOUR)
-                        begin_capture(st, F_SKIP_HOUR, K_LITERAL);
-                break;
-        case R_SKIPDAYS:
-                if (el == R_DAY)
-                        begin_capture(st, F_SKIP_DAY, K_LITERAL);
-                break;
-        case A_FEED:
-                feed_child(st, el, atts);
-                break;
-        default:
-                break;
-        }
+        start_element(st, context_of(st, parent), el, atts);
 }
 
 static void XMLCALL on_end(void *ud, const XML_Char *name)
