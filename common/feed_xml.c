@@ -530,9 +530,7 @@ static int run(struct xstate *st, const char *doc, size_t len, bool may_repair)
         if (!st->p)
                 return NT_ERR_NOMEM;
         XML_SetUserData(st->p, st);
-        XML_SetElementHandler(st->p, nt_fx_on_start, nt_fx_on_end);
-        XML_SetCharacterDataHandler(st->p, nt_fx_on_text);
-        XML_SetEntityDeclHandler(st->p, nt_fx_on_entity_decl);
+        nt_fx_set_handlers(st->p);
         XML_SetParamEntityParsing(st->p, XML_PARAM_ENTITY_PARSING_NEVER);
         XML_SetBillionLaughsAttackProtectionMaximumAmplification(st->p, 10.0f);
         do {

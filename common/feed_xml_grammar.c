@@ -876,8 +876,8 @@ static void start_element(struct xstate *st, enum ctx ctx, enum el el,
 
 /* ---- expat handlers ------------------------------------------------- */
 
-void XMLCALL nt_fx_on_start(void *ud, const XML_Char *name,
-                            const XML_Char **atts)
+static void XMLCALL on_start(void *ud, const XML_Char *name,
+                             const XML_Char **atts)
 {
         struct xstate *st = ud;
         struct frame *fr, *parent;
@@ -941,7 +941,7 @@ void XMLCALL nt_fx_on_start(void *ud, const XML_Char *name,
         start_element(st, context_of(st, parent), el, atts);
 }
 
-void XMLCALL nt_fx_on_end(void *ud, const XML_Char *name)
+static void XMLCALL on_end(void *ud, const XML_Char *name)
 {
         struct xstate *st = ud;
         struct frame *fr;
@@ -965,7 +965,7 @@ void XMLCALL nt_fx_on_end(void *ud, const XML_Char *name)
         fr->own_base = false;
 }
 
-void XMLCALL nt_fx_on_text(void *ud, const XML_Char *s, int len)
+static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 {
         struct xstate *st = ud;
 
@@ -978,13 +978,13 @@ void XMLCALL nt_fx_on_text(void *ud, const XML_Char *s, int len)
                 nt_fx_cap_append(st, s, (size_t)len);
 }
 
-void XMLCALL nt_fx_on_entity_decl(void *ud, const XML_Char *entity_name,
-                                  int is_parameter_entity,
-                                  const XML_Char *value, int value_length,
-                                  const XML_Char *base,
-                                  const XML_Char *system_id,
-                                  const XML_Char *public_id,
-                                  const XML_Char *notation_name)
+static void XMLCALL on_entity_decl(void *ud, const XML_Char *entity_name,
+                                   int is_parameter_entity,
+                                   const XML_Char *value, int value_length,
+                                   const XML_Char *base,
+                                   const XML_Char *system_id,
+                                   const XML_Char *public_id,
+                                   const XML_Char *notation_name)
 {
         struct xstate *st = ud;
 
@@ -1004,4 +1004,11 @@ void XMLCALL nt_fx_on_entity_decl(void *ud, const XML_Char *entity_name,
                           entity_name);
         st->entity_decl = true;
         nt_fx_stop(st, NT_ERR_PARSE);
+}
+
+void nt_fx_set_handlers(XML_Parser p)
+{
+        XML_SetElementHandler(p, on_start, on_end);
+        XML_SetCharacterDataHandler(p, on_text);
+        XML_SetEntityDeclHandler(p, on_entity_decl);
 }

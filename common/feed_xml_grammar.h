@@ -8,18 +8,9 @@
 
 #include "common/feed_xml_text.h"
 
-/* The expat handlers; user data is the struct xstate. */
-void XMLCALL nt_fx_on_end(void *ud, const XML_Char *name);
-void XMLCALL nt_fx_on_entity_decl(void *ud, const XML_Char *entity_name,
-                                  int is_parameter_entity,
-                                  const XML_Char *value, int value_length,
-                                  const XML_Char *base,
-                                  const XML_Char *system_id,
-                                  const XML_Char *public_id,
-                                  const XML_Char *notation_name);
-void XMLCALL nt_fx_on_start(void *ud, const XML_Char *name,
-                            const XML_Char **atts);
-void XMLCALL nt_fx_on_text(void *ud, const XML_Char *s, int len);
+/* Sets the grammar's expat handlers (start and end tags, text, entity
+ * declarations) on `p`, whose user data must be the struct xstate. */
+void nt_fx_set_handlers(XML_Parser p);
 
 /* Ends the field or the entry being read when expat stopped inside it
  * (see salvage() in common/feed_xml.c). */
