@@ -965,19 +965,6 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
         fr->own_base = false;
 }
 
-static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
-{
-        struct xstate *st = ud;
-
-        if (!st->capturing || st->stopped)
-                return;
-        nt_fx_close_open_tag(st);
-        if (st->cap_kind == K_XHTML || st->depth > st->cap_depth + 1)
-                nt_fx_cap_append_escaped(st, s, (size_t)len, false);
-        else
-                nt_fx_cap_append(st, s, (size_t)len);
-}
-
 static void XMLCALL on_entity_decl(void *ud, const XML_Char *entity_name,
                                    int is_parameter_entity,
                                    const XML_Char *value, int value_length,
@@ -1009,6 +996,6 @@ static void XMLCALL on_entity_decl(void *ud, const XML_Char *entity_name,
 void nt_fx_set_handlers(XML_Parser p)
 {
         XML_SetElementHandler(p, on_start, on_end);
-        XML_SetCharacterDataHandler(p, on_text);
+        XML_SetCharacterDataHandler(p, nt_fx_on_text);
         XML_SetEntityDeclHandler(p, on_entity_decl);
 }

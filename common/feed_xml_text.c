@@ -476,7 +476,7 @@ bool nt_fx_ok(struct xstate *st, int rc)
 /* ---- Capturing text ------------------------------------------------- */
 
 /* Appends to the field, cutting at a character boundary at the limit. */
-void nt_fx_cap_append(struct xstate *st, const char *s, size_t n)
+static void cap_append(struct xstate *st, const char *s, size_t n)
 {
         size_t room, cut;
         int rc;
@@ -522,8 +522,8 @@ static size_t plain_run(const unsigned char *u, size_t n)
         return i;
 }
 
-void nt_fx_cap_append_escaped(struct xstate *st, const char *s, size_t n,
-                              bool in_attr)
+static void cap_append_escaped(struct xstate *st, const char *s, size_t n,
+                               bool in_attr)
 {
         /* 1: escaped in text and attributes; 2: in attributes only. */
         static const unsigned char special[256] = {
@@ -537,21 +537,21 @@ void nt_fx_cap_append_escaped(struct xstate *st, const char *s, size_t n,
                         i += plain_run(u + i, n - i);
                 while (i < n && !(special[u[i]] & mask))
                         i++;
-                nt_fx_cap_append(st, s + start, i - start);
+                cap_append(st, s + start, i - start);
                 if (i >= n)
                         return;
                 switch (s[i]) {
                 case '&':
-                        nt_fx_cap_append(st, "&amp;", 5);
+                        cap_append(st, "&amp;", 5);
                         break;
                 case '<':
-                        nt_fx_cap_append(st, "&lt;", 4);
+                        cap_append(st, "&lt;", 4);
                         break;
                 case '>':
-                        nt_fx_cap_append(st, "&gt;", 4);
+                        cap_append(st, "&gt;", 4);
                         break;
                 default:
-                        nt_fx_cap_append(st, "&quot;", 6);
+                        cap_append(st, "&quot;", 6);
                 }
                 start = ++i;
         }
@@ -559,7 +559,7 @@ void nt_fx_cap_append_escaped(struct xstate *st, const char *s, size_t n,
 
 static void cap_str(struct xstate *st, const char *s)
 {
-        nt_fx_cap_append(st, s, strlen(s));
+        cap_append(st, s, strlen(s));
 }
 
 void nt_fx_begin_capture(struct xstate *st, enum field f, enum kind k)
@@ -592,7 +592,7 @@ void nt_fx_close_open_tag(struct xstate *st)
 {
         if (st->cap_open_tag) {
                 st->cap_open_tag = false;
-                nt_fx_cap_append(st, ">", 1);
+                cap_append(st, ">", 1);
         }
 }
 
@@ -615,12 +615,12 @@ void nt_fx_capture_start_tag(struct xstate *st, const char *local,
                 }
         }
         st->cap_markup = true;
-        nt_fx_cap_append(st, "<", 1);
+        cap_append(st, "<", 1);
         cap_str(st, local);
         for (; atts[0]; atts += 2) {
                 an = atts[0];
                 sep = strrchr(an, NS_SEP);
-                nt_fx_cap_append(st, " ", 1);
+                cap_append(st, " ", 1);
                 if (sep) {
                         ans = ns_of(an, (size_t)(sep - an));
                         if (ans == NS_XML)
@@ -628,9 +628,9 @@ void nt_fx_capture_start_tag(struct xstate *st, const char *local,
                         an = sep + 1;
                 }
                 cap_str(st, an);
-                nt_fx_cap_append(st, "=\"", 2);
-                nt_fx_cap_append_escaped(st, atts[1], strlen(atts[1]), true);
-                nt_fx_cap_append(st, "\"", 1);
+                cap_append(st, "=\"", 2);
+                cap_append_escaped(st, atts[1], strlen(atts[1]), true);
+                cap_append(st, "\"", 1);
         }
         st->cap_open_tag = true;
 }
@@ -648,14 +648,29 @@ void nt_fx_capture_end_tag(struct xstate *st, const char *name)
                 /* expat reports an empty-element tag (<x/>) with a
                  * zero-length end event: keep its form. */
                 if (XML_GetCurrentByteCount(st->p) == 0) {
-                        nt_fx_cap_append(st, "/>", 2);
+                        cap_append(st, "/>", 2);
                         return;
                 }
-                nt_fx_cap_append(st, ">", 1);
+                cap_append(st, ">", 1);
         }
-        nt_fx_cap_append(st, "</", 2);
+        cap_append(st, "</", 2);
         cap_str(st, local ? local + 1 : name);
-        nt_fx_cap_append(st, ">", 1);
+        cap_append(st, ">", 1);
+}
+
+/* expat's text handler: the text of the field being captured, escaped
+ * where it is markup (XHTML, or inside a serialised child element). */
+void XMLCALL nt_fx_on_text(void *ud, const XML_Char *s, int len)
+{
+        struct xstate *st = ud;
+
+        if (!st->capturing || st->stopped)
+                return;
+        nt_fx_close_open_tag(st);
+        if (st->cap_kind == K_XHTML || st->depth > st->cap_depth + 1)
+                cap_append_escaped(st, s, (size_t)len, false);
+        else
+                cap_append(st, s, (size_t)len);
 }
 
 /* ---- Values of captured fields ------------------------------------ */

@@ -254,14 +254,14 @@ bool nt_fx_ok(struct xstate *st, int rc);
 
 /* Capturing a field's text, markup of child elements serialised. */
 void nt_fx_begin_capture(struct xstate *st, enum field f, enum kind k);
-void nt_fx_cap_append(struct xstate *st, const char *s, size_t n);
-void nt_fx_cap_append_escaped(struct xstate *st, const char *s, size_t n,
-                              bool in_attr);
 void nt_fx_capture_start_tag(struct xstate *st, const char *local,
                              const XML_Char **atts);
 void nt_fx_capture_end_tag(struct xstate *st, const char *name);
 void nt_fx_close_open_tag(struct xstate *st);
 unsigned long nt_fx_cap_line(const struct xstate *st);
+/* expat's character data handler (user data: the struct xstate): the
+ * text of the field being captured, if any. */
+void XMLCALL nt_fx_on_text(void *ud, const XML_Char *s, int len);
 /* The base URL in scope of the captured element. Borrowed. */
 const char *nt_fx_cap_base(const struct xstate *st);
 
