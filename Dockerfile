@@ -13,6 +13,7 @@ COPY CMakeLists.txt ./
 COPY common/ common/
 COPY producer/ producer/
 COPY consumer/ consumer/
+COPY cli/ cli/
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DNT_TESTS=OFF -DNT_BENCH=OFF \
  && cmake --build /build -j"$(nproc)" \
  && strip /build/newstap

@@ -12,6 +12,7 @@
 #include "common/article.h"
 #include "common/buf.h"
 #include "common/feed.h"
+#include "common/feed_parse.h"
 #include "common/num.h"
 
 #include <expat.h>

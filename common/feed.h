@@ -1,9 +1,9 @@
-/* Feeds: one entry point reads a document in any supported format (RSS
+/* Feeds: one model of a feed and its entries in any supported format (RSS
  * 0.90-0.94, RSS 1.0, RSS 2.0, Atom 0.3 and 1.0, JSON Feed 1.0 and 1.1),
- * detected from its content alone, into one model of a feed and its
- * entries, within configurable limits; and the JSON of `newstap parse`.
- * The format parsers (feed_xml.c, feed_json.c) fill the model through the
- * builder calls at the end of this header. */
+ * held within configurable limits, and its JSON (`newstap parse`). The
+ * format readers (feed_xml.c, feed_json.c) fill the model through the
+ * builder calls at the end of this header; nt_feed_parse() in
+ * common/feed_parse.h reads a document into it. */
 #ifndef NT_FEED_H
 #define NT_FEED_H
 
@@ -164,22 +164,6 @@ void nt_feed_init(struct nt_feed *feed);
 /* Frees everything the feed holds and leaves it empty (limits kept).
  * NULL-safe. */
 void nt_feed_free(struct nt_feed *feed);
-
-/* Parses one document: `data`/`len` are the bytes as fetched,
- * `content_type` the HTTP Content-Type (its charset is used; may be
- * NULL), `base_url` what relative links resolve against (Content-Location
- * or the request URL; may be NULL), `limits` NULL for the defaults. The
- * format is detected from the content. `feed` must have been initialised
- * with nt_feed_init(); the caller frees it with nt_feed_free() whatever
- * this returns.
- * Returns 0 when a feed was read, possibly recovered from an ill-formed
- * document (then feed->wellformed is false and feed->errors say where);
- * NT_ERR_LIMIT when the document is larger than limits->max_document
- * (nothing is parsed); NT_ERR_PARSE when nothing could be recovered (not
- * a feed, or ill-formed before anything readable); NT_ERR_NOMEM. */
-int nt_feed_parse(const char *data, size_t len, const char *content_type,
-                  const char *base_url, const struct nt_feed_limits *limits,
-                  struct nt_feed *feed, char *errstr, size_t errstr_size);
 
 /* The JSON of `newstap parse` (the contract conformance suites check):
  * {"format","wellformed","encoding","errors":[{"line","column",

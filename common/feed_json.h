@@ -1,6 +1,6 @@
 /* The JSON Feed 1.0 and 1.1 half of the feed parser, on jansson.
  * Internal to the feed module: callers use nt_feed_parse() in
- * common/feed.h. */
+ * common/feed_parse.h. */
 #ifndef NT_FEED_JSON_H
 #define NT_FEED_JSON_H
 

@@ -1,6 +1,6 @@
 /* The XML half of the feed parser (RSS 0.90-0.94, RSS 1.0, RSS 2.0, Atom
  * 0.3 and 1.0) on expat, streaming. Internal to the feed module: callers
- * use nt_feed_parse() in common/feed.h. */
+ * use nt_feed_parse() in common/feed_parse.h. */
 #ifndef NT_FEED_XML_H
 #define NT_FEED_XML_H
 

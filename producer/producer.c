@@ -3,6 +3,7 @@
 #include "common/article.h"
 #include "common/err.h"
 #include "common/feed.h"
+#include "common/feed_parse.h"
 #include "common/log.h"
 #include "common/sig.h"
 #include "producer/fetch.h"

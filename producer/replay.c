@@ -4,6 +4,7 @@
 #include "common/date.h"
 #include "common/err.h"
 #include "common/feed.h"
+#include "common/feed_parse.h"
 #include "common/kafka.h"
 #include "common/log.h"
 #include "common/num.h"

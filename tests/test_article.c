@@ -3,6 +3,7 @@
 #include "common/article.h"
 #include "common/err.h"
 #include "common/feed.h"
+#include "common/feed_parse.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>

@@ -3,6 +3,7 @@
  * under tests/fixtures/feeds/, named for what they show. */
 #include "common/err.h"
 #include "common/feed.h"
+#include "common/feed_parse.h"
 #include "support/archive.h"
 #include "support/nt_test.h"
 

@@ -4,6 +4,7 @@
  * leaks are the findings; results are not checked. */
 #include "common/article.h"
 #include "common/feed.h"
+#include "common/feed_parse.h"
 
 #include <jansson.h>
 #include <stddef.h>

@@ -6,6 +6,7 @@
 #include "common/date.h"
 #include "common/err.h"
 #include "common/feed.h"
+#include "common/feed_parse.h"
 
 #include <errno.h>
 #include <getopt.h>
