@@ -499,12 +499,6 @@ static void begin_entry(struct xstate *st, const XML_Char **atts)
                 nt_fx_oom(st);
 }
 
-static bool is_http_url(const char *s)
-{
-        return strncasecmp(s, "http://", 7) == 0 ||
-               strncasecmp(s, "https://", 8) == 0;
-}
-
 void nt_fx_end_entry(struct xstate *st)
 {
         struct nt_feed_entry *e = &st->cur;
@@ -529,7 +523,7 @@ void nt_fx_end_entry(struct xstate *st)
         st->fb_title = st->fb_summary = st->fb_author = NULL;
         /* A permalink guid is the item's link when it has none. */
         if (!e->link && e->id && e->id_is_permalink && st->guid_seen &&
-            st->family == FAM_RSS && is_http_url(e->id))
+            st->family == FAM_RSS && nt_url_is_http(e->id))
                 e->link = nt_fx_resolve(st, st->stack[st->entry_depth].base,
                                         e->id, strlen(e->id));
         if (nt_feed_commit_entry(st->feed, e) == NT_ERR_NOMEM)

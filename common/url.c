@@ -393,3 +393,9 @@ char *nt_url_without_userinfo(const char *url, const char *mask)
         }
         return nt_buf_detach(&b);
 }
+
+bool nt_url_is_http(const char *url)
+{
+        return strncasecmp(url, "http://", 7) == 0 ||
+               strncasecmp(url, "https://", 8) == 0;
+}

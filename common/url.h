@@ -3,6 +3,7 @@
 #ifndef NT_URL_H
 #define NT_URL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Resolves `ref` against `base` (either may be NULL or relative): *out is
@@ -19,6 +20,10 @@ int nt_url_resolve(const char *base, const char *ref, char **out);
  * empty path as "/". Returns NULL when `url` is not an absolute http(s)
  * URL. Caller frees with free(). */
 char *nt_url_canonical(const char *url);
+
+/* True when the URL's scheme is http or https (any case): the only ones
+ * newstap fetches, follows or takes as a feed. */
+bool nt_url_is_http(const char *url);
 
 /* Credentials in URLs ("https://user:pass@host/feed.xml") are for the
  * feed's server alone: these take the userinfo out of text that leaves

@@ -63,12 +63,6 @@ struct nt_feed_spec *nt_feed_list_find(struct nt_feed_list *l, const char *url)
         return NULL;
 }
 
-static int is_http(const char *url)
-{
-        return strncasecmp(url, "http://", 7) == 0 ||
-               strncasecmp(url, "https://", 8) == 0;
-}
-
 /* Takes ownership of *spec's contents on success. A feed without a name
  * is named after its URL without the userinfo: the name is what logs
  * and metric labels show, and credentials stay out of both. */
@@ -234,7 +228,7 @@ static void opml_start(void *data, const char *el, const char **atts)
                 return;
         }
         c->folders[c->depth++] = url ? NULL : strdup(title ? title : "");
-        if (!url || !is_http(url) || nt_feed_list_find(c->l, url))
+        if (!url || !nt_url_is_http(url) || nt_feed_list_find(c->l, url))
                 return;
         memset(&spec, 0, sizeof(spec));
         spec.url = strdup(url);

@@ -3,6 +3,7 @@
 #include "common/date.h"
 #include "common/err.h"
 #include "common/num.h"
+#include "common/url.h"
 
 #include <curl/curl.h>
 
@@ -468,12 +469,6 @@ static void remove_running(nt_fetcher_t *f, struct xfer *x)
         }
 }
 
-static int is_http_url(const char *url)
-{
-        return strncasecmp(url, "http://", 7) == 0 ||
-               strncasecmp(url, "https://", 8) == 0;
-}
-
 /* A transfer finished one hop: follow a redirect or record the result. */
 static void finish(nt_fetcher_t *f, struct xfer *x, CURLcode rc)
 {
@@ -510,7 +505,7 @@ static void finish(nt_fetcher_t *f, struct xfer *x, CURLcode rc)
             location) {
                 char *next;
 
-                if (!is_http_url(location)) {
+                if (!nt_url_is_http(location)) {
                         res->err = NT_ERR_INVALID;
                         snprintf(res->errstr, sizeof(res->errstr),
                                  "redirect to a non-http URL: %.200s",

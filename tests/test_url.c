@@ -230,3 +230,14 @@ Test(url, mask_userinfo)
         free(m);
         cr_assert_null(nt_url_without_userinfo(NULL, NULL));
 }
+
+/* The schemes newstap fetches and follows: http and https, any case. */
+Test(url, is_http)
+{
+        cr_assert(nt_url_is_http("http://a.example/feed"));
+        cr_assert(nt_url_is_http("HTTPS://a.example/feed"));
+        cr_assert_not(nt_url_is_http("ftp://a.example/feed"));
+        cr_assert_not(nt_url_is_http("file:///etc/passwd"));
+        cr_assert_not(nt_url_is_http("https:/a.example"));
+        cr_assert_not(nt_url_is_http(""));
+}
