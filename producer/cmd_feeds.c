@@ -155,7 +155,7 @@ int nt_cmd_feeds(int argc, char **argv)
         size_t n_opml = 0, i;
         bool jsonl = false;
         char errstr[1024];
-        int64_t now, interval;
+        int64_t now;
         int opt, rc = 0, err = NT_OK;
 
         nt_feed_list_init(&feeds);
@@ -216,13 +216,8 @@ int nt_cmd_feeds(int argc, char **argv)
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
         }
-        interval = nt_config_ms(cfg, "producer.interval");
-        err = nt_feed_list_from_json(&feeds,
-                                     nt_config_array(cfg, "producer.feeds"),
-                                     interval, errstr, sizeof(errstr));
-        for (i = 0; !err && i < n_opml; i++)
-                err = nt_feed_list_from_opml(&feeds, opml[i], interval, errstr,
-                                             sizeof(errstr));
+        err = nt_feed_list_from_config(&feeds, cfg, opml, n_opml, errstr,
+                                       sizeof(errstr));
         if (err) {
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;

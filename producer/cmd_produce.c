@@ -51,17 +51,8 @@ static int build_feeds(const struct produce_ctx *ctx, const nt_config_t *cfg,
                        struct nt_feed_list *out, char *errstr,
                        size_t errstr_size)
 {
-        int64_t interval = nt_config_ms(cfg, "producer.interval");
-        size_t i;
-        int err;
-
-        err =
-            nt_feed_list_from_json(out, nt_config_array(cfg, "producer.feeds"),
-                                   interval, errstr, errstr_size);
-        for (i = 0; !err && i < ctx->n_opml; i++)
-                err = nt_feed_list_from_opml(out, ctx->opml[i], interval,
-                                             errstr, errstr_size);
-        return err;
+        return nt_feed_list_from_config(out, cfg, ctx->opml, ctx->n_opml,
+                                        errstr, errstr_size);
 }
 
 /* SIGHUP: read the files again; only the feed list is taken over (the

@@ -345,3 +345,19 @@ int nt_feed_list_from_opml(struct nt_feed_list *l, const char *path,
         fclose(f);
         return c.err;
 }
+
+int nt_feed_list_from_config(struct nt_feed_list *l, const nt_config_t *cfg,
+                             const char *const *opml, size_t n_opml,
+                             char *errstr, size_t errstr_size)
+{
+        int64_t interval = nt_config_ms(cfg, "producer.interval");
+        size_t i;
+        int err;
+
+        err = nt_feed_list_from_json(l, nt_config_array(cfg, "producer.feeds"),
+                                     interval, errstr, errstr_size);
+        for (i = 0; !err && i < n_opml; i++)
+                err = nt_feed_list_from_opml(l, opml[i], interval, errstr,
+                                             errstr_size);
+        return err;
+}

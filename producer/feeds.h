@@ -5,6 +5,7 @@
 #define NT_FEEDS_H
 
 #include <jansson.h>
+#include "common/config.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,13 @@ int nt_feed_list_from_json(struct nt_feed_list *l, const json_t *arr,
 int nt_feed_list_from_opml(struct nt_feed_list *l, const char *path,
                            int64_t default_interval_ms, char *errstr,
                            size_t errstr_size);
+
+/* Appends the feeds a producer polls with this configuration:
+ * producer.feeds, then the `n_opml` OPML files, each feed without an
+ * interval getting producer.interval. */
+int nt_feed_list_from_config(struct nt_feed_list *l, const nt_config_t *cfg,
+                             const char *const *opml, size_t n_opml,
+                             char *errstr, size_t errstr_size);
 
 /* The feed with this URL, or NULL. Entries whose url is NULL (taken by
  * the caller) are skipped. */
