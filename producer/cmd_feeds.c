@@ -237,6 +237,10 @@ int nt_cmd_feeds(int argc, char **argv)
                 }
                 lerr = nt_state_peek(state_dir, feeds.feeds[i].url, &st, errstr,
                                      sizeof(errstr));
+                /* A state file written before credentials were scrubbed
+                 * may still hold them in its last error. */
+                if (st.last_error)
+                        nt_url_scrub_userinfo(st.last_error);
                 if (lerr == NT_OK || lerr == NT_ERR_NOTFOUND) {
                         print_feed(&feeds.feeds[i], &st, lerr == NT_OK, jsonl,
                                    now);

@@ -6,6 +6,7 @@
 #include "common/feed_parse.h"
 #include "common/log.h"
 #include "common/sig.h"
+#include "common/url.h"
 #include "producer/fetch.h"
 #include "producer/publish.h"
 #include "producer/schedule.h"
@@ -424,7 +425,11 @@ static void schedule_failure(nt_producer_t *p, struct pfeed *f, const char *why,
         f->due_ms = nt_date_now_ms() + delay;
         f->st.next_poll_ms = f->due_ms;
         free(f->st.last_error);
+        /* curl's messages may name the URL with its credentials; the
+         * state file is read by `newstap feeds`. */
         f->st.last_error = strdup(why);
+        if (f->st.last_error)
+                nt_url_scrub_userinfo(f->st.last_error);
         f->dirty = true;
         p->totals.failed++;
         {

@@ -892,6 +892,26 @@ Test(real, credentials_never_leave_the_process)
                  port_at);
         cr_assert_str_eq(scan.feed_url, want_url,
                          "feed.url keeps the feed without its credentials");
+        {
+                char *feeds[] = {(char *)nt_test_bin(),
+                                 "feeds",
+                                 "-c",
+                                 config_path,
+                                 "-o",
+                                 "jsonl",
+                                 NULL};
+                char *out, *err;
+
+                cr_assert_eq(nt_run(feeds, NULL, &out, &err, 60000), 0, "%s",
+                             err);
+                cr_assert_not_null(strstr(out, "cred-missing.xml"), "%s", out);
+                cr_assert_null(strstr(out, "s3cretPW"),
+                               "the secret is in `newstap feeds`:\n%s", out);
+                cr_assert_null(strstr(out, "newsuser"),
+                               "the user name is in `newstap feeds`:\n%s", out);
+                free(out);
+                free(err);
+        }
         nt_buf_free(&log);
         nt_buf_free(&metrics);
 }
