@@ -76,11 +76,6 @@ static json_t *time_or_null(int64_t ms)
         return json_string(buf);
 }
 
-static json_t *str_or_null(const char *s)
-{
-        return s ? json_string(s) : json_null();
-}
-
 /* One feed: its line of the table, or its JSON object. */
 static void print_feed(const struct nt_feed_spec *spec,
                        const struct nt_feed_state *st, bool known, bool jsonl,
@@ -95,15 +90,16 @@ static void print_feed(const struct nt_feed_spec *spec,
                  st->etag && st->last_modified ? "," : "",
                  st->last_modified ? "lm" : "");
         if (jsonl) {
+                /* "s?": null for a NULL string. */
                 json_t *obj = json_pack(
-                    "{s:o, s:o, s:o, s:b, s:o, s:o, s:i, s:o, s:o, s:o, s:b}",
-                    "url", str_or_null(url), "name", str_or_null(spec->name),
-                    "moved_to", str_or_null(moved), "polled", known,
-                    "last_success", time_or_null(st->last_success_ms),
+                    "{s:s?, s:s?, s:s?, s:b, s:o, s:o, s:i, s:s?, s:s?, s:s?, "
+                    "s:b}",
+                    "url", url, "name", spec->name, "moved_to", moved, "polled",
+                    known, "last_success", time_or_null(st->last_success_ms),
                     "next_poll", time_or_null(st->next_poll_ms), "failures",
-                    st->failures, "last_error", str_or_null(st->last_error),
-                    "etag", str_or_null(st->etag), "last_modified",
-                    str_or_null(st->last_modified), "disabled", st->disabled);
+                    st->failures, "last_error", st->last_error, "etag",
+                    st->etag, "last_modified", st->last_modified, "disabled",
+                    st->disabled);
                 char *line = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 
                 if (line)

@@ -46,15 +46,6 @@ struct produce_ctx {
         const char *state_dir;
 };
 
-/* Builds the feed list from a configuration and the OPML files. */
-static int build_feeds(const struct produce_ctx *ctx, const nt_config_t *cfg,
-                       struct nt_feed_list *out, char *errstr,
-                       size_t errstr_size)
-{
-        return nt_feed_list_from_config(out, cfg, ctx->opml, ctx->n_opml,
-                                        errstr, errstr_size);
-}
-
 /* SIGHUP: read the files again; only the feed list is taken over (the
  * logging set up at start stays: other threads are logging). */
 static int reload(void *opaque, struct nt_feed_list *out, char *errstr,
@@ -67,7 +58,8 @@ static int reload(void *opaque, struct nt_feed_list *out, char *errstr,
 
         if (!cfg)
                 return NT_ERR_CONFIG;
-        err = build_feeds(ctx, cfg, out, errstr, errstr_size);
+        err = nt_feed_list_from_config(out, cfg, ctx->opml, ctx->n_opml, errstr,
+                                       errstr_size);
         nt_config_destroy(cfg);
         return err;
 }
@@ -137,7 +129,8 @@ int nt_cmd_produce(int argc, char **argv)
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
         }
-        err = build_feeds(&ctx, cfg, &feeds, errstr, sizeof(errstr));
+        err = nt_feed_list_from_config(&feeds, cfg, ctx.opml, ctx.n_opml,
+                                       errstr, sizeof(errstr));
         if (err) {
                 /* A bad feed list or OPML file is the user's input. */
                 rc = nt_cli_fail(&cli, err == NT_ERR_NOMEM ? 1 : 2, "%s",

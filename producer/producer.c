@@ -123,6 +123,17 @@ out:
         free(saved);
 }
 
+/* The feed's last success on /metrics, when it has one (also from the
+ * state of an earlier run, so that a restart does not blank it). */
+static void show_last_success(nt_producer_t *p, const struct pfeed *f)
+{
+        if (f->st.last_success_ms > 0)
+                nt_metrics_set(p->metrics,
+                               "newstap_feed_last_success_timestamp_seconds",
+                               (double)f->st.last_success_ms / 1000.0, "feed",
+                               f->label, NULL);
+}
+
 /* Takes the contents of *spec. */
 static struct pfeed *pfeed_new(nt_producer_t *p, struct nt_feed_spec *spec)
 {
@@ -153,16 +164,12 @@ static struct pfeed *pfeed_new(nt_producer_t *p, struct nt_feed_spec *spec)
         f->hints.ttl_minutes = -1;
         f->hints.max_age_s = -1;
         f->hints.retry_after_s = -1;
+        show_last_success(p, f);
         /* A feed polled before keeps its schedule, which its first poll
          * spread over the interval; one never polled is due now (the
          * fetcher's concurrency limits pace a crowd of them): a user who
          * adds a feed expects its articles, not a wait of up to its
          * interval. Once mode polls everything now. */
-        if (f->st.last_success_ms > 0)
-                nt_metrics_set(p->metrics,
-                               "newstap_feed_last_success_timestamp_seconds",
-                               (double)f->st.last_success_ms / 1000.0, "feed",
-                               f->label, NULL);
         f->first_poll = !(err == NT_OK && f->st.next_poll_ms > 0);
         f->due_ms = p->once || f->first_poll ? 0 : f->st.next_poll_ms;
         return f;
@@ -455,9 +462,7 @@ static void schedule_success(nt_producer_t *p, struct pfeed *f,
                              const struct nt_fetch_result *res)
 {
         f->st.last_success_ms = nt_date_now_ms();
-        nt_metrics_set(
-            p->metrics, "newstap_feed_last_success_timestamp_seconds",
-            (double)f->st.last_success_ms / 1000.0, "feed", f->label, NULL);
+        show_last_success(p, f);
         f->st.failures = 0;
         free(f->st.last_error);
         f->st.last_error = NULL;
