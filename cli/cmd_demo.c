@@ -563,6 +563,26 @@ out:
         return rc;
 }
 
+static int demo_option(struct nt_cli *cli, void *opaque, int opt,
+                       const char *arg)
+{
+        struct demo_opts *d = opaque;
+
+        (void)cli;
+        switch (opt) {
+        case 'F':
+                d->follow = true;
+                return 0;
+        case 's':
+                d->samples = arg;
+                return 0;
+        case 'r':
+                d->rules[d->n_rules++] = arg;
+                return 0;
+        }
+        return 2;
+}
+
 int nt_cmd_demo(int argc, char **argv)
 {
         static const struct option longopts[] = {
@@ -573,10 +593,18 @@ int nt_cmd_demo(int argc, char **argv)
             {NULL, 0, NULL, 0},
         };
         struct demo_opts d;
+        const struct nt_cli_spec spec = {
+            .shortopts = NT_CLI_SHORTOPTS,
+            .longopts = longopts,
+            .help = demo_help,
+            .common = true,
+            .on_option = demo_option,
+            .ctx = &d,
+        };
         char samples_dir[4096];
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
-        int opt, rc = 0;
+        int rc = 0;
 
         memset(&d, 0, sizeof(d));
         d.samples = bundled(DEFAULT_SAMPLES, samples_dir, sizeof(samples_dir));
@@ -585,34 +613,10 @@ int nt_cmd_demo(int argc, char **argv)
                 free(d.rules);
                 return 1;
         }
-        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
-                                  NULL)) != -1) {
-                if (nt_cli_common_option(&cli, opt, optarg))
-                        continue;
-                switch (opt) {
-                case 'F':
-                        d.follow = true;
-                        break;
-                case 's':
-                        d.samples = optarg;
-                        break;
-                case 'r':
-                        d.rules[d.n_rules++] = optarg;
-                        break;
-                case 'h':
-                        fputs(demo_help, stdout);
-                        fputs(nt_cli_common_help, stdout);
-                        goto out;
-                default:
-                        rc = 2;
-                        goto out;
-                }
-        }
-        if (optind != argc) {
-                rc = nt_cli_fail(&cli, 2, "unexpected argument \"%s\"",
-                                 argv[optind]);
+        rc = nt_cli_parse(&cli, &spec, argc, argv);
+        if (rc != NT_CLI_GO)
                 goto out;
-        }
+        rc = 0;
         cfg = nt_cli_load_config(&cli, NULL);
         if (!cfg) {
                 rc = 2;

@@ -63,6 +63,36 @@ int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg)
         return 0;
 }
 
+int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
+                 char **argv)
+{
+        int opt, rc;
+
+        while ((opt = getopt_long(argc, argv, spec->shortopts, spec->longopts,
+                                  NULL)) != -1) {
+                if (spec->common && nt_cli_common_option(cli, opt, optarg))
+                        continue;
+                if (opt == 'h') {
+                        fputs(spec->help, stdout);
+                        if (spec->common)
+                                fputs(nt_cli_common_help, stdout);
+                        return 0;
+                }
+                /* getopt_long() has said what was wrong with it. */
+                if (opt == '?' || opt == ':')
+                        return 2;
+                rc = spec->on_option
+                         ? spec->on_option(cli, spec->ctx, opt, optarg)
+                         : 2;
+                if (rc != 0)
+                        return rc;
+        }
+        if (argc - optind > spec->max_args)
+                return nt_cli_fail(cli, 2, "unexpected argument \"%s\"",
+                                   argv[optind + spec->max_args]);
+        return NT_CLI_GO;
+}
+
 int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)
 {
         va_list ap;

@@ -4,6 +4,8 @@
 #ifndef NT_CLI_H
 #define NT_CLI_H
 
+#include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/config.h"
@@ -36,6 +38,32 @@ int nt_cli_add_xprop(struct nt_cli *cli, const char *kv);
 
 /* Takes -c, -X or -v into cli: returns 1 when `opt` was one of them. */
 int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg);
+
+/* How a command reads its argv, for nt_cli_parse(). */
+struct nt_cli_spec {
+        const char *shortopts; /* NT_CLI_SHORTOPTS "o:" or just "h" */
+        const struct option *longopts;
+        const char *help; /* --help prints this */
+        bool common;      /* takes -c, -X, -v: their help follows `help` */
+        /* The command's own options: returns 0 to go on, or the exit code
+         * to stop with (2 after saying what is wrong with nt_cli_fail()). */
+        int (*on_option)(struct nt_cli *cli, void *ctx, int opt,
+                         const char *arg);
+        void *ctx;
+        int max_args; /* positional arguments allowed (from optind) */
+};
+
+/* nt_cli_parse() went through argv: the command goes on. */
+#define NT_CLI_GO (-1)
+
+/* Reads argv with getopt_long(): the common options into cli, --help
+ * printed, every other option handed to spec->on_option(), and more than
+ * spec->max_args positional arguments refused. Returns NT_CLI_GO with
+ * the positional arguments at argv[optind..argc), or the exit code to
+ * return at once: 0 after --help, 2 on a usage error (already said on
+ * stderr), or what on_option() returned. */
+int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
+                 char **argv);
 
 /* Builds the effective configuration: defaults, then the file (-c, else
  * $NEWSTAP_CONFIG, else ./config/newstap.json when it exists), then the

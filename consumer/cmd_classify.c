@@ -180,7 +180,25 @@ out:
 struct classify_ctx {
         const char **rules; /* --rules, or consumer.rules */
         size_t n_rules;
+        int offline; /* --offline */
 };
+
+static int classify_option(struct nt_cli *cli, void *opaque, int opt,
+                           const char *arg)
+{
+        struct classify_ctx *ctx = opaque;
+
+        (void)cli;
+        switch (opt) {
+        case 'r':
+                ctx->rules[ctx->n_rules++] = arg;
+                return 0;
+        case 'o':
+                ctx->offline = 1;
+                return 0;
+        }
+        return 2;
+}
 
 /* Builds a classifier from the rule paths; NULL with errstr set. */
 static nt_classifier_t *load_classifier(const struct classify_ctx *ctx,
@@ -225,6 +243,14 @@ int nt_cmd_classify(int argc, char **argv)
             {NULL, 0, NULL, 0},
         };
         struct classify_ctx ctx;
+        const struct nt_cli_spec spec = {
+            .shortopts = NT_CLI_SHORTOPTS,
+            .longopts = longopts,
+            .help = classify_help,
+            .common = true,
+            .on_option = classify_option,
+            .ctx = &ctx,
+        };
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
         nt_classifier_t *clf = NULL;
@@ -232,7 +258,7 @@ int nt_cmd_classify(int argc, char **argv)
         nt_health_t *health = NULL;
         const char *cfg_rules;
         char errstr[1024];
-        int opt, rc = 0, offline = 0, err;
+        int rc = 0, err;
 
         memset(&ctx, 0, sizeof(ctx));
         ctx.rules = calloc((size_t)argc + 1, sizeof(*ctx.rules));
@@ -240,31 +266,10 @@ int nt_cmd_classify(int argc, char **argv)
                 free(ctx.rules);
                 return 1;
         }
-        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
-                                  NULL)) != -1) {
-                if (nt_cli_common_option(&cli, opt, optarg))
-                        continue;
-                switch (opt) {
-                case 'r':
-                        ctx.rules[ctx.n_rules++] = optarg;
-                        break;
-                case 'o':
-                        offline = 1;
-                        break;
-                case 'h':
-                        fputs(classify_help, stdout);
-                        fputs(nt_cli_common_help, stdout);
-                        goto out;
-                default:
-                        rc = 2;
-                        goto out;
-                }
-        }
-        if (optind != argc) {
-                rc = nt_cli_fail(&cli, 2, "unexpected argument \"%s\"",
-                                 argv[optind]);
+        rc = nt_cli_parse(&cli, &spec, argc, argv);
+        if (rc != NT_CLI_GO)
                 goto out;
-        }
+        rc = 0;
         cfg = nt_cli_load_config(&cli, NULL);
         if (!cfg) {
                 rc = 2;
@@ -284,7 +289,7 @@ int nt_cmd_classify(int argc, char **argv)
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
         }
-        if (offline) {
+        if (ctx.offline) {
                 rc = run_offline(&cli, cfg, clf);
                 goto out;
         }

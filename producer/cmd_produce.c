@@ -44,7 +44,28 @@ struct produce_ctx {
         const char **opml;
         size_t n_opml;
         const char *state_dir;
+        int once; /* --once */
 };
+
+static int produce_option(struct nt_cli *cli, void *opaque, int opt,
+                          const char *arg)
+{
+        struct produce_ctx *ctx = opaque;
+
+        (void)cli;
+        switch (opt) {
+        case 'o':
+                ctx->opml[ctx->n_opml++] = arg;
+                return 0;
+        case '1':
+                ctx->once = 1;
+                return 0;
+        case 's':
+                ctx->state_dir = arg;
+                return 0;
+        }
+        return 2;
+}
 
 /* SIGHUP: read the files again; only the feed list is taken over (the
  * logging set up at start stays: other threads are logging). */
@@ -74,13 +95,21 @@ int nt_cmd_produce(int argc, char **argv)
             {NULL, 0, NULL, 0},
         };
         struct produce_ctx ctx;
+        const struct nt_cli_spec spec = {
+            .shortopts = NT_CLI_SHORTOPTS,
+            .longopts = longopts,
+            .help = produce_help,
+            .common = true,
+            .on_option = produce_option,
+            .ctx = &ctx,
+        };
         struct nt_feed_list feeds;
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
         nt_producer_t *prod = NULL;
         nt_health_t *health = NULL;
         char errstr[1024];
-        int opt, rc = 0, once = 0, err;
+        int rc = 0, err;
 
         memset(&ctx, 0, sizeof(ctx));
         nt_feed_list_init(&feeds);
@@ -90,34 +119,10 @@ int nt_cmd_produce(int argc, char **argv)
                 return 1;
         }
         ctx.cli = &cli;
-        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
-                                  NULL)) != -1) {
-                if (nt_cli_common_option(&cli, opt, optarg))
-                        continue;
-                switch (opt) {
-                case 'o':
-                        ctx.opml[ctx.n_opml++] = optarg;
-                        break;
-                case '1':
-                        once = 1;
-                        break;
-                case 's':
-                        ctx.state_dir = optarg;
-                        break;
-                case 'h':
-                        fputs(produce_help, stdout);
-                        fputs(nt_cli_common_help, stdout);
-                        goto out;
-                default:
-                        rc = 2;
-                        goto out;
-                }
-        }
-        if (optind != argc) {
-                rc = nt_cli_fail(&cli, 2, "unexpected argument \"%s\"",
-                                 argv[optind]);
+        rc = nt_cli_parse(&cli, &spec, argc, argv);
+        if (rc != NT_CLI_GO)
                 goto out;
-        }
+        rc = 0;
         cfg = nt_cli_load_config(&cli, NULL);
         if (!cfg) {
                 rc = 2;
@@ -144,13 +149,13 @@ int nt_cmd_produce(int argc, char **argv)
                 goto out;
         }
         nt_sig_install();
-        prod = nt_producer_new(cfg, &feeds, once, errstr, sizeof(errstr));
+        prod = nt_producer_new(cfg, &feeds, ctx.once, errstr, sizeof(errstr));
         if (!prod) {
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
                 goto out;
         }
         /* auto: on for the daemon, off for a one-shot --once run. */
-        health = nt_health_from_config(cfg, "127.0.0.1:9464", !once, &err,
+        health = nt_health_from_config(cfg, "127.0.0.1:9464", !ctx.once, &err,
                                        errstr, sizeof(errstr));
         if (err) {
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
