@@ -1,6 +1,6 @@
 /* `newstap broker`: host the embedded dev broker until SIGINT/SIGTERM. */
 #include "common/cli.h"
-#include "common/commands.h"
+#include "cli/commands.h"
 #include "common/devbroker.h"
 #include "common/err.h"
 #include "common/num.h"

@@ -1,7 +1,7 @@
 /* `newstap config check|dump`: validate and show the effective
  * configuration. */
 #include "common/cli.h"
-#include "common/commands.h"
+#include "cli/commands.h"
 #include "common/config.h"
 
 #include <getopt.h>

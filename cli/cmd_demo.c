@@ -5,7 +5,7 @@
  * pretty format; then a summary. Needs no network beyond loopback. */
 #include "common/date.h"
 #include "common/cli.h"
-#include "common/commands.h"
+#include "cli/commands.h"
 #include "common/config.h"
 #include "common/devbroker.h"
 #include "common/err.h"

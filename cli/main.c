@@ -1,6 +1,6 @@
 /* newstap: the thin dispatcher from `newstap COMMAND ...` to the command's
  * entry point. Everything else lives in the modules. */
-#include "common/commands.h"
+#include "cli/commands.h"
 
 #include <curl/curl.h>
 #include <expat.h>

@@ -4,7 +4,7 @@
 #include "common/date.h"
 #include "common/buf.h"
 #include "common/cli.h"
-#include "common/commands.h"
+#include "consumer/commands.h"
 #include "common/err.h"
 #include "common/health.h"
 #include "common/log.h"

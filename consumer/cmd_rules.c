@@ -1,7 +1,7 @@
 /* `newstap rules check | explain`: validate rule files; show why a text
  * receives its labels, or misses them. */
 #include "common/buf.h"
-#include "common/commands.h"
+#include "consumer/commands.h"
 #include "common/err.h"
 #include "consumer/classify.h"
 

@@ -1,7 +1,7 @@
 /* `newstap tail`: follow the classified topics from a terminal or a
  * pipe. */
 #include "common/cli.h"
-#include "common/commands.h"
+#include "consumer/commands.h"
 #include "common/date.h"
 #include "common/err.h"
 #include "common/num.h"

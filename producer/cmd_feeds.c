@@ -2,7 +2,7 @@
  * what its state file says (last success, next poll, failures,
  * validators), read beside a running producer without disturbing it. */
 #include "common/cli.h"
-#include "common/commands.h"
+#include "producer/commands.h"
 #include "common/date.h"
 #include "common/err.h"
 #include "common/url.h"

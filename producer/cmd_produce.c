@@ -1,6 +1,6 @@
 /* `newstap produce`: the feed-polling daemon. */
 #include "common/cli.h"
-#include "common/commands.h"
+#include "producer/commands.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/sig.h"

@@ -1,6 +1,6 @@
 /* `newstap replay`: publish archived feeds to the raw topic. */
 #include "common/cli.h"
-#include "common/commands.h"
+#include "producer/commands.h"
 #include "common/date.h"
 #include "common/err.h"
 #include "common/num.h"
