@@ -438,17 +438,26 @@ static int cmd_remove(struct nt_cli *cli, const nt_config_t *cfg,
         rc = load_view(cli, cfg, topic, &view);
         for (i = 0; i < n_args && rc == 0; i++) {
                 char *key = nt_feeds_topic_key(args[i]);
+                const char *found;
 
                 if (!key) {
                         rc = nt_cli_fail(cli, 2,
                                          "\"%s\" is not an http or https URL",
                                          args[i]);
-                } else if (!json_object_get(view, key)) {
+                } else if (!(found = nt_feeds_topic_find(view, key))) {
                         nt_cli_fail(cli, 1, "%s is not on topic %s", key,
                                     topic);
                         missing++;
                         free(key);
                 } else {
+                        /* The record's own key, which an older version
+                         * may have written in another canonical form. */
+                        free(key);
+                        key = strdup(found);
+                        if (!key) {
+                                rc = nt_cli_fail(cli, 1, "out of memory");
+                                break;
+                        }
                         printf("- %s\n", key);
                         keys[n++] = key;
                 }
@@ -822,6 +831,22 @@ static int run_verb(int argc, char **argv)
                         rc = 2;
                         goto out;
                 }
+        }
+        /* An option that does not apply would be ignored silently. */
+        if (strcmp(verb, "add") != 0 && (o.name || json_array_size(o.tags) ||
+                                         json_object_size(o.headers))) {
+                rc = nt_cli_fail(&cli, 2,
+                                 "--name, --tag and --header are for add");
+                goto out;
+        }
+        if (o.interval && strcmp(verb, "add") != 0 &&
+            strcmp(verb, "import") != 0) {
+                rc = nt_cli_fail(&cli, 2, "--interval is for add and import");
+                goto out;
+        }
+        if (o.allow_empty && strcmp(verb, "sync") != 0) {
+                rc = nt_cli_fail(&cli, 2, "--allow-empty is for sync");
+                goto out;
         }
         cfg = nt_cli_load_config(&cli, NULL);
         if (!cfg) {

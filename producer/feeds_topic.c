@@ -25,6 +25,26 @@
  * (producer.min_interval) is the reading producer's business. */
 #define HARD_MIN_INTERVAL_MS 1000
 
+const char *nt_feeds_topic_find(const json_t *view, const char *key)
+{
+        const char *k;
+        json_t *v;
+
+        if (json_object_get(view, key))
+                return json_object_iter_key(
+                    json_object_iter_at((json_t *)view, key));
+        json_object_foreach((json_t *)view, k, v)
+        {
+                char *again = nt_feeds_topic_key(k);
+                bool same = again && strcmp(again, key) == 0;
+
+                free(again);
+                if (same)
+                        return k;
+        }
+        return NULL;
+}
+
 char *nt_feeds_topic_key(const char *url)
 {
         char *plain = nt_url_without_userinfo(url, NULL);
@@ -103,7 +123,7 @@ static int load_one(const rd_kafka_message_t *rkm, void *opaque)
         struct nt_config_report r;
         json_error_t jerr;
         json_t *spec = NULL, *arr = NULL;
-        char *key = NULL, *want = NULL, reason[512];
+        char *key = NULL, *want = NULL, *again = NULL, reason[512];
         int err = NT_OK;
 
         if (!rkm->key || rkm->key_len == 0 ||
@@ -138,12 +158,15 @@ static int load_one(const rd_kafka_message_t *rkm, void *opaque)
                 goto out;
         }
         nt_config_report_free(&r);
+        /* Compared in canonical form on both sides, so that a key
+         * written before the canonical form changed (a tracking
+         * parameter added to the list) still matches its URL. */
         want =
             nt_feeds_topic_key(json_string_value(json_object_get(spec, "url")));
-        if (!want || strcmp(want, key) != 0) {
+        again = nt_feeds_topic_key(key);
+        if (!want || !again || strcmp(want, again) != 0) {
                 skip(c, rkm,
-                     "the key is not the canonical URL of the value's "
-                     "url");
+                     "the key is not the value's url in canonical form");
                 goto out;
         }
         if (json_object_set(c->view, key, spec) != 0)
@@ -151,6 +174,7 @@ static int load_one(const rd_kafka_message_t *rkm, void *opaque)
 out:
         json_decref(arr);
         json_decref(spec);
+        free(again);
         free(want);
         free(key);
         return err;

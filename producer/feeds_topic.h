@@ -25,6 +25,12 @@
  * Caller frees with free(). */
 char *nt_feeds_topic_key(const char *url);
 
+/* The key of `view` (key -> spec) that stands for the feed with the
+ * canonical key `key`: `key` itself, or a key written by an older
+ * version whose canonical form is `key` now. NULL when none. Borrowed
+ * from view. */
+const char *nt_feeds_topic_find(const json_t *view, const char *key);
+
 /* Checks one spec as it is about to leave this machine: the rules of a
  * producer.feeds element (nt_config_check_feeds(), with
  * producer.min_interval as the floor) and the secret rules
@@ -39,8 +45,8 @@ size_t nt_feeds_topic_check_spec(const json_t *spec, const char *what,
 /* The topic's current view: every partition read from its beginning to
  * its end (nt_kafka_read_to_end()), the last value of a key winning and a
  * tombstone deleting it. A record that is not a feed (no key, a value
- * that is not a JSON object passing nt_config_check_feeds(), a key that
- * is not the canonical URL of its value's url) is logged as a warning
+ * that is not a JSON object passing nt_config_check_feeds(), a key whose
+ * canonical form is not its value's url's) is logged as a warning
  * with its partition and offset and skipped: the key keeps its earlier
  * value. *view is a new object key -> spec; caller frees it with
  * json_decref(). `*skipped` (may be NULL) gets the number of skipped

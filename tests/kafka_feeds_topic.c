@@ -19,9 +19,9 @@
 
 static char dir[64], config[128], topic[128];
 
-/* A configuration naming a fresh feeds topic of one partition, with
- * `feeds` (a JSON array text) as producer.feeds. */
-static void write_config(const char *feeds)
+/* A configuration naming a fresh feeds topic of `partitions`
+ * partitions, with `feeds` (a JSON array text) as producer.feeds. */
+static void write_config_parts(const char *feeds, int partitions)
 {
         FILE *f = fopen(config, "w");
 
@@ -29,10 +29,16 @@ static void write_config(const char *feeds)
         fprintf(f,
                 "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
                 " \"topics\": {\"feeds\": \"%s\"},"
-                " \"producer\": {\"feeds_partitions\": 1,"
+                " \"producer\": {\"feeds_partitions\": %d,"
                 " \"feeds\": %s}}\n",
-                nt_test_kafka_bootstrap(), topic, feeds);
+                nt_test_kafka_bootstrap(), topic, partitions, feeds);
         fclose(f);
+}
+
+/* Three partitions: reading the view walks each to its end. */
+static void write_config(const char *feeds)
+{
+        write_config_parts(feeds, 3);
 }
 
 static void setup(void)
@@ -392,6 +398,8 @@ Test(real, garbage_records_are_skipped_with_partition_and_offset,
         rd_kafka_t *rk;
         json_t *v;
 
+        /* One partition, so that the offsets below are known. */
+        write_config_parts("[]", 1);
         /* Offset 0: a good feed, made by the binary (and the topic with
          * it). */
         cr_assert_eq(feeds(&out, &err, "add", "https://good.example/rss", NULL,
@@ -408,6 +416,10 @@ Test(real, garbage_records_are_skipped_with_partition_and_offset,
         produce_raw(rk, "https://other.example/",
                     "{\"url\": \"https://mismatch.example/rss\"}");
         produce_raw(rk, "https://good.example/rss", "[1, 2]");
+        /* Offset 4: a feed under a key in another canonical form (an
+         * older version's): read as a feed, and removable by its URL. */
+        produce_raw(rk, "https://Old.Example/rss?utm_source=a",
+                    "{\"url\": \"https://old.example/rss\"}");
         cr_assert_eq(nt_kafka_flush(rk, 15000, errstr, sizeof(errstr)), NT_OK,
                      "%s", errstr);
         rd_kafka_destroy(rk);
@@ -421,12 +433,21 @@ Test(real, garbage_records_are_skipped_with_partition_and_offset,
         cr_assert(found(err, "partition=0 offset=2"), "%s", err);
         cr_assert(found(err, "partition=0 offset=3"), "%s", err);
         cr_assert(found(err, "not a JSON object"), "%s", err);
-        cr_assert(found(err, "not the canonical URL"), "%s", err);
-        cr_assert(found(err, "1 feed(s) on topic"), "%s", err);
+        cr_assert(found(err, "not the value's url in canonical form"), "%s",
+                  err);
+        cr_assert(!found(err, "offset=4"), "%s", err);
+        cr_assert(found(err, "2 feed(s) on topic"), "%s", err);
+        free(out);
+        free(err);
+        cr_assert_eq(feeds(&out, &err, "remove", "https://old.example/rss",
+                           NULL, NULL, NULL),
+                     0, "%s", err);
+        cr_assert_str_eq(out, "- https://Old.Example/rss?utm_source=a\n");
         free(out);
         free(err);
         v = view();
         cr_assert_eq(json_object_size(v), 1);
+        cr_assert_not_null(json_object_get(v, "https://good.example/rss"));
         json_decref(v);
 }
 
