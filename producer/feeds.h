@@ -54,8 +54,9 @@ int nt_feed_list_from_config(struct nt_feed_list *l, const nt_config_t *cfg,
 
 /* Replaces the secret references (common/secret.h: "${env:NAME}",
  * "${file:/path}") in every feed's URL and header lines by what they
- * name, on the machine that fetches the feeds. A feed's name, made from
- * the URL as written, keeps the references and never the secret. An
+ * name, on the machine that fetches the feeds. A feed's name was made
+ * before, from the URL as written without its userinfo, so it never
+ * holds the secret. An
  * error names the feed and the reference: NT_ERR_NOTFOUND (variable not
  * set), NT_ERR_IO (file unreadable), and the others of
  * nt_secret_resolve(). */
