@@ -366,24 +366,42 @@ struct encoding_case {
         char encoding[24];
         char title[64];
         char first_title[96];
+        char error_has[48]; /* "": read as labelled, well-formed */
 };
 
 ParameterizedTestParameters(feed, encodings)
 {
         static struct encoding_case cases[] = {
             {"rss20-windows-1251.xml", "", "windows-1251", "Новости дня",
-             "Запорожская АЭС: гарантии безопасности"},
+             "Запорожская АЭС: гарантии безопасности", ""},
             {"rss20-koi8r.xml", "", "koi8-r", "Новости дня",
-             "Запорожская АЭС: гарантии безопасности"},
+             "Запорожская АЭС: гарантии безопасности", ""},
             {"rss20-koi8r-http-charset.xml", "text/xml; charset=koi8-r",
-             "koi8-r", "Новости дня", "Запорожская АЭС: гарантии безопасности"},
+             "koi8-r", "Новости дня", "Запорожская АЭС: гарантии безопасности",
+             ""},
             {"rss20-utf16le-bom.xml", "", "utf-16le", "Новости дня",
-             "Запорожская АЭС: гарантии безопасности"},
+             "Запорожская АЭС: гарантии безопасности", ""},
             {"rss20-windows-1252-labelled-iso-8859-1.xml", "", "windows-1252",
-             "Café “quotes” – dash", "Crème brûlée € 5"},
+             "Café “quotes” – dash", "Crème brûlée € 5", ""},
             {"rss20-windows-1251.xml",
              "application/rss+xml; charset=windows-1251", "windows-1251",
-             "Новости дня", "Запорожская АЭС: гарантии безопасности"},
+             "Новости дня", "Запорожская АЭС: гарантии безопасности", ""},
+            /* WHATWG: US-ASCII is a label of windows-1252. */
+            {"rss20-us-ascii-labelled-windows-1252.xml", "", "windows-1252",
+             "Harbour “Notes”", "The ferry don’t run on Sundays", ""},
+            /* A single-byte label over UTF-8 bytes: the bytes win, from
+             * the prolog and from HTTP alike. */
+            {"rss20-utf8-labelled-iso-8859-1.xml", "", "utf-8", "Café du Port",
+             "Crème brûlée – “menu” d’été", "bytes are UTF-8"},
+            {"rss20-utf8-labelled-iso-8859-1.xml",
+             "text/xml; charset=windows-1252", "utf-8", "Café du Port",
+             "Crème brûlée – “menu” d’été", "bytes are UTF-8"},
+            /* text/xml or text/plain without a charset: the prolog
+             * decides (RFC 7303), not RFC 3023's US-ASCII default. */
+            {"rss20-windows-1251.xml", "text/xml", "windows-1251",
+             "Новости дня", "Запорожская АЭС: гарантии безопасности", ""},
+            {"rss20-koi8r.xml", "text/plain", "koi8-r", "Новости дня",
+             "Запорожская АЭС: гарантии безопасности", ""},
         };
         return cr_make_param_array(struct encoding_case, cases,
                                    sizeof(cases) / sizeof(cases[0]));
@@ -397,9 +415,17 @@ ParameterizedTest(struct encoding_case *c, feed, encodings)
                                NULL, NULL, &feed);
 
         cr_assert_eq(rc, NT_OK, "%s: parse failed", c->fixture);
-        cr_assert_str_eq(feed.encoding, c->encoding, "%s: encoding %s, want %s",
-                         c->fixture, feed.encoding, c->encoding);
-        cr_assert(feed.wellformed, "%s: not well-formed", c->fixture);
+        cr_assert_str_eq(feed.encoding, c->encoding,
+                         "%s (%s): encoding %s, want %s", c->fixture,
+                         c->content_type, feed.encoding, c->encoding);
+        if (c->error_has[0])
+                cr_assert(!feed.wellformed && has_error(&feed, c->error_has),
+                          "%s (%s): want not well-formed with \"%s\"",
+                          c->fixture, c->content_type, c->error_has);
+        else
+                cr_assert(feed.wellformed, "%s (%s): not well-formed: %s",
+                          c->fixture, c->content_type,
+                          feed.n_errors ? feed.errors[0].message : "");
         assert_str(feed.title, c->title, c->fixture);
         assert_str(feed.entries[0].title, c->first_title, c->fixture);
         nt_feed_free(&feed);
