@@ -431,6 +431,119 @@ ParameterizedTest(struct encoding_case *c, feed, encodings)
         nt_feed_free(&feed);
 }
 
+/* ---- Media RSS ---------------------------------------------------- */
+
+static void assert_enclosure(const struct nt_feed_entry *e, size_t i,
+                             const char *url, const char *length,
+                             const char *type, const char *what)
+{
+        char label[128];
+
+        cr_assert_gt(e->n_enclosures, i, "%s: %zu enclosures, want more", what,
+                     e->n_enclosures);
+        snprintf(label, sizeof(label), "%s: url", what);
+        assert_str(e->enclosures[i].url, url, label);
+        snprintf(label, sizeof(label), "%s: length", what);
+        assert_str(e->enclosures[i].length, length, label);
+        snprintf(label, sizeof(label), "%s: type", what);
+        assert_str(e->enclosures[i].type, type, label);
+}
+
+Test(feed, media_rss_elements_in_rss_items)
+{
+        struct nt_feed feed;
+        const struct nt_feed_entry *e;
+
+        cr_assert_eq(
+            parse_fixture("rss20-media-rss.xml", NULL, NULL, NULL, &feed),
+            NT_OK);
+        cr_assert(feed.wellformed, "not well-formed");
+        cr_assert_eq(feed.n_entries, 4, "%zu entries", feed.n_entries);
+
+        e = &feed.entries[0];
+        assert_str(e->title, "Morning <tide> report",
+                   "media:title type=plain stands in for the title");
+        assert_str(e->summary, "<p>Wind and <b>tides</b> for the bay.</p>",
+                   "media:description type=html stands in for the summary");
+        cr_assert_eq(e->n_categories, 2, "media:category: %zu categories",
+                     e->n_categories);
+        assert_str(e->categories[0], "shows/morning", "media:category text");
+        assert_str(e->categories[1], "weather", "second media:category");
+        cr_assert_eq(e->n_enclosures, 1,
+                     "media:content audio only (thumbnail and image "
+                     "content are pictures): %zu enclosures",
+                     e->n_enclosures);
+        assert_enclosure(e, 0, "http://radio.example/audio/001.mp3", "4823040",
+                         "audio/mpeg", "media:content fileSize and type");
+
+        e = &feed.entries[1];
+        assert_str(e->title, "Evening report", "own title beats media:title");
+        assert_str(e->summary, "The item's own description.",
+                   "own description beats media:description");
+        cr_assert_eq(e->n_enclosures, 1,
+                     "enclosure and media:content of one file are one "
+                     "enclosure; image/png content is a picture: %zu",
+                     e->n_enclosures);
+        assert_enclosure(e, 0, "http://radio.example/audio/002.mp3", "5120000",
+                         "audio/mpeg",
+                         "media:content fills the type <enclosure> lacks");
+
+        e = &feed.entries[2];
+        assert_str(e->title, "Archive: the old lighthouse",
+                   "media:title inside media:content inside media:group");
+        assert_str(e->summary, "Recorded in 1987.",
+                   "media:description in media:group, plain text");
+        cr_assert_eq(e->n_categories, 1, "media:category in media:group");
+        assert_str(e->categories[0], "archive", "media:category in group");
+        cr_assert_eq(e->n_enclosures, 2, "two renditions in media:group: %zu",
+                     e->n_enclosures);
+        assert_enclosure(e, 0, "http://radio.example/archive/003-low.mp3",
+                         "1000", "audio/mpeg", "relative url against xml:base");
+        assert_enclosure(e, 1, "http://radio.example/archive/003-high.mp3",
+                         "3000", "audio/mpeg", "second rendition");
+
+        e = &feed.entries[3];
+        cr_assert_eq(e->n_categories, 1,
+                     "namespace without the trailing slash: categories");
+        assert_enclosure(e, 0, "http://radio.example/video/004.mp4", NULL,
+                         "video/mp4", "namespace without the trailing slash");
+        nt_feed_free(&feed);
+}
+
+/* YouTube's channel feeds: Atom entries whose text is only in their
+ * media:group. */
+Test(feed, media_group_gives_atom_entries_their_text)
+{
+        struct nt_feed feed;
+        const struct nt_feed_entry *e;
+
+        cr_assert_eq(parse_fixture("atom10-media-group-youtube.xml", NULL, NULL,
+                                   NULL, &feed),
+                     NT_OK);
+        cr_assert(feed.wellformed, "not well-formed: %s",
+                  feed.n_errors ? feed.errors[0].message : "");
+        cr_assert_eq(feed.n_entries, 2, "%zu entries", feed.n_entries);
+        e = &feed.entries[0];
+        assert_str(e->title, "Night ferry crossing", "entry title");
+        assert_str(e->summary,
+                   "The last boat of the day &amp; its crew.\nFilmed from "
+                   "the upper deck.",
+                   "media:description as the summary, escaped as HTML");
+        cr_assert_eq(e->n_enclosures, 1, "media:content only: %zu enclosures",
+                     e->n_enclosures);
+        assert_enclosure(e, 0, "http://video.example/v/h4rb0ur0001?version=3",
+                         NULL, "application/x-shockwave-flash",
+                         "media:content in media:group");
+        e = &feed.entries[1];
+        assert_str(e->title, "Tide tables explained",
+                   "own title beats media:title");
+        assert_str(e->summary, "The entry's own summary.",
+                   "own summary beats media:description");
+        cr_assert_eq(e->n_enclosures, 0, "no media:content: %zu enclosures",
+                     e->n_enclosures);
+        nt_feed_free(&feed);
+}
+
 /* ---- Entities and titles --------------------------------------------- */
 
 struct title_case {
