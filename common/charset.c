@@ -146,13 +146,9 @@ static int utf8_multibyte(const unsigned char *s, size_t len)
 {
         size_t i;
 
-        if (utf8_valid_prefix(s, len) != len)
-                return 0;
-        for (i = 0; i < len; i++) {
-                if (s[i] >= 0x80)
-                        return 1;
-        }
-        return 0;
+        for (i = 0; i < len && s[i] < 0x80; i++)
+                ;
+        return i < len && utf8_valid_prefix(s + i, len - i) == len - i;
 }
 
 /* True for the single-byte, ASCII-compatible encodings (names as
