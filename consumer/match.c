@@ -1099,24 +1099,62 @@ static const uint64_t wc_hi[WC_MAX_LEN + 1] = {
     UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX,
 };
 
+/* The word cache's key of a word of 0 to WC_MAX_LEN bytes: its length
+ * and its first and last 8 bytes, which overlap for fewer than 16 and
+ * cover all of it; and its slot. */
+struct wc_key {
+        uint64_t w0, w1;
+        size_t slot;
+};
+
+static inline struct wc_key wc_key(const uint8_t *w, size_t len)
+{
+        struct wc_key k;
+
+        k.w0 = head_bytes(w) & wc_lo[len];
+        k.w1 = head_bytes(w + wc_hi_off[len]) & wc_hi[len];
+        k.slot = (size_t)(((k.w0 * 0x9E3779B97F4A7C15ull) ^
+                           (k.w1 * 0xC2B2AE3D27D4EB4Full) ^ len) >>
+                          (64 - WC_BITS));
+        return k;
+}
+
+/* The length a token's key is made of: its own, or 0 (a key that is
+ * never looked up) past WC_MAX_LEN; without a branch. */
+static inline size_t wc_len(size_t len)
+{
+        return len & ((size_t)0 - (size_t)(len <= WC_MAX_LEN));
+}
+
 /* Walks every token down the trie, through the word cache for short
- * words. A short word is identified by its length and its first and last
- * 8 bytes (which overlap for fewer than 16 bytes, and cover all of it). */
+ * words. The cache is larger than the first-level data cache and its
+ * slots are met at random: the next token's slot is found and fetched
+ * while this token's is read, so that the waits for memory overlap. */
 static int find_lexemes(const nt_match_t *m, nt_match_scratch_t *s)
 {
         const struct nt_tokens *t = &s->toks;
         size_t i, k, cap = s->hit_off_cap;
+        struct wc_key key, next = {0, 0, 0};
         int err;
 
         if (grow(&s->hit_off, &cap, t->n + 1, sizeof(*s->hit_off)))
                 return NT_ERR_NOMEM;
         s->hit_off_cap = cap;
+        if (t->n > 0)
+                next = wc_key((const uint8_t *)nt_tokens_norm(t, 0),
+                              wc_len(t->tok[0].norm_len));
         for (i = 0; i < t->n; i++) {
                 const uint8_t *w = (const uint8_t *)nt_tokens_norm(t, i);
                 size_t len = t->tok[i].norm_len, first = s->n_hits;
-                uint64_t w0, w1;
                 struct wcache *e;
 
+                key = next;
+                e = &s->wc[key.slot];
+                if (i + 1 < t->n) {
+                        next = wc_key((const uint8_t *)nt_tokens_norm(t, i + 1),
+                                      wc_len(t->tok[i + 1].norm_len));
+                        __builtin_prefetch(&s->wc[next.slot]);
+                }
                 s->hit_off[i] = (uint32_t)first;
                 if (len == 0 || len > WC_MAX_LEN) {
                         err = walk_word(m, s, w, len, (uint32_t)i);
@@ -1124,12 +1162,7 @@ static int find_lexemes(const nt_match_t *m, nt_match_scratch_t *s)
                                 return err;
                         continue;
                 }
-                w0 = head_bytes(w) & wc_lo[len];
-                w1 = head_bytes(w + wc_hi_off[len]) & wc_hi[len];
-                e = &s->wc[((w0 * 0x9E3779B97F4A7C15ull) ^
-                            (w1 * 0xC2B2AE3D27D4EB4Full) ^ len) >>
-                           (64 - WC_BITS)];
-                if (e->len == len && e->w0 == w0 && e->w1 == w1) {
+                if (e->len == len && e->w0 == key.w0 && e->w1 == key.w1) {
                         /* Most words match nothing. */
                         if (e->n == 0)
                                 continue;
@@ -1145,8 +1178,8 @@ static int find_lexemes(const nt_match_t *m, nt_match_scratch_t *s)
                         return err;
                 if (s->n_hits - first > WC_MAX_LEX)
                         continue;
-                e->w0 = w0;
-                e->w1 = w1;
+                e->w0 = key.w0;
+                e->w1 = key.w1;
                 e->len = (uint8_t)len;
                 e->n = (uint8_t)(s->n_hits - first);
                 for (k = 0; k < e->n; k++)
@@ -1713,13 +1746,14 @@ static struct bres eval_bucket(const nt_match_t *m, nt_match_scratch_t *s,
                 out.n_set = cur;
                 return out;
         case NT_RULES_OR:
+                /* The kids' sets pile up, then one sort unites them:
+                 * cheaper than a merge per kid. */
                 for (k = 0; k < nd->n_kids; k++) {
                         if (!term_may_occur(m, s, nd->kid0 + k))
                                 continue;
                         eval_bucket(m, s, r->kids[nd->kid0 + k], mask, spans);
-                        cur = set_combine(s, out.off, cur, SET_UNION);
                 }
-                out.n_set = cur;
+                out.n_set = set_close(s, out.off);
                 out.n = (uint32_t)(s->n_list - top);
                 return out;
         case NT_RULES_AND:
