@@ -1577,12 +1577,9 @@ static size_t set_close(nt_match_scratch_t *s, size_t off)
         return w;
 }
 
-/* Combines the sets a = sets[off..off+na) and b = sets[off+na..n_sets)
- * into sets[off..): their union, intersection or difference a - b. */
-enum set_op { SET_UNION, SET_INTERSECT, SET_MINUS };
-
-static size_t set_combine(nt_match_scratch_t *s, size_t off, size_t na,
-                          enum set_op op)
+/* Replaces the sets a = sets[off..off+na) and b = sets[off+na..n_sets)
+ * by their intersection, at sets[off..). */
+static size_t set_intersect(nt_match_scratch_t *s, size_t off, size_t na)
 {
         const uint32_t *a = s->sets + off, *b = a + na;
         size_t nb = s->n_sets - off - na, i = 0, j = 0, w = 0;
@@ -1597,8 +1594,7 @@ static size_t set_combine(nt_match_scratch_t *s, size_t off, size_t na,
                 bool tb = j < nb && (i >= na || b[j] <= a[i]);
                 uint32_t v = ta ? a[i] : b[j];
 
-                if ((op == SET_UNION) || (op == SET_INTERSECT && ta && tb) ||
-                    (op == SET_MINUS && ta && !tb))
+                if (ta && tb)
                         s->tmp[w++] = v;
                 i += ta;
                 j += tb;
@@ -1761,9 +1757,8 @@ static struct bres eval_bucket(const nt_match_t *m, nt_match_scratch_t *s,
                         if (!term_may_occur(m, s, nd->kid0 + k))
                                 goto none;
                         eval_bucket(m, s, r->kids[nd->kid0 + k], mask, spans);
-                        cur = k == 0
-                                  ? s->n_sets - out.off
-                                  : set_combine(s, out.off, cur, SET_INTERSECT);
+                        cur = k == 0 ? s->n_sets - out.off
+                                     : set_intersect(s, out.off, cur);
                         if (cur == 0)
                                 goto none;
                 }
