@@ -102,9 +102,8 @@ int nt_cmd_config(int argc, char **argv)
         const char *sub, *used = NULL;
         json_t *dump;
 
-        if (nt_cli_init(&cli, "config", argc))
-                return 1;
-        rc = nt_cli_parse(&cli, &spec, argc, argv);
+        /* `config keys` needs no configuration; check says which file. */
+        rc = nt_cli_start(&cli, "config", &spec, argc, argv, NULL);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;

@@ -160,3 +160,12 @@ int nt_rules_expand_paths(const char *const *in, size_t n, char ***paths,
                 nt_errf(errstr, errstr_size, err, "out of memory");
         return err;
 }
+
+void nt_rules_free_paths(char **paths, size_t n)
+{
+        size_t i;
+
+        for (i = 0; paths && i < n; i++)
+                free(paths[i]);
+        free(paths);
+}

@@ -40,9 +40,7 @@ static const char produce_help[] =
     "  --state-dir DIR    overrides producer.state_dir\n";
 
 struct produce_ctx {
-        struct nt_cli *cli;
-        const char **opml;
-        size_t n_opml;
+        struct nt_cli *cli; /* --opml files in cli->values */
         const char *state_dir;
         int once; /* --once */
 };
@@ -52,11 +50,9 @@ static int produce_option(struct nt_cli *cli, void *opaque, int opt,
 {
         struct produce_ctx *ctx = opaque;
 
-        (void)cli;
         switch (opt) {
         case 'o':
-                ctx->opml[ctx->n_opml++] = arg;
-                return 0;
+                return nt_cli_add_value(cli, arg) ? 1 : 0;
         case '1':
                 ctx->once = 1;
                 return 0;
@@ -79,8 +75,8 @@ static int reload(void *opaque, struct nt_feed_list *out, char *errstr,
 
         if (!cfg)
                 return NT_ERR_CONFIG;
-        err = nt_feed_list_from_config(out, cfg, ctx->opml, ctx->n_opml, errstr,
-                                       errstr_size);
+        err = nt_feed_list_from_config(out, cfg, ctx->cli->values,
+                                       ctx->cli->n_values, errstr, errstr_size);
         if (!err)
                 err = nt_feed_list_resolve_secrets(out, errstr, errstr_size);
         nt_config_destroy(cfg);
@@ -115,28 +111,18 @@ int nt_cmd_produce(int argc, char **argv)
 
         memset(&ctx, 0, sizeof(ctx));
         nt_feed_list_init(&feeds);
-        ctx.opml = calloc((size_t)argc + 1, sizeof(*ctx.opml));
-        if (!ctx.opml || nt_cli_init(&cli, "produce", argc)) {
-                free(ctx.opml);
-                return 1;
-        }
         ctx.cli = &cli;
-        rc = nt_cli_parse(&cli, &spec, argc, argv);
+        rc = nt_cli_start(&cli, "produce", &spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
         if (ctx.state_dir &&
             nt_config_set(cfg, "producer.state_dir", ctx.state_dir,
                           "--state-dir", errstr, sizeof(errstr)) != NT_OK) {
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
         }
-        err = nt_feed_list_from_config(&feeds, cfg, ctx.opml, ctx.n_opml,
+        err = nt_feed_list_from_config(&feeds, cfg, cli.values, cli.n_values,
                                        errstr, sizeof(errstr));
         if (!err)
                 err = nt_feed_list_resolve_secrets(&feeds, errstr,
@@ -179,6 +165,5 @@ out:
         nt_feed_list_free(&feeds);
         nt_config_destroy(cfg);
         nt_cli_free(&cli);
-        free(ctx.opml);
         return rc;
 }

@@ -255,9 +255,8 @@ int nt_cmd_replay(int argc, char **argv)
         int rc = 0, err;
 
         nt_replay_opts_init(&ro.o);
-        if (nt_cli_init(&cli, "replay", argc))
-                return 1;
-        rc = nt_cli_parse(&cli, &spec, argc, argv);
+        /* The arguments are checked before the configuration is read. */
+        rc = nt_cli_start(&cli, "replay", &spec, argc, argv, NULL);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
