@@ -30,6 +30,34 @@ const char *nt_test_fixture(const char *name, char *buf, size_t size)
         return buf;
 }
 
+const char *nt_test_source(const char *rel, char *buf, size_t size)
+{
+        const char *src = getenv("NT_SOURCE_DIR");
+
+        cr_assert(src && *src, "NT_SOURCE_DIR is not set: run through ctest");
+        snprintf(buf, size, "%s/%s", src, rel);
+        return buf;
+}
+
+nt_classifier_t *nt_test_shipped_classifier(void)
+{
+        char dir[512], errstr[512] = "";
+        const char *in[1] = {dir};
+        nt_classifier_t *c;
+
+        nt_test_source("config/rules", dir, sizeof(dir));
+        c = nt_classifier_from_paths(in, 1, errstr, sizeof(errstr));
+        cr_assert_not_null(c, "shipped rules do not load: %s", errstr);
+        return c;
+}
+
+const char *nt_test_json_str(const json_t *obj, const char *section,
+                             const char *key)
+{
+        return json_string_value(
+            json_object_get(json_object_get(obj, section), key));
+}
+
 const char *nt_test_kafka_bootstrap(void)
 {
         const char *bs = getenv("NT_TEST_BOOTSTRAP");
@@ -250,4 +278,35 @@ int nt_run(char *const argv[], const char *input, char **out, char **err,
         close(e[0]);
         waitpid(pid, &status, 0);
         return wait_status(status);
+}
+
+void nt_test_expect_run(char *const argv[], const char *label, int status,
+                        const char *out_has, const char *err_has)
+{
+        char *out, *err;
+        int got = nt_run(argv, NULL, &out, &err, 60000);
+
+        cr_assert_eq(got, status, "`%s` exited %d, want %d; stderr: %s", label,
+                     got, status, err);
+        if (out_has && *out_has)
+                cr_assert_not_null(strstr(out, out_has),
+                                   "`%s`: stdout lacks \"%s\": %s", label,
+                                   out_has, out);
+        if (err_has && *err_has)
+                cr_assert_not_null(strstr(err, err_has),
+                                   "`%s`: stderr lacks \"%s\": %s", label,
+                                   err_has, err);
+        free(out);
+        free(err);
+}
+
+void nt_test_assert_has_all(const char *text, const char *const want[],
+                            const char *label)
+{
+        size_t i;
+
+        for (i = 0; want[i]; i++)
+                cr_assert_not_null(strstr(text, want[i]),
+                                   "%s: lacks \"%s\" in:\n%s", label, want[i],
+                                   text);
 }
