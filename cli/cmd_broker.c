@@ -77,12 +77,10 @@ int nt_cmd_broker(int argc, char **argv)
             {"brokers", required_argument, NULL, 'b'},
             {"topic", required_argument, NULL, 't'},
             {"bootstrap-file", required_argument, NULL, 'f'},
-            {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
         struct broker_opts b = {.brokers = 1};
         const struct nt_cli_spec spec = {
-            .shortopts = "h",
             .longopts = longopts,
             .help = broker_help,
             .on_option = broker_option,

@@ -83,13 +83,11 @@ static int config_option(struct nt_cli *cli, void *opaque, int opt,
 int nt_cmd_config(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"show-secrets", no_argument, NULL, 'S'},
             {NULL, 0, NULL, 0},
         };
         int show_secrets = 0, rc = 0;
         const struct nt_cli_spec spec = {
-            .shortopts = NT_CLI_SHORTOPTS,
             .longopts = longopts,
             .help = config_help,
             .common = true,

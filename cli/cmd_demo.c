@@ -565,7 +565,6 @@ static int demo_option(struct nt_cli *cli, void *opaque, int opt,
 int nt_cmd_demo(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"follow", no_argument, NULL, 'F'},
             {"samples", required_argument, NULL, 's'},
             {"rules", required_argument, NULL, 'r'},
@@ -573,7 +572,6 @@ int nt_cmd_demo(int argc, char **argv)
         };
         struct demo_opts d;
         const struct nt_cli_spec spec = {
-            .shortopts = NT_CLI_SHORTOPTS,
             .longopts = longopts,
             .help = demo_help,
             .common = true,

@@ -76,13 +76,38 @@ int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg)
         return 0;
 }
 
+/* The command's options followed by the common ones, in all[] of
+ * NT_CLI_MAX_OPTIONS + 4 entries. -1 when the command has too many. */
+static int merge_options(const struct nt_cli_spec *spec, struct option *all)
+{
+        static const struct option common[] = {NT_CLI_LONGOPTS};
+        size_t n = 0, i, n_common = sizeof(common) / sizeof(common[0]);
+
+        for (i = 0; spec->longopts && spec->longopts[i].name; i++) {
+                if (n >= NT_CLI_MAX_OPTIONS)
+                        return -1;
+                all[n++] = spec->longopts[i];
+        }
+        /* --help is the last of the common options. */
+        for (i = spec->common ? 0 : n_common - 1; i < n_common; i++)
+                all[n++] = common[i];
+        memset(&all[n], 0, sizeof(all[n]));
+        return 0;
+}
+
 int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
                  char **argv)
 {
+        struct option all[NT_CLI_MAX_OPTIONS + 4];
+        const char *shortopts = spec->shortopts;
         int opt, rc;
 
-        while ((opt = getopt_long(argc, argv, spec->shortopts, spec->longopts,
-                                  NULL)) != -1) {
+        if (!shortopts)
+                shortopts = spec->common ? NT_CLI_SHORTOPTS : "h";
+        if (merge_options(spec, all))
+                return nt_cli_fail(cli, 1, "bug: more than %d options",
+                                   NT_CLI_MAX_OPTIONS);
+        while ((opt = getopt_long(argc, argv, shortopts, all, NULL)) != -1) {
                 if (spec->common && nt_cli_common_option(cli, opt, optarg))
                         continue;
                 if (opt == 'h') {

@@ -38,7 +38,8 @@ int nt_cli_add_xprop(struct nt_cli *cli, const char *kv);
  * the configuration when none was given. NT_ERR_LIMIT past that. */
 int nt_cli_add_value(struct nt_cli *cli, const char *value);
 
-/* The common options, for a command's getopt_long() tables. */
+/* The common options, for the getopt_long() tables of commands that read
+ * argv themselves (nt_cli_parse() adds them to a spec's). */
 #define NT_CLI_SHORTOPTS "c:X:vh"
 /* clang-format off */
 #define NT_CLI_LONGOPTS                                                        \
@@ -50,9 +51,17 @@ int nt_cli_add_value(struct nt_cli *cli, const char *value);
 /* Takes -c, -X or -v into cli: returns 1 when `opt` was one of them. */
 int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg);
 
+/* Most options of one command, for nt_cli_parse()'s table. */
+#define NT_CLI_MAX_OPTIONS 32
+
 /* How a command reads its argv, for nt_cli_parse(). */
 struct nt_cli_spec {
-        const char *shortopts; /* NT_CLI_SHORTOPTS "o:" or just "h" */
+        /* NULL: NT_CLI_SHORTOPTS with `common`, else "h"; a command with
+         * short letters of its own gives them all ("c:X:vho:"). */
+        const char *shortopts;
+        /* The command's own options, ended by an all-zero entry;
+         * nt_cli_parse() adds --help, and with `common` --config and
+         * --verbose. At most NT_CLI_MAX_OPTIONS. */
         const struct option *longopts;
         const char *help; /* --help prints this */
         bool common;      /* takes -c, -X, -v: their help follows `help` */

@@ -208,14 +208,12 @@ static nt_classifier_t *reload(void *opaque)
 int nt_cmd_classify(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"rules", required_argument, NULL, 'r'},
             {"offline", no_argument, NULL, 'o'},
             {NULL, 0, NULL, 0},
         };
         int offline = 0;
         const struct nt_cli_spec spec = {
-            .shortopts = NT_CLI_SHORTOPTS,
             .longopts = longopts,
             .help = classify_help,
             .common = true,

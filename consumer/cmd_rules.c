@@ -469,12 +469,10 @@ static int cmd_explain(int argc, char **argv)
             {"lead", required_argument, NULL, 'l'},
             {"text", required_argument, NULL, 'b'},
             {"json", no_argument, NULL, 'j'},
-            {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
         struct explain_opts eo;
         const struct nt_cli_spec spec = {
-            .shortopts = "h",
             .longopts = longopts,
             .help = rules_help,
             .on_option = explain_option,

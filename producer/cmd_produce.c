@@ -86,7 +86,6 @@ static int reload(void *opaque, struct nt_feed_list *out, char *errstr,
 int nt_cmd_produce(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"opml", required_argument, NULL, 'o'},
             {"once", no_argument, NULL, '1'},
             {"state-dir", required_argument, NULL, 's'},
@@ -94,7 +93,6 @@ int nt_cmd_produce(int argc, char **argv)
         };
         struct produce_ctx ctx;
         const struct nt_cli_spec spec = {
-            .shortopts = NT_CLI_SHORTOPTS,
             .longopts = longopts,
             .help = produce_help,
             .common = true,

@@ -222,7 +222,6 @@ static int replay_option(struct nt_cli *cli, void *opaque, int opt,
 int nt_cmd_replay(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"rate", required_argument, NULL, 'r'},
             {"speed", required_argument, NULL, 's'},
             {"max-gap", required_argument, NULL, 'g'},
@@ -238,7 +237,6 @@ int nt_cmd_replay(int argc, char **argv)
         };
         struct replay_cli ro = {0};
         const struct nt_cli_spec spec = {
-            .shortopts = NT_CLI_SHORTOPTS,
             .longopts = longopts,
             .help = replay_help,
             .common = true,
