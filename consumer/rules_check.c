@@ -71,12 +71,24 @@ static int check_cycles(struct parser *ps, uint32_t node, unsigned char *state,
         return 0;
 }
 
+/* Whether `test` gives `want` for some kid of n: "every kid passes" is
+ * !some_kid(r, n, test, 0), which holds for a node without kids. */
+static int some_kid(const struct nt_rules *r, const struct nt_rules_node *n,
+                    int (*test)(const struct nt_rules *, uint32_t), int want)
+{
+        uint32_t i;
+
+        for (i = 0; i < n->n_kids; i++)
+                if (!!test(r, r->kids[n->kid0 + i]) == want)
+                        return 1;
+        return 0;
+}
+
 /* True when the expression has word positions: terms, alternatives of
  * them, NEAR groups and field scopes of them. AND and NOT have none. */
 static int has_positions(const struct nt_rules *r, uint32_t node)
 {
         const struct nt_rules_node *n = &r->nodes[node];
-        uint32_t i;
 
         switch (n->op) {
         case NT_RULES_TERM:
@@ -89,10 +101,7 @@ static int has_positions(const struct nt_rules *r, uint32_t node)
         case NT_RULES_REF:
                 return has_positions(r, r->defines[n->ref].expr);
         case NT_RULES_OR:
-                for (i = 0; i < n->n_kids; i++)
-                        if (!has_positions(r, r->kids[n->kid0 + i]))
-                                return 0;
-                return 1;
+                return !some_kid(r, n, has_positions, 0);
         default:
                 return 0;
         }
@@ -103,7 +112,6 @@ static int has_positions(const struct nt_rules *r, uint32_t node)
 static int true_on_empty(const struct nt_rules *r, uint32_t node)
 {
         const struct nt_rules_node *n = &r->nodes[node];
-        uint32_t i;
 
         switch (n->op) {
         case NT_RULES_TERM:
@@ -119,15 +127,9 @@ static int true_on_empty(const struct nt_rules *r, uint32_t node)
         case NT_RULES_REF:
                 return true_on_empty(r, r->defines[n->ref].expr);
         case NT_RULES_AND:
-                for (i = 0; i < n->n_kids; i++)
-                        if (!true_on_empty(r, r->kids[n->kid0 + i]))
-                                return 0;
-                return 1;
+                return !some_kid(r, n, true_on_empty, 0);
         case NT_RULES_OR:
-                for (i = 0; i < n->n_kids; i++)
-                        if (true_on_empty(r, r->kids[n->kid0 + i]))
-                                return 1;
-                return 0;
+                return some_kid(r, n, true_on_empty, 1);
         }
         return 0;
 }
@@ -136,16 +138,12 @@ static int true_on_empty(const struct nt_rules *r, uint32_t node)
 static int has_sentence(const struct nt_rules *r, uint32_t node)
 {
         const struct nt_rules_node *n = &r->nodes[node];
-        uint32_t i;
 
         if (n->op == NT_RULES_SENT)
                 return 1;
         if (n->op == NT_RULES_REF)
                 return has_sentence(r, r->defines[n->ref].expr);
-        for (i = 0; i < n->n_kids; i++)
-                if (has_sentence(r, r->kids[n->kid0 + i]))
-                        return 1;
-        return 0;
+        return some_kid(r, n, has_sentence, 1);
 }
 
 /* Entities are alternatives of terms: counting "occurrences" of an AND or a
@@ -153,7 +151,6 @@ static int has_sentence(const struct nt_rules *r, uint32_t node)
 static int only_alternatives(const struct nt_rules *r, uint32_t node)
 {
         const struct nt_rules_node *n = &r->nodes[node];
-        uint32_t i;
 
         switch (n->op) {
         case NT_RULES_TERM:
@@ -161,10 +158,7 @@ static int only_alternatives(const struct nt_rules *r, uint32_t node)
         case NT_RULES_REF:
                 return only_alternatives(r, r->defines[n->ref].expr);
         case NT_RULES_OR:
-                for (i = 0; i < n->n_kids; i++)
-                        if (!only_alternatives(r, r->kids[n->kid0 + i]))
-                                return 0;
-                return 1;
+                return !some_kid(r, n, only_alternatives, 0);
         default:
                 return 0;
         }
