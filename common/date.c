@@ -104,6 +104,20 @@ static const char *skip_space(const char *p)
         return p;
 }
 
+/* Moves *p past the white space between two parts of a date, with a
+ * comma in it when `comma`; false when there is none to skip. */
+static bool skip_gap(const char **p, bool comma)
+{
+        const char *q = skip_space(*p);
+
+        if (comma && *q == ',')
+                q = skip_space(q + 1);
+        if (q == *p)
+                return false;
+        *p = q;
+        return true;
+}
+
 static size_t digit_run(const char *p)
 {
         size_t n = 0;
@@ -595,7 +609,6 @@ static bool parse_text_time(const char *p, struct when *w)
  * "28-Dec-25". */
 static bool parse_day_first(const char *p, struct when *w)
 {
-        const char *q;
         size_t n = digit_run(p);
 
         if (n < 1 || n > 2)
@@ -611,21 +624,15 @@ static bool parse_day_first(const char *p, struct when *w)
                         return false;
                 p++;
         } else {
-                q = skip_space(p);
-                if (q == p)
+                if (!skip_gap(&p, false))
                         return false;
-                p = q;
                 n = alpha_run(p);
                 w->month = month_of(p, n);
                 if (w->month == 0)
                         return false;
                 p += n;
-                q = skip_space(p);
-                if (*q == ',')
-                        q = skip_space(q + 1);
-                if (q == p)
+                if (!skip_gap(&p, true))
                         return false;
-                p = q;
         }
         if (!parse_text_year(&p, w))
                 return false;
@@ -645,21 +652,15 @@ static bool parse_month_first(const char *p, struct when *w)
         if (w->month == 0)
                 return false;
         p += n;
-        q = skip_space(p);
-        if (q == p)
+        if (!skip_gap(&p, false))
                 return false;
-        p = q;
         n = digit_run(p);
         if (n < 1 || n > 2)
                 return false;
         w->day = digits_value(p, n);
         p += n;
-        q = skip_space(p);
-        if (*q == ',')
-                q = skip_space(q + 1);
-        if (q == p)
+        if (!skip_gap(&p, true))
                 return false;
-        p = q;
         if (digit_run(p) == 4) {
                 w->year = digits_value(p, 4);
                 return parse_text_time(p + 4, w);
