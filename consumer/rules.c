@@ -926,6 +926,17 @@ static void parse_source(struct parser *ps, uint32_t src, const char *text,
         }
 }
 
+int nt_rl_begin(struct nt_rules **out, size_t n, char *errstr,
+                size_t errstr_size)
+{
+        *out = NULL;
+        if (n > NT_RULES_MAX_SOURCES)
+                return nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
+                               "more than %d rules files",
+                               NT_RULES_MAX_SOURCES);
+        return 0;
+}
+
 int nt_rules_parse(const struct nt_rules_source *src, size_t n,
                    struct nt_rules **out, struct nt_buf *diag, char *errstr,
                    size_t errstr_size)
@@ -936,11 +947,9 @@ int nt_rules_parse(const struct nt_rules_source *src, size_t n,
         size_t i;
         int err = 0;
 
-        *out = NULL;
-        if (n > NT_RULES_MAX_SOURCES)
-                return nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
-                               "more than %d rules files",
-                               NT_RULES_MAX_SOURCES);
+        err = nt_rl_begin(out, n, errstr, errstr_size);
+        if (err)
+                return err;
         r = calloc(1, sizeof(*r));
         if (!r)
                 return NT_ERR_NOMEM;

@@ -88,4 +88,9 @@ int nt_rl_is_name_char(char c);
  * cannot match, vetoes without sentences...), once every source parsed. */
 void nt_rl_check_set(struct parser *ps);
 
+/* The start of loading or parsing n sources: *out = NULL, and
+ * NT_ERR_LIMIT past NT_RULES_MAX_SOURCES. */
+int nt_rl_begin(struct nt_rules **out, size_t n, char *errstr,
+                size_t errstr_size);
+
 #endif
