@@ -84,22 +84,33 @@ static int some_kid(const struct nt_rules *r, const struct nt_rules_node *n,
         return 0;
 }
 
+/* The operators whose value is a set of word positions of their own. */
+static int positional(enum nt_rules_op op)
+{
+        return op == NT_RULES_TERM || op == NT_RULES_NEAR ||
+               op == NT_RULES_ONEAR || op == NT_RULES_EXCEPT;
+}
+
+/* The one expression a FIELD, NOT or SENT node wraps, or the one a list
+ * reference (REF) stands for. */
+static uint32_t inner(const struct nt_rules *r, const struct nt_rules_node *n)
+{
+        return n->op == NT_RULES_REF ? r->defines[n->ref].expr
+                                     : r->kids[n->kid0];
+}
+
 /* True when the expression has word positions: terms, alternatives of
  * them, NEAR groups and field scopes of them. AND and NOT have none. */
 static int has_positions(const struct nt_rules *r, uint32_t node)
 {
         const struct nt_rules_node *n = &r->nodes[node];
 
-        switch (n->op) {
-        case NT_RULES_TERM:
-        case NT_RULES_NEAR:
-        case NT_RULES_ONEAR:
-        case NT_RULES_EXCEPT:
+        if (positional(n->op))
                 return 1;
+        switch (n->op) {
         case NT_RULES_FIELD:
-                return has_positions(r, r->kids[n->kid0]);
         case NT_RULES_REF:
-                return has_positions(r, r->defines[n->ref].expr);
+                return has_positions(r, inner(r, n));
         case NT_RULES_OR:
                 return !some_kid(r, n, has_positions, 0);
         default:
@@ -113,25 +124,22 @@ static int true_on_empty(const struct nt_rules *r, uint32_t node)
 {
         const struct nt_rules_node *n = &r->nodes[node];
 
-        switch (n->op) {
-        case NT_RULES_TERM:
-        case NT_RULES_NEAR:
-        case NT_RULES_ONEAR:
-        case NT_RULES_EXCEPT:
-        case NT_RULES_SENT: /* its kid is checked on its own */
+        /* A SENT's kid is checked on its own. */
+        if (positional(n->op) || n->op == NT_RULES_SENT)
                 return 0;
+        switch (n->op) {
         case NT_RULES_NOT:
-                return !true_on_empty(r, r->kids[n->kid0]);
+                return !true_on_empty(r, inner(r, n));
         case NT_RULES_FIELD:
-                return true_on_empty(r, r->kids[n->kid0]);
         case NT_RULES_REF:
-                return true_on_empty(r, r->defines[n->ref].expr);
+                return true_on_empty(r, inner(r, n));
         case NT_RULES_AND:
                 return !some_kid(r, n, true_on_empty, 0);
         case NT_RULES_OR:
                 return some_kid(r, n, true_on_empty, 1);
+        default:
+                return 0;
         }
-        return 0;
 }
 
 /* True when the expression holds a sentence: scope (through lists). */
@@ -142,7 +150,7 @@ static int has_sentence(const struct nt_rules *r, uint32_t node)
         if (n->op == NT_RULES_SENT)
                 return 1;
         if (n->op == NT_RULES_REF)
-                return has_sentence(r, r->defines[n->ref].expr);
+                return has_sentence(r, inner(r, n));
         return some_kid(r, n, has_sentence, 1);
 }
 
@@ -156,7 +164,7 @@ static int only_alternatives(const struct nt_rules *r, uint32_t node)
         case NT_RULES_TERM:
                 return 1;
         case NT_RULES_REF:
-                return only_alternatives(r, r->defines[n->ref].expr);
+                return only_alternatives(r, inner(r, n));
         case NT_RULES_OR:
                 return !some_kid(r, n, only_alternatives, 0);
         default:
