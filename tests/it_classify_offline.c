@@ -19,27 +19,30 @@ struct run {
         int status;
 };
 
+/* The input of a run: a fixture file, or nothing (fixture NULL). */
 static void run_load(struct run *r, const char *fixture)
 {
         char path[512];
 
         memset(r, 0, sizeof(*r));
-        r->input =
-            nt_test_slurp(nt_test_fixture(fixture, path, sizeof(path)), NULL);
-        cr_assert_not_null(r->input, "%s", fixture);
+        r->input = fixture
+                       ? nt_test_slurp(
+                             nt_test_fixture(fixture, path, sizeof(path)), NULL)
+                       : strdup("");
+        cr_assert_not_null(r->input, "%s", fixture ? fixture : "no input");
 }
 
-static void run_offline(struct run *r)
+/* Runs classify --offline with the rules at `rules`, NULL: the shipped. */
+static void run_offline(struct run *r, const char *rules)
 {
-        char rules[512];
-        char *argv[] = {(char *)nt_test_bin(),
-                        "classify",
-                        "--offline",
-                        "--rules",
-                        rules,
-                        NULL};
+        char shipped[512];
+        char *argv[] = {(char *)nt_test_bin(), "classify",
+                        "--offline",           "--rules",
+                        (char *)rules,         NULL};
 
-        nt_test_source("config/rules", rules, sizeof(rules));
+        if (!rules)
+                argv[4] = (char *)nt_test_source("config/rules", shipped,
+                                                 sizeof(shipped));
         r->status = nt_run(argv, r->input, &r->out, &r->err, 60000);
 }
 
@@ -81,7 +84,7 @@ Test(it_classify_offline, good_and_bad_lines)
         size_t n = 0;
 
         run_load(&r, "classify/mixed.jsonl");
-        run_offline(&r);
+        run_offline(&r, NULL);
         cr_assert_eq(r.status, 1, "exit 1 when a line was bad, got %d:\n%s",
                      r.status, r.err);
         for (line = strtok_r(r.out, "\n", &save); line;
@@ -125,7 +128,7 @@ Test(it_classify_offline, all_good_exits_0)
         cut = strstr(r.input, "\n{\"schema\":\"newstap.article/1\", ");
         cr_assert_not_null(cut);
         cut[1] = '\0'; /* the first three lines only */
-        run_offline(&r);
+        run_offline(&r, NULL);
         cr_assert_eq(r.status, 0, "exit %d:\n%s", r.status, r.err);
         cr_assert_str_eq(r.err, "");
         run_free(&r);
@@ -138,7 +141,7 @@ Test(it_classify_offline, article_bytes_verbatim)
 
         run_load(&r, "classify/mixed.jsonl");
         *strchr(r.input, '\n') = '\0';
-        run_offline(&r);
+        run_offline(&r, NULL);
         cr_assert_eq(r.status, 0, "%s", r.err);
         cr_assert_not_null(strstr(r.out, r.input),
                            "the first article is carried verbatim");
@@ -156,7 +159,7 @@ Test(it_classify_offline, mapped_input)
         setenv("NEWSTAP_CONSUMER_MAP_URL", "data.link", 1);
         setenv("NEWSTAP_CONSUMER_MAP_PUBLISHED", "data.ts", 1);
         run_load(&r, "classify/mapped.jsonl");
-        run_offline(&r);
+        run_offline(&r, NULL);
         cr_assert_eq(r.status, 0, "%s", r.err);
         ev = json_loads(r.out, 0, NULL);
         cr_assert_not_null(ev, "%s", r.out);
@@ -173,16 +176,14 @@ Test(it_classify_offline, mapped_input)
 Test(it_classify_offline, broken_rules_exit_2)
 {
         char rules[512];
-        char *argv[] = {(char *)nt_test_bin(),
-                        "classify",
-                        "--offline",
-                        "--rules",
-                        rules,
-                        NULL};
+        struct run r;
 
-        nt_test_fixture("rules/broken.rules", rules, sizeof(rules));
-        nt_test_expect_run(argv, "classify --offline with broken rules", 2, "",
-                           "broken.rules:5:");
+        run_load(&r, NULL);
+        run_offline(
+            &r, nt_test_fixture("rules/broken.rules", rules, sizeof(rules)));
+        cr_assert_eq(r.status, 2, "exit %d", r.status);
+        cr_assert_not_null(strstr(r.err, "broken.rules:5:"), "%s", r.err);
+        run_free(&r);
 }
 
 Test(it_classify_offline, help)

@@ -246,6 +246,31 @@ Test(config, env_names)
         cr_assert_str_eq(env, "NEWSTAP_TOPICS_LABEL_PREFIX");
 }
 
+/* docs/configuration.md, open for reading; its path goes into buf. */
+static FILE *open_reference(char *buf, size_t size)
+{
+        FILE *f;
+
+        nt_test_source("docs/configuration.md", buf, size);
+        f = fopen(buf, "r");
+        cr_assert_not_null(f, "cannot open %s", buf);
+        return f;
+}
+
+/* The name of a table row "| `name` | ...", cut out of line; NULL when
+ * the line is no such row. */
+static const char *row_name(char *line)
+{
+        char *end;
+
+        if (strncmp(line, "| `", 3) != 0)
+                return NULL;
+        end = strchr(line + 3, '`');
+        cr_assert_not_null(end, "unterminated name in: %s", line);
+        *end = '\0';
+        return line + 3;
+}
+
 /* docs/configuration.md documents every key in a table row that starts
  * with "| `section.key` |"; the table of the code and the docs must
  * agree. (Rows without a dot describe members of array elements.) */
@@ -256,47 +281,40 @@ Test(config, reference_matches_the_code)
         size_t n, i, documented = 0;
         FILE *f;
 
-        nt_test_source("docs/configuration.md", path, sizeof(path));
-        f = fopen(path, "r");
-        cr_assert_not_null(f, "cannot open %s", path);
+        f = open_reference(path, sizeof(path));
         keys = nt_config_keys(&n);
         while (fgets(line, sizeof(line), f)) {
-                char *start, *end;
+                const char *key = row_name(line);
 
-                if (strncmp(line, "| `", 3) != 0)
+                if (!key)
                         continue;
-                start = line + 3;
-                end = strchr(start, '`');
-                cr_assert_not_null(end, "unterminated key in: %s", line);
-                *end = '\0';
-                if (strncmp(start, "kafka.", 6) == 0)
+                if (strncmp(key, "kafka.", 6) == 0)
                         continue; /* librdkafka's properties, passed through */
-                if (!strchr(start, '.'))
+                if (!strchr(key, '.'))
                         continue; /* a member of an array element */
                 for (i = 0; i < n; i++)
-                        if (strcmp(keys[i].path, start) == 0)
+                        if (strcmp(keys[i].path, key) == 0)
                                 break;
                 cr_assert_lt(i, n,
                              "docs/configuration.md documents \"%s\", "
                              "which the code does not accept",
-                             start);
+                             key);
                 documented++;
         }
-        fclose(f);
         for (i = 0; i < n; i++) {
                 char needle[300];
                 int found = 0;
 
                 snprintf(needle, sizeof(needle), "| `%s` |", keys[i].path);
-                f = fopen(path, "r");
+                rewind(f);
                 while (!found && fgets(line, sizeof(line), f))
                         found = strncmp(line, needle, strlen(needle)) == 0;
-                fclose(f);
                 cr_assert(found,
                           "key %s is missing from "
                           "docs/configuration.md",
                           keys[i].path);
         }
+        fclose(f);
         cr_assert_eq(documented, n, "each key is documented exactly once");
 }
 
@@ -459,12 +477,10 @@ Test(config, feed_members_match_the_reference)
         bool in_table = false;
         FILE *f;
 
-        nt_test_source("docs/configuration.md", path, sizeof(path));
-        f = fopen(path, "r");
-        cr_assert_not_null(f, "cannot open %s", path);
+        f = open_reference(path, sizeof(path));
         members = nt_config_feed_members(&n);
         while (fgets(line, sizeof(line), f)) {
-                char *start, *end;
+                const char *member;
 
                 if (strncmp(line, "| member |", 10) == 0) {
                         in_table = true;
@@ -472,19 +488,16 @@ Test(config, feed_members_match_the_reference)
                 }
                 if (!in_table || strncmp(line, "|---", 4) == 0)
                         continue;
-                if (strncmp(line, "| `", 3) != 0)
+                member = row_name(line);
+                if (!member)
                         break;
-                start = line + 3;
-                end = strchr(start, '`');
-                cr_assert_not_null(end, "unterminated member in: %s", line);
-                *end = '\0';
                 for (i = 0; i < n; i++)
-                        if (strcmp(members[i], start) == 0)
+                        if (strcmp(members[i], member) == 0)
                                 break;
                 cr_assert_lt(i, n,
                              "docs/configuration.md documents feed member "
                              "\"%s\", which the validator refuses",
-                             start);
+                             member);
                 documented++;
         }
         fclose(f);
