@@ -178,6 +178,17 @@ static int month_of(const char *p, size_t n)
         return 0;
 }
 
+/* Reads a month name (or its abbreviation) at *p into w->month and moves
+ * past it; false when there is none. */
+static bool read_month(const char **p, struct when *w)
+{
+        size_t n = alpha_run(*p);
+
+        w->month = month_of(*p, n);
+        *p += n;
+        return w->month != 0;
+}
+
 static bool is_weekday(const char *p, size_t n)
 {
         for (int i = 0; i < 7; i++)
@@ -617,20 +628,12 @@ static bool parse_day_first(const char *p, struct when *w)
         p += n;
         if (*p == '-') {
                 p++;
-                n = alpha_run(p);
-                w->month = month_of(p, n);
-                p += n;
-                if (w->month == 0 || *p != '-')
+                if (!read_month(&p, w) || *p != '-')
                         return false;
                 p++;
         } else {
-                if (!skip_gap(&p, false))
+                if (!skip_gap(&p, false) || !read_month(&p, w))
                         return false;
-                n = alpha_run(p);
-                w->month = month_of(p, n);
-                if (w->month == 0)
-                        return false;
-                p += n;
                 if (!skip_gap(&p, true))
                         return false;
         }
@@ -645,14 +648,10 @@ static bool parse_day_first(const char *p, struct when *w)
 static bool parse_month_first(const char *p, struct when *w)
 {
         const char *q;
-        size_t n = alpha_run(p);
+        size_t n;
         bool numeric;
 
-        w->month = month_of(p, n);
-        if (w->month == 0)
-                return false;
-        p += n;
-        if (!skip_gap(&p, false))
+        if (!read_month(&p, w) || !skip_gap(&p, false))
                 return false;
         n = digit_run(p);
         if (n < 1 || n > 2)
