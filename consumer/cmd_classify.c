@@ -259,17 +259,14 @@ int nt_cmd_classify(int argc, char **argv)
                 goto out;
         }
         clf = NULL; /* the loop owns it */
-        health = nt_health_from_config(cfg, "127.0.0.1:9465", true, &err,
-                                       errstr, sizeof(errstr));
+        health = nt_health_from_config(cfg, "classify", "127.0.0.1:9465", true,
+                                       &err, errstr, sizeof(errstr));
         if (err) {
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
                 goto out;
         }
-        if (health) {
+        if (health)
                 nt_classify_loop_set_health(loop, health);
-                NT_INFO("classify", "metrics and health on port %u",
-                        nt_health_port(health));
-        }
         if (nt_classify_loop_run(loop, 0, reload, &cli, errstr,
                                  sizeof(errstr)) != NT_OK)
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);

@@ -2,7 +2,6 @@
 #include "common/cli.h"
 #include "producer/commands.h"
 #include "common/err.h"
-#include "common/log.h"
 #include "common/sig.h"
 #include "producer/feeds.h"
 #include "producer/producer.h"
@@ -144,17 +143,14 @@ int nt_cmd_produce(int argc, char **argv)
                 goto out;
         }
         /* auto: on for the daemon, off for a one-shot --once run. */
-        health = nt_health_from_config(cfg, "127.0.0.1:9464", !ctx.once, &err,
-                                       errstr, sizeof(errstr));
+        health = nt_health_from_config(cfg, "producer", "127.0.0.1:9464",
+                                       !ctx.once, &err, errstr, sizeof(errstr));
         if (err) {
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
                 goto out;
         }
-        if (health) {
+        if (health)
                 nt_producer_set_health(prod, health);
-                NT_INFO("producer", "metrics and health on port %u",
-                        nt_health_port(health));
-        }
         if (nt_producer_run(prod, reload, &ctx) != NT_OK)
                 rc = 1;
 out:
