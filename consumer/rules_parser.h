@@ -78,7 +78,7 @@ void nt_rl_tok_text(const struct token *t, char *buf, size_t size);
 /* Reads the next token into ps->tok, skipping blanks and comments. */
 void nt_rl_lex(struct parser *ps);
 
-/* Whether the token is the word s, in ASCII case-insensitive form. */
+/* Whether the token is exactly the word s (case matters). */
 int nt_rl_word_is(const struct token *t, const char *s);
 
 int nt_rl_is_space(char c);
