@@ -10,6 +10,32 @@
 /* 2026-01-05T10:00:00.123Z */
 static const long long ts = 1767607200123LL;
 
+/* A string member a JSON log line must have. */
+struct member {
+        const char *name, *value;
+};
+
+/* Fails unless `line` is a JSON object with each member of want (ended
+ * by a NULL name). */
+static void assert_json_line(const char *line, const struct member *want)
+{
+        json_error_t jerr;
+        json_t *obj = json_loads(line, 0, &jerr);
+        size_t i;
+
+        cr_assert_not_null(obj, "not JSON: %s (%s)", line, jerr.text);
+        for (i = 0; want[i].name; i++) {
+                const char *got =
+                    json_string_value(json_object_get(obj, want[i].name));
+
+                cr_assert_not_null(got, "no string %s in %s", want[i].name,
+                                   line);
+                cr_assert_str_eq(got, want[i].value, "%s in %s", want[i].name,
+                                 line);
+        }
+        json_decref(obj);
+}
+
 Test(log, logfmt_line)
 {
         char line[512];
@@ -39,7 +65,6 @@ Test(log, fields_after_the_message)
             "feed",      "Wire", "url", "https://wire.example/a b",
             "partition", "3",    NULL};
         char line[512];
-        json_t *obj;
 
         nt_log_format_line_kv(line, sizeof(line), NT_LOG_LOGFMT, ts,
                               NT_LOG_WARN, "producer", "feed failed", fields);
@@ -49,34 +74,24 @@ Test(log, fields_after_the_message)
                                "partition=3\n");
         nt_log_format_line_kv(line, sizeof(line), NT_LOG_JSON, ts, NT_LOG_WARN,
                               "producer", "feed failed", fields);
-        obj = json_loads(line, 0, NULL);
-        cr_assert_not_null(obj, "%s", line);
-        cr_assert_str_eq(json_string_value(json_object_get(obj, "url")),
-                         "https://wire.example/a b");
-        cr_assert_str_eq(json_string_value(json_object_get(obj, "partition")),
-                         "3");
-        json_decref(obj);
+        assert_json_line(
+            line, (const struct member[]){{"url", "https://wire.example/a b"},
+                                          {"partition", "3"},
+                                          {NULL, NULL}});
 }
 
 Test(log, json_line_parses_back)
 {
         char line[512];
-        json_error_t jerr;
-        json_t *obj;
 
         nt_log_format_line(line, sizeof(line), NT_LOG_JSON, ts, NT_LOG_INFO,
                            "rdkafka", "quote \" backslash \\ tab\t");
-        obj = json_loads(line, 0, &jerr);
-        cr_assert_not_null(obj, "not JSON: %s (%s)", line, jerr.text);
-        cr_assert_str_eq(json_string_value(json_object_get(obj, "msg")),
-                         "quote \" backslash \\ tab\t");
-        cr_assert_str_eq(json_string_value(json_object_get(obj, "level")),
-                         "info");
-        cr_assert_str_eq(json_string_value(json_object_get(obj, "ts")),
-                         "2026-01-05T10:00:00.123Z");
-        cr_assert_str_eq(json_string_value(json_object_get(obj, "component")),
-                         "rdkafka");
-        json_decref(obj);
+        assert_json_line(line, (const struct member[]){
+                                   {"msg", "quote \" backslash \\ tab\t"},
+                                   {"level", "info"},
+                                   {"ts", "2026-01-05T10:00:00.123Z"},
+                                   {"component", "rdkafka"},
+                                   {NULL, NULL}});
 }
 
 Test(log, truncates_like_snprintf)
