@@ -37,9 +37,7 @@ static const char broker_help[] =
     "  -h, --help              show this help\n";
 
 struct broker_opts {
-        int64_t brokers;     /* --brokers */
-        const char **topics; /* --topic, as given */
-        size_t n_topics;
+        int64_t brokers;            /* --brokers */
         const char *bootstrap_file; /* --bootstrap-file */
 };
 
@@ -65,8 +63,7 @@ static int broker_option(struct nt_cli *cli, void *opaque, int opt,
                                            "--topic: \"%s\" is not "
                                            "NAME or NAME:PARTITIONS",
                                            arg);
-                b->topics[b->n_topics++] = arg;
-                return 0;
+                return nt_cli_add_value(cli, arg) ? 1 : 0;
         case 'f':
                 b->bootstrap_file = arg;
                 return 0;
@@ -80,12 +77,10 @@ int nt_cmd_broker(int argc, char **argv)
             {"brokers", required_argument, NULL, 'b'},
             {"topic", required_argument, NULL, 't'},
             {"bootstrap-file", required_argument, NULL, 'f'},
-            {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
         struct broker_opts b = {.brokers = 1};
         const struct nt_cli_spec spec = {
-            .shortopts = "h",
             .longopts = longopts,
             .help = broker_help,
             .on_option = broker_option,
@@ -98,13 +93,7 @@ int nt_cmd_broker(int argc, char **argv)
         struct timespec tick = {0, 100 * 1000 * 1000};
         size_t t;
 
-        /* Every --topic takes an argv slot, so argc bounds the list. */
-        b.topics = calloc((size_t)argc, sizeof(*b.topics));
-        if (!b.topics || nt_cli_init(&cli, "broker", argc)) {
-                free(b.topics);
-                return 1;
-        }
-        rc = nt_cli_parse(&cli, &spec, argc, argv);
+        rc = nt_cli_start(&cli, "broker", &spec, argc, argv, NULL);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
@@ -114,9 +103,9 @@ int nt_cmd_broker(int argc, char **argv)
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
                 goto out;
         }
-        for (t = 0; t < b.n_topics; t++) {
+        for (t = 0; t < cli.n_values; t++) {
                 /* Checked while parsing the options. */
-                nt_devbroker_parse_topic_spec(b.topics[t], 3, name,
+                nt_devbroker_parse_topic_spec(cli.values[t], 3, name,
                                               sizeof(name), &partitions);
                 if (nt_devbroker_create_topic(db, name, partitions, errstr,
                                               sizeof(errstr))) {
@@ -145,6 +134,5 @@ int nt_cmd_broker(int argc, char **argv)
 out:
         nt_devbroker_destroy(db);
         nt_cli_free(&cli);
-        free(b.topics);
         return rc;
 }

@@ -83,13 +83,11 @@ static int config_option(struct nt_cli *cli, void *opaque, int opt,
 int nt_cmd_config(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"show-secrets", no_argument, NULL, 'S'},
             {NULL, 0, NULL, 0},
         };
         int show_secrets = 0, rc = 0;
         const struct nt_cli_spec spec = {
-            .shortopts = NT_CLI_SHORTOPTS,
             .longopts = longopts,
             .help = config_help,
             .common = true,
@@ -102,9 +100,8 @@ int nt_cmd_config(int argc, char **argv)
         const char *sub, *used = NULL;
         json_t *dump;
 
-        if (nt_cli_init(&cli, "config", argc))
-                return 1;
-        rc = nt_cli_parse(&cli, &spec, argc, argv);
+        /* `config keys` needs no configuration; check says which file. */
+        rc = nt_cli_start(&cli, "config", &spec, argc, argv, NULL);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;

@@ -91,23 +91,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         }
 }
 
-static nt_classifier_t *load_classifier(const char *const *in, size_t n_in,
-                                        char *errstr, size_t errstr_size)
-{
-        char **paths = NULL;
-        size_t n = 0, i;
-        nt_classifier_t *clf = NULL;
-
-        if (nt_rules_expand_paths(in, n_in, &paths, &n, errstr, errstr_size) ==
-            NT_OK)
-                clf = nt_classifier_new((const char *const *)paths, n, errstr,
-                                        errstr_size);
-        for (i = 0; i < n; i++)
-                free(paths[i]);
-        free(paths);
-        return clf;
-}
-
 static int classify_open(struct demo_classify *dc, char *errstr,
                          size_t errstr_size)
 {
@@ -354,8 +337,6 @@ static const char *bundled(const char *rel, char *buf, size_t size)
 
 struct demo_opts {
         const char *samples;
-        const char **rules;
-        size_t n_rules;
         bool follow;
 };
 
@@ -432,9 +413,9 @@ static int run_demo(struct nt_cli *cli, nt_config_t *cfg,
         memset(&dc, 0, sizeof(dc));
         dc.cfg = cfg;
         def_rules[0] = bundled(DEFAULT_RULES, rules_dir, sizeof(rules_dir));
-        dc.clf = load_classifier(d->n_rules ? d->rules : def_rules,
-                                 d->n_rules ? d->n_rules : 1, errstr,
-                                 sizeof(errstr));
+        dc.clf = nt_classifier_from_paths(
+            cli->n_values ? cli->values : def_rules,
+            cli->n_values ? cli->n_values : 1, errstr, sizeof(errstr));
         if (!dc.clf) {
                 rc = nt_cli_fail(cli, 2, "rules: %s", errstr);
                 goto out;
@@ -568,7 +549,6 @@ static int demo_option(struct nt_cli *cli, void *opaque, int opt,
 {
         struct demo_opts *d = opaque;
 
-        (void)cli;
         switch (opt) {
         case 'F':
                 d->follow = true;
@@ -577,8 +557,7 @@ static int demo_option(struct nt_cli *cli, void *opaque, int opt,
                 d->samples = arg;
                 return 0;
         case 'r':
-                d->rules[d->n_rules++] = arg;
-                return 0;
+                return nt_cli_add_value(cli, arg) ? 1 : 0;
         }
         return 2;
 }
@@ -586,7 +565,6 @@ static int demo_option(struct nt_cli *cli, void *opaque, int opt,
 int nt_cmd_demo(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"follow", no_argument, NULL, 'F'},
             {"samples", required_argument, NULL, 's'},
             {"rules", required_argument, NULL, 'r'},
@@ -594,7 +572,6 @@ int nt_cmd_demo(int argc, char **argv)
         };
         struct demo_opts d;
         const struct nt_cli_spec spec = {
-            .shortopts = NT_CLI_SHORTOPTS,
             .longopts = longopts,
             .help = demo_help,
             .common = true,
@@ -608,25 +585,13 @@ int nt_cmd_demo(int argc, char **argv)
 
         memset(&d, 0, sizeof(d));
         d.samples = bundled(DEFAULT_SAMPLES, samples_dir, sizeof(samples_dir));
-        d.rules = calloc((size_t)argc + 1, sizeof(*d.rules));
-        if (!d.rules || nt_cli_init(&cli, "demo", argc)) {
-                free(d.rules);
-                return 1;
-        }
-        rc = nt_cli_parse(&cli, &spec, argc, argv);
+        rc = nt_cli_start(&cli, "demo", &spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
-        rc = 0;
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
         nt_sig_install();
         rc = run_demo(&cli, cfg, &d);
 out:
         nt_config_destroy(cfg);
         nt_cli_free(&cli);
-        free(d.rules);
         return rc;
 }

@@ -656,17 +656,25 @@ int nt_config_load_file_all(nt_config_t *cfg, const char *path,
         return r->n > before ? NT_ERR_CONFIG : NT_OK;
 }
 
+/* The one-message form of a loader that reports every error: its lines
+ * in errstr, one a line; frees the report. */
+static int report_lines(struct nt_config_report *r, char *errstr,
+                        size_t errstr_size)
+{
+        int err = nt_config_report_errstr(r, "\n", errstr, errstr_size);
+
+        nt_config_report_free(r);
+        return err;
+}
+
 int nt_config_load_file(nt_config_t *cfg, const char *path, char *errstr,
                         size_t errstr_size)
 {
         struct nt_config_report r;
-        int err;
 
         nt_config_report_init(&r);
         nt_config_load_file_all(cfg, path, &r);
-        err = nt_config_report_errstr(&r, "\n", errstr, errstr_size);
-        nt_config_report_free(&r);
-        return err;
+        return report_lines(&r, errstr, errstr_size);
 }
 
 int nt_config_load_env_all(nt_config_t *cfg, char *const *envp,
@@ -732,13 +740,10 @@ int nt_config_load_env(nt_config_t *cfg, char *const *envp, char *errstr,
                        size_t errstr_size)
 {
         struct nt_config_report r;
-        int err;
 
         nt_config_report_init(&r);
         nt_config_load_env_all(cfg, envp, &r);
-        err = nt_config_report_errstr(&r, "\n", errstr, errstr_size);
-        nt_config_report_free(&r);
-        return err;
+        return report_lines(&r, errstr, errstr_size);
 }
 
 const char *nt_config_str(const nt_config_t *cfg, const char *path)

@@ -138,58 +138,101 @@ rd_kafka_t *nt_kafka_consumer_new(const nt_config_t *cfg, const char *group_id,
         return rk;
 }
 
+/* An admin request's options, with its timeout, and its result queue. */
+struct admin_call {
+        rd_kafka_AdminOptions_t *opts;
+        rd_kafka_queue_t *q;
+        int timeout_ms;
+};
+
+static int admin_begin(rd_kafka_t *rk, rd_kafka_admin_op_t op, int timeout_ms,
+                       struct admin_call *ac, char *errstr, size_t errstr_size)
+{
+        char rkerr[512];
+
+        ac->timeout_ms = timeout_ms;
+        ac->opts = rd_kafka_AdminOptions_new(rk, op);
+        ac->q = rd_kafka_queue_new(rk);
+        if (!ac->opts || !ac->q)
+                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                               "out of memory");
+        rd_kafka_AdminOptions_set_request_timeout(ac->opts, timeout_ms, rkerr,
+                                                  sizeof(rkerr));
+        return NT_OK;
+}
+
+/* The answer to the request (caller destroys it), or NULL with *err and
+ * errstr set: no answer in time, or the request failed as a whole.
+ * `what` opens the message ("creating topics"). */
+static rd_kafka_event_t *admin_wait(struct admin_call *ac, const char *what,
+                                    int *err, char *errstr, size_t errstr_size)
+{
+        rd_kafka_event_t *ev =
+            rd_kafka_queue_poll(ac->q, ac->timeout_ms + 1000);
+
+        if (!ev) {
+                *err =
+                    nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
+                            "%s: no answer within %d ms", what, ac->timeout_ms);
+                return NULL;
+        }
+        if (rd_kafka_event_error(ev)) {
+                *err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA, "%s: %s",
+                               what, rd_kafka_event_error_string(ev));
+                rd_kafka_event_destroy(ev);
+                return NULL;
+        }
+        return ev;
+}
+
+static void admin_end(struct admin_call *ac)
+{
+        if (ac->q)
+                rd_kafka_queue_destroy(ac->q);
+        if (ac->opts)
+                rd_kafka_AdminOptions_destroy(ac->opts);
+}
+
 int nt_kafka_topic_config(rd_kafka_t *rk, const char *topic, const char *name,
                           char *value, size_t size, int timeout_ms,
                           char *errstr, size_t errstr_size)
 {
+        struct admin_call ac = {0};
         rd_kafka_ConfigResource_t *res;
-        rd_kafka_AdminOptions_t *opts;
-        rd_kafka_queue_t *q;
         rd_kafka_event_t *ev = NULL;
         const rd_kafka_DescribeConfigs_result_t *result;
         const rd_kafka_ConfigResource_t **rres;
         const rd_kafka_ConfigEntry_t **entries;
-        char rkerr[512];
+        char what[300];
         size_t i, n_res = 0, n_entries = 0;
-        int err = NT_ERR_NOTFOUND;
+        int err;
 
+        snprintf(what, sizeof(what), "describing topic %s", topic);
         res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
-        opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-        q = rd_kafka_queue_new(rk);
-        if (!res || !opts || !q) {
+        err = admin_begin(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout_ms,
+                          &ac, errstr, errstr_size);
+        if (!err && !res)
                 err =
                     nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+        if (err)
                 goto out;
-        }
-        rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, rkerr,
-                                                  sizeof(rkerr));
-        rd_kafka_DescribeConfigs(rk, &res, 1, opts, q);
-        ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
-        if (!ev) {
-                err = nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
-                              "describing topic %s: no answer within %d ms",
-                              topic, timeout_ms);
+        rd_kafka_DescribeConfigs(rk, &res, 1, ac.opts, ac.q);
+        ev = admin_wait(&ac, what, &err, errstr, errstr_size);
+        if (!ev)
                 goto out;
-        }
-        if (rd_kafka_event_error(ev)) {
-                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                              "describing topic %s: %s", topic,
-                              rd_kafka_event_error_string(ev));
-                goto out;
-        }
         result = rd_kafka_event_DescribeConfigs_result(ev);
         rres = rd_kafka_DescribeConfigs_result_resources(result, &n_res);
         if (n_res < 1) {
                 err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                              "describing topic %s: no answer for it", topic);
+                              "%s: no answer for it", what);
                 goto out;
         }
         if (rd_kafka_ConfigResource_error(rres[0])) {
-                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                              "describing topic %s: %s", topic,
+                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA, "%s: %s", what,
                               rd_kafka_ConfigResource_error_string(rres[0]));
                 goto out;
         }
+        err = NT_ERR_NOTFOUND;
         entries = rd_kafka_ConfigResource_configs(rres[0], &n_entries);
         for (i = 0; i < n_entries; i++) {
                 const char *v = rd_kafka_ConfigEntry_value(entries[i]);
@@ -206,10 +249,7 @@ int nt_kafka_topic_config(rd_kafka_t *rk, const char *topic, const char *name,
 out:
         if (ev)
                 rd_kafka_event_destroy(ev);
-        if (q)
-                rd_kafka_queue_destroy(q);
-        if (opts)
-                rd_kafka_AdminOptions_destroy(opts);
+        admin_end(&ac);
         if (res)
                 rd_kafka_ConfigResource_destroy(res);
         return err;
@@ -229,30 +269,25 @@ int nt_kafka_create_topics_config(rd_kafka_t *rk, const char *const *topics,
                                   const char *const *config, int timeout_ms,
                                   char *errstr, size_t errstr_size)
 {
-        size_t c;
-
+        struct admin_call ac = {0};
         rd_kafka_NewTopic_t **nt = NULL;
-        rd_kafka_AdminOptions_t *opts = NULL;
-        rd_kafka_queue_t *q = NULL;
         rd_kafka_event_t *ev = NULL;
         const rd_kafka_CreateTopics_result_t *res;
         const rd_kafka_topic_result_t **tres;
         char rkerr[512];
-        size_t i, n;
-        int err = NT_OK;
+        size_t i, n, c;
+        int err;
 
         if (count == 0)
                 return NT_OK;
         nt = calloc(count, sizeof(*nt));
-        q = rd_kafka_queue_new(rk);
-        opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-        if (!nt || !q || !opts) {
+        err = admin_begin(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_ms, &ac,
+                          errstr, errstr_size);
+        if (!err && !nt)
                 err =
                     nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+        if (err)
                 goto out;
-        }
-        rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, rkerr,
-                                                  sizeof(rkerr));
         for (i = 0; i < count; i++) {
                 /* -1: the broker's default.replication.factor. */
                 nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, -1, rkerr,
@@ -273,20 +308,10 @@ int nt_kafka_create_topics_config(rd_kafka_t *rk, const char *const *topics,
                         goto out;
                 }
         }
-        rd_kafka_CreateTopics(rk, nt, count, opts, q);
-        ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
-        if (!ev) {
-                err = nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
-                              "creating topics: no answer within %d ms",
-                              timeout_ms);
+        rd_kafka_CreateTopics(rk, nt, count, ac.opts, ac.q);
+        ev = admin_wait(&ac, "creating topics", &err, errstr, errstr_size);
+        if (!ev)
                 goto out;
-        }
-        if (rd_kafka_event_error(ev)) {
-                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                              "creating topics: %s",
-                              rd_kafka_event_error_string(ev));
-                goto out;
-        }
         res = rd_kafka_event_CreateTopics_result(ev);
         tres = rd_kafka_CreateTopics_result_topics(res, &n);
         for (i = 0; i < n; i++) {
@@ -312,10 +337,7 @@ out:
                                 rd_kafka_NewTopic_destroy(nt[i]);
                 free(nt);
         }
-        if (opts)
-                rd_kafka_AdminOptions_destroy(opts);
-        if (q)
-                rd_kafka_queue_destroy(q);
+        admin_end(&ac);
         return err;
 }
 

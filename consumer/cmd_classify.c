@@ -177,57 +177,28 @@ out:
         return rc;
 }
 
-struct classify_ctx {
-        const char **rules; /* --rules, or consumer.rules */
-        size_t n_rules;
-        int offline; /* --offline */
-};
-
 static int classify_option(struct nt_cli *cli, void *opaque, int opt,
                            const char *arg)
 {
-        struct classify_ctx *ctx = opaque;
+        int *offline = opaque;
 
-        (void)cli;
         switch (opt) {
         case 'r':
-                ctx->rules[ctx->n_rules++] = arg;
-                return 0;
+                return nt_cli_add_value(cli, arg) ? 1 : 0;
         case 'o':
-                ctx->offline = 1;
+                *offline = 1;
                 return 0;
         }
         return 2;
 }
 
-/* Builds a classifier from the rule paths; NULL with errstr set. */
-static nt_classifier_t *load_classifier(const struct classify_ctx *ctx,
-                                        char *errstr, size_t errstr_size)
-{
-        nt_classifier_t *clf = NULL;
-        char **files = NULL;
-        size_t n_files = 0, i;
-
-        if (nt_rules_expand_paths(ctx->rules, ctx->n_rules, &files, &n_files,
-                                  errstr, errstr_size) == NT_OK) {
-                if (n_files == 0)
-                        nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                                "no *.rules files in %s", ctx->rules[0]);
-                else
-                        clf = nt_classifier_new((const char *const *)files,
-                                                n_files, errstr, errstr_size);
-        }
-        for (i = 0; i < n_files; i++)
-                free(files[i]);
-        free(files);
-        return clf;
-}
-
 /* SIGHUP: the rule files again; a broken set is reported and kept out. */
 static nt_classifier_t *reload(void *opaque)
 {
+        const struct nt_cli *cli = opaque;
         char errstr[1024];
-        nt_classifier_t *clf = load_classifier(opaque, errstr, sizeof(errstr));
+        nt_classifier_t *clf = nt_classifier_from_paths(
+            cli->values, cli->n_values, errstr, sizeof(errstr));
 
         if (!clf)
                 NT_ERROR("classify", "reload failed: %s", errstr);
@@ -237,19 +208,17 @@ static nt_classifier_t *reload(void *opaque)
 int nt_cmd_classify(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"rules", required_argument, NULL, 'r'},
             {"offline", no_argument, NULL, 'o'},
             {NULL, 0, NULL, 0},
         };
-        struct classify_ctx ctx;
+        int offline = 0;
         const struct nt_cli_spec spec = {
-            .shortopts = NT_CLI_SHORTOPTS,
             .longopts = longopts,
             .help = classify_help,
             .common = true,
             .on_option = classify_option,
-            .ctx = &ctx,
+            .ctx = &offline,
         };
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
@@ -260,36 +229,26 @@ int nt_cmd_classify(int argc, char **argv)
         char errstr[1024];
         int rc = 0, err;
 
-        memset(&ctx, 0, sizeof(ctx));
-        ctx.rules = calloc((size_t)argc + 1, sizeof(*ctx.rules));
-        if (!ctx.rules || nt_cli_init(&cli, "classify", argc)) {
-                free(ctx.rules);
-                return 1;
-        }
-        rc = nt_cli_parse(&cli, &spec, argc, argv);
+        rc = nt_cli_start(&cli, "classify", &spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
         cfg_rules = nt_config_str(cfg, "consumer.rules");
-        if (ctx.n_rules == 0 && cfg_rules && *cfg_rules)
-                ctx.rules[ctx.n_rules++] = cfg_rules;
-        if (ctx.n_rules == 0) {
+        if (cli.n_values == 0 && cfg_rules && *cfg_rules)
+                nt_cli_add_value(&cli, cfg_rules);
+        if (cli.n_values == 0) {
                 rc = nt_cli_fail(&cli, 2,
                                  "no rules: set consumer.rules or pass "
                                  "--rules DIR");
                 goto out;
         }
-        clf = load_classifier(&ctx, errstr, sizeof(errstr));
+        clf = nt_classifier_from_paths(cli.values, cli.n_values, errstr,
+                                       sizeof(errstr));
         if (!clf) {
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
         }
-        if (ctx.offline) {
+        if (offline) {
                 rc = run_offline(&cli, cfg, clf);
                 goto out;
         }
@@ -300,18 +259,15 @@ int nt_cmd_classify(int argc, char **argv)
                 goto out;
         }
         clf = NULL; /* the loop owns it */
-        health = nt_health_from_config(cfg, "127.0.0.1:9465", true, &err,
-                                       errstr, sizeof(errstr));
+        health = nt_health_from_config(cfg, "classify", "127.0.0.1:9465", true,
+                                       &err, errstr, sizeof(errstr));
         if (err) {
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
                 goto out;
         }
-        if (health) {
+        if (health)
                 nt_classify_loop_set_health(loop, health);
-                NT_INFO("classify", "metrics and health on port %u",
-                        nt_health_port(health));
-        }
-        if (nt_classify_loop_run(loop, 0, reload, &ctx, errstr,
+        if (nt_classify_loop_run(loop, 0, reload, &cli, errstr,
                                  sizeof(errstr)) != NT_OK)
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
 out:
@@ -320,6 +276,5 @@ out:
         nt_classifier_destroy(clf);
         nt_config_destroy(cfg);
         nt_cli_free(&cli);
-        free(ctx.rules);
         return rc;
 }

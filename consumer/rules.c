@@ -661,6 +661,21 @@ static int parse_topic_stmt(struct parser *ps, struct nt_rules_topic *tp,
         }
 }
 
+/* Says so when the name in `tok` is `name`, defined before at `prev`:
+ * "<before>NAME<after> is already defined at FILE:LINE:COL". */
+static void check_redefined(struct parser *ps, const struct token *tok,
+                            const char *name, struct nt_rules_loc prev,
+                            const char *before, const char *after)
+{
+        char where[300];
+
+        if (!nt_rl_word_is(tok, name))
+                return;
+        nt_rules_loc_str(ps->r, prev, where, sizeof(where));
+        nt_rl_error(ps, tok->loc, "%s%.*s%s is already defined at %s", before,
+                    (int)tok->len, tok->p, after, where);
+}
+
 static void parse_topic(struct parser *ps)
 {
         struct nt_rules *r = ps->r;
@@ -683,18 +698,9 @@ static void parse_topic(struct parser *ps)
                 sync_top(ps);
                 return;
         }
-        for (i = 0; i < r->n_topics; i++) {
-                if (strlen(r->topics[i].id) == id.len &&
-                    memcmp(r->topics[i].id, id.p, id.len) == 0) {
-                        char where[300];
-
-                        nt_rules_loc_str(r, r->topics[i].loc, where,
-                                         sizeof(where));
-                        nt_rl_error(ps, id.loc,
-                                    "topic \"%.*s\" is already defined at %s",
-                                    (int)id.len, id.p, where);
-                }
-        }
+        for (i = 0; i < r->n_topics; i++)
+                check_redefined(ps, &id, r->topics[i].id, r->topics[i].loc,
+                                "topic \"", "\"");
         if (nt_array_grow(&r->topics, &r->cap_topics, r->n_topics + 1,
                           sizeof(*tp))) {
                 ps->fatal = NT_ERR_NOMEM;
@@ -844,18 +850,9 @@ static void parse_define(struct parser *ps)
                 sync_stmt(ps);
                 return;
         }
-        for (i = 0; i < r->n_defines; i++) {
-                if (strlen(r->defines[i].name) == name.len &&
-                    memcmp(r->defines[i].name, name.p, name.len) == 0) {
-                        char where[300];
-
-                        nt_rules_loc_str(r, r->defines[i].loc, where,
-                                         sizeof(where));
-                        nt_rl_error(ps, name.loc,
-                                    "list @%.*s is already defined at %s",
-                                    (int)name.len, name.p, where);
-                }
-        }
+        for (i = 0; i < r->n_defines; i++)
+                check_redefined(ps, &name, r->defines[i].name,
+                                r->defines[i].loc, "list @", "");
         nt_rl_lex(ps);
         if (expect(ps, TK_EQ, "\"=\" after the list name")) {
                 sync_stmt(ps);
@@ -926,6 +923,17 @@ static void parse_source(struct parser *ps, uint32_t src, const char *text,
         }
 }
 
+int nt_rl_begin(struct nt_rules **out, size_t n, char *errstr,
+                size_t errstr_size)
+{
+        *out = NULL;
+        if (n > NT_RULES_MAX_SOURCES)
+                return nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
+                               "more than %d rules files",
+                               NT_RULES_MAX_SOURCES);
+        return 0;
+}
+
 int nt_rules_parse(const struct nt_rules_source *src, size_t n,
                    struct nt_rules **out, struct nt_buf *diag, char *errstr,
                    size_t errstr_size)
@@ -936,11 +944,9 @@ int nt_rules_parse(const struct nt_rules_source *src, size_t n,
         size_t i;
         int err = 0;
 
-        *out = NULL;
-        if (n > NT_RULES_MAX_SOURCES)
-                return nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
-                               "more than %d rules files",
-                               NT_RULES_MAX_SOURCES);
+        err = nt_rl_begin(out, n, errstr, errstr_size);
+        if (err)
+                return err;
         r = calloc(1, sizeof(*r));
         if (!r)
                 return NT_ERR_NOMEM;

@@ -33,4 +33,7 @@ int nt_rules_load_files(const char *const *paths, size_t n,
 int nt_rules_expand_paths(const char *const *in, size_t n, char ***paths,
                           size_t *n_paths, char *errstr, size_t errstr_size);
 
+/* Frees what nt_rules_expand_paths() handed out. NULL-safe. */
+void nt_rules_free_paths(char **paths, size_t n);
+
 #endif

@@ -71,28 +71,48 @@ static int check_cycles(struct parser *ps, uint32_t node, unsigned char *state,
         return 0;
 }
 
+/* Whether `test` gives `want` for some kid of n: "every kid passes" is
+ * !some_kid(r, n, test, 0), which holds for a node without kids. */
+static int some_kid(const struct nt_rules *r, const struct nt_rules_node *n,
+                    int (*test)(const struct nt_rules *, uint32_t), int want)
+{
+        uint32_t i;
+
+        for (i = 0; i < n->n_kids; i++)
+                if (!!test(r, r->kids[n->kid0 + i]) == want)
+                        return 1;
+        return 0;
+}
+
+/* The operators whose value is a set of word positions of their own. */
+static int positional(enum nt_rules_op op)
+{
+        return op == NT_RULES_TERM || op == NT_RULES_NEAR ||
+               op == NT_RULES_ONEAR || op == NT_RULES_EXCEPT;
+}
+
+/* The one expression a FIELD, NOT or SENT node wraps, or the one a list
+ * reference (REF) stands for. */
+static uint32_t inner(const struct nt_rules *r, const struct nt_rules_node *n)
+{
+        return n->op == NT_RULES_REF ? r->defines[n->ref].expr
+                                     : r->kids[n->kid0];
+}
+
 /* True when the expression has word positions: terms, alternatives of
  * them, NEAR groups and field scopes of them. AND and NOT have none. */
 static int has_positions(const struct nt_rules *r, uint32_t node)
 {
         const struct nt_rules_node *n = &r->nodes[node];
-        uint32_t i;
 
+        if (positional(n->op))
+                return 1;
         switch (n->op) {
-        case NT_RULES_TERM:
-        case NT_RULES_NEAR:
-        case NT_RULES_ONEAR:
-        case NT_RULES_EXCEPT:
-                return 1;
         case NT_RULES_FIELD:
-                return has_positions(r, r->kids[n->kid0]);
         case NT_RULES_REF:
-                return has_positions(r, r->defines[n->ref].expr);
+                return has_positions(r, inner(r, n));
         case NT_RULES_OR:
-                for (i = 0; i < n->n_kids; i++)
-                        if (!has_positions(r, r->kids[n->kid0 + i]))
-                                return 0;
-                return 1;
+                return !some_kid(r, n, has_positions, 0);
         default:
                 return 0;
         }
@@ -103,49 +123,35 @@ static int has_positions(const struct nt_rules *r, uint32_t node)
 static int true_on_empty(const struct nt_rules *r, uint32_t node)
 {
         const struct nt_rules_node *n = &r->nodes[node];
-        uint32_t i;
 
-        switch (n->op) {
-        case NT_RULES_TERM:
-        case NT_RULES_NEAR:
-        case NT_RULES_ONEAR:
-        case NT_RULES_EXCEPT:
-        case NT_RULES_SENT: /* its kid is checked on its own */
+        /* A SENT's kid is checked on its own. */
+        if (positional(n->op) || n->op == NT_RULES_SENT)
                 return 0;
+        switch (n->op) {
         case NT_RULES_NOT:
-                return !true_on_empty(r, r->kids[n->kid0]);
+                return !true_on_empty(r, inner(r, n));
         case NT_RULES_FIELD:
-                return true_on_empty(r, r->kids[n->kid0]);
         case NT_RULES_REF:
-                return true_on_empty(r, r->defines[n->ref].expr);
+                return true_on_empty(r, inner(r, n));
         case NT_RULES_AND:
-                for (i = 0; i < n->n_kids; i++)
-                        if (!true_on_empty(r, r->kids[n->kid0 + i]))
-                                return 0;
-                return 1;
+                return !some_kid(r, n, true_on_empty, 0);
         case NT_RULES_OR:
-                for (i = 0; i < n->n_kids; i++)
-                        if (true_on_empty(r, r->kids[n->kid0 + i]))
-                                return 1;
+                return some_kid(r, n, true_on_empty, 1);
+        default:
                 return 0;
         }
-        return 0;
 }
 
 /* True when the expression holds a sentence: scope (through lists). */
 static int has_sentence(const struct nt_rules *r, uint32_t node)
 {
         const struct nt_rules_node *n = &r->nodes[node];
-        uint32_t i;
 
         if (n->op == NT_RULES_SENT)
                 return 1;
         if (n->op == NT_RULES_REF)
-                return has_sentence(r, r->defines[n->ref].expr);
-        for (i = 0; i < n->n_kids; i++)
-                if (has_sentence(r, r->kids[n->kid0 + i]))
-                        return 1;
-        return 0;
+                return has_sentence(r, inner(r, n));
+        return some_kid(r, n, has_sentence, 1);
 }
 
 /* Entities are alternatives of terms: counting "occurrences" of an AND or a
@@ -153,18 +159,14 @@ static int has_sentence(const struct nt_rules *r, uint32_t node)
 static int only_alternatives(const struct nt_rules *r, uint32_t node)
 {
         const struct nt_rules_node *n = &r->nodes[node];
-        uint32_t i;
 
         switch (n->op) {
         case NT_RULES_TERM:
                 return 1;
         case NT_RULES_REF:
-                return only_alternatives(r, r->defines[n->ref].expr);
+                return only_alternatives(r, inner(r, n));
         case NT_RULES_OR:
-                for (i = 0; i < n->n_kids; i++)
-                        if (!only_alternatives(r, r->kids[n->kid0 + i]))
-                                return 0;
-                return 1;
+                return !some_kid(r, n, only_alternatives, 0);
         default:
                 return 0;
         }

@@ -53,6 +53,39 @@ void nt_rl_tok_text(const struct token *t, char *buf, size_t size)
 
 /* ---- lexer ---- */
 
+/* The tokens of one character. */
+static const struct {
+        char c;
+        enum tk kind;
+} punctuation[] = {
+    {'(', TK_LPAREN}, {')', TK_RPAREN}, {'{', TK_LBRACE}, {'}', TK_RBRACE},
+    {';', TK_SEMI},   {',', TK_COMMA},  {'=', TK_EQ},     {'|', TK_OR},
+    {'&', TK_AND},    {'!', TK_NOT},
+};
+
+/* Words that are operators, written in capitals. */
+static const struct {
+        const char *word;
+        enum tk kind;
+} operators[] = {
+    {"AND", TK_AND},
+    {"OR", TK_OR},
+    {"NOT", TK_NOT},
+    {"EXCEPT", TK_EXCEPT},
+};
+
+/* The field scopes, "title:" and so on. */
+static const struct {
+        const char *name;
+        enum nt_field field;
+} fields[] = {
+    {"title", NT_FIELD_TITLE},
+    {"lead", NT_FIELD_LEAD},
+    {"body", NT_FIELD_BODY},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 static void advance(struct parser *ps, size_t n)
 {
         while (n-- > 0 && ps->p < ps->end) {
@@ -155,6 +188,7 @@ static void lex_sentence(struct parser *ps, struct token *t)
 void nt_rl_lex(struct parser *ps)
 {
         struct token *t = &ps->tok;
+        size_t i;
 
         for (;;) {
                 while (ps->p < ps->end && nt_rl_is_space(*ps->p))
@@ -173,37 +207,15 @@ void nt_rl_lex(struct parser *ps)
                 t->kind = TK_EOF;
                 return;
         }
+        for (i = 0; i < COUNT(punctuation); i++) {
+                if (*ps->p == punctuation[i].c) {
+                        t->kind = punctuation[i].kind;
+                        t->len = 1;
+                        advance(ps, 1);
+                        return;
+                }
+        }
         switch (*ps->p) {
-        case '(':
-                t->kind = TK_LPAREN;
-                break;
-        case ')':
-                t->kind = TK_RPAREN;
-                break;
-        case '{':
-                t->kind = TK_LBRACE;
-                break;
-        case '}':
-                t->kind = TK_RBRACE;
-                break;
-        case ';':
-                t->kind = TK_SEMI;
-                break;
-        case ',':
-                t->kind = TK_COMMA;
-                break;
-        case '=':
-                t->kind = TK_EQ;
-                break;
-        case '|':
-                t->kind = TK_OR;
-                break;
-        case '&':
-                t->kind = TK_AND;
-                break;
-        case '!':
-                t->kind = TK_NOT;
-                break;
         case '"': {
                 const char *q = ps->p + 1;
 
@@ -265,12 +277,9 @@ void nt_rl_lex(struct parser *ps)
                         return;
                 }
                 if (q < ps->end && *q == ':') {
-                        if (nt_rl_word_is(t, "title"))
-                                t->num = 1u << NT_FIELD_TITLE;
-                        else if (nt_rl_word_is(t, "lead"))
-                                t->num = 1u << NT_FIELD_LEAD;
-                        else if (nt_rl_word_is(t, "body"))
-                                t->num = 1u << NT_FIELD_BODY;
+                        for (i = 0; i < COUNT(fields); i++)
+                                if (nt_rl_word_is(t, fields[i].name))
+                                        t->num = 1u << fields[i].field;
                         t->len++;
                         advance(ps, t->len);
                         if (!t->num) {
@@ -289,15 +298,12 @@ void nt_rl_lex(struct parser *ps)
                 }
                 advance(ps, t->len);
                 t->kind = TK_WORD;
-                if (nt_rl_word_is(t, "AND"))
-                        t->kind = TK_AND;
-                else if (nt_rl_word_is(t, "OR"))
-                        t->kind = TK_OR;
-                else if (nt_rl_word_is(t, "NOT"))
-                        t->kind = TK_NOT;
-                else if (nt_rl_word_is(t, "EXCEPT"))
-                        t->kind = TK_EXCEPT;
-                else if (t->len >= 4 && memcmp(t->p, "NEAR", 4) == 0) {
+                for (i = 0; i < COUNT(operators); i++)
+                        if (nt_rl_word_is(t, operators[i].word))
+                                t->kind = operators[i].kind;
+                if (t->kind != TK_WORD)
+                        return;
+                if (t->len >= 4 && memcmp(t->p, "NEAR", 4) == 0) {
                         t->kind = TK_NEAR;
                         lex_near(ps, t, 4);
                 } else if (t->len >= 5 && memcmp(t->p, "ONEAR", 5) == 0) {
@@ -307,6 +313,4 @@ void nt_rl_lex(struct parser *ps)
                 return;
         }
         }
-        t->len = 1;
-        advance(ps, 1);
 }

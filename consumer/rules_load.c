@@ -2,6 +2,7 @@
  * command line or in consumer.rules, expanded to their .rules files in a
  * fixed order, read whole within NT_RULES_MAX_FILE_BYTES, then parsed. */
 #include "consumer/rules.h"
+#include "consumer/rules_parser.h"
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -59,11 +60,10 @@ int nt_rules_load_files(const char *const *paths, size_t n,
         size_t i;
         int err = 0;
 
-        *out = NULL;
-        if (n > NT_RULES_MAX_SOURCES)
-                return nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
-                               "more than %d rules files",
-                               NT_RULES_MAX_SOURCES);
+        /* Refused before any file is read. */
+        err = nt_rl_begin(out, n, errstr, errstr_size);
+        if (err)
+                return err;
         src = calloc(n + 1, sizeof(*src));
         if (!src)
                 return NT_ERR_NOMEM;
@@ -159,4 +159,13 @@ int nt_rules_expand_paths(const char *const *in, size_t n, char ***paths,
         if (err == NT_ERR_NOMEM)
                 nt_errf(errstr, errstr_size, err, "out of memory");
         return err;
+}
+
+void nt_rules_free_paths(char **paths, size_t n)
+{
+        size_t i;
+
+        for (i = 0; paths && i < n; i++)
+                free(paths[i]);
+        free(paths);
 }

@@ -78,7 +78,7 @@ void nt_rl_tok_text(const struct token *t, char *buf, size_t size);
 /* Reads the next token into ps->tok, skipping blanks and comments. */
 void nt_rl_lex(struct parser *ps);
 
-/* Whether the token is the word s, in ASCII case-insensitive form. */
+/* Whether the token is exactly the word s (case matters). */
 int nt_rl_word_is(const struct token *t, const char *s);
 
 int nt_rl_is_space(char c);
@@ -87,5 +87,10 @@ int nt_rl_is_name_char(char c);
 /* Resolves @references and checks the set as a whole (cycles, topics that
  * cannot match, vetoes without sentences...), once every source parsed. */
 void nt_rl_check_set(struct parser *ps);
+
+/* The start of loading or parsing n sources: *out = NULL, and
+ * NT_ERR_LIMIT past NT_RULES_MAX_SOURCES. */
+int nt_rl_begin(struct nt_rules **out, size_t n, char *errstr,
+                size_t errstr_size);
 
 #endif

@@ -2,7 +2,6 @@
 #include "common/cli.h"
 #include "producer/commands.h"
 #include "common/err.h"
-#include "common/log.h"
 #include "common/sig.h"
 #include "producer/feeds.h"
 #include "producer/producer.h"
@@ -40,9 +39,7 @@ static const char produce_help[] =
     "  --state-dir DIR    overrides producer.state_dir\n";
 
 struct produce_ctx {
-        struct nt_cli *cli;
-        const char **opml;
-        size_t n_opml;
+        struct nt_cli *cli; /* --opml files in cli->values */
         const char *state_dir;
         int once; /* --once */
 };
@@ -52,11 +49,9 @@ static int produce_option(struct nt_cli *cli, void *opaque, int opt,
 {
         struct produce_ctx *ctx = opaque;
 
-        (void)cli;
         switch (opt) {
         case 'o':
-                ctx->opml[ctx->n_opml++] = arg;
-                return 0;
+                return nt_cli_add_value(cli, arg) ? 1 : 0;
         case '1':
                 ctx->once = 1;
                 return 0;
@@ -79,8 +74,8 @@ static int reload(void *opaque, struct nt_feed_list *out, char *errstr,
 
         if (!cfg)
                 return NT_ERR_CONFIG;
-        err = nt_feed_list_from_config(out, cfg, ctx->opml, ctx->n_opml, errstr,
-                                       errstr_size);
+        err = nt_feed_list_from_config(out, cfg, ctx->cli->values,
+                                       ctx->cli->n_values, errstr, errstr_size);
         if (!err)
                 err = nt_feed_list_resolve_secrets(out, errstr, errstr_size);
         nt_config_destroy(cfg);
@@ -90,7 +85,6 @@ static int reload(void *opaque, struct nt_feed_list *out, char *errstr,
 int nt_cmd_produce(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"opml", required_argument, NULL, 'o'},
             {"once", no_argument, NULL, '1'},
             {"state-dir", required_argument, NULL, 's'},
@@ -98,7 +92,6 @@ int nt_cmd_produce(int argc, char **argv)
         };
         struct produce_ctx ctx;
         const struct nt_cli_spec spec = {
-            .shortopts = NT_CLI_SHORTOPTS,
             .longopts = longopts,
             .help = produce_help,
             .common = true,
@@ -115,28 +108,18 @@ int nt_cmd_produce(int argc, char **argv)
 
         memset(&ctx, 0, sizeof(ctx));
         nt_feed_list_init(&feeds);
-        ctx.opml = calloc((size_t)argc + 1, sizeof(*ctx.opml));
-        if (!ctx.opml || nt_cli_init(&cli, "produce", argc)) {
-                free(ctx.opml);
-                return 1;
-        }
         ctx.cli = &cli;
-        rc = nt_cli_parse(&cli, &spec, argc, argv);
+        rc = nt_cli_start(&cli, "produce", &spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
         if (ctx.state_dir &&
             nt_config_set(cfg, "producer.state_dir", ctx.state_dir,
                           "--state-dir", errstr, sizeof(errstr)) != NT_OK) {
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
         }
-        err = nt_feed_list_from_config(&feeds, cfg, ctx.opml, ctx.n_opml,
+        err = nt_feed_list_from_config(&feeds, cfg, cli.values, cli.n_values,
                                        errstr, sizeof(errstr));
         if (!err)
                 err = nt_feed_list_resolve_secrets(&feeds, errstr,
@@ -160,17 +143,14 @@ int nt_cmd_produce(int argc, char **argv)
                 goto out;
         }
         /* auto: on for the daemon, off for a one-shot --once run. */
-        health = nt_health_from_config(cfg, "127.0.0.1:9464", !ctx.once, &err,
-                                       errstr, sizeof(errstr));
+        health = nt_health_from_config(cfg, "producer", "127.0.0.1:9464",
+                                       !ctx.once, &err, errstr, sizeof(errstr));
         if (err) {
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
                 goto out;
         }
-        if (health) {
+        if (health)
                 nt_producer_set_health(prod, health);
-                NT_INFO("producer", "metrics and health on port %u",
-                        nt_health_port(health));
-        }
         if (nt_producer_run(prod, reload, &ctx) != NT_OK)
                 rc = 1;
 out:
@@ -179,6 +159,5 @@ out:
         nt_feed_list_free(&feeds);
         nt_config_destroy(cfg);
         nt_cli_free(&cli);
-        free(ctx.opml);
         return rc;
 }

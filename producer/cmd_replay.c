@@ -222,7 +222,6 @@ static int replay_option(struct nt_cli *cli, void *opaque, int opt,
 int nt_cmd_replay(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"rate", required_argument, NULL, 'r'},
             {"speed", required_argument, NULL, 's'},
             {"max-gap", required_argument, NULL, 'g'},
@@ -238,7 +237,6 @@ int nt_cmd_replay(int argc, char **argv)
         };
         struct replay_cli ro = {0};
         const struct nt_cli_spec spec = {
-            .shortopts = NT_CLI_SHORTOPTS,
             .longopts = longopts,
             .help = replay_help,
             .common = true,
@@ -255,9 +253,8 @@ int nt_cmd_replay(int argc, char **argv)
         int rc = 0, err;
 
         nt_replay_opts_init(&ro.o);
-        if (nt_cli_init(&cli, "replay", argc))
-                return 1;
-        rc = nt_cli_parse(&cli, &spec, argc, argv);
+        /* The arguments are checked before the configuration is read. */
+        rc = nt_cli_start(&cli, "replay", &spec, argc, argv, NULL);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
