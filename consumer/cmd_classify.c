@@ -117,6 +117,7 @@ static int run_offline(const struct nt_cli *cli, const nt_config_t *cfg,
 
         if (nt_enriched_opts_from_config(&opts, cfg, errstr, sizeof(errstr)))
                 return nt_cli_fail(cli, 2, "%s", errstr);
+        opts.label_records = false; /* only the events are printed */
         nt_buf_init(&line, opts.max_message);
         nt_enriched_event_init(&ev, 2 * opts.max_message + ((size_t)4 << 20));
         memset(&reader, 0, sizeof(reader));

@@ -46,6 +46,7 @@ void nt_enriched_opts_init(struct nt_enriched_opts *o)
         o->input = NT_ENRICHED_INPUT_ARTICLE;
         o->max_message = (size_t)1 << 20;
         o->classify = true;
+        o->label_records = true;
 }
 
 int nt_enriched_opts_from_config(struct nt_enriched_opts *o,
@@ -107,7 +108,8 @@ void nt_enriched_event_free(struct nt_enriched_event *ev)
 void nt_enriched_label(const struct nt_enriched_event *ev, size_t i,
                        const char **value, size_t *len)
 {
-        *value = ev->label_value.data + ev->label_off[i];
+        *value =
+            ev->label_value.data ? ev->label_value.data + ev->label_off[i] : "";
         *len = ev->label_len[i];
 }
 
@@ -447,12 +449,20 @@ static int put_num(struct nt_buf *b, double v)
         return err;
 }
 
+/* prefix and v in decimal (without snprintf: a few are written for
+ * every span). */
 static int put_uint(struct nt_buf *b, const char *prefix, uint64_t v)
 {
-        char num[48];
+        char num[24];
+        size_t n = sizeof(num);
+        int err;
 
-        snprintf(num, sizeof(num), "%s%llu", prefix, (unsigned long long)v);
-        return nt_buf_append_str(b, num);
+        do {
+                num[--n] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        err = nt_buf_append_str(b, prefix);
+        return err ? err : nt_buf_append(b, num + n, sizeof(num) - n);
 }
 
 static int add_label(struct nt_enriched_event *ev, const char *id)
@@ -481,10 +491,11 @@ static int add_label(struct nt_enriched_event *ev, const char *id)
 }
 
 /* The best NT_ENRICHED_MAX_EVIDENCE spans of a label, as indexes into its
- * evidence in text order: a span of a term not kept yet before another
- * occurrence of one that is, then one in a field the topic weighs more,
- * then the earliest. So the few spans kept say as many different reasons
- * as there are, and the first in a title when the title weighs most, as
+ * evidence in text order: a span of a term not kept yet at a place not
+ * kept yet, before another occurrence of a kept term, before a second
+ * term at a kept place; then one in a field the topic weighs more; then
+ * the earliest. So the few spans kept say as many different reasons as
+ * there are, and the first in a title when the title weighs most, as
  * `tail` highlights the first. Returns how many. */
 static size_t best_evidence(const struct nt_rules_topic *rt,
                             const struct nt_match_topic *tp,
@@ -499,25 +510,32 @@ static size_t best_evidence(const struct nt_rules_topic *rt,
         }
         while (n < NT_ENRICHED_MAX_EVIDENCE) {
                 size_t best = tp->n_ev;
-                bool best_fresh = false;
+                int best_new = -1;
                 double best_w = 0;
 
                 for (k = 0; k < tp->n_ev; k++) {
                         const struct nt_match_evidence *e = &tp->ev[k];
-                        bool taken = false, fresh = true;
+                        bool taken = false, new_term = true, new_place = true;
                         double w = rt->weight[e->field];
+                        int novelty;
 
                         for (j = 0; j < n; j++) {
+                                const struct nt_match_evidence *p =
+                                    &tp->ev[pick[j]];
+
                                 taken = taken || pick[j] == k;
-                                fresh =
-                                    fresh && tp->ev[pick[j]].term != e->term;
+                                new_term = new_term && p->term != e->term;
+                                new_place =
+                                    new_place && !(p->field == e->field &&
+                                                   p->start == e->start);
                         }
                         if (taken)
                                 continue;
-                        if (best == tp->n_ev || (fresh && !best_fresh) ||
-                            (fresh == best_fresh && w > best_w)) {
+                        novelty = new_place ? 1 + new_term : 0;
+                        if (novelty > best_new ||
+                            (novelty == best_new && w > best_w)) {
                                 best = k;
-                                best_fresh = fresh;
+                                best_new = novelty;
                                 best_w = w;
                         }
                 }
@@ -693,6 +711,13 @@ static int put_identity(struct nt_buf *b, const struct nt_rules *r,
         return put_cstr(b, r->version);
 }
 
+/* Where the event's entities and its language, fingerprint and rules
+ * version were written: the label records copy those bytes. */
+struct shared_text {
+        size_t entities_at, entities_len;
+        size_t identity_at, identity_len;
+};
+
 /* The classification members of the event, written straight from the
  * classifier's C result: the same members and values as
  * nt_classifier_run() gives (a unit test compares the two) but for the
@@ -702,14 +727,16 @@ static int put_identity(struct nt_buf *b, const struct nt_rules *r,
 static int put_result(struct nt_buf *b, nt_classifier_t *c,
                       const struct nt_classifier_result *res,
                       const struct nt_text_fields *in, size_t body_shift,
-                      struct nt_enriched_event *ev)
+                      struct nt_enriched_event *ev, struct shared_text *sh)
 {
         const struct nt_rules *r = nt_match_rules(nt_classifier_matcher(c));
         size_t i;
         int err;
 
         PUT(put_labels(b, r, &res->match, in, body_shift, SIZE_MAX, ev));
+        sh->entities_at = b->len;
         PUT(put_entities(b, r, &res->match));
+        sh->entities_len = b->len - sh->entities_at;
         PUT(nt_buf_append_str(b, ",\"facts\":["));
         for (i = 0; i < res->n_facts; i++) {
                 const struct nt_fact *f = &res->facts[i];
@@ -728,7 +755,10 @@ static int put_result(struct nt_buf *b, nt_classifier_t *c,
                 PUT(nt_buf_append_char(b, '}'));
         }
         PUT(nt_buf_append_char(b, ']'));
-        return put_identity(b, r, res);
+        sh->identity_at = b->len;
+        PUT(put_identity(b, r, res));
+        sh->identity_len = b->len - sh->identity_at;
+        return NT_OK;
 }
 
 /* A member with a string or null value, after a comma unless first. */
@@ -778,7 +808,7 @@ static int write_label_records(struct nt_enriched_event *ev, nt_classifier_t *c,
                                const struct nt_article *art,
                                const struct nt_classifier_result *res,
                                const struct nt_text_fields *in,
-                               size_t body_shift)
+                               size_t body_shift, const struct shared_text *sh)
 {
         static const char head[] =
             "{\"schema\":\"" NT_ENRICHED_LABEL_SCHEMA "\",\"topic\":";
@@ -790,6 +820,8 @@ static int write_label_records(struct nt_enriched_event *ev, nt_classifier_t *c,
         int err;
 
         nt_buf_reset(b);
+        if (ev->n_labels == 0)
+                return NT_OK;
         if (art->published != NT_FEED_NO_DATE)
                 nt_date_format(art->published, published, sizeof(published));
         for (i = 0; i < mr->n_topics; i++) {
@@ -817,8 +849,10 @@ static int write_label_records(struct nt_enriched_event *ev, nt_classifier_t *c,
                 PUT(put_lead(b, in));
                 PUT(nt_buf_append_char(b, '}'));
                 PUT(put_labels(b, r, mr, in, body_shift, i, NULL));
-                PUT(put_entities(b, r, mr));
-                PUT(put_identity(b, r, res));
+                PUT(nt_buf_append(b, ev->value.data + sh->entities_at,
+                                  sh->entities_len));
+                PUT(nt_buf_append(b, ev->value.data + sh->identity_at,
+                                  sh->identity_len));
                 PUT(nt_buf_append_str(b, ",\"classified_at\":\""));
                 PUT(nt_buf_append_str(b, ev->classified_at));
                 PUT(nt_buf_append(b, "\"}", 2));
@@ -833,7 +867,8 @@ static int write_label_records(struct nt_enriched_event *ev, nt_classifier_t *c,
 static int write_value(struct nt_enriched_event *ev, nt_classifier_t *c,
                        const char *article, size_t len,
                        const struct nt_classifier_result *res,
-                       const struct nt_text_fields *in, size_t body_shift)
+                       const struct nt_text_fields *in, size_t body_shift,
+                       struct shared_text *sh)
 {
         static const char head[] =
             "{\"schema\":\"" NT_ENRICHED_SCHEMA "\",\"article\":";
@@ -847,7 +882,7 @@ static int write_value(struct nt_enriched_event *ev, nt_classifier_t *c,
         PUT(nt_buf_append(b, head, sizeof(head) - 1));
         PUT(nt_buf_append(b, article, len));
         if (res)
-                PUT(put_result(b, c, res, in, body_shift, ev));
+                PUT(put_result(b, c, res, in, body_shift, ev, sh));
         else
                 PUT(nt_buf_append(b, unclassified, sizeof(unclassified) - 1));
         PUT(nt_buf_append_str(b, ",\"classified_at\":\""));
@@ -868,6 +903,7 @@ int nt_enriched_build(nt_classifier_t *c, const struct nt_enriched_opts *o,
 {
         struct nt_classifier_result res;
         struct nt_text_fields in;
+        struct shared_text sh = {0, 0, 0, 0};
         struct nt_article art;
         json_error_t jerr;
         json_t *root = NULL;
@@ -940,9 +976,9 @@ int nt_enriched_build(nt_classifier_t *c, const struct nt_enriched_opts *o,
                 }
         }
         err = write_value(ev, c, bytes, blen, o->classify ? &res : NULL, &in,
-                          shift);
-        if (!err && o->classify)
-                err = write_label_records(ev, c, &art, &res, &in, shift);
+                          shift, &sh);
+        if (!err && o->classify && o->label_records)
+                err = write_label_records(ev, c, &art, &res, &in, shift, &sh);
         if (err == NT_ERR_LIMIT)
                 refuse(ev, NT_ENRICHED_TOO_LARGE,
                        "the event would be larger than %zu bytes",

@@ -63,9 +63,10 @@ struct nt_enriched_opts {
         char map[NT_MAP_COUNT][128];
         size_t max_message; /* larger inputs are refused as too_large */
         bool classify;      /* false: events without labels (benchmarks) */
+        bool label_records; /* false: the event only (--offline) */
 };
 
-/* Article input, 1 MiB, classification on. */
+/* Article input, 1 MiB, classification and label records on. */
 void nt_enriched_opts_init(struct nt_enriched_opts *o);
 
 /* Reads consumer.input, consumer.map.*, consumer.max_message and
@@ -133,16 +134,17 @@ void nt_enriched_event_free(struct nt_enriched_event *ev);
  * (which then leaves the body); evidence offsets are bytes into the
  * article's title, summary or content. Each label keeps its best
  * NT_ENRICHED_MAX_EVIDENCE spans, in text order: spans of terms not yet
- * kept before repeats of one, then those in the field the topic weighs
- * most, then the earliest. `now_ms` becomes classified_at.
- * Returns 0 when the input was judged (ev->reason says how), NT_ERR_NOMEM
- * when memory ran out (the input may be tried again). */
+ * kept (at places not yet kept) before repeats of one, then those in the
+ * field the topic weighs most, then the earliest. `now_ms` becomes
+ * classified_at. Returns 0 when the input was judged (ev->reason says how),
+ * NT_ERR_NOMEM when memory ran out (the input may be tried again). */
 int nt_enriched_build(nt_classifier_t *c, const struct nt_enriched_opts *o,
                       const char *value, size_t len, int64_t now_ms,
                       struct nt_enriched_event *ev);
 
-/* Label record i (i < ev->n_labels), for the topic of ev->labels[i].
- * Borrowed from the event: valid until its next build. */
+/* Label record i (i < ev->n_labels), for the topic of ev->labels[i];
+ * empty when the options said no label records. Borrowed from the
+ * event: valid until its next build. */
 void nt_enriched_label(const struct nt_enriched_event *ev, size_t i,
                        const char **value, size_t *len);
 
