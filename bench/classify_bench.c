@@ -47,6 +47,7 @@
 #define BODY_BYTES     2700 /* plus title, summary and the JSON around */
 #define DEVSET_DEFAULT NT_SOURCE_DIR "/../shared/devset/articles.jsonl"
 #define DEVSET_MAX     100000 /* lines read from the development set */
+#define E2E_ROUNDS     3      /* off/on pairs of part 3 */
 
 static double now_s(void)
 {
@@ -493,18 +494,40 @@ out:
         return rc;
 }
 
-/* Classification off, then on, over the same raw topic. */
+/* Classification off, then on, over the same raw topic, E2E_ROUNDS
+ * times alternating (each run in a fresh group), so that neither side
+ * gets a quieter machine; the ratio of the best runs, and the median of
+ * the per-round ratios. */
 static void e2e_pair(const char *bootstrap, const char *raw, size_t n)
 {
-        double on, off;
+        double on[E2E_ROUNDS], off[E2E_ROUNDS], ratio[E2E_ROUNDS];
+        double best_on = 0, best_off = 0, t;
+        char tag[16];
+        int r, i, j, good = 0;
 
-        off = e2e_run(bootstrap, raw, n, false, "off");
-        on = e2e_run(bootstrap, raw, n, true, "on");
-        if (on > 0 && off > 0)
-                printf("   classification on takes %.2fx the time of "
-                       "classification off (%.0f vs %.0f articles/s; "
-                       "target 1.3x)\n",
-                       off / on, on, off);
+        for (r = 0; r < E2E_ROUNDS; r++) {
+                snprintf(tag, sizeof(tag), "off%d", r);
+                off[r] = e2e_run(bootstrap, raw, n, false, tag);
+                snprintf(tag, sizeof(tag), "on%d", r);
+                on[r] = e2e_run(bootstrap, raw, n, true, tag);
+                if (on[r] <= 0 || off[r] <= 0)
+                        continue;
+                best_on = on[r] > best_on ? on[r] : best_on;
+                best_off = off[r] > best_off ? off[r] : best_off;
+                ratio[good++] = off[r] / on[r];
+        }
+        if (good == 0)
+                return;
+        for (i = 1; i < good; i++)
+                for (j = i; j > 0 && ratio[j - 1] > ratio[j]; j--) {
+                        t = ratio[j];
+                        ratio[j] = ratio[j - 1];
+                        ratio[j - 1] = t;
+                }
+        printf("   classification on takes %.2fx the time of classification "
+               "off, best runs (%.0f vs %.0f articles/s); median of %d "
+               "rounds %.2fx; target 1.3x\n",
+               best_off / best_on, best_on, best_off, good, ratio[good / 2]);
 }
 
 static void part3(size_t n, const char *devset)
