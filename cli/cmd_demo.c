@@ -223,11 +223,14 @@ static void classify_one(struct demo_classify *dc,
                   nt_enriched_headers(&dc->ev, NULL, &origin));
         dc->events++;
         for (i = 0; i < dc->ev.n_labels; i++) {
+                const char *value;
+                size_t len;
+
                 snprintf(topic, sizeof(topic), "%s%s", prefix,
                          dc->ev.labels[i]);
-                write_one(dc, topic, dc->ev.id, strlen(dc->ev.id),
-                          dc->ev.value.data, dc->ev.value.len, ts,
-                          nt_enriched_headers(&dc->ev, NULL, &origin));
+                nt_enriched_label(&dc->ev, i, &value, &len);
+                write_one(dc, topic, dc->ev.id, strlen(dc->ev.id), value, len,
+                          ts, nt_enriched_headers(&dc->ev, NULL, &origin));
                 dc->per_label[label_index(dc->rules, dc->ev.labels[i])]++;
         }
 }

@@ -24,8 +24,9 @@ static const char classify_help[] =
     "       newstap classify --offline [OPTIONS] < articles.jsonl\n"
     "\n"
     "Reads the raw topic (topics.raw) in consumer group consumer.group_id\n"
-    "and writes one enriched event per article to topics.enriched and one\n"
-    "more to topics.label_prefix<label> for each label it carries; input\n"
+    "and writes one enriched event per article to topics.enriched and a\n"
+    "lean label record (docs/schema/label.schema.json) to\n"
+    "topics.label_prefix<label> for each label it carries; input\n"
     "that is not JSON, not an article or larger than consumer.max_message\n"
     "goes to topics.dlq with the reason and its origin in headers. Exactly\n"
     "once by default (Kafka transactions; consumer.delivery=at_least_once\n"
@@ -116,6 +117,7 @@ static int run_offline(const struct nt_cli *cli, const nt_config_t *cfg,
 
         if (nt_enriched_opts_from_config(&opts, cfg, errstr, sizeof(errstr)))
                 return nt_cli_fail(cli, 2, "%s", errstr);
+        opts.label_records = false; /* only the events are printed */
         nt_buf_init(&line, opts.max_message);
         nt_enriched_event_init(&ev, 2 * opts.max_message + ((size_t)4 << 20));
         memset(&reader, 0, sizeof(reader));
