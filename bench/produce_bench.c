@@ -14,7 +14,8 @@
  *    their last poll, each with its state file (validators and a seen-set
  *    of its 10 items), polled once more by the produce loop in once mode:
  *    every answer is 304 Not Modified; a quarter of the states are an
- *    hour old, and rewritten. Versus bare libcurl multi sending
+ *    hour old, and rewritten (`repoll-fresh`: none, all saved a minute
+ *    ago, to show what the rewrites cost). Versus bare libcurl multi sending
  *    the same conditional GETs, 32 at a time (no per-host limit). The
  *    feeds: one in five on one big host, the rest ten to a host
  *    (127.1.x.y), default limits. Reports CPU per re-poll of
@@ -27,7 +28,8 @@
  *
  * Run: build/release/bench/produce_bench [FEEDS] [ARTICLES]
  * (scripts/with-kafka build/release/bench/produce_bench for part 2);
- * build/release/bench/produce_bench repoll 1000 10000 50000 for part 3. */
+ * build/release/bench/produce_bench repoll 1000 10000 50000 for part 3
+ * (or repoll-fresh). */
 /* accept4() for the part 3 server. */
 #define _GNU_SOURCE
 #include "common/config.h"
@@ -48,6 +50,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -650,7 +653,7 @@ static int curl_conditional(int port, int feeds, double *cpu)
 
 /* State files as a poll of an unchanged feed leaves them: the ETag, the
  * ids of its 10 items, a next poll in the future. */
-static void write_states(int port, int feeds, const char *dir)
+static void write_states(int port, int feeds, const char *dir, bool fresh)
 {
         enum { BATCH = 1000 };
         struct nt_feed_state st[BATCH];
@@ -671,9 +674,11 @@ static void write_states(int port, int feeds, const char *dir)
                         st[j].etag = strdup(etag);
                         /* Saved 15 to 60 minutes ago, as polls every
                          * 15 minutes leave them: a 304 rewrites a state
-                         * saved an hour ago, so one feed in four. */
+                         * saved an hour ago, so one feed in four. Fresh:
+                         * all a minute ago, none rewritten. */
                         st[j].last_success_ms =
-                            now - (int64_t)((i + j) % 4 + 1) * 900000;
+                            fresh ? now - 60000
+                                  : now - (int64_t)((i + j) % 4 + 1) * 900000;
                         st[j].next_poll_ms = now + 840000;
                         for (k = 0; k < 10; k++) {
                                 snprintf(id, sizeof(id), "%016llx%016llx",
@@ -703,7 +708,7 @@ struct repoll_figures {
         double loop_ms, proc_ms, curl_ms; /* CPU per request */
 };
 
-static void repoll_one(int feeds, struct repoll_figures *out)
+static void repoll_one(int feeds, bool fresh, struct repoll_figures *out)
 {
         struct nt_feed_list list;
         nt_devbroker_t *db;
@@ -720,7 +725,7 @@ static void repoll_one(int feeds, struct repoll_figures *out)
         snprintf(state_dir, sizeof(state_dir), "/tmp/nt-bench-XXXXXX");
         if (!db || !mkdtemp(state_dir))
                 exit(1);
-        write_states(port, feeds, state_dir);
+        write_states(port, feeds, state_dir, fresh);
 
         n304 = curl_conditional(port, feeds, &c_curl);
         if (n304 != feeds) {
@@ -785,7 +790,7 @@ static void repoll_one(int feeds, struct repoll_figures *out)
         waitpid(server, NULL, 0);
 }
 
-static int part_repoll(int argc, char **argv)
+static int part_repoll(int argc, char **argv, bool fresh)
 {
         struct repoll_figures first, fig;
         int i;
@@ -803,7 +808,7 @@ static int part_repoll(int argc, char **argv)
                                 argv[i]);
                         return 2;
                 }
-                repoll_one(feeds, &fig);
+                repoll_one(feeds, fresh, &fig);
                 if (i == 0)
                         first = fig;
                 printf("  %7d %12.3f %12.3f %12.3f %8.2fx %8.2fx\n", feeds,
@@ -820,14 +825,16 @@ int main(int argc, char **argv)
         int articles = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 100000;
 
         nt_log_setup(NT_LOG_WARN, NT_LOG_LOGFMT, NULL);
-        if (argc > 1 && strcmp(argv[1], "repoll") == 0) {
+        if (argc > 1 && (strcmp(argv[1], "repoll") == 0 ||
+                         strcmp(argv[1], "repoll-fresh") == 0)) {
                 int i;
 
-                printf("command: %s repoll", argv[0]);
+                printf("command: %s %s", argv[0], argv[1]);
                 for (i = 2; i < argc; i++)
                         printf(" %s", argv[i]);
                 printf("\n");
-                return part_repoll(argc - 2, argv + 2);
+                return part_repoll(argc - 2, argv + 2,
+                                   strcmp(argv[1], "repoll-fresh") == 0);
         }
         printf("command: %s %d %d\n", argv[0], feeds, articles);
         part_fetch(feeds);

@@ -33,6 +33,21 @@ struct host {
         char name[256];
 };
 
+/* A DNS cache shared by the transfers started in one period. libcurl
+ * (7.88) walks its whole DNS cache at the end of every transfer to drop
+ * entries older than CURLOPT_DNS_CACHE_TIMEOUT (60 s by default); with
+ * thousands of hosts polled a minute that walk cost more CPU than the
+ * request itself. So the transfers use a shared cache that is never
+ * walked (timeout -1), and the fetcher starts a new one every
+ * DNS_PERIOD_MS: a name is resolved again after one to two periods, as
+ * libcurl's own timeout would have it, without the walk. */
+#define DNS_PERIOD_MS 60000
+
+struct dns_cache {
+        CURLSH *share;
+        int users; /* easy handles attached */
+};
+
 /* One fetch, from the queue through its redirect hops to a result. */
 struct xfer {
         struct xfer *next; /* queue link */
@@ -42,11 +57,12 @@ struct xfer {
         struct nt_buf body;
         char *retry_after; /* raw header values, parsed at the end */
         char *cache_control;
-        struct host *host; /* of the current hop; NULL once done */
-        uint64_t seq;      /* order of arrival */
-        int slot;          /* index in `running`, -1 when not running */
-        int all_permanent; /* every hop so far was 301/308 */
-        int body_too_big;  /* the write callback hit max_body */
+        struct host *host;     /* of the current hop; NULL once done */
+        struct dns_cache *dns; /* attached to the easy handle, or NULL */
+        uint64_t seq;          /* order of arrival */
+        int slot;              /* index in `running`, -1 when not running */
+        int all_permanent;     /* every hop so far was 301/308 */
+        int body_too_big;      /* the write callback hit max_body */
         char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -61,6 +77,9 @@ struct nt_fetcher {
          * those at their limit, without walking it. */
         struct nt_timer_heap ready;
         uint64_t seq;
+        struct dns_cache *dns;     /* for new transfers; NULL: libcurl's */
+        struct dns_cache *dns_old; /* the one before, until unused */
+        int64_t dns_since_ms;
         size_t n_queued;
         struct xfer **running; /* max_transfers slots */
         int n_running;
@@ -252,6 +271,76 @@ static void host_of(const char *url, char *host, size_t size)
         curl_url_cleanup(u);
 }
 
+static struct dns_cache *dns_new(void)
+{
+        struct dns_cache *d = calloc(1, sizeof(*d));
+
+        if (!d)
+                return NULL;
+        d->share = curl_share_init();
+        if (!d->share || curl_share_setopt(d->share, CURLSHOPT_SHARE,
+                                           CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+                curl_share_cleanup(d->share);
+                free(d);
+                return NULL;
+        }
+        return d;
+}
+
+static void dns_free(struct dns_cache *d)
+{
+        if (!d)
+                return;
+        curl_share_cleanup(d->share);
+        free(d);
+}
+
+/* Attaches the current DNS cache to a new easy handle. */
+static void dns_attach(nt_fetcher_t *f, struct xfer *x)
+{
+        if (!f->dns)
+                return;
+        x->dns = f->dns;
+        x->dns->users++;
+        curl_easy_setopt(x->easy, CURLOPT_SHARE, x->dns->share);
+        curl_easy_setopt(x->easy, CURLOPT_DNS_CACHE_TIMEOUT, -1L);
+}
+
+/* After the easy handle is cleaned up: the previous cache goes with its
+ * last user. */
+static void dns_release(nt_fetcher_t *f, struct xfer *x)
+{
+        if (!x->dns)
+                return;
+        x->dns->users--;
+        if (x->dns == f->dns_old && x->dns->users == 0) {
+                dns_free(f->dns_old);
+                f->dns_old = NULL;
+        }
+        x->dns = NULL;
+}
+
+/* A new DNS cache every period, once the one before the current is
+ * unused (a transfer can outlast a period); out of memory keeps the
+ * current one. */
+static void dns_rotate(nt_fetcher_t *f)
+{
+        int64_t now = nt_date_now_ms();
+        struct dns_cache *d;
+
+        if (!f->dns || f->dns_old || now - f->dns_since_ms < DNS_PERIOD_MS)
+                return;
+        d = dns_new();
+        if (!d)
+                return;
+        if (f->dns->users == 0)
+                dns_free(f->dns);
+        else
+                f->dns_old = f->dns;
+        f->dns = d;
+        f->dns_since_ms = now;
+}
+
 static struct host *host_of_timer(struct nt_timer *t)
 {
         return (struct host *)(void *)((char *)t -
@@ -410,6 +499,9 @@ nt_fetcher_t *nt_fetcher_new(const struct nt_fetch_limits *lim, char *errstr,
         f->running = calloc((size_t)lim->max_transfers, sizeof(*f->running));
         f->n_buckets = 64;
         f->buckets = calloc(f->n_buckets, sizeof(*f->buckets));
+        /* Without a shared cache, libcurl's own one does (slower). */
+        f->dns = dns_new();
+        f->dns_since_ms = nt_date_now_ms();
         if (lim->user_agent)
                 f->user_agent = strdup(lim->user_agent);
         f->lim.user_agent = NULL;
@@ -452,6 +544,9 @@ void nt_fetcher_destroy(nt_fetcher_t *f)
         }
         if (f->multi)
                 curl_multi_cleanup(f->multi);
+        /* Every easy handle is gone: the caches are unused. */
+        dns_free(f->dns);
+        dns_free(f->dns_old);
         nt_timer_heap_free(&f->ready);
         free(f->buckets);
         free(f->running);
@@ -552,6 +647,8 @@ static void fill_slots(nt_fetcher_t *f)
                 f->n_queued--;
                 x->next = NULL;
                 x->easy = curl_easy_init();
+                if (x->easy)
+                        dns_attach(f, x);
                 if (!x->easy || xfer_setup(f, x) != NT_OK) {
                         /* Out of memory: report it as a failed fetch so
                          * the feed is retried later. */
@@ -590,6 +687,7 @@ static void push_done(nt_fetcher_t *f, struct xfer *x)
                 curl_easy_cleanup(x->easy);
                 x->easy = NULL;
         }
+        dns_release(f, x);
         x->next = NULL;
         if (f->done_tail)
                 f->done_tail->next = x;
@@ -691,6 +789,7 @@ int nt_fetcher_run(nt_fetcher_t *f, int timeout_ms)
         CURLMsg *msg;
         int running = 0, left;
 
+        dns_rotate(f);
         fill_slots(f);
         curl_multi_perform(f->multi, &running);
         curl_multi_poll(f->multi, NULL, 0, timeout_ms, NULL);
