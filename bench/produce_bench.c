@@ -57,6 +57,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -589,6 +590,11 @@ static pid_t start_repoll_server(int *port)
         srv_counts->n200 = srv_counts->n304 = 0;
         pid = fork();
         if (pid == 0) {
+                /* Goes with the benchmark, also when it exits on an
+                 * error without killing it. */
+                prctl(PR_SET_PDEATHSIG, SIGTERM);
+                if (getppid() == 1)
+                        _exit(0);
                 srv_run(lfd);
                 _exit(0);
         }
