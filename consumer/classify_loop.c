@@ -46,180 +46,12 @@
  * At-least-once mode uses an idempotent producer without transactions and
  * commits a batch's offsets only after every output of the batch was
  * delivered; a failure rewinds to the committed offsets (duplicates, never
- * losses). */
-#include "consumer/classify_loop.h"
-#include "common/date.h"
-#include "common/err.h"
-#include "common/kafka.h"
-#include "common/log.h"
-#include "common/metrics.h"
-#include "common/num.h"
-#include "common/sig.h"
-#include "consumer/enriched.h"
-
-#include <librdkafka/rdkafka.h>
-
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#define COMPONENT "classify"
-/* Time allowed to one transactional call before it counts as failed
- * (consumer.shutdown_timeout, when shorter, once stopping). */
-#define TXN_OP_MS 30000
-/* The calls are made in slices of at most this long, each continuing the
- * last (librdkafka: a timed-out transactional call may be called again),
- * so that a shutdown signal is seen within a slice, not 30 s later. */
-#define TXN_SLICE_MS 500
-/* Retries of a retriable transactional call before giving up on it. */
-#define TXN_RETRIES 5
-/* Dead letters of inputs whose output was refused carry at most this
- * much of the input. */
-#define DLQ_REFUSED_KEEP ((size_t)64 * 1024)
-/* Room a dead letter's record needs besides its value and key: the
- * headers (names, the reason, the origin; the message is counted apart)
- * and the record batch's framing (61 bytes and varints). */
-#define DLQ_OVERHEAD ((size_t)1024)
-/* Kafka's default max.message.bytes (broker and topic): what a dead
- * letter is sized for when the dead-letter topic cannot be described. */
-#define KAFKA_DEFAULT_MAX_MESSAGE ((size_t)1048588)
-/* librdkafka's default message.max.bytes, and the most it allows. */
-#define RDKAFKA_DEFAULT_MAX_MESSAGE ((size_t)1000000)
-#define RDKAFKA_MAX_MAX_MESSAGE     ((size_t)1000000000)
-/* Inputs remembered as refused by the broker. */
-#define MAX_POISON 64
-/* Fencings within FENCE_WINDOW_MS that mean another live instance shares
- * the transactional.id. */
-#define FENCE_LIMIT     3
-#define FENCE_WINDOW_MS 60000
-#define SUMMARY_MS      60000
-
-/* An input of the open batch, found again from a delivery report. */
-struct batch_input {
-        int32_t partition;
-        int64_t offset;
-};
-
-/* An input whose output the broker refused for good: how often. */
-enum {
-        SUSPECT = 1, /* refused with others: to be tried alone */
-        GUILTY = 2,  /* refused alone: goes to the dead-letter topic */
-        HOPELESS = 3 /* its dead letter was refused too: skipped */
-};
-struct poison {
-        int32_t partition;
-        int64_t offset;
-        int times;
-        char why[64];
-};
-
-struct nt_classify_loop {
-        const nt_config_t *cfg;
-        nt_classifier_t *clf;
-        struct nt_enriched_opts opts;
-        struct nt_enriched_event ev;
-        bool eos;
-        char txn_id[256];
-        const char *in_topic, *out_topic, *prefix, *dlq_topic, *source;
-        size_t batch_max;
-        int64_t batch_ms, shutdown_ms;
-        int op_ms; /* bound of one blocking Kafka call */
-        int label_partitions;
-        rd_kafka_t *consumer, *producer;
-
-        /* The open batch. */
-        bool open;
-        bool isolated; /* the batch holds one suspect: commit after it */
-        uint32_t gen;  /* tells this batch's delivery reports from older */
-        size_t batch_n;
-        int64_t batch_start;
-        rd_kafka_topic_partition_list_t *next;  /* offset after the last */
-        rd_kafka_topic_partition_list_t *first; /* first offset per part */
-        struct batch_input *inputs;
-        size_t cap_inputs;
-        size_t outstanding; /* at_least_once: reports still to come */
-        bool failed;        /* at_least_once: a delivery failed */
-
-        struct poison poison[MAX_POISON];
-        size_t n_poison;
-        struct poison pending[MAX_POISON]; /* refused in the open batch */
-        size_t n_pending;
-
-        char **known; /* label topics created (or tried) */
-        size_t n_known, cap_known;
-        int64_t fenced_at[FENCE_LIMIT];
-        size_t n_fenced;
-
-        /* Largest record the producer sends (message.max.bytes) and the
-         * largest the dead-letter topic takes: a dead letter is cut to
-         * fit both, so that it is never refused for its size. */
-        size_t producer_max, dlq_max;
-        char producer_max_str[24];
-
-        /* Outputs of the open batch: they count in `st` once the batch is
-         * committed, not when they are sent (an aborted batch sends them
-         * again). */
-        uint64_t batch_events, batch_label_events, batch_dead_letters;
-
-        bool broken;
-        char broken_why[512];
-        struct nt_classify_stats st;
-        int64_t last_summary;
-
-        nt_metrics_t *metrics;
-        nt_health_t *health;           /* borrowed */
-        struct nt_kafka_stats kstats;  /* the producer's */
-        struct nt_kafka_stats ckstats; /* the consumer's: the lag */
-        bool have_kstats, have_ckstats;
-        bool joined; /* a group assignment arrived */
-        int64_t last_health;
-        int64_t stop_at;      /* monotonic: when shutdown must be done; 0: not
-                                 stopping yet */
-        bool consumer_closed; /* left the group: destroy need not */
-        bool left_batch;      /* stopping left a batch to the broker */
-        pthread_t watchdog;
-        bool watchdog_started;
-        atomic_bool finished; /* destroy is done with librdkafka */
-};
-
-static void nap_ms(int ms)
-{
-        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-        nanosleep(&ts, NULL);
-}
-
-/* The monotonic time by which the loop's Kafka calls must be done: four
- * fifths of consumer.shutdown_timeout after the signal was first seen
- * (the rest is for closing and freeing), INT64_MAX while running. */
-static int64_t stop_deadline(nt_classify_loop_t *l)
-{
-        if (nt_sig_running())
-                return INT64_MAX;
-        if (l->stop_at == 0)
-                l->stop_at = nt_date_mono_ms() + l->shutdown_ms * 4 / 5;
-        return l->stop_at;
-}
-
-static void set_broken(nt_classify_loop_t *l, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void set_broken(nt_classify_loop_t *l, const char *fmt, ...)
-{
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(l->broken_why, sizeof(l->broken_why), fmt, ap);
-        va_end(ap);
-        l->broken = true;
-        NT_ERROR(COMPONENT, "%s", l->broken_why);
-}
+ * losses).
+ *
+ * This file is the loop: inputs, their outputs, label topics, set-up, run
+ * and shutdown. The batch's transaction (clients, delivery reports,
+ * begin, commit, abort, rewind, rebuild) is consumer/classify_txn.c. */
+#include "consumer/classify_loop_internal.h"
 
 /* The loop's metrics, in the order refresh_health() sets them. */
 static const struct {
@@ -248,288 +80,6 @@ static const struct {
     {"newstap_kafka_consumer_lag", "gauge",
      "Messages behind on the raw topic (librdkafka)."},
 };
-
-/* ---- delivery reports -------------------------------------------- */
-
-/* Errors that sending the same record again cannot cure. */
-static bool permanent_delivery_error(rd_kafka_resp_err_t err)
-{
-        return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
-               err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
-               err == RD_KAFKA_RESP_ERR_INVALID_RECORD ||
-               err == RD_KAFKA_RESP_ERR_INVALID_MSG;
-}
-
-/* The per-message opaque: the batch generation and the input's index. */
-static void *msg_tag(const nt_classify_loop_t *l, size_t idx)
-{
-        return (void *)(uintptr_t)(((uint64_t)l->gen << 32) |
-                                   (uint64_t)(idx + 1));
-}
-
-static void add_pending(nt_classify_loop_t *l, const struct batch_input *in,
-                        rd_kafka_resp_err_t err)
-{
-        size_t i;
-
-        for (i = 0; i < l->n_pending; i++) {
-                if (l->pending[i].partition == in->partition &&
-                    l->pending[i].offset == in->offset)
-                        return;
-        }
-        if (l->n_pending == MAX_POISON)
-                return;
-        l->pending[l->n_pending].partition = in->partition;
-        l->pending[l->n_pending].offset = in->offset;
-        l->pending[l->n_pending].times = 0;
-        snprintf(l->pending[l->n_pending].why,
-                 sizeof(l->pending[l->n_pending].why), "%s",
-                 rd_kafka_err2name(err));
-        l->n_pending++;
-}
-
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
-                        void *opaque)
-{
-        nt_classify_loop_t *l = opaque;
-        uint64_t tag = (uint64_t)(uintptr_t)rkm->_private;
-        size_t idx;
-
-        (void)rk;
-        if (!tag || (uint32_t)(tag >> 32) != l->gen)
-                return; /* an older batch's: already settled */
-        idx = (size_t)(tag & 0xffffffffu) - 1;
-        if (l->outstanding)
-                l->outstanding--;
-        if (!rkm->err)
-                return;
-        l->failed = true;
-        if (rkm->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
-            rkm->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
-                return;
-        NT_WARN(COMPONENT, "delivery to %s failed: %s",
-                rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
-        if (permanent_delivery_error(rkm->err) && idx < l->batch_n)
-                add_pending(l, &l->inputs[idx], rkm->err);
-}
-
-/* Moves the refusals of a failed batch to the remembered set; an input
- * refused a second time (its dead letter too) is marked to be skipped. */
-static void promote_pending(nt_classify_loop_t *l)
-{
-        size_t i, k;
-
-        for (i = 0; i < l->n_pending; i++) {
-                struct poison *p = &l->pending[i];
-
-                for (k = 0; k < l->n_poison; k++) {
-                        if (l->poison[k].partition == p->partition &&
-                            l->poison[k].offset == p->offset)
-                                break;
-                }
-                if (k == l->n_poison) {
-                        if (l->n_poison == MAX_POISON) {
-                                memmove(&l->poison[0], &l->poison[1],
-                                        (MAX_POISON - 1) * sizeof(*p));
-                                l->n_poison--;
-                        }
-                        k = l->n_poison++;
-                        l->poison[k] = *p;
-                }
-                l->poison[k].times++;
-                NT_WARN(COMPONENT,
-                        "the broker refused the output of %s [%d] at offset "
-                        "%lld (%s): %s",
-                        l->in_topic, (int)p->partition, (long long)p->offset,
-                        p->why,
-                        l->poison[k].times == SUSPECT ? "trying it alone"
-                        : l->poison[k].times == GUILTY
-                            ? "it goes to the dead-letter topic instead"
-                            : "it will be skipped");
-        }
-        l->n_pending = 0;
-}
-
-static const struct poison *find_poison(const nt_classify_loop_t *l,
-                                        int32_t partition, int64_t offset)
-{
-        size_t i;
-
-        for (i = 0; i < l->n_poison; i++) {
-                if (l->poison[i].partition == partition &&
-                    l->poison[i].offset == offset)
-                        return &l->poison[i];
-        }
-        return NULL;
-}
-
-/* A suspect whose transaction of its own committed was innocent. */
-static void acquit(nt_classify_loop_t *l, int32_t partition, int64_t offset)
-{
-        size_t i;
-
-        for (i = 0; i < l->n_poison; i++) {
-                if (l->poison[i].partition == partition &&
-                    l->poison[i].offset == offset) {
-                        memmove(&l->poison[i], &l->poison[i + 1],
-                                (l->n_poison - i - 1) * sizeof(l->poison[0]));
-                        l->n_poison--;
-                        return;
-                }
-        }
-}
-
-/* ---- clients ----------------------------------------------------- */
-
-static bool kafka_has(const nt_config_t *cfg, const char *name)
-{
-        return json_object_get(nt_config_kafka(cfg), name) != NULL;
-}
-
-/* Served by rd_kafka_poll() in the loop's thread, like delivery reports. */
-static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
-{
-        nt_classify_loop_t *l = opaque;
-
-        (void)rk;
-        if (nt_kafka_stats_parse(json, len, &l->kstats) == NT_OK)
-                l->have_kstats = true;
-        return 0; /* librdkafka frees json */
-}
-
-static int on_consumer_stats(rd_kafka_t *rk, char *json, size_t len,
-                             void *opaque)
-{
-        nt_classify_loop_t *l = opaque;
-
-        (void)rk;
-        if (nt_kafka_stats_parse(json, len, &l->ckstats) == NT_OK)
-                l->have_ckstats = true;
-        return 0;
-}
-
-static rd_kafka_t *make_producer(nt_classify_loop_t *l, char *errstr,
-                                 size_t errstr_size)
-{
-        const char *props[16];
-        size_t n = 0;
-
-        props[n++] = "enable.idempotence";
-        props[n++] = "true";
-        props[n++] = "acks";
-        props[n++] = "all";
-        if (l->eos) {
-                props[n++] = "transactional.id";
-                props[n++] = l->txn_id;
-        }
-        if (!kafka_has(l->cfg, "message.max.bytes")) {
-                /* librdkafka's default (1,000,000) is below
-                 * consumer.max_message (1 MiB): a dead letter of a
-                 * whole input would be refused before it left. */
-                props[n++] = "message.max.bytes";
-                props[n++] = l->producer_max_str;
-        }
-        if (!kafka_has(l->cfg, "statistics.interval.ms")) {
-                /* Readiness and the metrics follow the broker states. */
-                props[n++] = "statistics.interval.ms";
-                props[n++] = "1000";
-        }
-        if (!kafka_has(l->cfg, "compression.type") &&
-            !kafka_has(l->cfg, "compression.codec")) {
-                /* Each input becomes an enriched event (the input and
-                 * more) and a record per label: several times the raw
-                 * topic's bytes uncompressed (docs/benchmarks.md). */
-                props[n++] = "compression.type";
-                props[n++] = nt_config_str(l->cfg, "consumer.compression");
-        }
-        props[n] = NULL;
-        return nt_kafka_producer_new_with_stats(
-            l->cfg, props, on_delivery, on_stats, l, errstr, errstr_size);
-}
-
-/* init_transactions(), again while it fails retriably and the process is
- * not stopping; in slices, so that a signal ends the wait. */
-static int init_transactions(nt_classify_loop_t *l, char *errstr,
-                             size_t errstr_size)
-{
-        rd_kafka_error_t *error;
-        int64_t warn_at = nt_date_mono_ms() + l->op_ms;
-
-        for (;;) {
-                error = rd_kafka_init_transactions(l->producer, TXN_SLICE_MS);
-                if (!error)
-                        return NT_OK;
-                if (rd_kafka_error_is_retriable(error) && nt_sig_running() &&
-                    rd_kafka_error_code(error) ==
-                        RD_KAFKA_RESP_ERR__TIMED_OUT &&
-                    nt_date_mono_ms() < warn_at) {
-                        rd_kafka_error_destroy(error);
-                        continue;
-                }
-                warn_at = nt_date_mono_ms() + l->op_ms;
-                if (!rd_kafka_error_is_retriable(error) || !nt_sig_running()) {
-                        nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                                "init_transactions (transactional.id %s): %s",
-                                l->txn_id, rd_kafka_error_string(error));
-                        rd_kafka_error_destroy(error);
-                        return NT_ERR_KAFKA;
-                }
-                NT_WARN(COMPONENT, "init_transactions: %s; trying again",
-                        rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
-        }
-}
-
-static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque);
-
-static rd_kafka_t *make_consumer(nt_classify_loop_t *l, char *errstr,
-                                 size_t errstr_size)
-{
-        const char *props[16];
-        rd_kafka_conf_t *conf;
-        char rkerr[512];
-        rd_kafka_t *rk;
-        size_t n = 0;
-
-        props[n++] = "enable.auto.commit";
-        props[n++] = "false";
-        props[n++] = "enable.auto.offset.store";
-        props[n++] = "false";
-        props[n++] = "isolation.level";
-        props[n++] = "read_committed";
-        props[n++] = "enable.partition.eof";
-        props[n++] = "false";
-        /* A new group starts at the beginning of the raw topic, so that
-         * nothing published before the first start is skipped. */
-        if (!kafka_has(l->cfg, "auto.offset.reset")) {
-                props[n++] = "auto.offset.reset";
-                props[n++] = "earliest";
-        }
-        if (!kafka_has(l->cfg, "statistics.interval.ms")) {
-                props[n++] = "statistics.interval.ms";
-                props[n++] = "1000";
-        }
-        props[n] = NULL;
-        conf = nt_kafka_conf_new(l->cfg, props, errstr, errstr_size);
-        if (!conf)
-                return NULL;
-        if (rd_kafka_conf_set(conf, "group.id",
-                              nt_config_str(l->cfg, "consumer.group_id"), rkerr,
-                              sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
-                rd_kafka_conf_destroy(conf);
-                nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                        "consumer.group_id: %s", rkerr);
-                return NULL;
-        }
-        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-        rd_kafka_conf_set_stats_cb(conf, on_consumer_stats);
-        rd_kafka_conf_set_opaque(conf, l);
-        rk = nt_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
-        if (rk)
-                rd_kafka_poll_set_consumer(rk);
-        return rk;
-}
 
 /* ---- label topics ------------------------------------------------ */
 
@@ -658,478 +208,6 @@ static int ensure_rule_topics(nt_classify_loop_t *l, nt_classifier_t *c)
         return err;
 }
 
-/* ---- the batch --------------------------------------------------- */
-
-static void batch_reset(nt_classify_loop_t *l)
-{
-        l->batch_events = l->batch_label_events = l->batch_dead_letters = 0;
-        l->open = false;
-        l->isolated = false;
-        l->batch_n = 0;
-        l->outstanding = 0;
-        l->failed = false;
-        l->gen++;
-        if (l->next)
-                rd_kafka_topic_partition_list_destroy(l->next);
-        if (l->first)
-                rd_kafka_topic_partition_list_destroy(l->first);
-        l->next = rd_kafka_topic_partition_list_new(8);
-        l->first = rd_kafka_topic_partition_list_new(8);
-}
-
-/* Seeks the partitions the batch read back to their committed offsets (or
- * to where the batch began, when the group has none yet), so that the
- * batch is read again. */
-static void rewind_batch(nt_classify_loop_t *l)
-{
-        rd_kafka_topic_partition_list_t *parts;
-        rd_kafka_resp_err_t err;
-        rd_kafka_error_t *error;
-        int i;
-
-        if (!l->first || l->first->cnt == 0)
-                return;
-        parts = rd_kafka_topic_partition_list_copy(l->first);
-        for (i = 0; i < parts->cnt; i++)
-                parts->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
-        err = rd_kafka_committed(l->consumer, parts, l->op_ms);
-        if (err)
-                NT_WARN(COMPONENT,
-                        "reading the committed offsets: %s; rewinding to "
-                        "the start of the batch",
-                        rd_kafka_err2str(err));
-        for (i = 0; i < parts->cnt; i++) {
-                rd_kafka_topic_partition_t *p = &parts->elems[i];
-                rd_kafka_topic_partition_t *f =
-                    rd_kafka_topic_partition_list_find(l->first, p->topic,
-                                                       p->partition);
-
-                if (err || p->err || p->offset < 0)
-                        p->offset = f->offset;
-                p->err = RD_KAFKA_RESP_ERR_NO_ERROR;
-        }
-        error = rd_kafka_seek_partitions(l->consumer, parts, l->op_ms);
-        if (error) {
-                NT_ERROR(COMPONENT, "rewinding: %s",
-                         rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
-        }
-        for (i = 0; i < parts->cnt; i++) {
-                if (parts->elems[i].err)
-                        NT_ERROR(COMPONENT, "rewinding %s [%d]: %s",
-                                 parts->elems[i].topic,
-                                 (int)parts->elems[i].partition,
-                                 rd_kafka_err2str(parts->elems[i].err));
-                else
-                        NT_DEBUG(COMPONENT, "rewound %s [%d] to %lld",
-                                 parts->elems[i].topic,
-                                 (int)parts->elems[i].partition,
-                                 (long long)parts->elems[i].offset);
-        }
-        rd_kafka_topic_partition_list_destroy(parts);
-}
-
-static bool fenced_error(rd_kafka_resp_err_t err)
-{
-        return err == RD_KAFKA_RESP_ERR__FENCED ||
-               err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-               err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
-}
-
-/* Stopping with a batch that cannot be committed in time (the broker is
- * down or slow): the batch is left to the broker. Its offsets were not
- * committed, so its inputs are read again after a restart, whose
- * init_transactions() (same transactional.id) aborts the open
- * transaction; nothing is lost and nothing is doubled. */
-static void leave_batch(nt_classify_loop_t *l)
-{
-        l->left_batch = true;
-        if (l->open)
-                NT_WARN(COMPONENT,
-                        "stopping: the batch of %zu input(s) is left "
-                        "uncommitted; it is read again after a restart",
-                        l->batch_n);
-        if (l->producer) {
-                rd_kafka_purge(l->producer, RD_KAFKA_PURGE_F_QUEUE |
-                                                RD_KAFKA_PURGE_F_INFLIGHT |
-                                                RD_KAFKA_PURGE_F_NON_BLOCKING);
-                rd_kafka_poll(l->producer, 0);
-        }
-        l->n_pending = 0;
-        batch_reset(l);
-}
-
-/* The transactional calls, made by txn_call(). */
-enum txn_op { TXN_SEND_OFFSETS, TXN_COMMIT, TXN_ABORT };
-
-/* One transactional call, in slices of TXN_SLICE_MS each continuing the
- * last, until it answers otherwise than by timing out, TXN_OP_MS have
- * passed, or the shutdown deadline has. Delivery reports are served
- * between slices (abort_transaction waits for them). */
-static rd_kafka_error_t *txn_call(nt_classify_loop_t *l, enum txn_op op)
-{
-        int64_t end = nt_date_mono_ms() + l->op_ms;
-        rd_kafka_error_t *error;
-
-        for (;;) {
-                int64_t left =
-                    (end < stop_deadline(l) ? end : stop_deadline(l)) -
-                    nt_date_mono_ms();
-                int slice = left < 1              ? 1
-                            : left < TXN_SLICE_MS ? (int)left
-                                                  : TXN_SLICE_MS;
-                rd_kafka_consumer_group_metadata_t *cgmd;
-
-                switch (op) {
-                case TXN_SEND_OFFSETS:
-                        cgmd = rd_kafka_consumer_group_metadata(l->consumer);
-                        error = rd_kafka_send_offsets_to_transaction(
-                            l->producer, l->next, cgmd, slice);
-                        rd_kafka_consumer_group_metadata_destroy(cgmd);
-                        break;
-                case TXN_COMMIT:
-                        error = rd_kafka_commit_transaction(l->producer, slice);
-                        break;
-                default:
-                        error = rd_kafka_abort_transaction(l->producer, slice);
-                        break;
-                }
-                if (!error || !rd_kafka_error_is_retriable(error) ||
-                    rd_kafka_error_code(error) !=
-                        RD_KAFKA_RESP_ERR__TIMED_OUT ||
-                    left <= slice)
-                        return error;
-                rd_kafka_error_destroy(error);
-                rd_kafka_poll(l->producer, 0);
-        }
-}
-
-/* Replaces a producer that hit a fatal error (or an error of no known
- * class, which librdkafka's documentation says to treat as fatal). The new
- * producer's init_transactions() aborts what the old one left open. The
- * batch is read again unless `rewind` is false (its partitions are being
- * revoked). */
-static int rebuild_producer(nt_classify_loop_t *l, bool rewind)
-{
-        char reason[512] = "", errstr[512];
-        rd_kafka_resp_err_t ferr;
-        int64_t now = nt_date_mono_ms();
-
-        if (!nt_sig_running()) {
-                leave_batch(l);
-                return NT_ERR_STOPPED;
-        }
-
-        ferr = rd_kafka_fatal_error(l->producer, reason, sizeof(reason));
-        NT_ERROR(COMPONENT,
-                 "producer error %s: %s; recreating the producer and "
-                 "redoing the batch of %zu input(s)",
-                 rd_kafka_err2name(ferr), reason[0] ? reason : "(no detail)",
-                 l->batch_n);
-        if (fenced_error(ferr)) {
-                size_t i, recent = 1;
-
-                for (i = 0; i < l->n_fenced; i++)
-                        recent += now - l->fenced_at[i] < FENCE_WINDOW_MS;
-                if (recent >= FENCE_LIMIT) {
-                        set_broken(l,
-                                   "fenced %zu times within %d s: another "
-                                   "live instance uses transactional.id "
-                                   "\"%s\"; give each instance its own "
-                                   "consumer.transactional_id",
-                                   recent, FENCE_WINDOW_MS / 1000, l->txn_id);
-                        return NT_ERR_KAFKA;
-                }
-                memmove(&l->fenced_at[1], &l->fenced_at[0],
-                        (FENCE_LIMIT - 1) * sizeof(l->fenced_at[0]));
-                l->fenced_at[0] = now;
-                if (l->n_fenced < FENCE_LIMIT)
-                        l->n_fenced++;
-        }
-        promote_pending(l);
-        rd_kafka_purge(l->producer, RD_KAFKA_PURGE_F_QUEUE |
-                                        RD_KAFKA_PURGE_F_INFLIGHT |
-                                        RD_KAFKA_PURGE_F_NON_BLOCKING);
-        rd_kafka_destroy(l->producer);
-        l->producer = NULL;
-        l->st.rebuilds++;
-        while (!l->producer) {
-                l->producer = make_producer(l, errstr, sizeof(errstr));
-                if (!l->producer) {
-                        set_broken(l, "cannot recreate the producer: %s",
-                                   errstr);
-                        return NT_ERR_KAFKA;
-                }
-                if (l->eos &&
-                    init_transactions(l, errstr, sizeof(errstr)) != NT_OK) {
-                        rd_kafka_destroy(l->producer);
-                        l->producer = NULL;
-                        if (!nt_sig_running()) {
-                                set_broken(l, "%s", errstr);
-                                return NT_ERR_STOPPED;
-                        }
-                        NT_ERROR(COMPONENT, "%s; trying again", errstr);
-                        nap_ms(1000);
-                }
-        }
-        if (rewind)
-                rewind_batch(l);
-        batch_reset(l);
-        return NT_OK;
-}
-
-/* Aborts the open batch: the transaction is aborted (exactly_once) and,
- * unless the partitions are being revoked, the inputs are read again from
- * the committed offsets. */
-static int abort_batch(nt_classify_loop_t *l, bool rewind)
-{
-        rd_kafka_error_t *error = NULL;
-        int tries;
-
-        if (!l->producer) {
-                /* The producer could not be recreated: nothing to abort
-                 * here; the broker ends the transaction on its timeout. */
-                batch_reset(l);
-                return NT_ERR_KAFKA;
-        }
-        if (l->eos && l->open) {
-                /* abort_transaction() waits until no message is left to
-                 * report, and with a delivery report callback only polling
-                 * serves the reports (librdkafka says so in the timeout
-                 * error): serve them, purge what is queued or in flight,
-                 * serve those too, and again between tries. The reports
-                 * also name the outputs the broker refused. */
-                rd_kafka_poll(l->producer, 0);
-                rd_kafka_purge(l->producer, RD_KAFKA_PURGE_F_QUEUE |
-                                                RD_KAFKA_PURGE_F_INFLIGHT |
-                                                RD_KAFKA_PURGE_F_NON_BLOCKING);
-                rd_kafka_poll(l->producer, 0);
-                for (tries = 0; tries < TXN_RETRIES; tries++) {
-                        error = txn_call(l, TXN_ABORT);
-                        if (!error || !rd_kafka_error_is_retriable(error) ||
-                            !nt_sig_running())
-                                break;
-                        NT_WARN(COMPONENT, "abort_transaction: %s; again",
-                                rd_kafka_error_string(error));
-                        rd_kafka_error_destroy(error);
-                        error = NULL;
-                        rd_kafka_poll(l->producer, 100);
-                }
-                if (error || tries == TXN_RETRIES) {
-                        if (error) {
-                                NT_ERROR(COMPONENT, "abort_transaction: %s",
-                                         rd_kafka_error_string(error));
-                                rd_kafka_error_destroy(error);
-                        }
-                        return rebuild_producer(l, rewind);
-                }
-        }
-        l->st.aborts++;
-        NT_WARN(COMPONENT, "batch of %zu input(s) aborted; %s", l->batch_n,
-                rewind ? "reading it again" : "its partitions were revoked");
-        promote_pending(l);
-        if (rewind)
-                rewind_batch(l);
-        batch_reset(l);
-        return NT_OK;
-}
-
-/* What to do with a transactional call's error: 1 retry, 0 handled (the
- * batch was aborted or the producer rebuilt). */
-static int txn_error(nt_classify_loop_t *l, const char *call,
-                     rd_kafka_error_t *error, int tries, bool rewind)
-{
-        bool retry = rd_kafka_error_is_retriable(error) &&
-                     tries < TXN_RETRIES && nt_sig_running();
-        bool abortable = rd_kafka_error_txn_requires_abort(error);
-        bool fatal = rd_kafka_error_is_fatal(error);
-
-        NT_WARN(COMPONENT, "%s: %s (%s)", call, rd_kafka_error_string(error),
-                fatal               ? "fatal"
-                : abortable         ? "abortable"
-                : retry             ? "retriable"
-                : !nt_sig_running() ? "stopping"
-                                    : "unclassified: treated as fatal");
-        rd_kafka_error_destroy(error);
-        if (retry) {
-                nap_ms(100 * (tries + 1));
-                return 1;
-        }
-        if (!nt_sig_running() && !fatal) {
-                /* Stopping: no time for an abort that waits on the broker
-                 * nor for a new producer. */
-                leave_batch(l);
-                return 0;
-        }
-        if (abortable)
-                abort_batch(l, rewind);
-        else
-                rebuild_producer(l, rewind);
-        return 0;
-}
-
-/* Starts the batch's transaction. Checks for a fatal error first:
- * begin_transaction() after one can hang in librdkafka 2.0.2. */
-static int begin_batch(nt_classify_loop_t *l)
-{
-        rd_kafka_error_t *error;
-
-        l->batch_start = nt_date_mono_ms();
-        if (!l->eos) {
-                l->open = true;
-                return NT_OK;
-        }
-        if (rd_kafka_fatal_error(l->producer, NULL, 0) &&
-            rebuild_producer(l, false) != NT_OK)
-                return NT_ERR_KAFKA;
-        error = rd_kafka_begin_transaction(l->producer);
-        if (error) {
-                bool fatal = rd_kafka_error_is_fatal(error);
-
-                NT_ERROR(COMPONENT, "begin_transaction: %s",
-                         rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
-                if (fatal || rd_kafka_fatal_error(l->producer, NULL, 0))
-                        rebuild_producer(l, false);
-                return NT_ERR_KAFKA;
-        }
-        l->open = true;
-        return NT_OK;
-}
-
-/* at_least_once: waits for every report of the batch, at most timeout_ms.
- * True when all were delivered. */
-static bool await_deliveries(nt_classify_loop_t *l, int64_t timeout_ms)
-{
-        int64_t deadline = nt_date_mono_ms() + timeout_ms;
-
-        while (l->outstanding > 0 && !l->failed && nt_date_mono_ms() < deadline)
-                rd_kafka_poll(l->producer, 50);
-        if (l->outstanding > 0 && !l->failed)
-                NT_WARN(COMPONENT,
-                        "%zu output(s) of the batch not confirmed within "
-                        "%lld ms",
-                        l->outstanding, (long long)timeout_ms);
-        return l->outstanding == 0 && !l->failed;
-}
-
-static void batch_done(nt_classify_loop_t *l)
-{
-        if (l->isolated && l->batch_n == 1)
-                acquit(l, l->inputs[0].partition, l->inputs[0].offset);
-        l->st.committed += l->batch_n;
-        l->st.events += l->batch_events;
-        l->st.label_events += l->batch_label_events;
-        l->st.dead_letters += l->batch_dead_letters;
-        l->st.batches++;
-        l->st.last_commit_ms = nt_date_mono_ms();
-        batch_reset(l);
-}
-
-/* Commits the open batch: its outputs and its input offsets together.
- * `rewind` false when called on a revoke (a failed batch is then not read
- * again here; the partitions' next owner reads it). Returns 0 when
- * committed, NT_ERR_TRANSIENT when the batch was aborted (and will be
- * redone), NT_ERR_KAFKA when the loop cannot go on. */
-static int commit_batch(nt_classify_loop_t *l, bool rewind)
-{
-        rd_kafka_error_t *error;
-        int tries;
-
-        if (!l->open)
-                return NT_OK;
-        if (!l->producer)
-                return abort_batch(l, rewind);
-        if (!l->eos) {
-                rd_kafka_resp_err_t err;
-
-                if (!await_deliveries(l, l->op_ms)) {
-                        abort_batch(l, rewind);
-                        return l->broken ? NT_ERR_KAFKA : NT_ERR_TRANSIENT;
-                }
-                err = l->next->cnt ? rd_kafka_commit(l->consumer, l->next, 0)
-                                   : RD_KAFKA_RESP_ERR_NO_ERROR;
-                if (err)
-                        /* The outputs are out; the next commit covers
-                         * these offsets too. A crash before it repeats the
-                         * batch, which at-least-once allows. */
-                        NT_WARN(COMPONENT, "committing offsets: %s",
-                                rd_kafka_err2str(err));
-                batch_done(l);
-                return NT_OK;
-        }
-        if (l->next->cnt) {
-                for (tries = 0;; tries++) {
-                        error = txn_call(l, TXN_SEND_OFFSETS);
-                        if (!error)
-                                break;
-                        if (!txn_error(l, "send_offsets_to_transaction", error,
-                                       tries, rewind))
-                                return l->broken ? NT_ERR_KAFKA
-                                                 : NT_ERR_TRANSIENT;
-                }
-        }
-        for (tries = 0;; tries++) {
-                error = txn_call(l, TXN_COMMIT);
-                if (!error)
-                        break;
-                if (!txn_error(l, "commit_transaction", error, tries, rewind))
-                        return l->broken ? NT_ERR_KAFKA : NT_ERR_TRANSIENT;
-        }
-        /* Refusals can only be seen in a failed transaction; none here. */
-        l->n_pending = 0;
-        batch_done(l);
-        return NT_OK;
-}
-
-static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque)
-{
-        nt_classify_loop_t *l = opaque;
-        bool cooperative =
-            strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-        rd_kafka_error_t *error = NULL;
-        int i;
-
-        for (i = 0; i < parts->cnt; i++)
-                NT_DEBUG(COMPONENT, "%s %s [%d]",
-                         err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
-                             ? "assigned"
-                             : "revoked",
-                         parts->elems[i].topic, (int)parts->elems[i].partition);
-        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-                NT_INFO(COMPONENT, "assigned %d partition(s)", parts->cnt);
-                l->joined = true;
-                /* Offsets are left unset, so each partition starts at the
-                 * group's committed offset. */
-                if (cooperative)
-                        error = rd_kafka_incremental_assign(rk, parts);
-                else
-                        rd_kafka_assign(rk, parts);
-        } else {
-                /* No transaction spans a revoke: commit what was done for
-                 * these partitions while the group generation is still
-                 * ours, or abort when they are already lost. */
-                NT_INFO(COMPONENT, "revoking %d partition(s)%s", parts->cnt,
-                        rd_kafka_assignment_lost(rk) ? " (lost)" : "");
-                if (l->open) {
-                        if (rd_kafka_assignment_lost(rk))
-                                abort_batch(l, false);
-                        else
-                                commit_batch(l, false);
-                }
-                if (cooperative)
-                        error = rd_kafka_incremental_unassign(rk, parts);
-                else
-                        rd_kafka_assign(rk, NULL);
-        }
-        if (error) {
-                NT_ERROR(COMPONENT, "rebalance: %s",
-                         rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
-        }
-}
-
 /* ---- one input --------------------------------------------------- */
 
 /* Hands one record to the producer, waiting while its queue is full.
@@ -1149,7 +227,7 @@ static rd_kafka_resp_err_t produce(nt_classify_loop_t *l, const char *topic,
                     RD_KAFKA_V_VALUE((void *)value, len),
                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                     RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts),
-                    RD_KAFKA_V_OPAQUE(msg_tag(l, idx)), RD_KAFKA_V_END);
+                    RD_KAFKA_V_OPAQUE(nt_cl_msg_tag(l, idx)), RD_KAFKA_V_END);
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || !nt_sig_running())
                         break;
                 rd_kafka_poll(l->producer, 50);
@@ -1347,7 +425,7 @@ static int handle_input(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
         long idx;
         int rc;
 
-        poison = find_poison(l, rkm->partition, rkm->offset);
+        poison = nt_cl_find_poison(l, rkm->partition, rkm->offset);
         if (poison && poison->times == SUSPECT && l->batch_n > 0) {
                 /* A suspect is tried in a transaction of its own: first
                  * commit what the batch holds. If that fails, the rewind
@@ -1358,17 +436,17 @@ static int handle_input(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
                                    l->first, rd_kafka_topic_name(rkm->rkt),
                                    rkm->partition) != NULL;
 
-                if (commit_batch(l, true) != NT_OK) {
+                if (nt_cl_commit_batch(l, true) != NT_OK) {
                         if (!covered)
                                 seek_back(l, rkm);
                         return NT_OK;
                 }
                 /* The commit may have acquitted an earlier suspect. */
-                poison = find_poison(l, rkm->partition, rkm->offset);
+                poison = nt_cl_find_poison(l, rkm->partition, rkm->offset);
         }
-        if (!l->open && begin_batch(l) != NT_OK) {
+        if (!l->open && nt_cl_begin_batch(l) != NT_OK) {
                 seek_back(l, rkm);
-                nap_ms(200);
+                nt_cl_nap_ms(200);
                 return NT_OK;
         }
         if (poison && poison->times == SUSPECT)
@@ -1555,7 +633,7 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
                 snprintf(l->txn_id, sizeof(l->txn_id), "%s", txn);
         else if (l->eos)
                 default_txn_id(l->txn_id, sizeof(l->txn_id));
-        batch_reset(l);
+        nt_cl_batch_reset(l);
         l->producer_max = l->opts.max_message + DLQ_OVERHEAD;
         if (l->producer_max < RDKAFKA_DEFAULT_MAX_MESSAGE)
                 l->producer_max = RDKAFKA_DEFAULT_MAX_MESSAGE;
@@ -1563,7 +641,7 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
                 l->producer_max = RDKAFKA_MAX_MAX_MESSAGE;
         snprintf(l->producer_max_str, sizeof(l->producer_max_str), "%zu",
                  l->producer_max);
-        l->producer = make_producer(l, errstr, errstr_size);
+        l->producer = nt_cl_make_producer(l, errstr, errstr_size);
         if (!l->producer)
                 goto fail;
         size_dead_letters(l);
@@ -1572,7 +650,7 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
                         "exactly-once: transactional.id %s, batches of %zu "
                         "inputs or %lld ms",
                         l->txn_id, l->batch_max, (long long)l->batch_ms);
-                if (init_transactions(l, errstr, errstr_size) != NT_OK)
+                if (nt_cl_init_transactions(l, errstr, errstr_size) != NT_OK)
                         goto fail;
         } else {
                 NT_INFO(COMPONENT,
@@ -1583,7 +661,7 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
                 goto fail;
         }
-        l->consumer = make_consumer(l, errstr, errstr_size);
+        l->consumer = nt_cl_make_consumer(l, errstr, errstr_size);
         if (!l->consumer)
                 goto fail;
         l->clf = clf;
@@ -1606,7 +684,7 @@ void nt_classify_loop_set_health(nt_classify_loop_t *l, nt_health_t *h)
  * thread ends the process when the loop is still not done by then. That
  * is as safe as a SIGKILL, which exactly-once is built for: the open
  * transaction's offsets were not committed, its inputs are read again
- * after a restart, whose init_transactions() aborts the transaction. The
+ * after a restart, whose nt_cl_init_transactions() aborts the transaction. The
  * stop was asked for, so the exit status is 0. */
 static void *watchdog_main(void *arg)
 {
@@ -1614,7 +692,7 @@ static void *watchdog_main(void *arg)
         int64_t deadline = 0;
 
         while (!atomic_load(&l->finished)) {
-                nap_ms(50);
+                nt_cl_nap_ms(50);
                 if (nt_sig_running())
                         continue;
                 if (deadline == 0)
@@ -1644,7 +722,7 @@ static void close_consumer(nt_classify_loop_t *l)
 {
         rd_kafka_resp_err_t err;
 
-        if (l->left_batch || nt_date_mono_ms() >= stop_deadline(l)) {
+        if (l->left_batch || nt_date_mono_ms() >= nt_cl_stop_deadline(l)) {
                 NT_WARN(COMPONENT, "leaving the group without the close: the "
                                    "broker did not answer in time");
                 return;
@@ -1741,7 +819,7 @@ static void consumer_error(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
                 char reason[512];
 
                 rd_kafka_fatal_error(l->consumer, reason, sizeof(reason));
-                set_broken(l, "consumer: fatal error: %s", reason);
+                nt_cl_set_broken(l, "consumer: fatal error: %s", reason);
                 return;
         }
         NT_WARN(COMPONENT, "consumer: %s", rd_kafka_message_errstr(rkm));
@@ -1788,7 +866,7 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
                         if (rkm->err)
                                 consumer_error(l, rkm);
                         else if (handle_input(l, rkm) != NT_OK)
-                                abort_batch(l, true);
+                                nt_cl_abort_batch(l, true);
                         rd_kafka_message_destroy(rkm);
                 }
                 if (l->producer)
@@ -1796,7 +874,7 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
                 now = nt_date_mono_ms();
                 if (l->open && (l->batch_n >= l->batch_max || l->isolated ||
                                 now - l->batch_start >= l->batch_ms))
-                        commit_batch(l, true);
+                        nt_cl_commit_batch(l, true);
                 if (now - l->last_health >= 1000) {
                         refresh_health(l);
                         l->last_health = now;
@@ -1810,8 +888,9 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
          * (the revoke that follows finds nothing open). */
         if (l->shutdown_ms < l->op_ms)
                 l->op_ms = l->shutdown_ms > 0 ? (int)l->shutdown_ms : 1;
-        if (l->open && !l->broken && commit_batch(l, false) != NT_OK && l->open)
-                abort_batch(l, false);
+        if (l->open && !l->broken && nt_cl_commit_batch(l, false) != NT_OK &&
+            l->open)
+                nt_cl_abort_batch(l, false);
         close_consumer(l);
         log_summary(l, "stopped");
         if (l->broken)
