@@ -166,6 +166,10 @@ ParameterizedTestParameters(extract, page_set)
              "Grain cooperative signs deal for new drying plant"},
             {"cookie_comments", NT_EXTRACT_DENSITY,
              "Town trials four-day week for bin collections"},
+            /* Written after the extractor was tuned on the others, and
+             * passed at once. */
+            {"magazine_sections", NT_EXTRACT_DENSITY,
+             "The night shift at the seed bank"},
             {"legacy_latin1", NT_EXTRACT_DENSITY,
              "Alpine Herald - Valley café wins regional baking prize"},
         };
@@ -187,7 +191,7 @@ ParameterizedTest(struct page_case *c, extract, page_set)
         snprintf(file, sizeof(file), "%s.txt", c->name);
         want = slurp(file, NULL);
         s = score(pg.text, want);
-        fprintf(stderr, "page %-16s method %-8s P %.3f R %.3f F1 %.3f\n",
+        fprintf(stderr, "page %-18s method %-8s P %.3f R %.3f F1 %.3f\n",
                 c->name, nt_extract_method_name(pg.method), s.p, s.r, s.f1);
         cr_expect_geq(s.f1, 0.9, "%s: F1 %.3f (P %.3f R %.3f); text:\n%s",
                       c->name, s.f1, s.p, s.r, pg.text);
