@@ -547,16 +547,20 @@ static void text(struct ex *x, const char *p, size_t n)
 /* ---- Plain values (meta content, <title>) ---------------------------- */
 
 /* The value decoded and collapsed, as a malloc'd string; NULL when
- * empty. */
-static char *plain_value(struct ex *x, const char *p, size_t n)
+ * empty. At most `max` bytes of it are read (cut at a character
+ * boundary): a meta value or a title longer than MAX_META is not one. */
+static char *plain_value_max(struct ex *x, const char *p, size_t n, size_t max)
 {
         struct nt_buf raw, out;
         size_t i;
         bool space = false;
         char *s = NULL;
 
-        if (n > MAX_META)
-                n = MAX_META;
+        if (n > max) {
+                n = max;
+                while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
+                        n--;
+        }
         nt_buf_init(&raw, 4 * n + 16);
         nt_buf_init(&out, 4 * n + 16);
         if (nt_entities_decode(p, n, &raw) != NT_OK) {
@@ -587,6 +591,11 @@ out:
         nt_buf_free(&raw);
         nt_buf_free(&out);
         return s;
+}
+
+static char *plain_value(struct ex *x, const char *p, size_t n)
+{
+        return plain_value_max(x, p, n, MAX_META);
 }
 
 static void keep_first(struct ex *x, char **slot, struct span v)
@@ -1285,24 +1294,20 @@ static void put_paragraph(struct ex *x, struct text_out *out, const char *p,
 
         if (out->cut || n == 0)
                 return;
-        if (b->len > 0) {
-                if (b->max - b->len < 2 + 1) {
-                        out->cut = true;
-                        return;
-                }
-                if (nt_buf_append(b, "\n\n", 2) != NT_OK) {
-                        x->err = NT_ERR_NOMEM;
-                        return;
-                }
-        }
         room = b->max - b->len;
+        if (b->len > 0)
+                room = room > 2 ? room - 2 : 0;
         if (n > room) {
                 n = room;
                 while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
                         n--;
                 out->cut = true;
+                if (n == 0)
+                        return;
         }
-        err = nt_buf_append(b, p, n);
+        err = b->len > 0 ? nt_buf_append(b, "\n\n", 2) : NT_OK;
+        if (!err)
+                err = nt_buf_append(b, p, n);
         if (err) {
                 x->err = err;
                 return;
@@ -1455,7 +1460,9 @@ static void jsonld_body(struct ex *x, const char *body, struct text_out *out)
                 nl = memchr(p, '\n', (size_t)(body + len - p));
                 if (!nl)
                         nl = body + len;
-                para = plain_value(x, p, (size_t)(nl - p));
+                /* The body is bounded by max_jsonld: no cut per line. */
+                para =
+                    plain_value_max(x, p, (size_t)(nl - p), (size_t)(nl - p));
                 if (para)
                         put_paragraph(x, out, para, strlen(para));
                 free(para);
@@ -1557,7 +1564,17 @@ static void fill_metadata(struct ex *x, const json_t *art, const char *base,
                         }
                 }
                 if (h1) {
-                        pg->title = strndup(x->arena.data + h1->off, h1->len);
+                        size_t n = h1->len;
+                        const char *t = x->arena.data + h1->off;
+
+                        /* A title, not a page: MAX_META at most. */
+                        if (n > MAX_META) {
+                                n = MAX_META;
+                                while (n > 0 &&
+                                       ((unsigned char)t[n] & 0xC0) == 0x80)
+                                        n--;
+                        }
+                        pg->title = strndup(t, n);
                         if (!pg->title)
                                 x->err = NT_ERR_NOMEM;
                 }

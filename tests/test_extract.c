@@ -8,6 +8,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,18 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Words of a text, lower-cased, sorted: letters, digits and any non-ASCII
- * byte make words; everything else separates them. Caller frees each and
- * the array. */
+ * byte but those of U+00A0 make words; everything else separates them.
+ * Caller frees each and the array. */
+static bool word_at(const char *s)
+{
+        unsigned char c = (unsigned char)s[0];
+
+        if (c == 0xC2 && (unsigned char)s[1] == 0xA0)
+                return false;
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               (c >= '0' && c <= '9') || c >= 0x80;
+}
+
 static char **words(const char *s, size_t *n)
 {
         size_t cap = 64, i, start;
@@ -54,21 +65,13 @@ static char **words(const char *s, size_t *n)
 
         *n = 0;
         for (i = 0; s[i];) {
-                unsigned char c = (unsigned char)s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c >= 0x80)) {
+                if (!word_at(s + i)) {
                         i++;
                         continue;
                 }
                 start = i;
-                while (s[i]) {
-                        c = (unsigned char)s[i];
-                        if (!((c >= 'a' && c <= 'z') ||
-                              (c >= 'A' && c <= 'Z') ||
-                              (c >= '0' && c <= '9') || c >= 0x80))
-                                break;
+                while (s[i] && word_at(s + i))
                         i++;
-                }
                 if (*n == cap) {
                         cap *= 2;
                         w = realloc(w, cap * sizeof(*w));
