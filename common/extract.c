@@ -1301,6 +1301,9 @@ static void put_paragraph(struct ex *x, struct text_out *out, const char *p,
                 n = room;
                 while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
                         n--;
+                /* Nor a space at the end of the text. */
+                while (n > 0 && p[n - 1] == ' ')
+                        n--;
                 out->cut = true;
                 if (n == 0)
                         return;

@@ -413,8 +413,23 @@ Test(extract, text_limit_cuts_at_a_character_and_says_so)
         extract_str(html, &lim, &pg);
         cr_expect(pg.cuts & NT_EXTRACT_CUT_TEXT);
         cr_expect_leq(strlen(pg.text), 300);
-        lim.max_text = 1 << 20;
         nt_extract_page_free(&pg);
+        /* Wherever the limit falls: no white space left at the end, and
+         * never part of a character. */
+        for (lim.max_text = 1; lim.max_text < 420; lim.max_text++) {
+                size_t n;
+
+                extract_str(html, &lim, &pg);
+                n = strlen(pg.text);
+                cr_assert_leq(n, lim.max_text);
+                cr_assert(n == 0 ||
+                              (pg.text[n - 1] != ' ' &&
+                               pg.text[n - 1] != '\n' &&
+                               ((unsigned char)pg.text[n - 1] & 0xC0) != 0xC0),
+                          "max_text %zu: \"%s\"", lim.max_text, pg.text);
+                nt_extract_page_free(&pg);
+        }
+        lim.max_text = 1 << 20;
         extract_str(html, &lim, &pg);
         cr_expect_eq(pg.cuts, 0);
         nt_extract_page_free(&pg);
