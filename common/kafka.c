@@ -2,9 +2,12 @@
 #include "common/err.h"
 #include "common/log.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void nt_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
                      const char *buf)
@@ -216,6 +219,18 @@ int nt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics,
                            size_t count, int partitions, int timeout_ms,
                            char *errstr, size_t errstr_size)
 {
+        return nt_kafka_create_topics_config(rk, topics, count, partitions,
+                                             NULL, timeout_ms, errstr,
+                                             errstr_size);
+}
+
+int nt_kafka_create_topics_config(rd_kafka_t *rk, const char *const *topics,
+                                  size_t count, int partitions,
+                                  const char *const *config, int timeout_ms,
+                                  char *errstr, size_t errstr_size)
+{
+        size_t c;
+
         rd_kafka_NewTopic_t **nt = NULL;
         rd_kafka_AdminOptions_t *opts = NULL;
         rd_kafka_queue_t *q = NULL;
@@ -245,6 +260,16 @@ int nt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics,
                 if (!nt[i]) {
                         err = nt_errf(errstr, errstr_size, NT_ERR_INVALID,
                                       "topic %s: %s", topics[i], rkerr);
+                        goto out;
+                }
+                for (c = 0; config && config[c] && config[c + 1]; c += 2) {
+                        if (rd_kafka_NewTopic_set_config(nt[i], config[c],
+                                                         config[c + 1]) ==
+                            RD_KAFKA_RESP_ERR_NO_ERROR)
+                                continue;
+                        err = nt_errf(errstr, errstr_size, NT_ERR_INVALID,
+                                      "topic %s: cannot set %s", topics[i],
+                                      config[c]);
                         goto out;
                 }
         }
@@ -393,4 +418,205 @@ int nt_kafka_flush(rd_kafka_t *rk, int timeout_ms, char *errstr,
                                "%d message(s) not delivered within %d ms", left,
                                timeout_ms);
         return NT_OK;
+}
+
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int left_ms(int64_t deadline)
+{
+        int64_t left = deadline - mono_ms();
+
+        return left > 0 ? (int)(left > INT32_MAX ? INT32_MAX : left) : 0;
+}
+
+/* The partition count of `topic`, waiting while a topic created a moment
+ * ago has no leaders yet. */
+static int partition_count(rd_kafka_t *rk, const char *topic, int64_t deadline,
+                           int *count, char *errstr, size_t errstr_size)
+{
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t rerr;
+        int err = NT_ERR_TIMEOUT;
+
+        if (!rkt)
+                return nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                               "topic %s: %s", topic,
+                               rd_kafka_err2str(rd_kafka_last_error()));
+        do {
+                rerr = rd_kafka_metadata(rk, 0, rkt, &md, left_ms(deadline));
+                if (rerr) {
+                        nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
+                                "metadata of topic %s: %s", topic,
+                                rd_kafka_err2str(rerr));
+                        continue;
+                }
+                rerr = md->topic_cnt == 1 ? md->topics[0].err
+                                          : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+                if (rerr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                    rerr == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+                        err = nt_errf(errstr, errstr_size, NT_ERR_NOTFOUND,
+                                      "topic %s does not exist", topic);
+                } else if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                           md->topics[0].partition_cnt > 0) {
+                        *count = md->topics[0].partition_cnt;
+                        err = NT_OK;
+                } else if (rerr != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE &&
+                           rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                        err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                                      "metadata of topic %s: %s", topic,
+                                      rd_kafka_err2str(rerr));
+                } else {
+                        nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
+                                "topic %s: no partition leaders", topic);
+                }
+                rd_kafka_metadata_destroy(md);
+                md = NULL;
+        } while (err == NT_ERR_TIMEOUT && left_ms(deadline) > 0);
+        rd_kafka_topic_destroy(rkt);
+        return err;
+}
+
+int nt_kafka_read_to_end(const nt_config_t *cfg, const char *const *extra,
+                         const char *topic, nt_kafka_read_cb *cb, void *opaque,
+                         int timeout_ms, char *errstr, size_t errstr_size)
+{
+        /* Partition EOF events say where a partition ends when its last
+         * offsets are transaction markers or compacted away. */
+        static const char *const own[] = {"enable.partition.eof",
+                                          "true",
+                                          "enable.auto.commit",
+                                          "false",
+                                          "auto.offset.reset",
+                                          "earliest",
+                                          "isolation.level",
+                                          "read_committed",
+                                          NULL};
+        int64_t deadline = mono_ms() + timeout_ms;
+        rd_kafka_topic_partition_list_t *parts = NULL;
+        const char **props = NULL;
+        int64_t *ends = NULL, lo, hi;
+        size_t n_own = sizeof(own) / sizeof(own[0]) - 1, n_extra = 0, i;
+        rd_kafka_t *rk = NULL;
+        int n_parts = 0, pending = 0, p, err;
+
+        while (extra && extra[n_extra])
+                n_extra++;
+        props = calloc(n_own + n_extra + 1, sizeof(*props));
+        if (!props)
+                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                               "out of memory");
+        for (i = 0; i < n_own; i++)
+                props[i] = own[i];
+        for (i = 0; i < n_extra; i++)
+                props[n_own + i] = extra[i];
+        /* librdkafka 2.0.2 wants a group.id even for assign(); this one
+         * is never joined and nothing is committed under it. */
+        rk = nt_kafka_consumer_new(cfg, "newstap-read-to-end", props, errstr,
+                                   errstr_size);
+        if (!rk) {
+                err = NT_ERR_KAFKA;
+                goto out;
+        }
+        err =
+            partition_count(rk, topic, deadline, &n_parts, errstr, errstr_size);
+        if (err)
+                goto out;
+        ends = calloc((size_t)n_parts, sizeof(*ends));
+        parts = rd_kafka_topic_partition_list_new(n_parts);
+        if (!ends || !parts) {
+                err =
+                    nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                goto out;
+        }
+        for (p = 0; p < n_parts; p++) {
+                rd_kafka_resp_err_t rerr = rd_kafka_query_watermark_offsets(
+                    rk, topic, p, &lo, &hi, left_ms(deadline));
+
+                if (rerr) {
+                        err = nt_errf(
+                            errstr, errstr_size,
+                            rerr == RD_KAFKA_RESP_ERR__TIMED_OUT
+                                ? NT_ERR_TIMEOUT
+                                : NT_ERR_KAFKA,
+                            "topic %s [%d]: cannot read its offsets: %s", topic,
+                            p, rd_kafka_err2str(rerr));
+                        goto out;
+                }
+                /* -1 marks a partition read to its end. */
+                ends[p] = hi > lo ? hi : -1;
+                if (hi > lo) {
+                        rd_kafka_topic_partition_list_add(parts, topic, p)
+                            ->offset = RD_KAFKA_OFFSET_BEGINNING;
+                        pending++;
+                }
+        }
+        if (pending > 0 && rd_kafka_assign(rk, parts)) {
+                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                              "topic %s: cannot assign its partitions", topic);
+                goto out;
+        }
+        while (pending > 0) {
+                rd_kafka_message_t *rkm;
+                int32_t part;
+
+                if (left_ms(deadline) == 0) {
+                        err = nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
+                                      "topic %s: %d partition(s) not read to "
+                                      "the end within %d ms",
+                                      topic, pending, timeout_ms);
+                        goto out;
+                }
+                rkm = rd_kafka_consumer_poll(
+                    rk, left_ms(deadline) < 100 ? left_ms(deadline) : 100);
+                if (!rkm)
+                        continue;
+                part = rkm->partition;
+                if (rkm->err && rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                        /* Transport errors are retried by librdkafka;
+                         * only a topic that went away ends the read. */
+                        bool fatal =
+                            rkm->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+                            rkm->err ==
+                                RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                            rkm->err ==
+                                RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+
+                        if (fatal)
+                                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                                              "reading topic %s: %s", topic,
+                                              rd_kafka_message_errstr(rkm));
+                        rd_kafka_message_destroy(rkm);
+                        if (fatal)
+                                goto out;
+                        continue;
+                }
+                if (part < 0 || part >= n_parts || ends[part] < 0) {
+                        rd_kafka_message_destroy(rkm);
+                        continue;
+                }
+                if (!rkm->err && rkm->offset < ends[part])
+                        err = cb(rkm, opaque);
+                if (rkm->err || rkm->offset >= ends[part] - 1) {
+                        ends[part] = -1;
+                        pending--;
+                }
+                rd_kafka_message_destroy(rkm);
+                if (err)
+                        goto out;
+        }
+out:
+        if (parts)
+                rd_kafka_topic_partition_list_destroy(parts);
+        if (rk)
+                rd_kafka_destroy(rk);
+        free(ends);
+        free(props);
+        return err;
 }

@@ -81,6 +81,8 @@ static int reload(void *opaque, struct nt_feed_list *out, char *errstr,
                 return NT_ERR_CONFIG;
         err = nt_feed_list_from_config(out, cfg, ctx->opml, ctx->n_opml, errstr,
                                        errstr_size);
+        if (!err)
+                err = nt_feed_list_resolve_secrets(out, errstr, errstr_size);
         nt_config_destroy(cfg);
         return err;
 }
@@ -136,6 +138,9 @@ int nt_cmd_produce(int argc, char **argv)
         }
         err = nt_feed_list_from_config(&feeds, cfg, ctx.opml, ctx.n_opml,
                                        errstr, sizeof(errstr));
+        if (!err)
+                err = nt_feed_list_resolve_secrets(&feeds, errstr,
+                                                   sizeof(errstr));
         if (err) {
                 /* A bad feed list or OPML file is the user's input. */
                 rc = nt_cli_fail(&cli, err == NT_ERR_NOMEM ? 1 : 2, "%s",
