@@ -658,7 +658,13 @@ int nt_extract(const char *html, size_t len, const char *http_charset,
         x.page = page;
         x.meta_published = x.meta_modified = NO_DATE;
         if (len > lim->max_input) {
+                /* Not inside a UTF-8 character: bytes that are not UTF-8
+                 * would make the whole page read as windows-1252. */
                 len = lim->max_input;
+                for (i = 0; i < 3 && len > 0 &&
+                            ((unsigned char)html[len] & 0xC0) == 0x80;
+                     i++)
+                        len--;
                 page->cuts |= NT_EXTRACT_CUT_INPUT;
         }
         if (!http_charset &&

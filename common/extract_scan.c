@@ -313,8 +313,10 @@ static void word(struct ex *x, const char *p, size_t n)
 }
 
 /* Adds text to the current block: white space (and U+00A0) collapsed,
- * character references decoded, C0 controls read as white space. */
-static void text(struct ex *x, const char *p, size_t n)
+ * character references decoded when `refs` (what they decode to is read
+ * by the same rules: "&#10;" is white space too), C0 controls read as
+ * white space. */
+static void text_run(struct ex *x, const char *p, size_t n, bool refs)
 {
         size_t i = 0, start, k;
 
@@ -331,7 +333,7 @@ static void text(struct ex *x, const char *p, size_t n)
                         i += 2;
                         continue;
                 }
-                if (c == '&') {
+                if (c == '&' && refs) {
                         /* A reference: "&name;" or "&#...;", at most 40
                          * bytes; anything else is a literal '&'. */
                         for (k = i + 1;
@@ -346,12 +348,8 @@ static void text(struct ex *x, const char *p, size_t n)
                                         x->err = NT_ERR_NOMEM;
                                         return;
                                 }
-                                if (strcmp(nt_buf_str(&x->scratch),
-                                           "\xC2\xA0") == 0)
-                                        x->space = true;
-                                else
-                                        word(x, x->scratch.data,
-                                             x->scratch.len);
+                                text_run(x, x->scratch.data, x->scratch.len,
+                                         false);
                                 i = k + 1;
                                 continue;
                         }
@@ -359,7 +357,7 @@ static void text(struct ex *x, const char *p, size_t n)
                 start = i;
                 while (i < n) {
                         c = (unsigned char)p[i];
-                        if (c <= ' ' || c == 0x7F || c == '&' ||
+                        if (c <= ' ' || c == 0x7F || (c == '&' && refs) ||
                             (c == 0xC2 && i + 1 < n &&
                              (unsigned char)p[i + 1] == 0xA0))
                                 break;
@@ -371,6 +369,11 @@ static void text(struct ex *x, const char *p, size_t n)
                 }
                 word(x, p + start, i - start);
         }
+}
+
+static void text(struct ex *x, const char *p, size_t n)
+{
+        text_run(x, p, n, true);
 }
 
 /* ---- Plain values (meta content, <title>) ---------------------------- */

@@ -397,6 +397,19 @@ Test(extract, references_and_white_space)
         nt_extract_page_free(&pg);
 }
 
+Test(extract, references_to_white_space_are_white_space)
+{
+        struct nt_extract_page pg;
+
+        extract_str("<div><p>Alpha&#10;beta&#9;gamma &#13;&#32; delta&#xA0;"
+                    "epsilon, with more words, so it scores as a paragraph "
+                    "in the density pass of the extractor.</p></div>",
+                    NULL, &pg);
+        cr_expect(strncmp(pg.text, "Alpha beta gamma delta epsilon,", 31) == 0,
+                  "%s", pg.text);
+        nt_extract_page_free(&pg);
+}
+
 /* ---- Limits ---------------------------------------------------------- */
 
 Test(extract, text_limit_cuts_at_a_character_and_says_so)
@@ -455,6 +468,20 @@ Test(extract, input_and_depth_limits_are_flagged)
         lim.max_input = 100;
         extract_str(deep, &lim, &pg);
         cr_expect(pg.cuts & NT_EXTRACT_CUT_INPUT);
+        nt_extract_page_free(&pg);
+        /* A cut inside a character does not turn the page into
+         * windows-1252. */
+        lim.max_input = 268; /* inside the first "К" */
+        extract_str("<article><p>The words of this paragraph run on long "
+                    "enough for the article element to count as the story, "
+                    "which takes three hundred characters of prose or more, "
+                    "so here is a sentence about a café and another one "
+                    "about the weather in the hills, and then a last word: "
+                    "Київ Київ Київ Київ</p></article>",
+                    &lim, &pg);
+        cr_expect(pg.cuts & NT_EXTRACT_CUT_INPUT);
+        cr_expect_str_eq(pg.encoding, "utf-8");
+        cr_expect(strstr(pg.text, "café"), "%s", pg.text);
         nt_extract_page_free(&pg);
         free(deep);
 }
