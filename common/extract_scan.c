@@ -169,6 +169,12 @@ static const char *const boiler_words[] = {
     "meta",    "dateline",
 };
 
+/* Words that keep an element whose class or id also has a boilerplate
+ * word. */
+static const char *const story_words[] = {
+    "article", "body", "content", "main", "story",
+};
+
 /* Words that mark a container of the story. */
 static const char *const good_words[] = {
     "article", "body", "content", "entry", "main",
@@ -599,10 +605,17 @@ static bool boiler_attrs(const struct attrs *a, unsigned char tag)
             span_is(a->role, "contentinfo") || span_is(a->role, "dialog") ||
             span_is(a->role, "alertdialog") || span_is(a->role, "menu"))
                 return true;
-        return has_word(a->cls.p, a->cls.n, boiler_words,
-                        sizeof(boiler_words) / sizeof(boiler_words[0])) ||
-               has_word(a->id.p, a->id.n, boiler_words,
-                        sizeof(boiler_words) / sizeof(boiler_words[0]));
+        if (!has_word(a->cls.p, a->cls.n, boiler_words,
+                      sizeof(boiler_words) / sizeof(boiler_words[0])) &&
+            !has_word(a->id.p, a->id.n, boiler_words,
+                      sizeof(boiler_words) / sizeof(boiler_words[0])))
+                return false;
+        /* As readability does: a word of the story too ("article-body
+         * comments-open", "main-content has-sidebar") keeps it. */
+        return !has_word(a->cls.p, a->cls.n, story_words,
+                         sizeof(story_words) / sizeof(story_words[0])) &&
+               !has_word(a->id.p, a->id.n, story_words,
+                         sizeof(story_words) / sizeof(story_words[0]));
 }
 
 static signed char class_weight(const struct attrs *a)

@@ -397,6 +397,20 @@ Test(extract, references_and_white_space)
         nt_extract_page_free(&pg);
 }
 
+Test(extract, a_story_word_keeps_a_container_with_a_boilerplate_word)
+{
+        struct nt_extract_page pg;
+        char html[4096];
+
+        snprintf(html, sizeof(html),
+                 "<div class=\"article-body comments-open\">%s%s</div>"
+                 "<div class=\"comments\">%s</div>",
+                 long_para, long_para, long_para);
+        extract_str(html, NULL, &pg);
+        cr_expect_eq(pg.n_paragraphs, 2, "%zu: %s", pg.n_paragraphs, pg.text);
+        nt_extract_page_free(&pg);
+}
+
 Test(extract, references_to_white_space_are_white_space)
 {
         struct nt_extract_page pg;
