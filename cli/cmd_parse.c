@@ -3,18 +3,17 @@
  * articles the producer would publish, one JSON object per line. */
 #include "common/article.h"
 #include "cli/commands.h"
+#include "common/cli.h"
 #include "common/date.h"
 #include "common/err.h"
 #include "common/feed.h"
 #include "common/feed_parse.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 static const char parse_help[] =
@@ -46,79 +45,6 @@ static const char parse_help[] =
     "\n"
     "Exit status: 0 output printed (also for a recovered document), 1\n"
     "nothing recoverable or the file unreadable, 2 usage error.\n";
-
-/* Reads all of `path` ("-": stdin) into a malloc'd buffer, failing with
- * NT_ERR_LIMIT past `max` bytes without reading much further. */
-static int read_input(const char *path, size_t max, char **out, size_t *len,
-                      char *errstr, size_t errstr_size)
-{
-        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-        size_t cap = 0, n = 0, got;
-        char *buf = NULL, *p;
-        struct stat sb;
-        int rc = NT_OK;
-
-        if (!f)
-                return nt_errf(errstr, errstr_size, NT_ERR_IO, "%s: %s", path,
-                               strerror(errno));
-        /* A regular file says its size: a huge one fails at once. */
-        if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
-            (unsigned long long)sb.st_size > (unsigned long long)max) {
-                rc = nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
-                             "%s: %lld bytes is more than the document limit "
-                             "of %zu",
-                             path, (long long)sb.st_size, max);
-                goto out;
-        }
-        for (;;) {
-                if (n == cap) {
-                        if (cap > max) {
-                                rc = nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
-                                             "%s: more than the document "
-                                             "limit of %zu bytes",
-                                             path, max);
-                                goto out;
-                        }
-                        cap = cap ? cap * 2 : 65536;
-                        if (cap > max + 1)
-                                cap = max + 1;
-                        p = realloc(buf, cap + 1);
-                        if (!p) {
-                                rc = NT_ERR_NOMEM;
-                                goto out;
-                        }
-                        buf = p;
-                }
-                got = fread(buf + n, 1, cap - n, f);
-                n += got;
-                if (got == 0)
-                        break;
-        }
-        if (ferror(f)) {
-                rc = nt_errf(errstr, errstr_size, NT_ERR_IO, "%s: read error",
-                             path);
-                goto out;
-        }
-        if (n > max) {
-                rc = nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
-                             "%s: more than the document limit of %zu bytes",
-                             path, max);
-                goto out;
-        }
-        if (!buf && !(buf = malloc(1))) {
-                rc = NT_ERR_NOMEM;
-                goto out;
-        }
-        buf[n] = '\0';
-        *out = buf;
-        *len = n;
-        buf = NULL;
-out:
-        free(buf);
-        if (f != stdin)
-                fclose(f);
-        return rc;
-}
 
 /* Prints one article per entry; returns the exit status. */
 static int print_articles(const struct nt_feed *feed, const char *feed_url,
@@ -217,8 +143,8 @@ int nt_cmd_parse(int argc, char **argv)
                 goto out;
         }
         path = argv[optind];
-        err = read_input(path, feed.limits.max_document, &data, &len, errstr,
-                         sizeof(errstr));
+        err = nt_cli_read_input(path, feed.limits.max_document, &data, &len,
+                                errstr, sizeof(errstr));
         if (err) {
                 fprintf(stderr, "newstap parse: %s\n",
                         err == NT_ERR_NOMEM ? "out of memory" : errstr);

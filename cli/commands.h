@@ -14,5 +14,6 @@ int nt_cmd_config(int argc, char **argv);
 int nt_cmd_broker(int argc, char **argv);
 int nt_cmd_demo(int argc, char **argv);
 int nt_cmd_parse(int argc, char **argv);
+int nt_cmd_extract(int argc, char **argv);
 
 #endif

@@ -24,6 +24,8 @@ static const struct {
     {"config", nt_cmd_config, "validate or show the effective configuration"},
     {"parse", nt_cmd_parse,
      "parse one feed and print JSON (--articles for articles)"},
+    {"extract", nt_cmd_extract,
+     "print the main text of one article page (HTML) as JSON"},
     {"rules", nt_cmd_rules,
      "check rules files; explain why a text gets its labels"},
     {"classify", nt_cmd_classify,

@@ -2,10 +2,12 @@
 #include "common/err.h"
 #include "common/log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -244,4 +246,75 @@ nt_config_t *nt_cli_load_config(const struct nt_cli *cli,
         nt_log_format_parse(nt_config_str(cfg, "log.format"), &format);
         nt_log_setup(cli->verbose ? NT_LOG_DEBUG : level, format, stderr);
         return cfg;
+}
+
+int nt_cli_read_input(const char *path, size_t max, char **out, size_t *len,
+                      char *errstr, size_t errstr_size)
+{
+        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+        size_t cap = 0, n = 0, got;
+        char *buf = NULL, *p;
+        struct stat sb;
+        int rc = NT_OK;
+
+        if (!f)
+                return nt_errf(errstr, errstr_size, NT_ERR_IO, "%s: %s", path,
+                               strerror(errno));
+        /* A regular file says its size: a huge one fails at once. */
+        if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+            (unsigned long long)sb.st_size > (unsigned long long)max) {
+                rc = nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
+                             "%s: %lld bytes is more than the document limit "
+                             "of %zu",
+                             path, (long long)sb.st_size, max);
+                goto out;
+        }
+        for (;;) {
+                if (n == cap) {
+                        if (cap > max) {
+                                rc = nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
+                                             "%s: more than the document "
+                                             "limit of %zu bytes",
+                                             path, max);
+                                goto out;
+                        }
+                        cap = cap ? cap * 2 : 65536;
+                        if (cap > max + 1)
+                                cap = max + 1;
+                        p = realloc(buf, cap + 1);
+                        if (!p) {
+                                rc = NT_ERR_NOMEM;
+                                goto out;
+                        }
+                        buf = p;
+                }
+                got = fread(buf + n, 1, cap - n, f);
+                n += got;
+                if (got == 0)
+                        break;
+        }
+        if (ferror(f)) {
+                rc = nt_errf(errstr, errstr_size, NT_ERR_IO, "%s: read error",
+                             path);
+                goto out;
+        }
+        if (n > max) {
+                rc = nt_errf(errstr, errstr_size, NT_ERR_LIMIT,
+                             "%s: more than the document limit of %zu bytes",
+                             path, max);
+                goto out;
+        }
+        if (!buf && !(buf = malloc(1))) {
+                rc = NT_ERR_NOMEM;
+                goto out;
+        }
+        buf[n] = '\0';
+        *out = buf;
+        *len = n;
+        buf = NULL;
+out:
+        free(buf);
+        if (f != stdin)
+                fclose(f);
+        return rc;
 }

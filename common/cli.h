@@ -116,6 +116,13 @@ nt_config_t *nt_cli_build_config(const struct nt_cli *cli,
 int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Reads all of `path` ("-": standard input) into *out, NUL-terminated
+ * (not counted in *len), failing with NT_ERR_LIMIT past `max` bytes
+ * without reading much further; NT_ERR_IO with errstr naming the file.
+ * Caller frees *out with free(). For commands that read one document. */
+int nt_cli_read_input(const char *path, size_t max, char **out, size_t *len,
+                      char *errstr, size_t errstr_size);
+
 /* The help lines of the common options, for every command's --help. */
 extern const char nt_cli_common_help[];
 

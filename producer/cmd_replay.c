@@ -34,7 +34,8 @@ static const char replay_help[] =
     "    events (`tail -o jsonl`: their article is replayed);\n"
     "  - WARC/1.0 and 1.1 files (.warc, .warc.gz): every `response` record\n"
     "    is parsed as a feed with its HTTP headers, its WARC-Target-URI as\n"
-    "    the feed URL and base.\n"
+    "    the feed URL and base; with --pages, HTML responses are article\n"
+    "    pages instead.\n"
     "The same article (id and revision) is published once per run.\n"
     "\n"
     "A bad file or record is reported with its path, record number or\n"
@@ -64,6 +65,12 @@ static const char replay_help[] =
     "                     of entries without a link\n"
     "  --base-url URL     base of relative links in feed files (default:\n"
     "                     the feed URL)\n"
+    "  --pages            WARC responses that are HTML (text/html,\n"
+    "                     application/xhtml+xml) are article pages: their\n"
+    "                     main text (as `newstap extract' finds it) is\n"
+    "                     published as an article with content_source\n"
+    "                     \"page\", its url the WARC-Target-URI, published\n"
+    "                     the page's date (JSON-LD, meta) or the WARC-Date\n"
     "  --topic NAME       overrides topics.raw\n"
     "\n"
     "Progress goes to stderr when it is a terminal; a summary is printed\n"
@@ -203,6 +210,9 @@ static int replay_option(struct nt_cli *cli, void *opaque, int opt,
         case 't':
                 ro->topic = arg;
                 return 0;
+        case 'P':
+                ro->o.pages = true;
+                return 0;
         case 'W':
                 if (strcmp(arg, "now") == 0) {
                         ro->o.stamp_published = false;
@@ -233,6 +243,7 @@ int nt_cmd_replay(int argc, char **argv)
             {"base-url", required_argument, NULL, 'B'},
             {"topic", required_argument, NULL, 't'},
             {"timestamp", required_argument, NULL, 'W'},
+            {"pages", no_argument, NULL, 'P'},
             {NULL, 0, NULL, 0},
         };
         struct replay_cli ro = {0};
@@ -304,6 +315,10 @@ int nt_cmd_replay(int argc, char **argv)
             (unsigned long long)st.articles, (unsigned long long)st.published,
             (unsigned long long)st.duplicates, (unsigned long long)st.outside,
             (unsigned long long)st.not_feeds, (unsigned long long)st.errors);
+        if (ro.o.pages)
+                printf("; %llu page(s) extracted, %llu without a main text",
+                       (unsigned long long)st.pages,
+                       (unsigned long long)st.pages_no_text);
         if (st.refused)
                 printf("; %llu refused by the broker",
                        (unsigned long long)st.refused);

@@ -1,8 +1,10 @@
 #include "producer/replay.h"
 #include "common/article.h"
 #include "common/buf.h"
+#include "common/charset.h"
 #include "common/date.h"
 #include "common/err.h"
+#include "common/extract.h"
 #include "common/feed.h"
 #include "common/feed_parse.h"
 #include "common/kafka.h"
@@ -635,10 +637,13 @@ static int enqueue(nt_replay_t *r, const struct nt_article *art,
         return NT_OK;
 }
 
+static char *page_json_line(const struct nt_article *art);
+
 /* One article found in an input: windowed, de-duplicated, then sent (or
- * queued under --speed). */
-static int emit(nt_replay_t *r, const struct nt_article *art,
-                const char *feed_url)
+ * queued under --speed). `page`: its text was extracted from an article
+ * page (replay --pages). */
+static int emit_article(nt_replay_t *r, const struct nt_article *art,
+                        const char *feed_url, bool page)
 {
         char *value;
         bool was;
@@ -662,7 +667,7 @@ static int emit(nt_replay_t *r, const struct nt_article *art,
                 r->st.duplicates++;
                 return NT_OK;
         }
-        value = nt_article_to_json_line(art);
+        value = page ? page_json_line(art) : nt_article_to_json_line(art);
         if (!value)
                 return NT_ERR_NOMEM;
         if (r->o.speed > 0)
@@ -678,6 +683,12 @@ static int emit(nt_replay_t *r, const struct nt_article *art,
                        value);
         free(value);
         return err;
+}
+
+static int emit(nt_replay_t *r, const struct nt_article *art,
+                const char *feed_url)
+{
+        return emit_article(r, art, feed_url, false);
 }
 
 static int cmp_items(const void *a, const void *b)
@@ -804,6 +815,135 @@ static void record_where(const nt_warc_t *w, const struct nt_warc_record *rec,
                          (unsigned long long)rec->offset);
 }
 
+/* ---- replay --pages: article pages in a WARC ------------------------ */
+
+/* The article JSON with "content_source": "page" after its fields. Caller
+ * frees with free(); NULL when out of memory. */
+static char *page_json_line(const struct nt_article *art)
+{
+        json_t *o = nt_article_to_json(art);
+        char *line = NULL;
+
+        if (o &&
+            json_object_set_new(o, "content_source", json_string("page")) == 0)
+                line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        return line;
+}
+
+static bool htmlish_type(const char *ct)
+{
+        return ct && (strncasecmp(ct, "text/html", 9) == 0 ||
+                      strncasecmp(ct, "application/xhtml+xml", 21) == 0);
+}
+
+/* Plain text as HTML the article model reads back to the same text: each
+ * paragraph in <p>, &, < and > escaped. NULL for NULL. */
+static char *text_as_html(const char *text, bool *oom)
+{
+        struct nt_buf b;
+        const char *p;
+        char *out = NULL;
+        int err = NT_OK;
+
+        if (!text || *oom)
+                return NULL;
+        /* At most 5 bytes ("&amp;") for each, and the tags. */
+        nt_buf_init(&b, 5 * strlen(text) + 16);
+        err = nt_buf_append_str(&b, "<p>");
+        for (p = text; *p && !err; p++) {
+                if (*p == '&')
+                        err = nt_buf_append_str(&b, "&amp;");
+                else if (*p == '<')
+                        err = nt_buf_append_str(&b, "&lt;");
+                else if (*p == '>')
+                        err = nt_buf_append_str(&b, "&gt;");
+                else if (p[0] == '\n' && p[1] == '\n')
+                        err = nt_buf_append_str(&b, "</p><p>");
+                else
+                        err = nt_buf_append_char(&b, *p);
+                if (p[0] == '\n' && p[1] == '\n')
+                        p++;
+        }
+        if (!err)
+                err = nt_buf_append_str(&b, "</p>");
+        if (!err)
+                out = nt_buf_detach(&b);
+        if (!out)
+                *oom = true;
+        nt_buf_free(&b);
+        return out;
+}
+
+/* An HTML response under --pages: its main text published as an article
+ * of its own, built through the feed-entry path so that id and revision
+ * follow the article model's rules (the id from the canonical form of
+ * the WARC-Target-URI). Published: the page's date (JSON-LD, meta), else
+ * the WARC-Date. */
+static int warc_page(nt_replay_t *r, const struct nt_warc_record *rec,
+                     const struct nt_warc_http *h, int64_t fetched)
+{
+        struct nt_extract_page pg;
+        struct nt_feed feed;
+        struct nt_feed_entry entry;
+        struct nt_feed_person author;
+        struct nt_article art;
+        char charset[64], errstr[256];
+        const char *cs = NULL;
+        bool oom = false;
+        int err;
+
+        nt_extract_page_init(&pg);
+        nt_feed_init(&feed);
+        nt_article_init(&art);
+        memset(&entry, 0, sizeof(entry));
+        if (h->content_type &&
+            nt_charset_from_content_type(h->content_type, charset,
+                                         sizeof(charset)) == NT_OK)
+                cs = charset;
+        err = nt_extract(h->body, h->body_len, cs, rec->target_uri, NULL, &pg);
+        if (err)
+                goto out;
+        if (pg.method == NT_EXTRACT_NONE) {
+                r->st.pages_no_text++;
+                goto out;
+        }
+        feed.limits = r->flim;
+        feed.title = pg.site_name;
+        entry.link = (char *)rec->target_uri;
+        entry.title = pg.title;
+        entry.summary = text_as_html(pg.description, &oom);
+        entry.content = text_as_html(pg.text, &oom);
+        entry.language = pg.language;
+        entry.published = pg.published != INT64_MIN ? pg.published : fetched;
+        entry.updated = pg.modified;
+        if (pg.author) {
+                memset(&author, 0, sizeof(author));
+                author.name = pg.author;
+                entry.authors = &author;
+                entry.n_authors = 1;
+        }
+        if (oom) {
+                err = NT_ERR_NOMEM;
+                goto out;
+        }
+        err = nt_article_from_entry(&feed, &entry, NULL, fetched, &art, errstr,
+                                    sizeof(errstr));
+        if (err)
+                goto out;
+        r->st.pages++;
+        err = emit_article(r, &art, NULL, true);
+out:
+        /* The feed and the entry only borrowed the page's strings. */
+        feed.title = NULL;
+        nt_feed_free(&feed);
+        free(entry.summary);
+        free(entry.content);
+        nt_article_free(&art);
+        nt_extract_page_free(&pg);
+        return err;
+}
+
 static int warc_response(nt_replay_t *r, const char *path, nt_warc_t *w,
                          const struct nt_warc_record *rec, int64_t file_mtime)
 {
@@ -833,6 +973,10 @@ static int warc_response(nt_replay_t *r, const char *path, nt_warc_t *w,
         }
         if (rec->date && nt_date_parse(rec->date, &fetched) != NT_OK)
                 fetched = file_mtime;
+        if (r->o.pages && htmlish_type(h.content_type)) {
+                err = warc_page(r, rec, &h, fetched);
+                goto out;
+        }
         base = h.content_location ? h.content_location : rec->target_uri;
         err = nt_feed_parse(h.body, h.body_len, h.content_type, base, &r->flim,
                             &feed, errstr, sizeof(errstr));

@@ -33,6 +33,10 @@ struct nt_replay_stats {
         uint64_t outside;        /* skipped: published outside --from/--until */
         uint64_t not_feeds;      /* WARC responses that are not feeds (HTML
                                     pages, redirects, errors): not errors */
+        uint64_t pages;          /* pages: HTML responses published as
+                                    articles */
+        uint64_t pages_no_text;  /* pages: HTML responses without a main
+                                    text (index pages, empty shells) */
         uint64_t errors;         /* files or records skipped as bad */
         uint64_t unconfirmed;    /* not confirmed when the run ended */
         uint64_t on_topic;       /* id/revision pairs read back (skip_seen) */
@@ -71,6 +75,9 @@ struct nt_replay_opts {
                                  path as given, as `parse --articles`) */
         const char *base_url; /* base for relative links in feed files
                                  (NULL: the feed URL) */
+        bool pages;           /* WARC responses that are HTML are article
+                                 pages: their main text is extracted and
+                                 published with content_source "page" */
         nt_replay_error_cb *on_error;
         nt_replay_progress_cb *on_progress;
         void *ctx; /* handed to both callbacks */

@@ -1,5 +1,6 @@
 /* The command-line contract of the newstap binary: --help on every
- * command, --version, exit codes 0 / 1 / 2, config check and dump. */
+ * command, --version, exit codes 0 / 1 / 2, config check and dump,
+ * extract's JSON. */
 #include "support/nt_test.h"
 
 #include <criterion/criterion.h>
@@ -63,6 +64,10 @@ ParameterizedTestParameters(cli, contract)
              "",
              "environment NEWSTAP_METRICS_LISTEN: metrics.listen: ",
              "NEWSTAP_METRICS_LISTEN=19484"},
+            {{"extract", "--help"}, 0, "articleBody", "", ""},
+            {{"extract"}, 2, "", "expected one FILE", ""},
+            {{"extract", "/nonexistent.html"}, 1, "", "/nonexistent.html", ""},
+            {{"extract", "--bogus-option"}, 2, "", "--help", ""},
         };
         return cr_make_param_array(struct cli_case, cases,
                                    sizeof(cases) / sizeof(cases[0]));
@@ -341,4 +346,52 @@ Test(cli, config_dump_redacts_feed_credentials_and_headers)
         free(out);
         free(err);
         unlink(path);
+}
+
+/* `newstap extract` prints the page as JSON, from a file or stdin alike. */
+Test(cli, extract_prints_the_main_text_as_json)
+{
+        char path[1024], *out, *err, *out2, *err2, *html;
+        char *argv[] = {(char *)nt_test_bin(),      "extract", "--base-url",
+                        "https://ledger.example/x", path,      NULL};
+        json_t *j;
+
+        nt_test_fixture("pages/news_nav.html", path, sizeof(path));
+        cr_assert_eq(nt_run(argv, NULL, &out, &err, 30000), 0, "%s", err);
+        j = json_loads(out, 0, NULL);
+        cr_assert_not_null(j, "%s", out);
+        cr_expect_str_eq(json_string_value(json_object_get(j, "method")),
+                         "density");
+        cr_expect_str_eq(json_string_value(json_object_get(j, "canonical")),
+                         "https://ledger.example/local/2026/03/"
+                         "night-ferry-trial");
+        cr_expect_str_eq(json_string_value(json_object_get(j, "published")),
+                         "2026-03-14T08:30:00Z");
+        cr_expect_eq(json_integer_value(json_object_get(j, "paragraphs")), 8);
+        cr_expect_eq(json_array_size(json_object_get(j, "cuts")), 0);
+        cr_expect(strstr(json_string_value(json_object_get(j, "text")),
+                         "12 minutes") == NULL &&
+                  strstr(json_string_value(json_object_get(j, "text")),
+                         "twelve minutes"));
+        json_decref(j);
+        {
+                FILE *f = fopen(path, "rb");
+                long n;
+
+                cr_assert(f);
+                fseek(f, 0, SEEK_END);
+                n = ftell(f);
+                fseek(f, 0, SEEK_SET);
+                html = calloc(1, (size_t)n + 1);
+                cr_assert_eq(fread(html, 1, (size_t)n, f), (size_t)n);
+                fclose(f);
+        }
+        argv[4] = "-";
+        cr_assert_eq(nt_run(argv, html, &out2, &err2, 30000), 0, "%s", err2);
+        cr_expect_str_eq(out2, out, "stdin and the file differ");
+        free(html);
+        free(out);
+        free(err);
+        free(out2);
+        free(err2);
 }

@@ -2,7 +2,8 @@
  * real Kafka needed): formats detected from content, articles published
  * as the producer publishes them, bad files and records reported with
  * their location and skipped, --strict, globs, the time window,
- * duplicates, --skip-seen, --rate, and a broker that never confirms. */
+ * duplicates, --skip-seen, --rate, a broker that never confirms, and the
+ * article pages of a crawl (--pages). */
 #include "common/buf.h"
 #include "common/date.h"
 #include "support/archive.h"
@@ -599,6 +600,146 @@ Test(replay, unconfirmed_articles_fail_the_run)
         cr_assert(strstr(out, "0 published"), "%s", out);
         nt_test_rmtree(dir);
         free(feed);
+        free(out);
+        free(err);
+}
+
+/* What replay --pages published, by URL. */
+struct pages_back {
+        int n;
+        json_t *arts[MAX_MSGS];
+        int want;
+};
+
+static bool on_page_msg(const rd_kafka_message_t *rkm, void *ctx)
+{
+        struct pages_back *pb = ctx;
+
+        cr_assert_lt(pb->n, MAX_MSGS);
+        pb->arts[pb->n] = json_loadb(rkm->payload, rkm->len, 0, NULL);
+        cr_assert_not_null(pb->arts[pb->n]);
+        pb->n++;
+        return pb->n >= pb->want;
+}
+
+static json_t *page_by_url(const struct pages_back *pb, const char *url)
+{
+        for (int i = 0; i < pb->n; i++) {
+                const char *u =
+                    json_string_value(json_object_get(pb->arts[i], "url"));
+                if (u && strcmp(u, url) == 0)
+                        return pb->arts[i];
+        }
+        return NULL;
+}
+
+/* A crawl of a news site: two article pages, a navigation-only page and
+ * a feed. Without --pages the HTML is skipped as before; with it each
+ * article page is one article (content_source "page", the url the
+ * WARC-Target-URI, published from the page or else the WARC-Date), the
+ * page without a main text is counted, and the feed is still a feed. */
+Test(replay, pages_publishes_article_pages_of_a_crawl)
+{
+        struct nt_test_devbroker db;
+        const char *topics[] = {"raw-pages:1", "raw-nopages:1"};
+        struct pages_back pb = {0};
+        char dir[512], path[1024], *news, *lib, *jsonfeed, *out, *err;
+        const char *args[2];
+        struct nt_buf warc;
+        json_t *a;
+        int status;
+
+        news = nt_test_slurp(
+            nt_test_fixture("pages/news_nav.html", path, sizeof(path)), NULL);
+        lib = nt_test_slurp(
+            nt_test_fixture("pages/article_tag.html", path, sizeof(path)),
+            NULL);
+        jsonfeed = nt_test_slurp(
+            nt_test_fixture("feeds/jsonfeed11.json", path, sizeof(path)), NULL);
+        nt_buf_init(&warc, 1 << 20);
+        nt_test_warc_info(&warc, true);
+        nt_test_warc_response(&warc, "https://ledger.example/ferry",
+                              "text/html; charset=utf-8", news, true, 0, true);
+        nt_test_warc_response(&warc, "https://gazette.example/library",
+                              "text/html", lib, false, 0, true);
+        nt_test_warc_response(&warc, "https://gazette.example/", "text/html",
+                              "<nav><a href=/a>News</a> <a href=/b>Sport</a>"
+                              "</nav><footer>Contact</footer>",
+                              false, 0, true);
+        nt_test_warc_response(&warc, "https://json.example/feed.json",
+                              "application/feed+json", jsonfeed, false, 0,
+                              true);
+        nt_test_tmpdir(dir, sizeof(dir));
+        nt_test_write(dir, "crawl.warc.gz", warc.data, warc.len);
+        snprintf(path, sizeof(path), "%s/crawl.warc.gz", dir);
+
+        nt_test_devbroker_start(&db, topics, 2);
+        args[0] = path;
+        status = replay(db.bootstrap, "raw-nopages", args, 1, &out, &err);
+        cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
+        cr_assert(strstr(out, "3 not feeds"), "%s", out);
+        cr_assert(!strstr(out, "page(s) extracted"), "%s", out);
+        free(out);
+        free(err);
+
+        args[0] = "--pages";
+        args[1] = path;
+        status = replay(db.bootstrap, "raw-pages", args, 2, &out, &err);
+        cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
+        cr_assert(strstr(out, "0 not feeds"), "%s", out);
+        cr_assert(strstr(out, "2 page(s) extracted, 1 without a main text"),
+                  "%s", out);
+        /* Two pages and the feed's two entries. */
+        cr_assert(strstr(out, "4 published"), "%s", out);
+        pb.want = 4;
+        nt_test_read_topic(db.bootstrap, "raw-pages", on_page_msg, &pb, 20000);
+        cr_assert_eq(pb.n, 4);
+
+        a = page_by_url(&pb, "https://ledger.example/ferry");
+        cr_assert_not_null(a, "the news page was not published");
+        cr_expect_str_eq(
+            json_string_value(json_object_get(a, "content_source")), "page");
+        cr_expect_str_eq(json_string_value(json_object_get(a, "title")),
+                         "Harbour city approves night ferry trial");
+        cr_expect_str_eq(json_string_value(json_object_get(a, "published")),
+                         "2026-03-14T08:30:00Z");
+        cr_expect_str_eq(json_string_value(json_object_get(a, "summary")),
+                         "Councillors back a six-month trial of late ferries "
+                         "across the estuary.");
+        cr_expect(strncmp(json_string_value(json_object_get(a, "content")),
+                          "Late-night ferries will cross the estuary", 41) == 0,
+                  "%s", json_string_value(json_object_get(a, "content")));
+        cr_expect(strstr(json_string_value(json_object_get(a, "content")),
+                         "for adults.\n\n“People who clean"),
+                  "paragraphs are kept");
+        cr_expect(!strstr(json_string_value(json_object_get(a, "content")),
+                          "Most read"));
+
+        a = page_by_url(&pb, "https://gazette.example/library");
+        cr_assert_not_null(a, "the library page was not published");
+        cr_expect_str_eq(
+            json_string_value(json_object_get(a, "content_source")), "page");
+        /* No date on the page: the WARC-Date. */
+        cr_expect_str_eq(json_string_value(json_object_get(a, "published")),
+                         "2026-01-05T12:00:00Z");
+
+        /* The feed's articles are articles of a feed, as before. */
+        for (int i = 0; i < pb.n; i++) {
+                const char *u =
+                    json_string_value(json_object_get(pb.arts[i], "url"));
+                if (u && strstr(u, "example/ferry") == NULL &&
+                    strstr(u, "example/library") == NULL)
+                        cr_expect_null(
+                            json_object_get(pb.arts[i], "content_source"), "%s",
+                            u);
+                json_decref(pb.arts[i]);
+        }
+        nt_test_devbroker_stop(&db);
+        nt_test_rmtree(dir);
+        nt_buf_free(&warc);
+        free(news);
+        free(lib);
+        free(jsonfeed);
         free(out);
         free(err);
 }
