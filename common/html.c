@@ -189,7 +189,9 @@ struct open {
 struct conv {
         const unsigned char *s;
         size_t len;
-        struct nt_buf buf; /* the text; its max is the caller's max_out */
+        char *out; /* the text: out_len bytes, room for out_cap */
+        size_t out_len, out_cap;
+        size_t max; /* the caller's max_out */
         enum gap gap;
         int full; /* max reached: the rest is dropped */
         int err;  /* first allocation failure */
@@ -208,12 +210,35 @@ static void gap_at_least(struct conv *c, enum gap g)
                 c->gap = g;
 }
 
+/* Makes room for n more bytes of text and a NUL, within the maximum;
+ * false (with c->err set) when out of memory. */
+static int text_room(struct conv *c, size_t n)
+{
+        size_t cap = c->out_cap;
+        char *grown;
+
+        if (c->out_len + n + 1 <= cap)
+                return 1;
+        while (cap < c->out_len + n + 1)
+                cap = cap ? 2 * cap : 256;
+        if (cap > c->max + 1)
+                cap = c->max + 1;
+        grown = realloc(c->out, cap);
+        if (!grown) {
+                c->err = NT_ERR_NOMEM;
+                c->full = 1;
+                return 0;
+        }
+        c->out = grown;
+        c->out_cap = cap;
+        return 1;
+}
+
 /* Appends n bytes of whole UTF-8 characters, or as many as fit when cut
  * at a character boundary. */
 static void text_put(struct conv *c, const unsigned char *p, size_t n)
 {
-        size_t room = c->buf.max - c->buf.len;
-        int err;
+        size_t room = c->max - c->out_len;
 
         if (n > room) {
                 n = room;
@@ -223,56 +248,76 @@ static void text_put(struct conv *c, const unsigned char *p, size_t n)
                         n--;
                 c->full = 1;
         }
-        err = nt_buf_append(&c->buf, p, n);
-        if (err) {
-                c->err = err;
-                c->full = 1;
-        }
+        if (n == 0 || !text_room(c, n))
+                return;
+        memcpy(c->out + c->out_len, p, n);
+        c->out_len += n;
 }
 
-/* Appends (part of) a word, after the separator the gap calls for. */
-static void text_word(struct conv *c, const unsigned char *p, size_t n)
+/* Appends a run of words, after the separator the gap calls for. */
+static void text_words(struct conv *c, const unsigned char *p, size_t n)
 {
         static const char *const seps[] = {"", " ", "\n", "\n\n"};
-        const char *sep = seps[c->gap];
-        size_t sep_len = strlen(sep);
+        static const size_t sep_lens[] = {0, 1, 1, 2};
+        size_t sep_len = sep_lens[c->gap];
 
-        if (c->buf.len > 0 && sep_len > 0) {
-                if (sep_len > c->buf.max - c->buf.len) {
+        if (c->out_len > 0 && sep_len > 0) {
+                if (sep_len > c->max - c->out_len) {
                         c->full = 1;
                         return;
                 }
-                text_put(c, (const unsigned char *)sep, sep_len);
+                text_put(c, (const unsigned char *)seps[c->gap], sep_len);
         }
         c->gap = GAP_NONE;
         text_put(c, p, n);
 }
 
+/* Whether p (before end) is white space to the text: the HTML white
+ * space characters and U+00A0, which feeds use to space words as often
+ * as to glue them. */
+static int gap_at(const unsigned char *p, const unsigned char *end)
+{
+        return is_space(*p) || (p[0] == 0xC2 && p + 1 < end && p[1] == 0xA0);
+}
+
+/* The bytes that end a run of word characters: white space, and the
+ * first byte of U+00A0. */
+static const unsigned char word_stop[256] = {
+    [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, [0xC2] = 1,
+};
+
 /* Adds n bytes of text (whole UTF-8 characters): runs of white space
- * (and U+00A0, which feeds use to space words as often as to glue them)
- * become one gap. Nothing is added inside an element that is not text. */
+ * become one gap. Words separated by single spaces are appended as one
+ * run, as they stand. Nothing is added inside an element that is not
+ * text. */
 static void text(struct conv *c, const unsigned char *p, size_t n)
 {
-        const unsigned char *end = p + n, *word;
+        const unsigned char *end = p + n, *run;
 
         if (c->dropping)
                 return;
         while (p < end && !c->full) {
-                if (is_space(*p)) {
+                if (gap_at(p, end)) {
                         gap_at_least(c, GAP_SPACE);
-                        p++;
+                        p += is_space(*p) ? 1 : 2;
                         continue;
                 }
-                if (p[0] == 0xC2 && p + 1 < end && p[1] == 0xA0) {
-                        gap_at_least(c, GAP_SPACE);
-                        p += 2;
-                        continue;
+                run = p;
+                for (;;) {
+                        while (p < end && !word_stop[*p])
+                                p++;
+                        if (p < end && *p == 0xC2 && !gap_at(p, end)) {
+                                p++; /* U+0080-U+00BF but U+00A0 */
+                                continue;
+                        }
+                        /* One space between two words stays as it is. */
+                        if (p + 1 < end && *p == ' ' && !gap_at(p + 1, end)) {
+                                p++;
+                                continue;
+                        }
+                        break;
                 }
-                word = p;
-                while (p < end && !is_space(*p) &&
-                       !(p[0] == 0xC2 && p + 1 < end && p[1] == 0xA0))
-                        p++;
-                text_word(c, word, (size_t)(p - word));
+                text_words(c, run, (size_t)(p - run));
         }
 }
 
@@ -312,6 +357,22 @@ static void text_fix(struct conv *c, size_t i)
         else if (ch == '\f' || ch == '\v')
                 text_str(c, " ");
 }
+
+/* The ASCII bytes that are text as they are: all but '<', '&' and the C0
+ * controls other than tab, line feed and carriage return. */
+static const unsigned char plain_ascii[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
 
 /* Bytes at s[i] that are text as they are: a UTF-8 character other than
  * '<', '&' and the C0 controls but tab, line feed and carriage return. 0
@@ -769,7 +830,11 @@ static void convert(struct conv *c)
         enum tag_use use;
 
         while (i < c->len && !c->full) {
-                n = plain_len(c, i);
+                if (plain_ascii[s[i]]) {
+                        i++;
+                        continue;
+                }
+                n = s[i] >= 0x80 ? utf8_len(s + i, c->len - i) : 0;
                 if (n > 0) {
                         i += n;
                         continue;
@@ -855,7 +920,7 @@ int nt_html_to_text(const char *html, size_t len, size_t max_out, char **out,
         if (truncated)
                 *truncated = 0;
         memset(&c, 0, sizeof(c));
-        nt_buf_init(&c.buf, max_out);
+        c.max = max_out;
         for (k = 0; k < N_KINDS; k++)
                 c.top[k] = -1;
         if (len > INPUT_MAX) {
@@ -867,21 +932,28 @@ int nt_html_to_text(const char *html, size_t len, size_t max_out, char **out,
         }
         c.s = (const unsigned char *)html;
         c.len = len;
+        /* Text is seldom longer than its markup: one allocation, most of
+         * the time. */
+        if (!text_room(&c, len + len / 8 + 64 < max_out ? len + len / 8 + 64
+                                                        : max_out)) {
+                free(c.stack);
+                return NT_ERR_NOMEM;
+        }
         convert(&c);
         free(c.stack);
         err = c.err;
         if (err) {
-                nt_buf_free(&c.buf);
-                return err == NT_ERR_NOMEM ? NT_ERR_NOMEM : NT_ERR_PARSE;
+                free(c.out);
+                return NT_ERR_NOMEM;
         }
         /* Gaps are written only before text, but a word cut to nothing
          * by the limit can leave one behind. */
-        while (c.buf.len > 0 && (c.buf.data[c.buf.len - 1] == ' ' ||
-                                 c.buf.data[c.buf.len - 1] == '\n'))
-                c.buf.data[--c.buf.len] = '\0';
+        while (c.out_len > 0 &&
+               (c.out[c.out_len - 1] == ' ' || c.out[c.out_len - 1] == '\n'))
+                c.out_len--;
+        c.out[c.out_len] = '\0';
         if (truncated)
                 *truncated = c.full || cut;
-        *out = nt_buf_detach(&c.buf);
-        nt_buf_free(&c.buf);
-        return *out ? NT_OK : NT_ERR_NOMEM;
+        *out = c.out;
+        return NT_OK;
 }
