@@ -23,9 +23,9 @@
 struct nt_json_out {
         struct nt_buf buf;
         int err;
-        int indent;    /* spaces per level; 0 for compact */
-        int depth;     /* open objects and arrays */
-        int after_key; /* a key was written: its value comes next */
+        int indent;       /* spaces per level; 0 for compact */
+        int depth;        /* open objects and arrays */
+        int after_key;    /* a key was written: its value comes next */
         uint32_t used;    /* bit d: the container at depth d has an item */
         uint32_t objects; /* bit d: the container at depth d is an object */
 };
