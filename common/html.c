@@ -7,6 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* SSE2 is part of every x86-64; elsewhere, or built with -DNT_NO_SIMD (to
+ * test the scalar paths alone), text takes the scalar loop only. */
+#if defined(__SSE2__) && !defined(NT_NO_SIMD)
+#include <emmintrin.h>
+#define NT_HAVE_SSE2 1
+#endif
+
 /* Input past this many bytes is cut: what a feed field can hold (the feed
  * parser caps fields at 1 MiB) with room to spare, and a bound on the
  * work of one call. */
@@ -830,8 +837,37 @@ static void convert(struct conv *c)
         enum tag_use use;
 
         while (i < c->len && !c->full) {
+#ifdef NT_HAVE_SSE2
+                /* 16 bytes at a time while all are printable ASCII other
+                 * than '<' and '&'. (A signed compare puts the bytes from
+                 * 0x80 below 0x20.) */
+                while (i + 16 <= c->len) {
+                        const __m128i v = _mm_loadu_si128(
+                            (const __m128i *)(const void *)(s + i));
+                        const __m128i stop = _mm_or_si128(
+                            _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                            _mm_or_si128(
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8('<')),
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))));
+                        unsigned m = (unsigned)_mm_movemask_epi8(stop);
+
+                        if (m) {
+                                i += (size_t)__builtin_ctz(m);
+                                break;
+                        }
+                        i += 16;
+                }
+                if (i >= c->len)
+                        break;
+#endif
                 if (plain_ascii[s[i]]) {
                         i++;
+                        continue;
+                }
+                /* Two-byte characters (Latin, Cyrillic, Greek...) inline. */
+                if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < c->len &&
+                    (s[i + 1] & 0xC0) == 0x80) {
+                        i += 2;
                         continue;
                 }
                 n = s[i] >= 0x80 ? utf8_len(s + i, c->len - i) : 0;

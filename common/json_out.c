@@ -6,6 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* SSE2 is part of every x86-64; elsewhere, or built with -DNT_NO_SIMD (to
+ * test the scalar paths alone), strings take the scalar loop only. */
+#if defined(__SSE2__) && !defined(NT_NO_SIMD)
+#include <emmintrin.h>
+#define NT_HAVE_SSE2 1
+#endif
+
 void nt_json_out_init(struct nt_json_out *o, size_t max, int indent)
 {
         memset(o, 0, sizeof(*o));
@@ -144,9 +151,38 @@ static void str_body(struct nt_json_out *o, const unsigned char *s, size_t len)
         unsigned char c;
 
         while (i < len) {
+#ifdef NT_HAVE_SSE2
+                /* 16 bytes at a time while none needs a look: ASCII
+                 * other than controls, '"' and '\\'. (A signed compare
+                 * puts the bytes from 0x80 below 0x20.) */
+                while (i + 16 <= len) {
+                        const __m128i v = _mm_loadu_si128(
+                            (const __m128i *)(const void *)(s + i));
+                        const __m128i bad = _mm_or_si128(
+                            _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                            _mm_or_si128(
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+                        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+
+                        if (m) {
+                                i += (size_t)__builtin_ctz(m);
+                                break;
+                        }
+                        i += 16;
+                }
+                if (i >= len)
+                        break;
+#endif
                 c = s[i];
                 if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
                         i++;
+                        continue;
+                }
+                /* Two-byte characters (Latin, Cyrillic, Greek...) inline. */
+                if (c >= 0xC2 && c <= 0xDF && i + 1 < len &&
+                    (s[i + 1] & 0xC0) == 0x80) {
+                        i += 2;
                         continue;
                 }
                 if (c >= 0x80) {
@@ -233,6 +269,15 @@ void nt_json_out_null(struct nt_json_out *o)
 {
         item(o);
         put(o, "null", 4);
+}
+
+void nt_json_out_bool(struct nt_json_out *o, int v)
+{
+        item(o);
+        if (v)
+                put(o, "true", 4);
+        else
+                put(o, "false", 5);
 }
 
 char *nt_json_out_finish(struct nt_json_out *o, int *err)

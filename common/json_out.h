@@ -46,6 +46,7 @@ void nt_json_out_key(struct nt_json_out *o, const char *key);
 void nt_json_out_str(struct nt_json_out *o, const char *s);
 void nt_json_out_int(struct nt_json_out *o, int64_t v);
 void nt_json_out_null(struct nt_json_out *o);
+void nt_json_out_bool(struct nt_json_out *o, int v);
 
 /* The text (caller frees with free()) and 0, or NULL and the first
  * error (NT_ERR_NOMEM, NT_ERR_LIMIT). The writer is left empty. */
