@@ -19,8 +19,12 @@
  * old route cost more than that floor (its tokenizer and tree walk
  * came on top). Best of N rounds, thread CPU time, one core.
  *
- *   convert_bench [ARTICLES.jsonl] [N] [ROUNDS]
+ *   convert_bench [ARTICLES.jsonl] [N] [ROUNDS] [--write DIR]
  *   (defaults: ../shared/devset/articles.jsonl, 20000 articles, 5 rounds)
+ *
+ * With --write DIR the feeds are written to DIR (feed-NNNNN.xml) and
+ * nothing is timed: an archive for `newstap replay` to be timed on, as
+ * docs/benchmarks.md does.
  */
 #include "common/article.h"
 #include "common/buf.h"
@@ -314,6 +318,27 @@ static double run(enum route r, const struct feed_doc *docs, size_t ndocs,
         return now_s() - t0;
 }
 
+static int write_feeds(const char *dir, const struct feed_doc *docs,
+                       size_t ndocs)
+{
+        char path[4096];
+        size_t d;
+        FILE *f;
+
+        for (d = 0; d < ndocs; d++) {
+                snprintf(path, sizeof(path), "%s/feed-%05zu.xml", dir, d);
+                f = fopen(path, "w");
+                if (!f ||
+                    fwrite(docs[d].xml, 1, docs[d].len, f) != docs[d].len ||
+                    fclose(f) != 0) {
+                        perror(path);
+                        return 1;
+                }
+        }
+        printf("%zu feeds written to %s\n", ndocs, dir);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         const char *path =
@@ -327,9 +352,10 @@ int main(int argc, char **argv)
         int r, w;
 
         if ((argc > 2 && nt_num_parse_i64(argv[2], 20, 10000000, &want)) ||
-            (argc > 3 && nt_num_parse_i64(argv[3], 1, 100, &rounds))) {
-                fprintf(stderr,
-                        "usage: convert_bench [ARTICLES.jsonl] [N] [ROUNDS]\n");
+            (argc > 3 && nt_num_parse_i64(argv[3], 1, 100, &rounds)) ||
+            (argc > 4 && (argc != 6 || strcmp(argv[4], "--write") != 0))) {
+                fprintf(stderr, "usage: convert_bench [ARTICLES.jsonl] [N] "
+                                "[ROUNDS] [--write DIR]\n");
                 return 2;
         }
         nsrc = load(path, &src);
@@ -357,6 +383,8 @@ int main(int argc, char **argv)
                 docs[d].xml = nt_buf_detach(&b);
                 input += docs[d].len;
         }
+        if (argc == 6)
+                return write_feeds(argv[5], docs, ndocs);
         printf("command:");
         for (r = 0; r < argc; r++)
                 printf(" %s", argv[r]);

@@ -380,18 +380,6 @@ fail:
         return NULL;
 }
 
-static void date_out(struct nt_json_out *o, int64_t ms)
-{
-        char buf[32];
-
-        if (ms == NT_FEED_NO_DATE) {
-                nt_json_out_null(o);
-                return;
-        }
-        nt_date_format(ms, buf, sizeof(buf));
-        nt_json_out_str(o, buf);
-}
-
 /* The member `key` with string value s (null when NULL). */
 static void str_member(struct nt_json_out *o, const char *key, const char *s)
 {
@@ -443,11 +431,11 @@ char *nt_article_to_json_line(const struct nt_article *art)
         nt_json_out_end(&o);
         str_member(&o, "language", art->language);
         nt_json_out_key(&o, "published");
-        date_out(&o, art->published);
+        nt_feed_json_out_date(&o, art->published);
         nt_json_out_key(&o, "updated");
-        date_out(&o, art->updated);
+        nt_feed_json_out_date(&o, art->updated);
         nt_json_out_key(&o, "fetched");
-        date_out(&o, art->fetched);
+        nt_feed_json_out_date(&o, art->fetched);
         nt_json_out_key(&o, "enclosures");
         nt_json_out_array(&o);
         for (i = 0; i < art->n_enclosures; i++) {

@@ -669,17 +669,22 @@ static void str_member(struct nt_json_out *o, const char *key, const char *s)
         nt_json_out_str(o, s);
 }
 
-static void date_member(struct nt_json_out *o, const char *key, int64_t ms)
+void nt_feed_json_out_date(struct nt_json_out *o, int64_t epoch_ms)
 {
         char buf[32];
 
-        nt_json_out_key(o, key);
-        if (ms == NT_FEED_NO_DATE) {
+        if (epoch_ms == NT_FEED_NO_DATE) {
                 nt_json_out_null(o);
                 return;
         }
-        nt_date_format(ms, buf, sizeof(buf));
+        nt_date_format(epoch_ms, buf, sizeof(buf));
         nt_json_out_str(o, buf);
+}
+
+static void date_member(struct nt_json_out *o, const char *key, int64_t ms)
+{
+        nt_json_out_key(o, key);
+        nt_feed_json_out_date(o, ms);
 }
 
 static void persons_out(struct nt_json_out *o,

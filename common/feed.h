@@ -185,6 +185,11 @@ json_t *nt_feed_json_str(const char *s);
 /* The date as an RFC 3339 JSON string, or null for NT_FEED_NO_DATE. */
 json_t *nt_feed_json_date(int64_t epoch_ms);
 
+struct nt_json_out;
+
+/* The same date written to a streaming writer (common/json_out.h). */
+void nt_feed_json_out_date(struct nt_json_out *o, int64_t epoch_ms);
+
 /* ---- Building a feed: used by the format parsers ---------------------- */
 
 /* Records an error at a place (line/column 0 when none) and marks the
