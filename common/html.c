@@ -293,6 +293,40 @@ static const unsigned char word_stop[256] = {
     [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, [0xC2] = 1,
 };
 
+#ifdef NT_HAVE_SSE2
+/* Where the run of words at p stops being one to copy as it stands, or a
+ * place before it, 16 bytes at a time: word bytes, and single spaces
+ * before a byte that is neither white space nor 0xC2 (which may start
+ * U+00A0), are skipped. */
+static const unsigned char *word_run(const unsigned char *p,
+                                     const unsigned char *end)
+{
+        const __m128i sp = _mm_set1_epi8(' '), c2 = _mm_set1_epi8((char)0xC2);
+
+        while (end - p >= 17) {
+                const __m128i v =
+                    _mm_loadu_si128((const __m128i *)(const void *)p);
+                const __m128i nx =
+                    _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+                /* Bytes up to 0x20 (unsigned): white space. */
+                const __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(v, sp), v);
+                const __m128i ws_nx = _mm_cmpeq_epi8(_mm_min_epu8(nx, sp), nx);
+                const __m128i is_sp = _mm_cmpeq_epi8(v, sp);
+                const __m128i stop = _mm_or_si128(
+                    _mm_or_si128(_mm_andnot_si128(is_sp, ws),
+                                 _mm_cmpeq_epi8(v, c2)),
+                    _mm_and_si128(is_sp,
+                                  _mm_or_si128(ws_nx, _mm_cmpeq_epi8(nx, c2))));
+                unsigned m = (unsigned)_mm_movemask_epi8(stop);
+
+                if (m)
+                        return p + __builtin_ctz(m);
+                p += 16;
+        }
+        return p;
+}
+#endif
+
 /* Adds n bytes of text (whole UTF-8 characters): runs of white space
  * become one gap. Words separated by single spaces are appended as one
  * run, as they stand. Nothing is added inside an element that is not
@@ -311,6 +345,9 @@ static void text(struct conv *c, const unsigned char *p, size_t n)
                 }
                 run = p;
                 for (;;) {
+#ifdef NT_HAVE_SSE2
+                        p = word_run(p, end);
+#endif
                         while (p < end && !word_stop[*p])
                                 p++;
                         if (p < end && *p == 0xC2 && !gap_at(p, end)) {
@@ -828,6 +865,47 @@ static void end_tag(struct conv *c, const unsigned char *name, size_t len)
 
 /* ------------------------------------------------------------------ */
 
+#ifdef NT_HAVE_SSE2
+/* The index of the first byte from i that may not be plain text, 16
+ * bytes at a time: blocks made only of printable ASCII other than '<'
+ * and '&' and of well-formed two-byte characters (Latin, Cyrillic,
+ * Greek...) are skipped whole; in another block, the ASCII before its
+ * first special or non-ASCII byte. What it stops at, the scalar loop
+ * reads.
+ * i must be at a character boundary. */
+static size_t plain_run(const unsigned char *s, size_t i, size_t len)
+{
+        while (i + 16 <= len) {
+                const __m128i v =
+                    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+                /* Signed compares: the bytes from 0x80 are negative. */
+                const __m128i high = _mm_cmplt_epi8(v, _mm_setzero_si128());
+                const __m128i special = _mm_or_si128(
+                    _mm_andnot_si128(high,
+                                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))),
+                    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')),
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))));
+                /* 0xC2-0xDF lead two bytes; 0x80-0xBF continue. */
+                const __m128i lead =
+                    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xC1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xE0)));
+                const __m128i cont =
+                    _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0));
+                unsigned sp = (unsigned)_mm_movemask_epi8(special);
+                unsigned hi = (unsigned)_mm_movemask_epi8(high);
+                unsigned l = (unsigned)_mm_movemask_epi8(lead);
+                unsigned k = (unsigned)_mm_movemask_epi8(cont) & hi;
+
+                if (sp || hi != (l | k) || ((l << 1) & 0xFFFF) != k ||
+                    (l & 0x8000))
+                        /* The ASCII before the first byte to look at. */
+                        return i + (size_t)__builtin_ctz(sp | hi);
+                i += 16;
+        }
+        return i;
+}
+#endif
+
 /* Reads c->s into the text. */
 static void convert(struct conv *c)
 {
@@ -838,25 +916,7 @@ static void convert(struct conv *c)
 
         while (i < c->len && !c->full) {
 #ifdef NT_HAVE_SSE2
-                /* 16 bytes at a time while all are printable ASCII other
-                 * than '<' and '&'. (A signed compare puts the bytes from
-                 * 0x80 below 0x20.) */
-                while (i + 16 <= c->len) {
-                        const __m128i v = _mm_loadu_si128(
-                            (const __m128i *)(const void *)(s + i));
-                        const __m128i stop = _mm_or_si128(
-                            _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-                            _mm_or_si128(
-                                _mm_cmpeq_epi8(v, _mm_set1_epi8('<')),
-                                _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))));
-                        unsigned m = (unsigned)_mm_movemask_epi8(stop);
-
-                        if (m) {
-                                i += (size_t)__builtin_ctz(m);
-                                break;
-                        }
-                        i += 16;
-                }
+                i = plain_run(s, i, c->len);
                 if (i >= c->len)
                         break;
 #endif

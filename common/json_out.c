@@ -141,6 +141,45 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
         return need;
 }
 
+#ifdef NT_HAVE_SSE2
+/* The index of the first byte from i that may need an escape or a
+ * repair, 16 bytes at a time: blocks made only of ASCII other than the
+ * controls, '"' and '\\', and of well-formed two-byte characters (Latin,
+ * Cyrillic, Greek...), are skipped whole; in another block, the ASCII
+ * before its first such or non-ASCII byte. i must be at a character
+ * boundary. */
+static size_t plain_run(const unsigned char *s, size_t i, size_t len)
+{
+        while (i + 16 <= len) {
+                const __m128i v =
+                    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+                /* Signed compares: the bytes from 0x80 are negative. */
+                const __m128i high = _mm_cmplt_epi8(v, _mm_setzero_si128());
+                const __m128i special = _mm_or_si128(
+                    _mm_andnot_si128(high,
+                                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))),
+                    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+                /* 0xC2-0xDF lead two bytes; 0x80-0xBF continue. */
+                const __m128i lead =
+                    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xC1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xE0)));
+                const __m128i cont =
+                    _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0));
+                unsigned sp = (unsigned)_mm_movemask_epi8(special);
+                unsigned hi = (unsigned)_mm_movemask_epi8(high);
+                unsigned l = (unsigned)_mm_movemask_epi8(lead);
+                unsigned k = (unsigned)_mm_movemask_epi8(cont) & hi;
+
+                if (sp || hi != (l | k) || ((l << 1) & 0xFFFF) != k ||
+                    (l & 0x8000))
+                        return i + (size_t)__builtin_ctz(sp | hi);
+                i += 16;
+        }
+        return i;
+}
+#endif
+
 /* The string's bytes between the quotes. The common case, a run of
  * printable ASCII, is copied in one append. */
 static void str_body(struct nt_json_out *o, const unsigned char *s, size_t len)
@@ -152,25 +191,7 @@ static void str_body(struct nt_json_out *o, const unsigned char *s, size_t len)
 
         while (i < len) {
 #ifdef NT_HAVE_SSE2
-                /* 16 bytes at a time while none needs a look: ASCII
-                 * other than controls, '"' and '\\'. (A signed compare
-                 * puts the bytes from 0x80 below 0x20.) */
-                while (i + 16 <= len) {
-                        const __m128i v = _mm_loadu_si128(
-                            (const __m128i *)(const void *)(s + i));
-                        const __m128i bad = _mm_or_si128(
-                            _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-                            _mm_or_si128(
-                                _mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-                        unsigned m = (unsigned)_mm_movemask_epi8(bad);
-
-                        if (m) {
-                                i += (size_t)__builtin_ctz(m);
-                                break;
-                        }
-                        i += 16;
-                }
+                i = plain_run(s, i, len);
                 if (i >= len)
                         break;
 #endif
