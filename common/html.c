@@ -26,8 +26,9 @@
 
 /* Open elements kept on the stack. Only the elements the text cares about
  * are kept (blocks, cells, tables, dropped elements); past this many, a
- * further one is not, and its end tag then closes an outer one of its
- * name or is ignored: the text stays bounded work, never wrong bytes. */
+ * further one is not: its end tag then closes an outer one of its name or
+ * is ignored, and the content of a dropped element opened past the cap is
+ * read as text. Hostile nesting costs bounded memory either way. */
 #define STACK_MAX 65536
 
 /* ------------------------------------------------------------------ */

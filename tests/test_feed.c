@@ -1056,3 +1056,46 @@ Test(feed, a_cut_is_flagged_on_its_entry_and_named)
             "one bit at a time");
         nt_feed_free(&feed);
 }
+
+/* The feed's JSON is written directly, not dumped from a jansson tree:
+ * read back and dumped by jansson it gives the same bytes, compact and
+ * indented, on feeds with errors, cuts, raw dates and control
+ * characters. */
+Test(feed, json_text_is_janssons_layout)
+{
+        static const char *const names[] = {"rss20-full.xml",
+                                            "atom10-full.xml",
+                                            "rss20-missing-close-tag.xml",
+                                            "rss20-truncated.xml",
+                                            "rss20-control-chars.xml",
+                                            "deep-nesting.xml",
+                                            "jsonfeed11.json",
+                                            "rss20-koi8r.xml"};
+        struct nt_feed_limits lim;
+        struct nt_feed feed;
+        char *text, *again;
+        json_t *j;
+        size_t i;
+        int indent;
+
+        nt_feed_limits_init(&lim);
+        lim.max_entries = 2; /* a cut on the feeds with more */
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                parse_fixture(names[i], NULL, NULL, &lim, &feed);
+                for (indent = 0; indent <= 4; indent += 2) {
+                        text = nt_feed_to_json_text(&feed, indent);
+                        cr_assert_not_null(text, "%s", names[i]);
+                        j = json_loads(text, 0, NULL);
+                        cr_assert_not_null(j, "%s: not JSON", names[i]);
+                        again = json_dumps(j, JSON_PRESERVE_ORDER |
+                                                  (indent ? JSON_INDENT(indent)
+                                                          : JSON_COMPACT));
+                        cr_assert_str_eq(text, again, "%s, indent %d", names[i],
+                                         indent);
+                        free(again);
+                        free(text);
+                        json_decref(j);
+                }
+                nt_feed_free(&feed);
+        }
+}
