@@ -1,6 +1,6 @@
 /* `newstap broker`: host the embedded dev broker until SIGINT/SIGTERM. */
 #include "common/cli.h"
-#include "common/commands.h"
+#include "cli/commands.h"
 #include "common/devbroker.h"
 #include "common/err.h"
 #include "common/num.h"
@@ -36,79 +36,77 @@ static const char broker_help[] =
     "  --bootstrap-file FILE   also write the bootstrap list to FILE\n"
     "  -h, --help              show this help\n";
 
+struct broker_opts {
+        int64_t brokers;            /* --brokers */
+        const char *bootstrap_file; /* --bootstrap-file */
+};
+
+static int broker_option(struct nt_cli *cli, void *opaque, int opt,
+                         const char *arg)
+{
+        struct broker_opts *b = opaque;
+        char name[256];
+        int partitions;
+
+        switch (opt) {
+        case 'b':
+                if (nt_num_parse_i64(arg, 1, 16, &b->brokers))
+                        return nt_cli_fail(cli, 2,
+                                           "--brokers: \"%s\" is not a "
+                                           "number in 1..16",
+                                           arg);
+                return 0;
+        case 't':
+                if (nt_devbroker_parse_topic_spec(arg, 3, name, sizeof(name),
+                                                  &partitions))
+                        return nt_cli_fail(cli, 2,
+                                           "--topic: \"%s\" is not "
+                                           "NAME or NAME:PARTITIONS",
+                                           arg);
+                return nt_cli_add_value(cli, arg) ? 1 : 0;
+        case 'f':
+                b->bootstrap_file = arg;
+                return 0;
+        }
+        return 2;
+}
+
 int nt_cmd_broker(int argc, char **argv)
 {
         static const struct option longopts[] = {
             {"brokers", required_argument, NULL, 'b'},
             {"topic", required_argument, NULL, 't'},
             {"bootstrap-file", required_argument, NULL, 'f'},
-            {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
+        };
+        struct broker_opts b = {.brokers = 1};
+        const struct nt_cli_spec spec = {
+            .longopts = longopts,
+            .help = broker_help,
+            .on_option = broker_option,
+            .ctx = &b,
         };
         struct nt_cli cli;
         nt_devbroker_t *db = NULL;
-        const char *bootstrap_file = NULL;
         char errstr[512], name[256];
-        int64_t brokers = 1;
-        int opt, rc = 0, partitions;
+        int rc = 0, partitions;
         struct timespec tick = {0, 100 * 1000 * 1000};
-        const char **topics;
-        size_t n_topics = 0, t;
+        size_t t;
 
-        /* Every --topic takes an argv slot, so argc bounds the list. */
-        topics = calloc((size_t)argc, sizeof(*topics));
-        if (!topics || nt_cli_init(&cli, "broker", argc)) {
-                free(topics);
-                return 1;
-        }
-        while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-                switch (opt) {
-                case 'b':
-                        if (nt_num_parse_i64(optarg, 1, 16, &brokers)) {
-                                rc = nt_cli_fail(&cli, 2,
-                                                 "--brokers: \"%s\" is not a "
-                                                 "number in 1..16",
-                                                 optarg);
-                                goto out;
-                        }
-                        break;
-                case 't':
-                        if (nt_devbroker_parse_topic_spec(
-                                optarg, 3, name, sizeof(name), &partitions)) {
-                                rc = nt_cli_fail(&cli, 2,
-                                                 "--topic: \"%s\" is not "
-                                                 "NAME or NAME:PARTITIONS",
-                                                 optarg);
-                                goto out;
-                        }
-                        topics[n_topics++] = optarg;
-                        break;
-                case 'f':
-                        bootstrap_file = optarg;
-                        break;
-                case 'h':
-                        fputs(broker_help, stdout);
-                        goto out;
-                default:
-                        rc = 2;
-                        goto out;
-                }
-        }
-        if (optind != argc) {
-                rc = nt_cli_fail(&cli, 2, "unexpected argument \"%s\"",
-                                 argv[optind]);
+        rc = nt_cli_start(&cli, "broker", &spec, argc, argv, NULL);
+        if (rc != NT_CLI_GO)
                 goto out;
-        }
+        rc = 0;
         nt_sig_install();
-        db = nt_devbroker_new((int)brokers, errstr, sizeof(errstr));
+        db = nt_devbroker_new((int)b.brokers, errstr, sizeof(errstr));
         if (!db) {
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
                 goto out;
         }
-        for (t = 0; t < n_topics; t++) {
+        for (t = 0; t < cli.n_values; t++) {
                 /* Checked while parsing the options. */
-                nt_devbroker_parse_topic_spec(topics[t], 3, name, sizeof(name),
-                                              &partitions);
+                nt_devbroker_parse_topic_spec(cli.values[t], 3, name,
+                                              sizeof(name), &partitions);
                 if (nt_devbroker_create_topic(db, name, partitions, errstr,
                                               sizeof(errstr))) {
                         rc = nt_cli_fail(&cli, 1, "%s", errstr);
@@ -117,12 +115,12 @@ int nt_cmd_broker(int argc, char **argv)
         }
         printf("%s\n", nt_devbroker_bootstraps(db));
         fflush(stdout);
-        if (bootstrap_file) {
-                FILE *f = fopen(bootstrap_file, "w");
+        if (b.bootstrap_file) {
+                FILE *f = fopen(b.bootstrap_file, "w");
                 if (!f || fprintf(f, "%s\n", nt_devbroker_bootstraps(db)) < 0 ||
                     fclose(f) != 0) {
                         rc = nt_cli_fail(&cli, 1, "cannot write %s",
-                                         bootstrap_file);
+                                         b.bootstrap_file);
                         goto out;
                 }
         }
@@ -130,12 +128,11 @@ int nt_cmd_broker(int argc, char **argv)
                 "newstap broker: dev broker (librdkafka mock cluster, %d "
                 "broker(s)) on %s; memory only, about 5 MiB per partition, "
                 "no real transactions. Ctrl-C stops it.\n",
-                (int)brokers, nt_devbroker_bootstraps(db));
+                (int)b.brokers, nt_devbroker_bootstraps(db));
         while (nt_sig_running())
                 nanosleep(&tick, NULL);
 out:
         nt_devbroker_destroy(db);
         nt_cli_free(&cli);
-        free(topics);
         return rc;
 }

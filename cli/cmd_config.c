@@ -1,7 +1,7 @@
 /* `newstap config check|dump`: validate and show the effective
  * configuration. */
 #include "common/cli.h"
-#include "common/commands.h"
+#include "cli/commands.h"
 #include "common/config.h"
 
 #include <getopt.h>
@@ -67,38 +67,44 @@ static void print_keys(void)
                "through; NEWSTAP_KAFKA_<PROPERTY>\n");
 }
 
+static int config_option(struct nt_cli *cli, void *opaque, int opt,
+                         const char *arg)
+{
+        int *show_secrets = opaque;
+
+        (void)cli;
+        (void)arg;
+        if (opt != 'S')
+                return 2;
+        *show_secrets = 1;
+        return 0;
+}
+
 int nt_cmd_config(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"show-secrets", no_argument, NULL, 'S'},
             {NULL, 0, NULL, 0},
+        };
+        int show_secrets = 0, rc = 0;
+        const struct nt_cli_spec spec = {
+            .longopts = longopts,
+            .help = config_help,
+            .common = true,
+            .on_option = config_option,
+            .ctx = &show_secrets,
+            .max_args = 1,
         };
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
         const char *sub, *used = NULL;
-        int opt, show_secrets = 0, rc = 0;
         json_t *dump;
 
-        if (nt_cli_init(&cli, "config", argc))
-                return 1;
-        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
-                                  NULL)) != -1) {
-                if (nt_cli_common_option(&cli, opt, optarg))
-                        continue;
-                switch (opt) {
-                case 'S':
-                        show_secrets = 1;
-                        break;
-                case 'h':
-                        fputs(config_help, stdout);
-                        fputs(nt_cli_common_help, stdout);
-                        goto out;
-                default:
-                        rc = 2;
-                        goto out;
-                }
-        }
+        /* `config keys` needs no configuration; check says which file. */
+        rc = nt_cli_start(&cli, "config", &spec, argc, argv, NULL);
+        if (rc != NT_CLI_GO)
+                goto out;
+        rc = 0;
         if (optind != argc - 1) {
                 fputs(config_help, stderr);
                 rc = 2;

@@ -5,7 +5,7 @@
  * pretty format; then a summary. Needs no network beyond loopback. */
 #include "common/date.h"
 #include "common/cli.h"
-#include "common/commands.h"
+#include "cli/commands.h"
 #include "common/config.h"
 #include "common/devbroker.h"
 #include "common/err.h"
@@ -89,23 +89,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                         rd_kafka_topic_name(rkm->rkt),
                         rd_kafka_err2str(rkm->err));
         }
-}
-
-static nt_classifier_t *load_classifier(const char *const *in, size_t n_in,
-                                        char *errstr, size_t errstr_size)
-{
-        char **paths = NULL;
-        size_t n = 0, i;
-        nt_classifier_t *clf = NULL;
-
-        if (nt_rules_expand_paths(in, n_in, &paths, &n, errstr, errstr_size) ==
-            NT_OK)
-                clf = nt_classifier_new((const char *const *)paths, n, errstr,
-                                        errstr_size);
-        for (i = 0; i < n; i++)
-                free(paths[i]);
-        free(paths);
-        return clf;
 }
 
 static int classify_open(struct demo_classify *dc, char *errstr,
@@ -240,11 +223,14 @@ static void classify_one(struct demo_classify *dc,
                   nt_enriched_headers(&dc->ev, NULL, &origin));
         dc->events++;
         for (i = 0; i < dc->ev.n_labels; i++) {
+                const char *value;
+                size_t len;
+
                 snprintf(topic, sizeof(topic), "%s%s", prefix,
                          dc->ev.labels[i]);
-                write_one(dc, topic, dc->ev.id, strlen(dc->ev.id),
-                          dc->ev.value.data, dc->ev.value.len, ts,
-                          nt_enriched_headers(&dc->ev, NULL, &origin));
+                nt_enriched_label(&dc->ev, i, &value, &len);
+                write_one(dc, topic, dc->ev.id, strlen(dc->ev.id), value, len,
+                          ts, nt_enriched_headers(&dc->ev, NULL, &origin));
                 dc->per_label[label_index(dc->rules, dc->ev.labels[i])]++;
         }
 }
@@ -354,8 +340,6 @@ static const char *bundled(const char *rel, char *buf, size_t size)
 
 struct demo_opts {
         const char *samples;
-        const char **rules;
-        size_t n_rules;
         bool follow;
 };
 
@@ -432,9 +416,9 @@ static int run_demo(struct nt_cli *cli, nt_config_t *cfg,
         memset(&dc, 0, sizeof(dc));
         dc.cfg = cfg;
         def_rules[0] = bundled(DEFAULT_RULES, rules_dir, sizeof(rules_dir));
-        dc.clf = load_classifier(d->n_rules ? d->rules : def_rules,
-                                 d->n_rules ? d->n_rules : 1, errstr,
-                                 sizeof(errstr));
+        dc.clf = nt_classifier_from_paths(
+            cli->n_values ? cli->values : def_rules,
+            cli->n_values ? cli->n_values : 1, errstr, sizeof(errstr));
         if (!dc.clf) {
                 rc = nt_cli_fail(cli, 2, "rules: %s", errstr);
                 goto out;
@@ -563,66 +547,54 @@ out:
         return rc;
 }
 
+static int demo_option(struct nt_cli *cli, void *opaque, int opt,
+                       const char *arg)
+{
+        struct demo_opts *d = opaque;
+
+        switch (opt) {
+        case 'F':
+                d->follow = true;
+                return 0;
+        case 's':
+                d->samples = arg;
+                return 0;
+        case 'r':
+                return nt_cli_add_value(cli, arg) ? 1 : 0;
+        }
+        return 2;
+}
+
 int nt_cmd_demo(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"follow", no_argument, NULL, 'F'},
             {"samples", required_argument, NULL, 's'},
             {"rules", required_argument, NULL, 'r'},
             {NULL, 0, NULL, 0},
         };
         struct demo_opts d;
+        const struct nt_cli_spec spec = {
+            .longopts = longopts,
+            .help = demo_help,
+            .common = true,
+            .on_option = demo_option,
+            .ctx = &d,
+        };
         char samples_dir[4096];
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
-        int opt, rc = 0;
+        int rc = 0;
 
         memset(&d, 0, sizeof(d));
         d.samples = bundled(DEFAULT_SAMPLES, samples_dir, sizeof(samples_dir));
-        d.rules = calloc((size_t)argc + 1, sizeof(*d.rules));
-        if (!d.rules || nt_cli_init(&cli, "demo", argc)) {
-                free(d.rules);
-                return 1;
-        }
-        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
-                                  NULL)) != -1) {
-                if (nt_cli_common_option(&cli, opt, optarg))
-                        continue;
-                switch (opt) {
-                case 'F':
-                        d.follow = true;
-                        break;
-                case 's':
-                        d.samples = optarg;
-                        break;
-                case 'r':
-                        d.rules[d.n_rules++] = optarg;
-                        break;
-                case 'h':
-                        fputs(demo_help, stdout);
-                        fputs(nt_cli_common_help, stdout);
-                        goto out;
-                default:
-                        rc = 2;
-                        goto out;
-                }
-        }
-        if (optind != argc) {
-                rc = nt_cli_fail(&cli, 2, "unexpected argument \"%s\"",
-                                 argv[optind]);
+        rc = nt_cli_start(&cli, "demo", &spec, argc, argv, &cfg);
+        if (rc != NT_CLI_GO)
                 goto out;
-        }
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
         nt_sig_install();
         rc = run_demo(&cli, cfg, &d);
 out:
         nt_config_destroy(cfg);
         nt_cli_free(&cli);
-        free(d.rules);
         return rc;
 }

@@ -2,7 +2,7 @@
  * the parse as JSON (the contract conformance suites check), or the
  * articles the producer would publish, one JSON object per line. */
 #include "common/article.h"
-#include "common/commands.h"
+#include "cli/commands.h"
 #include "common/date.h"
 #include "common/err.h"
 #include "common/feed.h"

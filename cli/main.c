@@ -1,6 +1,6 @@
 /* newstap: the thin dispatcher from `newstap COMMAND ...` to the command's
  * entry point. Everything else lives in the modules. */
-#include "common/commands.h"
+#include "cli/commands.h"
 
 #include <curl/curl.h>
 #include <expat.h>
@@ -18,7 +18,7 @@ static const struct {
     {"produce", nt_cmd_produce,
      "poll feeds and publish new and edited articles"},
     {"feeds", nt_cmd_feeds,
-     "list the producer's feeds with their state (last success, next poll)"},
+     "list the feeds and their state; manage the feeds topic"},
     {"broker", nt_cmd_broker, "embedded dev broker (librdkafka mock cluster)"},
     {"demo", nt_cmd_demo, "run the whole pipeline on the dev broker"},
     {"config", nt_cmd_config, "validate or show the effective configuration"},

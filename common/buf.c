@@ -124,3 +124,26 @@ char *nt_buf_detach(struct nt_buf *b)
         b->cap = 0;
         return p;
 }
+
+int nt_array_grow(void *pp, size_t *cap, size_t need, size_t elem)
+{
+        void **p = pp;
+        size_t c = *cap ? *cap : 16;
+        void *q;
+
+        if (need <= *cap)
+                return NT_OK;
+        while (c < need) {
+                if (c > SIZE_MAX / 2)
+                        return NT_ERR_NOMEM;
+                c *= 2;
+        }
+        if (elem && c > SIZE_MAX / elem)
+                return NT_ERR_NOMEM;
+        q = realloc(*p, c * elem);
+        if (!q)
+                return NT_ERR_NOMEM;
+        *p = q;
+        *cap = c;
+        return NT_OK;
+}

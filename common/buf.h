@@ -47,4 +47,11 @@ const char *nt_buf_str(const struct nt_buf *b);
  * when out of memory. */
 char *nt_buf_detach(struct nt_buf *b);
 
+/* Makes room in the array *pp, of *cap elements of `elem` bytes each, for
+ * at least `need` elements: the capacity doubles from 16 until they fit.
+ * NT_ERR_NOMEM when memory runs out or the size in bytes would overflow;
+ * *pp and *cap are unchanged then. The one growth step for every array in
+ * the project, so that each has its overflow check. */
+int nt_array_grow(void *pp, size_t *cap, size_t need, size_t elem);
+
 #endif

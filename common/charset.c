@@ -138,6 +138,37 @@ static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
         return len;
 }
 
+/* True when s[0, len) is valid UTF-8 holding at least one multi-byte
+ * sequence: text that a single-byte label is very unlikely to describe
+ * (every byte from 0xC2 up would have to be followed by exactly the
+ * right number of bytes from 0x80 to 0xBF). */
+static int utf8_multibyte(const unsigned char *s, size_t len)
+{
+        size_t i;
+
+        for (i = 0; i < len && s[i] < 0x80; i++)
+                ;
+        return i < len && utf8_valid_prefix(s + i, len - i) == len - i;
+}
+
+/* True for the single-byte, ASCII-compatible encodings (names as
+ * label_normalise leaves them): those whose label a UTF-8 document may
+ * carry by mistake (a template's ISO-8859-1 prolog over UTF-8 text). */
+static int is_single_byte(const char *name)
+{
+        static const char *const prefixes[] = {
+            "windows-125", "windows-874", "iso-8859-", "iso8859-", "koi8-",
+            "mac",         "ibm8",        "cp8",       "cp125",
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+                if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+                        return 1;
+        }
+        return 0;
+}
+
 /* Copies a label into name, lower-case and without surrounding white
  * space or quotes, after checking that it could be an encoding name:
  * iconv_open would otherwise take "" as the locale's charset and suffixes
@@ -383,6 +414,15 @@ static int decode_with(const char *name, const char *in, size_t len,
         return err;
 }
 
+/* What *recovered reports: a fallback outranks the sniffed UTF-8 (both
+ * cannot happen to one document, as sniffing needs valid UTF-8). */
+static int recovery(int fell_back, int sniffed)
+{
+        if (fell_back)
+                return NT_CHARSET_FALLBACK;
+        return sniffed ? NT_CHARSET_UTF8_SNIFFED : NT_CHARSET_AS_DECLARED;
+}
+
 static int convert(const char *data, size_t len, const char *http_charset,
                    size_t max_out, char **out, size_t *out_len, char *encoding,
                    size_t encoding_size, int *recovered, int *borrowed)
@@ -392,7 +432,7 @@ static int convert(const char *data, size_t len, const char *http_charset,
         struct nt_buf buf;
         const char *body;
         size_t body_len;
-        int err, fell_back = 0;
+        int err, fell_back = 0, sniffed = 0;
 
         *out = NULL;
         *out_len = 0;
@@ -400,6 +440,15 @@ static int convert(const char *data, size_t len, const char *http_charset,
         choose(s, len, http_charset, &ch);
         body = data + ch.bom;
         body_len = len - ch.bom;
+        /* A single-byte label over bytes that are valid UTF-8 with
+         * multi-byte sequences: the label is wrong (read as labelled,
+         * "Café" would come out as "CafÃ©"), so UTF-8 it is. Text that
+         * is pure ASCII reads the same either way and keeps its label. */
+        if (!ch.unknown && is_single_byte(ch.name) &&
+            utf8_multibyte((const unsigned char *)body, body_len)) {
+                snprintf(ch.name, sizeof(ch.name), "utf-8");
+                sniffed = 1;
+        }
         if (!ch.unknown && strcmp(ch.name, "utf-8") != 0) {
                 err = decode_with(ch.name, body, body_len, ch.unit, &buf);
                 if (err != NT_ERR_NOTFOUND)
@@ -421,7 +470,7 @@ static int convert(const char *data, size_t len, const char *http_charset,
                                 snprintf(encoding, encoding_size, "%s",
                                          ch.name);
                         if (recovered)
-                                *recovered = ch.unknown;
+                                *recovered = recovery(ch.unknown, sniffed);
                         return NT_OK;
                 }
                 err = nt_buf_append(&buf, body, body_len);
@@ -441,7 +490,7 @@ out:
                 if (encoding && encoding_size > 0)
                         snprintf(encoding, encoding_size, "%s", ch.name);
                 if (recovered)
-                        *recovered = fell_back || ch.unknown;
+                        *recovered = recovery(fell_back || ch.unknown, sniffed);
         } else {
                 *out_len = 0;
         }

@@ -27,15 +27,20 @@ int nt_cli_init(struct nt_cli *cli, const char *cmd, int argc)
         cli->config_path = NULL;
         cli->n_xprops = 0;
         cli->verbose = 0;
+        cli->n_values = 0;
         cli->cap_xprops = argc > 0 ? (size_t)argc : 1;
+        cli->cap_values = cli->cap_xprops + 1;
         cli->xprops = calloc(cli->cap_xprops, sizeof(*cli->xprops));
-        return cli->xprops ? NT_OK : NT_ERR_NOMEM;
+        cli->values = calloc(cli->cap_values, sizeof(*cli->values));
+        return cli->xprops && cli->values ? NT_OK : NT_ERR_NOMEM;
 }
 
 void nt_cli_free(struct nt_cli *cli)
 {
         free(cli->xprops);
+        free(cli->values);
         cli->xprops = NULL;
+        cli->values = NULL;
 }
 
 int nt_cli_add_xprop(struct nt_cli *cli, const char *kv)
@@ -44,6 +49,14 @@ int nt_cli_add_xprop(struct nt_cli *cli, const char *kv)
         if (cli->n_xprops >= cli->cap_xprops)
                 return NT_ERR_LIMIT;
         cli->xprops[cli->n_xprops++] = kv;
+        return NT_OK;
+}
+
+int nt_cli_add_value(struct nt_cli *cli, const char *value)
+{
+        if (cli->n_values >= cli->cap_values)
+                return NT_ERR_LIMIT;
+        cli->values[cli->n_values++] = value;
         return NT_OK;
 }
 
@@ -61,6 +74,78 @@ int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg)
                 return 1;
         }
         return 0;
+}
+
+/* The command's options followed by the common ones, in all[] of
+ * NT_CLI_MAX_OPTIONS + 4 entries. -1 when the command has too many. */
+static int merge_options(const struct nt_cli_spec *spec, struct option *all)
+{
+        static const struct option common[] = {NT_CLI_LONGOPTS};
+        size_t n = 0, i, n_common = sizeof(common) / sizeof(common[0]);
+
+        for (i = 0; spec->longopts && spec->longopts[i].name; i++) {
+                if (n >= NT_CLI_MAX_OPTIONS)
+                        return -1;
+                all[n++] = spec->longopts[i];
+        }
+        /* --help is the last of the common options. */
+        for (i = spec->common ? 0 : n_common - 1; i < n_common; i++)
+                all[n++] = common[i];
+        memset(&all[n], 0, sizeof(all[n]));
+        return 0;
+}
+
+int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
+                 char **argv)
+{
+        struct option all[NT_CLI_MAX_OPTIONS + 4];
+        const char *shortopts = spec->shortopts;
+        int opt, rc;
+
+        if (!shortopts)
+                shortopts = spec->common ? NT_CLI_SHORTOPTS : "h";
+        if (merge_options(spec, all))
+                return nt_cli_fail(cli, 1, "bug: more than %d options",
+                                   NT_CLI_MAX_OPTIONS);
+        while ((opt = getopt_long(argc, argv, shortopts, all, NULL)) != -1) {
+                if (spec->common && nt_cli_common_option(cli, opt, optarg))
+                        continue;
+                if (opt == 'h') {
+                        fputs(spec->help, stdout);
+                        if (spec->common)
+                                fputs(nt_cli_common_help, stdout);
+                        return 0;
+                }
+                /* getopt_long() has said what was wrong with it. */
+                if (opt == '?' || opt == ':')
+                        return 2;
+                rc = spec->on_option
+                         ? spec->on_option(cli, spec->ctx, opt, optarg)
+                         : 2;
+                if (rc != 0)
+                        return rc;
+        }
+        if (argc - optind > spec->max_args)
+                return nt_cli_fail(cli, 2, "unexpected argument \"%s\"",
+                                   argv[optind + spec->max_args]);
+        return NT_CLI_GO;
+}
+
+int nt_cli_start(struct nt_cli *cli, const char *cmd,
+                 const struct nt_cli_spec *spec, int argc, char **argv,
+                 nt_config_t **cfg)
+{
+        int rc;
+
+        if (cfg)
+                *cfg = NULL;
+        if (nt_cli_init(cli, cmd, argc))
+                return 1;
+        rc = nt_cli_parse(cli, spec, argc, argv);
+        if (rc != NT_CLI_GO || !cfg)
+                return rc;
+        *cfg = nt_cli_load_config(cli, NULL);
+        return *cfg ? NT_CLI_GO : 2;
 }
 
 int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)

@@ -4,6 +4,8 @@
 #ifndef NT_CLI_H
 #define NT_CLI_H
 
+#include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/config.h"
@@ -16,16 +18,28 @@ struct nt_cli {
         size_t n_xprops;
         size_t cap_xprops;
         int verbose; /* -v given: log at debug */
+        /* The values of the command's one repeatable option (--rules,
+         * --opml, --topic) in the order given. */
+        const char **values;
+        size_t n_values;
+        size_t cap_values;
 };
 
-/* Initialises for a command with `argc` arguments (bounds the -X list). */
+/* Initialises for a command with `argc` arguments (bounds the -X list and
+ * the repeatable option's). nt_cli_free() is safe after a failure. */
 int nt_cli_init(struct nt_cli *cli, const char *cmd, int argc);
 void nt_cli_free(struct nt_cli *cli);
 
 /* Records one -X value. */
 int nt_cli_add_xprop(struct nt_cli *cli, const char *kv);
 
-/* The common options, for a command's getopt_long() tables. */
+/* Records one value of the command's repeatable option. Each takes an
+ * argv slot, so argc bounds them; one more fits for a value taken from
+ * the configuration when none was given. NT_ERR_LIMIT past that. */
+int nt_cli_add_value(struct nt_cli *cli, const char *value);
+
+/* The common options, for the getopt_long() tables of commands that read
+ * argv themselves (nt_cli_parse() adds them to a spec's). */
 #define NT_CLI_SHORTOPTS "c:X:vh"
 /* clang-format off */
 #define NT_CLI_LONGOPTS                                                        \
@@ -37,6 +51,40 @@ int nt_cli_add_xprop(struct nt_cli *cli, const char *kv);
 /* Takes -c, -X or -v into cli: returns 1 when `opt` was one of them. */
 int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg);
 
+/* Most options of one command, for nt_cli_parse()'s table. */
+#define NT_CLI_MAX_OPTIONS 32
+
+/* How a command reads its argv, for nt_cli_parse(). */
+struct nt_cli_spec {
+        /* NULL: NT_CLI_SHORTOPTS with `common`, else "h"; a command with
+         * short letters of its own gives them all ("c:X:vho:"). */
+        const char *shortopts;
+        /* The command's own options, ended by an all-zero entry;
+         * nt_cli_parse() adds --help, and with `common` --config and
+         * --verbose. At most NT_CLI_MAX_OPTIONS. */
+        const struct option *longopts;
+        const char *help; /* --help prints this */
+        bool common;      /* takes -c, -X, -v: their help follows `help` */
+        /* The command's own options: returns 0 to go on, or the exit code
+         * to stop with (2 after saying what is wrong with nt_cli_fail()). */
+        int (*on_option)(struct nt_cli *cli, void *ctx, int opt,
+                         const char *arg);
+        void *ctx;
+        int max_args; /* positional arguments allowed (from optind) */
+};
+
+/* nt_cli_parse() went through argv: the command goes on. */
+#define NT_CLI_GO (-1)
+
+/* Reads argv with getopt_long(): the common options into cli, --help
+ * printed, every other option handed to spec->on_option(), and more than
+ * spec->max_args positional arguments refused. Returns NT_CLI_GO with
+ * the positional arguments at argv[optind..argc), or the exit code to
+ * return at once: 0 after --help, 2 on a usage error (already said on
+ * stderr), or what on_option() returned. */
+int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
+                 char **argv);
+
 /* Builds the effective configuration: defaults, then the file (-c, else
  * $NEWSTAP_CONFIG, else ./config/newstap.json when it exists), then the
  * environment, then -X. Sets up logging from it. On error prints
@@ -46,6 +94,16 @@ int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg);
  * environment or a literal; NULL when none). */
 nt_config_t *nt_cli_load_config(const struct nt_cli *cli,
                                 const char **used_path);
+
+/* The start of a command: nt_cli_init(), nt_cli_parse() and, when cfg is
+ * not NULL, nt_cli_load_config() into *cfg (caller frees with
+ * nt_config_destroy()). Returns NT_CLI_GO to go on, or the exit code to
+ * return at once: 0 after --help, 1 out of memory, 2 a usage or
+ * configuration error (already said). Either way the caller frees cli
+ * with nt_cli_free(). */
+int nt_cli_start(struct nt_cli *cli, const char *cmd,
+                 const struct nt_cli_spec *spec, int argc, char **argv,
+                 nt_config_t **cfg);
 
 /* The same without printing or touching logging: for a reload in a
  * running daemon, whose other threads log. NULL with errstr on error. */

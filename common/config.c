@@ -2,6 +2,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/num.h"
+#include "common/secret.h"
 #include "common/url.h"
 
 #include <librdkafka/rdkafka.h>
@@ -31,8 +32,12 @@ static const struct nt_config_key config_keys[] = {
      "prefix of the per-label topics (news.topic.<label>)"},
     {"topics.dlq", NT_CONFIG_STRING, "news.dlq", 0, 0, 0, NULL,
      "dead-letter topic for input that cannot be processed"},
+    {"topics.feeds", NT_CONFIG_STRING, "news.feeds", 0, 0, 0, NULL,
+     "compacted topic of the feed list, managed by newstap feeds"},
     {"producer.feeds", NT_CONFIG_ARRAY, "[]", 0, 0, 0, NULL,
      "feeds to poll: [{url, name, interval, tags, headers}]"},
+    {"producer.feeds_partitions", NT_CONFIG_INT, "6", 1, 10000, 0, NULL,
+     "partitions of topics.feeds when newstap feeds creates it"},
     {"producer.state_dir", NT_CONFIG_STRING, "state", 0, 0, 0, NULL,
      "directory of the per-feed state files"},
     {"producer.interval", NT_CONFIG_DURATION, "15m", 1000, 86400000LL * 7, 1000,
@@ -651,17 +656,25 @@ int nt_config_load_file_all(nt_config_t *cfg, const char *path,
         return r->n > before ? NT_ERR_CONFIG : NT_OK;
 }
 
+/* The one-message form of a loader that reports every error: its lines
+ * in errstr, one a line; frees the report. */
+static int report_lines(struct nt_config_report *r, char *errstr,
+                        size_t errstr_size)
+{
+        int err = nt_config_report_errstr(r, "\n", errstr, errstr_size);
+
+        nt_config_report_free(r);
+        return err;
+}
+
 int nt_config_load_file(nt_config_t *cfg, const char *path, char *errstr,
                         size_t errstr_size)
 {
         struct nt_config_report r;
-        int err;
 
         nt_config_report_init(&r);
         nt_config_load_file_all(cfg, path, &r);
-        err = nt_config_report_errstr(&r, "\n", errstr, errstr_size);
-        nt_config_report_free(&r);
-        return err;
+        return report_lines(&r, errstr, errstr_size);
 }
 
 int nt_config_load_env_all(nt_config_t *cfg, char *const *envp,
@@ -727,13 +740,10 @@ int nt_config_load_env(nt_config_t *cfg, char *const *envp, char *errstr,
                        size_t errstr_size)
 {
         struct nt_config_report r;
-        int err;
 
         nt_config_report_init(&r);
         nt_config_load_env_all(cfg, envp, &r);
-        err = nt_config_report_errstr(&r, "\n", errstr, errstr_size);
-        nt_config_report_free(&r);
-        return err;
+        return report_lines(&r, errstr, errstr_size);
 }
 
 const char *nt_config_str(const nt_config_t *cfg, const char *path)
@@ -885,6 +895,7 @@ static void check_feed(const json_t *item, size_t i, const char *origin,
 {
         const char *key, *url;
         const json_t *v;
+        char errstr[512];
         int64_t ms;
         size_t j;
 
@@ -914,6 +925,9 @@ static void check_feed(const json_t *item, size_t i, const char *origin,
                                      "%s%sproducer.feeds[%zu].url: expected "
                                      "an http or https URL",
                                      AT(origin), i);
+        } else if (nt_secret_check(url, errstr, sizeof(errstr)) != NT_OK) {
+                nt_config_report_add(r, "%s%sproducer.feeds[%zu].url: %s",
+                                     AT(origin), i, errstr);
         } else {
                 char *plain = nt_url_without_userinfo(url, NULL);
                 char *canon = plain && (strncasecmp(plain, "http://", 7) == 0 ||
@@ -992,6 +1006,11 @@ static void check_feed(const json_t *item, size_t i, const char *origin,
                                     "expected a header name and a one-line "
                                     "string",
                                     AT(origin), i, key);
+                        else if (nt_secret_check(json_string_value(hv), errstr,
+                                                 sizeof(errstr)) != NT_OK)
+                                nt_config_report_add(
+                                    r, "%s%sproducer.feeds[%zu].headers.%s: %s",
+                                    AT(origin), i, key, errstr);
                 }
         }
 }

@@ -104,6 +104,20 @@ static const char *skip_space(const char *p)
         return p;
 }
 
+/* Moves *p past the white space between two parts of a date, with a
+ * comma in it when `comma`; false when there is none to skip. */
+static bool skip_gap(const char **p, bool comma)
+{
+        const char *q = skip_space(*p);
+
+        if (comma && *q == ',')
+                q = skip_space(q + 1);
+        if (q == *p)
+                return false;
+        *p = q;
+        return true;
+}
+
 static size_t digit_run(const char *p)
 {
         size_t n = 0;
@@ -162,6 +176,17 @@ static int month_of(const char *p, size_t n)
                 if (abbreviates(p, n, month_names[i]))
                         return i + 1;
         return 0;
+}
+
+/* Reads a month name (or its abbreviation) at *p into w->month and moves
+ * past it; false when there is none. */
+static bool read_month(const char **p, struct when *w)
+{
+        size_t n = alpha_run(*p);
+
+        w->month = month_of(*p, n);
+        *p += n;
+        return w->month != 0;
 }
 
 static bool is_weekday(const char *p, size_t n)
@@ -595,7 +620,6 @@ static bool parse_text_time(const char *p, struct when *w)
  * "28-Dec-25". */
 static bool parse_day_first(const char *p, struct when *w)
 {
-        const char *q;
         size_t n = digit_run(p);
 
         if (n < 1 || n > 2)
@@ -604,28 +628,14 @@ static bool parse_day_first(const char *p, struct when *w)
         p += n;
         if (*p == '-') {
                 p++;
-                n = alpha_run(p);
-                w->month = month_of(p, n);
-                p += n;
-                if (w->month == 0 || *p != '-')
+                if (!read_month(&p, w) || *p != '-')
                         return false;
                 p++;
         } else {
-                q = skip_space(p);
-                if (q == p)
+                if (!skip_gap(&p, false) || !read_month(&p, w))
                         return false;
-                p = q;
-                n = alpha_run(p);
-                w->month = month_of(p, n);
-                if (w->month == 0)
+                if (!skip_gap(&p, true))
                         return false;
-                p += n;
-                q = skip_space(p);
-                if (*q == ',')
-                        q = skip_space(q + 1);
-                if (q == p)
-                        return false;
-                p = q;
         }
         if (!parse_text_year(&p, w))
                 return false;
@@ -638,28 +648,18 @@ static bool parse_day_first(const char *p, struct when *w)
 static bool parse_month_first(const char *p, struct when *w)
 {
         const char *q;
-        size_t n = alpha_run(p);
+        size_t n;
         bool numeric;
 
-        w->month = month_of(p, n);
-        if (w->month == 0)
+        if (!read_month(&p, w) || !skip_gap(&p, false))
                 return false;
-        p += n;
-        q = skip_space(p);
-        if (q == p)
-                return false;
-        p = q;
         n = digit_run(p);
         if (n < 1 || n > 2)
                 return false;
         w->day = digits_value(p, n);
         p += n;
-        q = skip_space(p);
-        if (*q == ',')
-                q = skip_space(q + 1);
-        if (q == p)
+        if (!skip_gap(&p, true))
                 return false;
-        p = q;
         if (digit_run(p) == 4) {
                 w->year = digits_value(p, 4);
                 return parse_text_time(p + 4, w);

@@ -51,6 +51,11 @@ int nt_feed_parse(const char *data, size_t len, const char *content_type,
                                "limit of %zu",
                                len, feed->limits.max_document);
         }
+        /* Only an explicit charset parameter counts. A text/xml (or any
+         * text/ type) without one leaves the choice to the BOM and the
+         * XML declaration, as RFC 7303 says and as feed readers do:
+         * RFC 3023's US-ASCII default would override the prolog of
+         * every such feed for no gain (see docs/feeds.md). */
         if (content_type &&
             nt_charset_from_content_type(content_type, http_charset,
                                          sizeof(http_charset)) == NT_OK)
@@ -69,14 +74,18 @@ int nt_feed_parse(const char *data, size_t len, const char *content_type,
                              nt_err_name(rc));
                 goto out;
         }
-        if (recovered) {
+        if (recovered == NT_CHARSET_UTF8_SNIFFED)
+                rc = nt_feed_add_error(feed, 0, 0, false,
+                                       "labelled with a single-byte encoding "
+                                       "but the bytes are UTF-8; decoded as "
+                                       "utf-8");
+        else if (recovered)
                 rc = nt_feed_add_error(feed, 0, 0, false,
                                        "bytes not valid in the declared "
                                        "encoding; decoded as %s",
                                        feed->encoding);
-                if (rc)
-                        goto out;
-        }
+        if (rc)
+                goto out;
         if (first_significant(utf8, utf8_len) == '{')
                 rc = nt_feed_json_parse(feed, utf8, utf8_len, base_url, errstr,
                                         errstr_size);

@@ -379,6 +379,76 @@ static enum kind text_kind(const XML_Char **atts)
         return k;
 }
 
+/* A copy of attribute `name` when it has a value; NULL otherwise (or
+ * out of memory, which stops the parse). */
+static char *attr_dup(struct xstate *st, const XML_Char **atts,
+                      const char *name)
+{
+        const char *v = nt_fx_attr(atts, name);
+        char *copy;
+
+        if (!v || !*v)
+                return NULL;
+        copy = strdup(v);
+        if (!copy)
+                nt_fx_oom(st);
+        return copy;
+}
+
+/* An enclosure of the entry from an element's attributes: RSS
+ * <enclosure url= length= type=>, Atom <link rel="enclosure" href=>,
+ * <media:content url= fileSize= type=>. One file is one enclosure: an
+ * item often names it in <enclosure> and again in <media:content>, and
+ * the second mention only fills in what the first left out. (The search
+ * is bounded by limits.max_list; past it the value is dropped anyway.) */
+static void add_enclosure(struct xstate *st, const XML_Char **atts,
+                          const char *url_name, const char *length_name)
+{
+        const char *u = nt_fx_attr(atts, url_name);
+        struct nt_feed_enclosure *x;
+        char *url;
+        size_t i;
+
+        if (!u)
+                return;
+        url = nt_fx_resolve(st, st->stack[st->depth - 1].base, u, strlen(u));
+        if (!url)
+                return;
+        for (i = 0; i < st->cur.n_enclosures &&
+                    st->cur.n_enclosures < st->feed->limits.max_list;
+             i++) {
+                x = &st->cur.enclosures[i];
+                if (!x->url || strcmp(x->url, url) != 0)
+                        continue;
+                if (!x->length)
+                        x->length = attr_dup(st, atts, length_name);
+                if (!x->type)
+                        x->type = attr_dup(st, atts, "type");
+                free(url);
+                return;
+        }
+        nt_fx_ok(st, nt_feed_add_enclosure(st->feed, &st->cur, url,
+                                           attr_dup(st, atts, length_name),
+                                           attr_dup(st, atts, "type")));
+}
+
+/* <media:content url= fileSize= type= medium=>: an enclosure, unless it
+ * is a picture of the entry (medium="image", or an image/ type), which
+ * other readers keep apart as the entry's image, as they keep
+ * <media:thumbnail> (gofeed's item image, feed-rs's media thumbnails):
+ * the model has no place for pictures, and an enclosure is a file the
+ * entry carries, such as its audio or video. */
+static void media_file(struct xstate *st, const XML_Char **atts)
+{
+        const char *medium = nt_fx_attr(atts, "medium"),
+                   *type = nt_fx_attr(atts, "type");
+
+        if ((medium && strcasecmp(medium, "image") == 0) ||
+            (type && strncasecmp(type, "image/", 6) == 0))
+                return;
+        add_enclosure(st, atts, "url", "fileSize");
+}
+
 /* <link> of Atom (or atom:link in RSS): the alternate link or an
  * enclosure. */
 static void atom_link(struct xstate *st, const XML_Char **atts, bool entry,
@@ -387,8 +457,7 @@ static void atom_link(struct xstate *st, const XML_Char **atts, bool entry,
         const char *rel = nt_fx_attr(atts, "rel"),
                    *href = nt_fx_attr(atts, "href");
         const char *base = st->stack[st->depth - 1].base;
-        char *url, *length = NULL, *type = NULL, **slot;
-        const char *v;
+        char **slot;
 
         if (!href)
                 return;
@@ -404,19 +473,8 @@ static void atom_link(struct xstate *st, const XML_Char **atts, bool entry,
                 *slot = nt_fx_resolve(st, base, href, strlen(href));
                 return;
         }
-        if (!entry || strcmp(rel, "enclosure") != 0)
-                return;
-        url = nt_fx_resolve(st, base, href, strlen(href));
-        if (!url)
-                return;
-        v = nt_fx_attr(atts, "length");
-        if (v && *v && !(length = strdup(v)))
-                nt_fx_oom(st);
-        v = nt_fx_attr(atts, "type");
-        if (v && *v && !(type = strdup(v)))
-                nt_fx_oom(st);
-        nt_fx_ok(st,
-                 nt_feed_add_enclosure(st->feed, &st->cur, url, length, type));
+        if (entry && strcmp(rel, "enclosure") == 0)
+                add_enclosure(st, atts, "href", "length");
 }
 
 /* An RSS <link href="..."/> (Atom-style, seen in the wild) sets the link
@@ -432,26 +490,6 @@ static void rss_link_href(struct xstate *st, const XML_Char **atts, char **slot)
                             strlen(href));
         if (url)
                 nt_feed_set(slot, url);
-}
-
-static void rss_enclosure(struct xstate *st, const XML_Char **atts)
-{
-        const char *u = nt_fx_attr(atts, "url"), *v;
-        char *url, *length = NULL, *type = NULL;
-
-        if (!u)
-                return;
-        url = nt_fx_resolve(st, st->stack[st->depth - 1].base, u, strlen(u));
-        if (!url)
-                return;
-        v = nt_fx_attr(atts, "length");
-        if (v && *v && !(length = strdup(v)))
-                nt_fx_oom(st);
-        v = nt_fx_attr(atts, "type");
-        if (v && *v && !(type = strdup(v)))
-                nt_fx_oom(st);
-        nt_fx_ok(st,
-                 nt_feed_add_enclosure(st->feed, &st->cur, url, length, type));
 }
 
 static void atom_category(struct xstate *st, const XML_Char **atts)
@@ -637,6 +675,8 @@ enum ctx {
         CTX_PERSON,    /* under an Atom <author> */
         CTX_SKIPHOURS, /* under RSS <skipHours> */
         CTX_SKIPDAYS,  /* under RSS <skipDays> */
+        CTX_MEDIA,     /* under an entry's <media:group> or
+                          <media:content> */
         CTX_COUNT,
 };
 
@@ -653,6 +693,7 @@ enum act {
         ACT_PERSON,         /* an Atom person */
         ACT_ATOM_LINK,      /* <atom:link> with its rel= */
         ACT_ENCLOSURE,      /* RSS <enclosure> */
+        ACT_MEDIA_FILE,     /* <media:content> */
         ACT_ATOM_CATEGORY,  /* Atom <category term=> */
 };
 
@@ -674,6 +715,17 @@ struct el_rule {
         {                            \
                 a, F_NONE, K_LITERAL \
         }
+
+/* Media RSS in an entry, in its <media:group> and in its
+ * <media:content>: the files are enclosures (not the pictures: see
+ * media_file()), the categories categories, and the title and
+ * description (type="plain" by default, or "html") stand in for the
+ * entry's own when it has none, as in YouTube's feeds, whose entries
+ * carry their text only there. */
+#define MEDIA_IN_ENTRY                             \
+        [M_CONTENT] = DO(ACT_MEDIA_FILE),          \
+        [M_CATEGORY] = CAP(F_CATEGORY, K_LITERAL), \
+        [M_TITLE] = TYPED(F_FB_TITLE), [M_DESCRIPTION] = TYPED(F_FB_SUMMARY)
 
 /* Element x context -> what it starts: adding an element is one row (and
  * its name in the name tables above). Extension elements (dc:, dcterms:,
@@ -735,6 +787,7 @@ static const struct el_rule grammar[CTX_COUNT][EL_COUNT] =
                 [A_SUMMARY] = TYPED(F_SUMMARY),
                 [A_CONTENT] = {ACT_CAPTURE_INLINE, F_CONTENT, K_LITERAL},
                 [A_CATEGORY] = DO(ACT_ATOM_CATEGORY),
+                MEDIA_IN_ENTRY,
             },
         [CTX_FEED] =
             {
@@ -770,6 +823,7 @@ static const struct el_rule grammar[CTX_COUNT][EL_COUNT] =
                 [DC_LANGUAGE] = CAP(F_LANGUAGE, K_LITERAL),
                 [DC_TITLE] = CAP(F_FB_TITLE, K_RSS_TEXT),
                 [DC_DESCRIPTION] = CAP(F_FB_SUMMARY, K_RSS_HTML),
+                MEDIA_IN_ENTRY,
             },
         [CTX_PERSON] =
             {
@@ -785,8 +839,13 @@ static const struct el_rule grammar[CTX_COUNT][EL_COUNT] =
             {
                 [R_DAY] = CAP(F_SKIP_DAY, K_LITERAL),
             },
+        [CTX_MEDIA] =
+            {
+                MEDIA_IN_ENTRY,
+            },
 };
 
+#undef MEDIA_IN_ENTRY
 #undef CAP
 #undef TYPED
 #undef DO
@@ -810,6 +869,9 @@ static enum ctx context_of(const struct xstate *st, const struct frame *parent)
                 return CTX_SKIPDAYS;
         case A_FEED:
                 return CTX_FEED;
+        case M_GROUP:
+        case M_CONTENT:
+                return st->in_entry ? CTX_MEDIA : CTX_NONE;
         default:
                 return CTX_NONE;
         }
@@ -860,7 +922,10 @@ static void start_element(struct xstate *st, enum ctx ctx, enum el el,
                 atom_link(st, atts, of_entry, in_rss);
                 break;
         case ACT_ENCLOSURE:
-                rss_enclosure(st, atts);
+                add_enclosure(st, atts, "url", "length");
+                break;
+        case ACT_MEDIA_FILE:
+                media_file(st, atts);
                 break;
         case ACT_ATOM_CATEGORY:
                 atom_category(st, atts);

@@ -43,6 +43,8 @@ static const struct {
     NS("http://www.w3.org/1999/xhtml", NS_XHTML),
     NS("http://www.w3.org/XML/1998/namespace", NS_XML),
     NS("http://www.itunes.com/dtds/podcast-1.0.dtd", NS_ITUNES),
+    NS("http://search.yahoo.com/mrss/", NS_MEDIA),
+    NS("http://search.yahoo.com/mrss", NS_MEDIA),
 };
 
 /* ---- Small text helpers --------------------------------------------- */
@@ -345,6 +347,12 @@ static const struct name_el dc_names[] = {
     {"description", DC_DESCRIPTION}, {"author", DC_CREATOR},
 };
 
+static const struct name_el media_names[] = {
+    {"group", M_GROUP},       {"content", M_CONTENT},
+    {"title", M_TITLE},       {"description", M_DESCRIPTION},
+    {"category", M_CATEGORY},
+};
+
 static enum el lookup(const struct name_el *t, size_t n, const char *local)
 {
         size_t i;
@@ -391,6 +399,8 @@ enum el nt_fx_classify(const struct xstate *st, enum ns ns, const char *local)
                 return strcmp(local, "author") == 0 ? IT_AUTHOR : EL_OTHER;
         case NS_CONTENT:
                 return strcmp(local, "encoded") == 0 ? C_ENCODED : EL_OTHER;
+        case NS_MEDIA:
+                return LOOKUP(media_names, local);
         case NS_RDF:
                 return strcmp(local, "RDF") == 0 ? R_RDF : EL_OTHER;
         default:

@@ -38,6 +38,7 @@ enum ns {
         NS_XHTML,
         NS_XML,
         NS_ITUNES,
+        NS_MEDIA, /* Media RSS (search.yahoo.com/mrss) */
         NS_OTHER,
 };
 
@@ -91,6 +92,11 @@ enum el {
         IT_SUMMARY,
         IT_AUTHOR,
         IT_KEYWORDS,
+        M_GROUP,
+        M_CONTENT,
+        M_TITLE,
+        M_DESCRIPTION,
+        M_CATEGORY,
         EL_COUNT,
 };
 

@@ -1,6 +1,7 @@
 #include "common/health.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/num.h"
 
 #include <arpa/inet.h>
@@ -180,6 +181,7 @@ void nt_health_set_ready(nt_health_t *h, bool ready, const char *reason)
 }
 
 nt_health_t *nt_health_from_config(const nt_config_t *cfg,
+                                   const char *component,
                                    const char *default_listen, bool daemon,
                                    int *err, char *errstr, size_t errstr_size)
 {
@@ -195,5 +197,7 @@ nt_health_t *nt_health_from_config(const nt_config_t *cfg,
                             errstr_size);
         if (!h)
                 *err = NT_ERR_IO;
+        else
+                NT_INFO(component, "metrics and health on port %u", h->port);
         return h;
 }

@@ -21,9 +21,11 @@ nt_health_t *nt_health_start(const char *listen, char *errstr,
 
 /* Starts the endpoint a command's configuration asks for: metrics.enabled
  * "on", or "auto" when `daemon` is true; on metrics.listen, else
- * `default_listen`. Returns NULL with *err 0 when it is off, NULL with
- * *err set and errstr filled when it cannot listen. */
+ * `default_listen`, and says so in the log as `component`. Returns NULL
+ * with *err 0 when it is off, NULL with *err set and errstr filled when
+ * it cannot listen. */
 nt_health_t *nt_health_from_config(const nt_config_t *cfg,
+                                   const char *component,
                                    const char *default_listen, bool daemon,
                                    int *err, char *errstr, size_t errstr_size);
 

@@ -2,9 +2,12 @@
 #include "common/err.h"
 #include "common/log.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void nt_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
                      const char *buf)
@@ -135,58 +138,101 @@ rd_kafka_t *nt_kafka_consumer_new(const nt_config_t *cfg, const char *group_id,
         return rk;
 }
 
+/* An admin request's options, with its timeout, and its result queue. */
+struct admin_call {
+        rd_kafka_AdminOptions_t *opts;
+        rd_kafka_queue_t *q;
+        int timeout_ms;
+};
+
+static int admin_begin(rd_kafka_t *rk, rd_kafka_admin_op_t op, int timeout_ms,
+                       struct admin_call *ac, char *errstr, size_t errstr_size)
+{
+        char rkerr[512];
+
+        ac->timeout_ms = timeout_ms;
+        ac->opts = rd_kafka_AdminOptions_new(rk, op);
+        ac->q = rd_kafka_queue_new(rk);
+        if (!ac->opts || !ac->q)
+                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                               "out of memory");
+        rd_kafka_AdminOptions_set_request_timeout(ac->opts, timeout_ms, rkerr,
+                                                  sizeof(rkerr));
+        return NT_OK;
+}
+
+/* The answer to the request (caller destroys it), or NULL with *err and
+ * errstr set: no answer in time, or the request failed as a whole.
+ * `what` opens the message ("creating topics"). */
+static rd_kafka_event_t *admin_wait(struct admin_call *ac, const char *what,
+                                    int *err, char *errstr, size_t errstr_size)
+{
+        rd_kafka_event_t *ev =
+            rd_kafka_queue_poll(ac->q, ac->timeout_ms + 1000);
+
+        if (!ev) {
+                *err =
+                    nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
+                            "%s: no answer within %d ms", what, ac->timeout_ms);
+                return NULL;
+        }
+        if (rd_kafka_event_error(ev)) {
+                *err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA, "%s: %s",
+                               what, rd_kafka_event_error_string(ev));
+                rd_kafka_event_destroy(ev);
+                return NULL;
+        }
+        return ev;
+}
+
+static void admin_end(struct admin_call *ac)
+{
+        if (ac->q)
+                rd_kafka_queue_destroy(ac->q);
+        if (ac->opts)
+                rd_kafka_AdminOptions_destroy(ac->opts);
+}
+
 int nt_kafka_topic_config(rd_kafka_t *rk, const char *topic, const char *name,
                           char *value, size_t size, int timeout_ms,
                           char *errstr, size_t errstr_size)
 {
+        struct admin_call ac = {0};
         rd_kafka_ConfigResource_t *res;
-        rd_kafka_AdminOptions_t *opts;
-        rd_kafka_queue_t *q;
         rd_kafka_event_t *ev = NULL;
         const rd_kafka_DescribeConfigs_result_t *result;
         const rd_kafka_ConfigResource_t **rres;
         const rd_kafka_ConfigEntry_t **entries;
-        char rkerr[512];
+        char what[300];
         size_t i, n_res = 0, n_entries = 0;
-        int err = NT_ERR_NOTFOUND;
+        int err;
 
+        snprintf(what, sizeof(what), "describing topic %s", topic);
         res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
-        opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-        q = rd_kafka_queue_new(rk);
-        if (!res || !opts || !q) {
+        err = admin_begin(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout_ms,
+                          &ac, errstr, errstr_size);
+        if (!err && !res)
                 err =
                     nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+        if (err)
                 goto out;
-        }
-        rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, rkerr,
-                                                  sizeof(rkerr));
-        rd_kafka_DescribeConfigs(rk, &res, 1, opts, q);
-        ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
-        if (!ev) {
-                err = nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
-                              "describing topic %s: no answer within %d ms",
-                              topic, timeout_ms);
+        rd_kafka_DescribeConfigs(rk, &res, 1, ac.opts, ac.q);
+        ev = admin_wait(&ac, what, &err, errstr, errstr_size);
+        if (!ev)
                 goto out;
-        }
-        if (rd_kafka_event_error(ev)) {
-                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                              "describing topic %s: %s", topic,
-                              rd_kafka_event_error_string(ev));
-                goto out;
-        }
         result = rd_kafka_event_DescribeConfigs_result(ev);
         rres = rd_kafka_DescribeConfigs_result_resources(result, &n_res);
         if (n_res < 1) {
                 err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                              "describing topic %s: no answer for it", topic);
+                              "%s: no answer for it", what);
                 goto out;
         }
         if (rd_kafka_ConfigResource_error(rres[0])) {
-                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                              "describing topic %s: %s", topic,
+                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA, "%s: %s", what,
                               rd_kafka_ConfigResource_error_string(rres[0]));
                 goto out;
         }
+        err = NT_ERR_NOTFOUND;
         entries = rd_kafka_ConfigResource_configs(rres[0], &n_entries);
         for (i = 0; i < n_entries; i++) {
                 const char *v = rd_kafka_ConfigEntry_value(entries[i]);
@@ -203,10 +249,7 @@ int nt_kafka_topic_config(rd_kafka_t *rk, const char *topic, const char *name,
 out:
         if (ev)
                 rd_kafka_event_destroy(ev);
-        if (q)
-                rd_kafka_queue_destroy(q);
-        if (opts)
-                rd_kafka_AdminOptions_destroy(opts);
+        admin_end(&ac);
         if (res)
                 rd_kafka_ConfigResource_destroy(res);
         return err;
@@ -216,28 +259,35 @@ int nt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics,
                            size_t count, int partitions, int timeout_ms,
                            char *errstr, size_t errstr_size)
 {
+        return nt_kafka_create_topics_config(rk, topics, count, partitions,
+                                             NULL, timeout_ms, errstr,
+                                             errstr_size);
+}
+
+int nt_kafka_create_topics_config(rd_kafka_t *rk, const char *const *topics,
+                                  size_t count, int partitions,
+                                  const char *const *config, int timeout_ms,
+                                  char *errstr, size_t errstr_size)
+{
+        struct admin_call ac = {0};
         rd_kafka_NewTopic_t **nt = NULL;
-        rd_kafka_AdminOptions_t *opts = NULL;
-        rd_kafka_queue_t *q = NULL;
         rd_kafka_event_t *ev = NULL;
         const rd_kafka_CreateTopics_result_t *res;
         const rd_kafka_topic_result_t **tres;
         char rkerr[512];
-        size_t i, n;
-        int err = NT_OK;
+        size_t i, n, c;
+        int err;
 
         if (count == 0)
                 return NT_OK;
         nt = calloc(count, sizeof(*nt));
-        q = rd_kafka_queue_new(rk);
-        opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-        if (!nt || !q || !opts) {
+        err = admin_begin(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_ms, &ac,
+                          errstr, errstr_size);
+        if (!err && !nt)
                 err =
                     nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+        if (err)
                 goto out;
-        }
-        rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, rkerr,
-                                                  sizeof(rkerr));
         for (i = 0; i < count; i++) {
                 /* -1: the broker's default.replication.factor. */
                 nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, -1, rkerr,
@@ -247,21 +297,21 @@ int nt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics,
                                       "topic %s: %s", topics[i], rkerr);
                         goto out;
                 }
+                for (c = 0; config && config[c] && config[c + 1]; c += 2) {
+                        if (rd_kafka_NewTopic_set_config(nt[i], config[c],
+                                                         config[c + 1]) ==
+                            RD_KAFKA_RESP_ERR_NO_ERROR)
+                                continue;
+                        err = nt_errf(errstr, errstr_size, NT_ERR_INVALID,
+                                      "topic %s: cannot set %s", topics[i],
+                                      config[c]);
+                        goto out;
+                }
         }
-        rd_kafka_CreateTopics(rk, nt, count, opts, q);
-        ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
-        if (!ev) {
-                err = nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
-                              "creating topics: no answer within %d ms",
-                              timeout_ms);
+        rd_kafka_CreateTopics(rk, nt, count, ac.opts, ac.q);
+        ev = admin_wait(&ac, "creating topics", &err, errstr, errstr_size);
+        if (!ev)
                 goto out;
-        }
-        if (rd_kafka_event_error(ev)) {
-                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                              "creating topics: %s",
-                              rd_kafka_event_error_string(ev));
-                goto out;
-        }
         res = rd_kafka_event_CreateTopics_result(ev);
         tres = rd_kafka_CreateTopics_result_topics(res, &n);
         for (i = 0; i < n; i++) {
@@ -287,10 +337,7 @@ out:
                                 rd_kafka_NewTopic_destroy(nt[i]);
                 free(nt);
         }
-        if (opts)
-                rd_kafka_AdminOptions_destroy(opts);
-        if (q)
-                rd_kafka_queue_destroy(q);
+        admin_end(&ac);
         return err;
 }
 
@@ -393,4 +440,205 @@ int nt_kafka_flush(rd_kafka_t *rk, int timeout_ms, char *errstr,
                                "%d message(s) not delivered within %d ms", left,
                                timeout_ms);
         return NT_OK;
+}
+
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int left_ms(int64_t deadline)
+{
+        int64_t left = deadline - mono_ms();
+
+        return left > 0 ? (int)(left > INT32_MAX ? INT32_MAX : left) : 0;
+}
+
+/* The partition count of `topic`, waiting while a topic created a moment
+ * ago has no leaders yet. */
+static int partition_count(rd_kafka_t *rk, const char *topic, int64_t deadline,
+                           int *count, char *errstr, size_t errstr_size)
+{
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t rerr;
+        int err = NT_ERR_TIMEOUT;
+
+        if (!rkt)
+                return nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                               "topic %s: %s", topic,
+                               rd_kafka_err2str(rd_kafka_last_error()));
+        do {
+                rerr = rd_kafka_metadata(rk, 0, rkt, &md, left_ms(deadline));
+                if (rerr) {
+                        nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
+                                "metadata of topic %s: %s", topic,
+                                rd_kafka_err2str(rerr));
+                        continue;
+                }
+                rerr = md->topic_cnt == 1 ? md->topics[0].err
+                                          : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+                if (rerr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                    rerr == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+                        err = nt_errf(errstr, errstr_size, NT_ERR_NOTFOUND,
+                                      "topic %s does not exist", topic);
+                } else if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                           md->topics[0].partition_cnt > 0) {
+                        *count = md->topics[0].partition_cnt;
+                        err = NT_OK;
+                } else if (rerr != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE &&
+                           rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                        err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                                      "metadata of topic %s: %s", topic,
+                                      rd_kafka_err2str(rerr));
+                } else {
+                        nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
+                                "topic %s: no partition leaders", topic);
+                }
+                rd_kafka_metadata_destroy(md);
+                md = NULL;
+        } while (err == NT_ERR_TIMEOUT && left_ms(deadline) > 0);
+        rd_kafka_topic_destroy(rkt);
+        return err;
+}
+
+int nt_kafka_read_to_end(const nt_config_t *cfg, const char *const *extra,
+                         const char *topic, nt_kafka_read_cb *cb, void *opaque,
+                         int timeout_ms, char *errstr, size_t errstr_size)
+{
+        /* Partition EOF events say where a partition ends when its last
+         * offsets are transaction markers or compacted away. */
+        static const char *const own[] = {"enable.partition.eof",
+                                          "true",
+                                          "enable.auto.commit",
+                                          "false",
+                                          "auto.offset.reset",
+                                          "earliest",
+                                          "isolation.level",
+                                          "read_committed",
+                                          NULL};
+        int64_t deadline = mono_ms() + timeout_ms;
+        rd_kafka_topic_partition_list_t *parts = NULL;
+        const char **props = NULL;
+        int64_t *ends = NULL, lo, hi;
+        size_t n_own = sizeof(own) / sizeof(own[0]) - 1, n_extra = 0, i;
+        rd_kafka_t *rk = NULL;
+        int n_parts = 0, pending = 0, p, err;
+
+        while (extra && extra[n_extra])
+                n_extra++;
+        props = calloc(n_own + n_extra + 1, sizeof(*props));
+        if (!props)
+                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                               "out of memory");
+        for (i = 0; i < n_own; i++)
+                props[i] = own[i];
+        for (i = 0; i < n_extra; i++)
+                props[n_own + i] = extra[i];
+        /* librdkafka 2.0.2 wants a group.id even for assign(); this one
+         * is never joined and nothing is committed under it. */
+        rk = nt_kafka_consumer_new(cfg, "newstap-read-to-end", props, errstr,
+                                   errstr_size);
+        if (!rk) {
+                err = NT_ERR_KAFKA;
+                goto out;
+        }
+        err =
+            partition_count(rk, topic, deadline, &n_parts, errstr, errstr_size);
+        if (err)
+                goto out;
+        ends = calloc((size_t)n_parts, sizeof(*ends));
+        parts = rd_kafka_topic_partition_list_new(n_parts);
+        if (!ends || !parts) {
+                err =
+                    nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                goto out;
+        }
+        for (p = 0; p < n_parts; p++) {
+                rd_kafka_resp_err_t rerr = rd_kafka_query_watermark_offsets(
+                    rk, topic, p, &lo, &hi, left_ms(deadline));
+
+                if (rerr) {
+                        err = nt_errf(
+                            errstr, errstr_size,
+                            rerr == RD_KAFKA_RESP_ERR__TIMED_OUT
+                                ? NT_ERR_TIMEOUT
+                                : NT_ERR_KAFKA,
+                            "topic %s [%d]: cannot read its offsets: %s", topic,
+                            p, rd_kafka_err2str(rerr));
+                        goto out;
+                }
+                /* -1 marks a partition read to its end. */
+                ends[p] = hi > lo ? hi : -1;
+                if (hi > lo) {
+                        rd_kafka_topic_partition_list_add(parts, topic, p)
+                            ->offset = RD_KAFKA_OFFSET_BEGINNING;
+                        pending++;
+                }
+        }
+        if (pending > 0 && rd_kafka_assign(rk, parts)) {
+                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                              "topic %s: cannot assign its partitions", topic);
+                goto out;
+        }
+        while (pending > 0) {
+                rd_kafka_message_t *rkm;
+                int32_t part;
+
+                if (left_ms(deadline) == 0) {
+                        err = nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
+                                      "topic %s: %d partition(s) not read to "
+                                      "the end within %d ms",
+                                      topic, pending, timeout_ms);
+                        goto out;
+                }
+                rkm = rd_kafka_consumer_poll(
+                    rk, left_ms(deadline) < 100 ? left_ms(deadline) : 100);
+                if (!rkm)
+                        continue;
+                part = rkm->partition;
+                if (rkm->err && rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                        /* Transport errors are retried by librdkafka;
+                         * only a topic that went away ends the read. */
+                        bool fatal =
+                            rkm->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+                            rkm->err ==
+                                RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                            rkm->err ==
+                                RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+
+                        if (fatal)
+                                err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                                              "reading topic %s: %s", topic,
+                                              rd_kafka_message_errstr(rkm));
+                        rd_kafka_message_destroy(rkm);
+                        if (fatal)
+                                goto out;
+                        continue;
+                }
+                if (part < 0 || part >= n_parts || ends[part] < 0) {
+                        rd_kafka_message_destroy(rkm);
+                        continue;
+                }
+                if (!rkm->err && rkm->offset < ends[part])
+                        err = cb(rkm, opaque);
+                if (rkm->err || rkm->offset >= ends[part] - 1) {
+                        ends[part] = -1;
+                        pending--;
+                }
+                rd_kafka_message_destroy(rkm);
+                if (err)
+                        goto out;
+        }
+out:
+        if (parts)
+                rd_kafka_topic_partition_list_destroy(parts);
+        if (rk)
+                rd_kafka_destroy(rk);
+        free(ends);
+        free(props);
+        return err;
 }

@@ -60,6 +60,34 @@ int nt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics,
                            size_t count, int partitions, int timeout_ms,
                            char *errstr, size_t errstr_size);
 
+/* The same with topic configuration entries for the new topics:
+ * `config` is NULL or "name", "value", ..., NULL (e.g. "cleanup.policy",
+ * "compact"). A topic that exists already keeps its own; check it with
+ * nt_kafka_topic_config() where it matters. */
+int nt_kafka_create_topics_config(rd_kafka_t *rk, const char *const *topics,
+                                  size_t count, int partitions,
+                                  const char *const *config, int timeout_ms,
+                                  char *errstr, size_t errstr_size);
+
+/* Called by nt_kafka_read_to_end() for every message read; a non-zero
+ * return stops the read and is returned. The message is borrowed. */
+typedef int(nt_kafka_read_cb)(const rd_kafka_message_t *rkm, void *opaque);
+
+/* Reads a whole topic as it stands: every partition from its beginning
+ * up to the end it had when the call began (its high watermark; with
+ * read_committed, the end of what is committed), calling `cb` for each
+ * message, each partition in offset order. Records written during the
+ * read are left out. For compacted topics that hold a current view
+ * (feeds, state): no consumer group is joined and no offset committed.
+ * The client is built from the configuration's kafka section (cfg may be
+ * NULL) and the `extra` properties (as for nt_kafka_conf_new()).
+ * NT_OK; NT_ERR_NOTFOUND when the topic does not exist; NT_ERR_TIMEOUT
+ * (retriable) when the end was not reached within timeout_ms; NT_ERR_KAFKA
+ * on a client or broker error; or cb's own return. */
+int nt_kafka_read_to_end(const nt_config_t *cfg, const char *const *extra,
+                         const char *topic, nt_kafka_read_cb *cb, void *opaque,
+                         int timeout_ms, char *errstr, size_t errstr_size);
+
 /* The value of one configuration entry of a topic as the broker has it
  * (DescribeConfigs), e.g. "retention.ms", into value (truncated to size).
  * NT_ERR_NOTFOUND when the broker does not list it; waits at most

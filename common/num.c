@@ -46,13 +46,14 @@ int nt_num_parse_double(const char *s, double min, double max, double *out)
 }
 
 /* Reads the leading unsigned decimal digits of *sp into *out, advancing
- * *sp. Fails on no digits or on overflow of int64_t. */
+ * *sp. Fails on no digits (a NULL or empty string too) or on overflow of
+ * int64_t. */
 static int read_digits(const char **sp, int64_t *out)
 {
         const char *s = *sp;
         int64_t v = 0;
 
-        if (!isdigit((unsigned char)*s))
+        if (!s || !isdigit((unsigned char)*s))
                 return NT_ERR_INVALID;
         while (isdigit((unsigned char)*s)) {
                 int d = *s - '0';
@@ -88,8 +89,6 @@ int nt_num_parse_duration_ms(const char *s, int64_t unit_ms, int64_t *out_ms)
         int64_t total = 0, v;
         int err;
 
-        if (!s || !*s)
-                return NT_ERR_INVALID;
         err = read_digits(&s, &v);
         if (err)
                 return err;
@@ -148,8 +147,6 @@ int nt_num_parse_size(const char *s, int64_t *out_bytes)
         size_t i;
         int err;
 
-        if (!s || !*s)
-                return NT_ERR_INVALID;
         err = read_digits(&s, &v);
         if (err)
                 return err;

@@ -98,6 +98,27 @@ nt_classifier_t *nt_classifier_new(const char *const *rule_files, size_t n,
         return c;
 }
 
+nt_classifier_t *nt_classifier_from_paths(const char *const *paths, size_t n,
+                                          char *errstr, size_t errstr_size)
+{
+        nt_classifier_t *c = NULL;
+        char **files = NULL;
+        size_t n_files = 0;
+
+        if (nt_rules_expand_paths(paths, n, &files, &n_files, errstr,
+                                  errstr_size) == NT_OK) {
+                if (n_files == 0)
+                        nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                                "no *.rules files in %s",
+                                n > 0 ? paths[0] : "(no paths)");
+                else
+                        c = nt_classifier_new((const char *const *)files,
+                                              n_files, errstr, errstr_size);
+        }
+        nt_rules_free_paths(files, n_files);
+        return c;
+}
+
 nt_classifier_t *nt_classifier_fork(const nt_classifier_t *c)
 {
         return handle_new(c->sh);

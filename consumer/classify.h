@@ -37,6 +37,12 @@ typedef struct nt_classifier nt_classifier_t;
 nt_classifier_t *nt_classifier_new(const char *const *rule_files, size_t n,
                                    char *errstr, size_t errstr_size);
 
+/* The same from files and directories (a directory stands for its *.rules
+ * files, see nt_rules_expand_paths()). Paths that hold no rules file are
+ * an error too. Caller frees with nt_classifier_destroy(). */
+nt_classifier_t *nt_classifier_from_paths(const char *const *paths, size_t n,
+                                          char *errstr, size_t errstr_size);
+
 /* The same from a parsed set: takes ownership of `rules` on success (on
  * failure the caller still owns it). */
 nt_classifier_t *nt_classifier_new_from_rules(struct nt_rules *rules,

@@ -436,9 +436,9 @@ static rd_kafka_t *make_producer(nt_classify_loop_t *l, char *errstr,
         }
         if (!kafka_has(l->cfg, "compression.type") &&
             !kafka_has(l->cfg, "compression.codec")) {
-                /* Each input becomes an enriched event and a copy per
-                 * label: uncompressed, 8x the raw topic's bytes on real
-                 * news, 2.3x with zstd (docs/benchmarks.md). */
+                /* Each input becomes an enriched event (the input and
+                 * more) and a record per label: several times the raw
+                 * topic's bytes uncompressed (docs/benchmarks.md). */
                 props[n++] = "compression.type";
                 props[n++] = nt_config_str(l->cfg, "consumer.compression");
         }
@@ -1218,7 +1218,8 @@ static rd_kafka_resp_err_t send_dead_letter(nt_classify_loop_t *l,
         return err;
 }
 
-/* The event on the enriched topic and on each label's topic. */
+/* The event on the enriched topic and its label records on the labels'
+ * topics. */
 static rd_kafka_resp_err_t send_event(nt_classify_loop_t *l,
                                       const rd_kafka_message_t *rkm, size_t idx)
 {
@@ -1251,17 +1252,20 @@ static rd_kafka_resp_err_t send_event(nt_classify_loop_t *l,
                 }
         }
         for (i = 0; i <= ev->n_labels; i++) {
-                const char *t = l->out_topic;
+                const char *t = l->out_topic, *value = ev->value.data;
+                size_t len = ev->value.len;
 
                 if (i > 0) {
+                        /* A label topic gets the label's lean record. */
                         snprintf(topic, sizeof(topic), "%s%s", l->prefix,
                                  ev->labels[i - 1]);
                         t = topic;
+                        nt_enriched_label(ev, i - 1, &value, &len);
                 }
-                err = produce(
-                    l, t, ev->id, strlen(ev->id), ev->value.data, ev->value.len,
-                    i < ev->n_labels ? rd_kafka_headers_copy(hdrs) : hdrs, ts,
-                    idx);
+                err = produce(l, t, ev->id, strlen(ev->id), value, len,
+                              i < ev->n_labels ? rd_kafka_headers_copy(hdrs)
+                                               : hdrs,
+                              ts, idx);
                 if (err) {
                         if (i < ev->n_labels)
                                 rd_kafka_headers_destroy(hdrs);
@@ -1543,7 +1547,7 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
         if (nt_enriched_opts_from_config(&l->opts, cfg, errstr, errstr_size))
                 goto fail;
         /* The event is the input plus what was found in it: labels with
-         * at most NT_CLASSIFY_MAX_EVIDENCE spans each, entities, facts. */
+         * at most NT_ENRICHED_MAX_EVIDENCE spans each, entities, facts. */
         max_value = 2 * l->opts.max_message + ((size_t)4 << 20);
         nt_enriched_event_init(&l->ev, max_value);
         txn = nt_config_str(cfg, "consumer.transactional_id");

@@ -4,7 +4,7 @@
 #include "common/date.h"
 #include "common/buf.h"
 #include "common/cli.h"
-#include "common/commands.h"
+#include "consumer/commands.h"
 #include "common/err.h"
 #include "common/health.h"
 #include "common/log.h"
@@ -24,8 +24,9 @@ static const char classify_help[] =
     "       newstap classify --offline [OPTIONS] < articles.jsonl\n"
     "\n"
     "Reads the raw topic (topics.raw) in consumer group consumer.group_id\n"
-    "and writes one enriched event per article to topics.enriched and one\n"
-    "more to topics.label_prefix<label> for each label it carries; input\n"
+    "and writes one enriched event per article to topics.enriched and a\n"
+    "lean label record (docs/schema/label.schema.json) to\n"
+    "topics.label_prefix<label> for each label it carries; input\n"
     "that is not JSON, not an article or larger than consumer.max_message\n"
     "goes to topics.dlq with the reason and its origin in headers. Exactly\n"
     "once by default (Kafka transactions; consumer.delivery=at_least_once\n"
@@ -116,6 +117,7 @@ static int run_offline(const struct nt_cli *cli, const nt_config_t *cfg,
 
         if (nt_enriched_opts_from_config(&opts, cfg, errstr, sizeof(errstr)))
                 return nt_cli_fail(cli, 2, "%s", errstr);
+        opts.label_records = false; /* only the events are printed */
         nt_buf_init(&line, opts.max_message);
         nt_enriched_event_init(&ev, 2 * opts.max_message + ((size_t)4 << 20));
         memset(&reader, 0, sizeof(reader));
@@ -177,39 +179,28 @@ out:
         return rc;
 }
 
-struct classify_ctx {
-        const char **rules; /* --rules, or consumer.rules */
-        size_t n_rules;
-};
-
-/* Builds a classifier from the rule paths; NULL with errstr set. */
-static nt_classifier_t *load_classifier(const struct classify_ctx *ctx,
-                                        char *errstr, size_t errstr_size)
+static int classify_option(struct nt_cli *cli, void *opaque, int opt,
+                           const char *arg)
 {
-        nt_classifier_t *clf = NULL;
-        char **files = NULL;
-        size_t n_files = 0, i;
+        int *offline = opaque;
 
-        if (nt_rules_expand_paths(ctx->rules, ctx->n_rules, &files, &n_files,
-                                  errstr, errstr_size) == NT_OK) {
-                if (n_files == 0)
-                        nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                                "no *.rules files in %s", ctx->rules[0]);
-                else
-                        clf = nt_classifier_new((const char *const *)files,
-                                                n_files, errstr, errstr_size);
+        switch (opt) {
+        case 'r':
+                return nt_cli_add_value(cli, arg) ? 1 : 0;
+        case 'o':
+                *offline = 1;
+                return 0;
         }
-        for (i = 0; i < n_files; i++)
-                free(files[i]);
-        free(files);
-        return clf;
+        return 2;
 }
 
 /* SIGHUP: the rule files again; a broken set is reported and kept out. */
 static nt_classifier_t *reload(void *opaque)
 {
+        const struct nt_cli *cli = opaque;
         char errstr[1024];
-        nt_classifier_t *clf = load_classifier(opaque, errstr, sizeof(errstr));
+        nt_classifier_t *clf = nt_classifier_from_paths(
+            cli->values, cli->n_values, errstr, sizeof(errstr));
 
         if (!clf)
                 NT_ERROR("classify", "reload failed: %s", errstr);
@@ -219,12 +210,18 @@ static nt_classifier_t *reload(void *opaque)
 int nt_cmd_classify(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"rules", required_argument, NULL, 'r'},
             {"offline", no_argument, NULL, 'o'},
             {NULL, 0, NULL, 0},
         };
-        struct classify_ctx ctx;
+        int offline = 0;
+        const struct nt_cli_spec spec = {
+            .longopts = longopts,
+            .help = classify_help,
+            .common = true,
+            .on_option = classify_option,
+            .ctx = &offline,
+        };
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
         nt_classifier_t *clf = NULL;
@@ -232,54 +229,23 @@ int nt_cmd_classify(int argc, char **argv)
         nt_health_t *health = NULL;
         const char *cfg_rules;
         char errstr[1024];
-        int opt, rc = 0, offline = 0, err;
+        int rc = 0, err;
 
-        memset(&ctx, 0, sizeof(ctx));
-        ctx.rules = calloc((size_t)argc + 1, sizeof(*ctx.rules));
-        if (!ctx.rules || nt_cli_init(&cli, "classify", argc)) {
-                free(ctx.rules);
-                return 1;
-        }
-        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
-                                  NULL)) != -1) {
-                if (nt_cli_common_option(&cli, opt, optarg))
-                        continue;
-                switch (opt) {
-                case 'r':
-                        ctx.rules[ctx.n_rules++] = optarg;
-                        break;
-                case 'o':
-                        offline = 1;
-                        break;
-                case 'h':
-                        fputs(classify_help, stdout);
-                        fputs(nt_cli_common_help, stdout);
-                        goto out;
-                default:
-                        rc = 2;
-                        goto out;
-                }
-        }
-        if (optind != argc) {
-                rc = nt_cli_fail(&cli, 2, "unexpected argument \"%s\"",
-                                 argv[optind]);
+        rc = nt_cli_start(&cli, "classify", &spec, argc, argv, &cfg);
+        if (rc != NT_CLI_GO)
                 goto out;
-        }
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
+        rc = 0;
         cfg_rules = nt_config_str(cfg, "consumer.rules");
-        if (ctx.n_rules == 0 && cfg_rules && *cfg_rules)
-                ctx.rules[ctx.n_rules++] = cfg_rules;
-        if (ctx.n_rules == 0) {
+        if (cli.n_values == 0 && cfg_rules && *cfg_rules)
+                nt_cli_add_value(&cli, cfg_rules);
+        if (cli.n_values == 0) {
                 rc = nt_cli_fail(&cli, 2,
                                  "no rules: set consumer.rules or pass "
                                  "--rules DIR");
                 goto out;
         }
-        clf = load_classifier(&ctx, errstr, sizeof(errstr));
+        clf = nt_classifier_from_paths(cli.values, cli.n_values, errstr,
+                                       sizeof(errstr));
         if (!clf) {
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
@@ -295,18 +261,15 @@ int nt_cmd_classify(int argc, char **argv)
                 goto out;
         }
         clf = NULL; /* the loop owns it */
-        health = nt_health_from_config(cfg, "127.0.0.1:9465", true, &err,
-                                       errstr, sizeof(errstr));
+        health = nt_health_from_config(cfg, "classify", "127.0.0.1:9465", true,
+                                       &err, errstr, sizeof(errstr));
         if (err) {
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
                 goto out;
         }
-        if (health) {
+        if (health)
                 nt_classify_loop_set_health(loop, health);
-                NT_INFO("classify", "metrics and health on port %u",
-                        nt_health_port(health));
-        }
-        if (nt_classify_loop_run(loop, 0, reload, &ctx, errstr,
+        if (nt_classify_loop_run(loop, 0, reload, &cli, errstr,
                                  sizeof(errstr)) != NT_OK)
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
 out:
@@ -315,6 +278,5 @@ out:
         nt_classifier_destroy(clf);
         nt_config_destroy(cfg);
         nt_cli_free(&cli);
-        free(ctx.rules);
         return rc;
 }

@@ -1,12 +1,14 @@
 /* `newstap rules check | explain`: validate rule files; show why a text
  * receives its labels, or misses them. */
 #include "common/buf.h"
-#include "common/commands.h"
+#include "common/cli.h"
+#include "consumer/commands.h"
 #include "common/err.h"
 #include "consumer/classify.h"
 
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,15 +77,6 @@ static int read_text(const char *path, struct nt_buf *b)
         return err;
 }
 
-static void free_paths(char **paths, size_t n)
-{
-        size_t i;
-
-        for (i = 0; i < n; i++)
-                free(paths[i]);
-        free(paths);
-}
-
 /* Loads the rules from the given paths (or the default directory),
  * printing every error. Returns the set, or NULL with *code set. */
 static struct nt_rules *load_rules(const char *const *in, size_t n_in,
@@ -116,7 +109,7 @@ static struct nt_rules *load_rules(const char *const *in, size_t n_in,
         }
         *n_files = n_paths;
         nt_buf_free(&diag);
-        free_paths(paths, n_paths);
+        nt_rules_free_paths(paths, n_paths);
         return rules;
 }
 
@@ -431,6 +424,43 @@ static int explain(nt_classifier_t *c, const struct nt_text_fields *in,
         return 0;
 }
 
+/* What `rules explain` was given: the text and the output format. */
+struct explain_opts {
+        struct nt_text_fields in;
+        int as_json;
+        int have_text; /* --text given (it may be empty) */
+};
+
+static int explain_option(struct nt_cli *cli, void *opaque, int opt,
+                          const char *arg)
+{
+        struct explain_opts *eo = opaque;
+        enum nt_field field;
+
+        switch (opt) {
+        case 'r':
+                return nt_cli_add_value(cli, arg) ? 1 : 0;
+        case 'j':
+                eo->as_json = 1;
+                return 0;
+        case 't':
+                field = NT_FIELD_TITLE;
+                break;
+        case 'l':
+                field = NT_FIELD_LEAD;
+                break;
+        case 'b':
+                field = NT_FIELD_BODY;
+                eo->have_text = 1;
+                break;
+        default:
+                return 2;
+        }
+        eo->in.text[field] = arg;
+        eo->in.len[field] = strlen(arg);
+        return 0;
+}
+
 static int cmd_explain(int argc, char **argv)
 {
         static const struct option longopts[] = {
@@ -439,76 +469,54 @@ static int cmd_explain(int argc, char **argv)
             {"lead", required_argument, NULL, 'l'},
             {"text", required_argument, NULL, 'b'},
             {"json", no_argument, NULL, 'j'},
-            {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
-        struct nt_text_fields in;
+        struct explain_opts eo;
+        const struct nt_cli_spec spec = {
+            .longopts = longopts,
+            .help = rules_help,
+            .on_option = explain_option,
+            .ctx = &eo,
+            .max_args = INT_MAX, /* more than one FILE: said below */
+        };
+        struct nt_text_fields *in = &eo.in;
         struct nt_rules *rules = NULL;
         nt_classifier_t *c = NULL;
-        const char **rule_paths = NULL;
+        struct nt_cli cli;
         struct nt_buf body;
         char errstr[512];
-        size_t n_rule_paths = 0, n_files;
-        int opt, as_json = 0, code = 0, have_text = 0;
+        size_t n_files;
+        int code;
 
-        memset(&in, 0, sizeof(in));
+        memset(&eo, 0, sizeof(eo));
         nt_buf_init(&body, MAX_TEXT_BYTES);
-        rule_paths = calloc((size_t)argc + 1, sizeof(*rule_paths));
-        if (!rule_paths)
-                return 1;
         optind = 1;
-        while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-                switch (opt) {
-                case 'r':
-                        rule_paths[n_rule_paths++] = optarg;
-                        break;
-                case 't':
-                        in.text[NT_FIELD_TITLE] = optarg;
-                        in.len[NT_FIELD_TITLE] = strlen(optarg);
-                        break;
-                case 'l':
-                        in.text[NT_FIELD_LEAD] = optarg;
-                        in.len[NT_FIELD_LEAD] = strlen(optarg);
-                        break;
-                case 'b':
-                        in.text[NT_FIELD_BODY] = optarg;
-                        in.len[NT_FIELD_BODY] = strlen(optarg);
-                        have_text = 1;
-                        break;
-                case 'j':
-                        as_json = 1;
-                        break;
-                case 'h':
-                        fputs(rules_help, stdout);
-                        goto out;
-                default:
-                        code = 2;
-                        goto out;
-                }
-        }
+        code = nt_cli_start(&cli, "rules explain", &spec, argc, argv, NULL);
+        if (code != NT_CLI_GO)
+                goto out;
+        code = 0;
         if (optind < argc) {
-                if (have_text || optind + 1 < argc) {
-                        fprintf(stderr, "newstap rules explain: give the body "
-                                        "as --text T or as one FILE, not "
-                                        "both\n");
-                        code = 2;
+                if (eo.have_text || optind + 1 < argc) {
+                        code = nt_cli_fail(&cli, 2,
+                                           "give the body as --text T or "
+                                           "as one FILE, not both");
                         goto out;
                 }
                 if (read_text(argv[optind], &body)) {
                         code = 1;
                         goto out;
                 }
-                in.text[NT_FIELD_BODY] = nt_buf_str(&body);
-                in.len[NT_FIELD_BODY] = body.len;
+                in->text[NT_FIELD_BODY] = nt_buf_str(&body);
+                in->len[NT_FIELD_BODY] = body.len;
         }
-        if (!in.len[NT_FIELD_TITLE] && !in.len[NT_FIELD_LEAD] &&
-            !in.len[NT_FIELD_BODY] && optind >= argc && !have_text) {
-                fprintf(stderr, "newstap rules explain: no text: give "
-                                "--title, --lead, --text or a FILE\n");
-                code = 2;
+        if (!in->len[NT_FIELD_TITLE] && !in->len[NT_FIELD_LEAD] &&
+            !in->len[NT_FIELD_BODY] && optind >= argc && !eo.have_text) {
+                code = nt_cli_fail(&cli, 2,
+                                   "no text: give --title, --lead, --text "
+                                   "or a FILE");
                 goto out;
         }
-        rules = load_rules(rule_paths, n_rule_paths, &n_files, &code);
+        rules = load_rules(cli.values, cli.n_values, &n_files, &code);
         if (!rules)
                 goto out;
         c = nt_classifier_new_from_rules(rules, errstr, sizeof(errstr));
@@ -518,11 +526,11 @@ static int cmd_explain(int argc, char **argv)
                 code = 1;
                 goto out;
         }
-        code = explain(c, &in, as_json);
+        code = explain(c, in, eo.as_json);
 out:
         nt_classifier_destroy(c);
         nt_buf_free(&body);
-        free(rule_paths);
+        nt_cli_free(&cli);
         return code;
 }
 

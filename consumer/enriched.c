@@ -46,6 +46,7 @@ void nt_enriched_opts_init(struct nt_enriched_opts *o)
         o->input = NT_ENRICHED_INPUT_ARTICLE;
         o->max_message = (size_t)1 << 20;
         o->classify = true;
+        o->label_records = true;
 }
 
 int nt_enriched_opts_from_config(struct nt_enriched_opts *o,
@@ -87,6 +88,7 @@ void nt_enriched_event_init(struct nt_enriched_event *ev, size_t max_value)
 {
         memset(ev, 0, sizeof(*ev));
         nt_buf_init(&ev->value, max_value);
+        nt_buf_init(&ev->label_value, max_value);
 }
 
 void nt_enriched_event_free(struct nt_enriched_event *ev)
@@ -94,9 +96,21 @@ void nt_enriched_event_free(struct nt_enriched_event *ev)
         if (!ev)
                 return;
         nt_buf_free(&ev->value);
+        nt_buf_free(&ev->label_value);
         free(ev->labels);
+        free(ev->label_off);
+        free(ev->label_len);
         ev->labels = NULL;
+        ev->label_off = ev->label_len = NULL;
         ev->n_labels = ev->cap_labels = 0;
+}
+
+void nt_enriched_label(const struct nt_enriched_event *ev, size_t i,
+                       const char **value, size_t *len)
+{
+        *value =
+            ev->label_value.data ? ev->label_value.data + ev->label_off[i] : "";
+        *len = ev->label_len[i];
 }
 
 static void refuse(struct nt_enriched_event *ev, enum nt_enriched_reason r,
@@ -435,12 +449,20 @@ static int put_num(struct nt_buf *b, double v)
         return err;
 }
 
+/* prefix and v in decimal (without snprintf: a few are written for
+ * every span). */
 static int put_uint(struct nt_buf *b, const char *prefix, uint64_t v)
 {
-        char num[48];
+        char num[24];
+        size_t n = sizeof(num);
+        int err;
 
-        snprintf(num, sizeof(num), "%s%llu", prefix, (unsigned long long)v);
-        return nt_buf_append_str(b, num);
+        do {
+                num[--n] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        err = nt_buf_append_str(b, prefix);
+        return err ? err : nt_buf_append(b, num + n, sizeof(num) - n);
 }
 
 static int add_label(struct nt_enriched_event *ev, const char *id)
@@ -448,14 +470,113 @@ static int add_label(struct nt_enriched_event *ev, const char *id)
         if (ev->n_labels == ev->cap_labels) {
                 size_t cap = ev->cap_labels ? 2 * ev->cap_labels : 8;
                 const char **p = realloc(ev->labels, cap * sizeof(*p));
+                size_t *off, *len;
 
                 if (!p)
                         return NT_ERR_NOMEM;
                 ev->labels = p;
+                off = realloc(ev->label_off, cap * sizeof(*off));
+                if (!off)
+                        return NT_ERR_NOMEM;
+                ev->label_off = off;
+                len = realloc(ev->label_len, cap * sizeof(*len));
+                if (!len)
+                        return NT_ERR_NOMEM;
+                ev->label_len = len;
                 ev->cap_labels = cap;
         }
+        ev->label_off[ev->n_labels] = ev->label_len[ev->n_labels] = 0;
         ev->labels[ev->n_labels++] = id;
         return NT_OK;
+}
+
+/* The best NT_ENRICHED_MAX_EVIDENCE spans of a label, as indexes into its
+ * evidence in text order: a span of a term not kept yet at a place not
+ * kept yet, before another occurrence of a kept term, before a second
+ * term at a kept place; then one in a field the topic weighs more; then
+ * the earliest. So the few spans kept say as many different reasons as
+ * there are, and the first in a title when the title weighs most, as
+ * `tail` highlights the first. Returns how many. */
+static size_t best_evidence(const struct nt_rules_topic *rt,
+                            const struct nt_match_topic *tp,
+                            size_t pick[NT_ENRICHED_MAX_EVIDENCE])
+{
+        size_t n = 0, k, j;
+
+        if (tp->n_ev <= NT_ENRICHED_MAX_EVIDENCE) {
+                for (k = 0; k < tp->n_ev; k++)
+                        pick[k] = k;
+                return tp->n_ev;
+        }
+        while (n < NT_ENRICHED_MAX_EVIDENCE) {
+                size_t best = tp->n_ev;
+                int best_new = -1;
+                double best_w = 0;
+
+                for (k = 0; k < tp->n_ev; k++) {
+                        const struct nt_match_evidence *e = &tp->ev[k];
+                        bool taken = false, new_term = true, new_place = true;
+                        double w = rt->weight[e->field];
+                        int novelty;
+
+                        for (j = 0; j < n; j++) {
+                                const struct nt_match_evidence *p =
+                                    &tp->ev[pick[j]];
+
+                                taken = taken || pick[j] == k;
+                                new_term = new_term && p->term != e->term;
+                                new_place =
+                                    new_place && !(p->field == e->field &&
+                                                   p->start == e->start);
+                        }
+                        if (taken)
+                                continue;
+                        novelty = new_place ? 1 + new_term : 0;
+                        if (novelty > best_new ||
+                            (novelty == best_new && w > best_w)) {
+                                best = k;
+                                best_new = novelty;
+                                best_w = w;
+                        }
+                }
+                pick[n++] = best;
+        }
+        /* Back to text order (the evidence is sorted by field, start). */
+        for (k = 1; k < n; k++)
+                for (j = k; j > 0 && pick[j - 1] > pick[j]; j--) {
+                        size_t t = pick[j];
+
+                        pick[j] = pick[j - 1];
+                        pick[j - 1] = t;
+                }
+        return n;
+}
+
+static bool utf8_cont(char c)
+{
+        return ((unsigned char)c & 0xC0) == 0x80;
+}
+
+/* Where the text `chars` characters before pos starts (or 0). */
+static size_t chars_back(const char *s, size_t pos, size_t chars)
+{
+        while (chars-- > 0 && pos > 0) {
+                pos--;
+                while (pos > 0 && utf8_cont(s[pos]))
+                        pos--;
+        }
+        return pos;
+}
+
+/* Where the text `chars` characters after pos ends (or len). */
+static size_t chars_fwd(const char *s, size_t len, size_t pos, size_t chars)
+{
+        while (chars-- > 0 && pos < len) {
+                pos++;
+                while (pos < len && utf8_cont(s[pos]))
+                        pos++;
+        }
+        return pos;
 }
 
 #define PUT(call)                        \
@@ -464,61 +585,102 @@ static int add_label(struct nt_enriched_event *ev, const char *id)
                         return err;      \
         } while (0)
 
-/* The classification members of the event, written straight from the
- * classifier's C result: the same members and values as
- * nt_classifier_run() gives (a unit test compares the two), without
- * building and dumping a JSON tree for each article. Body evidence offsets
- * move by body_shift, into the article's content. Records the labels'
- * topic ids in ev. */
-static int put_result(struct nt_buf *b, nt_classifier_t *c,
-                      const struct nt_classifier_result *res,
-                      const struct nt_text_fields *in, size_t body_shift,
-                      struct nt_enriched_event *ev)
+/* How much of a label is written. */
+enum label_form {
+        LABEL_BRIEF = 0,   /* topic, label, score */
+        LABEL_EVENT = 1,   /* and its best evidence */
+        LABEL_CONTEXT = 2, /* and each span's text around it */
+};
+
+/* One label. Body evidence offsets move by body_shift, into the
+ * article's content. */
+static int put_label(struct nt_buf *b, const struct nt_rules *r,
+                     const struct nt_match_topic *tp,
+                     const struct nt_text_fields *in, size_t body_shift,
+                     enum label_form form)
 {
-        const struct nt_rules *r = nt_match_rules(nt_classifier_matcher(c));
-        const struct nt_match_result *mr = &res->match;
-        char fp[48];
-        size_t i, k;
+        const struct nt_rules_topic *rt = &r->topics[tp->topic];
+        size_t pick[NT_ENRICHED_MAX_EVIDENCE], n, k;
+        int err;
+
+        PUT(nt_buf_append_str(b, "{\"topic\":"));
+        PUT(put_cstr(b, rt->id));
+        PUT(nt_buf_append_str(b, ",\"label\":"));
+        PUT(put_cstr(b, rt->label));
+        PUT(nt_buf_append_str(b, ",\"score\":"));
+        PUT(put_num(b, tp->score));
+        if (form == LABEL_BRIEF)
+                return nt_buf_append_char(b, '}');
+        PUT(put_uint(b, ",\"evidence_total\":", tp->n_ev));
+        PUT(nt_buf_append_str(b, ",\"evidence\":["));
+        n = best_evidence(rt, tp, pick);
+        for (k = 0; k < n; k++) {
+                const struct nt_match_evidence *e = &tp->ev[pick[k]];
+                const char *text = in->text[e->field];
+                size_t shift = e->field == NT_FIELD_BODY ? body_shift : 0;
+
+                PUT(nt_buf_append_str(b, k ? ",{\"field\":" : "{\"field\":"));
+                PUT(put_cstr(b, nt_field_name(e->field)));
+                PUT(put_uint(b, ",\"start\":", e->start + shift));
+                PUT(put_uint(b, ",\"end\":", e->end + shift));
+                PUT(nt_buf_append_str(b, ",\"text\":"));
+                PUT(put_str(b, text + e->start, e->end - e->start));
+                PUT(nt_buf_append_str(b, ",\"rule\":"));
+                PUT(put_cstr(b, r->terms[e->term].rule));
+                if (form == LABEL_CONTEXT) {
+                        size_t a =
+                            chars_back(text, e->start, NT_ENRICHED_CONTEXT);
+                        size_t z = chars_fwd(text, in->len[e->field], e->end,
+                                             NT_ENRICHED_CONTEXT);
+
+                        PUT(nt_buf_append_str(b, ",\"before\":"));
+                        PUT(put_str(b, text + a, e->start - a));
+                        PUT(nt_buf_append_str(b, ",\"after\":"));
+                        PUT(put_str(b, text + e->end, z - e->end));
+                }
+                PUT(nt_buf_append_char(b, '}'));
+        }
+        return nt_buf_append_str(b, "]}");
+}
+
+/* "labels": every label of the article; `own` (a topic index, or
+ * SIZE_MAX in the event) is written with context, the others brief. With
+ * `ev`, records the labels' topic ids in it. */
+static int put_labels(struct nt_buf *b, const struct nt_rules *r,
+                      const struct nt_match_result *mr,
+                      const struct nt_text_fields *in, size_t body_shift,
+                      size_t own, struct nt_enriched_event *ev)
+{
         bool first = true;
+        size_t i;
         int err;
 
         PUT(nt_buf_append_str(b, ",\"labels\":["));
         for (i = 0; i < mr->n_topics; i++) {
                 const struct nt_match_topic *tp = &mr->topics[i];
-                const struct nt_rules_topic *rt = &r->topics[tp->topic];
+                enum label_form form = LABEL_EVENT;
 
                 if (!tp->labelled)
                         continue;
-                PUT(add_label(ev, rt->id));
-                PUT(nt_buf_append_str(b,
-                                      first ? "{\"topic\":" : ",{\"topic\":"));
+                if (ev)
+                        PUT(add_label(ev, r->topics[tp->topic].id));
+                if (own != SIZE_MAX)
+                        form = i == own ? LABEL_CONTEXT : LABEL_BRIEF;
+                if (!first)
+                        PUT(nt_buf_append_char(b, ','));
                 first = false;
-                PUT(put_cstr(b, rt->id));
-                PUT(nt_buf_append_str(b, ",\"label\":"));
-                PUT(put_cstr(b, rt->label));
-                PUT(nt_buf_append_str(b, ",\"score\":"));
-                PUT(put_num(b, tp->score));
-                PUT(nt_buf_append_str(b, ",\"evidence\":["));
-                for (k = 0; k < tp->n_ev && k < NT_CLASSIFY_MAX_EVIDENCE; k++) {
-                        const struct nt_match_evidence *e = &tp->ev[k];
-                        size_t shift =
-                            e->field == NT_FIELD_BODY ? body_shift : 0;
-
-                        PUT(nt_buf_append_str(b, k ? ",{\"field\":"
-                                                   : "{\"field\":"));
-                        PUT(put_cstr(b, nt_field_name(e->field)));
-                        PUT(put_uint(b, ",\"start\":", e->start + shift));
-                        PUT(put_uint(b, ",\"end\":", e->end + shift));
-                        PUT(nt_buf_append_str(b, ",\"text\":"));
-                        PUT(put_str(b, in->text[e->field] + e->start,
-                                    e->end - e->start));
-                        PUT(nt_buf_append_str(b, ",\"rule\":"));
-                        PUT(put_cstr(b, r->terms[e->term].rule));
-                        PUT(nt_buf_append_char(b, '}'));
-                }
-                PUT(nt_buf_append_str(b, "]}"));
+                PUT(put_label(b, r, tp, in, body_shift, form));
         }
-        PUT(nt_buf_append_str(b, "],\"entities\":["));
+        return nt_buf_append_char(b, ']');
+}
+
+static int put_entities(struct nt_buf *b, const struct nt_rules *r,
+                        const struct nt_match_result *mr)
+{
+        size_t i;
+        int err;
+
+        PUT(nt_buf_append_str(b, ",\"entities\":["));
         for (i = 0; i < mr->n_entities; i++) {
                 const struct nt_rules_entity *en =
                     &r->entities[mr->entities[i].entity];
@@ -530,7 +692,52 @@ static int put_result(struct nt_buf *b, nt_classifier_t *c,
                 PUT(put_uint(b, ",\"count\":", mr->entities[i].count));
                 PUT(nt_buf_append_char(b, '}'));
         }
-        PUT(nt_buf_append_str(b, "],\"facts\":["));
+        return nt_buf_append_char(b, ']');
+}
+
+/* Language, fingerprint and rules version. */
+static int put_identity(struct nt_buf *b, const struct nt_rules *r,
+                        const struct nt_classifier_result *res)
+{
+        char fp[48];
+        int err;
+
+        PUT(nt_buf_append_str(b, ",\"language\":"));
+        PUT(put_cstr(b, nt_lang_name(res->language)));
+        snprintf(fp, sizeof(fp), ",\"fingerprint\":\"%016llx\"",
+                 (unsigned long long)res->fingerprint);
+        PUT(nt_buf_append_str(b, fp));
+        PUT(nt_buf_append_str(b, ",\"rules_version\":"));
+        return put_cstr(b, r->version);
+}
+
+/* Where the event's entities and its language, fingerprint and rules
+ * version were written: the label records copy those bytes. */
+struct shared_text {
+        size_t entities_at, entities_len;
+        size_t identity_at, identity_len;
+};
+
+/* The classification members of the event, written straight from the
+ * classifier's C result: the same members and values as
+ * nt_classifier_run() gives (a unit test compares the two) but for the
+ * evidence, which keeps the best spans and counts them all, and without
+ * building and dumping a JSON tree for each article. Records the labels'
+ * topic ids in ev. */
+static int put_result(struct nt_buf *b, nt_classifier_t *c,
+                      const struct nt_classifier_result *res,
+                      const struct nt_text_fields *in, size_t body_shift,
+                      struct nt_enriched_event *ev, struct shared_text *sh)
+{
+        const struct nt_rules *r = nt_match_rules(nt_classifier_matcher(c));
+        size_t i;
+        int err;
+
+        PUT(put_labels(b, r, &res->match, in, body_shift, SIZE_MAX, ev));
+        sh->entities_at = b->len;
+        PUT(put_entities(b, r, &res->match));
+        sh->entities_len = b->len - sh->entities_at;
+        PUT(nt_buf_append_str(b, ",\"facts\":["));
         for (i = 0; i < res->n_facts; i++) {
                 const struct nt_fact *f = &res->facts[i];
 
@@ -547,13 +754,112 @@ static int put_result(struct nt_buf *b, nt_classifier_t *c,
                 PUT(put_cstr(b, nt_field_name(f->field)));
                 PUT(nt_buf_append_char(b, '}'));
         }
-        PUT(nt_buf_append_str(b, "],\"language\":"));
-        PUT(put_cstr(b, nt_lang_name(res->language)));
-        snprintf(fp, sizeof(fp), ",\"fingerprint\":\"%016llx\"",
-                 (unsigned long long)res->fingerprint);
-        PUT(nt_buf_append_str(b, fp));
-        PUT(nt_buf_append_str(b, ",\"rules_version\":"));
-        return put_cstr(b, r->version);
+        PUT(nt_buf_append_char(b, ']'));
+        sh->identity_at = b->len;
+        PUT(put_identity(b, r, res));
+        sh->identity_len = b->len - sh->identity_at;
+        return NT_OK;
+}
+
+/* A member with a string or null value, after a comma unless first. */
+static int put_member(struct nt_buf *b, const char *name, const char *s,
+                      bool first)
+{
+        int err;
+
+        if (!first)
+                PUT(nt_buf_append_char(b, ','));
+        PUT(nt_buf_append_char(b, '"'));
+        PUT(nt_buf_append_str(b, name));
+        PUT(nt_buf_append_str(b, "\":"));
+        return s ? put_cstr(b, s) : nt_buf_append_str(b, "null");
+}
+
+/* The lead as a label record carries it: at most NT_ENRICHED_LEAD_MAX
+ * bytes, cut after a whole word (or character) and ending in "…". */
+static int put_lead(struct nt_buf *b, const struct nt_text_fields *in)
+{
+        const char *s = in->text[NT_FIELD_LEAD];
+        size_t len = in->len[NT_FIELD_LEAD], n, k;
+        char cut[NT_ENRICHED_LEAD_MAX + 4];
+
+        if (!s)
+                return nt_buf_append_str(b, "null");
+        if (len <= NT_ENRICHED_LEAD_MAX)
+                return put_str(b, s, len);
+        n = NT_ENRICHED_LEAD_MAX;
+        while (n > 0 && utf8_cont(s[n]))
+                n--;
+        for (k = n; k > NT_ENRICHED_LEAD_MAX / 2; k--)
+                if (s[k] == ' ' || s[k] == '\n') {
+                        n = k;
+                        break;
+                }
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n'))
+                n--;
+        memcpy(cut, s, n);
+        memcpy(cut + n, "\xE2\x80\xA6", 3);
+        return put_str(b, cut, n + 3);
+}
+
+/* The label records: one per label, one after another in
+ * ev->label_value. */
+static int write_label_records(struct nt_enriched_event *ev, nt_classifier_t *c,
+                               const struct nt_article *art,
+                               const struct nt_classifier_result *res,
+                               const struct nt_text_fields *in,
+                               size_t body_shift, const struct shared_text *sh)
+{
+        static const char head[] =
+            "{\"schema\":\"" NT_ENRICHED_LABEL_SCHEMA "\",\"topic\":";
+        const struct nt_rules *r = nt_match_rules(nt_classifier_matcher(c));
+        const struct nt_match_result *mr = &res->match;
+        struct nt_buf *b = &ev->label_value;
+        char published[32];
+        size_t i, n = 0;
+        int err;
+
+        nt_buf_reset(b);
+        if (ev->n_labels == 0)
+                return NT_OK;
+        if (art->published != NT_FEED_NO_DATE)
+                nt_date_format(art->published, published, sizeof(published));
+        for (i = 0; i < mr->n_topics; i++) {
+                const struct nt_match_topic *tp = &mr->topics[i];
+
+                if (!tp->labelled)
+                        continue;
+                ev->label_off[n] = b->len;
+                PUT(nt_buf_append(b, head, sizeof(head) - 1));
+                PUT(put_cstr(b, r->topics[tp->topic].id));
+                PUT(nt_buf_append_str(b, ",\"article\":{"));
+                PUT(put_member(b, "id", art->id, true));
+                PUT(put_member(b, "revision", art->revision, false));
+                PUT(put_member(b, "url", art->url, false));
+                PUT(put_member(b, "title", art->title, false));
+                PUT(put_member(b, "published",
+                               art->published != NT_FEED_NO_DATE ? published
+                                                                 : NULL,
+                               false));
+                PUT(put_member(b, "language", art->language, false));
+                PUT(nt_buf_append_str(b, ",\"feed\":{"));
+                PUT(put_member(b, "url", art->feed_url, true));
+                PUT(put_member(b, "title", art->feed_title, false));
+                PUT(nt_buf_append_str(b, "},\"lead\":"));
+                PUT(put_lead(b, in));
+                PUT(nt_buf_append_char(b, '}'));
+                PUT(put_labels(b, r, mr, in, body_shift, i, NULL));
+                PUT(nt_buf_append(b, ev->value.data + sh->entities_at,
+                                  sh->entities_len));
+                PUT(nt_buf_append(b, ev->value.data + sh->identity_at,
+                                  sh->identity_len));
+                PUT(nt_buf_append_str(b, ",\"classified_at\":\""));
+                PUT(nt_buf_append_str(b, ev->classified_at));
+                PUT(nt_buf_append(b, "\"}", 2));
+                ev->label_len[n] = b->len - ev->label_off[n];
+                n++;
+        }
+        return NT_OK;
 }
 
 /* The event: the head, the article's bytes, the classification (or the
@@ -561,7 +867,8 @@ static int put_result(struct nt_buf *b, nt_classifier_t *c,
 static int write_value(struct nt_enriched_event *ev, nt_classifier_t *c,
                        const char *article, size_t len,
                        const struct nt_classifier_result *res,
-                       const struct nt_text_fields *in, size_t body_shift)
+                       const struct nt_text_fields *in, size_t body_shift,
+                       struct shared_text *sh)
 {
         static const char head[] =
             "{\"schema\":\"" NT_ENRICHED_SCHEMA "\",\"article\":";
@@ -575,7 +882,7 @@ static int write_value(struct nt_enriched_event *ev, nt_classifier_t *c,
         PUT(nt_buf_append(b, head, sizeof(head) - 1));
         PUT(nt_buf_append(b, article, len));
         if (res)
-                PUT(put_result(b, c, res, in, body_shift, ev));
+                PUT(put_result(b, c, res, in, body_shift, ev, sh));
         else
                 PUT(nt_buf_append(b, unclassified, sizeof(unclassified) - 1));
         PUT(nt_buf_append_str(b, ",\"classified_at\":\""));
@@ -596,6 +903,7 @@ int nt_enriched_build(nt_classifier_t *c, const struct nt_enriched_opts *o,
 {
         struct nt_classifier_result res;
         struct nt_text_fields in;
+        struct shared_text sh = {0, 0, 0, 0};
         struct nt_article art;
         json_error_t jerr;
         json_t *root = NULL;
@@ -610,6 +918,7 @@ int nt_enriched_build(nt_classifier_t *c, const struct nt_enriched_opts *o,
         ev->id[0] = '\0';
         ev->n_labels = 0;
         nt_buf_reset(&ev->value);
+        nt_buf_reset(&ev->label_value);
         nt_date_format(now_ms, ev->classified_at, sizeof(ev->classified_at));
         if (len > o->max_message) {
                 refuse(ev, NT_ENRICHED_TOO_LARGE,
@@ -667,7 +976,9 @@ int nt_enriched_build(nt_classifier_t *c, const struct nt_enriched_opts *o,
                 }
         }
         err = write_value(ev, c, bytes, blen, o->classify ? &res : NULL, &in,
-                          shift);
+                          shift, &sh);
+        if (!err && o->classify && o->label_records)
+                err = write_label_records(ev, c, &art, &res, &in, shift, &sh);
         if (err == NT_ERR_LIMIT)
                 refuse(ev, NT_ENRICHED_TOO_LARGE,
                        "the event would be larger than %zu bytes",
@@ -677,6 +988,7 @@ int nt_enriched_build(nt_classifier_t *c, const struct nt_enriched_opts *o,
 out:
         if (ev->reason != NT_ENRICHED_OK || rc) {
                 nt_buf_reset(&ev->value);
+                nt_buf_reset(&ev->label_value);
                 ev->n_labels = 0;
         }
         json_decref(root);

@@ -1,8 +1,10 @@
 /* The enriched event: what `newstap classify` makes of one input, in the
  * daemon and in --offline mode alike. Builds the event's JSON value with
  * the input article's bytes carried in as they came (validated once, never
- * re-serialised), its CloudEvents 1.0 binary-mode headers, and the headers
- * of a dead letter for an input that cannot become an event. */
+ * re-serialised), the lean record each of its labels' topics gets, its
+ * CloudEvents 1.0 binary-mode headers, and the headers of a dead letter
+ * for an input that cannot become an event. docs/schema/ holds both
+ * values' JSON Schemas. */
 #ifndef NT_ENRICHED_H
 #define NT_ENRICHED_H
 
@@ -16,9 +18,21 @@
 #include "consumer/classify.h"
 
 #define NT_ENRICHED_SCHEMA       "newstap.enriched/1"
+#define NT_ENRICHED_LABEL_SCHEMA "newstap.label/1"
 #define NT_ENRICHED_CE_TYPE      "org.newstap.article.classified"
 #define NT_ENRICHED_CE_SOURCE    "newstap/classify"
 #define NT_ENRICHED_CONTENT_TYPE "application/json"
+
+/* Evidence spans a label carries, in the event and in its label record:
+ * the best of them (see nt_enriched_build()); "evidence_total" counts
+ * them all, and the score counts them all. */
+#define NT_ENRICHED_MAX_EVIDENCE 3
+/* Characters of the field's text on each side of a span ("before",
+ * "after") in a label record, which carries no body to cut them from. */
+#define NT_ENRICHED_CONTEXT 60
+/* Bytes of the lead a label record carries at most: longer leads are cut
+ * at a word and end in "…". */
+#define NT_ENRICHED_LEAD_MAX 300
 
 /* What the input topic carries: newstap articles, or someone else's JSON
  * whose fields are found through the configured paths. */
@@ -49,9 +63,10 @@ struct nt_enriched_opts {
         char map[NT_MAP_COUNT][128];
         size_t max_message; /* larger inputs are refused as too_large */
         bool classify;      /* false: events without labels (benchmarks) */
+        bool label_records; /* false: the event only (--offline) */
 };
 
-/* Article input, 1 MiB, classification on. */
+/* Article input, 1 MiB, classification and label records on. */
 void nt_enriched_opts_init(struct nt_enriched_opts *o);
 
 /* Reads consumer.input, consumer.map.*, consumer.max_message and
@@ -88,6 +103,9 @@ struct nt_enriched_event {
         const char **labels;
         size_t n_labels;
         size_t cap_labels;
+        /* The label records, one per label (see nt_enriched_label()). */
+        struct nt_buf label_value;
+        size_t *label_off, *label_len;
 };
 
 /* An empty event whose value may grow to max_value bytes. */
@@ -101,17 +119,34 @@ void nt_enriched_event_free(struct nt_enriched_event *ev);
  *    "labels":[..],"entities":[..],"facts":[..],"language":"en",
  *    "fingerprint":"<16 hex>","rules_version":"<16 hex>",
  *    "classified_at":"<RFC 3339>"}
+ * and one label record per label:
+ *   {"schema":"newstap.label/1","topic":"<its label>","article":{id,
+ *    revision, url, title, published, language, feed {url, title}, lead},
+ *    "labels":[..],"entities":[..],"language":..,"fingerprint":..,
+ *    "rules_version":..,"classified_at":..}
+ * where the record's own label carries its evidence, each span with
+ * NT_ENRICHED_CONTEXT characters "before" and "after" it, and the
+ * article's other labels only topic, label and score.
  * With article input, "article" holds the input's bytes (surrounding white
  * space trimmed) exactly; with mapped input, the article built from the
  * mapped fields. The classifier reads title, lead and body: the lead is
  * the summary or, when there is none, the first paragraph of the content
  * (which then leaves the body); evidence offsets are bytes into the
- * article's title, summary or content. `now_ms` becomes classified_at.
- * Returns 0 when the input was judged (ev->reason says how), NT_ERR_NOMEM
- * when memory ran out (the input may be tried again). */
+ * article's title, summary or content. Each label keeps its best
+ * NT_ENRICHED_MAX_EVIDENCE spans, in text order: spans of terms not yet
+ * kept (at places not yet kept) before repeats of one, then those in the
+ * field the topic weighs most, then the earliest. `now_ms` becomes
+ * classified_at. Returns 0 when the input was judged (ev->reason says how),
+ * NT_ERR_NOMEM when memory ran out (the input may be tried again). */
 int nt_enriched_build(nt_classifier_t *c, const struct nt_enriched_opts *o,
                       const char *value, size_t len, int64_t now_ms,
                       struct nt_enriched_event *ev);
+
+/* Label record i (i < ev->n_labels), for the topic of ev->labels[i];
+ * empty when the options said no label records. Borrowed from the
+ * event: valid until its next build. */
+void nt_enriched_label(const struct nt_enriched_event *ev, size_t i,
+                       const char **value, size_t *len);
 
 /* Where an input came from. */
 struct nt_enriched_origin {

@@ -1029,10 +1029,17 @@ static bool gap_ends_sentence(const struct nt_tokens *t, size_t prev,
         return true;
 }
 
+/* The bytes without which a gap cannot end a sentence (see
+ * gap_ends_sentence()): ? ! . a line break, and E2, the lead byte of "…". */
+static const unsigned char sent_mark[256] = {
+    ['?'] = 1, ['!'] = 1, ['.'] = 1, ['\n'] = 1, [0xE2] = 1,
+};
+
 size_t nt_tokens_sentences(const struct nt_tokens *t,
                            const struct nt_text_fields *in, uint32_t *sent,
                            uint32_t *first)
 {
+        const struct nt_token *tok = t->tok;
         uint32_t cur = 0;
         size_t i, f;
 
@@ -1053,19 +1060,24 @@ size_t nt_tokens_sentences(const struct nt_tokens *t,
                 if (first)
                         first[cur] = (uint32_t)from;
                 for (i = from + 1; i < end; i++) {
-                        uint32_t a = t->tok[i - 1].end, b = t->tok[i].start;
+                        uint32_t a = tok[i - 1].end, b = tok[i].start;
 
-                        /* Most gaps are one space or ", ". */
-                        if ((b - a == 1 && text[a] == ' ') ||
-                            (b - a == 2 && text[a] == ',') ||
-                            !gap_ends_sentence(t, i - 1, text + a, b - a,
-                                               text + b, t->tok[i].end - b)) {
-                                sent[i] = cur;
+                        /* Most gaps are one or two bytes without a mark:
+                         * one test, with no branch on which bytes they
+                         * are (text[a + 1] is at most the next token's
+                         * first byte). A comma and one more byte never
+                         * end a sentence, even a comma and a line break. */
+                        if (((b - a > 2) | sent_mark[text[a]] |
+                             sent_mark[text[a + 1]]) &&
+                            !(b - a == 2 && text[a] == ',') &&
+                            gap_ends_sentence(t, i - 1, text + a, b - a,
+                                              text + b, tok[i].end - b)) {
+                                sent[i] = ++cur;
+                                if (first)
+                                        first[cur] = (uint32_t)i;
                                 continue;
                         }
-                        sent[i] = ++cur;
-                        if (first)
-                                first[cur] = (uint32_t)i;
+                        sent[i] = cur;
                 }
         }
         if (first)

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/num.h"
 #include "common/sig.h"
+#include "consumer/enriched.h"
 #include "consumer/normalize.h"
 
 #include <jansson.h>
@@ -230,8 +231,10 @@ static bool passes(const struct nt_tail_opts *o, const json_t *ev, int64_t ts)
         }
         if (o->grep) {
                 char *want = fold(o->grep, strlen(o->grep));
-                bool ok = want && (contains_folded(jstr(art, "title"), want) ||
-                                   contains_folded(jstr(art, "summary"), want));
+                bool ok =
+                    want && (contains_folded(jstr(art, "title"), want) ||
+                             contains_folded(jstr(art, "summary"), want) ||
+                             contains_folded(jstr(art, "lead"), want));
                 free(want);
                 if (!ok)
                         return false;
@@ -239,18 +242,27 @@ static bool passes(const struct nt_tail_opts *o, const json_t *ev, int64_t ts)
         return true;
 }
 
-/* The label whose evidence is shown: the first followed one. */
+/* The label whose evidence is shown: on a label record, its own label
+ * (the one that carries evidence); else the first followed one. */
 static const json_t *shown_label(const struct nt_tail_opts *o, const json_t *ev)
 {
         const json_t *labels = json_object_get(ev, "labels");
+        const char *own = jstr(ev, "topic");
+        const json_t *first = NULL;
         size_t i;
 
         for (i = 0; i < json_array_size(labels); i++) {
                 const json_t *l = json_array_get(labels, i);
-                if (label_followed(o, jstr(l, "topic")))
+                const char *topic = jstr(l, "topic");
+
+                if (!label_followed(o, topic))
+                        continue;
+                if (own && topic && strcmp(own, topic) == 0)
                         return l;
+                if (!first)
+                        first = l;
         }
-        return json_array_get(labels, 0);
+        return first ? first : json_array_get(labels, 0);
 }
 
 /* ---- Pretty --------------------------------------------------------- */
@@ -293,16 +305,19 @@ static const char *field_text(const json_t *art, const char *field)
         if (strcmp(field, "title") == 0)
                 return jstr(art, "title");
         if (strcmp(field, "lead") == 0)
-                return jstr(art, "summary");
+                /* A label record carries the lead itself, maybe cut. */
+                return jstr(art, "summary") ? jstr(art, "summary")
+                                            : jstr(art, "lead");
         if (strcmp(field, "body") == 0)
                 return jstr(art, "content");
         return NULL;
 }
 
 /* Finds the evidence in the article: at its offsets when they fit the
- * text, else wherever its text occurs in its field or another one. */
-static bool locate(const json_t *art, const json_t *evd, const char **text,
-                   size_t *start, size_t *end)
+ * text, else (unless `exact`) wherever its text occurs in its field or
+ * another one. */
+static bool locate_in(const json_t *art, const json_t *evd, bool exact,
+                      const char **text, size_t *start, size_t *end)
 {
         static const char *const fields[] = {"title", "lead", "body"};
         const char *want = jstr(evd, "text");
@@ -319,7 +334,7 @@ static bool locate(const json_t *art, const json_t *evd, const char **text,
                 *end = (size_t)e;
                 return true;
         }
-        if (!want || wlen == 0)
+        if (exact || !want || wlen == 0)
                 return false;
         for (i = 0; i < 4; i++) {
                 const char *hit;
@@ -336,6 +351,58 @@ static bool locate(const json_t *art, const json_t *evd, const char **text,
         return false;
 }
 
+/* True when the evidence carries the text around it (a label record's,
+ * whose article has no body to search). */
+static bool has_context(const json_t *evd)
+{
+        return jstr(evd, "text") && jstr(evd, "before") && jstr(evd, "after");
+}
+
+/* As locate_in(); evidence that carries its context is found at its
+ * offsets or not at all, so that it shows where it is, not elsewhere. */
+static bool locate(const json_t *art, const json_t *evd, const char **text,
+                   size_t *start, size_t *end)
+{
+        return locate_in(art, evd, has_context(evd), text, start, end);
+}
+
+/* Characters in s (UTF-8 lead bytes). */
+static size_t n_chars(const char *s)
+{
+        size_t n = 0;
+
+        for (; *s; s++)
+                n += !utf8_cont((unsigned char)*s);
+        return n;
+}
+
+/* The snippet of a label record's evidence, from the text it carries
+ * around the match: "…" where the field goes on (before: the match does
+ * not start there; after: the context has its full length). */
+static int put_context(struct nt_buf *b, const struct nt_tail_opts *o,
+                       const json_t *evd)
+{
+        const char *before = jstr(evd, "before"), *after = jstr(evd, "after");
+        const char *want = jstr(evd, "text");
+        json_int_t s = json_integer_value(json_object_get(evd, "start"));
+        int err;
+
+        err = put(b, s > 0 && (size_t)s > strlen(before) ? "  …" : "  ");
+        if (!err)
+                err = put_clean(b, before, strlen(before));
+        if (!err)
+                err = o->color ? put(b, C_MATCH) : put(b, "»");
+        if (!err)
+                err = put_clean(b, want, strlen(want));
+        if (!err)
+                err = o->color ? put(b, C_RESET) : put(b, "«");
+        if (!err)
+                err = put_clean(b, after, strlen(after));
+        if (!err && n_chars(after) >= NT_ENRICHED_CONTEXT)
+                err = put(b, "…");
+        return err ? err : put(b, "\n");
+}
+
 static int put_snippet(struct nt_buf *b, const struct nt_tail_opts *o,
                        const json_t *art, const json_t *evd)
 {
@@ -344,6 +411,8 @@ static int put_snippet(struct nt_buf *b, const struct nt_tail_opts *o,
         int err = NT_OK;
 
         if (!locate(art, evd, &text, &start, &end)) {
+                if (has_context(evd))
+                        return put_context(b, o, evd);
                 if (!want)
                         return NT_OK;
                 /* Only the matched words are known. */

@@ -2,11 +2,14 @@
  * what its state file says (last success, next poll, failures,
  * validators), read beside a running producer without disturbing it. */
 #include "common/cli.h"
-#include "common/commands.h"
+#include "producer/commands.h"
 #include "common/date.h"
 #include "common/err.h"
 #include "common/url.h"
+#include "common/num.h"
+#include "common/secret.h"
 #include "producer/feeds.h"
+#include "producer/feeds_topic.h"
 #include "producer/state.h"
 
 #include <getopt.h>
@@ -17,26 +20,68 @@
 
 static const char feeds_help[] =
     "Usage: newstap feeds [list] [OPTIONS]\n"
+    "       newstap feeds list --topic [-o FMT]\n"
+    "       newstap feeds add URL [--name N] [--interval D] [--tag T]...\n"
+    "                             [--header 'NAME: VALUE']... [--dry-run]\n"
+    "       newstap feeds remove URL... [--dry-run]\n"
+    "       newstap feeds import FILE.opml... [--interval D] [--dry-run]\n"
+    "       newstap feeds sync -c FILE [--dry-run] [--allow-empty]\n"
     "\n"
-    "Lists the feeds `newstap produce` polls with this configuration\n"
-    "(producer.feeds and --opml files) and what each one's state file in\n"
-    "producer.state_dir says: when it last succeeded (200 or 304), when\n"
-    "it is polled next, consecutive failures and the last error, the\n"
-    "validators kept for conditional GET, and whether it was disabled by\n"
-    "410 Gone. Reading the state beside a running producer is safe: the\n"
-    "files are replaced atomically and nothing is written.\n"
+    "`newstap feeds` (or `feeds list`) lists the feeds `newstap produce`\n"
+    "polls with this configuration (producer.feeds and --opml files) and\n"
+    "what each one's state file in producer.state_dir says: when it last\n"
+    "succeeded (200 or 304), when it is polled next, consecutive failures\n"
+    "and the last error, the validators kept for conditional GET, and\n"
+    "whether it was disabled by 410 Gone. Reading the state beside a\n"
+    "running producer is safe: the files are replaced atomically and\n"
+    "nothing is written. URLs are shown without credentials.\n"
     "\n"
-    "URLs are shown without credentials.\n"
+    "The other verbs manage the feed list kept on the compacted topic\n"
+    "topics.feeds (default news.feeds; created, compacted, with\n"
+    "producer.feeds_partitions partitions, when missing): key = the feed's\n"
+    "canonical URL, value = its spec as JSON (the members of a\n"
+    "producer.feeds element), a tombstone removes it. The producer does\n"
+    "not read this topic yet; it still polls producer.feeds.\n"
+    "\n"
+    "  list --topic       the topic's current view (read to its end)\n"
+    "  add URL            sets one feed (an existing one is replaced)\n"
+    "  remove URL...      writes a tombstone for each feed\n"
+    "  import FILE...     adds the feeds of OPML files; feeds already on\n"
+    "                     the topic are left as they are\n"
+    "  sync -c FILE       makes the topic hold exactly the file's\n"
+    "                     producer.feeds, printing the difference:\n"
+    "                     + added, ~ changed, - removed\n"
+    "\n"
+    "Secrets never go on the topic: a sensitive header (Authorization,\n"
+    "Proxy-Authorization, Cookie, any name holding token, key, secret,\n"
+    "password, auth or session) must hold a reference, and so must URL\n"
+    "credentials: \"Bearer ${env:NAME}\", \"${file:/run/secrets/NAME}\",\n"
+    "https://user:${env:PASS}@host/feed. They are resolved where the feed\n"
+    "is fetched. add, import and sync refuse plain-text secrets.\n"
     "\n"
     "Options:\n"
-    "  --opml FILE        add the feeds of an OPML file (repeatable)\n"
-    "  --state-dir DIR    overrides producer.state_dir\n"
-    "  -o, --output FMT   table (default) or jsonl (one object per feed,\n"
-    "                     times as RFC 3339 or null)\n"
+    "  --opml FILE        list: add the feeds of an OPML file (repeatable)\n"
+    "  --state-dir DIR    list: overrides producer.state_dir\n"
+    "  --topic            list: the feeds topic instead of the configuration\n"
+    "  -o, --output FMT   list: table (default) or jsonl (one object per\n"
+    "                     feed, times as RFC 3339 or null)\n"
+    "  --name N           add: the feed's name\n"
+    "  --interval D       add, import: poll interval (e.g. 10m, 300)\n"
+    "  --tag T            add: a tag (repeatable)\n"
+    "  --header 'N: V'    add: a request header (repeatable)\n"
+    "  --dry-run          add, remove, import, sync: print, write nothing\n"
+    "  --allow-empty      sync: allow a file without feeds to remove every\n"
+    "                     feed of the topic\n"
     "\n"
     "Exit status: 0, also when a feed is failing (see the FAIL column);\n"
-    "1 when a state file is unreadable; 2 on a usage or configuration\n"
-    "error.\n";
+    "1 when a state file is unreadable, Kafka fails, or a URL to remove is\n"
+    "not on the topic; 2 on a usage or configuration error, a refused\n"
+    "secret included.\n";
+
+static int cmp_key(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 /* "3m ago", "in 12s", "never": an age or a wait, to the coarsest unit. */
 static void relative(int64_t when_ms, int64_t now_ms, char *buf, size_t size)
@@ -134,6 +179,696 @@ static void print_feed(const struct nt_feed_spec *spec,
         free(moved);
 }
 
+/* ---- The feeds topic --------------------------------------------------- */
+
+/* How long one Kafka step (create, read to the end, write) may take. */
+#define TOPIC_TIMEOUT_MS 30000
+
+/* The topic's current view, or an empty one when the topic does not
+ * exist yet. */
+static int load_view(struct nt_cli *cli, const nt_config_t *cfg,
+                     const char *topic, json_t **view)
+{
+        char errstr[1024];
+        int err = nt_feeds_topic_load(cfg, topic, TOPIC_TIMEOUT_MS, view, NULL,
+                                      errstr, sizeof(errstr));
+
+        if (err == NT_ERR_NOTFOUND) {
+                *view = json_object();
+                return *view ? 0 : nt_cli_fail(cli, 1, "out of memory");
+        }
+        if (err)
+                return nt_cli_fail(cli, 1, "%s", errstr);
+        return 0;
+}
+
+/* A spec as `list --topic` shows it: credentials that are not references
+ * (written by some other tool) masked. Caller frees with json_decref(). */
+static json_t *shown_spec(const json_t *spec)
+{
+        json_t *copy = json_deep_copy(spec), *headers, *hv;
+        const char *url = json_string_value(json_object_get(spec, "url"));
+        const char *name;
+
+        if (!copy)
+                return NULL;
+        if (url && nt_secret_check_url(url, NULL, 0) != NT_OK) {
+                char *masked = nt_url_without_userinfo(url, "[redacted]");
+
+                json_object_set_new(copy, "url", json_string(masked));
+                free(masked);
+        }
+        headers = json_object_get(copy, "headers");
+        json_object_foreach(headers, name, hv)
+        {
+                if (nt_secret_check_header(name, json_string_value(hv), NULL,
+                                           0) != NT_OK)
+                        json_object_set_new(headers, name,
+                                            json_string("[redacted]"));
+        }
+        return copy;
+}
+
+static int list_topic(struct nt_cli *cli, const nt_config_t *cfg, bool jsonl)
+{
+        const char *topic = nt_config_str(cfg, "topics.feeds");
+        const char **keys = NULL;
+        json_t *view = NULL, *spec;
+        const char *key;
+        size_t n = 0, i;
+        int rc;
+
+        rc = load_view(cli, cfg, topic, &view);
+        if (rc)
+                return rc;
+        keys = calloc(json_object_size(view) + 1, sizeof(*keys));
+        if (!keys) {
+                json_decref(view);
+                return nt_cli_fail(cli, 1, "out of memory");
+        }
+        json_object_foreach(view, key, spec) keys[n++] = key;
+        qsort(keys, n, sizeof(*keys), cmp_key);
+        if (!jsonl)
+                printf("%-9s %-20s %s\n", "INTERVAL", "HEADERS", "FEED");
+        for (i = 0; i < n; i++) {
+                json_t *shown = shown_spec(json_object_get(view, keys[i]));
+                json_t *iv = json_object_get(shown, "interval");
+                const char *name =
+                    json_string_value(json_object_get(shown, "name"));
+                char interval[32], headers[256];
+                const char *h;
+                json_t *hv;
+                size_t used = 0;
+
+                if (!shown) {
+                        rc = nt_cli_fail(cli, 1, "out of memory");
+                        break;
+                }
+                if (jsonl) {
+                        json_t *line = json_pack("{s:s, s:O}", "key", keys[i],
+                                                 "spec", shown);
+                        char *text = line ? json_dumps(line, JSON_COMPACT |
+                                                                 JSON_SORT_KEYS)
+                                          : NULL;
+
+                        if (text)
+                                printf("%s\n", text);
+                        free(text);
+                        json_decref(line);
+                        json_decref(shown);
+                        continue;
+                }
+                if (json_is_string(iv))
+                        snprintf(interval, sizeof(interval), "%s",
+                                 json_string_value(iv));
+                else if (json_is_integer(iv))
+                        snprintf(interval, sizeof(interval), "%llds",
+                                 (long long)json_integer_value(iv));
+                else
+                        snprintf(interval, sizeof(interval), "%s", "default");
+                headers[0] = '\0';
+                json_object_foreach(json_object_get(shown, "headers"), h, hv)
+                {
+                        int w = snprintf(headers + used, sizeof(headers) - used,
+                                         "%s%s", used ? "," : "", h);
+
+                        if (w < 0 || (size_t)w >= sizeof(headers) - used)
+                                break;
+                        used += (size_t)w;
+                }
+                printf("%-9s %-20s %s%s%s%s\n", interval,
+                       *headers ? headers : "-", keys[i], name ? " (" : "",
+                       name ? name : "", name ? ")" : "");
+                json_decref(shown);
+        }
+        if (rc == 0)
+                fprintf(stderr, "newstap feeds: %zu feed(s) on topic %s\n", n,
+                        topic);
+        free(keys);
+        json_decref(view);
+        return rc;
+}
+
+/* Writes the records of a change after it was printed; nothing when
+ * `dry_run`. */
+static int write_records(struct nt_cli *cli, const nt_config_t *cfg,
+                         const char *const *keys, const json_t *const *specs,
+                         size_t n, bool dry_run)
+{
+        const char *topic = nt_config_str(cfg, "topics.feeds");
+        char errstr[1024];
+        rd_kafka_t *rk;
+        int err;
+
+        if (dry_run || n == 0)
+                return 0;
+        rk = nt_feeds_topic_producer(cfg, errstr, sizeof(errstr));
+        if (!rk)
+                return nt_cli_fail(cli, 1, "%s", errstr);
+        err = nt_feeds_topic_ensure(rk, cfg, topic, TOPIC_TIMEOUT_MS, errstr,
+                                    sizeof(errstr));
+        if (!err)
+                err = nt_feeds_topic_write(rk, topic, keys, specs, n,
+                                           TOPIC_TIMEOUT_MS, errstr,
+                                           sizeof(errstr));
+        rd_kafka_destroy(rk);
+        if (err)
+                return nt_cli_fail(cli, err == NT_ERR_CONFIG ? 2 : 1, "%s",
+                                   errstr);
+        return 0;
+}
+
+/* Checks specs about to be written; prints every problem. */
+static int check_specs(struct nt_cli *cli, const nt_config_t *cfg,
+                       const json_t *const *specs, const char *const *whats,
+                       size_t n)
+{
+        struct nt_config_report r;
+        char errstr[8192];
+        size_t i;
+
+        nt_config_report_init(&r);
+        for (i = 0; i < n; i++)
+                nt_feeds_topic_check_spec(
+                    specs[i], whats[i],
+                    nt_config_ms(cfg, "producer.min_interval"), &r);
+        if (nt_config_report_errstr(&r, "\n", errstr, sizeof(errstr))) {
+                nt_config_report_free(&r);
+                return nt_cli_fail(cli, 2, "%s", errstr);
+        }
+        nt_config_report_free(&r);
+        return 0;
+}
+
+struct verb_opts {
+        const char *name, *interval;
+        json_t *tags, *headers;
+        bool dry_run, allow_empty;
+};
+
+static int cmd_add(struct nt_cli *cli, const nt_config_t *cfg,
+                   const struct verb_opts *o, char **args, int n_args)
+{
+        const char *topic = nt_config_str(cfg, "topics.feeds");
+        json_t *spec = NULL, *view = NULL, *old;
+        /* The command names itself in front of every line already. */
+        const char *what = NULL;
+        char *key = NULL;
+        int64_t ms;
+        int rc;
+
+        if (n_args != 1)
+                return nt_cli_fail(cli, 2, "add takes one URL (see --help)");
+        spec = json_pack("{s:s}", "url", args[0]);
+        if (!spec)
+                return nt_cli_fail(cli, 2, "the URL is not valid UTF-8");
+        if (o->name)
+                json_object_set_new(spec, "name", json_string(o->name));
+        /* Seconds as a number, like a configuration file would say it. */
+        if (o->interval &&
+            nt_num_parse_i64(o->interval, 1, INT32_MAX, &ms) == NT_OK)
+                json_object_set_new(spec, "interval", json_integer(ms));
+        else if (o->interval)
+                json_object_set_new(spec, "interval", json_string(o->interval));
+        if (json_array_size(o->tags))
+                json_object_set(spec, "tags", o->tags);
+        if (json_object_size(o->headers))
+                json_object_set(spec, "headers", o->headers);
+        rc = check_specs(cli, cfg, (const json_t *const *)&spec, &what, 1);
+        if (rc)
+                goto out;
+        key = nt_feeds_topic_key(args[0]);
+        rc = key ? load_view(cli, cfg, topic, &view)
+                 : nt_cli_fail(cli, 1, "out of memory");
+        if (rc)
+                goto out;
+        old = json_object_get(view, key);
+        if (old && json_equal(old, spec)) {
+                printf("= %s\n", key);
+                goto out;
+        }
+        printf("%c %s\n", old ? '~' : '+', key);
+        rc = write_records(cli, cfg, (const char *const *)&key,
+                           (const json_t *const *)&spec, 1, o->dry_run);
+out:
+        free(key);
+        json_decref(view);
+        json_decref(spec);
+        return rc;
+}
+
+static int cmd_remove(struct nt_cli *cli, const nt_config_t *cfg,
+                      const struct verb_opts *o, char **args, int n_args)
+{
+        const char *topic = nt_config_str(cfg, "topics.feeds");
+        char **keys = calloc((size_t)n_args + 1, sizeof(*keys));
+        const json_t **none = calloc((size_t)n_args + 1, sizeof(*none));
+        json_t *view = NULL;
+        size_t n = 0;
+        int i, rc = 0, missing = 0;
+
+        if (!keys || !none) {
+                rc = nt_cli_fail(cli, 1, "out of memory");
+                goto out;
+        }
+        if (n_args < 1) {
+                rc = nt_cli_fail(cli, 2, "remove takes URLs (see --help)");
+                goto out;
+        }
+        rc = load_view(cli, cfg, topic, &view);
+        for (i = 0; i < n_args && rc == 0; i++) {
+                char *key = nt_feeds_topic_key(args[i]);
+                const char *found;
+
+                if (!key) {
+                        rc = nt_cli_fail(cli, 2,
+                                         "\"%s\" is not an http or https URL",
+                                         args[i]);
+                } else if (!(found = nt_feeds_topic_find(view, key))) {
+                        nt_cli_fail(cli, 1, "%s is not on topic %s", key,
+                                    topic);
+                        missing++;
+                        free(key);
+                } else {
+                        /* The record's own key, which an older version
+                         * may have written in another canonical form. */
+                        free(key);
+                        key = strdup(found);
+                        if (!key) {
+                                rc = nt_cli_fail(cli, 1, "out of memory");
+                                break;
+                        }
+                        printf("- %s\n", key);
+                        keys[n++] = key;
+                }
+        }
+        if (rc == 0)
+                rc = write_records(cli, cfg, (const char *const *)keys, none, n,
+                                   o->dry_run);
+        if (rc == 0 && missing)
+                rc = 1;
+out:
+        for (i = 0; keys && i < n_args; i++)
+                free(keys[i]);
+        free(keys);
+        free(none);
+        json_decref(view);
+        return rc;
+}
+
+/* A feed of an OPML file as a spec: its URL, its name when it has one of
+ * its own, its folders as tags. */
+static json_t *opml_spec(const struct nt_feed_spec *f, const char *interval)
+{
+        char *plain = nt_url_without_userinfo(f->url, NULL);
+        json_t *spec = json_pack("{s:s}", "url", f->url), *tags = json_array();
+        char **t;
+
+        if (spec && f->name && plain && strcmp(f->name, plain) != 0)
+                json_object_set_new(spec, "name", json_string(f->name));
+        for (t = f->tags; tags && t && *t; t++)
+                json_array_append_new(tags, json_string(*t));
+        if (spec && json_array_size(tags))
+                json_object_set(spec, "tags", tags);
+        if (spec && interval)
+                json_object_set_new(spec, "interval", json_string(interval));
+        json_decref(tags);
+        free(plain);
+        return spec;
+}
+
+/* The wanted specs of import or sync, checked, against the topic's view:
+ * prints the difference and writes it. `want` is key -> spec, `whats`
+ * key -> where the spec came from (for error lines). With `prune`, keys
+ * of the view missing from `want` are removed (sync); without, existing
+ * keys are left as they are (import). */
+static int apply(struct nt_cli *cli, const nt_config_t *cfg, json_t *want,
+                 json_t *whats, bool prune, const struct verb_opts *o)
+{
+        const char *topic = nt_config_str(cfg, "topics.feeds");
+        json_t *view = NULL, *added = NULL, *changed = NULL, *removed = NULL;
+        const json_t **specs = NULL, **check = NULL;
+        const char **keys = NULL, **where = NULL;
+        size_t n = 0, n_check = 0, i, cap;
+        const char *key;
+        json_t *spec;
+        int rc;
+
+        cap = json_object_size(want) + 1;
+        check = calloc(cap, sizeof(*check));
+        where = calloc(cap, sizeof(*where));
+        if (!check || !where) {
+                rc = nt_cli_fail(cli, 1, "out of memory");
+                goto out;
+        }
+        json_object_foreach(want, key, spec)
+        {
+                check[n_check] = spec;
+                where[n_check++] =
+                    json_string_value(json_object_get(whats, key));
+        }
+        rc = check_specs(cli, cfg, check, where, n_check);
+        if (!rc)
+                rc = load_view(cli, cfg, topic, &view);
+        if (rc)
+                goto out;
+        if (prune && json_object_size(want) == 0 && json_object_size(view) &&
+            !o->allow_empty) {
+                rc = nt_cli_fail(cli, 2,
+                                 "the file lists no feeds: that would remove "
+                                 "all %zu feeds of topic %s (give "
+                                 "--allow-empty to mean it)",
+                                 json_object_size(view), topic);
+                goto out;
+        }
+        if (nt_feeds_topic_diff(view, want, &added, &changed, &removed)) {
+                rc = nt_cli_fail(cli, 1, "out of memory");
+                goto out;
+        }
+        cap = json_array_size(added) + json_array_size(changed) +
+              json_array_size(removed) + 1;
+        keys = calloc(cap, sizeof(*keys));
+        specs = calloc(cap, sizeof(*specs));
+        if (!keys || !specs) {
+                rc = nt_cli_fail(cli, 1, "out of memory");
+                goto out;
+        }
+        for (i = 0; i < json_array_size(added); i++) {
+                keys[n] = json_string_value(json_array_get(added, i));
+                specs[n] = json_object_get(want, keys[n]);
+                printf("+ %s\n", keys[n++]);
+        }
+        for (i = 0; prune && i < json_array_size(changed); i++) {
+                keys[n] = json_string_value(json_array_get(changed, i));
+                specs[n] = json_object_get(want, keys[n]);
+                printf("~ %s\n", keys[n++]);
+        }
+        for (i = 0; prune && i < json_array_size(removed); i++) {
+                keys[n] = json_string_value(json_array_get(removed, i));
+                specs[n] = NULL;
+                printf("- %s\n", keys[n++]);
+        }
+        rc = write_records(cli, cfg, keys, specs, n, o->dry_run);
+        if (rc == 0 && prune)
+                fprintf(stderr,
+                        "newstap feeds: sync: %zu added, %zu changed, %zu "
+                        "removed, %zu unchanged%s\n",
+                        json_array_size(added), json_array_size(changed),
+                        json_array_size(removed),
+                        json_object_size(want) - json_array_size(added) -
+                            json_array_size(changed),
+                        o->dry_run ? " (dry run: nothing written)" : "");
+        else if (rc == 0)
+                fprintf(stderr,
+                        "newstap feeds: import: %zu added, %zu already on "
+                        "the topic%s\n",
+                        json_array_size(added),
+                        json_object_size(want) - json_array_size(added),
+                        o->dry_run ? " (dry run: nothing written)" : "");
+out:
+        free(keys);
+        free(specs);
+        free(check);
+        free(where);
+        json_decref(added);
+        json_decref(changed);
+        json_decref(removed);
+        json_decref(view);
+        return rc;
+}
+
+static int cmd_import(struct nt_cli *cli, const nt_config_t *cfg,
+                      const struct verb_opts *o, char **args, int n_args)
+{
+        struct nt_feed_list l;
+        json_t *want = json_object(), *whats = json_object();
+        char errstr[1024];
+        size_t i;
+        int a, rc = 0;
+
+        nt_feed_list_init(&l);
+        if (!want || !whats) {
+                rc = nt_cli_fail(cli, 1, "out of memory");
+                goto out;
+        }
+        if (n_args < 1) {
+                rc =
+                    nt_cli_fail(cli, 2, "import takes OPML files (see --help)");
+                goto out;
+        }
+        for (a = 0; a < n_args; a++) {
+                size_t first = l.n;
+
+                if (nt_feed_list_from_opml(&l, args[a], 0, errstr,
+                                           sizeof(errstr)) != NT_OK) {
+                        rc = nt_cli_fail(cli, 2, "%s", errstr);
+                        goto out;
+                }
+                for (i = first; i < l.n; i++) {
+                        char *key = nt_feeds_topic_key(l.feeds[i].url);
+                        json_t *spec = opml_spec(&l.feeds[i], o->interval);
+                        char where[1024];
+
+                        snprintf(where, sizeof(where), "%s", args[a]);
+                        /* The first file to list a feed names it. */
+                        if (key && spec && !json_object_get(want, key)) {
+                                json_object_set(want, key, spec);
+                                json_object_set_new(whats, key,
+                                                    json_string(where));
+                        }
+                        free(key);
+                        json_decref(spec);
+                }
+        }
+        rc = apply(cli, cfg, want, whats, false, o);
+out:
+        nt_feed_list_free(&l);
+        json_decref(want);
+        json_decref(whats);
+        return rc;
+}
+
+static int cmd_sync(struct nt_cli *cli, const nt_config_t *cfg,
+                    const struct verb_opts *o, char **args, int n_args)
+{
+        json_t *feeds = nt_config_array(cfg, "producer.feeds"), *item;
+        json_t *want = json_object(), *whats = json_object();
+        const char *origin = nt_config_origin(cfg, "producer.feeds");
+        size_t i;
+        int rc = 0;
+
+        (void)args;
+        if (!want || !whats) {
+                rc = nt_cli_fail(cli, 1, "out of memory");
+                goto out;
+        }
+        if (n_args > 0) {
+                rc =
+                    nt_cli_fail(cli, 2, "sync takes no arguments (see --help)");
+                goto out;
+        }
+        /* The topic is made to match a file: never the one found by
+         * default, which could be another installation's. */
+        if (!cli->config_path) {
+                rc = nt_cli_fail(cli, 2,
+                                 "sync needs -c FILE: the configuration "
+                                 "whose producer.feeds the topic is to "
+                                 "match");
+                goto out;
+        }
+        json_array_foreach(feeds, i, item)
+        {
+                const char *url =
+                    json_string_value(json_object_get(item, "url"));
+                char *key = nt_feeds_topic_key(url);
+                char where[1024];
+
+                if (!key) {
+                        rc = nt_cli_fail(cli, 1, "out of memory");
+                        goto out;
+                }
+                snprintf(where, sizeof(where), "%s: producer.feeds[%zu]",
+                         origin, i);
+                json_object_set(want, key, item);
+                json_object_set_new(whats, key, json_string(where));
+                free(key);
+        }
+        rc = apply(cli, cfg, want, whats, true, o);
+out:
+        json_decref(want);
+        json_decref(whats);
+        return rc;
+}
+
+static int run_verb(int argc, char **argv);
+
+/* The index of the verb add, remove, import or sync in argv (the first
+ * argument that is neither an option nor an option's value), or 0. */
+static int find_verb(int argc, char **argv)
+{
+        static const char *const with_value[] = {
+            "-c",       "--config", "-X",         "--opml", "--state-dir", "-o",
+            "--output", "--name",   "--interval", "--tag",  "--header"};
+        static const char *const verbs[] = {"add", "remove", "import", "sync"};
+        int i;
+        size_t k;
+
+        for (i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0)
+                        return 0;
+                if (argv[i][0] != '-')
+                        break;
+                for (k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
+                        if (strcmp(argv[i], with_value[k]) == 0)
+                                break;
+                if (k < sizeof(with_value) / sizeof(with_value[0]))
+                        i++;
+        }
+        if (i >= argc)
+                return 0;
+        for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
+                if (strcmp(argv[i], verbs[k]) == 0)
+                        return i;
+        return 0;
+}
+
+/* `feeds ... add|remove|import|sync ...`: the verb is taken out of argv
+ * and the rest parsed with the verbs' options. */
+static int topic_verb(int argc, char **argv)
+{
+        int at = find_verb(argc, argv), i, n = 0, rc;
+        char **args = calloc((size_t)argc + 1, sizeof(*args));
+
+        if (!args)
+                return 1;
+        args[n++] = argv[at];
+        for (i = 1; i < argc; i++)
+                if (i != at)
+                        args[n++] = argv[i];
+        rc = run_verb(n, args);
+        free(args);
+        return rc;
+}
+
+/* args[0] is the verb. */
+static int run_verb(int argc, char **argv)
+{
+        static const struct option longopts[] = {
+            NT_CLI_LONGOPTS,
+            {"name", required_argument, NULL, 'n'},
+            {"interval", required_argument, NULL, 'i'},
+            {"tag", required_argument, NULL, 't'},
+            {"header", required_argument, NULL, 'H'},
+            {"dry-run", no_argument, NULL, 'd'},
+            {"allow-empty", no_argument, NULL, 'e'},
+            {NULL, 0, NULL, 0},
+        };
+        const char *verb = argv[0];
+        struct verb_opts o;
+        struct nt_cli cli;
+        nt_config_t *cfg = NULL;
+        char label[32];
+        int opt, rc = 0;
+
+        memset(&o, 0, sizeof(o));
+        o.tags = json_array();
+        o.headers = json_object();
+        snprintf(label, sizeof(label), "feeds %s", verb);
+        if (!o.tags || !o.headers || nt_cli_init(&cli, "feeds", argc)) {
+                json_decref(o.tags);
+                json_decref(o.headers);
+                return 1;
+        }
+        cli.cmd = label;
+        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
+                                  NULL)) != -1) {
+                const char *colon;
+
+                if (nt_cli_common_option(&cli, opt, optarg))
+                        continue;
+                switch (opt) {
+                case 'n':
+                        o.name = optarg;
+                        break;
+                case 'i':
+                        o.interval = optarg;
+                        break;
+                case 't':
+                        json_array_append_new(o.tags, json_string(optarg));
+                        break;
+                case 'H':
+                        colon = strchr(optarg, ':');
+                        if (!colon || colon == optarg) {
+                                rc = nt_cli_fail(&cli, 2,
+                                                 "--header: expected "
+                                                 "'NAME: VALUE'");
+                                goto out;
+                        }
+                        {
+                                char *hname =
+                                    strndup(optarg, (size_t)(colon - optarg));
+                                const char *value = colon + 1;
+
+                                while (*value == ' ' || *value == '\t')
+                                        value++;
+                                if (hname)
+                                        json_object_set_new(o.headers, hname,
+                                                            json_string(value));
+                                free(hname);
+                        }
+                        break;
+                case 'd':
+                        o.dry_run = true;
+                        break;
+                case 'e':
+                        o.allow_empty = true;
+                        break;
+                case 'h':
+                        fputs(feeds_help, stdout);
+                        fputs(nt_cli_common_help, stdout);
+                        goto out;
+                default:
+                        rc = 2;
+                        goto out;
+                }
+        }
+        /* An option that does not apply would be ignored silently. */
+        if (strcmp(verb, "add") != 0 && (o.name || json_array_size(o.tags) ||
+                                         json_object_size(o.headers))) {
+                rc = nt_cli_fail(&cli, 2,
+                                 "--name, --tag and --header are for add");
+                goto out;
+        }
+        if (o.interval && strcmp(verb, "add") != 0 &&
+            strcmp(verb, "import") != 0) {
+                rc = nt_cli_fail(&cli, 2, "--interval is for add and import");
+                goto out;
+        }
+        if (o.allow_empty && strcmp(verb, "sync") != 0) {
+                rc = nt_cli_fail(&cli, 2, "--allow-empty is for sync");
+                goto out;
+        }
+        cfg = nt_cli_load_config(&cli, NULL);
+        if (!cfg) {
+                rc = 2;
+                goto out;
+        }
+        if (strcmp(verb, "add") == 0)
+                rc = cmd_add(&cli, cfg, &o, argv + optind, argc - optind);
+        else if (strcmp(verb, "remove") == 0)
+                rc = cmd_remove(&cli, cfg, &o, argv + optind, argc - optind);
+        else if (strcmp(verb, "import") == 0)
+                rc = cmd_import(&cli, cfg, &o, argv + optind, argc - optind);
+        else
+                rc = cmd_sync(&cli, cfg, &o, argv + optind, argc - optind);
+out:
+        nt_config_destroy(cfg);
+        nt_cli_free(&cli);
+        json_decref(o.tags);
+        json_decref(o.headers);
+        return rc;
+}
+
 int nt_cmd_feeds(int argc, char **argv)
 {
         static const struct option longopts[] = {
@@ -141,6 +876,7 @@ int nt_cmd_feeds(int argc, char **argv)
             {"opml", required_argument, NULL, 'p'},
             {"state-dir", required_argument, NULL, 's'},
             {"output", required_argument, NULL, 'o'},
+            {"topic", no_argument, NULL, 'T'},
             {NULL, 0, NULL, 0},
         };
         struct nt_feed_list feeds;
@@ -149,11 +885,13 @@ int nt_cmd_feeds(int argc, char **argv)
         const char **opml = NULL;
         const char *state_dir = NULL;
         size_t n_opml = 0, i;
-        bool jsonl = false;
+        bool jsonl = false, topic = false;
         char errstr[1024];
         int64_t now;
         int opt, rc = 0, err = NT_OK;
 
+        if (find_verb(argc, argv) > 0)
+                return topic_verb(argc, argv);
         nt_feed_list_init(&feeds);
         opml = calloc((size_t)argc + 1, sizeof(*opml));
         if (!opml || nt_cli_init(&cli, "feeds", argc)) {
@@ -170,6 +908,9 @@ int nt_cmd_feeds(int argc, char **argv)
                         break;
                 case 's':
                         state_dir = optarg;
+                        break;
+                case 'T':
+                        topic = true;
                         break;
                 case 'o':
                         if (strcmp(optarg, "jsonl") == 0) {
@@ -191,8 +932,6 @@ int nt_cmd_feeds(int argc, char **argv)
                         goto out;
                 }
         }
-        /* `list` is the verb today; the others are for feeds kept in
-         * Kafka (add, remove, import, sync). */
         if (optind < argc && strcmp(argv[optind], "list") == 0)
                 optind++;
         if (optind < argc) {
@@ -204,6 +943,16 @@ int nt_cmd_feeds(int argc, char **argv)
         cfg = nt_cli_load_config(&cli, NULL);
         if (!cfg) {
                 rc = 2;
+                goto out;
+        }
+        if (topic) {
+                if (state_dir || n_opml)
+                        rc = nt_cli_fail(&cli, 2,
+                                         "--topic lists the topic: "
+                                         "--state-dir and --opml do not "
+                                         "apply");
+                else
+                        rc = list_topic(&cli, cfg, jsonl);
                 goto out;
         }
         if (state_dir &&

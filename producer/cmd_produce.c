@@ -1,8 +1,7 @@
 /* `newstap produce`: the feed-polling daemon. */
 #include "common/cli.h"
-#include "common/commands.h"
+#include "producer/commands.h"
 #include "common/err.h"
-#include "common/log.h"
 #include "common/sig.h"
 #include "producer/feeds.h"
 #include "producer/producer.h"
@@ -40,11 +39,28 @@ static const char produce_help[] =
     "  --state-dir DIR    overrides producer.state_dir\n";
 
 struct produce_ctx {
-        struct nt_cli *cli;
-        const char **opml;
-        size_t n_opml;
+        struct nt_cli *cli; /* --opml files in cli->values */
         const char *state_dir;
+        int once; /* --once */
 };
+
+static int produce_option(struct nt_cli *cli, void *opaque, int opt,
+                          const char *arg)
+{
+        struct produce_ctx *ctx = opaque;
+
+        switch (opt) {
+        case 'o':
+                return nt_cli_add_value(cli, arg) ? 1 : 0;
+        case '1':
+                ctx->once = 1;
+                return 0;
+        case 's':
+                ctx->state_dir = arg;
+                return 0;
+        }
+        return 2;
+}
 
 /* SIGHUP: read the files again; only the feed list is taken over (the
  * logging set up at start stays: other threads are logging). */
@@ -58,8 +74,10 @@ static int reload(void *opaque, struct nt_feed_list *out, char *errstr,
 
         if (!cfg)
                 return NT_ERR_CONFIG;
-        err = nt_feed_list_from_config(out, cfg, ctx->opml, ctx->n_opml, errstr,
-                                       errstr_size);
+        err = nt_feed_list_from_config(out, cfg, ctx->cli->values,
+                                       ctx->cli->n_values, errstr, errstr_size);
+        if (!err)
+                err = nt_feed_list_resolve_secrets(out, errstr, errstr_size);
         nt_config_destroy(cfg);
         return err;
 }
@@ -67,70 +85,45 @@ static int reload(void *opaque, struct nt_feed_list *out, char *errstr,
 int nt_cmd_produce(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"opml", required_argument, NULL, 'o'},
             {"once", no_argument, NULL, '1'},
             {"state-dir", required_argument, NULL, 's'},
             {NULL, 0, NULL, 0},
         };
         struct produce_ctx ctx;
+        const struct nt_cli_spec spec = {
+            .longopts = longopts,
+            .help = produce_help,
+            .common = true,
+            .on_option = produce_option,
+            .ctx = &ctx,
+        };
         struct nt_feed_list feeds;
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
         nt_producer_t *prod = NULL;
         nt_health_t *health = NULL;
         char errstr[1024];
-        int opt, rc = 0, once = 0, err;
+        int rc = 0, err;
 
         memset(&ctx, 0, sizeof(ctx));
         nt_feed_list_init(&feeds);
-        ctx.opml = calloc((size_t)argc + 1, sizeof(*ctx.opml));
-        if (!ctx.opml || nt_cli_init(&cli, "produce", argc)) {
-                free(ctx.opml);
-                return 1;
-        }
         ctx.cli = &cli;
-        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
-                                  NULL)) != -1) {
-                if (nt_cli_common_option(&cli, opt, optarg))
-                        continue;
-                switch (opt) {
-                case 'o':
-                        ctx.opml[ctx.n_opml++] = optarg;
-                        break;
-                case '1':
-                        once = 1;
-                        break;
-                case 's':
-                        ctx.state_dir = optarg;
-                        break;
-                case 'h':
-                        fputs(produce_help, stdout);
-                        fputs(nt_cli_common_help, stdout);
-                        goto out;
-                default:
-                        rc = 2;
-                        goto out;
-                }
-        }
-        if (optind != argc) {
-                rc = nt_cli_fail(&cli, 2, "unexpected argument \"%s\"",
-                                 argv[optind]);
+        rc = nt_cli_start(&cli, "produce", &spec, argc, argv, &cfg);
+        if (rc != NT_CLI_GO)
                 goto out;
-        }
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
+        rc = 0;
         if (ctx.state_dir &&
             nt_config_set(cfg, "producer.state_dir", ctx.state_dir,
                           "--state-dir", errstr, sizeof(errstr)) != NT_OK) {
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
         }
-        err = nt_feed_list_from_config(&feeds, cfg, ctx.opml, ctx.n_opml,
+        err = nt_feed_list_from_config(&feeds, cfg, cli.values, cli.n_values,
                                        errstr, sizeof(errstr));
+        if (!err)
+                err = nt_feed_list_resolve_secrets(&feeds, errstr,
+                                                   sizeof(errstr));
         if (err) {
                 /* A bad feed list or OPML file is the user's input. */
                 rc = nt_cli_fail(&cli, err == NT_ERR_NOMEM ? 1 : 2, "%s",
@@ -144,23 +137,20 @@ int nt_cmd_produce(int argc, char **argv)
                 goto out;
         }
         nt_sig_install();
-        prod = nt_producer_new(cfg, &feeds, once, errstr, sizeof(errstr));
+        prod = nt_producer_new(cfg, &feeds, ctx.once, errstr, sizeof(errstr));
         if (!prod) {
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
                 goto out;
         }
         /* auto: on for the daemon, off for a one-shot --once run. */
-        health = nt_health_from_config(cfg, "127.0.0.1:9464", !once, &err,
-                                       errstr, sizeof(errstr));
+        health = nt_health_from_config(cfg, "producer", "127.0.0.1:9464",
+                                       !ctx.once, &err, errstr, sizeof(errstr));
         if (err) {
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
                 goto out;
         }
-        if (health) {
+        if (health)
                 nt_producer_set_health(prod, health);
-                NT_INFO("producer", "metrics and health on port %u",
-                        nt_health_port(health));
-        }
         if (nt_producer_run(prod, reload, &ctx) != NT_OK)
                 rc = 1;
 out:
@@ -169,6 +159,5 @@ out:
         nt_feed_list_free(&feeds);
         nt_config_destroy(cfg);
         nt_cli_free(&cli);
-        free(ctx.opml);
         return rc;
 }

@@ -1,6 +1,6 @@
 /* `newstap replay`: publish archived feeds to the raw topic. */
 #include "common/cli.h"
-#include "common/commands.h"
+#include "producer/commands.h"
 #include "common/date.h"
 #include "common/err.h"
 #include "common/num.h"
@@ -8,6 +8,7 @@
 #include "producer/replay.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,10 +140,88 @@ static int parse_time(const char *s, int64_t *out)
             s, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, out);
 }
 
+struct replay_cli {
+        struct nt_replay_opts o;
+        const char *topic; /* --topic */
+};
+
+static int replay_option(struct nt_cli *cli, void *opaque, int opt,
+                         const char *arg)
+{
+        struct replay_cli *ro = opaque;
+
+        switch (opt) {
+        case 'r':
+                if (nt_num_parse_double(arg, 0.001, 1e9, &ro->o.rate)) {
+                        return nt_cli_fail(cli, 2,
+                                           "--rate: \"%s\" is not a "
+                                           "number of articles per "
+                                           "second",
+                                           arg);
+                }
+                return 0;
+        case 's':
+                if (nt_num_parse_double(arg, 0.0001, 1e9, &ro->o.speed)) {
+                        return nt_cli_fail(cli, 2,
+                                           "--speed: \"%s\" is not a "
+                                           "positive factor",
+                                           arg);
+                }
+                return 0;
+        case 'g':
+                if (nt_num_parse_duration_ms(arg, 1000, &ro->o.max_gap_ms) ||
+                    ro->o.max_gap_ms < 0) {
+                        return nt_cli_fail(cli, 2,
+                                           "--max-gap: \"%s\" is not a "
+                                           "duration",
+                                           arg);
+                }
+                return 0;
+        case 'f':
+        case 'u':
+                if (parse_time(arg,
+                               opt == 'f' ? &ro->o.from_ms : &ro->o.until_ms)) {
+                        return nt_cli_fail(cli, 2,
+                                           "--%s: \"%s\" is neither "
+                                           "RFC 3339 nor an age like "
+                                           "2h",
+                                           opt == 'f' ? "from" : "until", arg);
+                }
+                return 0;
+        case 'S':
+                ro->o.skip_seen = true;
+                return 0;
+        case 'T':
+                ro->o.strict = true;
+                return 0;
+        case 'F':
+                ro->o.feed_url = arg;
+                return 0;
+        case 'B':
+                ro->o.base_url = arg;
+                return 0;
+        case 't':
+                ro->topic = arg;
+                return 0;
+        case 'W':
+                if (strcmp(arg, "now") == 0) {
+                        ro->o.stamp_published = false;
+                } else if (strcmp(arg, "published") == 0) {
+                        ro->o.stamp_published = true;
+                } else {
+                        return nt_cli_fail(cli, 2,
+                                           "--timestamp: \"%s\" is "
+                                           "neither now nor published",
+                                           arg);
+                }
+                return 0;
+        }
+        return 2;
+}
+
 int nt_cmd_replay(int argc, char **argv)
 {
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"rate", required_argument, NULL, 'r'},
             {"speed", required_argument, NULL, 's'},
             {"max-gap", required_argument, NULL, 'g'},
@@ -156,116 +235,40 @@ int nt_cmd_replay(int argc, char **argv)
             {"timestamp", required_argument, NULL, 'W'},
             {NULL, 0, NULL, 0},
         };
-        struct nt_replay_opts o;
+        struct replay_cli ro = {0};
+        const struct nt_cli_spec spec = {
+            .longopts = longopts,
+            .help = replay_help,
+            .common = true,
+            .on_option = replay_option,
+            .ctx = &ro,
+            .max_args = INT_MAX,
+        };
         struct nt_replay_stats st;
         struct nt_cli cli;
         struct ui ui = {0};
         nt_config_t *cfg = NULL;
         nt_replay_t *rp = NULL;
-        const char *topic = NULL;
         char errstr[1024];
-        int opt, rc = 0, err;
+        int rc = 0, err;
 
-        nt_replay_opts_init(&o);
-        if (nt_cli_init(&cli, "replay", argc))
-                return 1;
-        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
-                                  NULL)) != -1) {
-                if (nt_cli_common_option(&cli, opt, optarg))
-                        continue;
-                switch (opt) {
-                case 'r':
-                        if (nt_num_parse_double(optarg, 0.001, 1e9, &o.rate)) {
-                                rc = nt_cli_fail(&cli, 2,
-                                                 "--rate: \"%s\" is not a "
-                                                 "number of articles per "
-                                                 "second",
-                                                 optarg);
-                                goto out;
-                        }
-                        break;
-                case 's':
-                        if (nt_num_parse_double(optarg, 0.0001, 1e9,
-                                                &o.speed)) {
-                                rc = nt_cli_fail(&cli, 2,
-                                                 "--speed: \"%s\" is not a "
-                                                 "positive factor",
-                                                 optarg);
-                                goto out;
-                        }
-                        break;
-                case 'g':
-                        if (nt_num_parse_duration_ms(optarg, 1000,
-                                                     &o.max_gap_ms) ||
-                            o.max_gap_ms < 0) {
-                                rc = nt_cli_fail(&cli, 2,
-                                                 "--max-gap: \"%s\" is not a "
-                                                 "duration",
-                                                 optarg);
-                                goto out;
-                        }
-                        break;
-                case 'f':
-                case 'u':
-                        if (parse_time(optarg,
-                                       opt == 'f' ? &o.from_ms : &o.until_ms)) {
-                                rc = nt_cli_fail(&cli, 2,
-                                                 "--%s: \"%s\" is neither "
-                                                 "RFC 3339 nor an age like "
-                                                 "2h",
-                                                 opt == 'f' ? "from" : "until",
-                                                 optarg);
-                                goto out;
-                        }
-                        break;
-                case 'S':
-                        o.skip_seen = true;
-                        break;
-                case 'T':
-                        o.strict = true;
-                        break;
-                case 'F':
-                        o.feed_url = optarg;
-                        break;
-                case 'B':
-                        o.base_url = optarg;
-                        break;
-                case 't':
-                        topic = optarg;
-                        break;
-                case 'W':
-                        if (strcmp(optarg, "now") == 0) {
-                                o.stamp_published = false;
-                        } else if (strcmp(optarg, "published") == 0) {
-                                o.stamp_published = true;
-                        } else {
-                                rc = nt_cli_fail(&cli, 2,
-                                                 "--timestamp: \"%s\" is "
-                                                 "neither now nor published",
-                                                 optarg);
-                                goto out;
-                        }
-                        break;
-                case 'h':
-                        fputs(replay_help, stdout);
-                        fputs(nt_cli_common_help, stdout);
-                        goto out;
-                default:
-                        rc = 2;
-                        goto out;
-                }
-        }
+        nt_replay_opts_init(&ro.o);
+        /* The arguments are checked before the configuration is read. */
+        rc = nt_cli_start(&cli, "replay", &spec, argc, argv, NULL);
+        if (rc != NT_CLI_GO)
+                goto out;
+        rc = 0;
         if (optind == argc) {
                 rc = nt_cli_fail(&cli, 2,
                                  "no input: give files, directories or "
                                  "patterns (see --help)");
                 goto out;
         }
-        if (o.from_ms > o.until_ms) {
+        if (ro.o.from_ms > ro.o.until_ms) {
                 rc = nt_cli_fail(&cli, 2, "--from is later than --until");
                 goto out;
         }
-        if (o.max_gap_ms >= 0 && o.speed <= 0) {
+        if (ro.o.max_gap_ms >= 0 && ro.o.speed <= 0) {
                 rc = nt_cli_fail(&cli, 2, "--max-gap goes with --speed");
                 goto out;
         }
@@ -274,17 +277,17 @@ int nt_cmd_replay(int argc, char **argv)
                 rc = 2;
                 goto out;
         }
-        if (topic && nt_config_set(cfg, "topics.raw", topic, "--topic", errstr,
-                                   sizeof(errstr)) != NT_OK) {
+        if (ro.topic && nt_config_set(cfg, "topics.raw", ro.topic, "--topic",
+                                      errstr, sizeof(errstr)) != NT_OK) {
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
         }
         ui.tty = isatty(STDERR_FILENO) == 1;
-        o.on_error = on_error;
-        o.on_progress = on_progress;
-        o.ctx = &ui;
+        ro.o.on_error = on_error;
+        ro.o.on_progress = on_progress;
+        ro.o.ctx = &ui;
         nt_sig_install();
-        rp = nt_replay_new(cfg, &o, errstr, sizeof(errstr));
+        rp = nt_replay_new(cfg, &ro.o, errstr, sizeof(errstr));
         if (!rp) {
                 rc = nt_cli_fail(&cli, 1, "%s", errstr);
                 goto out;
@@ -304,7 +307,7 @@ int nt_cmd_replay(int argc, char **argv)
         if (st.refused)
                 printf("; %llu refused by the broker",
                        (unsigned long long)st.refused);
-        if (o.skip_seen)
+        if (ro.o.skip_seen)
                 printf("; %llu already on the topic",
                        (unsigned long long)st.on_topic);
         if (st.past_retention)

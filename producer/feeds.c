@@ -3,6 +3,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "common/num.h"
+#include "common/secret.h"
 #include "common/url.h"
 
 #include <expat.h>
@@ -360,4 +361,41 @@ int nt_feed_list_from_config(struct nt_feed_list *l, const nt_config_t *cfg,
                 err = nt_feed_list_from_opml(l, opml[i], interval, errstr,
                                              errstr_size);
         return err;
+}
+
+/* Resolves one string in place. */
+static int resolve_in_place(char **s, char *errstr, size_t errstr_size)
+{
+        char *out;
+        int err;
+
+        if (!*s || !nt_secret_has_ref(*s))
+                return NT_OK;
+        err = nt_secret_resolve(*s, NULL, &out, errstr, errstr_size);
+        if (err)
+                return err;
+        free(*s);
+        *s = out;
+        return NT_OK;
+}
+
+int nt_feed_list_resolve_secrets(struct nt_feed_list *l, char *errstr,
+                                 size_t errstr_size)
+{
+        char reason[512];
+        size_t i;
+        char **h;
+        int err;
+
+        for (i = 0; i < l->n; i++) {
+                struct nt_feed_spec *f = &l->feeds[i];
+
+                err = resolve_in_place(&f->url, reason, sizeof(reason));
+                for (h = f->headers; !err && h && *h; h++)
+                        err = resolve_in_place(h, reason, sizeof(reason));
+                if (err)
+                        return nt_errf(errstr, errstr_size, err, "feed %s: %s",
+                                       f->name, reason);
+        }
+        return NT_OK;
 }

@@ -52,6 +52,17 @@ int nt_feed_list_from_config(struct nt_feed_list *l, const nt_config_t *cfg,
                              const char *const *opml, size_t n_opml,
                              char *errstr, size_t errstr_size);
 
+/* Replaces the secret references (common/secret.h: "${env:NAME}",
+ * "${file:/path}") in every feed's URL and header lines by what they
+ * name, on the machine that fetches the feeds. A feed's name was made
+ * before, from the URL as written without its userinfo, so it never
+ * holds the secret. An
+ * error names the feed and the reference: NT_ERR_NOTFOUND (variable not
+ * set), NT_ERR_IO (file unreadable), and the others of
+ * nt_secret_resolve(). */
+int nt_feed_list_resolve_secrets(struct nt_feed_list *l, char *errstr,
+                                 size_t errstr_size);
+
 /* The feed with this URL, or NULL. Entries whose url is NULL (taken by
  * the caller) are skipped. */
 struct nt_feed_spec *nt_feed_list_find(struct nt_feed_list *l, const char *url);

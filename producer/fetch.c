@@ -4,16 +4,49 @@
 #include "common/err.h"
 #include "common/num.h"
 #include "common/url.h"
+#include "producer/schedule.h"
 
 #include <curl/curl.h>
+#include <xxhash.h>
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+/* One host: its queued requests and its running count, found by a hash
+ * of its name, so that starting a transfer costs the same with 50,000
+ * feeds queued as with ten. A host with nothing queued or running is
+ * freed. */
+struct host {
+        struct host *chain;       /* hash bucket link */
+        struct xfer *head, *tail; /* queued, oldest first */
+        int running;              /* transfers to it now */
+        struct nt_timer ready;    /* in the fetcher's `ready` heap while it has
+                                     a request queued and a free slot, keyed
+                                     by that request's sequence number */
+        uint64_t hash;
+        char name[256];
+};
+
+/* A DNS cache shared by the transfers started in one period. libcurl
+ * (7.88) walks its whole DNS cache at the end of every transfer to drop
+ * entries older than CURLOPT_DNS_CACHE_TIMEOUT (60 s by default); with
+ * thousands of hosts polled a minute that walk cost more CPU than the
+ * request itself. So the transfers use a shared cache that is never
+ * walked (timeout -1), and the fetcher starts a new one every
+ * DNS_PERIOD_MS: a name is resolved again after one to two periods, as
+ * libcurl's own timeout would have it, without the walk. */
+#define DNS_PERIOD_MS 60000
+
+struct dns_cache {
+        CURLSH *share;
+        int users; /* easy handles attached */
+};
 
 /* One fetch, from the queue through its redirect hops to a result. */
 struct xfer {
@@ -24,9 +57,12 @@ struct xfer {
         struct nt_buf body;
         char *retry_after; /* raw header values, parsed at the end */
         char *cache_control;
-        char host[256];
-        int all_permanent; /* every hop so far was 301/308 */
-        int body_too_big;  /* the write callback hit max_body */
+        struct host *host;     /* of the current hop; NULL once done */
+        struct dns_cache *dns; /* attached to the easy handle, or NULL */
+        uint64_t seq;          /* order of arrival */
+        int slot;              /* index in `running`, -1 when not running */
+        int all_permanent;     /* every hop so far was 301/308 */
+        int body_too_big;      /* the write callback hit max_body */
         char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -34,7 +70,16 @@ struct nt_fetcher {
         CURLM *multi;
         struct nt_fetch_limits lim;
         char *user_agent;
-        struct xfer *queue_head, *queue_tail;
+        struct host **buckets; /* n_buckets, a power of two */
+        size_t n_buckets, n_hosts;
+        /* Hosts that could start a transfer now, the one with the oldest
+         * queued request first: the queue's order across hosts, skipping
+         * those at their limit, without walking it. */
+        struct nt_timer_heap ready;
+        uint64_t seq;
+        struct dns_cache *dns;     /* for new transfers; NULL: libcurl's */
+        struct dns_cache *dns_old; /* the one before, until unused */
+        int64_t dns_since_ms;
         size_t n_queued;
         struct xfer **running; /* max_transfers slots */
         int n_running;
@@ -212,6 +257,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
         return n;
 }
 
+/* The host of a URL ("" when it has none). */
 static void host_of(const char *url, char *host, size_t size)
 {
         CURLU *u = curl_url();
@@ -225,6 +271,178 @@ static void host_of(const char *url, char *host, size_t size)
         curl_url_cleanup(u);
 }
 
+static struct dns_cache *dns_new(void)
+{
+        struct dns_cache *d = calloc(1, sizeof(*d));
+
+        if (!d)
+                return NULL;
+        d->share = curl_share_init();
+        if (!d->share || curl_share_setopt(d->share, CURLSHOPT_SHARE,
+                                           CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+                curl_share_cleanup(d->share);
+                free(d);
+                return NULL;
+        }
+        return d;
+}
+
+static void dns_free(struct dns_cache *d)
+{
+        if (!d)
+                return;
+        curl_share_cleanup(d->share);
+        free(d);
+}
+
+/* Attaches the current DNS cache to a new easy handle. */
+static void dns_attach(nt_fetcher_t *f, struct xfer *x)
+{
+        if (!f->dns)
+                return;
+        x->dns = f->dns;
+        x->dns->users++;
+        curl_easy_setopt(x->easy, CURLOPT_SHARE, x->dns->share);
+        curl_easy_setopt(x->easy, CURLOPT_DNS_CACHE_TIMEOUT, -1L);
+}
+
+/* After the easy handle is cleaned up: the previous cache goes with its
+ * last user. */
+static void dns_release(nt_fetcher_t *f, struct xfer *x)
+{
+        if (!x->dns)
+                return;
+        x->dns->users--;
+        if (x->dns == f->dns_old && x->dns->users == 0) {
+                dns_free(f->dns_old);
+                f->dns_old = NULL;
+        }
+        x->dns = NULL;
+}
+
+/* A new DNS cache every period, once the one before the current is
+ * unused (a transfer can outlast a period); out of memory keeps the
+ * current one. */
+static void dns_rotate(nt_fetcher_t *f)
+{
+        int64_t now = nt_date_now_ms();
+        struct dns_cache *d;
+
+        if (!f->dns || f->dns_old || now - f->dns_since_ms < DNS_PERIOD_MS)
+                return;
+        d = dns_new();
+        if (!d)
+                return;
+        if (f->dns->users == 0)
+                dns_free(f->dns);
+        else
+                f->dns_old = f->dns;
+        f->dns = d;
+        f->dns_since_ms = now;
+}
+
+static struct host *host_of_timer(struct nt_timer *t)
+{
+        return (struct host *)(void *)((char *)t -
+                                       offsetof(struct host, ready));
+}
+
+/* The host named `name`, created when new (NULL: out of memory). */
+static struct host *host_get(nt_fetcher_t *f, const char *name)
+{
+        uint64_t hash = XXH3_64bits(name, strlen(name));
+        struct host *h;
+        size_t b;
+
+        for (h = f->buckets[hash & (f->n_buckets - 1)]; h; h = h->chain)
+                if (h->hash == hash && strcmp(h->name, name) == 0)
+                        return h;
+        /* Grow at one host per bucket; the ready heap gets room for every
+         * host now, so that queueing one later cannot fail. */
+        if (f->n_hosts + 1 > f->n_buckets) {
+                size_t n = f->n_buckets * 2, i;
+                struct host **nb = calloc(n, sizeof(*nb));
+
+                if (!nb)
+                        return NULL;
+                for (i = 0; i < f->n_buckets; i++) {
+                        while ((h = f->buckets[i]) != NULL) {
+                                f->buckets[i] = h->chain;
+                                h->chain = nb[h->hash & (n - 1)];
+                                nb[h->hash & (n - 1)] = h;
+                        }
+                }
+                free(f->buckets);
+                f->buckets = nb;
+                f->n_buckets = n;
+        }
+        if (nt_timer_heap_reserve(&f->ready, f->n_hosts + 1) != NT_OK)
+                return NULL;
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return NULL;
+        h->hash = hash;
+        snprintf(h->name, sizeof(h->name), "%s", name);
+        b = hash & (f->n_buckets - 1);
+        h->chain = f->buckets[b];
+        f->buckets[b] = h;
+        f->n_hosts++;
+        return h;
+}
+
+/* Frees a host with nothing queued or running. */
+static void host_put(nt_fetcher_t *f, struct host *h)
+{
+        struct host **pp;
+
+        if (h->head || h->running > 0)
+                return;
+        nt_timer_heap_remove(&f->ready, &h->ready);
+        for (pp = &f->buckets[h->hash & (f->n_buckets - 1)]; *pp;
+             pp = &(*pp)->chain) {
+                if (*pp == h) {
+                        *pp = h->chain;
+                        break;
+                }
+        }
+        f->n_hosts--;
+        free(h);
+}
+
+/* Puts the host in the ready heap, or takes it out, as its queue and
+ * running count say. */
+static void host_update(nt_fetcher_t *f, struct host *h)
+{
+        if (h->head && h->running < f->lim.max_per_host) {
+                if (!nt_timer_queued(&h->ready) ||
+                    h->ready.at != (int64_t)h->head->seq)
+                        nt_timer_heap_push(&f->ready, &h->ready,
+                                           (int64_t)h->head->seq);
+        } else {
+                nt_timer_heap_remove(&f->ready, &h->ready);
+        }
+}
+
+/* Moves a running transfer's count from its host to `name`'s (a redirect
+ * to another host). NT_ERR_NOMEM leaves it where it was. */
+static int host_move(nt_fetcher_t *f, struct xfer *x, const char *name)
+{
+        struct host *old = x->host, *h;
+
+        if (strcmp(old->name, name) == 0)
+                return NT_OK;
+        h = host_get(f, name);
+        if (!h)
+                return NT_ERR_NOMEM;
+        h->running++;
+        host_update(f, h);
+        x->host = h;
+        old->running--;
+        host_update(f, old);
+        host_put(f, old);
+        return NT_OK;
+}
+
 /* Points the easy handle at x->res->final_url for the next hop. */
 static int xfer_setup(nt_fetcher_t *f, struct xfer *x)
 {
@@ -232,7 +450,6 @@ static int xfer_setup(nt_fetcher_t *f, struct xfer *x)
 
         nt_buf_reset(&x->body);
         x->body_too_big = 0;
-        host_of(x->res->final_url, x->host, sizeof(x->host));
         curl_easy_setopt(e, CURLOPT_URL, x->res->final_url);
         curl_easy_setopt(e, CURLOPT_PRIVATE, x);
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
@@ -277,12 +494,19 @@ nt_fetcher_t *nt_fetcher_new(const struct nt_fetch_limits *lim, char *errstr,
         if (!f)
                 goto nomem;
         f->lim = *lim;
+        nt_timer_heap_init(&f->ready);
         f->multi = curl_multi_init();
         f->running = calloc((size_t)lim->max_transfers, sizeof(*f->running));
+        f->n_buckets = 64;
+        f->buckets = calloc(f->n_buckets, sizeof(*f->buckets));
+        /* Without a shared cache, libcurl's own one does (slower). */
+        f->dns = dns_new();
+        f->dns_since_ms = nt_date_now_ms();
         if (lim->user_agent)
                 f->user_agent = strdup(lim->user_agent);
         f->lim.user_agent = NULL;
-        if (!f->multi || !f->running || (lim->user_agent && !f->user_agent))
+        if (!f->multi || !f->running || !f->buckets ||
+            (lim->user_agent && !f->user_agent))
                 goto nomem;
         return f;
 nomem:
@@ -294,6 +518,8 @@ nomem:
 void nt_fetcher_destroy(nt_fetcher_t *f)
 {
         struct xfer *x;
+        struct host *h;
+        size_t b;
         int i;
 
         if (!f)
@@ -302,9 +528,15 @@ void nt_fetcher_destroy(nt_fetcher_t *f)
                 curl_multi_remove_handle(f->multi, f->running[i]->easy);
                 xfer_free(f->running[i]);
         }
-        while ((x = f->queue_head) != NULL) {
-                f->queue_head = x->next;
-                xfer_free(x);
+        for (b = 0; f->buckets && b < f->n_buckets; b++) {
+                while ((h = f->buckets[b]) != NULL) {
+                        f->buckets[b] = h->chain;
+                        while ((x = h->head) != NULL) {
+                                h->head = x->next;
+                                xfer_free(x);
+                        }
+                        free(h);
+                }
         }
         while ((x = f->done_head) != NULL) {
                 f->done_head = x->next;
@@ -312,6 +544,11 @@ void nt_fetcher_destroy(nt_fetcher_t *f)
         }
         if (f->multi)
                 curl_multi_cleanup(f->multi);
+        /* Every easy handle is gone: the caches are unused. */
+        dns_free(f->dns);
+        dns_free(f->dns_old);
+        nt_timer_heap_free(&f->ready);
+        free(f->buckets);
         free(f->running);
         free(f->user_agent);
         free(f);
@@ -334,6 +571,8 @@ static int add_header(struct curl_slist **list, const char *name,
 int nt_fetcher_add(nt_fetcher_t *f, const struct nt_fetch_request *req)
 {
         struct xfer *x;
+        struct host *h;
+        char host[256];
         size_t i;
         int err = NT_ERR_NOMEM;
 
@@ -352,6 +591,7 @@ int nt_fetcher_add(nt_fetcher_t *f, const struct nt_fetch_request *req)
         x->res->url = strdup(req->url);
         x->res->final_url = strdup(req->url);
         x->all_permanent = 1;
+        x->slot = -1;
         if (!x->res->url || !x->res->final_url)
                 goto fail;
         if (req->etag && *req->etag &&
@@ -368,13 +608,19 @@ int nt_fetcher_add(nt_fetcher_t *f, const struct nt_fetch_request *req)
                         goto fail;
                 x->req_headers = l;
         }
-        host_of(req->url, x->host, sizeof(x->host));
-        if (f->queue_tail)
-                f->queue_tail->next = x;
+        host_of(req->url, host, sizeof(host));
+        h = host_get(f, host);
+        if (!h)
+                goto fail;
+        x->seq = f->seq++;
+        x->host = h;
+        if (h->tail)
+                h->tail->next = x;
         else
-                f->queue_head = x;
-        f->queue_tail = x;
+                h->head = x;
+        h->tail = x;
         f->n_queued++;
+        host_update(f, h);
         return NT_OK;
 fail:
         xfer_free(x);
@@ -383,50 +629,42 @@ fail:
 
 static void push_done(nt_fetcher_t *f, struct xfer *x);
 
-static int host_running(const nt_fetcher_t *f, const char *host)
-{
-        int i, n = 0;
-
-        for (i = 0; i < f->n_running; i++)
-                n += strcmp(f->running[i]->host, host) == 0;
-        return n;
-}
-
 /* Moves queued requests into free slots, oldest first, skipping hosts
- * that are at their limit. */
+ * that are at their limit: each start takes the host with the oldest
+ * request from the ready heap. */
 static void fill_slots(nt_fetcher_t *f)
 {
-        struct xfer *x = f->queue_head, *prev = NULL;
+        struct nt_timer *t;
 
-        while (x && f->n_running < f->lim.max_transfers) {
-                struct xfer *next = x->next;
+        while (f->n_running < f->lim.max_transfers &&
+               (t = nt_timer_heap_peek(&f->ready)) != NULL) {
+                struct host *h = host_of_timer(t);
+                struct xfer *x = h->head;
 
-                if (host_running(f, x->host) >= f->lim.max_per_host) {
-                        prev = x;
-                        x = next;
-                        continue;
-                }
-                if (prev)
-                        prev->next = next;
-                else
-                        f->queue_head = next;
-                if (f->queue_tail == x)
-                        f->queue_tail = prev;
+                h->head = x->next;
+                if (!h->head)
+                        h->tail = NULL;
                 f->n_queued--;
                 x->next = NULL;
                 x->easy = curl_easy_init();
+                if (x->easy)
+                        dns_attach(f, x);
                 if (!x->easy || xfer_setup(f, x) != NT_OK) {
                         /* Out of memory: report it as a failed fetch so
                          * the feed is retried later. */
                         x->res->err = NT_ERR_TRANSIENT;
                         snprintf(x->res->errstr, sizeof(x->res->errstr),
                                  "cannot start transfer (out of memory)");
+                        x->host = NULL;
+                        host_update(f, h);
+                        host_put(f, h);
                         push_done(f, x);
-                        x = next;
                         continue;
                 }
+                h->running++;
+                host_update(f, h);
+                x->slot = f->n_running;
                 f->running[f->n_running++] = x;
-                x = next;
         }
 }
 
@@ -449,6 +687,7 @@ static void push_done(nt_fetcher_t *f, struct xfer *x)
                 curl_easy_cleanup(x->easy);
                 x->easy = NULL;
         }
+        dns_release(f, x);
         x->next = NULL;
         if (f->done_tail)
                 f->done_tail->next = x;
@@ -457,16 +696,18 @@ static void push_done(nt_fetcher_t *f, struct xfer *x)
         f->done_tail = x;
 }
 
+/* Frees the transfer's slot and its count on its host. */
 static void remove_running(nt_fetcher_t *f, struct xfer *x)
 {
-        int i;
+        struct host *h = x->host;
 
-        for (i = 0; i < f->n_running; i++) {
-                if (f->running[i] == x) {
-                        f->running[i] = f->running[--f->n_running];
-                        return;
-                }
-        }
+        f->running[x->slot] = f->running[--f->n_running];
+        f->running[x->slot]->slot = x->slot;
+        x->slot = -1;
+        x->host = NULL;
+        h->running--;
+        host_update(f, h);
+        host_put(f, h);
 }
 
 /* A transfer finished one hop: follow a redirect or record the result. */
@@ -474,7 +715,7 @@ static void finish(nt_fetcher_t *f, struct xfer *x, CURLcode rc)
 {
         struct nt_fetch_result *res = x->res;
         double secs = 0;
-        char *location = NULL;
+        char *location = NULL, host[256];
 
         curl_multi_remove_handle(f->multi, x->easy);
         curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &secs);
@@ -529,7 +770,11 @@ static void finish(nt_fetcher_t *f, struct xfer *x, CURLcode rc)
                 res->redirects++;
                 free(res->final_url);
                 res->final_url = next;
-                if (xfer_setup(f, x) == NT_OK)
+                /* The next hop counts against its own host's limit, as
+                 * the first did (it starts now, even when that host is
+                 * full: it is the same fetch, not a new one). */
+                host_of(next, host, sizeof(host));
+                if (host_move(f, x, host) == NT_OK && xfer_setup(f, x) == NT_OK)
                         return;
                 res->err = NT_ERR_NOMEM;
                 snprintf(res->errstr, sizeof(res->errstr), "out of memory");
@@ -544,6 +789,7 @@ int nt_fetcher_run(nt_fetcher_t *f, int timeout_ms)
         CURLMsg *msg;
         int running = 0, left;
 
+        dns_rotate(f);
         fill_slots(f);
         curl_multi_perform(f->multi, &running);
         curl_multi_poll(f->multi, NULL, 0, timeout_ms, NULL);

@@ -12,29 +12,50 @@
 #include "producer/schedule.h"
 #include "producer/state.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
+
+/* A poll that changes nothing but the feed's times (a 304 on a healthy
+ * feed) rewrites its state file only when the saved last success is this
+ * old. Writing a state file (a new file, a rename, the old inode freed)
+ * costs about twice a 304 round trip in CPU, so saving every such poll
+ * would double the cost of polling; the saved next poll is then up to an
+ * hour behind, which nt_schedule_resume() makes up for at a restart. */
+#define STATE_REFRESH_MS ((int64_t)3600 * 1000)
 
 /* One feed as the loop sees it. Allocated one by one so that pointers
  * handed to the fetcher and the publisher stay valid while the list
- * grows; a feed dropped by a reload is freed only once idle. */
+ * grows; a feed dropped by a reload is freed only once idle.
+ *
+ * Nothing in the loop walks every feed: a feed waiting for its next poll
+ * is in the `due` heap (and only then), a changed state is on the
+ * `dirty` list, a removed feed on the `removed` list until it is freed.
+ * Each of the three lists holds at most every feed, and has room for
+ * every feed reserved when the feed is added, so that putting a feed on
+ * one cannot fail. */
 struct pfeed {
         struct nt_feed_spec spec;
         struct nt_feed_state st;
-        const char *label; /* name, else URL: for logs and metrics */
-        int64_t due_ms;    /* next poll, wall clock */
+        const char *label;   /* name, else URL: for logs and metrics */
+        int64_t due_ms;      /* next poll, wall clock */
+        struct nt_timer due; /* in p->due while waiting for due_ms */
+        size_t idx;          /* in p->feeds */
         bool fetching;
         bool removed;
+        bool on_removed;          /* in p->removed */
         bool polled;              /* once mode: a result came back */
         bool first_poll;          /* never polled successfully before */
         json_t *pending;          /* id -> revision, sent, not confirmed */
         char *next_etag;          /* validators of the last 200, applied */
         char *next_last_modified; /* when `pending` empties */
         bool next_validators;
-        bool dirty; /* state to save */
+        bool dirty;               /* state to save: in p->dirty */
+        int64_t saved_success_ms; /* st.last_success_ms in the file */
         struct nt_schedule_hints hints;
 };
 
@@ -42,6 +63,11 @@ struct nt_producer {
         const nt_config_t *cfg;
         struct pfeed **feeds;
         size_t n_feeds, cap_feeds;
+        struct nt_timer_heap due; /* feeds waiting to be polled */
+        struct pfeed **dirty;     /* cap_feeds slots */
+        size_t n_dirty;
+        struct pfeed **removed; /* cap_feeds slots */
+        size_t n_removed;
         nt_fetcher_t *fetcher;
         nt_publisher_t *pub;
         nt_metrics_t *metrics;
@@ -68,6 +94,34 @@ static uint64_t next_random(nt_producer_t *p)
         return p->rng * 2685821657736338717ULL;
 }
 
+static struct pfeed *pfeed_of(struct nt_timer *t)
+{
+        return (struct pfeed *)(void *)((char *)t -
+                                        offsetof(struct pfeed, due));
+}
+
+/* The feed's state changed: saved at the next flush. */
+static void mark_dirty(nt_producer_t *p, struct pfeed *f)
+{
+        if (f->dirty)
+                return;
+        f->dirty = true;
+        p->dirty[p->n_dirty++] = f;
+}
+
+/* Puts the feed in the due heap at due_ms, unless it is not to be polled
+ * again: fetching, removed, disabled, or polled in once mode. */
+static void requeue(nt_producer_t *p, struct pfeed *f)
+{
+        if (f->fetching || f->removed || f->st.disabled ||
+            (p->once && f->polled)) {
+                nt_timer_heap_remove(&p->due, &f->due);
+                return;
+        }
+        /* Room for every feed is reserved in add_feed(). */
+        nt_timer_heap_push(&p->due, &f->due, f->due_ms);
+}
+
 static void pfeed_free(struct pfeed *f)
 {
         if (!f)
@@ -80,47 +134,43 @@ static void pfeed_free(struct pfeed *f)
         free(f);
 }
 
-/* Saves every changed feed state in one batch (one disk sync). Called
- * about once a second and at shutdown: a crash loses at most that
- * second of seen-marks, which costs a re-publish, never an article. */
+/* Saves every changed feed state (the dirty list, not a walk of every
+ * feed) in one batch (one disk sync). Called about once a second and at
+ * shutdown: a crash loses at most that second of seen-marks, which costs
+ * a re-publish, never an article. */
 static void flush_states(nt_producer_t *p)
 {
         const char **keys;
         const struct nt_feed_state **states;
-        struct pfeed **saved;
         char errstr[512];
-        size_t i, n = 0;
+        size_t i, n = p->n_dirty;
 
-        for (i = 0; i < p->n_feeds; i++)
-                n += p->feeds[i]->dirty;
         if (n == 0)
                 return;
         keys = calloc(n, sizeof(*keys));
         states = calloc(n, sizeof(*states));
-        saved = calloc(n, sizeof(*saved));
-        if (!keys || !states || !saved)
+        if (!keys || !states)
                 goto out; /* the next flush tries again */
-        for (i = 0, n = 0; i < p->n_feeds; i++) {
-                if (!p->feeds[i]->dirty)
-                        continue;
-                saved[n] = p->feeds[i];
-                keys[n] = p->feeds[i]->spec.url;
-                states[n++] = &p->feeds[i]->st;
-                p->feeds[i]->dirty = false;
+        for (i = 0; i < n; i++) {
+                keys[i] = p->dirty[i]->spec.url;
+                states[i] = &p->dirty[i]->st;
         }
         if (nt_state_save_many(p->state_dir, keys, states, n, errstr,
                                sizeof(errstr)) != NT_OK) {
                 /* Nothing is marked done that was not, so a lost save
                  * only costs a re-publish; the next flush tries these
-                 * feeds again (saving is idempotent). */
+                 * feeds again (saving is idempotent): they stay dirty. */
                 NT_ERROR("producer", "saving state: %s", errstr);
-                for (i = 0; i < n; i++)
-                        saved[i]->dirty = true;
+                goto out;
         }
+        for (i = 0; i < n; i++) {
+                p->dirty[i]->dirty = false;
+                p->dirty[i]->saved_success_ms = p->dirty[i]->st.last_success_ms;
+        }
+        p->n_dirty = 0;
 out:
         free(keys);
         free(states);
-        free(saved);
 }
 
 /* The feed's last success on /metrics, when it has one (also from the
@@ -171,8 +221,26 @@ static struct pfeed *pfeed_new(nt_producer_t *p, struct nt_feed_spec *spec)
          * adds a feed expects its articles, not a wait of up to its
          * interval. Once mode polls everything now. */
         f->first_poll = !(err == NT_OK && f->st.next_poll_ms > 0);
-        f->due_ms = p->once || f->first_poll ? 0 : f->st.next_poll_ms;
+        f->saved_success_ms = f->st.last_success_ms;
+        if (p->once || f->first_poll)
+                f->due_ms = 0;
+        else if (f->st.failures > 0) /* a backoff is saved when it starts */
+                f->due_ms = f->st.next_poll_ms;
+        else
+                f->due_ms = nt_schedule_resume(
+                    f->st.next_poll_ms, f->spec.interval_ms, nt_date_now_ms());
         return f;
+}
+
+/* Grows one list of cap_feeds slots to cap. */
+static int grow(struct pfeed ***arr, size_t cap)
+{
+        struct pfeed **a = realloc(*arr, cap * sizeof(*a));
+
+        if (!a)
+                return NT_ERR_NOMEM;
+        *arr = a;
+        return NT_OK;
 }
 
 static int add_feed(nt_producer_t *p, struct nt_feed_spec *spec)
@@ -181,16 +249,22 @@ static int add_feed(nt_producer_t *p, struct nt_feed_spec *spec)
 
         if (p->n_feeds == p->cap_feeds) {
                 size_t cap = p->cap_feeds ? p->cap_feeds * 2 : 16;
-                struct pfeed **arr = realloc(p->feeds, cap * sizeof(*arr));
-                if (!arr)
+
+                /* The lists grow together: each holds at most every
+                 * feed, so none of them can be full when a feed goes on
+                 * it. */
+                if (grow(&p->feeds, cap) || grow(&p->dirty, cap) ||
+                    grow(&p->removed, cap) ||
+                    nt_timer_heap_reserve(&p->due, cap))
                         return NT_ERR_NOMEM;
-                p->feeds = arr;
                 p->cap_feeds = cap;
         }
         f = pfeed_new(p, spec);
         if (!f)
                 return NT_ERR_NOMEM;
+        f->idx = p->n_feeds;
         p->feeds[p->n_feeds++] = f;
+        requeue(p, f);
         return NT_OK;
 }
 
@@ -261,11 +335,15 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
         }
         p->cfg = cfg;
         p->lock_fd = -1;
+        nt_timer_heap_init(&p->due);
         p->once = once;
         p->rng = (uint64_t)nt_date_now_ms() ^ ((uint64_t)getpid() << 32) ^
                  0x9E3779B97F4A7C15ULL;
         p->state_dir = nt_config_str(cfg, "producer.state_dir");
-        p->metrics = nt_metrics_new(100000);
+        /* About 16 series per feed at most (fetches by status, bytes,
+         * articles by kind, cuts by limit, last success): a large feed
+         * list must not run into the bound and lose its series. */
+        p->metrics = nt_metrics_new(100000 + 16 * feeds->n);
         if (!p->metrics) {
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
                 goto fail;
@@ -374,7 +452,7 @@ nt_metrics_t *nt_producer_metrics(nt_producer_t *p)
 
 /* All confirmed: the validators of the response that carried these
  * articles may now be stored, and the state saved. */
-static void settle(struct pfeed *f)
+static void settle(nt_producer_t *p, struct pfeed *f)
 {
         if (json_object_size(f->pending) > 0)
                 return;
@@ -385,7 +463,7 @@ static void settle(struct pfeed *f)
                 f->st.last_modified = f->next_last_modified;
                 f->next_etag = f->next_last_modified = NULL;
                 f->next_validators = false;
-                f->dirty = true;
+                mark_dirty(p, f);
         }
 }
 
@@ -399,7 +477,7 @@ static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
          * the feed's validators may be kept. */
         nt_state_mark_seen(&f->st, meta->key, meta->revision, nt_date_now_ms());
         json_object_del(f->pending, meta->key);
-        f->dirty = true;
+        mark_dirty(p, f);
         if (meta->refused) {
                 nt_metrics_add(p->metrics, "newstap_publish_refused_total", 1,
                                "feed", f->label, NULL);
@@ -407,7 +485,7 @@ static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
                 p->totals.confirmed++;
                 nt_metrics_add(p->metrics, "newstap_published_total", 1, NULL);
         }
-        settle(f);
+        settle(p, f);
 }
 
 static void count_fetch(nt_producer_t *p, struct pfeed *f, long status)
@@ -437,7 +515,7 @@ static void schedule_failure(nt_producer_t *p, struct pfeed *f, const char *why,
         f->st.last_error = strdup(why);
         if (f->st.last_error)
                 nt_url_scrub_userinfo(f->st.last_error);
-        f->dirty = true;
+        mark_dirty(p, f);
         p->totals.failed++;
         {
                 char failures[16], next[24];
@@ -461,6 +539,10 @@ static void schedule_failure(nt_producer_t *p, struct pfeed *f, const char *why,
 static void schedule_success(nt_producer_t *p, struct pfeed *f,
                              const struct nt_fetch_result *res)
 {
+        /* More than the times changes: saved at the next flush. */
+        bool changed =
+            f->first_poll || f->st.failures != 0 || f->st.last_error != NULL;
+
         f->st.last_success_ms = nt_date_now_ms();
         show_last_success(p, f);
         f->st.failures = 0;
@@ -478,7 +560,9 @@ static void schedule_success(nt_producer_t *p, struct pfeed *f,
                 f->first_poll = false;
         }
         f->st.next_poll_ms = f->due_ms;
-        f->dirty = true;
+        if (changed ||
+            f->st.last_success_ms - f->saved_success_ms >= STATE_REFRESH_MS)
+                mark_dirty(p, f);
 }
 
 /* Once a second: the states saved, the metrics and readiness refreshed. */
@@ -674,7 +758,7 @@ static void handle_result(nt_producer_t *p, struct nt_fetch_result *res)
                           "feed %s moved permanently", f->label);
                 free(f->st.url);
                 f->st.url = strdup(res->moved_to);
-                f->dirty = true;
+                mark_dirty(p, f);
         }
         if (res->err != NT_OK) {
                 if (res->body_too_big)
@@ -692,7 +776,7 @@ static void handle_result(nt_producer_t *p, struct nt_fetch_result *res)
                 schedule_success(p, f, res);
         } else if (res->status == 410) {
                 f->st.disabled = true;
-                f->dirty = true;
+                mark_dirty(p, f);
                 NT_WARN("producer",
                         "feed %s (%s) is gone (410): disabled, not polled "
                         "again",
@@ -704,24 +788,24 @@ static void handle_result(nt_producer_t *p, struct nt_fetch_result *res)
                                      ? res->retry_after_s
                                      : -1);
         }
-        settle(f);
+        settle(p, f);
+        requeue(p, f);
 }
 
-/* Starts the fetches that are due, unless the publisher is near full. */
+/* Starts the fetches that are due, earliest first, unless the publisher
+ * is near full. */
 static void start_due(nt_producer_t *p, int64_t now)
 {
-        size_t i, max_inflight =
-                      (size_t)nt_config_int(p->cfg, "producer.max_inflight");
+        size_t max_inflight =
+            (size_t)nt_config_int(p->cfg, "producer.max_inflight");
+        struct nt_timer *t;
 
         if (nt_publisher_inflight(p->pub) >= max_inflight / 10 * 9)
                 return;
-        for (i = 0; i < p->n_feeds; i++) {
-                struct pfeed *f = p->feeds[i];
+        while ((t = nt_timer_heap_peek(&p->due)) != NULL && t->at <= now) {
+                struct pfeed *f = pfeed_of(t);
                 struct nt_fetch_request req;
 
-                if (f->fetching || f->removed || f->st.disabled ||
-                    f->due_ms > now || (p->once && f->polled))
-                        continue;
                 memset(&req, 0, sizeof(req));
                 req.url = f->st.url ? f->st.url : f->spec.url;
                 /* Validators of a response whose articles are not all
@@ -733,13 +817,61 @@ static void start_due(nt_producer_t *p, int64_t now)
                 if (nt_fetcher_add(p->fetcher, &req) != NT_OK)
                         return; /* queue full: try again next round */
                 f->fetching = true;
+                nt_timer_heap_remove(&p->due, &f->due);
         }
+}
+
+/* An index of a fresh feed list by URL, so that a reload of 50,000 feeds
+ * matches them in one pass rather than n searches of the list. Slots
+ * hold 1 + the spec's index; 0 is empty. */
+struct spec_index {
+        size_t *slots;
+        size_t mask;
+};
+
+static void spec_index_build(struct spec_index *ix,
+                             const struct nt_feed_list *l)
+{
+        size_t n = 16, i;
+
+        while (n < l->n * 2)
+                n *= 2;
+        ix->slots = calloc(n, sizeof(*ix->slots));
+        ix->mask = n - 1;
+        for (i = 0; ix->slots && i < l->n; i++) {
+                const char *url = l->feeds[i].url;
+                size_t j = XXH3_64bits(url, strlen(url)) & ix->mask;
+
+                while (ix->slots[j])
+                        j = (j + 1) & ix->mask;
+                ix->slots[j] = i + 1;
+        }
+}
+
+/* The spec for url not yet taken (its url not NULL), or NULL. */
+static struct nt_feed_spec *spec_index_find(const struct spec_index *ix,
+                                            struct nt_feed_list *l,
+                                            const char *url)
+{
+        size_t j;
+
+        if (!ix->slots) /* out of memory for the index: search the list */
+                return nt_feed_list_find(l, url);
+        for (j = XXH3_64bits(url, strlen(url)) & ix->mask; ix->slots[j];
+             j = (j + 1) & ix->mask) {
+                struct nt_feed_spec *s = &l->feeds[ix->slots[j] - 1];
+
+                if (s->url && strcmp(s->url, url) == 0)
+                        return s;
+        }
+        return NULL;
 }
 
 static void reload_feeds(nt_producer_t *p, nt_producer_reload_cb *reload,
                          void *ctx)
 {
         struct nt_feed_list fresh;
+        struct spec_index ix;
         char errstr[1024];
         size_t i, added = 0, removed = 0;
 
@@ -752,19 +884,32 @@ static void reload_feeds(nt_producer_t *p, nt_producer_reload_cb *reload,
                 nt_feed_list_free(&fresh);
                 return;
         }
+        spec_index_build(&ix, &fresh);
         for (i = 0; i < p->n_feeds; i++) {
                 struct pfeed *f = p->feeds[i];
-                struct nt_feed_spec *s = nt_feed_list_find(&fresh, f->spec.url);
+                struct nt_feed_spec *s =
+                    spec_index_find(&ix, &fresh, f->spec.url);
 
                 if (!s) {
+                        /* Not polled again; freed by reap_removed() once
+                         * its fetch, articles and state are done with. */
                         removed += !f->removed;
                         f->removed = true;
+                        nt_timer_heap_remove(&p->due, &f->due);
+                        if (!f->on_removed) {
+                                f->on_removed = true;
+                                p->removed[p->n_removed++] = f;
+                        }
                         continue;
                 }
                 /* Known feed: take all its new settings (name, headers,
                  * tags, interval), keep its URL string (work in flight
                  * refers to it), its state and its work. */
-                f->removed = false;
+                if (f->removed) {
+                        /* Back before it was freed: its schedule goes on. */
+                        f->removed = false;
+                        requeue(p, f);
+                }
                 {
                         struct nt_feed_spec old = f->spec;
 
@@ -777,6 +922,7 @@ static void reload_feeds(nt_producer_t *p, nt_producer_reload_cb *reload,
                 f->label = f->spec.name ? f->spec.name : f->spec.url;
                 f->hints.interval_ms = f->spec.interval_ms;
         }
+        free(ix.slots);
         for (i = 0; i < fresh.n; i++) {
                 if (!fresh.feeds[i].url)
                         continue;
@@ -788,20 +934,28 @@ static void reload_feeds(nt_producer_t *p, nt_producer_reload_cb *reload,
                 added, removed);
 }
 
-/* Frees removed feeds that have nothing in flight. */
+/* Frees removed feeds that have nothing in flight (the removed list
+ * only: empty but after a reload that removed feeds). */
 static void reap_removed(nt_producer_t *p)
 {
         size_t i = 0;
 
-        while (i < p->n_feeds) {
-                struct pfeed *f = p->feeds[i];
-                if (f->removed && !f->fetching &&
-                    json_object_size(f->pending) == 0 && !f->dirty) {
-                        pfeed_free(f);
-                        p->feeds[i] = p->feeds[--p->n_feeds];
+        while (i < p->n_removed) {
+                struct pfeed *f = p->removed[i];
+
+                if (f->removed &&
+                    (f->fetching || json_object_size(f->pending) > 0 ||
+                     f->dirty)) {
+                        i++;
                         continue;
                 }
-                i++;
+                p->removed[i] = p->removed[--p->n_removed];
+                f->on_removed = false;
+                if (!f->removed)
+                        continue; /* listed again by a later reload */
+                p->feeds[f->idx] = p->feeds[--p->n_feeds];
+                p->feeds[f->idx]->idx = f->idx;
+                pfeed_free(f);
         }
 }
 
@@ -827,16 +981,12 @@ static void summary(nt_producer_t *p, int64_t now)
                 nt_publisher_inflight(p->pub));
 }
 
+/* Once mode is done when no feed waits (a polled one is not queued
+ * again), none is fetching and every article is confirmed. */
 static bool once_done(const nt_producer_t *p)
 {
-        size_t i;
-
-        for (i = 0; i < p->n_feeds; i++) {
-                const struct pfeed *f = p->feeds[i];
-                if (!f->polled && !f->st.disabled && !f->removed)
-                        return false;
-        }
-        return nt_fetcher_pending(p->fetcher) == 0 &&
+        return nt_timer_heap_peek(&p->due) == NULL &&
+               nt_fetcher_pending(p->fetcher) == 0 &&
                nt_publisher_inflight(p->pub) == 0;
 }
 
@@ -935,7 +1085,7 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                 struct pfeed *f = p->feeds[i];
                 if (nt_state_prune(&f->st, seen_max, seen_age,
                                    nt_date_now_ms()) > 0)
-                        f->dirty = true;
+                        mark_dirty(p, f);
         }
         flush_states(p);
         NT_INFO("producer",
@@ -963,9 +1113,12 @@ void nt_producer_destroy(nt_producer_t *p)
         if (p->pub)
                 nt_publisher_destroy(p->pub, 0);
         nt_fetcher_destroy(p->fetcher);
+        nt_timer_heap_free(&p->due);
         for (i = 0; i < p->n_feeds; i++)
                 pfeed_free(p->feeds[i]);
         free(p->feeds);
+        free(p->dirty);
+        free(p->removed);
         nt_metrics_destroy(p->metrics);
         nt_state_unlock(p->lock_fd);
         free(p);

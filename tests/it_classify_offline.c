@@ -11,29 +11,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A fixture file, whole; caller frees. */
-static char *slurp(const char *name)
+/* One run of `classify --offline` with the shipped rules on a fixture
+ * file (which a test may cut before the run). */
+struct run {
+        char *input; /* the fixture, whole */
+        char *out, *err;
+        int status;
+};
+
+/* The input of a run: a fixture file, or nothing (fixture NULL). */
+static void run_load(struct run *r, const char *fixture)
 {
         char path[512];
 
-        return nt_test_slurp(nt_test_fixture(name, path, sizeof(path)), NULL);
+        memset(r, 0, sizeof(*r));
+        r->input = fixture
+                       ? nt_test_slurp(
+                             nt_test_fixture(fixture, path, sizeof(path)), NULL)
+                       : strdup("");
+        cr_assert_not_null(r->input, "%s", fixture ? fixture : "no input");
 }
 
-/* Runs classify --offline on `input` with the shipped rules. */
-static int offline(const char *input, char **out, char **err)
+/* Runs classify --offline with the rules at `rules`, NULL: the shipped. */
+static void run_offline(struct run *r, const char *rules)
 {
-        char rules[512];
-        const char *src = getenv("NT_SOURCE_DIR");
-        char *argv[] = {(char *)nt_test_bin(),
-                        "classify",
-                        "--offline",
-                        "--rules",
-                        rules,
-                        NULL};
+        char shipped[512];
+        char *argv[] = {(char *)nt_test_bin(), "classify",
+                        "--offline",           "--rules",
+                        (char *)rules,         NULL};
 
-        cr_assert(src, "NT_SOURCE_DIR is not set: run through ctest");
-        snprintf(rules, sizeof(rules), "%s/config/rules", src);
-        return nt_run(argv, input, out, err, 60000);
+        if (!rules)
+                argv[4] = (char *)nt_test_source("config/rules", shipped,
+                                                 sizeof(shipped));
+        r->status = nt_run(argv, r->input, &r->out, &r->err, 60000);
+}
+
+static void run_free(struct run *r)
+{
+        free(r->out);
+        free(r->err);
+        free(r->input);
 }
 
 /* The topics of an event's labels, comma-separated. */
@@ -59,14 +76,18 @@ Test(it_classify_offline, good_and_bad_lines)
             {"000000000000000000000000c1a55003", "zaporizhzhia", "uk"},
             {"000000000000000000000000c1a55007", "", "en"},
         };
-        char *input = slurp("classify/mixed.jsonl");
-        char *out, *err, *line, *save = NULL, labels[128];
+        static const char *const reported[] = {"stdin:4: not_json",
+                                               "stdin:5: not_article",
+                                               "2 of 7 line(s)", NULL};
+        struct run r;
+        char *line, *save = NULL, labels[128];
         size_t n = 0;
-        int status = offline(input, &out, &err);
 
-        cr_assert_eq(status, 1, "exit 1 when a line was bad, got %d:\n%s",
-                     status, err);
-        for (line = strtok_r(out, "\n", &save); line;
+        run_load(&r, "classify/mixed.jsonl");
+        run_offline(&r, NULL);
+        cr_assert_eq(r.status, 1, "exit 1 when a line was bad, got %d:\n%s",
+                     r.status, r.err);
+        for (line = strtok_r(r.out, "\n", &save); line;
              line = strtok_r(NULL, "\n", &save)) {
                 json_error_t jerr;
                 json_t *ev = json_loads(line, 0, &jerr);
@@ -88,57 +109,48 @@ Test(it_classify_offline, good_and_bad_lines)
                     json_string_value(json_object_get(ev, "language")),
                     want[n].language, "language of %s", want[n].id);
                 cr_assert_not_null(strstr(
-                    input, json_string_value(json_object_get(art, "title"))));
+                    r.input, json_string_value(json_object_get(art, "title"))));
                 json_decref(ev);
                 n++;
         }
         cr_assert_eq(n, 4, "4 good lines, %zu events", n);
-        cr_assert_not_null(strstr(err, "stdin:4: not_json"), "%s", err);
-        cr_assert_not_null(strstr(err, "stdin:5: not_article"), "%s", err);
-        cr_assert_null(strstr(err, "stdin:6"), "a blank line is no error");
-        cr_assert_not_null(strstr(err, "2 of 7 line(s)"), "%s", err);
-        free(out);
-        free(err);
-        free(input);
+        nt_test_assert_has_all(r.err, reported, "stderr");
+        cr_assert_null(strstr(r.err, "stdin:6"), "a blank line is no error");
+        run_free(&r);
 }
 
 Test(it_classify_offline, all_good_exits_0)
 {
-        char *input = slurp("classify/mixed.jsonl");
-        char *cut = strstr(input, "\n{\"schema\":\"newstap.article/1\", ");
-        char *out, *err;
-        int status;
+        struct run r;
+        char *cut;
 
+        run_load(&r, "classify/mixed.jsonl");
+        cut = strstr(r.input, "\n{\"schema\":\"newstap.article/1\", ");
         cr_assert_not_null(cut);
         cut[1] = '\0'; /* the first three lines only */
-        status = offline(input, &out, &err);
-        cr_assert_eq(status, 0, "exit %d:\n%s", status, err);
-        cr_assert_str_eq(err, "");
-        free(out);
-        free(err);
-        free(input);
+        run_offline(&r, NULL);
+        cr_assert_eq(r.status, 0, "exit %d:\n%s", r.status, r.err);
+        cr_assert_str_eq(r.err, "");
+        run_free(&r);
 }
 
 /* The article's bytes come out exactly as they went in. */
 Test(it_classify_offline, article_bytes_verbatim)
 {
-        char *input = slurp("classify/mixed.jsonl");
-        char *nl = strchr(input, '\n');
-        char *out, *err;
+        struct run r;
 
-        *nl = '\0';
-        cr_assert_eq(offline(input, &out, &err), 0, "%s", err);
-        cr_assert_not_null(strstr(out, input),
+        run_load(&r, "classify/mixed.jsonl");
+        *strchr(r.input, '\n') = '\0';
+        run_offline(&r, NULL);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert_not_null(strstr(r.out, r.input),
                            "the first article is carried verbatim");
-        free(out);
-        free(err);
-        free(input);
+        run_free(&r);
 }
 
 Test(it_classify_offline, mapped_input)
 {
-        char *input = slurp("classify/mapped.jsonl");
-        char *out, *err;
+        struct run r;
         json_t *ev;
 
         setenv("NEWSTAP_CONSUMER_INPUT", "mapped", 1);
@@ -146,50 +158,43 @@ Test(it_classify_offline, mapped_input)
         setenv("NEWSTAP_CONSUMER_MAP_BODY", "data.text", 1);
         setenv("NEWSTAP_CONSUMER_MAP_URL", "data.link", 1);
         setenv("NEWSTAP_CONSUMER_MAP_PUBLISHED", "data.ts", 1);
-        cr_assert_eq(offline(input, &out, &err), 0, "%s", err);
-        ev = json_loads(out, 0, NULL);
-        cr_assert_not_null(ev, "%s", out);
-        cr_assert_str_eq(json_string_value(json_object_get(
-                             json_object_get(ev, "article"), "published")),
+        run_load(&r, "classify/mapped.jsonl");
+        run_offline(&r, NULL);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        ev = json_loads(r.out, 0, NULL);
+        cr_assert_not_null(ev, "%s", r.out);
+        cr_assert_str_eq(nt_test_json_str(ev, "article", "published"),
                          "2026-01-05T09:00:00Z");
         cr_assert_str_eq(
             json_string_value(json_object_get(
                 json_array_get(json_object_get(ev, "labels"), 0), "topic")),
             "zaporizhzhia");
         json_decref(ev);
-        free(out);
-        free(err);
-        free(input);
+        run_free(&r);
 }
 
 Test(it_classify_offline, broken_rules_exit_2)
 {
         char rules[512];
-        char *argv[] = {(char *)nt_test_bin(),
-                        "classify",
-                        "--offline",
-                        "--rules",
-                        rules,
-                        NULL};
-        char *out, *err;
-        int status;
+        struct run r;
 
-        nt_test_fixture("rules/broken.rules", rules, sizeof(rules));
-        status = nt_run(argv, "", &out, &err, 30000);
-        cr_assert_eq(status, 2, "exit %d", status);
-        cr_assert_not_null(strstr(err, "broken.rules:5:"), "%s", err);
-        free(out);
-        free(err);
+        run_load(&r, NULL);
+        run_offline(
+            &r, nt_test_fixture("rules/broken.rules", rules, sizeof(rules)));
+        cr_assert_eq(r.status, 2, "exit %d", r.status);
+        cr_assert_not_null(strstr(r.err, "broken.rules:5:"), "%s", r.err);
+        run_free(&r);
 }
 
 Test(it_classify_offline, help)
 {
         char *argv[] = {(char *)nt_test_bin(), "classify", "--help", NULL};
         char *out, *err;
+        static const char *const want[] = {"--offline", "consumer.delivery",
+                                           NULL};
 
         cr_assert_eq(nt_run(argv, NULL, &out, &err, 30000), 0);
-        cr_assert_not_null(strstr(out, "--offline"));
-        cr_assert_not_null(strstr(out, "consumer.delivery"));
+        nt_test_assert_has_all(out, want, "classify --help");
         free(out);
         free(err);
 }

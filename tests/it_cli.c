@@ -16,34 +16,53 @@ struct cli_case {
         char args[6][40]; /* empty strings end the list */
         int status;
         char out_has[48]; /* substring of stdout, or empty */
-        char err_has[48]; /* substring of stderr, or empty */
+        char err_has[64]; /* substring of stderr, or empty */
+        char env[40];     /* NAME=VALUE set for the run, or empty */
 };
 
 ParameterizedTestParameters(cli, contract)
 {
         static struct cli_case cases[] = {
-            {{"--help"}, 0, "Commands:", ""},
-            {{"--version"}, 0, "librdkafka 2.", ""},
-            {{""}, 2, "", "Usage: newstap COMMAND"},
-            {{"no-such-command"}, 2, "", "unknown command"},
-            {{"broker", "--help"}, 0, "5 MiB", ""},
-            {{"broker", "--brokers", "0"}, 2, "", "1..16"},
-            {{"broker", "--topic", "x:zero"}, 2, "", "NAME:PARTITIONS"},
-            {{"demo", "--help"}, 0, "dev broker", ""},
-            {{"config", "--help"}, 0, "--show-secrets", ""},
-            {{"config", "check"}, 0, "configuration OK", ""},
-            {{"config", "frobnicate"}, 2, "", "unknown subcommand"},
-            {{"config", "check", "-X", "acks"}, 2, "", "expected key=value"},
+            {{"--help"}, 0, "Commands:", "", ""},
+            {{"--version"}, 0, "librdkafka 2.", "", ""},
+            {{""}, 2, "", "Usage: newstap COMMAND", ""},
+            {{"no-such-command"}, 2, "", "unknown command", ""},
+            {{"broker", "--help"}, 0, "5 MiB", "", ""},
+            {{"broker", "--brokers", "0"}, 2, "", "1..16", ""},
+            {{"broker", "--topic", "x:zero"}, 2, "", "NAME:PARTITIONS", ""},
+            {{"demo", "--help"}, 0, "dev broker", "", ""},
+            {{"config", "--help"}, 0, "--show-secrets", "", ""},
+            {{"config", "check"}, 0, "configuration OK", "", ""},
+            {{"config", "frobnicate"}, 2, "", "unknown subcommand", ""},
+            {{"config", "check", "-X", "acks"},
+             2,
+             "",
+             "expected key=value",
+             ""},
             {{"config", "check", "-X", "linger.ms=soon"},
              2,
              "",
-             "-X: kafka.linger.ms: Invalid value"},
+             "-X: kafka.linger.ms: Invalid value",
+             ""},
             {{"config", "check", "-c", "/nonexistent.json"},
              2,
              "",
-             "/nonexistent.json"},
-            {{"config", "keys"}, 0, "NEWSTAP_TOPICS_RAW", ""},
-            {{"config", "--bogus-option"}, 2, "", ""},
+             "/nonexistent.json",
+             ""},
+            {{"config", "keys"}, 0, "NEWSTAP_TOPICS_RAW", "", ""},
+            {{"config", "--bogus-option"}, 2, "", "", ""},
+            /* An unknown variable is a configuration error. */
+            {{"config", "check"},
+             2,
+             "",
+             "NEWSTAP_TOPICS_RWA",
+             "NEWSTAP_TOPICS_RWA=typo"},
+            /* A bare port is refused by check as by the daemon. */
+            {{"config", "check"},
+             2,
+             "",
+             "environment NEWSTAP_METRICS_LISTEN: metrics.listen: ",
+             "NEWSTAP_METRICS_LISTEN=19484"},
         };
         return cr_make_param_array(struct cli_case, cases,
                                    sizeof(cases) / sizeof(cases[0]));
@@ -52,27 +71,26 @@ ParameterizedTestParameters(cli, contract)
 ParameterizedTest(struct cli_case *c, cli, contract)
 {
         char *argv[8] = {(char *)nt_test_bin()};
-        char *out, *err, label[256] = "newstap";
-        int i, status;
+        char label[256] = "newstap", name[40];
+        char *value = strchr(c->env, '=');
+        int i;
 
         for (i = 0; i < 6 && c->args[i][0]; i++) {
-                argv[i + 1] = (char *)c->args[i];
+                argv[i + 1] = c->args[i];
                 size_t used = strlen(label);
                 snprintf(label + used, sizeof(label) - used, " %s", c->args[i]);
         }
-        status = nt_run(argv, NULL, &out, &err, 30000);
-        cr_assert_eq(status, c->status, "`%s` exited %d, want %d; stderr: %s",
-                     label, status, c->status, err);
-        if (c->out_has[0])
-                cr_assert_not_null(strstr(out, c->out_has),
-                                   "`%s`: stdout lacks \"%s\": %s", label,
-                                   c->out_has, out);
-        if (c->err_has[0])
-                cr_assert_not_null(strstr(err, c->err_has),
-                                   "`%s`: stderr lacks \"%s\": %s", label,
-                                   c->err_has, err);
-        free(out);
-        free(err);
+        if (value) {
+                snprintf(name, sizeof(name), "%.*s", (int)(value - c->env),
+                         c->env);
+                setenv(name, value + 1, 1);
+                size_t used = strlen(label);
+                snprintf(label + used, sizeof(label) - used, " with %s",
+                         c->env);
+        }
+        nt_test_expect_run(argv, label, c->status, c->out_has, c->err_has);
+        if (value)
+                unsetenv(name);
 }
 
 Test(cli, config_dump_layers_env_and_redacts)
@@ -91,28 +109,10 @@ Test(cli, config_dump_layers_env_and_redacts)
         cr_assert_null(strstr(out, "hunter2"), "secret leaked: %s", out);
         dump = json_loads(out, 0, &jerr);
         cr_assert_not_null(dump, "dump is not JSON: %s", jerr.text);
-        cr_assert_str_eq(json_string_value(json_object_get(
-                             json_object_get(dump, "topics"), "raw")),
-                         "from.env");
-        cr_assert_str_eq(json_string_value(json_object_get(
-                             json_object_get(dump, "kafka"), "sasl.password")),
+        cr_assert_str_eq(nt_test_json_str(dump, "topics", "raw"), "from.env");
+        cr_assert_str_eq(nt_test_json_str(dump, "kafka", "sasl.password"),
                          "[redacted]");
         json_decref(dump);
-        free(out);
-        free(err);
-}
-
-Test(cli, unknown_env_variable_is_a_config_error)
-{
-        char *argv[] = {(char *)nt_test_bin(), "config", "check", NULL};
-        char *out, *err;
-        int status;
-
-        setenv("NEWSTAP_TOPICS_RWA", "typo", 1);
-        status = nt_run(argv, NULL, &out, &err, 30000);
-        unsetenv("NEWSTAP_TOPICS_RWA");
-        cr_assert_eq(status, 2, "stderr: %s", err);
-        cr_assert_not_null(strstr(err, "NEWSTAP_TOPICS_RWA"), "%s", err);
         free(out);
         free(err);
 }
@@ -281,23 +281,6 @@ Test(cli, daemons_refuse_what_config_check_refuses)
         free(want);
         unlink(path);
         unlink(rules);
-}
-
-Test(cli, a_bare_port_is_refused_by_check_as_by_the_daemon)
-{
-        char *argv[] = {(char *)nt_test_bin(), "config", "check", NULL};
-        char *out, *err;
-        int status;
-
-        setenv("NEWSTAP_METRICS_LISTEN", "19484", 1);
-        status = nt_run(argv, NULL, &out, &err, 30000);
-        unsetenv("NEWSTAP_METRICS_LISTEN");
-        cr_assert_eq(status, 2, "stderr: %s", err);
-        cr_assert_not_null(
-            strstr(err, "environment NEWSTAP_METRICS_LISTEN: metrics.listen: "),
-            "%s", err);
-        free(out);
-        free(err);
 }
 
 Test(cli, produce_once_exits_1_when_a_feed_failed)

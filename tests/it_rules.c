@@ -8,21 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs newstap with up to 9 arguments; "$RULES" becomes the shipped rules
- * directory and "$FIX/x" a fixture path. */
-static int run(char *const args[], char **out, char **err)
+/* The command line of newstap with up to 9 arguments in argv (12
+ * slots); "$RULES" becomes the shipped rules directory and "$FIX/x" a
+ * fixture path. */
+static void command_line(char *const args[], char *argv[])
 {
         static char paths[10][512];
-        char *argv[12] = {(char *)nt_test_bin()};
-        const char *src = getenv("NT_SOURCE_DIR");
         int i;
 
-        cr_assert(src && *src, "NT_SOURCE_DIR is not set: run through ctest");
+        argv[0] = (char *)nt_test_bin();
         for (i = 0; i < 10 && args[i]; i++) {
                 if (!strcmp(args[i], "$RULES")) {
-                        snprintf(paths[i], sizeof(paths[i]), "%s/config/rules",
-                                 src);
-                        argv[i + 1] = paths[i];
+                        argv[i + 1] = (char *)nt_test_source(
+                            "config/rules", paths[i], sizeof(paths[i]));
                 } else if (!strncmp(args[i], "$FIX/", 5)) {
                         argv[i + 1] = (char *)nt_test_fixture(
                             args[i] + 5, paths[i], sizeof(paths[i]));
@@ -31,7 +29,22 @@ static int run(char *const args[], char **out, char **err)
                 }
         }
         argv[i + 1] = NULL;
-        return nt_run(argv, NULL, out, err, 30000);
+}
+
+/* Runs the command line of `args` with `input` on stdin (may be NULL)
+ * and checks that it exits 0 and prints every string of `want`. */
+static void expect_output(char *const args[], const char *input,
+                          const char *const want[], const char *label)
+{
+        char *argv[12], *out, *err;
+        int status;
+
+        command_line(args, argv);
+        status = nt_run(argv, input, &out, &err, 30000);
+        cr_assert_eq(status, 0, "%s: exit %d; stderr: %s", label, status, err);
+        nt_test_assert_has_all(out, want, label);
+        free(out);
+        free(err);
 }
 
 struct cli_case {
@@ -114,24 +127,13 @@ ParameterizedTestParameters(it_rules, contract)
 
 ParameterizedTest(struct cli_case *c, it_rules, contract)
 {
-        char *args[9] = {NULL}, *out, *err;
-        int i, status;
+        char *args[9] = {NULL}, *argv[12];
+        int i;
 
         for (i = 0; i < 8 && c->args[i][0]; i++)
                 args[i] = c->args[i];
-        status = run(args, &out, &err);
-        cr_assert_eq(status, c->status, "%s: exit %d, want %d; stderr: %s",
-                     c->name, status, c->status, err);
-        if (c->out_has[0])
-                cr_assert_not_null(strstr(out, c->out_has),
-                                   "%s: stdout lacks \"%s\": %s", c->name,
-                                   c->out_has, out);
-        if (c->err_has[0])
-                cr_assert_not_null(strstr(err, c->err_has),
-                                   "%s: stderr lacks \"%s\": %s", c->name,
-                                   c->err_has, err);
-        free(out);
-        free(err);
+        command_line(args, argv);
+        nt_test_expect_run(argv, c->name, c->status, c->out_has, c->err_has);
 }
 
 Test(it_rules, explain_shows_scores_terms_spans_and_facts)
@@ -146,43 +148,23 @@ Test(it_rules, explain_shows_scores_terms_spans_and_facts)
                         "Zelenskyy asked for security guarantees lasting 50 "
                         "years, not 15 years.",
                         NULL};
-        char *out, *err;
+        static const char *const want[] = {
+            "topic guarantees \"Security guarantees for Ukraine\": "
+            "LABELLED, score",
+            "threshold 1.00", "@SEC_GUARANTEE:\"security guarantee*\"",
+            /* Where the terms are defined. */
+            "guarantees.rules:", "title 26-45 \"security guarantees\"",
+            /* The deciding sentences, matched words in brackets. */
+            "deciding sentences:",
+            "title \"US offers Ukraine 15-year [security] [guarantees]\"",
+            "body  \"Zelenskyy asked for [security] [guarantees] lasting 50 "
+            "years, not 15 years\"",
+            "topic territory \"Territorial control in the war\": "
+            "not labelled",
+            "Volodymyr Zelenskyy (person) x1", "duration 15 year \"15-year\"",
+            "duration 50 year \"50 years\"", "language en", NULL};
 
-        cr_assert_eq(run(args, &out, &err), 0, "%s", err);
-        cr_assert_not_null(
-            strstr(out, "topic guarantees \"Security guarantees for Ukraine\": "
-                        "LABELLED, score"),
-            "%s", out);
-        cr_assert_not_null(strstr(out, "threshold 1.00"), "%s", out);
-        cr_assert_not_null(
-            strstr(out, "@SEC_GUARANTEE:\"security guarantee*\""), "%s", out);
-        cr_assert_not_null(strstr(out, "guarantees.rules:"),
-                           "term locations: %s", out);
-        cr_assert_not_null(strstr(out, "title 26-45 \"security guarantees\""),
-                           "%s", out);
-        /* The deciding sentences, matched words in brackets. */
-        cr_assert_not_null(strstr(out, "deciding sentences:"), "%s", out);
-        cr_assert_not_null(
-            strstr(out, "title \"US offers Ukraine 15-year [security] "
-                        "[guarantees]\""),
-            "%s", out);
-        cr_assert_not_null(strstr(out, "body  \"Zelenskyy asked for [security] "
-                                       "[guarantees] lasting 50 years, not 15 "
-                                       "years\""),
-                           "%s", out);
-        cr_assert_not_null(
-            strstr(out, "topic territory \"Territorial control in the war\": "
-                        "not labelled"),
-            "%s", out);
-        cr_assert_not_null(strstr(out, "Volodymyr Zelenskyy (person) x1"), "%s",
-                           out);
-        cr_assert_not_null(strstr(out, "duration 15 year \"15-year\""), "%s",
-                           out);
-        cr_assert_not_null(strstr(out, "duration 50 year \"50 years\""), "%s",
-                           out);
-        cr_assert_not_null(strstr(out, "language en"), "%s", out);
-        free(out);
-        free(err);
+        expect_output(args, NULL, want, "explain");
 }
 
 /* Without the label: the sentence that came closest, with what it held. */
@@ -196,46 +178,25 @@ Test(it_rules, explain_shows_the_nearest_miss)
                         "Kyiv asked for guarantees. Security was on the "
                         "agenda too.",
                         NULL};
-        char *out, *err;
+        static const char *const want[] = {
+            "topic guarantees \"Security guarantees for Ukraine\": "
+            "not labelled",
+            "nearest miss", "found @G_NOUN:guarantees",
+            "\"[Kyiv] asked for [guarantees]\"", NULL};
 
-        cr_assert_eq(run(args, &out, &err), 0, "%s", err);
-        cr_assert_not_null(
-            strstr(out, "topic guarantees \"Security guarantees for Ukraine\": "
-                        "not labelled"),
-            "%s", out);
-        cr_assert_not_null(strstr(out, "nearest miss"), "%s", out);
-        cr_assert_not_null(strstr(out, "found @G_NOUN:guarantees"), "%s", out);
-        cr_assert_not_null(strstr(out, "\"[Kyiv] asked for [guarantees]\""),
-                           "%s", out);
-        free(out);
-        free(err);
+        expect_output(args, NULL, want, "nearest miss");
 }
 
 Test(it_rules, explain_reads_the_body_from_a_file_or_stdin)
 {
-        char *argv[] = {(char *)nt_test_bin(),
-                        "rules",
-                        "explain",
-                        "--rules",
-                        NULL,
-                        "-",
-                        NULL};
-        char dir[512], *out, *err;
-        const char *src = getenv("NT_SOURCE_DIR");
-        int status;
+        char *args[] = {"rules", "explain", "--rules", "$RULES", "-", NULL};
+        static const char *const want[] = {
+            "topic zaporizhzhia \"Zaporizhzhia nuclear power plant\": "
+            "LABELLED",
+            "language uk", NULL};
 
-        snprintf(dir, sizeof(dir), "%s/config/rules", src ? src : ".");
-        argv[4] = dir;
-        status = nt_run(argv,
-                        "Запорізька АЕС знову втратила зовнішнє живлення, "
-                        "повідомили у МАГАТЕ.",
-                        &out, &err, 30000);
-        cr_assert_eq(status, 0, "%s", err);
-        cr_assert_not_null(strstr(out, "topic zaporizhzhia "
-                                       "\"Zaporizhzhia nuclear power plant\": "
-                                       "LABELLED"),
-                           "%s", out);
-        cr_assert_not_null(strstr(out, "language uk"), "%s", out);
-        free(out);
-        free(err);
+        expect_output(args,
+                      "Запорізька АЕС знову втратила зовнішнє живлення, "
+                      "повідомили у МАГАТЕ.",
+                      want, "body from stdin");
 }

@@ -329,6 +329,8 @@ struct view {
         size_t messages, distinct, duplicates;
         size_t from_source_a, from_source_b;
         json_t *dead; /* DLQ: key -> {error, topic, partition, offset, ...} */
+        char *lines;  /* the values read, one per line */
+        size_t lines_len;
 };
 
 static bool header_is(rd_kafka_headers_t *h, const char *name, const char *want)
@@ -340,7 +342,10 @@ static bool header_is(rd_kafka_headers_t *h, const char *name, const char *want)
                len == strlen(want) && memcmp(v, want, len) == 0;
 }
 
-static void check_event(const rd_kafka_message_t *rkm, int idx)
+/* Checks one record of the enriched topic (label NULL) or of a label's
+ * topic: its headers, its schema, its article id = its key. */
+static void check_event(const rd_kafka_message_t *rkm, int idx,
+                        const char *label)
 {
         rd_kafka_headers_t *h = NULL;
         const void *v;
@@ -361,12 +366,22 @@ static void check_event(const rd_kafka_message_t *rkm, int idx)
         cr_assert_not_null(ev, "an event that is not JSON");
         art = json_object_get(ev, "article");
         cr_assert_str_eq(json_string_value(json_object_get(art, "id")), want);
+        cr_assert_str_eq(json_string_value(json_object_get(ev, "schema")),
+                         label ? "newstap.label/1" : "newstap.enriched/1");
+        if (label) {
+                /* The lean record: the label's own, no body. */
+                cr_assert_str_eq(
+                    json_string_value(json_object_get(ev, "topic")), label);
+                cr_assert_null(json_object_get(art, "content"));
+        }
         json_decref(ev);
 }
 
 /* Reads `topic` read_committed to the end of every partition. Events are
- * checked (headers, JSON, id = key) unless it is the DLQ. */
-static void read_all(const char *topic, struct view *v, bool is_dlq)
+ * checked (headers, JSON, id = key; label records, kept in v->lines,
+ * when `label` is set) unless it is the DLQ. */
+static void read_label(const char *topic, struct view *v, bool is_dlq,
+                       const char *label)
 {
         int parts, eofs = 0;
         rd_kafka_t *rk = reader(topic, true, &parts);
@@ -417,7 +432,17 @@ static void read_all(const char *topic, struct view *v, bool is_dlq)
                 } else if (!rkm->err) {
                         int i = key_index(rkm);
 
-                        check_event(rkm, i);
+                        check_event(rkm, i, label);
+                        if (label) {
+                                v->lines = realloc(v->lines,
+                                                   v->lines_len + rkm->len + 2);
+                                cr_assert_not_null(v->lines);
+                                memcpy(v->lines + v->lines_len, rkm->payload,
+                                       rkm->len);
+                                v->lines_len += rkm->len;
+                                v->lines[v->lines_len++] = '\n';
+                                v->lines[v->lines_len] = '\0';
+                        }
                         rd_kafka_message_headers(rkm, &h);
                         if (header_is(h, "ce_source", "newstap/classify/a"))
                                 v->from_source_a++;
@@ -434,6 +459,29 @@ static void read_all(const char *topic, struct view *v, bool is_dlq)
         cr_assert_eq(eofs, parts, "%s: reached the end of %d of %d partitions",
                      topic, eofs, parts);
         rd_kafka_destroy(rk);
+}
+
+static void read_all(const char *topic, struct view *v, bool is_dlq)
+{
+        read_label(topic, v, is_dlq, NULL);
+}
+
+/* The records of a label topic validate against its schema. */
+static void validate_label_records(const struct view *v)
+{
+        char validate[512], schema[512], *out = NULL, *err = NULL;
+        char *argv[] = {validate, schema, NULL};
+        int status;
+
+        snprintf(validate, sizeof(validate), "%s/scripts/validate-json",
+                 getenv("NT_SOURCE_DIR"));
+        snprintf(schema, sizeof(schema), "%s/docs/schema/label.schema.json",
+                 getenv("NT_SOURCE_DIR"));
+        status = nt_run(argv, v->lines, &out, &err, 120000);
+        cr_assert_eq(status, 0, "label records do not validate:\n%s%s", out,
+                     err);
+        free(out);
+        free(err);
 }
 
 /* Each of articles [0, n) exactly once on the enriched topic, and on each
@@ -454,7 +502,7 @@ static void check_exactly_once(unsigned n, struct view *v)
                 size_t want = 0;
 
                 snprintf(topic, sizeof(topic), "%s%s", prefix, kinds[k].label);
-                read_all(topic, &lv, false);
+                read_label(topic, &lv, false, kinds[k].label);
                 for (i = 0; i < n; i++) {
                         unsigned expect = i % 3 == k ? 1 : 0;
 
@@ -464,7 +512,10 @@ static void check_exactly_once(unsigned n, struct view *v)
                                      lv.count[i], topic);
                 }
                 cr_assert_eq(lv.messages, want);
+                if (want)
+                        validate_label_records(&lv);
                 json_decref(lv.dead);
+                free(lv.lines);
         }
 }
 
@@ -1204,13 +1255,15 @@ Test(real, sighup_reloads_rules)
         tail_close(t);
         check_exactly_once(600, &v);
         snprintf(topic, sizeof(topic), "%sbakery", prefix);
-        read_all(topic, &bakery, false);
+        read_label(topic, &bakery, false, "bakery");
         for (i = 0; i < 600; i++)
                 cr_assert_eq(bakery.count[i], i >= 300 && i % 3 == 2 ? 1 : 0,
                              "article %u on %s: %u", i, topic, bakery.count[i]);
         cr_assert_eq(bakery.messages, 100);
+        validate_label_records(&bakery);
         json_decref(v.dead);
         json_decref(bakery.dead);
+        free(bakery.lines);
 }
 
 /* ---- faults: the loop in-process on the mock cluster ------------- */

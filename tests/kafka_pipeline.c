@@ -309,6 +309,38 @@ Test(real, mixed_archive_replayed_classified_and_tailed)
         cr_assert_str_eq(out, "zaporizhzhia\nzaporizhzhia\nzaporizhzhia\n");
         free(out);
         free(err);
+
+        /* Its lean label records still show well: each article with its
+         * title and a highlighted piece of evidence (in the title or in a
+         * snippet), and the score filter reads them. */
+        args[4] = "-o";
+        args[5] = "pretty";
+        args[6] = "--min-score";
+        args[7] = "1";
+        status = newstap(args, 8, &out, &err);
+        cr_assert_eq(status, 0, "tail exited %d: %s", status, err);
+        {
+                const char *p = out;
+                int marks = 0, labels = 0;
+
+                while ((p = strstr(p, "»")) != NULL) {
+                        marks++;
+                        p++;
+                }
+                for (p = out; (p = strstr(p, "zaporizhzhia ")) != NULL; p++)
+                        labels++;
+                cr_assert_eq(marks, 3, "a highlighted match per article:\n%s",
+                             out);
+                cr_assert_eq(labels, 3, "a labels line per article:\n%s", out);
+        }
+        free(out);
+        free(err);
+        args[7] = "1000";
+        status = newstap(args, 8, &out, &err);
+        cr_assert_eq(status, 0, "tail exited %d: %s", status, err);
+        cr_assert_str_eq(out, "", "no score reaches 1000");
+        free(out);
+        free(err);
         nt_test_rmtree(dir);
 }
 

@@ -76,22 +76,42 @@ static bool on_read(const rd_kafka_message_t *rkm, void *ctx)
         return t->distinct_read == (t->expect_read ? t->expect_read : t->n);
 }
 
-static nt_config_t *config_for(const char *bootstrap)
+/* One test's publisher on a fresh topic of its own. */
+struct run {
+        const char *bootstrap;
+        nt_config_t *cfg;
+        char topic[128];
+        nt_publisher_t *p;
+};
+
+/* The configuration to publish with; tests may add to run->cfg before
+ * open_publisher(). */
+static void run_init(struct run *run)
 {
         char errstr[512];
-        nt_config_t *cfg = nt_config_new();
 
-        cr_assert_eq(nt_config_set_kafka(cfg, "bootstrap.servers", bootstrap,
-                                         "test", errstr, sizeof(errstr)),
+        memset(run, 0, sizeof(*run));
+        run->bootstrap = nt_test_kafka_bootstrap();
+        run->cfg = nt_config_new();
+        cr_assert_eq(nt_config_set_kafka(run->cfg, "bootstrap.servers",
+                                         run->bootstrap, "test", errstr,
+                                         sizeof(errstr)),
                      NT_OK, "%s", errstr);
-        return cfg;
 }
 
-static void make_topic(const char *bootstrap, const char *topic)
+/* Makes a topic named after `prefix` and a publisher on it that holds
+ * at most `max_inflight` articles, confirming into t. */
+static void open_publisher(struct run *run, struct tally *t, const char *prefix,
+                           size_t max_inflight)
 {
-        const char *topics[] = {topic};
+        const char *topics[] = {run->topic};
+        char errstr[512];
 
-        nt_test_make_topics(bootstrap, topics, 1, 3);
+        nt_test_unique_name(prefix, run->topic, sizeof(run->topic));
+        nt_test_make_topics(run->bootstrap, topics, 1, 3);
+        run->p = nt_publisher_new(run->cfg, run->topic, max_inflight,
+                                  on_confirm, t, errstr, sizeof(errstr));
+        cr_assert_not_null(run->p, "%s", errstr);
 }
 
 static void send_range(nt_publisher_t *p, int from, int to)
@@ -134,104 +154,86 @@ static void drain(nt_publisher_t *p, int seconds)
                      nt_publisher_inflight(p), seconds);
 }
 
-static void check_all(const char *bootstrap, const char *topic, struct tally *t)
+/* Closes the publisher (all confirmed within 5 s) and checks that every
+ * article was confirmed and can be read back with its headers. */
+static void close_and_check(struct run *run, struct tally *t)
 {
         int i, missing = 0;
 
+        cr_assert_eq(nt_publisher_destroy(run->p, 5000), 0);
+        run->p = NULL;
         for (i = 0; i < t->n; i++)
                 missing += !t->confirmed[i];
         cr_assert_eq(missing, 0, "%d article(s) never confirmed", missing);
-        nt_test_read_topic(bootstrap, topic, on_read, t, 60000);
+        nt_test_read_topic(run->bootstrap, run->topic, on_read, t, 60000);
         cr_assert_eq(t->distinct_read, t->expect_read ? t->expect_read : t->n,
                      "read back %d distinct articles of %d", t->distinct_read,
                      t->expect_read ? t->expect_read : t->n);
         cr_assert_eq(t->bad_headers, 0, "%d message(s) with wrong headers",
                      t->bad_headers);
+        nt_config_destroy(run->cfg);
+        run->cfg = NULL;
 }
 
 Test(real, every_article_confirmed_and_readable, .timeout = 300)
 {
-        const char *bootstrap = nt_test_kafka_bootstrap();
         static struct tally t;
         struct nt_publish_stats st;
-        nt_config_t *cfg = config_for(bootstrap);
-        char topic[128], errstr[512];
-        nt_publisher_t *p;
+        struct run run;
 
         t.n = 2000;
-        nt_test_unique_name("nt-publish", topic, sizeof(topic));
-        make_topic(bootstrap, topic);
-        p = nt_publisher_new(cfg, topic, 500, on_confirm, &t, errstr,
-                             sizeof(errstr));
-        cr_assert_not_null(p, "%s", errstr);
-        send_range(p, 0, t.n);
-        drain(p, 60);
-        nt_publisher_stats(p, &st);
+        run_init(&run);
+        open_publisher(&run, &t, "nt-publish", 500);
+        send_range(run.p, 0, t.n);
+        drain(run.p, 60);
+        nt_publisher_stats(run.p, &st);
         cr_assert_eq(st.confirmed, (uint64_t)t.n);
-        cr_assert_eq(nt_publisher_destroy(p, 5000), 0);
-        check_all(bootstrap, topic, &t);
-        nt_config_destroy(cfg);
+        close_and_check(&run, &t);
 }
 
 Test(real, broker_restart_mid_run_loses_nothing, .timeout = 300)
 {
-        const char *bootstrap = nt_test_kafka_bootstrap();
         static struct tally t;
-        nt_config_t *cfg = config_for(bootstrap);
-        char topic[128], errstr[512];
-        nt_publisher_t *p;
+        struct run run;
         time_t until;
 
         t.n = 3000;
-        nt_test_unique_name("nt-restart", topic, sizeof(topic));
-        make_topic(bootstrap, topic);
-        p = nt_publisher_new(cfg, topic, 1000, on_confirm, &t, errstr,
-                             sizeof(errstr));
-        cr_assert_not_null(p, "%s", errstr);
-        send_range(p, 0, 1000);
-        drain(p, 60);
+        run_init(&run);
+        open_publisher(&run, &t, "nt-restart", 1000);
+        send_range(run.p, 0, 1000);
+        drain(run.p, 60);
         /* With the broker down, a thousand articles are accepted and none
          * can be confirmed: the fault is certain to meet work in flight. */
         cr_assert_eq(nt_test_kafka_local("down"), 0);
-        send_range(p, 1000, 2000);
+        send_range(run.p, 1000, 2000);
         until = time(NULL) + 2;
         while (time(NULL) < until)
-                nt_publisher_poll(p, 100);
-        cr_assert_eq(nt_publisher_inflight(p), 1000,
+                nt_publisher_poll(run.p, 100);
+        cr_assert_eq(nt_publisher_inflight(run.p), 1000,
                      "%zu unconfirmed with the broker down",
-                     nt_publisher_inflight(p));
+                     nt_publisher_inflight(run.p));
         cr_assert_eq(nt_test_kafka_local("up"), 0);
-        send_range(p, 2000, t.n);
-        drain(p, 180);
-        cr_assert_eq(nt_publisher_destroy(p, 5000), 0);
-        check_all(bootstrap, topic, &t);
-        nt_config_destroy(cfg);
+        send_range(run.p, 2000, t.n);
+        drain(run.p, 180);
+        close_and_check(&run, &t);
 }
 
 Test(real, fatal_error_rebuilds_and_resends, .timeout = 300)
 {
-        const char *bootstrap = nt_test_kafka_bootstrap();
         static struct tally t;
         struct nt_publish_stats st;
-        nt_config_t *cfg = config_for(bootstrap);
-        char topic[128], errstr[512];
-        nt_publisher_t *p;
+        struct run run;
 
         t.n = 1000;
-        nt_test_unique_name("nt-fatal", topic, sizeof(topic));
-        make_topic(bootstrap, topic);
-        p = nt_publisher_new(cfg, topic, 1000, on_confirm, &t, errstr,
-                             sizeof(errstr));
-        cr_assert_not_null(p, "%s", errstr);
-        send_range(p, 0, 500);
-        cr_assert_eq(nt_publisher_inject_fatal(p), NT_OK);
-        send_range(p, 500, t.n);
-        drain(p, 120);
-        nt_publisher_stats(p, &st);
+        run_init(&run);
+        open_publisher(&run, &t, "nt-fatal", 1000);
+        send_range(run.p, 0, 500);
+        cr_assert_eq(nt_publisher_inject_fatal(run.p), NT_OK);
+        send_range(run.p, 500, t.n);
+        drain(run.p, 120);
+        nt_publisher_stats(run.p, &st);
         cr_assert_geq(st.rebuilds, 1, "the producer was not rebuilt");
-        cr_assert_eq(nt_publisher_destroy(p, 5000), 0);
-        check_all(bootstrap, topic, &t);
-        nt_config_destroy(cfg);
+        close_and_check(&run, &t);
 }
 
 /* An article larger than the producer may send is refused for good: it
@@ -239,43 +241,36 @@ Test(real, fatal_error_rebuilds_and_resends, .timeout = 300)
  * it must not sit on the resend list (and hold its feed) forever. */
 Test(real, too_large_article_is_refused_not_retried, .timeout = 300)
 {
-        const char *bootstrap = nt_test_kafka_bootstrap();
         static struct tally t;
         static char big[8192];
         struct nt_publish_stats st;
         struct nt_publish_meta meta;
-        nt_config_t *cfg = config_for(bootstrap);
-        char topic[128], errstr[512];
-        nt_publisher_t *p;
+        struct run run;
+        char errstr[512];
         int i;
 
-        cr_assert_eq(nt_config_set_kafka(cfg, "message.max.bytes", "2048",
+        run_init(&run);
+        cr_assert_eq(nt_config_set_kafka(run.cfg, "message.max.bytes", "2048",
                                          "test", errstr, sizeof(errstr)),
                      NT_OK, "%s", errstr);
         t.n = 21;
         t.expect_read = 20;
-        nt_test_unique_name("nt-publish-refused", topic, sizeof(topic));
-        make_topic(bootstrap, topic);
-        p = nt_publisher_new(cfg, topic, 500, on_confirm, &t, errstr,
-                             sizeof(errstr));
-        cr_assert_not_null(p, "%s", errstr);
-        send_range(p, 0, 10);
+        open_publisher(&run, &t, "nt-publish-refused", 500);
+        send_range(run.p, 0, 10);
         memset(big, 'x', sizeof(big) - 1);
         memset(&meta, 0, sizeof(meta));
         meta.key = "art-00010";
         meta.revision = "rev-10";
         meta.feed_url = "https://feeds.example/rss";
-        cr_assert_eq(nt_publisher_send(p, &meta, big, strlen(big)), NT_OK);
-        send_range(p, 11, 21);
-        drain(p, 60);
-        nt_publisher_stats(p, &st);
+        cr_assert_eq(nt_publisher_send(run.p, &meta, big, strlen(big)), NT_OK);
+        send_range(run.p, 11, 21);
+        drain(run.p, 60);
+        nt_publisher_stats(run.p, &st);
         cr_assert_eq(st.refused, 1);
         cr_assert_eq(st.confirmed, 20);
         for (i = 0; i < t.n; i++)
                 cr_assert_eq(t.refused[i], i == 10, "article %d", i);
-        cr_assert_eq(nt_publisher_destroy(p, 5000), 0);
-        t.confirmed[10] = 1; /* check_all: every other one was stored */
-        check_all(bootstrap, topic, &t);
+        t.confirmed[10] = 1; /* close_and_check: every other one was stored */
+        close_and_check(&run, &t);
         cr_assert_eq(t.read_back[10], 0, "the refused article is not stored");
-        nt_config_destroy(cfg);
 }

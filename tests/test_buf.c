@@ -58,3 +58,25 @@ Test(buf, detach_hands_over_memory)
         free(s);
         nt_buf_free(NULL);
 }
+
+Test(buf, array_grow_doubles_and_refuses_overflow)
+{
+        int *a = NULL;
+        size_t cap = 0, i;
+
+        cr_assert_eq(nt_array_grow(&a, &cap, 1, sizeof(*a)), NT_OK);
+        cr_assert_eq(cap, 16, "the first step holds 16 elements");
+        cr_assert_eq(nt_array_grow(&a, &cap, 16, sizeof(*a)), NT_OK);
+        cr_assert_eq(cap, 16, "room enough: no change");
+        cr_assert_eq(nt_array_grow(&a, &cap, 100, sizeof(*a)), NT_OK);
+        cr_assert_eq(cap, 128, "doubles until the need fits");
+        for (i = 0; i < 100; i++)
+                a[i] = (int)i;
+        cr_assert_eq(nt_array_grow(&a, &cap, (size_t)-1 / 2, sizeof(*a)),
+                     NT_ERR_NOMEM, "bytes past SIZE_MAX are refused");
+        cr_assert_eq(nt_array_grow(&a, &cap, (size_t)-1, 1), NT_ERR_NOMEM,
+                     "a count past SIZE_MAX / 2 cannot double");
+        cr_assert_eq(cap, 128, "a refused step leaves the capacity");
+        cr_assert_eq(a[99], 99, "and the contents");
+        free(a);
+}

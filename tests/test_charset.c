@@ -1,7 +1,7 @@
 /* Encoding detection and decoding to UTF-8: the precedence of BOM, HTTP
  * charset and XML declaration, legacy Cyrillic encodings, the
- * windows-1252 recovery path, replacement of bad bytes and the output
- * limit. */
+ * windows-1252 recovery path, UTF-8 under a single-byte label,
+ * replacement of bad bytes and the output limit. */
 #include "common/charset.h"
 #include "common/err.h"
 
@@ -86,6 +86,19 @@ ParameterizedTestParameters(charset, decode)
              BYTES("<?xml version=\"1.0\" encoding=\"latin1\"?>\x96"), "",
              "<?xml version=\"1.0\" encoding=\"latin1\"?>\u2013",
              "windows-1252", 0},
+            {"windows-1252 punctuation under ISO-8859-1", BYTES("don\x92t"),
+             "iso-8859-1", "don’t", "windows-1252", 0},
+            {"UTF-8 under an ISO-8859-1 label", BYTES("Caf\xC3\xA9"),
+             "ISO-8859-1", "Café", "utf-8", 2},
+            {"UTF-8 under a windows-1251 declaration",
+             BYTES("<?xml version=\"1.0\" encoding=\"windows-1251\"?>"
+                   "\xD0\x9A\xD0\xB8\xD1\x97\xD0\xB2"),
+             "", "<?xml version=\"1.0\" encoding=\"windows-1251\"?>Київ",
+             "utf-8", 2},
+            {"ASCII under ISO-8859-1 keeps the label", BYTES("plain text"),
+             "iso-8859-1", "plain text", "windows-1252", 0},
+            {"multi-byte label is not second-guessed", BYTES("\xC3\xA9"),
+             "shift_jis", "ﾃｩ", "shift_jis", 0},
             {"JSON without BOM is UTF-8", BYTES("{\"t\":\"Крим\"}"), "",
              "{\"t\":\"Крим\"}", "utf-8", 0},
             {"invalid UTF-8 recovered as windows-1252",

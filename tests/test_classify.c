@@ -54,28 +54,6 @@ ParameterizedTestParameters(classify, shipped_rules)
         return cr_make_param_array(struct article_case, cases, n);
 }
 
-static nt_classifier_t *shipped(void)
-{
-        const char *src = getenv("NT_SOURCE_DIR");
-        char dir[512], errstr[512] = "", **paths = NULL;
-        const char *in[1] = {dir};
-        size_t n = 0, i;
-        nt_classifier_t *c;
-
-        cr_assert(src && *src, "NT_SOURCE_DIR is not set: run through ctest");
-        snprintf(dir, sizeof(dir), "%s/config/rules", src);
-        cr_assert_eq(
-            nt_rules_expand_paths(in, 1, &paths, &n, errstr, sizeof(errstr)), 0,
-            "%s", errstr);
-        c = nt_classifier_new((const char *const *)paths, n, errstr,
-                              sizeof(errstr));
-        cr_assert_not_null(c, "shipped rules do not load: %s", errstr);
-        for (i = 0; i < n; i++)
-                free(paths[i]);
-        free(paths);
-        return c;
-}
-
 static json_t *load_article(const char *file, int index)
 {
         char buf[512], path[512];
@@ -108,7 +86,7 @@ static struct nt_text_fields article_fields(json_t *a)
 
 ParameterizedTest(struct article_case *c, classify, shipped_rules)
 {
-        nt_classifier_t *cl = shipped();
+        nt_classifier_t *cl = nt_test_shipped_classifier();
         json_t *a = load_article(c->file, c->index), *res = NULL, *v, *f;
         struct nt_text_fields in = article_fields(a);
         char errstr[256], got[128] = "", want[128] = "";
@@ -167,7 +145,7 @@ ParameterizedTest(struct article_case *c, classify, shipped_rules)
 
 Test(classify, json_result_shape)
 {
-        nt_classifier_t *cl = shipped();
+        nt_classifier_t *cl = nt_test_shipped_classifier();
         json_t *a = load_article("guarantees.json", 0), *res = NULL, *lab, *ev,
                *e;
         struct nt_text_fields in = article_fields(a);
@@ -270,7 +248,7 @@ static void *classify_all(void *arg)
 
 Test(classify, forks_run_on_threads)
 {
-        nt_classifier_t *cl = shipped();
+        nt_classifier_t *cl = nt_test_shipped_classifier();
         json_t *articles = json_array();
         struct worker w[2];
         pthread_t th[2];
@@ -324,7 +302,7 @@ Test(classify, forks_run_on_threads)
 
 Test(classify, broken_reload_keeps_the_working_set)
 {
-        nt_classifier_t *cl = shipped(), *next;
+        nt_classifier_t *cl = nt_test_shipped_classifier(), *next;
         char path[512], errstr[512] = "";
         const char *files[1];
         struct nt_text_fields in = {{"ZNPP", NULL, NULL}, {4, 0, 0}};
@@ -345,7 +323,7 @@ Test(classify, broken_reload_keeps_the_working_set)
  * in their sentences, and the sentence veto is what keeps the label off. */
 Test(classify, hard_negatives_are_vetoed_not_missed)
 {
-        nt_classifier_t *cl = shipped();
+        nt_classifier_t *cl = nt_test_shipped_classifier();
         const struct nt_rules *r = nt_match_rules(nt_classifier_matcher(cl));
         int idx[] = {0, 2}; /* neg_en_loan_guarantees, neg_en_other_country */
         size_t i, k;

@@ -2,6 +2,7 @@
  * errors that name the file and the key. */
 #include "common/config.h"
 #include "common/err.h"
+#include "support/nt_test.h"
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -24,6 +25,39 @@ static const char *write_tmp(const char *text, char *buf, size_t size)
         fputs(text, f);
         fclose(f);
         return buf;
+}
+
+/* The call failed with `want` and its message names `needle`. */
+static void assert_error(int got, int want, const char *err, const char *needle,
+                         const char *what)
+{
+        cr_assert_eq(got, want, "%s: returned %d, want %d", what, got, want);
+        cr_assert_not_null(strstr(err, needle), "%s: \"%s\" lacks \"%s\"", what,
+                           err, needle);
+}
+
+/* A fresh configuration loaded from `json` (written to a temporary file
+ * at `path`) with every error of the file in `r`. */
+struct loaded {
+        nt_config_t *cfg;
+        struct nt_config_report r;
+        char path[64];
+        int rc; /* what nt_config_load_file_all() returned */
+};
+
+static void load_all(struct loaded *l, const char *json)
+{
+        l->cfg = nt_config_new();
+        write_tmp(json, l->path, sizeof(l->path));
+        nt_config_report_init(&l->r);
+        l->rc = nt_config_load_file_all(l->cfg, l->path, &l->r);
+}
+
+static void loaded_free(struct loaded *l)
+{
+        nt_config_report_free(&l->r);
+        unlink(l->path);
+        nt_config_destroy(l->cfg);
 }
 
 Test(config, defaults)
@@ -137,10 +171,9 @@ Test(config, missing_file_is_reported)
         char err[512];
         nt_config_t *cfg = nt_config_new();
 
-        cr_assert_eq(
+        assert_error(
             nt_config_load_file(cfg, "/nonexistent/nt.json", err, sizeof(err)),
-            NT_ERR_CONFIG);
-        cr_assert_not_null(strstr(err, "/nonexistent/nt.json"), "%s", err);
+            NT_ERR_CONFIG, err, "/nonexistent/nt.json", "missing file");
         nt_config_destroy(cfg);
 }
 
@@ -152,17 +185,15 @@ Test(config, env_errors)
         char *bad_level[] = {"NEWSTAP_LOG_LEVEL=loud", NULL};
         char *bad_kafka[] = {"NEWSTAP_KAFKA_NO_SUCH=1", NULL};
 
-        cr_assert_eq(nt_config_load_env(cfg, typo, err, sizeof(err)),
-                     NT_ERR_CONFIG, "a typo in a variable name is an error");
-        cr_assert_not_null(strstr(err, "NEWSTAP_TOPCS_RAW"), "%s", err);
-        cr_assert_eq(nt_config_load_env(cfg, bad_level, err, sizeof(err)),
-                     NT_ERR_CONFIG);
-        cr_assert_not_null(strstr(err, "environment NEWSTAP_LOG_LEVEL: "
-                                       "log.level"),
-                           "%s", err);
-        cr_assert_eq(nt_config_load_env(cfg, bad_kafka, err, sizeof(err)),
-                     NT_ERR_CONFIG);
-        cr_assert_not_null(strstr(err, "kafka.no.such"), "%s", err);
+        assert_error(nt_config_load_env(cfg, typo, err, sizeof(err)),
+                     NT_ERR_CONFIG, err, "NEWSTAP_TOPCS_RAW",
+                     "a typo in a variable name");
+        assert_error(nt_config_load_env(cfg, bad_level, err, sizeof(err)),
+                     NT_ERR_CONFIG, err,
+                     "environment NEWSTAP_LOG_LEVEL: log.level", "bad level");
+        assert_error(nt_config_load_env(cfg, bad_kafka, err, sizeof(err)),
+                     NT_ERR_CONFIG, err, "kafka.no.such",
+                     "unknown kafka property");
         nt_config_destroy(cfg);
 }
 
@@ -174,11 +205,10 @@ Test(config, cli_kafka_errors_use_librdkafka_message)
         cr_assert_eq(
             nt_config_set_kafka_kv(cfg, "acks", "-X", err, sizeof(err)),
             NT_ERR_USAGE);
-        cr_assert_eq(nt_config_set_kafka_kv(cfg, "acks=sometimes", "-X", err,
+        assert_error(nt_config_set_kafka_kv(cfg, "acks=sometimes", "-X", err,
                                             sizeof(err)),
-                     NT_ERR_CONFIG);
-        cr_assert_not_null(strstr(err, "-X: kafka.acks: Invalid value"), "%s",
-                           err);
+                     NT_ERR_CONFIG, err, "-X: kafka.acks: Invalid value",
+                     "bad acks");
         nt_config_destroy(cfg);
 }
 
@@ -195,19 +225,14 @@ Test(config, dump_redacts_secrets)
             nt_config_set_kafka(cfg, "client.id", "me", "-X", err, sizeof(err)),
             NT_OK, "%s", err);
         dump = nt_config_dump(cfg, true);
-        cr_assert_str_eq(json_string_value(json_object_get(
-                             json_object_get(dump, "kafka"), "sasl.password")),
+        cr_assert_str_eq(nt_test_json_str(dump, "kafka", "sasl.password"),
                          "[redacted]");
-        cr_assert_str_eq(json_string_value(json_object_get(
-                             json_object_get(dump, "kafka"), "client.id")),
-                         "me");
-        cr_assert_str_eq(json_string_value(json_object_get(
-                             json_object_get(dump, "topics"), "raw")),
-                         "news.raw", "defaults are part of the dump");
+        cr_assert_str_eq(nt_test_json_str(dump, "kafka", "client.id"), "me");
+        cr_assert_str_eq(nt_test_json_str(dump, "topics", "raw"), "news.raw",
+                         "defaults are part of the dump");
         json_decref(dump);
         dump = nt_config_dump(cfg, false);
-        cr_assert_str_eq(json_string_value(json_object_get(
-                             json_object_get(dump, "kafka"), "sasl.password")),
+        cr_assert_str_eq(nt_test_json_str(dump, "kafka", "sasl.password"),
                          "hunter2");
         json_decref(dump);
         nt_config_destroy(cfg);
@@ -221,59 +246,75 @@ Test(config, env_names)
         cr_assert_str_eq(env, "NEWSTAP_TOPICS_LABEL_PREFIX");
 }
 
+/* docs/configuration.md, open for reading; its path goes into buf. */
+static FILE *open_reference(char *buf, size_t size)
+{
+        FILE *f;
+
+        nt_test_source("docs/configuration.md", buf, size);
+        f = fopen(buf, "r");
+        cr_assert_not_null(f, "cannot open %s", buf);
+        return f;
+}
+
+/* The name of a table row "| `name` | ...", cut out of line; NULL when
+ * the line is no such row. */
+static const char *row_name(char *line)
+{
+        char *end;
+
+        if (strncmp(line, "| `", 3) != 0)
+                return NULL;
+        end = strchr(line + 3, '`');
+        cr_assert_not_null(end, "unterminated name in: %s", line);
+        *end = '\0';
+        return line + 3;
+}
+
 /* docs/configuration.md documents every key in a table row that starts
  * with "| `section.key` |"; the table of the code and the docs must
  * agree. (Rows without a dot describe members of array elements.) */
 Test(config, reference_matches_the_code)
 {
-        const char *src = getenv("NT_SOURCE_DIR");
         const struct nt_config_key *keys;
         char path[512], line[1024];
         size_t n, i, documented = 0;
         FILE *f;
 
-        cr_assert(src, "NT_SOURCE_DIR is not set: run through ctest");
-        snprintf(path, sizeof(path), "%s/docs/configuration.md", src);
-        f = fopen(path, "r");
-        cr_assert_not_null(f, "cannot open %s", path);
+        f = open_reference(path, sizeof(path));
         keys = nt_config_keys(&n);
         while (fgets(line, sizeof(line), f)) {
-                char *start, *end;
+                const char *key = row_name(line);
 
-                if (strncmp(line, "| `", 3) != 0)
+                if (!key)
                         continue;
-                start = line + 3;
-                end = strchr(start, '`');
-                cr_assert_not_null(end, "unterminated key in: %s", line);
-                *end = '\0';
-                if (strncmp(start, "kafka.", 6) == 0)
+                if (strncmp(key, "kafka.", 6) == 0)
                         continue; /* librdkafka's properties, passed through */
-                if (!strchr(start, '.'))
+                if (!strchr(key, '.'))
                         continue; /* a member of an array element */
                 for (i = 0; i < n; i++)
-                        if (strcmp(keys[i].path, start) == 0)
+                        if (strcmp(keys[i].path, key) == 0)
                                 break;
                 cr_assert_lt(i, n,
                              "docs/configuration.md documents \"%s\", "
                              "which the code does not accept",
-                             start);
+                             key);
                 documented++;
         }
-        fclose(f);
         for (i = 0; i < n; i++) {
                 char needle[300];
                 int found = 0;
 
                 snprintf(needle, sizeof(needle), "| `%s` |", keys[i].path);
-                f = fopen(path, "r");
+                rewind(f);
                 while (!found && fgets(line, sizeof(line), f))
                         found = strncmp(line, needle, strlen(needle)) == 0;
-                fclose(f);
                 cr_assert(found,
                           "key %s is missing from "
                           "docs/configuration.md",
                           keys[i].path);
         }
+        fclose(f);
         cr_assert_eq(documented, n, "each key is documented exactly once");
 }
 
@@ -340,67 +381,51 @@ ParameterizedTestParameters(config, validate_refuses)
 
 ParameterizedTest(struct bad_value *c, config, validate_refuses)
 {
-        struct nt_config_report r;
-        char path[64], want[256];
-        nt_config_t *cfg = nt_config_new();
+        struct loaded l;
+        const char *text;
+        char want[256];
 
-        write_tmp(c->json, path, sizeof(path));
-        nt_config_report_init(&r);
-        cr_assert_eq(nt_config_load_file_all(cfg, path, &r), NT_OK,
-                     "%s: the file itself is fine: %s", c->json,
-                     nt_buf_str(&r.text));
-        cr_assert_eq(nt_config_validate(cfg, &r), NT_ERR_CONFIG, "%s: accepted",
-                     c->json);
-        cr_assert_eq(r.n, 1, "%s: one error, got %zu:\n%s", c->json, r.n,
-                     nt_buf_str(&r.text));
-        snprintf(want, sizeof(want), "%s: %s", path, c->want);
-        cr_assert_not_null(strstr(nt_buf_str(&r.text), want),
-                           "%s: \"%s\" lacks \"%s\"", c->json,
-                           nt_buf_str(&r.text), want);
-        cr_assert_null(strstr(nt_buf_str(&r.text), "pw"),
-                       "%s: a credential in the message", c->json);
-        nt_config_report_free(&r);
-        unlink(path);
-        nt_config_destroy(cfg);
+        load_all(&l, c->json);
+        cr_assert_eq(l.rc, NT_OK, "%s: the file itself is fine: %s", c->json,
+                     nt_buf_str(&l.r.text));
+        cr_assert_eq(nt_config_validate(l.cfg, &l.r), NT_ERR_CONFIG,
+                     "%s: accepted", c->json);
+        text = nt_buf_str(&l.r.text);
+        cr_assert_eq(l.r.n, 1, "%s: one error, got %zu:\n%s", c->json, l.r.n,
+                     text);
+        snprintf(want, sizeof(want), "%s: %s", l.path, c->want);
+        cr_assert_not_null(strstr(text, want), "%s: \"%s\" lacks \"%s\"",
+                           c->json, text, want);
+        cr_assert_null(strstr(text, "pw"), "%s: a credential in the message",
+                       c->json);
+        loaded_free(&l);
 }
 
 Test(config, validate_accepts_what_it_should)
 {
-        struct nt_config_report r;
-        char path[64];
-        nt_config_t *cfg = nt_config_new();
+        struct loaded l;
 
-        write_tmp("{\"producer\": {\"min_interval\": \"1s\", \"interval\": 1,"
-                  " \"feeds\": [{\"url\": \"https://u:p@a.example/f\","
-                  " \"interval\": \"1s\", \"name\": \"a\", \"tags\": [\"x\"],"
-                  " \"headers\": {\"Authorization\": \"Bearer t\"}},"
-                  " {\"url\": \"https://b.example/f\"}]},"
-                  " \"metrics\": {\"listen\": \"localhost:0\"}}",
-                  path, sizeof(path));
-        nt_config_report_init(&r);
-        nt_config_load_file_all(cfg, path, &r);
-        nt_config_validate(cfg, &r);
-        cr_assert_eq(r.n, 0, "refused: %s", nt_buf_str(&r.text));
-        nt_config_report_free(&r);
-        unlink(path);
-        nt_config_destroy(cfg);
+        load_all(&l,
+                 "{\"producer\": {\"min_interval\": \"1s\", \"interval\": 1,"
+                 " \"feeds\": [{\"url\": \"https://u:p@a.example/f\","
+                 " \"interval\": \"1s\", \"name\": \"a\", \"tags\": [\"x\"],"
+                 " \"headers\": {\"Authorization\": \"Bearer t\"}},"
+                 " {\"url\": \"https://b.example/f\"}]},"
+                 " \"metrics\": {\"listen\": \"localhost:0\"}}");
+        nt_config_validate(l.cfg, &l.r);
+        cr_assert_eq(l.r.n, 0, "refused: %s", nt_buf_str(&l.r.text));
+        loaded_free(&l);
 }
 
 Test(config, every_error_of_a_file_in_one_report)
 {
-        struct nt_config_report r;
-        char path[64];
-        nt_config_t *cfg = nt_config_new();
+        struct loaded l;
 
-        write_tmp("{\"topics\": {\"rww\": 1, \"raw\": 5}, \"log\": {\"level\":"
-                  " \"loud\"}, \"nope\": {}, \"topics.x\": 1}",
-                  path, sizeof(path));
-        nt_config_report_init(&r);
-        cr_assert_eq(nt_config_load_file_all(cfg, path, &r), NT_ERR_CONFIG);
-        cr_assert_eq(r.n, 5, "want 5 errors:\n%s", nt_buf_str(&r.text));
-        nt_config_report_free(&r);
-        unlink(path);
-        nt_config_destroy(cfg);
+        load_all(&l, "{\"topics\": {\"rww\": 1, \"raw\": 5}, \"log\": "
+                     "{\"level\": \"loud\"}, \"nope\": {}, \"topics.x\": 1}");
+        cr_assert_eq(l.rc, NT_ERR_CONFIG);
+        cr_assert_eq(l.r.n, 5, "want 5 errors:\n%s", nt_buf_str(&l.r.text));
+        loaded_free(&l);
 }
 
 Test(config, dump_redacts_feed_credentials)
@@ -446,20 +471,16 @@ Test(config, dump_redacts_feed_credentials)
  * lists exactly the members the validator accepts. */
 Test(config, feed_members_match_the_reference)
 {
-        const char *src = getenv("NT_SOURCE_DIR");
         const char *const *members;
         char path[512], line[1024];
         size_t n, i, documented = 0;
         bool in_table = false;
         FILE *f;
 
-        cr_assert(src, "NT_SOURCE_DIR is not set: run through ctest");
-        snprintf(path, sizeof(path), "%s/docs/configuration.md", src);
-        f = fopen(path, "r");
-        cr_assert_not_null(f, "cannot open %s", path);
+        f = open_reference(path, sizeof(path));
         members = nt_config_feed_members(&n);
         while (fgets(line, sizeof(line), f)) {
-                char *start, *end;
+                const char *member;
 
                 if (strncmp(line, "| member |", 10) == 0) {
                         in_table = true;
@@ -467,19 +488,16 @@ Test(config, feed_members_match_the_reference)
                 }
                 if (!in_table || strncmp(line, "|---", 4) == 0)
                         continue;
-                if (strncmp(line, "| `", 3) != 0)
+                member = row_name(line);
+                if (!member)
                         break;
-                start = line + 3;
-                end = strchr(start, '`');
-                cr_assert_not_null(end, "unterminated member in: %s", line);
-                *end = '\0';
                 for (i = 0; i < n; i++)
-                        if (strcmp(members[i], start) == 0)
+                        if (strcmp(members[i], member) == 0)
                                 break;
                 cr_assert_lt(i, n,
                              "docs/configuration.md documents feed member "
                              "\"%s\", which the validator refuses",
-                             start);
+                             member);
                 documented++;
         }
         fclose(f);

@@ -17,6 +17,25 @@ static void tokenize(struct nt_tokens *t, const char *body)
         cr_assert_eq(nt_tokens_add(t, NT_FIELD_BODY, body, strlen(body)), 0);
 }
 
+/* An enricher and the tokens of one body text, for one test. */
+struct subject {
+        nt_enrich_t *e;
+        struct nt_tokens t;
+};
+
+static void subject_init(struct subject *s, const char *body)
+{
+        s->e = nt_enrich_new();
+        cr_assert_not_null(s->e);
+        tokenize(&s->t, body);
+}
+
+static void subject_free(struct subject *s)
+{
+        nt_tokens_free(&s->t);
+        nt_enrich_destroy(s->e);
+}
+
 struct lang_case {
         char name[32];
         char text[200];
@@ -57,16 +76,14 @@ ParameterizedTestParameters(enrich, language)
 
 ParameterizedTest(struct lang_case *c, enrich, language)
 {
-        nt_enrich_t *e = nt_enrich_new();
-        struct nt_tokens t;
+        struct subject s;
         enum nt_lang got;
 
-        tokenize(&t, c->text);
-        got = nt_enrich_language(e, &t);
+        subject_init(&s, c->text);
+        got = nt_enrich_language(s.e, &s.t);
         cr_assert_eq(got, c->want, "%s: got %s, want %s", c->name,
                      nt_lang_name(got), nt_lang_name(c->want));
-        nt_tokens_free(&t);
-        nt_enrich_destroy(e);
+        subject_free(&s);
 }
 
 static uint64_t fingerprint(const char *text)
@@ -192,16 +209,15 @@ ParameterizedTestParameters(enrich, facts)
 
 ParameterizedTest(struct fact_case *c, enrich, facts)
 {
-        nt_enrich_t *e = nt_enrich_new();
-        struct nt_tokens t;
+        struct subject s;
         struct nt_fact_anchor all;
         struct nt_fact out[4];
         size_t n;
 
-        tokenize(&t, c->text);
+        subject_init(&s, c->text);
         all.tok_start = 0;
-        all.tok_end = t.n ? (uint32_t)t.n - 1 : 0;
-        n = nt_enrich_facts(e, &t, &all, 1, out, 4);
+        all.tok_end = s.t.n ? (uint32_t)s.t.n - 1 : 0;
+        n = nt_enrich_facts(s.e, &s.t, &all, 1, out, 4);
         cr_assert_eq(n, (size_t)c->n, "%s: %zu facts, want %d", c->name, n,
                      c->n);
         if (n) {
@@ -216,14 +232,12 @@ ParameterizedTest(struct fact_case *c, enrich, facts)
                     memcmp(c->text + out[0].start, c->span, strlen(c->span)), 0,
                     "%s: span text", c->name);
         }
-        nt_tokens_free(&t);
-        nt_enrich_destroy(e);
+        subject_free(&s);
 }
 
 Test(enrich, facts_only_near_anchors_and_once_each)
 {
-        nt_enrich_t *e = nt_enrich_new();
-        struct nt_tokens t;
+        struct subject s;
         struct nt_fact_anchor a = {0, 0};
         struct nt_fact out[4];
         char text[600] = "guarantees for 15 years and again 15 years";
@@ -234,12 +248,11 @@ Test(enrich, facts_only_near_anchors_and_once_each)
                 used += (size_t)snprintf(text + used, sizeof(text) - used,
                                          " filler");
         snprintf(text + used, sizeof(text) - used, " and 50 years");
-        tokenize(&t, text);
-        n = nt_enrich_facts(e, &t, &a, 1, out, 4);
+        subject_init(&s, text);
+        n = nt_enrich_facts(s.e, &s.t, &a, 1, out, 4);
         cr_assert_eq(n, 1, "15 years once; 50 years is too far: %zu", n);
         cr_assert_float_eq(out[0].value, 15, 1e-9);
-        nt_tokens_free(&t);
-        nt_enrich_destroy(e);
+        subject_free(&s);
 }
 
 /* The SimHash as its header defines it, one vote per feature and bit, the

@@ -1,7 +1,9 @@
 /* The enriched event: its JSON shape with the shipped rules, the input
  * article's bytes carried verbatim, the CloudEvents headers, the reasons
- * that send an input to the dead-letter topic, mapped input, and the lead
- * taken from the first paragraph. */
+ * that send an input to the dead-letter topic, mapped input, the lead
+ * taken from the first paragraph, the evidence kept, and the lean record
+ * of each label's topic. */
+#include "common/buf.h"
 #include "common/date.h"
 #include "common/err.h"
 #include "consumer/enriched.h"
@@ -94,6 +96,12 @@ Test(enriched, event_shape)
         cr_assert_str_eq(json_string_value(json_object_get(
                              json_array_get(labels, 0), "topic")),
                          "zaporizhzhia");
+        cr_assert_gt(json_integer_value(json_object_get(
+                         json_array_get(labels, 0), "evidence_total")),
+                     0);
+        cr_assert_leq(json_array_size(json_object_get(json_array_get(labels, 0),
+                                                      "evidence")),
+                      NT_ENRICHED_MAX_EVIDENCE);
         cr_assert_eq(ev.n_labels, 1);
         cr_assert_str_eq(ev.labels[0], "zaporizhzhia");
         cr_assert_str_eq(json_string_value(json_object_get(v, "language")),
@@ -473,11 +481,62 @@ ParameterizedTestParameters(enriched, same_result_as_classifier_run)
                                    sizeof(cases) / sizeof(cases[0]));
 }
 
+/* The event's labels are the classifier's, but for the evidence: at most
+ * NT_ENRICHED_MAX_EVIDENCE of its spans, in its order, and the count of
+ * them all (the classifier writes up to NT_CLASSIFY_MAX_EVIDENCE). */
+static void same_labels(const json_t *got, const json_t *want, const char *file,
+                        size_t i)
+{
+        size_t k, e, at;
+
+        cr_assert_eq(json_array_size(got), json_array_size(want),
+                     "%s[%zu]: label count", file, i);
+        for (k = 0; k < json_array_size(want); k++) {
+                const json_t *g = json_array_get(got, k);
+                const json_t *w = json_array_get(want, k);
+                const json_t *gev = json_object_get(g, "evidence");
+                const json_t *wev = json_object_get(w, "evidence");
+                size_t n = json_array_size(wev);
+                json_int_t total =
+                    json_integer_value(json_object_get(g, "evidence_total"));
+                static const char *const same[] = {"topic", "label", "score"};
+
+                for (e = 0; e < 3; e++)
+                        cr_assert(json_equal(json_object_get(g, same[e]),
+                                             json_object_get(w, same[e])),
+                                  "%s[%zu] label %zu: %s differs", file, i, k,
+                                  same[e]);
+                cr_assert(n < NT_CLASSIFY_MAX_EVIDENCE ? total == (json_int_t)n
+                                                       : total >= (json_int_t)n,
+                          "%s[%zu] label %zu: evidence_total %lld, classifier "
+                          "%zu",
+                          file, i, k, (long long)total, n);
+                cr_assert_eq(
+                    json_array_size(gev),
+                    n < NT_ENRICHED_MAX_EVIDENCE ? n : NT_ENRICHED_MAX_EVIDENCE,
+                    "%s[%zu] label %zu: %zu spans kept of %zu", file, i, k,
+                    json_array_size(gev), n);
+                /* Each span kept is one of the classifier's, in its order
+                 * (spans past its 20 are not compared). */
+                for (e = 0, at = 0; e < json_array_size(gev); e++) {
+                        const json_t *span = json_array_get(gev, e);
+
+                        while (at < n &&
+                               !json_equal(span, json_array_get(wev, at)))
+                                at++;
+                        cr_assert(at < n || total > (json_int_t)n,
+                                  "%s[%zu] label %zu: span %zu is not the "
+                                  "classifier's (or out of order)",
+                                  file, i, k, e);
+                        at++;
+                }
+        }
+}
+
 ParameterizedTest(struct parity_case *tc, enriched,
                   same_result_as_classifier_run)
 {
-        static const char *const members[] = {"labels",      "entities",
-                                              "facts",       "language",
+        static const char *const members[] = {"entities", "facts", "language",
                                               "fingerprint", "rules_version"};
         const char *dir = getenv("NT_FIXTURES");
         nt_classifier_t *c = shipped();
@@ -532,6 +591,8 @@ ParameterizedTest(struct parity_case *tc, enriched,
                         free(w);
                         free(g);
                 }
+                same_labels(json_object_get(got, "labels"),
+                            json_object_get(want, "labels"), tc->file, i);
                 labelled += json_array_size(json_object_get(want, "labels"));
                 json_decref(want);
                 json_decref(got);
@@ -570,6 +631,229 @@ Test(enriched, escapes_in_written_members)
         cr_assert_gt(json_array_size(json_object_get(v, "labels")), 0, "%s",
                      ev.value.data);
         json_decref(v);
+        nt_enriched_event_free(&ev);
+        nt_classifier_destroy(c);
+}
+
+/* Two topics of test rules: bread and flour make a bakery story, an
+ * oven an oven story. */
+static nt_classifier_t *bakery_rules(void)
+{
+        static const char text[] =
+            "topic bakery {\n  label \"Bakeries\";\n  threshold 1;\n"
+            "  match bread | flour | rye;\n}\n"
+            "topic ovens {\n  label \"Ovens\";\n  threshold 1;\n"
+            "  match oven;\n}\n";
+        struct nt_rules_source src = {"bakery.rules", text, sizeof(text) - 1};
+        struct nt_rules *r = NULL;
+        nt_classifier_t *c;
+        char errstr[512] = "";
+
+        cr_assert_eq(nt_rules_parse(&src, 1, &r, NULL, errstr, sizeof(errstr)),
+                     0, "%s", errstr);
+        c = nt_classifier_new_from_rules(r, errstr, sizeof(errstr));
+        cr_assert_not_null(c, "%s", errstr);
+        return c;
+}
+
+/* A bakery story: "bread" in the title, then ten times in the body before
+ * "oven", "flour" and "rye" come; a summary longer than a label record
+ * keeps. */
+static char *bakery_article(void)
+{
+        struct nt_buf body, summary;
+        json_t *a;
+        char *line;
+        int i;
+
+        nt_buf_init(&body, 1 << 16);
+        nt_buf_init(&summary, 1 << 16);
+        for (i = 0; i < 10; i++)
+                nt_buf_append_str(&body, "They sell bread every day. ");
+        nt_buf_append_str(&body, "The old oven still works. Flour comes from "
+                                 "the mill next door, and the rye from "
+                                 "further away.");
+        for (i = 0; i < 12; i++)
+                nt_buf_append_str(&summary,
+                                  "A baker talks about the night shift. ");
+        a = json_pack(
+            "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s}}", "schema",
+            "newstap.article/1", "id", "0123456789abcdef0123456789abcdef",
+            "revision", "0123456789abcdef", "url", "https://example.org/b/1",
+            "title", "Fresh bread at the corner", "summary", summary.data,
+            "content", body.data, "published", "2026-01-05T09:00:00Z", "feed",
+            "url", "https://example.org/rss", "title", "Example News");
+        cr_assert_not_null(a);
+        line = json_dumps(a, JSON_COMPACT);
+        json_decref(a);
+        nt_buf_free(&body);
+        nt_buf_free(&summary);
+        return line;
+}
+
+/* Of many spans, the event keeps one per term first, the title's first
+ * (it weighs most), in text order, and counts them all. */
+Test(enriched, best_evidence_kept)
+{
+        nt_classifier_t *c = bakery_rules();
+        struct nt_enriched_opts o;
+        struct nt_enriched_event ev;
+        char *line = bakery_article();
+        const json_t *lab, *evd;
+        json_t *v;
+        static const char *const want[][2] = {
+            {"title", "bread"}, {"body", "Flour"}, {"body", "rye"}};
+        size_t i;
+
+        nt_enriched_opts_init(&o);
+        build(c, &o, line, &ev);
+        cr_assert_eq(ev.reason, NT_ENRICHED_OK, "%s", ev.error);
+        v = json_loadb(ev.value.data, ev.value.len, 0, NULL);
+        cr_assert_not_null(v);
+        lab = json_array_get(json_object_get(v, "labels"), 0);
+        cr_assert_str_eq(json_string_value(json_object_get(lab, "topic")),
+                         "bakery");
+        cr_assert_eq(json_integer_value(json_object_get(lab, "evidence_total")),
+                     13, "1 + 10 breads, flour, rye: %s", ev.value.data);
+        evd = json_object_get(lab, "evidence");
+        cr_assert_eq(json_array_size(evd), 3, "%s", ev.value.data);
+        for (i = 0; i < 3; i++) {
+                const json_t *e = json_array_get(evd, i);
+
+                cr_assert_str_eq(json_string_value(json_object_get(e, "field")),
+                                 want[i][0], "span %zu: %s", i, ev.value.data);
+                cr_assert_str_eq(json_string_value(json_object_get(e, "text")),
+                                 want[i][1], "span %zu: %s", i, ev.value.data);
+        }
+        json_decref(v);
+        free(line);
+        nt_enriched_event_free(&ev);
+        nt_classifier_destroy(c);
+}
+
+/* Each label's topic gets a lean record: the article's identity, title
+ * and a cut lead, every label's score, its own label's evidence with the
+ * text around each span, and no body. */
+Test(enriched, label_records)
+{
+        static const char *const order[] = {
+            "schema",      "topic",         "article",
+            "labels",      "entities",      "language",
+            "fingerprint", "rules_version", "classified_at"};
+        nt_classifier_t *c = bakery_rules();
+        struct nt_enriched_opts o;
+        struct nt_enriched_event ev;
+        char *line = bakery_article();
+        json_t *in = json_loads(line, 0, NULL);
+        const char *content = json_string_value(json_object_get(in, "content"));
+        const char *summary = json_string_value(json_object_get(in, "summary"));
+        size_t i, k;
+
+        nt_enriched_opts_init(&o);
+        build(c, &o, line, &ev);
+        cr_assert_eq(ev.reason, NT_ENRICHED_OK, "%s", ev.error);
+        cr_assert_eq(ev.n_labels, 2);
+        for (i = 0; i < ev.n_labels; i++) {
+                const char *value, *key, *lead;
+                const json_t *art, *labels, *member, *own = NULL;
+                size_t len, m = 0;
+                json_t *rec;
+
+                nt_enriched_label(&ev, i, &value, &len);
+                cr_assert_null(memchr(value, '\n', len), "one line");
+                rec = json_loadb(value, len, 0, NULL);
+                cr_assert_not_null(rec, "record %zu: %.*s", i, (int)len, value);
+                cr_assert_lt(len, ev.value.len,
+                             "record %zu is not lean: %zu bytes, event %zu", i,
+                             len, ev.value.len);
+                json_object_foreach(rec, key, member)
+                {
+                        cr_assert_lt(m, 9, "extra member %s", key);
+                        cr_assert_str_eq(key, order[m], "member %zu", m);
+                        m++;
+                }
+                cr_assert_str_eq(
+                    json_string_value(json_object_get(rec, "schema")),
+                    "newstap.label/1");
+                cr_assert_str_eq(
+                    json_string_value(json_object_get(rec, "topic")),
+                    ev.labels[i]);
+                art = json_object_get(rec, "article");
+                cr_assert_str_eq(json_string_value(json_object_get(art, "id")),
+                                 ev.id);
+                cr_assert_str_eq(
+                    json_string_value(json_object_get(art, "title")),
+                    "Fresh bread at the corner");
+                cr_assert_str_eq(
+                    json_string_value(json_object_get(art, "published")),
+                    "2026-01-05T09:00:00Z");
+                cr_assert_str_eq(json_string_value(json_object_get(
+                                     json_object_get(art, "feed"), "title")),
+                                 "Example News");
+                cr_assert_null(json_object_get(art, "content"));
+                lead = json_string_value(json_object_get(art, "lead"));
+                cr_assert_not_null(lead);
+                cr_assert_leq(strlen(lead), NT_ENRICHED_LEAD_MAX + 3);
+                cr_assert_gt(strlen(lead), NT_ENRICHED_LEAD_MAX / 2);
+                cr_assert_str_eq(lead + strlen(lead) - 3, "\xE2\x80\xA6",
+                                 "a cut lead ends in an ellipsis: %s", lead);
+                cr_assert(strncmp(lead, summary, strlen(lead) - 3) == 0 &&
+                              summary[strlen(lead) - 3] == ' ' &&
+                              lead[strlen(lead) - 4] != ' ',
+                          "cut after a word: %s", lead);
+                labels = json_object_get(rec, "labels");
+                cr_assert_eq(json_array_size(labels), 2);
+                for (k = 0; k < 2; k++) {
+                        const json_t *l = json_array_get(labels, k);
+                        bool mine = strcmp(json_string_value(
+                                               json_object_get(l, "topic")),
+                                           ev.labels[i]) == 0;
+
+                        cr_assert(json_is_number(json_object_get(l, "score")));
+                        cr_assert_eq(json_object_get(l, "evidence") != NULL,
+                                     mine,
+                                     "only the record's own label has "
+                                     "evidence");
+                        if (mine)
+                                own = l;
+                }
+                cr_assert_not_null(own);
+                for (k = 0;
+                     k < json_array_size(json_object_get(own, "evidence"));
+                     k++) {
+                        const json_t *e =
+                            json_array_get(json_object_get(own, "evidence"), k);
+                        const char *before =
+                            json_string_value(json_object_get(e, "before"));
+                        const char *after =
+                            json_string_value(json_object_get(e, "after"));
+                        json_int_t s =
+                            json_integer_value(json_object_get(e, "start"));
+                        json_int_t z =
+                            json_integer_value(json_object_get(e, "end"));
+
+                        cr_assert_not_null(before);
+                        cr_assert_not_null(after);
+                        if (strcmp(
+                                json_string_value(json_object_get(e, "field")),
+                                "body") != 0)
+                                continue;
+                        /* The context is the content's text around the
+                         * span, 60 characters (ASCII here) at most. */
+                        cr_assert_eq(strlen(before), s < NT_ENRICHED_CONTEXT
+                                                         ? (size_t)s
+                                                         : NT_ENRICHED_CONTEXT);
+                        cr_assert(memcmp(content + s - strlen(before), before,
+                                         strlen(before)) == 0,
+                                  "before: %s", before);
+                        cr_assert(strncmp(content + z, after, strlen(after)) ==
+                                      0,
+                                  "after: %s", after);
+                }
+                json_decref(rec);
+        }
+        json_decref(in);
+        free(line);
         nt_enriched_event_free(&ev);
         nt_classifier_destroy(c);
 }

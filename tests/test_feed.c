@@ -366,24 +366,42 @@ struct encoding_case {
         char encoding[24];
         char title[64];
         char first_title[96];
+        char error_has[48]; /* "": read as labelled, well-formed */
 };
 
 ParameterizedTestParameters(feed, encodings)
 {
         static struct encoding_case cases[] = {
             {"rss20-windows-1251.xml", "", "windows-1251", "Новости дня",
-             "Запорожская АЭС: гарантии безопасности"},
+             "Запорожская АЭС: гарантии безопасности", ""},
             {"rss20-koi8r.xml", "", "koi8-r", "Новости дня",
-             "Запорожская АЭС: гарантии безопасности"},
+             "Запорожская АЭС: гарантии безопасности", ""},
             {"rss20-koi8r-http-charset.xml", "text/xml; charset=koi8-r",
-             "koi8-r", "Новости дня", "Запорожская АЭС: гарантии безопасности"},
+             "koi8-r", "Новости дня", "Запорожская АЭС: гарантии безопасности",
+             ""},
             {"rss20-utf16le-bom.xml", "", "utf-16le", "Новости дня",
-             "Запорожская АЭС: гарантии безопасности"},
+             "Запорожская АЭС: гарантии безопасности", ""},
             {"rss20-windows-1252-labelled-iso-8859-1.xml", "", "windows-1252",
-             "Café “quotes” – dash", "Crème brûlée € 5"},
+             "Café “quotes” – dash", "Crème brûlée € 5", ""},
             {"rss20-windows-1251.xml",
              "application/rss+xml; charset=windows-1251", "windows-1251",
-             "Новости дня", "Запорожская АЭС: гарантии безопасности"},
+             "Новости дня", "Запорожская АЭС: гарантии безопасности", ""},
+            /* WHATWG: US-ASCII is a label of windows-1252. */
+            {"rss20-us-ascii-labelled-windows-1252.xml", "", "windows-1252",
+             "Harbour “Notes”", "The ferry don’t run on Sundays", ""},
+            /* A single-byte label over UTF-8 bytes: the bytes win, from
+             * the prolog and from HTTP alike. */
+            {"rss20-utf8-labelled-iso-8859-1.xml", "", "utf-8", "Café du Port",
+             "Crème brûlée – “menu” d’été", "bytes are UTF-8"},
+            {"rss20-utf8-labelled-iso-8859-1.xml",
+             "text/xml; charset=windows-1252", "utf-8", "Café du Port",
+             "Crème brûlée – “menu” d’été", "bytes are UTF-8"},
+            /* text/xml or text/plain without a charset: the prolog
+             * decides (RFC 7303), not RFC 3023's US-ASCII default. */
+            {"rss20-windows-1251.xml", "text/xml", "windows-1251",
+             "Новости дня", "Запорожская АЭС: гарантии безопасности", ""},
+            {"rss20-koi8r.xml", "text/plain", "koi8-r", "Новости дня",
+             "Запорожская АЭС: гарантии безопасности", ""},
         };
         return cr_make_param_array(struct encoding_case, cases,
                                    sizeof(cases) / sizeof(cases[0]));
@@ -397,11 +415,132 @@ ParameterizedTest(struct encoding_case *c, feed, encodings)
                                NULL, NULL, &feed);
 
         cr_assert_eq(rc, NT_OK, "%s: parse failed", c->fixture);
-        cr_assert_str_eq(feed.encoding, c->encoding, "%s: encoding %s, want %s",
-                         c->fixture, feed.encoding, c->encoding);
-        cr_assert(feed.wellformed, "%s: not well-formed", c->fixture);
+        cr_assert_str_eq(feed.encoding, c->encoding,
+                         "%s (%s): encoding %s, want %s", c->fixture,
+                         c->content_type, feed.encoding, c->encoding);
+        if (c->error_has[0])
+                cr_assert(!feed.wellformed && has_error(&feed, c->error_has),
+                          "%s (%s): want not well-formed with \"%s\"",
+                          c->fixture, c->content_type, c->error_has);
+        else
+                cr_assert(feed.wellformed, "%s (%s): not well-formed: %s",
+                          c->fixture, c->content_type,
+                          feed.n_errors ? feed.errors[0].message : "");
         assert_str(feed.title, c->title, c->fixture);
         assert_str(feed.entries[0].title, c->first_title, c->fixture);
+        nt_feed_free(&feed);
+}
+
+/* ---- Media RSS ---------------------------------------------------- */
+
+static void assert_enclosure(const struct nt_feed_entry *e, size_t i,
+                             const char *url, const char *length,
+                             const char *type, const char *what)
+{
+        char label[128];
+
+        cr_assert_gt(e->n_enclosures, i, "%s: %zu enclosures, want more", what,
+                     e->n_enclosures);
+        snprintf(label, sizeof(label), "%s: url", what);
+        assert_str(e->enclosures[i].url, url, label);
+        snprintf(label, sizeof(label), "%s: length", what);
+        assert_str(e->enclosures[i].length, length, label);
+        snprintf(label, sizeof(label), "%s: type", what);
+        assert_str(e->enclosures[i].type, type, label);
+}
+
+Test(feed, media_rss_elements_in_rss_items)
+{
+        struct nt_feed feed;
+        const struct nt_feed_entry *e;
+
+        cr_assert_eq(
+            parse_fixture("rss20-media-rss.xml", NULL, NULL, NULL, &feed),
+            NT_OK);
+        cr_assert(feed.wellformed, "not well-formed");
+        cr_assert_eq(feed.n_entries, 4, "%zu entries", feed.n_entries);
+
+        e = &feed.entries[0];
+        assert_str(e->title, "Morning <tide> report",
+                   "media:title type=plain stands in for the title");
+        assert_str(e->summary, "<p>Wind and <b>tides</b> for the bay.</p>",
+                   "media:description type=html stands in for the summary");
+        cr_assert_eq(e->n_categories, 2, "media:category: %zu categories",
+                     e->n_categories);
+        assert_str(e->categories[0], "shows/morning", "media:category text");
+        assert_str(e->categories[1], "weather", "second media:category");
+        cr_assert_eq(e->n_enclosures, 1,
+                     "media:content audio only (thumbnail and image "
+                     "content are pictures): %zu enclosures",
+                     e->n_enclosures);
+        assert_enclosure(e, 0, "http://radio.example/audio/001.mp3", "4823040",
+                         "audio/mpeg", "media:content fileSize and type");
+
+        e = &feed.entries[1];
+        assert_str(e->title, "Evening report", "own title beats media:title");
+        assert_str(e->summary, "The item's own description.",
+                   "own description beats media:description");
+        cr_assert_eq(e->n_enclosures, 1,
+                     "enclosure and media:content of one file are one "
+                     "enclosure; image/png content is a picture: %zu",
+                     e->n_enclosures);
+        assert_enclosure(e, 0, "http://radio.example/audio/002.mp3", "5120000",
+                         "audio/mpeg",
+                         "media:content fills the type <enclosure> lacks");
+
+        e = &feed.entries[2];
+        assert_str(e->title, "Archive: the old lighthouse",
+                   "media:title inside media:content inside media:group");
+        assert_str(e->summary, "Recorded in 1987.",
+                   "media:description in media:group, plain text");
+        cr_assert_eq(e->n_categories, 1, "media:category in media:group");
+        assert_str(e->categories[0], "archive", "media:category in group");
+        cr_assert_eq(e->n_enclosures, 2, "two renditions in media:group: %zu",
+                     e->n_enclosures);
+        assert_enclosure(e, 0, "http://radio.example/archive/003-low.mp3",
+                         "1000", "audio/mpeg", "relative url against xml:base");
+        assert_enclosure(e, 1, "http://radio.example/archive/003-high.mp3",
+                         "3000", "audio/mpeg", "second rendition");
+
+        e = &feed.entries[3];
+        cr_assert_eq(e->n_categories, 1,
+                     "namespace without the trailing slash: categories");
+        assert_enclosure(e, 0, "http://radio.example/video/004.mp4", NULL,
+                         "video/mp4", "namespace without the trailing slash");
+        nt_feed_free(&feed);
+}
+
+/* YouTube's channel feeds: Atom entries whose text is only in their
+ * media:group. */
+Test(feed, media_group_gives_atom_entries_their_text)
+{
+        struct nt_feed feed;
+        const struct nt_feed_entry *e;
+
+        cr_assert_eq(parse_fixture("atom10-media-group-youtube.xml", NULL, NULL,
+                                   NULL, &feed),
+                     NT_OK);
+        cr_assert(feed.wellformed, "not well-formed: %s",
+                  feed.n_errors ? feed.errors[0].message : "");
+        cr_assert_eq(feed.n_entries, 2, "%zu entries", feed.n_entries);
+        e = &feed.entries[0];
+        assert_str(e->title, "Night ferry crossing", "entry title");
+        assert_str(e->summary,
+                   "The last boat of the day &amp; its crew.\nFilmed from "
+                   "the upper deck.",
+                   "media:description as the summary, escaped as HTML");
+        cr_assert_eq(e->n_enclosures, 1, "media:content only: %zu enclosures",
+                     e->n_enclosures);
+        assert_enclosure(e, 0, "http://video.example/v/h4rb0ur0001?version=3",
+                         NULL, "application/x-shockwave-flash",
+                         "media:content in media:group");
+        e = &feed.entries[1];
+        assert_str(e->title, "Tide tables explained",
+                   "own title beats media:title");
+        assert_str(e->summary, "The entry's own summary.",
+                   "own summary beats media:description");
+        cr_assert_eq(e->n_enclosures, 0, "no media:content: %zu enclosures",
+                     e->n_enclosures);
         nt_feed_free(&feed);
 }
 

@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdlib.h>
 #include <string.h>
 
 Test(feeds, from_json)
@@ -131,4 +132,49 @@ Test(feeds, opml_errors)
                            "%s", err);
         cr_assert_eq(l.n, 0);
         nt_feed_list_free(&l);
+}
+
+/* References are resolved where the feeds are fetched; the name, made
+ * from the URL as written, never holds the secret. */
+Test(feeds, resolve_secrets)
+{
+        struct nt_feed_list l;
+        char err[512];
+        json_error_t jerr;
+        json_t *arr = json_loads(
+            "[{\"url\": \"https://${env:NT_T_USER}:${env:NT_T_PASS}@"
+            "a.example/rss\","
+            "  \"headers\": {\"Authorization\": \"Bearer ${env:NT_T_TOKEN}\","
+            "               \"Accept\": \"application/rss+xml\"}}]",
+            0, &jerr);
+
+        cr_assert_not_null(arr, "%s", jerr.text);
+        setenv("NT_T_USER", "reader", 1);
+        setenv("NT_T_PASS", "pw-41", 1);
+        setenv("NT_T_TOKEN", "tok-9", 1);
+        nt_feed_list_init(&l);
+        cr_assert_eq(nt_feed_list_from_json(&l, arr, 900000, err, sizeof(err)),
+                     NT_OK, "%s", err);
+        cr_assert_eq(nt_feed_list_resolve_secrets(&l, err, sizeof(err)), NT_OK,
+                     "%s", err);
+        cr_assert_str_eq(l.feeds[0].url, "https://reader:pw-41@a.example/rss");
+        cr_assert_str_eq(l.feeds[0].name, "https://a.example/rss");
+        cr_assert_str_eq(l.feeds[0].headers[0], "Authorization: Bearer tok-9");
+        cr_assert_str_eq(l.feeds[0].headers[1], "Accept: application/rss+xml");
+        nt_feed_list_free(&l);
+
+        unsetenv("NT_T_TOKEN");
+        nt_feed_list_init(&l);
+        cr_assert_eq(nt_feed_list_from_json(&l, arr, 900000, err, sizeof(err)),
+                     NT_OK, "%s", err);
+        cr_assert_eq(nt_feed_list_resolve_secrets(&l, err, sizeof(err)),
+                     NT_ERR_NOTFOUND);
+        cr_assert_not_null(strstr(err, "feed https://a.example/rss: "
+                                       "${env:NT_T_TOKEN}: the variable is "
+                                       "not set"),
+                           "%s", err);
+        nt_feed_list_free(&l);
+        unsetenv("NT_T_USER");
+        unsetenv("NT_T_PASS");
+        json_decref(arr);
 }

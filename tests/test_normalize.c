@@ -237,6 +237,11 @@ ParameterizedTestParameters(normalize, sentences)
             {"blank line", "one\n\ntwo", "01"},
             {"wrapped line", "one\ntwo", "00"},
             {"line break", "One\nTwo", "01"},
+            {"comma and line break", "One,\nTwo", "00"},
+            {"two marks", "Really?! Yes", "01"},
+            {"number then full stop", "Up 3.5. Then", "001"},
+            {"dot after a space", "Done .Next", "01"},
+            {"long gap without a mark", "One \"(Two", "00"},
         };
         return cr_make_param_array(struct sent_case, cases,
                                    sizeof(cases) / sizeof(cases[0]));

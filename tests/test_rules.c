@@ -371,7 +371,7 @@ Test(rules, files_and_directories)
         char dir[512], broken[512], errstr[512];
         const char *in[1];
         char **paths = NULL;
-        size_t n = 0, i;
+        size_t n = 0;
         struct nt_rules *r = NULL;
         struct nt_buf diag;
 
@@ -386,9 +386,7 @@ Test(rules, files_and_directories)
                      0, "a list from another file resolves: %s", errstr);
         cr_assert_eq(r->n_topics, 1);
         nt_rules_destroy(r);
-        for (i = 0; i < n; i++)
-                free(paths[i]);
-        free(paths);
+        nt_rules_free_paths(paths, n);
 
         in[0] = nt_test_fixture("rules/broken.rules", broken, sizeof(broken));
         nt_buf_init(&diag, 1 << 16);

@@ -1,6 +1,8 @@
 /* Poll scheduling: lower bounds from the publisher, skipHours/skipDays,
- * backoff growth with jitter and cap, spread start times. */
+ * backoff growth with jitter and cap, spread start times, resuming after
+ * a restart; the timer heap. */
 #include "producer/schedule.h"
+#include "common/err.h"
 
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -89,4 +91,129 @@ Test(schedule, spread_is_stable_and_in_range)
         cr_assert(b >= 0 && b < 15 * MIN);
         cr_assert_neq(a, b, "two feeds should not share an offset here");
         cr_assert_eq(nt_schedule_spread("x", 0), 0);
+}
+
+Test(schedule, resume_keeps_the_phase_of_a_passed_next_poll)
+{
+        struct {
+                int64_t next, now, want;
+                const char *why;
+        } cases[] = {
+            {MONDAY_10 + 5 * MIN, MONDAY_10, MONDAY_10 + 5 * MIN,
+             "a next poll still ahead is kept"},
+            {MONDAY_10, MONDAY_10, MONDAY_10, "due now is kept"},
+            {MONDAY_10, MONDAY_10 + 1, MONDAY_10 + 15 * MIN,
+             "just passed: the next slot"},
+            {MONDAY_10, MONDAY_10 + 40 * MIN, MONDAY_10 + 45 * MIN,
+             "two slots passed (polls saved as 304s): the third"},
+            {MONDAY_10, MONDAY_10 + 45 * MIN, MONDAY_10 + 60 * MIN,
+             "on a slot exactly: the one after"},
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+                cr_assert_eq(
+                    nt_schedule_resume(cases[i].next, 15 * MIN, cases[i].now),
+                    cases[i].want, "%s: got %lld", cases[i].why,
+                    (long long)nt_schedule_resume(cases[i].next, 15 * MIN,
+                                                  cases[i].now));
+        cr_assert_eq(nt_schedule_resume(MONDAY_10, 0, MONDAY_10 + HOUR),
+                     MONDAY_10, "no interval: the saved time");
+}
+
+/* The heap against a plain scan: after any mix of pushes, re-keys and
+ * removals, the earliest is the one a walk of every timer would pick,
+ * ties going to the one pushed first. */
+Test(timer_heap, agrees_with_a_scan_under_pushes_rekeys_and_removals)
+{
+        enum { N = 300 };
+        static struct nt_timer t[N];
+        struct nt_timer_heap h;
+        uint64_t rng = 0x9E3779B97F4A7C15ULL;
+        int step, i, queued = 0;
+
+        nt_timer_heap_init(&h);
+        cr_assert_eq(nt_timer_heap_reserve(&h, N), 0);
+        for (step = 0; step < 20000; step++) {
+                struct nt_timer *top, *want = NULL;
+
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                i = (int)(rng % N);
+                if ((rng >> 20) % 3 == 0) {
+                        queued -= nt_timer_queued(&t[i]);
+                        nt_timer_heap_remove(&h, &t[i]);
+                } else {
+                        queued += !nt_timer_queued(&t[i]);
+                        /* Few distinct keys, so that ties are common. */
+                        cr_assert_eq(nt_timer_heap_push(
+                                         &h, &t[i], (int64_t)(rng >> 40) % 50),
+                                     0);
+                }
+                cr_assert_eq(h.n, (size_t)queued, "step %d: size", step);
+                for (i = 0; i < N; i++) {
+                        if (!nt_timer_queued(&t[i]))
+                                continue;
+                        if (!want || t[i].at < want->at ||
+                            (t[i].at == want->at && t[i].seq < want->seq))
+                                want = &t[i];
+                }
+                top = nt_timer_heap_peek(&h);
+                cr_assert_eq(top, want, "step %d: heap top %p, scan %p", step,
+                             (void *)top, (void *)want);
+        }
+        /* Draining gives the timers in order. */
+        {
+                int64_t last = INT64_MIN;
+                struct nt_timer *top;
+
+                while ((top = nt_timer_heap_peek(&h)) != NULL) {
+                        cr_assert_geq(top->at, last, "drained out of order");
+                        last = top->at;
+                        nt_timer_heap_remove(&h, top);
+                }
+        }
+        nt_timer_heap_free(&h);
+}
+
+Test(timer_heap, equal_times_come_out_first_pushed_first)
+{
+        struct nt_timer t[5] = {{0}};
+        struct nt_timer_heap h;
+        int order[] = {3, 0, 4, 1, 2}, i;
+
+        nt_timer_heap_init(&h);
+        cr_assert_eq(nt_timer_heap_reserve(&h, 5), 0);
+        for (i = 0; i < 5; i++)
+                nt_timer_heap_push(&h, &t[order[i]], 0);
+        for (i = 0; i < 5; i++) {
+                struct nt_timer *top = nt_timer_heap_peek(&h);
+
+                cr_assert_eq(top, &t[order[i]], "position %d", i);
+                nt_timer_heap_remove(&h, top);
+                cr_assert(!nt_timer_queued(top));
+        }
+        nt_timer_heap_free(&h);
+}
+
+Test(timer_heap, a_push_without_reserved_room_is_refused_and_harmless)
+{
+        struct nt_timer a = {0}, b = {0};
+        struct nt_timer_heap h;
+
+        nt_timer_heap_init(&h);
+        cr_assert_eq(nt_timer_heap_reserve(&h, 1), 0);
+        cr_assert_eq(nt_timer_heap_push(&h, &a, 10), 0);
+        cr_assert_eq(nt_timer_heap_push(&h, &b, 5), NT_ERR_LIMIT,
+                     "no room was reserved for a second timer");
+        cr_assert(!nt_timer_queued(&b));
+        cr_assert_eq(nt_timer_heap_peek(&h), &a);
+        cr_assert_eq(nt_timer_heap_push(&h, &a, 1), 0,
+                     "moving a queued timer needs no room");
+        cr_assert_eq(nt_timer_heap_peek(&h)->at, 1);
+        nt_timer_heap_remove(&h, &b); /* not queued: nothing */
+        cr_assert_eq(h.n, 1);
+        nt_timer_heap_free(&h);
+        cr_assert(!nt_timer_queued(&a), "freeing the heap unqueues");
 }

@@ -130,6 +130,132 @@ Test(tail, pretty_finds_evidence_whose_offsets_are_off)
         free(moved);
 }
 
+/* A label record (newstap.label/1) on the territory topic: no body, a
+ * cut lead, the territory label's body evidence with its context. */
+static const char label_record[] =
+    "{\"schema\":\"newstap.label/1\",\"topic\":\"territory\",\"article\":{"
+    "\"id\":\"0123456789abcdef0123456789abcdef\",\"revision\":"
+    "\"0123456789abcdef\",\"url\":\"https://news.example/a\",\"title\":"
+    "\"Allies outline security guarantees for Ukraine\",\"published\":"
+    "\"2026-01-05T10:00:00Z\",\"language\":\"en-GB\",\"feed\":{\"url\":"
+    "\"https://news.example/rss\",\"title\":\"Example\"},\"lead\":\"Leaders "
+    "met in Paris to agree on the next\xE2\x80\xA6\"},\"labels\":[{\"topic\":"
+    "\"guarantees\",\"label\":\"Security guarantees for Ukraine\",\"score\":"
+    "6},{\"topic\":\"territory\",\"label\":\"Territory\",\"score\":3.5,"
+    "\"evidence_total\":4,\"evidence\":[{\"field\":\"body\",\"start\":400,"
+    "\"end\":414,\"text\":\"occupied areas\",\"rule\":\"occupied\","
+    "\"before\":\"the talks turned to the \",\"after\":\" in the south.\"}]}],"
+    "\"entities\":[{\"name\":\"Paris\",\"type\":\"place\",\"count\":1}],"
+    "\"language\":\"en\",\"fingerprint\":\"0123456789abcdef\","
+    "\"rules_version\":\"fedcba9876543210\",\"classified_at\":"
+    "\"2026-01-05T10:00:05Z\"}";
+
+/* The snippet of a label record's body evidence comes from the context
+ * it carries; the labels line and the title are the event's. */
+Test(tail, pretty_label_record_shows_its_evidence_in_context)
+{
+        struct nt_tail_opts o;
+        struct nt_buf out;
+
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_PRETTY;
+        cr_assert_eq(render(&o, label_record, &out), 1);
+        cr_assert(strstr(out.data, "2026-01-05 10:00Z  guarantees 6.0  "
+                                   "territory 3.5\n"),
+                  "%s", out.data);
+        cr_assert(strstr(out.data, "\n  Allies outline security guarantees "
+                                   "for Ukraine\n"),
+                  "%s", out.data);
+        cr_assert(strstr(out.data, "https://news.example/a\n"), "%s", out.data);
+        cr_assert(strstr(out.data, "  …the talks turned to the »occupied "
+                                   "areas« in the south.\n"),
+                  "%s", out.data);
+        nt_buf_free(&out);
+}
+
+/* Body evidence of a label record is shown where it is, from its
+ * context, even when its words also occur in the title. */
+Test(tail, pretty_label_record_evidence_stays_in_the_body)
+{
+        static const char from[] = "\"end\":414,\"text\":\"occupied areas\"";
+        static const char to[] = "\"end\":419,\"text\":\"security guarantees\"";
+        struct nt_tail_opts o;
+        struct nt_buf out, moved;
+        const char *at = strstr(label_record, from);
+
+        cr_assert_not_null(at);
+        nt_buf_init(&moved, 1 << 16);
+        nt_buf_append(&moved, label_record, (size_t)(at - label_record));
+        nt_buf_append_str(&moved, to);
+        nt_buf_append_str(&moved, at + strlen(from));
+        nt_tail_opts_init(&o);
+        o.output = NT_TAIL_PRETTY;
+        cr_assert_eq(render(&o, moved.data, &out), 1);
+        cr_assert(strstr(out.data, "\n  Allies outline security guarantees "
+                                   "for Ukraine\n"),
+                  "the title is not highlighted: %s", out.data);
+        cr_assert(strstr(out.data, "  …the talks turned to the »security "
+                                   "guarantees« in the south.\n"),
+                  "%s", out.data);
+        nt_buf_free(&out);
+        nt_buf_free(&moved);
+}
+
+struct record_filter_case {
+        char name[40];
+        double min_score;
+        char entity[16];
+        char lang[8];
+        char grep[32];
+        char format[40];
+        char want[64];
+};
+
+ParameterizedTestParameters(tail, label_record_filters_and_fields)
+{
+        static struct record_filter_case cases[] = {
+            {"min score of another label", 6, "", "", "", "", "1"},
+            {"min score missed", 7, "", "", "", "", ""},
+            {"entity", -1, "PARIS", "", "", "", "1"},
+            {"language", -1, "", "en", "", "", "1"},
+            {"feed language tag", -1, "", "uk", "", "", ""},
+            {"grep in the lead", -1, "", "", "agree on", "", "1"},
+            {"grep absent", -1, "", "", "south", "", ""},
+            {"format fields", -1, "", "", "", "%{score:territory} %{labels}",
+             "3.5 guarantees,territory"},
+            {"format published and id", -1, "", "", "", "%{published} %{id}",
+             "2026-01-05T10:00:00Z 0123456789abcdef0123456789abcdef"},
+        };
+        return cr_make_param_array(struct record_filter_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Filters and format fields read a label record as they read an event.
+ * want: "1" shown (JSON lines), "" filtered out, else the format's text. */
+ParameterizedTest(struct record_filter_case *c, tail,
+                  label_record_filters_and_fields)
+{
+        struct nt_tail_opts o;
+        struct nt_buf out;
+        int rc;
+
+        nt_tail_opts_init(&o);
+        o.output = c->format[0] ? NT_TAIL_FORMAT : NT_TAIL_JSONL;
+        o.format = c->format;
+        o.min_score = c->min_score;
+        o.entity = c->entity[0] ? c->entity : NULL;
+        o.lang = c->lang[0] ? c->lang : NULL;
+        o.grep = c->grep[0] ? c->grep : NULL;
+        rc = render(&o, label_record, &out);
+        if (c->format[0]) {
+                cr_assert_eq(rc, 1, "case: %s", c->name);
+                cr_assert_str_eq(out.data, c->want, "case: %s", c->name);
+        } else {
+                cr_assert_eq(rc, c->want[0] ? 1 : 0, "case: %s", c->name);
+        }
+        nt_buf_free(&out);
+}
+
 Test(tail, jsonl_is_the_value_on_one_line)
 {
         struct nt_tail_opts o;

@@ -30,6 +30,34 @@ const char *nt_test_fixture(const char *name, char *buf, size_t size)
         return buf;
 }
 
+const char *nt_test_source(const char *rel, char *buf, size_t size)
+{
+        const char *src = getenv("NT_SOURCE_DIR");
+
+        cr_assert(src && *src, "NT_SOURCE_DIR is not set: run through ctest");
+        snprintf(buf, size, "%s/%s", src, rel);
+        return buf;
+}
+
+nt_classifier_t *nt_test_shipped_classifier(void)
+{
+        char dir[512], errstr[512] = "";
+        const char *in[1] = {dir};
+        nt_classifier_t *c;
+
+        nt_test_source("config/rules", dir, sizeof(dir));
+        c = nt_classifier_from_paths(in, 1, errstr, sizeof(errstr));
+        cr_assert_not_null(c, "shipped rules do not load: %s", errstr);
+        return c;
+}
+
+const char *nt_test_json_str(const json_t *obj, const char *section,
+                             const char *key)
+{
+        return json_string_value(
+            json_object_get(json_object_get(obj, section), key));
+}
+
 const char *nt_test_kafka_bootstrap(void)
 {
         const char *bs = getenv("NT_TEST_BOOTSTRAP");
@@ -60,9 +88,33 @@ void nt_test_unique_name(const char *prefix, char *buf, size_t size)
                  (long long)ts.tv_sec, ts.tv_nsec);
 }
 
+/* Forks argv[0] with its stdin, stdout and stderr on child_fd[0..2]. The
+ * child closes parent_fd[] (the parent's ends of the pipes; -1: none) so
+ * that the parent sees end-of-file when it exits; the parent closes
+ * child_fd[]. Returns the pid, or -1 when fork failed. */
+static pid_t spawn(char *const argv[], const int child_fd[3],
+                   const int parent_fd[3])
+{
+        pid_t pid = fork();
+        int i;
+
+        if (pid == 0) {
+                for (i = 0; i < 3; i++)
+                        dup2(child_fd[i], i);
+                for (i = 0; i < 3; i++)
+                        if (parent_fd[i] >= 0)
+                                close(parent_fd[i]);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        for (i = 0; pid > 0 && i < 3; i++)
+                close(child_fd[i]);
+        return pid;
+}
+
 int nt_child_start(struct nt_child *c, char *const argv[])
 {
-        int out[2], err[2];
+        int out[2], err[2], devnull;
         pid_t pid;
 
         if (pipe(out) != 0)
@@ -72,21 +124,11 @@ int nt_child_start(struct nt_child *c, char *const argv[])
                 close(out[1]);
                 return -1;
         }
-        pid = fork();
+        devnull = open("/dev/null", O_RDONLY);
+        pid = spawn(argv, (const int[3]){devnull, out[1], err[1]},
+                    (const int[3]){-1, out[0], err[0]});
         if (pid < 0)
                 return -1;
-        if (pid == 0) {
-                int devnull = open("/dev/null", O_RDONLY);
-                dup2(devnull, 0);
-                dup2(out[1], 1);
-                dup2(err[1], 2);
-                close(out[0]);
-                close(err[0]);
-                execv(argv[0], argv);
-                _exit(127);
-        }
-        close(out[1]);
-        close(err[1]);
         c->pid = pid;
         c->out_fd = out[0];
         c->err_fd = err[0];
@@ -197,22 +239,10 @@ int nt_run(char *const argv[], const char *input, char **out, char **err,
         *err = calloc(1, 1);
         if (pipe(in) || pipe(o) || pipe(e))
                 return -1;
-        pid = fork();
+        pid = spawn(argv, (const int[3]){in[0], o[1], e[1]},
+                    (const int[3]){in[1], o[0], e[0]});
         if (pid < 0)
                 return -1;
-        if (pid == 0) {
-                dup2(in[0], 0);
-                dup2(o[1], 1);
-                dup2(e[1], 2);
-                close(in[1]);
-                close(o[0]);
-                close(e[0]);
-                execv(argv[0], argv);
-                _exit(127);
-        }
-        close(in[0]);
-        close(o[1]);
-        close(e[1]);
         if (ilen == 0) {
                 close(in[1]);
                 in[1] = -1;
@@ -250,4 +280,35 @@ int nt_run(char *const argv[], const char *input, char **out, char **err,
         close(e[0]);
         waitpid(pid, &status, 0);
         return wait_status(status);
+}
+
+void nt_test_expect_run(char *const argv[], const char *label, int status,
+                        const char *out_has, const char *err_has)
+{
+        char *out, *err;
+        int got = nt_run(argv, NULL, &out, &err, 60000);
+
+        cr_assert_eq(got, status, "`%s` exited %d, want %d; stderr: %s", label,
+                     got, status, err);
+        if (out_has && *out_has)
+                cr_assert_not_null(strstr(out, out_has),
+                                   "`%s`: stdout lacks \"%s\": %s", label,
+                                   out_has, out);
+        if (err_has && *err_has)
+                cr_assert_not_null(strstr(err, err_has),
+                                   "`%s`: stderr lacks \"%s\": %s", label,
+                                   err_has, err);
+        free(out);
+        free(err);
+}
+
+void nt_test_assert_has_all(const char *text, const char *const want[],
+                            const char *label)
+{
+        size_t i;
+
+        for (i = 0; want[i]; i++)
+                cr_assert_not_null(strstr(text, want[i]),
+                                   "%s: lacks \"%s\" in:\n%s", label, want[i],
+                                   text);
 }

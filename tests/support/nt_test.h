@@ -7,12 +7,28 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "consumer/classify.h"
+
+#include <jansson.h>
+
 /* Path of the newstap binary under test ($NT_NEWSTAP_BIN). */
 const char *nt_test_bin(void);
 
 /* Path of a fixture file under tests/fixtures/ (static buffer per call
  * site is not safe: caller provides buf). */
 const char *nt_test_fixture(const char *name, char *buf, size_t size);
+
+/* Path of a file of the source tree ($NT_SOURCE_DIR/rel) in buf. */
+const char *nt_test_source(const char *rel, char *buf, size_t size);
+
+/* A classifier over the rules shipped in config/rules; the test fails
+ * when they do not load. Caller frees with nt_classifier_destroy(). */
+nt_classifier_t *nt_test_shipped_classifier(void);
+
+/* The string at obj.section.key, or NULL: for dumps of the configuration
+ * and other two-level objects. Borrowed from obj. */
+const char *nt_test_json_str(const json_t *obj, const char *section,
+                             const char *key);
 
 /* The real Kafka broker's bootstrap address ($NT_TEST_BOOTSTRAP). When it
  * is not set: under CI the test fails; elsewhere it is skipped with the
@@ -47,5 +63,16 @@ int nt_child_stop(struct nt_child *c, int sig, int timeout_ms);
  * status, or -1 when it could not run or exceeded timeout_ms. */
 int nt_run(char *const argv[], const char *input, char **out, char **err,
            int timeout_ms);
+
+/* Runs argv as nt_run() does (no input, 60 s at most) and checks its exit
+ * status and that stdout and stderr hold `out_has` and `err_has` ("" or
+ * NULL: not checked). `label` names the case in every message. */
+void nt_test_expect_run(char *const argv[], const char *label, int status,
+                        const char *out_has, const char *err_has);
+
+/* Fails unless `text` holds every string of `want` (NULL-ended); the
+ * message names `label` and the string missing. */
+void nt_test_assert_has_all(const char *text, const char *const want[],
+                            const char *label);
 
 #endif

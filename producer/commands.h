@@ -1,0 +1,12 @@
+/* The producer side's commands: entry points called from the command
+ * table (cli/main.c). Each parses its own arguments, prints its own --help
+ * and returns the exit status: 0 success, 1 runtime failure, 2 usage or
+ * configuration error. */
+#ifndef NT_PRODUCER_COMMANDS_H
+#define NT_PRODUCER_COMMANDS_H
+
+int nt_cmd_produce(int argc, char **argv);
+int nt_cmd_feeds(int argc, char **argv);
+int nt_cmd_replay(int argc, char **argv);
+
+#endif

@@ -1,0 +1,402 @@
+/* The feeds topic. Records are written by `newstap feeds` with an
+ * idempotent producer and acks=all, one confirmed delivery per record;
+ * they are read back without a consumer group from the beginning of every
+ * partition to the end it had when the read began (the topic is
+ * compacted, so that end holds each feed's last word). A record that is
+ * not a feed never stops a read: it is logged with its partition and
+ * offset and skipped, so one bad write cannot take every feed down. */
+#include "producer/feeds_topic.h"
+#include "common/date.h"
+#include "common/err.h"
+#include "common/kafka.h"
+#include "common/log.h"
+#include "common/secret.h"
+#include "common/url.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define COMPONENT "feeds"
+
+/* The floor of an interval read from the topic: the configurable one
+ * (producer.min_interval) is the reading producer's business. */
+#define HARD_MIN_INTERVAL_MS 1000
+
+const char *nt_feeds_topic_find(const json_t *view, const char *key)
+{
+        const char *k;
+        json_t *v;
+
+        if (json_object_get(view, key))
+                return json_object_iter_key(
+                    json_object_iter_at((json_t *)view, key));
+        json_object_foreach((json_t *)view, k, v)
+        {
+                char *again = nt_feeds_topic_key(k);
+                bool same = again && strcmp(again, key) == 0;
+
+                free(again);
+                if (same)
+                        return k;
+        }
+        return NULL;
+}
+
+char *nt_feeds_topic_key(const char *url)
+{
+        char *plain = nt_url_without_userinfo(url, NULL);
+        char *key =
+            plain && nt_url_is_http(plain) ? nt_url_canonical(plain) : NULL;
+
+        free(plain);
+        return key;
+}
+
+size_t nt_feeds_topic_check_spec(const json_t *spec, const char *what,
+                                 int64_t min_interval_ms,
+                                 struct nt_config_report *r)
+{
+        size_t before = r->n;
+        json_t *arr = json_array();
+        const char *url, *name;
+        const json_t *hv;
+        char errstr[512];
+        char *shown;
+
+        if (!arr || json_array_append(arr, (json_t *)spec) != 0) {
+                json_decref(arr);
+                nt_config_report_add(r, "out of memory");
+                return r->n - before;
+        }
+        nt_config_check_feeds(arr, what, min_interval_ms, r);
+        json_decref(arr);
+        if (r->n > before)
+                return r->n - before;
+        url = json_string_value(json_object_get(spec, "url"));
+        shown = nt_url_without_userinfo(url, NULL);
+        if (nt_secret_check_url(url, errstr, sizeof(errstr)) != NT_OK)
+                nt_config_report_add(r, "%s: %s: %s", what, shown ? shown : "?",
+                                     errstr);
+        json_object_foreach((json_t *)json_object_get(spec, "headers"), name,
+                            hv)
+        {
+                if (nt_secret_check_header(name, json_string_value(hv), errstr,
+                                           sizeof(errstr)) != NT_OK)
+                        nt_config_report_add(r, "%s%s%s: %s", what ? what : "",
+                                             what ? ": " : "",
+                                             shown ? shown : "?", errstr);
+        }
+        free(shown);
+        return r->n - before;
+}
+
+/* ---- Reading the view ------------------------------------------------ */
+
+struct load_ctx {
+        const char *topic;
+        json_t *view;
+        size_t skipped;
+};
+
+static void skip(struct load_ctx *c, const rd_kafka_message_t *rkm,
+                 const char *reason)
+{
+        char part[16], off[24];
+        const char *fields[] = {"topic", c->topic, "partition", part, "offset",
+                                off,     "reason", reason,      NULL};
+
+        snprintf(part, sizeof(part), "%d", (int)rkm->partition);
+        snprintf(off, sizeof(off), "%lld", (long long)rkm->offset);
+        nt_log_kv(NT_LOG_WARN, COMPONENT, fields,
+                  "feeds topic %s [%d] at offset %lld: %s; record skipped",
+                  c->topic, (int)rkm->partition, (long long)rkm->offset,
+                  reason);
+        c->skipped++;
+}
+
+static int load_one(const rd_kafka_message_t *rkm, void *opaque)
+{
+        struct load_ctx *c = opaque;
+        struct nt_config_report r;
+        json_error_t jerr;
+        json_t *spec = NULL, *arr = NULL;
+        char *key = NULL, *want = NULL, *again = NULL, reason[512];
+        int err = NT_OK;
+
+        if (!rkm->key || rkm->key_len == 0 ||
+            memchr(rkm->key, '\0', rkm->key_len)) {
+                skip(c, rkm, "no key, or a key that is not text");
+                return NT_OK;
+        }
+        key = strndup(rkm->key, rkm->key_len);
+        if (!key)
+                return NT_ERR_NOMEM;
+        if (!rkm->payload) {
+                /* A tombstone: the feed is gone. */
+                json_object_del(c->view, key);
+                goto out;
+        }
+        spec =
+            json_loadb(rkm->payload, rkm->len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!json_is_object(spec)) {
+                snprintf(reason, sizeof(reason),
+                         "the value is not a JSON object%s%s", spec ? "" : ": ",
+                         spec ? "" : jerr.text);
+                skip(c, rkm, reason);
+                goto out;
+        }
+        arr = json_pack("[O]", spec);
+        nt_config_report_init(&r);
+        nt_config_check_feeds(arr, NULL, HARD_MIN_INTERVAL_MS, &r);
+        nt_config_report_errstr(&r, "; ", reason, sizeof(reason));
+        if (r.n > 0) {
+                nt_config_report_free(&r);
+                skip(c, rkm, reason);
+                goto out;
+        }
+        nt_config_report_free(&r);
+        /* Compared in canonical form on both sides, so that a key
+         * written before the canonical form changed (a tracking
+         * parameter added to the list) still matches its URL. */
+        want =
+            nt_feeds_topic_key(json_string_value(json_object_get(spec, "url")));
+        again = nt_feeds_topic_key(key);
+        if (!want || !again || strcmp(want, again) != 0) {
+                skip(c, rkm,
+                     "the key is not the value's url in canonical form");
+                goto out;
+        }
+        if (json_object_set(c->view, key, spec) != 0)
+                err = NT_ERR_NOMEM;
+out:
+        json_decref(arr);
+        json_decref(spec);
+        free(again);
+        free(want);
+        free(key);
+        return err;
+}
+
+int nt_feeds_topic_load(const nt_config_t *cfg, const char *topic,
+                        int timeout_ms, json_t **view, size_t *skipped,
+                        char *errstr, size_t errstr_size)
+{
+        struct load_ctx c = {topic, json_object(), 0};
+        int err;
+
+        *view = NULL;
+        if (!c.view)
+                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                               "out of memory");
+        err = nt_kafka_read_to_end(cfg, NULL, topic, load_one, &c, timeout_ms,
+                                   errstr, errstr_size);
+        if (err == NT_ERR_NOMEM)
+                nt_errf(errstr, errstr_size, err, "out of memory");
+        if (skipped)
+                *skipped = c.skipped;
+        if (err) {
+                json_decref(c.view);
+                return err;
+        }
+        *view = c.view;
+        return NT_OK;
+}
+
+/* ---- Writing ----------------------------------------------------------- */
+
+int nt_feeds_topic_ensure(rd_kafka_t *rk, const nt_config_t *cfg,
+                          const char *topic, int timeout_ms, char *errstr,
+                          size_t errstr_size)
+{
+        static const char *const compact[] = {"cleanup.policy", "compact",
+                                              NULL};
+        const struct timespec pause = {0, 200 * 1000 * 1000};
+        const char *topics[] = {topic};
+        char policy[64];
+        int64_t deadline;
+        int err;
+
+        err = nt_kafka_create_topics_config(
+            rk, topics, 1, (int)nt_config_int(cfg, "producer.feeds_partitions"),
+            compact, timeout_ms, errstr, errstr_size);
+        if (err)
+                return err;
+        /* A topic created a moment ago may be unknown to the broker
+         * that answers DescribeConfigs until the metadata reaches it. */
+        deadline = nt_date_now_ms() + timeout_ms;
+        for (;;) {
+                int64_t left = deadline - nt_date_now_ms();
+
+                err = nt_kafka_topic_config(
+                    rk, topic, "cleanup.policy", policy, sizeof(policy),
+                    left > 1000 ? (int)left : 1000, errstr, errstr_size);
+                if (err != NT_ERR_KAFKA || nt_date_now_ms() + 200 >= deadline)
+                        break;
+                nanosleep(&pause, NULL);
+        }
+        if (err)
+                return err;
+        if (strcmp(policy, "compact") != 0)
+                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                               "topic %s has cleanup.policy=%s: the feed list "
+                               "needs a compacted topic (cleanup.policy="
+                               "compact), or retention deletes feeds",
+                               topic, policy);
+        return NT_OK;
+}
+
+/* One record's outcome, set by its delivery report. */
+struct outcome {
+        bool done;
+        rd_kafka_resp_err_t err;
+};
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
+{
+        struct outcome *o = rkm->_private;
+
+        (void)rk;
+        (void)opaque;
+        if (!o)
+                return;
+        o->done = true;
+        o->err = rkm->err;
+}
+
+rd_kafka_t *nt_feeds_topic_producer(const nt_config_t *cfg, char *errstr,
+                                    size_t errstr_size)
+{
+        static const char *const props[] = {"enable.idempotence", "true",
+                                            "acks", "all", NULL};
+
+        return nt_kafka_producer_new(cfg, props, dr_cb, NULL, errstr,
+                                     errstr_size);
+}
+
+int nt_feeds_topic_write(rd_kafka_t *rk, const char *topic,
+                         const char *const *keys, const json_t *const *specs,
+                         size_t n, int timeout_ms, char *errstr,
+                         size_t errstr_size)
+{
+        struct outcome *out = calloc(n ? n : 1, sizeof(*out));
+        size_t i;
+        int err = NT_OK;
+
+        if (!out)
+                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                               "out of memory");
+        for (i = 0; i < n && err == NT_OK; i++) {
+                char *value =
+                    specs[i]
+                        ? json_dumps(specs[i], JSON_COMPACT | JSON_SORT_KEYS)
+                        : NULL;
+                rd_kafka_resp_err_t rerr;
+
+                if (specs[i] && !value) {
+                        err = nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                                      "out of memory");
+                        break;
+                }
+                rerr = rd_kafka_producev(
+                    rk, RD_KAFKA_V_TOPIC(topic),
+                    RD_KAFKA_V_KEY(keys[i], strlen(keys[i])),
+                    RD_KAFKA_V_VALUE(value, value ? strlen(value) : 0),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_HEADER("content-type", "application/json", -1),
+                    RD_KAFKA_V_HEADER("schema", NT_FEEDS_TOPIC_SCHEMA, -1),
+                    RD_KAFKA_V_OPAQUE(&out[i]), RD_KAFKA_V_END);
+                free(value);
+                if (rerr)
+                        err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                                      "writing %s to %s: %s", keys[i], topic,
+                                      rd_kafka_err2str(rerr));
+        }
+        /* Flushed also after a failure, so that no delivery report is
+         * left pointing at `out`. */
+        if (nt_kafka_flush(rk, timeout_ms, errstr, errstr_size) != NT_OK &&
+            err == NT_OK)
+                err = NT_ERR_TIMEOUT;
+        for (i = 0; i < n && err == NT_OK; i++) {
+                if (!out[i].done)
+                        err = nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
+                                      "writing %s to %s: not confirmed",
+                                      keys[i], topic);
+                else if (out[i].err)
+                        err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                                      "writing %s to %s: %s", keys[i], topic,
+                                      rd_kafka_err2str(out[i].err));
+        }
+        if (rd_kafka_outq_len(rk) == 0)
+                free(out);
+        /* else: librdkafka still holds reports that point into `out`;
+         * the caller destroys the client next, which purges them, and
+         * the few bytes are the price of not reading freed memory. */
+        return err;
+}
+
+/* ---- The difference ----------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The keys of `obj` in order. */
+static const char **sorted_keys(const json_t *obj, size_t *n)
+{
+        const char **keys = calloc(json_object_size(obj) + 1, sizeof(*keys));
+        const char *k;
+        json_t *v;
+
+        *n = 0;
+        if (!keys)
+                return NULL;
+        json_object_foreach((json_t *)obj, k, v) keys[(*n)++] = k;
+        qsort(keys, *n, sizeof(*keys), cmp_str);
+        return keys;
+}
+
+int nt_feeds_topic_diff(const json_t *view, const json_t *want, json_t **added,
+                        json_t **changed, json_t **removed)
+{
+        size_t n_want, n_view, i;
+        const char **wk = sorted_keys(want, &n_want);
+        const char **vk = sorted_keys(view, &n_view);
+        int err = NT_OK;
+
+        *added = json_array();
+        *changed = json_array();
+        *removed = json_array();
+        if (!wk || !vk || !*added || !*changed || !*removed) {
+                err = NT_ERR_NOMEM;
+                goto out;
+        }
+        for (i = 0; i < n_want && err == NT_OK; i++) {
+                json_t *old = json_object_get(view, wk[i]);
+
+                if (!old)
+                        err = json_array_append_new(*added, json_string(wk[i]));
+                else if (!json_equal(old, json_object_get(want, wk[i])))
+                        err =
+                            json_array_append_new(*changed, json_string(wk[i]));
+        }
+        for (i = 0; i < n_view && err == NT_OK; i++)
+                if (!json_object_get(want, vk[i]))
+                        err =
+                            json_array_append_new(*removed, json_string(vk[i]));
+        if (err)
+                err = NT_ERR_NOMEM;
+out:
+        if (err) {
+                json_decref(*added);
+                json_decref(*changed);
+                json_decref(*removed);
+                *added = *changed = *removed = NULL;
+        }
+        free(wk);
+        free(vk);
+        return err;
+}
