@@ -6,7 +6,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
       librdkafka-dev libjansson-dev libcurl4-openssl-dev libexpat1-dev \
-      libutf8proc-dev libmicrohttpd-dev zlib1g-dev libxml2-dev libxxhash-dev \
+      libutf8proc-dev libmicrohttpd-dev zlib1g-dev libxxhash-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -22,7 +22,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       librdkafka1 libjansson4 libcurl4 libexpat1 libutf8proc2 \
-      libmicrohttpd12 zlib1g libxml2 libxxhash0 ca-certificates curl \
+      libmicrohttpd12 zlib1g libxxhash0 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/newstap --create-home newstap \
  && install -d -o newstap -g newstap /var/lib/newstap/state

@@ -94,7 +94,7 @@ int nt_cmd_parse(int argc, char **argv)
         char errstr[512], *data = NULL;
         struct nt_feed feed;
         size_t len = 0;
-        json_t *out;
+        char *text;
 
         nt_feed_init(&feed);
         optind = 1;
@@ -178,17 +178,12 @@ int nt_cmd_parse(int argc, char **argv)
                     fetched == NT_FEED_NO_DATE ? nt_date_now_ms() : fetched);
                 goto out;
         }
-        out = nt_feed_to_json(&feed);
-        if (!out ||
-            json_dumpf(out, stdout,
-                       JSON_PRESERVE_ORDER |
-                           (compact ? JSON_COMPACT : JSON_INDENT(2))) != 0) {
+        text = nt_feed_to_json_text(&feed, compact ? 0 : 2);
+        if (!text || fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF) {
                 fprintf(stderr, "newstap parse: cannot write the output\n");
                 rc = 1;
-        } else {
-                fputc('\n', stdout);
         }
-        json_decref(out);
+        free(text);
 out:
         if (fflush(stdout) != 0 && rc == 0)
                 rc = 1;

@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "common/feed.h"
 #include "common/html.h"
+#include "common/json_out.h"
 #include "common/num.h"
 #include "common/url.h"
 
@@ -379,16 +380,80 @@ fail:
         return NULL;
 }
 
+/* The member `key` with string value s (null when NULL). */
+static void str_member(struct nt_json_out *o, const char *key, const char *s)
+{
+        nt_json_out_key(o, key);
+        nt_json_out_str(o, s);
+}
+
+/* Written as it goes, not built as a jansson tree and dumped: the same
+ * bytes as json_dumps(nt_article_to_json(art), JSON_COMPACT |
+ * JSON_PRESERVE_ORDER), at a fraction of the cost. */
 char *nt_article_to_json_line(const struct nt_article *art)
 {
-        json_t *o = nt_article_to_json(art);
-        char *line;
+        struct nt_json_out o;
+        int64_t n;
+        size_t i;
+        int err;
 
-        if (!o)
-                return NULL;
-        line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(o);
-        return line;
+        /* No limit of its own: the fields are bounded already. */
+        nt_json_out_init(&o, SIZE_MAX / 2, 0);
+        nt_json_out_object(&o);
+        str_member(&o, "schema", NT_ARTICLE_SCHEMA);
+        str_member(&o, "id", art->id);
+        str_member(&o, "revision", art->revision);
+        nt_json_out_key(&o, "feed");
+        nt_json_out_object(&o);
+        str_member(&o, "url", art->feed_url);
+        str_member(&o, "title", art->feed_title);
+        str_member(&o, "link", art->feed_link);
+        nt_json_out_end(&o);
+        str_member(&o, "url", art->url);
+        str_member(&o, "guid", art->guid);
+        str_member(&o, "title", art->title);
+        str_member(&o, "summary", art->summary);
+        str_member(&o, "content", art->content);
+        nt_json_out_key(&o, "authors");
+        nt_json_out_array(&o);
+        for (i = 0; i < art->n_authors; i++) {
+                nt_json_out_object(&o);
+                str_member(&o, "name", art->authors[i].name);
+                str_member(&o, "email", art->authors[i].email);
+                str_member(&o, "uri", art->authors[i].uri);
+                nt_json_out_end(&o);
+        }
+        nt_json_out_end(&o);
+        nt_json_out_key(&o, "categories");
+        nt_json_out_array(&o);
+        for (i = 0; i < art->n_categories; i++)
+                nt_json_out_str(&o, art->categories[i]);
+        nt_json_out_end(&o);
+        str_member(&o, "language", art->language);
+        nt_json_out_key(&o, "published");
+        nt_feed_json_out_date(&o, art->published);
+        nt_json_out_key(&o, "updated");
+        nt_feed_json_out_date(&o, art->updated);
+        nt_json_out_key(&o, "fetched");
+        nt_feed_json_out_date(&o, art->fetched);
+        nt_json_out_key(&o, "enclosures");
+        nt_json_out_array(&o);
+        for (i = 0; i < art->n_enclosures; i++) {
+                nt_json_out_object(&o);
+                str_member(&o, "url", art->enclosures[i].url);
+                nt_json_out_key(&o, "length");
+                if (art->enclosures[i].length &&
+                    nt_num_parse_i64(art->enclosures[i].length, 0, INT64_MAX,
+                                     &n) == NT_OK)
+                        nt_json_out_int(&o, n);
+                else
+                        nt_json_out_null(&o);
+                str_member(&o, "type", art->enclosures[i].type);
+                nt_json_out_end(&o);
+        }
+        nt_json_out_end(&o);
+        nt_json_out_end(&o);
+        return nt_json_out_finish(&o, &err);
 }
 
 /* A string member copied (NULL when absent or null); a member of another

@@ -77,7 +77,9 @@ int nt_article_from_entry(const struct nt_feed *feed,
  * json_decref(); NULL when out of memory. */
 json_t *nt_article_to_json(const struct nt_article *art);
 
-/* The same JSON as one line without a newline (what goes on Kafka).
+/* The same JSON as one line without a newline (what goes on Kafka),
+ * byte for byte what json_dumps(nt_article_to_json(art), JSON_COMPACT |
+ * JSON_PRESERVE_ORDER) gives, written directly (common/json_out.h).
  * Caller frees with free(); NULL when out of memory. */
 char *nt_article_to_json_line(const struct nt_article *art);
 

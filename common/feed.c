@@ -6,6 +6,7 @@
 #include "common/buf.h"
 #include "common/date.h"
 #include "common/err.h"
+#include "common/json_out.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -662,153 +663,146 @@ json_t *nt_feed_json_date(int64_t epoch_ms)
         return json_string(buf);
 }
 
-/* Sets key to a fresh value; false when out of memory. */
-static bool put(json_t *obj, const char *key, json_t *value)
+static void str_member(struct nt_json_out *o, const char *key, const char *s)
 {
-        return value && json_object_set_new(obj, key, value) == 0;
+        nt_json_out_key(o, key);
+        nt_json_out_str(o, s);
 }
 
-static json_t *persons_json(const struct nt_feed_person *list, size_t n)
+void nt_feed_json_out_date(struct nt_json_out *o, int64_t epoch_ms)
 {
-        json_t *arr = json_array(), *p;
+        char buf[32];
+
+        if (epoch_ms == NT_FEED_NO_DATE) {
+                nt_json_out_null(o);
+                return;
+        }
+        nt_date_format(epoch_ms, buf, sizeof(buf));
+        nt_json_out_str(o, buf);
+}
+
+static void date_member(struct nt_json_out *o, const char *key, int64_t ms)
+{
+        nt_json_out_key(o, key);
+        nt_feed_json_out_date(o, ms);
+}
+
+static void persons_out(struct nt_json_out *o,
+                        const struct nt_feed_person *list, size_t n)
+{
         size_t i;
 
-        if (!arr)
-                return NULL;
+        nt_json_out_array(o);
         for (i = 0; i < n; i++) {
-                p = json_object();
-                if (!p || json_array_append_new(arr, p) ||
-                    !put(p, "name", nt_feed_json_str(list[i].name)) ||
-                    !put(p, "email", nt_feed_json_str(list[i].email)) ||
-                    !put(p, "uri", nt_feed_json_str(list[i].uri))) {
-                        json_decref(arr);
-                        return NULL;
-                }
+                nt_json_out_object(o);
+                str_member(o, "name", list[i].name);
+                str_member(o, "email", list[i].email);
+                str_member(o, "uri", list[i].uri);
+                nt_json_out_end(o);
         }
-        return arr;
+        nt_json_out_end(o);
 }
 
 /* ["depth", "field"]: the names of the cut bits. */
-static json_t *cuts_json(unsigned cuts)
+static void cuts_out(struct nt_json_out *o, unsigned cuts)
 {
-        json_t *arr = json_array();
         size_t i;
 
-        for (i = 0; arr && i < sizeof(cut_names) / sizeof(cut_names[0]); i++)
-                if ((cuts & (1u << i)) &&
-                    json_array_append_new(arr, json_string(cut_names[i]))) {
-                        json_decref(arr);
-                        return NULL;
-                }
-        return arr;
+        nt_json_out_key(o, "cuts");
+        nt_json_out_array(o);
+        for (i = 0; i < sizeof(cut_names) / sizeof(cut_names[0]); i++)
+                if (cuts & (1u << i))
+                        nt_json_out_str(o, cut_names[i]);
+        nt_json_out_end(o);
 }
 
-static json_t *entry_json(const struct nt_feed_entry *e)
+static void entry_out(struct nt_json_out *o, const struct nt_feed_entry *e)
 {
-        json_t *o = json_object(), *cats, *encs, *x;
         size_t i;
 
-        if (!o)
-                return NULL;
-        if (!put(o, "id", nt_feed_json_str(e->id)) ||
-            !put(o, "title", nt_feed_json_str(e->title)) ||
-            !put(o, "link", nt_feed_json_str(e->link)) ||
-            !put(o, "published", nt_feed_json_date(e->published)) ||
-            !put(o, "updated", nt_feed_json_date(e->updated)) ||
-            !put(o, "summary", nt_feed_json_str(e->summary)) ||
-            !put(o, "content", nt_feed_json_str(e->content)) ||
-            !put(o, "authors", persons_json(e->authors, e->n_authors)))
-                goto fail;
-        cats = json_array();
-        if (!put(o, "categories", cats))
-                goto fail;
-        for (i = 0; i < e->n_categories; i++) {
-                if (json_array_append_new(cats,
-                                          nt_feed_json_str(e->categories[i])))
-                        goto fail;
-        }
-        encs = json_array();
-        if (!put(o, "enclosures", encs))
-                goto fail;
+        nt_json_out_object(o);
+        str_member(o, "id", e->id);
+        str_member(o, "title", e->title);
+        str_member(o, "link", e->link);
+        date_member(o, "published", e->published);
+        date_member(o, "updated", e->updated);
+        str_member(o, "summary", e->summary);
+        str_member(o, "content", e->content);
+        nt_json_out_key(o, "authors");
+        persons_out(o, e->authors, e->n_authors);
+        nt_json_out_key(o, "categories");
+        nt_json_out_array(o);
+        for (i = 0; i < e->n_categories; i++)
+                nt_json_out_str(o, e->categories[i]);
+        nt_json_out_end(o);
+        nt_json_out_key(o, "enclosures");
+        nt_json_out_array(o);
         for (i = 0; i < e->n_enclosures; i++) {
-                x = json_object();
-                if (!x || json_array_append_new(encs, x) ||
-                    !put(x, "url", nt_feed_json_str(e->enclosures[i].url)) ||
-                    !put(x, "length",
-                         nt_feed_json_str(e->enclosures[i].length)) ||
-                    !put(x, "type", nt_feed_json_str(e->enclosures[i].type)))
-                        goto fail;
+                nt_json_out_object(o);
+                str_member(o, "url", e->enclosures[i].url);
+                str_member(o, "length", e->enclosures[i].length);
+                str_member(o, "type", e->enclosures[i].type);
+                nt_json_out_end(o);
         }
-        if (e->published_raw &&
-            !put(o, "published_raw", nt_feed_json_str(e->published_raw)))
-                goto fail;
-        if (e->updated_raw &&
-            !put(o, "updated_raw", nt_feed_json_str(e->updated_raw)))
-                goto fail;
-        if (e->cuts && !put(o, "cuts", cuts_json(e->cuts)))
-                goto fail;
-        return o;
-fail:
-        json_decref(o);
-        return NULL;
+        nt_json_out_end(o);
+        if (e->published_raw)
+                str_member(o, "published_raw", e->published_raw);
+        if (e->updated_raw)
+                str_member(o, "updated_raw", e->updated_raw);
+        if (e->cuts)
+                cuts_out(o, e->cuts);
+        nt_json_out_end(o);
 }
 
-json_t *nt_feed_to_json(const struct nt_feed *feed)
+char *nt_feed_to_json_text(const struct nt_feed *feed, int indent)
 {
-        json_t *root = json_object(), *errs, *f, *entries, *x;
+        struct nt_json_out o;
         size_t i;
+        int err;
 
-        if (!root)
-                return NULL;
-        if (!put(root, "format",
-                 json_string(nt_feed_format_name(feed->format))) ||
-            !put(root, "wellformed", json_boolean(feed->wellformed)) ||
-            !put(root, "encoding",
-                 feed->encoding[0] ? json_string(feed->encoding) : json_null()))
-                goto fail;
-        errs = json_array();
-        if (!put(root, "errors", errs))
-                goto fail;
+        nt_json_out_init(&o, SIZE_MAX / 2, indent);
+        nt_json_out_object(&o);
+        str_member(&o, "format", nt_feed_format_name(feed->format));
+        nt_json_out_key(&o, "wellformed");
+        nt_json_out_bool(&o, feed->wellformed);
+        str_member(&o, "encoding", feed->encoding[0] ? feed->encoding : NULL);
+        nt_json_out_key(&o, "errors");
+        nt_json_out_array(&o);
         for (i = 0; i < feed->n_errors; i++) {
-                x = json_object();
-                if (!x || json_array_append_new(errs, x) ||
-                    !put(x, "line",
-                         json_integer((json_int_t)feed->errors[i].line)) ||
-                    !put(x, "column",
-                         json_integer((json_int_t)feed->errors[i].column)) ||
-                    !put(x, "message",
-                         nt_feed_json_str(feed->errors[i].message)))
-                        goto fail;
+                nt_json_out_object(&o);
+                nt_json_out_key(&o, "line");
+                nt_json_out_int(&o, (int64_t)feed->errors[i].line);
+                nt_json_out_key(&o, "column");
+                nt_json_out_int(&o, (int64_t)feed->errors[i].column);
+                str_member(&o, "message", feed->errors[i].message);
+                nt_json_out_end(&o);
         }
-        if (feed->errors_dropped &&
-            !put(root, "errors_dropped",
-                 json_integer((json_int_t)feed->errors_dropped)))
-                goto fail;
-        if (feed->truncated && !put(root, "truncated", json_true()))
-                goto fail;
-        if (feed->cuts && !put(root, "cuts", cuts_json(feed->cuts)))
-                goto fail;
-        f = json_object();
-        if (!put(root, "feed", f) ||
-            !put(f, "title", nt_feed_json_str(feed->title)) ||
-            !put(f, "link", nt_feed_json_str(feed->link)) ||
-            !put(f, "subtitle", nt_feed_json_str(feed->subtitle)) ||
-            !put(f, "updated", nt_feed_json_date(feed->updated)) ||
-            !put(f, "language", nt_feed_json_str(feed->language)))
-                goto fail;
-        if (feed->updated_raw &&
-            !put(f, "updated_raw", nt_feed_json_str(feed->updated_raw)))
-                goto fail;
-        entries = json_array();
-        if (!put(root, "entries", entries))
-                goto fail;
-        for (i = 0; i < feed->n_entries; i++) {
-                x = entry_json(&feed->entries[i]);
-                if (!x || json_array_append_new(entries, x))
-                        goto fail;
+        nt_json_out_end(&o);
+        if (feed->errors_dropped) {
+                nt_json_out_key(&o, "errors_dropped");
+                nt_json_out_int(&o, (int64_t)feed->errors_dropped);
         }
-        return root;
-fail:
-        json_decref(root);
-        return NULL;
+        if (feed->truncated) {
+                nt_json_out_key(&o, "truncated");
+                nt_json_out_bool(&o, 1);
+        }
+        if (feed->cuts)
+                cuts_out(&o, feed->cuts);
+        nt_json_out_key(&o, "feed");
+        nt_json_out_object(&o);
+        str_member(&o, "title", feed->title);
+        str_member(&o, "link", feed->link);
+        str_member(&o, "subtitle", feed->subtitle);
+        date_member(&o, "updated", feed->updated);
+        str_member(&o, "language", feed->language);
+        if (feed->updated_raw)
+                str_member(&o, "updated_raw", feed->updated_raw);
+        nt_json_out_end(&o);
+        nt_json_out_key(&o, "entries");
+        nt_json_out_array(&o);
+        for (i = 0; i < feed->n_entries; i++)
+                entry_out(&o, &feed->entries[i]);
+        nt_json_out_end(&o);
+        nt_json_out_end(&o);
+        return nt_json_out_finish(&o, &err);
 }

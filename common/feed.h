@@ -172,9 +172,11 @@ void nt_feed_free(struct nt_feed *feed);
  * "content","authors":[{"name","email","uri"}],"categories":[..],
  * "enclosures":[{"url","length","type"}]}]}, dates as RFC 3339 UTC or
  * null. An entry whose date could not be read also has "published_raw"
- * or "updated_raw". Caller frees with json_decref(); NULL when out of
- * memory. */
-json_t *nt_feed_to_json(const struct nt_feed *feed);
+ * or "updated_raw". Written as it goes (common/json_out.h), in the bytes
+ * jansson's json_dumps() gives with JSON_PRESERVE_ORDER and JSON_COMPACT
+ * (`indent` 0) or JSON_INDENT(indent). Caller frees with free(); NULL
+ * when out of memory. */
+char *nt_feed_to_json_text(const struct nt_feed *feed, int indent);
 
 /* A JSON string of UTF-8 text (invalid bytes become U+FFFD), or JSON
  * null for NULL. A fresh reference: caller owns it. */
@@ -182,6 +184,11 @@ json_t *nt_feed_json_str(const char *s);
 
 /* The date as an RFC 3339 JSON string, or null for NT_FEED_NO_DATE. */
 json_t *nt_feed_json_date(int64_t epoch_ms);
+
+struct nt_json_out;
+
+/* The same date written to a streaming writer (common/json_out.h). */
+void nt_feed_json_out_date(struct nt_json_out *o, int64_t epoch_ms);
 
 /* ---- Building a feed: used by the format parsers ---------------------- */
 

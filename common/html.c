@@ -3,65 +3,46 @@
 #include "common/entities.h"
 #include "common/err.h"
 
-#include <libxml/HTMLparser.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
-#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Input past this many bytes is cut. It keeps libxml2 within its own
- * limits without HTML_PARSE_HUGE: a text node over 10,000,000 bytes stops
- * the parser with the error it uses for a failed allocation, which would
- * read as NT_ERR_NOMEM. The feed parser caps fields at 1 MiB. */
+/* SSE2 is part of every x86-64; elsewhere, or built with -DNT_NO_SIMD (to
+ * test the scalar paths alone), text takes the scalar loop only. */
+#if defined(__SSE2__) && !defined(NT_NO_SIMD)
+#include <emmintrin.h>
+#define NT_HAVE_SSE2 1
+#endif
+
+/* Input past this many bytes is cut: what a feed field can hold (the feed
+ * parser caps fields at 1 MiB) with room to spare, and a bound on the
+ * work of one call. */
 #define INPUT_MAX (4u << 20)
 
-/* Bytes of a tag name libxml2 reads as the name (HTML_PARSER_BUFFER_SIZE
- * in HTMLparser.c); it reads the rest as attributes. */
+/* Bytes of a tag name that count: the rest of a longer run of name
+ * characters is read as attributes (as libxml2 did). No name this module
+ * knows is that long. */
 #define NAME_MAX_LEN 100
 
-/* The options of every parse: recover from anything, report nothing
- * (NOERROR and NOWARNING clear the parser's own handlers, and libxml2
- * then drops its messages instead of printing them to stderr, unless the
- * process installs a global handler, which newstap does not), never touch
- * the network, and no DTD node nobody reads. HTML_PARSE_NOIMPLIED stays
- * off: a fragment needs the implied html and body around it. Nor is
- * HTML_PARSE_HUGE set, so libxml2 keeps its own limits (a tree at most
- * 256 deep). */
-#define PARSE_OPTIONS                                                     \
-        (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | \
-         HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_NODEFDTD)
+/* Open elements kept on the stack. Only the elements the text cares about
+ * are kept (blocks, cells, tables, dropped elements); past this many, a
+ * further one is not: its end tag then closes an outer one of its name or
+ * is ignored, and the content of a dropped element opened past the cap is
+ * read as text. Hostile nesting costs bounded memory either way. */
+#define STACK_MAX 65536
 
 /* ------------------------------------------------------------------ */
 /* The tokenizer.
  *
- * libxml2 builds the tree, but it does not read the markup as written:
- * a tokenizer here reads it first, the way HTML5 does, and hands libxml2
- * a canonical copy made only of text, character references and bare tags
- * ("<p>", "<br/>", "</p>"). Nothing of the text is lost, and libxml2
- * never sees what is costly or ambiguous for it:
- *
- * - attributes, which text does not need and whose duplicate check in
- *   libxml2 2.9 is quadratic (20,000 attributes on one tag take seconds);
- * - the content of script, style and the other raw text elements (HTML5
- *   ends them at their own end tag only; libxml2 reads markup in all but
- *   script and style);
- * - comments, doctypes, processing instructions and "<!" declarations,
- *   which are dropped here with HTML5's rules for where they end;
- * - C0 control bytes and bytes that are not UTF-8: libxml2 formats an
- *   error for each (1 MiB of them takes a second), passes the latter into
- *   the text and stops reading at a NUL.
- *
- * A '<' that starts no tag becomes "&lt;", so libxml2 tokenizes the copy
- * exactly as this code did. */
-
-struct canon {
-        const unsigned char *s;
-        size_t len;
-        struct nt_buf out;
-        int err; /* first append failure */
-};
+ * The markup is read once, the way HTML5 reads it, and the text is built
+ * as it is read: no tree. Attributes are skipped with HTML5's rules for
+ * where a tag ends; the content of script, style and the other raw text
+ * elements ends at its own end tag only; comments, doctypes, processing
+ * instructions and "<!" declarations are dropped with HTML5's rules for
+ * where they end; C0 control bytes are dropped (form feed and vertical
+ * tab are spaces) and bytes that are not UTF-8 become U+FFFD. Every step
+ * moves forward through the input, and the work per byte is bounded: the
+ * whole is linear in the input, whatever the markup. */
 
 static int is_space(unsigned char c)
 {
@@ -83,7 +64,7 @@ static unsigned char lower(unsigned char c)
         return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-/* A character libxml2 takes in a tag name. */
+/* A character of a tag name; the rest of a tag is its attributes. */
 static int is_name_char(unsigned char c)
 {
         return is_alpha(c) || is_digit(c) || c == ':' || c == '-' || c == '_' ||
@@ -127,10 +108,321 @@ static size_t utf8_len(const unsigned char *p, size_t avail)
         return n;
 }
 
-/* Bytes at s[i] that go to libxml2 as they are: a UTF-8 character other
- * than '<', '&' and the C0 controls but tab, line feed and carriage
- * return. 0 otherwise. */
-static size_t plain_len(const struct canon *c, size_t i)
+/* What an element is to the text. */
+enum {
+        T_BLOCK = 1 << 0, /* paragraph break before and after */
+        T_DROP = 1 << 1,  /* content is not text */
+        T_CELL = 1 << 2,  /* table cell: a space before and after */
+        T_BR = 1 << 3,    /* line break */
+        T_VOID = 1 << 4,  /* never has content: not kept open */
+};
+
+/* The elements the text cares about, sorted by name (strcmp) for
+ * bsearch. Elements not listed are inline: their text joins the text
+ * around them, and their tags change nothing. `prio` is how hard an
+ * element is to close from inside (libxml2's end priorities, which
+ * follow HTML's scopes): an end tag does not close an element whose
+ * priority is above its own, and is then ignored. */
+static const struct tag_kind {
+        char name[12];
+        unsigned char flags;
+        unsigned char prio;
+} tag_kinds[] = {
+    {"address", T_BLOCK, 100},
+    {"article", T_BLOCK, 100},
+    {"aside", T_BLOCK, 100},
+    {"blockquote", T_BLOCK, 100},
+    {"br", T_BR | T_VOID, 100},
+    {"caption", T_BLOCK, 100},
+    {"center", T_BLOCK, 100},
+    {"dd", T_BLOCK, 100},
+    {"details", T_BLOCK, 100},
+    {"dir", T_BLOCK, 100},
+    {"div", T_BLOCK, 150},
+    {"dl", T_BLOCK, 100},
+    {"dt", T_BLOCK, 100},
+    {"embed", T_VOID, 100},
+    {"fieldset", T_BLOCK, 100},
+    {"figcaption", T_BLOCK, 100},
+    {"figure", T_BLOCK, 100},
+    {"footer", T_BLOCK, 100},
+    {"form", T_BLOCK, 100},
+    {"frameset", T_DROP, 100},
+    {"h1", T_BLOCK, 100},
+    {"h2", T_BLOCK, 100},
+    {"h3", T_BLOCK, 100},
+    {"h4", T_BLOCK, 100},
+    {"h5", T_BLOCK, 100},
+    {"h6", T_BLOCK, 100},
+    {"header", T_BLOCK, 100},
+    {"hgroup", T_BLOCK, 100},
+    {"hr", T_BLOCK | T_VOID, 100},
+    {"legend", T_BLOCK, 100},
+    {"li", T_BLOCK, 100},
+    {"listing", T_BLOCK, 100},
+    {"main", T_BLOCK, 100},
+    {"menu", T_BLOCK, 100},
+    {"nav", T_BLOCK, 100},
+    {"object", T_DROP, 100},
+    {"ol", T_BLOCK, 100},
+    {"option", T_BLOCK, 100},
+    {"p", T_BLOCK, 100},
+    {"pre", T_BLOCK, 100},
+    {"section", T_BLOCK, 100},
+    {"summary", T_BLOCK, 100},
+    {"svg", T_DROP, 100},
+    {"table", T_BLOCK, 190},
+    {"tbody", 0, 180},
+    {"td", T_CELL, 160},
+    {"template", T_DROP, 100},
+    {"tfoot", 0, 180},
+    {"th", T_CELL, 160},
+    {"thead", 0, 180},
+    {"tr", T_BLOCK, 170},
+    {"ul", T_BLOCK, 100},
+};
+
+#define N_KINDS (sizeof(tag_kinds) / sizeof(tag_kinds[0]))
+
+/* What separates the next text from the text before it. */
+enum gap { GAP_NONE, GAP_SPACE, GAP_LINE, GAP_PARA };
+
+/* One open element: its kind and the index of the next open element of
+ * the same kind below it (-1 for none). */
+struct open {
+        unsigned char kind;
+        int below;
+};
+
+struct conv {
+        const unsigned char *s;
+        size_t len;
+        char *out; /* the text: out_len bytes, room for out_cap */
+        size_t out_len, out_cap;
+        size_t max; /* the caller's max_out */
+        enum gap gap;
+        int full; /* max reached: the rest is dropped */
+        int err;  /* first allocation failure */
+        struct open *stack;
+        size_t depth, cap;
+        int top[N_KINDS]; /* index of the topmost open one, or -1 */
+        size_t dropping;  /* open elements whose content is not text */
+};
+
+/* ------------------------------------------------------------------ */
+/* The text. */
+
+static void gap_at_least(struct conv *c, enum gap g)
+{
+        if (c->gap < g)
+                c->gap = g;
+}
+
+/* Makes room for n more bytes of text and a NUL, within the maximum;
+ * false (with c->err set) when out of memory. */
+static int text_room(struct conv *c, size_t n)
+{
+        size_t cap = c->out_cap;
+        char *grown;
+
+        if (c->out_len + n + 1 <= cap)
+                return 1;
+        while (cap < c->out_len + n + 1)
+                cap = cap ? 2 * cap : 256;
+        if (cap > c->max + 1)
+                cap = c->max + 1;
+        grown = realloc(c->out, cap);
+        if (!grown) {
+                c->err = NT_ERR_NOMEM;
+                c->full = 1;
+                return 0;
+        }
+        c->out = grown;
+        c->out_cap = cap;
+        return 1;
+}
+
+/* Appends n bytes of whole UTF-8 characters, or as many as fit when cut
+ * at a character boundary. */
+static void text_put(struct conv *c, const unsigned char *p, size_t n)
+{
+        size_t room = c->max - c->out_len;
+
+        if (n > room) {
+                n = room;
+                /* Back up over continuation bytes to the first byte of
+                 * the character that does not fit. */
+                while (n > 0 && (p[n] & 0xC0) == 0x80)
+                        n--;
+                c->full = 1;
+        }
+        if (n == 0 || !text_room(c, n))
+                return;
+        memcpy(c->out + c->out_len, p, n);
+        c->out_len += n;
+}
+
+/* Appends a run of words, after the separator the gap calls for. */
+static void text_words(struct conv *c, const unsigned char *p, size_t n)
+{
+        static const char *const seps[] = {"", " ", "\n", "\n\n"};
+        static const size_t sep_lens[] = {0, 1, 1, 2};
+        size_t sep_len = sep_lens[c->gap];
+
+        if (c->out_len > 0 && sep_len > 0) {
+                if (sep_len > c->max - c->out_len) {
+                        c->full = 1;
+                        return;
+                }
+                text_put(c, (const unsigned char *)seps[c->gap], sep_len);
+        }
+        c->gap = GAP_NONE;
+        text_put(c, p, n);
+}
+
+/* Whether p (before end) is white space to the text: the HTML white
+ * space characters and U+00A0, which feeds use to space words as often
+ * as to glue them. */
+static int gap_at(const unsigned char *p, const unsigned char *end)
+{
+        return is_space(*p) || (p[0] == 0xC2 && p + 1 < end && p[1] == 0xA0);
+}
+
+/* The bytes that end a run of word characters: white space, and the
+ * first byte of U+00A0. */
+static const unsigned char word_stop[256] = {
+    [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, [0xC2] = 1,
+};
+
+#ifdef NT_HAVE_SSE2
+/* Where the run of words at p stops being one to copy as it stands, or a
+ * place before it, 16 bytes at a time: word bytes, and single spaces
+ * before a byte that is neither white space nor 0xC2 (which may start
+ * U+00A0), are skipped. */
+static const unsigned char *word_run(const unsigned char *p,
+                                     const unsigned char *end)
+{
+        const __m128i sp = _mm_set1_epi8(' '), c2 = _mm_set1_epi8((char)0xC2);
+
+        while (end - p >= 17) {
+                const __m128i v =
+                    _mm_loadu_si128((const __m128i *)(const void *)p);
+                const __m128i nx =
+                    _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+                /* Bytes up to 0x20 (unsigned): white space. */
+                const __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(v, sp), v);
+                const __m128i ws_nx = _mm_cmpeq_epi8(_mm_min_epu8(nx, sp), nx);
+                const __m128i is_sp = _mm_cmpeq_epi8(v, sp);
+                const __m128i stop = _mm_or_si128(
+                    _mm_or_si128(_mm_andnot_si128(is_sp, ws),
+                                 _mm_cmpeq_epi8(v, c2)),
+                    _mm_and_si128(is_sp,
+                                  _mm_or_si128(ws_nx, _mm_cmpeq_epi8(nx, c2))));
+                unsigned m = (unsigned)_mm_movemask_epi8(stop);
+
+                if (m)
+                        return p + __builtin_ctz(m);
+                p += 16;
+        }
+        return p;
+}
+#endif
+
+/* Adds n bytes of text (whole UTF-8 characters): runs of white space
+ * become one gap. Words separated by single spaces are appended as one
+ * run, as they stand. Nothing is added inside an element that is not
+ * text. */
+static void text(struct conv *c, const unsigned char *p, size_t n)
+{
+        const unsigned char *end = p + n, *run;
+
+        if (c->dropping)
+                return;
+        while (p < end && !c->full) {
+                if (gap_at(p, end)) {
+                        gap_at_least(c, GAP_SPACE);
+                        p += is_space(*p) ? 1 : 2;
+                        continue;
+                }
+                run = p;
+                for (;;) {
+#ifdef NT_HAVE_SSE2
+                        p = word_run(p, end);
+#endif
+                        while (p < end && !word_stop[*p])
+                                p++;
+                        if (p < end && *p == 0xC2 && !gap_at(p, end)) {
+                                p++; /* U+0080-U+00BF but U+00A0 */
+                                continue;
+                        }
+                        /* One space between two words stays as it is. */
+                        if (p + 1 < end && *p == ' ' && !gap_at(p + 1, end)) {
+                                p++;
+                                continue;
+                        }
+                        break;
+                }
+                text_words(c, run, (size_t)(p - run));
+        }
+}
+
+static void text_str(struct conv *c, const char *s)
+{
+        text(c, (const unsigned char *)s, strlen(s));
+}
+
+/* The effect on the text of entering (`leaving` 0) or leaving an
+ * element. */
+static void text_element(struct conv *c, unsigned flags, int leaving)
+{
+        if (c->dropping)
+                return;
+        if (flags & T_BR) {
+                /* Two line breaks in a row are how much HTML marks a
+                 * paragraph. */
+                if (!leaving)
+                        c->gap = c->gap >= GAP_LINE ? GAP_PARA : GAP_LINE;
+        } else if (flags & T_BLOCK) {
+                gap_at_least(c, GAP_PARA);
+        } else if (flags & T_CELL) {
+                gap_at_least(c, GAP_SPACE);
+        }
+}
+
+/* Emits what stands for the byte at s[i] when it is neither text as it
+ * is nor markup: a byte that is not UTF-8 becomes U+FFFD, as in HTML5;
+ * form feed and vertical tab are white space; the other C0 controls, NUL
+ * included, are dropped. */
+static void text_fix(struct conv *c, size_t i)
+{
+        unsigned char ch = c->s[i];
+
+        if (ch >= 0x80)
+                text_str(c, "\xEF\xBF\xBD");
+        else if (ch == '\f' || ch == '\v')
+                text_str(c, " ");
+}
+
+/* The ASCII bytes that are text as they are: all but '<', '&' and the C0
+ * controls other than tab, line feed and carriage return. */
+static const unsigned char plain_ascii[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* Bytes at s[i] that are text as they are: a UTF-8 character other than
+ * '<', '&' and the C0 controls but tab, line feed and carriage return. 0
+ * otherwise. */
+static size_t plain_len(const struct conv *c, size_t i)
 {
         unsigned char ch = c->s[i];
 
@@ -143,31 +435,146 @@ static size_t plain_len(const struct canon *c, size_t i)
         return utf8_len(c->s + i, c->len - i);
 }
 
-static void put(struct canon *c, const void *p, size_t n)
-{
-        int err;
+/* ------------------------------------------------------------------ */
+/* Character references. */
 
-        if (c->err || n == 0)
-                return;
-        err = nt_buf_append(&c->out, p, n);
-        if (err)
-                c->err = err;
+/* Whether libxml2 (and XML) takes code point cp as a character: a
+ * reference to any other is dropped. */
+static int is_xml_char(unsigned long cp)
+{
+        return cp == 0x9 || cp == 0xA || cp == 0xD ||
+               (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+               (cp >= 0x10000 && cp <= 0x10FFFF);
 }
 
-/* Emits what stands for the byte at s[i] when plain_len() refused it and
- * it is not '<' or '&'. libxml2 would report each such byte (slowly, as
- * an error it formats) and pass a byte that is not UTF-8 through into
- * the text: it becomes U+FFFD, as in HTML5. Form feed and vertical tab
- * are white space to the text, and become spaces; the other C0 controls,
- * NUL included (libxml2 stops reading at one), are dropped. */
-static void put_fix(struct canon *c, size_t i)
+static size_t utf8_put(unsigned long cp, unsigned char *b)
 {
-        unsigned char ch = c->s[i];
+        if (cp < 0x80) {
+                b[0] = (unsigned char)cp;
+                return 1;
+        }
+        if (cp < 0x800) {
+                b[0] = (unsigned char)(0xC0 | (cp >> 6));
+                b[1] = (unsigned char)(0x80 | (cp & 0x3F));
+                return 2;
+        }
+        if (cp < 0x10000) {
+                b[0] = (unsigned char)(0xE0 | (cp >> 12));
+                b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+                b[2] = (unsigned char)(0x80 | (cp & 0x3F));
+                return 3;
+        }
+        b[0] = (unsigned char)(0xF0 | (cp >> 18));
+        b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        b[3] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 4;
+}
 
-        if (ch >= 0x80)
-                put(c, "\xEF\xBF\xBD", 3);
-        else if (ch == '\f' || ch == '\v')
-                put(c, " ", 1);
+/* A numeric reference at s[i] ("&#"), with or without its ';'. HTML's
+ * rules for the values it reads otherwise (nt_entities_decode() has
+ * them): NUL, surrogates and values past Unicode become U+FFFD, C1
+ * controls are read as windows-1252 (&#146; is a right single quote).
+ * Other values that are not characters (C0 controls, U+FFFE) are
+ * dropped, as libxml2 did. "&#" without digits is text. Returns the
+ * index after the reference. */
+static size_t numref(struct conv *c, size_t i)
+{
+        size_t k = i + 2, digits;
+        unsigned long cp = 0;
+        unsigned char b[4];
+        char ref[16];
+        struct nt_buf dec;
+        int hex = 0, d;
+
+        if (k < c->len && (c->s[k] == 'x' || c->s[k] == 'X')) {
+                hex = 1;
+                k++;
+        }
+        digits = k;
+        while (k < c->len) {
+                if (is_digit(c->s[k]))
+                        d = c->s[k] - '0';
+                else if (hex && lower(c->s[k]) >= 'a' && lower(c->s[k]) <= 'f')
+                        d = lower(c->s[k]) - 'a' + 10;
+                else
+                        break;
+                if (cp <= 0x10FFFF)
+                        cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+                k++;
+        }
+        if (k == digits) {
+                text_str(c, "&");
+                return i + 1;
+        }
+        if (k < c->len && c->s[k] == ';')
+                k++;
+        if (cp == 0 || (cp >= 0x80 && cp <= 0x9F) ||
+            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+                snprintf(ref, sizeof(ref), "&#%lu;",
+                         cp > 0x10FFFF ? 0x110000UL : cp);
+                nt_buf_init(&dec, 16);
+                if (nt_entities_decode(ref, strlen(ref), &dec) == NT_OK)
+                        text(c, (const unsigned char *)dec.data, dec.len);
+                else
+                        c->err = NT_ERR_NOMEM;
+                nt_buf_free(&dec);
+        } else if (is_xml_char(cp)) {
+                text(c, b, utf8_put(cp, b));
+        }
+        return k;
+}
+
+/* A reference at s[i] ('&'): a numeric one, or a named one closed by ';'
+ * whose name nt_entity_lookup() knows; any other '&' is text. Returns
+ * the index after what was read. */
+static size_t reference(struct conv *c, size_t i)
+{
+        size_t k = i + 1;
+        const char *value;
+
+        if (k < c->len && c->s[k] == '#')
+                return numref(c, i);
+        while (k < c->len && k - i <= 32 &&
+               (is_alpha(c->s[k]) || is_digit(c->s[k])))
+                k++;
+        if (k > i + 1 && k < c->len && c->s[k] == ';') {
+                value = nt_entity_lookup((const char *)c->s + i + 1, k - i - 1);
+                if (value) {
+                        text_str(c, value);
+                        return k + 1;
+                }
+        }
+        text_str(c, "&");
+        return i + 1;
+}
+
+/* Adds the text from..to: characters as they are, and either references
+ * (`refs`) or '&' as text; '<' is text. For the content of raw text
+ * elements. */
+static void text_raw(struct conv *c, size_t from, size_t to, int refs)
+{
+        size_t run = from, i = from, n;
+
+        while (i < to && !c->full) {
+                n = plain_len(c, i);
+                if (n > 0) {
+                        i += n;
+                        continue;
+                }
+                text(c, c->s + run, i - run);
+                if (c->s[i] == '&' && refs) {
+                        i = reference(c, i);
+                } else {
+                        if (c->s[i] == '<' || c->s[i] == '&')
+                                text(c, c->s + i, 1);
+                        else
+                                text_fix(c, i);
+                        i++;
+                }
+                run = i;
+        }
+        text(c, c->s + run, i - run);
 }
 
 /* The end of a tag whose name starts at `i`: the index after its '>', or
@@ -175,7 +582,7 @@ static void put_fix(struct canon *c, size_t i)
  * HTML5's attribute states far enough to know which '>' ends the tag: one
  * inside a quoted value does not. `*name_len` gets the length of the
  * name, `*self_closing` whether the tag ends with "/>". */
-static size_t tag_end(const struct canon *c, size_t i, size_t *name_len,
+static size_t tag_end(const struct conv *c, size_t i, size_t *name_len,
                       int *self_closing)
 {
         const unsigned char *s = c->s;
@@ -230,21 +637,6 @@ static size_t tag_end(const struct canon *c, size_t i, size_t *name_len,
         return 0;
 }
 
-/* Emits "<name>", "<name/>" or "</name>" with as much of the name as
- * libxml2 takes for one. */
-static void put_tag(struct canon *c, const unsigned char *name, size_t len,
-                    int closing, int self_closing)
-{
-        size_t n = 0;
-
-        while (n < len && n < NAME_MAX_LEN && is_name_char(name[n]))
-                n++;
-        put(c, closing ? "</" : "<", closing ? 2 : 1);
-        put(c, name, n);
-        put(c, self_closing && !closing ? "/>" : ">",
-            self_closing && !closing ? 2 : 1);
-}
-
 /* What the tokenizer does with an element's tags and content. */
 enum tag_use {
         USE_TAGS,    /* tags passed on, content read as markup */
@@ -258,10 +650,9 @@ enum tag_use {
 
 /* The elements HTML5 reads their content as raw text for, and html, head
  * and body: in a fragment that is already in its body HTML5 ignores
- * their tags, while libxml2 reads them as the end of a paragraph. Left
- * out, they keep the text of a whole page pasted into a feed as HTML5
- * has it; the elements libxml2 then puts in an implied head (meta, link)
- * have no text anyway. */
+ * their tags, which keeps the text of a whole page pasted into a feed as
+ * HTML5 has it (what a page's head holds besides title, style and script,
+ * meta and link, has no text anyway). */
 static enum tag_use tag_use(const unsigned char *name, size_t len)
 {
         static const struct {
@@ -294,33 +685,9 @@ static enum tag_use tag_use(const unsigned char *name, size_t len)
         return USE_TAGS;
 }
 
-/* Emits the content of a raw text element as text: '<', and '&' too
- * when references are not read in it, become references. */
-static void put_escaped(struct canon *c, size_t from, size_t to, int refs)
-{
-        size_t run = from, i = from, n;
-
-        while (i < to) {
-                n = plain_len(c, i);
-                if (n > 0) {
-                        i += n;
-                        continue;
-                }
-                put(c, c->s + run, i - run);
-                if (c->s[i] == '<')
-                        put(c, "&lt;", 4);
-                else if (c->s[i] == '&')
-                        put(c, refs ? "&" : "&amp;", refs ? 1 : 5);
-                else
-                        put_fix(c, i);
-                run = ++i;
-        }
-        put(c, c->s + run, to - run);
-}
-
 /* Whether s[i..] is `name` (any case) and then white space, '/' or '>':
  * what makes "</name" an end tag in raw text. */
-static int name_at(const struct canon *c, size_t i, const unsigned char *name,
+static int name_at(const struct conv *c, size_t i, const unsigned char *name,
                    size_t len)
 {
         size_t k;
@@ -340,8 +707,8 @@ static int name_at(const struct canon *c, size_t i, const unsigned char *name,
  * skips an end tag inside "<!--" ... "-->" once a "<script" has opened
  * there (document.write("<script>...</script>") in an old-style comment
  * guard). */
-static size_t raw_end(const struct canon *c, size_t i,
-                      const unsigned char *name, size_t len, int script)
+static size_t raw_end(const struct conv *c, size_t i, const unsigned char *name,
+                      size_t len, int script)
 {
         const unsigned char *s = c->s;
         int escaped = 0, nested = 0;
@@ -375,7 +742,7 @@ static size_t raw_end(const struct canon *c, size_t i,
 
 /* After "<!--": the index after the comment's end ("-->", "--!>", or the
  * abrupt "<!-->" and "<!--->"), or c->len. */
-static size_t comment_end(const struct canon *c, size_t i)
+static size_t comment_end(const struct conv *c, size_t i)
 {
         const unsigned char *s = c->s;
 
@@ -395,87 +762,190 @@ static size_t comment_end(const struct canon *c, size_t i)
 }
 
 /* The index after the first '>' from i, or c->len. */
-static size_t gt_end(const struct canon *c, size_t i)
+static size_t gt_end(const struct conv *c, size_t i)
 {
         const unsigned char *p = memchr(c->s + i, '>', c->len - i);
 
         return p ? (size_t)(p - c->s) + 1 : c->len;
 }
 
-/* A numeric reference at s[i] ("&#"): libxml2 decodes most as HTML does,
- * but not those HTML reads as windows-1252 (&#146; is a right single
- * quote) or as U+FFFD; nt_entities_decode() has HTML's rules for them.
- * Returns the index after what was emitted. */
-static size_t put_numref(struct canon *c, size_t i)
-{
-        size_t k = i + 2, digits;
-        unsigned long cp = 0;
-        int hex = 0, d;
+/* ------------------------------------------------------------------ */
+/* Elements. */
 
-        if (k < c->len && (c->s[k] == 'x' || c->s[k] == 'X')) {
-                hex = 1;
-                k++;
-        }
-        digits = k;
-        /* As many digits as nt_entities_decode() reads. */
-        while (k < c->len && k - digits < 32) {
-                if (is_digit(c->s[k]))
-                        d = c->s[k] - '0';
-                else if (hex && lower(c->s[k]) >= 'a' && lower(c->s[k]) <= 'f')
-                        d = lower(c->s[k]) - 'a' + 10;
-                else
-                        break;
-                if (cp <= 0x10FFFF)
-                        cp = cp * (hex ? 16 : 10) + (unsigned long)d;
-                k++;
-        }
-        if (k == digits) {
-                /* "&#" without digits is text in HTML; libxml2 would
-                 * drop it. */
-                put(c, "&amp;", 5);
-                return i + 1;
-        }
-        if (k >= c->len || c->s[k] != ';' ||
-            !(cp == 0 || (cp >= 0x80 && cp <= 0x9F) ||
-              (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)) {
-                put(c, "&", 1);
-                return i + 1;
-        }
-        if (!c->err)
-                c->err = nt_entities_decode((const char *)c->s + i, k + 1 - i,
-                                            &c->out);
-        return k + 1;
+static int tag_kind_cmp(const void *key, const void *elem)
+{
+        return strcmp(key, ((const struct tag_kind *)elem)->name);
 }
 
-/* Makes the canonical copy of c->s in c->out. */
-static void canonicalize(struct canon *c)
+/* The kind of the element named at `name` (its name characters, in any
+ * case), or -1 for an element the text does not care about. */
+static int tag_kind(const unsigned char *name, size_t len)
+{
+        char key[sizeof(tag_kinds[0].name)];
+        const struct tag_kind *k;
+        size_t n = 0;
+
+        while (n < len && n < NAME_MAX_LEN && is_name_char(name[n]))
+                n++;
+        if (n == 0 || n >= sizeof(key))
+                return -1;
+        for (len = 0; len < n; len++)
+                key[len] = (char)lower(name[len]);
+        key[n] = '\0';
+        k = bsearch(key, tag_kinds, N_KINDS, sizeof(tag_kinds[0]),
+                    tag_kind_cmp);
+        return k ? (int)(k - tag_kinds) : -1;
+}
+
+static void start_tag(struct conv *c, const unsigned char *name, size_t len,
+                      int self_closing)
+{
+        int kind = tag_kind(name, len);
+        unsigned flags;
+        struct open *grown;
+        size_t cap;
+
+        if (kind < 0)
+                return;
+        flags = tag_kinds[kind].flags;
+        text_element(c, flags, 0);
+        if ((flags & T_VOID) || self_closing) {
+                text_element(c, flags, 1);
+                return;
+        }
+        if (c->depth == c->cap) {
+                if (c->cap == STACK_MAX)
+                        return;
+                cap = c->cap ? 2 * c->cap : 64;
+                grown = realloc(c->stack, cap * sizeof(*grown));
+                if (!grown) {
+                        c->err = NT_ERR_NOMEM;
+                        c->full = 1;
+                        return;
+                }
+                c->stack = grown;
+                c->cap = cap;
+        }
+        c->stack[c->depth].kind = (unsigned char)kind;
+        c->stack[c->depth].below = c->top[kind];
+        c->top[kind] = (int)c->depth++;
+        if (flags & T_DROP)
+                c->dropping++;
+}
+
+/* An end tag closes the topmost open element of its name and those
+ * opened after it, unless one of these is harder to close than it (a
+ * </div> does not reach out of a table cell): then it is ignored, as is
+ * an end tag with no open element of its name, except </p>, which HTML
+ * reads as an empty paragraph. */
+static void end_tag(struct conv *c, const unsigned char *name, size_t len)
+{
+        int kind = tag_kind(name, len), at, k;
+        struct open *o;
+
+        if (kind < 0)
+                return;
+        at = c->top[kind];
+        if (at < 0) {
+                if (strcmp(tag_kinds[kind].name, "p") == 0)
+                        text_element(c, T_BLOCK, 1);
+                return;
+        }
+        for (k = 0; k < (int)N_KINDS; k++) {
+                if (tag_kinds[k].prio > tag_kinds[kind].prio && c->top[k] > at)
+                        return;
+        }
+        while (c->depth > (size_t)at) {
+                o = &c->stack[--c->depth];
+                c->top[o->kind] = o->below;
+                if (tag_kinds[o->kind].flags & T_DROP)
+                        c->dropping--;
+                text_element(c, tag_kinds[o->kind].flags, 1);
+        }
+}
+
+/* ------------------------------------------------------------------ */
+
+#ifdef NT_HAVE_SSE2
+/* The index of the first byte from i that may not be plain text, 16
+ * bytes at a time: blocks made only of printable ASCII other than '<'
+ * and '&' and of well-formed two-byte characters (Latin, Cyrillic,
+ * Greek...) are skipped whole; in another block, the ASCII before its
+ * first special or non-ASCII byte. What it stops at, the scalar loop
+ * reads.
+ * i must be at a character boundary. */
+static size_t plain_run(const unsigned char *s, size_t i, size_t len)
+{
+        while (i + 16 <= len) {
+                const __m128i v =
+                    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+                /* Signed compares: the bytes from 0x80 are negative. */
+                const __m128i high = _mm_cmplt_epi8(v, _mm_setzero_si128());
+                const __m128i special = _mm_or_si128(
+                    _mm_andnot_si128(high,
+                                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))),
+                    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')),
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))));
+                /* 0xC2-0xDF lead two bytes; 0x80-0xBF continue. */
+                const __m128i lead =
+                    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xC1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xE0)));
+                const __m128i cont =
+                    _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0));
+                unsigned sp = (unsigned)_mm_movemask_epi8(special);
+                unsigned hi = (unsigned)_mm_movemask_epi8(high);
+                unsigned l = (unsigned)_mm_movemask_epi8(lead);
+                unsigned k = (unsigned)_mm_movemask_epi8(cont) & hi;
+
+                if (sp || hi != (l | k) || ((l << 1) & 0xFFFF) != k ||
+                    (l & 0x8000))
+                        /* The ASCII before the first byte to look at. */
+                        return i + (size_t)__builtin_ctz(sp | hi);
+                i += 16;
+        }
+        return i;
+}
+#endif
+
+/* Reads c->s into the text. */
+static void convert(struct conv *c)
 {
         const unsigned char *s = c->s;
         size_t i = 0, run = 0, n, name, name_len, end, body;
         int self_closing, closing;
         enum tag_use use;
 
-        while (i < c->len && !c->err) {
-                n = plain_len(c, i);
+        while (i < c->len && !c->full) {
+#ifdef NT_HAVE_SSE2
+                i = plain_run(s, i, c->len);
+                if (i >= c->len)
+                        break;
+#endif
+                if (plain_ascii[s[i]]) {
+                        i++;
+                        continue;
+                }
+                /* Two-byte characters (Latin, Cyrillic, Greek...) inline. */
+                if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < c->len &&
+                    (s[i + 1] & 0xC0) == 0x80) {
+                        i += 2;
+                        continue;
+                }
+                n = s[i] >= 0x80 ? utf8_len(s + i, c->len - i) : 0;
                 if (n > 0) {
                         i += n;
                         continue;
                 }
-                put(c, s + run, i - run);
-                if (s[i] != '<' && s[i] != '&') {
-                        put_fix(c, i);
+                text(c, s + run, i - run);
+                if (s[i] == '&') {
+                        i = run = reference(c, i);
+                        continue;
+                }
+                if (s[i] != '<') {
+                        text_fix(c, i);
                         run = ++i;
                         continue;
                 }
-                if (s[i] == '&') {
-                        if (i + 1 < c->len && s[i + 1] == '#')
-                                i = put_numref(c, i);
-                        else
-                                put(c, s + i++, 1);
-                        run = i;
-                        continue;
-                }
-                /* A '<'. */
                 closing = i + 1 < c->len && s[i + 1] == '/';
                 name = i + 1 + (size_t)closing;
                 if (name < c->len && is_alpha(s[name])) {
@@ -487,10 +957,13 @@ static void canonicalize(struct canon *c)
                         }
                         i = run = end;
                         use = tag_use(s + name, name_len);
-                        if (use != USE_OMIT && use != USE_DROP &&
-                            use != USE_SCRIPT)
-                                put_tag(c, s + name, name_len, closing,
-                                        self_closing);
+                        if (use == USE_OMIT || use == USE_DROP ||
+                            use == USE_SCRIPT)
+                                ;
+                        else if (closing)
+                                end_tag(c, s + name, name_len);
+                        else
+                                start_tag(c, s + name, name_len, self_closing);
                         if (closing || use == USE_TAGS || use == USE_OMIT)
                                 continue;
                         body = use == USE_ALL
@@ -498,7 +971,7 @@ static void canonicalize(struct canon *c)
                                    : raw_end(c, i, s + name, name_len,
                                              use == USE_SCRIPT);
                         if (use != USE_DROP && use != USE_SCRIPT)
-                                put_escaped(c, i, body, use == USE_RCDATA);
+                                text_raw(c, i, body, use == USE_RCDATA);
                         i = run = body;
                         continue;
                 }
@@ -507,7 +980,7 @@ static void canonicalize(struct canon *c)
                          * start a bogus comment; "</" at the end is
                          * text. */
                         if (name >= c->len) {
-                                put(c, "&lt;/", 5);
+                                text_str(c, "</");
                                 i = run = c->len;
                         } else {
                                 i = run = gt_end(c, name);
@@ -526,256 +999,27 @@ static void canonicalize(struct canon *c)
                         i = run = gt_end(c, i + 2);
                         continue;
                 }
-                put(c, "&lt;", 4);
+                text_str(c, "<");
                 run = ++i;
         }
-        put(c, s + run, i - run);
-}
-
-/* ------------------------------------------------------------------ */
-/* The text walk. */
-
-/* What an element is to the text. */
-enum {
-        T_BLOCK = 1 << 0, /* paragraph break before and after */
-        T_DROP = 1 << 1,  /* content is not text */
-        T_CELL = 1 << 2,  /* table cell: a space before and after */
-        T_BR = 1 << 3,    /* line break */
-};
-
-/* Sorted by name (strcmp) for bsearch; libxml2 gives names in lower
- * case. Elements not listed are inline: their text joins the text
- * around them. */
-static const struct tag_kind {
-        char name[12];
-        unsigned char flags;
-} tag_kinds[] = {
-    {"address", T_BLOCK},    {"article", T_BLOCK}, {"aside", T_BLOCK},
-    {"blockquote", T_BLOCK}, {"br", T_BR},         {"caption", T_BLOCK},
-    {"center", T_BLOCK},     {"dd", T_BLOCK},      {"details", T_BLOCK},
-    {"dir", T_BLOCK},        {"div", T_BLOCK},     {"dl", T_BLOCK},
-    {"dt", T_BLOCK},         {"embed", T_DROP},    {"fieldset", T_BLOCK},
-    {"figcaption", T_BLOCK}, {"figure", T_BLOCK},  {"footer", T_BLOCK},
-    {"form", T_BLOCK},       {"frameset", T_DROP}, {"h1", T_BLOCK},
-    {"h2", T_BLOCK},         {"h3", T_BLOCK},      {"h4", T_BLOCK},
-    {"h5", T_BLOCK},         {"h6", T_BLOCK},      {"head", T_DROP},
-    {"header", T_BLOCK},     {"hgroup", T_BLOCK},  {"hr", T_BLOCK},
-    {"iframe", T_DROP},      {"legend", T_BLOCK},  {"li", T_BLOCK},
-    {"listing", T_BLOCK},    {"main", T_BLOCK},    {"menu", T_BLOCK},
-    {"nav", T_BLOCK},        {"noembed", T_DROP},  {"noframes", T_DROP},
-    {"noscript", T_DROP},    {"object", T_DROP},   {"ol", T_BLOCK},
-    {"option", T_BLOCK},     {"p", T_BLOCK},       {"pre", T_BLOCK},
-    {"script", T_DROP},      {"section", T_BLOCK}, {"style", T_DROP},
-    {"summary", T_BLOCK},    {"svg", T_DROP},      {"table", T_BLOCK},
-    {"td", T_CELL},          {"template", T_DROP}, {"th", T_CELL},
-    {"title", T_DROP},       {"tr", T_BLOCK},      {"ul", T_BLOCK},
-};
-
-static int tag_kind_cmp(const void *key, const void *elem)
-{
-        return strcmp(key, ((const struct tag_kind *)elem)->name);
-}
-
-static unsigned tag_flags(const xmlChar *name)
-{
-        const struct tag_kind *k;
-
-        if (!name)
-                return 0;
-        k = bsearch(name, tag_kinds, sizeof(tag_kinds) / sizeof(tag_kinds[0]),
-                    sizeof(tag_kinds[0]), tag_kind_cmp);
-        return k ? k->flags : 0;
-}
-
-/* What separates the next text from the text before it. */
-enum gap { GAP_NONE, GAP_SPACE, GAP_LINE, GAP_PARA };
-
-struct text {
-        struct nt_buf buf; /* its max is the caller's max_out */
-        enum gap gap;
-        int full; /* max reached: the rest is dropped */
-        int err;  /* first allocation failure */
-};
-
-static void gap_at_least(struct text *t, enum gap g)
-{
-        if (t->gap < g)
-                t->gap = g;
-}
-
-/* Appends n bytes of whole UTF-8 characters, or as many as fit when cut
- * at a character boundary. */
-static void text_put(struct text *t, const char *p, size_t n)
-{
-        size_t room = t->buf.max - t->buf.len;
-        int err;
-
-        if (n > room) {
-                n = room;
-                /* Back up over continuation bytes to the first byte of
-                 * the character that does not fit. */
-                while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
-                        n--;
-                t->full = 1;
-        }
-        err = nt_buf_append(&t->buf, p, n);
-        if (err) {
-                t->err = err;
-                t->full = 1;
-        }
-}
-
-/* Appends (part of) a word, after the separator the gap calls for. */
-static void text_word(struct text *t, const char *p, size_t n)
-{
-        static const char *const seps[] = {"", " ", "\n", "\n\n"};
-        const char *sep = seps[t->gap];
-        size_t sep_len = strlen(sep);
-
-        if (n == 0)
-                return;
-        if (t->buf.len > 0 && sep_len > 0) {
-                if (sep_len > t->buf.max - t->buf.len) {
-                        t->full = 1;
-                        return;
-                }
-                text_put(t, sep, sep_len);
-        }
-        t->gap = GAP_NONE;
-        text_put(t, p, n);
-}
-
-/* Adds a text node: runs of white space (and U+00A0, which feeds use to
- * space words as often as to glue them) become one gap. */
-static void text_node(struct text *t, const xmlChar *s)
-{
-        const unsigned char *p = s, *word;
-
-        while (*p && !t->full) {
-                if (is_space(*p)) {
-                        gap_at_least(t, GAP_SPACE);
-                        p++;
-                        continue;
-                }
-                if (p[0] == 0xC2 && p[1] == 0xA0) {
-                        gap_at_least(t, GAP_SPACE);
-                        p += 2;
-                        continue;
-                }
-                word = p;
-                while (*p && !is_space(*p) && !(p[0] == 0xC2 && p[1] == 0xA0))
-                        p++;
-                text_word(t, (const char *)word, (size_t)(p - word));
-        }
-}
-
-/* The effect of entering (`leaving` 0) or leaving an element. */
-static void text_element(struct text *t, unsigned flags, int leaving)
-{
-        if (flags & T_BR) {
-                /* Two line breaks in a row are how much HTML marks a
-                 * paragraph. */
-                if (!leaving)
-                        t->gap = t->gap >= GAP_LINE ? GAP_PARA : GAP_LINE;
-        } else if (flags & T_BLOCK) {
-                gap_at_least(t, GAP_PARA);
-        } else if (flags & T_CELL) {
-                gap_at_least(t, GAP_SPACE);
-        }
-}
-
-/* Walks the tree depth first through the nodes' parent and sibling links:
- * no recursion, and no stack to allocate. */
-static void text_walk(xmlNodePtr root, struct text *t)
-{
-        xmlNodePtr n = root->children;
-        unsigned flags;
-
-        while (n && !t->full) {
-                if (n->type == XML_TEXT_NODE ||
-                    n->type == XML_CDATA_SECTION_NODE) {
-                        if (n->content)
-                                text_node(t, n->content);
-                } else if (n->type == XML_ELEMENT_NODE) {
-                        flags = tag_flags(n->name);
-                        if (!(flags & T_DROP)) {
-                                text_element(t, flags, 0);
-                                if (n->children) {
-                                        n = n->children;
-                                        continue;
-                                }
-                                text_element(t, flags, 1);
-                        }
-                }
-                /* Climb out of the elements this node ends. */
-                while (!n->next) {
-                        n = n->parent;
-                        if (!n || n == root)
-                                return;
-                        text_element(t, tag_flags(n->name), 1);
-                }
-                n = n->next;
-        }
-}
-
-/* ------------------------------------------------------------------ */
-
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-
-static void init_libxml2(void)
-{
-        xmlInitParser();
-}
-
-/* Parses the canonical markup and walks its tree into t. */
-static int parse_and_walk(const char *canon, size_t len, struct text *t,
-                          int *halted)
-{
-        htmlParserCtxtPtr ctxt = NULL;
-        htmlDocPtr doc = NULL;
-        int err = NT_OK;
-
-        *halted = 0;
-        ctxt = htmlNewParserCtxt();
-        if (!ctxt) {
-                err = NT_ERR_NOMEM;
-                goto out;
-        }
-        doc = htmlCtxtReadMemory(ctxt, canon, (int)len, NULL, "UTF-8",
-                                 PARSE_OPTIONS);
-        if (ctxt->errNo == XML_ERR_NO_MEMORY) {
-                err = NT_ERR_NOMEM;
-                goto out;
-        }
-        if (!doc) {
-                err = NT_ERR_PARSE;
-                goto out;
-        }
-        /* libxml2 stops for good (and disables its callbacks) when the
-         * tree would pass its depth limit: what it built up to there is
-         * kept. */
-        *halted = ctxt->disableSAX != 0;
-        text_walk((xmlNodePtr)doc, t);
-        err = t->err;
-out:
-        xmlFreeDoc(doc);
-        htmlFreeParserCtxt(ctxt);
-        return err;
+        if (!c->full)
+                text(c, s + run, i - run);
 }
 
 int nt_html_to_text(const char *html, size_t len, size_t max_out, char **out,
                     int *truncated)
 {
-        struct canon c;
-        struct text t;
-        int cut = 0, halted = 0, err = NT_OK;
+        struct conv c;
+        size_t k;
+        int cut = 0, err;
 
         *out = NULL;
         if (truncated)
                 *truncated = 0;
         memset(&c, 0, sizeof(c));
-        memset(&t, 0, sizeof(t));
-        nt_buf_init(&t.buf, max_out);
+        c.max = max_out;
+        for (k = 0; k < N_KINDS; k++)
+                c.top[k] = -1;
         if (len > INPUT_MAX) {
                 /* Cut at a character boundary. */
                 len = INPUT_MAX;
@@ -785,33 +1029,28 @@ int nt_html_to_text(const char *html, size_t len, size_t max_out, char **out,
         }
         c.s = (const unsigned char *)html;
         c.len = len;
-        /* Each input byte becomes at most five ('<' and '&' in raw text
-         * become "&lt;" and "&amp;"), so this bound is never reached. */
-        nt_buf_init(&c.out, 5 * len + 16);
-        if (len > 0)
-                canonicalize(&c);
-        if (c.err) {
-                err = c.err == NT_ERR_NOMEM ? NT_ERR_NOMEM : NT_ERR_PARSE;
-                goto out;
+        /* Text is seldom longer than its markup: one allocation, most of
+         * the time. */
+        if (!text_room(&c, len + len / 8 + 64 < max_out ? len + len / 8 + 64
+                                                        : max_out)) {
+                free(c.stack);
+                return NT_ERR_NOMEM;
         }
-        if (c.out.len > 0) {
-                pthread_once(&init_once, init_libxml2);
-                err = parse_and_walk(c.out.data, c.out.len, &t, &halted);
-                if (err)
-                        goto out;
+        convert(&c);
+        free(c.stack);
+        err = c.err;
+        if (err) {
+                free(c.out);
+                return NT_ERR_NOMEM;
         }
         /* Gaps are written only before text, but a word cut to nothing
          * by the limit can leave one behind. */
-        while (t.buf.len > 0 && (t.buf.data[t.buf.len - 1] == ' ' ||
-                                 t.buf.data[t.buf.len - 1] == '\n'))
-                t.buf.data[--t.buf.len] = '\0';
+        while (c.out_len > 0 &&
+               (c.out[c.out_len - 1] == ' ' || c.out[c.out_len - 1] == '\n'))
+                c.out_len--;
+        c.out[c.out_len] = '\0';
         if (truncated)
-                *truncated = t.full || cut || halted;
-        *out = nt_buf_detach(&t.buf);
-        if (!*out)
-                err = NT_ERR_NOMEM;
-out:
-        nt_buf_free(&c.out);
-        nt_buf_free(&t.buf);
-        return err;
+                *truncated = c.full || cut;
+        *out = c.out;
+        return NT_OK;
 }

@@ -289,3 +289,79 @@ Test(article, atom_entry_inherits_feed_authors)
         cr_assert_str_eq(a.authors[0].name, "Feed Author");
         nt_article_free(&a);
 }
+
+/* The line is written directly, not dumped from a jansson tree: its bytes
+ * are jansson's for the same article, with every string that needs an
+ * escape or a repair (quotes, backslashes, every C0 control, DEL, '/',
+ * non-ASCII, bytes that are not UTF-8, truncated sequences, overlong
+ * forms and surrogates), empty and full lists, and absent values. */
+Test(article, json_line_is_janssons_dump)
+{
+        static const char *const strings[] = {
+            "plain",
+            "quote \" backslash \\ slash / del \x7F",
+            "\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0B\x0C\r\x0E\x0F\x10\x1F",
+            "Запорізька АЕС — “quoted” €, 𝄞 and 😀",
+            "bad \xFF byte, cut \xE2\x82, lone \x80",
+            "overlong \xC0\xAF and \xE0\x80\xAF, surrogate \xED\xA0\x80",
+            "past Unicode \xF4\x90\x80\x80, last \xF4\x8F\xBF\xBF",
+            "",
+        };
+        const size_t n = sizeof(strings) / sizeof(strings[0]);
+        struct nt_feed_person authors[2];
+        struct nt_feed_enclosure enc[3];
+        char *cats[sizeof(strings) / sizeof(strings[0])];
+        struct nt_article a;
+        size_t i, round;
+        json_t *tree;
+        char *want, *got;
+
+        for (round = 0; round < n + 1; round++) {
+                const char *s = round < n ? strings[round] : NULL;
+
+                nt_article_init(&a);
+                memcpy(a.id, "0123456789abcdef0123456789abcdef", 33);
+                memcpy(a.revision, "0123456789abcdef", 17);
+                /* Fields borrowed from the table: the article is not
+                 * freed with nt_article_free(). */
+                a.feed_url = (char *)s;
+                a.feed_title = (char *)strings[(round + 1) % n];
+                a.title = (char *)s;
+                a.summary = (char *)strings[(round + 2) % n];
+                a.content = (char *)s;
+                a.language = round % 2 ? NULL : (char *)"uk";
+                a.published = round % 3 ? 1767225600123LL : NT_FEED_NO_DATE;
+                a.fetched = -86400000LL * (int64_t)round;
+                if (round % 2 == 0) {
+                        authors[0] = (struct nt_feed_person){
+                            (char *)s, NULL, (char *)strings[round % n]};
+                        authors[1] = (struct nt_feed_person){
+                            (char *)strings[(round + 3) % n], (char *)s, NULL};
+                        a.authors = authors;
+                        a.n_authors = 2;
+                        for (i = 0; i < n; i++)
+                                cats[i] = (char *)strings[(round + i) % n];
+                        a.categories = cats;
+                        a.n_categories = n;
+                        enc[0] = (struct nt_feed_enclosure){
+                            (char *)"https://x.example/a b", (char *)"12345",
+                            (char *)s};
+                        enc[1] = (struct nt_feed_enclosure){
+                            NULL, (char *)"12 kB", NULL};
+                        enc[2] = (struct nt_feed_enclosure){
+                            (char *)s, (char *)"9223372036854775807", NULL};
+                        a.enclosures = enc;
+                        a.n_enclosures = 3;
+                }
+                tree = nt_article_to_json(&a);
+                cr_assert_not_null(tree);
+                want = json_dumps(tree, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                got = nt_article_to_json_line(&a);
+                cr_assert_not_null(want);
+                cr_assert_not_null(got);
+                cr_assert_str_eq(got, want, "round %zu", round);
+                free(want);
+                free(got);
+                json_decref(tree);
+        }
+}

@@ -865,15 +865,13 @@ ParameterizedTest(struct reject_case *c, feed, rejected)
 Test(feed, external_entity_is_never_read)
 {
         struct nt_feed feed;
-        json_t *j;
         char *text;
 
         parse_fixture("xxe.xml", NULL, NULL, NULL, &feed);
-        j = nt_feed_to_json(&feed);
-        text = json_dumps(j, 0);
+        text = nt_feed_to_json_text(&feed, 0);
+        cr_assert_not_null(text);
         cr_assert_null(strstr(text, "root:"), "file content leaked: %s", text);
         free(text);
-        json_decref(j);
         nt_feed_free(&feed);
 }
 
@@ -1101,11 +1099,15 @@ Test(feed, json_contract_keys)
             "summary", "content", "authors", "categories", "enclosures"};
         struct nt_feed feed;
         json_t *j, *e;
+        char *text;
         size_t i;
 
         cr_assert_eq(parse_fixture("rss20-full.xml", NULL, NULL, NULL, &feed),
                      NT_OK);
-        j = nt_feed_to_json(&feed);
+        text = nt_feed_to_json_text(&feed, 0);
+        cr_assert_not_null(text);
+        j = json_loads(text, 0, NULL);
+        free(text);
         cr_assert_not_null(j);
         for (i = 0; i < sizeof(top) / sizeof(top[0]); i++)
                 cr_assert_not_null(json_object_get(j, top[i]), "key %s",
@@ -1192,4 +1194,47 @@ Test(feed, a_cut_is_flagged_on_its_entry_and_named)
             nt_feed_cut_name(NT_FEED_CUT_DEPTH | NT_FEED_CUT_FIELD), "",
             "one bit at a time");
         nt_feed_free(&feed);
+}
+
+/* The feed's JSON is written directly, not dumped from a jansson tree:
+ * read back and dumped by jansson it gives the same bytes, compact and
+ * indented, on feeds with errors, cuts, raw dates and control
+ * characters. */
+Test(feed, json_text_is_janssons_layout)
+{
+        static const char *const names[] = {"rss20-full.xml",
+                                            "atom10-full.xml",
+                                            "rss20-missing-close-tag.xml",
+                                            "rss20-truncated.xml",
+                                            "rss20-control-chars.xml",
+                                            "deep-nesting.xml",
+                                            "jsonfeed11.json",
+                                            "rss20-koi8r.xml"};
+        struct nt_feed_limits lim;
+        struct nt_feed feed;
+        char *text, *again;
+        json_t *j;
+        size_t i;
+        int indent;
+
+        nt_feed_limits_init(&lim);
+        lim.max_entries = 2; /* a cut on the feeds with more */
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                parse_fixture(names[i], NULL, NULL, &lim, &feed);
+                for (indent = 0; indent <= 4; indent += 2) {
+                        text = nt_feed_to_json_text(&feed, indent);
+                        cr_assert_not_null(text, "%s", names[i]);
+                        j = json_loads(text, 0, NULL);
+                        cr_assert_not_null(j, "%s: not JSON", names[i]);
+                        again = json_dumps(j, JSON_PRESERVE_ORDER |
+                                                  (indent ? JSON_INDENT(indent)
+                                                          : JSON_COMPACT));
+                        cr_assert_str_eq(text, again, "%s, indent %d", names[i],
+                                         indent);
+                        free(again);
+                        free(text);
+                        json_decref(j);
+                }
+                nt_feed_free(&feed);
+        }
 }

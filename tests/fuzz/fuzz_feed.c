@@ -1,7 +1,9 @@
 /* libFuzzer target: any bytes through nt_feed_parse (with and without an
  * HTTP charset and a base URL, chosen by the first byte), then the JSON of
  * the parse and every entry's article. Crashes, sanitizer reports and
- * leaks are the findings; results are not checked. */
+ * leaks are the findings, and two checks on the streaming JSON writer:
+ * the parse's JSON must read back, and every article line must be
+ * jansson's dump of the same article. */
 #include "common/article.h"
 #include "common/feed.h"
 #include "common/feed_parse.h"
@@ -10,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct nt_article art;
         struct nt_feed feed;
         const char *type = NULL, *base = NULL;
-        char *line;
+        char *line, *dump;
         json_t *j;
         size_t i;
         uint8_t mode = 0;
@@ -44,8 +47,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         nt_feed_init(&feed);
         if (nt_feed_parse((const char *)data, size, type, base, &lim, &feed,
                           NULL, 0) == 0) {
-                j = nt_feed_to_json(&feed);
-                line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+                /* The streaming writers' output must be JSON, and the
+                 * article line jansson's dump of the same article. */
+                line = nt_feed_to_json_text(&feed, mode & 16 ? 2 : 0);
+                j = line ? json_loads(line, 0, NULL) : NULL;
+                if (line && !j)
+                        abort();
                 free(line);
                 json_decref(j);
                 for (i = 0; i < feed.n_entries; i++) {
@@ -53,6 +60,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         if (nt_article_from_entry(&feed, &feed.entries[i], base,
                                                   0, &art, NULL, 0) == 0) {
                                 line = nt_article_to_json_line(&art);
+                                j = nt_article_to_json(&art);
+                                dump =
+                                    j ? json_dumps(j, JSON_COMPACT |
+                                                          JSON_PRESERVE_ORDER)
+                                      : NULL;
+                                if (line && dump && strcmp(line, dump) != 0)
+                                        abort();
+                                free(dump);
+                                json_decref(j);
                                 free(line);
                         }
                         nt_article_free(&art);

@@ -1,0 +1,327 @@
+#include "common/json_out.h"
+#include "common/err.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* SSE2 is part of every x86-64; elsewhere, or built with -DNT_NO_SIMD (to
+ * test the scalar paths alone), strings take the scalar loop only. */
+#if defined(__SSE2__) && !defined(NT_NO_SIMD)
+#include <emmintrin.h>
+#define NT_HAVE_SSE2 1
+#endif
+
+void nt_json_out_init(struct nt_json_out *o, size_t max, int indent)
+{
+        memset(o, 0, sizeof(*o));
+        nt_buf_init(&o->buf, max);
+        o->indent = indent;
+}
+
+static void put(struct nt_json_out *o, const char *p, size_t n)
+{
+        int err;
+
+        if (o->err || n == 0)
+                return;
+        err = nt_buf_append(&o->buf, p, n);
+        if (err)
+                o->err = err;
+}
+
+static void newline(struct nt_json_out *o, int depth)
+{
+        static const char spaces[] = "                                ";
+        size_t n = (size_t)depth * (size_t)o->indent;
+
+        put(o, "\n", 1);
+        for (; n > sizeof(spaces) - 1; n -= sizeof(spaces) - 1)
+                put(o, spaces, sizeof(spaces) - 1);
+        put(o, spaces, n);
+}
+
+/* What goes before a value or key: nothing after a key, else a comma
+ * after an earlier item, and the indentation. */
+static void item(struct nt_json_out *o)
+{
+        uint32_t bit;
+
+        if (o->after_key) {
+                o->after_key = 0;
+                return;
+        }
+        if (o->depth == 0)
+                return;
+        bit = (uint32_t)1 << (o->depth - 1);
+        if (o->used & bit)
+                put(o, ",", 1);
+        o->used |= bit;
+        if (o->indent)
+                newline(o, o->depth);
+}
+
+static void open_container(struct nt_json_out *o, int object)
+{
+        uint32_t bit = (uint32_t)1 << o->depth;
+
+        item(o);
+        if (o->err)
+                return;
+        if (o->depth == NT_JSON_OUT_DEPTH) {
+                o->err = NT_ERR_LIMIT;
+                return;
+        }
+        put(o, object ? "{" : "[", 1);
+        o->used &= ~bit;
+        if (object)
+                o->objects |= bit;
+        else
+                o->objects &= ~bit;
+        o->depth++;
+}
+
+void nt_json_out_object(struct nt_json_out *o)
+{
+        open_container(o, 1);
+}
+
+void nt_json_out_array(struct nt_json_out *o)
+{
+        open_container(o, 0);
+}
+
+void nt_json_out_end(struct nt_json_out *o)
+{
+        uint32_t bit;
+
+        if (o->err || o->depth == 0)
+                return;
+        o->depth--;
+        bit = (uint32_t)1 << o->depth;
+        if ((o->used & bit) && o->indent)
+                newline(o, o->depth);
+        put(o, o->objects & bit ? "}" : "]", 1);
+}
+
+/* Length of the well-formed UTF-8 character at s (at most n bytes), or 0
+ * (jansson's check: no overlong forms, surrogates or values past
+ * U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+        unsigned char c = s[0];
+        size_t need, i;
+        unsigned long cp;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xC2 && c <= 0xDF) {
+                need = 2;
+                cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+                need = 3;
+                cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+                need = 4;
+                cp = c & 0x07;
+        } else {
+                return 0;
+        }
+        if (n < need)
+                return 0;
+        for (i = 1; i < need; i++) {
+                if ((s[i] & 0xC0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+                return 0;
+        return need;
+}
+
+#ifdef NT_HAVE_SSE2
+/* The index of the first byte from i that may need an escape or a
+ * repair, 16 bytes at a time: blocks made only of ASCII other than the
+ * controls, '"' and '\\', and of well-formed two-byte characters (Latin,
+ * Cyrillic, Greek...), are skipped whole; in another block, the ASCII
+ * before its first such or non-ASCII byte. i must be at a character
+ * boundary. */
+static size_t plain_run(const unsigned char *s, size_t i, size_t len)
+{
+        while (i + 16 <= len) {
+                const __m128i v =
+                    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+                /* Signed compares: the bytes from 0x80 are negative. */
+                const __m128i high = _mm_cmplt_epi8(v, _mm_setzero_si128());
+                const __m128i special = _mm_or_si128(
+                    _mm_andnot_si128(high,
+                                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))),
+                    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+                /* 0xC2-0xDF lead two bytes; 0x80-0xBF continue. */
+                const __m128i lead =
+                    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xC1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xE0)));
+                const __m128i cont =
+                    _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0));
+                unsigned sp = (unsigned)_mm_movemask_epi8(special);
+                unsigned hi = (unsigned)_mm_movemask_epi8(high);
+                unsigned l = (unsigned)_mm_movemask_epi8(lead);
+                unsigned k = (unsigned)_mm_movemask_epi8(cont) & hi;
+
+                if (sp || hi != (l | k) || ((l << 1) & 0xFFFF) != k ||
+                    (l & 0x8000))
+                        return i + (size_t)__builtin_ctz(sp | hi);
+                i += 16;
+        }
+        return i;
+}
+#endif
+
+/* The string's bytes between the quotes. The common case, a run of
+ * printable ASCII, is copied in one append. */
+static void str_body(struct nt_json_out *o, const unsigned char *s, size_t len)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t i = 0, run = 0, k;
+        char esc[6];
+        unsigned char c;
+
+        while (i < len) {
+#ifdef NT_HAVE_SSE2
+                i = plain_run(s, i, len);
+                if (i >= len)
+                        break;
+#endif
+                c = s[i];
+                if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                        i++;
+                        continue;
+                }
+                /* Two-byte characters (Latin, Cyrillic, Greek...) inline. */
+                if (c >= 0xC2 && c <= 0xDF && i + 1 < len &&
+                    (s[i + 1] & 0xC0) == 0x80) {
+                        i += 2;
+                        continue;
+                }
+                if (c >= 0x80) {
+                        k = utf8_seq(s + i, len - i);
+                        if (k) {
+                                i += k;
+                                continue;
+                        }
+                }
+                put(o, (const char *)s + run, i - run);
+                switch (c) {
+                case '"':
+                        put(o, "\\\"", 2);
+                        break;
+                case '\\':
+                        put(o, "\\\\", 2);
+                        break;
+                case '\b':
+                        put(o, "\\b", 2);
+                        break;
+                case '\f':
+                        put(o, "\\f", 2);
+                        break;
+                case '\n':
+                        put(o, "\\n", 2);
+                        break;
+                case '\r':
+                        put(o, "\\r", 2);
+                        break;
+                case '\t':
+                        put(o, "\\t", 2);
+                        break;
+                default:
+                        if (c < 0x20) {
+                                memcpy(esc, "\\u00", 4);
+                                esc[4] = hex[c >> 4];
+                                esc[5] = hex[c & 0x0F];
+                                put(o, esc, 6);
+                        } else {
+                                /* A byte that starts no character. */
+                                put(o, "\xEF\xBF\xBD", 3);
+                        }
+                }
+                run = ++i;
+        }
+        put(o, (const char *)s + run, len - run);
+}
+
+void nt_json_out_key(struct nt_json_out *o, const char *key)
+{
+        item(o);
+        put(o, "\"", 1);
+        str_body(o, (const unsigned char *)key, strlen(key));
+        put(o, "\"", 1);
+        if (o->indent)
+                put(o, ": ", 2);
+        else
+                put(o, ":", 1);
+        o->after_key = 1;
+}
+
+void nt_json_out_str(struct nt_json_out *o, const char *s)
+{
+        if (!s) {
+                nt_json_out_null(o);
+                return;
+        }
+        item(o);
+        put(o, "\"", 1);
+        str_body(o, (const unsigned char *)s, strlen(s));
+        put(o, "\"", 1);
+}
+
+void nt_json_out_int(struct nt_json_out *o, int64_t v)
+{
+        char num[24];
+        int n = snprintf(num, sizeof(num), "%" PRId64, v);
+
+        item(o);
+        put(o, num, (size_t)n);
+}
+
+void nt_json_out_null(struct nt_json_out *o)
+{
+        item(o);
+        put(o, "null", 4);
+}
+
+void nt_json_out_bool(struct nt_json_out *o, int v)
+{
+        item(o);
+        if (v)
+                put(o, "true", 4);
+        else
+                put(o, "false", 5);
+}
+
+char *nt_json_out_finish(struct nt_json_out *o, int *err)
+{
+        char *text = NULL;
+
+        *err = o->err;
+        if (!o->err) {
+                text = nt_buf_detach(&o->buf);
+                if (!text)
+                        *err = NT_ERR_NOMEM;
+        }
+        nt_json_out_free(o);
+        return text;
+}
+
+void nt_json_out_free(struct nt_json_out *o)
+{
+        int indent;
+
+        if (!o)
+                return;
+        indent = o->indent;
+        nt_buf_free(&o->buf);
+        nt_json_out_init(o, o->buf.max, indent);
+}
