@@ -3,6 +3,7 @@
  * It calls no reader: turning bytes into a feed is common/feed_parse.c,
  * which stands on this file and on the readers. */
 #include "common/feed.h"
+#include "common/utf8.h"
 #include "common/buf.h"
 #include "common/date.h"
 #include "common/err.h"
@@ -586,40 +587,6 @@ out:
 
 /* ---- JSON output --------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-        unsigned char c = s[0];
-        size_t need, i;
-        unsigned long cp;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xC2 && c <= 0xDF) {
-                need = 2;
-                cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-                need = 3;
-                cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-                need = 4;
-                cp = c & 0x07;
-        } else {
-                return 0;
-        }
-        if (n < need)
-                return 0;
-        for (i = 1; i < need; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3F);
-        }
-        if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-                return 0;
-        return need;
-}
-
 json_t *nt_feed_json_str(const char *s)
 {
         const unsigned char *p;
@@ -638,7 +605,7 @@ json_t *nt_feed_json_str(const char *s)
         nt_buf_init(&b, len * 3 + 1);
         p = (const unsigned char *)s;
         for (n = 0; n < len; n += k) {
-                k = utf8_seq(p + n, len - n);
+                k = nt_utf8_len(p + n, len - n);
                 if (k) {
                         if (nt_buf_append(&b, p + n, k))
                                 break;

@@ -1,4 +1,5 @@
 #include "common/html.h"
+#include "common/utf8.h"
 #include "common/buf.h"
 #include "common/entities.h"
 #include "common/err.h"
@@ -6,13 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* SSE2 is part of every x86-64; elsewhere, or built with -DNT_NO_SIMD (to
- * test the scalar paths alone), text takes the scalar loop only. */
-#if defined(__SSE2__) && !defined(NT_NO_SIMD)
-#include <emmintrin.h>
-#define NT_HAVE_SSE2 1
-#endif
 
 /* Input past this many bytes is cut: what a feed field can hold (the feed
  * parser caps fields at 1 MiB) with room to spare, and a bound on the
@@ -69,43 +63,6 @@ static int is_name_char(unsigned char c)
 {
         return is_alpha(c) || is_digit(c) || c == ':' || c == '-' || c == '_' ||
                c == '.';
-}
-
-/* Length of the well-formed UTF-8 character at p (`avail` bytes there),
- * or 0 when the byte at p starts none: overlong forms, surrogates and
- * values past U+10FFFF are not characters. */
-static size_t utf8_len(const unsigned char *p, size_t avail)
-{
-        unsigned char lo = 0x80, hi = 0xBF;
-        size_t n, k;
-
-        if (p[0] < 0x80)
-                return 1;
-        if (p[0] >= 0xC2 && p[0] <= 0xDF)
-                n = 2;
-        else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-                n = 3;
-        else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-                n = 4;
-        else
-                return 0;
-        if (n > avail)
-                return 0;
-        if (p[0] == 0xE0)
-                lo = 0xA0;
-        else if (p[0] == 0xED)
-                hi = 0x9F;
-        else if (p[0] == 0xF0)
-                lo = 0x90;
-        else if (p[0] == 0xF4)
-                hi = 0x8F;
-        if (p[1] < lo || p[1] > hi)
-                return 0;
-        for (k = 2; k < n; k++) {
-                if ((p[k] & 0xC0) != 0x80)
-                        return 0;
-        }
-        return n;
 }
 
 /* What an element is to the text. */
@@ -432,7 +389,7 @@ static size_t plain_len(const struct conv *c, size_t i)
                 return 1;
         if (ch < 0x20)
                 return 0;
-        return utf8_len(c->s + i, c->len - i);
+        return nt_utf8_len(c->s + i, c->len - i);
 }
 
 /* ------------------------------------------------------------------ */
@@ -866,47 +823,6 @@ static void end_tag(struct conv *c, const unsigned char *name, size_t len)
 
 /* ------------------------------------------------------------------ */
 
-#ifdef NT_HAVE_SSE2
-/* The index of the first byte from i that may not be plain text, 16
- * bytes at a time: blocks made only of printable ASCII other than '<'
- * and '&' and of well-formed two-byte characters (Latin, Cyrillic,
- * Greek...) are skipped whole; in another block, the ASCII before its
- * first special or non-ASCII byte. What it stops at, the scalar loop
- * reads.
- * i must be at a character boundary. */
-static size_t plain_run(const unsigned char *s, size_t i, size_t len)
-{
-        while (i + 16 <= len) {
-                const __m128i v =
-                    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-                /* Signed compares: the bytes from 0x80 are negative. */
-                const __m128i high = _mm_cmplt_epi8(v, _mm_setzero_si128());
-                const __m128i special = _mm_or_si128(
-                    _mm_andnot_si128(high,
-                                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))),
-                    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')),
-                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))));
-                /* 0xC2-0xDF lead two bytes; 0x80-0xBF continue. */
-                const __m128i lead =
-                    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xC1)),
-                                  _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xE0)));
-                const __m128i cont =
-                    _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0));
-                unsigned sp = (unsigned)_mm_movemask_epi8(special);
-                unsigned hi = (unsigned)_mm_movemask_epi8(high);
-                unsigned l = (unsigned)_mm_movemask_epi8(lead);
-                unsigned k = (unsigned)_mm_movemask_epi8(cont) & hi;
-
-                if (sp || hi != (l | k) || ((l << 1) & 0xFFFF) != k ||
-                    (l & 0x8000))
-                        /* The ASCII before the first byte to look at. */
-                        return i + (size_t)__builtin_ctz(sp | hi);
-                i += 16;
-        }
-        return i;
-}
-#endif
-
 /* Reads c->s into the text. */
 static void convert(struct conv *c)
 {
@@ -917,7 +833,7 @@ static void convert(struct conv *c)
 
         while (i < c->len && !c->full) {
 #ifdef NT_HAVE_SSE2
-                i = plain_run(s, i, c->len);
+                i = nt_utf8_plain_run(s, i, c->len, '<', '&');
                 if (i >= c->len)
                         break;
 #endif
@@ -931,7 +847,7 @@ static void convert(struct conv *c)
                         i += 2;
                         continue;
                 }
-                n = s[i] >= 0x80 ? utf8_len(s + i, c->len - i) : 0;
+                n = s[i] >= 0x80 ? nt_utf8_len(s + i, c->len - i) : 0;
                 if (n > 0) {
                         i += n;
                         continue;

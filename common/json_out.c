@@ -1,17 +1,11 @@
 #include "common/json_out.h"
+#include "common/utf8.h"
 #include "common/err.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* SSE2 is part of every x86-64; elsewhere, or built with -DNT_NO_SIMD (to
- * test the scalar paths alone), strings take the scalar loop only. */
-#if defined(__SSE2__) && !defined(NT_NO_SIMD)
-#include <emmintrin.h>
-#define NT_HAVE_SSE2 1
-#endif
 
 void nt_json_out_init(struct nt_json_out *o, size_t max, int indent)
 {
@@ -105,81 +99,6 @@ void nt_json_out_end(struct nt_json_out *o)
         put(o, o->objects & bit ? "}" : "]", 1);
 }
 
-/* Length of the well-formed UTF-8 character at s (at most n bytes), or 0
- * (jansson's check: no overlong forms, surrogates or values past
- * U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-        unsigned char c = s[0];
-        size_t need, i;
-        unsigned long cp;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xC2 && c <= 0xDF) {
-                need = 2;
-                cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-                need = 3;
-                cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-                need = 4;
-                cp = c & 0x07;
-        } else {
-                return 0;
-        }
-        if (n < need)
-                return 0;
-        for (i = 1; i < need; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3F);
-        }
-        if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-                return 0;
-        return need;
-}
-
-#ifdef NT_HAVE_SSE2
-/* The index of the first byte from i that may need an escape or a
- * repair, 16 bytes at a time: blocks made only of ASCII other than the
- * controls, '"' and '\\', and of well-formed two-byte characters (Latin,
- * Cyrillic, Greek...), are skipped whole; in another block, the ASCII
- * before its first such or non-ASCII byte. i must be at a character
- * boundary. */
-static size_t plain_run(const unsigned char *s, size_t i, size_t len)
-{
-        while (i + 16 <= len) {
-                const __m128i v =
-                    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-                /* Signed compares: the bytes from 0x80 are negative. */
-                const __m128i high = _mm_cmplt_epi8(v, _mm_setzero_si128());
-                const __m128i special = _mm_or_si128(
-                    _mm_andnot_si128(high,
-                                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))),
-                    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-                /* 0xC2-0xDF lead two bytes; 0x80-0xBF continue. */
-                const __m128i lead =
-                    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xC1)),
-                                  _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xE0)));
-                const __m128i cont =
-                    _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0));
-                unsigned sp = (unsigned)_mm_movemask_epi8(special);
-                unsigned hi = (unsigned)_mm_movemask_epi8(high);
-                unsigned l = (unsigned)_mm_movemask_epi8(lead);
-                unsigned k = (unsigned)_mm_movemask_epi8(cont) & hi;
-
-                if (sp || hi != (l | k) || ((l << 1) & 0xFFFF) != k ||
-                    (l & 0x8000))
-                        return i + (size_t)__builtin_ctz(sp | hi);
-                i += 16;
-        }
-        return i;
-}
-#endif
-
 /* The string's bytes between the quotes. The common case, a run of
  * printable ASCII, is copied in one append. */
 static void str_body(struct nt_json_out *o, const unsigned char *s, size_t len)
@@ -191,7 +110,7 @@ static void str_body(struct nt_json_out *o, const unsigned char *s, size_t len)
 
         while (i < len) {
 #ifdef NT_HAVE_SSE2
-                i = plain_run(s, i, len);
+                i = nt_utf8_plain_run(s, i, len, '"', '\\');
                 if (i >= len)
                         break;
 #endif
@@ -207,7 +126,7 @@ static void str_body(struct nt_json_out *o, const unsigned char *s, size_t len)
                         continue;
                 }
                 if (c >= 0x80) {
-                        k = utf8_seq(s + i, len - i);
+                        k = nt_utf8_len(s + i, len - i);
                         if (k) {
                                 i += k;
                                 continue;

@@ -4,6 +4,7 @@
 #include "common/err.h"
 #include "common/feed.h"
 #include "common/num.h"
+#include "common/utf8.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -323,49 +324,6 @@ static void text_fields(const struct nt_article *art, struct nt_text_fields *in,
 
 /* ---- the event's text --------------------------------------------- */
 
-/* True when s[0..n) is well-formed UTF-8 (no overlong forms, surrogates
- * or code points past U+10FFFF). */
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-        size_t i = 0;
-
-        while (i < n) {
-                unsigned char c = s[i];
-                size_t len, k;
-                uint32_t cp;
-
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                }
-                if (c >= 0xC2 && c <= 0xDF) {
-                        len = 2;
-                        cp = c & 0x1F;
-                } else if (c >= 0xE0 && c <= 0xEF) {
-                        len = 3;
-                        cp = c & 0x0F;
-                } else if (c >= 0xF0 && c <= 0xF4) {
-                        len = 4;
-                        cp = c & 0x07;
-                } else {
-                        return false;
-                }
-                if (n - i < len)
-                        return false;
-                for (k = 1; k < len; k++) {
-                        if ((s[i + k] & 0xC0) != 0x80)
-                                return false;
-                        cp = (cp << 6) | (s[i + k] & 0x3F);
-                }
-                if ((len == 3 &&
-                     (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-                    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-                        return false;
-                i += len;
-        }
-        return true;
-}
-
 /* Appends s[0..n) as a JSON string, escaped as jansson escapes it. Text
  * that is not valid UTF-8 becomes "", as in the classifier's own JSON
  * result (a fact's span may cover broken bytes between its words). */
@@ -375,7 +333,7 @@ static int put_str(struct nt_buf *b, const char *s, size_t n)
         size_t i, run = 0;
         int err;
 
-        if (!utf8_valid((const unsigned char *)s, n))
+        if (!nt_utf8_valid((const unsigned char *)s, n))
                 return nt_buf_append(b, "\"\"", 2);
         err = nt_buf_append_char(b, '"');
         for (i = 0; !err && i < n; i++) {
