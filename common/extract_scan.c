@@ -13,6 +13,7 @@
  * HTML5 rules for where tags, comments and raw text end. */
 #include "common/extract.h"
 #include "common/extract_record.h"
+#include "common/html.h"
 #include "common/date.h"
 #include "common/entities.h"
 #include "common/err.h"
@@ -777,42 +778,6 @@ static void start_tag(struct ex *x, const unsigned char *name, size_t len,
 
 /* ---- Raw text -------------------------------------------------------- */
 
-/* Whether s[i..] is the lower-case `name` (any case) and then white
- * space, '/' or '>'. */
-static bool name_at(const struct ex *x, size_t i, const unsigned char *name,
-                    size_t len)
-{
-        size_t k;
-
-        if (len >= x->len - i)
-                return false;
-        for (k = 0; k < len; k++)
-                if (lower((unsigned char)x->s[i + k]) != name[k])
-                        return false;
-        k = (unsigned char)x->s[i + len];
-        return is_space((unsigned char)k) || k == '/' || k == '>';
-}
-
-/* Where the raw text from `i` ends: at "</name" then white space, '/' or
- * '>', or at the end of the input. */
-static size_t raw_end(const struct ex *x, size_t i, const unsigned char *name,
-                      size_t len)
-{
-        const char *p;
-
-        while (i < x->len) {
-                p = memchr(x->s + i, '<', x->len - i);
-                if (!p)
-                        return x->len;
-                i = (size_t)(p - x->s);
-                if (i + 1 < x->len && x->s[i + 1] == '/' &&
-                    name_at(x, i + 2, name, len))
-                        return i;
-                i++;
-        }
-        return x->len;
-}
-
 static void jsonld_script(struct ex *x, size_t from, size_t to)
 {
         json_t *j;
@@ -833,12 +798,8 @@ static size_t raw_text(struct ex *x, size_t i, unsigned char tag,
                        const unsigned char *name, size_t len,
                        const struct attrs *a)
 {
-        unsigned char lname[12];
-        size_t k, end;
-
-        for (k = 0; k < len && k < sizeof(lname); k++)
-                lname[k] = lower(name[k]);
-        end = raw_end(x, i, lname, len);
+        size_t end = nt_html_raw_end((const unsigned char *)x->s, x->len, i,
+                                     name, len, tag == T_SCRIPT);
         if (tag == T_SCRIPT && span_has(a->type, "ld+json"))
                 jsonld_script(x, i, end);
         else if (tag == T_TITLE && !x->title_tag && !in_boiler(x))
@@ -847,33 +808,6 @@ static size_t raw_text(struct ex *x, size_t i, unsigned char tag,
 }
 
 /* ---- The pass -------------------------------------------------------- */
-
-/* After "<!--": the index after the comment's end, or x->len. */
-static size_t comment_end(const struct ex *x, size_t i)
-{
-        const char *s = x->s;
-
-        if (i < x->len && s[i] == '>')
-                return i + 1;
-        if (i + 1 < x->len && s[i] == '-' && s[i + 1] == '>')
-                return i + 2;
-        for (; i + 2 < x->len; i++) {
-                if (s[i] != '-' || s[i + 1] != '-')
-                        continue;
-                if (s[i + 2] == '>')
-                        return i + 3;
-                if (s[i + 2] == '!' && i + 3 < x->len && s[i + 3] == '>')
-                        return i + 4;
-        }
-        return x->len;
-}
-
-static size_t gt_end(const struct ex *x, size_t i)
-{
-        const char *p = memchr(x->s + i, '>', x->len - i);
-
-        return p ? (size_t)(p - x->s) + 1 : x->len;
-}
 
 void nt_extract_scan(struct ex *x)
 {
@@ -938,7 +872,11 @@ void nt_extract_scan(struct ex *x)
                 if (closing) {
                         if (!in_drop(x))
                                 text(x, s + run, i - run);
-                        i = run = name >= x->len ? x->len : gt_end(x, name);
+                        i = run =
+                            name >= x->len
+                                ? x->len
+                                : nt_html_gt_end((const unsigned char *)x->s,
+                                                 x->len, name);
                         continue;
                 }
                 if (i + 1 < x->len && (s[i + 1] == '!' || s[i + 1] == '?')) {
@@ -946,9 +884,11 @@ void nt_extract_scan(struct ex *x)
                                 text(x, s + run, i - run);
                         if (i + 3 < x->len && s[i + 1] == '!' &&
                             s[i + 2] == '-' && s[i + 3] == '-')
-                                i = run = comment_end(x, i + 4);
+                                i = run = nt_html_comment_end(
+                                    (const unsigned char *)x->s, x->len, i + 4);
                         else
-                                i = run = gt_end(x, i + 2);
+                                i = run = nt_html_gt_end(
+                                    (const unsigned char *)x->s, x->len, i + 2);
                         continue;
                 }
                 i++; /* a '<' that is text */

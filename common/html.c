@@ -644,18 +644,18 @@ static enum tag_use tag_use(const unsigned char *name, size_t len)
 
 /* Whether s[i..] is `name` (any case) and then white space, '/' or '>':
  * what makes "</name" an end tag in raw text. */
-static int name_at(const struct conv *c, size_t i, const unsigned char *name,
-                   size_t len)
+static int name_at(const unsigned char *s, size_t n, size_t i,
+                   const unsigned char *name, size_t len)
 {
         size_t k;
 
-        if (len >= c->len - i)
+        if (len >= n - i)
                 return 0;
         for (k = 0; k < len; k++) {
-                if (lower(c->s[i + k]) != lower(name[k]))
+                if (lower(s[i + k]) != lower(name[k]))
                         return 0;
         }
-        k = c->s[i + len];
+        k = s[i + len];
         return is_space((unsigned char)k) || k == '/' || k == '>';
 }
 
@@ -664,66 +664,62 @@ static int name_at(const struct conv *c, size_t i, const unsigned char *name,
  * skips an end tag inside "<!--" ... "-->" once a "<script" has opened
  * there (document.write("<script>...</script>") in an old-style comment
  * guard). */
-static size_t raw_end(const struct conv *c, size_t i, const unsigned char *name,
-                      size_t len, int script)
+size_t nt_html_raw_end(const unsigned char *s, size_t n, size_t i,
+                       const unsigned char *name, size_t len, bool script)
 {
-        const unsigned char *s = c->s;
         int escaped = 0, nested = 0;
 
-        for (; i < c->len; i++) {
-                if (script && s[i] == '-' && escaped && i + 2 < c->len &&
+        for (; i < n; i++) {
+                if (script && s[i] == '-' && escaped && i + 2 < n &&
                     s[i + 1] == '-' && s[i + 2] == '>') {
                         escaped = nested = 0;
                         continue;
                 }
-                if (s[i] != '<' || i + 1 >= c->len)
+                if (s[i] != '<' || i + 1 >= n)
                         continue;
-                if (s[i + 1] == '/' && name_at(c, i + 2, name, len)) {
+                if (s[i + 1] == '/' && name_at(s, n, i + 2, name, len)) {
                         if (!nested)
                                 return i;
                         nested = 0;
-                } else if (script && !escaped && s[i + 1] == '!' &&
-                           i + 3 < c->len && s[i + 2] == '-' &&
-                           s[i + 3] == '-') {
+                } else if (script && !escaped && s[i + 1] == '!' && i + 3 < n &&
+                           s[i + 2] == '-' && s[i + 3] == '-') {
                         /* The "--" stays to be read: "<!-->" ends at
                          * once. */
                         escaped = 1;
                         i++;
                 } else if (script && escaped && !nested &&
-                           name_at(c, i + 1, name, len)) {
+                           name_at(s, n, i + 1, name, len)) {
                         nested = 1;
                 }
         }
-        return c->len;
+        return n;
 }
 
 /* After "<!--": the index after the comment's end ("-->", "--!>", or the
  * abrupt "<!-->" and "<!--->"), or c->len. */
-static size_t comment_end(const struct conv *c, size_t i)
+size_t nt_html_comment_end(const unsigned char *s, size_t n, size_t i)
 {
-        const unsigned char *s = c->s;
-
-        if (i < c->len && s[i] == '>')
+        if (i < n && s[i] == '>')
                 return i + 1;
-        if (i + 1 < c->len && s[i] == '-' && s[i + 1] == '>')
+        if (i + 1 < n && s[i] == '-' && s[i + 1] == '>')
                 return i + 2;
-        for (; i + 2 < c->len; i++) {
+        for (; i + 2 < n; i++) {
                 if (s[i] != '-' || s[i + 1] != '-')
                         continue;
                 if (s[i + 2] == '>')
                         return i + 3;
-                if (s[i + 2] == '!' && i + 3 < c->len && s[i + 3] == '>')
+                if (s[i + 2] == '!' && i + 3 < n && s[i + 3] == '>')
                         return i + 4;
         }
-        return c->len;
+        return n;
 }
 
 /* The index after the first '>' from i, or c->len. */
-static size_t gt_end(const struct conv *c, size_t i)
+size_t nt_html_gt_end(const unsigned char *s, size_t n, size_t i)
 {
-        const unsigned char *p = memchr(c->s + i, '>', c->len - i);
+        const unsigned char *p = memchr(s + i, '>', n - i);
 
-        return p ? (size_t)(p - c->s) + 1 : c->len;
+        return p ? (size_t)(p - s) + 1 : n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -882,10 +878,11 @@ static void convert(struct conv *c)
                                 start_tag(c, s + name, name_len, self_closing);
                         if (closing || use == USE_TAGS || use == USE_OMIT)
                                 continue;
-                        body = use == USE_ALL
-                                   ? c->len
-                                   : raw_end(c, i, s + name, name_len,
-                                             use == USE_SCRIPT);
+                        body =
+                            use == USE_ALL
+                                ? c->len
+                                : nt_html_raw_end(c->s, c->len, i, s + name,
+                                                  name_len, use == USE_SCRIPT);
                         if (use != USE_DROP && use != USE_SCRIPT)
                                 text_raw(c, i, body, use == USE_RCDATA);
                         i = run = body;
@@ -899,20 +896,21 @@ static void convert(struct conv *c)
                                 text_str(c, "</");
                                 i = run = c->len;
                         } else {
-                                i = run = gt_end(c, name);
+                                i = run = nt_html_gt_end(c->s, c->len, name);
                         }
                         continue;
                 }
                 if (i + 1 < c->len && s[i + 1] == '!') {
                         if (i + 3 < c->len && s[i + 2] == '-' &&
                             s[i + 3] == '-')
-                                i = run = comment_end(c, i + 4);
+                                i = run =
+                                    nt_html_comment_end(c->s, c->len, i + 4);
                         else
-                                i = run = gt_end(c, i + 2);
+                                i = run = nt_html_gt_end(c->s, c->len, i + 2);
                         continue;
                 }
                 if (i + 1 < c->len && s[i + 1] == '?') {
-                        i = run = gt_end(c, i + 2);
+                        i = run = nt_html_gt_end(c->s, c->len, i + 2);
                         continue;
                 }
                 text_str(c, "<");

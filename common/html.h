@@ -7,6 +7,7 @@
 #ifndef NT_HTML_H
 #define NT_HTML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Converts `len` bytes of UTF-8 HTML to text: paragraphs separated by
@@ -20,5 +21,24 @@
  * free(). Returns 0 or NT_ERR_NOMEM. Safe to call from any thread. */
 int nt_html_to_text(const char *html, size_t len, size_t max_out, char **out,
                     int *truncated);
+
+/* The tokenizer's scanning steps over s[0..n), shared with the main-text
+ * extraction (common/extract_scan.c). Each takes the index i just past
+ * what opened the construct and returns the index just past its end, or
+ * n when the input ends first. */
+
+/* A comment, i just after "<!--": ends at "-->", "--!>", or at once for
+ * the abrupt "<!-->" and "<!--->". */
+size_t nt_html_comment_end(const unsigned char *s, size_t n, size_t i);
+
+/* A bogus comment or declaration ("<!DOCTYPE", "<?xml"): the next '>'. */
+size_t nt_html_gt_end(const unsigned char *s, size_t n, size_t i);
+
+/* Raw text (script, style, title, textarea...), i just after its start
+ * tag: returns where its end tag "</name" (any case, then white space,
+ * '/' or '>') begins, or n. In a script, an end tag inside "<!--" ...
+ * "-->" after a "<script" is skipped, as HTML5 does. */
+size_t nt_html_raw_end(const unsigned char *s, size_t n, size_t i,
+                       const unsigned char *name, size_t len, bool script);
 
 #endif
