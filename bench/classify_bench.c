@@ -1,6 +1,8 @@
 /* Classifier benchmark, each part beside its baseline in the same run:
  *
- * 2. The --offline path: article JSON lines of about 3 KB through
+ * 2. The --offline path, on generated article JSON lines of about 3 KB
+ *    and on copies of the development set's articles (real news:
+ *    ARTICLES.jsonl, shuffled, a new id each), through
  *    nt_enriched_build() (what `classify --offline` and the daemon run per
  *    input: JSON load, article model, classification, event text), and
  *    through the `newstap classify --offline` binary when its path is
@@ -162,6 +164,9 @@ static nt_classifier_t *shipped_rules(void)
 
 /* ---- part 2 ------------------------------------------------------ */
 
+static char **devset_load(const char *path, size_t *n);
+static char *devset_article(char **lines, size_t n, size_t *order, size_t i);
+
 /* The floor: load and dump every line with jansson. Returns seconds. */
 static double floor_pass(char **lines, size_t n, size_t *out_bytes)
 {
@@ -228,19 +233,18 @@ static double binary_pass(const char *bin, const char *file)
         return now_s() - t0;
 }
 
-static void part2(nt_classifier_t *c, size_t n, const char *bin)
+/* Part 2 over n lines (taken: freed here), `what` naming the input. */
+static void part2(nt_classifier_t *c, char **lines, size_t n, const char *what,
+                  const char *bin)
 {
-        char **lines = calloc(n, sizeof(*lines));
         size_t i, in_bytes = 0, fout, oout, labelled;
         double best_floor = 1e9, best_off = 1e9, best_bin = 1e9, t;
         char file[] = "/tmp/classify-bench-XXXXXX";
         int round, fd;
         FILE *f;
 
-        for (i = 0; i < n; i++) {
-                lines[i] = make_article((unsigned)i);
+        for (i = 0; i < n; i++)
                 in_bytes += strlen(lines[i]) + 1;
-        }
         /* Best of three rounds, alternating, so that neither side gets a
          * quieter machine. */
         for (round = 0; round < 3; round++) {
@@ -249,9 +253,9 @@ static void part2(nt_classifier_t *c, size_t n, const char *bin)
                 t = offline_pass(c, lines, n, &oout, &labelled);
                 best_off = t < best_off ? t : best_off;
         }
-        printf("2. classify --offline path, %zu lines, %.1f MB (mean %zu "
-               "bytes), %zu labelled\n",
-               n, (double)in_bytes / 1e6, in_bytes / n, labelled);
+        printf("2. classify --offline path, %s: %zu lines, %.1f MB (mean "
+               "%zu bytes), %zu labelled\n",
+               what, n, (double)in_bytes / 1e6, in_bytes / n, labelled);
         printf("   jansson load+dump (floor) %8.1f MB/s %9.0f lines/s\n",
                (double)in_bytes / 1e6 / best_floor, (double)n / best_floor);
         printf("   nt_enriched_build         %8.1f MB/s %9.0f lines/s   "
@@ -283,6 +287,48 @@ static void part2(nt_classifier_t *c, size_t n, const char *bin)
         for (i = 0; i < n; i++)
                 free(lines[i]);
         free(lines);
+}
+
+/* Part 2 on the generated articles, then on n copies of the development
+ * set's (realistic size, vocabulary and label density), when it is
+ * there. */
+static void part2_inputs(nt_classifier_t *c, size_t n, const char *devset,
+                         const char *bin)
+{
+        char **lines = calloc(n, sizeof(*lines)), **dev;
+        size_t i, n_dev, *order;
+
+        if (!lines)
+                return;
+        for (i = 0; i < n; i++)
+                lines[i] = make_article((unsigned)i);
+        part2(c, lines, n, "generated", bin);
+        dev = devset_load(devset, &n_dev);
+        if (!dev || n_dev == 0)
+                return;
+        order = calloc(n_dev, sizeof(*order));
+        lines = calloc(n, sizeof(*lines));
+        if (!order || !lines) {
+                fprintf(stderr, "classify_bench: out of memory\n");
+                exit(1);
+        }
+        for (i = 0; i < n_dev; i++)
+                order[i] = i;
+        for (i = 0; i < n; i++) {
+                lines[i] = devset_article(dev, n_dev, order, i);
+                if (!lines[i]) {
+                        fprintf(stderr,
+                                "classify_bench: %s: a line is not "
+                                "an article\n",
+                                devset);
+                        exit(1);
+                }
+        }
+        part2(c, lines, n, "the development set's articles", bin);
+        for (i = 0; i < n_dev; i++)
+                free(dev[i]);
+        free(dev);
+        free(order);
 }
 
 /* ---- part 3 ------------------------------------------------------ */
@@ -581,7 +627,7 @@ int main(int argc, char **argv)
         for (int i = 1; i < argc; i++)
                 printf(" %s", argv[i]);
         printf("\n");
-        part2(c, lines, bin);
+        part2_inputs(c, lines, devset, bin);
         nt_classifier_destroy(c);
         if (e2e)
                 part3(e2e, devset);
