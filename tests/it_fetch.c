@@ -1,7 +1,7 @@
 /* The fetcher against a real HTTP server on 127.0.0.1: validators and
  * 304, redirects (permanent, temporary, loops, non-http targets), error
  * statuses with Retry-After, timeouts, endless bodies, a gzip bomb, and
- * the per-host limit. */
+ * the per-host limit (and that it holds one host only). */
 #include "common/err.h"
 #include "producer/fetch.h"
 #include "support/httpd.h"
@@ -336,6 +336,69 @@ Test(fetch, per_host_limit_serialises_transfers)
                               "before: the per-host limit of 1 was not "
                               "kept",
                               i, log[i].at_ms - log[i - 1].at_ms);
+        nt_fetcher_destroy(f);
+}
+
+/* A host at its limit holds only its own queue: a request to another
+ * host, added after three to the busy one, is served while the busy
+ * host's second one still waits. (localhost and 127.0.0.1 are two hosts
+ * to the fetcher and one server here.) */
+Test(fetch, a_full_host_does_not_hold_another)
+{
+        struct nt_fetch_limits lim;
+        struct nt_httpd_route r;
+        struct nt_fetch_request req;
+        char errstr[256], busy[256], other[256];
+        nt_fetcher_t *f;
+        int i, paced_done = 0, paced_before_other = -1;
+        time_t deadline;
+        static char body[257];
+
+        memset(body, 'b', 256);
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "/paced");
+        r.kind = NT_HTTPD_SLOW;
+        r.status = 200;
+        r.body = body;
+        r.body_len = 256;
+        r.delay_ms = 150; /* 4 pieces: each response takes >= 600 ms */
+        nt_httpd_route(srv, &r);
+        route("/quick", 200, NULL, "ok");
+
+        nt_fetch_limits_default(&lim);
+        lim.max_per_host = 1;
+        f = nt_fetcher_new(&lim, errstr, sizeof(errstr));
+        cr_assert_not_null(f, "%s", errstr);
+        snprintf(busy, sizeof(busy), "%s/paced", nt_httpd_url(srv));
+        snprintf(other, sizeof(other), "http://localhost:%s/quick",
+                 strrchr(nt_httpd_url(srv), ':') + 1);
+        memset(&req, 0, sizeof(req));
+        req.url = busy;
+        for (i = 0; i < 3; i++)
+                cr_assert_eq(nt_fetcher_add(f, &req), NT_OK);
+        req.url = other;
+        cr_assert_eq(nt_fetcher_add(f, &req), NT_OK);
+        deadline = time(NULL) + 30;
+        while ((paced_done < 3 || paced_before_other < 0) &&
+               time(NULL) < deadline) {
+                struct nt_fetch_result *res;
+
+                nt_fetcher_run(f, 20);
+                while ((res = nt_fetcher_next(f)) != NULL) {
+                        cr_assert_eq(res->status, 200, "%s", res->errstr);
+                        if (strstr(res->url, "/quick"))
+                                paced_before_other = paced_done;
+                        else
+                                paced_done++;
+                        nt_fetch_result_free(res);
+                }
+        }
+        cr_assert_eq(paced_done, 3, "the busy host's requests all end");
+        cr_assert_geq(paced_before_other, 0, "the other host was served");
+        cr_assert_leq(paced_before_other, 1,
+                      "the other host waited for %d of the busy host's "
+                      "requests: held behind a host at its limit",
+                      paced_before_other);
         nt_fetcher_destroy(f);
 }
 
