@@ -22,8 +22,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <glob.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,6 +187,25 @@ static void read_topic(struct topic_view *v, size_t want, int timeout_ms)
                            timeout_ms);
 }
 
+/* The inode of the one feed state file in state_dir: a rewrite (temporary
+ * file, rename) gives the file a new one. */
+static ino_t state_file_inode(void)
+{
+        char pattern[128];
+        glob_t g;
+        struct stat st;
+        ino_t ino;
+
+        snprintf(pattern, sizeof(pattern), "%s/feed-*.json", state_dir);
+        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no state file in %s",
+                     state_dir);
+        cr_assert_eq(g.gl_pathc, 1, "%zu state files", g.gl_pathc);
+        cr_assert_eq(stat(g.gl_pathv[0], &st), 0);
+        ino = st.st_ino;
+        globfree(&g);
+        return ino;
+}
+
 Test(real, new_then_not_modified_then_edited)
 {
         const char *paths[] = {"/feed.xml"};
@@ -193,6 +214,7 @@ Test(real, new_then_not_modified_then_edited)
         char *body = rss(1, 5, -1);
         json_t *revs;
         size_t n;
+        ino_t ino;
 
         serve("/feed.xml", 200, "\"v1\"", NULL, body);
         free(body);
@@ -205,12 +227,16 @@ Test(real, new_then_not_modified_then_edited)
         json_decref(v.by_key);
 
         /* Unchanged: the validator comes back, the server says 304,
-         * nothing new lands. */
+         * nothing new lands, and the state file, fresh, is not rewritten
+         * for times alone (docs/operations.md: hourly). */
+        ino = state_file_inode();
         cr_assert_eq(produce_once(), 0);
         n = nt_httpd_requests(srv, "/feed.xml", log, 8);
         cr_assert_eq(n, 2);
         cr_assert_str_eq(log[1].if_none_match, "\"v1\"");
         cr_assert_eq(log[1].status, 304);
+        cr_assert_eq(state_file_inode(), ino,
+                     "a 304 that changed only times rewrote the state");
 
         /* Edited article 3 and a new article 6. */
         body = rss(1, 6, 3);
