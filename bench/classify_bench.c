@@ -33,6 +33,7 @@
 #include "consumer/classify.h"
 #include "consumer/classify_loop.h"
 #include "consumer/enriched.h"
+#include "support/bench.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -50,23 +51,6 @@
 #define DEVSET_DEFAULT NT_SOURCE_DIR "/../shared/devset/articles.jsonl"
 #define DEVSET_MAX     100000 /* lines read from the development set */
 #define E2E_ROUNDS     3      /* off/on pairs of part 3 */
-
-static double now_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-        struct rusage ru;
-
-        getrusage(RUSAGE_SELF, &ru);
-        return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 
@@ -170,7 +154,7 @@ static char *devset_article(char **lines, size_t n, size_t *order, size_t i);
 /* The floor: load and dump every line with jansson. Returns seconds. */
 static double floor_pass(char **lines, size_t n, size_t *out_bytes)
 {
-        double t0 = now_s();
+        double t0 = nt_bench_wall_s();
         size_t i;
 
         *out_bytes = 0;
@@ -182,7 +166,7 @@ static double floor_pass(char **lines, size_t n, size_t *out_bytes)
                 free(s);
                 json_decref(v);
         }
-        return now_s() - t0;
+        return nt_bench_wall_s() - t0;
 }
 
 /* The offline path: one event per line, as classify --offline builds it
@@ -192,7 +176,7 @@ static double offline_pass(nt_classifier_t *c, char **lines, size_t n,
 {
         struct nt_enriched_opts o;
         struct nt_enriched_event ev;
-        double t0 = now_s();
+        double t0 = nt_bench_wall_s();
         size_t i;
 
         nt_enriched_opts_init(&o);
@@ -211,14 +195,14 @@ static double offline_pass(nt_classifier_t *c, char **lines, size_t n,
                 *labelled += ev.n_labels > 0;
         }
         nt_enriched_event_free(&ev);
-        return now_s() - t0;
+        return nt_bench_wall_s() - t0;
 }
 
 /* The binary on a file of the lines, output to /dev/null. Seconds, or -1. */
 static double binary_pass(const char *bin, const char *file)
 {
         char cmd[2048];
-        double t0 = now_s();
+        double t0 = nt_bench_wall_s();
         int status;
 
         snprintf(cmd, sizeof(cmd),
@@ -230,7 +214,7 @@ static double binary_pass(const char *bin, const char *file)
                 fprintf(stderr, "classify_bench: %s exited %d\n", bin, status);
                 return -1;
         }
-        return now_s() - t0;
+        return nt_bench_wall_s() - t0;
 }
 
 /* Part 2 over n lines (taken: freed here), `what` naming the input. */
@@ -382,10 +366,10 @@ static double e2e_run(const char *bootstrap, const char *raw, size_t n,
                 goto out;
         }
         c = NULL;
-        cpu = cpu_s();
+        cpu = nt_bench_cpu_s();
         if (nt_classify_loop_run(loop, n, NULL, NULL, errstr, sizeof(errstr)) ==
             0) {
-                cpu = cpu_s() - cpu;
+                cpu = nt_bench_cpu_s() - cpu;
                 nt_classify_loop_stats(loop, &st);
                 rate =
                     (double)st.committed /

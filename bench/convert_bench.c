@@ -31,6 +31,7 @@
 #include "common/feed.h"
 #include "common/feed_parse.h"
 #include "common/num.h"
+#include "support/bench.h"
 
 #ifdef NT_BENCH_LIBXML2
 #include <libxml/HTMLparser.h>
@@ -45,14 +46,6 @@
 #include <time.h>
 
 #define ITEMS_PER_FEED 20
-
-static double now_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static unsigned seed = 7;
 
@@ -271,7 +264,7 @@ static double run(enum route r, const struct feed_doc *docs, size_t ndocs,
         struct nt_article art;
         struct nt_feed feed;
         char errstr[256], *line;
-        double t0 = now_s();
+        double t0 = nt_bench_thread_cpu_s();
         size_t d, i;
         json_t *tree;
 
@@ -315,7 +308,7 @@ static double run(enum route r, const struct feed_doc *docs, size_t ndocs,
                 }
                 nt_feed_free(&feed);
         }
-        return now_s() - t0;
+        return nt_bench_thread_cpu_s() - t0;
 }
 
 static int write_feeds(const char *dir, const struct feed_doc *docs,

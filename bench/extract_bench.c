@@ -18,6 +18,7 @@
  */
 #include "common/extract.h"
 #include "common/html.h"
+#include "support/bench.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -36,48 +37,8 @@ struct page {
         char *body; /* the expected text, for generated pages */
 };
 
-struct text {
-        char *data;
-        size_t len, cap;
-};
-
-static double now(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void put(struct text *t, const char *s, size_t n)
-{
-        char *p;
-
-        if (t->len + n + 1 > t->cap) {
-                size_t cap = t->cap ? t->cap : 4096;
-
-                while (cap < t->len + n + 1)
-                        cap *= 2;
-                p = realloc(t->data, cap);
-                if (!p) {
-                        fprintf(stderr, "out of memory\n");
-                        exit(1);
-                }
-                t->data = p;
-                t->cap = cap;
-        }
-        memcpy(t->data + t->len, s, n);
-        t->len += n;
-        t->data[t->len] = '\0';
-}
-
-static void puts_(struct text *t, const char *s)
-{
-        put(t, s, strlen(s));
-}
-
 /* Text escaped for HTML. */
-static void put_escaped(struct text *t, const char *s, size_t n)
+static void put_escaped(struct nt_bench_text *t, const char *s, size_t n)
 {
         size_t i, run = 0;
 
@@ -88,21 +49,21 @@ static void put_escaped(struct text *t, const char *s, size_t n)
                                                 : NULL;
                 if (!rep)
                         continue;
-                put(t, s + run, i - run);
-                puts_(t, rep);
+                nt_bench_put(t, s + run, i - run);
+                nt_bench_puts(t, rep);
                 run = i + 1;
         }
-        put(t, s + run, n - run);
+        nt_bench_put(t, s + run, n - run);
 }
 
 /* Text escaped for a JSON string inside a script. */
-static void put_json_string(struct text *t, const char *s)
+static void put_json_string(struct nt_bench_text *t, const char *s)
 {
         json_t *j = json_string(s);
         char *d = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_ESCAPE_SLASH) : NULL;
 
         if (d)
-                puts_(t, d);
+                nt_bench_puts(t, d);
         free(d);
         json_decref(j);
 }
@@ -179,33 +140,35 @@ static const char tail_html[] =
 /* One article page around a dev-set body. */
 static struct page make_page(const char *title, const char *body, int n)
 {
-        struct text t = {0};
+        struct nt_bench_text t = {0};
         struct page pg;
         char buf[4096];
         const char *p, *end, *nl;
 
         snprintf(buf, sizeof(buf), head_fmt, "Story", n);
-        puts_(&t, buf);
+        nt_bench_puts(&t, buf);
         if (n % 3 == 0) {
-                puts_(&t, "<script type=\"application/ld+json\">{\"@context\":"
-                          "\"https://schema.org\",\"@type\":\"NewsArticle\","
-                          "\"headline\":");
+                nt_bench_puts(
+                    &t, "<script type=\"application/ld+json\">{\"@context\":"
+                        "\"https://schema.org\",\"@type\":\"NewsArticle\","
+                        "\"headline\":");
                 put_json_string(&t, title);
-                puts_(&t, ",\"datePublished\":\"2026-02-11T09:15:00Z\","
-                          "\"articleBody\":");
+                nt_bench_puts(&t, ",\"datePublished\":\"2026-02-11T09:15:00Z\","
+                                  "\"articleBody\":");
                 put_json_string(&t, body);
-                puts_(&t, "}</script>\n");
+                nt_bench_puts(&t, "}</script>\n");
         }
-        puts_(&t, "</head>\n");
-        puts_(&t, nav_html);
-        puts_(&t, "<h1 class=\"headline\">");
+        nt_bench_puts(&t, "</head>\n");
+        nt_bench_puts(&t, nav_html);
+        nt_bench_puts(&t, "<h1 class=\"headline\">");
         put_escaped(&t, title, strlen(title));
-        puts_(&t, "</h1>\n<div class=\"byline\">By <a href=\"/staff/1\">"
-                  "Staff reporter</a> &middot; <time datetime=\"2026-02-11\">"
-                  "11 February 2026</time></div>\n"
-                  "<figure><img src=\"/img/1.jpg\" alt=\"\"><figcaption>A "
-                  "photograph from the scene. Photo: agency</figcaption>"
-                  "</figure>\n<div class=\"story-body\">\n");
+        nt_bench_puts(
+            &t, "</h1>\n<div class=\"byline\">By <a href=\"/staff/1\">"
+                "Staff reporter</a> &middot; <time datetime=\"2026-02-11\">"
+                "11 February 2026</time></div>\n"
+                "<figure><img src=\"/img/1.jpg\" alt=\"\"><figcaption>A "
+                "photograph from the scene. Photo: agency</figcaption>"
+                "</figure>\n<div class=\"story-body\">\n");
         /* The body's paragraphs: its blank-line or line breaks. */
         end = body + strlen(body);
         for (p = body; p < end; p = nl + 1) {
@@ -213,13 +176,13 @@ static struct page make_page(const char *title, const char *body, int n)
                 if (!nl)
                         nl = end;
                 if (nl > p) {
-                        puts_(&t, "<p>");
+                        nt_bench_puts(&t, "<p>");
                         put_escaped(&t, p, (size_t)(nl - p));
-                        puts_(&t, "</p>\n");
+                        nt_bench_puts(&t, "</p>\n");
                 }
         }
-        puts_(&t, "</div>\n");
-        puts_(&t, tail_html);
+        nt_bench_puts(&t, "</div>\n");
+        nt_bench_puts(&t, tail_html);
         pg.html = t.data;
         pg.len = t.len;
         pg.body = strdup(body);
@@ -455,7 +418,7 @@ int main(int argc, char **argv)
 
         /* Speed: rounds alternating the subject and the baseline. */
         for (round = 0; round < rounds; round++) {
-                t0 = now();
+                t0 = nt_bench_process_cpu_s();
                 for (i = 0; i < n_pages * PASSES; i++) {
                         struct nt_extract_page pg;
 
@@ -468,8 +431,8 @@ int main(int argc, char **argv)
                         }
                         nt_extract_page_free(&pg);
                 }
-                t_ex[round] = now() - t0;
-                t0 = now();
+                t_ex[round] = nt_bench_process_cpu_s() - t0;
+                t0 = nt_bench_process_cpu_s();
                 for (i = 0; i < n_pages * PASSES; i++) {
                         char *out = NULL;
                         int truncated;
@@ -482,7 +445,7 @@ int main(int argc, char **argv)
                         }
                         free(out);
                 }
-                t_txt[round] = now() - t0;
+                t_txt[round] = nt_bench_process_cpu_s() - t0;
                 ratio[round] = t_ex[round] / t_txt[round];
         }
         qsort(t_ex, (size_t)rounds, sizeof(double), cmp_double);

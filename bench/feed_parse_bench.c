@@ -17,6 +17,7 @@
 #include "common/feed.h"
 #include "common/feed_parse.h"
 #include "common/num.h"
+#include "support/bench.h"
 
 #include <expat.h>
 #include <stdbool.h>
@@ -24,16 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* CPU time of this thread (user and system): the machine is shared, and
- * time spent descheduled is not the parser's. */
-static double now_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const char *const words[] = {
     "security", "guarantees", "territory", "Zaporizhzhia", "nuclear",
@@ -172,14 +163,14 @@ static void XMLCALL noop_text(void *ud, const XML_Char *s, int len)
 static double time_expat(const char *doc, size_t len)
 {
         XML_Parser p = XML_ParserCreateNS("UTF-8", '\x01');
-        double t0 = now_s(), t;
+        double t0 = nt_bench_thread_cpu_s(), t;
 
         XML_SetElementHandler(p, noop_start, noop_end);
         XML_SetCharacterDataHandler(p, noop_text);
         if (XML_Parse(p, doc, (int)len, XML_TRUE) != XML_STATUS_OK)
                 fprintf(stderr, "expat: %s\n",
                         XML_ErrorString(XML_GetErrorCode(p)));
-        t = now_s() - t0;
+        t = nt_bench_thread_cpu_s() - t0;
         XML_ParserFree(p);
         return t;
 }
@@ -199,18 +190,18 @@ static double time_feed(const char *doc, size_t len, int want_entries,
         lim.max_entries = 10000000;
         lim.max_document = len + 1;
         nt_feed_init(&feed);
-        t0 = now_s();
+        t0 = nt_bench_thread_cpu_s();
         if (nt_feed_parse(doc, len, "application/rss+xml; charset=utf-8",
                           "https://news.example/feed", &lim, &feed, errstr,
                           sizeof(errstr)) != 0)
                 fprintf(stderr, "nt_feed_parse: %s\n", errstr);
-        t = now_s() - t0;
+        t = nt_bench_thread_cpu_s() - t0;
         if ((int)feed.n_entries != want_entries || !feed.wellformed)
                 fprintf(stderr,
                         "unexpected parse: %zu entries (want %d), "
                         "wellformed %d\n",
                         feed.n_entries, want_entries, feed.wellformed);
-        t0 = now_s();
+        t0 = nt_bench_thread_cpu_s();
         for (i = 0; article_s && i < feed.n_entries; i++) {
                 nt_article_init(&art);
                 nt_article_from_entry(&feed, &feed.entries[i],
@@ -223,14 +214,14 @@ static double time_feed(const char *doc, size_t len, int want_entries,
                 nt_article_free(&art);
         }
         if (article_s)
-                *article_s = now_s() - t0;
-        t0 = now_s();
+                *article_s = nt_bench_thread_cpu_s() - t0;
+        t0 = nt_bench_thread_cpu_s();
         if (json_s) {
                 line = nt_feed_to_json_text(&feed, 0);
                 if (!line)
                         exit(1);
                 free(line);
-                *json_s = now_s() - t0;
+                *json_s = nt_bench_thread_cpu_s() - t0;
         }
         nt_feed_free(&feed);
         return t;

@@ -10,6 +10,7 @@
  *   html_text_bench [MB] [rounds]     (defaults: 4 MB, 3 rounds)
  */
 #include "common/html.h"
+#include "support/bench.h"
 
 #ifdef NT_BENCH_LIBXML2
 #include <libxml/HTMLparser.h>
@@ -28,11 +29,6 @@ struct doc {
         size_t len;
 };
 
-struct text {
-        char *data;
-        size_t len, cap;
-};
-
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
 static uint32_t rnd(uint32_t n)
@@ -41,43 +37,6 @@ static uint32_t rnd(uint32_t n)
         rng_state ^= rng_state >> 7;
         rng_state ^= rng_state << 17;
         return (uint32_t)(rng_state % n);
-}
-
-/* CPU time of this process: the machine is shared, and wall time would
- * measure the neighbours as much as the parsers. */
-static double now(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void put(struct text *t, const char *s, size_t n)
-{
-        char *p;
-
-        if (t->len + n + 1 > t->cap) {
-                size_t cap = t->cap ? t->cap : 4096;
-
-                while (cap < t->len + n + 1)
-                        cap *= 2;
-                p = realloc(t->data, cap);
-                if (!p) {
-                        fprintf(stderr, "out of memory\n");
-                        exit(1);
-                }
-                t->data = p;
-                t->cap = cap;
-        }
-        memcpy(t->data + t->len, s, n);
-        t->len += n;
-        t->data[t->len] = '\0';
-}
-
-static void puts_(struct text *t, const char *s)
-{
-        put(t, s, strlen(s));
 }
 
 /* Words a news feed about the war and the plant would use, in English,
@@ -94,91 +53,96 @@ static const char *const words[] = {
     "гарантии",    "безопасности", "and",         "a",          "of",
 };
 
-static void sentence(struct text *t)
+static void sentence(struct nt_bench_text *t)
 {
         size_t i, n = 8 + rnd(14);
 
         for (i = 0; i < n; i++) {
                 if (i)
-                        puts_(t, rnd(25) == 0 ? "&nbsp;" : " ");
+                        nt_bench_puts(t, rnd(25) == 0 ? "&nbsp;" : " ");
                 switch (rnd(30)) {
                 case 0:
-                        puts_(t, "<a href=\"https://news.example.com/world/"
-                                 "2025/12/zaporizhzhia-npp-power?utm_source="
-                                 "rss&amp;utm_medium=feed\" target=\"_blank\" "
-                                 "rel=\"noopener\">");
-                        puts_(t, words[rnd(sizeof(words) / sizeof(words[0]))]);
-                        puts_(t, "</a>");
+                        nt_bench_puts(
+                            t, "<a href=\"https://news.example.com/world/"
+                               "2025/12/zaporizhzhia-npp-power?utm_source="
+                               "rss&amp;utm_medium=feed\" target=\"_blank\" "
+                               "rel=\"noopener\">");
+                        nt_bench_puts(
+                            t, words[rnd(sizeof(words) / sizeof(words[0]))]);
+                        nt_bench_puts(t, "</a>");
                         continue;
                 case 1:
-                        puts_(t, "<strong>");
-                        puts_(t, words[rnd(sizeof(words) / sizeof(words[0]))]);
-                        puts_(t, "</strong>");
+                        nt_bench_puts(t, "<strong>");
+                        nt_bench_puts(
+                            t, words[rnd(sizeof(words) / sizeof(words[0]))]);
+                        nt_bench_puts(t, "</strong>");
                         continue;
                 case 2:
-                        puts_(t, "<em>");
-                        puts_(t, words[rnd(sizeof(words) / sizeof(words[0]))]);
-                        puts_(t, "</em>");
+                        nt_bench_puts(t, "<em>");
+                        nt_bench_puts(
+                            t, words[rnd(sizeof(words) / sizeof(words[0]))]);
+                        nt_bench_puts(t, "</em>");
                         continue;
                 case 3:
-                        puts_(t, "&mdash;");
+                        nt_bench_puts(t, "&mdash;");
                         continue;
                 case 4:
-                        puts_(t, "&#8220;quoted&#8221;");
+                        nt_bench_puts(t, "&#8220;quoted&#8221;");
                         continue;
                 default:
                         break;
                 }
-                puts_(t, words[rnd(sizeof(words) / sizeof(words[0]))]);
+                nt_bench_puts(t, words[rnd(sizeof(words) / sizeof(words[0]))]);
         }
-        puts_(t, rnd(4) ? ". " : "&hellip; ");
+        nt_bench_puts(t, rnd(4) ? ". " : "&hellip; ");
 }
 
 /* One feed item's content: paragraphs, links, images, lists, quotes, a
  * figure, now and then an embed script and line breaks; 1 to 10 KB. */
-static void article(struct text *t)
+static void article(struct nt_bench_text *t)
 {
         size_t p, s, n = 2 + rnd(10);
 
         for (p = 0; p < n; p++) {
                 switch (rnd(9)) {
                 case 0:
-                        puts_(t, "<ul>\n");
+                        nt_bench_puts(t, "<ul>\n");
                         for (s = 0; s < 2 + rnd(4); s++) {
-                                puts_(t, "  <li>");
+                                nt_bench_puts(t, "  <li>");
                                 sentence(t);
-                                puts_(t, "</li>\n");
+                                nt_bench_puts(t, "</li>\n");
                         }
-                        puts_(t, "</ul>\n");
+                        nt_bench_puts(t, "</ul>\n");
                         break;
                 case 1:
-                        puts_(t,
-                              "<figure><img src=\"https://cdn.example.com/"
-                              "img/2025/12/znpp-1200x800.jpg\" width=\"1200\""
-                              " height=\"800\" alt=\"The Zaporizhzhia plant"
-                              "\" loading=\"lazy\"><figcaption>");
+                        nt_bench_puts(
+                            t, "<figure><img src=\"https://cdn.example.com/"
+                               "img/2025/12/znpp-1200x800.jpg\" width=\"1200\""
+                               " height=\"800\" alt=\"The Zaporizhzhia plant"
+                               "\" loading=\"lazy\"><figcaption>");
                         sentence(t);
-                        puts_(t, "</figcaption></figure>\n");
+                        nt_bench_puts(t, "</figcaption></figure>\n");
                         break;
                 case 2:
-                        puts_(t, "<blockquote><p>");
+                        nt_bench_puts(t, "<blockquote><p>");
                         sentence(t);
-                        puts_(t, "</p></blockquote>\n");
+                        nt_bench_puts(t, "</p></blockquote>\n");
                         break;
                 case 3:
-                        puts_(t, "<p>");
+                        nt_bench_puts(t, "<p>");
                         sentence(t);
-                        puts_(t, "<br>\n");
+                        nt_bench_puts(t, "<br>\n");
                         sentence(t);
-                        puts_(t, "</p>\n<script async src=\"https://platform."
-                                 "example.com/widgets.js\" charset=\"utf-8\">"
-                                 "</script>\n");
+                        nt_bench_puts(
+                            t, "</p>\n<script async src=\"https://platform."
+                               "example.com/widgets.js\" charset=\"utf-8\">"
+                               "</script>\n");
                         break;
                 default:
-                        puts_(t, "<p>");
+                        nt_bench_puts(t, "<p>");
                         for (s = 0; s < 1 + rnd(4); s++)
                                 sentence(t);
-                        puts_(t, "</p>\n");
+                        nt_bench_puts(t, "</p>\n");
                         break;
                 }
         }
@@ -226,7 +190,7 @@ enum which { NT_TEXT, XML_PARSE };
 static double pass(enum which w, const struct doc *docs, size_t ndocs,
                    size_t *text_bytes)
 {
-        double t0 = now();
+        double t0 = nt_bench_process_cpu_s();
         size_t i, text = 0;
         int truncated;
 
@@ -237,7 +201,7 @@ static double pass(enum which w, const struct doc *docs, size_t ndocs,
                         libxml2_parse_only(docs[i].html, docs[i].len);
         }
         *text_bytes = text;
-        return now() - t0;
+        return nt_bench_process_cpu_s() - t0;
 }
 
 /* Hostile inputs: `unit` repeated `reps` times after `head`, with "%d"
@@ -246,23 +210,23 @@ static double pass(enum which w, const struct doc *docs, size_t ndocs,
 static void hostile(const char *label, const char *head, const char *unit,
                     size_t reps)
 {
-        struct text t = {NULL, 0, 0};
+        struct nt_bench_text t = {NULL, 0, 0};
         char piece[128];
         double t0, nt, raw;
         size_t i, text;
         int truncated = 0;
 
-        puts_(&t, head);
+        nt_bench_puts(&t, head);
         for (i = 0; i < reps; i++) {
                 snprintf(piece, sizeof(piece), unit, (int)i);
-                puts_(&t, piece);
+                nt_bench_puts(&t, piece);
         }
-        t0 = now();
+        t0 = nt_bench_process_cpu_s();
         text = nt_text(t.data, t.len, &truncated);
-        nt = now() - t0;
-        t0 = now();
+        nt = nt_bench_process_cpu_s() - t0;
+        t0 = nt_bench_process_cpu_s();
         libxml2_parse_only(t.data, t.len);
-        raw = now() - t0;
+        raw = nt_bench_process_cpu_s() - t0;
         printf("  %-32s %7zu B  nt_html_to_text %6.3f s (%zu B text%s)", label,
                t.len, nt, text, truncated ? ", truncated" : "");
         if (HAVE_BASELINE)
@@ -290,7 +254,7 @@ int main(int argc, char **argv)
         LIBXML_TEST_VERSION
 #endif
         while (total < target) {
-                struct text t = {NULL, 0, 0};
+                struct nt_bench_text t = {NULL, 0, 0};
 
                 article(&t);
                 if (ndocs == cap) {

@@ -42,6 +42,7 @@
 #include "producer/publish.h"
 #include "producer/state.h"
 #include "support/httpd.h"
+#include "support/bench.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -63,33 +64,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-        struct rusage ru;
-
-        getrusage(RUSAGE_SELF, &ru);
-        return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-/* CPU of the calling thread alone: the produce loop's, without
- * librdkafka's threads and the dev broker's. */
-static double thread_cpu_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static long peak_rss_kb(void)
 {
@@ -137,7 +111,7 @@ static size_t discard(char *p, size_t size, size_t n, void *ud)
 static double curl_baseline(const char *base, int feeds, double *cpu)
 {
         CURLM *multi = curl_multi_init();
-        double t0 = now_s(), c0 = cpu_s();
+        double t0 = nt_bench_wall_s(), c0 = nt_bench_cpu_s();
         int next = 0, running = 0, done = 0;
         char url[256];
 
@@ -167,8 +141,8 @@ static double curl_baseline(const char *base, int feeds, double *cpu)
                 }
         }
         curl_multi_cleanup(multi);
-        *cpu = cpu_s() - c0;
-        return now_s() - t0;
+        *cpu = nt_bench_cpu_s() - c0;
+        return nt_bench_wall_s() - t0;
 }
 
 static double produce_loop(const char *base, int feeds, const char *bootstrap,
@@ -203,16 +177,16 @@ static double produce_loop(const char *base, int feeds, const char *bootstrap,
                 s->tags = calloc(1, sizeof(char *));
                 s->headers = calloc(1, sizeof(char *));
         }
-        t0 = now_s();
-        c0 = cpu_s();
+        t0 = nt_bench_wall_s();
+        c0 = nt_bench_cpu_s();
         prod = nt_producer_new(cfg, &list, true, errstr, sizeof(errstr));
         if (!prod) {
                 fprintf(stderr, "produce_bench: %s\n", errstr);
                 exit(1);
         }
         nt_producer_run(prod, NULL, NULL);
-        *cpu = cpu_s() - c0;
-        t0 = now_s() - t0;
+        *cpu = nt_bench_cpu_s() - c0;
+        t0 = nt_bench_wall_s() - t0;
         nt_producer_destroy(prod);
         nt_config_destroy(cfg);
         return t0;
@@ -330,7 +304,7 @@ static void part_publish(int articles)
         snprintf(topic, sizeof(topic), "bench-bare-%ld", (long)getpid());
         rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
                                    sizeof(errstr));
-        t0 = now_s();
+        t0 = nt_bench_wall_s();
         for (i = 0; i < articles; i++) {
                 snprintf(key, sizeof(key), "%032d", i);
                 while (rd_kafka_producev(
@@ -343,7 +317,7 @@ static void part_publish(int articles)
                 rd_kafka_poll(rk, 0);
         }
         rd_kafka_flush(rk, 120000);
-        t_bare = now_s() - t0;
+        t_bare = nt_bench_wall_s() - t0;
         rd_kafka_destroy(rk);
 
         cfg = nt_config_new();
@@ -352,7 +326,7 @@ static void part_publish(int articles)
         snprintf(topic, sizeof(topic), "bench-pub-%ld", (long)getpid());
         pub = nt_publisher_new(cfg, topic, 100000, NULL, NULL, errstr,
                                sizeof(errstr));
-        t0 = now_s();
+        t0 = nt_bench_wall_s();
         for (i = 0; i < articles; i++) {
                 struct nt_publish_meta meta;
                 memset(&meta, 0, sizeof(meta));
@@ -367,7 +341,7 @@ static void part_publish(int articles)
         }
         while (nt_publisher_inflight(pub) > 0)
                 nt_publisher_poll(pub, 10);
-        t_pub = now_s() - t0;
+        t_pub = nt_bench_wall_s() - t0;
         nt_publisher_destroy(pub, 1000);
         nt_config_destroy(cfg);
         printf("publish: %d articles of %zu bytes, idempotent, acks=all, "
@@ -607,7 +581,7 @@ static pid_t start_repoll_server(int *port)
 static int curl_conditional(int port, int feeds, double *cpu)
 {
         CURLM *multi = curl_multi_init();
-        double c0 = thread_cpu_s();
+        double c0 = nt_bench_thread_cpu_s();
         int next = 0, running = 0, done = 0, n304 = 0;
         char url[256], inm[64];
 
@@ -653,7 +627,7 @@ static int curl_conditional(int port, int feeds, double *cpu)
                 }
         }
         curl_multi_cleanup(multi);
-        *cpu = thread_cpu_s() - c0;
+        *cpu = nt_bench_thread_cpu_s() - c0;
         return n304;
 }
 
@@ -767,11 +741,11 @@ static void repoll_one(int feeds, bool fresh, struct repoll_figures *out)
                 exit(1);
         }
         before304 = srv_counts->n304;
-        c0 = thread_cpu_s();
-        p0 = cpu_s();
+        c0 = nt_bench_thread_cpu_s();
+        p0 = nt_bench_cpu_s();
         err = nt_producer_run(prod, NULL, NULL);
-        c_loop = thread_cpu_s() - c0;
-        c_proc = cpu_s() - p0;
+        c_loop = nt_bench_thread_cpu_s() - c0;
+        c_proc = nt_bench_cpu_s() - p0;
         if (srv_counts->n304 - before304 != feeds || srv_counts->n200 != 0) {
                 fprintf(stderr,
                         "produce_bench: the loop got %ld 304s and %ld 200s "
