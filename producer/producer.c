@@ -1,7 +1,9 @@
 #include "producer/producer.h"
 #include "common/date.h"
 #include "common/article.h"
+#include "common/charset.h"
 #include "common/err.h"
+#include "common/extract.h"
 #include "common/feed.h"
 #include "common/feed_parse.h"
 #include "common/log.h"
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -38,7 +41,12 @@
  * Each of the three lists holds at most every feed, and has room for
  * every feed reserved when the feed is added, so that putting a feed on
  * one cannot fail. */
+/* What a fetch result's opaque points to: a feed (struct pfeed) or an
+ * article's page (struct page); both begin with their kind. */
+enum job_kind { JOB_FEED = 0, JOB_PAGE };
+
 struct pfeed {
+        enum job_kind kind; /* JOB_FEED; first, see job_kind */
         struct nt_feed_spec spec;
         struct nt_feed_state st;
         const char *label;   /* name, else URL: for logs and metrics */
@@ -59,6 +67,17 @@ struct pfeed {
         struct nt_schedule_hints hints;
 };
 
+/* An article of a feed whose content comes from its page, waiting for
+ * the page's fetch. Its id is in the feed's `pending` meanwhile, so the
+ * feed's validators and seen-marks wait for it as for a sent article,
+ * and a repeated poll does not fetch the page again. */
+struct page {
+        enum job_kind kind; /* JOB_PAGE; first, see job_kind */
+        struct pfeed *f;
+        struct nt_article art; /* built from the entry, feed text */
+        struct page *prev, *next; /* in nt_producer.pages */
+};
+
 struct nt_producer {
         const nt_config_t *cfg;
         struct pfeed **feeds;
@@ -68,6 +87,9 @@ struct nt_producer {
         size_t n_dirty;
         struct pfeed **removed; /* cap_feeds slots */
         size_t n_removed;
+        struct page *pages; /* page fetches in flight */
+        int content;        /* producer.content */
+        int64_t content_min_chars;
         nt_fetcher_t *fetcher;
         nt_publisher_t *pub;
         nt_metrics_t *metrics;
@@ -193,6 +215,7 @@ static struct pfeed *pfeed_new(nt_producer_t *p, struct nt_feed_spec *spec)
 
         if (!f)
                 return NULL;
+        f->kind = JOB_FEED;
         f->spec = *spec;
         memset(spec, 0, sizeof(*spec));
         f->label = f->spec.name ? f->spec.name : f->spec.url;
@@ -340,6 +363,17 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
         p->rng = (uint64_t)nt_date_now_ms() ^ ((uint64_t)getpid() << 32) ^
                  0x9E3779B97F4A7C15ULL;
         p->state_dir = nt_config_str(cfg, "producer.state_dir");
+        {
+                json_t *mode =
+                    json_string(nt_config_str(cfg, "producer.content"));
+
+                p->content = nt_config_feed_content(mode);
+                json_decref(mode);
+                if (p->content < 0)
+                        p->content = NT_CONTENT_FEED;
+        }
+        p->content_min_chars =
+            nt_config_int(cfg, "producer.content_min_chars");
         /* About 16 series per feed at most (fetches by status, bytes,
          * articles by kind, cuts by limit, last success): a large feed
          * list must not run into the bound and lose its series. */
@@ -575,6 +609,25 @@ static void every_second(nt_producer_t *p, int64_t now)
         p->last_flush_ms = now;
 }
 
+/* The article JSON with "content_source" (and "page_error" when the
+ * page could not be used) after its fields, as replay --pages writes
+ * it. Caller frees with free(); NULL when out of memory. */
+static char *page_json_line(const struct nt_article *art, const char *source,
+                            const char *page_error)
+{
+        json_t *o = nt_article_to_json(art);
+        char *line = NULL;
+
+        if (o &&
+            json_object_set_new(o, "content_source", json_string(source)) ==
+                0 &&
+            (!page_error || json_object_set_new(o, "page_error",
+                                                json_string(page_error)) == 0))
+                line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        return line;
+}
+
 /* Sends one article; waits for room when the publisher is full (the
  * back-pressure that slows fetching), but gives up on shutdown: what was
  * not sent is not marked seen and is fetched again after a restart.
@@ -582,10 +635,12 @@ static void every_second(nt_producer_t *p, int64_t now)
  * hour must show on /readyz and /metrics, and the confirmations that do
  * arrive must reach the state files. */
 static int send_article(nt_producer_t *p, struct pfeed *f,
-                        const struct nt_article *art)
+                        const struct nt_article *art, const char *source,
+                        const char *page_error)
 {
         struct nt_publish_meta meta;
-        char *line = nt_article_to_json_line(art);
+        char *line = source ? page_json_line(art, source, page_error)
+                            : nt_article_to_json_line(art);
         int err;
 
         if (!line)
@@ -636,6 +691,147 @@ static void report_cuts(nt_producer_t *p, struct pfeed *f,
                         f->label,
                         nt_feed_cut_describe(feed, bit, what, sizeof(what)));
         }
+}
+
+/* Whether this new article's text is to come from its page: the feed's
+ * "content" (else producer.content) is "page", or "auto" and the entry's
+ * text (content, else summary) has fewer than producer.content_min_chars
+ * characters. */
+static bool wants_page(const nt_producer_t *p, const struct pfeed *f,
+                       const struct nt_article *art)
+{
+        int mode = f->spec.content ? f->spec.content : p->content;
+        const char *text, *c;
+        int64_t chars = 0;
+
+        if (mode == NT_CONTENT_PAGE)
+                return true;
+        if (mode != NT_CONTENT_AUTO)
+                return false;
+        text = art->content && *art->content ? art->content : art->summary;
+        for (c = text; c && *c && chars < p->content_min_chars; c++)
+                chars += ((unsigned char)*c & 0xC0) != 0x80;
+        return chars < p->content_min_chars;
+}
+
+/* Queues the fetch of the article's page, taking the article. NULL when
+ * queued; else why not (the article is left to the caller, who sends it
+ * with the feed's text and this as its page_error). */
+static const char *start_page(nt_producer_t *p, struct pfeed *f,
+                              struct nt_article *art)
+{
+        struct nt_fetch_request req;
+        struct page *pg;
+
+        if (!art->url || (strncasecmp(art->url, "http://", 7) != 0 &&
+                          strncasecmp(art->url, "https://", 8) != 0))
+                return "no http or https link";
+        pg = calloc(1, sizeof(*pg));
+        if (!pg)
+                return "out of memory";
+        if (json_object_set_new(f->pending, art->id,
+                                json_string(art->revision)) != 0) {
+                free(pg);
+                return "out of memory";
+        }
+        pg->kind = JOB_PAGE;
+        pg->f = f;
+        pg->art = *art;
+        memset(&req, 0, sizeof(req));
+        req.url = pg->art.url;
+        req.opaque = pg;
+        if (nt_fetcher_add(p->fetcher, &req) != NT_OK) {
+                json_object_del(f->pending, art->id);
+                free(pg);
+                return "fetch queue full";
+        }
+        nt_article_init(art); /* taken */
+        pg->next = p->pages;
+        if (p->pages)
+                p->pages->prev = pg;
+        p->pages = pg;
+        return NULL;
+}
+
+static void page_free(nt_producer_t *p, struct page *pg)
+{
+        if (pg->prev)
+                pg->prev->next = pg->next;
+        else
+                p->pages = pg->next;
+        if (pg->next)
+                pg->next->prev = pg->prev;
+        nt_article_free(&pg->art);
+        free(pg);
+}
+
+/* The page of a waiting article arrived (or failed): the article goes
+ * out once, with the page's main text as its content, or with the
+ * feed's text and why not. */
+static void handle_page(nt_producer_t *p, struct page *pg,
+                        const struct nt_fetch_result *res)
+{
+        struct pfeed *f = pg->f;
+        struct nt_extract_page ex;
+        char why[300], charset[64];
+        const char *error = NULL;
+        int err;
+
+        nt_extract_page_init(&ex);
+        if (res->err != NT_OK) {
+                if (res->body_too_big)
+                        error = "too big";
+                else if (res->err == NT_ERR_TIMEOUT)
+                        error = "timeout";
+                else {
+                        snprintf(why, sizeof(why), "fetch: %s", res->errstr);
+                        nt_url_scrub_userinfo(why);
+                        error = why;
+                }
+        } else if (res->status != 200) {
+                snprintf(why, sizeof(why), "HTTP %ld", res->status);
+                error = why;
+        } else {
+                charset[0] = '\0';
+                if (res->content_type)
+                        nt_charset_from_content_type(res->content_type, charset,
+                                                     sizeof(charset));
+                if (nt_extract(res->body, res->body_len,
+                               charset[0] ? charset : NULL, res->final_url,
+                               NULL, &ex) != NT_OK)
+                        error = "out of memory";
+                else if (ex.method == NT_EXTRACT_NONE || !ex.text ||
+                         !*ex.text)
+                        error = "no main text";
+        }
+        if (!error) {
+                free(pg->art.content);
+                pg->art.content = ex.text;
+                ex.text = NULL;
+        } else {
+                const char *fields[] = {"feed",   f->label, "url",
+                                        pg->art.url, "reason", error,
+                                        NULL};
+
+                nt_log_kv(NT_LOG_INFO, "producer", fields,
+                          "feed %s: page not used (%s): the feed's text is "
+                          "published",
+                          f->label, error);
+        }
+        nt_extract_page_free(&ex);
+        err = send_article(p, f, &pg->art, error ? "feed" : "page", error);
+        if (err != NT_OK) {
+                /* Only on shutdown or out of memory: not marked seen, and
+                 * the feed's validators are not kept, so the next poll
+                 * fetches it again. */
+                json_object_del(f->pending, pg->art.id);
+                f->next_validators = false;
+                free(f->next_etag);
+                free(f->next_last_modified);
+                f->next_etag = f->next_last_modified = NULL;
+                settle(p, f);
+        }
+        page_free(p, pg);
 }
 
 static void handle_body(nt_producer_t *p, struct pfeed *f,
@@ -695,7 +891,22 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
                         continue;
                 }
                 was = json_object_get(f->st.seen, art.id);
-                if (send_article(p, f, &art) != NT_OK) {
+                if (wants_page(p, f, &art)) {
+                        const char *why = start_page(p, f, &art);
+
+                        if (!why) {
+                                /* Sent when its page is fetched. */
+                                if (was)
+                                        n_upd++;
+                                else
+                                        n_new++;
+                                continue;
+                        }
+                        err = send_article(p, f, &art, "feed", why);
+                } else {
+                        err = send_article(p, f, &art, NULL, NULL);
+                }
+                if (err != NT_OK) {
                         complete = false;
                         nt_article_free(&art);
                         break;
@@ -995,7 +1206,10 @@ static void drain_results(nt_producer_t *p)
         struct nt_fetch_result *res;
 
         while ((res = nt_fetcher_next(p->fetcher)) != NULL) {
-                handle_result(p, res);
+                if (*(const enum job_kind *)res->opaque == JOB_PAGE)
+                        handle_page(p, res->opaque, res);
+                else
+                        handle_result(p, res);
                 nt_fetch_result_free(res);
         }
 }
@@ -1113,6 +1327,8 @@ void nt_producer_destroy(nt_producer_t *p)
         if (p->pub)
                 nt_publisher_destroy(p->pub, 0);
         nt_fetcher_destroy(p->fetcher);
+        while (p->pages) /* not sent: fetched again after a restart */
+                page_free(p, p->pages);
         nt_timer_heap_free(&p->due);
         for (i = 0; i < p->n_feeds; i++)
                 pfeed_free(p->feeds[i]);
