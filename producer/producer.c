@@ -74,7 +74,7 @@ struct pfeed {
 struct page {
         enum job_kind kind; /* JOB_PAGE; first, see job_kind */
         struct pfeed *f;
-        struct nt_article art; /* built from the entry, feed text */
+        struct nt_article art;    /* built from the entry, feed text */
         struct page *prev, *next; /* in nt_producer.pages */
 };
 
@@ -372,8 +372,7 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
                 if (p->content < 0)
                         p->content = NT_CONTENT_FEED;
         }
-        p->content_min_chars =
-            nt_config_int(cfg, "producer.content_min_chars");
+        p->content_min_chars = nt_config_int(cfg, "producer.content_min_chars");
         /* About 16 series per feed at most (fetches by status, bytes,
          * articles by kind, cuts by limit, last success): a large feed
          * list must not run into the bound and lose its series. */
@@ -800,8 +799,7 @@ static void handle_page(nt_producer_t *p, struct page *pg,
                                charset[0] ? charset : NULL, res->final_url,
                                NULL, &ex) != NT_OK)
                         error = "out of memory";
-                else if (ex.method == NT_EXTRACT_NONE || !ex.text ||
-                         !*ex.text)
+                else if (ex.method == NT_EXTRACT_NONE || !ex.text || !*ex.text)
                         error = "no main text";
         }
         if (!error) {
@@ -809,9 +807,8 @@ static void handle_page(nt_producer_t *p, struct page *pg,
                 pg->art.content = ex.text;
                 ex.text = NULL;
         } else {
-                const char *fields[] = {"feed",   f->label, "url",
-                                        pg->art.url, "reason", error,
-                                        NULL};
+                const char *fields[] = {"feed",   f->label, "url", pg->art.url,
+                                        "reason", error,    NULL};
 
                 nt_log_kv(NT_LOG_INFO, "producer", fields,
                           "feed %s: page not used (%s): the feed's text is "

@@ -1096,14 +1096,15 @@ static char *rss_linking_pages(const char *prefix, int n)
                               "<channel><title>Short wire</title>"
                               "<link>http://127.0.0.1/</link>");
         for (i = 1; i <= n; i++)
-                nt_buf_printf(&b,
-                              "<item><title>%s story %d</title>"
-                              "<link>%s/%s/%d</link>"
-                              "<guid>urn:%s:%d</guid>"
-                              "<description>Teaser of %s story %d.</description>"
-                              "</item>",
-                              prefix, i, nt_httpd_url(srv), prefix, i, prefix,
-                              i, prefix, i);
+                nt_buf_printf(
+                    &b,
+                    "<item><title>%s story %d</title>"
+                    "<link>%s/%s/%d</link>"
+                    "<guid>urn:%s:%d</guid>"
+                    "<description>Teaser of %s story %d.</description>"
+                    "</item>",
+                    prefix, i, nt_httpd_url(srv), prefix, i, prefix, i, prefix,
+                    i);
         nt_buf_append_str(&b, "</channel></rss>");
         return nt_buf_detach(&b);
 }
@@ -1175,9 +1176,9 @@ static bool collect_values(const rd_kafka_message_t *rkm, void *ctx)
                 json_object_set_new(v->by_title, title, list);
         }
         json_array_append_new(
-            list, json_pack("{s:o,s:I}", "v", art, "ts",
-                            (json_int_t)rd_kafka_message_timestamp(rkm,
-                                                                   &tstype)));
+            list,
+            json_pack("{s:o,s:I}", "v", art, "ts",
+                      (json_int_t)rd_kafka_message_timestamp(rkm, &tstype)));
         v->messages++;
         return v->want && v->messages >= v->want;
 }
@@ -1370,8 +1371,8 @@ Test(real, a_slow_page_delays_neither_its_feed_nor_another)
                         if (strcmp(title, "w story 1") == 0)
                                 continue;
                         a = json_object_get(json_array_get(list, 0), "v");
-                        ts = json_integer_value(json_object_get(
-                            json_array_get(list, 0), "ts"));
+                        ts = json_integer_value(
+                            json_object_get(json_array_get(list, 0), "ts"));
                         cr_assert_lt(ts, slow_ts,
                                      "\"%s\" waited for the slow page", title);
                 }
