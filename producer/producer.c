@@ -11,10 +11,12 @@
 #include "common/url.h"
 #include "producer/fetch.h"
 #include "producer/publish.h"
+#include "producer/robots.h"
 #include "producer/schedule.h"
 #include "producer/state.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,14 @@
  * one cannot fail. */
 /* What a fetch result's opaque points to: a feed (struct pfeed) or an
  * article's page (struct page); both begin with their kind. */
-enum job_kind { JOB_FEED = 0, JOB_PAGE };
+enum job_kind { JOB_FEED = 0, JOB_PAGE, JOB_ROBOTS };
+
+/* robots.txt: the product token its groups are matched with, how long
+ * an answer is kept, and how soon one that could not be had (5xx,
+ * timeout) is asked for again, everything disallowed meanwhile. */
+#define ROBOTS_AGENT    "newstap"
+#define ROBOTS_TTL_MS   ((int64_t)24 * 3600 * 1000)
+#define ROBOTS_RETRY_MS ((int64_t)10 * 60 * 1000)
 
 struct pfeed {
         enum job_kind kind; /* JOB_FEED; first, see job_kind */
@@ -75,7 +84,24 @@ struct page {
         enum job_kind kind; /* JOB_PAGE; first, see job_kind */
         struct pfeed *f;
         struct nt_article art;    /* built from the entry, feed text */
+        char *path;               /* of the link, for robots.txt */
         struct page *prev, *next; /* in nt_producer.pages */
+        struct page *wait_next;   /* in robots.waiting */
+};
+
+/* The robots.txt of one origin ("scheme://host:port"), fetched when a
+ * page of it is first wanted and again when stale; pages wait for it. */
+enum robots_rule { ROBOTS_ALLOW_ALL = 0, ROBOTS_RULES, ROBOTS_DISALLOW_ALL };
+
+struct robots {
+        enum job_kind kind; /* JOB_ROBOTS; first, see job_kind */
+        char *origin;
+        bool fetching;
+        enum robots_rule rule;
+        char *text; /* ROBOTS_RULES: the file, NUL-terminated */
+        size_t len;
+        int64_t expires_ms; /* 0: never fetched */
+        struct page *waiting;
 };
 
 struct nt_producer {
@@ -88,6 +114,7 @@ struct nt_producer {
         struct pfeed **removed; /* cap_feeds slots */
         size_t n_removed;
         struct page *pages; /* page fetches in flight */
+        json_t *robots;     /* origin -> struct robots * (as an integer) */
         int content;        /* producer.content */
         int64_t content_min_chars;
         nt_fetcher_t *fetcher;
@@ -373,6 +400,11 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
                         p->content = NT_CONTENT_FEED;
         }
         p->content_min_chars = nt_config_int(cfg, "producer.content_min_chars");
+        p->robots = json_object();
+        if (!p->robots) {
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                goto fail;
+        }
         /* About 16 series per feed at most (fetches by status, bytes,
          * articles by kind, cuts by limit, last success): a large feed
          * list must not run into the bound and lose its series. */
@@ -713,45 +745,6 @@ static bool wants_page(const nt_producer_t *p, const struct pfeed *f,
         return chars < p->content_min_chars;
 }
 
-/* Queues the fetch of the article's page, taking the article. NULL when
- * queued; else why not (the article is left to the caller, who sends it
- * with the feed's text and this as its page_error). */
-static const char *start_page(nt_producer_t *p, struct pfeed *f,
-                              struct nt_article *art)
-{
-        struct nt_fetch_request req;
-        struct page *pg;
-
-        if (!art->url || (strncasecmp(art->url, "http://", 7) != 0 &&
-                          strncasecmp(art->url, "https://", 8) != 0))
-                return "no http or https link";
-        pg = calloc(1, sizeof(*pg));
-        if (!pg)
-                return "out of memory";
-        if (json_object_set_new(f->pending, art->id,
-                                json_string(art->revision)) != 0) {
-                free(pg);
-                return "out of memory";
-        }
-        pg->kind = JOB_PAGE;
-        pg->f = f;
-        pg->art = *art;
-        memset(&req, 0, sizeof(req));
-        req.url = pg->art.url;
-        req.opaque = pg;
-        if (nt_fetcher_add(p->fetcher, &req) != NT_OK) {
-                json_object_del(f->pending, art->id);
-                free(pg);
-                return "fetch queue full";
-        }
-        nt_article_init(art); /* taken */
-        pg->next = p->pages;
-        if (p->pages)
-                p->pages->prev = pg;
-        p->pages = pg;
-        return NULL;
-}
-
 static void page_free(nt_producer_t *p, struct page *pg)
 {
         if (pg->prev)
@@ -761,7 +754,195 @@ static void page_free(nt_producer_t *p, struct page *pg)
         if (pg->next)
                 pg->next->prev = pg->prev;
         nt_article_free(&pg->art);
+        free(pg->path);
         free(pg);
+}
+
+/* Publishes the page's article, with the page's text (error NULL) or
+ * the feed's and why not, and frees the page. A failed send (only on
+ * shutdown or out of memory) leaves the article unseen and the feed's
+ * validators unkept, so the next poll brings it again. */
+static int page_publish(nt_producer_t *p, struct page *pg, const char *error)
+{
+        struct pfeed *f = pg->f;
+        int err;
+
+        if (error) {
+                const char *fields[] = {"feed",   f->label, "url", pg->art.url,
+                                        "reason", error,    NULL};
+
+                nt_log_kv(NT_LOG_INFO, "producer", fields,
+                          "feed %s: page not used (%s): the feed's text is "
+                          "published",
+                          f->label, error);
+        }
+        err = send_article(p, f, &pg->art, error ? "feed" : "page", error);
+        if (err != NT_OK) {
+                json_object_del(f->pending, pg->art.id);
+                f->next_validators = false;
+                free(f->next_etag);
+                free(f->next_last_modified);
+                f->next_etag = f->next_last_modified = NULL;
+                settle(p, f);
+        }
+        page_free(p, pg);
+        return err;
+}
+
+/* The page's fetch goes to the fetcher when its origin's robots.txt
+ * allows it; else its article is published with the feed's text. */
+static int page_go(nt_producer_t *p, struct page *pg, const struct robots *rb)
+{
+        struct nt_fetch_request req;
+
+        if (rb->rule == ROBOTS_DISALLOW_ALL)
+                return page_publish(p, pg, "robots.txt unreachable");
+        if (rb->rule == ROBOTS_RULES &&
+            !nt_robots_allowed(rb->text, rb->len, ROBOTS_AGENT, pg->path))
+                return page_publish(p, pg, "robots.txt");
+        memset(&req, 0, sizeof(req));
+        req.url = pg->art.url;
+        req.opaque = pg;
+        if (nt_fetcher_add(p->fetcher, &req) != NT_OK)
+                return page_publish(p, pg, "fetch queue full");
+        return NT_OK;
+}
+
+/* The robots.txt entry of an origin, made (not fetched) when missing.
+ * NULL when out of memory. */
+static struct robots *robots_of(nt_producer_t *p, const char *origin)
+{
+        json_t *v = json_object_get(p->robots, origin);
+        struct robots *rb;
+
+        if (v)
+                return (struct robots *)(intptr_t)json_integer_value(v);
+        rb = calloc(1, sizeof(*rb));
+        if (!rb)
+                return NULL;
+        rb->kind = JOB_ROBOTS;
+        rb->origin = strdup(origin);
+        if (!rb->origin ||
+            json_object_set_new(p->robots, origin,
+                                json_integer((json_int_t)(intptr_t)rb)) != 0) {
+                free(rb->origin);
+                free(rb);
+                return NULL;
+        }
+        return rb;
+}
+
+/* Starts the fetch of the origin's robots.txt. */
+static int robots_fetch(nt_producer_t *p, struct robots *rb)
+{
+        struct nt_fetch_request req;
+        char url[2048];
+
+        snprintf(url, sizeof(url), "%s/robots.txt", rb->origin);
+        memset(&req, 0, sizeof(req));
+        req.url = url;
+        req.opaque = rb;
+        if (nt_fetcher_add(p->fetcher, &req) != NT_OK)
+                return NT_ERR_LIMIT;
+        rb->fetching = true;
+        return NT_OK;
+}
+
+/* Takes the article: its page is fetched (after its origin's robots.txt
+ * when that is not known or is stale), or, when that cannot be, the
+ * article is published with the feed's text and why. Its id is pending
+ * from here on. Returns NT_OK, or the error of a failed send. */
+static int start_page(nt_producer_t *p, struct pfeed *f, struct nt_article *art)
+{
+        struct page *pg = calloc(1, sizeof(*pg));
+        struct robots *rb = NULL;
+        char *origin = NULL;
+        int err = NT_ERR_INVALID;
+
+        if (!pg)
+                return NT_ERR_NOMEM;
+        pg->kind = JOB_PAGE;
+        pg->f = f;
+        pg->art = *art;
+        nt_article_init(art); /* taken */
+        pg->next = p->pages;
+        if (p->pages)
+                p->pages->prev = pg;
+        p->pages = pg;
+        if (json_object_set_new(f->pending, pg->art.id,
+                                json_string(pg->art.revision)) != 0)
+                return page_publish(p, pg, "out of memory");
+        if (pg->art.url)
+                err = nt_robots_split(pg->art.url, &origin, &pg->path);
+        if (err == NT_ERR_INVALID)
+                return page_publish(p, pg, "no http or https link");
+        if (err == NT_OK)
+                rb = robots_of(p, origin);
+        free(origin);
+        if (!rb)
+                return page_publish(p, pg, "out of memory");
+        if (!rb->fetching && nt_date_now_ms() >= rb->expires_ms &&
+            robots_fetch(p, rb) != NT_OK)
+                return page_publish(p, pg, "fetch queue full");
+        if (rb->fetching) {
+                pg->wait_next = rb->waiting;
+                rb->waiting = pg;
+                return NT_OK;
+        }
+        return page_go(p, pg, rb);
+}
+
+/* An origin's robots.txt arrived: 2xx its rules (a day), 4xx none (a
+ * day), anything else (5xx, timeout, no connection) everything
+ * disallowed for now and asked again in ROBOTS_RETRY_MS; the pages that
+ * waited for it go on. */
+static void handle_robots(nt_producer_t *p, struct robots *rb,
+                          const struct nt_fetch_result *res)
+{
+        int64_t now = nt_date_now_ms();
+        struct page *pg, *next;
+
+        rb->fetching = false;
+        free(rb->text);
+        rb->text = NULL;
+        rb->len = 0;
+        if (res->err == NT_OK && res->status >= 200 && res->status < 300) {
+                rb->len = res->body_len < NT_ROBOTS_MAX_BYTES
+                              ? res->body_len
+                              : NT_ROBOTS_MAX_BYTES;
+                rb->text = malloc(rb->len + 1);
+                if (rb->text) {
+                        memcpy(rb->text, res->body, rb->len);
+                        rb->text[rb->len] = '\0';
+                }
+                rb->rule = rb->text ? ROBOTS_RULES : ROBOTS_DISALLOW_ALL;
+                rb->expires_ms =
+                    now + (rb->text ? ROBOTS_TTL_MS : ROBOTS_RETRY_MS);
+        } else if (res->err == NT_OK && res->status >= 400 &&
+                   res->status < 500) {
+                rb->rule = ROBOTS_ALLOW_ALL;
+                rb->expires_ms = now + ROBOTS_TTL_MS;
+        } else {
+                char why[300];
+
+                if (res->err == NT_OK)
+                        snprintf(why, sizeof(why), "HTTP %ld", res->status);
+                else
+                        snprintf(why, sizeof(why), "%s", res->errstr);
+                rb->rule = ROBOTS_DISALLOW_ALL;
+                rb->expires_ms = now + ROBOTS_RETRY_MS;
+                NT_WARN("producer",
+                        "%s/robots.txt: %s; no page of it is fetched for "
+                        "%d min",
+                        rb->origin, why, (int)(ROBOTS_RETRY_MS / 60000));
+        }
+        pg = rb->waiting;
+        rb->waiting = NULL;
+        for (; pg; pg = next) {
+                next = pg->wait_next;
+                pg->wait_next = NULL;
+                page_go(p, pg, rb);
+        }
 }
 
 /* The page of a waiting article arrived (or failed): the article goes
@@ -770,11 +951,9 @@ static void page_free(nt_producer_t *p, struct page *pg)
 static void handle_page(nt_producer_t *p, struct page *pg,
                         const struct nt_fetch_result *res)
 {
-        struct pfeed *f = pg->f;
         struct nt_extract_page ex;
         char why[300], charset[64];
         const char *error = NULL;
-        int err;
 
         nt_extract_page_init(&ex);
         if (res->err != NT_OK) {
@@ -806,29 +985,9 @@ static void handle_page(nt_producer_t *p, struct page *pg,
                 free(pg->art.content);
                 pg->art.content = ex.text;
                 ex.text = NULL;
-        } else {
-                const char *fields[] = {"feed",   f->label, "url", pg->art.url,
-                                        "reason", error,    NULL};
-
-                nt_log_kv(NT_LOG_INFO, "producer", fields,
-                          "feed %s: page not used (%s): the feed's text is "
-                          "published",
-                          f->label, error);
         }
         nt_extract_page_free(&ex);
-        err = send_article(p, f, &pg->art, error ? "feed" : "page", error);
-        if (err != NT_OK) {
-                /* Only on shutdown or out of memory: not marked seen, and
-                 * the feed's validators are not kept, so the next poll
-                 * fetches it again. */
-                json_object_del(f->pending, pg->art.id);
-                f->next_validators = false;
-                free(f->next_etag);
-                free(f->next_last_modified);
-                f->next_etag = f->next_last_modified = NULL;
-                settle(p, f);
-        }
-        page_free(p, pg);
+        page_publish(p, pg, error);
 }
 
 static void handle_body(nt_producer_t *p, struct pfeed *f,
@@ -888,21 +1047,10 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
                         continue;
                 }
                 was = json_object_get(f->st.seen, art.id);
-                if (wants_page(p, f, &art)) {
-                        const char *why = start_page(p, f, &art);
-
-                        if (!why) {
-                                /* Sent when its page is fetched. */
-                                if (was)
-                                        n_upd++;
-                                else
-                                        n_new++;
-                                continue;
-                        }
-                        err = send_article(p, f, &art, "feed", why);
-                } else {
-                        err = send_article(p, f, &art, NULL, NULL);
-                }
+                /* A page article is sent when its page is fetched. */
+                err = wants_page(p, f, &art)
+                          ? start_page(p, f, &art)
+                          : send_article(p, f, &art, NULL, NULL);
                 if (err != NT_OK) {
                         complete = false;
                         nt_article_free(&art);
@@ -1203,8 +1351,12 @@ static void drain_results(nt_producer_t *p)
         struct nt_fetch_result *res;
 
         while ((res = nt_fetcher_next(p->fetcher)) != NULL) {
-                if (*(const enum job_kind *)res->opaque == JOB_PAGE)
+                enum job_kind kind = *(const enum job_kind *)res->opaque;
+
+                if (kind == JOB_PAGE)
                         handle_page(p, res->opaque, res);
+                else if (kind == JOB_ROBOTS)
+                        handle_robots(p, res->opaque, res);
                 else
                         handle_result(p, res);
                 nt_fetch_result_free(res);
@@ -1326,6 +1478,21 @@ void nt_producer_destroy(nt_producer_t *p)
         nt_fetcher_destroy(p->fetcher);
         while (p->pages) /* not sent: fetched again after a restart */
                 page_free(p, p->pages);
+        if (p->robots) {
+                const char *origin;
+                json_t *v;
+
+                json_object_foreach(p->robots, origin, v)
+                {
+                        struct robots *rb =
+                            (struct robots *)(intptr_t)json_integer_value(v);
+
+                        free(rb->origin);
+                        free(rb->text);
+                        free(rb);
+                }
+                json_decref(p->robots);
+        }
         nt_timer_heap_free(&p->due);
         for (i = 0; i < p->n_feeds; i++)
                 pfeed_free(p->feeds[i]);

@@ -183,13 +183,12 @@ int nt_robots_split(const char *url, char **origin, char **path)
                 for (c = host; *c; c++)
                         *c = (char)tolower((unsigned char)*c);
         }
-        snprintf(*origin, strlen(scheme) + strlen(host) +
-                              (port ? strlen(port) : 0) + 8,
+        snprintf(*origin,
+                 strlen(scheme) + strlen(host) + (port ? strlen(port) : 0) + 8,
                  "%s://%s%s%s", scheme, host, port ? ":" : "",
                  port ? port : "");
-        snprintf(*path, n, "%s%s%s",
-                 upath && *upath ? upath : "/", query ? "?" : "",
-                 query ? query : "");
+        snprintf(*path, n, "%s%s%s", upath && *upath ? upath : "/",
+                 query ? "?" : "", query ? query : "");
         err = NT_OK;
 out:
         curl_free(scheme);

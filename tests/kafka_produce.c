@@ -1381,3 +1381,87 @@ Test(real, a_slow_page_delays_neither_its_feed_nor_another)
         cr_assert_str_eq(field(a, "content_source"), "page");
         json_decref(v.by_title);
 }
+
+/* robots.txt is asked once per host, its group for newstap wins over
+ * "*", and a disallowed page is never requested: its article goes out
+ * once with the feed's text and page_error "robots.txt". */
+Test(real, robots_txt_disallow_is_honoured)
+{
+        char feeds[512];
+        char *body = rss_linking_pages("private", 1);
+        struct values_view v;
+        json_t *a;
+
+        serve("/a.xml", 200, NULL, NULL, body);
+        free(body);
+        body = rss_linking_pages("open", 2);
+        serve("/b.xml", 200, NULL, NULL, body);
+        free(body);
+        serve_page("/private/1", 200, story_page);
+        serve_page("/open/1", 200, story_page);
+        serve_page("/open/2", 200, story_page);
+        serve("/robots.txt", 200, NULL, "Content-Type: text/plain",
+              "User-agent: *\nDisallow: /\n\n"
+              "User-agent: newstap\nDisallow: /private/\n");
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/a.xml\", \"content\": \"page\"},"
+                 "{\"url\": \"%s/b.xml\"}",
+                 nt_httpd_url(srv), nt_httpd_url(srv));
+        write_config_feeds(feeds, "\"content\": \"page\"");
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 3, 30000);
+        cr_assert_eq(v.messages, 3, "got %zu", v.messages);
+        a = only(&v, "private story 1");
+        cr_assert_str_eq(field(a, "content_source"), "feed");
+        cr_assert_str_eq(field(a, "page_error"), "robots.txt");
+        cr_assert_str_eq(field(a, "summary"), "Teaser of private story 1.");
+        a = only(&v, "open story 1");
+        cr_assert_str_eq(field(a, "content_source"), "page",
+                         "producer.content applies to a feed without one");
+        a = only(&v, "open story 2");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        cr_assert_eq(nt_httpd_requests(srv, "/private/1", NULL, 0), 0,
+                     "a disallowed page was requested");
+        cr_assert_eq(nt_httpd_requests(srv, "/robots.txt", NULL, 0), 1,
+                     "robots.txt once per host");
+        json_decref(v.by_title);
+}
+
+/* A robots.txt that fails with 5xx disallows for now; one that is
+ * missing (404) allows everything. */
+Test(real, robots_txt_server_error_disallows_missing_allows)
+{
+        char feeds[512];
+        char *body = rss_linking_pages("e", 1);
+        struct values_view v;
+        json_t *a;
+
+        serve("/e.xml", 200, NULL, NULL, body);
+        free(body);
+        serve_page("/e/1", 200, story_page);
+        serve("/robots.txt", 503, NULL, "Content-Type: text/plain", "busy");
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/e.xml\", \"content\": \"page\"}",
+                 nt_httpd_url(srv));
+        write_config_feeds(feeds, NULL);
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 1, 30000);
+        a = only(&v, "e story 1");
+        cr_assert_str_eq(field(a, "content_source"), "feed");
+        cr_assert_str_eq(field(a, "page_error"), "robots.txt unreachable");
+        cr_assert_eq(nt_httpd_requests(srv, "/e/1", NULL, 0), 0);
+        json_decref(v.by_title);
+
+        /* Another run, robots.txt gone: a new article's page is
+         * fetched. */
+        body = rss_linking_pages("g", 1);
+        serve("/e.xml", 200, NULL, NULL, body);
+        free(body);
+        serve_page("/g/1", 200, story_page);
+        serve("/robots.txt", 404, NULL, "Content-Type: text/plain", "no");
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 2, 30000);
+        a = only(&v, "g story 1");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        json_decref(v.by_title);
+}

@@ -81,8 +81,8 @@ Test(robots, many_stars_stay_fast)
 {
         char rules[4096], path[4096];
 
-        /* "Disallow: / *a*a*a...*b" (no space): a backtracking matcher would take
-         * exponential time on a path of a's. */
+        /* "Disallow: / *a*a*a...*b" (no space): a backtracking matcher would
+         * take exponential time on a path of a's. */
         strcpy(rules, "User-agent: *\nDisallow: /");
         while (strlen(rules) < 3000)
                 strcat(rules, "*a");
@@ -97,9 +97,9 @@ Test(robots, split_gives_origin_and_path)
 {
         char *o, *p;
 
-        cr_assert_eq(nt_robots_split("HTTPS://u:pw@News.Example:8443/a/b?x=1#f",
-                                     &o, &p),
-                     NT_OK);
+        cr_assert_eq(
+            nt_robots_split("HTTPS://u:pw@News.Example:8443/a/b?x=1#f", &o, &p),
+            NT_OK);
         cr_assert_str_eq(o, "https://news.example:8443");
         cr_assert_str_eq(p, "/a/b?x=1");
         free(o);
