@@ -80,13 +80,16 @@ Test(robots, wildcards_and_end_anchor)
 Test(robots, many_stars_stay_fast)
 {
         char rules[4096], path[4096];
+        size_t n;
 
         /* "Disallow: / *a*a*a...*b" (no space): a backtracking matcher would
          * take exponential time on a path of a's. */
-        strcpy(rules, "User-agent: *\nDisallow: /");
-        while (strlen(rules) < 3000)
-                strcat(rules, "*a");
-        strcat(rules, "b\n");
+        n = (size_t)snprintf(rules, sizeof(rules),
+                             "User-agent: *\nDisallow: /");
+
+        while (n < 3000)
+                n += (size_t)snprintf(rules + n, sizeof(rules) - n, "*a");
+        snprintf(rules + n, sizeof(rules) - n, "b\n");
         memset(path, 'a', sizeof(path) - 1);
         path[0] = '/';
         path[sizeof(path) - 1] = '\0';
