@@ -1465,3 +1465,32 @@ Test(real, robots_txt_server_error_disallows_missing_allows)
         cr_assert_str_eq(field(a, "content_source"), "page");
         json_decref(v.by_title);
 }
+
+/* A page larger than producer.max_body (one that never ends) is cut off
+ * and the article goes out with the feed's text, "too big". */
+Test(real, a_huge_page_publishes_the_feed_text)
+{
+        struct nt_httpd_route r;
+        char feeds[512];
+        char *body = rss_linking_pages("h", 1);
+        struct values_view v;
+        json_t *a;
+
+        serve("/h.xml", 200, NULL, NULL, body);
+        free(body);
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "/h/1");
+        r.kind = NT_HTTPD_ENDLESS;
+        nt_httpd_route(srv, &r);
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/h.xml\", \"content\": \"page\"}",
+                 nt_httpd_url(srv));
+        write_config_feeds(feeds, "\"max_body\": \"64KiB\"");
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 1, 30000);
+        a = only(&v, "h story 1");
+        cr_assert_str_eq(field(a, "content_source"), "feed");
+        cr_assert_str_eq(field(a, "page_error"), "too big");
+        cr_assert_str_eq(field(a, "summary"), "Teaser of h story 1.");
+        json_decref(v.by_title);
+}
