@@ -35,7 +35,7 @@ static const struct nt_config_key config_keys[] = {
     {"topics.feeds", NT_CONFIG_STRING, "news.feeds", 0, 0, 0, NULL,
      "compacted topic of the feed list, managed by newstap feeds"},
     {"producer.feeds", NT_CONFIG_ARRAY, "[]", 0, 0, 0, NULL,
-     "feeds to poll: [{url, name, interval, tags, headers}]"},
+     "feeds to poll: [{url, name, interval, tags, headers, content}]"},
     {"producer.feeds_partitions", NT_CONFIG_INT, "6", 1, 10000, 0, NULL,
      "partitions of topics.feeds when newstap feeds creates it"},
     {"producer.state_dir", NT_CONFIG_STRING, "state", 0, 0, 0, NULL,
@@ -72,6 +72,11 @@ static const struct nt_config_key config_keys[] = {
      NULL, "how long shutdown waits for transfers and deliveries"},
     {"producer.summary_interval", NT_CONFIG_DURATION, "60s", 0, 86400000, 1000,
      NULL, "period of the one-line summary in the log (0: never)"},
+    {"producer.content", NT_CONFIG_ENUM, "feed", 0, 0, 0, "feed|page|auto",
+     "article text of feeds that set no content: the feed's, the page's, "
+     "or the page's when the feed's is short"},
+    {"producer.content_min_chars", NT_CONFIG_INT, "400", 0, 1000000, 0, NULL,
+     "content auto: the page is fetched when the entry's text is shorter"},
     {"producer.compression", NT_CONFIG_ENUM, "zstd", 0, 0, 0,
      "none|gzip|snappy|lz4|zstd",
      "compression of raw articles (kafka compression.type wins)"},
@@ -863,8 +868,23 @@ int nt_config_feed_interval(const json_t *v, int64_t *ms)
         return NT_ERR_CONFIG;
 }
 
-static const char *const feed_members[] = {"url", "name", "interval", "tags",
-                                           "headers"};
+int nt_config_feed_content(const json_t *v)
+{
+        const char *s = json_string_value(v);
+
+        if (!s)
+                return -1;
+        if (strcmp(s, "feed") == 0)
+                return NT_CONTENT_FEED;
+        if (strcmp(s, "page") == 0)
+                return NT_CONTENT_PAGE;
+        if (strcmp(s, "auto") == 0)
+                return NT_CONTENT_AUTO;
+        return -1;
+}
+
+static const char *const feed_members[] = {"url",  "name",    "interval",
+                                           "tags", "headers", "content"};
 
 const char *const *nt_config_feed_members(size_t *count)
 {
@@ -916,7 +936,8 @@ static void check_feed(const json_t *item, size_t i, const char *origin,
                         nt_config_report_add(
                             r,
                             "%s%sproducer.feeds[%zu].%s: unknown key "
-                            "(expected url, name, interval, tags, headers)",
+                            "(expected url, name, interval, tags, headers, "
+                            "content)",
                             AT(origin), i, key);
         }
         url = json_string_value(json_object_get(item, "url"));
@@ -975,6 +996,13 @@ static void check_feed(const json_t *item, size_t i, const char *origin,
                     "often",
                     AT(origin), i, (long long)(ms / 1000),
                     (long long)(min_interval_ms / 1000));
+        v = json_object_get(item, "content");
+        if (v && nt_config_feed_content(v) < 0)
+                nt_config_report_add(r,
+                                     "%s%sproducer.feeds[%zu].content: "
+                                     "expected \"feed\", \"page\" or "
+                                     "\"auto\"",
+                                     AT(origin), i);
         v = json_object_get(item, "tags");
         if (v && !json_is_array(v))
                 nt_config_report_add(r,

@@ -100,6 +100,19 @@ const char *const *nt_config_feed_members(size_t *count);
  * NT_OK with *ms, or NT_ERR_CONFIG. */
 int nt_config_feed_interval(const json_t *v, int64_t *ms);
 
+/* Where an article's text comes from (a feed's "content",
+ * producer.content): the feed entry, the linked page, or the page when
+ * the entry's text is shorter than producer.content_min_chars. */
+enum nt_content_mode {
+        NT_CONTENT_DEFAULT = 0, /* a feed without "content" */
+        NT_CONTENT_FEED,
+        NT_CONTENT_PAGE,
+        NT_CONTENT_AUTO,
+};
+
+/* A "content" value ("feed", "page", "auto") as its mode, or -1. */
+int nt_config_feed_content(const json_t *v);
+
 /* Parses metrics.listen: "HOST:PORT" with an IPv4 address or
  * "localhost" and a port 0..65535 (a bare port is refused). NT_OK, or
  * NT_ERR_CONFIG with the reason (without the key) in errstr. */

@@ -150,6 +150,9 @@ int nt_feed_list_from_json(struct nt_feed_list *l, const json_t *arr,
                 v = json_object_get(item, "interval");
                 if (v)
                         nt_config_feed_interval(v, &spec.interval_ms);
+                v = json_object_get(item, "content");
+                if (v)
+                        spec.content = nt_config_feed_content(v);
                 v = json_object_get(item, "tags");
                 spec.tags = str_vec(v ? json_array_size(v) : 0);
                 oom |= !spec.tags;

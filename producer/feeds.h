@@ -15,6 +15,8 @@ struct nt_feed_spec {
         int64_t interval_ms;
         char **tags;    /* NULL-terminated; may be empty */
         char **headers; /* "Name: value", NULL-terminated; may be empty */
+        int content;    /* enum nt_content_mode; NT_CONTENT_DEFAULT:
+                           producer.content */
 };
 
 struct nt_feed_list {
@@ -28,7 +30,8 @@ void nt_feed_list_free(struct nt_feed_list *l);
 
 /* Appends the feeds of a producer.feeds array: objects with "url"
  * (required), "name", "interval" (duration, seconds when a number),
- * "tags" (strings), "headers" (object of strings). A feed without an
+ * "tags" (strings), "headers" (object of strings), "content" ("feed",
+ * "page", "auto"). A feed without an
  * interval gets `default_interval_ms`. The array is checked by
  * nt_config_check_feeds() (with a floor of 1 s; producer.min_interval is
  * the configuration's business) and every error is reported, joined by

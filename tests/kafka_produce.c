@@ -1107,3 +1107,416 @@ Test(real, an_outage_does_not_flood_the_log)
         status = nt_child_stop(&child, SIGTERM, 30000);
         cr_assert_eq(status, 0, "produce exited %d", status);
 }
+
+/* ---- full text from pages (producer.content, a feed's "content") ---- */
+
+/* A feed whose items 1..n link to /page/1..n on the test server, each
+ * with a one-sentence description. */
+static char *rss_linking_pages(const char *prefix, int n)
+{
+        struct nt_buf b;
+        int i;
+
+        nt_buf_init(&b, 1 << 20);
+        nt_buf_append_str(&b, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
+                              "<channel><title>Short wire</title>"
+                              "<link>http://127.0.0.1/</link>");
+        for (i = 1; i <= n; i++)
+                nt_buf_printf(
+                    &b,
+                    "<item><title>%s story %d</title>"
+                    "<link>%s/%s/%d</link>"
+                    "<guid>urn:%s:%d</guid>"
+                    "<description>Teaser of %s story %d.</description>"
+                    "</item>",
+                    prefix, i, nt_httpd_url(srv), prefix, i, prefix, i, prefix,
+                    i);
+        nt_buf_append_str(&b, "</channel></rss>");
+        return nt_buf_detach(&b);
+}
+
+/* An article page: navigation, the story in <article>, related links. */
+static const char story_page[] =
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    "<title>Harbour cranes return | Test Gazette</title></head><body>"
+    "<nav><a href=\"/\">Home</a> <a href=\"/world\">World</a> "
+    "<a href=\"/sport\">Sport</a></nav>"
+    "<article><h1>Harbour cranes return</h1>"
+    "<p>The three cranes that left the eastern harbour in spring came back "
+    "on Tuesday morning, towed by two tugs through a calm and grey sea.</p>"
+    "<p>Dock workers said the refit had taken longer than planned because a "
+    "gearbox part had to be made again from the original drawings.</p>"
+    "<p>Loading of the first grain ship is to start next week, the port "
+    "authority said in a short statement on its notice board.</p>"
+    "</article><aside class=\"related\"><a href=\"/x\">Other news</a></aside>"
+    "</body></html>";
+
+static void serve_page(const char *path, int status, const char *body)
+{
+        serve(path, status, NULL, "Content-Type: text/html; charset=utf-8",
+              body);
+}
+
+/* The configuration of write_config() with the feeds given as JSON
+ * elements (so that they can carry "content"). */
+static void write_config_feeds(const char *feeds, const char *extra_producer)
+{
+        FILE *f = fopen(config_path, "w");
+
+        cr_assert_not_null(f);
+        fprintf(f,
+                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+                " \"topics\": {\"raw\": \"%s\"},"
+                " \"log\": {\"level\": \"info\"},"
+                " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
+                " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
+                "\"min_interval\": \"1s\", \"summary_interval\": 0%s%s,"
+                " \"feeds\": [%s]}}\n",
+                nt_test_kafka_bootstrap(), topic, state_dir,
+                extra_producer ? ", " : "",
+                extra_producer ? extra_producer : "", feeds);
+        fclose(f);
+}
+
+struct values_view {
+        json_t *by_title; /* title -> [{"v": article, "ts": ms}] */
+        size_t messages;
+        size_t want;
+};
+
+static bool collect_values(const rd_kafka_message_t *rkm, void *ctx)
+{
+        struct values_view *v = ctx;
+        json_error_t jerr;
+        json_t *art = json_loadb(rkm->payload, rkm->len, 0, &jerr);
+        rd_kafka_timestamp_type_t tstype;
+        const char *title;
+        json_t *list;
+
+        cr_assert_not_null(art, "not JSON: %s", jerr.text);
+        title = json_string_value(json_object_get(art, "title"));
+        cr_assert_not_null(title);
+        list = json_object_get(v->by_title, title);
+        if (!list) {
+                list = json_array();
+                json_object_set_new(v->by_title, title, list);
+        }
+        json_array_append_new(
+            list,
+            json_pack("{s:o,s:I}", "v", art, "ts",
+                      (json_int_t)rd_kafka_message_timestamp(rkm, &tstype)));
+        v->messages++;
+        return v->want && v->messages >= v->want;
+}
+
+static void read_values(struct values_view *v, size_t want, int timeout_ms)
+{
+        v->by_title = json_object();
+        v->messages = 0;
+        v->want = want;
+        nt_test_read_topic(nt_test_kafka_bootstrap(), topic, collect_values, v,
+                           timeout_ms);
+}
+
+/* The one article titled `title` (it must have been published exactly
+ * once). */
+static json_t *only(const struct values_view *v, const char *title)
+{
+        json_t *list = json_object_get(v->by_title, title);
+
+        cr_assert_not_null(list, "\"%s\" was not published", title);
+        cr_assert_eq(json_array_size(list), 1,
+                     "\"%s\" published %zu times, not once", title,
+                     json_array_size(list));
+        return json_object_get(json_array_get(list, 0), "v");
+}
+
+static const char *field(const json_t *art, const char *name)
+{
+        return json_string_value(json_object_get(art, name));
+}
+
+/* content "page": a good page gives the article its main text; a 404
+ * and a page without main text publish the feed's text, once each, with
+ * the reason; a second poll fetches no page again and publishes nothing. */
+Test(real, page_content_good_missing_and_empty_pages)
+{
+        char feeds[512];
+        char *body = rss_linking_pages("p", 3);
+        struct values_view v;
+        json_t *a;
+
+        serve("/feed.xml", 200, NULL, NULL, body);
+        free(body);
+        serve_page("/p/1", 200, story_page);
+        serve_page("/p/2", 404, "<html><body><p>Not here.</p></body></html>");
+        serve_page("/p/3", 200, "<html><body></body></html>");
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/feed.xml\", \"content\": \"page\"}",
+                 nt_httpd_url(srv));
+        write_config_feeds(feeds, NULL);
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 3, 30000);
+        cr_assert_eq(v.messages, 3, "got %zu", v.messages);
+
+        a = only(&v, "p story 1");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        cr_assert_null(json_object_get(a, "page_error"));
+        cr_assert_not_null(strstr(field(a, "content"), "gearbox part"), "%s",
+                           field(a, "content"));
+        cr_assert_null(strstr(field(a, "content"), "Sport"),
+                       "navigation in the text: %s", field(a, "content"));
+        cr_assert_str_eq(field(a, "summary"), "Teaser of p story 1.");
+
+        a = only(&v, "p story 2");
+        cr_assert_str_eq(field(a, "content_source"), "feed");
+        cr_assert_str_eq(field(a, "page_error"), "HTTP 404");
+        cr_assert_str_eq(field(a, "summary"), "Teaser of p story 2.");
+        {
+                char *text = json_dumps(a, 0);
+
+                cr_assert_null(strstr(text, "Not here"));
+                free(text);
+        }
+
+        a = only(&v, "p story 3");
+        cr_assert_str_eq(field(a, "content_source"), "feed");
+        cr_assert_str_eq(field(a, "page_error"), "no main text");
+        json_decref(v.by_title);
+
+        /* Seen: the next poll sends nothing and asks for no page. */
+        cr_assert_eq(produce_once(), 0);
+        cr_assert_eq(nt_httpd_requests(srv, "/feed.xml", NULL, 0), 2);
+        cr_assert_eq(nt_httpd_requests(srv, "/p/1", NULL, 0), 1);
+        cr_assert_eq(nt_httpd_requests(srv, "/p/2", NULL, 0), 1);
+        cr_assert_eq(nt_httpd_requests(srv, "/p/3", NULL, 0), 1);
+        read_values(&v, 0, 5000);
+        cr_assert_eq(v.messages, 3, "published again: %zu", v.messages);
+        json_decref(v.by_title);
+}
+
+/* content "auto" fetches only the pages of short entries; "feed" (the
+ * default) none. */
+Test(real, auto_content_fetches_pages_of_short_entries_only)
+{
+        char feeds[512];
+        char *body = rss_linking_pages("s", 1);
+        struct values_view v;
+        json_t *a;
+
+        serve("/short.xml", 200, NULL, NULL, body);
+        free(body);
+        body = rss_linking_pages("q", 1);
+        serve("/plain.xml", 200, NULL, NULL, body);
+        free(body);
+        serve_page("/s/1", 200, story_page);
+        serve_page("/q/1", 200, story_page);
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/short.xml\", \"content\": \"auto\"},"
+                 "{\"url\": \"%s/plain.xml\"}",
+                 nt_httpd_url(srv), nt_httpd_url(srv));
+        /* "Teaser of s story 1." has 20 characters. */
+        write_config_feeds(feeds, "\"content_min_chars\": 21");
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 2, 30000);
+        a = only(&v, "s story 1");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        a = only(&v, "q story 1");
+        cr_assert_null(json_object_get(a, "content_source"),
+                       "a feed-mode article is as before");
+        cr_assert_eq(nt_httpd_requests(srv, "/q/1", NULL, 0), 0);
+        json_decref(v.by_title);
+
+        /* At the threshold the entry's own text is enough. */
+        body = rss_linking_pages("t", 1);
+        serve("/short.xml", 200, NULL, NULL, body);
+        free(body);
+        serve_page("/t/1", 200, story_page);
+        write_config_feeds(feeds, "\"content_min_chars\": 20");
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 3, 30000);
+        a = only(&v, "t story 1");
+        cr_assert_null(json_object_get(a, "content_source"));
+        cr_assert_eq(nt_httpd_requests(srv, "/t/1", NULL, 0), 0);
+        json_decref(v.by_title);
+}
+
+/* A page slower than producer.timeout: its article goes out with the
+ * feed's text ("timeout") after the others of its feed and after another
+ * feed's articles, which did not wait for it. */
+Test(real, a_slow_page_delays_neither_its_feed_nor_another)
+{
+        static char slow_body[1024];
+        struct nt_httpd_route r;
+        char feeds[512];
+        char *body = rss_linking_pages("w", 2);
+        struct values_view v;
+        json_t *slow, *a;
+        json_int_t slow_ts;
+
+        serve("/wire.xml", 200, NULL, NULL, body);
+        free(body);
+        body = rss(1, 3, -1);
+        serve("/other.xml", 200, NULL, NULL, body);
+        free(body);
+        serve_page("/w/2", 200, story_page);
+        /* 16 pieces of 64 bytes, 1 s apart: 16 s, far past the 2 s
+         * limit. */
+        memset(slow_body, 'x', sizeof(slow_body) - 1);
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "/w/1");
+        r.kind = NT_HTTPD_SLOW;
+        r.status = 200;
+        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/html");
+        r.body = slow_body;
+        r.body_len = strlen(slow_body);
+        r.delay_ms = 1000;
+        nt_httpd_route(srv, &r);
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/wire.xml\", \"content\": \"page\"},"
+                 "{\"url\": \"%s/other.xml\"}",
+                 nt_httpd_url(srv), nt_httpd_url(srv));
+        write_config_feeds(feeds, "\"timeout\": \"2s\"");
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 5, 30000);
+        cr_assert_eq(v.messages, 5, "got %zu", v.messages);
+        slow = only(&v, "w story 1");
+        cr_assert_str_eq(field(slow, "content_source"), "feed");
+        cr_assert_str_eq(field(slow, "page_error"), "timeout");
+        cr_assert_str_eq(field(slow, "summary"), "Teaser of w story 1.");
+        slow_ts = json_integer_value(json_object_get(
+            json_array_get(json_object_get(v.by_title, "w story 1"), 0), "ts"));
+        {
+                const char *title;
+                json_t *list;
+
+                json_object_foreach(v.by_title, title, list)
+                {
+                        json_int_t ts;
+
+                        if (strcmp(title, "w story 1") == 0)
+                                continue;
+                        a = json_object_get(json_array_get(list, 0), "v");
+                        ts = json_integer_value(
+                            json_object_get(json_array_get(list, 0), "ts"));
+                        cr_assert_lt(ts, slow_ts,
+                                     "\"%s\" waited for the slow page", title);
+                }
+        }
+        a = only(&v, "w story 2");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        json_decref(v.by_title);
+}
+
+/* robots.txt is asked once per host, its group for newstap wins over
+ * "*", and a disallowed page is never requested: its article goes out
+ * once with the feed's text and page_error "robots.txt". */
+Test(real, robots_txt_disallow_is_honoured)
+{
+        char feeds[512];
+        char *body = rss_linking_pages("private", 1);
+        struct values_view v;
+        json_t *a;
+
+        serve("/a.xml", 200, NULL, NULL, body);
+        free(body);
+        body = rss_linking_pages("open", 2);
+        serve("/b.xml", 200, NULL, NULL, body);
+        free(body);
+        serve_page("/private/1", 200, story_page);
+        serve_page("/open/1", 200, story_page);
+        serve_page("/open/2", 200, story_page);
+        serve("/robots.txt", 200, NULL, "Content-Type: text/plain",
+              "User-agent: *\nDisallow: /\n\n"
+              "User-agent: newstap\nDisallow: /private/\n");
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/a.xml\", \"content\": \"page\"},"
+                 "{\"url\": \"%s/b.xml\"}",
+                 nt_httpd_url(srv), nt_httpd_url(srv));
+        write_config_feeds(feeds, "\"content\": \"page\"");
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 3, 30000);
+        cr_assert_eq(v.messages, 3, "got %zu", v.messages);
+        a = only(&v, "private story 1");
+        cr_assert_str_eq(field(a, "content_source"), "feed");
+        cr_assert_str_eq(field(a, "page_error"), "robots.txt");
+        cr_assert_str_eq(field(a, "summary"), "Teaser of private story 1.");
+        a = only(&v, "open story 1");
+        cr_assert_str_eq(field(a, "content_source"), "page",
+                         "producer.content applies to a feed without one");
+        a = only(&v, "open story 2");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        cr_assert_eq(nt_httpd_requests(srv, "/private/1", NULL, 0), 0,
+                     "a disallowed page was requested");
+        cr_assert_eq(nt_httpd_requests(srv, "/robots.txt", NULL, 0), 1,
+                     "robots.txt once per host");
+        json_decref(v.by_title);
+}
+
+/* A robots.txt that fails with 5xx disallows for now; one that is
+ * missing (404) allows everything. */
+Test(real, robots_txt_server_error_disallows_missing_allows)
+{
+        char feeds[512];
+        char *body = rss_linking_pages("e", 1);
+        struct values_view v;
+        json_t *a;
+
+        serve("/e.xml", 200, NULL, NULL, body);
+        free(body);
+        serve_page("/e/1", 200, story_page);
+        serve("/robots.txt", 503, NULL, "Content-Type: text/plain", "busy");
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/e.xml\", \"content\": \"page\"}",
+                 nt_httpd_url(srv));
+        write_config_feeds(feeds, NULL);
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 1, 30000);
+        a = only(&v, "e story 1");
+        cr_assert_str_eq(field(a, "content_source"), "feed");
+        cr_assert_str_eq(field(a, "page_error"), "robots.txt unreachable");
+        cr_assert_eq(nt_httpd_requests(srv, "/e/1", NULL, 0), 0);
+        json_decref(v.by_title);
+
+        /* Another run, robots.txt gone: a new article's page is
+         * fetched. */
+        body = rss_linking_pages("g", 1);
+        serve("/e.xml", 200, NULL, NULL, body);
+        free(body);
+        serve_page("/g/1", 200, story_page);
+        serve("/robots.txt", 404, NULL, "Content-Type: text/plain", "no");
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 2, 30000);
+        a = only(&v, "g story 1");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        json_decref(v.by_title);
+}
+
+/* A page larger than producer.max_body (one that never ends) is cut off
+ * and the article goes out with the feed's text, "too big". */
+Test(real, a_huge_page_publishes_the_feed_text)
+{
+        struct nt_httpd_route r;
+        char feeds[512];
+        char *body = rss_linking_pages("h", 1);
+        struct values_view v;
+        json_t *a;
+
+        serve("/h.xml", 200, NULL, NULL, body);
+        free(body);
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "/h/1");
+        r.kind = NT_HTTPD_ENDLESS;
+        nt_httpd_route(srv, &r);
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/h.xml\", \"content\": \"page\"}",
+                 nt_httpd_url(srv));
+        write_config_feeds(feeds, "\"max_body\": \"64KiB\"");
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 1, 30000);
+        a = only(&v, "h story 1");
+        cr_assert_str_eq(field(a, "content_source"), "feed");
+        cr_assert_str_eq(field(a, "page_error"), "too big");
+        cr_assert_str_eq(field(a, "summary"), "Teaser of h story 1.");
+        json_decref(v.by_title);
+}

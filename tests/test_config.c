@@ -374,6 +374,12 @@ ParameterizedTestParameters(config, validate_refuses)
             {"{\"producer\": {\"feeds\": [{\"url\": \"http://a/\", "
              "\"headers\": {\"Bad Name\": \"v\"}}]}}",
              "producer.feeds[0].headers.Bad Name: expected a header name"},
+            {"{\"producer\": {\"feeds\": [{\"url\": \"http://a/\", "
+             "\"content\": \"full\"}]}}",
+             "producer.feeds[0].content: expected \"feed\", \"page\" or"},
+            {"{\"producer\": {\"feeds\": [{\"url\": \"http://a/\", "
+             "\"content\": true}]}}",
+             "producer.feeds[0].content: expected \"feed\", \"page\" or"},
         };
         return cr_make_param_array(struct bad_value, cases,
                                    sizeof(cases) / sizeof(cases[0]));
@@ -409,8 +415,11 @@ Test(config, validate_accepts_what_it_should)
                  "{\"producer\": {\"min_interval\": \"1s\", \"interval\": 1,"
                  " \"feeds\": [{\"url\": \"https://u:p@a.example/f\","
                  " \"interval\": \"1s\", \"name\": \"a\", \"tags\": [\"x\"],"
-                 " \"headers\": {\"Authorization\": \"Bearer t\"}},"
-                 " {\"url\": \"https://b.example/f\"}]},"
+                 " \"headers\": {\"Authorization\": \"Bearer t\"},"
+                 " \"content\": \"auto\"},"
+                 " {\"url\": \"https://b.example/f\", \"content\": \"page\"},"
+                 " {\"url\": \"https://c.example/f\", \"content\": \"feed\"}],"
+                 " \"content\": \"auto\", \"content_min_chars\": 200},"
                  " \"metrics\": {\"listen\": \"localhost:0\"}}");
         nt_config_validate(l.cfg, &l.r);
         cr_assert_eq(l.r.n, 0, "refused: %s", nt_buf_str(&l.r.text));
