@@ -1,138 +1,10 @@
-#include "producer/producer.h"
-#include "common/date.h"
-#include "common/article.h"
-#include "common/charset.h"
-#include "common/err.h"
-#include "common/extract.h"
-#include "common/feed.h"
-#include "common/feed_parse.h"
-#include "common/log.h"
-#include "common/sig.h"
-#include "common/url.h"
-#include "producer/fetch.h"
-#include "producer/publish.h"
-#include "producer/robots.h"
-#include "producer/schedule.h"
-#include "producer/state.h"
-
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
-#include <xxhash.h>
-
-/* A poll that changes nothing but the feed's times (a 304 on a healthy
- * feed) rewrites its state file only when the saved last success is this
- * old. Writing a state file (a new file, a rename, the old inode freed)
- * costs about twice a 304 round trip in CPU, so saving every such poll
- * would double the cost of polling; the saved next poll is then up to an
- * hour behind, which nt_schedule_resume() makes up for at a restart. */
-#define STATE_REFRESH_MS ((int64_t)3600 * 1000)
-
-/* One feed as the loop sees it. Allocated one by one so that pointers
- * handed to the fetcher and the publisher stay valid while the list
- * grows; a feed dropped by a reload is freed only once idle.
- *
- * Nothing in the loop walks every feed: a feed waiting for its next poll
- * is in the `due` heap (and only then), a changed state is on the
- * `dirty` list, a removed feed on the `removed` list until it is freed.
- * Each of the three lists holds at most every feed, and has room for
- * every feed reserved when the feed is added, so that putting a feed on
- * one cannot fail. */
-/* What a fetch result's opaque points to: a feed (struct pfeed) or an
- * article's page (struct page); both begin with their kind. */
-enum job_kind { JOB_FEED = 0, JOB_PAGE, JOB_ROBOTS };
-
-/* robots.txt: the product token its groups are matched with, how long
- * an answer is kept, and how soon one that could not be had (5xx,
- * timeout) is asked for again, everything disallowed meanwhile. */
-#define ROBOTS_AGENT    "newstap"
-#define ROBOTS_TTL_MS   ((int64_t)24 * 3600 * 1000)
-#define ROBOTS_RETRY_MS ((int64_t)10 * 60 * 1000)
-
-struct pfeed {
-        enum job_kind kind; /* JOB_FEED; first, see job_kind */
-        struct nt_feed_spec spec;
-        struct nt_feed_state st;
-        const char *label;   /* name, else URL: for logs and metrics */
-        int64_t due_ms;      /* next poll, wall clock */
-        struct nt_timer due; /* in p->due while waiting for due_ms */
-        size_t idx;          /* in p->feeds */
-        bool fetching;
-        bool removed;
-        bool on_removed;          /* in p->removed */
-        bool polled;              /* once mode: a result came back */
-        bool first_poll;          /* never polled successfully before */
-        json_t *pending;          /* id -> revision, sent, not confirmed */
-        char *next_etag;          /* validators of the last 200, applied */
-        char *next_last_modified; /* when `pending` empties */
-        bool next_validators;
-        bool dirty;               /* state to save: in p->dirty */
-        int64_t saved_success_ms; /* st.last_success_ms in the file */
-        struct nt_schedule_hints hints;
-};
-
-/* An article of a feed whose content comes from its page, waiting for
- * the page's fetch. Its id is in the feed's `pending` meanwhile, so the
- * feed's validators and seen-marks wait for it as for a sent article,
- * and a repeated poll does not fetch the page again. */
-struct page {
-        enum job_kind kind; /* JOB_PAGE; first, see job_kind */
-        struct pfeed *f;
-        struct nt_article art;    /* built from the entry, feed text */
-        char *path;               /* of the link, for robots.txt */
-        struct page *prev, *next; /* in nt_producer.pages */
-        struct page *wait_next;   /* in robots.waiting */
-};
-
-/* The robots.txt of one origin ("scheme://host:port"), fetched when a
- * page of it is first wanted and again when stale; pages wait for it. */
-enum robots_rule { ROBOTS_ALLOW_ALL = 0, ROBOTS_RULES, ROBOTS_DISALLOW_ALL };
-
-struct robots {
-        enum job_kind kind; /* JOB_ROBOTS; first, see job_kind */
-        char *origin;
-        bool fetching;
-        enum robots_rule rule;
-        char *text; /* ROBOTS_RULES: the file, NUL-terminated */
-        size_t len;
-        int64_t expires_ms; /* 0: never fetched */
-        struct page *waiting;
-};
-
-struct nt_producer {
-        const nt_config_t *cfg;
-        struct pfeed **feeds;
-        size_t n_feeds, cap_feeds;
-        struct nt_timer_heap due; /* feeds waiting to be polled */
-        struct pfeed **dirty;     /* cap_feeds slots */
-        size_t n_dirty;
-        struct pfeed **removed; /* cap_feeds slots */
-        size_t n_removed;
-        struct page *pages; /* page fetches in flight */
-        json_t *robots;     /* origin -> struct robots * (as an integer) */
-        int content;        /* producer.content */
-        int64_t content_min_chars;
-        nt_fetcher_t *fetcher;
-        nt_publisher_t *pub;
-        nt_metrics_t *metrics;
-        const char *state_dir;
-        int lock_fd; /* flock() on the state directory; -1: none */
-        char user_agent[512];
-        bool once;
-        uint64_t rng;
-        nt_health_t *health;
-        int64_t last_summary_ms;
-        int64_t last_flush_ms;
-        struct {
-                uint64_t fetched, not_modified, failed, new_articles, updated,
-                    duplicates, confirmed;
-        } totals;
-};
+/* The produce loop: every feed polled on its own schedule (a timer heap of
+ * due feeds), fetched politely (producer/fetch.c), parsed, its new and
+ * edited articles published and confirmed before they are marked seen,
+ * its state saved when it changed; health and metrics; a bounded stop.
+ * Pages of page/auto feeds are producer/producer_pages.c, SIGHUP's
+ * reload producer/producer_reload.c. */
+#include "producer/producer_internal.h"
 
 /* xorshift64*: jitter needs spread, not secrecy. */
 static uint64_t next_random(nt_producer_t *p)
@@ -160,18 +32,18 @@ static void mark_dirty(nt_producer_t *p, struct pfeed *f)
 
 /* Puts the feed in the due heap at due_ms, unless it is not to be polled
  * again: fetching, removed, disabled, or polled in once mode. */
-static void requeue(nt_producer_t *p, struct pfeed *f)
+void nt_pr_requeue(nt_producer_t *p, struct pfeed *f)
 {
         if (f->fetching || f->removed || f->st.disabled ||
             (p->once && f->polled)) {
                 nt_timer_heap_remove(&p->due, &f->due);
                 return;
         }
-        /* Room for every feed is reserved in add_feed(). */
+        /* Room for every feed is reserved in nt_pr_add_feed(). */
         nt_timer_heap_push(&p->due, &f->due, f->due_ms);
 }
 
-static void pfeed_free(struct pfeed *f)
+void nt_pr_pfeed_free(struct pfeed *f)
 {
         if (!f)
                 return;
@@ -248,7 +120,7 @@ static struct pfeed *pfeed_new(nt_producer_t *p, struct nt_feed_spec *spec)
         f->label = f->spec.name ? f->spec.name : f->spec.url;
         f->pending = json_object();
         if (!f->pending || nt_state_init(&f->st) != NT_OK) {
-                pfeed_free(f);
+                nt_pr_pfeed_free(f);
                 return NULL;
         }
         err = nt_state_load(p->state_dir, f->spec.url, &f->st, errstr,
@@ -293,7 +165,7 @@ static int grow(struct pfeed ***arr, size_t cap)
         return NT_OK;
 }
 
-static int add_feed(nt_producer_t *p, struct nt_feed_spec *spec)
+int nt_pr_add_feed(nt_producer_t *p, struct nt_feed_spec *spec)
 {
         struct pfeed *f;
 
@@ -314,7 +186,7 @@ static int add_feed(nt_producer_t *p, struct nt_feed_spec *spec)
                 return NT_ERR_NOMEM;
         f->idx = p->n_feeds;
         p->feeds[p->n_feeds++] = f;
-        requeue(p, f);
+        nt_pr_requeue(p, f);
         return NT_OK;
 }
 
@@ -439,7 +311,7 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
         if (!p->fetcher)
                 goto fail;
         for (i = 0; i < feeds->n; i++) {
-                if (add_feed(p, &feeds->feeds[i]) != NT_OK) {
+                if (nt_pr_add_feed(p, &feeds->feeds[i]) != NT_OK) {
                         nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
                                 "out of memory");
                         goto fail;
@@ -517,7 +389,7 @@ nt_metrics_t *nt_producer_metrics(nt_producer_t *p)
 
 /* All confirmed: the validators of the response that carried these
  * articles may now be stored, and the state saved. */
-static void settle(nt_producer_t *p, struct pfeed *f)
+void nt_pr_settle(nt_producer_t *p, struct pfeed *f)
 {
         if (json_object_size(f->pending) > 0)
                 return;
@@ -550,7 +422,7 @@ static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
                 p->totals.confirmed++;
                 nt_metrics_add(p->metrics, "newstap_published_total", 1, NULL);
         }
-        settle(p, f);
+        nt_pr_settle(p, f);
 }
 
 static void count_fetch(nt_producer_t *p, struct pfeed *f, long status)
@@ -640,37 +512,18 @@ static void every_second(nt_producer_t *p, int64_t now)
         p->last_flush_ms = now;
 }
 
-/* The article JSON with "content_source" (and "page_error" when the
- * page could not be used) after its fields, as replay --pages writes
- * it. Caller frees with free(); NULL when out of memory. */
-static char *page_json_line(const struct nt_article *art, const char *source,
-                            const char *page_error)
-{
-        json_t *o = nt_article_to_json(art);
-        char *line = NULL;
-
-        if (o &&
-            json_object_set_new(o, "content_source", json_string(source)) ==
-                0 &&
-            (!page_error || json_object_set_new(o, "page_error",
-                                                json_string(page_error)) == 0))
-                line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(o);
-        return line;
-}
-
 /* Sends one article; waits for room when the publisher is full (the
  * back-pressure that slows fetching), but gives up on shutdown: what was
  * not sent is not marked seen and is fetched again after a restart.
  * While it waits, the once-a-second duties go on: a broker down for an
  * hour must show on /readyz and /metrics, and the confirmations that do
  * arrive must reach the state files. */
-static int send_article(nt_producer_t *p, struct pfeed *f,
-                        const struct nt_article *art, const char *source,
-                        const char *page_error)
+int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
+                       const struct nt_article *art, const char *source,
+                       const char *page_error)
 {
         struct nt_publish_meta meta;
-        char *line = source ? page_json_line(art, source, page_error)
+        char *line = source ? nt_pr_page_json_line(art, source, page_error)
                             : nt_article_to_json_line(art);
         int err;
 
@@ -722,272 +575,6 @@ static void report_cuts(nt_producer_t *p, struct pfeed *f,
                         f->label,
                         nt_feed_cut_describe(feed, bit, what, sizeof(what)));
         }
-}
-
-/* Whether this new article's text is to come from its page: the feed's
- * "content" (else producer.content) is "page", or "auto" and the entry's
- * text (content, else summary) has fewer than producer.content_min_chars
- * characters. */
-static bool wants_page(const nt_producer_t *p, const struct pfeed *f,
-                       const struct nt_article *art)
-{
-        int mode = f->spec.content ? f->spec.content : p->content;
-        const char *text, *c;
-        int64_t chars = 0;
-
-        if (mode == NT_CONTENT_PAGE)
-                return true;
-        if (mode != NT_CONTENT_AUTO)
-                return false;
-        text = art->content && *art->content ? art->content : art->summary;
-        for (c = text; c && *c && chars < p->content_min_chars; c++)
-                chars += ((unsigned char)*c & 0xC0) != 0x80;
-        return chars < p->content_min_chars;
-}
-
-static void page_free(nt_producer_t *p, struct page *pg)
-{
-        if (pg->prev)
-                pg->prev->next = pg->next;
-        else
-                p->pages = pg->next;
-        if (pg->next)
-                pg->next->prev = pg->prev;
-        nt_article_free(&pg->art);
-        free(pg->path);
-        free(pg);
-}
-
-/* Publishes the page's article, with the page's text (error NULL) or
- * the feed's and why not, and frees the page. A failed send (only on
- * shutdown or out of memory) leaves the article unseen and the feed's
- * validators unkept, so the next poll brings it again. */
-static int page_publish(nt_producer_t *p, struct page *pg, const char *error)
-{
-        struct pfeed *f = pg->f;
-        int err;
-
-        if (error) {
-                const char *fields[] = {"feed",   f->label, "url", pg->art.url,
-                                        "reason", error,    NULL};
-
-                nt_log_kv(NT_LOG_INFO, "producer", fields,
-                          "feed %s: page not used (%s): the feed's text is "
-                          "published",
-                          f->label, error);
-        }
-        err = send_article(p, f, &pg->art, error ? "feed" : "page", error);
-        if (err != NT_OK) {
-                json_object_del(f->pending, pg->art.id);
-                f->next_validators = false;
-                free(f->next_etag);
-                free(f->next_last_modified);
-                f->next_etag = f->next_last_modified = NULL;
-                settle(p, f);
-        }
-        page_free(p, pg);
-        return err;
-}
-
-/* The page's fetch goes to the fetcher when its origin's robots.txt
- * allows it; else its article is published with the feed's text. */
-static int page_go(nt_producer_t *p, struct page *pg, const struct robots *rb)
-{
-        struct nt_fetch_request req;
-
-        if (rb->rule == ROBOTS_DISALLOW_ALL)
-                return page_publish(p, pg, "robots.txt unreachable");
-        if (rb->rule == ROBOTS_RULES &&
-            !nt_robots_allowed(rb->text, rb->len, ROBOTS_AGENT, pg->path))
-                return page_publish(p, pg, "robots.txt");
-        memset(&req, 0, sizeof(req));
-        req.url = pg->art.url;
-        req.opaque = pg;
-        if (nt_fetcher_add(p->fetcher, &req) != NT_OK)
-                return page_publish(p, pg, "fetch queue full");
-        return NT_OK;
-}
-
-/* The robots.txt entry of an origin, made (not fetched) when missing.
- * NULL when out of memory. */
-static struct robots *robots_of(nt_producer_t *p, const char *origin)
-{
-        json_t *v = json_object_get(p->robots, origin);
-        struct robots *rb;
-
-        if (v)
-                return (struct robots *)(intptr_t)json_integer_value(v);
-        rb = calloc(1, sizeof(*rb));
-        if (!rb)
-                return NULL;
-        rb->kind = JOB_ROBOTS;
-        rb->origin = strdup(origin);
-        if (!rb->origin ||
-            json_object_set_new(p->robots, origin,
-                                json_integer((json_int_t)(intptr_t)rb)) != 0) {
-                free(rb->origin);
-                free(rb);
-                return NULL;
-        }
-        return rb;
-}
-
-/* Starts the fetch of the origin's robots.txt. */
-static int robots_fetch(nt_producer_t *p, struct robots *rb)
-{
-        struct nt_fetch_request req;
-        char url[2048];
-
-        snprintf(url, sizeof(url), "%s/robots.txt", rb->origin);
-        memset(&req, 0, sizeof(req));
-        req.url = url;
-        req.opaque = rb;
-        if (nt_fetcher_add(p->fetcher, &req) != NT_OK)
-                return NT_ERR_LIMIT;
-        rb->fetching = true;
-        return NT_OK;
-}
-
-/* Takes the article: its page is fetched (after its origin's robots.txt
- * when that is not known or is stale), or, when that cannot be, the
- * article is published with the feed's text and why. Its id is pending
- * from here on. Returns NT_OK, or the error of a failed send. */
-static int start_page(nt_producer_t *p, struct pfeed *f, struct nt_article *art)
-{
-        struct page *pg = calloc(1, sizeof(*pg));
-        struct robots *rb = NULL;
-        char *origin = NULL;
-        int err = NT_ERR_INVALID;
-
-        if (!pg)
-                return NT_ERR_NOMEM;
-        pg->kind = JOB_PAGE;
-        pg->f = f;
-        pg->art = *art;
-        nt_article_init(art); /* taken */
-        pg->next = p->pages;
-        if (p->pages)
-                p->pages->prev = pg;
-        p->pages = pg;
-        if (json_object_set_new(f->pending, pg->art.id,
-                                json_string(pg->art.revision)) != 0)
-                return page_publish(p, pg, "out of memory");
-        if (pg->art.url)
-                err = nt_robots_split(pg->art.url, &origin, &pg->path);
-        if (err == NT_ERR_INVALID)
-                return page_publish(p, pg, "no http or https link");
-        if (err == NT_OK)
-                rb = robots_of(p, origin);
-        free(origin);
-        if (!rb)
-                return page_publish(p, pg, "out of memory");
-        if (!rb->fetching && nt_date_now_ms() >= rb->expires_ms &&
-            robots_fetch(p, rb) != NT_OK)
-                return page_publish(p, pg, "fetch queue full");
-        if (rb->fetching) {
-                pg->wait_next = rb->waiting;
-                rb->waiting = pg;
-                return NT_OK;
-        }
-        return page_go(p, pg, rb);
-}
-
-/* An origin's robots.txt arrived: 2xx its rules (a day), 4xx none (a
- * day), anything else (5xx, timeout, no connection) everything
- * disallowed for now and asked again in ROBOTS_RETRY_MS; the pages that
- * waited for it go on. */
-static void handle_robots(nt_producer_t *p, struct robots *rb,
-                          const struct nt_fetch_result *res)
-{
-        int64_t now = nt_date_now_ms();
-        struct page *pg, *next;
-
-        rb->fetching = false;
-        free(rb->text);
-        rb->text = NULL;
-        rb->len = 0;
-        if (res->err == NT_OK && res->status >= 200 && res->status < 300) {
-                rb->len = res->body_len < NT_ROBOTS_MAX_BYTES
-                              ? res->body_len
-                              : NT_ROBOTS_MAX_BYTES;
-                rb->text = malloc(rb->len + 1);
-                if (rb->text) {
-                        memcpy(rb->text, res->body, rb->len);
-                        rb->text[rb->len] = '\0';
-                }
-                rb->rule = rb->text ? ROBOTS_RULES : ROBOTS_DISALLOW_ALL;
-                rb->expires_ms =
-                    now + (rb->text ? ROBOTS_TTL_MS : ROBOTS_RETRY_MS);
-        } else if (res->err == NT_OK && res->status >= 400 &&
-                   res->status < 500) {
-                rb->rule = ROBOTS_ALLOW_ALL;
-                rb->expires_ms = now + ROBOTS_TTL_MS;
-        } else {
-                char why[300];
-
-                if (res->err == NT_OK)
-                        snprintf(why, sizeof(why), "HTTP %ld", res->status);
-                else
-                        snprintf(why, sizeof(why), "%s", res->errstr);
-                rb->rule = ROBOTS_DISALLOW_ALL;
-                rb->expires_ms = now + ROBOTS_RETRY_MS;
-                NT_WARN("producer",
-                        "%s/robots.txt: %s; no page of it is fetched for "
-                        "%d min",
-                        rb->origin, why, (int)(ROBOTS_RETRY_MS / 60000));
-        }
-        pg = rb->waiting;
-        rb->waiting = NULL;
-        for (; pg; pg = next) {
-                next = pg->wait_next;
-                pg->wait_next = NULL;
-                page_go(p, pg, rb);
-        }
-}
-
-/* The page of a waiting article arrived (or failed): the article goes
- * out once, with the page's main text as its content, or with the
- * feed's text and why not. */
-static void handle_page(nt_producer_t *p, struct page *pg,
-                        const struct nt_fetch_result *res)
-{
-        struct nt_extract_page ex;
-        char why[300], charset[64];
-        const char *error = NULL;
-
-        nt_extract_page_init(&ex);
-        if (res->err != NT_OK) {
-                if (res->body_too_big)
-                        error = "too big";
-                else if (res->err == NT_ERR_TIMEOUT)
-                        error = "timeout";
-                else {
-                        snprintf(why, sizeof(why), "fetch: %s", res->errstr);
-                        nt_url_scrub_userinfo(why);
-                        error = why;
-                }
-        } else if (res->status != 200) {
-                snprintf(why, sizeof(why), "HTTP %ld", res->status);
-                error = why;
-        } else {
-                charset[0] = '\0';
-                if (res->content_type)
-                        nt_charset_from_content_type(res->content_type, charset,
-                                                     sizeof(charset));
-                if (nt_extract(res->body, res->body_len,
-                               charset[0] ? charset : NULL, res->final_url,
-                               NULL, &ex) != NT_OK)
-                        error = "out of memory";
-                else if (ex.method == NT_EXTRACT_NONE || !ex.text || !*ex.text)
-                        error = "no main text";
-        }
-        if (!error) {
-                free(pg->art.content);
-                pg->art.content = ex.text;
-                ex.text = NULL;
-        }
-        nt_extract_page_free(&ex);
-        page_publish(p, pg, error);
 }
 
 static void handle_body(nt_producer_t *p, struct pfeed *f,
@@ -1048,9 +635,9 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
                 }
                 was = json_object_get(f->st.seen, art.id);
                 /* A page article is sent when its page is fetched. */
-                err = wants_page(p, f, &art)
-                          ? start_page(p, f, &art)
-                          : send_article(p, f, &art, NULL, NULL);
+                err = nt_pr_wants_page(p, f, &art)
+                          ? nt_pr_start_page(p, f, &art)
+                          : nt_pr_send_article(p, f, &art, NULL, NULL);
                 if (err != NT_OK) {
                         complete = false;
                         nt_article_free(&art);
@@ -1144,8 +731,8 @@ static void handle_result(nt_producer_t *p, struct nt_fetch_result *res)
                                      ? res->retry_after_s
                                      : -1);
         }
-        settle(p, f);
-        requeue(p, f);
+        nt_pr_settle(p, f);
+        nt_pr_requeue(p, f);
 }
 
 /* Starts the fetches that are due, earliest first, unless the publisher
@@ -1174,144 +761,6 @@ static void start_due(nt_producer_t *p, int64_t now)
                         return; /* queue full: try again next round */
                 f->fetching = true;
                 nt_timer_heap_remove(&p->due, &f->due);
-        }
-}
-
-/* An index of a fresh feed list by URL, so that a reload of 50,000 feeds
- * matches them in one pass rather than n searches of the list. Slots
- * hold 1 + the spec's index; 0 is empty. */
-struct spec_index {
-        size_t *slots;
-        size_t mask;
-};
-
-static void spec_index_build(struct spec_index *ix,
-                             const struct nt_feed_list *l)
-{
-        size_t n = 16, i;
-
-        while (n < l->n * 2)
-                n *= 2;
-        ix->slots = calloc(n, sizeof(*ix->slots));
-        ix->mask = n - 1;
-        for (i = 0; ix->slots && i < l->n; i++) {
-                const char *url = l->feeds[i].url;
-                size_t j = XXH3_64bits(url, strlen(url)) & ix->mask;
-
-                while (ix->slots[j])
-                        j = (j + 1) & ix->mask;
-                ix->slots[j] = i + 1;
-        }
-}
-
-/* The spec for url not yet taken (its url not NULL), or NULL. */
-static struct nt_feed_spec *spec_index_find(const struct spec_index *ix,
-                                            struct nt_feed_list *l,
-                                            const char *url)
-{
-        size_t j;
-
-        if (!ix->slots) /* out of memory for the index: search the list */
-                return nt_feed_list_find(l, url);
-        for (j = XXH3_64bits(url, strlen(url)) & ix->mask; ix->slots[j];
-             j = (j + 1) & ix->mask) {
-                struct nt_feed_spec *s = &l->feeds[ix->slots[j] - 1];
-
-                if (s->url && strcmp(s->url, url) == 0)
-                        return s;
-        }
-        return NULL;
-}
-
-static void reload_feeds(nt_producer_t *p, nt_producer_reload_cb *reload,
-                         void *ctx)
-{
-        struct nt_feed_list fresh;
-        struct spec_index ix;
-        char errstr[1024];
-        size_t i, added = 0, removed = 0;
-
-        nt_feed_list_init(&fresh);
-        if (reload(ctx, &fresh, errstr, sizeof(errstr)) != NT_OK) {
-                NT_ERROR("producer",
-                         "reload failed, keeping the old feed "
-                         "list: %s",
-                         errstr);
-                nt_feed_list_free(&fresh);
-                return;
-        }
-        spec_index_build(&ix, &fresh);
-        for (i = 0; i < p->n_feeds; i++) {
-                struct pfeed *f = p->feeds[i];
-                struct nt_feed_spec *s =
-                    spec_index_find(&ix, &fresh, f->spec.url);
-
-                if (!s) {
-                        /* Not polled again; freed by reap_removed() once
-                         * its fetch, articles and state are done with. */
-                        removed += !f->removed;
-                        f->removed = true;
-                        nt_timer_heap_remove(&p->due, &f->due);
-                        if (!f->on_removed) {
-                                f->on_removed = true;
-                                p->removed[p->n_removed++] = f;
-                        }
-                        continue;
-                }
-                /* Known feed: take all its new settings (name, headers,
-                 * tags, interval), keep its URL string (work in flight
-                 * refers to it), its state and its work. */
-                if (f->removed) {
-                        /* Back before it was freed: its schedule goes on. */
-                        f->removed = false;
-                        requeue(p, f);
-                }
-                {
-                        struct nt_feed_spec old = f->spec;
-
-                        f->spec = *s;
-                        f->spec.url = old.url;
-                        old.url = s->url;
-                        memset(s, 0, sizeof(*s)); /* url NULL: handled */
-                        nt_feed_spec_free(&old);
-                }
-                f->label = f->spec.name ? f->spec.name : f->spec.url;
-                f->hints.interval_ms = f->spec.interval_ms;
-        }
-        free(ix.slots);
-        for (i = 0; i < fresh.n; i++) {
-                if (!fresh.feeds[i].url)
-                        continue;
-                if (add_feed(p, &fresh.feeds[i]) == NT_OK)
-                        added++;
-        }
-        nt_feed_list_free(&fresh);
-        NT_INFO("producer", "reloaded the feed list: %zu added, %zu removed",
-                added, removed);
-}
-
-/* Frees removed feeds that have nothing in flight (the removed list
- * only: empty but after a reload that removed feeds). */
-static void reap_removed(nt_producer_t *p)
-{
-        size_t i = 0;
-
-        while (i < p->n_removed) {
-                struct pfeed *f = p->removed[i];
-
-                if (f->removed &&
-                    (f->fetching || json_object_size(f->pending) > 0 ||
-                     f->dirty)) {
-                        i++;
-                        continue;
-                }
-                p->removed[i] = p->removed[--p->n_removed];
-                f->on_removed = false;
-                if (!f->removed)
-                        continue; /* listed again by a later reload */
-                p->feeds[f->idx] = p->feeds[--p->n_feeds];
-                p->feeds[f->idx]->idx = f->idx;
-                pfeed_free(f);
         }
 }
 
@@ -1354,9 +803,9 @@ static void drain_results(nt_producer_t *p)
                 enum job_kind kind = *(const enum job_kind *)res->opaque;
 
                 if (kind == JOB_PAGE)
-                        handle_page(p, res->opaque, res);
+                        nt_pr_handle_page(p, res->opaque, res);
                 else if (kind == JOB_ROBOTS)
-                        handle_robots(p, res->opaque, res);
+                        nt_pr_handle_robots(p, res->opaque, res);
                 else
                         handle_result(p, res);
                 nt_fetch_result_free(res);
@@ -1414,13 +863,13 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                 int64_t now = nt_date_now_ms();
 
                 if (reload && nt_sig_take_reload())
-                        reload_feeds(p, reload, reload_ctx);
+                        nt_pr_reload_feeds(p, reload, reload_ctx);
                 start_due(p, now);
                 nt_fetcher_run(p->fetcher, 50);
                 drain_results(p);
                 nt_publisher_poll(p->pub, 0);
                 every_second(p, now);
-                reap_removed(p);
+                nt_pr_reap_removed(p);
                 summary(p, now);
                 if (p->once && once_done(p))
                         break;
@@ -1477,7 +926,7 @@ void nt_producer_destroy(nt_producer_t *p)
                 nt_publisher_destroy(p->pub, 0);
         nt_fetcher_destroy(p->fetcher);
         while (p->pages) /* not sent: fetched again after a restart */
-                page_free(p, p->pages);
+                nt_pr_page_free(p, p->pages);
         if (p->robots) {
                 const char *origin;
                 json_t *v;
@@ -1495,7 +944,7 @@ void nt_producer_destroy(nt_producer_t *p)
         }
         nt_timer_heap_free(&p->due);
         for (i = 0; i < p->n_feeds; i++)
-                pfeed_free(p->feeds[i]);
+                nt_pr_pfeed_free(p->feeds[i]);
         free(p->feeds);
         free(p->dirty);
         free(p->removed);

@@ -1,0 +1,292 @@
+/* The text of an article from its linked page, for feeds with content
+ * "page" or "auto": robots.txt asked once per origin and cached, the page
+ * fetched through the same fetcher as feeds, its main text extracted
+ * (common/extract.h), and the article published once, with the page's
+ * text or, when the page fails, the feed's text and the reason. */
+#include "producer/producer_internal.h"
+
+/* The article JSON with "content_source" (and "page_error" when the
+ * page could not be used) after its fields, as replay --pages writes
+ * it. Caller frees with free(); NULL when out of memory. */
+char *nt_pr_page_json_line(const struct nt_article *art, const char *source,
+                           const char *page_error)
+{
+        json_t *o = nt_article_to_json(art);
+        char *line = NULL;
+
+        if (o &&
+            json_object_set_new(o, "content_source", json_string(source)) ==
+                0 &&
+            (!page_error || json_object_set_new(o, "page_error",
+                                                json_string(page_error)) == 0))
+                line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        return line;
+}
+
+/* Whether this new article's text is to come from its page: the feed's
+ * "content" (else producer.content) is "page", or "auto" and the entry's
+ * text (content, else summary) has fewer than producer.content_min_chars
+ * characters. */
+bool nt_pr_wants_page(const nt_producer_t *p, const struct pfeed *f,
+                      const struct nt_article *art)
+{
+        int mode = f->spec.content ? f->spec.content : p->content;
+        const char *text, *c;
+        int64_t chars = 0;
+
+        if (mode == NT_CONTENT_PAGE)
+                return true;
+        if (mode != NT_CONTENT_AUTO)
+                return false;
+        text = art->content && *art->content ? art->content : art->summary;
+        for (c = text; c && *c && chars < p->content_min_chars; c++)
+                chars += ((unsigned char)*c & 0xC0) != 0x80;
+        return chars < p->content_min_chars;
+}
+
+void nt_pr_page_free(nt_producer_t *p, struct page *pg)
+{
+        if (pg->prev)
+                pg->prev->next = pg->next;
+        else
+                p->pages = pg->next;
+        if (pg->next)
+                pg->next->prev = pg->prev;
+        nt_article_free(&pg->art);
+        free(pg->path);
+        free(pg);
+}
+
+/* Publishes the page's article, with the page's text (error NULL) or
+ * the feed's and why not, and frees the page. A failed send (only on
+ * shutdown or out of memory) leaves the article unseen and the feed's
+ * validators unkept, so the next poll brings it again. */
+static int page_publish(nt_producer_t *p, struct page *pg, const char *error)
+{
+        struct pfeed *f = pg->f;
+        int err;
+
+        if (error) {
+                const char *fields[] = {"feed",   f->label, "url", pg->art.url,
+                                        "reason", error,    NULL};
+
+                nt_log_kv(NT_LOG_INFO, "producer", fields,
+                          "feed %s: page not used (%s): the feed's text is "
+                          "published",
+                          f->label, error);
+        }
+        err =
+            nt_pr_send_article(p, f, &pg->art, error ? "feed" : "page", error);
+        if (err != NT_OK) {
+                json_object_del(f->pending, pg->art.id);
+                f->next_validators = false;
+                free(f->next_etag);
+                free(f->next_last_modified);
+                f->next_etag = f->next_last_modified = NULL;
+                nt_pr_settle(p, f);
+        }
+        nt_pr_page_free(p, pg);
+        return err;
+}
+
+/* The page's fetch goes to the fetcher when its origin's robots.txt
+ * allows it; else its article is published with the feed's text. */
+static int page_go(nt_producer_t *p, struct page *pg, const struct robots *rb)
+{
+        struct nt_fetch_request req;
+
+        if (rb->rule == ROBOTS_DISALLOW_ALL)
+                return page_publish(p, pg, "robots.txt unreachable");
+        if (rb->rule == ROBOTS_RULES &&
+            !nt_robots_allowed(rb->text, rb->len, ROBOTS_AGENT, pg->path))
+                return page_publish(p, pg, "robots.txt");
+        memset(&req, 0, sizeof(req));
+        req.url = pg->art.url;
+        req.opaque = pg;
+        if (nt_fetcher_add(p->fetcher, &req) != NT_OK)
+                return page_publish(p, pg, "fetch queue full");
+        return NT_OK;
+}
+
+/* The robots.txt entry of an origin, made (not fetched) when missing.
+ * NULL when out of memory. */
+static struct robots *robots_of(nt_producer_t *p, const char *origin)
+{
+        json_t *v = json_object_get(p->robots, origin);
+        struct robots *rb;
+
+        if (v)
+                return (struct robots *)(intptr_t)json_integer_value(v);
+        rb = calloc(1, sizeof(*rb));
+        if (!rb)
+                return NULL;
+        rb->kind = JOB_ROBOTS;
+        rb->origin = strdup(origin);
+        if (!rb->origin ||
+            json_object_set_new(p->robots, origin,
+                                json_integer((json_int_t)(intptr_t)rb)) != 0) {
+                free(rb->origin);
+                free(rb);
+                return NULL;
+        }
+        return rb;
+}
+
+/* Starts the fetch of the origin's robots.txt. */
+static int robots_fetch(nt_producer_t *p, struct robots *rb)
+{
+        struct nt_fetch_request req;
+        char url[2048];
+
+        snprintf(url, sizeof(url), "%s/robots.txt", rb->origin);
+        memset(&req, 0, sizeof(req));
+        req.url = url;
+        req.opaque = rb;
+        if (nt_fetcher_add(p->fetcher, &req) != NT_OK)
+                return NT_ERR_LIMIT;
+        rb->fetching = true;
+        return NT_OK;
+}
+
+/* Takes the article: its page is fetched (after its origin's robots.txt
+ * when that is not known or is stale), or, when that cannot be, the
+ * article is published with the feed's text and why. Its id is pending
+ * from here on. Returns NT_OK, or the error of a failed send. */
+int nt_pr_start_page(nt_producer_t *p, struct pfeed *f, struct nt_article *art)
+{
+        struct page *pg = calloc(1, sizeof(*pg));
+        struct robots *rb = NULL;
+        char *origin = NULL;
+        int err = NT_ERR_INVALID;
+
+        if (!pg)
+                return NT_ERR_NOMEM;
+        pg->kind = JOB_PAGE;
+        pg->f = f;
+        pg->art = *art;
+        nt_article_init(art); /* taken */
+        pg->next = p->pages;
+        if (p->pages)
+                p->pages->prev = pg;
+        p->pages = pg;
+        if (json_object_set_new(f->pending, pg->art.id,
+                                json_string(pg->art.revision)) != 0)
+                return page_publish(p, pg, "out of memory");
+        if (pg->art.url)
+                err = nt_robots_split(pg->art.url, &origin, &pg->path);
+        if (err == NT_ERR_INVALID)
+                return page_publish(p, pg, "no http or https link");
+        if (err == NT_OK)
+                rb = robots_of(p, origin);
+        free(origin);
+        if (!rb)
+                return page_publish(p, pg, "out of memory");
+        if (!rb->fetching && nt_date_now_ms() >= rb->expires_ms &&
+            robots_fetch(p, rb) != NT_OK)
+                return page_publish(p, pg, "fetch queue full");
+        if (rb->fetching) {
+                pg->wait_next = rb->waiting;
+                rb->waiting = pg;
+                return NT_OK;
+        }
+        return page_go(p, pg, rb);
+}
+
+/* An origin's robots.txt arrived: 2xx its rules (a day), 4xx none (a
+ * day), anything else (5xx, timeout, no connection) everything
+ * disallowed for now and asked again in ROBOTS_RETRY_MS; the pages that
+ * waited for it go on. */
+void nt_pr_handle_robots(nt_producer_t *p, struct robots *rb,
+                         const struct nt_fetch_result *res)
+{
+        int64_t now = nt_date_now_ms();
+        struct page *pg, *next;
+
+        rb->fetching = false;
+        free(rb->text);
+        rb->text = NULL;
+        rb->len = 0;
+        if (res->err == NT_OK && res->status >= 200 && res->status < 300) {
+                rb->len = res->body_len < NT_ROBOTS_MAX_BYTES
+                              ? res->body_len
+                              : NT_ROBOTS_MAX_BYTES;
+                rb->text = malloc(rb->len + 1);
+                if (rb->text) {
+                        memcpy(rb->text, res->body, rb->len);
+                        rb->text[rb->len] = '\0';
+                }
+                rb->rule = rb->text ? ROBOTS_RULES : ROBOTS_DISALLOW_ALL;
+                rb->expires_ms =
+                    now + (rb->text ? ROBOTS_TTL_MS : ROBOTS_RETRY_MS);
+        } else if (res->err == NT_OK && res->status >= 400 &&
+                   res->status < 500) {
+                rb->rule = ROBOTS_ALLOW_ALL;
+                rb->expires_ms = now + ROBOTS_TTL_MS;
+        } else {
+                char why[300];
+
+                if (res->err == NT_OK)
+                        snprintf(why, sizeof(why), "HTTP %ld", res->status);
+                else
+                        snprintf(why, sizeof(why), "%s", res->errstr);
+                rb->rule = ROBOTS_DISALLOW_ALL;
+                rb->expires_ms = now + ROBOTS_RETRY_MS;
+                NT_WARN("producer",
+                        "%s/robots.txt: %s; no page of it is fetched for "
+                        "%d min",
+                        rb->origin, why, (int)(ROBOTS_RETRY_MS / 60000));
+        }
+        pg = rb->waiting;
+        rb->waiting = NULL;
+        for (; pg; pg = next) {
+                next = pg->wait_next;
+                pg->wait_next = NULL;
+                page_go(p, pg, rb);
+        }
+}
+
+/* The page of a waiting article arrived (or failed): the article goes
+ * out once, with the page's main text as its content, or with the
+ * feed's text and why not. */
+void nt_pr_handle_page(nt_producer_t *p, struct page *pg,
+                       const struct nt_fetch_result *res)
+{
+        struct nt_extract_page ex;
+        char why[300], charset[64];
+        const char *error = NULL;
+
+        nt_extract_page_init(&ex);
+        if (res->err != NT_OK) {
+                if (res->body_too_big)
+                        error = "too big";
+                else if (res->err == NT_ERR_TIMEOUT)
+                        error = "timeout";
+                else {
+                        snprintf(why, sizeof(why), "fetch: %s", res->errstr);
+                        nt_url_scrub_userinfo(why);
+                        error = why;
+                }
+        } else if (res->status != 200) {
+                snprintf(why, sizeof(why), "HTTP %ld", res->status);
+                error = why;
+        } else {
+                charset[0] = '\0';
+                if (res->content_type)
+                        nt_charset_from_content_type(res->content_type, charset,
+                                                     sizeof(charset));
+                if (nt_extract(res->body, res->body_len,
+                               charset[0] ? charset : NULL, res->final_url,
+                               NULL, &ex) != NT_OK)
+                        error = "out of memory";
+                else if (ex.method == NT_EXTRACT_NONE || !ex.text || !*ex.text)
+                        error = "no main text";
+        }
+        if (!error) {
+                free(pg->art.content);
+                pg->art.content = ex.text;
+                ex.text = NULL;
+        }
+        nt_extract_page_free(&ex);
+        page_publish(p, pg, error);
+}
