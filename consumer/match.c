@@ -579,8 +579,13 @@ static int eval_topic(const nt_match_t *m, nt_match_scratch_t *s,
         /* Spans start again: so do the lists' memos. */
         s->n_memo_list = 0;
         s->memo_stamp = nt_match_next_stamp(m, s);
-        r = nt_match_eval(m, s, tp->match, all);
-        if (r.truth && tp->veto != NT_RULES_NONE) {
+        /* A clause, a veto, a requirement none of whose gate's terms
+         * occur is not evaluated: it could not hold. */
+        r = gate_open(m, s->present, tp->match)
+                ? nt_match_eval(m, s, tp->match, all)
+                : (struct res){0, false};
+        if (r.truth && tp->veto != NT_RULES_NONE &&
+            gate_open(m, s->present, tp->veto)) {
                 r.n = apply_veto(m, s, tp, res, r.n);
                 r.truth = r.n > 0;
         }
@@ -595,11 +600,13 @@ static int eval_topic(const nt_match_t *m, nt_match_scratch_t *s,
         res->required = true;
         if (res->matched && tp->require != NT_RULES_NONE) {
                 s->n_list = 0;
-                res->required = nt_match_eval(m, s, tp->require, all).truth;
+                res->required = gate_open(m, s->present, tp->require) &&
+                                nt_match_eval(m, s, tp->require, all).truth;
         }
         if (res->matched && tp->exclude != NT_RULES_NONE) {
                 s->n_list = 0;
-                res->excluded = nt_match_eval(m, s, tp->exclude, all).truth;
+                res->excluded = gate_open(m, s->present, tp->exclude) &&
+                                nt_match_eval(m, s, tp->exclude, all).truth;
         }
         res->labelled = res->matched && res->required && !res->excluded &&
                         res->score >= tp->threshold;

@@ -68,6 +68,9 @@ static struct res eval_near(const nt_match_t *m, nt_match_scratch_t *s,
         bool ordered = nd->op == NT_RULES_ONEAR;
         struct res ra, rb;
 
+        if (!gate_open(m, s->present, r->kids[nd->kid0]) ||
+            !gate_open(m, s->present, r->kids[nd->kid0 + 1]))
+                goto none;
         ra = nt_match_eval(m, s, r->kids[nd->kid0], mask);
         rb = nt_match_eval(m, s, r->kids[nd->kid0 + 1], mask);
         na = ra.n;
@@ -261,15 +264,29 @@ void nt_match_sort_u32(uint32_t *v, size_t n)
         }
 }
 
-/* False when kid i (an index into rules->kids) is a term absent from the
- * text: most alternatives of a long list are, and this tells so from two
- * small arrays without visiting the kid's node. */
-static inline bool term_may_occur(const nt_match_t *m,
-                                  const nt_match_scratch_t *s, uint32_t i)
+/* False when kid i (an index into rules->kids) cannot hold: a term
+ * absent from the text, or a node whose gate is closed. */
+static inline bool kid_may_hold(const nt_match_t *m,
+                                const nt_match_scratch_t *s, uint32_t i)
 {
         uint32_t t = m->kid_term[i];
 
-        return t == NONE32 || (s->present[t >> 6] >> (t & 63)) & 1;
+        if (t != NONE32)
+                return (s->present[t >> 6] >> (t & 63)) & 1;
+        return gate_open(m, s->present, m->rules->kids[i]);
+}
+
+/* Whether every kid of an AND may hold: checked before any is
+ * evaluated, so that a costly first kid is not evaluated for nothing. */
+static bool and_may_hold(const nt_match_t *m, const nt_match_scratch_t *s,
+                         const struct nt_rules_node *nd)
+{
+        uint32_t k;
+
+        for (k = 0; k < nd->n_kids; k++)
+                if (!kid_may_hold(m, s, nd->kid0 + k))
+                        return false;
+        return true;
 }
 
 /* ---- sentence sets ----
@@ -482,7 +499,7 @@ struct bres nt_match_eval_bucket(const nt_match_t *m, nt_match_scratch_t *s,
                 /* The kids' sets pile up, then one sort unites them:
                  * cheaper than a merge per kid. */
                 for (k = 0; k < nd->n_kids; k++) {
-                        if (!term_may_occur(m, s, nd->kid0 + k))
+                        if (!kid_may_hold(m, s, nd->kid0 + k))
                                 continue;
                         nt_match_eval_bucket(m, s, r->kids[nd->kid0 + k], mask,
                                              spans);
@@ -491,9 +508,9 @@ struct bres nt_match_eval_bucket(const nt_match_t *m, nt_match_scratch_t *s,
                 out.n = (uint32_t)(s->n_list - top);
                 return out;
         case NT_RULES_AND:
+                if (!and_may_hold(m, s, nd))
+                        goto none;
                 for (k = 0; k < nd->n_kids; k++) {
-                        if (!term_may_occur(m, s, nd->kid0 + k))
-                                goto none;
                         nt_match_eval_bucket(m, s, r->kids[nd->kid0 + k], mask,
                                              spans);
                         cur = k == 0 ? s->n_sets - out.off
@@ -598,6 +615,8 @@ static struct res eval_sent(const nt_match_t *m, nt_match_scratch_t *s,
         struct res out = {0, false};
         const uint64_t *bits = m->term_sets + m->node_set[node];
 
+        if (!gate_open(m, s->present, node))
+                return out;
         if (w == 1) {
                 /* Through sentence sets (the NOTs complement within all
                  * the sentences: a sentence without any of the scope's
@@ -764,7 +783,7 @@ struct res nt_match_eval(const nt_match_t *m, nt_match_scratch_t *s,
 
                         /* Most alternatives of a long list are absent:
                          * tell so without visiting their node. */
-                        if (!term_may_occur(m, s, nd->kid0 + i))
+                        if (!kid_may_hold(m, s, nd->kid0 + i))
                                 continue;
                         kid = nt_match_eval(m, s, k, mask);
                         out.truth = out.truth || kid.truth;
@@ -772,13 +791,11 @@ struct res nt_match_eval(const nt_match_t *m, nt_match_scratch_t *s,
                 out.n = (uint32_t)(s->n_list - top);
                 return out;
         case NT_RULES_AND:
+                if (!and_may_hold(m, s, nd))
+                        return out;
                 for (i = 0; i < nd->n_kids; i++) {
                         uint32_t k = r->kids[nd->kid0 + i];
 
-                        if (!term_may_occur(m, s, nd->kid0 + i)) {
-                                s->n_list = top;
-                                return out;
-                        }
                         kid = nt_match_eval(m, s, k, mask);
                         if (!kid.truth) {
                                 s->n_list = top;

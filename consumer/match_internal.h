@@ -109,6 +109,15 @@ struct nt_match {
         size_t set_words;
         uint32_t *or_rest_off, *or_rest;
         uint64_t *topic_sets; /* set_words per topic: all its terms */
+        /* Gates: per rules node, terms one of which must occur for the
+         * node to hold anywhere (a term; any alternative's gate for an OR;
+         * the narrowest kid's for AND and NEAR; EXCEPT's left side), as
+         * words of the term bitmap with their masks, CSR over nodes; an
+         * empty gate (a NOT, an OR with one) is always open. A node whose
+         * gate is closed is not evaluated: it could give no span and no
+         * truth. */
+        uint32_t *gate_off, *gate_word;
+        uint64_t *gate_mask;
         /* Per rules node: 1 when it has word positions (terms, their
          * alternatives, NEAR, EXCEPT, field scopes of those), so that its
          * spans say where it holds; 0 for AND, NOT and what holds them. */
@@ -144,6 +153,21 @@ static inline uint32_t step(const nt_match_t *m, uint32_t node, uint8_t c)
 }
 
 /* ---- the run's state ---- */
+
+/* Whether one of the terms of node's gate occurs (present: a bit per term
+ * of the run). */
+static inline bool gate_open(const nt_match_t *m, const uint64_t *present,
+                             uint32_t node)
+{
+        uint32_t k = m->gate_off[node], e = m->gate_off[node + 1];
+
+        if (k == e)
+                return true;
+        for (; k < e; k++)
+                if (present[m->gate_word[k]] & m->gate_mask[k])
+                        return true;
+        return false;
+}
 
 /* A span of the evaluation: a term occurrence (term set), a NEAR pair
  * (left and right set) or a sentence that a sentence: scope held in
