@@ -111,10 +111,9 @@ static int add_hit(nt_match_scratch_t *s, uint32_t lex, uint32_t tok)
         if (s->n_hits == s->hits_cap) {
                 size_t cap = s->hits_cap;
 
-                if (nt_array_grow(&s->hits, &cap, s->n_hits + 1,
-                                  sizeof(*s->hits)) ||
-                    nt_array_grow(&s->hit_tok, &s->hits_cap, s->n_hits + 1,
-                                  sizeof(*s->hit_tok)))
+                if (grow(&s->hits, &cap, s->n_hits + 1, sizeof(*s->hits)) ||
+                    grow(&s->hit_tok, &s->hits_cap, s->n_hits + 1,
+                         sizeof(*s->hit_tok)))
                         return NT_ERR_NOMEM;
         }
         s->hit_tok[s->n_hits] = tok;
@@ -232,7 +231,7 @@ static int find_lexemes(const nt_match_t *m, nt_match_scratch_t *s)
         struct wc_key key, next = {0, 0, 0};
         int err;
 
-        if (nt_array_grow(&s->hit_off, &cap, t->n + 1, sizeof(*s->hit_off)))
+        if (grow(&s->hit_off, &cap, t->n + 1, sizeof(*s->hit_off)))
                 return NT_ERR_NOMEM;
         s->hit_off_cap = cap;
         if (t->n > 0)
@@ -296,7 +295,7 @@ static int place_lexemes(nt_match_scratch_t *s)
                 total += s->lex_cnt[lex];
                 s->lex_cnt[lex] = 0;
         }
-        if (nt_array_grow(&s->lex_occ, &cap, total + 1, sizeof(*s->lex_occ)))
+        if (grow(&s->lex_occ, &cap, total + 1, sizeof(*s->lex_occ)))
                 return NT_ERR_NOMEM;
         s->lex_occ_cap = cap;
         for (i = 0; i < s->n_hits; i++) {
@@ -349,9 +348,8 @@ static int find_terms(const nt_match_t *m, nt_match_scratch_t *s)
                                 }
                                 if (j < nw)
                                         continue;
-                                if (nt_array_grow(&s->occ, &s->occ_cap,
-                                                  s->n_occ + 1,
-                                                  sizeof(*s->occ)))
+                                if (grow(&s->occ, &s->occ_cap, s->n_occ + 1,
+                                         sizeof(*s->occ)))
                                         return NT_ERR_NOMEM;
                                 s->occ[s->n_occ].start = p;
                                 s->occ[s->n_occ].end = (uint32_t)(p + nw - 1);
@@ -395,7 +393,7 @@ static int add_evidence(nt_match_scratch_t *s, uint32_t span, int depth,
                                            in_sentence);
                 return err;
         }
-        if (nt_array_grow(&s->ev, &s->ev_cap, s->n_ev + 1, sizeof(*s->ev)))
+        if (grow(&s->ev, &s->ev_cap, s->n_ev + 1, sizeof(*s->ev)))
                 return NT_ERR_NOMEM;
         e = &s->ev[s->n_ev++];
         e->term = sp->term;
@@ -486,8 +484,8 @@ static int score_topic(nt_match_scratch_t *s, const struct nt_rules_topic *tp,
                 const struct nt_match_evidence *e = &s->ev[first + i];
 
                 if (e->sentence) {
-                        if (nt_array_grow(&s->cand, &s->cand_cap, nc + 1,
-                                          sizeof(*s->cand)))
+                        if (grow(&s->cand, &s->cand_cap, nc + 1,
+                                 sizeof(*s->cand)))
                                 return NT_ERR_NOMEM;
                         s->cand[nc++] = s->sent[e->tok_start];
                         continue;
@@ -634,9 +632,8 @@ static int count_entities(const nt_match_t *m, nt_match_scratch_t *s)
 
                 for (k = m->term_ent_off[t]; k < m->term_ent_off[t + 1]; k++)
                         for (o = 0; o < s->term_n[t]; o++) {
-                                if (nt_array_grow(&s->ent_pos, &s->ent_pos_cap,
-                                                  s->n_ent_pos + 1,
-                                                  sizeof(*s->ent_pos)))
+                                if (grow(&s->ent_pos, &s->ent_pos_cap,
+                                         s->n_ent_pos + 1, sizeof(*s->ent_pos)))
                                         return NT_ERR_NOMEM;
                                 s->ent_pos[s->n_ent_pos].entity =
                                     m->term_ents[k];

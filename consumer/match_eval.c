@@ -18,8 +18,7 @@ static uint32_t new_span(nt_match_scratch_t *s, const struct span *sp)
                 s->truncated = true;
                 return NONE32;
         }
-        if (nt_array_grow(&s->spans, &s->spans_cap, s->n_spans + 1,
-                          sizeof(*s->spans))) {
+        if (grow(&s->spans, &s->spans_cap, s->n_spans + 1, sizeof(*s->spans))) {
                 s->nomem = true;
                 return NONE32;
         }
@@ -29,8 +28,7 @@ static uint32_t new_span(nt_match_scratch_t *s, const struct span *sp)
 
 static bool push_list(nt_match_scratch_t *s, uint32_t span)
 {
-        if (nt_array_grow(&s->list, &s->list_cap, s->n_list + 1,
-                          sizeof(*s->list))) {
+        if (grow(&s->list, &s->list_cap, s->n_list + 1, sizeof(*s->list))) {
                 s->nomem = true;
                 return false;
         }
@@ -78,7 +76,7 @@ static struct res eval_near(const nt_match_t *m, nt_match_scratch_t *s,
         if (!na || !nb || s->nomem)
                 goto none;
         cap = s->keys_cap;
-        if (nt_array_grow(&s->keys, &cap, nb, sizeof(*s->keys))) {
+        if (grow(&s->keys, &cap, nb, sizeof(*s->keys))) {
                 s->nomem = true;
                 goto none;
         }
@@ -218,9 +216,9 @@ int nt_match_need_sentences(nt_match_scratch_t *s)
 
         if (s->sent_gen == s->gen)
                 return 0;
-        if (nt_array_grow(&s->sent, &s->sent_cap, n + 1, sizeof(*s->sent)) ||
-            nt_array_grow(&s->sent_first, &s->sent_first_cap, n + 2,
-                          sizeof(*s->sent_first)))
+        if (grow(&s->sent, &s->sent_cap, n + 1, sizeof(*s->sent)) ||
+            grow(&s->sent_first, &s->sent_first_cap, n + 2,
+                 sizeof(*s->sent_first)))
                 return NT_ERR_NOMEM;
         s->n_sents =
             nt_tokens_sentences(&s->toks, s->in, s->sent, s->sent_first);
@@ -334,7 +332,7 @@ static size_t set_intersect(nt_match_scratch_t *s, size_t off, size_t na)
         const uint32_t *a = s->sets + off, *b = a + na;
         size_t nb = s->n_sets - off - na, i = 0, j = 0, w = 0;
 
-        if (nt_array_grow(&s->tmp, &s->tmp_cap, na + nb + 1, sizeof(*s->tmp))) {
+        if (grow(&s->tmp, &s->tmp_cap, na + nb + 1, sizeof(*s->tmp))) {
                 s->nomem = true;
                 s->n_sets = off;
                 return 0;
@@ -357,8 +355,7 @@ static size_t set_intersect(nt_match_scratch_t *s, size_t off, size_t na)
 
 static bool set_push(nt_match_scratch_t *s, uint32_t v)
 {
-        if (nt_array_grow(&s->sets, &s->sets_cap, s->n_sets + 1,
-                          sizeof(*s->sets))) {
+        if (grow(&s->sets, &s->sets_cap, s->n_sets + 1, sizeof(*s->sets))) {
                 s->nomem = true;
                 return false;
         }
@@ -477,8 +474,7 @@ struct bres nt_match_eval_bucket(const nt_match_t *m, nt_match_scratch_t *s,
                 /* Every sentence of the article but the kid's. */
                 kr = nt_match_eval_bucket(m, s, r->kids[nd->kid0], mask, false);
                 s->n_list = top;
-                if (nt_array_grow(&s->tmp, &s->tmp_cap, s->n_sents + 1,
-                                  sizeof(*s->tmp)))
+                if (grow(&s->tmp, &s->tmp_cap, s->n_sents + 1, sizeof(*s->tmp)))
                         goto nomem;
                 for (i = 0, cur = 0, k = 0; k < s->n_sents; k++) {
                         if (i < kr.n_set && s->sets[kr.off + i] == k) {
@@ -488,8 +484,8 @@ struct bres nt_match_eval_bucket(const nt_match_t *m, nt_match_scratch_t *s,
                         s->tmp[cur++] = k;
                 }
                 s->n_sets = out.off;
-                if (nt_array_grow(&s->sets, &s->sets_cap, out.off + cur + 1,
-                                  sizeof(*s->sets)))
+                if (grow(&s->sets, &s->sets_cap, out.off + cur + 1,
+                         sizeof(*s->sets)))
                         goto nomem;
                 memcpy(s->sets + out.off, s->tmp, cur * sizeof(*s->tmp));
                 s->n_sets = out.off + cur;
@@ -550,9 +546,9 @@ static struct res sent_by_sets(const nt_match_t *m, nt_match_scratch_t *s,
                 goto out;
         }
         cap = s->keys_cap;
-        if (nt_array_grow(&s->keys, &cap, br.n, sizeof(*s->keys)) ||
-            nt_array_grow(&s->kspans, &s->kspans_cap, s->n_kspans + br.n,
-                          sizeof(*s->kspans))) {
+        if (grow(&s->keys, &cap, br.n, sizeof(*s->keys)) ||
+            grow(&s->kspans, &s->kspans_cap, s->n_kspans + br.n,
+                 sizeof(*s->kspans))) {
                 s->nomem = true;
                 s->n_list = top;
                 goto out;
@@ -652,8 +648,8 @@ static struct res eval_sent(const nt_match_t *m, nt_match_scratch_t *s,
                         if (!(mask & (1u << s->toks.tok[o->start].field)) ||
                             o->start < s->rlo || o->end > s->rhi)
                                 continue;
-                        if (nt_array_grow(&s->cand, &s->cand_cap, nc + w,
-                                          sizeof(*s->cand))) {
+                        if (grow(&s->cand, &s->cand_cap, nc + w,
+                                 sizeof(*s->cand))) {
                                 s->nomem = true;
                                 return out;
                         }
@@ -681,8 +677,8 @@ static struct res eval_sent(const nt_match_t *m, nt_match_scratch_t *s,
                         continue;
                 }
                 cap = s->kspans_cap;
-                if (nt_array_grow(&s->kspans, &cap, s->n_kspans + kr.n,
-                                  sizeof(*s->kspans))) {
+                if (grow(&s->kspans, &cap, s->n_kspans + kr.n,
+                         sizeof(*s->kspans))) {
                         s->nomem = true;
                         s->n_list = ktop;
                         break;
@@ -832,9 +828,8 @@ struct res nt_match_eval(const nt_match_t *m, nt_match_scratch_t *s,
                         return out;
                 }
                 out = nt_match_eval(m, s, r->defines[nd->ref].expr, mask);
-                if (nt_array_grow(&s->memo_list, &s->memo_list_cap,
-                                  s->n_memo_list + out.n,
-                                  sizeof(*s->memo_list))) {
+                if (grow(&s->memo_list, &s->memo_list_cap,
+                         s->n_memo_list + out.n, sizeof(*s->memo_list))) {
                         s->nomem = true;
                         return out;
                 }

@@ -9,6 +9,8 @@
 
 #include "consumer/match.h"
 
+#include "common/buf.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -150,6 +152,13 @@ static inline uint32_t step(const nt_match_t *m, uint32_t node, uint8_t c)
                 if (m->labels[t->first + i] == c)
                         return m->child[t->first + i];
         return 0;
+}
+
+/* nt_array_grow() with its usual case, room enough, inline: the run
+ * pushes spans, sets and evidence one at a time. */
+static inline int grow(void *pp, size_t *cap, size_t need, size_t elem)
+{
+        return need <= *cap ? 0 : nt_array_grow(pp, cap, need, elem);
 }
 
 /* ---- the run's state ---- */
