@@ -406,26 +406,6 @@ static int add_evidence(nt_match_scratch_t *s, uint32_t span, int depth,
         return 0;
 }
 
-/* Sorts evidence: insertion sort for the short arrays of one topic,
- * qsort beyond. */
-static void sort_ev(struct nt_match_evidence *ev, size_t n,
-                    int (*cmp)(const void *, const void *))
-{
-        size_t i, j;
-
-        if (n > 24) {
-                qsort(ev, n, sizeof(*ev), cmp);
-                return;
-        }
-        for (i = 1; i < n; i++) {
-                struct nt_match_evidence e = ev[i];
-
-                for (j = i; j > 0 && cmp(&ev[j - 1], &e) > 0; j--)
-                        ev[j] = ev[j - 1];
-                ev[j] = e;
-        }
-}
-
 static int cmp_ev_term(const void *a, const void *b)
 {
         const struct nt_match_evidence *x = a, *y = b;
@@ -444,6 +424,26 @@ static int cmp_ev_pos(const void *a, const void *b)
         if (x->tok_start != y->tok_start)
                 return x->tok_start < y->tok_start ? -1 : 1;
         return (x->term > y->term) - (x->term < y->term);
+}
+
+/* Sorts evidence: insertion sort for the short arrays of one topic,
+ * qsort beyond. Inline, so that each caller's comparison is too. */
+static inline void sort_ev(struct nt_match_evidence *ev, size_t n,
+                           int (*cmp)(const void *, const void *))
+{
+        size_t i, j;
+
+        if (n > 24) {
+                qsort(ev, n, sizeof(*ev), cmp);
+                return;
+        }
+        for (i = 1; i < n; i++) {
+                struct nt_match_evidence e = ev[i];
+
+                for (j = i; j > 0 && cmp(&ev[j - 1], &e) > 0; j--)
+                        ev[j] = ev[j - 1];
+                ev[j] = e;
+        }
 }
 
 /* Unfolds the match's spans into term occurrences (once each) and scores
