@@ -311,12 +311,30 @@ bool nt_match_set_find(const uint32_t *v, size_t n, uint32_t x)
         return lo < n && v[lo] == x;
 }
 
-/* Sorts and dedups s->sets[off..n_sets); returns the count. */
+/* Sorts and dedups s->sets[off..n_sets); returns the count. The values
+ * are sentences of the run: when there are few, through a bitmap of
+ * them rather than a sort. */
+#define SET_BITMAP_MAX 256
+
 static size_t set_close(nt_match_scratch_t *s, size_t off)
 {
         size_t n = s->n_sets - off, i, w = 0;
         uint32_t *v = s->sets + off;
 
+        if (n > 1 && s->n_sents <= SET_BITMAP_MAX) {
+                uint64_t bits[SET_BITMAP_MAX / 64] = {0};
+                size_t words = (s->n_sents + 63) / 64;
+
+                for (i = 0; i < n; i++)
+                        bits[v[i] >> 6] |= (uint64_t)1 << (v[i] & 63);
+                for (i = 0; i < words; i++)
+                        for (; bits[i]; bits[i] &= bits[i] - 1)
+                                v[w++] =
+                                    (uint32_t)(i * 64 + (size_t)__builtin_ctzll(
+                                                            bits[i]));
+                s->n_sets = off + w;
+                return w;
+        }
         nt_match_sort_u32(v, n);
         for (i = 0; i < n; i++)
                 if (w == 0 || v[i] != v[w - 1])
