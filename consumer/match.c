@@ -40,8 +40,9 @@ nt_match_scratch_t *nt_match_scratch_new(const nt_match_t *m)
         s->memo =
             calloc((r->n_defines + 1) << NT_FIELD_COUNT, sizeof(*s->memo));
         s->wc = calloc((size_t)1 << WC_BITS, sizeof(*s->wc));
+        s->wcl = calloc((size_t)1 << WCL_BITS, sizeof(*s->wcl));
         s->present = calloc(nt / 64 + 1, sizeof(uint64_t));
-        if (!s->wc || !s->present || !s->lex_gen || !s->lex_cnt ||
+        if (!s->wc || !s->wcl || !s->present || !s->lex_gen || !s->lex_cnt ||
             !s->lex_off || !s->touched_lex || !s->term_gen || !s->term_off ||
             !s->term_n || !s->touched_terms || !s->tt || !s->topic_gen ||
             !s->touched_topics || !s->topics || !s->topic_ev_off || !s->ents ||
@@ -58,6 +59,7 @@ void nt_match_scratch_destroy(nt_match_scratch_t *s)
                 return;
         nt_tokens_free(&s->toks);
         free(s->wc);
+        free(s->wcl);
         free(s->present);
         free(s->hit_off);
         free(s->hits);
@@ -220,6 +222,43 @@ static inline size_t wc_len(size_t len)
         return len & ((size_t)0 - (size_t)(len <= WC_MAX_LEN));
 }
 
+/* A word of WC_MAX_LEN + 1 to WCL_MAX_LEN bytes through the long words'
+ * cache: its lexemes from there, or from the walk, remembered after. */
+static int long_word(const nt_match_t *m, nt_match_scratch_t *s,
+                     const uint8_t *w, size_t len, uint32_t tok)
+{
+        uint64_t k[4];
+        struct wcache_long *e;
+        size_t first = s->n_hits, i;
+        int err;
+
+        k[0] = head_bytes(w);
+        k[1] = head_bytes(w + 8);
+        k[2] = head_bytes(w + len - 16);
+        k[3] = head_bytes(w + len - 8);
+        e = &s->wcl[((k[0] * 0x9E3779B97F4A7C15ull) ^
+                     (k[3] * 0xC2B2AE3D27D4EB4Full) ^ (k[2] >> 7) ^ len) >>
+                    (64 - WCL_BITS)];
+        if (e->len == len && e->w[0] == k[0] && e->w[1] == k[1] &&
+            e->w[2] == k[2] && e->w[3] == k[3]) {
+                for (i = 0; i < e->n; i++) {
+                        err = add_hit(s, e->lex[i], tok);
+                        if (err)
+                                return err;
+                }
+                return 0;
+        }
+        err = walk_word(m, s, w, len, tok);
+        if (err || s->n_hits - first > WC_MAX_LEX)
+                return err;
+        memcpy(e->w, k, sizeof(k));
+        e->len = (uint8_t)len;
+        e->n = (uint8_t)(s->n_hits - first);
+        for (i = 0; i < e->n; i++)
+                e->lex[i] = s->hits[first + i];
+        return 0;
+}
+
 /* Walks every token down the trie, through the word cache for short
  * words. The cache is larger than the first-level data cache and its
  * slots are met at random: the next token's slot is found and fetched
@@ -251,7 +290,9 @@ static int find_lexemes(const nt_match_t *m, nt_match_scratch_t *s)
                 }
                 s->hit_off[i] = (uint32_t)first;
                 if (len == 0 || len > WC_MAX_LEN) {
-                        err = walk_word(m, s, w, len, (uint32_t)i);
+                        err = len > WC_MAX_LEN && len <= WCL_MAX_LEN
+                                  ? long_word(m, s, w, len, (uint32_t)i)
+                                  : walk_word(m, s, w, len, (uint32_t)i);
                         if (err)
                                 return err;
                         continue;

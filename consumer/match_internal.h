@@ -231,9 +231,22 @@ struct wcache {
         uint8_t n;
 };
 
+/* The same for words of WC_MAX_LEN + 1 to WCL_MAX_LEN bytes (9 to 16
+ * Cyrillic letters): their first and last 16 bytes, which cover them. */
+#define WCL_BITS    12
+#define WCL_MAX_LEN 32
+
+struct wcache_long {
+        uint64_t w[4];
+        uint32_t lex[WC_MAX_LEX];
+        uint8_t len; /* 0: empty slot */
+        uint8_t n;
+};
+
 struct nt_match_scratch {
         const nt_match_t *m;
-        struct wcache *wc; /* 1 << WC_BITS slots, tied to m */
+        struct wcache *wc;       /* 1 << WC_BITS slots, tied to m */
+        struct wcache_long *wcl; /* 1 << WCL_BITS slots, tied to m */
         struct nt_tokens toks;
         uint32_t gen;
         /* lexemes each token matched: hits[hit_off[i] .. hit_off[i + 1]),
