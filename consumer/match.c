@@ -40,8 +40,9 @@ nt_match_scratch_t *nt_match_scratch_new(const nt_match_t *m)
         s->memo =
             calloc((r->n_defines + 1) << NT_FIELD_COUNT, sizeof(*s->memo));
         s->wc = calloc((size_t)1 << WC_BITS, sizeof(*s->wc));
+        s->wcl = calloc((size_t)1 << WCL_BITS, sizeof(*s->wcl));
         s->present = calloc(nt / 64 + 1, sizeof(uint64_t));
-        if (!s->wc || !s->present || !s->lex_gen || !s->lex_cnt ||
+        if (!s->wc || !s->wcl || !s->present || !s->lex_gen || !s->lex_cnt ||
             !s->lex_off || !s->touched_lex || !s->term_gen || !s->term_off ||
             !s->term_n || !s->touched_terms || !s->tt || !s->topic_gen ||
             !s->touched_topics || !s->topics || !s->topic_ev_off || !s->ents ||
@@ -58,6 +59,7 @@ void nt_match_scratch_destroy(nt_match_scratch_t *s)
                 return;
         nt_tokens_free(&s->toks);
         free(s->wc);
+        free(s->wcl);
         free(s->present);
         free(s->hit_off);
         free(s->hits);
@@ -111,10 +113,9 @@ static int add_hit(nt_match_scratch_t *s, uint32_t lex, uint32_t tok)
         if (s->n_hits == s->hits_cap) {
                 size_t cap = s->hits_cap;
 
-                if (nt_array_grow(&s->hits, &cap, s->n_hits + 1,
-                                  sizeof(*s->hits)) ||
-                    nt_array_grow(&s->hit_tok, &s->hits_cap, s->n_hits + 1,
-                                  sizeof(*s->hit_tok)))
+                if (grow(&s->hits, &cap, s->n_hits + 1, sizeof(*s->hits)) ||
+                    grow(&s->hit_tok, &s->hits_cap, s->n_hits + 1,
+                         sizeof(*s->hit_tok)))
                         return NT_ERR_NOMEM;
         }
         s->hit_tok[s->n_hits] = tok;
@@ -221,6 +222,43 @@ static inline size_t wc_len(size_t len)
         return len & ((size_t)0 - (size_t)(len <= WC_MAX_LEN));
 }
 
+/* A word of WC_MAX_LEN + 1 to WCL_MAX_LEN bytes through the long words'
+ * cache: its lexemes from there, or from the walk, remembered after. */
+static int long_word(const nt_match_t *m, nt_match_scratch_t *s,
+                     const uint8_t *w, size_t len, uint32_t tok)
+{
+        uint64_t k[4];
+        struct wcache_long *e;
+        size_t first = s->n_hits, i;
+        int err;
+
+        k[0] = head_bytes(w);
+        k[1] = head_bytes(w + 8);
+        k[2] = head_bytes(w + len - 16);
+        k[3] = head_bytes(w + len - 8);
+        e = &s->wcl[((k[0] * 0x9E3779B97F4A7C15ull) ^
+                     (k[3] * 0xC2B2AE3D27D4EB4Full) ^ (k[2] >> 7) ^ len) >>
+                    (64 - WCL_BITS)];
+        if (e->len == len && e->w[0] == k[0] && e->w[1] == k[1] &&
+            e->w[2] == k[2] && e->w[3] == k[3]) {
+                for (i = 0; i < e->n; i++) {
+                        err = add_hit(s, e->lex[i], tok);
+                        if (err)
+                                return err;
+                }
+                return 0;
+        }
+        err = walk_word(m, s, w, len, tok);
+        if (err || s->n_hits - first > WC_MAX_LEX)
+                return err;
+        memcpy(e->w, k, sizeof(k));
+        e->len = (uint8_t)len;
+        e->n = (uint8_t)(s->n_hits - first);
+        for (i = 0; i < e->n; i++)
+                e->lex[i] = s->hits[first + i];
+        return 0;
+}
+
 /* Walks every token down the trie, through the word cache for short
  * words. The cache is larger than the first-level data cache and its
  * slots are met at random: the next token's slot is found and fetched
@@ -232,7 +270,7 @@ static int find_lexemes(const nt_match_t *m, nt_match_scratch_t *s)
         struct wc_key key, next = {0, 0, 0};
         int err;
 
-        if (nt_array_grow(&s->hit_off, &cap, t->n + 1, sizeof(*s->hit_off)))
+        if (grow(&s->hit_off, &cap, t->n + 1, sizeof(*s->hit_off)))
                 return NT_ERR_NOMEM;
         s->hit_off_cap = cap;
         if (t->n > 0)
@@ -252,7 +290,9 @@ static int find_lexemes(const nt_match_t *m, nt_match_scratch_t *s)
                 }
                 s->hit_off[i] = (uint32_t)first;
                 if (len == 0 || len > WC_MAX_LEN) {
-                        err = walk_word(m, s, w, len, (uint32_t)i);
+                        err = len > WC_MAX_LEN && len <= WCL_MAX_LEN
+                                  ? long_word(m, s, w, len, (uint32_t)i)
+                                  : walk_word(m, s, w, len, (uint32_t)i);
                         if (err)
                                 return err;
                         continue;
@@ -296,7 +336,7 @@ static int place_lexemes(nt_match_scratch_t *s)
                 total += s->lex_cnt[lex];
                 s->lex_cnt[lex] = 0;
         }
-        if (nt_array_grow(&s->lex_occ, &cap, total + 1, sizeof(*s->lex_occ)))
+        if (grow(&s->lex_occ, &cap, total + 1, sizeof(*s->lex_occ)))
                 return NT_ERR_NOMEM;
         s->lex_occ_cap = cap;
         for (i = 0; i < s->n_hits; i++) {
@@ -349,9 +389,8 @@ static int find_terms(const nt_match_t *m, nt_match_scratch_t *s)
                                 }
                                 if (j < nw)
                                         continue;
-                                if (nt_array_grow(&s->occ, &s->occ_cap,
-                                                  s->n_occ + 1,
-                                                  sizeof(*s->occ)))
+                                if (grow(&s->occ, &s->occ_cap, s->n_occ + 1,
+                                         sizeof(*s->occ)))
                                         return NT_ERR_NOMEM;
                                 s->occ[s->n_occ].start = p;
                                 s->occ[s->n_occ].end = (uint32_t)(p + nw - 1);
@@ -395,7 +434,7 @@ static int add_evidence(nt_match_scratch_t *s, uint32_t span, int depth,
                                            in_sentence);
                 return err;
         }
-        if (nt_array_grow(&s->ev, &s->ev_cap, s->n_ev + 1, sizeof(*s->ev)))
+        if (grow(&s->ev, &s->ev_cap, s->n_ev + 1, sizeof(*s->ev)))
                 return NT_ERR_NOMEM;
         e = &s->ev[s->n_ev++];
         e->term = sp->term;
@@ -406,26 +445,6 @@ static int add_evidence(nt_match_scratch_t *s, uint32_t span, int depth,
         e->start = s->toks.tok[sp->start].start;
         e->end = s->toks.tok[sp->end].end;
         return 0;
-}
-
-/* Sorts evidence: insertion sort for the short arrays of one topic,
- * qsort beyond. */
-static void sort_ev(struct nt_match_evidence *ev, size_t n,
-                    int (*cmp)(const void *, const void *))
-{
-        size_t i, j;
-
-        if (n > 24) {
-                qsort(ev, n, sizeof(*ev), cmp);
-                return;
-        }
-        for (i = 1; i < n; i++) {
-                struct nt_match_evidence e = ev[i];
-
-                for (j = i; j > 0 && cmp(&ev[j - 1], &e) > 0; j--)
-                        ev[j] = ev[j - 1];
-                ev[j] = e;
-        }
 }
 
 static int cmp_ev_term(const void *a, const void *b)
@@ -446,6 +465,26 @@ static int cmp_ev_pos(const void *a, const void *b)
         if (x->tok_start != y->tok_start)
                 return x->tok_start < y->tok_start ? -1 : 1;
         return (x->term > y->term) - (x->term < y->term);
+}
+
+/* Sorts evidence: insertion sort for the short arrays of one topic,
+ * qsort beyond. Inline, so that each caller's comparison is too. */
+static inline void sort_ev(struct nt_match_evidence *ev, size_t n,
+                           int (*cmp)(const void *, const void *))
+{
+        size_t i, j;
+
+        if (n > 24) {
+                qsort(ev, n, sizeof(*ev), cmp);
+                return;
+        }
+        for (i = 1; i < n; i++) {
+                struct nt_match_evidence e = ev[i];
+
+                for (j = i; j > 0 && cmp(&ev[j - 1], &e) > 0; j--)
+                        ev[j] = ev[j - 1];
+                ev[j] = e;
+        }
 }
 
 /* Unfolds the match's spans into term occurrences (once each) and scores
@@ -486,8 +525,8 @@ static int score_topic(nt_match_scratch_t *s, const struct nt_rules_topic *tp,
                 const struct nt_match_evidence *e = &s->ev[first + i];
 
                 if (e->sentence) {
-                        if (nt_array_grow(&s->cand, &s->cand_cap, nc + 1,
-                                          sizeof(*s->cand)))
+                        if (grow(&s->cand, &s->cand_cap, nc + 1,
+                                 sizeof(*s->cand)))
                                 return NT_ERR_NOMEM;
                         s->cand[nc++] = s->sent[e->tok_start];
                         continue;
@@ -579,8 +618,13 @@ static int eval_topic(const nt_match_t *m, nt_match_scratch_t *s,
         /* Spans start again: so do the lists' memos. */
         s->n_memo_list = 0;
         s->memo_stamp = nt_match_next_stamp(m, s);
-        r = nt_match_eval(m, s, tp->match, all);
-        if (r.truth && tp->veto != NT_RULES_NONE) {
+        /* A clause, a veto, a requirement none of whose gate's terms
+         * occur is not evaluated: it could not hold. */
+        r = gate_open(m, s->present, tp->match)
+                ? nt_match_eval(m, s, tp->match, all)
+                : (struct res){0, false};
+        if (r.truth && tp->veto != NT_RULES_NONE &&
+            gate_open(m, s->present, tp->veto)) {
                 r.n = apply_veto(m, s, tp, res, r.n);
                 r.truth = r.n > 0;
         }
@@ -595,11 +639,13 @@ static int eval_topic(const nt_match_t *m, nt_match_scratch_t *s,
         res->required = true;
         if (res->matched && tp->require != NT_RULES_NONE) {
                 s->n_list = 0;
-                res->required = nt_match_eval(m, s, tp->require, all).truth;
+                res->required = gate_open(m, s->present, tp->require) &&
+                                nt_match_eval(m, s, tp->require, all).truth;
         }
         if (res->matched && tp->exclude != NT_RULES_NONE) {
                 s->n_list = 0;
-                res->excluded = nt_match_eval(m, s, tp->exclude, all).truth;
+                res->excluded = gate_open(m, s->present, tp->exclude) &&
+                                nt_match_eval(m, s, tp->exclude, all).truth;
         }
         res->labelled = res->matched && res->required && !res->excluded &&
                         res->score >= tp->threshold;
@@ -627,9 +673,8 @@ static int count_entities(const nt_match_t *m, nt_match_scratch_t *s)
 
                 for (k = m->term_ent_off[t]; k < m->term_ent_off[t + 1]; k++)
                         for (o = 0; o < s->term_n[t]; o++) {
-                                if (nt_array_grow(&s->ent_pos, &s->ent_pos_cap,
-                                                  s->n_ent_pos + 1,
-                                                  sizeof(*s->ent_pos)))
+                                if (grow(&s->ent_pos, &s->ent_pos_cap,
+                                         s->n_ent_pos + 1, sizeof(*s->ent_pos)))
                                         return NT_ERR_NOMEM;
                                 s->ent_pos[s->n_ent_pos].entity =
                                     m->term_ents[k];

@@ -413,6 +413,131 @@ static int build_term_sets(nt_match_t *m)
         return 0;
 }
 
+/* Node gates (see struct nt_match), built as dense bitmaps of set_words
+ * words, one per node, filled on first need (lists nest boundedly, the
+ * rules checks): state[node] 0 not yet, 1 no gate, 2 a gate. */
+struct gates {
+        uint64_t *bits;
+        uint8_t *state;
+        size_t w;
+};
+
+static size_t gate_count(const struct gates *g, uint32_t node)
+{
+        size_t i, c = 0;
+
+        for (i = 0; i < g->w; i++)
+                c += (size_t)__builtin_popcountll(g->bits[node * g->w + i]);
+        return c;
+}
+
+static uint8_t find_gate(const nt_match_t *m, struct gates *g, uint32_t node)
+{
+        const struct nt_rules *r = m->rules;
+        const struct nt_rules_node *nd = &r->nodes[node];
+        uint64_t *bits = g->bits + node * g->w;
+        uint32_t i, kid, best = NONE32;
+        size_t c, best_c = SIZE_MAX;
+        uint8_t v = 1;
+
+        if (g->state[node])
+                return g->state[node];
+        switch (nd->op) {
+        case NT_RULES_TERM:
+                bits[nd->term >> 6] |= (uint64_t)1 << (nd->term & 63);
+                v = 2;
+                break;
+        case NT_RULES_FIELD:
+        case NT_RULES_SENT:
+        case NT_RULES_EXCEPT:
+        case NT_RULES_REF:
+                kid = nd->op == NT_RULES_REF ? r->defines[nd->ref].expr
+                                             : r->kids[nd->kid0];
+                v = find_gate(m, g, kid);
+                if (v == 2)
+                        memcpy(bits, g->bits + kid * g->w,
+                               g->w * sizeof(*bits));
+                break;
+        case NT_RULES_OR:
+                v = 2;
+                for (i = 0; i < nd->n_kids && v == 2; i++) {
+                        kid = r->kids[nd->kid0 + i];
+                        v = find_gate(m, g, kid);
+                        for (c = 0; v == 2 && c < g->w; c++)
+                                bits[c] |= g->bits[kid * g->w + c];
+                }
+                if (v != 2)
+                        memset(bits, 0, g->w * sizeof(*bits));
+                break;
+        case NT_RULES_AND:
+        case NT_RULES_NEAR:
+        case NT_RULES_ONEAR:
+                /* All kids must hold: the narrowest gate. */
+                for (i = 0; i < nd->n_kids; i++) {
+                        kid = r->kids[nd->kid0 + i];
+                        if (find_gate(m, g, kid) != 2)
+                                continue;
+                        c = gate_count(g, kid);
+                        if (c < best_c) {
+                                best_c = c;
+                                best = kid;
+                        }
+                }
+                if (best != NONE32) {
+                        memcpy(bits, g->bits + best * g->w,
+                               g->w * sizeof(*bits));
+                        v = 2;
+                }
+                break;
+        default:
+                v = 1;
+                break;
+        }
+        g->state[node] = v;
+        return v;
+}
+
+static int build_gates(nt_match_t *m)
+{
+        const struct nt_rules *r = m->rules;
+        struct gates g;
+        size_t i, k, n = 0;
+        int err = NT_ERR_NOMEM;
+
+        g.w = m->set_words;
+        g.bits = calloc(r->n_nodes * g.w + 1, sizeof(*g.bits));
+        g.state = calloc(r->n_nodes + 1, 1);
+        m->gate_off = calloc(r->n_nodes + 1, sizeof(*m->gate_off));
+        if (!g.bits || !g.state || !m->gate_off)
+                goto out;
+        for (i = 0; i < r->n_nodes; i++)
+                if (find_gate(m, &g, (uint32_t)i) == 2)
+                        for (k = 0; k < g.w; k++)
+                                n += g.bits[i * g.w + k] != 0;
+        m->gate_word = calloc(n + 1, sizeof(*m->gate_word));
+        m->gate_mask = calloc(n + 1, sizeof(*m->gate_mask));
+        if (!m->gate_word || !m->gate_mask)
+                goto out;
+        n = 0;
+        for (i = 0; i < r->n_nodes; i++) {
+                m->gate_off[i] = (uint32_t)n;
+                if (g.state[i] != 2)
+                        continue;
+                for (k = 0; k < g.w; k++) {
+                        if (!g.bits[i * g.w + k])
+                                continue;
+                        m->gate_word[n] = (uint32_t)k;
+                        m->gate_mask[n++] = g.bits[i * g.w + k];
+                }
+        }
+        m->gate_off[r->n_nodes] = (uint32_t)n;
+        err = 0;
+out:
+        free(g.bits);
+        free(g.state);
+        return err;
+}
+
 static int build_positional(nt_match_t *m)
 {
         size_t i;
@@ -565,6 +690,8 @@ int nt_match_compile(struct nt_rules *rules, nt_match_t **out, char *errstr,
                 err = build_positional(m);
         if (!err)
                 err = build_term_sets(m);
+        if (!err)
+                err = build_gates(m);
         if (err)
                 goto out;
         *out = m;
@@ -621,6 +748,9 @@ void nt_match_destroy(nt_match_t *m)
         free(m->or_rest);
         free(m->topic_sets);
         free(m->positional);
+        free(m->gate_off);
+        free(m->gate_word);
+        free(m->gate_mask);
         free(m);
 }
 

@@ -18,8 +18,7 @@ static uint32_t new_span(nt_match_scratch_t *s, const struct span *sp)
                 s->truncated = true;
                 return NONE32;
         }
-        if (nt_array_grow(&s->spans, &s->spans_cap, s->n_spans + 1,
-                          sizeof(*s->spans))) {
+        if (grow(&s->spans, &s->spans_cap, s->n_spans + 1, sizeof(*s->spans))) {
                 s->nomem = true;
                 return NONE32;
         }
@@ -29,8 +28,7 @@ static uint32_t new_span(nt_match_scratch_t *s, const struct span *sp)
 
 static bool push_list(nt_match_scratch_t *s, uint32_t span)
 {
-        if (nt_array_grow(&s->list, &s->list_cap, s->n_list + 1,
-                          sizeof(*s->list))) {
+        if (grow(&s->list, &s->list_cap, s->n_list + 1, sizeof(*s->list))) {
                 s->nomem = true;
                 return false;
         }
@@ -68,6 +66,9 @@ static struct res eval_near(const nt_match_t *m, nt_match_scratch_t *s,
         bool ordered = nd->op == NT_RULES_ONEAR;
         struct res ra, rb;
 
+        if (!gate_open(m, s->present, r->kids[nd->kid0]) ||
+            !gate_open(m, s->present, r->kids[nd->kid0 + 1]))
+                goto none;
         ra = nt_match_eval(m, s, r->kids[nd->kid0], mask);
         rb = nt_match_eval(m, s, r->kids[nd->kid0 + 1], mask);
         na = ra.n;
@@ -75,7 +76,7 @@ static struct res eval_near(const nt_match_t *m, nt_match_scratch_t *s,
         if (!na || !nb || s->nomem)
                 goto none;
         cap = s->keys_cap;
-        if (nt_array_grow(&s->keys, &cap, nb, sizeof(*s->keys))) {
+        if (grow(&s->keys, &cap, nb, sizeof(*s->keys))) {
                 s->nomem = true;
                 goto none;
         }
@@ -215,9 +216,9 @@ int nt_match_need_sentences(nt_match_scratch_t *s)
 
         if (s->sent_gen == s->gen)
                 return 0;
-        if (nt_array_grow(&s->sent, &s->sent_cap, n + 1, sizeof(*s->sent)) ||
-            nt_array_grow(&s->sent_first, &s->sent_first_cap, n + 2,
-                          sizeof(*s->sent_first)))
+        if (grow(&s->sent, &s->sent_cap, n + 1, sizeof(*s->sent)) ||
+            grow(&s->sent_first, &s->sent_first_cap, n + 2,
+                 sizeof(*s->sent_first)))
                 return NT_ERR_NOMEM;
         s->n_sents =
             nt_tokens_sentences(&s->toks, s->in, s->sent, s->sent_first);
@@ -261,15 +262,29 @@ void nt_match_sort_u32(uint32_t *v, size_t n)
         }
 }
 
-/* False when kid i (an index into rules->kids) is a term absent from the
- * text: most alternatives of a long list are, and this tells so from two
- * small arrays without visiting the kid's node. */
-static inline bool term_may_occur(const nt_match_t *m,
-                                  const nt_match_scratch_t *s, uint32_t i)
+/* False when kid i (an index into rules->kids) cannot hold: a term
+ * absent from the text, or a node whose gate is closed. */
+static inline bool kid_may_hold(const nt_match_t *m,
+                                const nt_match_scratch_t *s, uint32_t i)
 {
         uint32_t t = m->kid_term[i];
 
-        return t == NONE32 || (s->present[t >> 6] >> (t & 63)) & 1;
+        if (t != NONE32)
+                return (s->present[t >> 6] >> (t & 63)) & 1;
+        return gate_open(m, s->present, m->rules->kids[i]);
+}
+
+/* Whether every kid of an AND may hold: checked before any is
+ * evaluated, so that a costly first kid is not evaluated for nothing. */
+static bool and_may_hold(const nt_match_t *m, const nt_match_scratch_t *s,
+                         const struct nt_rules_node *nd)
+{
+        uint32_t k;
+
+        for (k = 0; k < nd->n_kids; k++)
+                if (!kid_may_hold(m, s, nd->kid0 + k))
+                        return false;
+        return true;
 }
 
 /* ---- sentence sets ----
@@ -296,12 +311,30 @@ bool nt_match_set_find(const uint32_t *v, size_t n, uint32_t x)
         return lo < n && v[lo] == x;
 }
 
-/* Sorts and dedups s->sets[off..n_sets); returns the count. */
+/* Sorts and dedups s->sets[off..n_sets); returns the count. The values
+ * are sentences of the run: when there are few, through a bitmap of
+ * them rather than a sort. */
+#define SET_BITMAP_MAX 256
+
 static size_t set_close(nt_match_scratch_t *s, size_t off)
 {
         size_t n = s->n_sets - off, i, w = 0;
         uint32_t *v = s->sets + off;
 
+        if (n > 1 && s->n_sents <= SET_BITMAP_MAX) {
+                uint64_t bits[SET_BITMAP_MAX / 64] = {0};
+                size_t words = (s->n_sents + 63) / 64;
+
+                for (i = 0; i < n; i++)
+                        bits[v[i] >> 6] |= (uint64_t)1 << (v[i] & 63);
+                for (i = 0; i < words; i++)
+                        for (; bits[i]; bits[i] &= bits[i] - 1)
+                                v[w++] =
+                                    (uint32_t)(i * 64 + (size_t)__builtin_ctzll(
+                                                            bits[i]));
+                s->n_sets = off + w;
+                return w;
+        }
         nt_match_sort_u32(v, n);
         for (i = 0; i < n; i++)
                 if (w == 0 || v[i] != v[w - 1])
@@ -317,7 +350,7 @@ static size_t set_intersect(nt_match_scratch_t *s, size_t off, size_t na)
         const uint32_t *a = s->sets + off, *b = a + na;
         size_t nb = s->n_sets - off - na, i = 0, j = 0, w = 0;
 
-        if (nt_array_grow(&s->tmp, &s->tmp_cap, na + nb + 1, sizeof(*s->tmp))) {
+        if (grow(&s->tmp, &s->tmp_cap, na + nb + 1, sizeof(*s->tmp))) {
                 s->nomem = true;
                 s->n_sets = off;
                 return 0;
@@ -340,8 +373,7 @@ static size_t set_intersect(nt_match_scratch_t *s, size_t off, size_t na)
 
 static bool set_push(nt_match_scratch_t *s, uint32_t v)
 {
-        if (nt_array_grow(&s->sets, &s->sets_cap, s->n_sets + 1,
-                          sizeof(*s->sets))) {
+        if (grow(&s->sets, &s->sets_cap, s->n_sets + 1, sizeof(*s->sets))) {
                 s->nomem = true;
                 return false;
         }
@@ -460,8 +492,7 @@ struct bres nt_match_eval_bucket(const nt_match_t *m, nt_match_scratch_t *s,
                 /* Every sentence of the article but the kid's. */
                 kr = nt_match_eval_bucket(m, s, r->kids[nd->kid0], mask, false);
                 s->n_list = top;
-                if (nt_array_grow(&s->tmp, &s->tmp_cap, s->n_sents + 1,
-                                  sizeof(*s->tmp)))
+                if (grow(&s->tmp, &s->tmp_cap, s->n_sents + 1, sizeof(*s->tmp)))
                         goto nomem;
                 for (i = 0, cur = 0, k = 0; k < s->n_sents; k++) {
                         if (i < kr.n_set && s->sets[kr.off + i] == k) {
@@ -471,8 +502,8 @@ struct bres nt_match_eval_bucket(const nt_match_t *m, nt_match_scratch_t *s,
                         s->tmp[cur++] = k;
                 }
                 s->n_sets = out.off;
-                if (nt_array_grow(&s->sets, &s->sets_cap, out.off + cur + 1,
-                                  sizeof(*s->sets)))
+                if (grow(&s->sets, &s->sets_cap, out.off + cur + 1,
+                         sizeof(*s->sets)))
                         goto nomem;
                 memcpy(s->sets + out.off, s->tmp, cur * sizeof(*s->tmp));
                 s->n_sets = out.off + cur;
@@ -482,7 +513,7 @@ struct bres nt_match_eval_bucket(const nt_match_t *m, nt_match_scratch_t *s,
                 /* The kids' sets pile up, then one sort unites them:
                  * cheaper than a merge per kid. */
                 for (k = 0; k < nd->n_kids; k++) {
-                        if (!term_may_occur(m, s, nd->kid0 + k))
+                        if (!kid_may_hold(m, s, nd->kid0 + k))
                                 continue;
                         nt_match_eval_bucket(m, s, r->kids[nd->kid0 + k], mask,
                                              spans);
@@ -491,9 +522,9 @@ struct bres nt_match_eval_bucket(const nt_match_t *m, nt_match_scratch_t *s,
                 out.n = (uint32_t)(s->n_list - top);
                 return out;
         case NT_RULES_AND:
+                if (!and_may_hold(m, s, nd))
+                        goto none;
                 for (k = 0; k < nd->n_kids; k++) {
-                        if (!term_may_occur(m, s, nd->kid0 + k))
-                                goto none;
                         nt_match_eval_bucket(m, s, r->kids[nd->kid0 + k], mask,
                                              spans);
                         cur = k == 0 ? s->n_sets - out.off
@@ -533,9 +564,9 @@ static struct res sent_by_sets(const nt_match_t *m, nt_match_scratch_t *s,
                 goto out;
         }
         cap = s->keys_cap;
-        if (nt_array_grow(&s->keys, &cap, br.n, sizeof(*s->keys)) ||
-            nt_array_grow(&s->kspans, &s->kspans_cap, s->n_kspans + br.n,
-                          sizeof(*s->kspans))) {
+        if (grow(&s->keys, &cap, br.n, sizeof(*s->keys)) ||
+            grow(&s->kspans, &s->kspans_cap, s->n_kspans + br.n,
+                 sizeof(*s->kspans))) {
                 s->nomem = true;
                 s->n_list = top;
                 goto out;
@@ -598,6 +629,8 @@ static struct res eval_sent(const nt_match_t *m, nt_match_scratch_t *s,
         struct res out = {0, false};
         const uint64_t *bits = m->term_sets + m->node_set[node];
 
+        if (!gate_open(m, s->present, node))
+                return out;
         if (w == 1) {
                 /* Through sentence sets (the NOTs complement within all
                  * the sentences: a sentence without any of the scope's
@@ -633,8 +666,8 @@ static struct res eval_sent(const nt_match_t *m, nt_match_scratch_t *s,
                         if (!(mask & (1u << s->toks.tok[o->start].field)) ||
                             o->start < s->rlo || o->end > s->rhi)
                                 continue;
-                        if (nt_array_grow(&s->cand, &s->cand_cap, nc + w,
-                                          sizeof(*s->cand))) {
+                        if (grow(&s->cand, &s->cand_cap, nc + w,
+                                 sizeof(*s->cand))) {
                                 s->nomem = true;
                                 return out;
                         }
@@ -662,8 +695,8 @@ static struct res eval_sent(const nt_match_t *m, nt_match_scratch_t *s,
                         continue;
                 }
                 cap = s->kspans_cap;
-                if (nt_array_grow(&s->kspans, &cap, s->n_kspans + kr.n,
-                                  sizeof(*s->kspans))) {
+                if (grow(&s->kspans, &cap, s->n_kspans + kr.n,
+                         sizeof(*s->kspans))) {
                         s->nomem = true;
                         s->n_list = ktop;
                         break;
@@ -764,7 +797,7 @@ struct res nt_match_eval(const nt_match_t *m, nt_match_scratch_t *s,
 
                         /* Most alternatives of a long list are absent:
                          * tell so without visiting their node. */
-                        if (!term_may_occur(m, s, nd->kid0 + i))
+                        if (!kid_may_hold(m, s, nd->kid0 + i))
                                 continue;
                         kid = nt_match_eval(m, s, k, mask);
                         out.truth = out.truth || kid.truth;
@@ -772,13 +805,11 @@ struct res nt_match_eval(const nt_match_t *m, nt_match_scratch_t *s,
                 out.n = (uint32_t)(s->n_list - top);
                 return out;
         case NT_RULES_AND:
+                if (!and_may_hold(m, s, nd))
+                        return out;
                 for (i = 0; i < nd->n_kids; i++) {
                         uint32_t k = r->kids[nd->kid0 + i];
 
-                        if (!term_may_occur(m, s, nd->kid0 + i)) {
-                                s->n_list = top;
-                                return out;
-                        }
                         kid = nt_match_eval(m, s, k, mask);
                         if (!kid.truth) {
                                 s->n_list = top;
@@ -815,9 +846,8 @@ struct res nt_match_eval(const nt_match_t *m, nt_match_scratch_t *s,
                         return out;
                 }
                 out = nt_match_eval(m, s, r->defines[nd->ref].expr, mask);
-                if (nt_array_grow(&s->memo_list, &s->memo_list_cap,
-                                  s->n_memo_list + out.n,
-                                  sizeof(*s->memo_list))) {
+                if (grow(&s->memo_list, &s->memo_list_cap,
+                         s->n_memo_list + out.n, sizeof(*s->memo_list))) {
                         s->nomem = true;
                         return out;
                 }

@@ -9,6 +9,8 @@
 
 #include "consumer/match.h"
 
+#include "common/buf.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -109,6 +111,15 @@ struct nt_match {
         size_t set_words;
         uint32_t *or_rest_off, *or_rest;
         uint64_t *topic_sets; /* set_words per topic: all its terms */
+        /* Gates: per rules node, terms one of which must occur for the
+         * node to hold anywhere (a term; any alternative's gate for an OR;
+         * the narrowest kid's for AND and NEAR; EXCEPT's left side), as
+         * words of the term bitmap with their masks, CSR over nodes; an
+         * empty gate (a NOT, an OR with one) is always open. A node whose
+         * gate is closed is not evaluated: it could give no span and no
+         * truth. */
+        uint32_t *gate_off, *gate_word;
+        uint64_t *gate_mask;
         /* Per rules node: 1 when it has word positions (terms, their
          * alternatives, NEAR, EXCEPT, field scopes of those), so that its
          * spans say where it holds; 0 for AND, NOT and what holds them. */
@@ -143,7 +154,29 @@ static inline uint32_t step(const nt_match_t *m, uint32_t node, uint8_t c)
         return 0;
 }
 
+/* nt_array_grow() with its usual case, room enough, inline: the run
+ * pushes spans, sets and evidence one at a time. */
+static inline int grow(void *pp, size_t *cap, size_t need, size_t elem)
+{
+        return need <= *cap ? 0 : nt_array_grow(pp, cap, need, elem);
+}
+
 /* ---- the run's state ---- */
+
+/* Whether one of the terms of node's gate occurs (present: a bit per term
+ * of the run). */
+static inline bool gate_open(const nt_match_t *m, const uint64_t *present,
+                             uint32_t node)
+{
+        uint32_t k = m->gate_off[node], e = m->gate_off[node + 1];
+
+        if (k == e)
+                return true;
+        for (; k < e; k++)
+                if (present[m->gate_word[k]] & m->gate_mask[k])
+                        return true;
+        return false;
+}
 
 /* A span of the evaluation: a term occurrence (term set), a NEAR pair
  * (left and right set) or a sentence that a sentence: scope held in
@@ -182,8 +215,12 @@ struct memo {
 /* A remembered word: the lexemes a normalised word of 1 to WC_MAX_LEN
  * bytes matched, in the order the walk found them. Words repeat a lot
  * within and across articles ("the", "уряд"), and a probe of this table
- * costs less than the filter probes and the trie walk it replaces. */
-#define WC_BITS    12
+ * costs less than the filter probes and the trie walk it replaces. 16,384
+ * slots (512 KiB per scratch): news in three languages meets tens of
+ * thousands of distinct words, and with 4,096 a third of the short words
+ * missed, each then filtered and walked against twice the lexemes since
+ * the sentence rules. */
+#define WC_BITS    14
 #define WC_MAX_LEN 16
 #define WC_MAX_LEX 3
 
@@ -194,9 +231,22 @@ struct wcache {
         uint8_t n;
 };
 
+/* The same for words of WC_MAX_LEN + 1 to WCL_MAX_LEN bytes (9 to 16
+ * Cyrillic letters): their first and last 16 bytes, which cover them. */
+#define WCL_BITS    12
+#define WCL_MAX_LEN 32
+
+struct wcache_long {
+        uint64_t w[4];
+        uint32_t lex[WC_MAX_LEX];
+        uint8_t len; /* 0: empty slot */
+        uint8_t n;
+};
+
 struct nt_match_scratch {
         const nt_match_t *m;
-        struct wcache *wc; /* 1 << WC_BITS slots, tied to m */
+        struct wcache *wc;       /* 1 << WC_BITS slots, tied to m */
+        struct wcache_long *wcl; /* 1 << WCL_BITS slots, tied to m */
         struct nt_tokens toks;
         uint32_t gen;
         /* lexemes each token matched: hits[hit_off[i] .. hit_off[i + 1]),
