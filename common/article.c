@@ -644,3 +644,20 @@ int nt_article_from_json(const json_t *obj, struct nt_article *art,
                 nt_article_free(art);
         return rc;
 }
+
+char *nt_article_to_json_line_sourced(const struct nt_article *art,
+                                      const char *content_source,
+                                      const char *page_error)
+{
+        json_t *o = nt_article_to_json(art);
+        char *line = NULL;
+
+        if (o &&
+            json_object_set_new(o, "content_source",
+                                json_string(content_source)) == 0 &&
+            (!page_error || json_object_set_new(o, "page_error",
+                                                json_string(page_error)) == 0))
+                line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        return line;
+}

@@ -83,6 +83,15 @@ json_t *nt_article_to_json(const struct nt_article *art);
  * Caller frees with free(); NULL when out of memory. */
 char *nt_article_to_json_line(const struct nt_article *art);
 
+/* The same line with "content_source" (and "page_error" when not NULL)
+ * after the other members: an article whose text came, or was to come,
+ * from its linked page (producer pages, replay --pages; see
+ * docs/schema/article.schema.json). Caller frees with free(); NULL when
+ * out of memory. */
+char *nt_article_to_json_line_sourced(const struct nt_article *art,
+                                      const char *content_source,
+                                      const char *page_error);
+
 /* Reads an article back from its JSON (the consumer's side). The schema
  * tag must be NT_ARTICLE_SCHEMA and id and revision must be present;
  * other fields may be missing. `art` must be initialised; on error it is

@@ -523,8 +523,9 @@ int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
                        const char *page_error)
 {
         struct nt_publish_meta meta;
-        char *line = source ? nt_pr_page_json_line(art, source, page_error)
-                            : nt_article_to_json_line(art);
+        char *line =
+            source ? nt_article_to_json_line_sourced(art, source, page_error)
+                   : nt_article_to_json_line(art);
         int err;
 
         if (!line)

@@ -160,8 +160,6 @@ void nt_pr_handle_page(nt_producer_t *p, struct page *pg,
 void nt_pr_handle_robots(nt_producer_t *p, struct robots *rb,
                          const struct nt_fetch_result *res);
 void nt_pr_page_free(nt_producer_t *p, struct page *pg);
-char *nt_pr_page_json_line(const struct nt_article *art, const char *source,
-                           const char *page_error);
 int nt_pr_start_page(nt_producer_t *p, struct pfeed *f, struct nt_article *art);
 bool nt_pr_wants_page(const nt_producer_t *p, const struct pfeed *f,
                       const struct nt_article *art);

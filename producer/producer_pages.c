@@ -5,25 +5,6 @@
  * text or, when the page fails, the feed's text and the reason. */
 #include "producer/producer_internal.h"
 
-/* The article JSON with "content_source" (and "page_error" when the
- * page could not be used) after its fields, as replay --pages writes
- * it. Caller frees with free(); NULL when out of memory. */
-char *nt_pr_page_json_line(const struct nt_article *art, const char *source,
-                           const char *page_error)
-{
-        json_t *o = nt_article_to_json(art);
-        char *line = NULL;
-
-        if (o &&
-            json_object_set_new(o, "content_source", json_string(source)) ==
-                0 &&
-            (!page_error || json_object_set_new(o, "page_error",
-                                                json_string(page_error)) == 0))
-                line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(o);
-        return line;
-}
-
 /* Whether this new article's text is to come from its page: the feed's
  * "content" (else producer.content) is "page", or "auto" and the entry's
  * text (content, else summary) has fewer than producer.content_min_chars

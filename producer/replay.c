@@ -473,7 +473,8 @@ int nt_rp_emit_article(nt_replay_t *r, const struct nt_article *art,
                 r->st.duplicates++;
                 return NT_OK;
         }
-        value = page ? nt_rp_page_json_line(art) : nt_article_to_json_line(art);
+        value = page ? nt_article_to_json_line_sourced(art, "page", NULL)
+                     : nt_article_to_json_line(art);
         if (!value)
                 return NT_ERR_NOMEM;
         if (r->o.speed > 0)

@@ -127,10 +127,6 @@ bool nt_rp_stopping(nt_replay_t *r);
 /* Replays one input file, whatever its format. */
 int nt_rp_replay_file(nt_replay_t *r, const char *path);
 
-/* The JSON line of an article extracted from a page (content_source
- * "page"). Caller frees; NULL when out of memory. */
-char *nt_rp_page_json_line(const struct nt_article *art);
-
 /* ---- producer/replay_seen.c ---- */
 
 /* Adds the id/revision pair; *was says it was there already. */

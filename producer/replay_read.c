@@ -93,20 +93,6 @@ static void record_where(const nt_warc_t *w, const struct nt_warc_record *rec,
 
 /* ---- replay --pages: article pages in a WARC ------------------------ */
 
-/* The article JSON with "content_source": "page" after its fields. Caller
- * frees with free(); NULL when out of memory. */
-char *nt_rp_page_json_line(const struct nt_article *art)
-{
-        json_t *o = nt_article_to_json(art);
-        char *line = NULL;
-
-        if (o &&
-            json_object_set_new(o, "content_source", json_string("page")) == 0)
-                line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(o);
-        return line;
-}
-
 static bool htmlish_type(const char *ct)
 {
         return ct && (strncasecmp(ct, "text/html", 9) == 0 ||
