@@ -1112,7 +1112,10 @@ Test(real, an_outage_does_not_flood_the_log)
 
 /* A feed whose items 1..n link to /page/1..n on the test server, each
  * with a one-sentence description. */
-static char *rss_linking_pages(const char *prefix, int n)
+/* Serves at feed_path an RSS feed of n items titled "PREFIX story I",
+ * whose description is a one-line teaser and whose link is the page
+ * /PREFIX/I on the test server. */
+static void serve_feed_linking(const char *feed_path, const char *prefix, int n)
 {
         struct nt_buf b;
         int i;
@@ -1132,7 +1135,8 @@ static char *rss_linking_pages(const char *prefix, int n)
                     prefix, i, nt_httpd_url(srv), prefix, i, prefix, i, prefix,
                     i);
         nt_buf_append_str(&b, "</channel></rss>");
-        return nt_buf_detach(&b);
+        serve(feed_path, 200, NULL, NULL, nt_buf_str(&b));
+        nt_buf_free(&b);
 }
 
 /* An article page: navigation, the story in <article>, related links. */
@@ -1242,12 +1246,10 @@ static const char *field(const json_t *art, const char *name)
 Test(real, page_content_good_missing_and_empty_pages)
 {
         char feeds[512];
-        char *body = rss_linking_pages("p", 3);
         struct values_view v;
         json_t *a;
 
-        serve("/feed.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_feed_linking("/feed.xml", "p", 3);
         serve_page("/p/1", 200, story_page);
         serve_page("/p/2", 404, "<html><body><p>Not here.</p></body></html>");
         serve_page("/p/3", 200, "<html><body></body></html>");
@@ -1300,15 +1302,11 @@ Test(real, page_content_good_missing_and_empty_pages)
 Test(real, auto_content_fetches_pages_of_short_entries_only)
 {
         char feeds[512];
-        char *body = rss_linking_pages("s", 1);
         struct values_view v;
         json_t *a;
 
-        serve("/short.xml", 200, NULL, NULL, body);
-        free(body);
-        body = rss_linking_pages("q", 1);
-        serve("/plain.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_feed_linking("/short.xml", "s", 1);
+        serve_feed_linking("/plain.xml", "q", 1);
         serve_page("/s/1", 200, story_page);
         serve_page("/q/1", 200, story_page);
         snprintf(feeds, sizeof(feeds),
@@ -1328,9 +1326,7 @@ Test(real, auto_content_fetches_pages_of_short_entries_only)
         json_decref(v.by_title);
 
         /* At the threshold the entry's own text is enough. */
-        body = rss_linking_pages("t", 1);
-        serve("/short.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_feed_linking("/short.xml", "t", 1);
         serve_page("/t/1", 200, story_page);
         write_config_feeds(feeds, "\"content_min_chars\": 20");
         cr_assert_eq(produce_once(), 0);
@@ -1349,13 +1345,12 @@ Test(real, a_slow_page_delays_neither_its_feed_nor_another)
         static char slow_body[1024];
         struct nt_httpd_route r;
         char feeds[512];
-        char *body = rss_linking_pages("w", 2);
         struct values_view v;
         json_t *slow, *a;
         json_int_t slow_ts;
+        char *body;
 
-        serve("/wire.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_feed_linking("/wire.xml", "w", 2);
         body = rss(1, 3, -1);
         serve("/other.xml", 200, NULL, NULL, body);
         free(body);
@@ -1414,15 +1409,11 @@ Test(real, a_slow_page_delays_neither_its_feed_nor_another)
 Test(real, robots_txt_disallow_is_honoured)
 {
         char feeds[512];
-        char *body = rss_linking_pages("private", 1);
         struct values_view v;
         json_t *a;
 
-        serve("/a.xml", 200, NULL, NULL, body);
-        free(body);
-        body = rss_linking_pages("open", 2);
-        serve("/b.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_feed_linking("/a.xml", "private", 1);
+        serve_feed_linking("/b.xml", "open", 2);
         serve_page("/private/1", 200, story_page);
         serve_page("/open/1", 200, story_page);
         serve_page("/open/2", 200, story_page);
@@ -1458,12 +1449,10 @@ Test(real, robots_txt_disallow_is_honoured)
 Test(real, robots_txt_server_error_disallows_missing_allows)
 {
         char feeds[512];
-        char *body = rss_linking_pages("e", 1);
         struct values_view v;
         json_t *a;
 
-        serve("/e.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_feed_linking("/e.xml", "e", 1);
         serve_page("/e/1", 200, story_page);
         serve("/robots.txt", 503, NULL, "Content-Type: text/plain", "busy");
         snprintf(feeds, sizeof(feeds),
@@ -1480,9 +1469,7 @@ Test(real, robots_txt_server_error_disallows_missing_allows)
 
         /* Another run, robots.txt gone: a new article's page is
          * fetched. */
-        body = rss_linking_pages("g", 1);
-        serve("/e.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_feed_linking("/e.xml", "g", 1);
         serve_page("/g/1", 200, story_page);
         serve("/robots.txt", 404, NULL, "Content-Type: text/plain", "no");
         cr_assert_eq(produce_once(), 0);
@@ -1498,12 +1485,10 @@ Test(real, a_huge_page_publishes_the_feed_text)
 {
         struct nt_httpd_route r;
         char feeds[512];
-        char *body = rss_linking_pages("h", 1);
         struct values_view v;
         json_t *a;
 
-        serve("/h.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_feed_linking("/h.xml", "h", 1);
         memset(&r, 0, sizeof(r));
         snprintf(r.path, sizeof(r.path), "/h/1");
         r.kind = NT_HTTPD_ENDLESS;
