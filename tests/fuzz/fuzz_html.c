@@ -6,6 +6,7 @@
  * separators, or an error other than NT_ERR_NOMEM. */
 #include "common/err.h"
 #include "common/html.h"
+#include "common/utf8.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,42 +14,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Length of the well-formed UTF-8 character at s[i] (n bytes in all), or
- * 0. */
-static size_t utf8_at(const unsigned char *s, size_t i, size_t n)
-{
-        unsigned char c = s[i], lo = 0x80, hi = 0xBF;
-        size_t len, k;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xC2 && c <= 0xDF)
-                len = 2;
-        else if (c >= 0xE0 && c <= 0xEF)
-                len = 3;
-        else if (c >= 0xF0 && c <= 0xF4)
-                len = 4;
-        else
-                return 0;
-        if (i + len > n)
-                return 0;
-        if (c == 0xE0)
-                lo = 0xA0;
-        else if (c == 0xED)
-                hi = 0x9F;
-        else if (c == 0xF0)
-                lo = 0x90;
-        else if (c == 0xF4)
-                hi = 0x8F;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-                return 0;
-        for (k = 2; k < len; k++) {
-                if ((s[i + k] & 0xC0) != 0x80)
-                        return 0;
-        }
-        return len;
-}
 
 static void check(const char *out, size_t max_out)
 {
@@ -64,7 +29,7 @@ static void check(const char *out, size_t max_out)
             strstr(out, "\n ") || strchr(out, '\t') || strchr(out, '\r'))
                 abort();
         while (i < n) {
-                step = utf8_at(s, i, n);
+                step = nt_utf8_len(s + i, n - i);
                 if (step == 0)
                         abort();
                 i += step;
