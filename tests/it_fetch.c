@@ -361,7 +361,10 @@ Test(fetch, a_full_host_does_not_hold_another)
         r.status = 200;
         r.body = body;
         r.body_len = 256;
-        r.delay_ms = 150; /* 4 pieces: each response takes >= 600 ms */
+        /* 4 pieces: each response takes >= 1.2 s, so that the other
+         * host's request has more than a second to be served before the
+         * busy host's second ends, even on a loaded machine. */
+        r.delay_ms = 300;
         nt_httpd_route(srv, &r);
         route("/quick", 200, NULL, "ok");
 
