@@ -128,6 +128,31 @@ static int valid(json_t *root, const char *key)
         return 1;
 }
 
+int nt_state_from_json(const json_t *root, const char *key,
+                       struct nt_feed_state *st)
+{
+        json_t *r = (json_t *)root; /* jansson's getters take no const */
+
+        if (!valid(r, key))
+                return NT_ERR_PARSE;
+        free(st->url);
+        free(st->etag);
+        free(st->last_modified);
+        free(st->last_error);
+        st->url = dup_str(r, "url");
+        st->etag = dup_str(r, "etag");
+        st->last_modified = dup_str(r, "last_modified");
+        st->last_error = dup_str(r, "last_error");
+        st->failures = (int)json_integer_value(json_object_get(r, "failures"));
+        st->next_poll_ms = json_integer_value(json_object_get(r, "next_poll"));
+        st->last_success_ms =
+            json_integer_value(json_object_get(r, "last_success"));
+        st->disabled = json_is_true(json_object_get(r, "disabled"));
+        json_decref(st->seen);
+        st->seen = json_incref(json_object_get(r, "seen"));
+        return NT_OK;
+}
+
 static int load(const char *dir, const char *key, struct nt_feed_state *st,
                 bool move_aside, char *errstr, size_t errstr_size)
 {
@@ -158,19 +183,7 @@ static int load(const char *dir, const char *key, struct nt_feed_state *st,
                                path, root ? "unexpected content" : jerr.text,
                                aside);
         }
-        st->url = dup_str(root, "url");
-        st->etag = dup_str(root, "etag");
-        st->last_modified = dup_str(root, "last_modified");
-        st->last_error = dup_str(root, "last_error");
-        st->failures =
-            (int)json_integer_value(json_object_get(root, "failures"));
-        st->next_poll_ms =
-            json_integer_value(json_object_get(root, "next_poll"));
-        st->last_success_ms =
-            json_integer_value(json_object_get(root, "last_success"));
-        st->disabled = json_is_true(json_object_get(root, "disabled"));
-        json_decref(st->seen);
-        st->seen = json_incref(json_object_get(root, "seen"));
+        nt_state_from_json(root, key, st);
         json_decref(root);
         return NT_OK;
 }
@@ -192,6 +205,18 @@ static json_t *str_or_null(const char *s)
         return s ? json_string(s) : json_null();
 }
 
+json_t *nt_state_to_json(const char *key, const struct nt_feed_state *st)
+{
+        return json_pack(
+            "{s:s, s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:b, s:o, s:O}", "schema",
+            STATE_SCHEMA, "key", key, "url", str_or_null(st->url), "etag",
+            str_or_null(st->etag), "last_modified",
+            str_or_null(st->last_modified), "failures", st->failures,
+            "next_poll", (json_int_t)st->next_poll_ms, "last_success",
+            (json_int_t)st->last_success_ms, "disabled", st->disabled,
+            "last_error", str_or_null(st->last_error), "seen", st->seen);
+}
+
 /* Writes one state to its temporary file, without syncing. */
 static int write_tmp(const char *dir, const char *key,
                      const struct nt_feed_state *st, char *tmp, size_t tmp_size,
@@ -204,14 +229,7 @@ static int write_tmp(const char *dir, const char *key,
 
         nt_state_path(dir, key, path, sizeof(path));
         snprintf(tmp, tmp_size, "%s.tmp-%ld", path, (long)getpid());
-        root = json_pack(
-            "{s:s, s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:b, s:o, s:O}", "schema",
-            STATE_SCHEMA, "key", key, "url", str_or_null(st->url), "etag",
-            str_or_null(st->etag), "last_modified",
-            str_or_null(st->last_modified), "failures", st->failures,
-            "next_poll", (json_int_t)st->next_poll_ms, "last_success",
-            (json_int_t)st->last_success_ms, "disabled", st->disabled,
-            "last_error", str_or_null(st->last_error), "seen", st->seen);
+        root = nt_state_to_json(key, st);
         if (!root)
                 return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
                                "out of memory saving %s", path);

@@ -70,6 +70,18 @@ int nt_state_save_many(const char *dir, const char *const *keys,
                        const struct nt_feed_state *const *states, size_t n,
                        char *errstr, size_t errstr_size);
 
+/* The state as the JSON object its file holds (schema
+ * newstap.feed-state/1, "key" = key, the seen-set shared, not copied):
+ * the one encoding of a state, for the state files and for a state
+ * topic's record values. NULL when out of memory. */
+json_t *nt_state_to_json(const char *key, const struct nt_feed_state *st);
+
+/* Reads a state encoded by nt_state_to_json() for the feed `key` into
+ * an initialised `st` (replacing what it held). NT_ERR_PARSE, st left
+ * as it was, when the object is not such a state or is for another key. */
+int nt_state_from_json(const json_t *root, const char *key,
+                       struct nt_feed_state *st);
+
 /* The file of a feed's state: DIR/feed-<16 hex digits>.json. */
 void nt_state_path(const char *dir, const char *key, char *buf, size_t size);
 
