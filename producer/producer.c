@@ -519,13 +519,10 @@ static void every_second(nt_producer_t *p, int64_t now)
  * hour must show on /readyz and /metrics, and the confirmations that do
  * arrive must reach the state files. */
 int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
-                       const struct nt_article *art, const char *source,
-                       const char *page_error)
+                       const struct nt_article *art)
 {
         struct nt_publish_meta meta;
-        char *line =
-            source ? nt_article_to_json_line_sourced(art, source, page_error)
-                   : nt_article_to_json_line(art);
+        char *line = nt_article_to_json_line(art);
         int err;
 
         if (!line)
@@ -638,7 +635,7 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
                 /* A page article is sent when its page is fetched. */
                 err = nt_pr_wants_page(p, f, &art)
                           ? nt_pr_start_page(p, f, &art)
-                          : nt_pr_send_article(p, f, &art, NULL, NULL);
+                          : nt_pr_send_article(p, f, &art);
                 if (err != NT_OK) {
                         complete = false;
                         nt_article_free(&art);

@@ -149,8 +149,7 @@ int nt_pr_add_feed(nt_producer_t *p, struct nt_feed_spec *spec);
 void nt_pr_pfeed_free(struct pfeed *f);
 void nt_pr_requeue(nt_producer_t *p, struct pfeed *f);
 int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
-                       const struct nt_article *art, const char *source,
-                       const char *page_error);
+                       const struct nt_article *art);
 void nt_pr_settle(nt_producer_t *p, struct pfeed *f);
 
 /* ---- producer/producer_pages.c ---- */

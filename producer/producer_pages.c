@@ -57,8 +57,11 @@ static int page_publish(nt_producer_t *p, struct page *pg, const char *error)
                           "published",
                           f->label, error);
         }
-        err =
-            nt_pr_send_article(p, f, &pg->art, error ? "feed" : "page", error);
+        err = nt_article_set_source(
+            &pg->art, error ? NT_ARTICLE_SOURCE_FEED : NT_ARTICLE_SOURCE_PAGE,
+            error);
+        if (err == NT_OK)
+                err = nt_pr_send_article(p, f, &pg->art);
         if (err != NT_OK) {
                 json_object_del(f->pending, pg->art.id);
                 f->next_validators = false;
