@@ -272,6 +272,8 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
                         p->content = NT_CONTENT_FEED;
         }
         p->content_min_chars = nt_config_int(cfg, "producer.content_min_chars");
+        p->page_timeout_ms = (long)nt_config_ms(cfg, "producer.page_timeout");
+        p->robots_max = (size_t)nt_config_int(cfg, "producer.robots_origins");
         p->robots = json_object();
         if (!p->robots) {
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
@@ -286,6 +288,7 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
                 goto fail;
         }
         describe_metrics(p->metrics);
+        nt_pr_pages_describe(p->metrics);
         if (nt_state_mkdir(p->state_dir, errstr, errstr_size) != NT_OK)
                 goto fail;
         p->lock_fd = nt_state_lock(p->state_dir, errstr, errstr_size);
