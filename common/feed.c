@@ -249,11 +249,13 @@ bool nt_feed_entries_full(const struct nt_feed *feed)
  * not the entry's picture). The enclosure stays an enclosure. */
 static int lone_image_enclosure(struct nt_feed_entry *e)
 {
-        const struct nt_feed_enclosure *x = &e->enclosures[0];
+        const struct nt_feed_enclosure *x;
         char *url, *type;
 
-        if (e->image.url || e->n_enclosures != 1 || !x->url || !x->type ||
-            strncasecmp(x->type, "image/", 6) != 0)
+        if (e->image.url || e->n_enclosures != 1)
+                return NT_OK;
+        x = &e->enclosures[0];
+        if (!x->url || !x->type || strncasecmp(x->type, "image/", 6) != 0)
                 return NT_OK;
         url = strdup(x->url);
         type = strdup(x->type);
