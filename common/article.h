@@ -104,9 +104,9 @@ int nt_article_set_source(struct nt_article *art, enum nt_article_source source,
 /* Reads an article back from its JSON (the consumer's side, and replay
  * of JSON lines). The schema tag must be NT_ARTICLE_SCHEMA and id and
  * revision must be present; other fields may be missing; content_source,
- * when present, must be "feed" or "page". `art` must be initialised; on error
- * it is left empty. Returns 0 or NT_ERR_PARSE (errstr says which field),
- * NT_ERR_NOMEM. */
+ * when present, must be "feed" or "page". `art` must be initialised; on
+ * error it is left empty. Returns 0 or NT_ERR_PARSE (errstr says which
+ * field), NT_ERR_NOMEM. */
 int nt_article_from_json(const json_t *obj, struct nt_article *art,
                          char *errstr, size_t errstr_size);
 

@@ -144,11 +144,12 @@ struct nt_feed_entry {
         size_t n_categories;
         struct nt_feed_enclosure *enclosures;
         size_t n_enclosures;
-        struct nt_feed_image image; /* the entry's picture; url NULL: none */
-        uint8_t lists_full;         /* which lists hit limits.max_list */
-        unsigned cuts;              /* NT_FEED_CUT_* that cut this entry (a
-                                       field, its lists, or the depth limit while
-                                       it was being read) */
+        /* The entry's picture; url NULL: none. */
+        struct nt_feed_image image;
+        uint8_t lists_full; /* which lists hit limits.max_list */
+        unsigned cuts;      /* NT_FEED_CUT_* that cut this entry (a
+                               field, its lists, or the depth limit while
+                               it was being read) */
 };
 
 struct nt_feed {
@@ -195,11 +196,11 @@ void nt_feed_free(struct nt_feed *feed);
  * "enclosures":[{"url","length","type"}]}]}, dates as RFC 3339 UTC or
  * null. An entry with a picture also has "image":{"url","type","width",
  * "height"} (sizes integers or null); one whose date could not be read
- * "published_raw" or "updated_raw". Written as it goes (common/json_out.h), in
- * the bytes jansson's json_dumps() gives with JSON_PRESERVE_ORDER and
- * JSON_COMPACT
- * (`indent` 0) or JSON_INDENT(indent). Caller frees with free(); NULL
- * when out of memory. */
+ * "published_raw" or "updated_raw". Written as it goes
+ * (common/json_out.h), in the bytes jansson's json_dumps() gives with
+ * JSON_PRESERVE_ORDER and JSON_COMPACT (`indent` 0) or
+ * JSON_INDENT(indent). Caller frees with free(); NULL when out of
+ * memory. */
 char *nt_feed_to_json_text(const struct nt_feed *feed, int indent);
 
 /* A JSON string of UTF-8 text (invalid bytes become U+FFFD), or JSON
