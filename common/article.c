@@ -56,6 +56,9 @@ void nt_article_free(struct nt_article *art)
                 free(art->enclosures[i].type);
         }
         free(art->enclosures);
+        free(art->image.url);
+        free(art->image.type);
+        free(art->page_error);
         nt_article_init(art);
 }
 
@@ -230,6 +233,11 @@ static int copy_lists(const struct nt_feed_entry *e, struct nt_article *art,
                             dup(e->enclosures[i].type, oom);
                 }
         }
+        if (e->image.url) {
+                art->image = e->image;
+                art->image.url = dup(e->image.url, oom);
+                art->image.type = dup(e->image.type, oom);
+        }
         return NT_OK;
 }
 
@@ -250,6 +258,8 @@ static void scrub_urls(struct nt_article *art)
         for (i = 0; i < art->n_enclosures; i++)
                 if (art->enclosures[i].url)
                         nt_url_scrub_userinfo(art->enclosures[i].url);
+        if (art->image.url)
+                nt_url_scrub_userinfo(art->image.url);
 }
 
 int nt_article_from_entry(const struct nt_feed *feed,
@@ -318,6 +328,11 @@ static json_t *length_json(const char *length)
         return json_null();
 }
 
+static const char *source_name(enum nt_article_source source)
+{
+        return source == NT_ARTICLE_SOURCE_PAGE ? "page" : "feed";
+}
+
 json_t *nt_article_to_json(const struct nt_article *art)
 {
         json_t *o = json_object(), *f, *arr, *x;
@@ -374,6 +389,15 @@ json_t *nt_article_to_json(const struct nt_article *art)
                     !put(x, "type", nt_feed_json_str(art->enclosures[i].type)))
                         goto fail;
         }
+        if (art->image.url && !put(o, "image", nt_feed_json_image(&art->image)))
+                goto fail;
+        if (art->content_source &&
+            !put(o, "content_source",
+                 json_string(source_name(art->content_source))))
+                goto fail;
+        if (art->page_error &&
+            !put(o, "page_error", nt_feed_json_str(art->page_error)))
+                goto fail;
         return o;
 fail:
         json_decref(o);
@@ -452,6 +476,15 @@ char *nt_article_to_json_line(const struct nt_article *art)
                 nt_json_out_end(&o);
         }
         nt_json_out_end(&o);
+        if (art->image.url) {
+                nt_json_out_key(&o, "image");
+                nt_feed_json_out_image(&o, &art->image);
+        }
+        if (art->content_source)
+                str_member(&o, "content_source",
+                           source_name(art->content_source));
+        if (art->page_error)
+                str_member(&o, "page_error", art->page_error);
         nt_json_out_end(&o);
         return nt_json_out_finish(&o, &err);
 }
@@ -588,6 +621,48 @@ static int get_lists(const json_t *obj, struct nt_article *art, char *errstr,
         return rc;
 }
 
+/* "image" (an object with a url, or absent or null), "content_source"
+ * and "page_error". */
+static int get_extras(const json_t *obj, struct nt_article *art, char *errstr,
+                      size_t errstr_size)
+{
+        const json_t *img = json_object_get(obj, "image"), *v;
+        const char *source;
+        int rc = NT_OK;
+
+        if (json_is_object(img)) {
+                rc = get_str(img, "url", &art->image.url, errstr, errstr_size);
+                if (!rc)
+                        rc = get_str(img, "type", &art->image.type, errstr,
+                                     errstr_size);
+                v = json_object_get(img, "width");
+                if (json_is_integer(v) && json_integer_value(v) > 0)
+                        art->image.width = json_integer_value(v);
+                v = json_object_get(img, "height");
+                if (json_is_integer(v) && json_integer_value(v) > 0)
+                        art->image.height = json_integer_value(v);
+        } else if (img && !json_is_null(img)) {
+                return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
+                               "article: \"image\" is not an object");
+        }
+        v = json_object_get(obj, "content_source");
+        source = json_string_value(v);
+        if (!rc && v && !json_is_null(v)) {
+                if (source && strcmp(source, "feed") == 0)
+                        art->content_source = NT_ARTICLE_SOURCE_FEED;
+                else if (source && strcmp(source, "page") == 0)
+                        art->content_source = NT_ARTICLE_SOURCE_PAGE;
+                else
+                        return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
+                                       "article: \"content_source\" is not "
+                                       "\"feed\" or \"page\"");
+        }
+        if (!rc)
+                rc = get_str(obj, "page_error", &art->page_error, errstr,
+                             errstr_size);
+        return rc;
+}
+
 int nt_article_from_json(const json_t *obj, struct nt_article *art,
                          char *errstr, size_t errstr_size)
 {
@@ -638,6 +713,8 @@ int nt_article_from_json(const json_t *obj, struct nt_article *art,
                               errstr_size);
         if (!rc)
                 rc = get_lists(obj, art, errstr, errstr_size);
+        if (!rc)
+                rc = get_extras(obj, art, errstr, errstr_size);
         if (rc == NT_ERR_NOMEM)
                 nt_errf(errstr, errstr_size, rc, "out of memory");
         if (rc)
@@ -645,19 +722,18 @@ int nt_article_from_json(const json_t *obj, struct nt_article *art,
         return rc;
 }
 
-char *nt_article_to_json_line_sourced(const struct nt_article *art,
-                                      const char *content_source,
-                                      const char *page_error)
+int nt_article_set_source(struct nt_article *art, enum nt_article_source source,
+                          const char *page_error)
 {
-        json_t *o = nt_article_to_json(art);
-        char *line = NULL;
+        char *copy = NULL;
 
-        if (o &&
-            json_object_set_new(o, "content_source",
-                                json_string(content_source)) == 0 &&
-            (!page_error || json_object_set_new(o, "page_error",
-                                                json_string(page_error)) == 0))
-                line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(o);
-        return line;
+        if (page_error) {
+                copy = strdup(page_error);
+                if (!copy)
+                        return NT_ERR_NOMEM;
+        }
+        free(art->page_error);
+        art->page_error = copy;
+        art->content_source = source;
+        return NT_OK;
 }

@@ -26,6 +26,14 @@
 
 #define NT_ARTICLE_SCHEMA "newstap.article/1"
 
+/* Where an article's content came from: not said (an article of a feed
+ * whose pages are not wanted), the feed entry, or the linked page. */
+enum nt_article_source {
+        NT_ARTICLE_SOURCE_NONE = 0,
+        NT_ARTICLE_SOURCE_FEED,
+        NT_ARTICLE_SOURCE_PAGE,
+};
+
 /* Strings are owned (malloc'd, freed by nt_article_free) and NULL when
  * there is no value. Dates are ms since the epoch, UTC, or
  * NT_FEED_NO_DATE. */
@@ -47,6 +55,9 @@ struct nt_article {
         size_t n_categories;
         struct nt_feed_enclosure *enclosures;
         size_t n_enclosures;
+        struct nt_feed_image image; /* the entry's picture; url NULL: none */
+        enum nt_article_source content_source; /* where content came from */
+        char *page_error; /* why the page's text was not used, or NULL */
         int64_t published;
         int64_t updated;
         int64_t fetched;
@@ -73,8 +84,10 @@ int nt_article_from_entry(const struct nt_feed *feed,
  * "link"},"url","guid","title","summary","content","authors":[{"name",
  * "email","uri"}],"categories":[..],"language","published","updated",
  * "fetched","enclosures":[{"url","length","type"}]}; dates RFC 3339 UTC
- * or null, enclosure length an integer or null. Caller frees with
- * json_decref(); NULL when out of memory. */
+ * or null, enclosure length an integer or null. Then, only when set:
+ * "image":{"url","type","width","height"} (sizes integers or null),
+ * "content_source" ("feed" or "page") and "page_error". Caller frees
+ * with json_decref(); NULL when out of memory. */
 json_t *nt_article_to_json(const struct nt_article *art);
 
 /* The same JSON as one line without a newline (what goes on Kafka),
@@ -83,20 +96,17 @@ json_t *nt_article_to_json(const struct nt_article *art);
  * Caller frees with free(); NULL when out of memory. */
 char *nt_article_to_json_line(const struct nt_article *art);
 
-/* The same line with "content_source" (and "page_error" when not NULL)
- * after the other members: an article whose text came, or was to come,
- * from its linked page (producer pages, replay --pages; see
- * docs/schema/article.schema.json). Caller frees with free(); NULL when
- * out of memory. */
-char *nt_article_to_json_line_sourced(const struct nt_article *art,
-                                      const char *content_source,
-                                      const char *page_error);
+/* Sets where the article's content came from and, when not NULL, why
+ * its page's text was not used (copied). NT_OK or NT_ERR_NOMEM. */
+int nt_article_set_source(struct nt_article *art, enum nt_article_source source,
+                          const char *page_error);
 
-/* Reads an article back from its JSON (the consumer's side). The schema
- * tag must be NT_ARTICLE_SCHEMA and id and revision must be present;
- * other fields may be missing. `art` must be initialised; on error it is
- * left empty. Returns 0 or NT_ERR_PARSE (errstr says which field),
- * NT_ERR_NOMEM. */
+/* Reads an article back from its JSON (the consumer's side, and replay
+ * of JSON lines). The schema tag must be NT_ARTICLE_SCHEMA and id and
+ * revision must be present; other fields may be missing; content_source,
+ * when present, must be "feed" or "page". `art` must be initialised; on
+ * error it is left empty. Returns 0 or NT_ERR_PARSE (errstr says which
+ * field), NT_ERR_NOMEM. */
 int nt_article_from_json(const json_t *obj, struct nt_article *art,
                          char *errstr, size_t errstr_size);
 

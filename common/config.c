@@ -77,6 +77,11 @@ static const struct nt_config_key config_keys[] = {
      "or the page's when the feed's is short"},
     {"producer.content_min_chars", NT_CONFIG_INT, "400", 0, 1000000, 0, NULL,
      "content auto: the page is fetched when the entry's text is shorter"},
+    {"producer.page_timeout", NT_CONFIG_DURATION, "0", 0, 3600000, 1000, NULL,
+     "time limit of one article page's transfer (0: producer.timeout)"},
+    {"producer.robots_origins", NT_CONFIG_INT, "10000", 1, 1000000, 0, NULL,
+     "origins whose robots.txt is kept in memory; the least recently "
+     "used is forgotten first"},
     {"producer.compression", NT_CONFIG_ENUM, "zstd", 0, 0, 0,
      "none|gzip|snappy|lz4|zstd",
      "compression of raw articles (kafka compression.type wins)"},

@@ -8,6 +8,7 @@
 #include "common/date.h"
 #include "common/err.h"
 #include "common/json_out.h"
+#include "common/num.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -113,6 +114,8 @@ void nt_feed_entry_free(struct nt_feed_entry *e)
                 free(e->enclosures[i].type);
         }
         free(e->enclosures);
+        free(e->image.url);
+        free(e->image.type);
         nt_feed_entry_init(e);
 }
 
@@ -241,6 +244,30 @@ bool nt_feed_entries_full(const struct nt_feed *feed)
         return feed->n_entries >= feed->limits.max_entries;
 }
 
+/* A lone enclosure that is an image is the entry's picture, when the
+ * entry names none (an enclosure among others is one file of several,
+ * not the entry's picture). The enclosure stays an enclosure. */
+static int lone_image_enclosure(struct nt_feed_entry *e)
+{
+        const struct nt_feed_enclosure *x;
+        char *url, *type;
+
+        if (e->image.url || e->n_enclosures != 1)
+                return NT_OK;
+        x = &e->enclosures[0];
+        if (!x->url || !x->type || strncasecmp(x->type, "image/", 6) != 0)
+                return NT_OK;
+        url = strdup(x->url);
+        type = strdup(x->type);
+        if (!url || !type) {
+                free(url);
+                free(type);
+                return NT_ERR_NOMEM;
+        }
+        nt_feed_offer_image(e, NT_FEED_IMAGE_ENCLOSURE, url, type, NULL, NULL);
+        return NT_OK;
+}
+
 int nt_feed_commit_entry(struct nt_feed *feed, struct nt_feed_entry *e)
 {
         struct nt_feed_entry *entries;
@@ -252,6 +279,10 @@ int nt_feed_commit_entry(struct nt_feed *feed, struct nt_feed_entry *e)
                                   "ignored",
                                   feed->limits.max_entries);
                 return NT_ERR_LIMIT;
+        }
+        if (lone_image_enclosure(e) != NT_OK) {
+                nt_feed_entry_free(e);
+                return NT_ERR_NOMEM;
         }
         entries = grow(feed->entries, &feed->cap_entries, feed->n_entries,
                        sizeof(*feed->entries));
@@ -381,6 +412,38 @@ fail:
         free(length);
         free(type);
         return rc;
+}
+
+/* A picture's side in pixels as written, 0 when it is not one. */
+static int64_t image_side(const char *s)
+{
+        int64_t n;
+
+        if (s && nt_num_parse_i64(s, 1, INT32_MAX, &n) == NT_OK)
+                return n;
+        return 0;
+}
+
+void nt_feed_offer_image(struct nt_feed_entry *e, enum nt_feed_image_rank rank,
+                         char *url, char *type, const char *width,
+                         const char *height)
+{
+        int64_t w = image_side(width), h = image_side(height);
+        struct nt_feed_image *img = &e->image;
+
+        if (!url || !*url || rank < img->rank ||
+            (rank == img->rank && w * h <= img->width * img->height)) {
+                free(url);
+                free(type);
+                return;
+        }
+        free(img->url);
+        free(img->type);
+        img->url = url;
+        img->type = type;
+        img->width = w;
+        img->height = h;
+        img->rank = (uint8_t)rank;
 }
 
 void nt_feed_set(char **slot, char *value)
@@ -683,6 +746,44 @@ static void cuts_out(struct nt_json_out *o, unsigned cuts)
         nt_json_out_end(o);
 }
 
+void nt_feed_json_out_image(struct nt_json_out *o,
+                            const struct nt_feed_image *img)
+{
+        nt_json_out_object(o);
+        str_member(o, "url", img->url);
+        str_member(o, "type", img->type);
+        nt_json_out_key(o, "width");
+        if (img->width > 0)
+                nt_json_out_int(o, img->width);
+        else
+                nt_json_out_null(o);
+        nt_json_out_key(o, "height");
+        if (img->height > 0)
+                nt_json_out_int(o, img->height);
+        else
+                nt_json_out_null(o);
+        nt_json_out_end(o);
+}
+
+json_t *nt_feed_json_image(const struct nt_feed_image *img)
+{
+        json_t *o = json_object();
+
+        if (!o ||
+            json_object_set_new(o, "url", nt_feed_json_str(img->url)) != 0 ||
+            json_object_set_new(o, "type", nt_feed_json_str(img->type)) != 0 ||
+            json_object_set_new(o, "width",
+                                img->width > 0 ? json_integer(img->width)
+                                               : json_null()) != 0 ||
+            json_object_set_new(o, "height",
+                                img->height > 0 ? json_integer(img->height)
+                                                : json_null()) != 0) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
 static void entry_out(struct nt_json_out *o, const struct nt_feed_entry *e)
 {
         size_t i;
@@ -712,6 +813,10 @@ static void entry_out(struct nt_json_out *o, const struct nt_feed_entry *e)
                 nt_json_out_end(o);
         }
         nt_json_out_end(o);
+        if (e->image.url) {
+                nt_json_out_key(o, "image");
+                nt_feed_json_out_image(o, &e->image);
+        }
         if (e->published_raw)
                 str_member(o, "published_raw", e->published_raw);
         if (e->updated_raw)

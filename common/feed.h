@@ -97,6 +97,27 @@ struct nt_feed_enclosure {
         char *type;   /* MIME type */
 };
 
+/* The entry's picture: the best of what the entry names as one (see
+ * nt_feed_offer_image()). */
+struct nt_feed_image {
+        char *url;      /* absolute when it could be resolved; NULL: none */
+        char *type;     /* MIME type, when given */
+        int64_t width;  /* pixels; 0 when not given */
+        int64_t height; /* pixels; 0 when not given */
+        uint8_t rank;   /* enum nt_feed_image_rank of where it came from */
+};
+
+/* Where a picture came from, better last: a Media RSS <media:content>
+ * that is an image is the picture itself, a <media:thumbnail> a small
+ * copy of it, a lone image enclosure a file that may be one. */
+enum nt_feed_image_rank {
+        NT_FEED_IMAGE_NONE = 0,
+        NT_FEED_IMAGE_ENCLOSURE, /* the entry's only enclosure, image/ */
+        NT_FEED_IMAGE_THUMBNAIL, /* <media:thumbnail> */
+        NT_FEED_IMAGE_CONTENT,   /* <media:content> medium="image" or an
+                                    image/ type; JSON Feed's "image" */
+};
+
 struct nt_feed_error {
         unsigned long line;   /* 1-based; 0 when not tied to a place */
         unsigned long column; /* 1-based; 0 when not tied to a place */
@@ -123,6 +144,8 @@ struct nt_feed_entry {
         size_t n_categories;
         struct nt_feed_enclosure *enclosures;
         size_t n_enclosures;
+        /* The entry's picture; url NULL: none. */
+        struct nt_feed_image image;
         uint8_t lists_full; /* which lists hit limits.max_list */
         unsigned cuts;      /* NT_FEED_CUT_* that cut this entry (a
                                field, its lists, or the depth limit while
@@ -171,11 +194,13 @@ void nt_feed_free(struct nt_feed *feed);
  * "entries":[{"id","title","link","published","updated","summary",
  * "content","authors":[{"name","email","uri"}],"categories":[..],
  * "enclosures":[{"url","length","type"}]}]}, dates as RFC 3339 UTC or
- * null. An entry whose date could not be read also has "published_raw"
- * or "updated_raw". Written as it goes (common/json_out.h), in the bytes
- * jansson's json_dumps() gives with JSON_PRESERVE_ORDER and JSON_COMPACT
- * (`indent` 0) or JSON_INDENT(indent). Caller frees with free(); NULL
- * when out of memory. */
+ * null. An entry with a picture also has "image":{"url","type","width",
+ * "height"} (sizes integers or null); one whose date could not be read
+ * "published_raw" or "updated_raw". Written as it goes
+ * (common/json_out.h), in the bytes jansson's json_dumps() gives with
+ * JSON_PRESERVE_ORDER and JSON_COMPACT (`indent` 0) or
+ * JSON_INDENT(indent). Caller frees with free(); NULL when out of
+ * memory. */
 char *nt_feed_to_json_text(const struct nt_feed *feed, int indent);
 
 /* A JSON string of UTF-8 text (invalid bytes become U+FFFD), or JSON
@@ -189,6 +214,13 @@ struct nt_json_out;
 
 /* The same date written to a streaming writer (common/json_out.h). */
 void nt_feed_json_out_date(struct nt_json_out *o, int64_t epoch_ms);
+
+/* A picture as {"url","type","width","height"} (sizes null when not
+ * known), as jansson (a fresh reference, caller owns it; NULL when out of
+ * memory) and to a streaming writer, in the same bytes. */
+json_t *nt_feed_json_image(const struct nt_feed_image *img);
+void nt_feed_json_out_image(struct nt_json_out *o,
+                            const struct nt_feed_image *img);
 
 /* ---- Building a feed: used by the format parsers ---------------------- */
 
@@ -225,6 +257,14 @@ int nt_feed_add_category(struct nt_feed *feed, struct nt_feed_entry *e,
                          char *term);
 int nt_feed_add_enclosure(struct nt_feed *feed, struct nt_feed_entry *e,
                           char *url, char *length, char *type);
+
+/* Offers a picture for entry e, taking ownership of url and type (freed
+ * when not kept, NULL-safe): it replaces the entry's picture when its
+ * rank is higher, or the same and its area (width x height, as written;
+ * unreadable sizes are 0) larger; the first mention wins a tie. */
+void nt_feed_offer_image(struct nt_feed_entry *e, enum nt_feed_image_rank rank,
+                         char *url, char *type, const char *width,
+                         const char *height);
 
 /* Replaces *slot with value (taking ownership; the old value is freed). */
 void nt_feed_set(char **slot, char *value);

@@ -201,6 +201,11 @@ static void read_item(struct jstate *js, const json_t *item)
                       nt_feed_add_enclosure(js->feed, &e, v, length,
                                             member_str(js, x, "mime_type")));
         }
+        /* The item's main image (JSON Feed 1.1 "image"). */
+        v = member_url(js, item, "image");
+        if (v)
+                nt_feed_offer_image(&e, NT_FEED_IMAGE_CONTENT, v, NULL, NULL,
+                                    NULL);
         js->cuts = NULL;
         check(js, nt_feed_commit_entry(js->feed, &e));
         nt_feed_entry_free(&e);

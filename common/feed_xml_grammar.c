@@ -432,20 +432,39 @@ static void add_enclosure(struct xstate *st, const XML_Char **atts,
                                            attr_dup(st, atts, "type")));
 }
 
+/* A picture of the entry (<media:content> that is an image, or
+ * <media:thumbnail url= width= height=>), offered as its image: other
+ * readers keep pictures apart from the files an entry carries (gofeed's
+ * item image, feed-rs's media thumbnails), so they are not enclosures. */
+static void media_image(struct xstate *st, const XML_Char **atts,
+                        enum nt_feed_image_rank rank)
+{
+        const char *u = nt_fx_attr(atts, "url");
+        char *url;
+
+        if (!u || !*u)
+                return;
+        url = nt_fx_resolve(st, st->stack[st->depth - 1].base, u, strlen(u));
+        if (!url)
+                return;
+        nt_feed_offer_image(&st->cur, rank, url, attr_dup(st, atts, "type"),
+                            nt_fx_attr(atts, "width"),
+                            nt_fx_attr(atts, "height"));
+}
+
 /* <media:content url= fileSize= type= medium=>: an enclosure, unless it
- * is a picture of the entry (medium="image", or an image/ type), which
- * other readers keep apart as the entry's image, as they keep
- * <media:thumbnail> (gofeed's item image, feed-rs's media thumbnails):
- * the model has no place for pictures, and an enclosure is a file the
- * entry carries, such as its audio or video. */
+ * is a picture of the entry (medium="image", or an image/ type), which is
+ * the entry's image. */
 static void media_file(struct xstate *st, const XML_Char **atts)
 {
         const char *medium = nt_fx_attr(atts, "medium"),
                    *type = nt_fx_attr(atts, "type");
 
         if ((medium && strcasecmp(medium, "image") == 0) ||
-            (type && strncasecmp(type, "image/", 6) == 0))
+            (type && strncasecmp(type, "image/", 6) == 0)) {
+                media_image(st, atts, NT_FEED_IMAGE_CONTENT);
                 return;
+        }
         add_enclosure(st, atts, "url", "fileSize");
 }
 
@@ -694,6 +713,7 @@ enum act {
         ACT_ATOM_LINK,      /* <atom:link> with its rel= */
         ACT_ENCLOSURE,      /* RSS <enclosure> */
         ACT_MEDIA_FILE,     /* <media:content> */
+        ACT_MEDIA_THUMB,    /* <media:thumbnail> */
         ACT_ATOM_CATEGORY,  /* Atom <category term=> */
 };
 
@@ -717,14 +737,14 @@ struct el_rule {
         }
 
 /* Media RSS in an entry, in its <media:group> and in its
- * <media:content>: the files are enclosures (not the pictures: see
- * media_file()), the categories categories, and the title and
+ * <media:content>: the files are enclosures, the pictures the entry's
+ * image (media_file()), the categories categories, and the title and
  * description (type="plain" by default, or "html") stand in for the
  * entry's own when it has none, as in YouTube's feeds, whose entries
  * carry their text only there. */
-#define MEDIA_IN_ENTRY                             \
-        [M_CONTENT] = DO(ACT_MEDIA_FILE),          \
-        [M_CATEGORY] = CAP(F_CATEGORY, K_LITERAL), \
+#define MEDIA_IN_ENTRY                                                         \
+        [M_CONTENT] = DO(ACT_MEDIA_FILE), [M_THUMBNAIL] = DO(ACT_MEDIA_THUMB), \
+        [M_CATEGORY] = CAP(F_CATEGORY, K_LITERAL),                             \
         [M_TITLE] = TYPED(F_FB_TITLE), [M_DESCRIPTION] = TYPED(F_FB_SUMMARY)
 
 /* Element x context -> what it starts: adding an element is one row (and
@@ -926,6 +946,9 @@ static void start_element(struct xstate *st, enum ctx ctx, enum el el,
                 break;
         case ACT_MEDIA_FILE:
                 media_file(st, atts);
+                break;
+        case ACT_MEDIA_THUMB:
+                media_image(st, atts, NT_FEED_IMAGE_THUMBNAIL);
                 break;
         case ACT_ATOM_CATEGORY:
                 atom_category(st, atts);

@@ -350,7 +350,7 @@ static const struct name_el dc_names[] = {
 static const struct name_el media_names[] = {
     {"group", M_GROUP},       {"content", M_CONTENT},
     {"title", M_TITLE},       {"description", M_DESCRIPTION},
-    {"category", M_CATEGORY},
+    {"category", M_CATEGORY}, {"thumbnail", M_THUMBNAIL},
 };
 
 static enum el lookup(const struct name_el *t, size_t n, const char *local)

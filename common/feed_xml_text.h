@@ -97,6 +97,7 @@ enum el {
         M_TITLE,
         M_DESCRIPTION,
         M_CATEGORY,
+        M_THUMBNAIL,
         EL_COUNT,
 };
 

@@ -22,7 +22,8 @@ static const char feeds_help[] =
     "Usage: newstap feeds [list] [OPTIONS]\n"
     "       newstap feeds list --topic [-o FMT]\n"
     "       newstap feeds add URL [--name N] [--interval D] [--tag T]...\n"
-    "                             [--header 'NAME: VALUE']... [--dry-run]\n"
+    "                             [--header 'NAME: VALUE']...\n"
+    "                             [--content feed|page|auto] [--dry-run]\n"
     "       newstap feeds remove URL... [--dry-run]\n"
     "       newstap feeds import FILE.opml... [--interval D] [--dry-run]\n"
     "       newstap feeds sync -c FILE [--dry-run] [--allow-empty]\n"
@@ -69,6 +70,10 @@ static const char feeds_help[] =
     "  --interval D       add, import: poll interval (e.g. 10m, 300)\n"
     "  --tag T            add: a tag (repeatable)\n"
     "  --header 'N: V'    add: a request header (repeatable)\n"
+    "  --content C        add: where the articles' text comes from: feed,\n"
+    "                     page (the linked page's main text) or auto (the\n"
+    "                     page when the entry's text is short); default:\n"
+    "                     producer.content\n"
     "  --dry-run          add, remove, import, sync: print, write nothing\n"
     "  --allow-empty      sync: allow a file without feeds to remove every\n"
     "                     feed of the topic\n"
@@ -361,7 +366,7 @@ static int check_specs(struct nt_cli *cli, const nt_config_t *cfg,
 }
 
 struct verb_opts {
-        const char *name, *interval;
+        const char *name, *interval, *content;
         json_t *tags, *headers;
         bool dry_run, allow_empty;
 };
@@ -394,6 +399,8 @@ static int cmd_add(struct nt_cli *cli, const nt_config_t *cfg,
                 json_object_set(spec, "tags", o->tags);
         if (json_object_size(o->headers))
                 json_object_set(spec, "headers", o->headers);
+        if (o->content)
+                json_object_set_new(spec, "content", json_string(o->content));
         rc = check_specs(cli, cfg, (const json_t *const *)&spec, &what, 1);
         if (rc)
                 goto out;
@@ -707,8 +714,9 @@ static int run_verb(int argc, char **argv);
 static int find_verb(int argc, char **argv)
 {
         static const char *const with_value[] = {
-            "-c",       "--config", "-X",         "--opml", "--state-dir", "-o",
-            "--output", "--name",   "--interval", "--tag",  "--header"};
+            "-c",          "--config", "-X",       "--opml",
+            "--state-dir", "-o",       "--output", "--name",
+            "--interval",  "--tag",    "--header", "--content"};
         static const char *const verbs[] = {"add", "remove", "import", "sync"};
         int i;
         size_t k;
@@ -759,6 +767,7 @@ static int run_verb(int argc, char **argv)
             {"interval", required_argument, NULL, 'i'},
             {"tag", required_argument, NULL, 't'},
             {"header", required_argument, NULL, 'H'},
+            {"content", required_argument, NULL, 'C'},
             {"dry-run", no_argument, NULL, 'd'},
             {"allow-empty", no_argument, NULL, 'e'},
             {NULL, 0, NULL, 0},
@@ -817,6 +826,9 @@ static int run_verb(int argc, char **argv)
                                 free(hname);
                         }
                         break;
+                case 'C':
+                        o.content = optarg;
+                        break;
                 case 'd':
                         o.dry_run = true;
                         break;
@@ -833,10 +845,12 @@ static int run_verb(int argc, char **argv)
                 }
         }
         /* An option that does not apply would be ignored silently. */
-        if (strcmp(verb, "add") != 0 && (o.name || json_array_size(o.tags) ||
-                                         json_object_size(o.headers))) {
+        if (strcmp(verb, "add") != 0 &&
+            (o.name || o.content || json_array_size(o.tags) ||
+             json_object_size(o.headers))) {
                 rc = nt_cli_fail(&cli, 2,
-                                 "--name, --tag and --header are for add");
+                                 "--name, --tag, --header and --content are "
+                                 "for add");
                 goto out;
         }
         if (o.interval && strcmp(verb, "add") != 0 &&

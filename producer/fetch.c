@@ -63,6 +63,7 @@ struct xfer {
         int slot;              /* index in `running`, -1 when not running */
         int all_permanent;     /* every hop so far was 301/308 */
         int body_too_big;      /* the write callback hit max_body */
+        long timeout_ms;       /* of each hop */
         char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -467,7 +468,7 @@ static int xfer_setup(nt_fetcher_t *f, struct xfer *x)
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                          f->lim.connect_timeout_ms);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, f->lim.timeout_ms);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, x->timeout_ms);
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                          (curl_off_t)f->lim.max_body);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -592,6 +593,8 @@ int nt_fetcher_add(nt_fetcher_t *f, const struct nt_fetch_request *req)
         x->res->final_url = strdup(req->url);
         x->all_permanent = 1;
         x->slot = -1;
+        x->timeout_ms =
+            req->timeout_ms > 0 ? req->timeout_ms : f->lim.timeout_ms;
         if (!x->res->url || !x->res->final_url)
                 goto fail;
         if (req->etag && *req->etag &&

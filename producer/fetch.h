@@ -33,6 +33,7 @@ struct nt_fetch_request {
         const char *const *headers; /* extra "Name: value" lines, NULL-
                                      * terminated; may be NULL; copied */
         void *opaque;               /* handed back in the result */
+        long timeout_ms; /* time limit of each hop; 0: limits.timeout_ms */
 };
 
 struct nt_fetch_result {

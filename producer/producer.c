@@ -272,6 +272,8 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
                         p->content = NT_CONTENT_FEED;
         }
         p->content_min_chars = nt_config_int(cfg, "producer.content_min_chars");
+        p->page_timeout_ms = (long)nt_config_ms(cfg, "producer.page_timeout");
+        p->robots_max = (size_t)nt_config_int(cfg, "producer.robots_origins");
         p->robots = json_object();
         if (!p->robots) {
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
@@ -286,6 +288,7 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
                 goto fail;
         }
         describe_metrics(p->metrics);
+        nt_pr_pages_describe(p->metrics);
         if (nt_state_mkdir(p->state_dir, errstr, errstr_size) != NT_OK)
                 goto fail;
         p->lock_fd = nt_state_lock(p->state_dir, errstr, errstr_size);
@@ -519,13 +522,10 @@ static void every_second(nt_producer_t *p, int64_t now)
  * hour must show on /readyz and /metrics, and the confirmations that do
  * arrive must reach the state files. */
 int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
-                       const struct nt_article *art, const char *source,
-                       const char *page_error)
+                       const struct nt_article *art)
 {
         struct nt_publish_meta meta;
-        char *line =
-            source ? nt_article_to_json_line_sourced(art, source, page_error)
-                   : nt_article_to_json_line(art);
+        char *line = nt_article_to_json_line(art);
         int err;
 
         if (!line)
@@ -638,7 +638,7 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
                 /* A page article is sent when its page is fetched. */
                 err = nt_pr_wants_page(p, f, &art)
                           ? nt_pr_start_page(p, f, &art)
-                          : nt_pr_send_article(p, f, &art, NULL, NULL);
+                          : nt_pr_send_article(p, f, &art);
                 if (err != NT_OK) {
                         complete = false;
                         nt_article_free(&art);

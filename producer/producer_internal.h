@@ -111,6 +111,7 @@ struct robots {
         size_t len;
         int64_t expires_ms; /* 0: never fetched */
         struct page *waiting;
+        struct robots *older, *newer; /* in use order, nt_producer.robots_* */
 };
 
 struct nt_producer {
@@ -124,7 +125,10 @@ struct nt_producer {
         size_t n_removed;
         struct page *pages; /* page fetches in flight */
         json_t *robots;     /* origin -> struct robots * (as an integer) */
-        int content;        /* producer.content */
+        struct robots *robots_oldest, *robots_newest; /* by last use */
+        size_t n_robots, robots_max; /* producer.robots_origins */
+        long page_timeout_ms;        /* producer.page_timeout; 0: timeout */
+        int content;                 /* producer.content */
         int64_t content_min_chars;
         nt_fetcher_t *fetcher;
         nt_publisher_t *pub;
@@ -149,8 +153,7 @@ int nt_pr_add_feed(nt_producer_t *p, struct nt_feed_spec *spec);
 void nt_pr_pfeed_free(struct pfeed *f);
 void nt_pr_requeue(nt_producer_t *p, struct pfeed *f);
 int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
-                       const struct nt_article *art, const char *source,
-                       const char *page_error);
+                       const struct nt_article *art);
 void nt_pr_settle(nt_producer_t *p, struct pfeed *f);
 
 /* ---- producer/producer_pages.c ---- */
@@ -163,6 +166,7 @@ void nt_pr_page_free(nt_producer_t *p, struct page *pg);
 int nt_pr_start_page(nt_producer_t *p, struct pfeed *f, struct nt_article *art);
 bool nt_pr_wants_page(const nt_producer_t *p, const struct pfeed *f,
                       const struct nt_article *art);
+void nt_pr_pages_describe(nt_metrics_t *m);
 
 /* ---- producer/producer_reload.c ---- */
 

@@ -1,9 +1,51 @@
 /* The text of an article from its linked page, for feeds with content
- * "page" or "auto": robots.txt asked once per origin and cached, the page
- * fetched through the same fetcher as feeds, its main text extracted
- * (common/extract.h), and the article published once, with the page's
- * text or, when the page fails, the feed's text and the reason. */
+ * "page" or "auto": robots.txt asked once per origin and cached (at most
+ * producer.robots_origins origins, the least recently used forgotten
+ * first), the page fetched through the same fetcher as feeds (within
+ * producer.page_timeout), its main text extracted (common/extract.h),
+ * and the article published once, with the page's text or, when the
+ * page fails, the feed's text and the reason. Each page's outcome and
+ * each robots.txt fetch is counted (newstap_pages_total,
+ * newstap_robots_fetches_total). */
 #include "producer/producer_internal.h"
+
+/* What became of an article's page: the `result` label of
+ * newstap_pages_total, in the order of page_results[]. */
+enum page_result {
+        PAGE_OK = 0,
+        PAGE_HTTP_ERROR,
+        PAGE_TIMEOUT,
+        PAGE_TOO_BIG,
+        PAGE_FETCH_ERROR,
+        PAGE_NO_MAIN_TEXT,
+        PAGE_ROBOTS_DISALLOWED,
+        PAGE_ROBOTS_UNREACHABLE,
+        PAGE_NO_LINK,
+        PAGE_QUEUE_FULL,
+        PAGE_OUT_OF_MEMORY,
+};
+
+static const char *const page_results[] = {
+    "ok",          "http_error",   "timeout",           "too_big",
+    "fetch_error", "no_main_text", "robots_disallowed", "robots_unreachable",
+    "no_link",     "queue_full",   "out_of_memory",
+};
+
+void nt_pr_pages_describe(nt_metrics_t *m)
+{
+        nt_metrics_describe(m, "newstap_pages_total", "counter",
+                            "Article pages wanted, by result (ok, "
+                            "http_error, timeout, too_big, fetch_error, "
+                            "no_main_text, robots_disallowed, "
+                            "robots_unreachable, no_link, queue_full, "
+                            "out_of_memory).");
+        nt_metrics_describe(m, "newstap_robots_fetches_total", "counter",
+                            "robots.txt fetches by result (ok: rules read, "
+                            "missing: 4xx, all allowed, error: 5xx or no "
+                            "response, all disallowed for now).");
+        nt_metrics_describe(m, "newstap_robots_origins", "gauge",
+                            "Origins whose robots.txt is kept in memory.");
+}
 
 /* Whether this new article's text is to come from its page: the feed's
  * "content" (else producer.content) is "page", or "auto" and the entry's
@@ -39,14 +81,19 @@ void nt_pr_page_free(nt_producer_t *p, struct page *pg)
         free(pg);
 }
 
-/* Publishes the page's article, with the page's text (error NULL) or
- * the feed's and why not, and frees the page. A failed send (only on
- * shutdown or out of memory) leaves the article unseen and the feed's
- * validators unkept, so the next poll brings it again. */
-static int page_publish(nt_producer_t *p, struct page *pg, const char *error)
+/* Publishes the page's article, with the page's text (PAGE_OK, error
+ * NULL) or the feed's and why not, counts the result and frees the page.
+ * A failed send (only on shutdown or out of memory) leaves the article
+ * unseen and the feed's validators unkept, so the next poll brings it
+ * again. */
+static int page_publish(nt_producer_t *p, struct page *pg,
+                        enum page_result result, const char *error)
 {
         struct pfeed *f = pg->f;
         int err;
+
+        nt_metrics_add(p->metrics, "newstap_pages_total", 1.0, "result",
+                       page_results[result], NULL);
 
         if (error) {
                 const char *fields[] = {"feed",   f->label, "url", pg->art.url,
@@ -57,8 +104,11 @@ static int page_publish(nt_producer_t *p, struct page *pg, const char *error)
                           "published",
                           f->label, error);
         }
-        err =
-            nt_pr_send_article(p, f, &pg->art, error ? "feed" : "page", error);
+        err = nt_article_set_source(
+            &pg->art, error ? NT_ARTICLE_SOURCE_FEED : NT_ARTICLE_SOURCE_PAGE,
+            error);
+        if (err == NT_OK)
+                err = nt_pr_send_article(p, f, &pg->art);
         if (err != NT_OK) {
                 json_object_del(f->pending, pg->art.id);
                 f->next_validators = false;
@@ -78,16 +128,69 @@ static int page_go(nt_producer_t *p, struct page *pg, const struct robots *rb)
         struct nt_fetch_request req;
 
         if (rb->rule == ROBOTS_DISALLOW_ALL)
-                return page_publish(p, pg, "robots.txt unreachable");
+                return page_publish(p, pg, PAGE_ROBOTS_UNREACHABLE,
+                                    "robots.txt unreachable");
         if (rb->rule == ROBOTS_RULES &&
             !nt_robots_allowed(rb->text, rb->len, ROBOTS_AGENT, pg->path))
-                return page_publish(p, pg, "robots.txt");
+                return page_publish(p, pg, PAGE_ROBOTS_DISALLOWED,
+                                    "robots.txt");
         memset(&req, 0, sizeof(req));
         req.url = pg->art.url;
         req.opaque = pg;
+        req.timeout_ms = p->page_timeout_ms;
         if (nt_fetcher_add(p->fetcher, &req) != NT_OK)
-                return page_publish(p, pg, "fetch queue full");
+                return page_publish(p, pg, PAGE_QUEUE_FULL, "fetch queue full");
         return NT_OK;
+}
+
+/* The cache of robots.txt answers is a list in order of use (newest
+ * last) beside the origin map. */
+static void robots_unlink(nt_producer_t *p, struct robots *rb)
+{
+        if (rb->older)
+                rb->older->newer = rb->newer;
+        else
+                p->robots_oldest = rb->newer;
+        if (rb->newer)
+                rb->newer->older = rb->older;
+        else
+                p->robots_newest = rb->older;
+        rb->older = rb->newer = NULL;
+}
+
+static void robots_link_newest(nt_producer_t *p, struct robots *rb)
+{
+        rb->older = p->robots_newest;
+        rb->newer = NULL;
+        if (p->robots_newest)
+                p->robots_newest->newer = rb;
+        else
+                p->robots_oldest = rb;
+        p->robots_newest = rb;
+}
+
+/* Forgets the least recently used origins whose robots.txt is not being
+ * fetched, other than `keep` (the caller's, may be NULL), until at most
+ * producer.robots_origins are left (those being fetched have pages
+ * waiting on them and are bounded by the fetch queue). A forgotten
+ * origin is asked again when a page of it is next wanted. */
+static void robots_trim(nt_producer_t *p, const struct robots *keep)
+{
+        struct robots *rb = p->robots_oldest, *newer;
+
+        for (; rb && p->n_robots > p->robots_max; rb = newer) {
+                newer = rb->newer;
+                if (rb->fetching || rb == keep)
+                        continue;
+                robots_unlink(p, rb);
+                json_object_del(p->robots, rb->origin);
+                free(rb->origin);
+                free(rb->text);
+                free(rb);
+                p->n_robots--;
+        }
+        nt_metrics_set(p->metrics, "newstap_robots_origins",
+                       (double)p->n_robots, NULL);
 }
 
 /* The robots.txt entry of an origin, made (not fetched) when missing.
@@ -97,8 +200,12 @@ static struct robots *robots_of(nt_producer_t *p, const char *origin)
         json_t *v = json_object_get(p->robots, origin);
         struct robots *rb;
 
-        if (v)
-                return (struct robots *)(intptr_t)json_integer_value(v);
+        if (v) {
+                rb = (struct robots *)(intptr_t)json_integer_value(v);
+                robots_unlink(p, rb);
+                robots_link_newest(p, rb);
+                return rb;
+        }
         rb = calloc(1, sizeof(*rb));
         if (!rb)
                 return NULL;
@@ -111,6 +218,9 @@ static struct robots *robots_of(nt_producer_t *p, const char *origin)
                 free(rb);
                 return NULL;
         }
+        robots_link_newest(p, rb);
+        p->n_robots++;
+        robots_trim(p, rb);
         return rb;
 }
 
@@ -153,19 +263,20 @@ int nt_pr_start_page(nt_producer_t *p, struct pfeed *f, struct nt_article *art)
         p->pages = pg;
         if (json_object_set_new(f->pending, pg->art.id,
                                 json_string(pg->art.revision)) != 0)
-                return page_publish(p, pg, "out of memory");
+                return page_publish(p, pg, PAGE_OUT_OF_MEMORY, "out of memory");
         if (pg->art.url)
                 err = nt_robots_split(pg->art.url, &origin, &pg->path);
         if (err == NT_ERR_INVALID)
-                return page_publish(p, pg, "no http or https link");
+                return page_publish(p, pg, PAGE_NO_LINK,
+                                    "no http or https link");
         if (err == NT_OK)
                 rb = robots_of(p, origin);
         free(origin);
         if (!rb)
-                return page_publish(p, pg, "out of memory");
+                return page_publish(p, pg, PAGE_OUT_OF_MEMORY, "out of memory");
         if (!rb->fetching && nt_date_now_ms() >= rb->expires_ms &&
             robots_fetch(p, rb) != NT_OK)
-                return page_publish(p, pg, "fetch queue full");
+                return page_publish(p, pg, PAGE_QUEUE_FULL, "fetch queue full");
         if (rb->fetching) {
                 pg->wait_next = rb->waiting;
                 rb->waiting = pg;
@@ -183,6 +294,7 @@ void nt_pr_handle_robots(nt_producer_t *p, struct robots *rb,
 {
         int64_t now = nt_date_now_ms();
         struct page *pg, *next;
+        const char *result = "error";
 
         rb->fetching = false;
         free(rb->text);
@@ -200,10 +312,13 @@ void nt_pr_handle_robots(nt_producer_t *p, struct robots *rb,
                 rb->rule = rb->text ? ROBOTS_RULES : ROBOTS_DISALLOW_ALL;
                 rb->expires_ms =
                     now + (rb->text ? ROBOTS_TTL_MS : ROBOTS_RETRY_MS);
+                if (rb->text)
+                        result = "ok";
         } else if (res->err == NT_OK && res->status >= 400 &&
                    res->status < 500) {
                 rb->rule = ROBOTS_ALLOW_ALL;
                 rb->expires_ms = now + ROBOTS_TTL_MS;
+                result = "missing";
         } else {
                 char why[300];
 
@@ -218,6 +333,8 @@ void nt_pr_handle_robots(nt_producer_t *p, struct robots *rb,
                         "%d min",
                         rb->origin, why, (int)(ROBOTS_RETRY_MS / 60000));
         }
+        nt_metrics_add(p->metrics, "newstap_robots_fetches_total", 1.0,
+                       "result", result, NULL);
         pg = rb->waiting;
         rb->waiting = NULL;
         for (; pg; pg = next) {
@@ -225,6 +342,8 @@ void nt_pr_handle_robots(nt_producer_t *p, struct robots *rb,
                 pg->wait_next = NULL;
                 page_go(p, pg, rb);
         }
+        /* The origins fetched meanwhile may have passed the bound. */
+        robots_trim(p, NULL);
 }
 
 /* The page of a waiting article arrived (or failed): the article goes
@@ -236,20 +355,25 @@ void nt_pr_handle_page(nt_producer_t *p, struct page *pg,
         struct nt_extract_page ex;
         char why[300], charset[64];
         const char *error = NULL;
+        enum page_result result = PAGE_OK;
 
         nt_extract_page_init(&ex);
         if (res->err != NT_OK) {
-                if (res->body_too_big)
+                if (res->body_too_big) {
+                        result = PAGE_TOO_BIG;
                         error = "too big";
-                else if (res->err == NT_ERR_TIMEOUT)
+                } else if (res->err == NT_ERR_TIMEOUT) {
+                        result = PAGE_TIMEOUT;
                         error = "timeout";
-                else {
+                } else {
                         snprintf(why, sizeof(why), "fetch: %s", res->errstr);
                         nt_url_scrub_userinfo(why);
+                        result = PAGE_FETCH_ERROR;
                         error = why;
                 }
         } else if (res->status != 200) {
                 snprintf(why, sizeof(why), "HTTP %ld", res->status);
+                result = PAGE_HTTP_ERROR;
                 error = why;
         } else {
                 charset[0] = '\0';
@@ -258,10 +382,14 @@ void nt_pr_handle_page(nt_producer_t *p, struct page *pg,
                                                      sizeof(charset));
                 if (nt_extract(res->body, res->body_len,
                                charset[0] ? charset : NULL, res->final_url,
-                               NULL, &ex) != NT_OK)
+                               NULL, &ex) != NT_OK) {
+                        result = PAGE_OUT_OF_MEMORY;
                         error = "out of memory";
-                else if (ex.method == NT_EXTRACT_NONE || !ex.text || !*ex.text)
+                } else if (ex.method == NT_EXTRACT_NONE || !ex.text ||
+                           !*ex.text) {
+                        result = PAGE_NO_MAIN_TEXT;
                         error = "no main text";
+                }
         }
         if (!error) {
                 free(pg->art.content);
@@ -269,5 +397,5 @@ void nt_pr_handle_page(nt_producer_t *p, struct page *pg,
                 ex.text = NULL;
         }
         nt_extract_page_free(&ex);
-        page_publish(p, pg, error);
+        page_publish(p, pg, result, error);
 }

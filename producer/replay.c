@@ -445,11 +445,8 @@ static int enqueue(nt_replay_t *r, const struct nt_article *art,
         return NT_OK;
 }
 
-/* One article found in an input: windowed, de-duplicated, then sent (or
- * queued under --speed). `page`: its text was extracted from an article
- * page (replay --pages). */
-int nt_rp_emit_article(nt_replay_t *r, const struct nt_article *art,
-                       const char *feed_url, bool page)
+int nt_rp_emit(nt_replay_t *r, const struct nt_article *art,
+               const char *feed_url)
 {
         char *value;
         bool was;
@@ -473,8 +470,7 @@ int nt_rp_emit_article(nt_replay_t *r, const struct nt_article *art,
                 r->st.duplicates++;
                 return NT_OK;
         }
-        value = page ? nt_article_to_json_line_sourced(art, "page", NULL)
-                     : nt_article_to_json_line(art);
+        value = nt_article_to_json_line(art);
         if (!value)
                 return NT_ERR_NOMEM;
         if (r->o.speed > 0)
@@ -490,12 +486,6 @@ int nt_rp_emit_article(nt_replay_t *r, const struct nt_article *art,
                        value);
         free(value);
         return err;
-}
-
-int nt_rp_emit(nt_replay_t *r, const struct nt_article *art,
-               const char *feed_url)
-{
-        return nt_rp_emit_article(r, art, feed_url, false);
 }
 
 static int cmp_items(const void *a, const void *b)

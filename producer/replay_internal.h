@@ -106,9 +106,8 @@ struct nt_replay {
 /* ---- producer/replay.c, for the readers ---- */
 
 /* An article found in an input: windowed, de-duplicated, then sent (or
- * queued under --speed); `page` when extracted from an article page. */
-int nt_rp_emit_article(nt_replay_t *r, const struct nt_article *art,
-                       const char *feed_url, bool page);
+ * queued under --speed), with what it carries (content_source "page"
+ * when extracted from an article page). */
 int nt_rp_emit(nt_replay_t *r, const struct nt_article *art,
                const char *feed_url);
 

@@ -194,7 +194,8 @@ static int warc_page(nt_replay_t *r, const struct nt_warc_record *rec,
         if (err)
                 goto out;
         r->st.pages++;
-        err = nt_rp_emit_article(r, &art, NULL, true);
+        art.content_source = NT_ARTICLE_SOURCE_PAGE;
+        err = nt_rp_emit(r, &art, NULL);
 out:
         /* The feed and the entry only borrowed the page's strings. */
         feed.title = NULL;

@@ -743,3 +743,69 @@ Test(replay, pages_publishes_article_pages_of_a_crawl)
         free(out);
         free(err);
 }
+
+/* What a page or a picture added to an article is part of it: a JSON
+ * line of an article with an image and content_source "page", or with
+ * content_source "feed" and page_error (as produce publishes them),
+ * replayed from JSON lines comes out byte for byte as it went in. */
+Test(replay, json_lines_keep_image_and_content_source)
+{
+        struct nt_test_devbroker db;
+        const char *topics[] = {"raw-again:1"};
+        struct pages_back pb = {0};
+        char path[1024], *argv[6], *parsed, *perr, *out, *err, *save = NULL;
+        char *lines[2], *input;
+        json_t *a;
+        size_t len;
+        int i, status;
+
+        argv[0] = (char *)nt_test_bin();
+        argv[1] = "parse";
+        argv[2] = "--articles";
+        argv[3] = (char *)nt_test_fixture("feeds/rss20-media-pictures.xml",
+                                          path, sizeof(path));
+        argv[4] = NULL;
+        cr_assert_eq(nt_run(argv, NULL, &parsed, &perr, 30000), 0, "%s", perr);
+        for (i = 0; i < 2; i++) {
+                char *line = strtok_r(i ? NULL : parsed, "\n", &save);
+
+                cr_assert_not_null(line);
+                a = json_loads(line, 0, NULL);
+                cr_assert_not_null(a, "%s", line);
+                cr_assert(json_is_object(json_object_get(a, "image")),
+                          "the fixture's entries have pictures: %s", line);
+                json_object_set_new(a, "content_source",
+                                    json_string(i ? "feed" : "page"));
+                if (i)
+                        json_object_set_new(a, "page_error",
+                                            json_string("HTTP 404"));
+                lines[i] = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                json_decref(a);
+        }
+        len = strlen(lines[0]) + strlen(lines[1]) + 3;
+        input = malloc(len);
+        snprintf(input, len, "%s\n%s\n", lines[0], lines[1]);
+
+        nt_test_devbroker_start(&db, topics, 1);
+        status = replay_stdin(db.bootstrap, "raw-again", input, &out, &err);
+        cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
+        cr_assert(strstr(out, "2 published"), "%s", out);
+        pb.want = 2;
+        nt_test_read_topic(db.bootstrap, "raw-again", on_page_msg, &pb, 20000);
+        cr_assert_eq(pb.n, 2);
+        for (i = 0; i < 2; i++) {
+                char *got =
+                    json_dumps(pb.arts[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+                cr_expect_str_eq(got, lines[i], "replayed line %d changed", i);
+                free(got);
+                json_decref(pb.arts[i]);
+                free(lines[i]);
+        }
+        nt_test_devbroker_stop(&db);
+        free(input);
+        free(parsed);
+        free(perr);
+        free(out);
+        free(err);
+}

@@ -211,6 +211,41 @@ Test(real, add_list_remove, .timeout = 300)
         json_decref(raw.last);
 }
 
+/* add --content sets where the feed's article text comes from; a value
+ * that is not feed, page or auto is refused before anything is written,
+ * and --content with another verb is a usage error. */
+Test(real, add_with_content, .timeout = 300)
+{
+        char *out, *err;
+        json_t *v;
+
+        cr_assert_eq(feeds(&out, &err, "add", "https://p.example/rss",
+                           "--content", "page", NULL),
+                     0, "%s", err);
+        cr_assert(found(out, "+ https://p.example/rss\n"), "%s", out);
+        free(out);
+        free(err);
+        cr_assert_eq(feeds(&out, &err, "add", "https://q.example/rss",
+                           "--content", "sometimes", NULL),
+                     2);
+        cr_assert(found(err, "content"), "the error names the field: %s", err);
+        free(out);
+        free(err);
+        cr_assert_eq(feeds(&out, &err, "remove", "https://p.example/rss",
+                           "--content", "page", NULL),
+                     2);
+        cr_assert(found(err, "--content"), "%s", err);
+        free(out);
+        free(err);
+        v = view();
+        cr_assert_eq(json_object_size(v), 1, "only the valid feed was added");
+        cr_assert_str_eq(
+            json_string_value(json_object_get(
+                json_object_get(v, "https://p.example/rss"), "content")),
+            "page");
+        json_decref(v);
+}
+
 Test(real, plain_secrets_are_refused, .timeout = 300)
 {
         char *out, *err;

@@ -1505,3 +1505,155 @@ Test(real, a_huge_page_publishes_the_feed_text)
         cr_assert_str_eq(field(a, "summary"), "Teaser of h story 1.");
         json_decref(v.by_title);
 }
+
+/* producer.page_timeout is the limit of a page, not of a feed: with
+ * producer.timeout at a minute, a page slower than page_timeout goes
+ * out with the feed's text ("timeout"), and its sibling with its page. */
+Test(real, page_timeout_limits_pages_only)
+{
+        static char slow_body[512];
+        struct nt_httpd_route r;
+        char feeds[512];
+        struct values_view v;
+        json_t *a;
+
+        serve_feed_linking("/pt.xml", "pt", 2);
+        serve_page("/pt/2", 200, story_page);
+        /* 8 pieces of 64 bytes, 1 s apart: 8 s, past the 2 s page limit,
+         * far within the 60 s transfer limit. */
+        memset(slow_body, 'x', sizeof(slow_body) - 1);
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "/pt/1");
+        r.kind = NT_HTTPD_SLOW;
+        r.status = 200;
+        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/html");
+        r.body = slow_body;
+        r.body_len = strlen(slow_body);
+        r.delay_ms = 1000;
+        nt_httpd_route(srv, &r);
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/pt.xml\", \"content\": \"page\"}",
+                 nt_httpd_url(srv));
+        write_config_feeds(feeds,
+                           "\"timeout\": \"60s\", \"page_timeout\": \"2s\"");
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 2, 30000);
+        a = only(&v, "pt story 1");
+        cr_assert_str_eq(field(a, "content_source"), "feed");
+        cr_assert_str_eq(field(a, "page_error"), "timeout");
+        a = only(&v, "pt story 2");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        json_decref(v.by_title);
+}
+
+/* Serves at /mx.xml a feed whose items link to the given page URLs, each
+ * titled "mx story I". */
+static void serve_feed_of(const char *const *links, int n)
+{
+        struct nt_buf b;
+        int i;
+
+        nt_buf_init(&b, 1 << 20);
+        nt_buf_append_str(&b, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
+                              "<channel><title>Two origins</title>"
+                              "<link>http://127.0.0.1/</link>");
+        for (i = 0; i < n; i++)
+                nt_buf_printf(&b,
+                              "<item><title>mx story %d</title><link>%s</link>"
+                              "<guid>urn:mx:%d</guid><description>Teaser %d."
+                              "</description></item>",
+                              i + 1, links[i], i + 1, i + 1);
+        nt_buf_append_str(&b, "</channel></rss>");
+        serve("/mx.xml", 200, NULL, NULL, nt_buf_str(&b));
+        nt_buf_free(&b);
+}
+
+/* Waits (at most 60 s) until the series reaches `want`; its value. */
+static double wait_metric(unsigned port, const char *name, const char *labels,
+                          double want)
+{
+        struct timespec tick = {0, 200 * 1000 * 1000};
+        time_t deadline = time(NULL) + 60;
+        double got;
+
+        while ((got = nt_test_metric(port, name, labels)) < want &&
+               time(NULL) < deadline)
+                nanosleep(&tick, NULL);
+        return got;
+}
+
+/* The pages and robots.txt metrics on /metrics, and the robots.txt cache
+ * bound: with producer.robots_origins 1 and pages on two origins (the
+ * test server as 127.0.0.1 and as localhost), one origin is kept, and
+ * the next page of the forgotten one asks for its robots.txt again. */
+Test(real, page_and_robots_metrics_and_the_robots_bound)
+{
+        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
+                        NULL};
+        char feeds[512], env[64], links[5][256];
+        const char *linkp[5];
+        const char *base = nt_httpd_url(srv);
+        struct nt_child child;
+        unsigned port = nt_test_free_port();
+        int i, status;
+
+        /* The same server under two origins. */
+        snprintf(links[0], sizeof(links[0]), "%s/mx/1", base);
+        snprintf(links[1], sizeof(links[1]), "http://localhost:%s/mx/2",
+                 strrchr(base, ':') + 1);
+        snprintf(links[2], sizeof(links[2]), "%s/private/3", base);
+        snprintf(links[3], sizeof(links[3]), "%s/mx/4", base);
+        snprintf(links[4], sizeof(links[4]), "http://localhost:%s/mx/5",
+                 strrchr(base, ':') + 1);
+        for (i = 0; i < 5; i++)
+                linkp[i] = links[i];
+        serve_feed_of(linkp, 3);
+        serve_page("/mx/1", 200, story_page);
+        serve_page("/mx/2", 404, "<html><body><p>Gone.</p></body></html>");
+        serve_page("/private/3", 200, story_page);
+        serve_page("/mx/4", 200, story_page);
+        serve_page("/mx/5", 200, story_page);
+        serve("/robots.txt", 200, NULL, "Content-Type: text/plain",
+              "User-agent: *\nDisallow: /private/\n");
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/mx.xml\", \"interval\": 1, "
+                 "\"content\": \"page\"}",
+                 base);
+        write_config_feeds(feeds, "\"robots_origins\": 1");
+        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
+        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+        cr_assert(nt_test_wait_status(port, "/healthz", 200, 30),
+                  "no /healthz");
+
+        cr_assert_geq(wait_metric(port, "newstap_published_total", "", 3), 3,
+                      "the three articles were not published");
+        cr_assert_eq(
+            wait_metric(port, "newstap_pages_total", "{result=\"ok\"}", 1), 1);
+        cr_assert_eq(wait_metric(port, "newstap_pages_total",
+                                 "{result=\"http_error\"}", 1),
+                     1);
+        cr_assert_eq(wait_metric(port, "newstap_pages_total",
+                                 "{result=\"robots_disallowed\"}", 1),
+                     1);
+        cr_assert_eq(wait_metric(port, "newstap_robots_fetches_total",
+                                 "{result=\"ok\"}", 2),
+                     2, "one robots.txt per origin");
+        cr_assert_eq(nt_test_metric(port, "newstap_robots_origins", ""), 1,
+                     "more origins kept than producer.robots_origins");
+        cr_assert_eq(nt_httpd_requests(srv, "/robots.txt", NULL, 0), 2);
+
+        /* Two new articles, one on each origin: the forgotten one asks
+         * for its robots.txt again. */
+        serve_feed_of(linkp, 5);
+        cr_assert_geq(wait_metric(port, "newstap_published_total", "", 5), 5,
+                      "the two new articles were not published");
+        cr_assert_eq(
+            wait_metric(port, "newstap_pages_total", "{result=\"ok\"}", 3), 3);
+        cr_assert_geq(nt_httpd_requests(srv, "/robots.txt", NULL, 0), 3,
+                      "no origin was forgotten");
+        cr_assert_eq(nt_test_metric(port, "newstap_robots_origins", ""), 1);
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d", status);
+}

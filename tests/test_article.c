@@ -256,6 +256,75 @@ Test(article, json_line_round_trip)
         nt_article_free(&b);
 }
 
+/* What a page or picture adds to an article (its picture, where its
+ * text came from, why not from the page) is part of the article: a line
+ * read back and written again keeps it, as replay of JSON lines does. */
+Test(article, picture_and_source_survive_a_round_trip)
+{
+        static const char *const sources[] = {NULL, "feed", "page"};
+        struct nt_article a, b;
+        char doc[2048], errstr[256] = "", *line, *again;
+        json_t *j;
+        size_t i;
+
+        one_item(doc, sizeof(doc),
+                 "<title>Orchard</title><link>https://wire.example/o</link>"
+                 "<media:thumbnail xmlns:media=\"http://search.yahoo.com/mrss/"
+                 "\" url=\"https://wire.example/o.jpg\" width=\"300\" "
+                 "height=\"200\"/>");
+        for (i = 0; i < 3; i++) {
+                article_of(doc, "https://wire.example/rss", &a);
+                cr_assert_str_eq(a.image.url, "https://wire.example/o.jpg");
+                cr_assert_eq(nt_article_set_source(&a,
+                                                   (enum nt_article_source)i,
+                                                   i == 1 ? "HTTP 404" : NULL),
+                             NT_OK);
+                line = nt_article_to_json_line(&a);
+                j = json_loads(line, 0, NULL);
+                cr_assert_not_null(j, "not JSON: %s", line);
+                cr_assert_eq(json_integer_value(json_object_get(
+                                 json_object_get(j, "image"), "width")),
+                             300, "image width in %s", line);
+                if (sources[i])
+                        cr_assert_str_eq(json_string_value(json_object_get(
+                                             j, "content_source")),
+                                         sources[i], "%s", line);
+                else
+                        cr_assert_null(json_object_get(j, "content_source"),
+                                       "no source said: %s", line);
+                nt_article_init(&b);
+                cr_assert_eq(
+                    nt_article_from_json(j, &b, errstr, sizeof(errstr)), NT_OK,
+                    "%s", errstr);
+                cr_assert_eq(b.content_source, (enum nt_article_source)i);
+                again = nt_article_to_json_line(&b);
+                cr_assert_str_eq(again, line, "round trip changed it");
+                free(again);
+                free(line);
+                json_decref(j);
+                nt_article_free(&a);
+                nt_article_free(&b);
+        }
+}
+
+/* A content_source that is neither "feed" nor "page" is refused, naming
+ * the field. */
+Test(article, from_json_rejects_unknown_content_source)
+{
+        struct nt_article a;
+        char errstr[256] = "";
+        json_t *j =
+            json_pack("{s:s, s:s, s:s, s:s}", "schema", NT_ARTICLE_SCHEMA, "id",
+                      "00000000000000000000000000000000", "revision",
+                      "0000000000000000", "content_source", "cache");
+
+        nt_article_init(&a);
+        cr_assert_eq(nt_article_from_json(j, &a, errstr, sizeof(errstr)),
+                     NT_ERR_PARSE);
+        cr_assert_not_null(strstr(errstr, "content_source"), "%s", errstr);
+        json_decref(j);
+}
+
 Test(article, from_json_rejects_other_schemas)
 {
         struct nt_article a;
@@ -353,6 +422,17 @@ Test(article, json_line_is_janssons_dump)
                         a.enclosures = enc;
                         a.n_enclosures = 3;
                 }
+                /* The members written only when set: a picture (with
+                 * and without sizes), where the text came from, and why
+                 * not from the page. */
+                if (round % 3 != 1) {
+                        a.image.url = (char *)strings[(round + 4) % n];
+                        a.image.type = round % 2 ? NULL : (char *)s;
+                        a.image.width = round % 3 ? 640 : 0;
+                        a.image.height = round % 3 ? 0 : 480;
+                }
+                a.content_source = (enum nt_article_source)(round % 3);
+                a.page_error = round % 3 == 1 ? (char *)s : NULL;
                 tree = nt_article_to_json(&a);
                 cr_assert_not_null(tree);
                 want = json_dumps(tree, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -544,6 +544,87 @@ Test(feed, media_group_gives_atom_entries_their_text)
         nt_feed_free(&feed);
 }
 
+/* The picture an entry names, as the parse keeps it. */
+static void assert_image(const struct nt_feed_entry *e, const char *url,
+                         const char *type, int64_t width, int64_t height,
+                         const char *what)
+{
+        char label[160];
+
+        snprintf(label, sizeof(label), "%s: image url", what);
+        assert_str(e->image.url, url, label);
+        snprintf(label, sizeof(label), "%s: image type", what);
+        assert_str(e->image.type, type, label);
+        cr_assert_eq(e->image.width, width, "%s: width %lld, want %lld", what,
+                     (long long)e->image.width, (long long)width);
+        cr_assert_eq(e->image.height, height, "%s: height %lld, want %lld",
+                     what, (long long)e->image.height, (long long)height);
+}
+
+/* Pictures are the entry's image, never enclosures: the larger of two
+ * of a kind, a media:content image over a thumbnail, a lone image
+ * enclosure when nothing else names one. */
+Test(feed, media_pictures_are_the_entry_image)
+{
+        struct nt_feed feed;
+        const struct nt_feed_entry *e;
+
+        cr_assert_eq(
+            parse_fixture("rss20-media-pictures.xml", NULL, NULL, NULL, &feed),
+            NT_OK);
+        cr_assert(feed.wellformed, "not well-formed");
+        cr_assert_eq(feed.n_entries, 6, "%zu entries", feed.n_entries);
+        e = &feed.entries[0];
+        assert_image(e, "http://gazette.example/2026/04/bridge-large.jpg", NULL,
+                     640, 427, "largest thumbnail, against xml:base");
+        cr_assert_eq(e->n_enclosures, 0, "thumbnails are no enclosures");
+        assert_image(&feed.entries[1], "http://gazette.example/img/market.webp",
+                     "image/webp", 900, 600,
+                     "media:content image over a larger thumbnail");
+        cr_assert_eq(feed.entries[1].n_enclosures, 0,
+                     "an image content is no enclosure");
+        e = &feed.entries[2];
+        assert_image(e, "http://gazette.example/img/orchard.jpg", "image/jpeg",
+                     0, 0, "lone image enclosure");
+        cr_assert_eq(e->n_enclosures, 1, "the enclosure stays one");
+        e = &feed.entries[3];
+        assert_image(e, NULL, NULL, 0, 0, "image among two enclosures");
+        cr_assert_eq(e->n_enclosures, 2, "both enclosures kept");
+        e = &feed.entries[4];
+        assert_image(e, "http://gazette.example/img/ferry.jpg", NULL, 0, 360,
+                     "thumbnail inside a video's media:content, width "
+                     "unreadable");
+        assert_enclosure(e, 0, "http://gazette.example/video/ferry.mp4", NULL,
+                         "video/mp4", "the video is the enclosure");
+        assert_image(&feed.entries[5], NULL, NULL, 0, 0,
+                     "thumbnail without url");
+        nt_feed_free(&feed);
+}
+
+Test(feed, jsonfeed_item_image)
+{
+        static const char doc[] =
+            "{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"J\","
+            "\"items\":[{\"id\":\"1\",\"url\":\"https://j.example/1\","
+            "\"image\":\"/img/1.png\",\"banner_image\":\"/img/b.png\"},"
+            "{\"id\":\"2\",\"attachments\":[{\"url\":\"https://j.example/2."
+            "jpg\",\"mime_type\":\"image/jpeg\"}]}]}";
+        struct nt_feed feed;
+        char errstr[256] = "";
+
+        nt_feed_init(&feed);
+        cr_assert_eq(nt_feed_parse(doc, strlen(doc), NULL,
+                                   "https://j.example/feed.json", NULL, &feed,
+                                   errstr, sizeof(errstr)),
+                     NT_OK, "%s", errstr);
+        cr_assert_eq(feed.n_entries, 2);
+        assert_image(&feed.entries[0], "https://j.example/img/1.png", NULL, 0,
+                     0, "item image, resolved; not the banner");
+        assert_image(&feed.entries[1], "https://j.example/2.jpg", "image/jpeg",
+                     0, 0, "a lone image attachment");
+        nt_feed_free(&feed);
+}
+
 /* ---- Entities and titles --------------------------------------------- */
 
 struct title_case {
