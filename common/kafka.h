@@ -129,6 +129,30 @@ int nt_kafka_topic_config_wait(rd_kafka_t *rk, const char *topic,
 void nt_kafka_log_skipped(const char *component, const char *what,
                           const rd_kafka_message_t *rkm, const char *reason);
 
+/* One record for nt_kafka_write_confirmed(). */
+struct nt_kafka_record {
+        const char *key;   /* text */
+        const void *value; /* NULL: a tombstone */
+        size_t len;
+        int32_t partition; /* RD_KAFKA_PARTITION_UA: the partitioner's */
+};
+
+/* A producer for nt_kafka_write_confirmed(): idempotent, acks=all, its
+ * delivery reports kept per record. Caller frees with
+ * rd_kafka_destroy(). NULL with errstr on failure. */
+rd_kafka_t *nt_kafka_confirmed_producer_new(const nt_config_t *cfg,
+                                            char *errstr, size_t errstr_size);
+
+/* Writes n records to `topic` (JSON values: content-type and `schema`
+ * headers) with a producer from nt_kafka_confirmed_producer_new() and
+ * waits at most timeout_ms until each is confirmed. NT_OK when every
+ * record was; otherwise the first failure in errstr (records confirmed
+ * before it stay written). The values are copied. */
+int nt_kafka_write_confirmed(rd_kafka_t *rk, const char *topic,
+                             const char *schema,
+                             const struct nt_kafka_record *recs, size_t n,
+                             int timeout_ms, char *errstr, size_t errstr_size);
+
 /* Flushes a producer for at most timeout_ms. Returns 0 when nothing is
  * left, NT_ERR_TIMEOUT with the count of undelivered messages in errstr
  * otherwise. */

@@ -94,8 +94,8 @@ size_t nt_feeds_topic_check_spec(const json_t *spec, const char *what,
 /* ---- Reading the view ------------------------------------------------ */
 
 struct load_ctx {
-        const char *topic;
         json_t *view;
+        json_t *parts; /* key -> partition of its record, or NULL */
         size_t skipped;
 };
 
@@ -126,6 +126,8 @@ static int load_one(const rd_kafka_message_t *rkm, void *opaque)
         if (!rkm->payload) {
                 /* A tombstone: the feed is gone. */
                 json_object_del(c->view, key);
+                if (c->parts)
+                        json_object_del(c->parts, key);
                 goto out;
         }
         spec =
@@ -158,7 +160,9 @@ static int load_one(const rd_kafka_message_t *rkm, void *opaque)
                      "the key is not the value's url in canonical form");
                 goto out;
         }
-        if (json_object_set(c->view, key, spec) != 0)
+        if (json_object_set(c->view, key, spec) != 0 ||
+            (c->parts && json_object_set_new(
+                             c->parts, key, json_integer(rkm->partition)) != 0))
                 err = NT_ERR_NOMEM;
 out:
         json_decref(arr);
@@ -169,17 +173,22 @@ out:
         return err;
 }
 
-int nt_feeds_topic_load(const nt_config_t *cfg, const char *topic,
-                        int timeout_ms, json_t **view, size_t *skipped,
-                        char *errstr, size_t errstr_size)
+static int load(const nt_config_t *cfg, const char *topic, int timeout_ms,
+                json_t **view, json_t **parts, size_t *skipped, char *errstr,
+                size_t errstr_size)
 {
-        struct load_ctx c = {topic, json_object(), 0};
+        struct load_ctx c = {json_object(), parts ? json_object() : NULL, 0};
         int err;
 
         *view = NULL;
-        if (!c.view)
+        if (parts)
+                *parts = NULL;
+        if (!c.view || (parts && !c.parts)) {
+                json_decref(c.view);
+                json_decref(c.parts);
                 return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
                                "out of memory");
+        }
         err = nt_kafka_read_to_end(cfg, NULL, topic, load_one, &c, timeout_ms,
                                    errstr, errstr_size);
         if (err == NT_ERR_NOMEM)
@@ -188,10 +197,30 @@ int nt_feeds_topic_load(const nt_config_t *cfg, const char *topic,
                 *skipped = c.skipped;
         if (err) {
                 json_decref(c.view);
+                json_decref(c.parts);
                 return err;
         }
         *view = c.view;
+        if (parts)
+                *parts = c.parts;
         return NT_OK;
+}
+
+int nt_feeds_topic_load(const nt_config_t *cfg, const char *topic,
+                        int timeout_ms, json_t **view, size_t *skipped,
+                        char *errstr, size_t errstr_size)
+{
+        return load(cfg, topic, timeout_ms, view, NULL, skipped, errstr,
+                    errstr_size);
+}
+
+int nt_feeds_topic_load_partitions(const nt_config_t *cfg, const char *topic,
+                                   int timeout_ms, json_t **view,
+                                   json_t **parts, char *errstr,
+                                   size_t errstr_size)
+{
+        return load(cfg, topic, timeout_ms, view, parts, NULL, errstr,
+                    errstr_size);
 }
 
 /* ---- Writing ----------------------------------------------------------- */
@@ -225,32 +254,10 @@ int nt_feeds_topic_ensure(rd_kafka_t *rk, const nt_config_t *cfg,
         return NT_OK;
 }
 
-/* One record's outcome, set by its delivery report. */
-struct outcome {
-        bool done;
-        rd_kafka_resp_err_t err;
-};
-
-static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
-{
-        struct outcome *o = rkm->_private;
-
-        (void)rk;
-        (void)opaque;
-        if (!o)
-                return;
-        o->done = true;
-        o->err = rkm->err;
-}
-
 rd_kafka_t *nt_feeds_topic_producer(const nt_config_t *cfg, char *errstr,
                                     size_t errstr_size)
 {
-        static const char *const props[] = {"enable.idempotence", "true",
-                                            "acks", "all", NULL};
-
-        return nt_kafka_producer_new(cfg, props, dr_cb, NULL, errstr,
-                                     errstr_size);
+        return nt_kafka_confirmed_producer_new(cfg, errstr, errstr_size);
 }
 
 int nt_feeds_topic_write(rd_kafka_t *rk, const char *topic,
@@ -258,11 +265,11 @@ int nt_feeds_topic_write(rd_kafka_t *rk, const char *topic,
                          size_t n, int timeout_ms, char *errstr,
                          size_t errstr_size)
 {
-        struct outcome *out = calloc(n ? n : 1, sizeof(*out));
+        struct nt_kafka_record *recs = calloc(n ? n : 1, sizeof(*recs));
         size_t i;
         int err = NT_OK;
 
-        if (!out)
+        if (!recs)
                 return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
                                "out of memory");
         for (i = 0; i < n && err == NT_OK; i++) {
@@ -270,47 +277,22 @@ int nt_feeds_topic_write(rd_kafka_t *rk, const char *topic,
                     specs[i]
                         ? json_dumps(specs[i], JSON_COMPACT | JSON_SORT_KEYS)
                         : NULL;
-                rd_kafka_resp_err_t rerr;
 
-                if (specs[i] && !value) {
+                if (specs[i] && !value)
                         err = nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
                                       "out of memory");
-                        break;
-                }
-                rerr = rd_kafka_producev(
-                    rk, RD_KAFKA_V_TOPIC(topic),
-                    RD_KAFKA_V_KEY(keys[i], strlen(keys[i])),
-                    RD_KAFKA_V_VALUE(value, value ? strlen(value) : 0),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                    RD_KAFKA_V_HEADER("content-type", "application/json", -1),
-                    RD_KAFKA_V_HEADER("schema", NT_FEEDS_TOPIC_SCHEMA, -1),
-                    RD_KAFKA_V_OPAQUE(&out[i]), RD_KAFKA_V_END);
-                free(value);
-                if (rerr)
-                        err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                                      "writing %s to %s: %s", keys[i], topic,
-                                      rd_kafka_err2str(rerr));
+                recs[i].key = keys[i];
+                recs[i].value = value;
+                recs[i].len = value ? strlen(value) : 0;
+                recs[i].partition = RD_KAFKA_PARTITION_UA;
         }
-        /* Flushed also after a failure, so that no delivery report is
-         * left pointing at `out`. */
-        if (nt_kafka_flush(rk, timeout_ms, errstr, errstr_size) != NT_OK &&
-            err == NT_OK)
-                err = NT_ERR_TIMEOUT;
-        for (i = 0; i < n && err == NT_OK; i++) {
-                if (!out[i].done)
-                        err = nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
-                                      "writing %s to %s: not confirmed",
-                                      keys[i], topic);
-                else if (out[i].err)
-                        err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                                      "writing %s to %s: %s", keys[i], topic,
-                                      rd_kafka_err2str(out[i].err));
-        }
-        if (rd_kafka_outq_len(rk) == 0)
-                free(out);
-        /* else: librdkafka still holds reports that point into `out`;
-         * the caller destroys the client next, which purges them, and
-         * the few bytes are the price of not reading freed memory. */
+        if (err == NT_OK)
+                err = nt_kafka_write_confirmed(rk, topic, NT_FEEDS_TOPIC_SCHEMA,
+                                               recs, n, timeout_ms, errstr,
+                                               errstr_size);
+        for (i = 0; i < n; i++)
+                free((void *)recs[i].value);
+        free(recs);
         return err;
 }
 

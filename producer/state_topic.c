@@ -38,6 +38,40 @@ char *nt_state_topic_value(const char *key, const struct nt_feed_state *st,
         return value;
 }
 
+int nt_state_topic_write(rd_kafka_t *rk, const nt_config_t *cfg,
+                         const char *const *keys, const int32_t *partitions,
+                         const struct nt_feed_state *const *states, size_t n,
+                         int timeout_ms, char *errstr, size_t errstr_size)
+{
+        struct nt_kafka_record *recs = calloc(n ? n : 1, sizeof(*recs));
+        size_t i;
+        int err = NT_OK;
+
+        if (!recs)
+                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                               "out of memory");
+        for (i = 0; i < n && err == NT_OK; i++) {
+                recs[i].key = keys[i];
+                recs[i].partition = partitions[i];
+                if (!states[i])
+                        continue;
+                recs[i].value =
+                    nt_state_topic_value(keys[i], states[i], &recs[i].len);
+                if (!recs[i].value)
+                        err = nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                                      "out of memory");
+        }
+        if (err == NT_OK)
+                err = nt_kafka_write_confirmed(
+                    rk, nt_config_str(cfg, "topics.feeds_state"),
+                    NT_STATE_TOPIC_SCHEMA, recs, n, timeout_ms, errstr,
+                    errstr_size);
+        for (i = 0; i < n; i++)
+                free((void *)recs[i].value);
+        free(recs);
+        return err;
+}
+
 /* How long a topic that is not known yet may be a topic created a moment
  * ago whose metadata has not reached the broker that answers. */
 #define CREATED_LAG_MS 5000

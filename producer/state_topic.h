@@ -21,12 +21,26 @@
 #include "common/config.h"
 #include "producer/state.h"
 
+/* The schema of a record's value (and its schema header). */
+#define NT_STATE_TOPIC_SCHEMA "newstap.feed-state/1"
+
 /* The value of the record of `st` under `key`: compact JSON of
  * nt_state_to_json(key, st), not NUL-terminated as far as Kafka is
  * concerned (*lenp bytes; a NUL follows them). NULL when out of memory.
  * Caller frees with free(). */
 char *nt_state_topic_value(const char *key, const struct nt_feed_state *st,
                            size_t *lenp);
+
+/* Writes the states of n feeds with a producer from
+ * nt_kafka_confirmed_producer_new() (idempotent, acks=all): keys[i]'s
+ * state states[i] (NULL: a tombstone) on partition partitions[i], and
+ * waits at most timeout_ms until each record is confirmed. NT_OK when
+ * every one was; otherwise the first failure in errstr. For writers
+ * outside a transaction (`newstap feeds migrate`). */
+int nt_state_topic_write(rd_kafka_t *rk, const nt_config_t *cfg,
+                         const char *const *keys, const int32_t *partitions,
+                         const struct nt_feed_state *const *states, size_t n,
+                         int timeout_ms, char *errstr, size_t errstr_size);
 
 /* Creates topics.feeds_state when it is missing, compacted
  * (cleanup.policy=compact) with the partition count of topics.feeds,
