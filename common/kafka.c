@@ -796,3 +796,31 @@ int nt_kafka_write_confirmed(rd_kafka_t *rk, const char *topic,
          * the few bytes are the price of not reading freed memory. */
         return err;
 }
+
+int nt_kafka_ensure_compacted(rd_kafka_t *rk, const char *topic, int partitions,
+                              const char *why, int timeout_ms, char *errstr,
+                              size_t errstr_size)
+{
+        static const char *const compact[] = {"cleanup.policy", "compact",
+                                              NULL};
+        const char *topics[] = {topic};
+        char policy[64];
+        int err;
+
+        err = nt_kafka_create_topics_config(rk, topics, 1, partitions, compact,
+                                            timeout_ms, errstr, errstr_size);
+        if (err)
+                return err;
+        err = nt_kafka_topic_config_wait(rk, topic, "cleanup.policy", policy,
+                                         sizeof(policy), timeout_ms, errstr,
+                                         errstr_size);
+        if (err)
+                return err;
+        if (strcmp(policy, "compact") != 0)
+                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                               "topic %s has cleanup.policy=%s: %s needs a "
+                               "compacted topic (cleanup.policy=compact), or "
+                               "retention deletes %s",
+                               topic, policy, why, why);
+        return NT_OK;
+}

@@ -107,6 +107,15 @@ int nt_kafka_read_to_end_parts(const nt_config_t *cfg, const char *const *extra,
 int nt_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
                              int *count, char *errstr, size_t errstr_size);
 
+/* Creates `topic` when it is missing, compacted (cleanup.policy=compact)
+ * with `partitions` partitions, then checks that the topic as it is has
+ * cleanup.policy=compact: NT_ERR_CONFIG otherwise, the message saying
+ * that `why` (what the topic holds: "the feed list") would be deleted by
+ * retention. A topic that exists keeps its partition count. */
+int nt_kafka_ensure_compacted(rd_kafka_t *rk, const char *topic, int partitions,
+                              const char *why, int timeout_ms, char *errstr,
+                              size_t errstr_size);
+
 /* The value of one configuration entry of a topic as the broker has it
  * (DescribeConfigs), e.g. "retention.ms", into value (truncated to size).
  * NT_ERR_NOTFOUND when the broker does not list it; waits at most

@@ -229,29 +229,9 @@ int nt_feeds_topic_ensure(rd_kafka_t *rk, const nt_config_t *cfg,
                           const char *topic, int timeout_ms, char *errstr,
                           size_t errstr_size)
 {
-        static const char *const compact[] = {"cleanup.policy", "compact",
-                                              NULL};
-        const char *topics[] = {topic};
-        char policy[64];
-        int err;
-
-        err = nt_kafka_create_topics_config(
-            rk, topics, 1, (int)nt_config_int(cfg, "producer.feeds_partitions"),
-            compact, timeout_ms, errstr, errstr_size);
-        if (err)
-                return err;
-        err = nt_kafka_topic_config_wait(rk, topic, "cleanup.policy", policy,
-                                         sizeof(policy), timeout_ms, errstr,
-                                         errstr_size);
-        if (err)
-                return err;
-        if (strcmp(policy, "compact") != 0)
-                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                               "topic %s has cleanup.policy=%s: the feed list "
-                               "needs a compacted topic (cleanup.policy="
-                               "compact), or retention deletes feeds",
-                               topic, policy);
-        return NT_OK;
+        return nt_kafka_ensure_compacted(
+            rk, topic, (int)nt_config_int(cfg, "producer.feeds_partitions"),
+            "the feed list", timeout_ms, errstr, errstr_size);
 }
 
 rd_kafka_t *nt_feeds_topic_producer(const nt_config_t *cfg, char *errstr,

@@ -97,13 +97,9 @@ static int count_of(rd_kafka_t *rk, const char *topic, int timeout_ms,
 int nt_state_topic_ensure(rd_kafka_t *rk, const nt_config_t *cfg,
                           int timeout_ms, char *errstr, size_t errstr_size)
 {
-        static const char *const compact[] = {"cleanup.policy", "compact",
-                                              NULL};
         const char *feeds = nt_config_str(cfg, "topics.feeds");
         const char *state = nt_config_str(cfg, "topics.feeds_state");
-        const char *topics[] = {state};
         int n_feeds = 0, n_state = 0, err;
-        char policy[64];
 
         err =
             count_of(rk, feeds, timeout_ms,
@@ -117,8 +113,10 @@ int nt_state_topic_ensure(rd_kafka_t *rk, const nt_config_t *cfg,
                                feeds, state);
         if (err)
                 return err;
-        err = nt_kafka_create_topics_config(rk, topics, 1, n_feeds, compact,
-                                            timeout_ms, errstr, errstr_size);
+        /* A deleting topic would lose states to retention, and their
+         * feeds would publish their articles again. */
+        err = nt_kafka_ensure_compacted(rk, state, n_feeds, "the feeds' state",
+                                        timeout_ms, errstr, errstr_size);
         if (err)
                 return err;
         err = count_of(rk, state, timeout_ms, timeout_ms, &n_state, errstr,
@@ -133,19 +131,6 @@ int nt_state_topic_ensure(rd_kafka_t *rk, const nt_config_t *cfg,
                                "need the same count (recreate %s, or name "
                                "another topic in topics.feeds_state)",
                                state, n_state, feeds, n_feeds, state);
-        err = nt_kafka_topic_config_wait(rk, state, "cleanup.policy", policy,
-                                         sizeof(policy), timeout_ms, errstr,
-                                         errstr_size);
-        if (err)
-                return err;
-        if (strcmp(policy, "compact") != 0)
-                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                               "the state topic %s has cleanup.policy=%s: "
-                               "feeds' states need a compacted topic "
-                               "(cleanup.policy=compact), or retention "
-                               "deletes them and their articles are "
-                               "published again",
-                               state, policy);
         return NT_OK;
 }
 
