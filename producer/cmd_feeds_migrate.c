@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Feeds named in a refusal before "and N more". */
 #define SHOWN_CONFLICTS 5
@@ -228,6 +229,7 @@ int nt_feeds_cmd_migrate(struct nt_cli *cli, const nt_config_t *cfg,
         rd_kafka_t *rk = NULL;
         size_t i, n_states = 0, n_without = 0, n_orphans;
         char errstr[1024];
+        struct stat sb;
         int lock = -1, err, rc;
 
         if (n_args != 1)
@@ -237,6 +239,9 @@ int nt_feeds_cmd_migrate(struct nt_cli *cli, const nt_config_t *cfg,
                 return nt_cli_fail(cli, 2,
                                    "migrate needs -c FILE: the configuration "
                                    "whose feeds and states move");
+        if (stat(args[0], &sb) != 0 || !S_ISDIR(sb.st_mode))
+                return nt_cli_fail(cli, 2, "%s is not a state directory",
+                                   args[0]);
         /* Held to the end, so that no producer starts on the directory
          * while its states are being copied. */
         lock = nt_state_lock(args[0], errstr, sizeof(errstr));
