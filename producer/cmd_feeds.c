@@ -8,6 +8,7 @@
 #include "common/url.h"
 #include "common/num.h"
 #include "common/secret.h"
+#include "producer/cmd_feeds_internal.h"
 #include "producer/feeds.h"
 #include "producer/feeds_topic.h"
 #include "producer/state.h"
@@ -27,6 +28,7 @@ static const char feeds_help[] =
     "       newstap feeds remove URL... [--dry-run]\n"
     "       newstap feeds import FILE.opml... [--interval D] [--dry-run]\n"
     "       newstap feeds sync -c FILE [--dry-run] [--allow-empty]\n"
+    "       newstap feeds migrate STATE_DIR -c FILE [--dry-run] [--force]\n"
     "\n"
     "`newstap feeds` (or `feeds list`) lists the feeds `newstap produce`\n"
     "polls with this configuration (producer.feeds and --opml files) and\n"
@@ -52,6 +54,18 @@ static const char feeds_help[] =
     "  sync -c FILE       makes the topic hold exactly the file's\n"
     "                     producer.feeds, printing the difference:\n"
     "                     + added, ~ changed, - removed\n"
+    "  migrate STATE_DIR -c FILE\n"
+    "                     moves a single-machine installation onto the\n"
+    "                     topics once: sync -c FILE, then the state file\n"
+    "                     in STATE_DIR of each of the file's feeds as its\n"
+    "                     record on topics.feeds_state (created with the\n"
+    "                     feeds topic's partitions), on the partition of\n"
+    "                     the feed's record; prints the states written,\n"
+    "                     the feeds without state and the state files\n"
+    "                     without a feed. Refused while a producer holds\n"
+    "                     STATE_DIR, and when the state topic already\n"
+    "                     holds a state of one of the feeds (--force\n"
+    "                     overwrites it)\n"
     "\n"
     "Secrets never go on the topic: a sensitive header (Authorization,\n"
     "Proxy-Authorization, Cookie, any name holding token, key, secret,\n"
@@ -74,14 +88,16 @@ static const char feeds_help[] =
     "                     page (the linked page's main text) or auto (the\n"
     "                     page when the entry's text is short); default:\n"
     "                     producer.content\n"
-    "  --dry-run          add, remove, import, sync: print, write nothing\n"
-    "  --allow-empty      sync: allow a file without feeds to remove every\n"
-    "                     feed of the topic\n"
+    "  --dry-run          add, remove, import, sync, migrate: print, write\n"
+    "                     nothing\n"
+    "  --allow-empty      sync, migrate: allow a file without feeds to\n"
+    "                     remove every feed of the topic\n"
+    "  --force            migrate: overwrite states already on the topic\n"
     "\n"
     "Exit status: 0, also when a feed is failing (see the FAIL column);\n"
-    "1 when a state file is unreadable, Kafka fails, or a URL to remove is\n"
-    "not on the topic; 2 on a usage or configuration error, a refused\n"
-    "secret included.\n";
+    "1 when a state file is unreadable, Kafka fails, a URL to remove is\n"
+    "not on the topic, or migrate is refused; 2 on a usage or\n"
+    "configuration error, a refused secret included.\n";
 
 static int cmp_key(const void *a, const void *b)
 {
@@ -186,8 +202,7 @@ static void print_feed(const struct nt_feed_spec *spec,
 
 /* ---- The feeds topic --------------------------------------------------- */
 
-/* How long one Kafka step (create, read to the end, write) may take. */
-#define TOPIC_TIMEOUT_MS 30000
+#define TOPIC_TIMEOUT_MS NT_FEEDS_TOPIC_TIMEOUT_MS
 
 /* The topic's current view, or an empty one when the topic does not
  * exist yet. */
@@ -365,14 +380,8 @@ static int check_specs(struct nt_cli *cli, const nt_config_t *cfg,
         return 0;
 }
 
-struct verb_opts {
-        const char *name, *interval, *content;
-        json_t *tags, *headers;
-        bool dry_run, allow_empty;
-};
-
 static int cmd_add(struct nt_cli *cli, const nt_config_t *cfg,
-                   const struct verb_opts *o, char **args, int n_args)
+                   const struct nt_feeds_verb_opts *o, char **args, int n_args)
 {
         const char *topic = nt_config_str(cfg, "topics.feeds");
         json_t *spec = NULL, *view = NULL, *old;
@@ -425,7 +434,8 @@ out:
 }
 
 static int cmd_remove(struct nt_cli *cli, const nt_config_t *cfg,
-                      const struct verb_opts *o, char **args, int n_args)
+                      const struct nt_feeds_verb_opts *o, char **args,
+                      int n_args)
 {
         const char *topic = nt_config_str(cfg, "topics.feeds");
         char **keys = calloc((size_t)n_args + 1, sizeof(*keys));
@@ -510,7 +520,7 @@ static json_t *opml_spec(const struct nt_feed_spec *f, const char *interval)
  * of the view missing from `want` are removed (sync); without, existing
  * keys are left as they are (import). */
 static int apply(struct nt_cli *cli, const nt_config_t *cfg, json_t *want,
-                 json_t *whats, bool prune, const struct verb_opts *o)
+                 json_t *whats, bool prune, const struct nt_feeds_verb_opts *o)
 {
         const char *topic = nt_config_str(cfg, "topics.feeds");
         json_t *view = NULL, *added = NULL, *changed = NULL, *removed = NULL;
@@ -605,7 +615,8 @@ out:
 }
 
 static int cmd_import(struct nt_cli *cli, const nt_config_t *cfg,
-                      const struct verb_opts *o, char **args, int n_args)
+                      const struct nt_feeds_verb_opts *o, char **args,
+                      int n_args)
 {
         struct nt_feed_list l;
         json_t *want = json_object(), *whats = json_object();
@@ -655,8 +666,9 @@ out:
         return rc;
 }
 
-static int cmd_sync(struct nt_cli *cli, const nt_config_t *cfg,
-                    const struct verb_opts *o, char **args, int n_args)
+int nt_feeds_cmd_sync(struct nt_cli *cli, const nt_config_t *cfg,
+                      const struct nt_feeds_verb_opts *o, char **args,
+                      int n_args)
 {
         json_t *feeds = nt_config_array(cfg, "producer.feeds"), *item;
         json_t *want = json_object(), *whats = json_object();
@@ -717,7 +729,8 @@ static int find_verb(int argc, char **argv)
             "-c",          "--config", "-X",       "--opml",
             "--state-dir", "-o",       "--output", "--name",
             "--interval",  "--tag",    "--header", "--content"};
-        static const char *const verbs[] = {"add", "remove", "import", "sync"};
+        static const char *const verbs[] = {"add", "remove", "import", "sync",
+                                            "migrate"};
         int i;
         size_t k;
 
@@ -770,10 +783,11 @@ static int run_verb(int argc, char **argv)
             {"content", required_argument, NULL, 'C'},
             {"dry-run", no_argument, NULL, 'd'},
             {"allow-empty", no_argument, NULL, 'e'},
+            {"force", no_argument, NULL, 'f'},
             {NULL, 0, NULL, 0},
         };
         const char *verb = argv[0];
-        struct verb_opts o;
+        struct nt_feeds_verb_opts o;
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
         char label[32];
@@ -835,6 +849,9 @@ static int run_verb(int argc, char **argv)
                 case 'e':
                         o.allow_empty = true;
                         break;
+                case 'f':
+                        o.force = true;
+                        break;
                 case 'h':
                         fputs(feeds_help, stdout);
                         fputs(nt_cli_common_help, stdout);
@@ -858,8 +875,14 @@ static int run_verb(int argc, char **argv)
                 rc = nt_cli_fail(&cli, 2, "--interval is for add and import");
                 goto out;
         }
-        if (o.allow_empty && strcmp(verb, "sync") != 0) {
-                rc = nt_cli_fail(&cli, 2, "--allow-empty is for sync");
+        if (o.allow_empty && strcmp(verb, "sync") != 0 &&
+            strcmp(verb, "migrate") != 0) {
+                rc = nt_cli_fail(&cli, 2,
+                                 "--allow-empty is for sync and migrate");
+                goto out;
+        }
+        if (o.force && strcmp(verb, "migrate") != 0) {
+                rc = nt_cli_fail(&cli, 2, "--force is for migrate");
                 goto out;
         }
         cfg = nt_cli_load_config(&cli, NULL);
@@ -873,8 +896,12 @@ static int run_verb(int argc, char **argv)
                 rc = cmd_remove(&cli, cfg, &o, argv + optind, argc - optind);
         else if (strcmp(verb, "import") == 0)
                 rc = cmd_import(&cli, cfg, &o, argv + optind, argc - optind);
+        else if (strcmp(verb, "migrate") == 0)
+                rc = nt_feeds_cmd_migrate(&cli, cfg, &o, argv + optind,
+                                          argc - optind);
         else
-                rc = cmd_sync(&cli, cfg, &o, argv + optind, argc - optind);
+                rc = nt_feeds_cmd_sync(&cli, cfg, &o, argv + optind,
+                                       argc - optind);
 out:
         nt_config_destroy(cfg);
         nt_cli_free(&cli);

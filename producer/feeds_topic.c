@@ -6,7 +6,6 @@
  * not a feed never stops a read: it is logged with its partition and
  * offset and skipped, so one bad write cannot take every feed down. */
 #include "producer/feeds_topic.h"
-#include "common/date.h"
 #include "common/err.h"
 #include "common/kafka.h"
 #include "common/log.h"
@@ -17,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define COMPONENT "feeds"
 
@@ -96,24 +94,15 @@ size_t nt_feeds_topic_check_spec(const json_t *spec, const char *what,
 /* ---- Reading the view ------------------------------------------------ */
 
 struct load_ctx {
-        const char *topic;
         json_t *view;
+        json_t *parts; /* key -> partition of its record, or NULL */
         size_t skipped;
 };
 
 static void skip(struct load_ctx *c, const rd_kafka_message_t *rkm,
                  const char *reason)
 {
-        char part[16], off[24];
-        const char *fields[] = {"topic", c->topic, "partition", part, "offset",
-                                off,     "reason", reason,      NULL};
-
-        snprintf(part, sizeof(part), "%d", (int)rkm->partition);
-        snprintf(off, sizeof(off), "%lld", (long long)rkm->offset);
-        nt_log_kv(NT_LOG_WARN, COMPONENT, fields,
-                  "feeds topic %s [%d] at offset %lld: %s; record skipped",
-                  c->topic, (int)rkm->partition, (long long)rkm->offset,
-                  reason);
+        nt_kafka_log_skipped(COMPONENT, "feeds topic", rkm, reason);
         c->skipped++;
 }
 
@@ -137,6 +126,8 @@ static int load_one(const rd_kafka_message_t *rkm, void *opaque)
         if (!rkm->payload) {
                 /* A tombstone: the feed is gone. */
                 json_object_del(c->view, key);
+                if (c->parts)
+                        json_object_del(c->parts, key);
                 goto out;
         }
         spec =
@@ -169,7 +160,9 @@ static int load_one(const rd_kafka_message_t *rkm, void *opaque)
                      "the key is not the value's url in canonical form");
                 goto out;
         }
-        if (json_object_set(c->view, key, spec) != 0)
+        if (json_object_set(c->view, key, spec) != 0 ||
+            (c->parts && json_object_set_new(
+                             c->parts, key, json_integer(rkm->partition)) != 0))
                 err = NT_ERR_NOMEM;
 out:
         json_decref(arr);
@@ -180,17 +173,22 @@ out:
         return err;
 }
 
-int nt_feeds_topic_load(const nt_config_t *cfg, const char *topic,
-                        int timeout_ms, json_t **view, size_t *skipped,
-                        char *errstr, size_t errstr_size)
+static int load(const nt_config_t *cfg, const char *topic, int timeout_ms,
+                json_t **view, json_t **parts, size_t *skipped, char *errstr,
+                size_t errstr_size)
 {
-        struct load_ctx c = {topic, json_object(), 0};
+        struct load_ctx c = {json_object(), parts ? json_object() : NULL, 0};
         int err;
 
         *view = NULL;
-        if (!c.view)
+        if (parts)
+                *parts = NULL;
+        if (!c.view || (parts && !c.parts)) {
+                json_decref(c.view);
+                json_decref(c.parts);
                 return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
                                "out of memory");
+        }
         err = nt_kafka_read_to_end(cfg, NULL, topic, load_one, &c, timeout_ms,
                                    errstr, errstr_size);
         if (err == NT_ERR_NOMEM)
@@ -199,10 +197,30 @@ int nt_feeds_topic_load(const nt_config_t *cfg, const char *topic,
                 *skipped = c.skipped;
         if (err) {
                 json_decref(c.view);
+                json_decref(c.parts);
                 return err;
         }
         *view = c.view;
+        if (parts)
+                *parts = c.parts;
         return NT_OK;
+}
+
+int nt_feeds_topic_load(const nt_config_t *cfg, const char *topic,
+                        int timeout_ms, json_t **view, size_t *skipped,
+                        char *errstr, size_t errstr_size)
+{
+        return load(cfg, topic, timeout_ms, view, NULL, skipped, errstr,
+                    errstr_size);
+}
+
+int nt_feeds_topic_load_partitions(const nt_config_t *cfg, const char *topic,
+                                   int timeout_ms, json_t **view,
+                                   json_t **parts, char *errstr,
+                                   size_t errstr_size)
+{
+        return load(cfg, topic, timeout_ms, view, parts, NULL, errstr,
+                    errstr_size);
 }
 
 /* ---- Writing ----------------------------------------------------------- */
@@ -211,69 +229,15 @@ int nt_feeds_topic_ensure(rd_kafka_t *rk, const nt_config_t *cfg,
                           const char *topic, int timeout_ms, char *errstr,
                           size_t errstr_size)
 {
-        static const char *const compact[] = {"cleanup.policy", "compact",
-                                              NULL};
-        const struct timespec pause = {0, 200 * 1000 * 1000};
-        const char *topics[] = {topic};
-        char policy[64];
-        int64_t deadline;
-        int err;
-
-        err = nt_kafka_create_topics_config(
-            rk, topics, 1, (int)nt_config_int(cfg, "producer.feeds_partitions"),
-            compact, timeout_ms, errstr, errstr_size);
-        if (err)
-                return err;
-        /* A topic created a moment ago may be unknown to the broker
-         * that answers DescribeConfigs until the metadata reaches it. */
-        deadline = nt_date_now_ms() + timeout_ms;
-        for (;;) {
-                int64_t left = deadline - nt_date_now_ms();
-
-                err = nt_kafka_topic_config(
-                    rk, topic, "cleanup.policy", policy, sizeof(policy),
-                    left > 1000 ? (int)left : 1000, errstr, errstr_size);
-                if (err != NT_ERR_KAFKA || nt_date_now_ms() + 200 >= deadline)
-                        break;
-                nanosleep(&pause, NULL);
-        }
-        if (err)
-                return err;
-        if (strcmp(policy, "compact") != 0)
-                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                               "topic %s has cleanup.policy=%s: the feed list "
-                               "needs a compacted topic (cleanup.policy="
-                               "compact), or retention deletes feeds",
-                               topic, policy);
-        return NT_OK;
-}
-
-/* One record's outcome, set by its delivery report. */
-struct outcome {
-        bool done;
-        rd_kafka_resp_err_t err;
-};
-
-static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
-{
-        struct outcome *o = rkm->_private;
-
-        (void)rk;
-        (void)opaque;
-        if (!o)
-                return;
-        o->done = true;
-        o->err = rkm->err;
+        return nt_kafka_ensure_compacted(
+            rk, topic, (int)nt_config_int(cfg, "producer.feeds_partitions"),
+            "the feed list", timeout_ms, errstr, errstr_size);
 }
 
 rd_kafka_t *nt_feeds_topic_producer(const nt_config_t *cfg, char *errstr,
                                     size_t errstr_size)
 {
-        static const char *const props[] = {"enable.idempotence", "true",
-                                            "acks", "all", NULL};
-
-        return nt_kafka_producer_new(cfg, props, dr_cb, NULL, errstr,
-                                     errstr_size);
+        return nt_kafka_confirmed_producer_new(cfg, errstr, errstr_size);
 }
 
 int nt_feeds_topic_write(rd_kafka_t *rk, const char *topic,
@@ -281,11 +245,11 @@ int nt_feeds_topic_write(rd_kafka_t *rk, const char *topic,
                          size_t n, int timeout_ms, char *errstr,
                          size_t errstr_size)
 {
-        struct outcome *out = calloc(n ? n : 1, sizeof(*out));
+        struct nt_kafka_record *recs = calloc(n ? n : 1, sizeof(*recs));
         size_t i;
         int err = NT_OK;
 
-        if (!out)
+        if (!recs)
                 return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
                                "out of memory");
         for (i = 0; i < n && err == NT_OK; i++) {
@@ -293,47 +257,22 @@ int nt_feeds_topic_write(rd_kafka_t *rk, const char *topic,
                     specs[i]
                         ? json_dumps(specs[i], JSON_COMPACT | JSON_SORT_KEYS)
                         : NULL;
-                rd_kafka_resp_err_t rerr;
 
-                if (specs[i] && !value) {
+                if (specs[i] && !value)
                         err = nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
                                       "out of memory");
-                        break;
-                }
-                rerr = rd_kafka_producev(
-                    rk, RD_KAFKA_V_TOPIC(topic),
-                    RD_KAFKA_V_KEY(keys[i], strlen(keys[i])),
-                    RD_KAFKA_V_VALUE(value, value ? strlen(value) : 0),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                    RD_KAFKA_V_HEADER("content-type", "application/json", -1),
-                    RD_KAFKA_V_HEADER("schema", NT_FEEDS_TOPIC_SCHEMA, -1),
-                    RD_KAFKA_V_OPAQUE(&out[i]), RD_KAFKA_V_END);
-                free(value);
-                if (rerr)
-                        err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                                      "writing %s to %s: %s", keys[i], topic,
-                                      rd_kafka_err2str(rerr));
+                recs[i].key = keys[i];
+                recs[i].value = value;
+                recs[i].len = value ? strlen(value) : 0;
+                recs[i].partition = RD_KAFKA_PARTITION_UA;
         }
-        /* Flushed also after a failure, so that no delivery report is
-         * left pointing at `out`. */
-        if (nt_kafka_flush(rk, timeout_ms, errstr, errstr_size) != NT_OK &&
-            err == NT_OK)
-                err = NT_ERR_TIMEOUT;
-        for (i = 0; i < n && err == NT_OK; i++) {
-                if (!out[i].done)
-                        err = nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
-                                      "writing %s to %s: not confirmed",
-                                      keys[i], topic);
-                else if (out[i].err)
-                        err = nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                                      "writing %s to %s: %s", keys[i], topic,
-                                      rd_kafka_err2str(out[i].err));
-        }
-        if (rd_kafka_outq_len(rk) == 0)
-                free(out);
-        /* else: librdkafka still holds reports that point into `out`;
-         * the caller destroys the client next, which purges them, and
-         * the few bytes are the price of not reading freed memory. */
+        if (err == NT_OK)
+                err = nt_kafka_write_confirmed(rk, topic, NT_FEEDS_TOPIC_SCHEMA,
+                                               recs, n, timeout_ms, errstr,
+                                               errstr_size);
+        for (i = 0; i < n; i++)
+                free((void *)recs[i].value);
+        free(recs);
         return err;
 }
 

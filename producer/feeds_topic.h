@@ -56,6 +56,15 @@ int nt_feeds_topic_load(const nt_config_t *cfg, const char *topic,
                         int timeout_ms, json_t **view, size_t *skipped,
                         char *errstr, size_t errstr_size);
 
+/* The same view, and in *parts a new object key -> the partition of the
+ * record that holds the key's spec: where the feed's state belongs on
+ * the state topic (producer/state_topic.h). Caller frees both with
+ * json_decref(). */
+int nt_feeds_topic_load_partitions(const nt_config_t *cfg, const char *topic,
+                                   int timeout_ms, json_t **view,
+                                   json_t **parts, char *errstr,
+                                   size_t errstr_size);
+
 /* Creates the topic when it is missing, compacted (cleanup.policy=compact)
  * with producer.feeds_partitions partitions. When it exists and is not
  * compacted, says so in errstr and returns NT_ERR_CONFIG: a deleting
@@ -64,8 +73,9 @@ int nt_feeds_topic_ensure(rd_kafka_t *rk, const nt_config_t *cfg,
                           const char *topic, int timeout_ms, char *errstr,
                           size_t errstr_size);
 
-/* A producer for the topic: idempotent, acks=all. Caller frees with
- * rd_kafka_destroy(). NULL with errstr on failure. */
+/* A producer for the topic: nt_kafka_confirmed_producer_new(), idempotent,
+ * acks=all. Caller frees with rd_kafka_destroy(). NULL with errstr on
+ * failure. */
 rd_kafka_t *nt_feeds_topic_producer(const nt_config_t *cfg, char *errstr,
                                     size_t errstr_size);
 
