@@ -73,7 +73,10 @@ static const char feeds_help[] =
     "credentials: \"Bearer ${env:NAME}\", \"${file:/run/secrets/NAME}\",\n"
     "https://user:${env:PASS}@host/feed. They are resolved where the feed\n"
     "is fetched. add, import and sync refuse plain-text secrets.\n"
-    "\n"
+    "\n";
+
+/* Split in two: C11 compilers need only take strings of 4,095 bytes. */
+static const char feeds_help_options[] =
     "Options:\n"
     "  --opml FILE        list: add the feeds of an OPML file (repeatable)\n"
     "  --state-dir DIR    list: overrides producer.state_dir\n"
@@ -854,6 +857,7 @@ static int run_verb(int argc, char **argv)
                         break;
                 case 'h':
                         fputs(feeds_help, stdout);
+                        fputs(feeds_help_options, stdout);
                         fputs(nt_cli_common_help, stdout);
                         goto out;
                 default:
@@ -966,6 +970,7 @@ int nt_cmd_feeds(int argc, char **argv)
                         break;
                 case 'h':
                         fputs(feeds_help, stdout);
+                        fputs(feeds_help_options, stdout);
                         fputs(nt_cli_common_help, stdout);
                         goto out;
                 default:
