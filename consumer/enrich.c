@@ -36,8 +36,15 @@ struct word {
         int32_t number; /* value of a number word, or -1 */
 };
 
+/* Bits of the number words' filter: a few hundred words, so that a word
+ * of news text passes by chance a few times in a hundred. */
+#define NUMBER_FILTER_BITS 4096
+
 struct nt_enrich {
         struct word table[TABLE_SIZE];
+        /* Set at number_filter_bit() of each number word: a word whose
+         * bit is clear is no number word, without hashing it. */
+        uint64_t number_filter[NUMBER_FILTER_BITS / 64];
 };
 
 struct unit {
@@ -258,6 +265,17 @@ static const struct word *find(const nt_enrich_t *e, const char *w, size_t len)
         return find_key(e, word_key(w, len));
 }
 
+/* A word's bit in the number words' filter, from its length, its first
+ * two bytes (a Cyrillic letter, or two ASCII ones) and its last byte.
+ * At least two bytes of w are readable (see nt_tokens_norm()). */
+static size_t number_filter_bit(const unsigned char *w, size_t len)
+{
+        uint64_t k = (uint64_t)w[0] | (uint64_t)(len > 1 ? w[1] : 0) << 8 |
+                     (uint64_t)w[len - 1] << 16 | (uint64_t)len << 24;
+
+        return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 52);
+}
+
 static struct word *add(nt_enrich_t *e, const char *w)
 {
         uint64_t key = word_key(w, strlen(w));
@@ -286,8 +304,14 @@ nt_enrich_t *nt_enrich_new(void)
                 add(e, stop_ru[i])->stop |= STOP_RU;
         for (i = 0; i < sizeof(unit_words) / sizeof(unit_words[0]); i++)
                 add(e, unit_words[i].word)->unit = (int16_t)unit_words[i].unit;
-        for (i = 0; i < sizeof(number_words) / sizeof(number_words[0]); i++)
-                add(e, number_words[i].word)->number = number_words[i].value;
+        for (i = 0; i < sizeof(number_words) / sizeof(number_words[0]); i++) {
+                const char *w = number_words[i].word;
+                size_t bit =
+                    number_filter_bit((const unsigned char *)w, strlen(w));
+
+                add(e, w)->number = number_words[i].value;
+                e->number_filter[bit / 64] |= (uint64_t)1 << (bit % 64);
+        }
         return e;
 }
 
@@ -561,12 +585,17 @@ static bool token_number(const nt_enrich_t *e, const struct nt_tokens *t,
 {
         const struct nt_token *tok = &t->tok[i];
         const struct word *w;
+        size_t bit;
 
         if (tok->norm_len == 0)
                 return false;
         if (tok->flags & NT_TOK_NUMBER)
                 return parse_digits(nt_tokens_norm(t, i), tok->norm_len, value);
         if (tok->norm_len > 24)
+                return false;
+        bit = number_filter_bit((const unsigned char *)nt_tokens_norm(t, i),
+                                tok->norm_len);
+        if (!(e->number_filter[bit / 64] >> (bit % 64) & 1))
                 return false;
         w = find(e, nt_tokens_norm(t, i), tok->norm_len);
         if (!w || w->number < 0)
