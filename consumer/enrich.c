@@ -338,15 +338,21 @@ static inline void lanes_add(struct lanes *l, uint64_t feature)
         const __m128i b2 = _mm_unpacklo_epi8(f, f);    /* b0 b0 b1 b1 .. */
         const __m128i lo = _mm_unpacklo_epi16(b2, b2); /* b0 x4 .. b3 x4 */
         const __m128i hi = _mm_unpackhi_epi16(b2, b2); /* b4 x4 .. b7 x4 */
-        const __m128i q[4] = {
-            _mm_unpacklo_epi32(lo, lo), _mm_unpackhi_epi32(lo, lo),
-            _mm_unpacklo_epi32(hi, hi), _mm_unpackhi_epi32(hi, hi)};
-        int k;
+        const __m128i q0 = _mm_unpacklo_epi32(lo, lo);
+        const __m128i q1 = _mm_unpackhi_epi32(lo, lo);
+        const __m128i q2 = _mm_unpacklo_epi32(hi, hi);
+        const __m128i q3 = _mm_unpackhi_epi32(hi, hi);
 
-        /* A set bit compares to -1: subtracting it adds one. */
-        for (k = 0; k < 4; k++)
-                l->v[k] = _mm_sub_epi8(
-                    l->v[k], _mm_cmpeq_epi8(_mm_and_si128(q[k], bit), bit));
+        /* A set bit compares to -1: subtracting it adds one. Written out,
+         * as a loop over an array kept the lanes in memory. */
+        l->v[0] =
+            _mm_sub_epi8(l->v[0], _mm_cmpeq_epi8(_mm_and_si128(q0, bit), bit));
+        l->v[1] =
+            _mm_sub_epi8(l->v[1], _mm_cmpeq_epi8(_mm_and_si128(q1, bit), bit));
+        l->v[2] =
+            _mm_sub_epi8(l->v[2], _mm_cmpeq_epi8(_mm_and_si128(q2, bit), bit));
+        l->v[3] =
+            _mm_sub_epi8(l->v[3], _mm_cmpeq_epi8(_mm_and_si128(q3, bit), bit));
 }
 
 static void lanes_flush(struct lanes *l, uint32_t ones[64])
