@@ -265,9 +265,9 @@ static const struct word *find(const nt_enrich_t *e, const char *w, size_t len)
         return find_key(e, word_key(w, len));
 }
 
-/* A word's bit in the number words' filter, from its length, its first
- * two bytes (a Cyrillic letter, or two ASCII ones) and its last byte.
- * At least two bytes of w are readable (see nt_tokens_norm()). */
+/* A word's bit in the number words' filter, from its length (at least
+ * 1), its first two bytes (a Cyrillic letter, or two ASCII ones) and its
+ * last byte. */
 static size_t number_filter_bit(const unsigned char *w, size_t len)
 {
         uint64_t k = (uint64_t)w[0] | (uint64_t)(len > 1 ? w[1] : 0) << 8 |
@@ -534,6 +534,7 @@ void nt_enrich_text(const nt_enrich_t *e, const struct nt_tokens *t,
 {
         text_pass(e, t, lang, fingerprint);
 }
+
 int nt_enrich_hamming(uint64_t a, uint64_t b)
 {
         return __builtin_popcountll(a ^ b);
