@@ -297,6 +297,8 @@ static void part2(nt_classifier_t *c, char **lines, size_t n, const char *what,
                 if (!f || fclose(f) != 0) {
                         fprintf(stderr, "classify_bench: %s: cannot write\n",
                                 file);
+                        if (!f && fd >= 0)
+                                close(fd);
                         bin = base = NULL;
                 }
         }
@@ -319,7 +321,7 @@ static void part2(nt_classifier_t *c, char **lines, size_t n, const char *what,
         part2_row("newstap classify --offline", tb, floor, n, in_bytes,
                   " (whole process: start, rules, stdin, stdout)");
         part2_row("base build's newstap", tbase, floor, n, in_bytes, "");
-        if (bin || base)
+        if (fd >= 0)
                 unlink(file);
         for (i = 0; i < n; i++)
                 free(lines[i]);
