@@ -7,8 +7,11 @@
  *    input: JSON load, article model, classification, event text), and
  *    through the `newstap classify --offline` binary when its path is
  *    given, against a bare jansson json_loads() + json_dumps() of the same
- *    lines: the floor of any jansson-based consumer. Target: at most 1.5x
- *    the floor's time.
+ *    lines: the floor of any jansson-based consumer. Target: at most 1.4x
+ *    the floor's time on real news. CPU time (of this process, and of the
+ *    binary's), the subjects in turns for P2_ROUNDS rounds; with
+ *    NT_BENCH_BASE=path/to/another/newstap that build's binary takes its
+ *    turn in the same rounds, to compare two builds on one machine.
  * 3. End to end on the real broker ($NT_TEST_BOOTSTRAP; skipped without):
  *    raw -> enriched + label topics with exactly-once transactions, the
  *    classify loop in this process, beside the same loop with
@@ -51,6 +54,7 @@
 #define DEVSET_DEFAULT NT_SOURCE_DIR "/../shared/devset/articles.jsonl"
 #define DEVSET_MAX     100000 /* lines read from the development set */
 #define E2E_ROUNDS     3      /* off/on pairs of part 3 */
+#define P2_ROUNDS      5      /* rounds of part 2 */
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 
@@ -151,10 +155,12 @@ static nt_classifier_t *shipped_rules(void)
 static char **devset_load(const char *path, size_t *n);
 static char *devset_article(char **lines, size_t n, size_t *order, size_t i);
 
-/* The floor: load and dump every line with jansson. Returns seconds. */
+/* The floor: load and dump every line with jansson. Returns seconds of
+ * CPU: the machine is shared, and wall time would measure the
+ * neighbours. */
 static double floor_pass(char **lines, size_t n, size_t *out_bytes)
 {
-        double t0 = nt_bench_wall_s();
+        double t0 = nt_bench_process_cpu_s();
         size_t i;
 
         *out_bytes = 0;
@@ -166,17 +172,17 @@ static double floor_pass(char **lines, size_t n, size_t *out_bytes)
                 free(s);
                 json_decref(v);
         }
-        return nt_bench_wall_s() - t0;
+        return nt_bench_process_cpu_s() - t0;
 }
 
 /* The offline path: one event per line, as classify --offline builds it
- * (the writing to stdout aside). Returns seconds. */
+ * (the writing to stdout aside). Returns seconds of CPU. */
 static double offline_pass(nt_classifier_t *c, char **lines, size_t n,
                            size_t *out_bytes, size_t *labelled)
 {
         struct nt_enriched_opts o;
         struct nt_enriched_event ev;
-        double t0 = nt_bench_wall_s();
+        double t0 = nt_bench_process_cpu_s();
         size_t i;
 
         nt_enriched_opts_init(&o);
@@ -195,14 +201,25 @@ static double offline_pass(nt_classifier_t *c, char **lines, size_t n,
                 *labelled += ev.n_labels > 0;
         }
         nt_enriched_event_free(&ev);
-        return nt_bench_wall_s() - t0;
+        return nt_bench_process_cpu_s() - t0;
 }
 
-/* The binary on a file of the lines, output to /dev/null. Seconds, or -1. */
+/* CPU time of the waited-for children (user and system). */
+static double children_cpu_s(void)
+{
+        struct rusage ru;
+
+        getrusage(RUSAGE_CHILDREN, &ru);
+        return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The binary on a file of the lines, output to /dev/null. Seconds of CPU
+ * of the process (and of the shell that starts it), or -1. */
 static double binary_pass(const char *bin, const char *file)
 {
         char cmd[2048];
-        double t0 = nt_bench_wall_s();
+        double t0 = children_cpu_s();
         int status;
 
         snprintf(cmd, sizeof(cmd),
@@ -214,60 +231,98 @@ static double binary_pass(const char *bin, const char *file)
                 fprintf(stderr, "classify_bench: %s exited %d\n", bin, status);
                 return -1;
         }
-        return nt_bench_wall_s() - t0;
+        return children_cpu_s() - t0;
 }
 
-/* Part 2 over n lines (taken: freed here), `what` naming the input. */
-static void part2(nt_classifier_t *c, char **lines, size_t n, const char *what,
-                  const char *bin)
+/* The median of n values (sorts them). */
+static double median(double *v, int n)
 {
-        size_t i, in_bytes = 0, fout, oout, labelled;
-        double best_floor = 1e9, best_off = 1e9, best_bin = 1e9, t;
+        double t;
+        int i, j;
+
+        for (i = 1; i < n; i++)
+                for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+                        t = v[j];
+                        v[j] = v[j - 1];
+                        v[j - 1] = t;
+                }
+        return n ? v[n / 2] : 0;
+}
+
+/* One line of part 2: a subject's best round and its ratios to the
+ * floor (of the best rounds, and the median of the rounds' ratios). */
+static void part2_row(const char *name, const double *t, const double *floor,
+                      size_t n, size_t in_bytes, const char *note)
+{
+        double best = 1e9, best_floor = 1e9, ratio[P2_ROUNDS];
+        int r, good = 0;
+
+        for (r = 0; r < P2_ROUNDS; r++) {
+                if (t[r] <= 0)
+                        continue;
+                best = t[r] < best ? t[r] : best;
+                best_floor = floor[r] < best_floor ? floor[r] : best_floor;
+                ratio[good++] = t[r] / floor[r];
+        }
+        if (good == 0)
+                return;
+        printf("   %-27s %6.1f MB/s %7.0f lines/s   %.2fx the floor's time "
+               "(best rounds), median round %.2fx%s\n",
+               name, (double)in_bytes / 1e6 / best, (double)n / best,
+               best / best_floor, median(ratio, good), note);
+}
+
+/* Part 2 over n lines (taken: freed here), `what` naming the input: the
+ * floor, the library path and the binaries (`base`, when given, is
+ * another build's newstap) in turns for P2_ROUNDS rounds, so that all
+ * see the same machine. */
+static void part2(nt_classifier_t *c, char **lines, size_t n, const char *what,
+                  const char *bin, const char *base)
+{
+        double floor[P2_ROUNDS], off[P2_ROUNDS], tb[P2_ROUNDS],
+            tbase[P2_ROUNDS];
+        double best_floor = 1e9;
+        size_t i, in_bytes = 0, fout, oout, labelled = 0;
         char file[] = "/tmp/classify-bench-XXXXXX";
-        int round, fd;
-        FILE *f;
+        int round, fd = -1;
+        FILE *f = NULL;
 
         for (i = 0; i < n; i++)
                 in_bytes += strlen(lines[i]) + 1;
-        /* Best of three rounds, alternating, so that neither side gets a
-         * quieter machine. */
-        for (round = 0; round < 3; round++) {
-                t = floor_pass(lines, n, &fout);
-                best_floor = t < best_floor ? t : best_floor;
-                t = offline_pass(c, lines, n, &oout, &labelled);
-                best_off = t < best_off ? t : best_off;
-        }
-        printf("2. classify --offline path, %s: %zu lines, %.1f MB (mean "
-               "%zu bytes), %zu labelled\n",
-               what, n, (double)in_bytes / 1e6, in_bytes / n, labelled);
-        printf("   jansson load+dump (floor) %8.1f MB/s %9.0f lines/s\n",
-               (double)in_bytes / 1e6 / best_floor, (double)n / best_floor);
-        printf("   nt_enriched_build         %8.1f MB/s %9.0f lines/s   "
-               "%.2fx the floor's time\n",
-               (double)in_bytes / 1e6 / best_off, (double)n / best_off,
-               best_off / best_floor);
-        if (bin) {
+        if (bin || base) {
                 fd = mkstemp(file);
                 f = fd >= 0 ? fdopen(fd, "w") : NULL;
                 for (i = 0; f && i < n; i++)
                         fprintf(f, "%s\n", lines[i]);
-                if (f && fclose(f) == 0) {
-                        for (round = 0; round < 3; round++) {
-                                t = binary_pass(bin, file);
-                                if (t > 0 && t < best_bin)
-                                        best_bin = t;
-                        }
-                        if (best_bin < 1e9)
-                                printf("   newstap classify --offline "
-                                       "%8.1f MB/s %9.0f lines/s   %.2fx "
-                                       "the floor's time (whole process: "
-                                       "start, rules, stdin, stdout)\n",
-                                       (double)in_bytes / 1e6 / best_bin,
-                                       (double)n / best_bin,
-                                       best_bin / best_floor);
+                if (!f || fclose(f) != 0) {
+                        fprintf(stderr, "classify_bench: %s: cannot write\n",
+                                file);
+                        if (!f && fd >= 0)
+                                close(fd);
+                        bin = base = NULL;
                 }
-                unlink(file);
         }
+        for (round = 0; round < P2_ROUNDS; round++) {
+                floor[round] = floor_pass(lines, n, &fout);
+                best_floor =
+                    floor[round] < best_floor ? floor[round] : best_floor;
+                off[round] = offline_pass(c, lines, n, &oout, &labelled);
+                tb[round] = bin ? binary_pass(bin, file) : -1;
+                tbase[round] = base ? binary_pass(base, file) : -1;
+        }
+        printf("2. classify --offline path, %s: %zu lines, %.1f MB (mean "
+               "%zu bytes), %zu labelled; CPU time, %d rounds\n",
+               what, n, (double)in_bytes / 1e6, in_bytes / n, labelled,
+               P2_ROUNDS);
+        printf("   %-27s %6.1f MB/s %7.0f lines/s\n",
+               "jansson load+dump (floor)", (double)in_bytes / 1e6 / best_floor,
+               (double)n / best_floor);
+        part2_row("nt_enriched_build", off, floor, n, in_bytes, "");
+        part2_row("newstap classify --offline", tb, floor, n, in_bytes,
+                  " (whole process: start, rules, stdin, stdout)");
+        part2_row("base build's newstap", tbase, floor, n, in_bytes, "");
+        if (fd >= 0)
+                unlink(file);
         for (i = 0; i < n; i++)
                 free(lines[i]);
         free(lines);
@@ -277,7 +332,7 @@ static void part2(nt_classifier_t *c, char **lines, size_t n, const char *what,
  * set's (realistic size, vocabulary and label density), when it is
  * there. */
 static void part2_inputs(nt_classifier_t *c, size_t n, const char *devset,
-                         const char *bin)
+                         const char *bin, const char *base)
 {
         char **lines = calloc(n, sizeof(*lines)), **dev;
         size_t i, n_dev, *order;
@@ -286,7 +341,7 @@ static void part2_inputs(nt_classifier_t *c, size_t n, const char *devset,
                 return;
         for (i = 0; i < n; i++)
                 lines[i] = make_article((unsigned)i);
-        part2(c, lines, n, "generated", bin);
+        part2(c, lines, n, "generated", bin, base);
         dev = devset_load(devset, &n_dev);
         if (!dev || n_dev == 0)
                 return;
@@ -308,7 +363,7 @@ static void part2_inputs(nt_classifier_t *c, size_t n, const char *devset,
                         exit(1);
                 }
         }
-        part2(c, lines, n, "the development set's articles", bin);
+        part2(c, lines, n, "the development set's articles", bin, base);
         for (i = 0; i < n_dev; i++)
                 free(dev[i]);
         free(dev);
@@ -531,9 +586,9 @@ out:
 static void e2e_pair(const char *bootstrap, const char *raw, size_t n)
 {
         double on[E2E_ROUNDS], off[E2E_ROUNDS], ratio[E2E_ROUNDS];
-        double best_on = 0, best_off = 0, t;
+        double best_on = 0, best_off = 0;
         char tag[16];
-        int r, i, j, good = 0;
+        int r, good = 0;
 
         for (r = 0; r < E2E_ROUNDS; r++) {
                 snprintf(tag, sizeof(tag), "off%d", r);
@@ -548,16 +603,11 @@ static void e2e_pair(const char *bootstrap, const char *raw, size_t n)
         }
         if (good == 0)
                 return;
-        for (i = 1; i < good; i++)
-                for (j = i; j > 0 && ratio[j - 1] > ratio[j]; j--) {
-                        t = ratio[j];
-                        ratio[j] = ratio[j - 1];
-                        ratio[j - 1] = t;
-                }
         printf("   classification on takes %.2fx the time of classification "
                "off, best runs (%.0f vs %.0f articles/s); median of %d "
                "rounds %.2fx; target 1.3x\n",
-               best_off / best_on, best_on, best_off, good, ratio[good / 2]);
+               best_off / best_on, best_on, best_off, good,
+               median(ratio, good));
 }
 
 static void part3(size_t n, const char *devset)
@@ -611,7 +661,7 @@ int main(int argc, char **argv)
         for (int i = 1; i < argc; i++)
                 printf(" %s", argv[i]);
         printf("\n");
-        part2_inputs(c, lines, devset, bin);
+        part2_inputs(c, lines, devset, bin, getenv("NT_BENCH_BASE"));
         nt_classifier_destroy(c);
         if (e2e)
                 part3(e2e, devset);

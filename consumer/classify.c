@@ -211,8 +211,8 @@ int nt_classifier_match(nt_classifier_t *c, const struct nt_text_fields *in,
                                 c->facts, NT_CLASSIFY_MAX_FACTS)
               : 0;
         out->facts = c->facts;
-        out->language = nt_enrich_language(c->sh->enrich, mr->tokens);
-        out->fingerprint = nt_enrich_simhash(mr->tokens);
+        nt_enrich_text(c->sh->enrich, mr->tokens, &out->language,
+                       &out->fingerprint);
         return 0;
 }
 

@@ -10,7 +10,18 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+/* Inlined: most words are a few bytes, and the library's entry point
+ * spends as much choosing its path as hashing them. Same values. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
+
+/* SSE2 is part of every x86-64; elsewhere, or built with -DNT_NO_SIMD (to
+ * test the scalar paths alone), SimHash counts its votes a byte at a
+ * time. */
+#if defined(__SSE2__) && !defined(NT_NO_SIMD)
+#include <emmintrin.h>
+#define NT_HAVE_SSE2 1
+#endif
 
 #define STOP_EN 0x1u
 #define STOP_UK 0x2u
@@ -25,8 +36,15 @@ struct word {
         int32_t number; /* value of a number word, or -1 */
 };
 
+/* Bits of the number words' filter: a few hundred words, so that a word
+ * of news text passes by chance a few times in a hundred. */
+#define NUMBER_FILTER_BITS 4096
+
 struct nt_enrich {
         struct word table[TABLE_SIZE];
+        /* Set at number_filter_bit() of each number word: a word whose
+         * bit is clear is no number word, without hashing it. */
+        uint64_t number_filter[NUMBER_FILTER_BITS / 64];
 };
 
 struct unit {
@@ -229,9 +247,9 @@ static struct word *slot(struct word *table, uint64_t key)
         return &table[i];
 }
 
-static const struct word *find(const nt_enrich_t *e, const char *w, size_t len)
+/* The entry of the word whose word_key() is key, or NULL. */
+static const struct word *find_key(const nt_enrich_t *e, uint64_t key)
 {
-        uint64_t key = word_key(w, len);
         size_t i = key & (TABLE_SIZE - 1);
 
         while (e->table[i].key) {
@@ -240,6 +258,22 @@ static const struct word *find(const nt_enrich_t *e, const char *w, size_t len)
                 i = (i + 1) & (TABLE_SIZE - 1);
         }
         return NULL;
+}
+
+static const struct word *find(const nt_enrich_t *e, const char *w, size_t len)
+{
+        return find_key(e, word_key(w, len));
+}
+
+/* A word's bit in the number words' filter, from its length (at least
+ * 1), its first two bytes (a Cyrillic letter, or two ASCII ones) and its
+ * last byte. */
+static size_t number_filter_bit(const unsigned char *w, size_t len)
+{
+        uint64_t k = (uint64_t)w[0] | (uint64_t)(len > 1 ? w[1] : 0) << 8 |
+                     (uint64_t)w[len - 1] << 16 | (uint64_t)len << 24;
+
+        return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 52);
 }
 
 static struct word *add(nt_enrich_t *e, const char *w)
@@ -270,8 +304,14 @@ nt_enrich_t *nt_enrich_new(void)
                 add(e, stop_ru[i])->stop |= STOP_RU;
         for (i = 0; i < sizeof(unit_words) / sizeof(unit_words[0]); i++)
                 add(e, unit_words[i].word)->unit = (int16_t)unit_words[i].unit;
-        for (i = 0; i < sizeof(number_words) / sizeof(number_words[0]); i++)
-                add(e, number_words[i].word)->number = number_words[i].value;
+        for (i = 0; i < sizeof(number_words) / sizeof(number_words[0]); i++) {
+                const char *w = number_words[i].word;
+                size_t bit =
+                    number_filter_bit((const unsigned char *)w, strlen(w));
+
+                add(e, w)->number = number_words[i].value;
+                e->number_filter[bit / 64] |= (uint64_t)1 << (bit % 64);
+        }
         return e;
 }
 
@@ -280,55 +320,55 @@ void nt_enrich_destroy(nt_enrich_t *e)
         free(e);
 }
 
-enum nt_lang nt_enrich_language(const nt_enrich_t *e, const struct nt_tokens *t)
+/* SimHash votes are counted in 64 byte lanes, one per bit of a feature,
+ * and moved to 32-bit counts every 255 features, before a lane can
+ * overflow. With SSE2 a feature's 64 bits become 64 lanes of 0 or 1 in a
+ * few shuffles and compares; elsewhere spread8[] does it a byte at a
+ * time. Either way lane b ends up counting bit b. */
+#ifdef NT_HAVE_SSE2
+struct lanes {
+        __m128i v[4]; /* v[q] byte j: bit 16q + j */
+};
+
+static inline void lanes_add(struct lanes *l, uint64_t feature)
 {
-        size_t i, latin = 0, cyr = 0, en = 0, uk = 0, ru = 0;
+        /* Byte k of each group of 8 is 1 << k. */
+        const __m128i bit = _mm_set1_epi64x((long long)0x8040201008040201ull);
+        const __m128i f = _mm_cvtsi64_si128((long long)feature);
+        const __m128i b2 = _mm_unpacklo_epi8(f, f);    /* b0 b0 b1 b1 .. */
+        const __m128i lo = _mm_unpacklo_epi16(b2, b2); /* b0 x4 .. b3 x4 */
+        const __m128i hi = _mm_unpackhi_epi16(b2, b2); /* b4 x4 .. b7 x4 */
+        const __m128i q0 = _mm_unpacklo_epi32(lo, lo);
+        const __m128i q1 = _mm_unpackhi_epi32(lo, lo);
+        const __m128i q2 = _mm_unpacklo_epi32(hi, hi);
+        const __m128i q3 = _mm_unpackhi_epi32(hi, hi);
 
-        for (i = 0; i < t->n; i++) {
-                const struct nt_token *tok = &t->tok[i];
-                const struct word *w;
-
-                if (tok->flags & NT_TOK_CYRILLIC) {
-                        cyr++;
-                        if (tok->flags & NT_TOK_UK)
-                                uk++;
-                        if (tok->flags & NT_TOK_RU)
-                                ru++;
-                } else if (tok->flags & NT_TOK_LATIN) {
-                        latin++;
-                }
-                if (tok->norm_len == 0 || tok->norm_len > 24)
-                        continue;
-                w = find(e, nt_tokens_norm(t, i), tok->norm_len);
-                if (!w)
-                        continue;
-                /* A stop word weighs more than a letter: it is a whole
-                 * word of evidence. */
-                if (w->stop & STOP_EN)
-                        en++;
-                if (w->stop & STOP_UK)
-                        uk += 2;
-                if (w->stop & STOP_RU)
-                        ru += 2;
-        }
-        if (cyr > latin) {
-                if (uk > ru)
-                        return NT_LANG_UK;
-                if (ru > uk)
-                        return NT_LANG_RU;
-                return NT_LANG_OTHER;
-        }
-        /* English prose is a third stop words, headlines much less; one
-         * in ten is a low bar that still keeps other Latin-script
-         * languages out (the list avoids words German or French share). */
-        if (latin > 0 && en > 0 && en * 10 >= latin)
-                return NT_LANG_EN;
-        return NT_LANG_OTHER;
+        /* A set bit compares to -1: subtracting it adds one. Written out,
+         * as a loop over an array kept the lanes in memory. */
+        l->v[0] =
+            _mm_sub_epi8(l->v[0], _mm_cmpeq_epi8(_mm_and_si128(q0, bit), bit));
+        l->v[1] =
+            _mm_sub_epi8(l->v[1], _mm_cmpeq_epi8(_mm_and_si128(q1, bit), bit));
+        l->v[2] =
+            _mm_sub_epi8(l->v[2], _mm_cmpeq_epi8(_mm_and_si128(q2, bit), bit));
+        l->v[3] =
+            _mm_sub_epi8(l->v[3], _mm_cmpeq_epi8(_mm_and_si128(q3, bit), bit));
 }
 
-/* spread8[x]: bit k of x moved to bit 0 of byte k. Adding spread8[] of a
- * feature's 8 bytes to 8 words counts its 64 bits in 64 byte lanes, 8
- * additions per feature where a loop over the bits takes 64. */
+static void lanes_flush(struct lanes *l, uint32_t ones[64])
+{
+        uint8_t c[64];
+        int k;
+
+        for (k = 0; k < 4; k++) {
+                _mm_storeu_si128((__m128i *)(void *)(c + 16 * k), l->v[k]);
+                l->v[k] = _mm_setzero_si128();
+        }
+        for (k = 0; k < 64; k++)
+                ones[k] += c[k];
+}
+#else
+/* spread8[x]: bit k of x moved to bit 0 of byte k. */
 #define SP(x)                                                                  \
         (((uint64_t)(x)&1) | ((uint64_t)((x) >> 1 & 1) << 8) |                 \
          ((uint64_t)((x) >> 2 & 1) << 16) | ((uint64_t)((x) >> 3 & 1) << 24) | \
@@ -351,35 +391,96 @@ static const uint64_t spread8[256] = {SP128(0), SP128(128)};
 #undef SP64
 #undef SP128
 
-/* Moves the byte-lane counts into ones[] (before a lane can overflow). */
-static void simhash_flush(uint64_t acc[8], uint32_t ones[64])
+struct lanes {
+        uint64_t v[8]; /* v[j] byte k: bit 8j + k */
+};
+
+static inline void lanes_add(struct lanes *l, uint64_t feature)
+{
+        int j;
+
+        for (j = 0; j < 8; j++)
+                l->v[j] += spread8[(feature >> (8 * j)) & 0xFF];
+}
+
+static void lanes_flush(struct lanes *l, uint32_t ones[64])
 {
         int j, k;
 
         for (j = 0; j < 8; j++) {
                 for (k = 0; k < 8; k++)
-                        ones[8 * j + k] += (uint32_t)(acc[j] >> (8 * k)) & 0xFF;
-                acc[j] = 0;
+                        ones[8 * j + k] +=
+                            (uint32_t)(l->v[j] >> (8 * k)) & 0xFF;
+                l->v[j] = 0;
         }
 }
+#endif
 
-uint64_t nt_enrich_simhash(const struct nt_tokens *t)
+/* The language from the pass's counts (see nt_enrich_language()). */
+static enum nt_lang language_of(size_t latin, size_t cyr, size_t en, size_t uk,
+                                size_t ru)
 {
-        uint64_t acc[8] = {0}, prev = 0, feature, h, out = 0;
-        uint32_t ones[64] = {0};
-        unsigned pending = 0;
-        int have_prev = 0, b, j;
-        size_t i, n = 0;
+        if (cyr > latin) {
+                if (uk > ru)
+                        return NT_LANG_UK;
+                if (ru > uk)
+                        return NT_LANG_RU;
+                return NT_LANG_OTHER;
+        }
+        /* English prose is a third stop words, headlines much less; one
+         * in ten is a low bar that still keeps other Latin-script
+         * languages out (the list avoids words German or French share). */
+        if (latin > 0 && en > 0 && en * 10 >= latin)
+                return NT_LANG_EN;
+        return NT_LANG_OTHER;
+}
 
+/* One pass over the tokens for the language (when e is given) and the
+ * fingerprint: each word is hashed once, and its hash serves both as its
+ * key in the word table and as its SimHash feature. */
+static void text_pass(const nt_enrich_t *e, const struct nt_tokens *t,
+                      enum nt_lang *lang, uint64_t *fingerprint)
+{
+        size_t i, n = 0, latin = 0, cyr = 0, en = 0, uk = 0, ru = 0;
+        uint64_t prev = 0, feature, h, out = 0;
+        uint32_t ones[64] = {0};
+        struct lanes lanes;
+        unsigned pending = 0;
+        int have_prev = 0, b;
+        uint8_t field = 0;
+
+        memset(&lanes, 0, sizeof(lanes));
         for (i = 0; i < t->n; i++) {
                 const struct nt_token *tok = &t->tok[i];
                 uint64_t pair[2];
 
-                if (i > 0 && tok->field != t->tok[i - 1].field)
+                /* Counted for every token, normalised or not. */
+                if (tok->flags & NT_TOK_CYRILLIC) {
+                        cyr++;
+                        uk += (tok->flags & NT_TOK_UK) != 0;
+                        ru += (tok->flags & NT_TOK_RU) != 0;
+                } else if (tok->flags & NT_TOK_LATIN) {
+                        latin++;
+                }
+                /* Shingles do not cross fields. */
+                if (tok->field != field) {
                         have_prev = 0;
+                        field = tok->field;
+                }
                 if (tok->norm_len == 0)
                         continue;
                 h = XXH3_64bits(nt_tokens_norm(t, i), tok->norm_len);
+                if (e && tok->norm_len <= 24) {
+                        const struct word *w = find_key(e, h ? h : 1);
+
+                        /* A stop word weighs more than a letter: it is a
+                         * whole word of evidence. */
+                        if (w) {
+                                en += (w->stop & STOP_EN) != 0;
+                                uk += (w->stop & STOP_UK) ? 2 : 0;
+                                ru += (w->stop & STOP_RU) ? 2 : 0;
+                        }
+                }
                 if (have_prev) {
                         pair[0] = prev;
                         pair[1] = h;
@@ -389,23 +490,49 @@ uint64_t nt_enrich_simhash(const struct nt_tokens *t)
                 }
                 prev = h;
                 have_prev = 1;
-                for (j = 0; j < 8; j++)
-                        acc[j] += spread8[(feature >> (8 * j)) & 0xFF];
+                lanes_add(&lanes, feature);
                 if (++pending == 255) {
-                        simhash_flush(acc, ones);
+                        lanes_flush(&lanes, ones);
                         pending = 0;
                 }
                 n++;
         }
-        if (n == 0)
-                return 0;
-        simhash_flush(acc, ones);
-        /* Each bit's vote is +1 where features have it and -1 where they
-         * do not: positive when more than half have it. */
-        for (b = 0; b < 64; b++)
-                if (2 * (uint64_t)ones[b] > n)
-                        out |= (uint64_t)1 << b;
-        return out;
+        if (lang)
+                *lang = language_of(latin, cyr, en, uk, ru);
+        if (!fingerprint)
+                return;
+        if (n > 0) {
+                lanes_flush(&lanes, ones);
+                /* Each bit's vote is +1 where features have it and -1
+                 * where they do not: positive when more than half have
+                 * it. */
+                for (b = 0; b < 64; b++)
+                        if (2 * (uint64_t)ones[b] > n)
+                                out |= (uint64_t)1 << b;
+        }
+        *fingerprint = out;
+}
+
+enum nt_lang nt_enrich_language(const nt_enrich_t *e, const struct nt_tokens *t)
+{
+        enum nt_lang lang;
+
+        text_pass(e, t, &lang, NULL);
+        return lang;
+}
+
+uint64_t nt_enrich_simhash(const struct nt_tokens *t)
+{
+        uint64_t fingerprint;
+
+        text_pass(NULL, t, NULL, &fingerprint);
+        return fingerprint;
+}
+
+void nt_enrich_text(const nt_enrich_t *e, const struct nt_tokens *t,
+                    enum nt_lang *lang, uint64_t *fingerprint)
+{
+        text_pass(e, t, lang, fingerprint);
 }
 
 int nt_enrich_hamming(uint64_t a, uint64_t b)
@@ -465,12 +592,17 @@ static bool token_number(const nt_enrich_t *e, const struct nt_tokens *t,
 {
         const struct nt_token *tok = &t->tok[i];
         const struct word *w;
+        size_t bit;
 
         if (tok->norm_len == 0)
                 return false;
         if (tok->flags & NT_TOK_NUMBER)
                 return parse_digits(nt_tokens_norm(t, i), tok->norm_len, value);
         if (tok->norm_len > 24)
+                return false;
+        bit = number_filter_bit((const unsigned char *)nt_tokens_norm(t, i),
+                                tok->norm_len);
+        if (!(e->number_filter[bit / 64] >> (bit % 64) & 1))
                 return false;
         w = find(e, nt_tokens_norm(t, i), tok->norm_len);
         if (!w || w->number < 0)

@@ -39,6 +39,12 @@ enum nt_lang nt_enrich_language(const nt_enrich_t *e,
  * few bits, unrelated ones in about 32. 0 for a text without tokens. */
 uint64_t nt_enrich_simhash(const struct nt_tokens *t);
 
+/* Both of the above in one pass over the tokens, each word hashed once:
+ * *lang and *fingerprint receive what nt_enrich_language() and
+ * nt_enrich_simhash() return. */
+void nt_enrich_text(const nt_enrich_t *e, const struct nt_tokens *t,
+                    enum nt_lang *lang, uint64_t *fingerprint);
+
 /* Number of differing bits. */
 int nt_enrich_hamming(uint64_t a, uint64_t b);
 

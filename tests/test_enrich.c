@@ -309,3 +309,69 @@ Test(enrich, simhash_counts_every_vote_of_a_long_text)
                 free(text);
         }
 }
+
+/* nt_enrich_text() is the one pass the classifier runs: the language of
+ * each case of the language table and the fingerprint by votes, over
+ * several fields (shingles stop at a field's end) and long texts. */
+Test(enrich, text_pass_gives_language_and_fingerprint)
+{
+        static const struct {
+                const char *title, *body;
+                enum nt_lang want;
+        } cases[] = {
+            {"Talks on the plant", story, NT_LANG_EN},
+            {"", "США запропонували Україні гарантії безпеки на 15 років.",
+             NT_LANG_UK},
+            {"Путин и Трамп", "объект под охраной", NT_LANG_RU},
+            {"Γειά σου", "Die Vereinigten Staaten bieten Garantien an.",
+             NT_LANG_OTHER},
+            {"", "", NT_LANG_OTHER},
+        };
+        nt_enrich_t *e = nt_enrich_new();
+        size_t k, i, used;
+        char *text;
+
+        cr_assert_not_null(e);
+        for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+                struct nt_tokens t;
+                enum nt_lang lang;
+                uint64_t fp;
+
+                nt_tokens_init(&t, 100000);
+                cr_assert_eq(nt_tokens_add(&t, NT_FIELD_TITLE, cases[k].title,
+                                           strlen(cases[k].title)),
+                             0);
+                cr_assert_eq(nt_tokens_add(&t, NT_FIELD_BODY, cases[k].body,
+                                           strlen(cases[k].body)),
+                             0);
+                nt_enrich_text(e, &t, &lang, &fp);
+                cr_assert_eq(lang, cases[k].want, "case %zu: got %s", k,
+                             nt_lang_name(lang));
+                cr_assert_eq(fp, simhash_by_votes(&t), "case %zu", k);
+                nt_tokens_free(&t);
+        }
+        /* Past the 255 votes a lane holds, in two fields. */
+        text = malloc(3000 * 12 + 1);
+        cr_assert_not_null(text);
+        used = 0;
+        for (i = 0; i < 3000; i++)
+                used += (size_t)snprintf(text + used, 13, "w%zu ",
+                                         (i * 7919) % 1000);
+        for (k = 0; k < 2; k++) {
+                struct nt_tokens t;
+                enum nt_lang lang;
+                uint64_t fp;
+
+                nt_tokens_init(&t, 100000);
+                cr_assert_eq(nt_tokens_add(&t, NT_FIELD_LEAD, text, used / 2),
+                             0);
+                cr_assert_eq(
+                    nt_tokens_add(&t, NT_FIELD_BODY, text + k, used - k), 0);
+                nt_enrich_text(e, &t, &lang, &fp);
+                cr_assert_eq(fp, simhash_by_votes(&t), "long text %zu", k);
+                cr_assert_eq(lang, NT_LANG_OTHER);
+                nt_tokens_free(&t);
+        }
+        free(text);
+        nt_enrich_destroy(e);
+}
