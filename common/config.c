@@ -34,6 +34,9 @@ static const struct nt_config_key config_keys[] = {
      "dead-letter topic for input that cannot be processed"},
     {"topics.feeds", NT_CONFIG_STRING, "news.feeds", 0, 0, 0, NULL,
      "compacted topic of the feed list, managed by newstap feeds"},
+    {"topics.feeds_state", NT_CONFIG_STRING, "news.feeds.state", 0, 0, 0, NULL,
+     "compacted topic of each feed's state, co-partitioned with "
+     "topics.feeds"},
     {"producer.feeds", NT_CONFIG_ARRAY, "[]", 0, 0, 0, NULL,
      "feeds to poll: [{url, name, interval, tags, headers, content}]"},
     {"producer.feeds_partitions", NT_CONFIG_INT, "6", 1, 10000, 0, NULL,
@@ -1085,6 +1088,14 @@ int nt_config_validate(const nt_config_t *cfg, struct nt_config_report *r)
         nt_config_check_feeds(nt_config_array(cfg, "producer.feeds"),
                               nt_config_origin(cfg, "producer.feeds"), floor_ms,
                               r);
+        if (strcmp(nt_config_str(cfg, "topics.feeds_state"),
+                   nt_config_str(cfg, "topics.feeds")) == 0)
+                nt_config_report_add(
+                    r,
+                    "%s: topics.feeds_state: %s is also topics.feeds; the "
+                    "feeds' states need a topic of their own",
+                    nt_config_origin(cfg, "topics.feeds_state"),
+                    nt_config_str(cfg, "topics.feeds_state"));
         if (listen && *listen &&
             nt_config_parse_listen(listen, host, sizeof(host), &port, errstr,
                                    sizeof(errstr)) != NT_OK)

@@ -458,36 +458,39 @@ static int left_ms(int64_t deadline)
 }
 
 /* The partition count of `topic`, waiting while a topic created a moment
- * ago has no leaders yet. */
+ * ago has no leaders yet. The metadata of every topic is asked for, not
+ * of this one: a request naming a topic makes a broker with
+ * auto.create.topics.enable create it (with the broker's defaults, not
+ * compacted) when the client is a producer, and the question is whether
+ * it exists. */
 static int partition_count(rd_kafka_t *rk, const char *topic, int64_t deadline,
                            int *count, char *errstr, size_t errstr_size)
 {
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_resp_err_t rerr;
-        int err = NT_ERR_TIMEOUT;
+        int err = NT_ERR_TIMEOUT, i;
 
-        if (!rkt)
-                return nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                               "topic %s: %s", topic,
-                               rd_kafka_err2str(rd_kafka_last_error()));
         do {
-                rerr = rd_kafka_metadata(rk, 0, rkt, &md, left_ms(deadline));
+                const struct rd_kafka_metadata_topic *mt = NULL;
+
+                rerr = rd_kafka_metadata(rk, 1, NULL, &md, left_ms(deadline));
                 if (rerr) {
                         nt_errf(errstr, errstr_size, NT_ERR_TIMEOUT,
                                 "metadata of topic %s: %s", topic,
                                 rd_kafka_err2str(rerr));
                         continue;
                 }
-                rerr = md->topic_cnt == 1 ? md->topics[0].err
-                                          : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+                for (i = 0; i < md->topic_cnt && !mt; i++)
+                        if (strcmp(md->topics[i].topic, topic) == 0)
+                                mt = &md->topics[i];
+                rerr = mt ? mt->err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
                 if (rerr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
                     rerr == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
                         err = nt_errf(errstr, errstr_size, NT_ERR_NOTFOUND,
                                       "topic %s does not exist", topic);
                 } else if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR &&
-                           md->topics[0].partition_cnt > 0) {
-                        *count = md->topics[0].partition_cnt;
+                           mt->partition_cnt > 0) {
+                        *count = mt->partition_cnt;
                         err = NT_OK;
                 } else if (rerr != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE &&
                            rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -501,13 +504,30 @@ static int partition_count(rd_kafka_t *rk, const char *topic, int64_t deadline,
                 rd_kafka_metadata_destroy(md);
                 md = NULL;
         } while (err == NT_ERR_TIMEOUT && left_ms(deadline) > 0);
-        rd_kafka_topic_destroy(rkt);
         return err;
+}
+
+int nt_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                             int *count, char *errstr, size_t errstr_size)
+{
+        return partition_count(rk, topic, mono_ms() + timeout_ms, count, errstr,
+                               errstr_size);
 }
 
 int nt_kafka_read_to_end(const nt_config_t *cfg, const char *const *extra,
                          const char *topic, nt_kafka_read_cb *cb, void *opaque,
                          int timeout_ms, char *errstr, size_t errstr_size)
+{
+        return nt_kafka_read_to_end_parts(cfg, extra, topic, NULL, 0, cb,
+                                          opaque, timeout_ms, errstr,
+                                          errstr_size);
+}
+
+int nt_kafka_read_to_end_parts(const nt_config_t *cfg, const char *const *extra,
+                               const char *topic, const int32_t *want,
+                               size_t n_want, nt_kafka_read_cb *cb,
+                               void *opaque, int timeout_ms, char *errstr,
+                               size_t errstr_size)
 {
         /* Partition EOF events say where a partition ends when its last
          * offsets are transaction markers or compacted away. */
@@ -557,10 +577,27 @@ int nt_kafka_read_to_end(const nt_config_t *cfg, const char *const *extra,
                     nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
                 goto out;
         }
+        /* -1 marks a partition not read (left out, or read to its end);
+         * -2 one still to be looked at. */
+        for (p = 0; p < n_parts; p++)
+                ends[p] = n_want == 0 ? -2 : -1;
+        for (i = 0; i < n_want; i++) {
+                if (want[i] < 0 || want[i] >= n_parts) {
+                        err = nt_errf(errstr, errstr_size, NT_ERR_INVALID,
+                                      "topic %s has %d partition(s): there is "
+                                      "no partition %d",
+                                      topic, n_parts, (int)want[i]);
+                        goto out;
+                }
+                ends[want[i]] = -2;
+        }
         for (p = 0; p < n_parts; p++) {
-                rd_kafka_resp_err_t rerr = rd_kafka_query_watermark_offsets(
-                    rk, topic, p, &lo, &hi, left_ms(deadline));
+                rd_kafka_resp_err_t rerr;
 
+                if (ends[p] != -2)
+                        continue;
+                rerr = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi,
+                                                        left_ms(deadline));
                 if (rerr) {
                         err = nt_errf(
                             errstr, errstr_size,
@@ -571,7 +608,6 @@ int nt_kafka_read_to_end(const nt_config_t *cfg, const char *const *extra,
                             p, rd_kafka_err2str(rerr));
                         goto out;
                 }
-                /* -1 marks a partition read to its end. */
                 ends[p] = hi > lo ? hi : -1;
                 if (hi > lo) {
                         rd_kafka_topic_partition_list_add(parts, topic, p)
@@ -641,4 +677,41 @@ out:
         free(ends);
         free(props);
         return err;
+}
+
+int nt_kafka_topic_config_wait(rd_kafka_t *rk, const char *topic,
+                               const char *name, char *value, size_t size,
+                               int timeout_ms, char *errstr, size_t errstr_size)
+{
+        const struct timespec pause = {0, 200 * 1000 * 1000};
+        int64_t deadline = mono_ms() + timeout_ms;
+        int err;
+
+        /* A topic created a moment ago may be unknown to the broker that
+         * answers DescribeConfigs until the metadata reaches it. */
+        for (;;) {
+                int left = left_ms(deadline);
+
+                err = nt_kafka_topic_config(rk, topic, name, value, size,
+                                            left > 1000 ? left : 1000, errstr,
+                                            errstr_size);
+                if (err != NT_ERR_KAFKA || mono_ms() + 200 >= deadline)
+                        return err;
+                nanosleep(&pause, NULL);
+        }
+}
+
+void nt_kafka_log_skipped(const char *component, const char *what,
+                          const rd_kafka_message_t *rkm, const char *reason)
+{
+        const char *topic = rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "?";
+        char part[16], off[24];
+        const char *fields[] = {"topic", topic,    "partition", part, "offset",
+                                off,     "reason", reason,      NULL};
+
+        snprintf(part, sizeof(part), "%d", (int)rkm->partition);
+        snprintf(off, sizeof(off), "%lld", (long long)rkm->offset);
+        nt_log_kv(NT_LOG_WARN, component, fields,
+                  "%s %s [%d] at offset %lld: %s; record skipped", what, topic,
+                  (int)rkm->partition, (long long)rkm->offset, reason);
 }

@@ -6,6 +6,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/config.h"
 
@@ -88,6 +89,24 @@ int nt_kafka_read_to_end(const nt_config_t *cfg, const char *const *extra,
                          const char *topic, nt_kafka_read_cb *cb, void *opaque,
                          int timeout_ms, char *errstr, size_t errstr_size);
 
+/* The same for some partitions of the topic only: `parts` (n_parts of
+ * them, each listed once; n_parts 0: every partition, as
+ * nt_kafka_read_to_end()). NT_ERR_INVALID when the topic has no such
+ * partition. */
+int nt_kafka_read_to_end_parts(const nt_config_t *cfg, const char *const *extra,
+                               const char *topic, const int32_t *parts,
+                               size_t n_parts, nt_kafka_read_cb *cb,
+                               void *opaque, int timeout_ms, char *errstr,
+                               size_t errstr_size);
+
+/* The partition count of an existing topic into *count, waiting while a
+ * topic created a moment ago has no partition leaders yet. NT_OK;
+ * NT_ERR_NOTFOUND when the topic does not exist (never creating it, even
+ * on a broker with auto.create.topics.enable); NT_ERR_TIMEOUT when no
+ * answer came within timeout_ms; NT_ERR_KAFKA on a broker error. */
+int nt_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                             int *count, char *errstr, size_t errstr_size);
+
 /* The value of one configuration entry of a topic as the broker has it
  * (DescribeConfigs), e.g. "retention.ms", into value (truncated to size).
  * NT_ERR_NOTFOUND when the broker does not list it; waits at most
@@ -95,6 +114,20 @@ int nt_kafka_read_to_end(const nt_config_t *cfg, const char *const *extra,
 int nt_kafka_topic_config(rd_kafka_t *rk, const char *topic, const char *name,
                           char *value, size_t size, int timeout_ms,
                           char *errstr, size_t errstr_size);
+
+/* The same, asking again for at most timeout_ms while the broker does
+ * not know the topic yet (one created a moment ago, whose metadata has
+ * not reached the broker that answers). */
+int nt_kafka_topic_config_wait(rd_kafka_t *rk, const char *topic,
+                               const char *name, char *value, size_t size,
+                               int timeout_ms, char *errstr,
+                               size_t errstr_size);
+
+/* Logs a record that a reader skips as a warning of `component`: "WHAT
+ * TOPIC [PARTITION] at offset OFFSET: REASON; record skipped", with
+ * topic, partition, offset and reason as fields of their own. */
+void nt_kafka_log_skipped(const char *component, const char *what,
+                          const rd_kafka_message_t *rkm, const char *reason);
 
 /* Flushes a producer for at most timeout_ms. Returns 0 when nothing is
  * left, NT_ERR_TIMEOUT with the count of undelivered messages in errstr

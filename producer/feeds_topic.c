@@ -6,7 +6,6 @@
  * not a feed never stops a read: it is logged with its partition and
  * offset and skipped, so one bad write cannot take every feed down. */
 #include "producer/feeds_topic.h"
-#include "common/date.h"
 #include "common/err.h"
 #include "common/kafka.h"
 #include "common/log.h"
@@ -17,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define COMPONENT "feeds"
 
@@ -104,16 +102,7 @@ struct load_ctx {
 static void skip(struct load_ctx *c, const rd_kafka_message_t *rkm,
                  const char *reason)
 {
-        char part[16], off[24];
-        const char *fields[] = {"topic", c->topic, "partition", part, "offset",
-                                off,     "reason", reason,      NULL};
-
-        snprintf(part, sizeof(part), "%d", (int)rkm->partition);
-        snprintf(off, sizeof(off), "%lld", (long long)rkm->offset);
-        nt_log_kv(NT_LOG_WARN, COMPONENT, fields,
-                  "feeds topic %s [%d] at offset %lld: %s; record skipped",
-                  c->topic, (int)rkm->partition, (long long)rkm->offset,
-                  reason);
+        nt_kafka_log_skipped(COMPONENT, "feeds topic", rkm, reason);
         c->skipped++;
 }
 
@@ -213,10 +202,8 @@ int nt_feeds_topic_ensure(rd_kafka_t *rk, const nt_config_t *cfg,
 {
         static const char *const compact[] = {"cleanup.policy", "compact",
                                               NULL};
-        const struct timespec pause = {0, 200 * 1000 * 1000};
         const char *topics[] = {topic};
         char policy[64];
-        int64_t deadline;
         int err;
 
         err = nt_kafka_create_topics_config(
@@ -224,19 +211,9 @@ int nt_feeds_topic_ensure(rd_kafka_t *rk, const nt_config_t *cfg,
             compact, timeout_ms, errstr, errstr_size);
         if (err)
                 return err;
-        /* A topic created a moment ago may be unknown to the broker
-         * that answers DescribeConfigs until the metadata reaches it. */
-        deadline = nt_date_now_ms() + timeout_ms;
-        for (;;) {
-                int64_t left = deadline - nt_date_now_ms();
-
-                err = nt_kafka_topic_config(
-                    rk, topic, "cleanup.policy", policy, sizeof(policy),
-                    left > 1000 ? (int)left : 1000, errstr, errstr_size);
-                if (err != NT_ERR_KAFKA || nt_date_now_ms() + 200 >= deadline)
-                        break;
-                nanosleep(&pause, NULL);
-        }
+        err = nt_kafka_topic_config_wait(rk, topic, "cleanup.policy", policy,
+                                         sizeof(policy), timeout_ms, errstr,
+                                         errstr_size);
         if (err)
                 return err;
         if (strcmp(policy, "compact") != 0)

@@ -380,6 +380,8 @@ ParameterizedTestParameters(config, validate_refuses)
             {"{\"producer\": {\"feeds\": [{\"url\": \"http://a/\", "
              "\"content\": true}]}}",
              "producer.feeds[0].content: expected \"feed\", \"page\" or"},
+            {"{\"topics\": {\"feeds_state\": \"news.feeds\"}}",
+             "topics.feeds_state: news.feeds is also topics.feeds"},
         };
         return cr_make_param_array(struct bad_value, cases,
                                    sizeof(cases) / sizeof(cases[0]));
