@@ -33,6 +33,7 @@
  *   articles are fetched and sent again by the next poll. */
 #include "producer/producer_internal.h"
 #include "common/kafka.h"
+#include "common/num.h"
 #include "common/txn.h"
 #include "producer/feeds_topic.h"
 #include "producer/state_topic.h"
@@ -87,12 +88,29 @@ static int keep_state(const char *key, int32_t partition,
         return json_object_set_new(p->restored, key, js) ? NT_ERR_NOMEM : NT_OK;
 }
 
+/* The producers' transaction.timeout.ms (the kafka section or -X; else
+ * librdkafka's default of 60 s). */
+static int64_t txn_timeout_ms(const nt_config_t *cfg)
+{
+        json_t *v =
+            json_object_get(nt_config_kafka(cfg), "transaction.timeout.ms");
+        int64_t ms = 60000;
+
+        if (json_is_integer(v))
+                ms = json_integer_value(v);
+        else if (json_is_string(v) && nt_num_parse_i64(json_string_value(v), 1,
+                                                       INT32_MAX, &ms) != NT_OK)
+                ms = 60000;
+        return ms;
+}
+
 /* Waits until no transaction is open on these partitions of the state
- * topic (the read_committed end equals the end), at most about
- * transaction.timeout.ms, after which the broker has aborted any. */
+ * topic (the read_committed end equals the end): at most
+ * transaction.timeout.ms and 15 s more, by when the broker has aborted a
+ * dead instance's transaction (the instances share one configuration). */
 static void await_no_open_txn(nt_producer_t *p, const int32_t *parts, size_t n)
 {
-        int64_t deadline = nt_date_mono_ms() + 70000;
+        int64_t deadline = nt_date_mono_ms() + txn_timeout_ms(p->cfg) + 15000;
         size_t i;
         bool told = false;
 
