@@ -983,7 +983,6 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
         int64_t deadline, shutdown_ms;
         size_t i, left, seen_max;
         int64_t seen_age;
-
         int rc = NT_OK;
 
         if (p->group)

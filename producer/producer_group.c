@@ -203,6 +203,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 NT_INFO("producer", "instance %s: assigned %d partition(s)",
                         p->instance, parts->cnt);
+                /* The restore may wait for a dead instance's transaction:
+                 * this one's own is committed first rather than left to
+                 * run into transaction.timeout.ms meanwhile. */
+                if (parts->cnt > 0)
+                        group_end(p, true);
                 if (parts->cnt > 0 && restore(p, parts) != NT_OK)
                         p->group_broken = true;
                 /* The feed list: each partition from its beginning. */
@@ -522,6 +527,8 @@ static int group_end(nt_producer_t *p, bool commit)
         size_t i;
         int err = NT_OK;
 
+        if (!nt_publisher_txn_open(p->pub) && p->n_dirty == 0)
+                return NT_OK;
         nt_publisher_each(p->pub, mark_sent_seen, p);
         for (i = 0; commit && i < p->n_dirty; i++) {
                 struct pfeed *f = p->dirty[i];

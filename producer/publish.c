@@ -555,6 +555,8 @@ int nt_publisher_inject_fatal(nt_publisher_t *p)
 
 /* ---- transactional mode ------------------------------------------ */
 
+static int txn_fail(nt_publisher_t *p, bool rebuild);
+
 int nt_publisher_begin(nt_publisher_t *p)
 {
         bool rebuild;
@@ -562,9 +564,11 @@ int nt_publisher_begin(nt_publisher_t *p)
         if (!p->txn_id || p->open)
                 return NT_OK;
         if (nt_txn_begin(p->rk, "producer", &rebuild) != NT_OK) {
-                if (rebuild)
-                        p->txn_failed = true; /* the commit rebuilds */
-                return NT_ERR_KAFKA;
+                /* A fatal error met before any message of the transaction
+                 * was sent: a new producer, and begin again. */
+                if (!rebuild || txn_fail(p, true) == NT_ERR_KAFKA ||
+                    nt_txn_begin(p->rk, "producer", &rebuild) != NT_OK)
+                        return NT_ERR_KAFKA;
         }
         p->open = true;
         p->txn_failed = false;
