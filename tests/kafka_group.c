@@ -4,8 +4,9 @@
  * with SIGKILL while feeds change (the survivors take the orphaned feeds
  * over; news.raw read with read_committed holds every served article
  * exactly once), garbage records on the feeds and state topics skipped
- * and logged with partition and offset, and a restart of every instance
- * that sends conditional GETs and re-publishes nothing. */
+ * and logged with partition and offset, a restart of every instance
+ * that sends conditional GETs and re-publishes nothing, and feeds added
+ * and removed with `newstap feeds` while an instance runs. */
 // ctest-suites: real
 #include "common/buf.h"
 #include "support/archive.h"
@@ -546,4 +547,82 @@ Test(real, restart_of_every_instance_republishes_nothing, .timeout = 240)
                      "conditional",
                      conditional, n);
         assert_exactly_once(n, "after a restart of every instance");
+}
+
+/* Counts the lines of `path` holding `needle`. */
+static int count_in_file(const char *path, const char *needle)
+{
+        char *text = nt_test_slurp(path, NULL), *at = text;
+        int n = 0;
+
+        while ((at = strstr(at, needle)) != NULL) {
+                n++;
+                at += strlen(needle);
+        }
+        free(text);
+        return n;
+}
+
+Test(real, feeds_added_and_removed_while_running, .timeout = 180)
+{
+        char url[256];
+        char *add[] = {(char *)nt_test_bin(),
+                       "feeds",
+                       "add",
+                       url,
+                       "--interval",
+                       "3s",
+                       "-c",
+                       config,
+                       NULL};
+        char *rm[] = {
+            (char *)nt_test_bin(), "feeds", "remove", url, "-c", config, NULL};
+        long long t0, end;
+        size_t j, m, before;
+        int i;
+
+        make_feeds(4, 1);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        cr_assert_eq(wait_all_polled(4, 0, false, 60), 4, "not polled");
+
+        /* A fifth feed, added while the instance runs. */
+        items[4] = 2;
+        version[4] = 1;
+        serve_feed(4);
+        snprintf(url, sizeof(url), "%s/f/4", nt_httpd_url(srv));
+        nt_test_expect_run(add, "feeds add", 0, NULL, NULL);
+        cr_assert_eq(wait_all_polled(5, 0, true, 60), 5,
+                     "the added feed was not polled (to a 304)");
+
+        /* The first feed removed: polled no more once the instance has
+         * seen the tombstone. */
+        snprintf(url, sizeof(url), "%s/f/0", nt_httpd_url(srv));
+        nt_test_expect_run(rm, "feeds remove", 0, NULL, NULL);
+        end = mono_ms() + 60000;
+        while (count_in_file(inst[0].log, "removed") < 1 && mono_ms() < end)
+                nap_ms(200);
+        cr_assert_geq(count_in_file(inst[0].log, "removed"), 1,
+                      "the removal never reached the instance");
+        t0 = mono_ms();
+        before = requests(0);
+        while (mono_ms() < t0 + 3LL * INTERVAL_S * 1000)
+                nap_ms(200);
+        m = requests(0);
+        for (j = 0, i = 0; j < m; j++)
+                i += log_buf[j].at_ms > t0;
+        cr_assert_eq(i, 0,
+                     "the removed feed was polled %d time(s) after "
+                     "its removal (%zu before)",
+                     i, before);
+        for (i = 1; i < 5; i++) {
+                size_t after = 0;
+
+                m = requests(i);
+                for (j = 0; j < m; j++)
+                        after += log_buf[j].at_ms > t0;
+                cr_assert_gt(after, 0, "feed %d no longer polled", i);
+        }
+        cr_assert_eq(stop(0, SIGTERM), 0);
+        assert_exactly_once(5, "after an add and a remove");
 }
