@@ -546,9 +546,11 @@ static int group_end(nt_producer_t *p, bool commit)
                                 break;
                         }
                 }
+                /* A removed feed's state is forgotten: a tombstone. */
                 err = nt_publisher_send_record(
-                    p->pub, p->state_topic, f->partition, f->key, f->txn_value,
-                    len, f->removed ? NULL : "newstap.feed-state/1");
+                    p->pub, p->state_topic, f->partition, f->key,
+                    f->removed ? NULL : f->txn_value, len,
+                    f->removed ? NULL : "newstap.feed-state/1");
                 if (err != NT_OK)
                         break;
         }
