@@ -292,6 +292,9 @@ static void describe_metrics(nt_metrics_t *m)
                             "gauge",
                             "When the feed was last fetched successfully "
                             "(200 or 304), Unix time: alert on its age.");
+        nt_metrics_describe(m, "newstap_group_info", "gauge",
+                            "--group: always 1; the group and this "
+                            "instance's id are the labels.");
         nt_metrics_describe(m, "newstap_group_partitions", "gauge",
                             "--group: feeds topic partitions this instance "
                             "owns.");
@@ -454,6 +457,9 @@ static void refresh_health(nt_producer_t *p)
                                (double)ps.rebuilds, NULL);
         }
         if (p->group) {
+                nt_metrics_set(p->metrics, "newstap_group_info", 1, "group",
+                               nt_config_str(p->cfg, "producer.group"),
+                               "instance", p->instance, NULL);
                 nt_metrics_set(p->metrics, "newstap_group_partitions",
                                (double)p->owned, NULL);
                 nt_metrics_set(p->metrics, "newstap_group_rebalances_total",
