@@ -619,7 +619,7 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
         l->batch_max = (size_t)nt_config_int(cfg, "consumer.batch_max");
         l->batch_ms = nt_config_ms(cfg, "consumer.batch_ms");
         l->shutdown_ms = nt_config_ms(cfg, "consumer.shutdown_timeout");
-        l->op_ms = TXN_OP_MS;
+        l->op_ms = NT_TXN_OP_MS;
         l->label_partitions =
             (int)nt_config_int(cfg, "consumer.label_partitions");
         if (nt_enriched_opts_from_config(&l->opts, cfg, errstr, errstr_size))

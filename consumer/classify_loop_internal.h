@@ -15,6 +15,7 @@
 #include "common/metrics.h"
 #include "common/num.h"
 #include "common/sig.h"
+#include "common/txn.h"
 #include "consumer/enriched.h"
 
 #include <librdkafka/rdkafka.h>
@@ -30,15 +31,6 @@
 #include <unistd.h>
 
 #define COMPONENT "classify"
-/* Time allowed to one transactional call before it counts as failed
- * (consumer.shutdown_timeout, when shorter, once stopping). */
-#define TXN_OP_MS 30000
-/* The calls are made in slices of at most this long, each continuing the
- * last (librdkafka: a timed-out transactional call may be called again),
- * so that a shutdown signal is seen within a slice, not 30 s later. */
-#define TXN_SLICE_MS 500
-/* Retries of a retriable transactional call before giving up on it. */
-#define TXN_RETRIES 5
 /* Dead letters of inputs whose output was refused carry at most this
  * much of the input. */
 #define DLQ_REFUSED_KEEP ((size_t)64 * 1024)
@@ -54,11 +46,7 @@
 #define RDKAFKA_MAX_MAX_MESSAGE     ((size_t)1000000000)
 /* Inputs remembered as refused by the broker. */
 #define MAX_POISON 64
-/* Fencings within FENCE_WINDOW_MS that mean another live instance shares
- * the transactional.id. */
-#define FENCE_LIMIT     3
-#define FENCE_WINDOW_MS 60000
-#define SUMMARY_MS      60000
+#define SUMMARY_MS 60000
 
 /* An input of the open batch, found again from a delivery report. */
 struct batch_input {
@@ -113,8 +101,7 @@ struct nt_classify_loop {
 
         char **known; /* label topics created (or tried) */
         size_t n_known, cap_known;
-        int64_t fenced_at[FENCE_LIMIT];
-        size_t n_fenced;
+        struct nt_txn_fences fences;
 
         /* Largest record the producer sends (message.max.bytes) and the
          * largest the dead-letter topic takes: a dead letter is cut to

@@ -2,7 +2,9 @@
  * needs, the delivery reports that find refused outputs, and begin,
  * commit, abort, rewind and rebuilding the producer after a fatal error,
  * each bounded by the shutdown deadline. How and why: the design note at
- * the top of consumer/classify_loop.c. */
+ * the top of consumer/classify_loop.c; the calls themselves, their error
+ * classes and librdkafka's pitfalls are common/txn.c, shared with
+ * produce --group. */
 #include "consumer/classify_loop_internal.h"
 
 void nt_cl_nap_ms(int ms)
@@ -17,11 +19,7 @@ void nt_cl_nap_ms(int ms)
  * (the rest is for closing and freeing), INT64_MAX while running. */
 int64_t nt_cl_stop_deadline(nt_classify_loop_t *l)
 {
-        if (nt_sig_running())
-                return INT64_MAX;
-        if (l->stop_at == 0)
-                l->stop_at = nt_date_mono_ms() + l->shutdown_ms * 4 / 5;
-        return l->stop_at;
+        return nt_txn_stop_deadline(&l->stop_at, l->shutdown_ms);
 }
 
 void nt_cl_set_broken(nt_classify_loop_t *l, const char *fmt, ...)
@@ -233,37 +231,12 @@ rd_kafka_t *nt_cl_make_producer(nt_classify_loop_t *l, char *errstr,
             l->cfg, props, on_delivery, on_stats, l, errstr, errstr_size);
 }
 
-/* nt_cl_init_transactions(), again while it fails retriably and the process is
- * not stopping; in slices, so that a signal ends the wait. */
+/* init_transactions() in slices (common/txn.c). */
 int nt_cl_init_transactions(nt_classify_loop_t *l, char *errstr,
                             size_t errstr_size)
 {
-        rd_kafka_error_t *error;
-        int64_t warn_at = nt_date_mono_ms() + l->op_ms;
-
-        for (;;) {
-                error = rd_kafka_init_transactions(l->producer, TXN_SLICE_MS);
-                if (!error)
-                        return NT_OK;
-                if (rd_kafka_error_is_retriable(error) && nt_sig_running() &&
-                    rd_kafka_error_code(error) ==
-                        RD_KAFKA_RESP_ERR__TIMED_OUT &&
-                    nt_date_mono_ms() < warn_at) {
-                        rd_kafka_error_destroy(error);
-                        continue;
-                }
-                warn_at = nt_date_mono_ms() + l->op_ms;
-                if (!rd_kafka_error_is_retriable(error) || !nt_sig_running()) {
-                        nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                                "init_transactions (transactional.id %s): %s",
-                                l->txn_id, rd_kafka_error_string(error));
-                        rd_kafka_error_destroy(error);
-                        return NT_ERR_KAFKA;
-                }
-                NT_WARN(COMPONENT, "init_transactions: %s; trying again",
-                        rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
-        }
+        return nt_txn_init(l->producer, l->txn_id, l->op_ms, COMPONENT, errstr,
+                           errstr_size);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -388,13 +361,6 @@ static void rewind_batch(nt_classify_loop_t *l)
         rd_kafka_topic_partition_list_destroy(parts);
 }
 
-static bool fenced_error(rd_kafka_resp_err_t err)
-{
-        return err == RD_KAFKA_RESP_ERR__FENCED ||
-               err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-               err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
-}
-
 /* Stopping with a batch that cannot be committed in time (the broker is
  * down or slow): the batch is left to the broker. Its offsets were not
  * committed, so its inputs are read again after a restart, whose
@@ -409,59 +375,25 @@ static void leave_batch(nt_classify_loop_t *l)
                         "uncommitted; it is read again after a restart",
                         l->batch_n);
         if (l->producer) {
-                rd_kafka_purge(l->producer, RD_KAFKA_PURGE_F_QUEUE |
-                                                RD_KAFKA_PURGE_F_INFLIGHT |
-                                                RD_KAFKA_PURGE_F_NON_BLOCKING);
+                nt_txn_purge(l->producer);
                 rd_kafka_poll(l->producer, 0);
         }
         l->n_pending = 0;
         nt_cl_batch_reset(l);
 }
 
-/* The transactional calls, made by txn_call(). */
-enum txn_op { TXN_SEND_OFFSETS, TXN_COMMIT, TXN_ABORT };
-
-/* One transactional call, in slices of TXN_SLICE_MS each continuing the
- * last, until it answers otherwise than by timing out, TXN_OP_MS have
- * passed, or the shutdown deadline has. Delivery reports are served
- * between slices (abort_transaction waits for them). */
-static rd_kafka_error_t *txn_call(nt_classify_loop_t *l, enum txn_op op)
+/* One transactional call of the batch (common/txn.c), bounded by the
+ * shutdown deadline. */
+static rd_kafka_error_t *txn_call(nt_classify_loop_t *l, enum nt_txn_op op)
 {
-        int64_t end = nt_date_mono_ms() + l->op_ms;
-        rd_kafka_error_t *error;
+        return nt_txn_call(l->producer, op, l->consumer, l->next, l->op_ms,
+                           nt_cl_stop_deadline(l));
+}
 
-        for (;;) {
-                int64_t left =
-                    (end < nt_cl_stop_deadline(l) ? end
-                                                  : nt_cl_stop_deadline(l)) -
-                    nt_date_mono_ms();
-                int slice = left < 1              ? 1
-                            : left < TXN_SLICE_MS ? (int)left
-                                                  : TXN_SLICE_MS;
-                rd_kafka_consumer_group_metadata_t *cgmd;
-
-                switch (op) {
-                case TXN_SEND_OFFSETS:
-                        cgmd = rd_kafka_consumer_group_metadata(l->consumer);
-                        error = rd_kafka_send_offsets_to_transaction(
-                            l->producer, l->next, cgmd, slice);
-                        rd_kafka_consumer_group_metadata_destroy(cgmd);
-                        break;
-                case TXN_COMMIT:
-                        error = rd_kafka_commit_transaction(l->producer, slice);
-                        break;
-                default:
-                        error = rd_kafka_abort_transaction(l->producer, slice);
-                        break;
-                }
-                if (!error || !rd_kafka_error_is_retriable(error) ||
-                    rd_kafka_error_code(error) !=
-                        RD_KAFKA_RESP_ERR__TIMED_OUT ||
-                    left <= slice)
-                        return error;
-                rd_kafka_error_destroy(error);
-                rd_kafka_poll(l->producer, 0);
-        }
+static rd_kafka_t *make_producer_cb(void *opaque, char *errstr,
+                                    size_t errstr_size)
+{
+        return nt_cl_make_producer(opaque, errstr, errstr_size);
 }
 
 /* Replaces a producer that hit a fatal error (or an error of no known
@@ -486,52 +418,32 @@ static int rebuild_producer(nt_classify_loop_t *l, bool rewind)
                  "redoing the batch of %zu input(s)",
                  rd_kafka_err2name(ferr), reason[0] ? reason : "(no detail)",
                  l->batch_n);
-        if (fenced_error(ferr)) {
-                size_t i, recent = 1;
+        if (nt_txn_fenced_error(ferr)) {
+                size_t recent = nt_txn_fence_note(&l->fences, now);
 
-                for (i = 0; i < l->n_fenced; i++)
-                        recent += now - l->fenced_at[i] < FENCE_WINDOW_MS;
-                if (recent >= FENCE_LIMIT) {
+                if (recent >= NT_TXN_FENCE_LIMIT) {
                         nt_cl_set_broken(
                             l,
                             "fenced %zu times within %d s: another "
                             "live instance uses transactional.id "
                             "\"%s\"; give each instance its own "
                             "consumer.transactional_id",
-                            recent, FENCE_WINDOW_MS / 1000, l->txn_id);
+                            recent, NT_TXN_FENCE_WINDOW_MS / 1000, l->txn_id);
                         return NT_ERR_KAFKA;
                 }
-                memmove(&l->fenced_at[1], &l->fenced_at[0],
-                        (FENCE_LIMIT - 1) * sizeof(l->fenced_at[0]));
-                l->fenced_at[0] = now;
-                if (l->n_fenced < FENCE_LIMIT)
-                        l->n_fenced++;
         }
         promote_pending(l);
-        rd_kafka_purge(l->producer, RD_KAFKA_PURGE_F_QUEUE |
-                                        RD_KAFKA_PURGE_F_INFLIGHT |
-                                        RD_KAFKA_PURGE_F_NON_BLOCKING);
-        rd_kafka_destroy(l->producer);
-        l->producer = NULL;
         l->st.rebuilds++;
-        while (!l->producer) {
-                l->producer = nt_cl_make_producer(l, errstr, sizeof(errstr));
-                if (!l->producer) {
-                        nt_cl_set_broken(l, "cannot recreate the producer: %s",
-                                         errstr);
-                        return NT_ERR_KAFKA;
+        l->producer = nt_txn_rebuild(l->producer, make_producer_cb, l,
+                                     l->eos ? l->txn_id : NULL, l->op_ms,
+                                     COMPONENT, errstr, sizeof(errstr));
+        if (!l->producer) {
+                if (!nt_sig_running()) {
+                        nt_cl_set_broken(l, "%s", errstr);
+                        return NT_ERR_STOPPED;
                 }
-                if (l->eos && nt_cl_init_transactions(
-                                  l, errstr, sizeof(errstr)) != NT_OK) {
-                        rd_kafka_destroy(l->producer);
-                        l->producer = NULL;
-                        if (!nt_sig_running()) {
-                                nt_cl_set_broken(l, "%s", errstr);
-                                return NT_ERR_STOPPED;
-                        }
-                        NT_ERROR(COMPONENT, "%s; trying again", errstr);
-                        nt_cl_nap_ms(1000);
-                }
+                nt_cl_set_broken(l, "cannot recreate the producer: %s", errstr);
+                return NT_ERR_KAFKA;
         }
         if (rewind)
                 rewind_batch(l);
@@ -544,9 +456,6 @@ static int rebuild_producer(nt_classify_loop_t *l, bool rewind)
  * the committed offsets. */
 int nt_cl_abort_batch(nt_classify_loop_t *l, bool rewind)
 {
-        rd_kafka_error_t *error = NULL;
-        int tries;
-
         if (!l->producer) {
                 /* The producer could not be recreated: nothing to abort
                  * here; the broker ends the transaction on its timeout. */
@@ -554,36 +463,11 @@ int nt_cl_abort_batch(nt_classify_loop_t *l, bool rewind)
                 return NT_ERR_KAFKA;
         }
         if (l->eos && l->open) {
-                /* abort_transaction() waits until no message is left to
-                 * report, and with a delivery report callback only polling
-                 * serves the reports (librdkafka says so in the timeout
-                 * error): serve them, purge what is queued or in flight,
-                 * serve those too, and again between tries. The reports
-                 * also name the outputs the broker refused. */
-                rd_kafka_poll(l->producer, 0);
-                rd_kafka_purge(l->producer, RD_KAFKA_PURGE_F_QUEUE |
-                                                RD_KAFKA_PURGE_F_INFLIGHT |
-                                                RD_KAFKA_PURGE_F_NON_BLOCKING);
-                rd_kafka_poll(l->producer, 0);
-                for (tries = 0; tries < TXN_RETRIES; tries++) {
-                        error = txn_call(l, TXN_ABORT);
-                        if (!error || !rd_kafka_error_is_retriable(error) ||
-                            !nt_sig_running())
-                                break;
-                        NT_WARN(COMPONENT, "abort_transaction: %s; again",
-                                rd_kafka_error_string(error));
-                        rd_kafka_error_destroy(error);
-                        error = NULL;
-                        rd_kafka_poll(l->producer, 100);
-                }
-                if (error || tries == TXN_RETRIES) {
-                        if (error) {
-                                NT_ERROR(COMPONENT, "abort_transaction: %s",
-                                         rd_kafka_error_string(error));
-                                rd_kafka_error_destroy(error);
-                        }
+                /* The purge's delivery reports also name the outputs the
+                 * broker refused. */
+                if (nt_txn_abort(l->producer, l->op_ms, nt_cl_stop_deadline(l),
+                                 COMPONENT) != NT_OK)
                         return rebuild_producer(l, rewind);
-                }
         }
         l->st.aborts++;
         NT_WARN(COMPONENT, "batch of %zu input(s) aborted; %s", l->batch_n,
@@ -596,44 +480,30 @@ int nt_cl_abort_batch(nt_classify_loop_t *l, bool rewind)
 }
 
 /* What to do with a transactional call's error: 1 retry, 0 handled (the
- * batch was aborted or the producer rebuilt). */
+ * batch was aborted, left or the producer rebuilt). */
 static int txn_error(nt_classify_loop_t *l, const char *call,
                      rd_kafka_error_t *error, int tries, bool rewind)
 {
-        bool retry = rd_kafka_error_is_retriable(error) &&
-                     tries < TXN_RETRIES && nt_sig_running();
-        bool abortable = rd_kafka_error_txn_requires_abort(error);
-        bool fatal = rd_kafka_error_is_fatal(error);
-
-        NT_WARN(COMPONENT, "%s: %s (%s)", call, rd_kafka_error_string(error),
-                fatal               ? "fatal"
-                : abortable         ? "abortable"
-                : retry             ? "retriable"
-                : !nt_sig_running() ? "stopping"
-                                    : "unclassified: treated as fatal");
-        rd_kafka_error_destroy(error);
-        if (retry) {
-                nt_cl_nap_ms(100 * (tries + 1));
+        switch (nt_txn_judge(COMPONENT, call, error, tries)) {
+        case NT_TXN_NEXT_RETRY:
                 return 1;
-        }
-        if (!nt_sig_running() && !fatal) {
-                /* Stopping: no time for an abort that waits on the broker
-                 * nor for a new producer. */
+        case NT_TXN_NEXT_LEAVE:
                 leave_batch(l);
                 return 0;
-        }
-        if (abortable)
+        case NT_TXN_NEXT_ABORT:
                 nt_cl_abort_batch(l, rewind);
-        else
+                return 0;
+        default:
                 rebuild_producer(l, rewind);
-        return 0;
+                return 0;
+        }
 }
 
 /* Starts the batch's transaction. Checks for a fatal error first:
  * begin_transaction() after one can hang in librdkafka 2.0.2. */
 int nt_cl_begin_batch(nt_classify_loop_t *l)
 {
-        rd_kafka_error_t *error;
+        bool rebuild;
 
         l->batch_start = nt_date_mono_ms();
         if (!l->eos) {
@@ -643,14 +513,8 @@ int nt_cl_begin_batch(nt_classify_loop_t *l)
         if (rd_kafka_fatal_error(l->producer, NULL, 0) &&
             rebuild_producer(l, false) != NT_OK)
                 return NT_ERR_KAFKA;
-        error = rd_kafka_begin_transaction(l->producer);
-        if (error) {
-                bool fatal = rd_kafka_error_is_fatal(error);
-
-                NT_ERROR(COMPONENT, "begin_transaction: %s",
-                         rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
-                if (fatal || rd_kafka_fatal_error(l->producer, NULL, 0))
+        if (nt_txn_begin(l->producer, COMPONENT, &rebuild) != NT_OK) {
+                if (rebuild)
                         rebuild_producer(l, false);
                 return NT_ERR_KAFKA;
         }
@@ -721,7 +585,7 @@ int nt_cl_commit_batch(nt_classify_loop_t *l, bool rewind)
         }
         if (l->next->cnt) {
                 for (tries = 0;; tries++) {
-                        error = txn_call(l, TXN_SEND_OFFSETS);
+                        error = txn_call(l, NT_TXN_SEND_OFFSETS);
                         if (!error)
                                 break;
                         if (!txn_error(l, "send_offsets_to_transaction", error,
@@ -731,7 +595,7 @@ int nt_cl_commit_batch(nt_classify_loop_t *l, bool rewind)
                 }
         }
         for (tries = 0;; tries++) {
-                error = txn_call(l, TXN_COMMIT);
+                error = txn_call(l, NT_TXN_COMMIT);
                 if (!error)
                         break;
                 if (!txn_error(l, "commit_transaction", error, tries, rewind))

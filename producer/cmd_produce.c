@@ -31,7 +31,23 @@ static const char produce_help[] =
     "the URL without them. Intervals below producer.min_interval (1m) are\n"
     "refused; `newstap config check` validates as produce does.\n"
     "\n"
+    "With --group NAME (or producer.coordination: kafka), instances share\n"
+    "the feeds of topics.feeds (newstap feeds add/remove/sync) through\n"
+    "consumer group NAME: each polls the feeds of its partitions, keeps\n"
+    "their state in topics.feeds_state instead of state_dir, and writes a\n"
+    "poll's articles and the feed's new state in one Kafka transaction:\n"
+    "exactly once from the feed for read_committed readers. A kill moves\n"
+    "the instance's feeds to the others (docs/operations.md, Scaling the\n"
+    "producer). producer.feeds, --opml and --state-dir are not used.\n"
+    "\n"
     "Options:\n"
+    "  --group NAME       share topics.feeds with the instances of group\n"
+    "                     NAME (sets producer.coordination kafka and\n"
+    "                     producer.group)\n"
+    "  --instance ID      this instance's id (producer.instance; default\n"
+    "                     the host name): logs, metrics and its\n"
+    "                     transactional.id newstap-produce.NAME.ID; two\n"
+    "                     instances on one host need distinct ids\n"
     "  --opml FILE        add the feeds of an OPML file (repeatable)\n"
     "  --once             poll every feed once, publish, and exit: 0 when\n"
     "                     every poll succeeded and every article was\n"
@@ -41,6 +57,7 @@ static const char produce_help[] =
 struct produce_ctx {
         struct nt_cli *cli; /* --opml files in cli->values */
         const char *state_dir;
+        const char *group, *instance;
         int once; /* --once */
 };
 
@@ -57,6 +74,12 @@ static int produce_option(struct nt_cli *cli, void *opaque, int opt,
                 return 0;
         case 's':
                 ctx->state_dir = arg;
+                return 0;
+        case 'g':
+                ctx->group = arg;
+                return 0;
+        case 'i':
+                ctx->instance = arg;
                 return 0;
         }
         return 2;
@@ -88,6 +111,8 @@ int nt_cmd_produce(int argc, char **argv)
             {"opml", required_argument, NULL, 'o'},
             {"once", no_argument, NULL, '1'},
             {"state-dir", required_argument, NULL, 's'},
+            {"group", required_argument, NULL, 'g'},
+            {"instance", required_argument, NULL, 'i'},
             {NULL, 0, NULL, 0},
         };
         struct produce_ctx ctx;
@@ -105,6 +130,7 @@ int nt_cmd_produce(int argc, char **argv)
         nt_health_t *health = NULL;
         char errstr[1024];
         int rc = 0, err;
+        bool group = false;
 
         memset(&ctx, 0, sizeof(ctx));
         nt_feed_list_init(&feeds);
@@ -118,6 +144,37 @@ int nt_cmd_produce(int argc, char **argv)
                           "--state-dir", errstr, sizeof(errstr)) != NT_OK) {
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
+        }
+        if ((ctx.group &&
+             (nt_config_set(cfg, "producer.coordination", "kafka", "--group",
+                            errstr, sizeof(errstr)) != NT_OK ||
+              nt_config_set(cfg, "producer.group", ctx.group, "--group", errstr,
+                            sizeof(errstr)) != NT_OK)) ||
+            (ctx.instance &&
+             nt_config_set(cfg, "producer.instance", ctx.instance, "--instance",
+                           errstr, sizeof(errstr)) != NT_OK)) {
+                rc = nt_cli_fail(&cli, 2, "%s", errstr);
+                goto out;
+        }
+        if (strcmp(nt_config_str(cfg, "producer.coordination"), "kafka") == 0)
+                group = true;
+        if (group && !*nt_config_str(cfg, "producer.group")) {
+                rc = nt_cli_fail(&cli, 2,
+                                 "producer.coordination kafka needs "
+                                 "producer.group (or --group NAME)");
+                goto out;
+        }
+        if (group && (ctx.once || cli.n_values > 0)) {
+                rc = nt_cli_fail(&cli, 2,
+                                 "--group takes its feeds from topics.feeds: "
+                                 "--once and --opml do not apply");
+                goto out;
+        }
+        if (group) {
+                /* The feeds come from the topic, their secrets are
+                 * resolved as their records arrive. */
+                err = NT_OK;
+                goto start;
         }
         err = nt_feed_list_from_config(&feeds, cfg, cli.values, cli.n_values,
                                        errstr, sizeof(errstr));
@@ -136,6 +193,7 @@ int nt_cmd_produce(int argc, char **argv)
                                  "pass --opml FILE");
                 goto out;
         }
+start:
         nt_sig_install();
         prod = nt_producer_new(cfg, &feeds, ctx.once, errstr, sizeof(errstr));
         if (!prod) {
@@ -151,7 +209,7 @@ int nt_cmd_produce(int argc, char **argv)
         }
         if (health)
                 nt_producer_set_health(prod, health);
-        if (nt_producer_run(prod, reload, &ctx) != NT_OK)
+        if (nt_producer_run(prod, group ? NULL : reload, &ctx) != NT_OK)
                 rc = 1;
 out:
         nt_producer_destroy(prod);

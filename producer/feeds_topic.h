@@ -6,8 +6,8 @@
  * plain-text secrets: see common/secret.h), writes and removes them, and
  * computes the difference between the topic and a wanted list.
  *
- * `newstap feeds` is its only user so far; the producer does not read
- * the topic yet. */
+ * `newstap feeds` writes the topic; `newstap produce --group` reads its
+ * records as they come (producer/producer_group.c). */
 #ifndef NT_FEEDS_TOPIC_H
 #define NT_FEEDS_TOPIC_H
 

@@ -21,8 +21,9 @@ static struct pfeed *pfeed_of(struct nt_timer *t)
                                         offsetof(struct pfeed, due));
 }
 
-/* The feed's state changed: saved at the next flush. */
-static void mark_dirty(nt_producer_t *p, struct pfeed *f)
+/* The feed's state changed: saved at the next flush (written in the
+ * next transaction with --group). */
+void nt_pr_mark_dirty(nt_producer_t *p, struct pfeed *f)
 {
         if (f->dirty)
                 return;
@@ -52,6 +53,9 @@ void nt_pr_pfeed_free(struct pfeed *f)
         json_decref(f->pending);
         free(f->next_etag);
         free(f->next_last_modified);
+        free(f->key);
+        free(f->committed);
+        free(f->txn_value);
         free(f);
 }
 
@@ -66,7 +70,7 @@ static void flush_states(nt_producer_t *p)
         char errstr[512];
         size_t i, n = p->n_dirty;
 
-        if (n == 0)
+        if (n == 0 || p->group) /* --group: written by its transactions */
                 return;
         keys = calloc(n, sizeof(*keys));
         states = calloc(n, sizeof(*states));
@@ -105,8 +109,11 @@ static void show_last_success(nt_producer_t *p, const struct pfeed *f)
                                f->label, NULL);
 }
 
-/* Takes the contents of *spec. */
-static struct pfeed *pfeed_new(nt_producer_t *p, struct nt_feed_spec *spec)
+/* Takes the contents of *spec. With --group, the state is `state` (a
+ * state record's JSON; NULL: none) under `key`, not a file. */
+static struct pfeed *pfeed_new(nt_producer_t *p, struct nt_feed_spec *spec,
+                               const char *key, int32_t partition,
+                               const json_t *state)
 {
         struct pfeed *f = calloc(1, sizeof(*f));
         char errstr[1024];
@@ -123,8 +130,23 @@ static struct pfeed *pfeed_new(nt_producer_t *p, struct nt_feed_spec *spec)
                 nt_pr_pfeed_free(f);
                 return NULL;
         }
-        err = nt_state_load(p->state_dir, f->spec.url, &f->st, errstr,
-                            sizeof(errstr));
+        if (p->group) {
+                f->key = strdup(key);
+                f->partition = partition;
+                if (!f->key) {
+                        nt_pr_pfeed_free(f);
+                        return NULL;
+                }
+                err = state && nt_state_from_json(state, key, &f->st) == NT_OK
+                          ? NT_OK
+                          : NT_ERR_NOTFOUND;
+                if (err == NT_OK)
+                        f->committed =
+                            json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
+        } else {
+                err = nt_state_load(p->state_dir, f->spec.url, &f->st, errstr,
+                                    sizeof(errstr));
+        }
         if (err == NT_ERR_PARSE)
                 NT_ERROR("producer", "feed %s: %s", f->label, errstr);
         if (f->st.disabled)
@@ -165,7 +187,8 @@ static int grow(struct pfeed ***arr, size_t cap)
         return NT_OK;
 }
 
-int nt_pr_add_feed(nt_producer_t *p, struct nt_feed_spec *spec)
+static int add_feed(nt_producer_t *p, struct nt_feed_spec *spec,
+                    const char *key, int32_t partition, const json_t *state)
 {
         struct pfeed *f;
 
@@ -181,13 +204,45 @@ int nt_pr_add_feed(nt_producer_t *p, struct nt_feed_spec *spec)
                         return NT_ERR_NOMEM;
                 p->cap_feeds = cap;
         }
-        f = pfeed_new(p, spec);
+        f = pfeed_new(p, spec, key, partition, state);
         if (!f)
                 return NT_ERR_NOMEM;
+        if (p->group &&
+            json_object_set_new(p->by_key, key,
+                                json_integer((json_int_t)(intptr_t)f)) != 0) {
+                nt_pr_pfeed_free(f);
+                return NT_ERR_NOMEM;
+        }
         f->idx = p->n_feeds;
         p->feeds[p->n_feeds++] = f;
         nt_pr_requeue(p, f);
         return NT_OK;
+}
+
+int nt_pr_add_feed(nt_producer_t *p, struct nt_feed_spec *spec)
+{
+        return add_feed(p, spec, NULL, 0, NULL);
+}
+
+int nt_pr_add_group_feed(nt_producer_t *p, struct nt_feed_spec *spec,
+                         const char *key, int32_t partition,
+                         const json_t *state)
+{
+        return add_feed(p, spec, key, partition, state);
+}
+
+/* Takes the feed off the schedule; freed by nt_pr_reap_removed() once its
+ * fetch and pages are done with. */
+void nt_pr_drop_feed(nt_producer_t *p, struct pfeed *f)
+{
+        if (p->group && f->key)
+                json_object_del(p->by_key, f->key);
+        f->removed = true;
+        nt_timer_heap_remove(&p->due, &f->due);
+        if (!f->on_removed) {
+                f->on_removed = true;
+                p->removed[p->n_removed++] = f;
+        }
 }
 
 static void describe_metrics(nt_metrics_t *m)
@@ -237,6 +292,24 @@ static void describe_metrics(nt_metrics_t *m)
                             "gauge",
                             "When the feed was last fetched successfully "
                             "(200 or 304), Unix time: alert on its age.");
+        nt_metrics_describe(m, "newstap_group_info", "gauge",
+                            "--group: always 1; the group and this "
+                            "instance's id are the labels.");
+        nt_metrics_describe(m, "newstap_group_partitions", "gauge",
+                            "--group: feeds topic partitions this instance "
+                            "owns.");
+        nt_metrics_describe(m, "newstap_group_rebalances_total", "counter",
+                            "--group: partition assignments and "
+                            "revocations.");
+        nt_metrics_describe(m, "newstap_group_restore_seconds", "counter",
+                            "--group: time spent restoring state from the "
+                            "state topic.");
+        nt_metrics_describe(m, "newstap_transactions_total", "counter",
+                            "--group: transactions by outcome (committed, "
+                            "aborted).");
+        nt_metrics_describe(m, "newstap_group_skipped_records_total", "counter",
+                            "--group: feeds topic records skipped as "
+                            "garbage.");
         nt_metrics_describe(m, "newstap_build_info", "gauge",
                             "Always 1; the version is the label.");
         nt_metrics_set(m, "newstap_build_info", 1, "version", NT_VERSION, NULL);
@@ -289,11 +362,27 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
         }
         describe_metrics(p->metrics);
         nt_pr_pages_describe(p->metrics);
-        if (nt_state_mkdir(p->state_dir, errstr, errstr_size) != NT_OK)
-                goto fail;
-        p->lock_fd = nt_state_lock(p->state_dir, errstr, errstr_size);
-        if (p->lock_fd < 0)
-                goto fail;
+        p->group =
+            strcmp(nt_config_str(cfg, "producer.coordination"), "kafka") == 0;
+        if (p->group) {
+                /* The feeds and their states are the group's topics:
+                 * producer.feeds and state_dir are not used. */
+                p->by_key = json_object();
+                p->restored = json_object();
+                p->refusals = json_array();
+                if (!p->by_key || !p->restored || !p->refusals) {
+                        nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                                "out of memory");
+                        goto fail;
+                }
+                nt_pr_group_ids(p);
+        } else {
+                if (nt_state_mkdir(p->state_dir, errstr, errstr_size) != NT_OK)
+                        goto fail;
+                p->lock_fd = nt_state_lock(p->state_dir, errstr, errstr_size);
+                if (p->lock_fd < 0)
+                        goto fail;
+        }
         contact = nt_config_str(cfg, "producer.contact");
         if (contact && *contact)
                 snprintf(p->user_agent, sizeof(p->user_agent),
@@ -370,10 +459,41 @@ static void refresh_health(nt_producer_t *p)
                 nt_metrics_set(p->metrics, "newstap_producer_rebuilds_total",
                                (double)ps.rebuilds, NULL);
         }
+        if (p->group) {
+                nt_metrics_set(p->metrics, "newstap_group_info", 1, "group",
+                               nt_config_str(p->cfg, "producer.group"),
+                               "instance", p->instance, NULL);
+                nt_metrics_set(p->metrics, "newstap_group_partitions",
+                               (double)p->owned, NULL);
+                nt_metrics_set(p->metrics, "newstap_group_rebalances_total",
+                               (double)p->gstats.rebalances, NULL);
+                nt_metrics_set(p->metrics, "newstap_group_restore_seconds",
+                               p->gstats.restore_s, NULL);
+                nt_metrics_set(p->metrics, "newstap_transactions_total",
+                               (double)p->gstats.commits, "outcome",
+                               "committed", NULL);
+                nt_metrics_set(p->metrics, "newstap_transactions_total",
+                               (double)p->gstats.aborts, "outcome", "aborted",
+                               NULL);
+                nt_metrics_set(p->metrics,
+                               "newstap_group_skipped_records_total",
+                               (double)p->gstats.skipped_records, NULL);
+        }
         if (!p->health)
                 return;
         nt_health_publish(p->health, p->metrics);
-        if (p->n_feeds == 0)
+        if (p->group && !p->restored_once)
+                nt_health_set_ready(p->health, false,
+                                    "waiting for a partition assignment and "
+                                    "its state restored");
+        else if (p->group && !have)
+                nt_health_set_ready(p->health, false,
+                                    "waiting for librdkafka statistics");
+        else if (p->group)
+                nt_health_set_ready(
+                    p->health, ks->brokers_up > 0,
+                    ks->brokers_up > 0 ? NULL : "no Kafka broker reachable");
+        else if (p->n_feeds == 0)
                 nt_health_set_ready(p->health, false, "no feeds loaded");
         else if (!have)
                 nt_health_set_ready(p->health, false,
@@ -403,7 +523,7 @@ void nt_pr_settle(nt_producer_t *p, struct pfeed *f)
                 f->st.last_modified = f->next_last_modified;
                 f->next_etag = f->next_last_modified = NULL;
                 f->next_validators = false;
-                mark_dirty(p, f);
+                nt_pr_mark_dirty(p, f);
         }
 }
 
@@ -412,12 +532,21 @@ static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
         nt_producer_t *p = ctx;
         struct pfeed *f = meta->opaque;
 
+        if (p->group && !meta->refused) {
+                /* Committed: its feed's seen-mark went into the same
+                 * transaction (producer_group.c). */
+                p->totals.confirmed++;
+                nt_metrics_add(p->metrics, "newstap_published_total", 1, NULL);
+                return;
+        }
+        if (p->group) /* also marked again after the abort's roll-back */
+                nt_pr_group_refused(p, f, meta);
         /* A refused article (the publisher logged why) is settled too:
          * marked seen, so that it is not sent again until it changes, and
          * the feed's validators may be kept. */
         nt_state_mark_seen(&f->st, meta->key, meta->revision, nt_date_now_ms());
         json_object_del(f->pending, meta->key);
-        mark_dirty(p, f);
+        nt_pr_mark_dirty(p, f);
         if (meta->refused) {
                 nt_metrics_add(p->metrics, "newstap_publish_refused_total", 1,
                                "feed", f->label, NULL);
@@ -455,7 +584,7 @@ static void schedule_failure(nt_producer_t *p, struct pfeed *f, const char *why,
         f->st.last_error = strdup(why);
         if (f->st.last_error)
                 nt_url_scrub_userinfo(f->st.last_error);
-        mark_dirty(p, f);
+        nt_pr_mark_dirty(p, f);
         p->totals.failed++;
         {
                 char failures[16], next[24];
@@ -502,7 +631,7 @@ static void schedule_success(nt_producer_t *p, struct pfeed *f,
         f->st.next_poll_ms = f->due_ms;
         if (changed ||
             f->st.last_success_ms - f->saved_success_ms >= STATE_REFRESH_MS)
-                mark_dirty(p, f);
+                nt_pr_mark_dirty(p, f);
 }
 
 /* Once a second: the states saved, the metrics and readiness refreshed. */
@@ -528,6 +657,11 @@ int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
         char *line = nt_article_to_json_line(art);
         int err;
 
+        if (p->group && f->removed) {
+                /* Revoked or deleted: its articles are not ours to send. */
+                free(line);
+                return NT_ERR_STOPPED;
+        }
         if (!line)
                 return NT_ERR_NOMEM;
         memset(&meta, 0, sizeof(meta));
@@ -547,6 +681,10 @@ int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
         while ((err = nt_publisher_send(p->pub, &meta, line, strlen(line))) ==
                    NT_ERR_LIMIT &&
                nt_sig_running()) {
+                /* A transaction's articles leave the publisher when it
+                 * commits: commit what is open to make room. */
+                if (p->group && nt_pr_group_commit(p, true) != NT_OK)
+                        break;
                 nt_publisher_poll(p->pub, 100);
                 every_second(p, nt_date_now_ms());
         }
@@ -690,6 +828,11 @@ static void handle_result(nt_producer_t *p, struct nt_fetch_result *res)
         struct pfeed *f = res->opaque;
         char why[400];
 
+        if (p->group && f->removed) {
+                /* No longer this instance's: its new owner polls it. */
+                f->fetching = false;
+                return;
+        }
         f->fetching = false;
         f->polled = true;
         count_fetch(p, f, res->err == NT_OK ? res->status : 0);
@@ -702,7 +845,7 @@ static void handle_result(nt_producer_t *p, struct nt_fetch_result *res)
                           "feed %s moved permanently", f->label);
                 free(f->st.url);
                 f->st.url = strdup(res->moved_to);
-                mark_dirty(p, f);
+                nt_pr_mark_dirty(p, f);
         }
         if (res->err != NT_OK) {
                 if (res->body_too_big)
@@ -720,7 +863,7 @@ static void handle_result(nt_producer_t *p, struct nt_fetch_result *res)
                 schedule_success(p, f, res);
         } else if (res->status == 410) {
                 f->st.disabled = true;
-                mark_dirty(p, f);
+                nt_pr_mark_dirty(p, f);
                 NT_WARN("producer",
                         "feed %s (%s) is gone (410): disabled, not polled "
                         "again",
@@ -846,29 +989,50 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
         int64_t deadline, shutdown_ms;
         size_t i, left, seen_max;
         int64_t seen_age;
+        int rc = NT_OK;
 
-        p->pub = nt_publisher_new(
-            p->cfg, nt_config_str(p->cfg, "topics.raw"),
-            (size_t)nt_config_int(p->cfg, "producer.max_inflight"), on_confirm,
-            p, errstr, sizeof(errstr));
+        if (p->group)
+                p->pub = nt_publisher_new_txn(
+                    p->cfg, nt_config_str(p->cfg, "topics.raw"),
+                    (size_t)nt_config_int(p->cfg, "producer.max_inflight"),
+                    p->txn_id, on_confirm, p, errstr, sizeof(errstr));
+        else
+                p->pub = nt_publisher_new(
+                    p->cfg, nt_config_str(p->cfg, "topics.raw"),
+                    (size_t)nt_config_int(p->cfg, "producer.max_inflight"),
+                    on_confirm, p, errstr, sizeof(errstr));
         if (!p->pub) {
                 NT_ERROR("producer", "%s", errstr);
                 return NT_ERR_KAFKA;
         }
-        NT_INFO("producer", "polling %zu feed(s) into %s%s", p->n_feeds,
-                nt_config_str(p->cfg, "topics.raw"), p->once ? " once" : "");
-        if (!p->once)
-                log_schedule(p);
+        if (p->group) {
+                if (nt_pr_group_start(p, errstr, sizeof(errstr)) != NT_OK) {
+                        NT_ERROR("producer", "%s", errstr);
+                        return NT_ERR_KAFKA;
+                }
+        } else {
+                NT_INFO("producer", "polling %zu feed(s) into %s%s", p->n_feeds,
+                        nt_config_str(p->cfg, "topics.raw"),
+                        p->once ? " once" : "");
+                if (!p->once)
+                        log_schedule(p);
+        }
         p->last_summary_ms = nt_date_now_ms();
         while (nt_sig_running()) {
                 int64_t now = nt_date_now_ms();
 
                 if (reload && nt_sig_take_reload())
                         nt_pr_reload_feeds(p, reload, reload_ctx);
+                if (p->group)
+                        nt_pr_group_poll(p);
                 start_due(p, now);
                 nt_fetcher_run(p->fetcher, 50);
                 drain_results(p);
                 nt_publisher_poll(p->pub, 0);
+                if (p->group && nt_pr_group_commit(p, false) != NT_OK) {
+                        rc = NT_ERR_KAFKA;
+                        break;
+                }
                 every_second(p, now);
                 nt_pr_reap_removed(p);
                 summary(p, now);
@@ -890,15 +1054,22 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                 nt_publisher_poll(p->pub, 0);
         }
         drain_results(p);
+        if (p->group) {
+                /* The last polls' articles and states, then the group
+                 * left (its partitions go to the others at once). */
+                if (rc == NT_OK)
+                        nt_pr_group_commit(p, true);
+                nt_pr_group_stop(p);
+        }
         left = nt_publisher_destroy(p->pub, (int)(shutdown_ms / 2));
         p->pub = NULL;
         seen_max = (size_t)nt_config_int(p->cfg, "producer.seen_max");
         seen_age = nt_config_ms(p->cfg, "producer.seen_max_age");
-        for (i = 0; i < p->n_feeds; i++) {
+        for (i = 0; !p->group && i < p->n_feeds; i++) {
                 struct pfeed *f = p->feeds[i];
                 if (nt_state_prune(&f->st, seen_max, seen_age,
                                    nt_date_now_ms()) > 0)
-                        mark_dirty(p, f);
+                        nt_pr_mark_dirty(p, f);
         }
         flush_states(p);
         NT_INFO("producer",
@@ -914,7 +1085,7 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                          (unsigned long long)p->totals.failed, left);
                 return NT_ERR_TRANSIENT;
         }
-        return NT_OK;
+        return rc;
 }
 
 void nt_producer_destroy(nt_producer_t *p)
@@ -949,6 +1120,10 @@ void nt_producer_destroy(nt_producer_t *p)
         free(p->feeds);
         free(p->dirty);
         free(p->removed);
+        nt_pr_group_stop(p);
+        json_decref(p->by_key);
+        json_decref(p->restored);
+        json_decref(p->refusals);
         nt_metrics_destroy(p->metrics);
         nt_state_unlock(p->lock_fd);
         free(p);

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/sig.h"
 #include "common/url.h"
+#include <librdkafka/rdkafka.h>
 #include "producer/fetch.h"
 #include "producer/publish.h"
 #include "producer/robots.h"
@@ -83,6 +84,17 @@ struct pfeed {
         bool dirty;               /* state to save: in p->dirty */
         int64_t saved_success_ms; /* st.last_success_ms in the file */
         struct nt_schedule_hints hints;
+
+        /* produce --group (producer/producer_group.c): the feed's key and
+         * partition on the feeds topic (its state's on the state topic),
+         * the state as last committed (the record's value; NULL: none),
+         * to fall back to when a transaction aborts, and whether the
+         * feed's partition was revoked (nothing more is written for it). */
+        char *key;
+        int32_t partition;
+        char *committed;
+        char *txn_value; /* the value written in the open commit */
+        bool revoked;
 };
 
 /* An article of a feed whose content comes from its page, waiting for
@@ -145,6 +157,25 @@ struct nt_producer {
                 uint64_t fetched, not_modified, failed, new_articles, updated,
                     duplicates, confirmed;
         } totals;
+
+        /* produce --group (producer/producer_group.c). */
+        bool group;
+        char instance[128];
+        char txn_id[320];
+        rd_kafka_t *consumer; /* member of producer.group on topics.feeds */
+        rd_kafka_t *probe;    /* read_uncommitted: open transactions */
+        const char *feeds_topic, *state_topic;
+        json_t *by_key;   /* key -> struct pfeed * (as an integer) */
+        json_t *restored; /* key -> state JSON, restored, feed not seen */
+        json_t *refusals; /* articles refused for good in the transaction */
+        int64_t txn_ms, last_commit_ms;
+        int owned;          /* partitions assigned */
+        bool restored_once; /* a first assignment was restored */
+        bool group_broken;
+        struct {
+                uint64_t rebalances, commits, aborts, skipped_records;
+                double restore_s;
+        } gstats;
 };
 
 /* ---- producer/producer.c ---- */
@@ -167,6 +198,34 @@ int nt_pr_start_page(nt_producer_t *p, struct pfeed *f, struct nt_article *art);
 bool nt_pr_wants_page(const nt_producer_t *p, const struct pfeed *f,
                       const struct nt_article *art);
 void nt_pr_pages_describe(nt_metrics_t *m);
+
+/* ---- producer/producer.c, used by producer_group.c ---- */
+
+void nt_pr_mark_dirty(nt_producer_t *p, struct pfeed *f);
+/* A feed of the group's: spec taken, state from `state` (the record's
+ * JSON; NULL: fresh). */
+int nt_pr_add_group_feed(nt_producer_t *p, struct nt_feed_spec *spec,
+                         const char *key, int32_t partition,
+                         const json_t *state);
+void nt_pr_drop_feed(nt_producer_t *p, struct pfeed *f);
+
+/* ---- producer/producer_group.c ---- */
+
+/* Joins producer.group (the consumer, its rebalance callback, the state
+ * topic checked) once the publisher exists. */
+int nt_pr_group_start(nt_producer_t *p, char *errstr, size_t errstr_size);
+/* Serves the group consumer: rebalances and feed records. */
+void nt_pr_group_poll(nt_producer_t *p);
+/* Commits the open transaction (articles, states, offsets) when it is
+ * txn_ms old, or now with `force`. NT_ERR_KAFKA when the loop must stop. */
+int nt_pr_group_commit(nt_producer_t *p, bool force);
+/* An article the broker refused for good (in an aborting transaction). */
+void nt_pr_group_refused(nt_producer_t *p, struct pfeed *f,
+                         const struct nt_publish_meta *meta);
+/* Leaves the group and frees its clients. */
+void nt_pr_group_stop(nt_producer_t *p);
+/* The instance id and transactional.id from the configuration. */
+void nt_pr_group_ids(nt_producer_t *p);
 
 /* ---- producer/producer_reload.c ---- */
 

@@ -3,6 +3,8 @@
 #include "common/err.h"
 #include "common/kafka.h"
 #include "common/log.h"
+#include "common/sig.h"
+#include "common/txn.h"
 #include "common/url.h"
 
 #include <librdkafka/rdkafka.h>
@@ -48,6 +50,14 @@ struct nt_publisher {
          * message.timeout.ms: these fold the lines (one per kind and
          * interval) instead of one per article. */
         nt_log_agg_t *warns, *errors;
+
+        /* Transactional mode (txn_id set): the tracked messages are the
+         * open transaction's; they are confirmed when it commits. */
+        char *txn_id;
+        bool open;       /* a transaction is open */
+        bool txn_failed; /* a delivery of the open transaction failed */
+        int64_t stop_at; /* shutdown deadline (common/txn.h) */
+        struct nt_txn_fences fences;
 };
 
 /* How often one kind of repeated line is written at most. */
@@ -130,6 +140,10 @@ static rd_kafka_t *make_producer(nt_publisher_t *p, char *errstr,
         props[n++] = "true";
         props[n++] = "acks";
         props[n++] = "all";
+        if (p->txn_id) {
+                props[n++] = "transactional.id";
+                props[n++] = p->txn_id;
+        }
         if (!json_object_get(nt_config_kafka(p->cfg), "compression.type") &&
             !json_object_get(nt_config_kafka(p->cfg), "compression.codec")) {
                 props[n++] = "compression.type";
@@ -147,14 +161,17 @@ static rd_kafka_t *make_producer(nt_publisher_t *p, char *errstr,
         return rk;
 }
 
-nt_publisher_t *nt_publisher_new(const nt_config_t *cfg, const char *topic,
-                                 size_t max_inflight,
-                                 nt_publish_confirm_cb *confirm, void *ctx,
-                                 char *errstr, size_t errstr_size)
+static nt_publisher_t *publisher_new(const nt_config_t *cfg, const char *topic,
+                                     size_t max_inflight, const char *txn_id,
+                                     nt_publish_confirm_cb *confirm, void *ctx,
+                                     char *errstr, size_t errstr_size)
 {
         nt_publisher_t *p = calloc(1, sizeof(*p));
 
-        if (!p || !(p->topic = strdup(topic))) {
+        if (!p || !(p->topic = strdup(topic)) ||
+            (txn_id && !(p->txn_id = strdup(txn_id)))) {
+                if (p)
+                        free(p->topic);
                 free(p);
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
                 return NULL;
@@ -174,13 +191,39 @@ nt_publisher_t *nt_publisher_new(const nt_config_t *cfg, const char *topic,
         p->rk = make_producer(p, errstr, errstr_size);
         if (!p->rk)
                 goto fail;
+        /* A restarted instance's init aborts what its predecessor left
+         * open, so read_committed readers are not held up by it. */
+        if (p->txn_id && nt_txn_init(p->rk, p->txn_id, NT_TXN_OP_MS, "producer",
+                                     errstr, errstr_size) != NT_OK)
+                goto fail;
         return p;
 fail:
+        if (p->rk)
+                rd_kafka_destroy(p->rk);
         nt_log_agg_destroy(p->warns);
         nt_log_agg_destroy(p->errors);
+        free(p->txn_id);
         free(p->topic);
         free(p);
         return NULL;
+}
+
+nt_publisher_t *nt_publisher_new(const nt_config_t *cfg, const char *topic,
+                                 size_t max_inflight,
+                                 nt_publish_confirm_cb *confirm, void *ctx,
+                                 char *errstr, size_t errstr_size)
+{
+        return publisher_new(cfg, topic, max_inflight, NULL, confirm, ctx,
+                             errstr, errstr_size);
+}
+
+nt_publisher_t *nt_publisher_new_txn(const nt_config_t *cfg, const char *topic,
+                                     size_t max_inflight, const char *txn_id,
+                                     nt_publish_confirm_cb *confirm, void *ctx,
+                                     char *errstr, size_t errstr_size)
+{
+        return publisher_new(cfg, topic, max_inflight, txn_id, confirm, ctx,
+                             errstr, errstr_size);
 }
 
 /* Hands one message to librdkafka. The message pointer is the
@@ -233,6 +276,8 @@ int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
 
         if (p->n_tracked >= p->max_inflight)
                 return NT_ERR_LIMIT;
+        if (p->txn_id && nt_publisher_begin(p) != NT_OK)
+                return NT_ERR_KAFKA;
         m = calloc(1, sizeof(*m));
         if (!m)
                 return NT_ERR_NOMEM;
@@ -275,8 +320,27 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         struct pmsg *m = rkm->_private;
 
         (void)rk;
+        if (p->txn_id && rkm->err) {
+                /* In a transaction a failed record fails the transaction:
+                 * it is aborted and its polls redone; one refused for
+                 * good is settled as refused after the abort. */
+                p->txn_failed = true;
+                if (m && refused_for_good(rkm->err))
+                        m->refused = rkm->err;
+                if (rkm->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+                    rkm->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+                        NT_WARN("producer", "delivery to %s failed: %s",
+                                rd_kafka_topic_name(rkm->rkt),
+                                rd_kafka_err2str(rkm->err));
+                return;
+        }
         if (!m)
                 return;
+        if (p->txn_id) {
+                /* Written, not committed: confirmed by the commit. */
+                m->queued = 0;
+                return;
+        }
         if (rkm->err && refused_for_good(rkm->err) && !m->pending) {
                 mark_refused(p, m, rkm->err);
                 return;
@@ -405,7 +469,10 @@ static void settle_refused(nt_publisher_t *p)
 int nt_publisher_poll(nt_publisher_t *p, int timeout_ms)
 {
         rd_kafka_poll(p->rk, timeout_ms);
-        if (rd_kafka_fatal_error(p->rk, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        /* A transactional producer's fatal error is met by the commit,
+         * which rebuilds it and redoes the transaction's polls. */
+        if (!p->txn_id &&
+            rd_kafka_fatal_error(p->rk, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR)
                 rebuild(p);
         if (p->retry_head)
                 resend_pending(p);
@@ -443,9 +510,11 @@ size_t nt_publisher_destroy(nt_publisher_t *p, int timeout_ms)
                 return 0;
         /* Bounded: keep serving reports (and resends) until everything is
          * confirmed or the time is up (a poll returns early when reports
-         * arrive, so the clock says when). */
+         * arrive, so the clock says when). A transaction's messages are
+         * confirmed only by its commit (nt_publisher_commit()). */
         deadline = nt_date_mono_ms() + timeout_ms;
-        while (p->n_tracked > 0 && (now = nt_date_mono_ms()) < deadline)
+        while (!p->txn_id && p->n_tracked > 0 &&
+               (now = nt_date_mono_ms()) < deadline)
                 nt_publisher_poll(
                     p, deadline - now < 100 ? (int)(deadline - now) : 100);
         left = p->n_tracked;
@@ -469,6 +538,7 @@ size_t nt_publisher_destroy(nt_publisher_t *p, int timeout_ms)
         }
         nt_log_agg_destroy(p->warns);
         nt_log_agg_destroy(p->errors);
+        free(p->txn_id);
         free(p->topic);
         free(p);
         return left;
@@ -481,4 +551,244 @@ int nt_publisher_inject_fatal(nt_publisher_t *p)
                    "injected by a test") == RD_KAFKA_RESP_ERR_NO_ERROR
                    ? NT_OK
                    : NT_ERR_KAFKA;
+}
+
+/* ---- transactional mode ------------------------------------------ */
+
+static int txn_fail(nt_publisher_t *p, bool rebuild);
+
+int nt_publisher_begin(nt_publisher_t *p)
+{
+        bool rebuild;
+
+        if (!p->txn_id || p->open)
+                return NT_OK;
+        if (nt_txn_begin(p->rk, "producer", &rebuild) != NT_OK) {
+                /* A fatal error met before any message of the transaction
+                 * was sent: a new producer, and begin again. */
+                if (!rebuild || txn_fail(p, true) == NT_ERR_KAFKA ||
+                    nt_txn_begin(p->rk, "producer", &rebuild) != NT_OK)
+                        return NT_ERR_KAFKA;
+        }
+        p->open = true;
+        p->txn_failed = false;
+        return NT_OK;
+}
+
+bool nt_publisher_txn_open(const nt_publisher_t *p)
+{
+        return p->open;
+}
+
+int nt_publisher_send_record(nt_publisher_t *p, const char *topic,
+                             int32_t partition, const char *key,
+                             const char *value, size_t value_len,
+                             const char *schema)
+{
+        rd_kafka_headers_t *hdrs = NULL;
+        rd_kafka_resp_err_t err;
+
+        if (nt_publisher_begin(p) != NT_OK)
+                return NT_ERR_KAFKA;
+        if (value) {
+                hdrs = rd_kafka_headers_new(2);
+                rd_kafka_header_add(hdrs, "content-type", -1,
+                                    "application/json", -1);
+                if (schema)
+                        rd_kafka_header_add(hdrs, "schema", -1, schema, -1);
+        }
+        for (;;) {
+                err = rd_kafka_producev(
+                    p->rk, RD_KAFKA_V_TOPIC(topic),
+                    RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_KEY(key, strlen(key)),
+                    RD_KAFKA_V_VALUE((void *)value, value ? value_len : 0),
+                    RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(NULL),
+                    RD_KAFKA_V_END);
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        break;
+                rd_kafka_poll(p->rk, 10);
+        }
+        if (err) {
+                if (hdrs)
+                        rd_kafka_headers_destroy(hdrs);
+                NT_ERROR("producer", "writing %s to %s [%d]: %s", key, topic,
+                         (int)partition, rd_kafka_err2str(err));
+                p->txn_failed = true;
+                return NT_ERR_KAFKA;
+        }
+        return NT_OK;
+}
+
+void nt_publisher_each(nt_publisher_t *p, nt_publish_confirm_cb *cb, void *ctx)
+{
+        struct pmsg *m;
+
+        for (m = p->head; m; m = m->next) {
+                if (!m->refused)
+                        cb(ctx, &m->meta);
+        }
+}
+
+/* Forgets the messages of a transaction that did not commit: none is
+ * confirmed, except that those refused for good are settled as refused
+ * (sending them again cannot help). */
+static void drop_tracked(nt_publisher_t *p)
+{
+        struct pmsg *m;
+
+        p->retry_head = p->refused_head = NULL;
+        while ((m = p->head) != NULL) {
+                if (m->refused && p->confirm) {
+                        p->stats.refused++;
+                        NT_ERROR("producer",
+                                 "article %s (feed %s, %zu bytes) refused "
+                                 "for good: %s; it is not sent again",
+                                 m->key, m->feed_url, m->value_len,
+                                 rd_kafka_err2str(m->refused));
+                        m->meta.refused = rd_kafka_err2str(m->refused);
+                        p->confirm(p->ctx, &m->meta);
+                }
+                untrack(p, m);
+                pmsg_free(m);
+        }
+        p->open = false;
+        p->txn_failed = false;
+}
+
+static rd_kafka_t *make_producer_cb(void *opaque, char *errstr,
+                                    size_t errstr_size)
+{
+        return make_producer(opaque, errstr, errstr_size);
+}
+
+/* Ends a transaction that cannot commit: aborted, or the producer
+ * rebuilt (whose init aborts it). NT_ERR_TRANSIENT: the transaction's
+ * polls are to be redone; NT_ERR_KAFKA: no producer any more, or fenced
+ * again and again by a live twin. */
+static int txn_fail(nt_publisher_t *p, bool rebuild)
+{
+        int64_t deadline = nt_txn_stop_deadline(
+            &p->stop_at, nt_config_ms(p->cfg, "producer.shutdown_timeout"));
+        char errstr[512], reason[512] = "";
+        rd_kafka_resp_err_t ferr;
+
+        p->stats.aborted++;
+        if (!rebuild && (!p->open || nt_txn_abort(p->rk, NT_TXN_OP_MS, deadline,
+                                                  "producer") == NT_OK)) {
+                drop_tracked(p);
+                return NT_ERR_TRANSIENT;
+        }
+        ferr = rd_kafka_fatal_error(p->rk, reason, sizeof(reason));
+        NT_ERROR("producer",
+                 "producer error %s: %s; recreating the producer, the "
+                 "transaction's polls are redone",
+                 rd_kafka_err2name(ferr), reason[0] ? reason : "(no detail)");
+        if (nt_txn_fenced_error(ferr) &&
+            nt_txn_fence_note(&p->fences, nt_date_mono_ms()) >=
+                NT_TXN_FENCE_LIMIT) {
+                NT_ERROR("producer",
+                         "fenced %d times within %d s: another live "
+                         "instance uses transactional.id \"%s\"; give each "
+                         "instance its own producer.instance",
+                         NT_TXN_FENCE_LIMIT, NT_TXN_FENCE_WINDOW_MS / 1000,
+                         p->txn_id);
+                drop_tracked(p);
+                return NT_ERR_KAFKA;
+        }
+        p->rk =
+            nt_txn_rebuild(p->rk, make_producer_cb, p, p->txn_id, NT_TXN_OP_MS,
+                           "producer", errstr, sizeof(errstr));
+        drop_tracked(p);
+        if (!p->rk) {
+                NT_ERROR("producer", "cannot recreate the producer: %s",
+                         errstr);
+                return NT_ERR_KAFKA;
+        }
+        p->stats.rebuilds++;
+        return NT_ERR_TRANSIENT;
+}
+
+int nt_publisher_abort(nt_publisher_t *p)
+{
+        if (!p->txn_id || !p->open)
+                return NT_OK;
+        return txn_fail(p, rd_kafka_fatal_error(p->rk, NULL, 0) != 0);
+}
+
+void nt_publisher_leave(nt_publisher_t *p)
+{
+        if (!p->txn_id)
+                return;
+        nt_txn_purge(p->rk);
+        rd_kafka_poll(p->rk, 0);
+        drop_tracked(p);
+}
+
+int nt_publisher_commit(nt_publisher_t *p, rd_kafka_t *consumer,
+                        const rd_kafka_topic_partition_list_t *offsets)
+{
+        int64_t deadline = nt_txn_stop_deadline(
+            &p->stop_at, nt_config_ms(p->cfg, "producer.shutdown_timeout"));
+        rd_kafka_error_t *error;
+        struct pmsg *m;
+        int tries;
+        enum nt_txn_next next;
+
+        if (!p->txn_id || !p->open)
+                return NT_OK;
+        /* Messages waiting for room in librdkafka's queue go first. */
+        while (p->retry_head && !p->txn_failed &&
+               nt_date_mono_ms() < deadline) {
+                rd_kafka_poll(p->rk, 10);
+                resend_pending(p);
+        }
+        if (p->retry_head || p->refused_head || p->txn_failed ||
+            rd_kafka_fatal_error(p->rk, NULL, 0))
+                return txn_fail(p, rd_kafka_fatal_error(p->rk, NULL, 0) != 0);
+        if (consumer && offsets && offsets->cnt > 0) {
+                for (tries = 0;; tries++) {
+                        error =
+                            nt_txn_call(p->rk, NT_TXN_SEND_OFFSETS, consumer,
+                                        offsets, NT_TXN_OP_MS, deadline);
+                        if (!error)
+                                break;
+                        next = nt_txn_judge("producer",
+                                            "send_offsets_to_transaction",
+                                            error, tries);
+                        if (next == NT_TXN_NEXT_RETRY)
+                                continue;
+                        if (next == NT_TXN_NEXT_LEAVE) {
+                                nt_publisher_leave(p);
+                                return NT_ERR_STOPPED;
+                        }
+                        return txn_fail(p, next == NT_TXN_NEXT_REBUILD);
+                }
+        }
+        for (tries = 0;; tries++) {
+                error = nt_txn_call(p->rk, NT_TXN_COMMIT, NULL, NULL,
+                                    NT_TXN_OP_MS, deadline);
+                if (!error)
+                        break;
+                next = nt_txn_judge("producer", "commit_transaction", error,
+                                    tries);
+                if (next == NT_TXN_NEXT_RETRY)
+                        continue;
+                if (next == NT_TXN_NEXT_LEAVE) {
+                        nt_publisher_leave(p);
+                        return NT_ERR_STOPPED;
+                }
+                return txn_fail(p, next == NT_TXN_NEXT_REBUILD);
+        }
+        p->open = false;
+        while ((m = p->head) != NULL) {
+                p->stats.confirmed++;
+                if (p->confirm)
+                        p->confirm(p->ctx, &m->meta);
+                untrack(p, m);
+                pmsg_free(m);
+        }
+        p->retry_head = p->refused_head = NULL;
+        p->stats.transactions++;
+        return NT_OK;
 }

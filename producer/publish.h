@@ -90,19 +90,80 @@ extern const double nt_publish_latency_bounds[NT_PUBLISH_LATENCY_BUCKETS];
 
 /* Counters since creation. */
 struct nt_publish_stats {
-        uint64_t sent;      /* produce calls, resends included */
-        uint64_t confirmed; /* delivery reports that succeeded */
-        uint64_t failed;    /* delivery reports that failed (resent) */
-        uint64_t refused;   /* messages refused for good (not resent) */
-        uint64_t rebuilds;  /* producers rebuilt after fatal errors */
-        double latency_s;   /* sum over confirmed messages of the time
-                             * from send to confirmation, resends
-                             * included: divide by `confirmed` */
+        uint64_t sent;         /* produce calls, resends included */
+        uint64_t confirmed;    /* delivery reports that succeeded */
+        uint64_t failed;       /* delivery reports that failed (resent) */
+        uint64_t refused;      /* messages refused for good (not resent) */
+        uint64_t rebuilds;     /* producers rebuilt after fatal errors */
+        uint64_t transactions; /* transactional mode: committed */
+        uint64_t aborted;      /* transactional mode: aborted (redone) */
+        double latency_s;      /* sum over confirmed messages of the time
+                                * from send to confirmation, resends
+                                * included: divide by `confirmed` */
         /* Confirmations within nt_publish_latency_bounds[i] seconds of
          * the first send (cumulative, as Prometheus buckets are). */
         uint64_t latency_le[NT_PUBLISH_LATENCY_BUCKETS];
 };
 void nt_publisher_stats(const nt_publisher_t *p, struct nt_publish_stats *st);
+
+/* ---- transactional mode ----
+ *
+ * produce --group writes a poll's articles and its feed's new state in
+ * one Kafka transaction (common/txn.h), with the feeds topic's offsets
+ * and the group metadata (KIP-447 fencing). The publisher then tracks
+ * the open transaction's articles; nt_publisher_send() begins the
+ * transaction when none is open, and a message is confirmed (the
+ * callback called) only once the transaction commits. A failed delivery
+ * fails the transaction: it is aborted and its messages are forgotten
+ * without confirmation (their polls are redone); one refused for good is
+ * settled as refused instead. Resends and rebuilds of the idempotent
+ * mode do not happen here: the commit rebuilds the producer after a
+ * fatal error (its init_transactions aborts the old transaction). */
+
+/* A publisher as nt_publisher_new(), transactional with `txn_id`
+ * (transactional.id), its transactions initialised (which aborts what a
+ * predecessor with the same id left open). NULL with errstr. */
+nt_publisher_t *nt_publisher_new_txn(const nt_config_t *cfg, const char *topic,
+                                     size_t max_inflight, const char *txn_id,
+                                     nt_publish_confirm_cb *confirm, void *ctx,
+                                     char *errstr, size_t errstr_size);
+
+/* Begins a transaction unless one is open. NT_ERR_KAFKA when it cannot
+ * (the next commit rebuilds the producer or aborts). */
+int nt_publisher_begin(nt_publisher_t *p);
+
+/* True while a transaction is open. */
+bool nt_publisher_txn_open(const nt_publisher_t *p);
+
+/* Writes one record (value NULL: a tombstone) to an explicit partition of
+ * `topic` in the open transaction (begun when needed), with content-type
+ * and `schema` (may be NULL) headers; not tracked, not confirmed: its
+ * failure fails the transaction. */
+int nt_publisher_send_record(nt_publisher_t *p, const char *topic,
+                             int32_t partition, const char *key,
+                             const char *value, size_t value_len,
+                             const char *schema);
+
+/* Calls cb for every article of the open transaction not refused (the
+ * meta borrowed for the call), before a commit. */
+void nt_publisher_each(nt_publisher_t *p, nt_publish_confirm_cb *cb, void *ctx);
+
+/* Commits the open transaction with `offsets` of `consumer`'s group
+ * (send_offsets_to_transaction; none when offsets is NULL or empty),
+ * then confirms its articles. NT_OK (also when none was open);
+ * NT_ERR_TRANSIENT: it was aborted (nothing confirmed; redo its polls);
+ * NT_ERR_STOPPED: stopping, it was left to the broker (the next start's
+ * init aborts it); NT_ERR_KAFKA: the publisher cannot go on. */
+int nt_publisher_commit(nt_publisher_t *p, rd_kafka_t *consumer,
+                        const rd_kafka_topic_partition_list_t *offsets);
+
+/* Aborts the open transaction (NT_ERR_TRANSIENT when one was: redo its
+ * polls; NT_ERR_KAFKA as for commit). */
+int nt_publisher_abort(nt_publisher_t *p);
+
+/* Stopping: drops the open transaction without waiting for the broker
+ * (the next start's init aborts it). */
+void nt_publisher_leave(nt_publisher_t *p);
 
 /* Fault injection for tests: raises a fatal error in the current
  * producer (librdkafka's rd_kafka_test_fatal_error), as Debian's

@@ -1,0 +1,628 @@
+/* `newstap produce --group` against the real broker: instances sharing
+ * the feeds of topics.feeds through a consumer group, counted at a local
+ * HTTP server (every feed polled by one instance per interval), killed
+ * with SIGKILL while feeds change (the survivors take the orphaned feeds
+ * over; news.raw read with read_committed holds every served article
+ * exactly once), garbage records on the feeds and state topics skipped
+ * and logged with partition and offset, a restart of every instance
+ * that sends conditional GETs and re-publishes nothing, and feeds added
+ * and removed with `newstap feeds` while an instance runs. */
+// ctest-suites: real
+#include "common/buf.h"
+#include "support/archive.h"
+#include "support/httpd.h"
+#include "support/kafka_read.h"
+#include "support/nt_test.h"
+#include "support/scrape.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PARTITIONS  6
+#define INTERVAL_S  3
+#define MAX_FEEDS   300
+#define MAX_INST    3
+#define SESSION_MS  6000
+#define TXN_TIMEOUT 5000
+
+static nt_httpd_t *srv;
+static char dir[64], config[128], raw[128], feeds_topic[128], state[128],
+    group[128];
+/* Items each feed serves now (1..n) and its body's version. */
+static int items[MAX_FEEDS];
+static int version[MAX_FEEDS];
+
+struct inst {
+        struct nt_child child;
+        bool running;
+        char id[16];
+        char log[128];
+        unsigned port;
+};
+static struct inst inst[MAX_INST];
+
+static long long mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nap_ms(int ms)
+{
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+        nanosleep(&ts, NULL);
+}
+
+/* Feed i's current body: its items 1..items[i], each with a guid of its
+ * own, and an ETag naming the version (so a poll after a change gets a
+ * 200 and one after that a 304). */
+static void serve_feed(int i)
+{
+        struct nt_httpd_route r;
+        struct nt_buf b;
+        int k;
+
+        nt_buf_init(&b, 1 << 20);
+        nt_buf_printf(&b,
+                      "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
+                      "<title>Wire %d</title><link>http://example.org/</link>",
+                      i);
+        for (k = 1; k <= items[i]; k++)
+                nt_buf_printf(&b,
+                              "<item><title>Story %d of wire %d</title>"
+                              "<link>http://example.org/w%d/s%d</link>"
+                              "<guid>urn:grp:%d:%d</guid>"
+                              "<description>What happened in story %d of "
+                              "wire %d.</description></item>",
+                              k, i, i, k, i, k, k, i);
+        nt_buf_append_str(&b, "</channel></rss>");
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "/f/%d", i);
+        r.status = 200;
+        snprintf(r.headers, sizeof(r.headers),
+                 "Content-Type: application/rss+xml");
+        r.body = b.data;
+        r.body_len = b.len;
+        snprintf(r.etag, sizeof(r.etag), "\"v%d\"", version[i]);
+        nt_httpd_route(srv, &r);
+        nt_buf_free(&b);
+}
+
+/* A new article on feed i. */
+static void grow(int i)
+{
+        items[i]++;
+        version[i]++;
+        serve_feed(i);
+}
+
+static void write_config(int n_feeds)
+{
+        FILE *f = fopen(config, "w");
+        int i;
+
+        cr_assert_not_null(f);
+        fprintf(f,
+                "{\"kafka\": {\"bootstrap.servers\": \"%s\","
+                " \"session.timeout.ms\": \"%d\","
+                " \"heartbeat.interval.ms\": \"1000\","
+                " \"transaction.timeout.ms\": \"%d\"},"
+                " \"log\": {\"level\": \"info\"},"
+                " \"topics\": {\"raw\": \"%s\", \"feeds\": \"%s\","
+                " \"feeds_state\": \"%s\"},"
+                " \"producer\": {\"feeds_partitions\": %d,"
+                " \"min_interval\": \"1s\", \"interval\": \"%ds\","
+                " \"txn_ms\": \"100ms\", \"max_per_host\": 8,"
+                " \"shutdown_timeout\": \"10s\", \"feeds\": [",
+                nt_test_kafka_bootstrap(), SESSION_MS, TXN_TIMEOUT, raw,
+                feeds_topic, state, PARTITIONS, INTERVAL_S);
+        for (i = 0; i < n_feeds; i++)
+                fprintf(f, "%s{\"url\": \"%s/f/%d\"}", i ? ", " : "",
+                        nt_httpd_url(srv), i);
+        fprintf(f, "]}}\n");
+        fclose(f);
+}
+
+/* The feeds on the topic (newstap feeds sync), each serving `n_items`. */
+static void make_feeds(int n_feeds, int n_items)
+{
+        char *argv[] = {
+            (char *)nt_test_bin(), "feeds", "sync", "-c", config, NULL};
+        char *out = NULL, *err = NULL;
+        int i, rc;
+
+        for (i = 0; i < n_feeds; i++) {
+                items[i] = n_items;
+                version[i] = 1;
+                serve_feed(i);
+        }
+        write_config(n_feeds);
+        rc = nt_run(argv, NULL, &out, &err, 120000);
+        cr_assert_eq(rc, 0, "feeds sync: %d: %s", rc, err);
+        free(out);
+        free(err);
+}
+
+static void start(int k)
+{
+        char cmd[1024], env[64];
+        char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+
+        snprintf(inst[k].id, sizeof(inst[k].id), "i%d", k);
+        snprintf(inst[k].log, sizeof(inst[k].log), "%s/i%d.log", dir, k);
+        if (!inst[k].port)
+                inst[k].port = nt_test_free_port();
+        snprintf(cmd, sizeof(cmd),
+                 "exec '%s' produce -c '%s' --group '%s' --instance %s "
+                 "2>>'%s'",
+                 nt_test_bin(), config, group, inst[k].id, inst[k].log);
+        snprintf(env, sizeof(env), "127.0.0.1:%u", inst[k].port);
+        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
+        cr_assert_eq(nt_child_start(&inst[k].child, argv), 0);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+        inst[k].running = true;
+}
+
+static int stop(int k, int sig)
+{
+        int status = nt_child_stop(&inst[k].child, sig, 60000);
+
+        inst[k].running = false;
+        return status;
+}
+
+static void setup(void)
+{
+        nt_test_kafka_bootstrap();
+        snprintf(dir, sizeof(dir), "/tmp/nt-group-XXXXXX");
+        cr_assert_not_null(mkdtemp(dir));
+        snprintf(config, sizeof(config), "%s/newstap.json", dir);
+        nt_test_unique_name("grp-raw", raw, sizeof(raw));
+        nt_test_unique_name("grp-feeds", feeds_topic, sizeof(feeds_topic));
+        nt_test_unique_name("grp-state", state, sizeof(state));
+        nt_test_unique_name("grp", group, sizeof(group));
+        {
+                const char *topics[] = {raw};
+
+                nt_test_make_topics(nt_test_kafka_bootstrap(), topics, 1, 3);
+        }
+        srv = nt_httpd_start();
+        cr_assert_not_null(srv);
+        memset(inst, 0, sizeof(inst));
+        memset(items, 0, sizeof(items));
+        memset(version, 0, sizeof(version));
+}
+
+static void teardown(void)
+{
+        char cmd[160];
+        int k;
+
+        for (k = 0; k < MAX_INST; k++) {
+                if (inst[k].running)
+                        stop(k, SIGKILL);
+        }
+        nt_httpd_stop(srv);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        (void)system(cmd);
+        nt_test_kafka_restore();
+}
+
+TestSuite(real, .init = setup, .fini = teardown);
+
+/* ---- what the server saw ------------------------------------------ */
+
+static struct nt_httpd_request *log_buf;
+
+/* The requests for feed i (into log_buf); how many. */
+static size_t requests(int i)
+{
+        char path[32];
+        size_t n;
+
+        if (!log_buf)
+                log_buf = calloc(4096, sizeof(*log_buf));
+        snprintf(path, sizeof(path), "/f/%d", i);
+        n = nt_httpd_requests(srv, path, log_buf, 4096);
+        return n < 4096 ? n : 4096;
+}
+
+/* Waits until every one of n feeds got a request after `since_ms`
+ * (monotonic; with a 304 when `not_modified`); returns how many did. */
+static int wait_all_polled(int n, long long since_ms, bool not_modified,
+                           int timeout_s)
+{
+        long long end = mono_ms() + (long long)timeout_s * 1000;
+        int i, done = 0;
+
+        while (mono_ms() < end) {
+                done = 0;
+                for (i = 0; i < n; i++) {
+                        size_t k, m = requests(i);
+
+                        for (k = 0; k < m; k++) {
+                                if (log_buf[k].at_ms > since_ms &&
+                                    (!not_modified ||
+                                     log_buf[k].status == 304)) {
+                                        done++;
+                                        break;
+                                }
+                        }
+                }
+                if (done == n)
+                        return done;
+                nap_ms(250);
+        }
+        return done;
+}
+
+/* Waits until the running instances own every partition, each at least
+ * one: the group is stable. */
+static bool wait_group(int n_inst, int timeout_s)
+{
+        long long end = mono_ms() + (long long)timeout_s * 1000;
+
+        while (mono_ms() < end) {
+                double sum = 0;
+                int k, each = 0;
+
+                for (k = 0; k < n_inst; k++) {
+                        double v = nt_test_metric(
+                            inst[k].port, "newstap_group_partitions", "");
+
+                        sum += v > 0 ? v : 0;
+                        each += v >= 1;
+                }
+                if (sum == PARTITIONS && each == n_inst)
+                        return true;
+                nap_ms(250);
+        }
+        return false;
+}
+
+/* ---- news.raw ----------------------------------------------------- */
+
+struct tally {
+        json_t *count; /* "guid revision" -> number of records */
+        size_t records;
+};
+
+static bool count_record(const rd_kafka_message_t *rkm, void *ctx)
+{
+        struct tally *t = ctx;
+        json_t *art = json_loadb(rkm->payload, rkm->len, 0, NULL);
+        char key[256];
+        json_int_t n;
+
+        cr_assert_not_null(art, "news.raw offset %lld is not JSON",
+                           (long long)rkm->offset);
+        snprintf(key, sizeof(key), "%s %s",
+                 json_string_value(json_object_get(art, "guid")),
+                 json_string_value(json_object_get(art, "revision")));
+        n = json_integer_value(json_object_get(t->count, key));
+        json_object_set_new(t->count, key, json_integer(n + 1));
+        t->records++;
+        json_decref(art);
+        return false;
+}
+
+/* news.raw as read_committed readers see it. */
+static void tally_raw(struct tally *t)
+{
+        t->count = json_object();
+        t->records = 0;
+        nt_test_read_topic(nt_test_kafka_bootstrap(), raw, count_record, t,
+                           15000);
+}
+
+/* Every article served (feeds 0..n-1, items 1..items[i]) is on news.raw
+ * exactly once, and nothing else is. */
+static void assert_exactly_once(int n, const char *when)
+{
+        struct tally t;
+        size_t served = 0, lost = 0, doubled = 0;
+        int i, k;
+
+        tally_raw(&t);
+        for (i = 0; i < n; i++) {
+                for (k = 1; k <= items[i]; k++) {
+                        char guid[64];
+                        const char *key;
+                        json_t *v;
+                        bool found = false;
+
+                        snprintf(guid, sizeof(guid), "urn:grp:%d:%d ", i, k);
+                        served++;
+                        json_object_foreach(t.count, key, v)
+                        {
+                                if (strncmp(key, guid, strlen(guid)) != 0)
+                                        continue;
+                                found = true;
+                                if (json_integer_value(v) > 1)
+                                        doubled++;
+                        }
+                        lost += !found;
+                }
+        }
+        cr_assert_eq(lost, 0, "%s: %zu of %zu served article(s) lost", when,
+                     lost, served);
+        cr_assert_eq(doubled, 0, "%s: %zu article(s) published twice", when,
+                     doubled);
+        cr_assert_eq(t.records, served,
+                     "%s: %zu records on news.raw for %zu served article(s)",
+                     when, t.records, served);
+        json_decref(t.count);
+}
+
+/* ---- the tests ---------------------------------------------------- */
+
+Test(real, three_instances_poll_each_feed_once_per_interval, .timeout = 240)
+{
+        const int n = 300;
+        long long t0, window = 3LL * INTERVAL_S * 1000;
+        int i, k, late = 0;
+
+        make_feeds(n, 1);
+        for (k = 0; k < 3; k++)
+                start(k);
+        cr_assert(wait_group(3, 90), "the group never spread over 3");
+        cr_assert_eq(wait_all_polled(n, 0, false, 90), n,
+                     "not every feed was polled");
+        t0 = mono_ms();
+        /* A window of three intervals, then the count. */
+        while (mono_ms() < t0 + window)
+                nap_ms(200);
+        for (i = 0; i < n; i++) {
+                size_t j, m = requests(i);
+                long long prev = -1;
+                int in_window = 0;
+
+                for (j = 0; j < m; j++) {
+                        long long at = log_buf[j].at_ms;
+
+                        if (at < t0 || at > t0 + window)
+                                continue;
+                        in_window++;
+                        /* Two instances polling one feed would poll it
+                         * at unrelated phases: a gap well below the
+                         * interval. */
+                        cr_assert(prev < 0 || at - prev >= INTERVAL_S * 800,
+                                  "feed %d polled twice within %lld ms", i,
+                                  at - prev);
+                        prev = at;
+                }
+                cr_assert_leq(in_window, 4,
+                              "feed %d polled %d times in 3 intervals", i,
+                              in_window);
+                late += in_window == 0;
+        }
+        cr_assert_eq(late, 0, "%d feed(s) not polled within 3 intervals", late);
+        for (k = 0; k < 3; k++)
+                cr_assert_eq(stop(k, SIGTERM), 0, "instance %d exit", k);
+}
+
+Test(real, kills_lose_and_double_nothing, .timeout = 420)
+{
+        const int n = 60;
+        /* Orphaned feeds are polled again within the session timeout, the
+         * dead instance's transaction timing out (the broker checks each
+         * second here) and one interval, plus room for a loaded
+         * machine's restore. */
+        const int takeover_s =
+            (SESSION_MS + TXN_TIMEOUT + INTERVAL_S * 1000) / 1000 + 20;
+        int kill_no, i, k;
+        long long t_last;
+
+        make_feeds(n, 2);
+        for (k = 0; k < 3; k++)
+                start(k);
+        cr_assert(wait_group(3, 90), "the group never spread over 3");
+        cr_assert_eq(wait_all_polled(n, 0, false, 90), n,
+                     "not every feed was polled");
+        for (kill_no = 0; kill_no < 5; kill_no++) {
+                int victim = kill_no % 3;
+                long long t_kill;
+
+                /* Articles appear while the instances run and die. */
+                for (i = kill_no; i < n; i += 3)
+                        grow(i);
+                nap_ms(INTERVAL_S * 500);
+                t_kill = mono_ms();
+                cr_assert_eq(stop(victim, SIGKILL), 128 + SIGKILL);
+                for (i = kill_no + 1; i < n; i += 4)
+                        grow(i);
+                cr_assert_eq(wait_all_polled(n, t_kill, false, takeover_s), n,
+                             "kill %d: feeds not polled again within %d s",
+                             kill_no + 1, takeover_s);
+                start(victim);
+        }
+        /* No more changes: wait until each feed answered 304 to the
+         * validators of its last version, which are kept only once its
+         * articles are committed. */
+        t_last = mono_ms();
+        cr_assert_eq(wait_all_polled(n, t_last, true, 120), n,
+                     "not every feed settled");
+        for (k = 0; k < 3; k++)
+                stop(k, SIGTERM);
+        assert_exactly_once(n, "after 5 kills");
+}
+
+Test(real, garbage_records_are_skipped_and_logged, .timeout = 180)
+{
+        const int n = 6;
+        char errstr[512], *text;
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_t *rk;
+        long long t0;
+
+        make_feeds(n, 1);
+        /* The first run creates the state topic. */
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        cr_assert_eq(wait_all_polled(n, 0, false, 60), n, "not polled");
+        cr_assert_eq(stop(0, SIGTERM), 0);
+        rd_kafka_conf_set(conf, "bootstrap.servers", nt_test_kafka_bootstrap(),
+                          errstr, sizeof(errstr));
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        cr_assert_not_null(rk, "%s", errstr);
+        cr_assert_eq(rd_kafka_producev(
+                         rk, RD_KAFKA_V_TOPIC(feeds_topic),
+                         RD_KAFKA_V_PARTITION(1), RD_KAFKA_V_KEY("junk", 4),
+                         RD_KAFKA_V_VALUE("{not json", 9), RD_KAFKA_V_END),
+                     0);
+        cr_assert_eq(rd_kafka_producev(
+                         rk, RD_KAFKA_V_TOPIC(state), RD_KAFKA_V_PARTITION(2),
+                         RD_KAFKA_V_KEY("junk", 4), RD_KAFKA_V_VALUE("[1,2", 4),
+                         RD_KAFKA_V_END),
+                     0);
+        cr_assert_eq(rd_kafka_flush(rk, 30000), 0);
+        rd_kafka_destroy(rk);
+        grow(0);
+        t0 = mono_ms();
+        start(0);
+        cr_assert_eq(wait_all_polled(n, t0, true, 90), n,
+                     "the instance stopped working");
+        cr_assert_eq(stop(0, SIGTERM), 0, "a clean stop");
+        text = nt_test_slurp(inst[0].log, NULL);
+        cr_assert(strstr(text, feeds_topic) && strstr(text, "[1] at offset"),
+                  "the feeds topic's garbage not logged with its partition "
+                  "and offset:\n%s",
+                  text);
+        cr_assert(strstr(text, state) && strstr(text, "[2] at offset"),
+                  "the state topic's garbage not logged with its partition "
+                  "and offset:\n%s",
+                  text);
+        free(text);
+        assert_exactly_once(n, "after garbage");
+}
+
+Test(real, restart_of_every_instance_republishes_nothing, .timeout = 240)
+{
+        const int n = 24;
+        struct tally before;
+        long long t0;
+        int i, k, conditional = 0;
+
+        make_feeds(n, 3);
+        for (k = 0; k < 2; k++)
+                start(k);
+        cr_assert(wait_group(2, 90), "the group never spread over 2");
+        cr_assert_eq(wait_all_polled(n, 0, true, 90), n,
+                     "not every feed settled");
+        for (k = 0; k < 2; k++)
+                cr_assert_eq(stop(k, SIGTERM), 0, "instance %d exit", k);
+        tally_raw(&before);
+        json_decref(before.count);
+        cr_assert_eq(before.records, (size_t)n * 3);
+
+        t0 = mono_ms();
+        for (k = 0; k < 2; k++)
+                start(k);
+        cr_assert_eq(wait_all_polled(n, t0, false, 90), n,
+                     "not every feed polled after the restart");
+        for (k = 0; k < 2; k++)
+                cr_assert_eq(stop(k, SIGTERM), 0, "instance %d exit", k);
+        for (i = 0; i < n; i++) {
+                size_t j, m = requests(i);
+
+                for (j = 0; j < m; j++) {
+                        if (log_buf[j].at_ms > t0) {
+                                conditional += log_buf[j].if_none_match[0] != 0;
+                                break;
+                        }
+                }
+        }
+        cr_assert_eq(conditional, n,
+                     "%d of %d first polls after the restart were "
+                     "conditional",
+                     conditional, n);
+        assert_exactly_once(n, "after a restart of every instance");
+}
+
+/* Counts the lines of `path` holding `needle`. */
+static int count_in_file(const char *path, const char *needle)
+{
+        char *text = nt_test_slurp(path, NULL), *at = text;
+        int n = 0;
+
+        while ((at = strstr(at, needle)) != NULL) {
+                n++;
+                at += strlen(needle);
+        }
+        free(text);
+        return n;
+}
+
+Test(real, feeds_added_and_removed_while_running, .timeout = 180)
+{
+        char url[256];
+        char *add[] = {(char *)nt_test_bin(),
+                       "feeds",
+                       "add",
+                       url,
+                       "--interval",
+                       "3s",
+                       "-c",
+                       config,
+                       NULL};
+        char *rm[] = {
+            (char *)nt_test_bin(), "feeds", "remove", url, "-c", config, NULL};
+        long long t0, end;
+        size_t j, m, before;
+        int i;
+
+        make_feeds(4, 1);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        cr_assert_eq(wait_all_polled(4, 0, false, 60), 4, "not polled");
+
+        /* A fifth feed, added while the instance runs. */
+        items[4] = 2;
+        version[4] = 1;
+        serve_feed(4);
+        snprintf(url, sizeof(url), "%s/f/4", nt_httpd_url(srv));
+        nt_test_expect_run(add, "feeds add", 0, NULL, NULL);
+        cr_assert_eq(wait_all_polled(5, 0, true, 60), 5,
+                     "the added feed was not polled (to a 304)");
+
+        /* The first feed removed: polled no more once the instance has
+         * seen the tombstone. */
+        snprintf(url, sizeof(url), "%s/f/0", nt_httpd_url(srv));
+        nt_test_expect_run(rm, "feeds remove", 0, NULL, NULL);
+        end = mono_ms() + 60000;
+        while (count_in_file(inst[0].log, "removed") < 1 && mono_ms() < end)
+                nap_ms(200);
+        cr_assert_geq(count_in_file(inst[0].log, "removed"), 1,
+                      "the removal never reached the instance");
+        t0 = mono_ms();
+        before = requests(0);
+        while (mono_ms() < t0 + 3LL * INTERVAL_S * 1000)
+                nap_ms(200);
+        m = requests(0);
+        for (j = 0, i = 0; j < m; j++)
+                i += log_buf[j].at_ms > t0;
+        cr_assert_eq(i, 0,
+                     "the removed feed was polled %d time(s) after "
+                     "its removal (%zu before)",
+                     i, before);
+        for (i = 1; i < 5; i++) {
+                size_t after = 0;
+
+                m = requests(i);
+                for (j = 0; j < m; j++)
+                        after += log_buf[j].at_ms > t0;
+                cr_assert_gt(after, 0, "feed %d no longer polled", i);
+        }
+        cr_assert_eq(stop(0, SIGTERM), 0);
+        assert_exactly_once(5, "after an add and a remove");
+}
