@@ -3,6 +3,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,8 +120,14 @@ int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
                         return 0;
                 }
                 /* getopt_long() has said what was wrong with it. */
-                if (opt == '?' || opt == ':')
+                if (opt == '?' || opt == ':') {
+                        if (spec->hint_help)
+                                fprintf(stderr,
+                                        "Run `newstap %s --help' for the "
+                                        "options.\n",
+                                        cli->cmd);
                         return 2;
+                }
                 rc = spec->on_option
                          ? spec->on_option(cli, spec->ctx, opt, optarg)
                          : 2;
@@ -148,6 +155,33 @@ int nt_cli_start(struct nt_cli *cli, const char *cmd,
                 return rc;
         *cfg = nt_cli_load_config(cli, NULL);
         return *cfg ? NT_CLI_GO : 2;
+}
+
+int nt_cli_start_file(struct nt_cli *cli, const char *cmd,
+                      const struct nt_cli_spec *spec, int argc, char **argv,
+                      size_t max, const char **path, char **data, size_t *len)
+{
+        struct nt_cli_spec many = *spec;
+        char errstr[512];
+        int rc;
+
+        /* No FILE and two are one mistake, said the same way. */
+        many.max_args = INT_MAX;
+        rc = nt_cli_start(cli, cmd, &many, argc, argv, NULL);
+        if (rc != NT_CLI_GO)
+                return rc;
+        if (optind != argc - 1) {
+                nt_cli_fail(cli, 2, "expected one FILE (or - for stdin)\n");
+                fputs(spec->help, stderr);
+                return 2;
+        }
+        *path = argv[optind];
+        rc = nt_cli_read_input(*path, max, data, len, errstr, sizeof(errstr));
+        if (rc)
+                return nt_cli_fail(cli, 1, "%s",
+                                   rc == NT_ERR_NOMEM ? "out of memory"
+                                                      : errstr);
+        return NT_CLI_GO;
 }
 
 int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)

@@ -71,6 +71,9 @@ struct nt_cli_spec {
                          const char *arg);
         void *ctx;
         int max_args; /* positional arguments allowed (from optind) */
+        /* After getopt_long()'s word on an unknown option or a missing
+         * value, "Run `newstap CMD --help' for the options." too. */
+        bool hint_help;
 };
 
 /* nt_cli_parse() went through argv: the command goes on. */
@@ -122,6 +125,19 @@ int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)
  * Caller frees *out with free(). For commands that read one document. */
 int nt_cli_read_input(const char *path, size_t max, char **out, size_t *len,
                       char *errstr, size_t errstr_size);
+
+/* The start of a command that reads one document, FILE or "-" for
+ * standard input, after its options (spec->max_args is not used):
+ * nt_cli_init(), nt_cli_parse(), then the one FILE read whole into *data
+ * (NUL-terminated, `max` bytes at most; caller frees with free()) and its
+ * name into *path (borrowed from argv). Returns NT_CLI_GO to go on, or the
+ * exit code to return at once: 0 after --help, 2 a usage error (no FILE or
+ * more than one: said with the help on stderr), 1 the file unreadable or
+ * out of memory (said). Either way the caller frees cli with
+ * nt_cli_free(). */
+int nt_cli_start_file(struct nt_cli *cli, const char *cmd,
+                      const struct nt_cli_spec *spec, int argc, char **argv,
+                      size_t max, const char **path, char **data, size_t *len);
 
 /* The help lines of the common options, for every command's --help. */
 extern const char nt_cli_common_help[];
