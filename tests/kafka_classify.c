@@ -211,39 +211,8 @@ static void show_log(const char *name)
 
 static rd_kafka_t *reader(const char *topic, bool eof, int *partitions)
 {
-        const char *props[] = {"bootstrap.servers",
-                               nt_test_kafka_bootstrap(),
-                               "isolation.level",
-                               "read_committed",
-                               "enable.partition.eof",
-                               eof ? "true" : "false",
-                               "enable.auto.commit",
-                               "false",
-                               NULL};
-        const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_topic_partition_list_t *parts;
-        rd_kafka_topic_t *rkt;
-        char name[128], errstr[512];
-        rd_kafka_t *rk;
-        int i;
-
-        nt_test_unique_name("nt-cls-read", name, sizeof(name));
-        rk = nt_kafka_consumer_new(NULL, name, props, errstr, sizeof(errstr));
-        cr_assert_not_null(rk, "%s", errstr);
-        rkt = rd_kafka_topic_new(rk, topic, NULL);
-        cr_assert_eq(rd_kafka_metadata(rk, 0, rkt, &md, 10000), 0,
-                     "metadata of %s", topic);
-        cr_assert_eq(md->topic_cnt, 1);
-        *partitions = md->topics[0].err ? 0 : md->topics[0].partition_cnt;
-        parts = rd_kafka_topic_partition_list_new(*partitions + 1);
-        for (i = 0; i < *partitions; i++)
-                rd_kafka_topic_partition_list_add(parts, topic, i)->offset =
-                    RD_KAFKA_OFFSET_BEGINNING;
-        rd_kafka_metadata_destroy(md);
-        rd_kafka_topic_destroy(rkt);
-        cr_assert_eq(rd_kafka_assign(rk, parts), 0);
-        rd_kafka_topic_partition_list_destroy(parts);
-        return rk;
+        return nt_test_topic_reader(nt_test_kafka_bootstrap(), topic, eof,
+                                    partitions);
 }
 
 static int key_index(const rd_kafka_message_t *rkm)
@@ -1338,26 +1307,6 @@ static void faults_teardown(void)
 TestSuite(faults, .init = faults_setup, .fini = faults_teardown,
           .timeout = 120);
 
-static nt_classifier_t *shipped_rules(void)
-{
-        char dir[512], errstr[512] = "", **paths = NULL;
-        const char *in[1] = {dir};
-        nt_classifier_t *c;
-        size_t n = 0, i;
-
-        snprintf(dir, sizeof(dir), "%s/config/rules", getenv("NT_SOURCE_DIR"));
-        cr_assert_eq(
-            nt_rules_expand_paths(in, 1, &paths, &n, errstr, sizeof(errstr)), 0,
-            "%s", errstr);
-        c = nt_classifier_new((const char *const *)paths, n, errstr,
-                              sizeof(errstr));
-        cr_assert_not_null(c, "%s", errstr);
-        for (i = 0; i < n; i++)
-                free(paths[i]);
-        free(paths);
-        return c;
-}
-
 static void set(nt_config_t *cfg, const char *key, const char *value)
 {
         char errstr[256];
@@ -1394,8 +1343,8 @@ static void run_with_fault(unsigned n, int api, rd_kafka_resp_err_t err,
         set(cfg, "consumer.batch_max", "50");
         set(cfg, "consumer.batch_ms", "100ms");
         feed_articles(0, n);
-        loop =
-            nt_classify_loop_new(cfg, shipped_rules(), errstr, sizeof(errstr));
+        loop = nt_classify_loop_new(cfg, nt_test_shipped_classifier(), errstr,
+                                    sizeof(errstr));
         cr_assert_not_null(loop, "%s", errstr);
         for (i = 0; i < count; i++)
                 rd_kafka_mock_push_request_errors(mock, api, 1, err);
