@@ -85,35 +85,6 @@ static json_t *page_json(const struct nt_extract_page *pg)
             date_or_null(pg->modified), "encoding", pg->encoding, "cuts", cuts);
 }
 
-/* What extract's options set. */
-struct extract_opts {
-        const char *base_url, *charset;
-        int text_only, compact;
-};
-
-static int extract_option(struct nt_cli *cli, void *ctx, int opt,
-                          const char *arg)
-{
-        struct extract_opts *eo = ctx;
-
-        (void)cli;
-        switch (opt) {
-        case 'b':
-                eo->base_url = arg;
-                return 0;
-        case 'c':
-                eo->charset = arg;
-                return 0;
-        case 't':
-                eo->text_only = 1;
-                return 0;
-        case 'C':
-                eo->compact = 1;
-                return 0;
-        }
-        return 2;
-}
-
 int nt_cmd_extract(int argc, char **argv)
 {
         static const struct option longopts[] = {
@@ -123,12 +94,17 @@ int nt_cmd_extract(int argc, char **argv)
             {"compact", no_argument, NULL, 'C'},
             {NULL, 0, NULL, 0},
         };
-        struct extract_opts eo = {0};
+        const char *base_url = NULL, *charset = NULL;
+        bool text_only = false, compact = false;
+        const struct nt_cli_store stores[] = {
+            {'b', &base_url, NULL, false},  {'c', &charset, NULL, false},
+            {'t', NULL, &text_only, false}, {'C', NULL, &compact, false},
+            {0, NULL, NULL, false},
+        };
         const struct nt_cli_spec spec = {
             .longopts = longopts,
             .help = extract_help,
-            .on_option = extract_option,
-            .ctx = &eo,
+            .stores = stores,
             .hint_help = true,
         };
         struct nt_extract_limits lim;
@@ -147,12 +123,11 @@ int nt_cmd_extract(int argc, char **argv)
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
-        if (nt_extract(data, len, eo.charset, eo.base_url, &lim, &page) !=
-            NT_OK) {
+        if (nt_extract(data, len, charset, base_url, &lim, &page) != NT_OK) {
                 rc = nt_cli_fail(&cli, 1, "out of memory");
                 goto out;
         }
-        if (eo.text_only) {
+        if (text_only) {
                 if (page.title)
                         printf("%s\n\n", page.title);
                 printf("%s\n", page.text);
@@ -162,7 +137,7 @@ int nt_cmd_extract(int argc, char **argv)
         if (!out ||
             json_dumpf(out, stdout,
                        JSON_PRESERVE_ORDER |
-                           (eo.compact ? JSON_COMPACT : JSON_INDENT(2))) != 0) {
+                           (compact ? JSON_COMPACT : JSON_INDENT(2))) != 0) {
                 rc = nt_cli_fail(&cli, 1, "cannot write the output");
         } else {
                 fputc('\n', stdout);

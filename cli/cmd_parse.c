@@ -75,40 +75,17 @@ static int print_articles(const struct nt_feed *feed, const char *feed_url,
         return 0;
 }
 
-/* What parse's options set. */
-struct parse_opts {
-        const char *base_url, *content_type, *feed_url;
-        int articles, compact;
-        int64_t fetched;
-};
-
+/* --fetched, the one option with a value to check. */
 static int parse_option(struct nt_cli *cli, void *ctx, int opt, const char *arg)
 {
-        struct parse_opts *po = ctx;
+        int64_t *fetched = ctx;
 
-        switch (opt) {
-        case 'b':
-                po->base_url = arg;
-                return 0;
-        case 't':
-                po->content_type = arg;
-                return 0;
-        case 'a':
-                po->articles = 1;
-                return 0;
-        case 'u':
-                po->feed_url = arg;
-                return 0;
-        case 'f':
-                if (nt_date_parse(arg, &po->fetched) != NT_OK)
-                        return nt_cli_fail(
-                            cli, 2, "--fetched: \"%s\" is not a date", arg);
-                return 0;
-        case 'C':
-                po->compact = 1;
-                return 0;
-        }
-        return 2;
+        if (opt != 'f')
+                return 2;
+        if (nt_date_parse(arg, fetched) != NT_OK)
+                return nt_cli_fail(cli, 2, "--fetched: \"%s\" is not a date",
+                                   arg);
+        return 0;
 }
 
 int nt_cmd_parse(int argc, char **argv)
@@ -122,15 +99,23 @@ int nt_cmd_parse(int argc, char **argv)
             {"compact", no_argument, NULL, 'C'},
             {NULL, 0, NULL, 0},
         };
-        struct parse_opts po = {.fetched = NT_FEED_NO_DATE};
+        const char *base_url = NULL, *content_type = NULL, *feed_url = NULL;
+        bool articles = false, compact = false;
+        int64_t fetched = NT_FEED_NO_DATE;
+        const struct nt_cli_store stores[] = {
+            {'b', &base_url, NULL, false}, {'t', &content_type, NULL, false},
+            {'u', &feed_url, NULL, false}, {'a', NULL, &articles, false},
+            {'C', NULL, &compact, false},  {0, NULL, NULL, false},
+        };
         const struct nt_cli_spec spec = {
             .longopts = longopts,
             .help = parse_help,
+            .stores = stores,
             .on_option = parse_option,
-            .ctx = &po,
+            .ctx = &fetched,
             .hint_help = true,
         };
-        const char *path = NULL, *feed_url;
+        const char *path = NULL;
         char errstr[512], *data = NULL;
         struct nt_feed feed;
         struct nt_cli cli;
@@ -144,13 +129,13 @@ int nt_cmd_parse(int argc, char **argv)
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
-        err = nt_feed_parse(data, len, po.content_type, po.base_url, NULL,
-                            &feed, errstr, sizeof(errstr));
+        err = nt_feed_parse(data, len, content_type, base_url, NULL, &feed,
+                            errstr, sizeof(errstr));
         if (err) {
                 rc = nt_cli_fail(&cli, 1, "%s: %s", path, errstr);
                 goto out;
         }
-        if (po.articles) {
+        if (articles) {
                 unsigned bit;
 
                 /* The JSON says "truncated"; the article lines cannot,
@@ -163,16 +148,14 @@ int nt_cmd_parse(int argc, char **argv)
                                         nt_feed_cut_describe(&feed, bit, what,
                                                              sizeof(what)));
                 }
-                feed_url = po.feed_url   ? po.feed_url
-                           : po.base_url ? po.base_url
-                                         : path;
-                rc = print_articles(&feed, feed_url,
-                                    po.fetched == NT_FEED_NO_DATE
-                                        ? nt_date_now_ms()
-                                        : po.fetched);
+                if (!feed_url)
+                        feed_url = base_url ? base_url : path;
+                rc = print_articles(
+                    &feed, feed_url,
+                    fetched == NT_FEED_NO_DATE ? nt_date_now_ms() : fetched);
                 goto out;
         }
-        text = nt_feed_to_json_text(&feed, po.compact ? 0 : 2);
+        text = nt_feed_to_json_text(&feed, compact ? 0 : 2);
         if (!text || fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF)
                 rc = nt_cli_fail(&cli, 1, "cannot write the output");
         free(text);

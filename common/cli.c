@@ -98,6 +98,28 @@ static int merge_options(const struct nt_cli_spec *spec, struct option *all)
         return 0;
 }
 
+/* Keeps the argument or the flag of `opt` when spec->stores lists it:
+ * returns 1 then (*rc 0, or 1 when a repeated value did not fit). */
+static int store_option(struct nt_cli *cli, const struct nt_cli_spec *spec,
+                        int opt, const char *arg, int *rc)
+{
+        const struct nt_cli_store *st;
+
+        *rc = 0;
+        for (st = spec->stores; st && st->opt; st++) {
+                if (st->opt != opt)
+                        continue;
+                if (st->value)
+                        *st->value = arg;
+                if (st->flag)
+                        *st->flag = true;
+                if (st->repeat && nt_cli_add_value(cli, arg))
+                        *rc = 1;
+                return 1;
+        }
+        return 0;
+}
+
 int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
                  char **argv)
 {
@@ -128,9 +150,10 @@ int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
                                         cli->cmd);
                         return 2;
                 }
-                rc = spec->on_option
-                         ? spec->on_option(cli, spec->ctx, opt, optarg)
-                         : 2;
+                if (!store_option(cli, spec, opt, optarg, &rc))
+                        rc = spec->on_option
+                                 ? spec->on_option(cli, spec->ctx, opt, optarg)
+                                 : 2;
                 if (rc != 0)
                         return rc;
         }

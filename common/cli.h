@@ -54,6 +54,16 @@ int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg);
 /* Most options of one command, for nt_cli_parse()'s table. */
 #define NT_CLI_MAX_OPTIONS 32
 
+/* An option that only keeps its argument or says it was given:
+ * nt_cli_parse() does that itself, without the command's on_option(). A
+ * spec lists them in an array ended by an entry whose `opt` is 0. */
+struct nt_cli_store {
+        int opt;            /* the option's value in the getopt tables */
+        const char **value; /* takes the argument (borrowed from argv) */
+        bool *flag;         /* set to true */
+        bool repeat; /* the argument goes to cli->values (nt_cli_add_value) */
+};
+
 /* How a command reads its argv, for nt_cli_parse(). */
 struct nt_cli_spec {
         /* NULL: NT_CLI_SHORTOPTS with `common`, else "h"; a command with
@@ -65,8 +75,12 @@ struct nt_cli_spec {
         const struct option *longopts;
         const char *help; /* --help prints this */
         bool common;      /* takes -c, -X, -v: their help follows `help` */
-        /* The command's own options: returns 0 to go on, or the exit code
-         * to stop with (2 after saying what is wrong with nt_cli_fail()). */
+        /* The options that only keep their argument or a flag; NULL when
+         * none. */
+        const struct nt_cli_store *stores;
+        /* The command's other options: returns 0 to go on, or the exit
+         * code to stop with (2 after saying what is wrong with
+         * nt_cli_fail()). */
         int (*on_option)(struct nt_cli *cli, void *ctx, int opt,
                          const char *arg);
         void *ctx;
@@ -80,7 +94,8 @@ struct nt_cli_spec {
 #define NT_CLI_GO (-1)
 
 /* Reads argv with getopt_long(): the common options into cli, --help
- * printed, every other option handed to spec->on_option(), and more than
+ * printed, spec->stores kept, every other option handed to
+ * spec->on_option(), and more than
  * spec->max_args positional arguments refused. Returns NT_CLI_GO with
  * the positional arguments at argv[optind..argc), or the exit code to
  * return at once: 0 after --help, 2 on a usage error (already said on

@@ -188,12 +188,6 @@ static int tail_option(struct nt_cli *cli, void *ctx, int opt, const char *arg)
         case OPT_FROM_BEGINNING:
         case OPT_OFFSET:
                 return tail_start_option(cli, tc, opt, arg);
-        case 'A':
-                o->all = true;
-                return 0;
-        case OPT_OUTPUT:
-                tc->output = arg;
-                return 0;
         case 'b':
                 if (add_brokers(cli, tc, arg))
                         return nt_cli_fail(cli, 1, "out of memory");
@@ -219,21 +213,6 @@ static int tail_option(struct nt_cli *cli, void *ctx, int opt, const char *arg)
                                            "number >= 0",
                                            arg);
                 return 0;
-        case 'E':
-                o->entity = arg;
-                return 0;
-        case 'l':
-                o->lang = arg;
-                return 0;
-        case 'g':
-                o->grep = arg;
-                return 0;
-        case 'G':
-                o->group = arg;
-                return 0;
-        case 'f':
-                o->format = arg;
-                return 0;
         }
         return 2;
 }
@@ -257,16 +236,27 @@ int nt_cmd_tail(int argc, char **argv)
             {NULL, 0, NULL, 0},
         };
         struct tail_cli tc = {.follow = -1};
+        struct nt_tail_opts *o = &tc.o;
+        const struct nt_cli_store stores[] = {
+            {'A', NULL, &o->all, false},
+            {OPT_OUTPUT, &tc.output, NULL, false},
+            {'E', &o->entity, NULL, false},
+            {'l', &o->lang, NULL, false},
+            {'g', &o->grep, NULL, false},
+            {'G', &o->group, NULL, false},
+            {'f', &o->format, NULL, false},
+            {0, NULL, NULL, false},
+        };
         const struct nt_cli_spec spec = {
             .shortopts = NT_CLI_SHORTOPTS "o:f:b:",
             .longopts = longopts,
             .help = tail_help,
             .common = true,
+            .stores = stores,
             .on_option = tail_option,
             .ctx = &tc,
             .max_args = INT_MAX,
         };
-        struct nt_tail_opts *o = &tc.o;
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
         nt_tail_t *t = NULL;
