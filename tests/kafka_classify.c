@@ -207,6 +207,54 @@ static void show_log(const char *name)
                 fprintf(stderr, "(no log %s)\n", name);
 }
 
+/* Stops the classifier started as `name` with SIGTERM: it must exit 0
+ * (its log is shown when it does not). */
+static void stop_clean(struct nt_child *c, const char *name)
+{
+        int status = nt_child_stop(c, SIGTERM, 60000);
+
+        if (status != 0)
+                show_log(name);
+        cr_assert_eq(status, 0, "%s: SIGTERM: exit %d", name, status);
+}
+
+/* Kills the classifier with SIGKILL, as a crash would. */
+static void kill_hard(struct nt_child *c, const char *what)
+{
+        int status = nt_child_stop(c, SIGKILL, 10000);
+
+        cr_assert_eq(status, 128 + SIGKILL, "%s: status %d", what, status);
+}
+
+/* The configuration file classify.json of the work directory (its path
+ * into cfg), for one instance with transactional.id `txn_id`. */
+static void classify_config(char *cfg, size_t size, const char *txn_id,
+                            const char *extra)
+{
+        snprintf(cfg, size, "%s/classify.json", workdir);
+        write_config(cfg, txn_id, "newstap/classify", extra);
+}
+
+/* The names of a suite's topics and group, fresh for each test run:
+ * "<stem>-raw", "<stem>-enriched", ... */
+static void fresh_names(const char *stem)
+{
+        char name[100];
+        static const char *const what[] = {"raw", "enriched", "dlq", "group",
+                                           "label"};
+        char *const into[] = {raw, enriched, dlq, group, name};
+        const size_t sizes[] = {sizeof(raw), sizeof(enriched), sizeof(dlq),
+                                sizeof(group), sizeof(name)};
+        char p[64];
+        size_t i;
+
+        for (i = 0; i < 5; i++) {
+                snprintf(p, sizeof(p), "%s-%s", stem, what[i]);
+                nt_test_unique_name(p, into[i], sizes[i]);
+        }
+        snprintf(prefix, sizeof(prefix), "%s.", name);
+}
+
 /* ---- reading the outputs ----------------------------------------- */
 
 static rd_kafka_t *reader(const char *topic, bool eof, int *partitions)
@@ -290,6 +338,19 @@ static void tail_close(struct tail *t)
 {
         rd_kafka_destroy(t->rk);
         free(t);
+}
+
+/* The dead-letter topic followed until `want` letters are visible, at
+ * most `polls` tenths of a second; the caller checks how many came. */
+static struct tail *dead_letters_wait(size_t want, int polls)
+{
+        struct tail *td = tail_open(dlq);
+        int k;
+
+        td->count_only = true;
+        for (k = 0; k < polls && td->messages < want; k++)
+                tail_poll(td, 100);
+        return td;
 }
 
 /* Everything read back from one output topic. */
@@ -488,6 +549,19 @@ static void check_exactly_once(unsigned n, struct view *v)
         }
 }
 
+/* The end of a run: all n articles visible within timeout_ms, a clean
+ * stop, and the enriched topic read back into v holding each exactly
+ * once. */
+static void finish_exactly_once(struct nt_child *c, struct tail *t, unsigned n,
+                                int timeout_ms, const char *name,
+                                struct view *v)
+{
+        tail_wait(t, n, timeout_ms, name);
+        stop_clean(c, name);
+        tail_close(t);
+        check_exactly_once(n, v);
+}
+
 /* ---- the metrics endpoint ---------------------------------------- */
 
 /* The port the classifier logged for its endpoint; 0 when not found. */
@@ -525,14 +599,9 @@ static void setup(void)
                                "2000000",
                                NULL};
         const char *topics[2];
-        char errstr[512], name[100];
+        char errstr[512];
 
-        nt_test_unique_name("nt-cls-raw", raw, sizeof(raw));
-        nt_test_unique_name("nt-cls-enriched", enriched, sizeof(enriched));
-        nt_test_unique_name("nt-cls-dlq", dlq, sizeof(dlq));
-        nt_test_unique_name("nt-cls-group", group, sizeof(group));
-        nt_test_unique_name("nt-cls-label", name, sizeof(name));
-        snprintf(prefix, sizeof(prefix), "%s.", name);
+        fresh_names("nt-cls");
         snprintf(workdir, sizeof(workdir), "/tmp/nt-cls-XXXXXX");
         cr_assert_not_null(mkdtemp(workdir));
         feeder = nt_kafka_producer_new(NULL, props, on_feed_delivery, NULL,
@@ -577,11 +646,9 @@ Test(real, exactly_once_through_sigkill)
         struct tail *t;
         size_t seen[3], k;
         long long t0 = now_ms();
-        int status;
 
         feed_articles(0, n);
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, "nt-test-eo", "newstap/classify", NULL);
+        classify_config(cfg, sizeof(cfg), "nt-test-eo", NULL);
         t = tail_open(enriched);
         start(&c, cfg, "eo");
         for (k = 0; k < 3; k++) {
@@ -591,18 +658,10 @@ Test(real, exactly_once_through_sigkill)
                              "kill %zu came after the end: the run was "
                              "too fast for this test",
                              k + 1);
-                status = nt_child_stop(&c, SIGKILL, 10000);
-                cr_assert_eq(status, 128 + SIGKILL, "kill %zu: status %d",
-                             k + 1, status);
+                kill_hard(&c, "eo");
                 start(&c, cfg, "eo");
         }
-        tail_wait(t, n, 240000, "eo");
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        if (status != 0)
-                show_log("eo");
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
-        tail_close(t);
-        check_exactly_once(n, &v);
+        finish_exactly_once(&c, t, n, 240000, "eo", &v);
         fprintf(stderr,
                 "exactly-once: %u articles, 3 SIGKILLs at %zu/%zu/%zu "
                 "visible; read back %zu events, %zu distinct, %zu "
@@ -623,7 +682,6 @@ Test(real, dead_letters_and_the_rest_flows)
         struct tail *t, *td;
         size_t len;
         unsigned i;
-        int status;
         static const struct {
                 const char *key, *value, *error;
         } bad[] = {
@@ -659,17 +717,13 @@ Test(real, dead_letters_and_the_rest_flows)
         feed("bad-too-large", big, strlen(big));
         feed_flush();
         cr_assert_eq(n_landed, 5);
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
         metrics_on = true;
-        write_config(cfg, "nt-test-dlq", "newstap/classify",
-                     "\"max_message\": \"16KiB\"");
+        classify_config(cfg, sizeof(cfg), "nt-test-dlq",
+                        "\"max_message\": \"16KiB\"");
         t = tail_open(enriched);
         start(&c, cfg, "dlq");
         tail_wait(t, n, 120000, "dlq");
-        td = tail_open(dlq);
-        td->count_only = true;
-        for (i = 0; i < 600 && td->messages < 5; i++)
-                tail_poll(td, 100);
+        td = dead_letters_wait(5, 600);
         cr_assert_eq(td->messages, 5, "%zu dead letters visible", td->messages);
         tail_close(td);
         /* The endpoint counts what happened, within a refresh or two. */
@@ -689,8 +743,7 @@ Test(real, dead_letters_and_the_rest_flows)
         cr_assert_eq(nt_test_http_get(port, "/readyz", &body), 200, "%s",
                      nt_buf_str(&body));
         nt_buf_free(&body);
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
+        stop_clean(&c, "dlq");
         tail_close(t);
 
         read_all(enriched, &v, false);
@@ -757,7 +810,6 @@ Test(real, rebalance_between_two_instances)
         struct nt_child a, b;
         struct tail *t;
         unsigned next = 0;
-        int status;
 
         snprintf(cfg_a, sizeof(cfg_a), "%s/a.json", workdir);
         snprintf(cfg_b, sizeof(cfg_b), "%s/b.json", workdir);
@@ -777,20 +829,14 @@ Test(real, rebalance_between_two_instances)
         }
         tail_wait(t, 3000, 120000, "b");
         /* A leaves while articles keep coming: B takes its partitions. */
-        status = nt_child_stop(&a, SIGTERM, 60000);
-        if (status != 0)
-                show_log("a");
-        cr_assert_eq(status, 0, "A: SIGTERM: exit %d", status);
+        stop_clean(&a, "a");
         while (next < n) {
                 feed_articles(next, 250);
                 next += 250;
                 tail_poll(t, 200);
         }
         tail_wait(t, n, 180000, "b");
-        status = nt_child_stop(&b, SIGTERM, 60000);
-        if (status != 0)
-                show_log("b");
-        cr_assert_eq(status, 0, "B: SIGTERM: exit %d", status);
+        stop_clean(&b, "b");
         tail_close(t);
         check_exactly_once(n, &v);
         cr_assert_gt(v.from_source_a, 0, "A wrote none of the events");
@@ -809,17 +855,14 @@ Test(real, at_least_once_mode)
         struct nt_child c;
         struct tail *t;
         size_t i;
-        int status;
 
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, "unused", "newstap/classify",
-                     "\"delivery\": \"at_least_once\"");
+        classify_config(cfg, sizeof(cfg), "unused",
+                        "\"delivery\": \"at_least_once\"");
         feed_articles(0, 1000);
         t = tail_open(enriched);
         start(&c, cfg, "alo");
         tail_wait(t, 1000, 120000, "alo");
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
+        stop_clean(&c, "alo");
         /* Without a kill, at-least-once writes each article once. */
         read_all(enriched, &v, false);
         cr_assert_eq(v.distinct, 1000);
@@ -830,12 +873,10 @@ Test(real, at_least_once_mode)
         feed_articles(1000, 2000);
         start(&c, cfg, "alo");
         tail_wait(t, 1600, 120000, "alo");
-        status = nt_child_stop(&c, SIGKILL, 10000);
-        cr_assert_eq(status, 128 + SIGKILL);
+        kill_hard(&c, "alo");
         start(&c, cfg, "alo");
         tail_wait(t, 3000, 180000, "alo");
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
+        stop_clean(&c, "alo");
         tail_close(t);
         read_all(enriched, &v, false);
         for (i = 0; i < 3000; i++)
@@ -860,11 +901,9 @@ Test(real, broker_restart_mid_run)
         struct nt_child c;
         struct tail *t;
         size_t seen;
-        int status;
 
         feed_articles(0, n);
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, "nt-test-restart", "newstap/classify", NULL);
+        classify_config(cfg, sizeof(cfg), "nt-test-restart", NULL);
         t = tail_open(enriched);
         start(&c, cfg, "restart");
         tail_wait(t, 1000, 180000, "restart");
@@ -872,13 +911,7 @@ Test(real, broker_restart_mid_run)
         cr_assert_lt(seen, n, "the run ended before the restart");
         cr_assert_eq(nt_test_kafka_local("restart"), 0,
                      "scripts/kafka-local restart failed");
-        tail_wait(t, n, 240000, "restart");
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        if (status != 0)
-                show_log("restart");
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
-        tail_close(t);
-        check_exactly_once(n, &v);
+        finish_exactly_once(&c, t, n, 240000, "restart", &v);
         fprintf(stderr,
                 "broker restart: %u articles, restart at %zu visible; %zu "
                 "events, %zu duplicates\n",
@@ -902,9 +935,8 @@ Test(real, sigterm_with_the_broker_down_stops_in_time)
         int status;
 
         feed_articles(0, n);
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, "nt-test-down", "newstap/classify",
-                     "\"shutdown_timeout\": \"5s\"");
+        classify_config(cfg, sizeof(cfg), "nt-test-down",
+                        "\"shutdown_timeout\": \"5s\"");
         t = tail_open(enriched);
         start(&c, cfg, "down");
         tail_wait(t, 500, 180000, "down");
@@ -926,13 +958,7 @@ Test(real, sigterm_with_the_broker_down_stops_in_time)
                       took);
 
         start(&c, cfg, "down");
-        tail_wait(t, n, 240000, "down");
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        if (status != 0)
-                show_log("down");
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
-        tail_close(t);
-        check_exactly_once(n, &v);
+        finish_exactly_once(&c, t, n, 240000, "down", &v);
         fprintf(stderr,
                 "broker down at %zu visible: SIGTERM took %lld ms; %zu "
                 "events, %zu duplicates\n",
@@ -988,8 +1014,6 @@ static json_t *run_one_dead_letter(const char *name, size_t bad_size,
         struct nt_child c;
         struct tail *t, *td;
         char cfg[128], *bad;
-        unsigned k;
-        int status;
 
         bad = malloc(bad_size);
         cr_assert_not_null(bad);
@@ -998,15 +1022,11 @@ static json_t *run_one_dead_letter(const char *name, size_t bad_size,
         feed("bad-big", bad, bad_size);
         feed_flush();
         free(bad);
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, name, "newstap/classify", NULL);
+        classify_config(cfg, sizeof(cfg), name, NULL);
         t = tail_open(enriched);
         start(&c, cfg, name);
         tail_wait(t, n, 120000, name);
-        td = tail_open(dlq);
-        td->count_only = true;
-        for (k = 0; k < 600 && td->messages < 1; k++)
-                tail_poll(td, 100);
+        td = dead_letters_wait(1, 600);
         if (td->messages < 1)
                 show_log(name);
         cr_assert_eq(td->messages, 1,
@@ -1014,8 +1034,7 @@ static json_t *run_one_dead_letter(const char *name, size_t bad_size,
                      "is above)",
                      td->messages);
         tail_close(td);
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
+        stop_clean(&c, name);
         tail_close(t);
         memset(&d, 0, sizeof(d));
         read_all(dlq, &d, true);
@@ -1083,7 +1102,6 @@ Test(real, refused_event_goes_to_dead_letters)
         char cfg[128], key[40], *line, *body;
         size_t k;
         json_t *e;
-        int status;
 
         /* An enriched topic that takes records of 32 KiB at most, and a
          * classifier whose producer batches stay below that, uncompressed
@@ -1112,21 +1130,14 @@ Test(real, refused_event_goes_to_dead_letters)
         feed(key, line, strlen(line));
         feed_flush();
 
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, "nt-test-refused", "newstap/classify", NULL);
+        classify_config(cfg, sizeof(cfg), "nt-test-refused", NULL);
         t = tail_open(enriched);
         start(&c, cfg, "refused");
         tail_wait(t, n, 180000, "refused");
-        td = tail_open(dlq);
-        td->count_only = true;
-        for (k = 0; k < 1200 && td->messages < 1; k++)
-                tail_poll(td, 100);
+        td = dead_letters_wait(1, 1200);
         cr_assert_eq(td->messages, 1, "%zu dead letters visible", td->messages);
         tail_close(td);
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        if (status != 0)
-                show_log("refused");
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
+        stop_clean(&c, "refused");
         tail_close(t);
         check_exactly_once(n, &v);
         cr_assert_eq(v.count[n], 0, "the refused article has no event");
@@ -1190,15 +1201,13 @@ Test(real, sighup_reloads_rules)
         struct nt_child c;
         struct tail *t;
         unsigned i;
-        int status;
 
         snprintf(rules_dir, sizeof(rules_dir), "%s/rules", workdir);
         snprintf(cmd, sizeof(cmd),
                  "mkdir -p '%s' && cp '%s'/config/rules/*.rules '%s'/",
                  rules_dir, getenv("NT_SOURCE_DIR"), rules_dir);
         cr_assert_eq(system(cmd), 0);
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, "nt-test-hup", "newstap/classify", NULL);
+        classify_config(cfg, sizeof(cfg), "nt-test-hup", NULL);
         feed_articles(0, 300);
         t = tail_open(enriched);
         start(&c, cfg, "hup");
@@ -1218,11 +1227,7 @@ Test(real, sighup_reloads_rules)
         cr_assert_eq(kill(c.pid, SIGHUP), 0);
         cr_assert(log_has("hup", "in use", 30000), "the new rules are taken");
         feed_articles(300, 300);
-        tail_wait(t, 600, 120000, "hup");
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
-        tail_close(t);
-        check_exactly_once(600, &v);
+        finish_exactly_once(&c, t, 600, 120000, "hup", &v);
         snprintf(topic, sizeof(topic), "%sbakery", prefix);
         read_label(topic, &bakery, false, "bakery");
         for (i = 0; i < 600; i++)
@@ -1251,7 +1256,7 @@ static void faults_setup(void)
 {
         const char *props[] = {"linger.ms", "10", NULL};
         rd_kafka_conf_t *conf;
-        char errstr[512], name[100];
+        char errstr[512];
 
         conf = rd_kafka_conf_new();
         mock_host =
@@ -1261,12 +1266,7 @@ static void faults_setup(void)
         cr_assert_not_null(mock);
         snprintf(mock_boot, sizeof(mock_boot), "%s",
                  rd_kafka_mock_cluster_bootstraps(mock));
-        nt_test_unique_name("nt-flt-raw", raw, sizeof(raw));
-        nt_test_unique_name("nt-flt-enriched", enriched, sizeof(enriched));
-        nt_test_unique_name("nt-flt-dlq", dlq, sizeof(dlq));
-        nt_test_unique_name("nt-flt-group", group, sizeof(group));
-        nt_test_unique_name("nt-flt-label", name, sizeof(name));
-        snprintf(prefix, sizeof(prefix), "%s.", name);
+        fresh_names("nt-flt");
         cr_assert_eq(rd_kafka_mock_topic_create(mock, raw, 3, 1), 0);
         cr_assert_eq(rd_kafka_mock_topic_create(mock, enriched, 3, 1), 0);
         cr_assert_eq(rd_kafka_mock_topic_create(mock, dlq, 1, 1), 0);

@@ -352,13 +352,10 @@ static void put_dated_events(const char *bs, const char *topic, int n,
                              const char *const *titles,
                              const int64_t *published, const int64_t *ts)
 {
-        const char *props[] = {"bootstrap.servers", bs, NULL};
         char errstr[512], key[40], when[32];
-        rd_kafka_t *rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
-                                               sizeof(errstr));
+        rd_kafka_t *rk = nt_test_producer(bs);
         int i;
 
-        cr_assert_not_null(rk, "%s", errstr);
         for (i = 0; i < n; i++) {
                 json_t *ev = json_object(), *art = json_object();
                 char *value;

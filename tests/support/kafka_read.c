@@ -10,6 +10,17 @@
 #include <sys/wait.h>
 #include <time.h>
 
+rd_kafka_t *nt_test_producer(const char *bootstrap)
+{
+        const char *props[] = {"bootstrap.servers", bootstrap, NULL};
+        char errstr[512];
+        rd_kafka_t *rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
+                                               sizeof(errstr));
+
+        cr_assert_not_null(rk, "%s", errstr);
+        return rk;
+}
+
 rd_kafka_t *nt_test_topic_reader(const char *bootstrap, const char *topic,
                                  bool eof, int *partitions)
 {
