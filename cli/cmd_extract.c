@@ -144,10 +144,6 @@ int nt_cmd_extract(int argc, char **argv)
         }
         json_decref(out);
 out:
-        if (fflush(stdout) != 0 && rc == 0)
-                rc = 1;
         nt_extract_page_free(&page);
-        nt_cli_free(&cli);
-        free(data);
-        return rc;
+        return nt_cli_end_file(&cli, rc, data);
 }

@@ -160,10 +160,6 @@ int nt_cmd_parse(int argc, char **argv)
                 rc = nt_cli_fail(&cli, 1, "cannot write the output");
         free(text);
 out:
-        if (fflush(stdout) != 0 && rc == 0)
-                rc = 1;
         nt_feed_free(&feed);
-        nt_cli_free(&cli);
-        free(data);
-        return rc;
+        return nt_cli_end_file(&cli, rc, data);
 }

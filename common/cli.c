@@ -207,6 +207,15 @@ int nt_cli_start_file(struct nt_cli *cli, const char *cmd,
         return NT_CLI_GO;
 }
 
+int nt_cli_end_file(struct nt_cli *cli, int rc, char *data)
+{
+        if (fflush(stdout) != 0 && rc == 0)
+                rc = 1;
+        nt_cli_free(cli);
+        free(data);
+        return rc;
+}
+
 int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)
 {
         va_list ap;

@@ -1,6 +1,10 @@
 /* Command-line plumbing shared by the command entry points: the common
- * options (-c FILE, -X name=value), loading the layered configuration and
- * setting up logging from it. Entry points only; modules never print. */
+ * options (-c FILE, -X name=value), reading argv from a table of options,
+ * loading the layered configuration and setting up logging from it.
+ * Entry points only; modules never print. It lives on the ground floor
+ * because the entry points of every floor use it (cli/cmd_*.c and the
+ * sides' producer/cmd_*.c, consumer/cmd_*.c); the folder cli/ is the top
+ * floor that holds the command table, not this module. */
 #ifndef NT_CLI_H
 #define NT_CLI_H
 
@@ -95,11 +99,11 @@ struct nt_cli_spec {
 
 /* Reads argv with getopt_long(): the common options into cli, --help
  * printed, spec->stores kept, every other option handed to
- * spec->on_option(), and more than
- * spec->max_args positional arguments refused. Returns NT_CLI_GO with
- * the positional arguments at argv[optind..argc), or the exit code to
- * return at once: 0 after --help, 2 on a usage error (already said on
- * stderr), or what on_option() returned. */
+ * spec->on_option(), and more than spec->max_args positional arguments
+ * refused. Returns NT_CLI_GO with the positional arguments at
+ * argv[optind..argc), or the exit code to return at once: 0 after
+ * --help, 2 on a usage error (already said on stderr), 1 when a repeated
+ * value did not fit, or what on_option() returned. */
 int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
                  char **argv);
 
@@ -148,11 +152,16 @@ int nt_cli_read_input(const char *path, size_t max, char **out, size_t *len,
  * name into *path (borrowed from argv). Returns NT_CLI_GO to go on, or the
  * exit code to return at once: 0 after --help, 2 a usage error (no FILE or
  * more than one: said with the help on stderr), 1 the file unreadable or
- * out of memory (said). Either way the caller frees cli with
- * nt_cli_free(). */
+ * out of memory (said). Either way the caller ends with
+ * nt_cli_end_file(). */
 int nt_cli_start_file(struct nt_cli *cli, const char *cmd,
                       const struct nt_cli_spec *spec, int argc, char **argv,
                       size_t max, const char **path, char **data, size_t *len);
+
+/* The end of a command started with nt_cli_start_file(): standard output
+ * flushed (a failure there turns a success into 1), cli and `data` freed.
+ * Returns the exit status. */
+int nt_cli_end_file(struct nt_cli *cli, int rc, char *data);
 
 /* The help lines of the common options, for every command's --help. */
 extern const char nt_cli_common_help[];

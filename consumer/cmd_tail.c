@@ -151,22 +151,19 @@ static int tail_start_option(struct nt_cli *cli, struct tail_cli *tc, int opt,
         case OPT_FROM_BEGINNING:
                 o->from_beginning = true;
                 return 0;
-        case OPT_OFFSET:
-                if (nt_tail_parse_start(arg, nt_date_now_ms(), o))
-                        return nt_cli_fail(cli, 2,
-                                           "--offset: \"%s\" is not "
-                                           "beginning, end, -N, N, @TIME or "
-                                           "s@MS",
-                                           arg);
-                return 0;
         }
-        if (nt_tail_parse_start(arg, nt_date_now_ms(), o))
+        /* --offset START or -o START. */
+        if (nt_tail_parse_start(arg, nt_date_now_ms(), o) == 0)
+                return 0;
+        if (opt == OPT_OFFSET)
                 return nt_cli_fail(cli, 2,
-                                   "-o: \"%s\" is neither an output (pretty, "
-                                   "jsonl) nor a start (beginning, end, -N, N, "
-                                   "@TIME, s@MS)",
+                                   "--offset: \"%s\" is not beginning, end, "
+                                   "-N, N, @TIME or s@MS",
                                    arg);
-        return 0;
+        return nt_cli_fail(cli, 2,
+                           "-o: \"%s\" is neither an output (pretty, jsonl) "
+                           "nor a start (beginning, end, -N, N, @TIME, s@MS)",
+                           arg);
 }
 
 static int tail_option(struct nt_cli *cli, void *ctx, int opt, const char *arg)

@@ -340,6 +340,19 @@ static void tail_close(struct tail *t)
         free(t);
 }
 
+/* Starts the classifier as `name` with the enriched topic followed, and
+ * waits until `visible` articles are visible on it. */
+static struct tail *start_and_wait(struct nt_child *c, const char *cfg,
+                                   const char *name, size_t visible,
+                                   int timeout_ms)
+{
+        struct tail *t = tail_open(enriched);
+
+        start(c, cfg, name);
+        tail_wait(t, visible, timeout_ms, name);
+        return t;
+}
+
 /* The dead-letter topic followed until `want` letters are visible, at
  * most `polls` tenths of a second; the caller checks how many came. */
 static struct tail *dead_letters_wait(size_t want, int polls)
@@ -720,9 +733,7 @@ Test(real, dead_letters_and_the_rest_flows)
         metrics_on = true;
         classify_config(cfg, sizeof(cfg), "nt-test-dlq",
                         "\"max_message\": \"16KiB\"");
-        t = tail_open(enriched);
-        start(&c, cfg, "dlq");
-        tail_wait(t, n, 120000, "dlq");
+        t = start_and_wait(&c, cfg, "dlq", n, 120000);
         td = dead_letters_wait(5, 600);
         cr_assert_eq(td->messages, 5, "%zu dead letters visible", td->messages);
         tail_close(td);
@@ -859,9 +870,7 @@ Test(real, at_least_once_mode)
         classify_config(cfg, sizeof(cfg), "unused",
                         "\"delivery\": \"at_least_once\"");
         feed_articles(0, 1000);
-        t = tail_open(enriched);
-        start(&c, cfg, "alo");
-        tail_wait(t, 1000, 120000, "alo");
+        t = start_and_wait(&c, cfg, "alo", 1000, 120000);
         stop_clean(&c, "alo");
         /* Without a kill, at-least-once writes each article once. */
         read_all(enriched, &v, false);
@@ -904,9 +913,7 @@ Test(real, broker_restart_mid_run)
 
         feed_articles(0, n);
         classify_config(cfg, sizeof(cfg), "nt-test-restart", NULL);
-        t = tail_open(enriched);
-        start(&c, cfg, "restart");
-        tail_wait(t, 1000, 180000, "restart");
+        t = start_and_wait(&c, cfg, "restart", 1000, 180000);
         seen = t->distinct;
         cr_assert_lt(seen, n, "the run ended before the restart");
         cr_assert_eq(nt_test_kafka_local("restart"), 0,
@@ -937,9 +944,7 @@ Test(real, sigterm_with_the_broker_down_stops_in_time)
         feed_articles(0, n);
         classify_config(cfg, sizeof(cfg), "nt-test-down",
                         "\"shutdown_timeout\": \"5s\"");
-        t = tail_open(enriched);
-        start(&c, cfg, "down");
-        tail_wait(t, 500, 180000, "down");
+        t = start_and_wait(&c, cfg, "down", 500, 180000);
         seen = t->distinct;
         cr_assert_lt(seen, n, "the run ended before the broker went down");
         cr_assert_eq(nt_test_kafka_local("down"), 0,
@@ -1023,9 +1028,7 @@ static json_t *run_one_dead_letter(const char *name, size_t bad_size,
         feed_flush();
         free(bad);
         classify_config(cfg, sizeof(cfg), name, NULL);
-        t = tail_open(enriched);
-        start(&c, cfg, name);
-        tail_wait(t, n, 120000, name);
+        t = start_and_wait(&c, cfg, name, n, 120000);
         td = dead_letters_wait(1, 600);
         if (td->messages < 1)
                 show_log(name);
@@ -1131,9 +1134,7 @@ Test(real, refused_event_goes_to_dead_letters)
         feed_flush();
 
         classify_config(cfg, sizeof(cfg), "nt-test-refused", NULL);
-        t = tail_open(enriched);
-        start(&c, cfg, "refused");
-        tail_wait(t, n, 180000, "refused");
+        t = start_and_wait(&c, cfg, "refused", n, 180000);
         td = dead_letters_wait(1, 1200);
         cr_assert_eq(td->messages, 1, "%zu dead letters visible", td->messages);
         tail_close(td);
@@ -1209,9 +1210,7 @@ Test(real, sighup_reloads_rules)
         cr_assert_eq(system(cmd), 0);
         classify_config(cfg, sizeof(cfg), "nt-test-hup", NULL);
         feed_articles(0, 300);
-        t = tail_open(enriched);
-        start(&c, cfg, "hup");
-        tail_wait(t, 300, 120000, "hup");
+        t = start_and_wait(&c, cfg, "hup", 300, 120000);
 
         snprintf(path, sizeof(path), "%s/zz_broken.rules", rules_dir);
         write_file(path, "topic broken {\n  match @NOPE;\n}\n");

@@ -132,6 +132,26 @@ Test(enriched, article_bytes_verbatim)
         nt_classifier_destroy(c);
 }
 
+/* Fails unless h holds each name of want[i][0] with the value
+ * want[i][1] (the last of its name). */
+static void expect_headers(rd_kafka_headers_t *h, const char *const want[][2],
+                           size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                const void *val;
+                size_t len;
+
+                cr_assert_eq(
+                    rd_kafka_header_get_last(h, want[i][0], &val, &len), 0,
+                    "no header %s", want[i][0]);
+                cr_assert_eq(len, strlen(want[i][1]), "%s", want[i][0]);
+                cr_assert_eq(memcmp(val, want[i][1], len), 0, "%s: %.*s",
+                             want[i][0], (int)len, (const char *)val);
+        }
+}
+
 Test(enriched, cloudevents_headers)
 {
         struct nt_enriched_origin origin = {"news.raw", 2, 42};
@@ -146,7 +166,6 @@ Test(enriched, cloudevents_headers)
             {"ce_time", "2026-01-05T10:00:00Z"},
             {"ce_subject", "0123456789abcdef0123456789abcdef"},
         };
-        size_t i;
 
         nt_enriched_event_init(&ev, 1024);
         snprintf(ev.id, sizeof(ev.id), "0123456789abcdef0123456789abcdef");
@@ -155,17 +174,7 @@ Test(enriched, cloudevents_headers)
         h = nt_enriched_headers(&ev, "newstap/test", &origin);
         cr_assert_not_null(h);
         cr_assert_eq(rd_kafka_header_cnt(h), 7);
-        for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-                const void *val;
-                size_t len;
-
-                cr_assert_eq(
-                    rd_kafka_header_get_last(h, want[i][0], &val, &len), 0,
-                    "no header %s", want[i][0]);
-                cr_assert_eq(len, strlen(want[i][1]), "%s", want[i][0]);
-                cr_assert_eq(memcmp(val, want[i][1], len), 0, "%s: %.*s",
-                             want[i][0], (int)len, (const char *)val);
-        }
+        expect_headers(h, want, sizeof(want) / sizeof(want[0]));
         rd_kafka_headers_destroy(h);
         nt_enriched_event_free(&ev);
 }
@@ -181,18 +190,8 @@ Test(enriched, dead_letter_headers)
             {"nt_origin_offset", "7"},       {"nt_origin_size", "2000000"},
             {"nt_truncated", "true"},
         };
-        size_t i;
 
-        for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-                const void *val;
-                size_t len;
-
-                cr_assert_eq(
-                    rd_kafka_header_get_last(h, want[i][0], &val, &len), 0,
-                    "no header %s", want[i][0]);
-                cr_assert_eq(len, strlen(want[i][1]), "%s", want[i][0]);
-                cr_assert_eq(memcmp(val, want[i][1], len), 0, "%s", want[i][0]);
-        }
+        expect_headers(h, want, sizeof(want) / sizeof(want[0]));
         rd_kafka_headers_destroy(h);
         h = nt_enriched_dlq_headers(NT_ENRICHED_NOT_JSON, "x", &origin, 3,
                                     false);
