@@ -75,8 +75,8 @@ int nt_cmd_config(int argc, char **argv)
         };
         bool show_secrets = false;
         const struct nt_cli_store stores[] = {
-            {'S', NULL, &show_secrets, false},
-            {0, NULL, NULL, false},
+            {.opt = 'S', .flag = &show_secrets},
+            {0},
         };
         const struct nt_cli_spec spec = {
             .longopts = longopts,

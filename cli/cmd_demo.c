@@ -557,10 +557,10 @@ int nt_cmd_demo(int argc, char **argv)
         };
         struct demo_opts d;
         const struct nt_cli_store stores[] = {
-            {'F', NULL, &d.follow, false},
-            {'s', &d.samples, NULL, false},
-            {'r', NULL, NULL, true},
-            {0, NULL, NULL, false},
+            {.opt = 'F', .flag = &d.follow},
+            {.opt = 's', .value = &d.samples},
+            {.opt = 'r', .repeat = true},
+            {0},
         };
         const struct nt_cli_spec spec = {
             .longopts = longopts,

@@ -97,9 +97,11 @@ int nt_cmd_extract(int argc, char **argv)
         const char *base_url = NULL, *charset = NULL;
         bool text_only = false, compact = false;
         const struct nt_cli_store stores[] = {
-            {'b', &base_url, NULL, false},  {'c', &charset, NULL, false},
-            {'t', NULL, &text_only, false}, {'C', NULL, &compact, false},
-            {0, NULL, NULL, false},
+            {.opt = 'b', .value = &base_url},
+            {.opt = 'c', .value = &charset},
+            {.opt = 't', .flag = &text_only},
+            {.opt = 'C', .flag = &compact},
+            {0},
         };
         const struct nt_cli_spec spec = {
             .longopts = longopts,

@@ -103,9 +103,12 @@ int nt_cmd_parse(int argc, char **argv)
         bool articles = false, compact = false;
         int64_t fetched = NT_FEED_NO_DATE;
         const struct nt_cli_store stores[] = {
-            {'b', &base_url, NULL, false}, {'t', &content_type, NULL, false},
-            {'u', &feed_url, NULL, false}, {'a', NULL, &articles, false},
-            {'C', NULL, &compact, false},  {0, NULL, NULL, false},
+            {.opt = 'b', .value = &base_url},
+            {.opt = 't', .value = &content_type},
+            {.opt = 'u', .value = &feed_url},
+            {.opt = 'a', .flag = &articles},
+            {.opt = 'C', .flag = &compact},
+            {0},
         };
         const struct nt_cli_spec spec = {
             .longopts = longopts,

@@ -201,9 +201,9 @@ int nt_cmd_classify(int argc, char **argv)
         };
         bool offline = false;
         const struct nt_cli_store stores[] = {
-            {'r', NULL, NULL, true},
-            {'o', NULL, &offline, false},
-            {0, NULL, NULL, false},
+            {.opt = 'r', .repeat = true},
+            {.opt = 'o', .flag = &offline},
+            {0},
         };
         const struct nt_cli_spec spec = {
             .longopts = longopts,

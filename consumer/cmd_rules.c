@@ -470,9 +470,9 @@ static int cmd_explain(int argc, char **argv)
         };
         struct explain_opts eo;
         const struct nt_cli_store stores[] = {
-            {'r', NULL, NULL, true},
-            {'j', NULL, &eo.as_json, false},
-            {0, NULL, NULL, false},
+            {.opt = 'r', .repeat = true},
+            {.opt = 'j', .flag = &eo.as_json},
+            {0},
         };
         const struct nt_cli_spec spec = {
             .longopts = longopts,

@@ -235,14 +235,14 @@ int nt_cmd_tail(int argc, char **argv)
         struct tail_cli tc = {.follow = -1};
         struct nt_tail_opts *o = &tc.o;
         const struct nt_cli_store stores[] = {
-            {'A', NULL, &o->all, false},
-            {OPT_OUTPUT, &tc.output, NULL, false},
-            {'E', &o->entity, NULL, false},
-            {'l', &o->lang, NULL, false},
-            {'g', &o->grep, NULL, false},
-            {'G', &o->group, NULL, false},
-            {'f', &o->format, NULL, false},
-            {0, NULL, NULL, false},
+            {.opt = 'A', .flag = &o->all},
+            {.opt = OPT_OUTPUT, .value = &tc.output},
+            {.opt = 'E', .value = &o->entity},
+            {.opt = 'l', .value = &o->lang},
+            {.opt = 'g', .value = &o->grep},
+            {.opt = 'G', .value = &o->group},
+            {.opt = 'f', .value = &o->format},
+            {0},
         };
         const struct nt_cli_spec spec = {
             .shortopts = NT_CLI_SHORTOPTS "o:f:b:",

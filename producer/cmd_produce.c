@@ -74,10 +74,10 @@ int nt_cmd_produce(int argc, char **argv)
         };
         struct produce_ctx ctx;
         const struct nt_cli_store stores[] = {
-            {'o', NULL, NULL, true},
-            {'1', NULL, &ctx.once, false},
-            {'s', &ctx.state_dir, NULL, false},
-            {0, NULL, NULL, false},
+            {.opt = 'o', .repeat = true},
+            {.opt = '1', .flag = &ctx.once},
+            {.opt = 's', .value = &ctx.state_dir},
+            {0},
         };
         const struct nt_cli_spec spec = {
             .longopts = longopts,

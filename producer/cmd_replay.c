@@ -230,13 +230,13 @@ int nt_cmd_replay(int argc, char **argv)
         };
         struct replay_cli ro = {0};
         const struct nt_cli_store stores[] = {
-            {'S', NULL, &ro.o.skip_seen, false},
-            {'T', NULL, &ro.o.strict, false},
-            {'F', &ro.o.feed_url, NULL, false},
-            {'B', &ro.o.base_url, NULL, false},
-            {'t', &ro.topic, NULL, false},
-            {'P', NULL, &ro.o.pages, false},
-            {0, NULL, NULL, false},
+            {.opt = 'S', .flag = &ro.o.skip_seen},
+            {.opt = 'T', .flag = &ro.o.strict},
+            {.opt = 'F', .value = &ro.o.feed_url},
+            {.opt = 'B', .value = &ro.o.base_url},
+            {.opt = 't', .value = &ro.topic},
+            {.opt = 'P', .flag = &ro.o.pages},
+            {0},
         };
         const struct nt_cli_spec spec = {
             .longopts = longopts,

@@ -52,13 +52,16 @@ static void item_article(const char *item, const char *feed_url,
         article_of(doc, feed_url, art);
 }
 
-static const char story[] =
-    "<title>Dam inspection</title>"
-    "<link>https://wire.example/dam</link>"
-    "<guid>wire-1</guid>"
-    "<pubDate>Mon, 05 Jan 2026 10:00:00 GMT</pubDate>"
-    "<description>&lt;p&gt;Inspectors &lt;b&gt;arrive&lt;/b&gt;.&lt;/p&gt;"
-    "</description>";
+#define STORY                                              \
+        "<title>Dam inspection</title>"                    \
+        "<link>https://wire.example/dam</link>"            \
+        "<guid>wire-1</guid>"                              \
+        "<pubDate>Mon, 05 Jan 2026 10:00:00 GMT</pubDate>" \
+        "<description>&lt;p&gt;Inspectors "                \
+        "&lt;b&gt;arrive&lt;/b&gt;.&lt;/p&gt;"             \
+        "</description>"
+
+static const char story[] = STORY;
 
 Test(article, same_item_twice_same_id_and_revision)
 {
@@ -78,10 +81,12 @@ Test(article, same_item_twice_same_id_and_revision)
 /* Two articles and what their ids and revisions must do. */
 enum want { ANY, SAME, DIFFERENT };
 
+/* Arrays, not pointers: Criterion hands the parameters to each test's
+ * own process, where a pointer into this one's data means nothing. */
 struct pair_case {
-        const char *name;
-        const char *item_a, *feed_a; /* inside <item>, and the feed URL */
-        const char *item_b, *feed_b;
+        char name[64];
+        char item_a[256], feed_a[64]; /* inside <item>, and the feed URL */
+        char item_b[256], feed_b[64];
         enum want id, revision;
 };
 
@@ -94,18 +99,18 @@ struct pair_case {
 ParameterizedTestParameters(article, id_and_revision)
 {
         static struct pair_case cases[] = {
-            {"an edit keeps the id and changes the revision", story, WIRE,
+            {"an edit keeps the id and changes the revision", STORY, WIRE,
              "<title>Dam inspection</title>"
              "<link>https://wire.example/dam</link><guid>wire-1</guid>"
              "<description>Inspectors arrived and left.</description>",
              WIRE, SAME, DIFFERENT},
-            {"the revision follows the text, not the markup", story, WIRE,
+            {"the revision follows the text, not the markup", STORY, WIRE,
              "<title>Dam inspection</title>"
              "<link>https://wire.example/dam</link>"
              "<description>&lt;div&gt;Inspectors "
              "&lt;i&gt;arrive&lt;/i&gt;.&lt;/div&gt;</description>",
              WIRE, ANY, SAME},
-            {"one story in two feeds, one id", story, WIRE,
+            {"one story in two feeds, one id", STORY, WIRE,
              "<title>Dam inspection (regional)</title>"
              "<link>https://WIRE.example/dam#top</link><guid>other-9</guid>",
              "https://regional.example/feed", SAME, ANY},
