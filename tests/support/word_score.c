@@ -10,11 +10,17 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* U+00A0 separates words as a space does. */
+static bool nbsp_at(const char *s)
+{
+        return (unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0;
+}
+
 static bool word_at(const char *s)
 {
         unsigned char c = (unsigned char)s[0];
 
-        if (c == 0xC2 && (unsigned char)s[1] == 0xA0)
+        if (nbsp_at(s))
                 return false;
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                (c >= '0' && c <= '9') || c >= 0x80;
@@ -39,7 +45,9 @@ static char **words(const char *s, size_t *n)
         *n = 0;
         for (i = 0; s[i];) {
                 if (!word_at(s + i)) {
-                        i++;
+                        /* Both bytes of U+00A0: its second alone would
+                         * start a word. */
+                        i += nbsp_at(s + i) ? 2 : 1;
                         continue;
                 }
                 start = i;
