@@ -134,19 +134,12 @@ static char *make_article(unsigned i)
 static nt_classifier_t *shipped_rules(void)
 {
         const char *in[1] = {NT_SOURCE_DIR "/config/rules"};
-        char errstr[512], **paths = NULL;
-        nt_classifier_t *c = NULL;
-        size_t n = 0, i;
+        char errstr[512];
+        nt_classifier_t *c =
+            nt_classifier_from_paths(in, 1, errstr, sizeof(errstr));
 
-        if (nt_rules_expand_paths(in, 1, &paths, &n, errstr, sizeof(errstr)) ==
-            0)
-                c = nt_classifier_new((const char *const *)paths, n, errstr,
-                                      sizeof(errstr));
         if (!c)
                 fprintf(stderr, "classify_bench: rules: %s\n", errstr);
-        for (i = 0; i < n; i++)
-                free(paths[i]);
-        free(paths);
         return c;
 }
 

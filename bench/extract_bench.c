@@ -19,6 +19,7 @@
 #include "common/extract.h"
 #include "common/html.h"
 #include "support/bench.h"
+#include "support/word_score.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -212,81 +213,6 @@ static char *slurp(const char *path, size_t *len)
         return buf;
 }
 
-/* Word multiset overlap, as tests/test_extract.c scores it. */
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int word_char(unsigned char c)
-{
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               (c >= '0' && c <= '9') || c >= 0x80;
-}
-
-/* U+00A0 separates words as a space does. */
-static int nbsp_at(const char *s)
-{
-        return (unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0;
-}
-
-static char **words(const char *s, size_t *n)
-{
-        size_t cap = 256, i = 0, start;
-        char **w = malloc(cap * sizeof(*w)), *q;
-
-        *n = 0;
-        while (s[i]) {
-                if (!word_char((unsigned char)s[i]) || nbsp_at(s + i)) {
-                        i += nbsp_at(s + i) ? 2 : 1;
-                        continue;
-                }
-                start = i;
-                while (s[i] && word_char((unsigned char)s[i]) &&
-                       !nbsp_at(s + i))
-                        i++;
-                if (*n == cap) {
-                        cap *= 2;
-                        w = realloc(w, cap * sizeof(*w));
-                }
-                w[*n] = strndup(s + start, i - start);
-                for (q = w[*n]; *q; q++)
-                        if (*q >= 'A' && *q <= 'Z')
-                                *q = (char)(*q + 32);
-                (*n)++;
-        }
-        qsort(w, *n, sizeof(*w), cmp_str);
-        return w;
-}
-
-static void overlap(const char *got, const char *want, double *p, double *r)
-{
-        size_t ng, nw, i = 0, j = 0, common = 0;
-        char **g = words(got, &ng), **w = words(want, &nw);
-        int c;
-
-        while (i < ng && j < nw) {
-                c = strcmp(g[i], w[j]);
-                if (c == 0) {
-                        common++;
-                        i++;
-                        j++;
-                } else if (c < 0) {
-                        i++;
-                } else {
-                        j++;
-                }
-        }
-        *p = ng ? (double)common / (double)ng : 0;
-        *r = nw ? (double)common / (double)nw : 0;
-        for (i = 0; i < ng; i++)
-                free(g[i]);
-        for (i = 0; i < nw; i++)
-                free(w[i]);
-        free(g);
-        free(w);
-}
-
 static int cmp_double(const void *a, const void *b)
 {
         double x = *(const double *)a, y = *(const double *)b;
@@ -380,7 +306,7 @@ int main(int argc, char **argv)
 
                 for (i = n_fixture; i < n_pages; i++) {
                         struct nt_extract_page pg;
-                        double p, r;
+                        struct nt_test_prf s;
 
                         nt_extract_page_init(&pg);
                         if (nt_extract(pages[i].html, pages[i].len, NULL,
@@ -389,12 +315,12 @@ int main(int argc, char **argv)
                                 return 1;
                         }
                         methods[pg.method]++;
-                        overlap(pg.text, pages[i].body, &p, &r);
-                        sum_p += p;
-                        sum_r += r;
-                        if (r < min_r)
-                                min_r = r;
-                        recalls[g++] = r;
+                        s = nt_test_word_score(pg.text, pages[i].body);
+                        sum_p += s.p;
+                        sum_r += s.r;
+                        if (s.r < min_r)
+                                min_r = s.r;
+                        recalls[g++] = s.r;
                         nt_extract_page_free(&pg);
                 }
                 qsort(recalls, g, sizeof(double), cmp_double);

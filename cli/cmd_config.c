@@ -67,38 +67,29 @@ static void print_keys(void)
                "through; NEWSTAP_KAFKA_<PROPERTY>\n");
 }
 
-static int config_option(struct nt_cli *cli, void *opaque, int opt,
-                         const char *arg)
-{
-        int *show_secrets = opaque;
-
-        (void)cli;
-        (void)arg;
-        if (opt != 'S')
-                return 2;
-        *show_secrets = 1;
-        return 0;
-}
-
 int nt_cmd_config(int argc, char **argv)
 {
         static const struct option longopts[] = {
             {"show-secrets", no_argument, NULL, 'S'},
             {NULL, 0, NULL, 0},
         };
-        int show_secrets = 0, rc = 0;
+        bool show_secrets = false;
+        const struct nt_cli_store stores[] = {
+            {.opt = 'S', .flag = &show_secrets},
+            {0},
+        };
         const struct nt_cli_spec spec = {
             .longopts = longopts,
             .help = config_help,
             .common = true,
-            .on_option = config_option,
-            .ctx = &show_secrets,
+            .stores = stores,
             .max_args = 1,
         };
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
         const char *sub, *used = NULL;
         json_t *dump;
+        int rc;
 
         /* `config keys` needs no configuration; check says which file. */
         rc = nt_cli_start(&cli, "config", &spec, argc, argv, NULL);

@@ -547,24 +547,6 @@ out:
         return rc;
 }
 
-static int demo_option(struct nt_cli *cli, void *opaque, int opt,
-                       const char *arg)
-{
-        struct demo_opts *d = opaque;
-
-        switch (opt) {
-        case 'F':
-                d->follow = true;
-                return 0;
-        case 's':
-                d->samples = arg;
-                return 0;
-        case 'r':
-                return nt_cli_add_value(cli, arg) ? 1 : 0;
-        }
-        return 2;
-}
-
 int nt_cmd_demo(int argc, char **argv)
 {
         static const struct option longopts[] = {
@@ -574,12 +556,17 @@ int nt_cmd_demo(int argc, char **argv)
             {NULL, 0, NULL, 0},
         };
         struct demo_opts d;
+        const struct nt_cli_store stores[] = {
+            {.opt = 'F', .flag = &d.follow},
+            {.opt = 's', .value = &d.samples},
+            {.opt = 'r', .repeat = true},
+            {0},
+        };
         const struct nt_cli_spec spec = {
             .longopts = longopts,
             .help = demo_help,
             .common = true,
-            .on_option = demo_option,
-            .ctx = &d,
+            .stores = stores,
         };
         char samples_dir[4096];
         struct nt_cli cli;

@@ -92,64 +92,41 @@ int nt_cmd_extract(int argc, char **argv)
             {"charset", required_argument, NULL, 'c'},
             {"text", no_argument, NULL, 't'},
             {"compact", no_argument, NULL, 'C'},
-            {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
         const char *base_url = NULL, *charset = NULL;
+        bool text_only = false, compact = false;
+        const struct nt_cli_store stores[] = {
+            {.opt = 'b', .value = &base_url},
+            {.opt = 'c', .value = &charset},
+            {.opt = 't', .flag = &text_only},
+            {.opt = 'C', .flag = &compact},
+            {0},
+        };
+        const struct nt_cli_spec spec = {
+            .longopts = longopts,
+            .help = extract_help,
+            .stores = stores,
+            .hint_help = true,
+        };
         struct nt_extract_limits lim;
         struct nt_extract_page page;
-        int opt, rc = 0, text_only = 0, compact = 0, err;
-        char errstr[512], *data = NULL;
+        const char *path = NULL;
+        char *data = NULL;
+        struct nt_cli cli;
         size_t len = 0;
         json_t *out;
+        int rc;
 
         nt_extract_limits_init(&lim);
         nt_extract_page_init(&page);
-        optind = 1;
-        while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-                switch (opt) {
-                case 'b':
-                        base_url = optarg;
-                        break;
-                case 'c':
-                        charset = optarg;
-                        break;
-                case 't':
-                        text_only = 1;
-                        break;
-                case 'C':
-                        compact = 1;
-                        break;
-                case 'h':
-                        fputs(extract_help, stdout);
-                        goto out;
-                default:
-                        fputs("Run `newstap extract --help' for the "
-                              "options.\n",
-                              stderr);
-                        rc = 2;
-                        goto out;
-                }
-        }
-        if (optind != argc - 1) {
-                fputs("newstap extract: expected one FILE (or - for "
-                      "stdin)\n\n",
-                      stderr);
-                fputs(extract_help, stderr);
-                rc = 2;
+        rc = nt_cli_start_file(&cli, "extract", &spec, argc, argv,
+                               lim.max_input, &path, &data, &len);
+        if (rc != NT_CLI_GO)
                 goto out;
-        }
-        err = nt_cli_read_input(argv[optind], lim.max_input, &data, &len,
-                                errstr, sizeof(errstr));
-        if (err) {
-                fprintf(stderr, "newstap extract: %s\n",
-                        err == NT_ERR_NOMEM ? "out of memory" : errstr);
-                rc = 1;
-                goto out;
-        }
+        rc = 0;
         if (nt_extract(data, len, charset, base_url, &lim, &page) != NT_OK) {
-                fprintf(stderr, "newstap extract: out of memory\n");
-                rc = 1;
+                rc = nt_cli_fail(&cli, 1, "out of memory");
                 goto out;
         }
         if (text_only) {
@@ -163,16 +140,12 @@ int nt_cmd_extract(int argc, char **argv)
             json_dumpf(out, stdout,
                        JSON_PRESERVE_ORDER |
                            (compact ? JSON_COMPACT : JSON_INDENT(2))) != 0) {
-                fprintf(stderr, "newstap extract: cannot write the output\n");
-                rc = 1;
+                rc = nt_cli_fail(&cli, 1, "cannot write the output");
         } else {
                 fputc('\n', stdout);
         }
         json_decref(out);
 out:
-        if (fflush(stdout) != 0 && rc == 0)
-                rc = 1;
         nt_extract_page_free(&page);
-        free(data);
-        return rc;
+        return nt_cli_end_file(&cli, rc, data);
 }

@@ -75,6 +75,19 @@ static int print_articles(const struct nt_feed *feed, const char *feed_url,
         return 0;
 }
 
+/* --fetched, the one option with a value to check. */
+static int parse_option(struct nt_cli *cli, void *ctx, int opt, const char *arg)
+{
+        int64_t *fetched = ctx;
+
+        if (opt != 'f')
+                return 2;
+        if (nt_date_parse(arg, fetched) != NT_OK)
+                return nt_cli_fail(cli, 2, "--fetched: \"%s\" is not a date",
+                                   arg);
+        return 0;
+}
+
 int nt_cmd_parse(int argc, char **argv)
 {
         static const struct option longopts[] = {
@@ -84,78 +97,45 @@ int nt_cmd_parse(int argc, char **argv)
             {"feed-url", required_argument, NULL, 'u'},
             {"fetched", required_argument, NULL, 'f'},
             {"compact", no_argument, NULL, 'C'},
-            {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
         const char *base_url = NULL, *content_type = NULL, *feed_url = NULL;
-        const char *path;
-        int opt, rc = 0, articles = 0, compact = 0, err;
+        bool articles = false, compact = false;
         int64_t fetched = NT_FEED_NO_DATE;
+        const struct nt_cli_store stores[] = {
+            {.opt = 'b', .value = &base_url},
+            {.opt = 't', .value = &content_type},
+            {.opt = 'u', .value = &feed_url},
+            {.opt = 'a', .flag = &articles},
+            {.opt = 'C', .flag = &compact},
+            {0},
+        };
+        const struct nt_cli_spec spec = {
+            .longopts = longopts,
+            .help = parse_help,
+            .stores = stores,
+            .on_option = parse_option,
+            .ctx = &fetched,
+            .hint_help = true,
+        };
+        const char *path = NULL;
         char errstr[512], *data = NULL;
         struct nt_feed feed;
+        struct nt_cli cli;
         size_t len = 0;
+        int rc, err;
         char *text;
 
         nt_feed_init(&feed);
-        optind = 1;
-        while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-                switch (opt) {
-                case 'b':
-                        base_url = optarg;
-                        break;
-                case 't':
-                        content_type = optarg;
-                        break;
-                case 'a':
-                        articles = 1;
-                        break;
-                case 'u':
-                        feed_url = optarg;
-                        break;
-                case 'f':
-                        if (nt_date_parse(optarg, &fetched) != NT_OK) {
-                                fprintf(stderr,
-                                        "newstap parse: --fetched: \"%s\" is "
-                                        "not a date\n",
-                                        optarg);
-                                rc = 2;
-                                goto out;
-                        }
-                        break;
-                case 'C':
-                        compact = 1;
-                        break;
-                case 'h':
-                        fputs(parse_help, stdout);
-                        goto out;
-                default:
-                        fputs("Run `newstap parse --help' for the options.\n",
-                              stderr);
-                        rc = 2;
-                        goto out;
-                }
-        }
-        if (optind != argc - 1) {
-                fputs("newstap parse: expected one FILE (or - for stdin)\n\n",
-                      stderr);
-                fputs(parse_help, stderr);
-                rc = 2;
+        rc = nt_cli_start_file(&cli, "parse", &spec, argc, argv,
+                               feed.limits.max_document, &path, &data, &len);
+        if (rc != NT_CLI_GO)
                 goto out;
-        }
-        path = argv[optind];
-        err = nt_cli_read_input(path, feed.limits.max_document, &data, &len,
-                                errstr, sizeof(errstr));
-        if (err) {
-                fprintf(stderr, "newstap parse: %s\n",
-                        err == NT_ERR_NOMEM ? "out of memory" : errstr);
-                rc = 1;
-                goto out;
-        }
+        rc = 0;
         err = nt_feed_parse(data, len, content_type, base_url, NULL, &feed,
                             errstr, sizeof(errstr));
         if (err) {
-                fprintf(stderr, "newstap parse: %s: %s\n", path, errstr);
-                rc = 1;
+                rc = nt_cli_fail(&cli, 1, "%s: %s", path, errstr);
                 goto out;
         }
         if (articles) {
@@ -179,15 +159,10 @@ int nt_cmd_parse(int argc, char **argv)
                 goto out;
         }
         text = nt_feed_to_json_text(&feed, compact ? 0 : 2);
-        if (!text || fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF) {
-                fprintf(stderr, "newstap parse: cannot write the output\n");
-                rc = 1;
-        }
+        if (!text || fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF)
+                rc = nt_cli_fail(&cli, 1, "cannot write the output");
         free(text);
 out:
-        if (fflush(stdout) != 0 && rc == 0)
-                rc = 1;
         nt_feed_free(&feed);
-        free(data);
-        return rc;
+        return nt_cli_end_file(&cli, rc, data);
 }

@@ -3,6 +3,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,28 @@ static int merge_options(const struct nt_cli_spec *spec, struct option *all)
         return 0;
 }
 
+/* Keeps the argument or the flag of `opt` when spec->stores lists it:
+ * returns 1 then (*rc 0, or 1 when a repeated value did not fit). */
+static int store_option(struct nt_cli *cli, const struct nt_cli_spec *spec,
+                        int opt, const char *arg, int *rc)
+{
+        const struct nt_cli_store *st;
+
+        *rc = 0;
+        for (st = spec->stores; st && st->opt; st++) {
+                if (st->opt != opt)
+                        continue;
+                if (st->value)
+                        *st->value = arg;
+                if (st->flag)
+                        *st->flag = true;
+                if (st->repeat && nt_cli_add_value(cli, arg))
+                        *rc = 1;
+                return 1;
+        }
+        return 0;
+}
+
 int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
                  char **argv)
 {
@@ -119,11 +142,18 @@ int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
                         return 0;
                 }
                 /* getopt_long() has said what was wrong with it. */
-                if (opt == '?' || opt == ':')
+                if (opt == '?' || opt == ':') {
+                        if (spec->hint_help)
+                                fprintf(stderr,
+                                        "Run `newstap %s --help' for the "
+                                        "options.\n",
+                                        cli->cmd);
                         return 2;
-                rc = spec->on_option
-                         ? spec->on_option(cli, spec->ctx, opt, optarg)
-                         : 2;
+                }
+                if (!store_option(cli, spec, opt, optarg, &rc))
+                        rc = spec->on_option
+                                 ? spec->on_option(cli, spec->ctx, opt, optarg)
+                                 : 2;
                 if (rc != 0)
                         return rc;
         }
@@ -148,6 +178,42 @@ int nt_cli_start(struct nt_cli *cli, const char *cmd,
                 return rc;
         *cfg = nt_cli_load_config(cli, NULL);
         return *cfg ? NT_CLI_GO : 2;
+}
+
+int nt_cli_start_file(struct nt_cli *cli, const char *cmd,
+                      const struct nt_cli_spec *spec, int argc, char **argv,
+                      size_t max, const char **path, char **data, size_t *len)
+{
+        struct nt_cli_spec many = *spec;
+        char errstr[512];
+        int rc;
+
+        /* No FILE and two are one mistake, said the same way. */
+        many.max_args = INT_MAX;
+        rc = nt_cli_start(cli, cmd, &many, argc, argv, NULL);
+        if (rc != NT_CLI_GO)
+                return rc;
+        if (optind != argc - 1) {
+                nt_cli_fail(cli, 2, "expected one FILE (or - for stdin)\n");
+                fputs(spec->help, stderr);
+                return 2;
+        }
+        *path = argv[optind];
+        rc = nt_cli_read_input(*path, max, data, len, errstr, sizeof(errstr));
+        if (rc)
+                return nt_cli_fail(cli, 1, "%s",
+                                   rc == NT_ERR_NOMEM ? "out of memory"
+                                                      : errstr);
+        return NT_CLI_GO;
+}
+
+int nt_cli_end_file(struct nt_cli *cli, int rc, char *data)
+{
+        if (fflush(stdout) != 0 && rc == 0)
+                rc = 1;
+        nt_cli_free(cli);
+        free(data);
+        return rc;
 }
 
 int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)

@@ -1,6 +1,10 @@
 /* Command-line plumbing shared by the command entry points: the common
- * options (-c FILE, -X name=value), loading the layered configuration and
- * setting up logging from it. Entry points only; modules never print. */
+ * options (-c FILE, -X name=value), reading argv from a table of options,
+ * loading the layered configuration and setting up logging from it.
+ * Entry points only; modules never print. It lives on the ground floor
+ * because the entry points of every floor use it (cli/cmd_*.c and the
+ * sides' producer/cmd_*.c, consumer/cmd_*.c); the folder cli/ is the top
+ * floor that holds the command table, not this module. */
 #ifndef NT_CLI_H
 #define NT_CLI_H
 
@@ -54,6 +58,16 @@ int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg);
 /* Most options of one command, for nt_cli_parse()'s table. */
 #define NT_CLI_MAX_OPTIONS 32
 
+/* An option that only keeps its argument or says it was given:
+ * nt_cli_parse() does that itself, without the command's on_option(). A
+ * spec lists them in an array ended by an entry whose `opt` is 0. */
+struct nt_cli_store {
+        int opt;            /* the option's value in the getopt tables */
+        const char **value; /* takes the argument (borrowed from argv) */
+        bool *flag;         /* set to true */
+        bool repeat; /* the argument goes to cli->values (nt_cli_add_value) */
+};
+
 /* How a command reads its argv, for nt_cli_parse(). */
 struct nt_cli_spec {
         /* NULL: NT_CLI_SHORTOPTS with `common`, else "h"; a command with
@@ -65,23 +79,31 @@ struct nt_cli_spec {
         const struct option *longopts;
         const char *help; /* --help prints this */
         bool common;      /* takes -c, -X, -v: their help follows `help` */
-        /* The command's own options: returns 0 to go on, or the exit code
-         * to stop with (2 after saying what is wrong with nt_cli_fail()). */
+        /* The options that only keep their argument or a flag; NULL when
+         * none. */
+        const struct nt_cli_store *stores;
+        /* The command's other options: returns 0 to go on, or the exit
+         * code to stop with (2 after saying what is wrong with
+         * nt_cli_fail()). */
         int (*on_option)(struct nt_cli *cli, void *ctx, int opt,
                          const char *arg);
         void *ctx;
         int max_args; /* positional arguments allowed (from optind) */
+        /* After getopt_long()'s word on an unknown option or a missing
+         * value, "Run `newstap CMD --help' for the options." too. */
+        bool hint_help;
 };
 
 /* nt_cli_parse() went through argv: the command goes on. */
 #define NT_CLI_GO (-1)
 
 /* Reads argv with getopt_long(): the common options into cli, --help
- * printed, every other option handed to spec->on_option(), and more than
- * spec->max_args positional arguments refused. Returns NT_CLI_GO with
- * the positional arguments at argv[optind..argc), or the exit code to
- * return at once: 0 after --help, 2 on a usage error (already said on
- * stderr), or what on_option() returned. */
+ * printed, spec->stores kept, every other option handed to
+ * spec->on_option(), and more than spec->max_args positional arguments
+ * refused. Returns NT_CLI_GO with the positional arguments at
+ * argv[optind..argc), or the exit code to return at once: 0 after
+ * --help, 2 on a usage error (already said on stderr), 1 when a repeated
+ * value did not fit, or what on_option() returned. */
 int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
                  char **argv);
 
@@ -122,6 +144,24 @@ int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)
  * Caller frees *out with free(). For commands that read one document. */
 int nt_cli_read_input(const char *path, size_t max, char **out, size_t *len,
                       char *errstr, size_t errstr_size);
+
+/* The start of a command that reads one document, FILE or "-" for
+ * standard input, after its options (spec->max_args is not used):
+ * nt_cli_init(), nt_cli_parse(), then the one FILE read whole into *data
+ * (NUL-terminated, `max` bytes at most; caller frees with free()) and its
+ * name into *path (borrowed from argv). Returns NT_CLI_GO to go on, or the
+ * exit code to return at once: 0 after --help, 2 a usage error (no FILE or
+ * more than one: said with the help on stderr), 1 the file unreadable or
+ * out of memory (said). Either way the caller ends with
+ * nt_cli_end_file(). */
+int nt_cli_start_file(struct nt_cli *cli, const char *cmd,
+                      const struct nt_cli_spec *spec, int argc, char **argv,
+                      size_t max, const char **path, char **data, size_t *len);
+
+/* The end of a command started with nt_cli_start_file(): standard output
+ * flushed (a failure there turns a success into 1), cli and `data` freed.
+ * Returns the exit status. */
+int nt_cli_end_file(struct nt_cli *cli, int rc, char *data);
 
 /* The help lines of the common options, for every command's --help. */
 extern const char nt_cli_common_help[];

@@ -1,5 +1,6 @@
 #include "common/entities.h"
 #include "common/err.h"
+#include "common/num.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -216,17 +217,6 @@ static int is_digit(unsigned char c)
         return c >= '0' && c <= '9';
 }
 
-static int hex_value(unsigned char c)
-{
-        if (is_digit(c))
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* A character XML 1.0 allows in a document. */
 static int xml_char(unsigned long cp)
 {
@@ -268,7 +258,9 @@ static void numref_scan(const unsigned char *s, size_t len, struct numref *r)
         r->valid = 1;
         while (i < len && i - start <= DIGITS_MAX &&
                (is_alpha(s[i]) || is_digit(s[i]))) {
-                d = hex ? hex_value(s[i]) : is_digit(s[i]) ? s[i] - '0' : -1;
+                d = hex              ? nt_num_hex_digit(s[i])
+                    : is_digit(s[i]) ? s[i] - '0'
+                                     : -1;
                 if (d < 0)
                         r->valid = 0;
                 else if (r->cp <= 0x10FFFF)

@@ -24,4 +24,14 @@ int nt_num_parse_duration_ms(const char *s, int64_t unit_ms, int64_t *out_ms);
  * disk marketing). */
 int nt_num_parse_size(const char *s, int64_t *out_bytes);
 
+/* The value of one hexadecimal digit (either case), or -1 when `c` is
+ * none. Inline: character references and chunk sizes call it per byte. */
+static inline int nt_num_hex_digit(unsigned char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        c |= 0x20; /* ASCII upper case to lower; 'a'..'f' only from letters */
+        return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 #endif

@@ -179,21 +179,6 @@ out:
         return rc;
 }
 
-static int classify_option(struct nt_cli *cli, void *opaque, int opt,
-                           const char *arg)
-{
-        int *offline = opaque;
-
-        switch (opt) {
-        case 'r':
-                return nt_cli_add_value(cli, arg) ? 1 : 0;
-        case 'o':
-                *offline = 1;
-                return 0;
-        }
-        return 2;
-}
-
 /* SIGHUP: the rule files again; a broken set is reported and kept out. */
 static nt_classifier_t *reload(void *opaque)
 {
@@ -214,13 +199,17 @@ int nt_cmd_classify(int argc, char **argv)
             {"offline", no_argument, NULL, 'o'},
             {NULL, 0, NULL, 0},
         };
-        int offline = 0;
+        bool offline = false;
+        const struct nt_cli_store stores[] = {
+            {.opt = 'r', .repeat = true},
+            {.opt = 'o', .flag = &offline},
+            {0},
+        };
         const struct nt_cli_spec spec = {
             .longopts = longopts,
             .help = classify_help,
             .common = true,
-            .on_option = classify_option,
-            .ctx = &offline,
+            .stores = stores,
         };
         struct nt_cli cli;
         nt_config_t *cfg = NULL;

@@ -427,7 +427,7 @@ static int explain(nt_classifier_t *c, const struct nt_text_fields *in,
 /* What `rules explain` was given: the text and the output format. */
 struct explain_opts {
         struct nt_text_fields in;
-        int as_json;
+        bool as_json;
         int have_text; /* --text given (it may be empty) */
 };
 
@@ -437,12 +437,9 @@ static int explain_option(struct nt_cli *cli, void *opaque, int opt,
         struct explain_opts *eo = opaque;
         enum nt_field field;
 
+        (void)cli;
+
         switch (opt) {
-        case 'r':
-                return nt_cli_add_value(cli, arg) ? 1 : 0;
-        case 'j':
-                eo->as_json = 1;
-                return 0;
         case 't':
                 field = NT_FIELD_TITLE;
                 break;
@@ -472,9 +469,15 @@ static int cmd_explain(int argc, char **argv)
             {NULL, 0, NULL, 0},
         };
         struct explain_opts eo;
+        const struct nt_cli_store stores[] = {
+            {.opt = 'r', .repeat = true},
+            {.opt = 'j', .flag = &eo.as_json},
+            {0},
+        };
         const struct nt_cli_spec spec = {
             .longopts = longopts,
             .help = rules_help,
+            .stores = stores,
             .on_option = explain_option,
             .ctx = &eo,
             .max_args = INT_MAX, /* more than one FILE: said below */

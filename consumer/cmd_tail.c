@@ -9,6 +9,7 @@
 #include "consumer/tail.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,9 +102,19 @@ static void topic_list(const nt_tail_t *t, char *buf, size_t size)
                          n - 3);
 }
 
+/* What tail's options set beside the tail's own options. */
+struct tail_cli {
+        struct nt_tail_opts o;
+        const char *output; /* -o/--output pretty or jsonl, or NULL */
+        int follow;         /* --follow 1, --exit-at-end 0, else -1 */
+        int starts;         /* how many starts were given */
+        char **owned;       /* the -b values as -X properties: argc slots */
+        size_t n_owned;
+};
+
 /* Records a -b value as the -X property it stands for. The copy lives in
- * `owned` (argc slots) until the command ends. */
-static int add_brokers(struct nt_cli *cli, char **owned, size_t *n_owned,
+ * tc->owned until the command ends. */
+static int add_brokers(struct nt_cli *cli, struct tail_cli *tc,
                        const char *brokers)
 {
         static const char key[] = "bootstrap.servers=";
@@ -114,16 +125,98 @@ static int add_brokers(struct nt_cli *cli, char **owned, size_t *n_owned,
                 return NT_ERR_NOMEM;
         memcpy(kv, key, sizeof(key) - 1);
         memcpy(kv + sizeof(key) - 1, brokers, len + 1);
-        owned[(*n_owned)++] = kv;
+        tc->owned[tc->n_owned++] = kv;
         return nt_cli_add_xprop(cli, kv);
+}
+
+/* Long options without a short letter get values past char. */
+enum { OPT_FROM_BEGINNING = 256, OPT_OFFSET, OPT_OUTPUT };
+
+/* The starts: --since, --from-beginning, --offset and -o START (`opt`
+ * 'o'). */
+static int tail_start_option(struct nt_cli *cli, struct tail_cli *tc, int opt,
+                             const char *arg)
+{
+        struct nt_tail_opts *o = &tc->o;
+
+        tc->starts++;
+        switch (opt) {
+        case 's':
+                if (nt_date_parse_since(arg, nt_date_now_ms(), &o->since_ms))
+                        return nt_cli_fail(cli, 2,
+                                           "--since: \"%s\" is neither "
+                                           "RFC 3339 nor an age like 2h",
+                                           arg);
+                return 0;
+        case OPT_FROM_BEGINNING:
+                o->from_beginning = true;
+                return 0;
+        }
+        /* --offset START or -o START. */
+        if (nt_tail_parse_start(arg, nt_date_now_ms(), o) == 0)
+                return 0;
+        if (opt == OPT_OFFSET)
+                return nt_cli_fail(cli, 2,
+                                   "--offset: \"%s\" is not beginning, end, "
+                                   "-N, N, @TIME or s@MS",
+                                   arg);
+        return nt_cli_fail(cli, 2,
+                           "-o: \"%s\" is neither an output (pretty, jsonl) "
+                           "nor a start (beginning, end, -N, N, @TIME, s@MS)",
+                           arg);
+}
+
+static int tail_option(struct nt_cli *cli, void *ctx, int opt, const char *arg)
+{
+        struct tail_cli *tc = ctx;
+        struct nt_tail_opts *o = &tc->o;
+        int64_t count;
+
+        switch (opt) {
+        case 'o':
+                /* The output formats and kcat's starts do not overlap, so
+                 * -o takes both. */
+                if (strcmp(arg, "pretty") == 0 || strcmp(arg, "jsonl") == 0) {
+                        tc->output = arg;
+                        return 0;
+                }
+                return tail_start_option(cli, tc, opt, arg);
+        case 's':
+        case OPT_FROM_BEGINNING:
+        case OPT_OFFSET:
+                return tail_start_option(cli, tc, opt, arg);
+        case 'b':
+                if (add_brokers(cli, tc, arg))
+                        return nt_cli_fail(cli, 1, "out of memory");
+                return 0;
+        case 'n':
+                if (nt_num_parse_i64(arg, 1, INT64_MAX, &count))
+                        return nt_cli_fail(cli, 2,
+                                           "--count: \"%s\" is not a "
+                                           "positive number",
+                                           arg);
+                o->count = (uint64_t)count;
+                return 0;
+        case 'F':
+                tc->follow = 1;
+                return 0;
+        case 'e':
+                tc->follow = 0;
+                return 0;
+        case 'm':
+                if (nt_num_parse_double(arg, 0, 1e12, &o->min_score))
+                        return nt_cli_fail(cli, 2,
+                                           "--min-score: \"%s\" is not a "
+                                           "number >= 0",
+                                           arg);
+                return 0;
+        }
+        return 2;
 }
 
 int nt_cmd_tail(int argc, char **argv)
 {
-        /* Long options without a short letter get values past char. */
-        enum { OPT_FROM_BEGINNING = 256, OPT_OFFSET, OPT_OUTPUT };
         static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
             {"all", no_argument, NULL, 'A'},
             {"since", required_argument, NULL, 's'},
             {"from-beginning", no_argument, NULL, OPT_FROM_BEGINNING},
@@ -139,171 +232,79 @@ int nt_cmd_tail(int argc, char **argv)
             {"group", required_argument, NULL, 'G'},
             {NULL, 0, NULL, 0},
         };
-        struct nt_tail_opts o;
+        struct tail_cli tc = {.follow = -1};
+        struct nt_tail_opts *o = &tc.o;
+        const struct nt_cli_store stores[] = {
+            {.opt = 'A', .flag = &o->all},
+            {.opt = OPT_OUTPUT, .value = &tc.output},
+            {.opt = 'E', .value = &o->entity},
+            {.opt = 'l', .value = &o->lang},
+            {.opt = 'g', .value = &o->grep},
+            {.opt = 'G', .value = &o->group},
+            {.opt = 'f', .value = &o->format},
+            {0},
+        };
+        const struct nt_cli_spec spec = {
+            .shortopts = NT_CLI_SHORTOPTS "o:f:b:",
+            .longopts = longopts,
+            .help = tail_help,
+            .common = true,
+            .stores = stores,
+            .on_option = tail_option,
+            .ctx = &tc,
+            .max_args = INT_MAX,
+        };
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
         nt_tail_t *t = NULL;
-        const char *output = NULL, *no_color = getenv("NO_COLOR");
-        char errstr[1024], topics[512], **owned = NULL;
-        size_t n_owned = 0;
-        int opt, rc = 0, follow = -1, err, starts = 0, done = 0;
+        const char *output, *no_color = getenv("NO_COLOR");
+        char errstr[1024], topics[512];
+        int rc = 0, follow, err, done = 0;
         bool tty = isatty(STDOUT_FILENO) == 1, start_given;
         uint64_t n_read, n_shown;
-        int64_t count;
 
-        nt_tail_opts_init(&o);
-        if (nt_cli_init(&cli, "tail", argc))
+        nt_tail_opts_init(o);
+        tc.owned = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*tc.owned));
+        if (!tc.owned)
                 return 1;
-        owned = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*owned));
-        if (!owned) {
-                rc = 1;
+        rc = nt_cli_start(&cli, "tail", &spec, argc, argv, NULL);
+        if (rc != NT_CLI_GO)
                 goto out;
-        }
-        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS "o:f:b:",
-                                  longopts, NULL)) != -1) {
-                if (nt_cli_common_option(&cli, opt, optarg))
-                        continue;
-                switch (opt) {
-                case 'A':
-                        o.all = true;
-                        break;
-                case 's':
-                        starts++;
-                        if (nt_date_parse_since(optarg, nt_date_now_ms(),
-                                                &o.since_ms)) {
-                                rc = nt_cli_fail(&cli, 2,
-                                                 "--since: \"%s\" is neither "
-                                                 "RFC 3339 nor an age like "
-                                                 "2h",
-                                                 optarg);
-                                goto out;
-                        }
-                        break;
-                case OPT_FROM_BEGINNING:
-                        starts++;
-                        o.from_beginning = true;
-                        break;
-                case OPT_OFFSET:
-                        starts++;
-                        if (nt_tail_parse_start(optarg, nt_date_now_ms(), &o)) {
-                                rc = nt_cli_fail(
-                                    &cli, 2,
-                                    "--offset: \"%s\" is not beginning, end, "
-                                    "-N, N, @TIME or s@MS",
-                                    optarg);
-                                goto out;
-                        }
-                        break;
-                case 'o':
-                        /* The output formats and kcat's starts do not
-                         * overlap, so -o takes both. */
-                        if (strcmp(optarg, "pretty") == 0 ||
-                            strcmp(optarg, "jsonl") == 0) {
-                                output = optarg;
-                                break;
-                        }
-                        starts++;
-                        if (nt_tail_parse_start(optarg, nt_date_now_ms(), &o)) {
-                                rc = nt_cli_fail(
-                                    &cli, 2,
-                                    "-o: \"%s\" is neither an output (pretty, "
-                                    "jsonl) nor a start (beginning, end, -N, "
-                                    "N, @TIME, s@MS)",
-                                    optarg);
-                                goto out;
-                        }
-                        break;
-                case OPT_OUTPUT:
-                        output = optarg;
-                        break;
-                case 'b':
-                        if (add_brokers(&cli, owned, &n_owned, optarg)) {
-                                rc = nt_cli_fail(&cli, 1, "out of memory");
-                                goto out;
-                        }
-                        break;
-                case 'n':
-                        if (nt_num_parse_i64(optarg, 1, INT64_MAX, &count)) {
-                                rc = nt_cli_fail(&cli, 2,
-                                                 "--count: \"%s\" is not a "
-                                                 "positive number",
-                                                 optarg);
-                                goto out;
-                        }
-                        o.count = (uint64_t)count;
-                        break;
-                case 'F':
-                        follow = 1;
-                        break;
-                case 'e':
-                        follow = 0;
-                        break;
-                case 'm':
-                        if (nt_num_parse_double(optarg, 0, 1e12,
-                                                &o.min_score)) {
-                                rc = nt_cli_fail(&cli, 2,
-                                                 "--min-score: \"%s\" is not "
-                                                 "a number >= 0",
-                                                 optarg);
-                                goto out;
-                        }
-                        break;
-                case 'E':
-                        o.entity = optarg;
-                        break;
-                case 'l':
-                        o.lang = optarg;
-                        break;
-                case 'g':
-                        o.grep = optarg;
-                        break;
-                case 'G':
-                        o.group = optarg;
-                        break;
-                case 'f':
-                        o.format = optarg;
-                        break;
-                case 'h':
-                        fputs(tail_help, stdout);
-                        fputs(nt_cli_common_help, stdout);
-                        goto out;
-                default:
-                        rc = 2;
-                        goto out;
-                }
-        }
-        if (o.all && optind < argc) {
+        rc = 0;
+        output = tc.output;
+        follow = tc.follow;
+        if (o->all && optind < argc) {
                 rc = nt_cli_fail(&cli, 2,
                                  "--all follows %s; labels do not "
                                  "go with it",
                                  "topics.enriched");
                 goto out;
         }
-        if (starts > 1) {
+        if (tc.starts > 1) {
                 rc = nt_cli_fail(&cli, 2,
                                  "one start at most: --from-beginning, "
                                  "--since and --offset (or -o START) exclude "
                                  "each other");
                 goto out;
         }
-        if (o.format && output) {
+        if (o->format && output) {
                 rc = nt_cli_fail(&cli, 2,
                                  "-o %s and -f exclude each other (-o takes a "
                                  "start with -f)",
                                  output);
                 goto out;
         }
-        if (o.format) {
-                o.output = NT_TAIL_FORMAT;
-                if (nt_tail_check_format(o.format, errstr, sizeof(errstr))) {
+        if (o->format) {
+                o->output = NT_TAIL_FORMAT;
+                if (nt_tail_check_format(o->format, errstr, sizeof(errstr))) {
                         rc = nt_cli_fail(&cli, 2, "%s", errstr);
                         goto out;
                 }
         } else if (output) {
                 if (strcmp(output, "pretty") == 0) {
-                        o.output = NT_TAIL_PRETTY;
+                        o->output = NT_TAIL_PRETTY;
                 } else if (strcmp(output, "jsonl") == 0) {
-                        o.output = NT_TAIL_JSONL;
+                        o->output = NT_TAIL_JSONL;
                 } else {
                         rc = nt_cli_fail(&cli, 2,
                                          "--output: \"%s\" is not pretty or "
@@ -312,21 +313,21 @@ int nt_cmd_tail(int argc, char **argv)
                         goto out;
                 }
         } else {
-                o.output = tty ? NT_TAIL_PRETTY : NT_TAIL_JSONL;
+                o->output = tty ? NT_TAIL_PRETTY : NT_TAIL_JSONL;
         }
-        o.exit_at_end = follow == -1 ? !tty : follow == 0;
-        o.color = tty && !(no_color && *no_color);
-        o.labels = (const char *const *)argv + optind;
-        o.n_labels = (size_t)(argc - optind);
-        o.emit = emit_stdout;
-        start_given = nt_tail_start_given(&o);
+        o->exit_at_end = follow == -1 ? !tty : follow == 0;
+        o->color = tty && !(no_color && *no_color);
+        o->labels = (const char *const *)argv + optind;
+        o->n_labels = (size_t)(argc - optind);
+        o->emit = emit_stdout;
+        start_given = nt_tail_start_given(o);
         cfg = nt_cli_load_config(&cli, NULL);
         if (!cfg) {
                 rc = 2;
                 goto out;
         }
         nt_sig_install();
-        t = nt_tail_new(cfg, &o, errstr, sizeof(errstr));
+        t = nt_tail_new(cfg, o, errstr, sizeof(errstr));
         if (!t) {
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
@@ -336,7 +337,8 @@ int nt_cmd_tail(int argc, char **argv)
         /* A blank screen or an empty pipe with no word of why is what a
          * kcat user meets first: say where it started. In a group the
          * start is the group's offsets, so there is nothing to explain. */
-        if (!err && !o.group && !o.exit_at_end && (!start_given || o.from_end))
+        if (!err && !o->group && !o->exit_at_end &&
+            (!start_given || o->from_end))
                 fprintf(stderr,
                         "newstap tail: waiting for new records on %s (from the "
                         "end; --from-beginning, --offset or --since for "
@@ -356,7 +358,7 @@ int nt_cmd_tail(int argc, char **argv)
                 goto out;
         }
         nt_tail_counts(t, &n_read, &n_shown);
-        if (!o.group && o.exit_at_end && !start_given)
+        if (!o->group && o->exit_at_end && !start_given)
                 fprintf(stderr,
                         "newstap tail: %llu records: started at the end of "
                         "%s and stopped there, %s (use --from-beginning, "
@@ -369,8 +371,8 @@ out:
         nt_tail_destroy(t);
         nt_config_destroy(cfg);
         nt_cli_free(&cli);
-        while (n_owned > 0)
-                free(owned[--n_owned]);
-        free(owned);
+        while (tc.n_owned > 0)
+                free(tc.owned[--tc.n_owned]);
+        free(tc.owned);
         return rc;
 }

@@ -58,32 +58,8 @@ struct produce_ctx {
         struct nt_cli *cli; /* --opml files in cli->values */
         const char *state_dir;
         const char *group, *instance;
-        int once; /* --once */
+        bool once; /* --once */
 };
-
-static int produce_option(struct nt_cli *cli, void *opaque, int opt,
-                          const char *arg)
-{
-        struct produce_ctx *ctx = opaque;
-
-        switch (opt) {
-        case 'o':
-                return nt_cli_add_value(cli, arg) ? 1 : 0;
-        case '1':
-                ctx->once = 1;
-                return 0;
-        case 's':
-                ctx->state_dir = arg;
-                return 0;
-        case 'g':
-                ctx->group = arg;
-                return 0;
-        case 'i':
-                ctx->instance = arg;
-                return 0;
-        }
-        return 2;
-}
 
 /* SIGHUP: read the files again; only the feed list is taken over (the
  * logging set up at start stays: other threads are logging). */
@@ -116,12 +92,19 @@ int nt_cmd_produce(int argc, char **argv)
             {NULL, 0, NULL, 0},
         };
         struct produce_ctx ctx;
+        const struct nt_cli_store stores[] = {
+            {.opt = 'o', .repeat = true},
+            {.opt = '1', .flag = &ctx.once},
+            {.opt = 's', .value = &ctx.state_dir},
+            {.opt = 'g', .value = &ctx.group},
+            {.opt = 'i', .value = &ctx.instance},
+            {0},
+        };
         const struct nt_cli_spec spec = {
             .longopts = longopts,
             .help = produce_help,
             .common = true,
-            .on_option = produce_option,
-            .ctx = &ctx,
+            .stores = stores,
         };
         struct nt_feed_list feeds;
         struct nt_cli cli;

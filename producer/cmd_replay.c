@@ -195,24 +195,6 @@ static int replay_option(struct nt_cli *cli, void *opaque, int opt,
                                            opt == 'f' ? "from" : "until", arg);
                 }
                 return 0;
-        case 'S':
-                ro->o.skip_seen = true;
-                return 0;
-        case 'T':
-                ro->o.strict = true;
-                return 0;
-        case 'F':
-                ro->o.feed_url = arg;
-                return 0;
-        case 'B':
-                ro->o.base_url = arg;
-                return 0;
-        case 't':
-                ro->topic = arg;
-                return 0;
-        case 'P':
-                ro->o.pages = true;
-                return 0;
         case 'W':
                 if (strcmp(arg, "now") == 0) {
                         ro->o.stamp_published = false;
@@ -247,10 +229,20 @@ int nt_cmd_replay(int argc, char **argv)
             {NULL, 0, NULL, 0},
         };
         struct replay_cli ro = {0};
+        const struct nt_cli_store stores[] = {
+            {.opt = 'S', .flag = &ro.o.skip_seen},
+            {.opt = 'T', .flag = &ro.o.strict},
+            {.opt = 'F', .value = &ro.o.feed_url},
+            {.opt = 'B', .value = &ro.o.base_url},
+            {.opt = 't', .value = &ro.topic},
+            {.opt = 'P', .flag = &ro.o.pages},
+            {0},
+        };
         const struct nt_cli_spec spec = {
             .longopts = longopts,
             .help = replay_help,
             .common = true,
+            .stores = stores,
             .on_option = replay_option,
             .ctx = &ro,
             .max_args = INT_MAX,

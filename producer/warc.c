@@ -838,17 +838,6 @@ static int keep_header(char **slot, const char *v, size_t len)
         return *slot ? NT_OK : NT_ERR_NOMEM;
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* De-chunks [p, end) into out. NT_ERR_PARSE with *first set when the
  * very first size line is not one (the body is not chunked at all). */
 static int dechunk(const char *p, const char *end, struct nt_buf *out,
@@ -867,14 +856,17 @@ static int dechunk(const char *p, const char *end, struct nt_buf *out,
                         return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
                                        "chunked body ends without its last "
                                        "chunk");
-                for (i = 0; i < len && hexval(s[i]) >= 0; i++) {
+                for (i = 0;
+                     i < len && nt_num_hex_digit((unsigned char)s[i]) >= 0;
+                     i++) {
                         if (size > (UINT64_MAX >> 4))
                                 return nt_errf(errstr, errstr_size,
                                                NT_ERR_PARSE,
                                                "chunk size too large at body "
                                                "byte %zu",
                                                (size_t)(s - start));
-                        size = size * 16 + (uint64_t)hexval(s[i]);
+                        size = size * 16 +
+                               (uint64_t)nt_num_hex_digit((unsigned char)s[i]);
                         digits = true;
                 }
                 while (i < len && is_space(s[i]))

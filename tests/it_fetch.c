@@ -54,6 +54,37 @@ static nt_fetcher_t *fetcher(size_t max_body, long timeout_ms)
         return f;
 }
 
+/* A fetcher with the default limits but one transfer per host. */
+static nt_fetcher_t *one_per_host(void)
+{
+        struct nt_fetch_limits lim;
+        char errstr[256];
+        nt_fetcher_t *f;
+
+        nt_fetch_limits_default(&lim);
+        lim.max_per_host = 1;
+        f = nt_fetcher_new(&lim, errstr, sizeof(errstr));
+        cr_assert_not_null(f, "%s", errstr);
+        return f;
+}
+
+/* /paced: 256 bytes sent in 4 pieces `delay_ms` apart. */
+static void paced_route(int delay_ms)
+{
+        static char body[257];
+        struct nt_httpd_route r;
+
+        memset(body, 'b', 256);
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "/paced");
+        r.kind = NT_HTTPD_SLOW;
+        r.status = 200;
+        r.body = body;
+        r.body_len = 256;
+        r.delay_ms = delay_ms;
+        nt_httpd_route(srv, &r);
+}
+
 /* Runs the fetcher until one result arrives (at most 30 s). */
 static struct nt_fetch_result *wait_result(nt_fetcher_t *f)
 {
@@ -289,30 +320,16 @@ Test(fetch, endless_body_and_gzip_bomb_hit_the_body_limit)
 
 Test(fetch, per_host_limit_serialises_transfers)
 {
-        struct nt_fetch_limits lim;
-        struct nt_httpd_route r;
         struct nt_httpd_request log[8];
         struct nt_fetch_request req;
-        char errstr[256], url[256];
+        char url[256];
         nt_fetcher_t *f;
         int i, got = 0;
         time_t deadline;
-        static char body[257];
 
-        memset(body, 'b', 256);
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/paced");
-        r.kind = NT_HTTPD_SLOW;
-        r.status = 200;
-        r.body = body;
-        r.body_len = 256;
-        r.delay_ms = 50; /* 4 pieces: each response takes >= 200 ms */
-        nt_httpd_route(srv, &r);
+        paced_route(50); /* each response takes >= 200 ms */
 
-        nt_fetch_limits_default(&lim);
-        lim.max_per_host = 1;
-        f = nt_fetcher_new(&lim, errstr, sizeof(errstr));
-        cr_assert_not_null(f, "%s", errstr);
+        f = one_per_host();
         snprintf(url, sizeof(url), "%s/paced", nt_httpd_url(srv));
         memset(&req, 0, sizeof(req));
         req.url = url;
@@ -345,33 +362,19 @@ Test(fetch, per_host_limit_serialises_transfers)
  * to the fetcher and one server here.) */
 Test(fetch, a_full_host_does_not_hold_another)
 {
-        struct nt_fetch_limits lim;
-        struct nt_httpd_route r;
         struct nt_fetch_request req;
-        char errstr[256], busy[256], other[256];
+        char busy[256], other[256];
         nt_fetcher_t *f;
         int i, paced_done = 0, paced_before_other = -1;
         time_t deadline;
-        static char body[257];
 
-        memset(body, 'b', 256);
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/paced");
-        r.kind = NT_HTTPD_SLOW;
-        r.status = 200;
-        r.body = body;
-        r.body_len = 256;
-        /* 4 pieces: each response takes >= 1.2 s, so that the other
-         * host's request has more than a second to be served before the
-         * busy host's second ends, even on a loaded machine. */
-        r.delay_ms = 300;
-        nt_httpd_route(srv, &r);
+        /* Each response takes >= 1.2 s, so that the other host's
+         * request has more than a second to be served before the busy
+         * host's second ends, even on a loaded machine. */
+        paced_route(300);
         route("/quick", 200, NULL, "ok");
 
-        nt_fetch_limits_default(&lim);
-        lim.max_per_host = 1;
-        f = nt_fetcher_new(&lim, errstr, sizeof(errstr));
-        cr_assert_not_null(f, "%s", errstr);
+        f = one_per_host();
         snprintf(busy, sizeof(busy), "%s/paced", nt_httpd_url(srv));
         snprintf(other, sizeof(other), "http://localhost:%s/quick",
                  strrchr(nt_httpd_url(srv), ':') + 1);

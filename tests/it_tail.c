@@ -10,6 +10,7 @@
 #define _XOPEN_SOURCE 700
 #include "common/kafka.h"
 #include "support/archive.h"
+#include "support/kafka_read.h"
 #include "support/nt_test.h"
 
 #include <criterion/criterion.h>
@@ -116,15 +117,11 @@ static void setup(struct fixture *fx)
 {
         const char *topics[] = {ENRICHED ":1", PREFIX "guarantees:1",
                                 PREFIX "territory:1", "t.raw:1"};
-        const char *props[] = {"bootstrap.servers", NULL, NULL};
         char errstr[512];
         rd_kafka_t *rk;
 
         nt_test_devbroker_start(&fx->db, topics, 4);
-        props[1] = fx->db.bootstrap;
-        rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
-                                   sizeof(errstr));
-        cr_assert_not_null(rk, "%s", errstr);
+        rk = nt_test_producer(fx->db.bootstrap);
         fx->t0 = now_ms();
         put_event(rk, 1, "Allies outline security guarantees", "guarantees",
                   "en", fx->t0 - 3 * 3600 * 1000);

@@ -207,43 +207,60 @@ static void show_log(const char *name)
                 fprintf(stderr, "(no log %s)\n", name);
 }
 
+/* Stops the classifier started as `name` with SIGTERM: it must exit 0
+ * (its log is shown when it does not). */
+static void stop_clean(struct nt_child *c, const char *name)
+{
+        int status = nt_child_stop(c, SIGTERM, 60000);
+
+        if (status != 0)
+                show_log(name);
+        cr_assert_eq(status, 0, "%s: SIGTERM: exit %d", name, status);
+}
+
+/* Kills the classifier with SIGKILL, as a crash would. */
+static void kill_hard(struct nt_child *c, const char *what)
+{
+        int status = nt_child_stop(c, SIGKILL, 10000);
+
+        cr_assert_eq(status, 128 + SIGKILL, "%s: status %d", what, status);
+}
+
+/* The configuration file classify.json of the work directory (its path
+ * into cfg), for one instance with transactional.id `txn_id`. */
+static void classify_config(char *cfg, size_t size, const char *txn_id,
+                            const char *extra)
+{
+        snprintf(cfg, size, "%s/classify.json", workdir);
+        write_config(cfg, txn_id, "newstap/classify", extra);
+}
+
+/* The names of a suite's topics and group, fresh for each test run:
+ * "<stem>-raw", "<stem>-enriched", ... */
+static void fresh_names(const char *stem)
+{
+        char name[100];
+        static const char *const what[] = {"raw", "enriched", "dlq", "group",
+                                           "label"};
+        char *const into[] = {raw, enriched, dlq, group, name};
+        const size_t sizes[] = {sizeof(raw), sizeof(enriched), sizeof(dlq),
+                                sizeof(group), sizeof(name)};
+        char p[64];
+        size_t i;
+
+        for (i = 0; i < 5; i++) {
+                snprintf(p, sizeof(p), "%s-%s", stem, what[i]);
+                nt_test_unique_name(p, into[i], sizes[i]);
+        }
+        snprintf(prefix, sizeof(prefix), "%s.", name);
+}
+
 /* ---- reading the outputs ----------------------------------------- */
 
 static rd_kafka_t *reader(const char *topic, bool eof, int *partitions)
 {
-        const char *props[] = {"bootstrap.servers",
-                               nt_test_kafka_bootstrap(),
-                               "isolation.level",
-                               "read_committed",
-                               "enable.partition.eof",
-                               eof ? "true" : "false",
-                               "enable.auto.commit",
-                               "false",
-                               NULL};
-        const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_topic_partition_list_t *parts;
-        rd_kafka_topic_t *rkt;
-        char name[128], errstr[512];
-        rd_kafka_t *rk;
-        int i;
-
-        nt_test_unique_name("nt-cls-read", name, sizeof(name));
-        rk = nt_kafka_consumer_new(NULL, name, props, errstr, sizeof(errstr));
-        cr_assert_not_null(rk, "%s", errstr);
-        rkt = rd_kafka_topic_new(rk, topic, NULL);
-        cr_assert_eq(rd_kafka_metadata(rk, 0, rkt, &md, 10000), 0,
-                     "metadata of %s", topic);
-        cr_assert_eq(md->topic_cnt, 1);
-        *partitions = md->topics[0].err ? 0 : md->topics[0].partition_cnt;
-        parts = rd_kafka_topic_partition_list_new(*partitions + 1);
-        for (i = 0; i < *partitions; i++)
-                rd_kafka_topic_partition_list_add(parts, topic, i)->offset =
-                    RD_KAFKA_OFFSET_BEGINNING;
-        rd_kafka_metadata_destroy(md);
-        rd_kafka_topic_destroy(rkt);
-        cr_assert_eq(rd_kafka_assign(rk, parts), 0);
-        rd_kafka_topic_partition_list_destroy(parts);
-        return rk;
+        return nt_test_topic_reader(nt_test_kafka_bootstrap(), topic, eof,
+                                    partitions);
 }
 
 static int key_index(const rd_kafka_message_t *rkm)
@@ -321,6 +338,32 @@ static void tail_close(struct tail *t)
 {
         rd_kafka_destroy(t->rk);
         free(t);
+}
+
+/* Starts the classifier as `name` with the enriched topic followed, and
+ * waits until `visible` articles are visible on it. */
+static struct tail *start_and_wait(struct nt_child *c, const char *cfg,
+                                   const char *name, size_t visible,
+                                   int timeout_ms)
+{
+        struct tail *t = tail_open(enriched);
+
+        start(c, cfg, name);
+        tail_wait(t, visible, timeout_ms, name);
+        return t;
+}
+
+/* The dead-letter topic followed until `want` letters are visible, at
+ * most `polls` tenths of a second; the caller checks how many came. */
+static struct tail *dead_letters_wait(size_t want, int polls)
+{
+        struct tail *td = tail_open(dlq);
+        int k;
+
+        td->count_only = true;
+        for (k = 0; k < polls && td->messages < want; k++)
+                tail_poll(td, 100);
+        return td;
 }
 
 /* Everything read back from one output topic. */
@@ -519,6 +562,19 @@ static void check_exactly_once(unsigned n, struct view *v)
         }
 }
 
+/* The end of a run: all n articles visible within timeout_ms, a clean
+ * stop, and the enriched topic read back into v holding each exactly
+ * once. */
+static void finish_exactly_once(struct nt_child *c, struct tail *t, unsigned n,
+                                int timeout_ms, const char *name,
+                                struct view *v)
+{
+        tail_wait(t, n, timeout_ms, name);
+        stop_clean(c, name);
+        tail_close(t);
+        check_exactly_once(n, v);
+}
+
 /* ---- the metrics endpoint ---------------------------------------- */
 
 /* The port the classifier logged for its endpoint; 0 when not found. */
@@ -556,14 +612,9 @@ static void setup(void)
                                "2000000",
                                NULL};
         const char *topics[2];
-        char errstr[512], name[100];
+        char errstr[512];
 
-        nt_test_unique_name("nt-cls-raw", raw, sizeof(raw));
-        nt_test_unique_name("nt-cls-enriched", enriched, sizeof(enriched));
-        nt_test_unique_name("nt-cls-dlq", dlq, sizeof(dlq));
-        nt_test_unique_name("nt-cls-group", group, sizeof(group));
-        nt_test_unique_name("nt-cls-label", name, sizeof(name));
-        snprintf(prefix, sizeof(prefix), "%s.", name);
+        fresh_names("nt-cls");
         snprintf(workdir, sizeof(workdir), "/tmp/nt-cls-XXXXXX");
         cr_assert_not_null(mkdtemp(workdir));
         feeder = nt_kafka_producer_new(NULL, props, on_feed_delivery, NULL,
@@ -608,11 +659,9 @@ Test(real, exactly_once_through_sigkill)
         struct tail *t;
         size_t seen[3], k;
         long long t0 = now_ms();
-        int status;
 
         feed_articles(0, n);
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, "nt-test-eo", "newstap/classify", NULL);
+        classify_config(cfg, sizeof(cfg), "nt-test-eo", NULL);
         t = tail_open(enriched);
         start(&c, cfg, "eo");
         for (k = 0; k < 3; k++) {
@@ -622,18 +671,10 @@ Test(real, exactly_once_through_sigkill)
                              "kill %zu came after the end: the run was "
                              "too fast for this test",
                              k + 1);
-                status = nt_child_stop(&c, SIGKILL, 10000);
-                cr_assert_eq(status, 128 + SIGKILL, "kill %zu: status %d",
-                             k + 1, status);
+                kill_hard(&c, "eo");
                 start(&c, cfg, "eo");
         }
-        tail_wait(t, n, 240000, "eo");
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        if (status != 0)
-                show_log("eo");
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
-        tail_close(t);
-        check_exactly_once(n, &v);
+        finish_exactly_once(&c, t, n, 240000, "eo", &v);
         fprintf(stderr,
                 "exactly-once: %u articles, 3 SIGKILLs at %zu/%zu/%zu "
                 "visible; read back %zu events, %zu distinct, %zu "
@@ -654,7 +695,6 @@ Test(real, dead_letters_and_the_rest_flows)
         struct tail *t, *td;
         size_t len;
         unsigned i;
-        int status;
         static const struct {
                 const char *key, *value, *error;
         } bad[] = {
@@ -690,17 +730,11 @@ Test(real, dead_letters_and_the_rest_flows)
         feed("bad-too-large", big, strlen(big));
         feed_flush();
         cr_assert_eq(n_landed, 5);
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
         metrics_on = true;
-        write_config(cfg, "nt-test-dlq", "newstap/classify",
-                     "\"max_message\": \"16KiB\"");
-        t = tail_open(enriched);
-        start(&c, cfg, "dlq");
-        tail_wait(t, n, 120000, "dlq");
-        td = tail_open(dlq);
-        td->count_only = true;
-        for (i = 0; i < 600 && td->messages < 5; i++)
-                tail_poll(td, 100);
+        classify_config(cfg, sizeof(cfg), "nt-test-dlq",
+                        "\"max_message\": \"16KiB\"");
+        t = start_and_wait(&c, cfg, "dlq", n, 120000);
+        td = dead_letters_wait(5, 600);
         cr_assert_eq(td->messages, 5, "%zu dead letters visible", td->messages);
         tail_close(td);
         /* The endpoint counts what happened, within a refresh or two. */
@@ -720,8 +754,7 @@ Test(real, dead_letters_and_the_rest_flows)
         cr_assert_eq(nt_test_http_get(port, "/readyz", &body), 200, "%s",
                      nt_buf_str(&body));
         nt_buf_free(&body);
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
+        stop_clean(&c, "dlq");
         tail_close(t);
 
         read_all(enriched, &v, false);
@@ -788,7 +821,6 @@ Test(real, rebalance_between_two_instances)
         struct nt_child a, b;
         struct tail *t;
         unsigned next = 0;
-        int status;
 
         snprintf(cfg_a, sizeof(cfg_a), "%s/a.json", workdir);
         snprintf(cfg_b, sizeof(cfg_b), "%s/b.json", workdir);
@@ -808,20 +840,14 @@ Test(real, rebalance_between_two_instances)
         }
         tail_wait(t, 3000, 120000, "b");
         /* A leaves while articles keep coming: B takes its partitions. */
-        status = nt_child_stop(&a, SIGTERM, 60000);
-        if (status != 0)
-                show_log("a");
-        cr_assert_eq(status, 0, "A: SIGTERM: exit %d", status);
+        stop_clean(&a, "a");
         while (next < n) {
                 feed_articles(next, 250);
                 next += 250;
                 tail_poll(t, 200);
         }
         tail_wait(t, n, 180000, "b");
-        status = nt_child_stop(&b, SIGTERM, 60000);
-        if (status != 0)
-                show_log("b");
-        cr_assert_eq(status, 0, "B: SIGTERM: exit %d", status);
+        stop_clean(&b, "b");
         tail_close(t);
         check_exactly_once(n, &v);
         cr_assert_gt(v.from_source_a, 0, "A wrote none of the events");
@@ -840,17 +866,12 @@ Test(real, at_least_once_mode)
         struct nt_child c;
         struct tail *t;
         size_t i;
-        int status;
 
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, "unused", "newstap/classify",
-                     "\"delivery\": \"at_least_once\"");
+        classify_config(cfg, sizeof(cfg), "unused",
+                        "\"delivery\": \"at_least_once\"");
         feed_articles(0, 1000);
-        t = tail_open(enriched);
-        start(&c, cfg, "alo");
-        tail_wait(t, 1000, 120000, "alo");
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
+        t = start_and_wait(&c, cfg, "alo", 1000, 120000);
+        stop_clean(&c, "alo");
         /* Without a kill, at-least-once writes each article once. */
         read_all(enriched, &v, false);
         cr_assert_eq(v.distinct, 1000);
@@ -861,12 +882,10 @@ Test(real, at_least_once_mode)
         feed_articles(1000, 2000);
         start(&c, cfg, "alo");
         tail_wait(t, 1600, 120000, "alo");
-        status = nt_child_stop(&c, SIGKILL, 10000);
-        cr_assert_eq(status, 128 + SIGKILL);
+        kill_hard(&c, "alo");
         start(&c, cfg, "alo");
         tail_wait(t, 3000, 180000, "alo");
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
+        stop_clean(&c, "alo");
         tail_close(t);
         read_all(enriched, &v, false);
         for (i = 0; i < 3000; i++)
@@ -891,25 +910,15 @@ Test(real, broker_restart_mid_run)
         struct nt_child c;
         struct tail *t;
         size_t seen;
-        int status;
 
         feed_articles(0, n);
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, "nt-test-restart", "newstap/classify", NULL);
-        t = tail_open(enriched);
-        start(&c, cfg, "restart");
-        tail_wait(t, 1000, 180000, "restart");
+        classify_config(cfg, sizeof(cfg), "nt-test-restart", NULL);
+        t = start_and_wait(&c, cfg, "restart", 1000, 180000);
         seen = t->distinct;
         cr_assert_lt(seen, n, "the run ended before the restart");
         cr_assert_eq(nt_test_kafka_local("restart"), 0,
                      "scripts/kafka-local restart failed");
-        tail_wait(t, n, 240000, "restart");
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        if (status != 0)
-                show_log("restart");
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
-        tail_close(t);
-        check_exactly_once(n, &v);
+        finish_exactly_once(&c, t, n, 240000, "restart", &v);
         fprintf(stderr,
                 "broker restart: %u articles, restart at %zu visible; %zu "
                 "events, %zu duplicates\n",
@@ -933,12 +942,9 @@ Test(real, sigterm_with_the_broker_down_stops_in_time)
         int status;
 
         feed_articles(0, n);
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, "nt-test-down", "newstap/classify",
-                     "\"shutdown_timeout\": \"5s\"");
-        t = tail_open(enriched);
-        start(&c, cfg, "down");
-        tail_wait(t, 500, 180000, "down");
+        classify_config(cfg, sizeof(cfg), "nt-test-down",
+                        "\"shutdown_timeout\": \"5s\"");
+        t = start_and_wait(&c, cfg, "down", 500, 180000);
         seen = t->distinct;
         cr_assert_lt(seen, n, "the run ended before the broker went down");
         cr_assert_eq(nt_test_kafka_local("down"), 0,
@@ -957,13 +963,7 @@ Test(real, sigterm_with_the_broker_down_stops_in_time)
                       took);
 
         start(&c, cfg, "down");
-        tail_wait(t, n, 240000, "down");
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        if (status != 0)
-                show_log("down");
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
-        tail_close(t);
-        check_exactly_once(n, &v);
+        finish_exactly_once(&c, t, n, 240000, "down", &v);
         fprintf(stderr,
                 "broker down at %zu visible: SIGTERM took %lld ms; %zu "
                 "events, %zu duplicates\n",
@@ -1019,8 +1019,6 @@ static json_t *run_one_dead_letter(const char *name, size_t bad_size,
         struct nt_child c;
         struct tail *t, *td;
         char cfg[128], *bad;
-        unsigned k;
-        int status;
 
         bad = malloc(bad_size);
         cr_assert_not_null(bad);
@@ -1029,15 +1027,9 @@ static json_t *run_one_dead_letter(const char *name, size_t bad_size,
         feed("bad-big", bad, bad_size);
         feed_flush();
         free(bad);
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, name, "newstap/classify", NULL);
-        t = tail_open(enriched);
-        start(&c, cfg, name);
-        tail_wait(t, n, 120000, name);
-        td = tail_open(dlq);
-        td->count_only = true;
-        for (k = 0; k < 600 && td->messages < 1; k++)
-                tail_poll(td, 100);
+        classify_config(cfg, sizeof(cfg), name, NULL);
+        t = start_and_wait(&c, cfg, name, n, 120000);
+        td = dead_letters_wait(1, 600);
         if (td->messages < 1)
                 show_log(name);
         cr_assert_eq(td->messages, 1,
@@ -1045,8 +1037,7 @@ static json_t *run_one_dead_letter(const char *name, size_t bad_size,
                      "is above)",
                      td->messages);
         tail_close(td);
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
+        stop_clean(&c, name);
         tail_close(t);
         memset(&d, 0, sizeof(d));
         read_all(dlq, &d, true);
@@ -1114,7 +1105,6 @@ Test(real, refused_event_goes_to_dead_letters)
         char cfg[128], key[40], *line, *body;
         size_t k;
         json_t *e;
-        int status;
 
         /* An enriched topic that takes records of 32 KiB at most, and a
          * classifier whose producer batches stay below that, uncompressed
@@ -1143,21 +1133,12 @@ Test(real, refused_event_goes_to_dead_letters)
         feed(key, line, strlen(line));
         feed_flush();
 
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, "nt-test-refused", "newstap/classify", NULL);
-        t = tail_open(enriched);
-        start(&c, cfg, "refused");
-        tail_wait(t, n, 180000, "refused");
-        td = tail_open(dlq);
-        td->count_only = true;
-        for (k = 0; k < 1200 && td->messages < 1; k++)
-                tail_poll(td, 100);
+        classify_config(cfg, sizeof(cfg), "nt-test-refused", NULL);
+        t = start_and_wait(&c, cfg, "refused", n, 180000);
+        td = dead_letters_wait(1, 1200);
         cr_assert_eq(td->messages, 1, "%zu dead letters visible", td->messages);
         tail_close(td);
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        if (status != 0)
-                show_log("refused");
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
+        stop_clean(&c, "refused");
         tail_close(t);
         check_exactly_once(n, &v);
         cr_assert_eq(v.count[n], 0, "the refused article has no event");
@@ -1221,19 +1202,15 @@ Test(real, sighup_reloads_rules)
         struct nt_child c;
         struct tail *t;
         unsigned i;
-        int status;
 
         snprintf(rules_dir, sizeof(rules_dir), "%s/rules", workdir);
         snprintf(cmd, sizeof(cmd),
                  "mkdir -p '%s' && cp '%s'/config/rules/*.rules '%s'/",
                  rules_dir, getenv("NT_SOURCE_DIR"), rules_dir);
         cr_assert_eq(system(cmd), 0);
-        snprintf(cfg, sizeof(cfg), "%s/classify.json", workdir);
-        write_config(cfg, "nt-test-hup", "newstap/classify", NULL);
+        classify_config(cfg, sizeof(cfg), "nt-test-hup", NULL);
         feed_articles(0, 300);
-        t = tail_open(enriched);
-        start(&c, cfg, "hup");
-        tail_wait(t, 300, 120000, "hup");
+        t = start_and_wait(&c, cfg, "hup", 300, 120000);
 
         snprintf(path, sizeof(path), "%s/zz_broken.rules", rules_dir);
         write_file(path, "topic broken {\n  match @NOPE;\n}\n");
@@ -1249,11 +1226,7 @@ Test(real, sighup_reloads_rules)
         cr_assert_eq(kill(c.pid, SIGHUP), 0);
         cr_assert(log_has("hup", "in use", 30000), "the new rules are taken");
         feed_articles(300, 300);
-        tail_wait(t, 600, 120000, "hup");
-        status = nt_child_stop(&c, SIGTERM, 60000);
-        cr_assert_eq(status, 0, "SIGTERM: exit %d", status);
-        tail_close(t);
-        check_exactly_once(600, &v);
+        finish_exactly_once(&c, t, 600, 120000, "hup", &v);
         snprintf(topic, sizeof(topic), "%sbakery", prefix);
         read_label(topic, &bakery, false, "bakery");
         for (i = 0; i < 600; i++)
@@ -1282,7 +1255,7 @@ static void faults_setup(void)
 {
         const char *props[] = {"linger.ms", "10", NULL};
         rd_kafka_conf_t *conf;
-        char errstr[512], name[100];
+        char errstr[512];
 
         conf = rd_kafka_conf_new();
         mock_host =
@@ -1292,12 +1265,7 @@ static void faults_setup(void)
         cr_assert_not_null(mock);
         snprintf(mock_boot, sizeof(mock_boot), "%s",
                  rd_kafka_mock_cluster_bootstraps(mock));
-        nt_test_unique_name("nt-flt-raw", raw, sizeof(raw));
-        nt_test_unique_name("nt-flt-enriched", enriched, sizeof(enriched));
-        nt_test_unique_name("nt-flt-dlq", dlq, sizeof(dlq));
-        nt_test_unique_name("nt-flt-group", group, sizeof(group));
-        nt_test_unique_name("nt-flt-label", name, sizeof(name));
-        snprintf(prefix, sizeof(prefix), "%s.", name);
+        fresh_names("nt-flt");
         cr_assert_eq(rd_kafka_mock_topic_create(mock, raw, 3, 1), 0);
         cr_assert_eq(rd_kafka_mock_topic_create(mock, enriched, 3, 1), 0);
         cr_assert_eq(rd_kafka_mock_topic_create(mock, dlq, 1, 1), 0);
@@ -1338,26 +1306,6 @@ static void faults_teardown(void)
 TestSuite(faults, .init = faults_setup, .fini = faults_teardown,
           .timeout = 120);
 
-static nt_classifier_t *shipped_rules(void)
-{
-        char dir[512], errstr[512] = "", **paths = NULL;
-        const char *in[1] = {dir};
-        nt_classifier_t *c;
-        size_t n = 0, i;
-
-        snprintf(dir, sizeof(dir), "%s/config/rules", getenv("NT_SOURCE_DIR"));
-        cr_assert_eq(
-            nt_rules_expand_paths(in, 1, &paths, &n, errstr, sizeof(errstr)), 0,
-            "%s", errstr);
-        c = nt_classifier_new((const char *const *)paths, n, errstr,
-                              sizeof(errstr));
-        cr_assert_not_null(c, "%s", errstr);
-        for (i = 0; i < n; i++)
-                free(paths[i]);
-        free(paths);
-        return c;
-}
-
 static void set(nt_config_t *cfg, const char *key, const char *value)
 {
         char errstr[256];
@@ -1394,8 +1342,8 @@ static void run_with_fault(unsigned n, int api, rd_kafka_resp_err_t err,
         set(cfg, "consumer.batch_max", "50");
         set(cfg, "consumer.batch_ms", "100ms");
         feed_articles(0, n);
-        loop =
-            nt_classify_loop_new(cfg, shipped_rules(), errstr, sizeof(errstr));
+        loop = nt_classify_loop_new(cfg, nt_test_shipped_classifier(), errstr,
+                                    sizeof(errstr));
         cr_assert_not_null(loop, "%s", errstr);
         for (i = 0; i < count; i++)
                 rd_kafka_mock_push_request_errors(mock, api, 1, err);

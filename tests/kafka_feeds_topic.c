@@ -126,33 +126,40 @@ static bool found(const char *text, const char *needle)
         return text && strstr(text, needle) != NULL;
 }
 
+/* Runs `newstap feeds` as feeds() does and checks its exit status and
+ * that stdout holds `out_has` and stderr `err_has` (NULL: not checked). */
+static void feeds_expect(int status, const char *out_has, const char *err_has,
+                         const char *a1, const char *a2, const char *a3,
+                         const char *a4, const char *a5)
+{
+        char *out, *err;
+        int got = feeds(&out, &err, a1, a2, a3, a4, a5);
+
+        cr_assert_eq(got, status, "feeds %s: exit %d, not %d: %s", a1, got,
+                     status, err);
+        if (out_has)
+                cr_assert(found(out, out_has), "feeds %s: %s", a1, out);
+        if (err_has)
+                cr_assert(found(err, err_has), "feeds %s: %s", a1, err);
+        free(out);
+        free(err);
+}
+
 Test(real, add_list_remove, .timeout = 300)
 {
-        char *out, *err, policy[64], errstr[512];
-        const char *props[] = {"bootstrap.servers", nt_test_kafka_bootstrap(),
-                               NULL};
+        char policy[64], errstr[512];
         struct raw raw = {json_object(), 0};
         json_t *v, *spec;
         rd_kafka_t *rk;
 
-        cr_assert_eq(feeds(&out, &err, "add",
-                           "https://Wire.Example/feed.xml?utm_source=x",
-                           "--interval", "10m", NULL),
-                     0, "%s", err);
-        cr_assert(found(out, "+ https://wire.example/feed.xml\n"), "%s", out);
-        free(out);
-        free(err);
-        cr_assert_eq(feeds(&out, &err, "add", "https://b.example/rss",
-                           "--header", "Authorization: Bearer ${env:B_TOKEN}",
-                           NULL),
-                     0, "%s", err);
-        free(out);
-        free(err);
+        feeds_expect(0, "+ https://wire.example/feed.xml\n", NULL, "add",
+                     "https://Wire.Example/feed.xml?utm_source=x", "--interval",
+                     "10m", NULL);
+        feeds_expect(0, NULL, NULL, "add", "https://b.example/rss", "--header",
+                     "Authorization: Bearer ${env:B_TOKEN}", NULL);
 
         /* The topic was created compacted. */
-        rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
-                                   sizeof(errstr));
-        cr_assert_not_null(rk, "%s", errstr);
+        rk = nt_test_producer(nt_test_kafka_bootstrap());
         cr_assert_eq(nt_kafka_topic_config(rk, topic, "cleanup.policy", policy,
                                            sizeof(policy), 15000, errstr,
                                            sizeof(errstr)),
@@ -176,32 +183,20 @@ Test(real, add_list_remove, .timeout = 300)
         json_decref(v);
 
         /* The same spec again writes nothing. */
-        cr_assert_eq(feeds(&out, &err, "add",
-                           "https://Wire.Example/feed.xml?utm_source=x",
-                           "--interval", "10m", NULL),
-                     0, "%s", err);
-        cr_assert(found(out, "= https://wire.example/feed.xml\n"), "%s", out);
-        free(out);
-        free(err);
+        feeds_expect(0, "= https://wire.example/feed.xml\n", NULL, "add",
+                     "https://Wire.Example/feed.xml?utm_source=x", "--interval",
+                     "10m", NULL);
 
-        cr_assert_eq(feeds(&out, &err, "remove",
-                           "https://wire.example/feed.xml", NULL, NULL, NULL),
-                     0, "%s", err);
-        cr_assert(found(out, "- https://wire.example/feed.xml\n"), "%s", out);
-        free(out);
-        free(err);
+        feeds_expect(0, "- https://wire.example/feed.xml\n", NULL, "remove",
+                     "https://wire.example/feed.xml", NULL, NULL, NULL);
         v = view();
         cr_assert_eq(json_object_size(v), 1);
         cr_assert_not_null(json_object_get(v, "https://b.example/rss"));
         json_decref(v);
 
         /* Removing it again is an error, and it was a tombstone. */
-        cr_assert_eq(feeds(&out, &err, "remove",
-                           "https://wire.example/feed.xml", NULL, NULL, NULL),
-                     1);
-        cr_assert(found(err, "is not on topic"), "%s", err);
-        free(out);
-        free(err);
+        feeds_expect(1, NULL, "is not on topic", "remove",
+                     "https://wire.example/feed.xml", NULL, NULL, NULL);
         nt_test_read_topic(nt_test_kafka_bootstrap(), topic, collect, &raw,
                            5000);
         cr_assert_eq(raw.n, 3, "two adds and one tombstone, got %zu", raw.n);
@@ -289,16 +284,10 @@ Test(real, sync_dry_run_then_for_real, .timeout = 300)
         char *out, *err;
         json_t *v;
 
-        cr_assert_eq(feeds(&out, &err, "add", "https://a.example/rss",
-                           "--interval", "5m", NULL),
-                     0, "%s", err);
-        free(out);
-        free(err);
-        cr_assert_eq(
-            feeds(&out, &err, "add", "https://x.example/rss", NULL, NULL, NULL),
-            0, "%s", err);
-        free(out);
-        free(err);
+        feeds_expect(0, NULL, NULL, "add", "https://a.example/rss",
+                     "--interval", "5m", NULL);
+        feeds_expect(0, NULL, NULL, "add", "https://x.example/rss", NULL, NULL,
+                     NULL);
         write_config(
             "[{\"url\": \"https://a.example/rss\", \"interval\": "
             "\"10m\"},"
@@ -354,10 +343,7 @@ Test(real, sync_dry_run_then_for_real, .timeout = 300)
 
         /* A file without feeds does not empty the topic by accident. */
         write_config("[]");
-        cr_assert_eq(feeds(&out, &err, "sync", NULL, NULL, NULL, NULL), 2);
-        cr_assert(found(err, "--allow-empty"), "%s", err);
-        free(out);
-        free(err);
+        feeds_expect(2, NULL, "--allow-empty", "sync", NULL, NULL, NULL, NULL);
 }
 
 Test(real, import_opml, .timeout = 300)
@@ -382,11 +368,8 @@ Test(real, import_opml, .timeout = 300)
               "</body></opml>\n",
               f);
         fclose(f);
-        cr_assert_eq(feeds(&out, &err, "add", "https://ports.example/feed",
-                           "--name", "Harbour", NULL),
-                     0, "%s", err);
-        free(out);
-        free(err);
+        feeds_expect(0, NULL, NULL, "add", "https://ports.example/feed",
+                     "--name", "Harbour", NULL);
         cr_assert_eq(
             feeds(&out, &err, "import", opml, "--interval", "20m", NULL), 0,
             "%s", err);
@@ -427,8 +410,6 @@ static void produce_raw(rd_kafka_t *rk, const char *key, const char *value)
 Test(real, garbage_records_are_skipped_with_partition_and_offset,
      .timeout = 300)
 {
-        const char *props[] = {"bootstrap.servers", nt_test_kafka_bootstrap(),
-                               NULL};
         char *out, *err, errstr[512];
         rd_kafka_t *rk;
         json_t *v;
@@ -437,14 +418,9 @@ Test(real, garbage_records_are_skipped_with_partition_and_offset,
         write_config_parts("[]", 1);
         /* Offset 0: a good feed, made by the binary (and the topic with
          * it). */
-        cr_assert_eq(feeds(&out, &err, "add", "https://good.example/rss", NULL,
-                           NULL, NULL),
-                     0, "%s", err);
-        free(out);
-        free(err);
-        rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
-                                   sizeof(errstr));
-        cr_assert_not_null(rk, "%s", errstr);
+        feeds_expect(0, NULL, NULL, "add", "https://good.example/rss", NULL,
+                     NULL, NULL);
+        rk = nt_test_producer(nt_test_kafka_bootstrap());
         /* Offset 1: not JSON. Offset 2: a key that is not its URL's.
          * Offset 3: garbage over the good feed, which keeps its spec. */
         produce_raw(rk, "https://junk.example/rss", "{not json");

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,20 @@ static void use_names(struct names *n, const char *bootstrap)
         setenv("NEWSTAP_METRICS_ENABLED", "off", 1);
 }
 
+/* Creates `topic` with `partitions`, and retention.ms `retention_ms`
+ * (NULL: none, see nt_test_make_topics()). */
+static void one_topic(const char *bs, const char *topic, int partitions,
+                      const char *retention_ms)
+{
+        const char *topics[] = {topic};
+
+        if (retention_ms)
+                nt_test_make_topics_retention(bs, topics, 1, partitions,
+                                              retention_ms);
+        else
+                nt_test_make_topics(bs, topics, 1, partitions);
+}
+
 /* Runs newstap with up to 15 arguments. */
 static int newstap(const char *const *args, size_t n, char **out, char **err)
 {
@@ -60,6 +75,26 @@ static int newstap(const char *const *args, size_t n, char **out, char **err)
                 argv[i + 1] = (char *)args[i];
         argv[n + 1] = NULL;
         return nt_run(argv, NULL, out, err, 180000);
+}
+
+/* newstap() with its arguments listed, up to a NULL. */
+static int run(char **out, char **err, ...)
+{
+        const char *args[14];
+        size_t n = 0;
+        va_list ap;
+
+        va_start(ap, err);
+        for (;;) {
+                const char *arg = va_arg(ap, const char *);
+
+                if (!arg)
+                        break;
+                cr_assert(n < sizeof(args) / sizeof(args[0]), "too many");
+                args[n++] = arg;
+        }
+        va_end(ap);
+        return newstap(args, n, out, err);
 }
 
 static const char *source_path(const char *rel, char *buf, size_t size)
@@ -94,7 +129,6 @@ static double now_s(void)
 static void mixed_archive(const char *dir)
 {
         char path[1024], *data, *out, *err;
-        const char *args[4];
         struct nt_buf gz, plain;
         size_t len;
 
@@ -105,11 +139,11 @@ static void mixed_archive(const char *dir)
         nt_test_write(dir, "1-courier.xml", data, len);
         free(data);
 
-        args[0] = "parse";
-        args[1] = "--articles";
-        args[2] = source_path("config/samples/kyiv-visnyk.atom.xml", path,
-                              sizeof(path));
-        cr_assert_eq(newstap(args, 3, &out, &err), 0, "%s", err);
+        cr_assert_eq(run(&out, &err, "parse", "--articles",
+                         source_path("config/samples/kyiv-visnyk.atom.xml",
+                                     path, sizeof(path)),
+                         NULL),
+                     0, "%s", err);
         nt_test_write(dir, "2-visnyk.jsonl", out, strlen(out));
         free(out);
         free(err);
@@ -175,11 +209,10 @@ static const char *expected_labels(const char *title)
 
 static bool classify_built(void)
 {
-        const char *args[] = {"--help"};
         char *out, *err;
         bool yes;
 
-        cr_assert_eq(newstap(args, 1, &out, &err), 0);
+        cr_assert_eq(run(&out, &err, "--help", NULL), 0);
         yes = strstr(out, "\n  classify ") != NULL;
         free(out);
         free(err);
@@ -214,7 +247,6 @@ Test(real, mixed_archive_replayed_classified_and_tailed)
         struct nt_child classify;
         struct distinct seen = {.want = 18};
         char dir[512], rules[1024], *out, *err, *line, *save = NULL;
-        const char *args[8];
         int status, lines = 0, labelled = 0;
 
         use_names(&nm, bs);
@@ -232,9 +264,7 @@ Test(real, mixed_archive_replayed_classified_and_tailed)
         }
         nt_test_tmpdir(dir, sizeof(dir));
         mixed_archive(dir);
-        args[0] = "replay";
-        args[1] = dir;
-        status = newstap(args, 2, &out, &err);
+        status = run(&out, &err, "replay", dir, NULL);
         cr_assert_eq(status, 0, "replay exited %d: %s%s", status, out, err);
         cr_assert(strstr(out, "4 file(s)"), "%s", out);
         cr_assert(strstr(out, "18 published"), "%s", out);
@@ -262,13 +292,8 @@ Test(real, mixed_archive_replayed_classified_and_tailed)
         cr_assert_eq(status, 0, "classify exited %d", status);
 
         /* Every article once, with the labels the rules give it. */
-        args[0] = "tail";
-        args[1] = "--all";
-        args[2] = "--from-beginning";
-        args[3] = "--exit-at-end";
-        args[4] = "-o";
-        args[5] = "jsonl";
-        status = newstap(args, 6, &out, &err);
+        status = run(&out, &err, "tail", "--all", "--from-beginning",
+                     "--exit-at-end", "-o", "jsonl", NULL);
         cr_assert_eq(status, 0, "tail exited %d: %s", status, err);
         for (line = strtok_r(out, "\n", &save); line;
              line = strtok_r(NULL, "\n", &save)) {
@@ -298,13 +323,8 @@ Test(real, mixed_archive_replayed_classified_and_tailed)
         free(err);
 
         /* One label's topic holds exactly its articles. */
-        args[0] = "tail";
-        args[1] = "zaporizhzhia";
-        args[2] = "--from-beginning";
-        args[3] = "--exit-at-end";
-        args[4] = "-f";
-        args[5] = "%{labels}\\n";
-        status = newstap(args, 6, &out, &err);
+        status = run(&out, &err, "tail", "zaporizhzhia", "--from-beginning",
+                     "--exit-at-end", "-f", "%{labels}\\n", NULL);
         cr_assert_eq(status, 0, "tail exited %d: %s", status, err);
         cr_assert_str_eq(out, "zaporizhzhia\nzaporizhzhia\nzaporizhzhia\n");
         free(out);
@@ -313,11 +333,8 @@ Test(real, mixed_archive_replayed_classified_and_tailed)
         /* Its lean label records still show well: each article with its
          * title and a highlighted piece of evidence (in the title or in a
          * snippet), and the score filter reads them. */
-        args[4] = "-o";
-        args[5] = "pretty";
-        args[6] = "--min-score";
-        args[7] = "1";
-        status = newstap(args, 8, &out, &err);
+        status = run(&out, &err, "tail", "zaporizhzhia", "--from-beginning",
+                     "--exit-at-end", "-o", "pretty", "--min-score", "1", NULL);
         cr_assert_eq(status, 0, "tail exited %d: %s", status, err);
         {
                 const char *p = out;
@@ -335,8 +352,9 @@ Test(real, mixed_archive_replayed_classified_and_tailed)
         }
         free(out);
         free(err);
-        args[7] = "1000";
-        status = newstap(args, 8, &out, &err);
+        status =
+            run(&out, &err, "tail", "zaporizhzhia", "--from-beginning",
+                "--exit-at-end", "-o", "pretty", "--min-score", "1000", NULL);
         cr_assert_eq(status, 0, "tail exited %d: %s", status, err);
         cr_assert_str_eq(out, "", "no score reaches 1000");
         free(out);
@@ -352,13 +370,10 @@ static void put_dated_events(const char *bs, const char *topic, int n,
                              const char *const *titles,
                              const int64_t *published, const int64_t *ts)
 {
-        const char *props[] = {"bootstrap.servers", bs, NULL};
         char errstr[512], key[40], when[32];
-        rd_kafka_t *rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
-                                               sizeof(errstr));
+        rd_kafka_t *rk = nt_test_producer(bs);
         int i;
 
-        cr_assert_not_null(rk, "%s", errstr);
         for (i = 0; i < n; i++) {
                 json_t *ev = json_object(), *art = json_object();
                 char *value;
@@ -420,12 +435,12 @@ static int cmp_lines(const void *a, const void *b)
 static void tail_titles(const char *opt, const char *start, char *got,
                         size_t size)
 {
-        const char *args[] = {"tail", "--all", opt, start, "-f", "%{title}\\n"};
         char *out, *err, *lines[16], *line, *save = NULL;
         int status, n = 0, i;
         size_t used = 0;
 
-        status = newstap(args, 6, &out, &err);
+        status = run(&out, &err, "tail", "--all", opt, start, "-f",
+                     "%{title}\\n", NULL);
         cr_assert_eq(status, 0, "tail %s %s exited %d: %s", opt, start, status,
                      err);
         for (line = strtok_r(out, "\n", &save); line && n < 16;
@@ -452,10 +467,7 @@ Test(real, since_picks_the_first_record_at_or_after_the_time)
         int i;
 
         use_names(&nm, bs);
-        {
-                const char *topics[] = {nm.enriched};
-                nt_test_make_topics(bs, topics, 1, 3);
-        }
+        one_topic(bs, nm.enriched, 3, NULL);
         /* Six events an hour apart, the last an hour ago, over three
          * partitions. */
         clock_gettime(CLOCK_REALTIME, &now);
@@ -503,10 +515,7 @@ Test(real, since_shows_what_was_published_since_then)
         char got[256], ms[32];
 
         use_names(&nm, bs);
-        {
-                const char *topics[] = {nm.enriched};
-                nt_test_make_topics(bs, topics, 1, 3);
-        }
+        one_topic(bs, nm.enriched, 3, NULL);
         clock_gettime(CLOCK_REALTIME, &now);
         t = (int64_t)now.tv_sec * 1000;
         /* Written and published 5 h ago. */
@@ -604,10 +613,7 @@ Test(real, speed_follows_the_published_times)
         double took;
 
         use_names(&nm, bs);
-        {
-                const char *topics[] = {nm.raw};
-                nt_test_make_topics(bs, topics, 1, 1);
-        }
+        one_topic(bs, nm.raw, 1, NULL);
         nt_test_tmpdir(dir, sizeof(dir));
         nt_test_write(dir, "near.xml", a, strlen(a));
         nt_test_write(dir, "far.xml", b, strlen(b));
@@ -653,19 +659,13 @@ Test(real, skip_seen_adds_no_new_ids)
         const char *bs = nt_test_kafka_bootstrap();
         struct names nm;
         char dir[512], samples[1024], *out, *err;
-        const char *args[3];
         int status;
 
         use_names(&nm, bs);
-        {
-                const char *topics[] = {nm.raw};
-                nt_test_make_topics(bs, topics, 1, 3);
-        }
+        one_topic(bs, nm.raw, 3, NULL);
         nt_test_tmpdir(dir, sizeof(dir));
         mixed_archive(dir);
-        args[0] = "replay";
-        args[1] = dir;
-        status = newstap(args, 2, &out, &err);
+        status = run(&out, &err, "replay", dir, NULL);
         cr_assert_eq(status, 0, "%s%s", out, err);
         cr_assert(strstr(out, "18 published"), "%s", out);
         free(out);
@@ -673,10 +673,9 @@ Test(real, skip_seen_adds_no_new_ids)
         cr_assert_eq(topic_size(bs, nm.raw, 3), 18);
 
         /* The same articles once more, from the sample files this time. */
-        args[0] = "replay";
-        args[1] = "--skip-seen";
-        args[2] = source_path("config/samples", samples, sizeof(samples));
-        status = newstap(args, 3, &out, &err);
+        status =
+            run(&out, &err, "replay", "--skip-seen",
+                source_path("config/samples", samples, sizeof(samples)), NULL);
         cr_assert_eq(status, 0, "%s%s", out, err);
         cr_assert(strstr(out, "0 published, 18 duplicate(s) skipped"), "%s",
                   out);
@@ -699,14 +698,10 @@ Test(real, replay_streams_a_feed_file_past_the_entry_limit)
         struct names nm;
         struct nt_buf doc;
         char dir[512], want[64], *out, *err;
-        const char *args[2];
         int i, status;
 
         use_names(&nm, bs);
-        {
-                const char *topics[] = {nm.raw};
-                nt_test_make_topics(bs, topics, 1, 3);
-        }
+        one_topic(bs, nm.raw, 3, NULL);
         nt_test_tmpdir(dir, sizeof(dir));
         nt_buf_init(&doc, 16 << 20);
         nt_buf_append_str(&doc, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
@@ -719,9 +714,7 @@ Test(real, replay_streams_a_feed_file_past_the_entry_limit)
         nt_buf_append_str(&doc, "</channel></rss>\n");
         nt_test_write(dir, "big.xml", doc.data, doc.len);
         nt_buf_free(&doc);
-        args[0] = "replay";
-        args[1] = dir;
-        status = newstap(args, 2, &out, &err);
+        status = run(&out, &err, "replay", dir, NULL);
         snprintf(want, sizeof(want), "%d published", n);
         cr_assert(strstr(out, want), "not every entry was published: %s%s", out,
                   err);
@@ -741,15 +734,11 @@ Test(real, replay_reports_a_cut_and_exits_1)
         const char *bs = nt_test_kafka_bootstrap();
         struct names nm;
         char dir[512], fixture[512], *out, *err, *data;
-        const char *args[2];
         size_t len;
         int status;
 
         use_names(&nm, bs);
-        {
-                const char *topics[] = {nm.raw};
-                nt_test_make_topics(bs, topics, 1, 3);
-        }
+        one_topic(bs, nm.raw, 3, NULL);
         nt_test_tmpdir(dir, sizeof(dir));
         data = nt_test_slurp(source_path("tests/fixtures/feeds/"
                                          "rss20-deep-description.xml",
@@ -758,9 +747,7 @@ Test(real, replay_reports_a_cut_and_exits_1)
         cr_assert_not_null(data);
         nt_test_write(dir, "deep.xml", data, len);
         free(data);
-        args[0] = "replay";
-        args[1] = dir;
-        status = newstap(args, 2, &out, &err);
+        status = run(&out, &err, "replay", dir, NULL);
         cr_assert_eq(status, 1, "a cut feed replayed with exit %d: %s%s",
                      status, out, err);
         cr_assert(strstr(err, "deep.xml"), "the file is not named: %s", err);
@@ -833,20 +820,14 @@ Test(real, replayed_records_carry_the_time_they_were_written)
         struct names nm;
         struct stamps st;
         char samples[1024], *out, *err;
-        const char *args[4];
         int64_t t0, t1;
         int status;
 
         use_names(&nm, bs);
-        {
-                const char *topics[] = {nm.raw};
-                nt_test_make_topics_retention(bs, topics, 1, 3, "86400000");
-        }
+        one_topic(bs, nm.raw, 3, "86400000");
         source_path("config/samples", samples, sizeof(samples));
-        args[0] = "replay";
-        args[1] = samples;
         t0 = wall_ms();
-        status = newstap(args, 2, &out, &err);
+        status = run(&out, &err, "replay", samples, NULL);
         t1 = wall_ms();
         cr_assert_eq(status, 0, "%s%s", out, err);
         cr_assert(strstr(out, "18 published"), "%s", out);
@@ -865,14 +846,9 @@ Test(real, replayed_records_carry_the_time_they_were_written)
 
         /* The published time, on request: warned about and counted. */
         use_names(&nm, bs);
-        {
-                const char *topics[] = {nm.raw};
-                nt_test_make_topics_retention(bs, topics, 1, 3, "86400000");
-        }
-        args[1] = "--timestamp";
-        args[2] = "published";
-        args[3] = samples;
-        status = newstap(args, 4, &out, &err);
+        one_topic(bs, nm.raw, 3, "86400000");
+        status = run(&out, &err, "replay", "--timestamp", "published", samples,
+                     NULL);
         cr_assert_eq(status, 0, "%s%s", out, err);
         cr_assert(strstr(err, "retention.ms"), "no warning: %s", err);
         cr_assert(strstr(out, "older than the topic's retention.ms"), "%s",
@@ -884,9 +860,8 @@ Test(real, replayed_records_carry_the_time_they_were_written)
                      "--timestamp published: %zu of %zu records are recent",
                      st.n - st.inside, st.n);
 
-        args[1] = "--timestamp";
-        args[2] = "yesterday";
-        status = newstap(args, 4, &out, &err);
+        status = run(&out, &err, "replay", "--timestamp", "yesterday", samples,
+                     NULL);
         cr_assert_eq(status, 2, "a bad --timestamp is a usage error: %s", err);
         free(out);
         free(err);
@@ -904,17 +879,13 @@ Test(real, interrupt_stops_a_paced_jsonl_replay)
         char dir[512], feed_path[600], jsonl_path[600];
         char *argv[] = {
             (char *)nt_test_bin(), "replay", "--rate", "100", jsonl_path, NULL};
-        const char *args[3];
         char *out, *err;
         int64_t at_signal, after;
         time_t deadline;
         int i, status;
 
         use_names(&nm, bs);
-        {
-                const char *topics[] = {nm.raw};
-                nt_test_make_topics(bs, topics, 1, 1);
-        }
+        one_topic(bs, nm.raw, 1, NULL);
         nt_test_tmpdir(dir, sizeof(dir));
         nt_buf_init(&feed, 16 << 20);
         nt_buf_append_str(&feed, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
@@ -932,10 +903,7 @@ Test(real, interrupt_stops_a_paced_jsonl_replay)
         nt_buf_free(&feed);
         snprintf(feed_path, sizeof(feed_path), "%s/wire.xml", dir);
         snprintf(jsonl_path, sizeof(jsonl_path), "%s/wire.jsonl", dir);
-        args[0] = "parse";
-        args[1] = "--articles";
-        args[2] = feed_path;
-        status = newstap(args, 3, &out, &err);
+        status = run(&out, &err, "parse", "--articles", feed_path, NULL);
         cr_assert_eq(status, 0, "%s", err);
         cr_assert_eq(count_lines(out), 3000);
         nt_test_write(dir, "wire.jsonl", out, strlen(out));
@@ -967,15 +935,11 @@ Test(real, corrupt_archives_are_reported_and_skipped)
         char *feed = paced_feed("10:00:01", "10:00:02");
         struct nt_buf gz, plain;
         unsigned char junk[1024];
-        const char *args[2];
         size_t cut, bad;
         int i, status;
 
         use_names(&nm, bs);
-        {
-                const char *topics[] = {nm.raw};
-                nt_test_make_topics(bs, topics, 1, 1);
-        }
+        one_topic(bs, nm.raw, 1, NULL);
         nt_test_tmpdir(dir, sizeof(dir));
         nt_buf_init(&gz, 1 << 20);
         cut = nt_test_warc_response(&gz, "https://paced.example/rss",
@@ -989,9 +953,7 @@ Test(real, corrupt_archives_are_reported_and_skipped)
         for (i = 0; i < (int)sizeof(junk); i++)
                 junk[i] = (unsigned char)(i * 61 + 7);
         nt_test_write(dir, "c.bin", junk, sizeof(junk));
-        args[0] = "replay";
-        args[1] = dir;
-        status = newstap(args, 2, &out, &err);
+        status = run(&out, &err, "replay", dir, NULL);
         cr_assert_eq(status, 1, "exit %d: %s%s", status, out, err);
         snprintf(want, sizeof(want),
                  "a.warc.gz: record 1 (gzip member at byte %zu): gzip member "
@@ -1028,10 +990,7 @@ Test(real, tail_group_commits_what_it_read)
 
         use_names(&nm, bs);
         nt_test_unique_name("tail-group", group, sizeof(group));
-        {
-                const char *topics[] = {nm.enriched};
-                nt_test_make_topics(bs, topics, 1, 3);
-        }
+        one_topic(bs, nm.enriched, 3, NULL);
         for (i = 0; i < 4; i++)
                 ts[i] = 1767607200000LL + i * 1000;
         put_events(bs, nm.enriched, 3, ts);

@@ -75,6 +75,39 @@ static void serve(const char *path, int status, const char *etag,
         nt_httpd_route(srv, &r);
 }
 
+/* Serves at `path` the feed rss(first, last, edited) with status 200. */
+static void serve_rss(const char *path, const char *etag, int first, int last,
+                      int edited)
+{
+        char *body = rss(first, last, edited);
+
+        serve(path, 200, etag, NULL, body);
+        free(body);
+}
+
+/* Starts the daemon `argv` with its metrics endpoint on 127.0.0.1:port. */
+static void start_with_metrics(struct nt_child *c, char *const argv[],
+                               unsigned port)
+{
+        char env[64];
+
+        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
+        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
+        cr_assert_eq(nt_child_start(c, argv), 0);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+}
+
+/* The shell command (into cmd) that runs `newstap produce -c config_path`
+ * with its log appended to state_dir/produce.log (its path into
+ * log_path): a pipe nobody reads could fill up and stall it. */
+static void produce_logged(char *cmd, size_t cmd_size, char *log_path,
+                           size_t log_size)
+{
+        snprintf(log_path, log_size, "%s/produce.log", state_dir);
+        snprintf(cmd, cmd_size, "exec '%s' produce -c '%s' 2>>'%s'",
+                 nt_test_bin(), config_path, log_path);
+}
+
 /* A configuration naming the test's topic, state directory and feeds
  * (paths on the test server), with short intervals. */
 static void write_config(const char *const *paths, size_t n,
@@ -211,13 +244,11 @@ Test(real, new_then_not_modified_then_edited)
         const char *paths[] = {"/feed.xml"};
         struct nt_httpd_request log[8];
         struct topic_view v;
-        char *body = rss(1, 5, -1);
         json_t *revs;
         size_t n;
         ino_t ino;
 
-        serve("/feed.xml", 200, "\"v1\"", NULL, body);
-        free(body);
+        serve_rss("/feed.xml", "\"v1\"", 1, 5, -1);
         write_config(paths, 1, NULL);
         cr_assert_eq(produce_once(), 0);
         read_topic(&v, 5, 30000);
@@ -239,9 +270,7 @@ Test(real, new_then_not_modified_then_edited)
                      "a 304 that changed only times rewrote the state");
 
         /* Edited article 3 and a new article 6. */
-        body = rss(1, 6, 3);
-        serve("/feed.xml", 200, "\"v2\"", NULL, body);
-        free(body);
+        serve_rss("/feed.xml", "\"v2\"", 1, 6, 3);
         cr_assert_eq(produce_once(), 0);
         read_topic(&v, 7, 30000);
         cr_assert_eq(v.messages, 7, "5 + edited + new, got %zu", v.messages);
@@ -272,7 +301,6 @@ Test(real, sigkill_mid_run_loses_nothing)
         struct timespec tick = {0, 50 * 1000 * 1000};
         struct nt_child child;
         struct topic_view v;
-        char *body = rss(1, 3000, -1), env[64];
         unsigned port = nt_test_free_port();
         const char *key;
         json_t *revs;
@@ -280,18 +308,14 @@ Test(real, sigkill_mid_run_loses_nothing)
         size_t before;
         int status;
 
-        serve("/big.xml", 200, "\"big\"", NULL, body);
-        free(body);
+        serve_rss("/big.xml", "\"big\"", 1, 3000, -1);
         write_config(paths, 1, "\"max_inflight\": 200");
         /* With the broker down, the daemon takes the feed's 3000
          * articles and can confirm none: the kill is certain to meet
          * articles accepted and not stored. (Down, not paused: a KRaft
          * broker resumed from SIGSTOP may stay fenced for a while.) */
         cr_assert_eq(nt_test_kafka_local("down"), 0);
-        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
-        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
-        cr_assert_eq(nt_child_start(&child, argv), 0);
-        unsetenv("NEWSTAP_METRICS_LISTEN");
+        start_with_metrics(&child, argv, port);
         deadline = time(NULL) + 60;
         while (nt_test_metric(port, "newstap_publish_inflight", "") < 200 &&
                time(NULL) < deadline)
@@ -355,13 +379,11 @@ Test(real, backoff_grows_and_gone_feeds_stop)
 {
         const char *paths[] = {"/broken.xml", "/gone.xml", "/ok.xml"};
         struct nt_httpd_request log[64];
-        char *body = rss(1, 2, -1);
         size_t n, i;
 
         serve("/broken.xml", 500, NULL, NULL, "oops");
         serve("/gone.xml", 410, NULL, NULL, "gone");
-        serve("/ok.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_rss("/ok.xml", NULL, 1, 2, -1);
         write_config(paths, 3, NULL);
         {
                 /* Four polls of the healthy feed take over three seconds:
@@ -397,11 +419,9 @@ Test(real, permanent_redirect_moves_the_feed)
 {
         const char *paths[] = {"/old.xml"};
         struct nt_httpd_request log[8];
-        char *body = rss(1, 1, -1);
 
         serve("/old.xml", 301, NULL, "Location: /new.xml", NULL);
-        serve("/new.xml", 200, "\"n1\"", NULL, body);
-        free(body);
+        serve_rss("/new.xml", "\"n1\"", 1, 1, -1);
         write_config(paths, 1, NULL);
         cr_assert_eq(produce_once(), 0);
         cr_assert_eq(produce_once(), 0);
@@ -433,13 +453,10 @@ Test(real, sighup_adds_feeds_without_a_restart)
                         NULL};
         struct nt_child child;
         struct topic_view v;
-        char *a = rss(1, 2, -1), *b = rss(101, 103, -1);
         int status;
 
-        serve("/a.xml", 200, "\"a\"", NULL, a);
-        serve("/b.xml", 200, "\"b\"", NULL, b);
-        free(a);
-        free(b);
+        serve_rss("/a.xml", "\"a\"", 1, 2, -1);
+        serve_rss("/b.xml", "\"b\"", 101, 103, -1);
         write_config(one, 1, NULL);
         cr_assert_eq(nt_child_start(&child, argv), 0);
         cr_assert_geq(wait_requests("/a.xml", 1), 1, "feed a never polled");
@@ -500,17 +517,12 @@ Test(real, sighup_reloads_several_feeds_unchanged_and_changed)
 
         for (i = 1; i <= 4; i++) {
                 char path[16], etag[16];
-                char *body = rss((int)i * 100, (int)i * 100 + 1, -1);
-
                 snprintf(path, sizeof(path), "/r%zu.xml", i);
                 snprintf(etag, sizeof(etag), "\"r%zu\"", i);
-                serve(path, 200, etag, NULL, body);
-                free(body);
+                serve_rss(path, etag, (int)i * 100, (int)i * 100 + 1, -1);
         }
         write_config(three, 3, NULL);
-        snprintf(log_path, sizeof(log_path), "%s/produce.log", state_dir);
-        snprintf(cmd, sizeof(cmd), "exec '%s' produce -c '%s' 2>>'%s'",
-                 nt_test_bin(), config_path, log_path);
+        produce_logged(cmd, sizeof(cmd), log_path, sizeof(log_path));
         cr_assert_eq(nt_child_start(&child, argv), 0);
         for (i = 0; i < 3; i++)
                 cr_assert_geq(wait_requests(three[i], 1), 1, "%s never polled",
@@ -554,13 +566,11 @@ Test(real, a_new_feed_is_polled_at_once)
 {
         char log_path[128], cmd[512];
         char *argv[] = {"/bin/sh", "-c", cmd, NULL};
-        char *body = rss(1, 2, -1);
         struct nt_child child;
         FILE *f;
         int status;
 
-        serve("/daily.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_rss("/daily.xml", NULL, 1, 2, -1);
         f = fopen(config_path, "w");
         cr_assert_not_null(f);
         fprintf(f,
@@ -572,9 +582,7 @@ Test(real, a_new_feed_is_polled_at_once)
                 "\"24h\"}]}}\n",
                 nt_test_kafka_bootstrap(), topic, state_dir, nt_httpd_url(srv));
         fclose(f);
-        snprintf(log_path, sizeof(log_path), "%s/produce.log", state_dir);
-        snprintf(cmd, sizeof(cmd), "exec '%s' produce -c '%s' 2>>'%s'",
-                 nt_test_bin(), config_path, log_path);
+        produce_logged(cmd, sizeof(cmd), log_path, sizeof(log_path));
         cr_assert_eq(nt_child_start(&child, argv), 0);
         cr_assert_eq(wait_requests("/daily.xml", 1), 1,
                      "a new feed with a 24 h interval was not polled at once");
@@ -593,12 +601,11 @@ Test(real, a_state_directory_has_one_producer)
                         NULL};
         char *once[] = {(char *)nt_test_bin(), "produce", "--once", "-c",
                         config_path,           NULL};
-        char *body = rss(1, 2, -1), *out, *err, pid[32];
+        char *out, *err, pid[32];
         struct nt_child child;
         int status;
 
-        serve("/lock.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_rss("/lock.xml", NULL, 1, 2, -1);
         write_config(paths, 1, NULL);
         cr_assert_eq(nt_child_start(&child, argv), 0);
         cr_assert_geq(wait_requests("/lock.xml", 1), 1, "never polled");
@@ -637,12 +644,11 @@ Test(real, feeds_lists_each_feed_with_its_state)
                         NULL};
         char *table[] = {(char *)nt_test_bin(), "feeds", "list", "-c",
                          config_path,           NULL};
-        char *body = rss(1, 2, -1), *out, *err, *line, *save = NULL;
+        char *out, *err, *line, *save = NULL;
         int status, good = 0, bad = 0, fresh = 0;
 
-        serve("/good.xml", 200, "\"g1\"", NULL, body);
+        serve_rss("/good.xml", "\"g1\"", 1, 2, -1);
         serve("/gone-missing.xml", 404, NULL, "Content-Type: text/plain", "no");
-        free(body);
         write_config(two, 2, NULL);
         cr_assert_eq(produce_once(), 1, "a failed feed makes --once exit 1");
         write_config(three, 3, NULL);
@@ -705,21 +711,15 @@ Test(real, metrics_move_and_readiness_follows_the_broker)
         const char *paths[] = {"/m.xml"};
         char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
                         NULL};
-        char env[64];
         struct nt_child child;
         struct timespec tick = {0, 200 * 1000 * 1000};
-        char *body = rss(1, 3, -1);
         unsigned port = nt_test_free_port();
         time_t deadline;
         int status;
 
-        serve("/m.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_rss("/m.xml", NULL, 1, 3, -1);
         write_config(paths, 1, NULL);
-        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
-        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
-        cr_assert_eq(nt_child_start(&child, argv), 0);
-        unsetenv("NEWSTAP_METRICS_LISTEN");
+        start_with_metrics(&child, argv, port);
 
         cr_assert(nt_test_wait_status(port, "/healthz", 200, 30),
                   "no /healthz");
@@ -844,7 +844,7 @@ Test(real, credentials_never_leave_the_process)
         struct nt_child child;
         struct nt_buf log, metrics;
         unsigned port = nt_test_free_port();
-        char env[64], want_url[128];
+        char want_url[128];
         time_t deadline;
         FILE *f;
         int status;
@@ -867,10 +867,7 @@ Test(real, credentials_never_leave_the_process)
                 "]}}\n",
                 nt_test_kafka_bootstrap(), topic, state_dir, port_at, port_at);
         fclose(f);
-        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
-        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
-        cr_assert_eq(nt_child_start(&child, argv), 0);
-        unsetenv("NEWSTAP_METRICS_LISTEN");
+        start_with_metrics(&child, argv, port);
 
         /* Two articles confirmed, and the failing feed asked twice: its
          * first failure has then been handled and logged. */
@@ -973,7 +970,7 @@ Test(real, a_cut_feed_is_logged_and_counted)
         const char *paths[] = {"/deep.xml"};
         char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
                         NULL};
-        char env[64], fixture[512], labels[512], want[512], *body;
+        char fixture[512], labels[512], want[512], *body;
         struct nt_child child;
         struct nt_buf log;
         struct timespec tick = {0, 200 * 1000 * 1000};
@@ -989,10 +986,7 @@ Test(real, a_cut_feed_is_logged_and_counted)
         serve("/deep.xml", 200, NULL, NULL, body);
         free(body);
         write_config(paths, 1, NULL);
-        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
-        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
-        cr_assert_eq(nt_child_start(&child, argv), 0);
-        unsetenv("NEWSTAP_METRICS_LISTEN");
+        start_with_metrics(&child, argv, port);
 
         nt_buf_init(&log, 4 << 20);
         snprintf(want, sizeof(want), "feed %s/deep.xml: cut by the depth limit",
@@ -1042,29 +1036,22 @@ static int count_lines_with(const char *text, const char *a, const char *b)
 Test(real, an_outage_does_not_flood_the_log)
 {
         const char *paths[] = {"/many.xml"};
-        char cmd[1024], env[64], log_path[160], *text;
+        char cmd[1024], log_path[160], *text;
         char *argv[] = {"/bin/sh", "-c", cmd, NULL};
         struct nt_child child;
         struct timespec tick = {0, 200 * 1000 * 1000};
-        char *body = rss(1, 300, -1);
         unsigned port = nt_test_free_port();
         double failures;
         time_t deadline;
         size_t len;
         int status, lines;
 
-        serve("/many.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_rss("/many.xml", NULL, 1, 300, -1);
         write_config(paths, 1, NULL);
-        snprintf(log_path, sizeof(log_path), "%s/produce.log", state_dir);
-        snprintf(cmd, sizeof(cmd), "exec '%s' produce -c '%s' 2>>'%s'",
-                 nt_test_bin(), config_path, log_path);
+        produce_logged(cmd, sizeof(cmd), log_path, sizeof(log_path));
         cr_assert_eq(nt_test_kafka_local("down"), 0);
-        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
-        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
         setenv("NEWSTAP_KAFKA_MESSAGE_TIMEOUT_MS", "2000", 1);
-        cr_assert_eq(nt_child_start(&child, argv), 0);
-        unsetenv("NEWSTAP_METRICS_LISTEN");
+        start_with_metrics(&child, argv, port);
         unsetenv("NEWSTAP_KAFKA_MESSAGE_TIMEOUT_MS");
 
         /* Two rounds of failures of all 300 articles at least. */
@@ -1348,12 +1335,9 @@ Test(real, a_slow_page_delays_neither_its_feed_nor_another)
         struct values_view v;
         json_t *slow, *a;
         json_int_t slow_ts;
-        char *body;
 
         serve_feed_linking("/wire.xml", "w", 2);
-        body = rss(1, 3, -1);
-        serve("/other.xml", 200, NULL, NULL, body);
-        free(body);
+        serve_rss("/other.xml", NULL, 1, 3, -1);
         serve_page("/w/2", 200, story_page);
         /* 16 pieces of 64 bytes, 1 s apart: 16 s, far past the 2 s
          * limit. */

@@ -114,6 +114,16 @@ static void open_publisher(struct run *run, struct tally *t, const char *prefix,
         cr_assert_not_null(run->p, "%s", errstr);
 }
 
+/* The usual start of a test: n articles to send, a fresh topic and a
+ * publisher on it. */
+static void start(struct run *run, struct tally *t, int n, const char *prefix,
+                  size_t max_inflight)
+{
+        t->n = n;
+        run_init(run);
+        open_publisher(run, t, prefix, max_inflight);
+}
+
 static void send_range(nt_publisher_t *p, int from, int to)
 {
         char key[32], rev[32], value[96];
@@ -181,9 +191,7 @@ Test(real, every_article_confirmed_and_readable, .timeout = 300)
         struct nt_publish_stats st;
         struct run run;
 
-        t.n = 2000;
-        run_init(&run);
-        open_publisher(&run, &t, "nt-publish", 500);
+        start(&run, &t, 2000, "nt-publish", 500);
         send_range(run.p, 0, t.n);
         drain(run.p, 60);
         nt_publisher_stats(run.p, &st);
@@ -197,9 +205,7 @@ Test(real, broker_restart_mid_run_loses_nothing, .timeout = 300)
         struct run run;
         time_t until;
 
-        t.n = 3000;
-        run_init(&run);
-        open_publisher(&run, &t, "nt-restart", 1000);
+        start(&run, &t, 3000, "nt-restart", 1000);
         send_range(run.p, 0, 1000);
         drain(run.p, 60);
         /* With the broker down, a thousand articles are accepted and none
@@ -224,9 +230,7 @@ Test(real, fatal_error_rebuilds_and_resends, .timeout = 300)
         struct nt_publish_stats st;
         struct run run;
 
-        t.n = 1000;
-        run_init(&run);
-        open_publisher(&run, &t, "nt-fatal", 1000);
+        start(&run, &t, 1000, "nt-fatal", 1000);
         send_range(run.p, 0, 500);
         cr_assert_eq(nt_publisher_inject_fatal(run.p), NT_OK);
         send_range(run.p, 500, t.n);

@@ -6,6 +6,7 @@
 #include "common/feed_parse.h"
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,22 +42,33 @@ static void article_of(const char *doc, const char *feed_url,
         nt_feed_free(&feed);
 }
 
-static const char story[] =
-    "<title>Dam inspection</title>"
-    "<link>https://wire.example/dam</link>"
-    "<guid>wire-1</guid>"
-    "<pubDate>Mon, 05 Jan 2026 10:00:00 GMT</pubDate>"
-    "<description>&lt;p&gt;Inspectors &lt;b&gt;arrive&lt;/b&gt;.&lt;/p&gt;"
-    "</description>";
+/* The article of a feed holding one item (`item` inside <item>). */
+static void item_article(const char *item, const char *feed_url,
+                         struct nt_article *art)
+{
+        char doc[2048];
+
+        one_item(doc, sizeof(doc), item);
+        article_of(doc, feed_url, art);
+}
+
+#define STORY                                              \
+        "<title>Dam inspection</title>"                    \
+        "<link>https://wire.example/dam</link>"            \
+        "<guid>wire-1</guid>"                              \
+        "<pubDate>Mon, 05 Jan 2026 10:00:00 GMT</pubDate>" \
+        "<description>&lt;p&gt;Inspectors "                \
+        "&lt;b&gt;arrive&lt;/b&gt;.&lt;/p&gt;"             \
+        "</description>"
+
+static const char story[] = STORY;
 
 Test(article, same_item_twice_same_id_and_revision)
 {
         struct nt_article a, b;
-        char doc[2048];
 
-        one_item(doc, sizeof(doc), story);
-        article_of(doc, "https://wire.example/rss", &a);
-        article_of(doc, "https://wire.example/rss", &b);
+        item_article(story, "https://wire.example/rss", &a);
+        item_article(story, "https://wire.example/rss", &b);
         cr_assert_str_eq(a.id, b.id, "id changed between polls");
         cr_assert_str_eq(a.revision, b.revision, "revision changed");
         cr_assert_eq(strlen(a.id), 32, "id is 32 hex digits: %s", a.id);
@@ -66,93 +78,85 @@ Test(article, same_item_twice_same_id_and_revision)
         nt_article_free(&b);
 }
 
-Test(article, edited_summary_same_id_new_revision)
-{
-        struct nt_article a, b;
-        char doc[2048];
+/* Two articles and what their ids and revisions must do. */
+enum want { ANY, SAME, DIFFERENT };
 
-        one_item(doc, sizeof(doc), story);
-        article_of(doc, "https://wire.example/rss", &a);
-        one_item(doc, sizeof(doc),
-                 "<title>Dam inspection</title>"
-                 "<link>https://wire.example/dam</link><guid>wire-1</guid>"
-                 "<description>Inspectors arrived and left.</description>");
-        article_of(doc, "https://wire.example/rss", &b);
-        cr_assert_str_eq(a.id, b.id, "an edit must keep the id");
-        cr_assert_str_neq(a.revision, b.revision,
-                          "an edit must change the "
-                          "revision");
-        nt_article_free(&a);
-        nt_article_free(&b);
+/* Arrays, not pointers: Criterion hands the parameters to each test's
+ * own process, where a pointer into this one's data means nothing. */
+struct pair_case {
+        char name[64];
+        char item_a[256], feed_a[64]; /* inside <item>, and the feed URL */
+        char item_b[256], feed_b[64];
+        enum want id, revision;
+};
+
+#define WIRE "https://wire.example/rss"
+#define ONE  "https://one.example/rss"
+#define NOTICE_MON                                                 \
+        "<title>Notice</title><pubDate>Mon, 05 Jan 2026 10:00:00 " \
+        "GMT</pubDate>"
+
+ParameterizedTestParameters(article, id_and_revision)
+{
+        static struct pair_case cases[] = {
+            {"an edit keeps the id and changes the revision", STORY, WIRE,
+             "<title>Dam inspection</title>"
+             "<link>https://wire.example/dam</link><guid>wire-1</guid>"
+             "<description>Inspectors arrived and left.</description>",
+             WIRE, SAME, DIFFERENT},
+            {"the revision follows the text, not the markup", STORY, WIRE,
+             "<title>Dam inspection</title>"
+             "<link>https://wire.example/dam</link>"
+             "<description>&lt;div&gt;Inspectors "
+             "&lt;i&gt;arrive&lt;/i&gt;.&lt;/div&gt;</description>",
+             WIRE, ANY, SAME},
+            {"one story in two feeds, one id", STORY, WIRE,
+             "<title>Dam inspection (regional)</title>"
+             "<link>https://WIRE.example/dam#top</link><guid>other-9</guid>",
+             "https://regional.example/feed", SAME, ANY},
+            {"utm_* and fbclid do not count",
+             "<title>T</title><link>https://wire.example/dam?id=4</link>", WIRE,
+             "<title>T</title><link>https://wire.example/dam?utm_source="
+             "rss&amp;id=4&amp;utm_medium=feed&amp;fbclid=x</link>",
+             WIRE, SAME, ANY},
+            {"no link: same feed, same guid",
+             "<title>T</title><guid>g-1</guid>", ONE,
+             "<title>T</title><guid>g-1</guid>", ONE, SAME, ANY},
+            {"no link: a guid is only unique in its feed",
+             "<title>T</title><guid>g-1</guid>", ONE,
+             "<title>T</title><guid>g-1</guid>", "https://two.example/rss",
+             DIFFERENT, ANY},
+            {"no link or guid: title and date are stable", NOTICE_MON, ONE,
+             NOTICE_MON, ONE, SAME, ANY},
+            {"no link or guid: another day, another notice", NOTICE_MON, ONE,
+             "<title>Notice</title><pubDate>Tue, 06 Jan 2026 10:00:00 "
+             "GMT</pubDate>",
+             ONE, DIFFERENT, ANY},
+        };
+
+        return cr_make_param_array(struct pair_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
 }
 
-Test(article, markup_only_change_keeps_revision)
+static void expect(enum want want, const char *a, const char *b,
+                   const char *what, const char *name)
 {
-        struct nt_article a, b;
-        char doc[2048];
-
-        one_item(doc, sizeof(doc), story);
-        article_of(doc, "https://wire.example/rss", &a);
-        one_item(doc, sizeof(doc),
-                 "<title>Dam inspection</title>"
-                 "<link>https://wire.example/dam</link>"
-                 "<description>&lt;div&gt;Inspectors &lt;i&gt;arrive&lt;/i&gt;."
-                 "&lt;/div&gt;</description>");
-        article_of(doc, "https://wire.example/rss", &b);
-        cr_assert_str_eq(a.revision, b.revision,
-                         "the revision follows the text, not the markup");
-        nt_article_free(&a);
-        nt_article_free(&b);
+        if (want == SAME)
+                cr_assert_str_eq(a, b, "%s: %s %s vs %s", name, what, a, b);
+        if (want == DIFFERENT)
+                cr_assert_str_neq(a, b, "%s: the same %s %s", name, what, a);
 }
 
-Test(article, same_link_in_two_feeds_same_id)
+ParameterizedTest(struct pair_case *c, article, id_and_revision)
 {
         struct nt_article a, b;
-        char doc[2048];
 
-        one_item(doc, sizeof(doc), story);
-        article_of(doc, "https://wire.example/rss", &a);
-        one_item(
-            doc, sizeof(doc),
-            "<title>Dam inspection (regional)</title>"
-            "<link>https://WIRE.example/dam#top</link><guid>other-9</guid>");
-        article_of(doc, "https://regional.example/feed", &b);
-        cr_assert_str_eq(a.id, b.id, "one story, one id");
+        item_article(c->item_a, c->feed_a, &a);
+        item_article(c->item_b, c->feed_b, &b);
+        expect(c->id, a.id, b.id, "id", c->name);
+        expect(c->revision, a.revision, b.revision, "revision", c->name);
         nt_article_free(&a);
         nt_article_free(&b);
-}
-
-Test(article, tracking_parameters_do_not_change_the_id)
-{
-        struct nt_article a, b;
-        char doc[2048];
-
-        one_item(doc, sizeof(doc),
-                 "<title>T</title><link>https://wire.example/dam?id=4</link>");
-        article_of(doc, "https://wire.example/rss", &a);
-        one_item(doc, sizeof(doc),
-                 "<title>T</title><link>https://wire.example/dam?utm_source="
-                 "rss&amp;id=4&amp;utm_medium=feed&amp;fbclid=x</link>");
-        article_of(doc, "https://wire.example/rss", &b);
-        cr_assert_str_eq(a.id, b.id, "utm_* and fbclid must not count");
-        nt_article_free(&a);
-        nt_article_free(&b);
-}
-
-Test(article, without_link_feed_url_and_guid)
-{
-        struct nt_article a, b, c;
-        char doc[2048];
-
-        one_item(doc, sizeof(doc), "<title>T</title><guid>g-1</guid>");
-        article_of(doc, "https://one.example/rss", &a);
-        article_of(doc, "https://one.example/rss", &b);
-        article_of(doc, "https://two.example/rss", &c);
-        cr_assert_str_eq(a.id, b.id, "same feed, same guid");
-        cr_assert_str_neq(a.id, c.id, "a guid is only unique in its feed");
-        nt_article_free(&a);
-        nt_article_free(&b);
-        nt_article_free(&c);
 }
 
 /* Credentials of the feed URL stay out of the article, yet the id is
@@ -161,14 +165,13 @@ Test(article, without_link_feed_url_and_guid)
 Test(article, feed_credentials_left_out_id_unchanged)
 {
         struct nt_article a;
-        char doc[2048];
         char *line;
 
-        one_item(doc, sizeof(doc),
-                 "<title>T</title><guid>g-1</guid><enclosure "
-                 "url=\"https://u:p@one.example/a.mp3\" type=\"audio/mpeg\" "
-                 "length=\"1\"/>");
-        article_of(doc, "https://u:p@one.example/rss", &a);
+        item_article(
+            "<title>T</title><guid>g-1</guid><enclosure "
+            "url=\"https://u:p@one.example/a.mp3\" type=\"audio/mpeg\" "
+            "length=\"1\"/>",
+            "https://u:p@one.example/rss", &a);
         cr_assert_str_eq(a.id, "3655316f431004684e6c2a70bd5f0b28",
                          "the id changed");
         cr_assert_str_eq(a.feed_url, "https://one.example/rss");
@@ -178,34 +181,11 @@ Test(article, feed_credentials_left_out_id_unchanged)
         nt_article_free(&a);
 }
 
-Test(article, without_link_or_guid_title_and_published)
-{
-        struct nt_article a, b, c;
-        char doc[2048];
-
-        one_item(doc, sizeof(doc),
-                 "<title>Notice</title><pubDate>Mon, 05 Jan 2026 10:00:00 "
-                 "GMT</pubDate>");
-        article_of(doc, "https://one.example/rss", &a);
-        article_of(doc, "https://one.example/rss", &b);
-        one_item(doc, sizeof(doc),
-                 "<title>Notice</title><pubDate>Tue, 06 Jan 2026 10:00:00 "
-                 "GMT</pubDate>");
-        article_of(doc, "https://one.example/rss", &c);
-        cr_assert_str_eq(a.id, b.id, "stable");
-        cr_assert_str_neq(a.id, c.id, "another day, another notice");
-        nt_article_free(&a);
-        nt_article_free(&b);
-        nt_article_free(&c);
-}
-
 Test(article, plain_text_and_fields)
 {
         struct nt_article a;
-        char doc[2048];
 
-        one_item(doc, sizeof(doc), story);
-        article_of(doc, "https://wire.example/rss", &a);
+        item_article(story, "https://wire.example/rss", &a);
         cr_assert_str_eq(a.summary, "Inspectors arrive.", "summary: %s",
                          a.summary);
         cr_assert_str_eq(a.title, "Dam inspection");
@@ -220,17 +200,17 @@ Test(article, plain_text_and_fields)
 Test(article, json_line_round_trip)
 {
         struct nt_article a, b;
-        char doc[2048], errstr[256] = "", *line, *again;
+        char errstr[256] = "", *line, *again;
         json_error_t jerr;
         json_t *j;
 
-        one_item(doc, sizeof(doc),
-                 "<title>Ünïcode “quotes”</title>"
-                 "<link>https://wire.example/u</link>"
-                 "<author>ed@wire.example (Ed)</author><category>a</category>"
-                 "<enclosure url=\"https://wire.example/u.mp3\" length=\"12\" "
-                 "type=\"audio/mpeg\"/>");
-        article_of(doc, "https://wire.example/rss", &a);
+        item_article(
+            "<title>Ünïcode “quotes”</title>"
+            "<link>https://wire.example/u</link>"
+            "<author>ed@wire.example (Ed)</author><category>a</category>"
+            "<enclosure url=\"https://wire.example/u.mp3\" length=\"12\" "
+            "type=\"audio/mpeg\"/>",
+            "https://wire.example/rss", &a);
         line = nt_article_to_json_line(&a);
         cr_assert_not_null(line);
         cr_assert_null(strchr(line, '\n'), "one line: %s", line);

@@ -7,6 +7,7 @@
 #include "common/date.h"
 #include "common/err.h"
 #include "consumer/enriched.h"
+#include "support/nt_test.h"
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -28,28 +29,6 @@
         "\"content\":\"All six reactors are in cold shutdown.\","            \
         "\"published\":\"2026-01-05T09:00:00Z\"}"
 
-static nt_classifier_t *shipped(void)
-{
-        const char *src = getenv("NT_SOURCE_DIR");
-        char dir[512], errstr[512] = "", **paths = NULL;
-        const char *in[1] = {dir};
-        nt_classifier_t *c;
-        size_t n = 0, i;
-
-        cr_assert(src, "NT_SOURCE_DIR is not set: run through ctest");
-        snprintf(dir, sizeof(dir), "%s/config/rules", src);
-        cr_assert_eq(
-            nt_rules_expand_paths(in, 1, &paths, &n, errstr, sizeof(errstr)), 0,
-            "%s", errstr);
-        c = nt_classifier_new((const char *const *)paths, n, errstr,
-                              sizeof(errstr));
-        cr_assert_not_null(c, "%s", errstr);
-        for (i = 0; i < n; i++)
-                free(paths[i]);
-        free(paths);
-        return c;
-}
-
 /* Builds the event of `input`; the caller frees ev. */
 static void build(nt_classifier_t *c, const struct nt_enriched_opts *o,
                   const char *input, struct nt_enriched_event *ev)
@@ -61,7 +40,7 @@ static void build(nt_classifier_t *c, const struct nt_enriched_opts *o,
 
 Test(enriched, event_shape)
 {
-        nt_classifier_t *c = shipped();
+        nt_classifier_t *c = nt_test_shipped_classifier();
         struct nt_enriched_opts o;
         struct nt_enriched_event ev;
         json_t *v, *in, *labels;
@@ -136,7 +115,7 @@ Test(enriched, article_bytes_verbatim)
         const char *end = strrchr(input, '}') + 1;
         static const char head[] =
             "{\"schema\":\"newstap.enriched/1\",\"article\":";
-        nt_classifier_t *c = shipped();
+        nt_classifier_t *c = nt_test_shipped_classifier();
         struct nt_enriched_opts o;
         struct nt_enriched_event ev;
 
@@ -153,6 +132,26 @@ Test(enriched, article_bytes_verbatim)
         nt_classifier_destroy(c);
 }
 
+/* Fails unless h holds each name of want[i][0] with the value
+ * want[i][1] (the last of its name). */
+static void expect_headers(rd_kafka_headers_t *h, const char *const want[][2],
+                           size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                const void *val;
+                size_t len;
+
+                cr_assert_eq(
+                    rd_kafka_header_get_last(h, want[i][0], &val, &len), 0,
+                    "no header %s", want[i][0]);
+                cr_assert_eq(len, strlen(want[i][1]), "%s", want[i][0]);
+                cr_assert_eq(memcmp(val, want[i][1], len), 0, "%s: %.*s",
+                             want[i][0], (int)len, (const char *)val);
+        }
+}
+
 Test(enriched, cloudevents_headers)
 {
         struct nt_enriched_origin origin = {"news.raw", 2, 42};
@@ -167,7 +166,6 @@ Test(enriched, cloudevents_headers)
             {"ce_time", "2026-01-05T10:00:00Z"},
             {"ce_subject", "0123456789abcdef0123456789abcdef"},
         };
-        size_t i;
 
         nt_enriched_event_init(&ev, 1024);
         snprintf(ev.id, sizeof(ev.id), "0123456789abcdef0123456789abcdef");
@@ -176,17 +174,7 @@ Test(enriched, cloudevents_headers)
         h = nt_enriched_headers(&ev, "newstap/test", &origin);
         cr_assert_not_null(h);
         cr_assert_eq(rd_kafka_header_cnt(h), 7);
-        for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-                const void *val;
-                size_t len;
-
-                cr_assert_eq(
-                    rd_kafka_header_get_last(h, want[i][0], &val, &len), 0,
-                    "no header %s", want[i][0]);
-                cr_assert_eq(len, strlen(want[i][1]), "%s", want[i][0]);
-                cr_assert_eq(memcmp(val, want[i][1], len), 0, "%s: %.*s",
-                             want[i][0], (int)len, (const char *)val);
-        }
+        expect_headers(h, want, sizeof(want) / sizeof(want[0]));
         rd_kafka_headers_destroy(h);
         nt_enriched_event_free(&ev);
 }
@@ -202,18 +190,8 @@ Test(enriched, dead_letter_headers)
             {"nt_origin_offset", "7"},       {"nt_origin_size", "2000000"},
             {"nt_truncated", "true"},
         };
-        size_t i;
 
-        for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-                const void *val;
-                size_t len;
-
-                cr_assert_eq(
-                    rd_kafka_header_get_last(h, want[i][0], &val, &len), 0,
-                    "no header %s", want[i][0]);
-                cr_assert_eq(len, strlen(want[i][1]), "%s", want[i][0]);
-                cr_assert_eq(memcmp(val, want[i][1], len), 0, "%s", want[i][0]);
-        }
+        expect_headers(h, want, sizeof(want) / sizeof(want[0]));
         rd_kafka_headers_destroy(h);
         h = nt_enriched_dlq_headers(NT_ENRICHED_NOT_JSON, "x", &origin, 3,
                                     false);
@@ -279,7 +257,7 @@ static void mapped_opts(struct nt_enriched_opts *o)
 
 ParameterizedTest(struct refusal_case *tc, enriched, refusals)
 {
-        nt_classifier_t *c = shipped();
+        nt_classifier_t *c = nt_test_shipped_classifier();
         struct nt_enriched_opts o;
         struct nt_enriched_event ev;
 
@@ -320,7 +298,7 @@ Test(enriched, reason_names)
  * given 32-hex id is kept. */
 Test(enriched, mapped_input)
 {
-        nt_classifier_t *c = shipped();
+        nt_classifier_t *c = nt_test_shipped_classifier();
         struct nt_enriched_opts o;
         struct nt_enriched_event ev;
         char id1[33], id2[33];
@@ -385,7 +363,7 @@ Test(enriched, lead_from_first_paragraph)
             "\"content\":\"Engineers worked through the night.\\n\\nThe "
             "Zaporizhzhia nuclear plant relies on diesel, the IAEA said; "
             "its reactors are cold.\"}";
-        nt_classifier_t *c = shipped();
+        nt_classifier_t *c = nt_test_shipped_classifier();
         struct nt_enriched_opts o;
         struct nt_enriched_event ev;
         const char *content;
@@ -426,7 +404,7 @@ Test(enriched, lead_from_first_paragraph)
 
 Test(enriched, classification_off)
 {
-        nt_classifier_t *c = shipped();
+        nt_classifier_t *c = nt_test_shipped_classifier();
         struct nt_enriched_opts o;
         struct nt_enriched_event ev;
         json_t *v;
@@ -446,7 +424,7 @@ Test(enriched, classification_off)
 
 Test(enriched, event_limit)
 {
-        nt_classifier_t *c = shipped();
+        nt_classifier_t *c = nt_test_shipped_classifier();
         struct nt_enriched_opts o;
         struct nt_enriched_event ev;
 
@@ -539,7 +517,7 @@ ParameterizedTest(struct parity_case *tc, enriched,
         static const char *const members[] = {"entities", "facts", "language",
                                               "fingerprint", "rules_version"};
         const char *dir = getenv("NT_FIXTURES");
-        nt_classifier_t *c = shipped();
+        nt_classifier_t *c = nt_test_shipped_classifier();
         struct nt_enriched_opts o;
         char path[512];
         json_t *arr, *a;
@@ -617,7 +595,7 @@ Test(enriched, escapes_in_written_members)
             "\"title\":\"\\\"Zaporizhzhia\\\"\\tnuclear\\u0001plant\\\\ "
             "loses power\","
             "\"summary\":\"The IAEA said \\\"six reactors\\\" are cold.\"}";
-        nt_classifier_t *c = shipped();
+        nt_classifier_t *c = nt_test_shipped_classifier();
         struct nt_enriched_opts o;
         struct nt_enriched_event ev;
         json_error_t jerr;

@@ -5,6 +5,8 @@
  * the metadata, the encodings, and the limits. */
 #include "common/err.h"
 #include "common/extract.h"
+#include "support/archive.h"
+#include "support/word_score.h"
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -15,115 +17,15 @@
 
 /* ---- Helpers --------------------------------------------------------- */
 
+/* A page of tests/fixtures/pages; caller frees. */
 static char *slurp(const char *name, size_t *len)
 {
         const char *dir = getenv("NT_FIXTURES");
         char path[1024];
-        FILE *f;
-        char *buf;
-        long n;
 
         snprintf(path, sizeof(path), "%s/pages/%s",
                  dir ? dir : "tests/fixtures", name);
-        f = fopen(path, "rb");
-        cr_assert(f, "cannot open %s", path);
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        buf = malloc((size_t)n + 1);
-        cr_assert(buf);
-        cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-        buf[n] = '\0';
-        fclose(f);
-        if (len)
-                *len = (size_t)n;
-        return buf;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Words of a text, lower-cased, sorted: letters, digits and any non-ASCII
- * byte but those of U+00A0 make words; everything else separates them.
- * Caller frees each and the array. */
-static bool word_at(const char *s)
-{
-        unsigned char c = (unsigned char)s[0];
-
-        if (c == 0xC2 && (unsigned char)s[1] == 0xA0)
-                return false;
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               (c >= '0' && c <= '9') || c >= 0x80;
-}
-
-static char **words(const char *s, size_t *n)
-{
-        size_t cap = 64, i, start;
-        char **w = malloc(cap * sizeof(*w));
-
-        *n = 0;
-        for (i = 0; s[i];) {
-                if (!word_at(s + i)) {
-                        i++;
-                        continue;
-                }
-                start = i;
-                while (s[i] && word_at(s + i))
-                        i++;
-                if (*n == cap) {
-                        cap *= 2;
-                        w = realloc(w, cap * sizeof(*w));
-                }
-                w[*n] = strndup(s + start, i - start);
-                for (char *p = w[*n]; *p; p++)
-                        if (*p >= 'A' && *p <= 'Z')
-                                *p = (char)(*p + 32);
-                (*n)++;
-        }
-        qsort(w, *n, sizeof(*w), cmp_str);
-        return w;
-}
-
-static void free_words(char **w, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                free(w[i]);
-        free(w);
-}
-
-struct prf {
-        double p, r, f1;
-};
-
-/* Precision, recall and F1 of the words of `got` against `want`, as
- * multisets. */
-static struct prf score(const char *got, const char *want)
-{
-        size_t ng, nw, i = 0, j = 0, common = 0;
-        char **g = words(got, &ng), **w = words(want, &nw);
-        struct prf s = {0, 0, 0};
-        int c;
-
-        while (i < ng && j < nw) {
-                c = strcmp(g[i], w[j]);
-                if (c == 0) {
-                        common++;
-                        i++;
-                        j++;
-                } else if (c < 0) {
-                        i++;
-                } else {
-                        j++;
-                }
-        }
-        s.p = ng ? (double)common / ng : 0;
-        s.r = nw ? (double)common / nw : 0;
-        s.f1 = s.p + s.r > 0 ? 2 * s.p * s.r / (s.p + s.r) : 0;
-        free_words(g, ng);
-        free_words(w, nw);
-        return s;
+        return nt_test_slurp(path, len);
 }
 
 static void extract_file(const char *name, struct nt_extract_page *pg)
@@ -187,13 +89,13 @@ ParameterizedTest(struct page_case *c, extract, page_set)
 {
         struct nt_extract_page pg;
         char file[64], *want, *nav, *line, *save = NULL;
-        struct prf s;
+        struct nt_test_prf s;
 
         snprintf(file, sizeof(file), "%s.html", c->name);
         extract_file(file, &pg);
         snprintf(file, sizeof(file), "%s.txt", c->name);
         want = slurp(file, NULL);
-        s = score(pg.text, want);
+        s = nt_test_word_score(pg.text, want);
         fprintf(stderr, "page %-18s method %-8s P %.3f R %.3f F1 %.3f\n",
                 c->name, nt_extract_method_name(pg.method), s.p, s.r, s.f1);
         cr_expect_geq(s.f1, 0.9, "%s: F1 %.3f (P %.3f R %.3f); text:\n%s",

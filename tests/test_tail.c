@@ -368,24 +368,37 @@ struct filter_case {
         char grep[48];
         char label[16];
         int want;
+        char event[96]; /* "": the shared event above */
 };
+
+#define KYIV_EVENT \
+        "{\"article\":{\"title\":\"КИЇВ ВІДКИДАЄ ВИМОГУ\"},\"labels\":[]}"
+#define UK_UA_EVENT \
+        "{\"article\":{\"title\":\"T\",\"language\":\"uk-UA\"},\"labels\":[]}"
 
 ParameterizedTestParameters(tail, filters)
 {
         static struct filter_case cases[] = {
-            {"no filter", -1, "", "", "", "", 1},
-            {"min score met", 6, "", "", "", "", 1},
-            {"min score missed", 6.5, "", "", "", "", 0},
-            {"min score of the followed label", 4, "", "", "", "territory", 0},
-            {"entity any case", -1, "paris", "", "", "", 1},
-            {"entity absent", -1, "London", "", "", "", 0},
-            {"language of the event", -1, "", "EN", "", "", 1},
-            {"language mismatch", -1, "", "uk", "", "", 0},
+            {"no filter", -1, "", "", "", "", 1, ""},
+            {"min score met", 6, "", "", "", "", 1, ""},
+            {"min score missed", 6.5, "", "", "", "", 0, ""},
+            {"min score of the followed label", 4, "", "", "", "territory", 0,
+             ""},
+            {"entity any case", -1, "paris", "", "", "", 1, ""},
+            {"entity absent", -1, "London", "", "", "", 0, ""},
+            {"language of the event", -1, "", "EN", "", "", 1, ""},
+            {"language mismatch", -1, "", "uk", "", "", 0, ""},
             {"grep in title, any case", -1, "", "", "SECURITY Guarantees", "",
-             1},
-            {"grep in summary", -1, "", "", "next steps", "", 1},
-            {"grep absent", -1, "", "", "withdrawal", "", 0},
-            {"all together", 5, "PARIS", "en", "allies", "", 1},
+             1, ""},
+            {"grep in summary", -1, "", "", "next steps", "", 1, ""},
+            {"grep absent", -1, "", "", "withdrawal", "", 0, ""},
+            {"all together", 5, "PARIS", "en", "allies", "", 1, ""},
+            {"grep folds Cyrillic case", -1, "", "", "київ", "", 1, KYIV_EVENT},
+            {"grep absent in Cyrillic", -1, "", "", "москва", "", 0,
+             KYIV_EVENT},
+            {"the feed's language tag counts", -1, "", "uk", "", "", 1,
+             UK_UA_EVENT},
+            {"a prefix is not a language", -1, "", "u", "", "", 0, UK_UA_EVENT},
         };
         return cr_make_param_array(struct filter_case, cases,
                                    sizeof(cases) / sizeof(cases[0]));
@@ -408,41 +421,8 @@ ParameterizedTest(struct filter_case *c, tail, filters)
                 o.labels = labels;
                 o.n_labels = 1;
         }
-        cr_assert_eq(render(&o, event, &out), c->want, "case: %s", c->name);
-        nt_buf_free(&out);
-}
-
-Test(tail, grep_folds_cyrillic_case)
-{
-        struct nt_tail_opts o;
-        struct nt_buf out;
-        const char *ev = "{\"article\":{\"title\":\"КИЇВ ВІДКИДАЄ ВИМОГУ\"},"
-                         "\"labels\":[]}";
-
-        nt_tail_opts_init(&o);
-        o.output = NT_TAIL_JSONL;
-        o.grep = "київ";
-        cr_assert_eq(render(&o, ev, &out), 1);
-        nt_buf_free(&out);
-        o.grep = "москва";
-        cr_assert_eq(render(&o, ev, &out), 0);
-        nt_buf_free(&out);
-}
-
-Test(tail, language_tag_of_the_feed_counts)
-{
-        struct nt_tail_opts o;
-        struct nt_buf out;
-        const char *ev = "{\"article\":{\"title\":\"T\",\"language\":"
-                         "\"uk-UA\"},\"labels\":[]}";
-
-        nt_tail_opts_init(&o);
-        o.output = NT_TAIL_JSONL;
-        o.lang = "uk";
-        cr_assert_eq(render(&o, ev, &out), 1);
-        nt_buf_free(&out);
-        o.lang = "u";
-        cr_assert_eq(render(&o, ev, &out), 0, "a prefix is not a language");
+        cr_assert_eq(render(&o, c->event[0] ? c->event : event, &out), c->want,
+                     "case: %s", c->name);
         nt_buf_free(&out);
 }
 

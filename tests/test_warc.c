@@ -74,6 +74,25 @@ static const char response[] =
     "\r\n"
     "<rss version=\"2.0\"><channel><title>T</title></channel></rss>";
 
+/* `n` response records for https://x.example/, each its own gzip member,
+ * into b; record `bad` (-1: none) with a Content-Length 200 bytes too
+ * long. starts[i] receives the offset where member i begins. */
+static void gzip_records(struct nt_buf *b, int n, int bad, size_t *starts)
+{
+        struct nt_buf one;
+        int i;
+
+        nt_buf_init(&one, 1 << 20);
+        for (i = 0; i < n; i++) {
+                nt_buf_reset(&one);
+                add_record(&one, "WARC/1.0", "response", "https://x.example/",
+                           response, i == bad ? 200 : 0);
+                starts[i] = b->len;
+                add_member(b, one.data, one.len);
+        }
+        nt_buf_free(&one);
+}
+
 struct reading {
         int codes[16];
         unsigned long numbers[16];
@@ -278,53 +297,36 @@ Test(warc, plain_content_length_too_long_does_not_swallow_the_next)
 
 Test(warc, gzip_wrong_content_length_stays_in_its_member)
 {
-        struct nt_buf b, one;
+        struct nt_buf b;
         struct reading rd;
         char want[80];
-        size_t second = 0;
-        int i;
+        size_t starts[3];
 
         nt_buf_init(&b, 1 << 20);
-        nt_buf_init(&one, 1 << 20);
-        for (i = 0; i < 3; i++) {
-                nt_buf_reset(&one);
-                add_record(&one, "WARC/1.0", "response", "https://x.example/",
-                           response, i == 1 ? 200 : 0);
-                if (i == 1)
-                        second = b.len;
-                add_member(&b, one.data, one.len);
-        }
+        gzip_records(&b, 3, 1, starts);
         read_all(file_of(&b), NULL, &rd);
         cr_assert_eq(rd.n, 3);
         cr_assert_eq(rd.codes[1], NT_ERR_PARSE);
         snprintf(want, sizeof(want), "record 2 (gzip member at byte %zu)",
-                 second);
+                 starts[1]);
         cr_assert(strstr(rd.errors[1], want), "error: %s", rd.errors[1]);
         cr_assert(strstr(rd.errors[1], "gzip member ends"), "error: %s",
                   rd.errors[1]);
         cr_assert_eq(rd.codes[2], NT_OK, "%s", rd.errors[2]);
         cr_assert_eq(rd.numbers[2], 3);
         nt_buf_free(&b);
-        nt_buf_free(&one);
 }
 
 Test(warc, truncated_gzip_member_ends_the_file_with_its_offset)
 {
-        struct nt_buf b, one;
+        struct nt_buf b;
         struct reading rd;
         char want[80];
-        size_t last = 0;
-        int i;
+        size_t starts[3], last;
 
         nt_buf_init(&b, 1 << 20);
-        nt_buf_init(&one, 1 << 20);
-        for (i = 0; i < 3; i++) {
-                nt_buf_reset(&one);
-                add_record(&one, "WARC/1.0", "response", "https://x.example/",
-                           response, 0);
-                last = b.len;
-                add_member(&b, one.data, one.len);
-        }
+        gzip_records(&b, 3, -1, starts);
+        last = starts[2];
         b.len = last + (b.len - last) / 2; /* cut the last member */
         read_all(file_of(&b), NULL, &rd);
         cr_assert_eq(rd.n, 3);
@@ -336,7 +338,6 @@ Test(warc, truncated_gzip_member_ends_the_file_with_its_offset)
         cr_assert(strstr(rd.errors[2], want), "error: %s", rd.errors[2]);
         cr_assert(strstr(rd.errors[2], "record 3"), "error: %s", rd.errors[2]);
         nt_buf_free(&b);
-        nt_buf_free(&one);
 }
 
 Test(warc, junk_after_the_last_member)
@@ -433,15 +434,23 @@ Test(warc, block_over_the_limit_is_skipped)
 
 /* ---- HTTP ----------------------------------------------------------- */
 
+/* Parses an HTTP response block into h (bodies up to 1 MiB); the test
+ * fails unless it parses. Caller frees h with nt_warc_http_free(). */
+static void http_ok(const char *text, size_t len, struct nt_warc_http *h)
+{
+        char errstr[200];
+
+        nt_warc_http_init(h);
+        cr_assert_eq(
+            nt_warc_http_parse(text, len, 1 << 20, h, errstr, sizeof(errstr)),
+            NT_OK, "%s", errstr);
+}
+
 Test(warc_http, status_headers_body)
 {
         struct nt_warc_http h;
-        char errstr[200];
 
-        nt_warc_http_init(&h);
-        cr_assert_eq(nt_warc_http_parse(response, strlen(response), 1 << 20, &h,
-                                        errstr, sizeof(errstr)),
-                     NT_OK, "%s", errstr);
+        http_ok(response, strlen(response), &h);
         cr_assert_eq(h.status, 200);
         cr_assert_str_eq(h.content_type, "application/rss+xml; charset=utf-8");
         cr_assert_null(h.content_location);
@@ -460,12 +469,8 @@ Test(warc_http, chunked_body_is_dechunked)
                                    "7;ext=1\r\n, world\r\n"
                                    "0\r\n\r\n";
         struct nt_warc_http h;
-        char errstr[200];
 
-        nt_warc_http_init(&h);
-        cr_assert_eq(nt_warc_http_parse(text, strlen(text), 1 << 20, &h, errstr,
-                                        sizeof(errstr)),
-                     NT_OK, "%s", errstr);
+        http_ok(text, strlen(text), &h);
         cr_assert_str_eq(h.body, "hello, world");
         cr_assert_eq(h.body_len, 12);
         cr_assert_str_eq(h.content_location, "https://x.example/a");
@@ -479,12 +484,8 @@ Test(warc_http, chunked_header_over_a_plain_body_keeps_the_body)
                                    "\r\n"
                                    "<rss/>";
         struct nt_warc_http h;
-        char errstr[200];
 
-        nt_warc_http_init(&h);
-        cr_assert_eq(nt_warc_http_parse(text, strlen(text), 1 << 20, &h, errstr,
-                                        sizeof(errstr)),
-                     NT_OK, "%s", errstr);
+        http_ok(text, strlen(text), &h);
         cr_assert_str_eq(h.body, "<rss/>");
         nt_warc_http_free(&h);
 }
@@ -513,7 +514,6 @@ Test(warc_http, gzip_content_encoding_is_decoded)
                                     "Atom\"></feed>";
         struct nt_buf b, gz;
         struct nt_warc_http h;
-        char errstr[200];
 
         nt_buf_init(&b, 1 << 20);
         nt_buf_init(&gz, 1 << 20);
@@ -521,10 +521,7 @@ Test(warc_http, gzip_content_encoding_is_decoded)
         nt_buf_append_str(&b, "HTTP/1.0 200 OK\r\nContent-Encoding: gzip\r\n"
                               "\r\n");
         nt_buf_append(&b, gz.data, gz.len);
-        nt_warc_http_init(&h);
-        cr_assert_eq(nt_warc_http_parse(b.data, b.len, 1 << 20, &h, errstr,
-                                        sizeof(errstr)),
-                     NT_OK, "%s", errstr);
+        http_ok(b.data, b.len, &h);
         cr_assert_str_eq(h.body, plain);
         nt_warc_http_free(&h);
         nt_buf_free(&b);

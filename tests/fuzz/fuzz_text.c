@@ -12,7 +12,6 @@
 #include "common/err.h"
 #include "consumer/classify.h"
 #include "consumer/normalize.h"
-#include "consumer/rules.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -26,18 +25,10 @@ static nt_classifier_t *shipped(void)
 {
         static nt_classifier_t *c;
         const char *dir = NT_SOURCE_DIR "/config/rules";
-        char errstr[256], **paths = NULL;
-        size_t n = 0, i;
+        char errstr[256];
 
-        if (c)
-                return c;
-        if (nt_rules_expand_paths(&dir, 1, &paths, &n, errstr, sizeof(errstr)))
-                abort();
-        c = nt_classifier_new((const char *const *)paths, n, errstr,
-                              sizeof(errstr));
-        for (i = 0; i < n; i++)
-                free(paths[i]);
-        free(paths);
+        if (!c)
+                c = nt_classifier_from_paths(&dir, 1, errstr, sizeof(errstr));
         if (!c)
                 abort();
         return c;

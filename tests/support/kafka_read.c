@@ -10,28 +10,35 @@
 #include <sys/wait.h>
 #include <time.h>
 
-size_t nt_test_read_topic(const char *bootstrap, const char *topic,
-                          nt_test_msg_cb *cb, void *ctx, int timeout_ms)
+rd_kafka_t *nt_test_producer(const char *bootstrap)
+{
+        const char *props[] = {"bootstrap.servers", bootstrap, NULL};
+        char errstr[512];
+        rd_kafka_t *rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
+                                               sizeof(errstr));
+
+        cr_assert_not_null(rk, "%s", errstr);
+        return rk;
+}
+
+rd_kafka_t *nt_test_topic_reader(const char *bootstrap, const char *topic,
+                                 bool eof, int *partitions)
 {
         const char *props[] = {"bootstrap.servers",
                                bootstrap,
                                "isolation.level",
                                "read_committed",
                                "enable.partition.eof",
-                               "false",
+                               eof ? "true" : "false",
                                "enable.auto.commit",
                                "false",
                                NULL};
-        char group[128];
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_topic_partition_list_t *parts;
         rd_kafka_topic_t *rkt;
-        char errstr[512];
-        struct timespec now;
-        long long deadline;
-        size_t n = 0;
+        char group[128], errstr[512];
         rd_kafka_t *rk;
-        int i;
+        int i, n;
 
         /* librdkafka 2.0.2 wants a group.id even for assign(); one that
          * never commits leaves no trace. */
@@ -42,14 +49,27 @@ size_t nt_test_read_topic(const char *bootstrap, const char *topic,
         cr_assert_eq(rd_kafka_metadata(rk, 0, rkt, &md, 10000), 0,
                      "metadata of %s", topic);
         cr_assert_eq(md->topic_cnt, 1);
-        parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-        for (i = 0; i < md->topics[0].partition_cnt; i++)
+        n = md->topics[0].err ? 0 : md->topics[0].partition_cnt;
+        parts = rd_kafka_topic_partition_list_new(n + 1);
+        for (i = 0; i < n; i++)
                 rd_kafka_topic_partition_list_add(parts, topic, i)->offset =
                     RD_KAFKA_OFFSET_BEGINNING;
         rd_kafka_metadata_destroy(md);
         rd_kafka_topic_destroy(rkt);
         cr_assert_eq(rd_kafka_assign(rk, parts), 0);
         rd_kafka_topic_partition_list_destroy(parts);
+        if (partitions)
+                *partitions = n;
+        return rk;
+}
+
+size_t nt_test_read_topic(const char *bootstrap, const char *topic,
+                          nt_test_msg_cb *cb, void *ctx, int timeout_ms)
+{
+        rd_kafka_t *rk = nt_test_topic_reader(bootstrap, topic, false, NULL);
+        struct timespec now;
+        long long deadline;
+        size_t n = 0;
 
         clock_gettime(CLOCK_MONOTONIC, &now);
         deadline = now.tv_sec * 1000LL + now.tv_nsec / 1000000 + timeout_ms;

@@ -1,6 +1,7 @@
-/* Reading a topic back in tests: every message from the beginning of
- * every partition, without a consumer group, until a predicate holds or
- * time runs out. */
+/* Kafka in tests: reading a topic back (every message from the beginning
+ * of every partition, without a consumer group, until a predicate holds
+ * or time runs out), a plain producer to write one, making topics, and
+ * taking the real broker down and up. */
 #ifndef NT_TEST_KAFKA_READ_H
 #define NT_TEST_KAFKA_READ_H
 
@@ -10,6 +11,18 @@
 
 /* Called for each message read; return true to stop reading. */
 typedef bool(nt_test_msg_cb)(const rd_kafka_message_t *rkm, void *ctx);
+
+/* A consumer assigned to every partition of `topic` from the beginning,
+ * read_committed, in a group of its own that never commits; with `eof` it
+ * reports each partition's end. *partitions (may be NULL) receives the
+ * partition count, 0 when the topic does not exist. Caller destroys it
+ * with rd_kafka_destroy(). */
+rd_kafka_t *nt_test_topic_reader(const char *bootstrap, const char *topic,
+                                 bool eof, int *partitions);
+
+/* A producer on `bootstrap` with librdkafka's defaults (the test fails
+ * when it cannot be made). Caller destroys it with rd_kafka_destroy(). */
+rd_kafka_t *nt_test_producer(const char *bootstrap);
 
 /* Reads `topic` on `bootstrap` from the start (read_committed) for at
  * most timeout_ms, calling cb for every message. Returns the number of
