@@ -1279,8 +1279,8 @@ Test(feed, a_cut_is_flagged_on_its_entry_and_named)
 
 /* The feed's JSON is written directly, not dumped from a jansson tree:
  * read back and dumped by jansson it gives the same bytes, compact and
- * indented, on feeds with errors, cuts, raw dates and control
- * characters. */
+ * indented, on feeds with errors, cuts, raw dates, control characters
+ * and pictures (an entry's "image" object). */
 Test(feed, json_text_is_janssons_layout)
 {
         static const char *const names[] = {"rss20-full.xml",
@@ -1290,7 +1290,8 @@ Test(feed, json_text_is_janssons_layout)
                                             "rss20-control-chars.xml",
                                             "deep-nesting.xml",
                                             "jsonfeed11.json",
-                                            "rss20-koi8r.xml"};
+                                            "rss20-koi8r.xml",
+                                            "rss20-media-pictures.xml"};
         struct nt_feed_limits lim;
         struct nt_feed feed;
         char *text, *again;
