@@ -1110,23 +1110,20 @@ Test(real, an_outage_does_not_flood_the_log)
 
 /* ---- full text from pages (producer.content, a feed's "content") ---- */
 
-/* A feed whose items 1..n link to /page/1..n on the test server, each
- * with a one-sentence description. */
-/* Serves at feed_path an RSS feed of n items titled "PREFIX story I",
- * whose description is a one-line teaser and whose link is the page
- * /PREFIX/I on the test server. */
-static void serve_feed_linking(const char *feed_path, const char *prefix, int n)
+/* An RSS feed of n items titled "PREFIX story I", whose description is
+ * a one-line teaser and whose link is the page /PREFIX/I on the test
+ * server, written into b (initialised here; the caller frees it). */
+static void feed_linking(struct nt_buf *b, const char *prefix, int n)
 {
-        struct nt_buf b;
         int i;
 
-        nt_buf_init(&b, 1 << 20);
-        nt_buf_append_str(&b, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
-                              "<channel><title>Short wire</title>"
-                              "<link>http://127.0.0.1/</link>");
+        nt_buf_init(b, 1 << 20);
+        nt_buf_append_str(b, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
+                             "<channel><title>Short wire</title>"
+                             "<link>http://127.0.0.1/</link>");
         for (i = 1; i <= n; i++)
                 nt_buf_printf(
-                    &b,
+                    b,
                     "<item><title>%s story %d</title>"
                     "<link>%s/%s/%d</link>"
                     "<guid>urn:%s:%d</guid>"
@@ -1134,7 +1131,15 @@ static void serve_feed_linking(const char *feed_path, const char *prefix, int n)
                     "</item>",
                     prefix, i, nt_httpd_url(srv), prefix, i, prefix, i, prefix,
                     i);
-        nt_buf_append_str(&b, "</channel></rss>");
+        nt_buf_append_str(b, "</channel></rss>");
+}
+
+/* Serves that feed at feed_path. */
+static void serve_feed_linking(const char *feed_path, const char *prefix, int n)
+{
+        struct nt_buf b;
+
+        feed_linking(&b, prefix, n);
         serve(feed_path, 200, NULL, NULL, nt_buf_str(&b));
         nt_buf_free(&b);
 }
@@ -1506,31 +1511,50 @@ Test(real, a_huge_page_publishes_the_feed_text)
         json_decref(v.by_title);
 }
 
-/* producer.page_timeout is the limit of a page, not of a feed: with
- * producer.timeout at a minute, a page slower than page_timeout goes
- * out with the feed's text ("timeout"), and its sibling with its page. */
+/* Serves body at path in 64-byte pieces, each after delay_ms. */
+static void serve_slow(const char *path, const char *headers, const char *body,
+                       int delay_ms)
+{
+        struct nt_httpd_route r;
+
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "%s", path);
+        r.kind = NT_HTTPD_SLOW;
+        r.status = 200;
+        snprintf(r.headers, sizeof(r.headers), "%s", headers);
+        r.body = body;
+        r.body_len = strlen(body);
+        r.delay_ms = delay_ms;
+        nt_httpd_route(srv, &r);
+}
+
+/* producer.page_timeout is the limit of a page, not of a feed nor of a
+ * robots.txt: with producer.timeout at a minute, the feed and the
+ * robots.txt, each slower than page_timeout, arrive; a page slower than
+ * it goes out with the feed's text ("timeout"), and its sibling with
+ * its page. */
 Test(real, page_timeout_limits_pages_only)
 {
         static char slow_body[512];
-        struct nt_httpd_route r;
         char feeds[512];
         struct values_view v;
+        struct nt_buf feed;
         json_t *a;
 
-        serve_feed_linking("/pt.xml", "pt", 2);
-        serve_page("/pt/2", 200, story_page);
-        /* 8 pieces of 64 bytes, 1 s apart: 8 s, past the 2 s page limit,
+        /* The feed (about 500 bytes) in pieces 500 ms apart and the
+         * robots.txt (one piece) after 3 s: both past the 2 s page limit,
          * far within the 60 s transfer limit. */
+        feed_linking(&feed, "pt", 2);
+        cr_assert_gt(feed.len, 4 * 64, "the feed takes more than 2 s");
+        serve_slow("/pt.xml", "Content-Type: application/rss+xml",
+                   nt_buf_str(&feed), 500);
+        nt_buf_free(&feed);
+        serve_slow("/robots.txt", "Content-Type: text/plain",
+                   "User-agent: *\nAllow: /\n", 3000);
+        serve_page("/pt/2", 200, story_page);
+        /* 8 pieces of 64 bytes, 1 s apart: 8 s. */
         memset(slow_body, 'x', sizeof(slow_body) - 1);
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/pt/1");
-        r.kind = NT_HTTPD_SLOW;
-        r.status = 200;
-        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/html");
-        r.body = slow_body;
-        r.body_len = strlen(slow_body);
-        r.delay_ms = 1000;
-        nt_httpd_route(srv, &r);
+        serve_slow("/pt/1", "Content-Type: text/html", slow_body, 1000);
         snprintf(feeds, sizeof(feeds),
                  "{\"url\": \"%s/pt.xml\", \"content\": \"page\"}",
                  nt_httpd_url(srv));
@@ -1543,6 +1567,8 @@ Test(real, page_timeout_limits_pages_only)
         cr_assert_str_eq(field(a, "page_error"), "timeout");
         a = only(&v, "pt story 2");
         cr_assert_str_eq(field(a, "content_source"), "page");
+        cr_assert_null(json_object_get(a, "page_error"),
+                       "the robots.txt was read within producer.timeout");
         json_decref(v.by_title);
 }
 
