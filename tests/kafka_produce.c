@@ -1683,3 +1683,80 @@ Test(real, page_and_robots_metrics_and_the_robots_bound)
         status = nt_child_stop(&child, SIGTERM, 30000);
         cr_assert_eq(status, 0, "produce exited %d", status);
 }
+
+/* A robots.txt that allows everything, and a story page at path, on
+ * another test server than the suite's. */
+static void serve_origin(nt_httpd_t *s, const char *path)
+{
+        struct nt_httpd_route r;
+
+        memset(&r, 0, sizeof(r));
+        r.status = 200;
+        snprintf(r.path, sizeof(r.path), "/robots.txt");
+        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/plain");
+        r.body = "User-agent: *\nAllow: /\n";
+        r.body_len = strlen(r.body);
+        nt_httpd_route(s, &r);
+        snprintf(r.path, sizeof(r.path), "%s", path);
+        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/html");
+        r.body = story_page;
+        r.body_len = strlen(story_page);
+        nt_httpd_route(s, &r);
+}
+
+/* The robots.txt cache forgets the least recently used origin, not the
+ * oldest: with producer.robots_origins 2 and three origins (three test
+ * servers) A, B, C, pages wanted one at a time on A, B, A, C, A, B keep
+ * A (used again before C came), forget B for C, then C for B: A's
+ * robots.txt is asked once, B's twice, C's once. Each step waits for
+ * the previous article to be published, so every robots.txt has
+ * arrived before the next page is wanted. */
+Test(real, robots_cache_forgets_the_least_recently_used)
+{
+        static const int at[] = {0, 1, 0, 2, 0, 1}; /* A B A C A B */
+        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
+                        NULL};
+        nt_httpd_t *s[3] = {srv, nt_httpd_start(), nt_httpd_start()};
+        char feeds[512], env[64], links[6][256], path[64];
+        const char *linkp[6];
+        struct nt_child child;
+        unsigned port = nt_test_free_port();
+        int i, status;
+
+        cr_assert(s[1] && s[2]);
+        for (i = 0; i < 6; i++) {
+                snprintf(path, sizeof(path), "/lru/%d", i + 1);
+                snprintf(links[i], sizeof(links[i]), "%s%s",
+                         nt_httpd_url(s[at[i]]), path);
+                linkp[i] = links[i];
+                serve_origin(s[at[i]], path);
+        }
+        serve_feed_of(linkp, 1);
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/mx.xml\", \"interval\": 1, "
+                 "\"content\": \"page\"}",
+                 nt_httpd_url(srv));
+        write_config_feeds(feeds, "\"robots_origins\": 2");
+        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
+        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+        cr_assert(nt_test_wait_status(port, "/healthz", 200, 30),
+                  "no /healthz");
+        for (i = 1; i <= 6; i++) {
+                if (i > 1)
+                        serve_feed_of(linkp, i);
+                cr_assert_geq(wait_metric(port, "newstap_pages_total",
+                                          "{result=\"ok\"}", i),
+                              i, "page %d was not published with its text", i);
+        }
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d", status);
+        cr_assert_eq(nt_httpd_requests(s[0], "/robots.txt", NULL, 0), 1,
+                     "A, used again before C, was forgotten");
+        cr_assert_eq(nt_httpd_requests(s[1], "/robots.txt", NULL, 0), 2,
+                     "B was not forgotten for C");
+        cr_assert_eq(nt_httpd_requests(s[2], "/robots.txt", NULL, 0), 1);
+        nt_httpd_stop(s[1]);
+        nt_httpd_stop(s[2]);
+}
