@@ -621,6 +621,20 @@ static int get_lists(const json_t *obj, struct nt_article *art, char *errstr,
         return rc;
 }
 
+/* A string member of "image", named as such when it is not one (the
+ * article has a "url" and a "type" of its own elsewhere). */
+static int get_image_str(const json_t *img, const char *key, char **out,
+                         char *errstr, size_t errstr_size)
+{
+        int rc = get_str(img, key, out, NULL, 0);
+
+        if (rc == NT_ERR_PARSE)
+                return nt_errf(errstr, errstr_size, rc,
+                               "article: \"image\".\"%s\" is not a string",
+                               key);
+        return rc;
+}
+
 /* "image" (an object with a url, or absent or null), "content_source"
  * and "page_error". */
 static int get_extras(const json_t *obj, struct nt_article *art, char *errstr,
@@ -631,10 +645,11 @@ static int get_extras(const json_t *obj, struct nt_article *art, char *errstr,
         int rc = NT_OK;
 
         if (json_is_object(img)) {
-                rc = get_str(img, "url", &art->image.url, errstr, errstr_size);
+                rc = get_image_str(img, "url", &art->image.url, errstr,
+                                   errstr_size);
                 if (!rc)
-                        rc = get_str(img, "type", &art->image.type, errstr,
-                                     errstr_size);
+                        rc = get_image_str(img, "type", &art->image.type,
+                                           errstr, errstr_size);
                 v = json_object_get(img, "width");
                 if (json_is_integer(v) && json_integer_value(v) > 0)
                         art->image.width = json_integer_value(v);

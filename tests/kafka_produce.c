@@ -1097,23 +1097,20 @@ Test(real, an_outage_does_not_flood_the_log)
 
 /* ---- full text from pages (producer.content, a feed's "content") ---- */
 
-/* A feed whose items 1..n link to /page/1..n on the test server, each
- * with a one-sentence description. */
-/* Serves at feed_path an RSS feed of n items titled "PREFIX story I",
- * whose description is a one-line teaser and whose link is the page
- * /PREFIX/I on the test server. */
-static void serve_feed_linking(const char *feed_path, const char *prefix, int n)
+/* An RSS feed of n items titled "PREFIX story I", whose description is
+ * a one-line teaser and whose link is the page /PREFIX/I on the test
+ * server, written into b (initialised here; the caller frees it). */
+static void feed_linking(struct nt_buf *b, const char *prefix, int n)
 {
-        struct nt_buf b;
         int i;
 
-        nt_buf_init(&b, 1 << 20);
-        nt_buf_append_str(&b, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
-                              "<channel><title>Short wire</title>"
-                              "<link>http://127.0.0.1/</link>");
+        nt_buf_init(b, 1 << 20);
+        nt_buf_append_str(b, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
+                             "<channel><title>Short wire</title>"
+                             "<link>http://127.0.0.1/</link>");
         for (i = 1; i <= n; i++)
                 nt_buf_printf(
-                    &b,
+                    b,
                     "<item><title>%s story %d</title>"
                     "<link>%s/%s/%d</link>"
                     "<guid>urn:%s:%d</guid>"
@@ -1121,7 +1118,15 @@ static void serve_feed_linking(const char *feed_path, const char *prefix, int n)
                     "</item>",
                     prefix, i, nt_httpd_url(srv), prefix, i, prefix, i, prefix,
                     i);
-        nt_buf_append_str(&b, "</channel></rss>");
+        nt_buf_append_str(b, "</channel></rss>");
+}
+
+/* Serves that feed at feed_path. */
+static void serve_feed_linking(const char *feed_path, const char *prefix, int n)
+{
+        struct nt_buf b;
+
+        feed_linking(&b, prefix, n);
         serve(feed_path, 200, NULL, NULL, nt_buf_str(&b));
         nt_buf_free(&b);
 }
@@ -1490,31 +1495,50 @@ Test(real, a_huge_page_publishes_the_feed_text)
         json_decref(v.by_title);
 }
 
-/* producer.page_timeout is the limit of a page, not of a feed: with
- * producer.timeout at a minute, a page slower than page_timeout goes
- * out with the feed's text ("timeout"), and its sibling with its page. */
+/* Serves body at path in 64-byte pieces, each after delay_ms. */
+static void serve_slow(const char *path, const char *headers, const char *body,
+                       int delay_ms)
+{
+        struct nt_httpd_route r;
+
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "%s", path);
+        r.kind = NT_HTTPD_SLOW;
+        r.status = 200;
+        snprintf(r.headers, sizeof(r.headers), "%s", headers);
+        r.body = body;
+        r.body_len = strlen(body);
+        r.delay_ms = delay_ms;
+        nt_httpd_route(srv, &r);
+}
+
+/* producer.page_timeout is the limit of a page, not of a feed nor of a
+ * robots.txt: with producer.timeout at a minute, the feed and the
+ * robots.txt, each slower than page_timeout, arrive; a page slower than
+ * it goes out with the feed's text ("timeout"), and its sibling with
+ * its page. */
 Test(real, page_timeout_limits_pages_only)
 {
         static char slow_body[512];
-        struct nt_httpd_route r;
         char feeds[512];
         struct values_view v;
+        struct nt_buf feed;
         json_t *a;
 
-        serve_feed_linking("/pt.xml", "pt", 2);
-        serve_page("/pt/2", 200, story_page);
-        /* 8 pieces of 64 bytes, 1 s apart: 8 s, past the 2 s page limit,
+        /* The feed (about 500 bytes) in pieces 500 ms apart and the
+         * robots.txt (one piece) after 3 s: both past the 2 s page limit,
          * far within the 60 s transfer limit. */
+        feed_linking(&feed, "pt", 2);
+        cr_assert_gt(feed.len, 4 * 64, "the feed takes more than 2 s");
+        serve_slow("/pt.xml", "Content-Type: application/rss+xml",
+                   nt_buf_str(&feed), 500);
+        nt_buf_free(&feed);
+        serve_slow("/robots.txt", "Content-Type: text/plain",
+                   "User-agent: *\nAllow: /\n", 3000);
+        serve_page("/pt/2", 200, story_page);
+        /* 8 pieces of 64 bytes, 1 s apart: 8 s. */
         memset(slow_body, 'x', sizeof(slow_body) - 1);
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/pt/1");
-        r.kind = NT_HTTPD_SLOW;
-        r.status = 200;
-        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/html");
-        r.body = slow_body;
-        r.body_len = strlen(slow_body);
-        r.delay_ms = 1000;
-        nt_httpd_route(srv, &r);
+        serve_slow("/pt/1", "Content-Type: text/html", slow_body, 1000);
         snprintf(feeds, sizeof(feeds),
                  "{\"url\": \"%s/pt.xml\", \"content\": \"page\"}",
                  nt_httpd_url(srv));
@@ -1527,6 +1551,8 @@ Test(real, page_timeout_limits_pages_only)
         cr_assert_str_eq(field(a, "page_error"), "timeout");
         a = only(&v, "pt story 2");
         cr_assert_str_eq(field(a, "content_source"), "page");
+        cr_assert_null(json_object_get(a, "page_error"),
+                       "the robots.txt was read within producer.timeout");
         json_decref(v.by_title);
 }
 
@@ -1640,4 +1666,81 @@ Test(real, page_and_robots_metrics_and_the_robots_bound)
         cr_assert_eq(nt_test_metric(port, "newstap_robots_origins", ""), 1);
         status = nt_child_stop(&child, SIGTERM, 30000);
         cr_assert_eq(status, 0, "produce exited %d", status);
+}
+
+/* A robots.txt that allows everything, and a story page at path, on
+ * another test server than the suite's. */
+static void serve_origin(nt_httpd_t *s, const char *path)
+{
+        struct nt_httpd_route r;
+
+        memset(&r, 0, sizeof(r));
+        r.status = 200;
+        snprintf(r.path, sizeof(r.path), "/robots.txt");
+        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/plain");
+        r.body = "User-agent: *\nAllow: /\n";
+        r.body_len = strlen(r.body);
+        nt_httpd_route(s, &r);
+        snprintf(r.path, sizeof(r.path), "%s", path);
+        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/html");
+        r.body = story_page;
+        r.body_len = strlen(story_page);
+        nt_httpd_route(s, &r);
+}
+
+/* The robots.txt cache forgets the least recently used origin, not the
+ * oldest: with producer.robots_origins 2 and three origins (three test
+ * servers) A, B, C, pages wanted one at a time on A, B, A, C, A, B keep
+ * A (used again before C came), forget B for C, then C for B: A's
+ * robots.txt is asked once, B's twice, C's once. Each step waits for
+ * the previous article to be published, so every robots.txt has
+ * arrived before the next page is wanted. */
+Test(real, robots_cache_forgets_the_least_recently_used)
+{
+        static const int at[] = {0, 1, 0, 2, 0, 1}; /* A B A C A B */
+        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
+                        NULL};
+        nt_httpd_t *s[3] = {srv, nt_httpd_start(), nt_httpd_start()};
+        char feeds[512], env[64], links[6][256], path[64];
+        const char *linkp[6];
+        struct nt_child child;
+        unsigned port = nt_test_free_port();
+        int i, status;
+
+        cr_assert(s[1] && s[2]);
+        for (i = 0; i < 6; i++) {
+                snprintf(path, sizeof(path), "/lru/%d", i + 1);
+                snprintf(links[i], sizeof(links[i]), "%s%s",
+                         nt_httpd_url(s[at[i]]), path);
+                linkp[i] = links[i];
+                serve_origin(s[at[i]], path);
+        }
+        serve_feed_of(linkp, 1);
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/mx.xml\", \"interval\": 1, "
+                 "\"content\": \"page\"}",
+                 nt_httpd_url(srv));
+        write_config_feeds(feeds, "\"robots_origins\": 2");
+        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
+        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+        cr_assert(nt_test_wait_status(port, "/healthz", 200, 30),
+                  "no /healthz");
+        for (i = 1; i <= 6; i++) {
+                if (i > 1)
+                        serve_feed_of(linkp, i);
+                cr_assert_geq(wait_metric(port, "newstap_pages_total",
+                                          "{result=\"ok\"}", i),
+                              i, "page %d was not published with its text", i);
+        }
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d", status);
+        cr_assert_eq(nt_httpd_requests(s[0], "/robots.txt", NULL, 0), 1,
+                     "A, used again before C, was forgotten");
+        cr_assert_eq(nt_httpd_requests(s[1], "/robots.txt", NULL, 0), 2,
+                     "B was not forgotten for C");
+        cr_assert_eq(nt_httpd_requests(s[2], "/robots.txt", NULL, 0), 1);
+        nt_httpd_stop(s[1]);
+        nt_httpd_stop(s[2]);
 }

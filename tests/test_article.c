@@ -305,6 +305,40 @@ Test(article, from_json_rejects_unknown_content_source)
         json_decref(j);
 }
 
+/* A member of "image" of the wrong type is refused, and the error says
+ * it is the image's member, not the article's own "url" or "type". */
+Test(article, from_json_names_the_image_member)
+{
+        static const char *const docs[] = {
+            "{\"url\": 5}",
+            "{\"url\": \"https://wire.example/p.jpg\", \"type\": []}",
+        };
+        static const char *const want[] = {"\"image\".\"url\"",
+                                           "\"image\".\"type\""};
+        struct nt_article a;
+        char errstr[256];
+        size_t i;
+
+        for (i = 0; i < 2; i++) {
+                json_t *j = json_pack(
+                    "{s:s, s:s, s:s, s:s, s:o}", "schema", NT_ARTICLE_SCHEMA,
+                    "id", "00000000000000000000000000000000", "revision",
+                    "0000000000000000", "url", "https://wire.example/p",
+                    "image", json_loads(docs[i], 0, NULL));
+
+                cr_assert_not_null(j);
+                errstr[0] = '\0';
+                nt_article_init(&a);
+                cr_assert_eq(
+                    nt_article_from_json(j, &a, errstr, sizeof(errstr)),
+                    NT_ERR_PARSE, "%s", docs[i]);
+                cr_assert_not_null(strstr(errstr, want[i]),
+                                   "%s: error \"%s\" does not name %s", docs[i],
+                                   errstr, want[i]);
+                json_decref(j);
+        }
+}
+
 Test(article, from_json_rejects_other_schemas)
 {
         struct nt_article a;

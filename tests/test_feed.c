@@ -601,6 +601,54 @@ Test(feed, media_pictures_are_the_entry_image)
         nt_feed_free(&feed);
 }
 
+/* A picture's sizes as feeds write them: a whole number from 1 to
+ * INT32_MAX is kept, anything else is no size. A second thumbnail
+ * replaces a first 1x1 one only when its area (as read) is larger. */
+Test(feed, image_sizes_as_written)
+{
+        static const struct {
+                const char *width, *height;
+                int64_t want_w, want_h;
+        } cases[] = {
+            {"640", "427", 640, 427},
+            {"2147483647", "2147483647", 2147483647, 2147483647},
+            {"2147483648", "1", 0, 1},
+            {"99999999999999999999999", "1", 0, 1},
+            {"-5", "0", 0, 0},
+            {"640px", " 427", 0, 0},
+            {"", "1e3", 0, 0},
+        };
+        char doc[1024], errstr[256];
+        struct nt_feed feed;
+        size_t i;
+
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                snprintf(doc, sizeof(doc),
+                         "<rss version=\"2.0\" xmlns:media=\"http://search."
+                         "yahoo.com/mrss/\"><channel><title>S</title><item>"
+                         "<title>t</title>"
+                         "<media:thumbnail url=\"http://s.example/a.jpg\" "
+                         "width=\"1\" height=\"1\"/>"
+                         "<media:thumbnail url=\"http://s.example/b.jpg\" "
+                         "width=\"%s\" height=\"%s\"/>"
+                         "</item></channel></rss>",
+                         cases[i].width, cases[i].height);
+                errstr[0] = '\0';
+                cr_assert_eq(
+                    parse_str(doc, NULL, &feed, errstr, sizeof(errstr)), NT_OK,
+                    "%s", errstr);
+                cr_assert_eq(feed.n_entries, 1);
+                if (cases[i].want_w * cases[i].want_h > 1)
+                        assert_image(&feed.entries[0], "http://s.example/b.jpg",
+                                     NULL, cases[i].want_w, cases[i].want_h,
+                                     cases[i].width);
+                else
+                        assert_image(&feed.entries[0], "http://s.example/a.jpg",
+                                     NULL, 1, 1, cases[i].width);
+                nt_feed_free(&feed);
+        }
+}
+
 Test(feed, jsonfeed_item_image)
 {
         static const char doc[] =
@@ -1279,8 +1327,8 @@ Test(feed, a_cut_is_flagged_on_its_entry_and_named)
 
 /* The feed's JSON is written directly, not dumped from a jansson tree:
  * read back and dumped by jansson it gives the same bytes, compact and
- * indented, on feeds with errors, cuts, raw dates and control
- * characters. */
+ * indented, on feeds with errors, cuts, raw dates, control characters
+ * and pictures (an entry's "image" object). */
 Test(feed, json_text_is_janssons_layout)
 {
         static const char *const names[] = {"rss20-full.xml",
@@ -1290,7 +1338,8 @@ Test(feed, json_text_is_janssons_layout)
                                             "rss20-control-chars.xml",
                                             "deep-nesting.xml",
                                             "jsonfeed11.json",
-                                            "rss20-koi8r.xml"};
+                                            "rss20-koi8r.xml",
+                                            "rss20-media-pictures.xml"};
         struct nt_feed_limits lim;
         struct nt_feed feed;
         char *text, *again;
