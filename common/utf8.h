@@ -115,8 +115,13 @@ static inline size_t nt_utf8_plain_run(const unsigned char *s, size_t i,
                     _mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
                 unsigned sp = (unsigned)_mm_movemask_epi8(special);
                 unsigned hi = (unsigned)_mm_movemask_epi8(high);
-                unsigned n = sp ? 0 : nt_utf8_block_span(v, hi);
+                unsigned n;
 
+                if (!(sp | hi)) { /* plain ASCII, the common block */
+                        i += 16;
+                        continue;
+                }
+                n = sp ? 0 : nt_utf8_block_span(v, hi);
                 if (n == 0)
                         return i + (size_t)__builtin_ctz(sp | hi);
                 i += n;
@@ -134,8 +139,13 @@ static inline size_t nt_utf8_valid_run(const unsigned char *s, size_t i,
                 const __m128i v =
                     _mm_loadu_si128((const __m128i *)(const void *)(s + i));
                 unsigned hi = (unsigned)_mm_movemask_epi8(v);
-                unsigned n = nt_utf8_block_span(v, hi);
+                unsigned n;
 
+                if (!hi) { /* ASCII, the common block */
+                        i += 16;
+                        continue;
+                }
+                n = nt_utf8_block_span(v, hi);
                 if (n == 0)
                         return i + (size_t)__builtin_ctz(hi);
                 i += n;
