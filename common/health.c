@@ -22,8 +22,8 @@
 
 /* The registry is the loop's own (not thread-safe), so the loop renders
  * it, but only for a scrape: rendering every series each second, scraped
- * or not, was most of an idle producer's CPU at 50,000 feeds (300,000
- * series a second). A publish renders when a scrape asked for it (or the
+ * or not, was most of an idle producer's CPU at 50,000 feeds (50,000
+ * series and more). A publish renders when a scrape asked for it (or the
  * first time); otherwise it marks the snapshot stale. A scrape of a fresh
  * snapshot is answered at once; of a stale one, it asks and waits for the
  * next publish. What /metrics shows is the registry at that publish,
