@@ -31,8 +31,7 @@ void nt_buf_reset(struct nt_buf *b)
                 b->data[0] = '\0';
 }
 
-/* Makes room for `extra` more bytes plus the NUL. */
-static int buf_reserve(struct nt_buf *b, size_t extra)
+int nt_buf_reserve(struct nt_buf *b, size_t extra)
 {
         size_t need, cap;
         char *p;
@@ -58,7 +57,7 @@ static int buf_reserve(struct nt_buf *b, size_t extra)
 
 int nt_buf_append(struct nt_buf *b, const void *p, size_t n)
 {
-        int err = buf_reserve(b, n);
+        int err = nt_buf_reserve(b, n);
 
         if (err)
                 return err;
@@ -89,7 +88,7 @@ int nt_buf_vprintf(struct nt_buf *b, const char *fmt, va_list ap)
         va_end(ap2);
         if (n < 0)
                 return NT_ERR_INVALID;
-        err = buf_reserve(b, (size_t)n);
+        err = nt_buf_reserve(b, (size_t)n);
         if (err)
                 return err;
         vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

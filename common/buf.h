@@ -24,6 +24,11 @@ void nt_buf_free(struct nt_buf *b);
 /* Empties the buffer but keeps its memory for reuse. */
 void nt_buf_reset(struct nt_buf *b);
 
+/* Makes room for `extra` more bytes (and the NUL) without appending:
+ * for a writer that knows roughly how much is coming. NT_ERR_LIMIT past
+ * the maximum, NT_ERR_NOMEM. */
+int nt_buf_reserve(struct nt_buf *b, size_t extra);
+
 /* Appends n bytes. NT_ERR_LIMIT past the maximum, NT_ERR_NOMEM. */
 int nt_buf_append(struct nt_buf *b, const void *p, size_t n);
 

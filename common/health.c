@@ -11,18 +11,62 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SNAPSHOT_MAX ((size_t)64 << 20)
 
+/* How long a scrape waits for the loop to render the registry: the
+ * loops publish once a second; a loop that does not come in this time is
+ * stuck, and the scrape gets the last snapshot. */
+#define SCRAPE_WAIT_MS 3000
+
+/* The registry is the loop's own (not thread-safe), so the loop renders
+ * it, but only for a scrape: rendering every series each second, scraped
+ * or not, was most of an idle producer's CPU at 50,000 feeds (50,000
+ * series and more). A publish renders when a scrape asked for it (or the
+ * first time); otherwise it marks the snapshot stale. A scrape of a fresh
+ * snapshot is answered at once; of a stale one, it asks and waits for the
+ * next publish. What /metrics shows is the registry at that publish,
+ * rendered as before. Each connection has its own thread, so a waiting
+ * scrape holds up no /healthz. */
 struct nt_health {
         struct MHD_Daemon *mhd;
         unsigned port;
-        pthread_mutex_t lock;
-        char *snapshot; /* rendered metrics; guarded by lock */
+        pthread_mutex_t lock; /* guards the members below */
+        pthread_cond_t rendered;
+        char *snapshot; /* rendered metrics */
         size_t snapshot_len;
+        bool published; /* a loop has published at least once */
+        bool stale;     /* publishes were skipped since the snapshot */
+        bool wanted;    /* a scrape waits for a render */
+        bool stopping;
+        uint64_t renders;
         bool ready;
         char reason[256];
 };
+
+/* Under h->lock: until a publish renders the registry (after a wait for
+ * a stale snapshot), the server stops, or the wait times out. */
+static void wait_for_render(nt_health_t *h)
+{
+        struct timespec until;
+        uint64_t seen = h->renders;
+
+        if (!h->published || !h->stale)
+                return;
+        h->wanted = true;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += SCRAPE_WAIT_MS / 1000;
+        until.tv_nsec += (long)(SCRAPE_WAIT_MS % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+        }
+        while (h->renders == seen && !h->stopping) {
+                if (pthread_cond_timedwait(&h->rendered, &h->lock, &until))
+                        break;
+        }
+}
 
 int nt_health_parse_listen(const char *listen, char *host, size_t host_size,
                            unsigned *port)
@@ -79,12 +123,29 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
         if (strcmp(url, "/metrics") == 0) {
                 /* Copied out under the lock by MHD_RESPMEM_MUST_COPY. */
                 pthread_mutex_lock(&h->lock);
+                wait_for_render(h);
                 ret = reply(conn, 200, "text/plain; version=0.0.4",
                             h->snapshot ? h->snapshot : "", h->snapshot_len);
                 pthread_mutex_unlock(&h->lock);
                 return ret;
         }
         return reply(conn, 404, "text/plain", "not found\n", 10);
+}
+
+/* A condition variable whose timed waits count on the monotonic clock,
+ * so that a change of the wall clock neither cuts nor stretches them. */
+static int cond_init_monotonic(pthread_cond_t *cond)
+{
+        pthread_condattr_t attr;
+        int err;
+
+        if (pthread_condattr_init(&attr))
+                return -1;
+        err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        if (!err)
+                err = pthread_cond_init(cond, &attr);
+        pthread_condattr_destroy(&attr);
+        return err ? -1 : 0;
 }
 
 nt_health_t *nt_health_start(const char *listen, char *errstr,
@@ -116,11 +177,19 @@ nt_health_t *nt_health_start(const char *listen, char *errstr,
                 return NULL;
         }
         pthread_mutex_init(&h->lock, NULL);
+        if (cond_init_monotonic(&h->rendered)) {
+                pthread_mutex_destroy(&h->lock);
+                free(h);
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                return NULL;
+        }
         snprintf(h->reason, sizeof(h->reason), "starting");
         h->mhd = MHD_start_daemon(
-            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-            handle, h, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_CONNECTION_LIMIT,
-            64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                MHD_USE_ERROR_LOG,
+            0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, &addr,
+            MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT,
+            10u, MHD_OPTION_END);
         if (!h->mhd) {
                 nt_errf(errstr, errstr_size, NT_ERR_IO,
                         "cannot listen on %s (address in use?)", listen);
@@ -136,9 +205,15 @@ void nt_health_stop(nt_health_t *h)
 {
         if (!h)
                 return;
+        /* Waiting scrapes answer now, with what there is. */
+        pthread_mutex_lock(&h->lock);
+        h->stopping = true;
+        pthread_cond_broadcast(&h->rendered);
+        pthread_mutex_unlock(&h->lock);
         if (h->mhd)
                 MHD_stop_daemon(h->mhd);
         free(h->snapshot);
+        pthread_cond_destroy(&h->rendered);
         pthread_mutex_destroy(&h->lock);
         free(h);
 }
@@ -154,7 +229,15 @@ int nt_health_publish(nt_health_t *h, const nt_metrics_t *m)
         size_t len;
         char *old;
         int err;
+        bool render;
 
+        pthread_mutex_lock(&h->lock);
+        render = h->wanted || !h->published;
+        if (!render)
+                h->stale = true;
+        pthread_mutex_unlock(&h->lock);
+        if (!render)
+                return NT_OK;
         nt_buf_init(&b, SNAPSHOT_MAX);
         err = nt_metrics_write(m, &b);
         if (err) {
@@ -166,6 +249,11 @@ int nt_health_publish(nt_health_t *h, const nt_metrics_t *m)
         old = h->snapshot;
         h->snapshot = nt_buf_detach(&b);
         h->snapshot_len = h->snapshot ? len : 0;
+        h->published = true;
+        h->stale = false;
+        h->wanted = false;
+        h->renders++;
+        pthread_cond_broadcast(&h->rendered);
         pthread_mutex_unlock(&h->lock);
         free(old);
         return NT_OK;

@@ -1,11 +1,13 @@
 /* The daemons' HTTP endpoint, on libmicrohttpd: /metrics (Prometheus
  * text), /healthz (the process runs) and /readyz (Kafka reachable and the
- * work loaded). The server thread never touches the loop's state: the
- * loop hands it a rendered snapshot and a readiness flag, under a lock. */
+ * work loaded). The server threads never touch the loop's state: the
+ * loop hands them a rendered snapshot and a readiness flag, under a lock,
+ * and renders the snapshot only when a scrape asks for it. */
 #ifndef NT_HEALTH_H
 #define NT_HEALTH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "common/config.h"
@@ -35,7 +37,13 @@ void nt_health_stop(nt_health_t *h);
 /* The port it listens on (useful with port 0). */
 unsigned nt_health_port(const nt_health_t *h);
 
-/* Renders the registry and makes it what /metrics serves. */
+/* Called by the loop that owns the registry, about once a second: the
+ * first call, and a call after a scrape asked for fresh metrics, render
+ * the registry and make it what /metrics serves; the others only mark
+ * that snapshot out of date, and a scrape of an out-of-date snapshot
+ * waits (at most 3 s) for the next call to render it. So an endpoint
+ * nobody scrapes costs nothing, and a scrape sees the registry as it is
+ * within a second. */
 int nt_health_publish(nt_health_t *h, const nt_metrics_t *m);
 
 /* Sets what /readyz answers: 200 "ready", or 503 with the reason. */

@@ -4,6 +4,7 @@
 #include "common/entities.h"
 #include "common/err.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,11 +76,11 @@ enum {
 };
 
 /* The elements the text cares about, sorted by name (strcmp) for
- * bsearch. Elements not listed are inline: their text joins the text
- * around them, and their tags change nothing. `prio` is how hard an
- * element is to close from inside (libxml2's end priorities, which
- * follow HTML's scopes): an end tag does not close an element whose
- * priority is above its own, and is then ignored. */
+ * tag_kind()'s binary search. Elements not listed are inline: their text
+ * joins the text around them, and their tags change nothing. `prio` is how hard
+ * an element is to close from inside (libxml2's end priorities, which follow
+ * HTML's scopes): an end tag does not close an element whose priority is above
+ * its own, and is then ignored. */
 static const struct tag_kind {
         char name[12];
         unsigned char flags;
@@ -725,18 +726,41 @@ size_t nt_html_gt_end(const unsigned char *s, size_t n, size_t i)
 /* ------------------------------------------------------------------ */
 /* Elements. */
 
-static int tag_kind_cmp(const void *key, const void *elem)
+/* The first eight bytes at p as a big-endian number, and the four after
+ * them: two numbers that order names (NUL-padded to 12 bytes) as strcmp
+ * does. */
+static uint64_t name_hi(const char *p)
 {
-        return strcmp(key, ((const struct tag_kind *)elem)->name);
+        uint64_t w;
+
+        memcpy(&w, p, sizeof(w));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        return w;
+}
+
+static uint32_t name_lo(const char *p)
+{
+        uint32_t w;
+
+        memcpy(&w, p + 8, sizeof(w));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        w = __builtin_bswap32(w);
+#endif
+        return w;
 }
 
 /* The kind of the element named at `name` (its name characters, in any
- * case), or -1 for an element the text does not care about. */
+ * case), or -1 for an element the text does not care about. A binary
+ * search over the sorted table, a name compared as two numbers: this
+ * runs for every tag of every article. */
 static int tag_kind(const unsigned char *name, size_t len)
 {
-        char key[sizeof(tag_kinds[0].name)];
-        const struct tag_kind *k;
-        size_t n = 0;
+        char key[sizeof(tag_kinds[0].name)] = {0};
+        uint64_t kh, eh;
+        uint32_t kl, el;
+        size_t n = 0, lo = 0, hi = N_KINDS, mid;
 
         while (n < len && n < NAME_MAX_LEN && is_name_char(name[n]))
                 n++;
@@ -744,10 +768,20 @@ static int tag_kind(const unsigned char *name, size_t len)
                 return -1;
         for (len = 0; len < n; len++)
                 key[len] = (char)lower(name[len]);
-        key[n] = '\0';
-        k = bsearch(key, tag_kinds, N_KINDS, sizeof(tag_kinds[0]),
-                    tag_kind_cmp);
-        return k ? (int)(k - tag_kinds) : -1;
+        kh = name_hi(key);
+        kl = name_lo(key);
+        while (lo < hi) {
+                mid = lo + (hi - lo) / 2;
+                eh = name_hi(tag_kinds[mid].name);
+                el = name_lo(tag_kinds[mid].name);
+                if (kh == eh && kl == el)
+                        return (int)mid;
+                if (kh < eh || (kh == eh && kl < el))
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        return -1;
 }
 
 static void start_tag(struct conv *c, const unsigned char *name, size_t len,

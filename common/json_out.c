@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The first allocation of a writer's buffer, with its NUL. */
+#define JSON_OUT_FIRST ((size_t)4096 - 1)
+
 void nt_json_out_init(struct nt_json_out *o, size_t max, int indent)
 {
         memset(o, 0, sizeof(*o));
@@ -14,13 +17,27 @@ void nt_json_out_init(struct nt_json_out *o, size_t max, int indent)
         o->indent = indent;
 }
 
-static void put(struct nt_json_out *o, const char *p, size_t n)
+/* Appends n bytes. Most appends are a few bytes into room the buffer
+ * has: those are copied here, the rest go through nt_buf_append(). */
+static inline void put(struct nt_json_out *o, const char *p, size_t n)
 {
+        struct nt_buf *b = &o->buf;
         int err;
 
         if (o->err || n == 0)
                 return;
-        err = nt_buf_append(&o->buf, p, n);
+        if (b->cap - b->len > n && b->max - b->len >= n) {
+                memcpy(b->data + b->len, p, n);
+                b->len += n;
+                b->data[b->len] = '\0';
+                return;
+        }
+        /* A document is rarely under a few KB (an article line is about
+         * 5): start there rather than grow from 64 bytes. */
+        if (b->cap == 0)
+                (void)nt_buf_reserve(
+                    b, b->max < JSON_OUT_FIRST ? b->max : JSON_OUT_FIRST);
+        err = nt_buf_append(b, p, n);
         if (err)
                 o->err = err;
 }

@@ -1,7 +1,8 @@
 /* UTF-8 as the text writers need it: the length of one well-formed
  * character (no overlong forms, no surrogates, nothing past U+10FFFF,
  * which is also what jansson accepts), whether a run of bytes is
- * well-formed, and a 16-byte skip over plain text for the hot loops.
+ * well-formed, and 16-byte skips over plain text and over well-formed
+ * text for the hot loops.
  * Inline: these sit in the innermost loops of the HTML converter and the
  * JSON writers. */
 #ifndef NT_UTF8_H
@@ -67,13 +68,38 @@ static inline bool nt_utf8_valid(const unsigned char *s, size_t n)
 }
 
 #ifdef NT_HAVE_SSE2
+/* How many bytes from the start of the 16-byte block v are whole
+ * characters of one or two bytes (ASCII; Latin, Cyrillic, Greek...), given
+ * `hi`, the mask of its bytes from 0x80: 16; 15 when only its last byte
+ * is a two-byte character's first, whose second is the next block's first
+ * (one block in two, in Cyrillic text); 0 when the block holds anything
+ * else (a longer character, a byte that starts none, a character begun
+ * before it). */
+static inline unsigned nt_utf8_block_span(__m128i v, unsigned hi)
+{
+        /* 0xC2-0xDF lead two bytes; 0x80-0xBF continue. Signed compares:
+         * the bytes from 0x80 are negative. */
+        const __m128i lead =
+            _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xC1)),
+                          _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xE0)));
+        const __m128i cont = _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0));
+        unsigned l = (unsigned)_mm_movemask_epi8(lead);
+        unsigned k = (unsigned)_mm_movemask_epi8(cont) & hi;
+        unsigned last = l & 0x8000;
+
+        l &= 0x7FFF;
+        if (hi != (l | k | last) || (l << 1) != k)
+                return 0;
+        return last ? 15 : 16;
+}
+
 /* The index of the first byte from i that may need a look, 16 bytes at a
  * time: blocks made only of ASCII other than the controls and the two
  * special bytes a and b (say '<' and '&' for HTML, '"' and '\\' for
- * JSON), and of well-formed two-byte characters (Latin, Cyrillic,
- * Greek...), are skipped whole; in another block, the ASCII before its
- * first special or non-ASCII byte. What it stops at, the caller's scalar
- * loop reads. i must be at a character boundary. */
+ * JSON), and of well-formed two-byte characters, are skipped whole; in
+ * another block, the ASCII before its first special or non-ASCII byte.
+ * What it stops at, the caller's scalar loop reads. i must be at a
+ * character boundary. */
 static inline size_t nt_utf8_plain_run(const unsigned char *s, size_t i,
                                        size_t len, char a, char b)
 {
@@ -82,27 +108,47 @@ static inline size_t nt_utf8_plain_run(const unsigned char *s, size_t i,
         while (i + 16 <= len) {
                 const __m128i v =
                     _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-                /* Signed compares: the bytes from 0x80 are negative. */
                 const __m128i high = _mm_cmplt_epi8(v, _mm_setzero_si128());
                 const __m128i special = _mm_or_si128(
                     _mm_andnot_si128(high,
                                      _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))),
                     _mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
-                /* 0xC2-0xDF lead two bytes; 0x80-0xBF continue. */
-                const __m128i lead =
-                    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xC1)),
-                                  _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xE0)));
-                const __m128i cont =
-                    _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0));
                 unsigned sp = (unsigned)_mm_movemask_epi8(special);
                 unsigned hi = (unsigned)_mm_movemask_epi8(high);
-                unsigned l = (unsigned)_mm_movemask_epi8(lead);
-                unsigned k = (unsigned)_mm_movemask_epi8(cont) & hi;
+                unsigned n;
 
-                if (sp || hi != (l | k) || ((l << 1) & 0xFFFF) != k ||
-                    (l & 0x8000))
+                if (!(sp | hi)) { /* plain ASCII, the common block */
+                        i += 16;
+                        continue;
+                }
+                n = sp ? 0 : nt_utf8_block_span(v, hi);
+                if (n == 0)
                         return i + (size_t)__builtin_ctz(sp | hi);
-                i += 16;
+                i += n;
+        }
+        return i;
+}
+
+/* The same for well-formedness alone: the index of the first byte from i
+ * that is not in a block of whole one- and two-byte characters (controls
+ * included). i must be at a character boundary. */
+static inline size_t nt_utf8_valid_run(const unsigned char *s, size_t i,
+                                       size_t len)
+{
+        while (i + 16 <= len) {
+                const __m128i v =
+                    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+                unsigned hi = (unsigned)_mm_movemask_epi8(v);
+                unsigned n;
+
+                if (!hi) { /* ASCII, the common block */
+                        i += 16;
+                        continue;
+                }
+                n = nt_utf8_block_span(v, hi);
+                if (n == 0)
+                        return i + (size_t)__builtin_ctz(hi);
+                i += n;
         }
         return i;
 }

@@ -7,6 +7,7 @@
 #include "common/url.h"
 
 #include <expat.h>
+#include <xxhash.h>
 
 #include <errno.h>
 #include <stdbool.h>
@@ -48,19 +49,71 @@ void nt_feed_list_free(struct nt_feed_list *l)
         for (i = 0; i < l->n; i++)
                 nt_feed_spec_free(&l->feeds[i]);
         free(l->feeds);
+        free(l->index);
         memset(l, 0, sizeof(*l));
+}
+
+void nt_feed_list_reindex(struct nt_feed_list *l)
+{
+        free(l->index);
+        l->index = NULL;
+        l->index_mask = 0;
+        l->indexed = 0;
+}
+
+/* Brings the index up to the list: a new table (at least twice as many
+ * slots as feeds) when the list has outgrown it, then the feeds added
+ * since. False when out of memory for the table. */
+static bool index_update(struct nt_feed_list *l)
+{
+        size_t slots = l->index ? l->index_mask + 1 : 0, j;
+
+        if (!l->index || l->n > slots / 2) {
+                size_t n = 16;
+
+                while (n / 2 < l->n)
+                        n *= 2;
+                nt_feed_list_reindex(l);
+                l->index = calloc(n, sizeof(*l->index));
+                if (!l->index)
+                        return false;
+                l->index_mask = n - 1;
+        }
+        for (; l->indexed < l->n; l->indexed++) {
+                const char *url = l->feeds[l->indexed].url;
+
+                if (!url)
+                        continue;
+                for (j = XXH3_64bits(url, strlen(url)) & l->index_mask;
+                     l->index[j]; j = (j + 1) & l->index_mask)
+                        ;
+                l->index[j] = l->indexed + 1;
+        }
+        return true;
 }
 
 struct nt_feed_spec *nt_feed_list_find(struct nt_feed_list *l, const char *url)
 {
-        size_t i;
+        size_t i, j;
 
         /* A spec whose URL was taken by its consumer (NULL) matches
          * nothing: a reload takes known feeds out of the fresh list one by
          * one and goes on searching it. */
-        for (i = 0; i < l->n; i++)
-                if (l->feeds[i].url && strcmp(l->feeds[i].url, url) == 0)
-                        return &l->feeds[i];
+        if (!index_update(l)) {
+                /* Out of memory for the index: search the list. */
+                for (i = 0; i < l->n; i++)
+                        if (l->feeds[i].url &&
+                            strcmp(l->feeds[i].url, url) == 0)
+                                return &l->feeds[i];
+                return NULL;
+        }
+        for (j = XXH3_64bits(url, strlen(url)) & l->index_mask; l->index[j];
+             j = (j + 1) & l->index_mask) {
+                struct nt_feed_spec *f = &l->feeds[l->index[j] - 1];
+
+                if (f->url && strcmp(f->url, url) == 0)
+                        return f;
+        }
         return NULL;
 }
 
@@ -390,6 +443,9 @@ int nt_feed_list_resolve_secrets(struct nt_feed_list *l, char *errstr,
         char **h;
         int err;
 
+        /* The URLs change: the index by URL is built again when next
+         * needed. */
+        nt_feed_list_reindex(l);
         for (i = 0; i < l->n; i++) {
                 struct nt_feed_spec *f = &l->feeds[i];
 

@@ -23,6 +23,13 @@ struct nt_feed_list {
         struct nt_feed_spec *feeds;
         size_t n;
         size_t cap;
+        /* An index by URL for nt_feed_list_find(), built as it is needed
+         * (a list of 50,000 feeds is checked for duplicates in one pass,
+         * not n searches): open addressing, a slot holds 1 + the spec's
+         * index, 0 is empty; feeds[0, indexed) are in it. */
+        size_t *index;
+        size_t index_mask;
+        size_t indexed;
 };
 
 void nt_feed_list_init(struct nt_feed_list *l);
@@ -67,8 +74,13 @@ int nt_feed_list_resolve_secrets(struct nt_feed_list *l, char *errstr,
                                  size_t errstr_size);
 
 /* The feed with this URL, or NULL. Entries whose url is NULL (taken by
- * the caller) are skipped. */
+ * the caller) are skipped. Feeds appended to the list since the last call
+ * are indexed first; a caller that changes a feed's URL string in place
+ * (other than to NULL) calls nt_feed_list_reindex() after. */
 struct nt_feed_spec *nt_feed_list_find(struct nt_feed_list *l, const char *url);
+
+/* Drops the index by URL: the next nt_feed_list_find() builds it again. */
+void nt_feed_list_reindex(struct nt_feed_list *l);
 
 /* Frees what one spec owns (not the struct). */
 void nt_feed_spec_free(struct nt_feed_spec *f);

@@ -4,57 +4,10 @@
  * freed once idle. */
 #include "producer/producer_internal.h"
 
-/* An index of a fresh feed list by URL, so that a reload of 50,000 feeds
- * matches them in one pass rather than n searches of the list. Slots
- * hold 1 + the spec's index; 0 is empty. */
-struct spec_index {
-        size_t *slots;
-        size_t mask;
-};
-
-static void spec_index_build(struct spec_index *ix,
-                             const struct nt_feed_list *l)
-{
-        size_t n = 16, i;
-
-        while (n < l->n * 2)
-                n *= 2;
-        ix->slots = calloc(n, sizeof(*ix->slots));
-        ix->mask = n - 1;
-        for (i = 0; ix->slots && i < l->n; i++) {
-                const char *url = l->feeds[i].url;
-                size_t j = XXH3_64bits(url, strlen(url)) & ix->mask;
-
-                while (ix->slots[j])
-                        j = (j + 1) & ix->mask;
-                ix->slots[j] = i + 1;
-        }
-}
-
-/* The spec for url not yet taken (its url not NULL), or NULL. */
-static struct nt_feed_spec *spec_index_find(const struct spec_index *ix,
-                                            struct nt_feed_list *l,
-                                            const char *url)
-{
-        size_t j;
-
-        if (!ix->slots) /* out of memory for the index: search the list */
-                return nt_feed_list_find(l, url);
-        for (j = XXH3_64bits(url, strlen(url)) & ix->mask; ix->slots[j];
-             j = (j + 1) & ix->mask) {
-                struct nt_feed_spec *s = &l->feeds[ix->slots[j] - 1];
-
-                if (s->url && strcmp(s->url, url) == 0)
-                        return s;
-        }
-        return NULL;
-}
-
 void nt_pr_reload_feeds(nt_producer_t *p, nt_producer_reload_cb *reload,
                         void *ctx)
 {
         struct nt_feed_list fresh;
-        struct spec_index ix;
         char errstr[1024];
         size_t i, added = 0, removed = 0;
 
@@ -67,11 +20,10 @@ void nt_pr_reload_feeds(nt_producer_t *p, nt_producer_reload_cb *reload,
                 nt_feed_list_free(&fresh);
                 return;
         }
-        spec_index_build(&ix, &fresh);
         for (i = 0; i < p->n_feeds; i++) {
                 struct pfeed *f = p->feeds[i];
-                struct nt_feed_spec *s =
-                    spec_index_find(&ix, &fresh, f->spec.url);
+                /* One pass, the fresh list indexed by URL (feeds.h). */
+                struct nt_feed_spec *s = nt_feed_list_find(&fresh, f->spec.url);
 
                 if (!s) {
                         /* Not polled again; freed by nt_pr_reap_removed() once
@@ -105,7 +57,6 @@ void nt_pr_reload_feeds(nt_producer_t *p, nt_producer_reload_cb *reload,
                 f->label = f->spec.name ? f->spec.name : f->spec.url;
                 f->hints.interval_ms = f->spec.interval_ms;
         }
-        free(ix.slots);
         for (i = 0; i < fresh.n; i++) {
                 if (!fresh.feeds[i].url)
                         continue;

@@ -5,6 +5,9 @@
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +78,87 @@ Test(health, endpoints)
                                           "newstap_up 1\n"),
                            "%s", b.data);
         cr_assert_eq(get(port, "/nope", &b), 404);
+        nt_metrics_destroy(m);
+        nt_health_stop(h);
+}
+
+/* A scrape from another thread, as Prometheus would: no assertion
+ * there (Criterion's belong to the test's thread). */
+struct scrape {
+        unsigned port;
+        struct body body;
+        CURLcode rc;
+        atomic_bool done;
+};
+
+static void *scrape_thread(void *arg)
+{
+        struct scrape *s = arg;
+        CURL *e = curl_easy_init();
+        char url[128];
+
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", s->port);
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, &s->body);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
+        s->rc = curl_easy_perform(e);
+        curl_easy_cleanup(e);
+        atomic_store(&s->done, true);
+        return NULL;
+}
+
+/* The registry is rendered for a scrape, not at every publish: a publish
+ * nobody scraped after leaves the snapshot as it was (marked stale); a
+ * scrape of a stale snapshot gets the registry as the next publish finds
+ * it, or the last snapshot when no publish comes. */
+Test(health, metrics_rendered_for_a_scrape)
+{
+        char errstr[256];
+        nt_health_t *h = nt_health_start("127.0.0.1:0", errstr, sizeof(errstr));
+        nt_metrics_t *m = nt_metrics_new(16);
+        struct scrape s;
+        struct body b;
+        pthread_t t;
+        unsigned port;
+
+        cr_assert_not_null(h, "%s", errstr);
+        port = nt_health_port(h);
+        nt_metrics_describe(m, "newstap_up", "gauge", "A value.");
+        nt_metrics_set(m, "newstap_up", 1, NULL);
+        cr_assert_eq(nt_health_publish(h, m), NT_OK);
+        cr_assert_eq(get(port, "/metrics", &b), 200);
+        cr_assert_not_null(strstr(b.data, "newstap_up 1\n"),
+                           "the first publish is rendered: %s", b.data);
+
+        /* Published once more, then changed: the scrape waits for a
+         * publish, which renders what the registry holds then. */
+        nt_metrics_set(m, "newstap_up", 2, NULL);
+        cr_assert_eq(nt_health_publish(h, m), NT_OK);
+        nt_metrics_set(m, "newstap_up", 3, NULL);
+        memset(&s, 0, sizeof(s));
+        s.port = port;
+        atomic_init(&s.done, false);
+        cr_assert_eq(pthread_create(&t, NULL, scrape_thread, &s), 0);
+        while (!atomic_load(&s.done)) {
+                /* The loop's publishes; rendered once the scrape asks. */
+                cr_assert_eq(nt_health_publish(h, m), NT_OK);
+                sched_yield();
+        }
+        pthread_join(t, NULL);
+        cr_assert_eq(s.rc, CURLE_OK);
+        cr_assert_not_null(strstr(s.body.data, "newstap_up 3\n"), "%s",
+                           s.body.data);
+
+        /* Published (4) and changed (5) with nobody scraping, then a
+         * scrape and no publish: after its wait it gets the last render,
+         * 3 (the publish of 4 rendered nothing). */
+        nt_metrics_set(m, "newstap_up", 4, NULL);
+        cr_assert_eq(nt_health_publish(h, m), NT_OK);
+        nt_metrics_set(m, "newstap_up", 5, NULL);
+        cr_assert_eq(get(port, "/metrics", &b), 200);
+        cr_assert_not_null(strstr(b.data, "newstap_up 3\n"), "%s", b.data);
+        cr_assert_eq(get(port, "/healthz", &b), 200);
         nt_metrics_destroy(m);
         nt_health_stop(h);
 }

@@ -459,3 +459,58 @@ Test(article, json_line_is_janssons_dump)
                 json_decref(tree);
         }
 }
+
+/* The writer skips plain text 16 bytes at a time (ASCII and two-byte
+ * characters; a block ending inside a character 15): a character that
+ * needs an escape or a repair, or a longer character, is written as
+ * jansson writes it at any offset after any alignment. */
+Test(article, json_line_escapes_at_every_offset)
+{
+        static const char *const odd[] = {"\"",   "\\",           "\n",  "\x01",
+                                          "\xFF", "\xE2\x80\x94", "\xD0"};
+        char text[96];
+        struct nt_article a;
+        size_t pre, at, k, len;
+        json_t *tree;
+        char *want, *got;
+
+        for (pre = 0; pre < 16; pre++) {
+                for (at = 0; at < 24; at++) {
+                        for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+                                /* pre ASCII bytes, Cyrillic letters with
+                                 * odd[k] after the at-th. */
+                                memset(text, 'a', pre);
+                                len = pre;
+                                for (size_t l = 0; l < 24; l++) {
+                                        memcpy(text + len, "\xD0\xB6", 2);
+                                        len += 2;
+                                        if (l == at) {
+                                                memcpy(text + len, odd[k],
+                                                       strlen(odd[k]));
+                                                len += strlen(odd[k]);
+                                        }
+                                }
+                                text[len] = '\0';
+                                nt_article_init(&a);
+                                memcpy(a.id, "0123456789abcdef0123456789abcdef",
+                                       33);
+                                memcpy(a.revision, "0123456789abcdef", 17);
+                                a.content = text; /* borrowed, not freed */
+                                tree = nt_article_to_json(&a);
+                                cr_assert_not_null(tree);
+                                want = json_dumps(
+                                    tree, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                                got = nt_article_to_json_line(&a);
+                                cr_assert_not_null(want);
+                                cr_assert_not_null(got);
+                                cr_assert_str_eq(got, want,
+                                                 "%zu ASCII bytes, odd %zu "
+                                                 "after letter %zu",
+                                                 pre, k, at);
+                                free(want);
+                                free(got);
+                                json_decref(tree);
+                        }
+                }
+        }
+}

@@ -41,6 +41,31 @@ Test(buf, limit_is_an_error_and_keeps_contents)
         nt_buf_free(&b);
 }
 
+/* Room made ahead is used by the appends that follow (no move), never
+ * past the maximum, and the contents stay as they are. */
+Test(buf, reserve_makes_room_within_the_maximum)
+{
+        struct nt_buf b;
+        const char *at;
+        int i;
+
+        nt_buf_init(&b, 100);
+        cr_assert_eq(nt_buf_append_str(&b, "ab"), NT_OK);
+        cr_assert_eq(nt_buf_reserve(&b, 90), NT_OK);
+        cr_assert_geq(b.cap, 93);
+        cr_assert_leq(b.cap, 101, "no more than the maximum and its NUL");
+        cr_assert_str_eq(nt_buf_str(&b), "ab");
+        at = b.data;
+        for (i = 0; i < 90; i++)
+                cr_assert_eq(nt_buf_append_char(&b, 'x'), NT_OK);
+        cr_assert_eq(b.data, at, "the appends moved the contents");
+        cr_assert_eq(b.len, 92);
+        cr_assert_eq(nt_buf_reserve(&b, 9), NT_ERR_LIMIT);
+        cr_assert_eq(nt_buf_reserve(&b, 8), NT_OK);
+        cr_assert_eq(b.len, 92);
+        nt_buf_free(&b);
+}
+
 Test(buf, detach_hands_over_memory)
 {
         struct nt_buf b;

@@ -215,6 +215,60 @@ Test(charset, large_utf8_copied_unchanged)
         free(in);
 }
 
+/* Blocks of ASCII and two-byte characters are validated 16 bytes at a
+ * time, one that ends inside a character 15: a bad byte is found at any
+ * offset from any alignment, and a text whose characters straddle every
+ * block boundary is accepted unchanged. */
+Test(charset, utf8_validation_at_every_offset)
+{
+        /* What replaces two bytes of the Cyrillic text: a byte that is
+         * never UTF-8, a lone continuation, a lead without its second
+         * byte, an overlong form, a surrogate (with its third byte). */
+        static const char *const bad[] = {"\xFF\xD0", "\xB0\xD0",
+                                          "\xD0"
+                                          "a",
+                                          "\xC0\xAF", "\xED\xA0"};
+        char in[80], *out;
+        char enc[16];
+        size_t pre, at, b, len, out_len;
+        int recovered;
+
+        for (pre = 0; pre < 16; pre++) {
+                /* pre ASCII bytes, then 30 Cyrillic letters. */
+                memset(in, 'a', pre);
+                for (at = 0; at < 30; at++)
+                        memcpy(in + pre + 2 * at, "\xD0\xB6", 2);
+                len = pre + 60;
+                in[len] = '\0';
+                out = NULL;
+                cr_assert_eq(nt_charset_to_utf8(in, len, NULL, 256, &out,
+                                                &out_len, enc, sizeof(enc),
+                                                &recovered),
+                             NT_OK);
+                cr_assert_eq(recovered, 0, "%zu ASCII bytes first", pre);
+                cr_assert(out_len == len && memcmp(out, in, len) == 0,
+                          "%zu ASCII bytes first: changed", pre);
+                free(out);
+                for (at = 0; at < 30; at++) {
+                        for (b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+                                memcpy(in + pre + 2 * at, bad[b], 2);
+                                out = NULL;
+                                cr_assert_eq(
+                                    nt_charset_to_utf8(in, len, NULL, 256, &out,
+                                                       &out_len, enc,
+                                                       sizeof(enc), &recovered),
+                                    NT_OK);
+                                cr_assert_eq(recovered, 1,
+                                             "bad sequence %zu at byte %zu "
+                                             "accepted",
+                                             b, pre + 2 * at);
+                                free(out);
+                                memcpy(in + pre + 2 * at, "\xD0\xB6", 2);
+                        }
+                }
+        }
+}
+
 struct limit_case {
         char name[40];
         char in[32];

@@ -1,5 +1,6 @@
 /* The feed list: producer.feeds validation and OPML import. */
 #include "common/err.h"
+#include "common/buf.h"
 #include "producer/feeds.h"
 #include "support/nt_test.h"
 
@@ -161,6 +162,13 @@ Test(feeds, resolve_secrets)
         cr_assert_str_eq(l.feeds[0].name, "https://a.example/rss");
         cr_assert_str_eq(l.feeds[0].headers[0], "Authorization: Bearer tok-9");
         cr_assert_str_eq(l.feeds[0].headers[1], "Accept: application/rss+xml");
+        /* Found by the URL it now has (the index by URL follows), not by
+         * the one it had. */
+        cr_assert_eq(
+            nt_feed_list_find(&l, "https://reader:pw-41@a.example/rss"),
+            &l.feeds[0]);
+        cr_assert_null(nt_feed_list_find(
+            &l, "https://${env:NT_T_USER}:${env:NT_T_PASS}@a.example/rss"));
         nt_feed_list_free(&l);
 
         unsetenv("NT_T_TOKEN");
@@ -177,4 +185,60 @@ Test(feeds, resolve_secrets)
         unsetenv("NT_T_USER");
         unsetenv("NT_T_PASS");
         json_decref(arr);
+}
+
+/* Duplicates are found through an index by URL that grows with the list
+ * (rebuilt at each doubling, feeds added since indexed at each search):
+ * 5,000 feeds, each found, the one listed twice near the end named, and
+ * a list whose URLs were taken (NULL) by a reload finds nothing there. */
+Test(feeds, many_feeds_indexed_by_url)
+{
+        struct nt_feed_list l;
+        struct nt_buf b;
+        char err[512], url[64];
+        json_error_t jerr;
+        json_t *arr;
+        size_t i;
+
+        nt_buf_init(&b, (size_t)1 << 20);
+        nt_buf_append_str(&b, "[");
+        for (i = 0; i < 5000; i++)
+                nt_buf_printf(&b, "%s{\"url\": \"http://h%zu.example/f\"}",
+                              i ? "," : "", i % 5000);
+        nt_buf_append_str(&b, "]");
+        arr = json_loads(nt_buf_str(&b), 0, &jerr);
+        cr_assert_not_null(arr, "%s", jerr.text);
+        nt_feed_list_init(&l);
+        cr_assert_eq(nt_feed_list_from_json(&l, arr, 900000, err, sizeof(err)),
+                     NT_OK, "%s", err);
+        cr_assert_eq(l.n, 5000);
+        for (i = 0; i < l.n; i++) {
+                snprintf(url, sizeof(url), "http://h%zu.example/f", i);
+                cr_assert_eq(nt_feed_list_find(&l, url), &l.feeds[i], "%s",
+                             url);
+        }
+        cr_assert_null(nt_feed_list_find(&l, "http://h5000.example/f"));
+        free(l.feeds[17].url);
+        l.feeds[17].url = NULL; /* taken, as a reload does */
+        cr_assert_null(nt_feed_list_find(&l, "http://h17.example/f"));
+        cr_assert_eq(nt_feed_list_find(&l, "http://h18.example/f"),
+                     &l.feeds[18]);
+        nt_feed_list_free(&l);
+        json_decref(arr);
+
+        /* The same list with h4321 again as its last feed. */
+        b.len -= 1;
+        nt_buf_append_str(&b, ",{\"url\": \"http://h4321.example/f\"}]");
+        arr = json_loads(nt_buf_str(&b), 0, &jerr);
+        cr_assert_not_null(arr, "%s", jerr.text);
+        nt_feed_list_init(&l);
+        cr_assert_neq(nt_feed_list_from_json(&l, arr, 900000, err, sizeof(err)),
+                      NT_OK);
+        cr_assert_not_null(strstr(err,
+                                  "producer.feeds[5000].url: "
+                                  "http://h4321.example/f is listed twice"),
+                           "%s", err);
+        nt_feed_list_free(&l);
+        json_decref(arr);
+        nt_buf_free(&b);
 }

@@ -294,6 +294,96 @@ Test(html, many_attributes)
 
 /* Ordinary long documents are not cut: many paragraphs, list items and
  * unclosed <p> and <li> that HTML closes itself. */
+/* Element names are looked up in a sorted table as two numbers: every
+ * name of the table in any case is found, and names next to them (a
+ * prefix, one more letter, a neighbour in the order) are inline. */
+struct name_case {
+        char name[16];
+        int block; /* 1: a paragraph break; 2: a space (cell); 0: inline */
+};
+
+ParameterizedTestParameters(html, element_names)
+{
+        static struct name_case cases[] = {
+            {"address", 1},     {"ARTICLE", 1},     {"aside", 1},
+            {"BlockQuote", 1},  {"caption", 1},     {"center", 1},
+            {"dd", 1},          {"details", 1},     {"dir", 1},
+            {"div", 1},         {"dl", 1},          {"dt", 1},
+            {"fieldset", 1},    {"figcaption", 1},  {"figure", 1},
+            {"footer", 1},      {"form", 1},        {"h1", 1},
+            {"h6", 1},          {"header", 1},      {"hgroup", 1},
+            {"legend", 1},      {"li", 1},          {"listing", 1},
+            {"main", 1},        {"menu", 1},        {"nav", 1},
+            {"ol", 1},          {"option", 1},      {"P", 1},
+            {"pre", 1},         {"section", 1},     {"summary", 1},
+            {"table", 1},       {"tr", 1},          {"ul", 1},
+            {"td", 2},          {"th", 2},          {"a", 0},
+            {"b", 0},           {"abbr", 0},        {"addresses", 0},
+            {"blockquotes", 0}, {"figcaptions", 0}, {"h7", 0},
+            {"pa", 0},          {"span", 0},        {"tablex", 0},
+            {"u", 0},           {"ulx", 0},         {"zzzzzzzzzzz", 0},
+        };
+        return cr_make_param_array(struct name_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct name_case *c, html, element_names)
+{
+        static const char *const want[] = {"ab", "a\n\nb", "a b"};
+        char in[64], *out = NULL;
+
+        snprintf(in, sizeof(in), "a<%s>b</%s>", c->name, c->name);
+        cr_assert_eq(nt_html_to_text(in, strlen(in), 1024, &out, NULL), NT_OK);
+        cr_assert_str_eq(out, want[c->block], "<%s>: got \"%s\"", c->name, out);
+        free(out);
+}
+
+/* Plain text is skipped 16 bytes at a time (ASCII and two-byte
+ * characters; a block ending inside a character 15): a tag, a reference
+ * or a longer character is read at any offset after any alignment. */
+Test(html, markup_at_every_offset)
+{
+        static const char *const odd[] = {"<b>", "&amp;", "\xE2\x80\x94",
+                                          "\xFF"};
+        static const char *const odd_text[] = {"", "&", "\xE2\x80\x94",
+                                               "\xEF\xBF\xBD"};
+        char in[128], want[128], *out;
+        size_t pre, at, k, l, n, w;
+
+        for (pre = 0; pre < 16; pre++) {
+                for (at = 0; at < 24; at++) {
+                        for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+                                memset(in, 'a', pre);
+                                memset(want, 'a', pre);
+                                n = w = pre;
+                                for (l = 0; l < 24; l++) {
+                                        memcpy(in + n, "\xD0\xB6", 2);
+                                        memcpy(want + w, "\xD0\xB6", 2);
+                                        n += 2;
+                                        w += 2;
+                                        if (l != at)
+                                                continue;
+                                        memcpy(in + n, odd[k], strlen(odd[k]));
+                                        n += strlen(odd[k]);
+                                        memcpy(want + w, odd_text[k],
+                                               strlen(odd_text[k]));
+                                        w += strlen(odd_text[k]);
+                                }
+                                in[n] = want[w] = '\0';
+                                out = NULL;
+                                cr_assert_eq(
+                                    nt_html_to_text(in, n, 1024, &out, NULL),
+                                    NT_OK);
+                                cr_assert_str_eq(out, want,
+                                                 "%zu ASCII bytes, odd %zu "
+                                                 "after letter %zu",
+                                                 pre, k, at);
+                                free(out);
+                        }
+                }
+        }
+}
+
 struct long_case {
         char name[40];
         char head[16];
