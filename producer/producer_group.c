@@ -215,6 +215,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         parts->elems[k].offset = RD_KAFKA_OFFSET_BEGINNING;
                 error = rd_kafka_incremental_assign(rk, parts);
                 p->owned += parts->cnt;
+                /* Ready from here on: librdkafka (cooperative) calls this
+                 * after every SyncGroup, with an empty list too, so an
+                 * instance given no partition is ready and idle
+                 * (tests/kafka_group.c, instance_with_no_partition). */
                 p->restored_once = true;
         } else {
                 bool lost = rd_kafka_assignment_lost(rk);

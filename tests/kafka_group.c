@@ -626,3 +626,54 @@ Test(real, feeds_added_and_removed_while_running, .timeout = 180)
         cr_assert_eq(stop(0, SIGTERM), 0);
         assert_exactly_once(5, "after an add and a remove");
 }
+
+/* ---- review of issue 15 (branch rev15) ---------------------------- */
+
+/* An instance that joined and was given no partition (more instances
+ * than partitions) is ready: it has nothing to restore, and a
+ * deployment waiting for every replica's readiness must not hang on it.
+ * The feeds topic has one partition here, so one of the two owns
+ * nothing. */
+Test(real, instance_with_no_partition_is_ready, .timeout = 180)
+{
+        char *argv[] = {
+            (char *)nt_test_bin(), "feeds", "sync", "-c", config, NULL};
+        char *text, *at, pat[64];
+        double owned[2];
+        FILE *f;
+        int k;
+
+        for (k = 0; k < 2; k++) {
+                items[k] = 1;
+                version[k] = 1;
+                serve_feed(k);
+        }
+        write_config(2);
+        /* The same configuration with a one-partition feeds topic. */
+        text = nt_test_slurp(config, NULL);
+        cr_assert_not_null(text);
+        snprintf(pat, sizeof(pat), "\"feeds_partitions\": %d,", PARTITIONS);
+        at = strstr(text, pat);
+        cr_assert_not_null(at);
+        f = fopen(config, "w");
+        cr_assert_not_null(f);
+        fprintf(f, "%.*s\"feeds_partitions\": 1,%s", (int)(at - text), text,
+                at + strlen(pat));
+        fclose(f);
+        free(text);
+        nt_test_expect_run(argv, "feeds sync", 0, NULL, NULL);
+        start(0);
+        cr_assert(nt_test_wait_status(inst[0].port, "/readyz", 200, 90),
+                  "the first instance never got ready");
+        start(1);
+        cr_assert(nt_test_wait_status(inst[1].port, "/readyz", 200, 90),
+                  "the instance with no partition never got ready");
+        for (k = 0; k < 2; k++)
+                owned[k] = nt_test_metric(inst[k].port,
+                                          "newstap_group_partitions", "");
+        /* Sticky: the first keeps the partition, the second owns none. */
+        cr_assert(owned[0] == 1 && owned[1] == 0, "partitions owned: %g and %g",
+                  owned[0], owned[1]);
+        for (k = 0; k < 2; k++)
+                cr_assert_eq(stop(k, SIGTERM), 0, "instance %d exit", k);
+}
