@@ -110,28 +110,49 @@ static int64_t txn_timeout_ms(const nt_config_t *cfg)
  * dead instance's transaction (the instances share one configuration). */
 static void await_no_open_txn(nt_producer_t *p, const int32_t *parts, size_t n)
 {
-        int64_t deadline = nt_date_mono_ms() + txn_timeout_ms(p->cfg) + 15000;
+        int64_t t0 = nt_date_mono_ms();
+        int64_t deadline = t0 + txn_timeout_ms(p->cfg) + 15000;
         size_t i;
         bool told = false;
 
         for (i = 0; i < n && nt_sig_running();) {
-                int64_t lo, hi_c, hi_u;
+                int64_t lo, hi_c = 0, hi_u = 0;
+                rd_kafka_resp_err_t err;
 
-                if (rd_kafka_query_watermark_offsets(p->consumer,
-                                                     p->state_topic, parts[i],
-                                                     &lo, &hi_c, 5000) ||
-                    rd_kafka_query_watermark_offsets(
-                        p->probe, p->state_topic, parts[i], &lo, &hi_u, 5000) ||
-                    hi_c >= hi_u || nt_date_mono_ms() > deadline) {
+                err = rd_kafka_query_watermark_offsets(
+                    p->consumer, p->state_topic, parts[i], &lo, &hi_c, 5000);
+                if (!err)
+                        err = rd_kafka_query_watermark_offsets(
+                            p->probe, p->state_topic, parts[i], &lo, &hi_u,
+                            5000);
+                if (!err && hi_c >= hi_u) {
                         i++;
                         continue;
                 }
+                if (nt_date_mono_ms() > deadline) {
+                        /* Not seen to end: a zombie's transactions cannot
+                         * commit (their offsets carry an old generation),
+                         * so what is committed is read. */
+                        NT_WARN("producer",
+                                "%s [%d]: %s after %lld ms; restoring what "
+                                "is committed",
+                                p->state_topic, (int)parts[i],
+                                err ? rd_kafka_err2str(err)
+                                    : "a transaction is still open",
+                                (long long)(deadline - t0));
+                        i++;
+                        continue;
+                }
+                /* A failed query is asked again: skipping it could restore
+                 * a state older than one committed behind an open
+                 * transaction, and publish its articles twice. */
                 if (!told)
                         NT_INFO("producer",
-                                "%s [%d]: a transaction of another instance "
-                                "is open; waiting for it to end before "
-                                "restoring",
-                                p->state_topic, (int)parts[i]);
+                                "%s [%d]: %s; waiting before restoring",
+                                p->state_topic, (int)parts[i],
+                                err ? rd_kafka_err2str(err)
+                                    : "a transaction of another instance is "
+                                      "open");
                 told = true;
                 nanosleep(&(struct timespec){0, 200000000L}, NULL);
         }
