@@ -552,6 +552,11 @@ static int group_end(nt_producer_t *p, bool commit)
         size_t i;
         int err = NT_OK;
 
+        /* Broken (fenced for good, or no producer any more): nothing
+         * more is written, also not by the revocation that closing the
+         * consumer calls back. */
+        if (p->group_broken)
+                return NT_ERR_KAFKA;
         if (!nt_publisher_txn_open(p->pub) && p->n_dirty == 0)
                 return NT_OK;
         nt_publisher_each(p->pub, mark_sent_seen, p);
