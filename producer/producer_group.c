@@ -163,7 +163,7 @@ static int restore(nt_producer_t *p,
                    const rd_kafka_topic_partition_list_t *parts)
 {
         int32_t *ids = calloc((size_t)parts->cnt + 1, sizeof(*ids));
-        char errstr[512];
+        char errstr[512] = "";
         int64_t t0 = nt_date_mono_ms();
         size_t before = json_object_size(p->restored);
         int i, err = NT_ERR_TIMEOUT;
@@ -184,6 +184,8 @@ static int restore(nt_producer_t *p,
         }
         if (err == NT_ERR_NOTFOUND)
                 err = NT_OK; /* no state topic yet: every feed is new */
+        else if (err != NT_OK && !nt_sig_running())
+                err = NT_ERR_STOPPED; /* a stop while waiting or reading */
         else if (err != NT_OK)
                 NT_ERROR("producer", "restoring state: %s", errstr);
         p->gstats.restore_s += (double)(nt_date_mono_ms() - t0) / 1000.0;
@@ -218,7 +220,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         nt_producer_t *p = opaque;
         rd_kafka_error_t *error = NULL;
         size_t i;
-        int k;
+        int k, rerr;
 
         p->gstats.rebalances++;
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -229,7 +231,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                  * run into transaction.timeout.ms meanwhile. */
                 if (parts->cnt > 0)
                         group_end(p, true);
-                if (parts->cnt > 0 && restore(p, parts) != NT_OK)
+                /* Not restored (an error, or a stop meanwhile): the feeds
+                 * of these partitions must not be polled from a fresh
+                 * state, which would publish their articles again. A stop
+                 * is no failure: the process exits as it would have. */
+                rerr = parts->cnt > 0 ? restore(p, parts) : NT_OK;
+                if (rerr == NT_ERR_STOPPED)
+                        p->unrestored = true;
+                else if (rerr != NT_OK)
                         p->group_broken = true;
                 /* The feed list: each partition from its beginning. */
                 for (k = 0; k < parts->cnt; k++)
@@ -367,9 +376,13 @@ void nt_pr_group_poll(nt_producer_t *p)
         int n;
 
         for (n = 0; n < RECORDS_PER_ROUND; n++) {
-                rd_kafka_message_t *rkm =
-                    rd_kafka_consumer_poll(p->consumer, 0);
+                rd_kafka_message_t *rkm;
 
+                /* A restore that failed or was stopped (the rebalance
+                 * callback runs inside the poll): no feed is taken on. */
+                if (p->group_broken || p->unrestored)
+                        return;
+                rkm = rd_kafka_consumer_poll(p->consumer, 0);
                 if (!rkm)
                         return;
                 if (rkm->err) {

@@ -677,3 +677,81 @@ Test(real, instance_with_no_partition_is_ready, .timeout = 180)
         for (k = 0; k < 2; k++)
                 cr_assert_eq(stop(k, SIGTERM), 0, "instance %d exit", k);
 }
+
+/* A transaction left open on partition 0 of the state topic, as a killed
+ * instance leaves one (its timeout far beyond the test's); NULL on
+ * failure. */
+static rd_kafka_t *open_state_txn(void)
+{
+        char errstr[512], txn_id[160];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_error_t *error;
+        rd_kafka_t *rk;
+
+        snprintf(txn_id, sizeof(txn_id), "%s-open", group);
+        if (rd_kafka_conf_set(conf, "bootstrap.servers",
+                              nt_test_kafka_bootstrap(), errstr,
+                              sizeof(errstr)) != RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_set(conf, "transactional.id", txn_id, errstr,
+                              sizeof(errstr)) != RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_set(conf, "transaction.timeout.ms", "300000", errstr,
+                              sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        if (!rk)
+                return NULL;
+        error = rd_kafka_init_transactions(rk, 60000);
+        if (!error)
+                error = rd_kafka_begin_transaction(rk);
+        if (!error &&
+            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(state),
+                              RD_KAFKA_V_PARTITION(0),
+                              RD_KAFKA_V_KEY("http://open.example/", 20),
+                              RD_KAFKA_V_VALUE("{}", 2),
+                              RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            rd_kafka_flush(rk, 30000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+                return rk;
+        if (error)
+                rd_kafka_error_destroy(error);
+        rd_kafka_destroy(rk);
+        return NULL;
+}
+
+/* SIGTERM while the restore waits for another instance's open
+ * transaction: a clean stop (exit 0), not a failure, and no feed of the
+ * partitions not restored is polled meanwhile. */
+Test(real, stop_while_restore_waits_is_clean, .timeout = 180)
+{
+        rd_kafka_error_t *error;
+        rd_kafka_t *open_txn;
+        long long end;
+        size_t before[4];
+        int i;
+
+        make_feeds(4, 1);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        cr_assert_eq(stop(0, SIGTERM), 0, "first run's exit");
+        open_txn = open_state_txn();
+        cr_assert_not_null(open_txn, "cannot open a transaction");
+        for (i = 0; i < 4; i++)
+                before[i] = requests(i);
+        start(0);
+        end = mono_ms() + 60000;
+        while (count_in_file(inst[0].log, "waiting before restoring") < 1 &&
+               mono_ms() < end)
+                nap_ms(100);
+        cr_assert_geq(count_in_file(inst[0].log, "waiting before restoring"), 1,
+                      "the restore did not wait for the open transaction");
+        cr_assert_eq(stop(0, SIGTERM), 0,
+                     "a stop during the restore is not a failure");
+        for (i = 0; i < 4; i++)
+                cr_assert_eq(requests(i), before[i],
+                             "feed %d polled without its state restored", i);
+        error = rd_kafka_abort_transaction(open_txn, 30000);
+        if (error)
+                rd_kafka_error_destroy(error);
+        rd_kafka_destroy(open_txn);
+}
