@@ -299,8 +299,10 @@ static void handle_record(nt_producer_t *p, const rd_kafka_message_t *rkm)
         struct pfeed *f;
 
         nt_feed_list_init(&l);
-        if (!rkm->key || rkm->key_len == 0) {
-                skip_record(p, rkm, "no key");
+        if (!rkm->key || rkm->key_len == 0 ||
+            memchr(rkm->key, '\0', rkm->key_len)) {
+                /* A NUL would cut the key short: another feed's key. */
+                skip_record(p, rkm, "no key, or a key that is not text");
                 return;
         }
         key = strndup(rkm->key, rkm->key_len);

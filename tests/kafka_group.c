@@ -755,3 +755,47 @@ Test(real, stop_while_restore_waits_is_clean, .timeout = 180)
                 rd_kafka_error_destroy(error);
         rd_kafka_destroy(open_txn);
 }
+
+/* A feeds topic record whose key holds a NUL is garbage (skipped and
+ * logged), not the feed its key's first part names. */
+Test(real, key_with_nul_is_skipped, .timeout = 180)
+{
+        char errstr[512], url[256], key[300], value[300];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_t *rk;
+        size_t klen;
+        long long end;
+        const char *needle = "a key that is not text";
+
+        make_feeds(2, 1);
+        items[9] = 1;
+        version[9] = 1;
+        serve_feed(9);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        snprintf(url, sizeof(url), "%s/f/9", nt_httpd_url(srv));
+        klen = (size_t)snprintf(key, sizeof(key), "%s", url) + 1;
+        klen += (size_t)snprintf(key + klen, sizeof(key) - klen, "junk");
+        snprintf(value, sizeof(value), "{\"url\": \"%s\"}", url);
+        cr_assert_eq(rd_kafka_conf_set(conf, "bootstrap.servers",
+                                       nt_test_kafka_bootstrap(), errstr,
+                                       sizeof(errstr)),
+                     RD_KAFKA_CONF_OK);
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        cr_assert_not_null(rk, "%s", errstr);
+        cr_assert_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(feeds_topic),
+                                       RD_KAFKA_V_KEY(key, klen),
+                                       RD_KAFKA_V_VALUE(value, strlen(value)),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_END),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+        cr_assert_eq(rd_kafka_flush(rk, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+        rd_kafka_destroy(rk);
+        end = mono_ms() + 60000;
+        while (count_in_file(inst[0].log, needle) < 1 && mono_ms() < end)
+                nap_ms(100);
+        cr_assert_geq(count_in_file(inst[0].log, needle), 1,
+                      "the record with a NUL in its key was not skipped");
+        cr_assert_eq(requests(9), 0, "the key's first part was taken on");
+        cr_assert_eq(stop(0, SIGTERM), 0);
+}
