@@ -244,7 +244,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 for (k = 0; k < parts->cnt; k++)
                         parts->elems[k].offset = RD_KAFKA_OFFSET_BEGINNING;
                 error = rd_kafka_incremental_assign(rk, parts);
-                p->owned += parts->cnt;
+                if (!error)
+                        p->owned += parts->cnt;
                 /* Ready from here on: librdkafka (cooperative) calls this
                  * after every SyncGroup, with an empty list too, so an
                  * instance given no partition is ready and idle
@@ -271,7 +272,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 NT_INFO("producer", "instance %s: let go of %zu feed(s)",
                         p->instance, dropped);
                 error = rd_kafka_incremental_unassign(rk, parts);
-                p->owned -= parts->cnt;
+                if (!error)
+                        p->owned -= parts->cnt;
         }
         if (error) {
                 NT_ERROR("producer", "rebalance: %s",
