@@ -110,28 +110,49 @@ static int64_t txn_timeout_ms(const nt_config_t *cfg)
  * dead instance's transaction (the instances share one configuration). */
 static void await_no_open_txn(nt_producer_t *p, const int32_t *parts, size_t n)
 {
-        int64_t deadline = nt_date_mono_ms() + txn_timeout_ms(p->cfg) + 15000;
+        int64_t t0 = nt_date_mono_ms();
+        int64_t deadline = t0 + txn_timeout_ms(p->cfg) + 15000;
         size_t i;
         bool told = false;
 
         for (i = 0; i < n && nt_sig_running();) {
-                int64_t lo, hi_c, hi_u;
+                int64_t lo, hi_c = 0, hi_u = 0;
+                rd_kafka_resp_err_t err;
 
-                if (rd_kafka_query_watermark_offsets(p->consumer,
-                                                     p->state_topic, parts[i],
-                                                     &lo, &hi_c, 5000) ||
-                    rd_kafka_query_watermark_offsets(
-                        p->probe, p->state_topic, parts[i], &lo, &hi_u, 5000) ||
-                    hi_c >= hi_u || nt_date_mono_ms() > deadline) {
+                err = rd_kafka_query_watermark_offsets(
+                    p->consumer, p->state_topic, parts[i], &lo, &hi_c, 5000);
+                if (!err)
+                        err = rd_kafka_query_watermark_offsets(
+                            p->probe, p->state_topic, parts[i], &lo, &hi_u,
+                            5000);
+                if (!err && hi_c >= hi_u) {
                         i++;
                         continue;
                 }
+                if (nt_date_mono_ms() > deadline) {
+                        /* Not seen to end: a zombie's transactions cannot
+                         * commit (their offsets carry an old generation),
+                         * so what is committed is read. */
+                        NT_WARN("producer",
+                                "%s [%d]: %s after %lld ms; restoring what "
+                                "is committed",
+                                p->state_topic, (int)parts[i],
+                                err ? rd_kafka_err2str(err)
+                                    : "a transaction is still open",
+                                (long long)(deadline - t0));
+                        i++;
+                        continue;
+                }
+                /* A failed query is asked again: skipping it could restore
+                 * a state older than one committed behind an open
+                 * transaction, and publish its articles twice. */
                 if (!told)
                         NT_INFO("producer",
-                                "%s [%d]: a transaction of another instance "
-                                "is open; waiting for it to end before "
-                                "restoring",
-                                p->state_topic, (int)parts[i]);
+                                "%s [%d]: %s; waiting before restoring",
+                                p->state_topic, (int)parts[i],
+                                err ? rd_kafka_err2str(err)
+                                    : "a transaction of another instance is "
+                                      "open");
                 told = true;
                 nanosleep(&(struct timespec){0, 200000000L}, NULL);
         }
@@ -142,7 +163,7 @@ static int restore(nt_producer_t *p,
                    const rd_kafka_topic_partition_list_t *parts)
 {
         int32_t *ids = calloc((size_t)parts->cnt + 1, sizeof(*ids));
-        char errstr[512];
+        char errstr[512] = "";
         int64_t t0 = nt_date_mono_ms();
         size_t before = json_object_size(p->restored);
         int i, err = NT_ERR_TIMEOUT;
@@ -163,6 +184,8 @@ static int restore(nt_producer_t *p,
         }
         if (err == NT_ERR_NOTFOUND)
                 err = NT_OK; /* no state topic yet: every feed is new */
+        else if (err != NT_OK && !nt_sig_running())
+                err = NT_ERR_STOPPED; /* a stop while waiting or reading */
         else if (err != NT_OK)
                 NT_ERROR("producer", "restoring state: %s", errstr);
         p->gstats.restore_s += (double)(nt_date_mono_ms() - t0) / 1000.0;
@@ -197,7 +220,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         nt_producer_t *p = opaque;
         rd_kafka_error_t *error = NULL;
         size_t i;
-        int k;
+        int k, rerr;
 
         p->gstats.rebalances++;
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -208,13 +231,25 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                  * run into transaction.timeout.ms meanwhile. */
                 if (parts->cnt > 0)
                         group_end(p, true);
-                if (parts->cnt > 0 && restore(p, parts) != NT_OK)
+                /* Not restored (an error, or a stop meanwhile): the feeds
+                 * of these partitions must not be polled from a fresh
+                 * state, which would publish their articles again. A stop
+                 * is no failure: the process exits as it would have. */
+                rerr = parts->cnt > 0 ? restore(p, parts) : NT_OK;
+                if (rerr == NT_ERR_STOPPED)
+                        p->unrestored = true;
+                else if (rerr != NT_OK)
                         p->group_broken = true;
                 /* The feed list: each partition from its beginning. */
                 for (k = 0; k < parts->cnt; k++)
                         parts->elems[k].offset = RD_KAFKA_OFFSET_BEGINNING;
                 error = rd_kafka_incremental_assign(rk, parts);
-                p->owned += parts->cnt;
+                if (!error)
+                        p->owned += parts->cnt;
+                /* Ready from here on: librdkafka (cooperative) calls this
+                 * after every SyncGroup, with an empty list too, so an
+                 * instance given no partition is ready and idle
+                 * (tests/kafka_group.c, instance_with_no_partition). */
                 p->restored_once = true;
         } else {
                 bool lost = rd_kafka_assignment_lost(rk);
@@ -237,7 +272,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 NT_INFO("producer", "instance %s: let go of %zu feed(s)",
                         p->instance, dropped);
                 error = rd_kafka_incremental_unassign(rk, parts);
-                p->owned -= parts->cnt;
+                if (!error)
+                        p->owned -= parts->cnt;
         }
         if (error) {
                 NT_ERROR("producer", "rebalance: %s",
@@ -265,8 +301,10 @@ static void handle_record(nt_producer_t *p, const rd_kafka_message_t *rkm)
         struct pfeed *f;
 
         nt_feed_list_init(&l);
-        if (!rkm->key || rkm->key_len == 0) {
-                skip_record(p, rkm, "no key");
+        if (!rkm->key || rkm->key_len == 0 ||
+            memchr(rkm->key, '\0', rkm->key_len)) {
+                /* A NUL would cut the key short: another feed's key. */
+                skip_record(p, rkm, "no key, or a key that is not text");
                 return;
         }
         key = strndup(rkm->key, rkm->key_len);
@@ -342,9 +380,13 @@ void nt_pr_group_poll(nt_producer_t *p)
         int n;
 
         for (n = 0; n < RECORDS_PER_ROUND; n++) {
-                rd_kafka_message_t *rkm =
-                    rd_kafka_consumer_poll(p->consumer, 0);
+                rd_kafka_message_t *rkm;
 
+                /* A restore that failed or was stopped (the rebalance
+                 * callback runs inside the poll): no feed is taken on. */
+                if (p->group_broken || p->unrestored)
+                        return;
+                rkm = rd_kafka_consumer_poll(p->consumer, 0);
                 if (!rkm)
                         return;
                 if (rkm->err) {
@@ -527,6 +569,11 @@ static int group_end(nt_producer_t *p, bool commit)
         size_t i;
         int err = NT_OK;
 
+        /* Broken (fenced for good, or no producer any more): nothing
+         * more is written, also not by the revocation that closing the
+         * consumer calls back. */
+        if (p->group_broken)
+                return NT_ERR_KAFKA;
         if (!nt_publisher_txn_open(p->pub) && p->n_dirty == 0)
                 return NT_OK;
         nt_publisher_each(p->pub, mark_sent_seen, p);

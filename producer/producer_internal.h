@@ -172,6 +172,7 @@ struct nt_producer {
         int owned;          /* partitions assigned */
         bool restored_once; /* a first assignment was restored */
         bool group_broken;
+        bool unrestored; /* a restore was stopped: no more feeds taken on */
         struct {
                 uint64_t rebalances, commits, aborts, skipped_records;
                 double restore_s;

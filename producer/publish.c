@@ -468,6 +468,8 @@ static void settle_refused(nt_publisher_t *p)
 
 int nt_publisher_poll(nt_publisher_t *p, int timeout_ms)
 {
+        if (!p->rk) /* transactional, its rebuild failed: nothing to serve */
+                return 0;
         rd_kafka_poll(p->rk, timeout_ms);
         /* A transactional producer's fatal error is met by the commit,
          * which rebuilds it and redoes the transaction's polls. */
@@ -526,12 +528,14 @@ size_t nt_publisher_destroy(nt_publisher_t *p, int timeout_ms)
                         "%zu article(s) unconfirmed at shutdown; they are "
                         "not marked seen and will be sent again",
                         left);
-        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE |
-                                  RD_KAFKA_PURGE_F_INFLIGHT |
-                                  RD_KAFKA_PURGE_F_NON_BLOCKING);
         p->confirm = NULL;
-        rd_kafka_poll(p->rk, 0);
-        rd_kafka_destroy(p->rk);
+        if (p->rk) {
+                rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE |
+                                          RD_KAFKA_PURGE_F_INFLIGHT |
+                                          RD_KAFKA_PURGE_F_NON_BLOCKING);
+                rd_kafka_poll(p->rk, 0);
+                rd_kafka_destroy(p->rk);
+        }
         while ((m = p->head) != NULL) {
                 p->head = m->next;
                 pmsg_free(m);
@@ -563,6 +567,8 @@ int nt_publisher_begin(nt_publisher_t *p)
 
         if (!p->txn_id || p->open)
                 return NT_OK;
+        if (!p->rk) /* its rebuild failed (stopping): nothing is written */
+                return NT_ERR_KAFKA;
         if (nt_txn_begin(p->rk, "producer", &rebuild) != NT_OK) {
                 /* A fatal error met before any message of the transaction
                  * was sent: a new producer, and begin again. */

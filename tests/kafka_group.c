@@ -626,3 +626,176 @@ Test(real, feeds_added_and_removed_while_running, .timeout = 180)
         cr_assert_eq(stop(0, SIGTERM), 0);
         assert_exactly_once(5, "after an add and a remove");
 }
+
+/* ---- review of issue 15 (branch rev15) ---------------------------- */
+
+/* An instance that joined and was given no partition (more instances
+ * than partitions) is ready: it has nothing to restore, and a
+ * deployment waiting for every replica's readiness must not hang on it.
+ * The feeds topic has one partition here, so one of the two owns
+ * nothing. */
+Test(real, instance_with_no_partition_is_ready, .timeout = 180)
+{
+        char *argv[] = {
+            (char *)nt_test_bin(), "feeds", "sync", "-c", config, NULL};
+        char *text, *at, pat[64];
+        double owned[2];
+        FILE *f;
+        int k;
+
+        for (k = 0; k < 2; k++) {
+                items[k] = 1;
+                version[k] = 1;
+                serve_feed(k);
+        }
+        write_config(2);
+        /* The same configuration with a one-partition feeds topic. */
+        text = nt_test_slurp(config, NULL);
+        cr_assert_not_null(text);
+        snprintf(pat, sizeof(pat), "\"feeds_partitions\": %d,", PARTITIONS);
+        at = strstr(text, pat);
+        cr_assert_not_null(at);
+        f = fopen(config, "w");
+        cr_assert_not_null(f);
+        fprintf(f, "%.*s\"feeds_partitions\": 1,%s", (int)(at - text), text,
+                at + strlen(pat));
+        fclose(f);
+        free(text);
+        nt_test_expect_run(argv, "feeds sync", 0, NULL, NULL);
+        start(0);
+        cr_assert(nt_test_wait_status(inst[0].port, "/readyz", 200, 90),
+                  "the first instance never got ready");
+        start(1);
+        cr_assert(nt_test_wait_status(inst[1].port, "/readyz", 200, 90),
+                  "the instance with no partition never got ready");
+        for (k = 0; k < 2; k++)
+                owned[k] = nt_test_metric(inst[k].port,
+                                          "newstap_group_partitions", "");
+        /* Sticky: the first keeps the partition, the second owns none. */
+        cr_assert(owned[0] == 1 && owned[1] == 0, "partitions owned: %g and %g",
+                  owned[0], owned[1]);
+        for (k = 0; k < 2; k++)
+                cr_assert_eq(stop(k, SIGTERM), 0, "instance %d exit", k);
+}
+
+/* A transaction left open on partition 0 of the state topic, as a killed
+ * instance leaves one (its timeout far beyond the test's); NULL on
+ * failure. */
+static rd_kafka_t *open_state_txn(void)
+{
+        char errstr[512], txn_id[160];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_error_t *error;
+        rd_kafka_t *rk;
+
+        snprintf(txn_id, sizeof(txn_id), "%s-open", group);
+        if (rd_kafka_conf_set(conf, "bootstrap.servers",
+                              nt_test_kafka_bootstrap(), errstr,
+                              sizeof(errstr)) != RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_set(conf, "transactional.id", txn_id, errstr,
+                              sizeof(errstr)) != RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_set(conf, "transaction.timeout.ms", "300000", errstr,
+                              sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        if (!rk)
+                return NULL;
+        error = rd_kafka_init_transactions(rk, 60000);
+        if (!error)
+                error = rd_kafka_begin_transaction(rk);
+        if (!error &&
+            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(state),
+                              RD_KAFKA_V_PARTITION(0),
+                              RD_KAFKA_V_KEY("http://open.example/", 20),
+                              RD_KAFKA_V_VALUE("{}", 2),
+                              RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            rd_kafka_flush(rk, 30000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+                return rk;
+        if (error)
+                rd_kafka_error_destroy(error);
+        rd_kafka_destroy(rk);
+        return NULL;
+}
+
+/* SIGTERM while the restore waits for another instance's open
+ * transaction: a clean stop (exit 0), not a failure, and no feed of the
+ * partitions not restored is polled meanwhile. */
+Test(real, stop_while_restore_waits_is_clean, .timeout = 180)
+{
+        rd_kafka_error_t *error;
+        rd_kafka_t *open_txn;
+        long long end;
+        size_t before[4];
+        int i;
+
+        make_feeds(4, 1);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        cr_assert_eq(stop(0, SIGTERM), 0, "first run's exit");
+        open_txn = open_state_txn();
+        cr_assert_not_null(open_txn, "cannot open a transaction");
+        for (i = 0; i < 4; i++)
+                before[i] = requests(i);
+        start(0);
+        end = mono_ms() + 60000;
+        while (count_in_file(inst[0].log, "waiting before restoring") < 1 &&
+               mono_ms() < end)
+                nap_ms(100);
+        cr_assert_geq(count_in_file(inst[0].log, "waiting before restoring"), 1,
+                      "the restore did not wait for the open transaction");
+        cr_assert_eq(stop(0, SIGTERM), 0,
+                     "a stop during the restore is not a failure");
+        for (i = 0; i < 4; i++)
+                cr_assert_eq(requests(i), before[i],
+                             "feed %d polled without its state restored", i);
+        error = rd_kafka_abort_transaction(open_txn, 30000);
+        if (error)
+                rd_kafka_error_destroy(error);
+        rd_kafka_destroy(open_txn);
+}
+
+/* A feeds topic record whose key holds a NUL is garbage (skipped and
+ * logged), not the feed its key's first part names. */
+Test(real, key_with_nul_is_skipped, .timeout = 180)
+{
+        char errstr[512], url[256], key[300], value[300];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_t *rk;
+        size_t klen;
+        long long end;
+        const char *needle = "a key that is not text";
+
+        make_feeds(2, 1);
+        items[9] = 1;
+        version[9] = 1;
+        serve_feed(9);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        snprintf(url, sizeof(url), "%s/f/9", nt_httpd_url(srv));
+        klen = (size_t)snprintf(key, sizeof(key), "%s", url) + 1;
+        klen += (size_t)snprintf(key + klen, sizeof(key) - klen, "junk");
+        snprintf(value, sizeof(value), "{\"url\": \"%s\"}", url);
+        cr_assert_eq(rd_kafka_conf_set(conf, "bootstrap.servers",
+                                       nt_test_kafka_bootstrap(), errstr,
+                                       sizeof(errstr)),
+                     RD_KAFKA_CONF_OK);
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        cr_assert_not_null(rk, "%s", errstr);
+        cr_assert_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(feeds_topic),
+                                       RD_KAFKA_V_KEY(key, klen),
+                                       RD_KAFKA_V_VALUE(value, strlen(value)),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_END),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+        cr_assert_eq(rd_kafka_flush(rk, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+        rd_kafka_destroy(rk);
+        end = mono_ms() + 60000;
+        while (count_in_file(inst[0].log, needle) < 1 && mono_ms() < end)
+                nap_ms(100);
+        cr_assert_geq(count_in_file(inst[0].log, needle), 1,
+                      "the record with a NUL in its key was not skipped");
+        cr_assert_eq(requests(9), 0, "the key's first part was taken on");
+        cr_assert_eq(stop(0, SIGTERM), 0);
+}
