@@ -8,7 +8,8 @@
  * that sends conditional GETs and re-publishes nothing, and feeds added
  * and removed with `newstap feeds` while an instance runs. `newstap
  * classify` reads news.raw through the kills: news.enriched holds every
- * served article exactly once too. */
+ * served article exactly once too. A broker stop and start under two
+ * instances loses and doubles nothing either. */
 // ctest-suites: real
 #include "common/buf.h"
 #include "support/archive.h"
