@@ -6,7 +6,10 @@
  * exactly once), garbage records on the feeds and state topics skipped
  * and logged with partition and offset, a restart of every instance
  * that sends conditional GETs and re-publishes nothing, and feeds added
- * and removed with `newstap feeds` while an instance runs. */
+ * and removed with `newstap feeds` while an instance runs. `newstap
+ * classify` reads news.raw through the kills: news.enriched holds every
+ * served article exactly once too. A broker stop and start under two
+ * instances loses and doubles nothing either. */
 // ctest-suites: real
 #include "common/buf.h"
 #include "support/archive.h"
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,7 +38,7 @@
 
 static nt_httpd_t *srv;
 static char dir[64], config[128], raw[128], feeds_topic[128], state[128],
-    group[128];
+    group[128], enriched[128], dlq[128], prefix[128], cls_group[128];
 /* Items each feed serves now (1..n) and its body's version. */
 static int items[MAX_FEEDS];
 static int version[MAX_FEEDS];
@@ -47,6 +51,9 @@ struct inst {
         unsigned port;
 };
 static struct inst inst[MAX_INST];
+/* `newstap classify` over news.raw, when a test runs it. */
+static struct nt_child classifier;
+static bool classifier_running;
 
 static long long mono_ms(void)
 {
@@ -119,13 +126,19 @@ static void write_config(int n_feeds)
                 " \"transaction.timeout.ms\": \"%d\"},"
                 " \"log\": {\"level\": \"info\"},"
                 " \"topics\": {\"raw\": \"%s\", \"feeds\": \"%s\","
-                " \"feeds_state\": \"%s\"},"
+                " \"feeds_state\": \"%s\", \"enriched\": \"%s\","
+                " \"dlq\": \"%s\", \"label_prefix\": \"%s\"},"
+                " \"consumer\": {\"rules\": \"%s/config/rules\","
+                " \"group_id\": \"%s\", \"transactional_id\": \"%s.tx\","
+                " \"batch_ms\": \"200ms\"},"
                 " \"producer\": {\"feeds_partitions\": %d,"
                 " \"min_interval\": \"1s\", \"interval\": \"%ds\","
                 " \"txn_ms\": \"100ms\", \"max_per_host\": 8,"
                 " \"shutdown_timeout\": \"10s\", \"feeds\": [",
                 nt_test_kafka_bootstrap(), SESSION_MS, TXN_TIMEOUT, raw,
-                feeds_topic, state, PARTITIONS, INTERVAL_S);
+                feeds_topic, state, enriched, dlq, prefix,
+                getenv("NT_SOURCE_DIR"), cls_group, cls_group, PARTITIONS,
+                INTERVAL_S);
         for (i = 0; i < n_feeds; i++)
                 fprintf(f, "%s{\"url\": \"%s/f/%d\"}", i ? ", " : "",
                         nt_httpd_url(srv), i);
@@ -191,6 +204,15 @@ static void setup(void)
         nt_test_unique_name("grp-feeds", feeds_topic, sizeof(feeds_topic));
         nt_test_unique_name("grp-state", state, sizeof(state));
         nt_test_unique_name("grp", group, sizeof(group));
+        nt_test_unique_name("grp-enriched", enriched, sizeof(enriched));
+        nt_test_unique_name("grp-dlq", dlq, sizeof(dlq));
+        {
+                char stem[100];
+
+                nt_test_unique_name("grp-label", stem, sizeof(stem));
+                snprintf(prefix, sizeof(prefix), "%s.", stem);
+        }
+        nt_test_unique_name("grp-classify", cls_group, sizeof(cls_group));
         {
                 const char *topics[] = {raw};
 
@@ -212,6 +234,9 @@ static void teardown(void)
                 if (inst[k].running)
                         stop(k, SIGKILL);
         }
+        if (classifier_running)
+                nt_child_stop(&classifier, SIGKILL, 10000);
+        classifier_running = false;
         nt_httpd_stop(srv);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         (void)system(cmd);
@@ -290,50 +315,79 @@ static bool wait_group(int n_inst, int timeout_s)
         return false;
 }
 
-/* ---- news.raw ----------------------------------------------------- */
+/* ---- news.raw and news.enriched ------------------------------------ */
 
 struct tally {
         json_t *count; /* "guid revision" -> number of records */
         size_t records;
+        size_t stop_at; /* stop reading at this many records (0: never) */
+        bool nested;    /* an event: the article is its "article" */
 };
 
 static bool count_record(const rd_kafka_message_t *rkm, void *ctx)
 {
         struct tally *t = ctx;
-        json_t *art = json_loadb(rkm->payload, rkm->len, 0, NULL);
+        json_t *rec = json_loadb(rkm->payload, rkm->len, 0, NULL);
+        json_t *art = t->nested ? json_object_get(rec, "article") : rec;
+        const char *id = json_string_value(json_object_get(art, "id"));
         char key[256];
         json_int_t n;
 
-        cr_assert_not_null(art, "news.raw offset %lld is not JSON",
+        cr_assert_not_null(art, "offset %lld is not an article or an event",
                            (long long)rkm->offset);
+        /* The record's key is the article's id, on both topics. */
+        cr_assert(id && rkm->key_len == strlen(id) &&
+                      memcmp(rkm->key, id, rkm->key_len) == 0,
+                  "offset %lld: key is not the article id",
+                  (long long)rkm->offset);
         snprintf(key, sizeof(key), "%s %s",
                  json_string_value(json_object_get(art, "guid")),
                  json_string_value(json_object_get(art, "revision")));
         n = json_integer_value(json_object_get(t->count, key));
         json_object_set_new(t->count, key, json_integer(n + 1));
         t->records++;
-        json_decref(art);
-        return false;
+        json_decref(rec);
+        return t->stop_at && t->records >= t->stop_at;
 }
 
-/* news.raw as read_committed readers see it. */
-static void tally_raw(struct tally *t)
+/* `topic` as read_committed readers see it (until `stop_at` records, or
+ * for `ms`). */
+static void tally_topic(struct tally *t, const char *topic, size_t stop_at,
+                        int ms)
 {
         t->count = json_object();
         t->records = 0;
-        nt_test_read_topic(nt_test_kafka_bootstrap(), raw, count_record, t,
-                           15000);
+        t->stop_at = stop_at;
+        t->nested = topic == enriched;
+        nt_test_read_topic(nt_test_kafka_bootstrap(), topic, count_record, t,
+                           ms);
 }
 
-/* Every article served (feeds 0..n-1, items 1..items[i]) is on news.raw
- * exactly once, and nothing else is. */
-static void assert_exactly_once(int n, const char *when)
+static void tally_raw(struct tally *t)
+{
+        tally_topic(t, raw, 0, 15000);
+}
+
+/* The articles served: feeds 0..n-1, items 1..items[i]. */
+static size_t served_count(int n)
+{
+        size_t served = 0;
+        int i;
+
+        for (i = 0; i < n; i++)
+                served += (size_t)items[i];
+        return served;
+}
+
+/* Every article served is on `topic` exactly once (counted per guid and
+ * revision), and nothing else is. */
+static void assert_exactly_once_on(const char *topic, int n, const char *when)
 {
         struct tally t;
-        size_t served = 0, lost = 0, doubled = 0;
+        size_t served = served_count(n), lost = 0, doubled = 0;
         int i, k;
 
-        tally_raw(&t);
+        tally_topic(&t, topic, 0, 15000);
         for (i = 0; i < n; i++) {
                 for (k = 1; k <= items[i]; k++) {
                         char guid[64];
@@ -342,7 +396,6 @@ static void assert_exactly_once(int n, const char *when)
                         bool found = false;
 
                         snprintf(guid, sizeof(guid), "urn:grp:%d:%d ", i, k);
-                        served++;
                         json_object_foreach(t.count, key, v)
                         {
                                 if (strncmp(key, guid, strlen(guid)) != 0)
@@ -354,14 +407,59 @@ static void assert_exactly_once(int n, const char *when)
                         lost += !found;
                 }
         }
-        cr_assert_eq(lost, 0, "%s: %zu of %zu served article(s) lost", when,
-                     lost, served);
-        cr_assert_eq(doubled, 0, "%s: %zu article(s) published twice", when,
-                     doubled);
+        cr_assert_eq(lost, 0, "%s: %zu of %zu served article(s) lost on %s",
+                     when, lost, served, topic);
+        cr_assert_eq(doubled, 0, "%s: %zu article(s) twice on %s", when,
+                     doubled, topic);
         cr_assert_eq(t.records, served,
-                     "%s: %zu records on news.raw for %zu served article(s)",
-                     when, t.records, served);
+                     "%s: %zu records on %s for %zu served article(s)", when,
+                     t.records, topic, served);
         json_decref(t.count);
+}
+
+static void assert_exactly_once(int n, const char *when)
+{
+        assert_exactly_once_on(raw, n, when);
+}
+
+/* ---- the classifier -------------------------------------------------- */
+
+/* `newstap classify` (transactional, the shipped rules) over news.raw,
+ * into news.enriched; its log in the work directory. */
+static void start_classify(void)
+{
+        char cmd[1024];
+        char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+        const char *topics[] = {enriched, dlq};
+
+        nt_test_make_topics(nt_test_kafka_bootstrap(), topics, 2, 3);
+        snprintf(cmd, sizeof(cmd),
+                 "exec '%s' classify -c '%s' 2>>'%s/classify.log'",
+                 nt_test_bin(), config, dir);
+        setenv("NEWSTAP_METRICS_LISTEN", "127.0.0.1:0", 1);
+        cr_assert_eq(nt_child_start(&classifier, argv), 0);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+        classifier_running = true;
+}
+
+/* Waits until news.enriched holds as many events as articles were served
+ * from n feeds, stops the classifier with SIGTERM, and checks each served
+ * article is there exactly once. */
+static void assert_enriched_exactly_once(int n, const char *when)
+{
+        struct tally t;
+        size_t served = served_count(n);
+        int status;
+
+        tally_topic(&t, enriched, served, 180000);
+        json_decref(t.count);
+        cr_assert_eq(t.records, served,
+                     "%s: classify wrote %zu of %zu events in 3 minutes", when,
+                     t.records, served);
+        status = nt_child_stop(&classifier, SIGTERM, 60000);
+        classifier_running = false;
+        cr_assert_eq(status, 0, "classify exited %d", status);
+        assert_exactly_once_on(enriched, n, when);
 }
 
 /* ---- the tests ---------------------------------------------------- */
@@ -411,7 +509,11 @@ Test(real, three_instances_poll_each_feed_once_per_interval, .timeout = 240)
                 cr_assert_eq(stop(k, SIGTERM), 0, "instance %d exit", k);
 }
 
-Test(real, kills_lose_and_double_nothing, .timeout = 420)
+/* Five SIGKILLs of the producer instances while feeds change, with
+ * `newstap classify` reading news.raw all along: every served article
+ * exactly once on news.raw and, through the classifier, on
+ * news.enriched. */
+Test(real, kills_lose_and_double_nothing_through_to_enriched, .timeout = 420)
 {
         const int n = 60;
         /* Orphaned feeds are polled again within the session timeout, the
@@ -424,6 +526,7 @@ Test(real, kills_lose_and_double_nothing, .timeout = 420)
         long long t_last;
 
         make_feeds(n, 2);
+        start_classify();
         for (k = 0; k < 3; k++)
                 start(k);
         cr_assert(wait_group(3, 90), "the group never spread over 3");
@@ -455,6 +558,55 @@ Test(real, kills_lose_and_double_nothing, .timeout = 420)
         for (k = 0; k < 3; k++)
                 stop(k, SIGTERM);
         assert_exactly_once(n, "after 5 kills");
+        assert_enriched_exactly_once(n, "after 5 kills");
+}
+
+/* The broker stops and starts again (same ports, same data) while two
+ * instances run and feeds change: the instances keep going, each feed is
+ * polled to a 304 afterwards, a SIGTERM stops both cleanly, and news.raw
+ * holds every served article exactly once. */
+Test(real, broker_restart_loses_and_doubles_nothing, .timeout = 300)
+{
+        const int n = 24;
+        long long t_up;
+        int i, k;
+
+        make_feeds(n, 1);
+        for (k = 0; k < 2; k++)
+                start(k);
+        cr_assert(wait_group(2, 90), "the group never spread over 2");
+        cr_assert_eq(wait_all_polled(n, 0, false, 90), n,
+                     "not every feed was polled");
+        for (i = 0; i < n; i += 2)
+                grow(i);
+        cr_assert_eq(nt_test_kafka_local("down"), 0,
+                     "scripts/kafka-local down failed");
+        /* Articles that appear while the broker is down (the time `up`
+         * takes to start it): not publishable until it is back. */
+        for (i = 1; i < n; i += 2)
+                grow(i);
+        cr_assert_eq(nt_test_kafka_local("up"), 0,
+                     "scripts/kafka-local up failed");
+        t_up = mono_ms();
+        for (i = 0; i < n; i += 3)
+                grow(i);
+        cr_assert_eq(wait_all_polled(n, t_up, true, 120), n,
+                     "not every feed settled after the restart");
+        for (k = 0; k < 2; k++) {
+                siginfo_t si;
+
+                /* Still running (not reaped: WNOWAIT), then a clean stop. */
+                memset(&si, 0, sizeof(si));
+                cr_assert_eq(waitid(P_PID, (id_t)inst[k].child.pid, &si,
+                                    WEXITED | WNOHANG | WNOWAIT),
+                             0);
+                cr_assert_eq(si.si_pid, 0,
+                             "instance %d exited (status %d) across the "
+                             "broker restart",
+                             k, si.si_status);
+                cr_assert_eq(stop(k, SIGTERM), 0, "instance %d exit", k);
+        }
+        assert_exactly_once(n, "after a broker restart");
 }
 
 Test(real, garbage_records_are_skipped_and_logged, .timeout = 180)
