@@ -1,8 +1,15 @@
 #include "common/sig.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "common/date.h"
+#include "common/log.h"
 
 /* The process's only mutable globals (STYLE.md rule 8): written by the
  * handler, read by loops. */
@@ -60,4 +67,63 @@ bool nt_sig_take_reload(void)
                 return false;
         sig_reload = 0;
         return true;
+}
+
+struct nt_sig_watchdog {
+        pthread_t thread;
+        atomic_bool ended;
+        const char *component, *what, *consequence;
+        long long ms;
+};
+
+static void *watchdog_main(void *arg)
+{
+        struct nt_sig_watchdog *w = arg;
+        struct timespec nap = {0, 50 * 1000 * 1000};
+        int64_t deadline = 0;
+
+        while (!atomic_load(&w->ended)) {
+                nanosleep(&nap, NULL);
+                if (nt_sig_running())
+                        continue;
+                if (deadline == 0)
+                        deadline = nt_date_mono_ms() + w->ms;
+                if (nt_date_mono_ms() < deadline || atomic_load(&w->ended))
+                        continue;
+                NT_ERROR(w->component,
+                         "%s (%lld ms) passed with librdkafka still blocked "
+                         "(the broker is down or hung); exiting now: %s",
+                         w->what, w->ms, w->consequence);
+                _exit(0);
+        }
+        return NULL;
+}
+
+nt_sig_watchdog_t *nt_sig_watchdog_start(const char *component,
+                                         const char *what, long long ms,
+                                         const char *consequence)
+{
+        struct nt_sig_watchdog *w = calloc(1, sizeof(*w));
+
+        if (!w)
+                return NULL;
+        atomic_init(&w->ended, false);
+        w->component = component;
+        w->what = what;
+        w->ms = ms;
+        w->consequence = consequence;
+        if (pthread_create(&w->thread, NULL, watchdog_main, w) != 0) {
+                free(w);
+                return NULL;
+        }
+        return w;
+}
+
+void nt_sig_watchdog_end(nt_sig_watchdog_t *w)
+{
+        if (!w)
+                return;
+        atomic_store(&w->ended, true);
+        pthread_join(w->thread, NULL);
+        free(w);
 }

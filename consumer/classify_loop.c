@@ -585,7 +585,6 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
                 return NULL;
         }
-        atomic_init(&l->finished, false);
         l->cfg = cfg;
         /* The fixed series plus one per label. */
         l->metrics = nt_metrics_new(1024);
@@ -674,41 +673,6 @@ fail:
 void nt_classify_loop_set_health(nt_classify_loop_t *l, nt_health_t *h)
 {
         l->health = h;
-}
-
-/* librdkafka 2.x can block in rd_kafka_send_offsets_to_transaction()
- * far past its timeout while the group coordinator is down (librdkafka
- * issue 5456: the coordinator request's timeout is never checked), and
- * no signal can end that call. So that a stop still comes within
- * consumer.shutdown_timeout, as systemd's TimeoutStopSec counts on, this
- * thread ends the process when the loop is still not done by then. That
- * is as safe as a SIGKILL, which exactly-once is built for: the open
- * transaction's offsets were not committed, its inputs are read again
- * after a restart, whose nt_cl_init_transactions() aborts the transaction. The
- * stop was asked for, so the exit status is 0. */
-static void *watchdog_main(void *arg)
-{
-        nt_classify_loop_t *l = arg;
-        int64_t deadline = 0;
-
-        while (!atomic_load(&l->finished)) {
-                nt_cl_nap_ms(50);
-                if (nt_sig_running())
-                        continue;
-                if (deadline == 0)
-                        deadline = nt_date_mono_ms() + l->shutdown_ms;
-                if (nt_date_mono_ms() < deadline || atomic_load(&l->finished))
-                        continue;
-                NT_ERROR(COMPONENT,
-                         "consumer.shutdown_timeout (%lld ms) passed with "
-                         "librdkafka still blocked (the broker is down or "
-                         "hung); exiting now: the open transaction is "
-                         "aborted and its inputs read again at the next "
-                         "start",
-                         (long long)l->shutdown_ms);
-                _exit(0);
-        }
-        return NULL;
 }
 
 /* Leaves the group. With the broker unreachable (a batch was left, or
@@ -833,9 +797,16 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
         rd_kafka_resp_err_t err;
         int64_t now;
 
-        if (!l->watchdog_started &&
-            pthread_create(&l->watchdog, NULL, watchdog_main, l) == 0)
-                l->watchdog_started = true;
+        /* So that a stop comes within consumer.shutdown_timeout even
+         * when librdkafka blocks (common/sig.h), as systemd's
+         * TimeoutStopSec counts on: the open transaction's offsets were not
+         * committed, and the next start's nt_cl_init_transactions()
+         * aborts it. */
+        if (!l->watchdog)
+                l->watchdog = nt_sig_watchdog_start(
+                    COMPONENT, "consumer.shutdown_timeout", l->shutdown_ms,
+                    "the open transaction is aborted and its inputs read "
+                    "again at the next start");
         topics = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(topics, l->in_topic,
                                           RD_KAFKA_PARTITION_UA);
@@ -931,9 +902,7 @@ void nt_classify_loop_destroy(nt_classify_loop_t *l)
                 rd_kafka_poll(l->producer, 0);
                 rd_kafka_destroy(l->producer);
         }
-        atomic_store(&l->finished, true);
-        if (l->watchdog_started)
-                pthread_join(l->watchdog, NULL);
+        nt_sig_watchdog_end(l->watchdog);
         nt_classifier_destroy(l->clf);
         nt_enriched_event_free(&l->ev);
         nt_metrics_destroy(l->metrics);

@@ -130,9 +130,7 @@ struct nt_classify_loop {
                                  stopping yet */
         bool consumer_closed; /* left the group: destroy need not */
         bool left_batch;      /* stopping left a batch to the broker */
-        pthread_t watchdog;
-        bool watchdog_started;
-        atomic_bool finished; /* destroy is done with librdkafka */
+        nt_sig_watchdog_t *watchdog; /* bounds a stop librdkafka blocks */
 };
 
 /* ---- consumer/classify_txn.c ---- */

@@ -990,6 +990,7 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
         size_t i, left, seen_max;
         int64_t seen_age;
         int rc = NT_OK;
+        nt_sig_watchdog_t *watchdog = NULL;
 
         if (p->group)
                 p->pub = nt_publisher_new_txn(
@@ -1017,6 +1018,15 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                 if (!p->once)
                         log_schedule(p);
         }
+        shutdown_ms = nt_config_ms(p->cfg, "producer.shutdown_timeout");
+        /* In a group, a stop commits through librdkafka calls that can
+         * block while the broker is down (common/sig.h): bound it. A kill
+         * is what the transactions are built for. */
+        if (p->group)
+                watchdog = nt_sig_watchdog_start(
+                    "producer", "producer.shutdown_timeout", shutdown_ms,
+                    "the open transaction is aborted and its feeds polled "
+                    "again from their committed state");
         p->last_summary_ms = nt_date_now_ms();
         while (nt_sig_running()) {
                 int64_t now = nt_date_now_ms();
@@ -1042,7 +1052,6 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
 
         /* Shutdown: no new fetches; let the running ones finish and their
          * articles go out, all within the bound. */
-        shutdown_ms = nt_config_ms(p->cfg, "producer.shutdown_timeout");
         deadline = nt_date_now_ms() + shutdown_ms / 2;
         if (nt_fetcher_pending(p->fetcher) > 0)
                 NT_INFO("producer", "shutting down: waiting for %zu fetch(es)",
@@ -1063,6 +1072,7 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
         }
         left = nt_publisher_destroy(p->pub, (int)(shutdown_ms / 2));
         p->pub = NULL;
+        nt_sig_watchdog_end(watchdog);
         seen_max = (size_t)nt_config_int(p->cfg, "producer.seen_max");
         seen_age = nt_config_ms(p->cfg, "producer.seen_max_age");
         for (i = 0; !p->group && i < p->n_feeds; i++) {
