@@ -609,6 +609,67 @@ Test(real, broker_restart_loses_and_doubles_nothing, .timeout = 300)
         assert_exactly_once(n, "after a broker restart");
 }
 
+static int count_in_file(const char *path, const char *needle)
+{
+        char *text = nt_test_slurp(path, NULL), *at = text;
+        int n = 0;
+
+        while ((at = strstr(at, needle)) != NULL) {
+                n++;
+                at += strlen(needle);
+        }
+        free(text);
+        return n;
+}
+
+/* SIGTERM while the broker is down and a poll's articles wait for it:
+ * librdkafka 2.0.2 can block in send_offsets_to_transaction() far past
+ * its timeout (librdkafka issue 5456), so the stop is bounded by
+ * producer.shutdown_timeout (10 s here) and exits 0, as systemd's
+ * TimeoutStopSec expects; the next start publishes what was left,
+ * exactly once. */
+Test(real, sigterm_with_the_broker_down_stops_in_time, .timeout = 300)
+{
+        const int n = 8;
+        long long t0, took, t_up;
+        int i, status;
+
+        make_feeds(n, 1);
+        start(0);
+        cr_assert(wait_group(1, 90), "the instance never owned the feeds");
+        /* Settled: a 304 for each, so nothing is waiting. */
+        cr_assert_eq(wait_all_polled(n, 0, true, 90), n,
+                     "not every feed was polled");
+        cr_assert_eq(nt_test_kafka_local("down"), 0,
+                     "scripts/kafka-local down failed");
+        for (i = 0; i < n; i++)
+                grow(i);
+        /* A transaction call failing in the log: the polls' articles
+         * and states wait for the broker in the open transaction. */
+        t0 = mono_ms();
+        while (count_in_file(inst[0].log, "_transaction: ") == 0 &&
+               mono_ms() - t0 < 60000)
+                nap_ms(200);
+        cr_assert_gt(count_in_file(inst[0].log, "_transaction: "), 0,
+                     "no transaction call failed with the broker down");
+        t0 = mono_ms();
+        status = stop(0, SIGTERM);
+        took = mono_ms() - t0;
+        cr_assert_eq(nt_test_kafka_local("up"), 0,
+                     "scripts/kafka-local up failed");
+        cr_assert_eq(status, 0, "SIGTERM with the broker down: exit %d",
+                     status);
+        /* 10 s of shutdown_timeout, and the time to reap the process. */
+        cr_assert_leq(took, 12000, "SIGTERM with the broker down took %lld ms",
+                      took);
+        t_up = mono_ms();
+        start(0);
+        cr_assert_eq(wait_all_polled(n, t_up, true, 120), n,
+                     "not every feed settled after the restart");
+        cr_assert_eq(stop(0, SIGTERM), 0, "a clean stop");
+        assert_exactly_once(n, "after a stop with the broker down");
+}
+
 Test(real, garbage_records_are_skipped_and_logged, .timeout = 180)
 {
         const int n = 6;
@@ -702,19 +763,6 @@ Test(real, restart_of_every_instance_republishes_nothing, .timeout = 240)
 }
 
 /* Counts the lines of `path` holding `needle`. */
-static int count_in_file(const char *path, const char *needle)
-{
-        char *text = nt_test_slurp(path, NULL), *at = text;
-        int n = 0;
-
-        while ((at = strstr(at, needle)) != NULL) {
-                n++;
-                at += strlen(needle);
-        }
-        free(text);
-        return n;
-}
-
 Test(real, feeds_added_and_removed_while_running, .timeout = 180)
 {
         char url[256];
