@@ -548,14 +548,22 @@ void nt_pr_handle_page(nt_producer_t *p, struct page *pg,
                 }
         } else if (res->status == 304 && pg->cached && pg->cached->text) {
                 /* Unchanged since it was kept: its text, as a 200 would
-                 * have given it; newer validators, when sent, kept. */
+                 * have given it; a validator the 304 sends replaces the
+                 * kept one, the other is kept. */
                 result = PAGE_NOT_MODIFIED;
                 ex.text = strdup(pg->cached->text);
                 if (!ex.text) {
                         result = PAGE_OUT_OF_MEMORY;
                         error = "out of memory";
                 } else if (res->etag || res->last_modified) {
-                        pc_store(p, pg->art.url, res, ex.text);
+                        struct nt_fetch_result v;
+
+                        memset(&v, 0, sizeof(v));
+                        v.etag = res->etag ? res->etag : pg->cached->etag;
+                        v.last_modified = res->last_modified
+                                              ? res->last_modified
+                                              : pg->cached->last_modified;
+                        pc_store(p, pg->art.url, &v, ex.text);
                 }
         } else if (res->status != 200) {
                 snprintf(why, sizeof(why), "HTTP %ld", res->status);

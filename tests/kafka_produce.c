@@ -1752,7 +1752,8 @@ Test(real, robots_cache_forgets_the_least_recently_used)
  * answers 304, and the second article has the page's text all the same;
  * else (producer settings `extra`: a bound too small for the page, or 0)
  * the page is fetched whole again. */
-static void page_fetched_again(const char *extra, bool conditional)
+static void page_fetched_again(const char *extra, bool conditional,
+                               bool by_date)
 {
         char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
                         NULL};
@@ -1769,8 +1770,22 @@ static void page_fetched_again(const char *extra, bool conditional)
         snprintf(link, sizeof(link), "%s/cg/1", base);
         serve_feed_linking("/a.xml", "cg", 1);
         serve_feed_of(linkp, 0);
-        serve("/cg/1", 200, "\"cg-v1\"",
+        serve("/cg/1", 200, by_date ? NULL : "\"cg-v1\"",
               "Content-Type: text/html; charset=utf-8", story_page);
+        if (by_date) { /* Last-Modified only */
+                struct nt_httpd_route r;
+
+                memset(&r, 0, sizeof(r));
+                snprintf(r.path, sizeof(r.path), "/cg/1");
+                r.status = 200;
+                snprintf(r.headers, sizeof(r.headers),
+                         "Content-Type: text/html; charset=utf-8");
+                snprintf(r.last_modified, sizeof(r.last_modified),
+                         "Tue, 01 Dec 2026 08:00:00 GMT");
+                r.body = story_page;
+                r.body_len = strlen(story_page);
+                nt_httpd_route(srv, &r);
+        }
         snprintf(feeds, sizeof(feeds),
                  "{\"url\": \"%s/a.xml\", \"interval\": 1, "
                  "\"content\": \"page\"}, "
@@ -1792,13 +1807,20 @@ static void page_fetched_again(const char *extra, bool conditional)
                       "the second article was not published");
         cr_assert_eq(nt_httpd_requests(srv, "/cg/1", req, 4), 2);
         cr_assert_str_eq(req[0].if_none_match, "");
-        if (conditional) {
+        cr_assert_str_eq(req[0].if_modified_since, "");
+        if (conditional && by_date) {
+                cr_assert_str_eq(req[1].if_modified_since,
+                                 "Tue, 01 Dec 2026 08:00:00 GMT",
+                                 "the page was not asked conditionally");
+                cr_assert_eq(req[1].status, 304);
+        } else if (conditional) {
                 cr_assert_str_eq(req[1].if_none_match, "\"cg-v1\"",
                                  "the page was not asked conditionally");
                 cr_assert_eq(req[1].status, 304);
         } else {
                 cr_assert_str_eq(req[1].if_none_match, "",
                                  "a page not kept was asked conditionally");
+                cr_assert_str_eq(req[1].if_modified_since, "");
                 cr_assert_eq(req[1].status, 200);
         }
         cr_assert_eq(nt_test_metric(port, "newstap_pages_total",
@@ -1825,17 +1847,23 @@ static void page_fetched_again(const char *extra, bool conditional)
 
 Test(real, a_page_fetched_again_is_asked_conditionally)
 {
-        page_fetched_again(NULL, true);
+        page_fetched_again(NULL, true, false);
+}
+
+/* The same with a page that sends Last-Modified only. */
+Test(real, a_page_with_a_date_only_is_asked_if_modified_since)
+{
+        page_fetched_again(NULL, true, true);
 }
 
 /* A page larger than producer.page_cache_bytes is not kept. */
 Test(real, a_page_over_the_cache_bound_is_not_kept)
 {
-        page_fetched_again("\"page_cache_bytes\": 200", false);
+        page_fetched_again("\"page_cache_bytes\": 200", false, false);
 }
 
 /* producer.page_cache_bytes 0 keeps no page. */
 Test(real, page_cache_bytes_0_keeps_no_page)
 {
-        page_fetched_again("\"page_cache_bytes\": 0", false);
+        page_fetched_again("\"page_cache_bytes\": 0", false, false);
 }
