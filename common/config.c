@@ -85,6 +85,11 @@ static const struct nt_config_key config_keys[] = {
     {"producer.robots_origins", NT_CONFIG_INT, "10000", 1, 1000000, 0, NULL,
      "origins whose robots.txt is kept in memory; the least recently "
      "used is forgotten first"},
+    {"producer.page_cache_bytes", NT_CONFIG_SIZE, "32MiB", 0, 1LL << 40, 0,
+     NULL,
+     "memory for the validators and text of fetched pages, for conditional "
+     "GET of a page fetched again; the least recently used is forgotten "
+     "first (0: none kept)"},
     {"producer.compression", NT_CONFIG_ENUM, "zstd", 0, 0, 0,
      "none|gzip|snappy|lz4|zstd",
      "compression of raw articles (kafka compression.type wins)"},

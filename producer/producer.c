@@ -347,8 +347,10 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
         p->content_min_chars = nt_config_int(cfg, "producer.content_min_chars");
         p->page_timeout_ms = (long)nt_config_ms(cfg, "producer.page_timeout");
         p->robots_max = (size_t)nt_config_int(cfg, "producer.robots_origins");
+        p->pc_max = (size_t)nt_config_bytes(cfg, "producer.page_cache_bytes");
         p->robots = json_object();
-        if (!p->robots) {
+        p->page_cache = json_object();
+        if (!p->robots || !p->page_cache) {
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
                 goto fail;
         }
@@ -1109,6 +1111,7 @@ void nt_producer_destroy(nt_producer_t *p)
         nt_fetcher_destroy(p->fetcher);
         while (p->pages) /* not sent: fetched again after a restart */
                 nt_pr_page_free(p, p->pages);
+        nt_pr_page_cache_free(p);
         if (p->robots) {
                 const char *origin;
                 json_t *v;

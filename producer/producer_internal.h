@@ -104,10 +104,23 @@ struct pfeed {
 struct page {
         enum job_kind kind; /* JOB_PAGE; first, see job_kind */
         struct pfeed *f;
-        struct nt_article art;    /* built from the entry, feed text */
-        char *path;               /* of the link, for robots.txt */
-        struct page *prev, *next; /* in nt_producer.pages */
-        struct page *wait_next;   /* in robots.waiting */
+        struct nt_article art;      /* built from the entry, feed text */
+        char *path;                 /* of the link, for robots.txt */
+        struct page *prev, *next;   /* in nt_producer.pages */
+        struct page *wait_next;     /* in robots.waiting */
+        struct page_cached *cached; /* asked conditionally with it; pinned */
+};
+
+/* A page's validators and the text extracted from it, kept for a
+ * conditional GET when the page is wanted again (producer.page_cache_bytes,
+ * the least recently used forgotten first); a 304 publishes the text. */
+struct page_cached {
+        char *url; /* as requested, the key */
+        char *etag, *last_modified;
+        char *text;
+        size_t bytes;                      /* counted against the bound */
+        int pins;                          /* pages asking with it */
+        struct page_cached *older, *newer; /* in use order */
 };
 
 /* The robots.txt of one origin ("scheme://host:port"), fetched when a
@@ -140,7 +153,10 @@ struct nt_producer {
         struct robots *robots_oldest, *robots_newest; /* by last use */
         size_t n_robots, robots_max; /* producer.robots_origins */
         long page_timeout_ms;        /* producer.page_timeout; 0: timeout */
-        int content;                 /* producer.content */
+        json_t *page_cache; /* URL -> struct page_cached * (an integer) */
+        struct page_cached *pc_oldest, *pc_newest; /* by last use */
+        size_t pc_bytes, pc_max; /* producer.page_cache_bytes */
+        int content;             /* producer.content */
         int64_t content_min_chars;
         nt_fetcher_t *fetcher;
         nt_publisher_t *pub;
@@ -195,6 +211,7 @@ void nt_pr_handle_page(nt_producer_t *p, struct page *pg,
 void nt_pr_handle_robots(nt_producer_t *p, struct robots *rb,
                          const struct nt_fetch_result *res);
 void nt_pr_page_free(nt_producer_t *p, struct page *pg);
+void nt_pr_page_cache_free(nt_producer_t *p);
 int nt_pr_start_page(nt_producer_t *p, struct pfeed *f, struct nt_article *art);
 bool nt_pr_wants_page(const nt_producer_t *p, const struct pfeed *f,
                       const struct nt_article *art);

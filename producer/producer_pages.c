@@ -4,8 +4,12 @@
  * first), the page fetched through the same fetcher as feeds (within
  * producer.page_timeout), its main text extracted (common/extract.h),
  * and the article published once, with the page's text or, when the
- * page fails, the feed's text and the reason. Each page's outcome and
- * each robots.txt fetch is counted (newstap_pages_total,
+ * page fails, the feed's text and the reason. A page's validators and
+ * text are kept (producer.page_cache_bytes, the least recently used
+ * forgotten first), so that a page wanted again (an edited entry, the
+ * same link in another feed) is asked with If-None-Match /
+ * If-Modified-Since and a 304 publishes the kept text. Each page's
+ * outcome and each robots.txt fetch is counted (newstap_pages_total,
  * newstap_robots_fetches_total). */
 #include "producer/producer_internal.h"
 
@@ -23,12 +27,13 @@ enum page_result {
         PAGE_NO_LINK,
         PAGE_QUEUE_FULL,
         PAGE_OUT_OF_MEMORY,
+        PAGE_NOT_MODIFIED,
 };
 
 static const char *const page_results[] = {
     "ok",          "http_error",   "timeout",           "too_big",
     "fetch_error", "no_main_text", "robots_disallowed", "robots_unreachable",
-    "no_link",     "queue_full",   "out_of_memory",
+    "no_link",     "queue_full",   "out_of_memory",     "not_modified",
 };
 
 void nt_pr_pages_describe(nt_metrics_t *m)
@@ -38,7 +43,7 @@ void nt_pr_pages_describe(nt_metrics_t *m)
                             "http_error, timeout, too_big, fetch_error, "
                             "no_main_text, robots_disallowed, "
                             "robots_unreachable, no_link, queue_full, "
-                            "out_of_memory).");
+                            "out_of_memory, not_modified).");
         nt_metrics_describe(m, "newstap_robots_fetches_total", "counter",
                             "robots.txt fetches by result (ok: rules read, "
                             "missing: 4xx, all allowed, error: 5xx or no "
@@ -68,8 +73,164 @@ bool nt_pr_wants_page(const nt_producer_t *p, const struct pfeed *f,
         return chars < p->content_min_chars;
 }
 
+/* The page cache is a list in order of use (newest last) beside the URL
+ * map. */
+static void pc_unlink(nt_producer_t *p, struct page_cached *e)
+{
+        if (e->older)
+                e->older->newer = e->newer;
+        else
+                p->pc_oldest = e->newer;
+        if (e->newer)
+                e->newer->older = e->older;
+        else
+                p->pc_newest = e->older;
+        e->older = e->newer = NULL;
+}
+
+static void pc_link_newest(nt_producer_t *p, struct page_cached *e)
+{
+        e->older = p->pc_newest;
+        e->newer = NULL;
+        if (p->pc_newest)
+                p->pc_newest->newer = e;
+        else
+                p->pc_oldest = e;
+        p->pc_newest = e;
+}
+
+static void pc_entry_free(struct page_cached *e)
+{
+        free(e->url);
+        free(e->etag);
+        free(e->last_modified);
+        free(e->text);
+        free(e);
+}
+
+/* Forgets the entry (not pinned). */
+static void pc_drop(nt_producer_t *p, struct page_cached *e)
+{
+        pc_unlink(p, e);
+        json_object_del(p->page_cache, e->url);
+        p->pc_bytes -= e->bytes;
+        pc_entry_free(e);
+}
+
+/* Forgets the least recently used entries that no page in flight asks
+ * with, until at most producer.page_cache_bytes are kept (the pinned
+ * ones are bounded by the fetch queue). */
+static void pc_trim(nt_producer_t *p)
+{
+        struct page_cached *e = p->pc_oldest, *newer;
+
+        for (; e && p->pc_bytes > p->pc_max; e = newer) {
+                newer = e->newer;
+                if (!e->pins)
+                        pc_drop(p, e);
+        }
+}
+
+static struct page_cached *pc_find(nt_producer_t *p, const char *url)
+{
+        json_t *v = url ? json_object_get(p->page_cache, url) : NULL;
+
+        return v ? (struct page_cached *)(intptr_t)json_integer_value(v) : NULL;
+}
+
+/* Keeps the page's validators and text under its URL, replacing what
+ * was kept; a response without validators, or more than the bound,
+ * forgets it instead. Out of memory keeps nothing. */
+static void pc_store(nt_producer_t *p, const char *url,
+                     const struct nt_fetch_result *res, const char *text)
+{
+        struct page_cached *e = pc_find(p, url), fresh;
+        size_t bytes;
+
+        memset(&fresh, 0, sizeof(fresh));
+        bytes = sizeof(fresh) + strlen(url) + strlen(text) +
+                (res->etag ? strlen(res->etag) : 0) +
+                (res->last_modified ? strlen(res->last_modified) : 0);
+        if ((res->etag || res->last_modified) && bytes <= p->pc_max) {
+                fresh.etag = res->etag ? strdup(res->etag) : NULL;
+                fresh.last_modified =
+                    res->last_modified ? strdup(res->last_modified) : NULL;
+                fresh.text = strdup(text);
+                fresh.url = e ? NULL : strdup(url);
+        }
+        if (!fresh.text || (res->etag && !fresh.etag) ||
+            (res->last_modified && !fresh.last_modified) ||
+            (!e && !fresh.url)) {
+                free(fresh.etag);
+                free(fresh.last_modified);
+                free(fresh.text);
+                free(fresh.url);
+                if (e && !e->pins)
+                        pc_drop(p, e);
+                else if (e) { /* useless now; dropped when unpinned */
+                        free(e->etag);
+                        free(e->last_modified);
+                        e->etag = e->last_modified = NULL;
+                }
+                return;
+        }
+        if (!e) {
+                e = malloc(sizeof(*e));
+                if (!e || json_object_set_new(
+                              p->page_cache, url,
+                              json_integer((json_int_t)(intptr_t)e)) != 0) {
+                        free(e);
+                        free(fresh.etag);
+                        free(fresh.last_modified);
+                        free(fresh.text);
+                        free(fresh.url);
+                        return;
+                }
+                *e = fresh;
+        } else {
+                pc_unlink(p, e);
+                p->pc_bytes -= e->bytes;
+                free(e->etag);
+                free(e->last_modified);
+                free(e->text);
+                e->etag = fresh.etag;
+                e->last_modified = fresh.last_modified;
+                e->text = fresh.text;
+        }
+        e->bytes = bytes;
+        p->pc_bytes += bytes;
+        pc_link_newest(p, e);
+        pc_trim(p);
+}
+
+/* The page no longer asks with its entry. */
+static void pc_unpin(nt_producer_t *p, struct page *pg)
+{
+        struct page_cached *e = pg->cached;
+
+        if (!e)
+                return;
+        pg->cached = NULL;
+        e->pins--;
+        if (!e->pins && !e->etag && !e->last_modified)
+                pc_drop(p, e);
+        else if (!e->pins)
+                pc_trim(p);
+}
+
+void nt_pr_page_cache_free(nt_producer_t *p)
+{
+        while (p->pc_oldest) {
+                p->pc_oldest->pins = 0;
+                pc_drop(p, p->pc_oldest);
+        }
+        json_decref(p->page_cache);
+        p->page_cache = NULL;
+}
+
 void nt_pr_page_free(nt_producer_t *p, struct page *pg)
 {
+        pc_unpin(p, pg);
         if (pg->prev)
                 pg->prev->next = pg->next;
         else
@@ -126,6 +287,7 @@ static int page_publish(nt_producer_t *p, struct page *pg,
 static int page_go(nt_producer_t *p, struct page *pg, const struct robots *rb)
 {
         struct nt_fetch_request req;
+        struct page_cached *e;
 
         if (rb->rule == ROBOTS_DISALLOW_ALL)
                 return page_publish(p, pg, PAGE_ROBOTS_UNREACHABLE,
@@ -138,8 +300,21 @@ static int page_go(nt_producer_t *p, struct page *pg, const struct robots *rb)
         req.url = pg->art.url;
         req.opaque = pg;
         req.timeout_ms = p->page_timeout_ms;
+        e = pc_find(p, pg->art.url);
+        if (e && (e->etag || e->last_modified)) {
+                req.etag = e->etag;
+                req.last_modified = e->last_modified;
+                pc_unlink(p, e);
+                pc_link_newest(p, e);
+        } else {
+                e = NULL;
+        }
         if (nt_fetcher_add(p->fetcher, &req) != NT_OK)
                 return page_publish(p, pg, PAGE_QUEUE_FULL, "fetch queue full");
+        if (e) {
+                e->pins++;
+                pg->cached = e;
+        }
         return NT_OK;
 }
 
@@ -371,6 +546,25 @@ void nt_pr_handle_page(nt_producer_t *p, struct page *pg,
                         result = PAGE_FETCH_ERROR;
                         error = why;
                 }
+        } else if (res->status == 304 && pg->cached && pg->cached->text) {
+                /* Unchanged since it was kept: its text, as a 200 would
+                 * have given it; a validator the 304 sends replaces the
+                 * kept one, the other is kept. */
+                result = PAGE_NOT_MODIFIED;
+                ex.text = strdup(pg->cached->text);
+                if (!ex.text) {
+                        result = PAGE_OUT_OF_MEMORY;
+                        error = "out of memory";
+                } else if (res->etag || res->last_modified) {
+                        struct nt_fetch_result v;
+
+                        memset(&v, 0, sizeof(v));
+                        v.etag = res->etag ? res->etag : pg->cached->etag;
+                        v.last_modified = res->last_modified
+                                              ? res->last_modified
+                                              : pg->cached->last_modified;
+                        pc_store(p, pg->art.url, &v, ex.text);
+                }
         } else if (res->status != 200) {
                 snprintf(why, sizeof(why), "HTTP %ld", res->status);
                 result = PAGE_HTTP_ERROR;
@@ -389,6 +583,8 @@ void nt_pr_handle_page(nt_producer_t *p, struct page *pg,
                            !*ex.text) {
                         result = PAGE_NO_MAIN_TEXT;
                         error = "no main text";
+                } else if (pg->art.url) {
+                        pc_store(p, pg->art.url, res, ex.text);
                 }
         }
         if (!error) {

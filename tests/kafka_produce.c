@@ -1744,3 +1744,126 @@ Test(real, robots_cache_forgets_the_least_recently_used)
         nt_httpd_stop(s[1]);
         nt_httpd_stop(s[2]);
 }
+
+/* Conditional GET of pages: the feed /a.xml links the page /cg/1 (with
+ * an ETag); once its article is out, the feed /mx.xml, empty until then,
+ * gets an item linking the same page. With the page kept
+ * (`conditional`), its second request carries If-None-Match, the server
+ * answers 304, and the second article has the page's text all the same;
+ * else (producer settings `extra`: a bound too small for the page, or 0)
+ * the page is fetched whole again. */
+static void page_fetched_again(const char *extra, bool conditional,
+                               bool by_date)
+{
+        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
+                        NULL};
+        char feeds[512], env[64], link[256];
+        const char *linkp[1] = {link};
+        const char *base = nt_httpd_url(srv);
+        struct nt_httpd_request req[4];
+        struct nt_child child;
+        struct values_view v;
+        unsigned port = nt_test_free_port();
+        json_t *a, *b;
+        int status;
+
+        snprintf(link, sizeof(link), "%s/cg/1", base);
+        serve_feed_linking("/a.xml", "cg", 1);
+        serve_feed_of(linkp, 0);
+        serve("/cg/1", 200, by_date ? NULL : "\"cg-v1\"",
+              "Content-Type: text/html; charset=utf-8", story_page);
+        if (by_date) { /* Last-Modified only */
+                struct nt_httpd_route r;
+
+                memset(&r, 0, sizeof(r));
+                snprintf(r.path, sizeof(r.path), "/cg/1");
+                r.status = 200;
+                snprintf(r.headers, sizeof(r.headers),
+                         "Content-Type: text/html; charset=utf-8");
+                snprintf(r.last_modified, sizeof(r.last_modified),
+                         "Tue, 01 Dec 2026 08:00:00 GMT");
+                r.body = story_page;
+                r.body_len = strlen(story_page);
+                nt_httpd_route(srv, &r);
+        }
+        snprintf(feeds, sizeof(feeds),
+                 "{\"url\": \"%s/a.xml\", \"interval\": 1, "
+                 "\"content\": \"page\"}, "
+                 "{\"url\": \"%s/mx.xml\", \"interval\": 1, "
+                 "\"content\": \"page\"}",
+                 base, base);
+        write_config_feeds(feeds, extra);
+        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
+        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
+        cr_assert_eq(nt_child_start(&child, argv), 0);
+        unsetenv("NEWSTAP_METRICS_LISTEN");
+        cr_assert(nt_test_wait_status(port, "/healthz", 200, 30),
+                  "no /healthz");
+        cr_assert_eq(
+            wait_metric(port, "newstap_pages_total", "{result=\"ok\"}", 1), 1);
+
+        serve_feed_of(linkp, 1);
+        cr_assert_geq(wait_metric(port, "newstap_published_total", "", 2), 2,
+                      "the second article was not published");
+        cr_assert_eq(nt_httpd_requests(srv, "/cg/1", req, 4), 2);
+        cr_assert_str_eq(req[0].if_none_match, "");
+        cr_assert_str_eq(req[0].if_modified_since, "");
+        if (conditional && by_date) {
+                cr_assert_str_eq(req[1].if_modified_since,
+                                 "Tue, 01 Dec 2026 08:00:00 GMT",
+                                 "the page was not asked conditionally");
+                cr_assert_eq(req[1].status, 304);
+        } else if (conditional) {
+                cr_assert_str_eq(req[1].if_none_match, "\"cg-v1\"",
+                                 "the page was not asked conditionally");
+                cr_assert_eq(req[1].status, 304);
+        } else {
+                cr_assert_str_eq(req[1].if_none_match, "",
+                                 "a page not kept was asked conditionally");
+                cr_assert_str_eq(req[1].if_modified_since, "");
+                cr_assert_eq(req[1].status, 200);
+        }
+        cr_assert_eq(nt_test_metric(port, "newstap_pages_total",
+                                    "{result=\"not_modified\"}"),
+                     conditional ? 1 : -1); /* -1: no such series */
+        cr_assert_eq(
+            nt_test_metric(port, "newstap_pages_total", "{result=\"ok\"}"),
+            conditional ? 1 : 2);
+        status = nt_child_stop(&child, SIGTERM, 30000);
+        cr_assert_eq(status, 0, "produce exited %d", status);
+
+        read_values(&v, 2, 30000);
+        cr_assert_eq(v.messages, 2, "got %zu", v.messages);
+        a = only(&v, "cg story 1");
+        b = only(&v, "mx story 1");
+        cr_assert_str_eq(field(b, "content_source"), "page");
+        cr_assert_null(json_object_get(b, "page_error"));
+        cr_assert_not_null(strstr(field(b, "content"), "gearbox part"), "%s",
+                           field(b, "content"));
+        cr_assert_str_eq(field(b, "content"), field(a, "content"));
+        cr_assert_str_eq(field(b, "summary"), "Teaser 1.");
+        json_decref(v.by_title);
+}
+
+Test(real, a_page_fetched_again_is_asked_conditionally)
+{
+        page_fetched_again(NULL, true, false);
+}
+
+/* The same with a page that sends Last-Modified only. */
+Test(real, a_page_with_a_date_only_is_asked_if_modified_since)
+{
+        page_fetched_again(NULL, true, true);
+}
+
+/* A page larger than producer.page_cache_bytes is not kept. */
+Test(real, a_page_over_the_cache_bound_is_not_kept)
+{
+        page_fetched_again("\"page_cache_bytes\": 200", false, false);
+}
+
+/* producer.page_cache_bytes 0 keeps no page. */
+Test(real, page_cache_bytes_0_keeps_no_page)
+{
+        page_fetched_again("\"page_cache_bytes\": 0", false, false);
+}
