@@ -20,9 +20,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
