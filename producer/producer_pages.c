@@ -36,20 +36,23 @@ static const char *const page_results[] = {
     "no_link",     "queue_full",   "out_of_memory",     "not_modified",
 };
 
+static const struct nt_metric_desc page_metric_descs[] = {
+    {"newstap_pages_total", "counter",
+     "Article pages wanted, by result (ok, http_error, timeout, too_big, "
+     "fetch_error, no_main_text, robots_disallowed, robots_unreachable, "
+     "no_link, queue_full, out_of_memory, not_modified)."},
+    {"newstap_robots_fetches_total", "counter",
+     "robots.txt fetches by result (ok: rules read, missing: 4xx, all "
+     "allowed, error: 5xx or no response, all disallowed for now)."},
+    {"newstap_robots_origins", "gauge",
+     "Origins whose robots.txt is kept in memory."},
+};
+
 void nt_pr_pages_describe(nt_metrics_t *m)
 {
-        nt_metrics_describe(m, "newstap_pages_total", "counter",
-                            "Article pages wanted, by result (ok, "
-                            "http_error, timeout, too_big, fetch_error, "
-                            "no_main_text, robots_disallowed, "
-                            "robots_unreachable, no_link, queue_full, "
-                            "out_of_memory, not_modified).");
-        nt_metrics_describe(m, "newstap_robots_fetches_total", "counter",
-                            "robots.txt fetches by result (ok: rules read, "
-                            "missing: 4xx, all allowed, error: 5xx or no "
-                            "response, all disallowed for now).");
-        nt_metrics_describe(m, "newstap_robots_origins", "gauge",
-                            "Origins whose robots.txt is kept in memory.");
+        nt_metrics_describe_all(m, page_metric_descs,
+                                sizeof(page_metric_descs) /
+                                    sizeof(page_metric_descs[0]));
 }
 
 /* Whether this new article's text is to come from its page: the feed's
