@@ -426,21 +426,17 @@ static int put_uint(struct nt_buf *b, const char *prefix, uint64_t v)
 static int add_label(struct nt_enriched_event *ev, const char *id)
 {
         if (ev->n_labels == ev->cap_labels) {
-                size_t cap = ev->cap_labels ? 2 * ev->cap_labels : 8;
-                const char **p = realloc(ev->labels, cap * sizeof(*p));
-                size_t *off, *len;
+                /* Three arrays in step: the shared capacity moves once
+                 * all three have grown. */
+                size_t cap = ev->cap_labels, cap_off = cap, cap_len = cap;
 
-                if (!p)
+                if (nt_array_grow(&ev->labels, &cap, ev->n_labels + 1,
+                                  sizeof(*ev->labels)) ||
+                    nt_array_grow(&ev->label_off, &cap_off, ev->n_labels + 1,
+                                  sizeof(*ev->label_off)) ||
+                    nt_array_grow(&ev->label_len, &cap_len, ev->n_labels + 1,
+                                  sizeof(*ev->label_len)))
                         return NT_ERR_NOMEM;
-                ev->labels = p;
-                off = realloc(ev->label_off, cap * sizeof(*off));
-                if (!off)
-                        return NT_ERR_NOMEM;
-                ev->label_off = off;
-                len = realloc(ev->label_len, cap * sizeof(*len));
-                if (!len)
-                        return NT_ERR_NOMEM;
-                ev->label_len = len;
                 ev->cap_labels = cap;
         }
         ev->label_off[ev->n_labels] = ev->label_len[ev->n_labels] = 0;
