@@ -3,6 +3,7 @@
 #include "common/date.h"
 #include "common/err.h"
 #include "common/feed.h"
+#include "common/json_out.h"
 #include "common/num.h"
 #include "common/utf8.h"
 
@@ -329,55 +330,13 @@ static void text_fields(const struct nt_article *art, struct nt_text_fields *in,
  * result (a fact's span may cover broken bytes between its words). */
 static int put_str(struct nt_buf *b, const char *s, size_t n)
 {
-        static const char hex[] = "0123456789ABCDEF";
-        size_t i, run = 0;
         int err;
 
         if (!nt_utf8_valid((const unsigned char *)s, n))
                 return nt_buf_append(b, "\"\"", 2);
         err = nt_buf_append_char(b, '"');
-        for (i = 0; !err && i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-                char esc[6] = {'\\', 0, 0, 0, 0, 0};
-                size_t elen = 2;
-
-                if (c >= 0x20 && c != '"' && c != '\\')
-                        continue;
-                err = nt_buf_append(b, s + run, i - run);
-                run = i + 1;
-                switch (c) {
-                case '"':
-                case '\\':
-                        esc[1] = (char)c;
-                        break;
-                case '\b':
-                        esc[1] = 'b';
-                        break;
-                case '\f':
-                        esc[1] = 'f';
-                        break;
-                case '\n':
-                        esc[1] = 'n';
-                        break;
-                case '\r':
-                        esc[1] = 'r';
-                        break;
-                case '\t':
-                        esc[1] = 't';
-                        break;
-                default:
-                        esc[1] = 'u';
-                        esc[2] = '0';
-                        esc[3] = '0';
-                        esc[4] = hex[c >> 4];
-                        esc[5] = hex[c & 0x0F];
-                        elen = 6;
-                }
-                if (!err)
-                        err = nt_buf_append(b, esc, elen);
-        }
         if (!err)
-                err = nt_buf_append(b, s + run, n - run);
+                err = nt_json_out_append_escaped(b, s, n);
         return err ? err : nt_buf_append_char(b, '"');
 }
 
