@@ -182,7 +182,8 @@ static uint32_t make_term(struct parser *ps, const struct token *t,
                         return NT_RULES_NONE;
                 }
                 term->prefix[k] = wt->end < len && raw[wt->end] == '*';
-                term->words[k] = nt_strdup_n(nt_tokens_norm(w, k), wt->norm_len);
+                term->words[k] =
+                    nt_strdup_n(nt_tokens_norm(w, k), wt->norm_len);
                 if (!term->words[k]) {
                         ps->fatal = NT_ERR_NOMEM;
                         return NT_RULES_NONE;
@@ -230,39 +231,54 @@ static int is_term_token(enum tk k)
 }
 
 static uint32_t parse_or(struct parser *ps);
+static uint32_t parse_primary(struct parser *ps);
+
+/* One level deeper into the expression ("(", NOT): false, with the
+ * error, past NT_RULES_MAX_DEPTH. The caller comes back up with
+ * ps->depth--. */
+static bool nest(struct parser *ps, struct nt_rules_loc loc)
+{
+        if (++ps->depth <= NT_RULES_MAX_DEPTH)
+                return true;
+        nt_rl_error(ps, loc, "expression nests deeper than %d levels",
+                    NT_RULES_MAX_DEPTH);
+        return false;
+}
+
+/* A prefix operator (a field or a sentence distance, token t) over the
+ * primary that follows it: a node of op with that one kid. */
+static uint32_t parse_prefixed(struct parser *ps, const struct token *t,
+                               enum nt_rules_op op)
+{
+        uint32_t kid;
+
+        nt_rl_lex(ps);
+        kid = parse_primary(ps);
+        if (kid == NT_RULES_NONE)
+                return kid;
+        return new_parent(ps, op, t->loc, &kid, 1);
+}
 
 static uint32_t parse_primary(struct parser *ps)
 {
         struct token t = ps->tok;
         char text[64];
-        uint32_t node, kid;
+        uint32_t node;
 
         switch (t.kind) {
         case TK_FIELD:
-                nt_rl_lex(ps);
-                kid = parse_primary(ps);
-                if (kid == NT_RULES_NONE)
-                        return kid;
-                node = new_parent(ps, NT_RULES_FIELD, t.loc, &kid, 1);
+                node = parse_prefixed(ps, &t, NT_RULES_FIELD);
                 if (node != NT_RULES_NONE)
                         ps->r->nodes[node].fields = t.num;
                 return node;
         case TK_SENT:
-                nt_rl_lex(ps);
-                kid = parse_primary(ps);
-                if (kid == NT_RULES_NONE)
-                        return kid;
-                node = new_parent(ps, NT_RULES_SENT, t.loc, &kid, 1);
+                node = parse_prefixed(ps, &t, NT_RULES_SENT);
                 if (node != NT_RULES_NONE)
                         ps->r->nodes[node].dist = t.num;
                 return node;
         case TK_LPAREN:
-                if (++ps->depth > NT_RULES_MAX_DEPTH) {
-                        nt_rl_error(ps, t.loc,
-                                    "expression nests deeper than %d levels",
-                                    NT_RULES_MAX_DEPTH);
+                if (!nest(ps, t.loc))
                         return NT_RULES_NONE;
-                }
                 nt_rl_lex(ps);
                 node = parse_or(ps);
                 ps->depth--;
@@ -338,11 +354,8 @@ static uint32_t parse_unary(struct parser *ps)
 
         if (t.kind != TK_NOT)
                 return parse_primary(ps);
-        if (++ps->depth > NT_RULES_MAX_DEPTH) {
-                nt_rl_error(ps, t.loc, "expression nests deeper than %d levels",
-                            NT_RULES_MAX_DEPTH);
+        if (!nest(ps, t.loc))
                 return NT_RULES_NONE;
-        }
         nt_rl_lex(ps);
         kid = parse_unary(ps);
         ps->depth--;
