@@ -50,8 +50,8 @@ int nt_metrics_describe(nt_metrics_t *m, const char *name, const char *type,
                    : NT_OK;
 }
 
-int nt_metrics_describe_all(nt_metrics_t *m,
-                            const struct nt_metric_desc *descs, size_t n)
+int nt_metrics_describe_all(nt_metrics_t *m, const struct nt_metric_desc *descs,
+                            size_t n)
 {
         size_t i;
         int err = NT_OK;

@@ -31,8 +31,8 @@ struct nt_metric_desc {
 
 /* nt_metrics_describe() for each of the n rows of `descs`, in order.
  * NT_ERR_NOMEM at the first that fails. */
-int nt_metrics_describe_all(nt_metrics_t *m,
-                            const struct nt_metric_desc *descs, size_t n);
+int nt_metrics_describe_all(nt_metrics_t *m, const struct nt_metric_desc *descs,
+                            size_t n);
 
 /* Adds to a counter / sets a gauge. `labels` is NULL or pairs of
  * name, value, ..., NULL. NT_ERR_LIMIT past max_series. */

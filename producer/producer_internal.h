@@ -159,13 +159,13 @@ struct nt_producer {
         size_t n_dirty;
         struct pfeed **removed; /* cap_feeds slots */
         size_t n_removed;
-        struct page *pages; /* page fetches in flight */
-        json_t *robots;     /* origin -> struct robots * (as an integer) */
+        struct page *pages;    /* page fetches in flight */
+        json_t *robots;        /* origin -> struct robots * (as an integer) */
         struct lru robots_lru; /* struct robots by last use */
         size_t n_robots, robots_max; /* producer.robots_origins */
         long page_timeout_ms;        /* producer.page_timeout; 0: timeout */
-        json_t *page_cache; /* URL -> struct page_cached * (an integer) */
-        struct lru pc_lru; /* struct page_cached by last use */
+        json_t *page_cache;      /* URL -> struct page_cached * (an integer) */
+        struct lru pc_lru;       /* struct page_cached by last use */
         size_t pc_bytes, pc_max; /* producer.page_cache_bytes */
         int content;             /* producer.content */
         int64_t content_min_chars;
