@@ -36,6 +36,7 @@ static const char *const page_results[] = {
     "no_link",     "queue_full",   "out_of_memory",     "not_modified",
 };
 
+/* The metrics of pages and robots.txt, declared with the producer's. */
 static const struct nt_metric_desc page_metric_descs[] = {
     {"newstap_pages_total", "counter",
      "Article pages wanted, by result (ok, http_error, timeout, too_big, "
