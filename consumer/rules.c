@@ -233,7 +233,7 @@ static int is_term_token(enum tk k)
 static uint32_t parse_or(struct parser *ps);
 static uint32_t parse_primary(struct parser *ps);
 
-/* One level deeper into the expression ("(", NOT): false, with the
+/* One level deeper into the expression ("(", NOT, a prefix): false, with the
  * error, past NT_RULES_MAX_DEPTH. The caller comes back up with
  * ps->depth--. */
 static bool nest(struct parser *ps, struct nt_rules_loc loc)
@@ -252,8 +252,12 @@ static uint32_t parse_prefixed(struct parser *ps, const struct token *t,
 {
         uint32_t kid;
 
+        /* A prefix is a level too: "title:title:..." recurses as "(" does. */
+        if (!nest(ps, t->loc))
+                return NT_RULES_NONE;
         nt_rl_lex(ps);
         kid = parse_primary(ps);
+        ps->depth--;
         if (kid == NT_RULES_NONE)
                 return kid;
         return new_parent(ps, op, t->loc, &kid, 1);

@@ -419,6 +419,35 @@ Test(rules, empty_set_is_valid)
         nt_rules_destroy(r);
 }
 
+/* A field or sentence prefix is a level as "(" is: a chain of 100,000
+ * ("title:title:...foo") is the depth error, not a stack overflow. */
+Test(rules, prefix_chains_stop_at_the_depth_limit)
+{
+        static const char *const prefixes[] = {"title:", "sentence/2:"};
+        size_t k, i;
+
+        for (k = 0; k < 2; k++) {
+                struct nt_rules *r = NULL;
+                struct nt_buf src, diag;
+                char errstr[512] = "";
+
+                nt_buf_init(&src, 1 << 20);
+                nt_buf_init(&diag, 1 << 16);
+                nt_buf_append_str(&src, "topic a { label \"A\"; match ");
+                for (i = 0; i < 100000; i++)
+                        nt_buf_append_str(&src, prefixes[k]);
+                nt_buf_append_str(&src, "foo; }\n");
+                cr_assert_eq(parse_one(nt_buf_str(&src), &r, &diag, errstr,
+                                       sizeof(errstr)),
+                             NT_ERR_PARSE, "%s", prefixes[k]);
+                cr_assert_not_null(
+                    strstr(errstr, "expression nests deeper than 64 levels"),
+                    "%s: %s", prefixes[k], errstr);
+                nt_buf_free(&diag);
+                nt_buf_free(&src);
+        }
+}
+
 /* Parentheses and NOT nest NT_RULES_MAX_DEPTH (64) levels deep, not one
  * more: the 65th is an error at the token that opens it. */
 Test(rules, nesting_stops_past_the_depth_limit)
