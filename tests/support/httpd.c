@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* Enough for the producer benchmark's 5,000 feeds; lookups are linear,
@@ -330,4 +332,23 @@ size_t nt_httpd_requests(nt_httpd_t *srv, const char *path,
         }
         pthread_mutex_unlock(&srv->lock);
         return n;
+}
+
+unsigned nt_httpd_free_port(void)
+{
+        struct sockaddr_in a;
+        socklen_t len = sizeof(a);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        unsigned port = 0;
+
+        if (fd < 0)
+                return 0;
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+            getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+                port = ntohs(a.sin_port);
+        close(fd);
+        return port;
 }

@@ -55,4 +55,8 @@ void nt_httpd_route(nt_httpd_t *srv, const struct nt_httpd_route *r);
 size_t nt_httpd_requests(nt_httpd_t *srv, const char *path,
                          struct nt_httpd_request *out, size_t max);
 
+/* A TCP port on 127.0.0.1 that nobody listens on right now (for a
+ * daemon's metrics endpoint beside the server); 0 when there is none. */
+unsigned nt_httpd_free_port(void);
+
 #endif
