@@ -173,8 +173,7 @@ Test(real, add_list_remove, .timeout = 300)
         cr_assert_str_eq(json_string_value(json_object_get(spec, "url")),
                          "https://Wire.Example/feed.xml?utm_source=x",
                          "the URL is kept as given, the key is canonical");
-        cr_assert_str_eq(json_string_value(json_object_get(spec, "interval")),
-                         "10m");
+        nt_test_assert_json_str(spec, "interval", "10m");
         spec = json_object_get(v, "https://b.example/rss");
         cr_assert_str_eq(
             json_string_value(json_object_get(json_object_get(spec, "headers"),
@@ -381,13 +380,11 @@ Test(real, import_opml, .timeout = 300)
         v = view();
         cr_assert_eq(json_object_size(v), 3);
         spec = json_object_get(v, "https://grid.example/rss.xml");
-        cr_assert_str_eq(json_string_value(json_object_get(spec, "name")),
-                         "Grid watch");
+        nt_test_assert_json_str(spec, "name", "Grid watch");
         cr_assert_str_eq(
             json_string_value(json_array_get(json_object_get(spec, "tags"), 0)),
             "Energy", "the folder is a tag");
-        cr_assert_str_eq(json_string_value(json_object_get(spec, "interval")),
-                         "20m");
+        nt_test_assert_json_str(spec, "interval", "20m");
         cr_assert_str_eq(
             json_string_value(json_object_get(
                 json_object_get(v, "https://ports.example/feed"), "name")),
