@@ -1,8 +1,8 @@
 /* Test archives for replay and tail: temporary directories and files,
  * RSS documents of many items, WARC response records (plain, or each
- * record its own gzip member, as crawlers write them), and the dev broker
- * (`newstap broker`) as a child process for tests that need a broker but not a
- * real Kafka. */
+ * record its own gzip member, as crawlers write them), and the dev
+ * broker (`newstap broker`) as a child process for tests that need a
+ * broker but not a real Kafka. */
 #ifndef NT_TEST_ARCHIVE_H
 #define NT_TEST_ARCHIVE_H
 
