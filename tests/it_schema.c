@@ -133,7 +133,6 @@ Test(schema, page_articles_validate, .timeout = 300)
         const char *src = getenv("NT_SOURCE_DIR");
         nt_httpd_t *srv = nt_httpd_start();
         struct nt_buf b;
-        FILE *f;
 
         cr_assert_not_null(src, "NT_SOURCE_DIR is not set: run through ctest");
         cr_assert_not_null(srv);
@@ -172,17 +171,14 @@ Test(schema, page_articles_validate, .timeout = 300)
         nt_test_devbroker_start(&db, topics, 1);
         nt_test_tmpdir(dir, sizeof(dir));
         snprintf(config, sizeof(config), "%s/newstap.json", dir);
-        f = fopen(config, "w");
-        cr_assert_not_null(f);
-        fprintf(f,
-                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
-                " \"topics\": {\"raw\": \"raw-schema\"},"
-                " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
-                " \"producer\": {\"state_dir\": \"%s/state\","
-                " \"feeds\": [{\"url\": \"%s/feed.xml\", "
-                "\"content\": \"page\"}]}}\n",
-                db.bootstrap, dir, nt_httpd_url(srv));
-        fclose(f);
+        nt_test_printf_file(config,
+                            "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+                            " \"topics\": {\"raw\": \"raw-schema\"},"
+                            " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
+                            " \"producer\": {\"state_dir\": \"%s/state\","
+                            " \"feeds\": [{\"url\": \"%s/feed.xml\", "
+                            "\"content\": \"page\"}]}}\n",
+                            db.bootstrap, dir, nt_httpd_url(srv));
         free(run_ok(produce, NULL));
         nt_buf_init(&got.text, 1 << 20);
         got.want = 2;

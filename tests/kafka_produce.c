@@ -131,21 +131,18 @@ static void produce_logged(char *cmd, size_t cmd_size, char *log_path,
  * the feeds given as JSON elements (so that they can carry "content"). */
 static void write_config_feeds(const char *feeds, const char *extra_producer)
 {
-        FILE *f = fopen(config_path, "w");
-
-        cr_assert_not_null(f);
-        fprintf(f,
-                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
-                " \"topics\": {\"raw\": \"%s\"},"
-                " \"log\": {\"level\": \"info\"},"
-                " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
-                " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
-                "\"min_interval\": \"1s\", \"summary_interval\": 0%s%s,"
-                " \"feeds\": [%s]}}\n",
-                nt_test_kafka_bootstrap(), topic, state_dir,
-                extra_producer ? ", " : "",
-                extra_producer ? extra_producer : "", feeds);
-        fclose(f);
+        nt_test_printf_file(
+            config_path,
+            "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+            " \"topics\": {\"raw\": \"%s\"},"
+            " \"log\": {\"level\": \"info\"},"
+            " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
+            " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
+            "\"min_interval\": \"1s\", \"summary_interval\": 0%s%s,"
+            " \"feeds\": [%s]}}\n",
+            nt_test_kafka_bootstrap(), topic, state_dir,
+            extra_producer ? ", " : "", extra_producer ? extra_producer : "",
+            feeds);
 }
 
 /* write_config_feeds() with the feeds at `paths` on the test server,
@@ -606,20 +603,17 @@ Test(real, a_new_feed_is_polled_at_once)
         char log_path[128], cmd[512];
         char *argv[] = {"/bin/sh", "-c", cmd, NULL};
         struct nt_child child;
-        FILE *f;
 
         serve_rss("/daily.xml", NULL, 1, 2, -1);
-        f = fopen(config_path, "w");
-        cr_assert_not_null(f);
-        fprintf(f,
-                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
-                " \"topics\": {\"raw\": \"%s\"},"
-                " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
-                " \"producer\": {\"state_dir\": \"%s\","
-                " \"feeds\": [{\"url\": \"%s/daily.xml\", \"interval\": "
-                "\"24h\"}]}}\n",
-                nt_test_kafka_bootstrap(), topic, state_dir, nt_httpd_url(srv));
-        fclose(f);
+        nt_test_printf_file(
+            config_path,
+            "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+            " \"topics\": {\"raw\": \"%s\"},"
+            " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
+            " \"producer\": {\"state_dir\": \"%s\","
+            " \"feeds\": [{\"url\": \"%s/daily.xml\", \"interval\": "
+            "\"24h\"}]}}\n",
+            nt_test_kafka_bootstrap(), topic, state_dir, nt_httpd_url(srv));
         produce_logged(cmd, sizeof(cmd), log_path, sizeof(log_path));
         cr_assert_eq(nt_child_start(&child, argv), 0);
         cr_assert_eq(wait_requests("/daily.xml", 1), 1,
@@ -891,27 +885,24 @@ Test(real, credentials_never_leave_the_process)
         unsigned port = nt_test_free_port();
         char want_url[128], *out;
         time_t deadline;
-        FILE *f;
         int status;
 
         serve("/cred.xml", 200, NULL, NULL, body);
         serve("/cred-missing.xml", 404, NULL, "Content-Type: text/plain", "no");
-        f = fopen(config_path, "w");
-        cr_assert_not_null(f);
-        fprintf(f,
-                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
-                " \"topics\": {\"raw\": \"%s\"},"
-                " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
-                "\"min_interval\": \"1s\","
-                " \"backoff_base\": \"1s\", \"backoff_max\": \"2s\","
-                " \"summary_interval\": 0, \"feeds\": ["
-                " {\"url\": \"http://newsuser:s3cretPW@127.0.0.1%s/cred.xml\","
-                "  \"headers\": {\"Authorization\": \"Bearer tok-s3cretPW\"}},"
-                " {\"url\": "
-                "\"http://newsuser:s3cretPW@127.0.0.1%s/cred-missing.xml\"}"
-                "]}}\n",
-                nt_test_kafka_bootstrap(), topic, state_dir, port_at, port_at);
-        fclose(f);
+        nt_test_printf_file(
+            config_path,
+            "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+            " \"topics\": {\"raw\": \"%s\"},"
+            " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
+            "\"min_interval\": \"1s\","
+            " \"backoff_base\": \"1s\", \"backoff_max\": \"2s\","
+            " \"summary_interval\": 0, \"feeds\": ["
+            " {\"url\": \"http://newsuser:s3cretPW@127.0.0.1%s/cred.xml\","
+            "  \"headers\": {\"Authorization\": \"Bearer tok-s3cretPW\"}},"
+            " {\"url\": "
+            "\"http://newsuser:s3cretPW@127.0.0.1%s/cred-missing.xml\"}"
+            "]}}\n",
+            nt_test_kafka_bootstrap(), topic, state_dir, port_at, port_at);
         start_produce(&child, port);
 
         /* Two articles confirmed, and the failing feed asked twice: its

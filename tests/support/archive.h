@@ -22,6 +22,11 @@ void nt_test_rmtree(const char *dir);
 void nt_test_write(const char *dir, const char *name, const void *data,
                    size_t len);
 
+/* Writes the file `path` from a printf format (asserting that it
+ * worked): configuration files and the like. */
+void nt_test_printf_file(const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* The contents of a file (asserting); caller frees; *len may be NULL. */
 char *nt_test_slurp(const char *path, size_t *len);
 
