@@ -111,8 +111,7 @@ static void put_escaped(struct nt_bench_text *t, const char *s, size_t max)
 static void serve_body(int b)
 {
         struct nt_bench_text t;
-        struct nt_httpd_route r;
-        char buf[256];
+        char buf[256], path[32], etag[32];
         int k;
 
         memset(&t, 0, sizeof(t));
@@ -146,19 +145,16 @@ static void serve_body(int b)
                 nt_bench_puts(&t, "</content:encoded></item>\n");
         }
         nt_bench_puts(&t, "</channel></rss>\n");
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/b/%d", b);
-        r.status = 200;
-        snprintf(r.headers, sizeof(r.headers),
-                 "Content-Type: application/rss+xml; charset=utf-8");
-        r.body = t.data;
-        r.body_len = t.len;
-        snprintf(r.etag, sizeof(r.etag), "\"b%d\"", b);
-        nt_httpd_route(srv, &r);
+        snprintf(etag, sizeof(etag), "\"b%d\"", b);
         /* The rebalance part's feeds need paths of their own (the
          * server logs paths without queries): /r/B serves the same. */
-        snprintf(r.path, sizeof(r.path), "/r/%d", b);
-        nt_httpd_route(srv, &r);
+        for (k = 0; k < 2; k++) {
+                snprintf(path, sizeof(path), "/%c/%d", k ? 'r' : 'b', b);
+                nt_httpd_serve(srv, path, 200,
+                               "Content-Type: application/rss+xml; "
+                               "charset=utf-8",
+                               t.data, etag);
+        }
         free(t.data);
 }
 

@@ -28,15 +28,7 @@ static void teardown(void)
 static void route(const char *path, int status, const char *headers,
                   const char *body)
 {
-        struct nt_httpd_route r;
-
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "%s", path);
-        r.status = status;
-        snprintf(r.headers, sizeof(r.headers), "%s", headers ? headers : "");
-        r.body = body;
-        r.body_len = body ? strlen(body) : 0;
-        nt_httpd_route(srv, &r);
+        nt_httpd_serve(srv, path, status, headers, body, NULL);
 }
 
 static nt_fetcher_t *fetcher(size_t max_body, long timeout_ms)

@@ -99,18 +99,11 @@ static void setup(void)
         srv = nt_httpd_start();
         cr_assert_not_null(srv);
         for (i = 0; i < N_FEEDS; i++) {
-                struct nt_httpd_route r;
-                char *body = rss(names[i], 3 + i);
+                char *body = rss(names[i], 3 + i), etag[64];
 
-                memset(&r, 0, sizeof(r));
-                snprintf(r.path, sizeof(r.path), "%s", polled[i]);
-                r.status = 200;
-                r.body = body;
-                r.body_len = strlen(body);
-                snprintf(r.etag, sizeof(r.etag), "\"%s-v%d\"", names[i], i);
-                snprintf(r.headers, sizeof(r.headers),
-                         "Content-Type: application/rss+xml");
-                nt_httpd_route(srv, &r);
+                snprintf(etag, sizeof(etag), "\"%s-v%d\"", names[i], i);
+                nt_httpd_serve(srv, polled[i], 200,
+                               "Content-Type: application/rss+xml", body, etag);
                 free(body);
         }
 }

@@ -461,7 +461,6 @@ Test(real, produce_resolves_references_before_fetching, .timeout = 300)
 {
         char *argv[] = {
             (char *)nt_test_bin(), "produce", "--once", "-c", config, NULL};
-        struct nt_httpd_route r;
         struct nt_httpd_request req[4];
         nt_httpd_t *srv = nt_httpd_start();
         char feeds_json[512], raw[160], *out, *err;
@@ -469,14 +468,10 @@ Test(real, produce_resolves_references_before_fetching, .timeout = 300)
         int rc;
 
         cr_assert_not_null(srv);
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/ref.xml");
-        r.status = 200;
-        r.body = "<rss version=\"2.0\"><channel><title>R</title></channel>"
-                 "</rss>";
-        r.body_len = strlen(r.body);
-        snprintf(r.etag, sizeof(r.etag), "\"v7-from-env\"");
-        nt_httpd_route(srv, &r);
+        nt_httpd_serve(srv, "/ref.xml", 200, NULL,
+                       "<rss version=\"2.0\"><channel><title>R</title>"
+                       "</channel></rss>",
+                       "\"v7-from-env\"");
         snprintf(feeds_json, sizeof(feeds_json),
                  "[{\"url\": \"%s/ref.xml\", \"headers\":"
                  " {\"If-None-Match\": \"${env:NT_FT_ETAG}\"}}]",

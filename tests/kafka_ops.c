@@ -78,7 +78,6 @@ Test(real, metrics_lag_and_readiness_of_both_daemons, .timeout = 400)
         const char *bootstrap = nt_test_kafka_bootstrap();
         const char *src = getenv("NT_SOURCE_DIR");
         char dir[64], config[128], name[96], cmd[160];
-        struct nt_httpd_route r;
         struct nt_child prod, cls;
         unsigned pport = nt_test_free_port(), cport;
         nt_httpd_t *srv = nt_httpd_start();
@@ -87,12 +86,7 @@ Test(real, metrics_lag_and_readiness_of_both_daemons, .timeout = 400)
 
         cr_assert_not_null(srv);
         cr_assert_not_null(src);
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/ops.xml");
-        r.status = 200;
-        r.body = body;
-        r.body_len = strlen(body);
-        nt_httpd_route(srv, &r);
+        nt_httpd_serve(srv, "/ops.xml", 200, NULL, body, NULL);
         free(body);
 
         snprintf(dir, sizeof(dir), "/tmp/nt-ops-XXXXXX");

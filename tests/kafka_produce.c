@@ -61,18 +61,9 @@ static char *rss(int first, int last, int edited)
 static void serve(const char *path, int status, const char *etag,
                   const char *headers, const char *body)
 {
-        struct nt_httpd_route r;
-
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "%s", path);
-        r.status = status;
-        if (etag)
-                snprintf(r.etag, sizeof(r.etag), "%s", etag);
-        snprintf(r.headers, sizeof(r.headers), "%s",
-                 headers ? headers : "Content-Type: application/rss+xml");
-        r.body = body;
-        r.body_len = body ? strlen(body) : 0;
-        nt_httpd_route(srv, &r);
+        nt_httpd_serve(srv, path, status,
+                       headers ? headers : "Content-Type: application/rss+xml",
+                       body, etag);
 }
 
 /* Serves at `path` the feed rss(first, last, edited) with status 200. */
@@ -1608,20 +1599,10 @@ Test(real, page_and_robots_metrics_and_the_robots_bound)
  * another test server than the suite's. */
 static void serve_origin(nt_httpd_t *s, const char *path)
 {
-        struct nt_httpd_route r;
-
-        memset(&r, 0, sizeof(r));
-        r.status = 200;
-        snprintf(r.path, sizeof(r.path), "/robots.txt");
-        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/plain");
-        r.body = "User-agent: *\nAllow: /\n";
-        r.body_len = strlen(r.body);
-        nt_httpd_route(s, &r);
-        snprintf(r.path, sizeof(r.path), "%s", path);
-        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/html");
-        r.body = story_page;
-        r.body_len = strlen(story_page);
-        nt_httpd_route(s, &r);
+        nt_httpd_serve(s, "/robots.txt", 200, "Content-Type: text/plain",
+                       "User-agent: *\nAllow: /\n", NULL);
+        nt_httpd_serve(s, path, 200, "Content-Type: text/html", story_page,
+                       NULL);
 }
 
 /* The robots.txt cache forgets the least recently used origin, not the

@@ -317,6 +317,22 @@ void nt_httpd_route(nt_httpd_t *srv, const struct nt_httpd_route *r)
         pthread_mutex_unlock(&srv->lock);
 }
 
+void nt_httpd_serve(nt_httpd_t *srv, const char *path, int status,
+                    const char *headers, const char *body, const char *etag)
+{
+        struct nt_httpd_route r;
+
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "%s", path);
+        r.status = status;
+        snprintf(r.headers, sizeof(r.headers), "%s", headers ? headers : "");
+        r.body = body;
+        r.body_len = body ? strlen(body) : 0;
+        if (etag)
+                snprintf(r.etag, sizeof(r.etag), "%s", etag);
+        nt_httpd_route(srv, &r);
+}
+
 size_t nt_httpd_requests(nt_httpd_t *srv, const char *path,
                          struct nt_httpd_request *out, size_t max)
 {
