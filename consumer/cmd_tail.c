@@ -129,8 +129,9 @@ static int add_brokers(struct nt_cli *cli, struct tail_cli *tc,
         return nt_cli_add_xprop(cli, kv);
 }
 
-/* Long options without a short letter get values past char. */
-enum { OPT_FROM_BEGINNING = 256, OPT_OFFSET, OPT_OUTPUT };
+/* The ids tail_option() gets for long options that have no letter to be
+ * named by: past char. */
+enum { OPT_FROM_BEGINNING = 256, OPT_OFFSET };
 
 /* The starts: --since, --from-beginning, --offset and -o START (`opt`
  * 'o'). */
@@ -216,40 +217,33 @@ static int tail_option(struct nt_cli *cli, void *ctx, int opt, const char *arg)
 
 int nt_cmd_tail(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"all", no_argument, NULL, 'A'},
-            {"since", required_argument, NULL, 's'},
-            {"from-beginning", no_argument, NULL, OPT_FROM_BEGINNING},
-            {"offset", required_argument, NULL, OPT_OFFSET},
-            {"output", required_argument, NULL, OPT_OUTPUT},
-            {"count", required_argument, NULL, 'n'},
-            {"follow", no_argument, NULL, 'F'},
-            {"exit-at-end", no_argument, NULL, 'e'},
-            {"min-score", required_argument, NULL, 'm'},
-            {"entity", required_argument, NULL, 'E'},
-            {"lang", required_argument, NULL, 'l'},
-            {"grep", required_argument, NULL, 'g'},
-            {"group", required_argument, NULL, 'G'},
-            {NULL, 0, NULL, 0},
-        };
         struct tail_cli tc = {.follow = -1};
         struct nt_tail_opts *o = &tc.o;
-        const struct nt_cli_store stores[] = {
-            {.opt = 'A', .flag = &o->all},
-            {.opt = OPT_OUTPUT, .value = &tc.output},
-            {.opt = 'E', .value = &o->entity},
-            {.opt = 'l', .value = &o->lang},
-            {.opt = 'g', .value = &o->grep},
-            {.opt = 'G', .value = &o->group},
-            {.opt = 'f', .value = &o->format},
+        const struct nt_cli_option options[] = {
+            {.name = "all", .kind = NT_CLI_FLAG, .flag = &o->all},
+            {.name = "since", .kind = NT_CLI_CALL, .id = 's'},
+            {.name = "from-beginning",
+             .kind = NT_CLI_CALL_NOARG,
+             .id = OPT_FROM_BEGINNING},
+            {.name = "offset", .kind = NT_CLI_CALL, .id = OPT_OFFSET},
+            {.name = "output", .kind = NT_CLI_VALUE, .value = &tc.output},
+            {.name = "count", .kind = NT_CLI_CALL, .id = 'n'},
+            {.name = "follow", .kind = NT_CLI_CALL_NOARG, .id = 'F'},
+            {.name = "exit-at-end", .kind = NT_CLI_CALL_NOARG, .id = 'e'},
+            {.name = "min-score", .kind = NT_CLI_CALL, .id = 'm'},
+            {.name = "entity", .kind = NT_CLI_VALUE, .value = &o->entity},
+            {.name = "lang", .kind = NT_CLI_VALUE, .value = &o->lang},
+            {.name = "grep", .kind = NT_CLI_VALUE, .value = &o->grep},
+            {.name = "group", .kind = NT_CLI_VALUE, .value = &o->group},
+            {.letter = 'o', .kind = NT_CLI_CALL},
+            {.letter = 'f', .kind = NT_CLI_VALUE, .value = &o->format},
+            {.letter = 'b', .kind = NT_CLI_CALL},
             {0},
         };
         const struct nt_cli_spec spec = {
-            .shortopts = NT_CLI_SHORTOPTS "o:f:b:",
-            .longopts = longopts,
+            .options = options,
             .help = tail_help,
             .common = true,
-            .stores = stores,
             .on_option = tail_option,
             .ctx = &tc,
             .max_args = INT_MAX,

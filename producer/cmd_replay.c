@@ -213,36 +213,26 @@ static int replay_option(struct nt_cli *cli, void *opaque, int opt,
 
 int nt_cmd_replay(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"rate", required_argument, NULL, 'r'},
-            {"speed", required_argument, NULL, 's'},
-            {"max-gap", required_argument, NULL, 'g'},
-            {"from", required_argument, NULL, 'f'},
-            {"until", required_argument, NULL, 'u'},
-            {"skip-seen", no_argument, NULL, 'S'},
-            {"strict", no_argument, NULL, 'T'},
-            {"feed-url", required_argument, NULL, 'F'},
-            {"base-url", required_argument, NULL, 'B'},
-            {"topic", required_argument, NULL, 't'},
-            {"timestamp", required_argument, NULL, 'W'},
-            {"pages", no_argument, NULL, 'P'},
-            {NULL, 0, NULL, 0},
-        };
         struct replay_cli ro = {0};
-        const struct nt_cli_store stores[] = {
-            {.opt = 'S', .flag = &ro.o.skip_seen},
-            {.opt = 'T', .flag = &ro.o.strict},
-            {.opt = 'F', .value = &ro.o.feed_url},
-            {.opt = 'B', .value = &ro.o.base_url},
-            {.opt = 't', .value = &ro.topic},
-            {.opt = 'P', .flag = &ro.o.pages},
+        const struct nt_cli_option options[] = {
+            {.name = "rate", .kind = NT_CLI_CALL, .id = 'r'},
+            {.name = "speed", .kind = NT_CLI_CALL, .id = 's'},
+            {.name = "max-gap", .kind = NT_CLI_CALL, .id = 'g'},
+            {.name = "from", .kind = NT_CLI_CALL, .id = 'f'},
+            {.name = "until", .kind = NT_CLI_CALL, .id = 'u'},
+            {.name = "skip-seen", .kind = NT_CLI_FLAG, .flag = &ro.o.skip_seen},
+            {.name = "strict", .kind = NT_CLI_FLAG, .flag = &ro.o.strict},
+            {.name = "feed-url", .kind = NT_CLI_VALUE, .value = &ro.o.feed_url},
+            {.name = "base-url", .kind = NT_CLI_VALUE, .value = &ro.o.base_url},
+            {.name = "topic", .kind = NT_CLI_VALUE, .value = &ro.topic},
+            {.name = "timestamp", .kind = NT_CLI_CALL, .id = 'W'},
+            {.name = "pages", .kind = NT_CLI_FLAG, .flag = &ro.o.pages},
             {0},
         };
         const struct nt_cli_spec spec = {
-            .longopts = longopts,
+            .options = options,
             .help = replay_help,
             .common = true,
-            .stores = stores,
             .on_option = replay_option,
             .ctx = &ro,
             .max_args = INT_MAX,
