@@ -264,8 +264,15 @@ int nt_cli_start(struct nt_cli *cli, const char *cmd,
         if (nt_cli_init(cli, cmd, argc))
                 return 1;
         rc = nt_cli_parse(cli, spec, argc, argv);
-        if (rc != NT_CLI_GO || !cfg)
+        if (rc != NT_CLI_GO)
                 return rc;
+        if (spec->check) {
+                rc = spec->check(cli, spec->ctx, argc, argv);
+                if (rc != 0)
+                        return rc;
+        }
+        if (!cfg)
+                return NT_CLI_GO;
         *cfg = nt_cli_load_config(cli, NULL);
         return *cfg ? NT_CLI_GO : 2;
 }

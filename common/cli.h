@@ -87,6 +87,13 @@ struct nt_cli_spec {
         int (*on_option)(struct nt_cli *cli, void *ctx, int id,
                          const char *arg);
         void *ctx;
+        /* nt_cli_start() calls it after the options, before it reads
+         * the configuration: the checks that need all the options, and
+         * what they decide together (argv[optind..argc) holds the
+         * positional arguments). Returns 0 to go on, or the exit code to
+         * stop with (2 after saying what is wrong with nt_cli_fail()).
+         * NULL: none. */
+        int (*check)(struct nt_cli *cli, void *ctx, int argc, char **argv);
         int max_args; /* positional arguments allowed (from optind) */
         /* After getopt_long()'s word on an unknown option or a missing
          * value, "Run `newstap CMD --help' for the options." too. */
@@ -121,12 +128,12 @@ int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
 nt_config_t *nt_cli_load_config(const struct nt_cli *cli,
                                 const char **used_path);
 
-/* The start of a command: nt_cli_init(), nt_cli_parse() and, when cfg is
- * not NULL, nt_cli_load_config() into *cfg (caller frees with
- * nt_config_destroy()). Returns NT_CLI_GO to go on, or the exit code to
- * return at once: 0 after --help, 1 out of memory, 2 a usage or
- * configuration error (already said). Either way the caller frees cli
- * with nt_cli_free(). */
+/* The start of a command: nt_cli_init(), nt_cli_parse(), spec->check()
+ * and, when cfg is not NULL, nt_cli_load_config() into *cfg (caller frees
+ * with nt_config_destroy()). Returns NT_CLI_GO to go on, or the exit code
+ * to return at once: 0 after --help, 1 out of memory, 2 a usage or
+ * configuration error (already said), or what spec->check() returned.
+ * Either way the caller frees cli with nt_cli_free(). */
 int nt_cli_start(struct nt_cli *cli, const char *cmd,
                  const struct nt_cli_spec *spec, int argc, char **argv,
                  nt_config_t **cfg);

@@ -215,6 +215,57 @@ static int tail_option(struct nt_cli *cli, void *ctx, int opt, const char *arg)
         return 2;
 }
 
+/* The options that go together, and what they decide together: the
+ * output, whether to stop at the end, colour, the labels. Before the
+ * configuration is read. */
+static int tail_check(struct nt_cli *cli, void *ctx, int argc, char **argv)
+{
+        struct tail_cli *tc = ctx;
+        struct nt_tail_opts *o = &tc->o;
+        const char *output = tc->output, *no_color = getenv("NO_COLOR");
+        bool tty = isatty(STDOUT_FILENO) == 1;
+        char errstr[1024];
+
+        if (o->all && optind < argc)
+                return nt_cli_fail(cli, 2,
+                                   "--all follows %s; labels do not go with "
+                                   "it",
+                                   "topics.enriched");
+        if (tc->starts > 1)
+                return nt_cli_fail(cli, 2,
+                                   "one start at most: --from-beginning, "
+                                   "--since and --offset (or -o START) "
+                                   "exclude each other");
+        if (o->format && output)
+                return nt_cli_fail(cli, 2,
+                                   "-o %s and -f exclude each other (-o "
+                                   "takes a start with -f)",
+                                   output);
+        if (o->format) {
+                o->output = NT_TAIL_FORMAT;
+                if (nt_tail_check_format(o->format, errstr, sizeof(errstr)))
+                        return nt_cli_fail(cli, 2, "%s", errstr);
+        } else if (output) {
+                if (strcmp(output, "pretty") == 0)
+                        o->output = NT_TAIL_PRETTY;
+                else if (strcmp(output, "jsonl") == 0)
+                        o->output = NT_TAIL_JSONL;
+                else
+                        return nt_cli_fail(cli, 2,
+                                           "--output: \"%s\" is not pretty "
+                                           "or jsonl",
+                                           output);
+        } else {
+                o->output = tty ? NT_TAIL_PRETTY : NT_TAIL_JSONL;
+        }
+        o->exit_at_end = tc->follow == -1 ? !tty : tc->follow == 0;
+        o->color = tty && !(no_color && *no_color);
+        o->labels = (const char *const *)argv + optind;
+        o->n_labels = (size_t)(argc - optind);
+        o->emit = emit_stdout;
+        return 0;
+}
+
 int nt_cmd_tail(int argc, char **argv)
 {
         struct tail_cli tc = {.follow = -1};
@@ -246,80 +297,26 @@ int nt_cmd_tail(int argc, char **argv)
             .common = true,
             .on_option = tail_option,
             .ctx = &tc,
+            .check = tail_check,
             .max_args = INT_MAX,
         };
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
         nt_tail_t *t = NULL;
-        const char *output, *no_color = getenv("NO_COLOR");
         char errstr[1024], topics[512];
-        int rc = 0, follow, err, done = 0;
-        bool tty = isatty(STDOUT_FILENO) == 1, start_given;
+        int rc = 0, err, done = 0;
+        bool start_given;
         uint64_t n_read, n_shown;
 
         nt_tail_opts_init(o);
         tc.owned = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*tc.owned));
         if (!tc.owned)
                 return 1;
-        rc = nt_cli_start(&cli, "tail", &spec, argc, argv, NULL);
+        rc = nt_cli_start(&cli, "tail", &spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
-        output = tc.output;
-        follow = tc.follow;
-        if (o->all && optind < argc) {
-                rc = nt_cli_fail(&cli, 2,
-                                 "--all follows %s; labels do not "
-                                 "go with it",
-                                 "topics.enriched");
-                goto out;
-        }
-        if (tc.starts > 1) {
-                rc = nt_cli_fail(&cli, 2,
-                                 "one start at most: --from-beginning, "
-                                 "--since and --offset (or -o START) exclude "
-                                 "each other");
-                goto out;
-        }
-        if (o->format && output) {
-                rc = nt_cli_fail(&cli, 2,
-                                 "-o %s and -f exclude each other (-o takes a "
-                                 "start with -f)",
-                                 output);
-                goto out;
-        }
-        if (o->format) {
-                o->output = NT_TAIL_FORMAT;
-                if (nt_tail_check_format(o->format, errstr, sizeof(errstr))) {
-                        rc = nt_cli_fail(&cli, 2, "%s", errstr);
-                        goto out;
-                }
-        } else if (output) {
-                if (strcmp(output, "pretty") == 0) {
-                        o->output = NT_TAIL_PRETTY;
-                } else if (strcmp(output, "jsonl") == 0) {
-                        o->output = NT_TAIL_JSONL;
-                } else {
-                        rc = nt_cli_fail(&cli, 2,
-                                         "--output: \"%s\" is not pretty or "
-                                         "jsonl",
-                                         output);
-                        goto out;
-                }
-        } else {
-                o->output = tty ? NT_TAIL_PRETTY : NT_TAIL_JSONL;
-        }
-        o->exit_at_end = follow == -1 ? !tty : follow == 0;
-        o->color = tty && !(no_color && *no_color);
-        o->labels = (const char *const *)argv + optind;
-        o->n_labels = (size_t)(argc - optind);
-        o->emit = emit_stdout;
         start_given = nt_tail_start_given(o);
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
         nt_sig_install();
         t = nt_tail_new(cfg, o, errstr, sizeof(errstr));
         if (!t) {
@@ -359,8 +356,8 @@ int nt_cmd_tail(int argc, char **argv)
                         "--offset or --since for what is on the topics, "
                         "--follow to wait for more)\n",
                         (unsigned long long)n_shown, topics,
-                        follow == -1 ? "as stdout is not a terminal"
-                                     : "as --exit-at-end says");
+                        tc.follow == -1 ? "as stdout is not a terminal"
+                                        : "as --exit-at-end says");
 out:
         nt_tail_destroy(t);
         nt_config_destroy(cfg);

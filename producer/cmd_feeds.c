@@ -726,7 +726,8 @@ out:
 
 /* What the options of `feeds` set: those of the verbs, and list's. */
 struct feeds_cli {
-        struct nt_feeds_verb_opts verb;
+        const char *verb; /* add, remove, import, sync, migrate, or NULL */
+        struct nt_feeds_verb_opts verb_opts;
         const char *state_dir; /* list --state-dir */
         bool jsonl;            /* list -o jsonl */
         bool topic;            /* list --topic */
@@ -766,10 +767,10 @@ static int feeds_option(struct nt_cli *cli, void *ctx, int id, const char *arg)
                                            arg);
                 return 0;
         case 't':
-                json_array_append_new(fc->verb.tags, json_string(arg));
+                json_array_append_new(fc->verb_opts.tags, json_string(arg));
                 return 0;
         case 'H':
-                return add_header(cli, fc->verb.headers, arg);
+                return add_header(cli, fc->verb_opts.headers, arg);
         }
         return 2;
 }
@@ -802,12 +803,53 @@ static int find_verb(int argc, char **argv, const struct nt_cli_spec *list,
         return 0;
 }
 
+/* Refuses an option that does not apply to the verb: it would be ignored
+ * silently. */
+static int verb_check(struct nt_cli *cli, void *ctx, int argc, char **argv)
+{
+        const struct feeds_cli *fc = ctx;
+        const struct nt_feeds_verb_opts *o = &fc->verb_opts;
+        const char *verb = fc->verb;
+
+        (void)argc;
+        (void)argv;
+        if (strcmp(verb, "add") != 0 &&
+            (o->name || o->content || json_array_size(o->tags) ||
+             json_object_size(o->headers)))
+                return nt_cli_fail(cli, 2,
+                                   "--name, --tag, --header and --content "
+                                   "are for add");
+        if (o->interval && strcmp(verb, "add") != 0 &&
+            strcmp(verb, "import") != 0)
+                return nt_cli_fail(cli, 2, "--interval is for add and import");
+        if (o->allow_empty && strcmp(verb, "sync") != 0 &&
+            strcmp(verb, "migrate") != 0)
+                return nt_cli_fail(cli, 2,
+                                   "--allow-empty is for sync and migrate");
+        if (o->force && strcmp(verb, "migrate") != 0)
+                return nt_cli_fail(cli, 2, "--force is for migrate");
+        return 0;
+}
+
+/* `feeds [list]`: "list" and nothing else among the arguments. */
+static int list_check(struct nt_cli *cli, void *ctx, int argc, char **argv)
+{
+        (void)ctx;
+        if (optind < argc && strcmp(argv[optind], "list") == 0)
+                optind++;
+        if (optind < argc)
+                return nt_cli_fail(cli, 2,
+                                   "unknown argument \"%s\" (see --help)",
+                                   argv[optind]);
+        return 0;
+}
+
 /* `feeds ... VERB ...`, VERB at argv[at]: the verb is taken out of argv
  * and put first, and the rest parsed with the verbs' options. */
 static int run_verb(int argc, char **argv, int at,
                     const struct nt_cli_spec *spec, struct feeds_cli *fc)
 {
-        struct nt_feeds_verb_opts *o = &fc->verb;
+        struct nt_feeds_verb_opts *o = &fc->verb_opts;
         char **args = calloc((size_t)argc + 1, sizeof(*args));
         const char *verb = argv[at];
         struct nt_cli cli;
@@ -828,39 +870,11 @@ static int run_verb(int argc, char **argv, int at,
                 if (i != at)
                         args[n++] = argv[i];
         snprintf(label, sizeof(label), "feeds %s", verb);
-        rc = nt_cli_start(&cli, label, spec, n, args, NULL);
+        fc->verb = verb;
+        rc = nt_cli_start(&cli, label, spec, n, args, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
-        /* An option that does not apply would be ignored silently. */
-        if (strcmp(verb, "add") != 0 &&
-            (o->name || o->content || json_array_size(o->tags) ||
-             json_object_size(o->headers))) {
-                rc = nt_cli_fail(&cli, 2,
-                                 "--name, --tag, --header and --content are "
-                                 "for add");
-                goto out;
-        }
-        if (o->interval && strcmp(verb, "add") != 0 &&
-            strcmp(verb, "import") != 0) {
-                rc = nt_cli_fail(&cli, 2, "--interval is for add and import");
-                goto out;
-        }
-        if (o->allow_empty && strcmp(verb, "sync") != 0 &&
-            strcmp(verb, "migrate") != 0) {
-                rc = nt_cli_fail(&cli, 2,
-                                 "--allow-empty is for sync and migrate");
-                goto out;
-        }
-        if (o->force && strcmp(verb, "migrate") != 0) {
-                rc = nt_cli_fail(&cli, 2, "--force is for migrate");
-                goto out;
-        }
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
         if (strcmp(verb, "add") == 0)
                 rc = cmd_add(&cli, cfg, o, args + optind, n - optind);
         else if (strcmp(verb, "remove") == 0)
@@ -896,24 +910,11 @@ static int run_list(int argc, char **argv, const struct nt_cli_spec *spec,
         int rc, err = NT_OK;
 
         nt_feed_list_init(&feeds);
-        rc = nt_cli_start(&cli, "feeds", spec, argc, argv, NULL);
+        rc = nt_cli_start(&cli, "feeds", spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
         state_dir = fc->state_dir;
-        if (optind < argc && strcmp(argv[optind], "list") == 0)
-                optind++;
-        if (optind < argc) {
-                rc =
-                    nt_cli_fail(&cli, 2, "unknown argument \"%s\" (see --help)",
-                                argv[optind]);
-                goto out;
-        }
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
         if (fc->topic) {
                 if (state_dir || cli.n_values)
                         rc = nt_cli_fail(&cli, 2,
@@ -983,20 +984,22 @@ int nt_cmd_feeds(int argc, char **argv)
             {0},
         };
         const struct nt_cli_option verb_options[] = {
-            {.name = "name", .kind = NT_CLI_VALUE, .value = &fc.verb.name},
+            {.name = "name", .kind = NT_CLI_VALUE, .value = &fc.verb_opts.name},
             {.name = "interval",
              .kind = NT_CLI_VALUE,
-             .value = &fc.verb.interval},
+             .value = &fc.verb_opts.interval},
             {.name = "tag", .kind = NT_CLI_CALL, .id = 't'},
             {.name = "header", .kind = NT_CLI_CALL, .id = 'H'},
             {.name = "content",
              .kind = NT_CLI_VALUE,
-             .value = &fc.verb.content},
-            {.name = "dry-run", .kind = NT_CLI_FLAG, .flag = &fc.verb.dry_run},
+             .value = &fc.verb_opts.content},
+            {.name = "dry-run",
+             .kind = NT_CLI_FLAG,
+             .flag = &fc.verb_opts.dry_run},
             {.name = "allow-empty",
              .kind = NT_CLI_FLAG,
-             .flag = &fc.verb.allow_empty},
-            {.name = "force", .kind = NT_CLI_FLAG, .flag = &fc.verb.force},
+             .flag = &fc.verb_opts.allow_empty},
+            {.name = "force", .kind = NT_CLI_FLAG, .flag = &fc.verb_opts.force},
             {0},
         };
         const struct nt_cli_spec list = {
@@ -1007,12 +1010,14 @@ int nt_cmd_feeds(int argc, char **argv)
             .common_first = true,
             .on_option = feeds_option,
             .ctx = &fc,
-            .max_args = INT_MAX, /* "list" and nothing else: said below */
+            .check = list_check,
+            .max_args = INT_MAX, /* "list" and nothing else: list_check() */
         };
         struct nt_cli_spec verbs = list;
         int at;
 
         verbs.options = verb_options;
+        verbs.check = verb_check;
         memset(&fc, 0, sizeof(fc));
         at = find_verb(argc, argv, &list, &verbs);
         if (at > 0)

@@ -211,6 +211,24 @@ static int replay_option(struct nt_cli *cli, void *opaque, int opt,
         return 2;
 }
 
+/* The options that go together, and the PATHs, checked before the
+ * configuration is read. */
+static int replay_check(struct nt_cli *cli, void *opaque, int argc, char **argv)
+{
+        const struct replay_cli *ro = opaque;
+
+        (void)argv;
+        if (optind == argc)
+                return nt_cli_fail(cli, 2,
+                                   "no input: give files, directories or "
+                                   "patterns (see --help)");
+        if (ro->o.from_ms > ro->o.until_ms)
+                return nt_cli_fail(cli, 2, "--from is later than --until");
+        if (ro->o.max_gap_ms >= 0 && ro->o.speed <= 0)
+                return nt_cli_fail(cli, 2, "--max-gap goes with --speed");
+        return 0;
+}
+
 int nt_cmd_replay(int argc, char **argv)
 {
         struct replay_cli ro = {0};
@@ -235,6 +253,7 @@ int nt_cmd_replay(int argc, char **argv)
             .common = true,
             .on_option = replay_option,
             .ctx = &ro,
+            .check = replay_check,
             .max_args = INT_MAX,
         };
         struct nt_replay_stats st;
@@ -246,30 +265,10 @@ int nt_cmd_replay(int argc, char **argv)
         int rc = 0, err;
 
         nt_replay_opts_init(&ro.o);
-        /* The arguments are checked before the configuration is read. */
-        rc = nt_cli_start(&cli, "replay", &spec, argc, argv, NULL);
+        rc = nt_cli_start(&cli, "replay", &spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
-        if (optind == argc) {
-                rc = nt_cli_fail(&cli, 2,
-                                 "no input: give files, directories or "
-                                 "patterns (see --help)");
-                goto out;
-        }
-        if (ro.o.from_ms > ro.o.until_ms) {
-                rc = nt_cli_fail(&cli, 2, "--from is later than --until");
-                goto out;
-        }
-        if (ro.o.max_gap_ms >= 0 && ro.o.speed <= 0) {
-                rc = nt_cli_fail(&cli, 2, "--max-gap goes with --speed");
-                goto out;
-        }
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
         if (ro.topic && nt_config_set(cfg, "topics.raw", ro.topic, "--topic",
                                       errstr, sizeof(errstr)) != NT_OK) {
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);

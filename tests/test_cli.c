@@ -313,3 +313,64 @@ Test(cli, takes_next_knows_the_options_with_a_value)
                              cases[i].common);
         }
 }
+
+/* What check_options() saw. */
+struct check_seen {
+        int calls;
+        int rc;            /* what it returns */
+        const char *first; /* the first positional argument */
+};
+
+static int check_options(struct nt_cli *cli, void *ctx, int argc, char **argv)
+{
+        struct check_seen *seen = ctx;
+
+        (void)cli;
+        seen->calls++;
+        seen->first = optind < argc ? argv[optind] : NULL;
+        return seen->rc;
+}
+
+/* nt_cli_start() runs spec->check() after the options and before the
+ * configuration: what it refuses never reads the file, what it passes
+ * does. */
+Test(cli, start_checks_the_options_before_the_configuration, .init = redirect)
+{
+        struct check_seen seen = {.rc = 3};
+        const struct nt_cli_spec spec = {.help = "h\n",
+                                         .common = true,
+                                         .ctx = &seen,
+                                         .check = check_options,
+                                         .max_args = 1};
+        char *argv[] = {"test", "pos", "-c", "/nonexistent/cfg.json", NULL};
+        char *argv2[] = {"test", "pos", "-c", "/nonexistent/cfg.json", NULL};
+        nt_config_t *cfg = NULL;
+        struct nt_cli cli;
+        char err[4096] = "";
+        size_t n;
+
+        optind = 0;
+        cr_assert_eq(nt_cli_start(&cli, "test", &spec, 4, argv, &cfg), 3,
+                     "check()'s exit code");
+        cr_assert_null(cfg);
+        cr_assert_eq(seen.calls, 1);
+        cr_assert_str_eq(seen.first, "pos");
+        nt_cli_free(&cli);
+
+        seen.rc = 0;
+        optind = 0;
+        cr_assert_eq(nt_cli_start(&cli, "test", &spec, 4, argv2, &cfg), 2,
+                     "the configuration file is missing");
+        cr_assert_null(cfg);
+        cr_assert_eq(seen.calls, 2);
+        nt_cli_free(&cli);
+        fflush(stderr);
+        n = fread(err, 1, sizeof(err) - 1, cr_get_redirected_stderr());
+        err[n] = '\0';
+        cr_assert(strstr(err, "/nonexistent/cfg.json") &&
+                      strstr(err, "newstap test: 1 configuration error"),
+                  "only the second start read the file: %s", err);
+        cr_assert_null(strstr(strstr(err, "configuration error") + 1,
+                              "configuration error"),
+                       "the file was read once: %s", err);
+}
