@@ -108,10 +108,10 @@ static bool takes_arg(const struct nt_cli_option *o)
 /* getopt_long()'s tables for spec: in `shortopts` (2 *
  * NT_CLI_MAX_OPTIONS + 8 bytes) the common letters and the command's,
  * in `all` (NT_CLI_MAX_OPTIONS + N_COMMON_LONG + 1 entries) the command's
- * long names and the common ones, ended by an all-zero entry. -1 when the
- * command has too many options. */
-static int build_tables(const struct nt_cli_spec *spec, char *shortopts,
-                        struct option *all)
+ * long names and the common ones, ended by an all-zero entry. 1 when the
+ * table is wrong (said as a bug). */
+static int build_tables(struct nt_cli *cli, const struct nt_cli_spec *spec,
+                        char *shortopts, struct option *all)
 {
         const char *common_short = spec->common ? "c:X:vh" : "h";
         size_t n_common = spec->common ? N_COMMON_LONG : 1;
@@ -127,7 +127,12 @@ static int build_tables(const struct nt_cli_spec *spec, char *shortopts,
                 const struct nt_cli_option *o = &spec->options[i];
 
                 if (i >= NT_CLI_MAX_OPTIONS)
-                        return -1;
+                        return nt_cli_fail(cli, 1, "bug: more than %d options",
+                                           NT_CLI_MAX_OPTIONS);
+                /* common_option() would take it first. */
+                if (o->letter && strchr("cXvh", o->letter))
+                        return nt_cli_fail(
+                            cli, 1, "bug: -%c is a common option", o->letter);
                 if (o->letter) {
                         shortopts[ns++] = o->letter;
                         if (takes_arg(o))
@@ -219,9 +224,8 @@ int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
         const struct nt_cli_option *row;
         int opt, rc;
 
-        if (build_tables(spec, shortopts, all))
-                return nt_cli_fail(cli, 1, "bug: more than %d options",
-                                   NT_CLI_MAX_OPTIONS);
+        if (build_tables(cli, spec, shortopts, all))
+                return 1;
         while ((opt = getopt_long(argc, argv, shortopts, all, NULL)) != -1) {
                 if (spec->common && common_option(cli, opt, optarg))
                         continue;

@@ -59,7 +59,8 @@ enum nt_cli_kind {
  * letter; nt_cli_parse() builds getopt_long()'s tables from it. */
 struct nt_cli_option {
         const char *name; /* --name; NULL: the letter alone */
-        char letter;      /* -letter; 0: the long name alone */
+        char letter;      /* -letter; 0: the long name alone. Not one of the
+                             common options' (c, X, v, h) */
         enum nt_cli_kind kind;
         const char **value; /* NT_CLI_VALUE */
         bool *flag;         /* NT_CLI_FLAG */
@@ -110,11 +111,12 @@ bool nt_cli_takes_next(const struct nt_cli_spec *spec, const char *word);
 
 /* Reads argv with getopt_long(), its tables built from spec->options:
  * the common options into cli, --help printed, each option where its row
- * says, and more than spec->max_args positional arguments refused. Returns
- * NT_CLI_GO with the positional arguments at argv[optind..argc), or the exit
- * code to return at once: 0 after
- * --help, 2 on a usage error (already said on stderr), 1 when a repeated
- * value did not fit, or what on_option() returned. */
+ * says, and more than spec->max_args positional arguments refused.
+ * Returns NT_CLI_GO with the positional arguments at argv[optind..argc),
+ * or the exit code to return at once: 0 after --help, 2 on a usage error
+ * (already said on stderr), 1 when a repeated value did not fit or the
+ * table is wrong (too many rows, a common letter reused), or what
+ * on_option() returned. */
 int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
                  char **argv);
 

@@ -36,11 +36,19 @@ static int on_option(struct nt_cli *cli, void *ctx, int id, const char *arg)
         return id == o->fail_on ? 2 : 0;
 }
 
-/* The rows of a command with every kind: name and letter, name alone,
- * letter alone, each destination; pointing into o. */
+/* The spec of a command with rows of every kind (name and letter, name
+ * alone, letter alone, each destination), written into `rows` and
+ * pointing into o; with the common options, any number of positional
+ * arguments. */
 #define N_ROWS 9
-static void test_options(struct opts *o, struct nt_cli_option *rows)
+static struct nt_cli_spec test_spec(struct opts *o, struct nt_cli_option *rows)
 {
+        const struct nt_cli_spec spec = {.options = rows,
+                                         .help = "h\n",
+                                         .common = true,
+                                         .on_option = on_option,
+                                         .ctx = o,
+                                         .max_args = INT_MAX};
         const struct nt_cli_option t[N_ROWS] = {
             {.name = "opml", .kind = NT_CLI_REPEAT},
             {.name = "once", .kind = NT_CLI_FLAG, .flag = &o->once},
@@ -57,6 +65,7 @@ static void test_options(struct opts *o, struct nt_cli_option *rows)
         };
 
         memcpy(rows, t, sizeof(t));
+        return spec;
 }
 
 /* Parses argv (NULL-terminated) with a fresh getopt state. */
@@ -76,12 +85,7 @@ Test(cli, every_row_puts_its_option_where_it_says)
 {
         struct opts o = {0};
         struct nt_cli_option options[N_ROWS];
-        const struct nt_cli_spec spec = {.options = options,
-                                         .help = "help\n",
-                                         .common = true,
-                                         .on_option = on_option,
-                                         .ctx = &o,
-                                         .max_args = INT_MAX};
+        struct nt_cli_spec spec = test_spec(&o, options);
         char *argv[] = {
             "test",     "--opml", "a.opml",   "first",       "--once",
             "--sta",    "/tmp/s", "-o",       "jsonl",       "--count=3",
@@ -91,7 +95,6 @@ Test(cli, every_row_puts_its_option_where_it_says)
             "second",   NULL};
         struct nt_cli cli;
 
-        test_options(&o, options);
         cr_assert_eq(parse(&cli, &spec, argv), NT_CLI_GO);
         cr_assert_eq(cli.n_values, 2, "--opml twice: %zu values", cli.n_values);
         cr_assert_str_eq(cli.values[0], "a.opml");
@@ -121,12 +124,10 @@ Test(cli, a_call_without_argument_gets_null)
 {
         struct opts o = {0};
         struct nt_cli_option options[N_ROWS];
-        const struct nt_cli_spec spec = {
-            .options = options, .on_option = on_option, .ctx = &o};
+        struct nt_cli_spec spec = test_spec(&o, options);
         char *argv[] = {"test", "--follow", NULL};
         struct nt_cli cli;
 
-        test_options(&o, options);
         cr_assert_eq(parse(&cli, &spec, argv), NT_CLI_GO);
         cr_assert_eq(o.calls, 1);
         cr_assert_eq(o.last_id, 'F');
@@ -144,15 +145,13 @@ Test(cli, help_prints_both_parts_and_the_common_options, .init = redirect)
 {
         struct opts o = {0};
         struct nt_cli_option options[N_ROWS];
-        const struct nt_cli_spec spec = {.options = options,
-                                         .help = "Usage: test\n",
-                                         .help_more = "More.\n",
-                                         .common = true};
+        struct nt_cli_spec spec = test_spec(&o, options);
         char *argv[] = {"test", "--once", "-h", "--bogus", NULL};
         char want[4096];
         struct nt_cli cli;
 
-        test_options(&o, options);
+        spec.help = "Usage: test\n";
+        spec.help_more = "More.\n";
         snprintf(want, sizeof(want), "Usage: test\nMore.\n%s",
                  nt_cli_common_help);
         cr_assert_eq(parse(&cli, &spec, argv), 0, "--help: exit 0");
@@ -165,12 +164,12 @@ Test(cli, without_common_options_c_and_x_are_unknown, .init = redirect)
 {
         struct opts o = {0};
         struct nt_cli_option options[N_ROWS];
-        const struct nt_cli_spec spec = {
-            .options = options, .help = "h\n", .hint_help = true};
+        struct nt_cli_spec spec = test_spec(&o, options);
         char *argv[] = {"test", "-c", "f.json", NULL};
         struct nt_cli cli;
 
-        test_options(&o, options);
+        spec.common = false;
+        spec.hint_help = true;
         cr_assert_eq(parse(&cli, &spec, argv), 2);
         fflush(stderr);
         cr_assert_stderr_eq_str("test: invalid option -- 'c'\n"
@@ -209,17 +208,12 @@ Test(cli, usage_errors_say_what_is_wrong, .init = redirect)
         for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct opts o = {.fail_on = ID_COUNT};
                 struct nt_cli_option options[N_ROWS];
-                const struct nt_cli_spec spec = {.options = options,
-                                                 .help = "h\n",
-                                                 .common = true,
-                                                 .on_option = on_option,
-                                                 .ctx = &o,
-                                                 .max_args = 1};
+                struct nt_cli_spec spec = test_spec(&o, options);
                 char *argv[4] = {0};
                 struct nt_cli cli;
                 size_t k;
 
-                test_options(&o, options);
+                spec.max_args = 1;
                 for (k = 0; k < 4 && cases[i].argv[k]; k++)
                         argv[k] = (char *)cases[i].argv[k];
                 cr_assert_eq(parse(&cli, &spec, argv), cases[i].rc,
@@ -239,13 +233,11 @@ Test(cli, common_first_orders_the_ambiguous_possibilities, .init = redirect)
 {
         struct opts o = {0};
         struct nt_cli_option options[N_ROWS];
-        struct nt_cli_spec spec = {
-            .options = options, .help = "h\n", .common = true};
+        struct nt_cli_spec spec = test_spec(&o, options);
         char *argv[] = {"test", "--co", NULL};
         char *argv2[] = {"test", "--co", NULL};
         struct nt_cli cli;
 
-        test_options(&o, options);
         cr_assert_eq(parse(&cli, &spec, argv), 2);
         nt_cli_free(&cli);
         spec.common_first = true;
@@ -280,6 +272,22 @@ Test(cli, more_rows_than_the_limit_is_a_bug_said_as_such, .init = redirect)
         cr_assert_stderr_eq_str("newstap test: bug: more than 32 options\n");
 }
 
+Test(cli, a_row_reusing_a_common_letter_is_a_bug_said_as_such, .init = redirect)
+{
+        const struct nt_cli_option options[] = {
+            {.name = "verbose-ish", .letter = 'v', .kind = NT_CLI_CALL_NOARG},
+            {0},
+        };
+        const struct nt_cli_spec spec = {.options = options, .help = "h\n"};
+        char *argv[] = {"test", NULL};
+        struct nt_cli cli;
+
+        cr_assert_eq(parse(&cli, &spec, argv), 1);
+        nt_cli_free(&cli);
+        fflush(stderr);
+        cr_assert_stderr_eq_str("newstap test: bug: -v is a common option\n");
+}
+
 /* For a command that finds its verb before parsing: which words take
  * the next one as their value. Exact words only, as getopt_long() sees
  * them before it reads on. */
@@ -287,7 +295,7 @@ Test(cli, takes_next_knows_the_options_with_a_value)
 {
         struct opts o = {0};
         struct nt_cli_option options[N_ROWS];
-        struct nt_cli_spec spec = {.options = options, .common = true};
+        struct nt_cli_spec spec = test_spec(&o, options);
         static const struct {
                 const char *word;
                 bool common, want;
@@ -305,7 +313,6 @@ Test(cli, takes_next_knows_the_options_with_a_value)
         };
         size_t i;
 
-        test_options(&o, options);
         for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 spec.common = cases[i].common;
                 cr_assert_eq(nt_cli_takes_next(&spec, cases[i].word),
