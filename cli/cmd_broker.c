@@ -64,24 +64,23 @@ static int broker_option(struct nt_cli *cli, void *opaque, int opt,
                                            "NAME or NAME:PARTITIONS",
                                            arg);
                 return nt_cli_add_value(cli, arg) ? 1 : 0;
-        case 'f':
-                b->bootstrap_file = arg;
-                return 0;
         }
         return 2;
 }
 
 int nt_cmd_broker(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"brokers", required_argument, NULL, 'b'},
-            {"topic", required_argument, NULL, 't'},
-            {"bootstrap-file", required_argument, NULL, 'f'},
-            {NULL, 0, NULL, 0},
-        };
         struct broker_opts b = {.brokers = 1};
+        const struct nt_cli_option options[] = {
+            {.name = "brokers", .kind = NT_CLI_CALL, .id = 'b'},
+            {.name = "topic", .kind = NT_CLI_CALL, .id = 't'},
+            {.name = "bootstrap-file",
+             .kind = NT_CLI_VALUE,
+             .value = &b.bootstrap_file},
+            {0},
+        };
         const struct nt_cli_spec spec = {
-            .longopts = longopts,
+            .options = options,
             .help = broker_help,
             .on_option = broker_option,
             .ctx = &b,

@@ -69,20 +69,17 @@ static void print_keys(void)
 
 int nt_cmd_config(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"show-secrets", no_argument, NULL, 'S'},
-            {NULL, 0, NULL, 0},
-        };
         bool show_secrets = false;
-        const struct nt_cli_store stores[] = {
-            {.opt = 'S', .flag = &show_secrets},
+        const struct nt_cli_option options[] = {
+            {.name = "show-secrets",
+             .kind = NT_CLI_FLAG,
+             .flag = &show_secrets},
             {0},
         };
         const struct nt_cli_spec spec = {
-            .longopts = longopts,
+            .options = options,
             .help = config_help,
             .common = true,
-            .stores = stores,
             .max_args = 1,
         };
         struct nt_cli cli;

@@ -549,24 +549,17 @@ out:
 
 int nt_cmd_demo(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"follow", no_argument, NULL, 'F'},
-            {"samples", required_argument, NULL, 's'},
-            {"rules", required_argument, NULL, 'r'},
-            {NULL, 0, NULL, 0},
-        };
         struct demo_opts d;
-        const struct nt_cli_store stores[] = {
-            {.opt = 'F', .flag = &d.follow},
-            {.opt = 's', .value = &d.samples},
-            {.opt = 'r', .repeat = true},
+        const struct nt_cli_option options[] = {
+            {.name = "follow", .kind = NT_CLI_FLAG, .flag = &d.follow},
+            {.name = "samples", .kind = NT_CLI_VALUE, .value = &d.samples},
+            {.name = "rules", .kind = NT_CLI_REPEAT},
             {0},
         };
         const struct nt_cli_spec spec = {
-            .longopts = longopts,
+            .options = options,
             .help = demo_help,
             .common = true,
-            .stores = stores,
         };
         char samples_dir[4096];
         struct nt_cli cli;

@@ -87,26 +87,18 @@ static json_t *page_json(const struct nt_extract_page *pg)
 
 int nt_cmd_extract(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"base-url", required_argument, NULL, 'b'},
-            {"charset", required_argument, NULL, 'c'},
-            {"text", no_argument, NULL, 't'},
-            {"compact", no_argument, NULL, 'C'},
-            {NULL, 0, NULL, 0},
-        };
         const char *base_url = NULL, *charset = NULL;
         bool text_only = false, compact = false;
-        const struct nt_cli_store stores[] = {
-            {.opt = 'b', .value = &base_url},
-            {.opt = 'c', .value = &charset},
-            {.opt = 't', .flag = &text_only},
-            {.opt = 'C', .flag = &compact},
+        const struct nt_cli_option options[] = {
+            {.name = "base-url", .kind = NT_CLI_VALUE, .value = &base_url},
+            {.name = "charset", .kind = NT_CLI_VALUE, .value = &charset},
+            {.name = "text", .kind = NT_CLI_FLAG, .flag = &text_only},
+            {.name = "compact", .kind = NT_CLI_FLAG, .flag = &compact},
             {0},
         };
         const struct nt_cli_spec spec = {
-            .longopts = longopts,
+            .options = options,
             .help = extract_help,
-            .stores = stores,
             .hint_help = true,
         };
         struct nt_extract_limits lim;

@@ -90,30 +90,23 @@ static int parse_option(struct nt_cli *cli, void *ctx, int opt, const char *arg)
 
 int nt_cmd_parse(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"base-url", required_argument, NULL, 'b'},
-            {"content-type", required_argument, NULL, 't'},
-            {"articles", no_argument, NULL, 'a'},
-            {"feed-url", required_argument, NULL, 'u'},
-            {"fetched", required_argument, NULL, 'f'},
-            {"compact", no_argument, NULL, 'C'},
-            {NULL, 0, NULL, 0},
-        };
         const char *base_url = NULL, *content_type = NULL, *feed_url = NULL;
         bool articles = false, compact = false;
         int64_t fetched = NT_FEED_NO_DATE;
-        const struct nt_cli_store stores[] = {
-            {.opt = 'b', .value = &base_url},
-            {.opt = 't', .value = &content_type},
-            {.opt = 'u', .value = &feed_url},
-            {.opt = 'a', .flag = &articles},
-            {.opt = 'C', .flag = &compact},
+        const struct nt_cli_option options[] = {
+            {.name = "base-url", .kind = NT_CLI_VALUE, .value = &base_url},
+            {.name = "content-type",
+             .kind = NT_CLI_VALUE,
+             .value = &content_type},
+            {.name = "articles", .kind = NT_CLI_FLAG, .flag = &articles},
+            {.name = "feed-url", .kind = NT_CLI_VALUE, .value = &feed_url},
+            {.name = "fetched", .kind = NT_CLI_CALL, .id = 'f'},
+            {.name = "compact", .kind = NT_CLI_FLAG, .flag = &compact},
             {0},
         };
         const struct nt_cli_spec spec = {
-            .longopts = longopts,
+            .options = options,
             .help = parse_help,
-            .stores = stores,
             .on_option = parse_option,
             .ctx = &fetched,
             .hint_help = true,

@@ -3,6 +3,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,7 +64,8 @@ int nt_cli_add_value(struct nt_cli *cli, const char *value)
         return NT_OK;
 }
 
-int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg)
+/* Takes -c, -X or -v into cli: returns 1 when `opt` was one of them. */
+static int common_option(struct nt_cli *cli, int opt, const char *arg)
 {
         switch (opt) {
         case 'c':
@@ -79,64 +81,158 @@ int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg)
         return 0;
 }
 
-/* The command's options followed by the common ones, in all[] of
- * NT_CLI_MAX_OPTIONS + 4 entries. -1 when the command has too many. */
-static int merge_options(const struct nt_cli_spec *spec, struct option *all)
-{
-        static const struct option common[] = {NT_CLI_LONGOPTS};
-        size_t n = 0, i, n_common = sizeof(common) / sizeof(common[0]);
+/* The long names of the common options; --help is the last, as the one
+ * every command has. getopt_long() returns their letters for them. */
+static const struct option common_long[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+};
+#define N_COMMON_LONG (sizeof(common_long) / sizeof(common_long[0]))
 
-        for (i = 0; spec->longopts && spec->longopts[i].name; i++) {
-                if (n >= NT_CLI_MAX_OPTIONS)
-                        return -1;
-                all[n++] = spec->longopts[i];
+/* What getopt_long() returns for the long name of row i of a command's
+ * table: past every char, so that it never meets a letter. */
+#define ROW_VAL(i) (256 + (int)(i))
+
+static bool row_end(const struct nt_cli_option *o)
+{
+        return !o->name && !o->letter;
+}
+
+static bool takes_arg(const struct nt_cli_option *o)
+{
+        return o->kind == NT_CLI_VALUE || o->kind == NT_CLI_REPEAT ||
+               o->kind == NT_CLI_CALL;
+}
+
+/* getopt_long()'s tables for spec: in `shortopts` (2 *
+ * NT_CLI_MAX_OPTIONS + 8 bytes) the common letters and the command's,
+ * in `all` (NT_CLI_MAX_OPTIONS + N_COMMON_LONG + 1 entries) the command's
+ * long names and the common ones, ended by an all-zero entry. 1 when the
+ * table is wrong (said as a bug). */
+static int build_tables(struct nt_cli *cli, const struct nt_cli_spec *spec,
+                        char *shortopts, struct option *all)
+{
+        const char *common_short = spec->common ? "c:X:vh" : "h";
+        size_t n_common = spec->common ? N_COMMON_LONG : 1;
+        const struct option *common = common_long + N_COMMON_LONG - n_common;
+        size_t n = 0, ns = strlen(common_short), i;
+
+        memcpy(shortopts, common_short, ns);
+        if (spec->common_first) {
+                memcpy(all, common, n_common * sizeof(*all));
+                n = n_common;
         }
-        /* --help is the last of the common options. */
-        for (i = spec->common ? 0 : n_common - 1; i < n_common; i++)
-                all[n++] = common[i];
+        for (i = 0; spec->options && !row_end(&spec->options[i]); i++) {
+                const struct nt_cli_option *o = &spec->options[i];
+
+                if (i >= NT_CLI_MAX_OPTIONS)
+                        return nt_cli_fail(cli, 1, "bug: more than %d options",
+                                           NT_CLI_MAX_OPTIONS);
+                /* common_option() would take it first. */
+                if (o->letter && strchr("cXvh", o->letter))
+                        return nt_cli_fail(
+                            cli, 1, "bug: -%c is a common option", o->letter);
+                if (o->letter) {
+                        shortopts[ns++] = o->letter;
+                        if (takes_arg(o))
+                                shortopts[ns++] = ':';
+                }
+                if (o->name) {
+                        all[n].name = o->name;
+                        all[n].has_arg =
+                            takes_arg(o) ? required_argument : no_argument;
+                        all[n].flag = NULL;
+                        all[n].val = ROW_VAL(i);
+                        n++;
+                }
+        }
+        shortopts[ns] = '\0';
+        if (!spec->common_first) {
+                memcpy(all + n, common, n_common * sizeof(*all));
+                n += n_common;
+        }
         memset(&all[n], 0, sizeof(all[n]));
         return 0;
 }
 
-/* Keeps the argument or the flag of `opt` when spec->stores lists it:
- * returns 1 then (*rc 0, or 1 when a repeated value did not fit). */
-static int store_option(struct nt_cli *cli, const struct nt_cli_spec *spec,
-                        int opt, const char *arg, int *rc)
+/* The row of spec->options that getopt_long() returned `opt` for: by its
+ * long name or by its letter. NULL for none. */
+static const struct nt_cli_option *find_row(const struct nt_cli_spec *spec,
+                                            int opt)
 {
-        const struct nt_cli_store *st;
+        const struct nt_cli_option *o;
 
-        *rc = 0;
-        for (st = spec->stores; st && st->opt; st++) {
-                if (st->opt != opt)
-                        continue;
-                if (st->value)
-                        *st->value = arg;
-                if (st->flag)
-                        *st->flag = true;
-                if (st->repeat && nt_cli_add_value(cli, arg))
-                        *rc = 1;
-                return 1;
+        if (opt >= ROW_VAL(0))
+                return &spec->options[opt - ROW_VAL(0)];
+        for (o = spec->options; o && !row_end(o); o++) {
+                if (o->letter == opt)
+                        return o;
         }
-        return 0;
+        return NULL;
+}
+
+/* Puts one option where its row says. Returns 0 to go on, else the exit
+ * code (1 when a repeated value did not fit, or on_option()'s). */
+static int apply_row(struct nt_cli *cli, const struct nt_cli_spec *spec,
+                     const struct nt_cli_option *o, const char *arg)
+{
+        switch (o->kind) {
+        case NT_CLI_FLAG:
+                *o->flag = true;
+                return 0;
+        case NT_CLI_VALUE:
+                *o->value = arg;
+                return 0;
+        case NT_CLI_REPEAT:
+                return nt_cli_add_value(cli, arg) ? 1 : 0;
+        case NT_CLI_CALL:
+        case NT_CLI_CALL_NOARG:
+                break;
+        }
+        if (!spec->on_option)
+                return 2;
+        return spec->on_option(cli, spec->ctx, o->id ? o->id : o->letter, arg);
+}
+
+bool nt_cli_takes_next(const struct nt_cli_spec *spec, const char *word)
+{
+        const struct nt_cli_option *o;
+
+        if (spec->common &&
+            (strcmp(word, "-c") == 0 || strcmp(word, "--config") == 0 ||
+             strcmp(word, "-X") == 0))
+                return true;
+        if (word[0] != '-')
+                return false;
+        for (o = spec->options; o && !row_end(o); o++) {
+                if (!takes_arg(o))
+                        continue;
+                if (o->letter && word[1] == o->letter && word[2] == '\0')
+                        return true;
+                if (o->name && word[1] == '-' && strcmp(word + 2, o->name) == 0)
+                        return true;
+        }
+        return false;
 }
 
 int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
                  char **argv)
 {
-        struct option all[NT_CLI_MAX_OPTIONS + 4];
-        const char *shortopts = spec->shortopts;
+        struct option all[NT_CLI_MAX_OPTIONS + N_COMMON_LONG + 1];
+        char shortopts[2 * NT_CLI_MAX_OPTIONS + 8];
+        const struct nt_cli_option *row;
         int opt, rc;
 
-        if (!shortopts)
-                shortopts = spec->common ? NT_CLI_SHORTOPTS : "h";
-        if (merge_options(spec, all))
-                return nt_cli_fail(cli, 1, "bug: more than %d options",
-                                   NT_CLI_MAX_OPTIONS);
+        if (build_tables(cli, spec, shortopts, all))
+                return 1;
         while ((opt = getopt_long(argc, argv, shortopts, all, NULL)) != -1) {
-                if (spec->common && nt_cli_common_option(cli, opt, optarg))
+                if (spec->common && common_option(cli, opt, optarg))
                         continue;
                 if (opt == 'h') {
                         fputs(spec->help, stdout);
+                        if (spec->help_more)
+                                fputs(spec->help_more, stdout);
                         if (spec->common)
                                 fputs(nt_cli_common_help, stdout);
                         return 0;
@@ -150,10 +246,8 @@ int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
                                         cli->cmd);
                         return 2;
                 }
-                if (!store_option(cli, spec, opt, optarg, &rc))
-                        rc = spec->on_option
-                                 ? spec->on_option(cli, spec->ctx, opt, optarg)
-                                 : 2;
+                row = find_row(spec, opt);
+                rc = row ? apply_row(cli, spec, row, optarg) : 2;
                 if (rc != 0)
                         return rc;
         }
@@ -174,8 +268,15 @@ int nt_cli_start(struct nt_cli *cli, const char *cmd,
         if (nt_cli_init(cli, cmd, argc))
                 return 1;
         rc = nt_cli_parse(cli, spec, argc, argv);
-        if (rc != NT_CLI_GO || !cfg)
+        if (rc != NT_CLI_GO)
                 return rc;
+        if (spec->check) {
+                rc = spec->check(cli, spec->ctx, argc, argv);
+                if (rc != 0)
+                        return rc;
+        }
+        if (!cfg)
+                return NT_CLI_GO;
         *cfg = nt_cli_load_config(cli, NULL);
         return *cfg ? NT_CLI_GO : 2;
 }

@@ -8,7 +8,6 @@
 #ifndef NT_CLI_H
 #define NT_CLI_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -42,68 +41,82 @@ int nt_cli_add_xprop(struct nt_cli *cli, const char *kv);
  * the configuration when none was given. NT_ERR_LIMIT past that. */
 int nt_cli_add_value(struct nt_cli *cli, const char *value);
 
-/* The common options, for the getopt_long() tables of commands that read
- * argv themselves (nt_cli_parse() adds them to a spec's). */
-#define NT_CLI_SHORTOPTS "c:X:vh"
-/* clang-format off */
-#define NT_CLI_LONGOPTS                                                        \
-        {"config", required_argument, NULL, 'c'},                              \
-        {"verbose", no_argument, NULL, 'v'},                                   \
-        {"help", no_argument, NULL, 'h'}
-/* clang-format on */
-
-/* Takes -c, -X or -v into cli: returns 1 when `opt` was one of them. */
-int nt_cli_common_option(struct nt_cli *cli, int opt, const char *arg);
-
 /* Most options of one command, for nt_cli_parse()'s table. */
 #define NT_CLI_MAX_OPTIONS 32
 
-/* An option that only keeps its argument or says it was given:
- * nt_cli_parse() does that itself, without the command's on_option(). A
- * spec lists them in an array ended by an entry whose `opt` is 0. */
-struct nt_cli_store {
-        int opt;            /* the option's value in the getopt tables */
-        const char **value; /* takes the argument (borrowed from argv) */
-        bool *flag;         /* set to true */
-        bool repeat; /* the argument goes to cli->values (nt_cli_add_value) */
+/* What an option takes and where nt_cli_parse() puts it. */
+enum nt_cli_kind {
+        NT_CLI_FLAG,       /* no argument: *flag set to true */
+        NT_CLI_VALUE,      /* an argument: *value (borrowed from argv; the
+                              last one given counts) */
+        NT_CLI_REPEAT,     /* an argument, repeatable: cli->values, in order */
+        NT_CLI_CALL,       /* an argument, handed to spec->on_option() */
+        NT_CLI_CALL_NOARG, /* no argument, handed to spec->on_option() */
+};
+
+/* One option of a command: its names, what it takes and where it goes.
+ * A command lists them in an array ended by a row with neither name nor
+ * letter; nt_cli_parse() builds getopt_long()'s tables from it. */
+struct nt_cli_option {
+        const char *name; /* --name; NULL: the letter alone */
+        char letter;      /* -letter; 0: the long name alone. Not one of the
+                             common options' (c, X, v, h) */
+        enum nt_cli_kind kind;
+        const char **value; /* NT_CLI_VALUE */
+        bool *flag;         /* NT_CLI_FLAG */
+        int id; /* NT_CLI_CALL*: what on_option() receives; 0: the letter */
 };
 
 /* How a command reads its argv, for nt_cli_parse(). */
 struct nt_cli_spec {
-        /* NULL: NT_CLI_SHORTOPTS with `common`, else "h"; a command with
-         * short letters of its own gives them all ("c:X:vho:"). */
-        const char *shortopts;
-        /* The command's own options, ended by an all-zero entry;
-         * nt_cli_parse() adds --help, and with `common` --config and
-         * --verbose. At most NT_CLI_MAX_OPTIONS. */
-        const struct option *longopts;
-        const char *help; /* --help prints this */
-        bool common;      /* takes -c, -X, -v: their help follows `help` */
-        /* The options that only keep their argument or a flag; NULL when
-         * none. */
-        const struct nt_cli_store *stores;
-        /* The command's other options: returns 0 to go on, or the exit
-         * code to stop with (2 after saying what is wrong with
-         * nt_cli_fail()). */
-        int (*on_option)(struct nt_cli *cli, void *ctx, int opt,
+        /* The command's own options; nt_cli_parse() adds -h, --help, and
+         * with `common` -c, --config, -X and -v, --verbose. At most
+         * NT_CLI_MAX_OPTIONS. */
+        const struct nt_cli_option *options;
+        const char *help;      /* --help prints this */
+        const char *help_more; /* and then this, when not NULL: C11
+                                  compilers need take only string literals
+                                  of 4,095 bytes */
+        bool common;           /* takes -c, -X, -v: their help follows `help` */
+        /* The common options head getopt_long()'s table instead of
+         * ending it: the order it lists the possibilities of an ambiguous
+         * abbreviation in. */
+        bool common_first;
+        /* The options of kind NT_CLI_CALL and NT_CLI_CALL_NOARG (`arg`
+         * NULL): returns 0 to go on, or the exit code to stop with (2
+         * after saying what is wrong with nt_cli_fail()). */
+        int (*on_option)(struct nt_cli *cli, void *ctx, int id,
                          const char *arg);
         void *ctx;
+        /* nt_cli_start() calls it after the options, before it reads
+         * the configuration: the checks that need all the options, and
+         * what they decide together (argv[optind..argc) holds the
+         * positional arguments). Returns 0 to go on, or the exit code to
+         * stop with (2 after saying what is wrong with nt_cli_fail()).
+         * NULL: none. */
+        int (*check)(struct nt_cli *cli, void *ctx, int argc, char **argv);
         int max_args; /* positional arguments allowed (from optind) */
         /* After getopt_long()'s word on an unknown option or a missing
          * value, "Run `newstap CMD --help' for the options." too. */
         bool hint_help;
 };
 
+/* True when `word` is an option of spec (common ones included) that
+ * takes its argument from the next word of argv: "-c", "--opml". For a
+ * command that looks for a verb among its options before parsing them. */
+bool nt_cli_takes_next(const struct nt_cli_spec *spec, const char *word);
+
 /* nt_cli_parse() went through argv: the command goes on. */
 #define NT_CLI_GO (-1)
 
-/* Reads argv with getopt_long(): the common options into cli, --help
- * printed, spec->stores kept, every other option handed to
- * spec->on_option(), and more than spec->max_args positional arguments
- * refused. Returns NT_CLI_GO with the positional arguments at
- * argv[optind..argc), or the exit code to return at once: 0 after
- * --help, 2 on a usage error (already said on stderr), 1 when a repeated
- * value did not fit, or what on_option() returned. */
+/* Reads argv with getopt_long(), its tables built from spec->options:
+ * the common options into cli, --help printed, each option where its row
+ * says, and more than spec->max_args positional arguments refused.
+ * Returns NT_CLI_GO with the positional arguments at argv[optind..argc),
+ * or the exit code to return at once: 0 after --help, 2 on a usage error
+ * (already said on stderr), 1 when a repeated value did not fit or the
+ * table is wrong (too many rows, a common letter reused), or what
+ * on_option() returned. */
 int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
                  char **argv);
 
@@ -117,12 +130,12 @@ int nt_cli_parse(struct nt_cli *cli, const struct nt_cli_spec *spec, int argc,
 nt_config_t *nt_cli_load_config(const struct nt_cli *cli,
                                 const char **used_path);
 
-/* The start of a command: nt_cli_init(), nt_cli_parse() and, when cfg is
- * not NULL, nt_cli_load_config() into *cfg (caller frees with
- * nt_config_destroy()). Returns NT_CLI_GO to go on, or the exit code to
- * return at once: 0 after --help, 1 out of memory, 2 a usage or
- * configuration error (already said). Either way the caller frees cli
- * with nt_cli_free(). */
+/* The start of a command: nt_cli_init(), nt_cli_parse(), spec->check()
+ * and, when cfg is not NULL, nt_cli_load_config() into *cfg (caller frees
+ * with nt_config_destroy()). Returns NT_CLI_GO to go on, or the exit code
+ * to return at once: 0 after --help, 1 out of memory, 2 a usage or
+ * configuration error (already said), or what spec->check() returned.
+ * Either way the caller frees cli with nt_cli_free(). */
 int nt_cli_start(struct nt_cli *cli, const char *cmd,
                  const struct nt_cli_spec *spec, int argc, char **argv,
                  nt_config_t **cfg);

@@ -194,22 +194,16 @@ static nt_classifier_t *reload(void *opaque)
 
 int nt_cmd_classify(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"rules", required_argument, NULL, 'r'},
-            {"offline", no_argument, NULL, 'o'},
-            {NULL, 0, NULL, 0},
-        };
         bool offline = false;
-        const struct nt_cli_store stores[] = {
-            {.opt = 'r', .repeat = true},
-            {.opt = 'o', .flag = &offline},
+        const struct nt_cli_option options[] = {
+            {.name = "rules", .kind = NT_CLI_REPEAT},
+            {.name = "offline", .kind = NT_CLI_FLAG, .flag = &offline},
             {0},
         };
         const struct nt_cli_spec spec = {
-            .longopts = longopts,
+            .options = options,
             .help = classify_help,
             .common = true,
-            .stores = stores,
         };
         struct nt_cli cli;
         nt_config_t *cfg = NULL;

@@ -460,24 +460,18 @@ static int explain_option(struct nt_cli *cli, void *opaque, int opt,
 
 static int cmd_explain(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"rules", required_argument, NULL, 'r'},
-            {"title", required_argument, NULL, 't'},
-            {"lead", required_argument, NULL, 'l'},
-            {"text", required_argument, NULL, 'b'},
-            {"json", no_argument, NULL, 'j'},
-            {NULL, 0, NULL, 0},
-        };
         struct explain_opts eo;
-        const struct nt_cli_store stores[] = {
-            {.opt = 'r', .repeat = true},
-            {.opt = 'j', .flag = &eo.as_json},
+        const struct nt_cli_option options[] = {
+            {.name = "rules", .kind = NT_CLI_REPEAT},
+            {.name = "title", .kind = NT_CLI_CALL, .id = 't'},
+            {.name = "lead", .kind = NT_CLI_CALL, .id = 'l'},
+            {.name = "text", .kind = NT_CLI_CALL, .id = 'b'},
+            {.name = "json", .kind = NT_CLI_FLAG, .flag = &eo.as_json},
             {0},
         };
         const struct nt_cli_spec spec = {
-            .longopts = longopts,
+            .options = options,
             .help = rules_help,
-            .stores = stores,
             .on_option = explain_option,
             .ctx = &eo,
             .max_args = INT_MAX, /* more than one FILE: said below */

@@ -129,8 +129,9 @@ static int add_brokers(struct nt_cli *cli, struct tail_cli *tc,
         return nt_cli_add_xprop(cli, kv);
 }
 
-/* Long options without a short letter get values past char. */
-enum { OPT_FROM_BEGINNING = 256, OPT_OFFSET, OPT_OUTPUT };
+/* The ids tail_option() gets for long options that have no letter to be
+ * named by: past char. */
+enum { OPT_FROM_BEGINNING = 256, OPT_OFFSET };
 
 /* The starts: --since, --from-beginning, --offset and -o START (`opt`
  * 'o'). */
@@ -214,118 +215,108 @@ static int tail_option(struct nt_cli *cli, void *ctx, int opt, const char *arg)
         return 2;
 }
 
+/* The options that go together, and what they decide together: the
+ * output, whether to stop at the end, colour, the labels. Before the
+ * configuration is read. */
+static int tail_check(struct nt_cli *cli, void *ctx, int argc, char **argv)
+{
+        struct tail_cli *tc = ctx;
+        struct nt_tail_opts *o = &tc->o;
+        const char *output = tc->output, *no_color = getenv("NO_COLOR");
+        bool tty = isatty(STDOUT_FILENO) == 1;
+        char errstr[1024];
+
+        if (o->all && optind < argc)
+                return nt_cli_fail(cli, 2,
+                                   "--all follows %s; labels do not go with "
+                                   "it",
+                                   "topics.enriched");
+        if (tc->starts > 1)
+                return nt_cli_fail(cli, 2,
+                                   "one start at most: --from-beginning, "
+                                   "--since and --offset (or -o START) "
+                                   "exclude each other");
+        if (o->format && output)
+                return nt_cli_fail(cli, 2,
+                                   "-o %s and -f exclude each other (-o "
+                                   "takes a start with -f)",
+                                   output);
+        if (o->format) {
+                o->output = NT_TAIL_FORMAT;
+                if (nt_tail_check_format(o->format, errstr, sizeof(errstr)))
+                        return nt_cli_fail(cli, 2, "%s", errstr);
+        } else if (output) {
+                if (strcmp(output, "pretty") == 0)
+                        o->output = NT_TAIL_PRETTY;
+                else if (strcmp(output, "jsonl") == 0)
+                        o->output = NT_TAIL_JSONL;
+                else
+                        return nt_cli_fail(cli, 2,
+                                           "--output: \"%s\" is not pretty "
+                                           "or jsonl",
+                                           output);
+        } else {
+                o->output = tty ? NT_TAIL_PRETTY : NT_TAIL_JSONL;
+        }
+        o->exit_at_end = tc->follow == -1 ? !tty : tc->follow == 0;
+        o->color = tty && !(no_color && *no_color);
+        o->labels = (const char *const *)argv + optind;
+        o->n_labels = (size_t)(argc - optind);
+        o->emit = emit_stdout;
+        return 0;
+}
+
 int nt_cmd_tail(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"all", no_argument, NULL, 'A'},
-            {"since", required_argument, NULL, 's'},
-            {"from-beginning", no_argument, NULL, OPT_FROM_BEGINNING},
-            {"offset", required_argument, NULL, OPT_OFFSET},
-            {"output", required_argument, NULL, OPT_OUTPUT},
-            {"count", required_argument, NULL, 'n'},
-            {"follow", no_argument, NULL, 'F'},
-            {"exit-at-end", no_argument, NULL, 'e'},
-            {"min-score", required_argument, NULL, 'm'},
-            {"entity", required_argument, NULL, 'E'},
-            {"lang", required_argument, NULL, 'l'},
-            {"grep", required_argument, NULL, 'g'},
-            {"group", required_argument, NULL, 'G'},
-            {NULL, 0, NULL, 0},
-        };
         struct tail_cli tc = {.follow = -1};
         struct nt_tail_opts *o = &tc.o;
-        const struct nt_cli_store stores[] = {
-            {.opt = 'A', .flag = &o->all},
-            {.opt = OPT_OUTPUT, .value = &tc.output},
-            {.opt = 'E', .value = &o->entity},
-            {.opt = 'l', .value = &o->lang},
-            {.opt = 'g', .value = &o->grep},
-            {.opt = 'G', .value = &o->group},
-            {.opt = 'f', .value = &o->format},
+        const struct nt_cli_option options[] = {
+            {.name = "all", .kind = NT_CLI_FLAG, .flag = &o->all},
+            {.name = "since", .kind = NT_CLI_CALL, .id = 's'},
+            {.name = "from-beginning",
+             .kind = NT_CLI_CALL_NOARG,
+             .id = OPT_FROM_BEGINNING},
+            {.name = "offset", .kind = NT_CLI_CALL, .id = OPT_OFFSET},
+            {.name = "output", .kind = NT_CLI_VALUE, .value = &tc.output},
+            {.name = "count", .kind = NT_CLI_CALL, .id = 'n'},
+            {.name = "follow", .kind = NT_CLI_CALL_NOARG, .id = 'F'},
+            {.name = "exit-at-end", .kind = NT_CLI_CALL_NOARG, .id = 'e'},
+            {.name = "min-score", .kind = NT_CLI_CALL, .id = 'm'},
+            {.name = "entity", .kind = NT_CLI_VALUE, .value = &o->entity},
+            {.name = "lang", .kind = NT_CLI_VALUE, .value = &o->lang},
+            {.name = "grep", .kind = NT_CLI_VALUE, .value = &o->grep},
+            {.name = "group", .kind = NT_CLI_VALUE, .value = &o->group},
+            {.letter = 'o', .kind = NT_CLI_CALL},
+            {.letter = 'f', .kind = NT_CLI_VALUE, .value = &o->format},
+            {.letter = 'b', .kind = NT_CLI_CALL},
             {0},
         };
         const struct nt_cli_spec spec = {
-            .shortopts = NT_CLI_SHORTOPTS "o:f:b:",
-            .longopts = longopts,
+            .options = options,
             .help = tail_help,
             .common = true,
-            .stores = stores,
             .on_option = tail_option,
             .ctx = &tc,
+            .check = tail_check,
             .max_args = INT_MAX,
         };
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
         nt_tail_t *t = NULL;
-        const char *output, *no_color = getenv("NO_COLOR");
         char errstr[1024], topics[512];
-        int rc = 0, follow, err, done = 0;
-        bool tty = isatty(STDOUT_FILENO) == 1, start_given;
+        int rc = 0, err, done = 0;
+        bool start_given;
         uint64_t n_read, n_shown;
 
         nt_tail_opts_init(o);
         tc.owned = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*tc.owned));
         if (!tc.owned)
                 return 1;
-        rc = nt_cli_start(&cli, "tail", &spec, argc, argv, NULL);
+        rc = nt_cli_start(&cli, "tail", &spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
-        output = tc.output;
-        follow = tc.follow;
-        if (o->all && optind < argc) {
-                rc = nt_cli_fail(&cli, 2,
-                                 "--all follows %s; labels do not "
-                                 "go with it",
-                                 "topics.enriched");
-                goto out;
-        }
-        if (tc.starts > 1) {
-                rc = nt_cli_fail(&cli, 2,
-                                 "one start at most: --from-beginning, "
-                                 "--since and --offset (or -o START) exclude "
-                                 "each other");
-                goto out;
-        }
-        if (o->format && output) {
-                rc = nt_cli_fail(&cli, 2,
-                                 "-o %s and -f exclude each other (-o takes a "
-                                 "start with -f)",
-                                 output);
-                goto out;
-        }
-        if (o->format) {
-                o->output = NT_TAIL_FORMAT;
-                if (nt_tail_check_format(o->format, errstr, sizeof(errstr))) {
-                        rc = nt_cli_fail(&cli, 2, "%s", errstr);
-                        goto out;
-                }
-        } else if (output) {
-                if (strcmp(output, "pretty") == 0) {
-                        o->output = NT_TAIL_PRETTY;
-                } else if (strcmp(output, "jsonl") == 0) {
-                        o->output = NT_TAIL_JSONL;
-                } else {
-                        rc = nt_cli_fail(&cli, 2,
-                                         "--output: \"%s\" is not pretty or "
-                                         "jsonl",
-                                         output);
-                        goto out;
-                }
-        } else {
-                o->output = tty ? NT_TAIL_PRETTY : NT_TAIL_JSONL;
-        }
-        o->exit_at_end = follow == -1 ? !tty : follow == 0;
-        o->color = tty && !(no_color && *no_color);
-        o->labels = (const char *const *)argv + optind;
-        o->n_labels = (size_t)(argc - optind);
-        o->emit = emit_stdout;
         start_given = nt_tail_start_given(o);
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
         nt_sig_install();
         t = nt_tail_new(cfg, o, errstr, sizeof(errstr));
         if (!t) {
@@ -365,8 +356,8 @@ int nt_cmd_tail(int argc, char **argv)
                         "--offset or --since for what is on the topics, "
                         "--follow to wait for more)\n",
                         (unsigned long long)n_shown, topics,
-                        follow == -1 ? "as stdout is not a terminal"
-                                     : "as --exit-at-end says");
+                        tc.follow == -1 ? "as stdout is not a terminal"
+                                        : "as --exit-at-end says");
 out:
         nt_tail_destroy(t);
         nt_config_destroy(cfg);

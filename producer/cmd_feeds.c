@@ -15,6 +15,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -723,17 +724,64 @@ out:
         return rc;
 }
 
-static int run_verb(int argc, char **argv);
+/* What the options of `feeds` set: those of the verbs, and list's. */
+struct feeds_cli {
+        const char *verb; /* add, remove, import, sync, migrate, or NULL */
+        struct nt_feeds_verb_opts verb_opts;
+        const char *state_dir; /* list --state-dir */
+        bool jsonl;            /* list -o jsonl */
+        bool topic;            /* list --topic */
+};
 
-/* The index of the verb add, remove, import or sync in argv (the first
- * argument that is neither an option nor an option's value), or 0. */
-static int find_verb(int argc, char **argv)
+/* "NAME: VALUE" into headers, the blanks after the colon skipped. */
+static int add_header(struct nt_cli *cli, json_t *headers, const char *arg)
 {
-        static const char *const with_value[] = {
-            "-c",          "--config", "-X",       "--opml",
-            "--state-dir", "-o",       "--output", "--name",
-            "--interval",  "--tag",    "--header", "--content"};
-        static const char *const verbs[] = {"add", "remove", "import", "sync",
+        const char *colon = strchr(arg, ':'), *value;
+        char *hname;
+
+        if (!colon || colon == arg)
+                return nt_cli_fail(cli, 2, "--header: expected 'NAME: VALUE'");
+        hname = strndup(arg, (size_t)(colon - arg));
+        value = colon + 1;
+        while (*value == ' ' || *value == '\t')
+                value++;
+        if (hname)
+                json_object_set_new(headers, hname, json_string(value));
+        free(hname);
+        return 0;
+}
+
+/* list's -o, the verbs' --tag and --header. */
+static int feeds_option(struct nt_cli *cli, void *ctx, int id, const char *arg)
+{
+        struct feeds_cli *fc = ctx;
+
+        switch (id) {
+        case 'o':
+                if (strcmp(arg, "jsonl") == 0)
+                        fc->jsonl = true;
+                else if (strcmp(arg, "table") != 0)
+                        return nt_cli_fail(cli, 2,
+                                           "-o: \"%s\" is neither table nor "
+                                           "jsonl",
+                                           arg);
+                return 0;
+        case 't':
+                json_array_append_new(fc->verb_opts.tags, json_string(arg));
+                return 0;
+        case 'H':
+                return add_header(cli, fc->verb_opts.headers, arg);
+        }
+        return 2;
+}
+
+/* The index of the verb add, remove, import, sync or migrate in argv (the
+ * first argument that is neither an option nor an option's value, the
+ * options being those of list and of the verbs), or 0. */
+static int find_verb(int argc, char **argv, const struct nt_cli_spec *list,
+                     const struct nt_cli_spec *verbs)
+{
+        static const char *const names[] = {"add", "remove", "import", "sync",
                                             "migrate"};
         int i;
         size_t k;
@@ -743,263 +791,138 @@ static int find_verb(int argc, char **argv)
                         return 0;
                 if (argv[i][0] != '-')
                         break;
-                for (k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
-                        if (strcmp(argv[i], with_value[k]) == 0)
-                                break;
-                if (k < sizeof(with_value) / sizeof(with_value[0]))
+                if (nt_cli_takes_next(list, argv[i]) ||
+                    nt_cli_takes_next(verbs, argv[i]))
                         i++;
         }
         if (i >= argc)
                 return 0;
-        for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
-                if (strcmp(argv[i], verbs[k]) == 0)
+        for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+                if (strcmp(argv[i], names[k]) == 0)
                         return i;
         return 0;
 }
 
-/* `feeds ... add|remove|import|sync ...`: the verb is taken out of argv
- * and the rest parsed with the verbs' options. */
-static int topic_verb(int argc, char **argv)
+/* Refuses an option that does not apply to the verb: it would be ignored
+ * silently. */
+static int verb_check(struct nt_cli *cli, void *ctx, int argc, char **argv)
 {
-        int at = find_verb(argc, argv), i, n = 0, rc;
-        char **args = calloc((size_t)argc + 1, sizeof(*args));
+        const struct feeds_cli *fc = ctx;
+        const struct nt_feeds_verb_opts *o = &fc->verb_opts;
+        const char *verb = fc->verb;
 
-        if (!args)
+        (void)argc;
+        (void)argv;
+        if (strcmp(verb, "add") != 0 &&
+            (o->name || o->content || json_array_size(o->tags) ||
+             json_object_size(o->headers)))
+                return nt_cli_fail(cli, 2,
+                                   "--name, --tag, --header and --content "
+                                   "are for add");
+        if (o->interval && strcmp(verb, "add") != 0 &&
+            strcmp(verb, "import") != 0)
+                return nt_cli_fail(cli, 2, "--interval is for add and import");
+        if (o->allow_empty && strcmp(verb, "sync") != 0 &&
+            strcmp(verb, "migrate") != 0)
+                return nt_cli_fail(cli, 2,
+                                   "--allow-empty is for sync and migrate");
+        if (o->force && strcmp(verb, "migrate") != 0)
+                return nt_cli_fail(cli, 2, "--force is for migrate");
+        return 0;
+}
+
+/* `feeds [list]`: "list" and nothing else among the arguments. */
+static int list_check(struct nt_cli *cli, void *ctx, int argc, char **argv)
+{
+        (void)ctx;
+        if (optind < argc && strcmp(argv[optind], "list") == 0)
+                optind++;
+        if (optind < argc)
+                return nt_cli_fail(cli, 2,
+                                   "unknown argument \"%s\" (see --help)",
+                                   argv[optind]);
+        return 0;
+}
+
+/* `feeds ... VERB ...`, VERB at argv[at]: the verb is taken out of argv
+ * and put first, and the rest parsed with the verbs' options. */
+static int run_verb(int argc, char **argv, int at,
+                    const struct nt_cli_spec *spec, struct feeds_cli *fc)
+{
+        struct nt_feeds_verb_opts *o = &fc->verb_opts;
+        char **args = calloc((size_t)argc + 1, sizeof(*args));
+        const char *verb = argv[at];
+        struct nt_cli cli;
+        nt_config_t *cfg = NULL;
+        char label[32];
+        int i, n = 0, rc;
+
+        o->tags = json_array();
+        o->headers = json_object();
+        if (!args || !o->tags || !o->headers) {
+                free(args);
+                json_decref(o->tags);
+                json_decref(o->headers);
                 return 1;
+        }
         args[n++] = argv[at];
         for (i = 1; i < argc; i++)
                 if (i != at)
                         args[n++] = argv[i];
-        rc = run_verb(n, args);
+        snprintf(label, sizeof(label), "feeds %s", verb);
+        fc->verb = verb;
+        rc = nt_cli_start(&cli, label, spec, n, args, &cfg);
+        if (rc != NT_CLI_GO)
+                goto out;
+        rc = 0;
+        if (strcmp(verb, "add") == 0)
+                rc = cmd_add(&cli, cfg, o, args + optind, n - optind);
+        else if (strcmp(verb, "remove") == 0)
+                rc = cmd_remove(&cli, cfg, o, args + optind, n - optind);
+        else if (strcmp(verb, "import") == 0)
+                rc = cmd_import(&cli, cfg, o, args + optind, n - optind);
+        else if (strcmp(verb, "migrate") == 0)
+                rc = nt_feeds_cmd_migrate(&cli, cfg, o, args + optind,
+                                          n - optind);
+        else
+                rc = nt_feeds_cmd_sync(&cli, cfg, o, args + optind, n - optind);
+out:
+        nt_config_destroy(cfg);
+        nt_cli_free(&cli);
+        json_decref(o->tags);
+        json_decref(o->headers);
         free(args);
         return rc;
 }
 
-/* args[0] is the verb. */
-static int run_verb(int argc, char **argv)
+/* `feeds [list]`: the feeds of the configuration with their state, or
+ * with --topic those of the feeds topic. */
+static int run_list(int argc, char **argv, const struct nt_cli_spec *spec,
+                    struct feeds_cli *fc)
 {
-        static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
-            {"name", required_argument, NULL, 'n'},
-            {"interval", required_argument, NULL, 'i'},
-            {"tag", required_argument, NULL, 't'},
-            {"header", required_argument, NULL, 'H'},
-            {"content", required_argument, NULL, 'C'},
-            {"dry-run", no_argument, NULL, 'd'},
-            {"allow-empty", no_argument, NULL, 'e'},
-            {"force", no_argument, NULL, 'f'},
-            {NULL, 0, NULL, 0},
-        };
-        const char *verb = argv[0];
-        struct nt_feeds_verb_opts o;
-        struct nt_cli cli;
-        nt_config_t *cfg = NULL;
-        char label[32];
-        int opt, rc = 0;
-
-        memset(&o, 0, sizeof(o));
-        o.tags = json_array();
-        o.headers = json_object();
-        snprintf(label, sizeof(label), "feeds %s", verb);
-        if (!o.tags || !o.headers || nt_cli_init(&cli, "feeds", argc)) {
-                json_decref(o.tags);
-                json_decref(o.headers);
-                return 1;
-        }
-        cli.cmd = label;
-        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS, longopts,
-                                  NULL)) != -1) {
-                const char *colon;
-
-                if (nt_cli_common_option(&cli, opt, optarg))
-                        continue;
-                switch (opt) {
-                case 'n':
-                        o.name = optarg;
-                        break;
-                case 'i':
-                        o.interval = optarg;
-                        break;
-                case 't':
-                        json_array_append_new(o.tags, json_string(optarg));
-                        break;
-                case 'H':
-                        colon = strchr(optarg, ':');
-                        if (!colon || colon == optarg) {
-                                rc = nt_cli_fail(&cli, 2,
-                                                 "--header: expected "
-                                                 "'NAME: VALUE'");
-                                goto out;
-                        }
-                        {
-                                char *hname =
-                                    strndup(optarg, (size_t)(colon - optarg));
-                                const char *value = colon + 1;
-
-                                while (*value == ' ' || *value == '\t')
-                                        value++;
-                                if (hname)
-                                        json_object_set_new(o.headers, hname,
-                                                            json_string(value));
-                                free(hname);
-                        }
-                        break;
-                case 'C':
-                        o.content = optarg;
-                        break;
-                case 'd':
-                        o.dry_run = true;
-                        break;
-                case 'e':
-                        o.allow_empty = true;
-                        break;
-                case 'f':
-                        o.force = true;
-                        break;
-                case 'h':
-                        fputs(feeds_help, stdout);
-                        fputs(feeds_help_options, stdout);
-                        fputs(nt_cli_common_help, stdout);
-                        goto out;
-                default:
-                        rc = 2;
-                        goto out;
-                }
-        }
-        /* An option that does not apply would be ignored silently. */
-        if (strcmp(verb, "add") != 0 &&
-            (o.name || o.content || json_array_size(o.tags) ||
-             json_object_size(o.headers))) {
-                rc = nt_cli_fail(&cli, 2,
-                                 "--name, --tag, --header and --content are "
-                                 "for add");
-                goto out;
-        }
-        if (o.interval && strcmp(verb, "add") != 0 &&
-            strcmp(verb, "import") != 0) {
-                rc = nt_cli_fail(&cli, 2, "--interval is for add and import");
-                goto out;
-        }
-        if (o.allow_empty && strcmp(verb, "sync") != 0 &&
-            strcmp(verb, "migrate") != 0) {
-                rc = nt_cli_fail(&cli, 2,
-                                 "--allow-empty is for sync and migrate");
-                goto out;
-        }
-        if (o.force && strcmp(verb, "migrate") != 0) {
-                rc = nt_cli_fail(&cli, 2, "--force is for migrate");
-                goto out;
-        }
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
-        if (strcmp(verb, "add") == 0)
-                rc = cmd_add(&cli, cfg, &o, argv + optind, argc - optind);
-        else if (strcmp(verb, "remove") == 0)
-                rc = cmd_remove(&cli, cfg, &o, argv + optind, argc - optind);
-        else if (strcmp(verb, "import") == 0)
-                rc = cmd_import(&cli, cfg, &o, argv + optind, argc - optind);
-        else if (strcmp(verb, "migrate") == 0)
-                rc = nt_feeds_cmd_migrate(&cli, cfg, &o, argv + optind,
-                                          argc - optind);
-        else
-                rc = nt_feeds_cmd_sync(&cli, cfg, &o, argv + optind,
-                                       argc - optind);
-out:
-        nt_config_destroy(cfg);
-        nt_cli_free(&cli);
-        json_decref(o.tags);
-        json_decref(o.headers);
-        return rc;
-}
-
-int nt_cmd_feeds(int argc, char **argv)
-{
-        static const struct option longopts[] = {
-            NT_CLI_LONGOPTS,
-            {"opml", required_argument, NULL, 'p'},
-            {"state-dir", required_argument, NULL, 's'},
-            {"output", required_argument, NULL, 'o'},
-            {"topic", no_argument, NULL, 'T'},
-            {NULL, 0, NULL, 0},
-        };
         struct nt_feed_list feeds;
         struct nt_cli cli;
         nt_config_t *cfg = NULL;
-        const char **opml = NULL;
-        const char *state_dir = NULL;
-        size_t n_opml = 0, i;
-        bool jsonl = false, topic = false;
+        const char *state_dir;
         char errstr[1024];
         int64_t now;
-        int opt, rc = 0, err = NT_OK;
+        size_t i;
+        int rc, err = NT_OK;
 
-        if (find_verb(argc, argv) > 0)
-                return topic_verb(argc, argv);
         nt_feed_list_init(&feeds);
-        opml = calloc((size_t)argc + 1, sizeof(*opml));
-        if (!opml || nt_cli_init(&cli, "feeds", argc)) {
-                free(opml);
-                return 1;
-        }
-        while ((opt = getopt_long(argc, argv, NT_CLI_SHORTOPTS "o:", longopts,
-                                  NULL)) != -1) {
-                if (nt_cli_common_option(&cli, opt, optarg))
-                        continue;
-                switch (opt) {
-                case 'p':
-                        opml[n_opml++] = optarg;
-                        break;
-                case 's':
-                        state_dir = optarg;
-                        break;
-                case 'T':
-                        topic = true;
-                        break;
-                case 'o':
-                        if (strcmp(optarg, "jsonl") == 0) {
-                                jsonl = true;
-                        } else if (strcmp(optarg, "table") != 0) {
-                                rc = nt_cli_fail(&cli, 2,
-                                                 "-o: \"%s\" is neither "
-                                                 "table nor jsonl",
-                                                 optarg);
-                                goto out;
-                        }
-                        break;
-                case 'h':
-                        fputs(feeds_help, stdout);
-                        fputs(feeds_help_options, stdout);
-                        fputs(nt_cli_common_help, stdout);
-                        goto out;
-                default:
-                        rc = 2;
-                        goto out;
-                }
-        }
-        if (optind < argc && strcmp(argv[optind], "list") == 0)
-                optind++;
-        if (optind < argc) {
-                rc =
-                    nt_cli_fail(&cli, 2, "unknown argument \"%s\" (see --help)",
-                                argv[optind]);
+        rc = nt_cli_start(&cli, "feeds", spec, argc, argv, &cfg);
+        if (rc != NT_CLI_GO)
                 goto out;
-        }
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
-        if (topic) {
-                if (state_dir || n_opml)
+        rc = 0;
+        state_dir = fc->state_dir;
+        if (fc->topic) {
+                if (state_dir || cli.n_values)
                         rc = nt_cli_fail(&cli, 2,
                                          "--topic lists the topic: "
                                          "--state-dir and --opml do not "
                                          "apply");
                 else
-                        rc = list_topic(&cli, cfg, jsonl);
+                        rc = list_topic(&cli, cfg, fc->jsonl);
                 goto out;
         }
         if (state_dir &&
@@ -1008,15 +931,15 @@ int nt_cmd_feeds(int argc, char **argv)
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
         }
-        err = nt_feed_list_from_config(&feeds, cfg, opml, n_opml, errstr,
-                                       sizeof(errstr));
+        err = nt_feed_list_from_config(&feeds, cfg, cli.values, cli.n_values,
+                                       errstr, sizeof(errstr));
         if (err) {
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
                 goto out;
         }
         state_dir = nt_config_str(cfg, "producer.state_dir");
         now = nt_date_now_ms();
-        if (!jsonl)
+        if (!fc->jsonl)
                 printf("%-10s %-10s %4s  %-10s %s\n", "SUCCEEDED", "NEXT",
                        "FAIL", "VALIDATORS", "FEED");
         for (i = 0; i < feeds.n; i++) {
@@ -1034,8 +957,8 @@ int nt_cmd_feeds(int argc, char **argv)
                 if (st.last_error)
                         nt_url_scrub_userinfo(st.last_error);
                 if (lerr == NT_OK || lerr == NT_ERR_NOTFOUND) {
-                        print_feed(&feeds.feeds[i], &st, lerr == NT_OK, jsonl,
-                                   now);
+                        print_feed(&feeds.feeds[i], &st, lerr == NT_OK,
+                                   fc->jsonl, now);
                 } else {
                         nt_url_scrub_userinfo(errstr);
                         nt_cli_fail(&cli, 1, "%s", errstr);
@@ -1047,6 +970,57 @@ out:
         nt_feed_list_free(&feeds);
         nt_config_destroy(cfg);
         nt_cli_free(&cli);
-        free(opml);
         return rc;
+}
+
+int nt_cmd_feeds(int argc, char **argv)
+{
+        struct feeds_cli fc;
+        const struct nt_cli_option list_options[] = {
+            {.name = "opml", .kind = NT_CLI_REPEAT},
+            {.name = "state-dir", .kind = NT_CLI_VALUE, .value = &fc.state_dir},
+            {.name = "output", .letter = 'o', .kind = NT_CLI_CALL},
+            {.name = "topic", .kind = NT_CLI_FLAG, .flag = &fc.topic},
+            {0},
+        };
+        const struct nt_cli_option verb_options[] = {
+            {.name = "name", .kind = NT_CLI_VALUE, .value = &fc.verb_opts.name},
+            {.name = "interval",
+             .kind = NT_CLI_VALUE,
+             .value = &fc.verb_opts.interval},
+            {.name = "tag", .kind = NT_CLI_CALL, .id = 't'},
+            {.name = "header", .kind = NT_CLI_CALL, .id = 'H'},
+            {.name = "content",
+             .kind = NT_CLI_VALUE,
+             .value = &fc.verb_opts.content},
+            {.name = "dry-run",
+             .kind = NT_CLI_FLAG,
+             .flag = &fc.verb_opts.dry_run},
+            {.name = "allow-empty",
+             .kind = NT_CLI_FLAG,
+             .flag = &fc.verb_opts.allow_empty},
+            {.name = "force", .kind = NT_CLI_FLAG, .flag = &fc.verb_opts.force},
+            {0},
+        };
+        const struct nt_cli_spec list = {
+            .options = list_options,
+            .help = feeds_help,
+            .help_more = feeds_help_options,
+            .common = true,
+            .common_first = true,
+            .on_option = feeds_option,
+            .ctx = &fc,
+            .check = list_check,
+            .max_args = INT_MAX, /* "list" and nothing else: list_check() */
+        };
+        struct nt_cli_spec verbs = list;
+        int at;
+
+        verbs.options = verb_options;
+        verbs.check = verb_check;
+        memset(&fc, 0, sizeof(fc));
+        at = find_verb(argc, argv, &list, &verbs);
+        if (at > 0)
+                return run_verb(argc, argv, at, &verbs, &fc);
+        return run_list(argc, argv, &list, &fc);
 }

@@ -84,28 +84,21 @@ static int reload(void *opaque, struct nt_feed_list *out, char *errstr,
 
 int nt_cmd_produce(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"opml", required_argument, NULL, 'o'},
-            {"once", no_argument, NULL, '1'},
-            {"state-dir", required_argument, NULL, 's'},
-            {"group", required_argument, NULL, 'g'},
-            {"instance", required_argument, NULL, 'i'},
-            {NULL, 0, NULL, 0},
-        };
         struct produce_ctx ctx;
-        const struct nt_cli_store stores[] = {
-            {.opt = 'o', .repeat = true},
-            {.opt = '1', .flag = &ctx.once},
-            {.opt = 's', .value = &ctx.state_dir},
-            {.opt = 'g', .value = &ctx.group},
-            {.opt = 'i', .value = &ctx.instance},
+        const struct nt_cli_option options[] = {
+            {.name = "opml", .kind = NT_CLI_REPEAT},
+            {.name = "once", .kind = NT_CLI_FLAG, .flag = &ctx.once},
+            {.name = "state-dir",
+             .kind = NT_CLI_VALUE,
+             .value = &ctx.state_dir},
+            {.name = "group", .kind = NT_CLI_VALUE, .value = &ctx.group},
+            {.name = "instance", .kind = NT_CLI_VALUE, .value = &ctx.instance},
             {0},
         };
         const struct nt_cli_spec spec = {
-            .longopts = longopts,
+            .options = options,
             .help = produce_help,
             .common = true,
-            .stores = stores,
         };
         struct nt_feed_list feeds;
         struct nt_cli cli;

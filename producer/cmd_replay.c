@@ -211,40 +211,49 @@ static int replay_option(struct nt_cli *cli, void *opaque, int opt,
         return 2;
 }
 
+/* The options that go together, and the PATHs, checked before the
+ * configuration is read. */
+static int replay_check(struct nt_cli *cli, void *opaque, int argc, char **argv)
+{
+        const struct replay_cli *ro = opaque;
+
+        (void)argv;
+        if (optind == argc)
+                return nt_cli_fail(cli, 2,
+                                   "no input: give files, directories or "
+                                   "patterns (see --help)");
+        if (ro->o.from_ms > ro->o.until_ms)
+                return nt_cli_fail(cli, 2, "--from is later than --until");
+        if (ro->o.max_gap_ms >= 0 && ro->o.speed <= 0)
+                return nt_cli_fail(cli, 2, "--max-gap goes with --speed");
+        return 0;
+}
+
 int nt_cmd_replay(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"rate", required_argument, NULL, 'r'},
-            {"speed", required_argument, NULL, 's'},
-            {"max-gap", required_argument, NULL, 'g'},
-            {"from", required_argument, NULL, 'f'},
-            {"until", required_argument, NULL, 'u'},
-            {"skip-seen", no_argument, NULL, 'S'},
-            {"strict", no_argument, NULL, 'T'},
-            {"feed-url", required_argument, NULL, 'F'},
-            {"base-url", required_argument, NULL, 'B'},
-            {"topic", required_argument, NULL, 't'},
-            {"timestamp", required_argument, NULL, 'W'},
-            {"pages", no_argument, NULL, 'P'},
-            {NULL, 0, NULL, 0},
-        };
         struct replay_cli ro = {0};
-        const struct nt_cli_store stores[] = {
-            {.opt = 'S', .flag = &ro.o.skip_seen},
-            {.opt = 'T', .flag = &ro.o.strict},
-            {.opt = 'F', .value = &ro.o.feed_url},
-            {.opt = 'B', .value = &ro.o.base_url},
-            {.opt = 't', .value = &ro.topic},
-            {.opt = 'P', .flag = &ro.o.pages},
+        const struct nt_cli_option options[] = {
+            {.name = "rate", .kind = NT_CLI_CALL, .id = 'r'},
+            {.name = "speed", .kind = NT_CLI_CALL, .id = 's'},
+            {.name = "max-gap", .kind = NT_CLI_CALL, .id = 'g'},
+            {.name = "from", .kind = NT_CLI_CALL, .id = 'f'},
+            {.name = "until", .kind = NT_CLI_CALL, .id = 'u'},
+            {.name = "skip-seen", .kind = NT_CLI_FLAG, .flag = &ro.o.skip_seen},
+            {.name = "strict", .kind = NT_CLI_FLAG, .flag = &ro.o.strict},
+            {.name = "feed-url", .kind = NT_CLI_VALUE, .value = &ro.o.feed_url},
+            {.name = "base-url", .kind = NT_CLI_VALUE, .value = &ro.o.base_url},
+            {.name = "topic", .kind = NT_CLI_VALUE, .value = &ro.topic},
+            {.name = "timestamp", .kind = NT_CLI_CALL, .id = 'W'},
+            {.name = "pages", .kind = NT_CLI_FLAG, .flag = &ro.o.pages},
             {0},
         };
         const struct nt_cli_spec spec = {
-            .longopts = longopts,
+            .options = options,
             .help = replay_help,
             .common = true,
-            .stores = stores,
             .on_option = replay_option,
             .ctx = &ro,
+            .check = replay_check,
             .max_args = INT_MAX,
         };
         struct nt_replay_stats st;
@@ -256,30 +265,10 @@ int nt_cmd_replay(int argc, char **argv)
         int rc = 0, err;
 
         nt_replay_opts_init(&ro.o);
-        /* The arguments are checked before the configuration is read. */
-        rc = nt_cli_start(&cli, "replay", &spec, argc, argv, NULL);
+        rc = nt_cli_start(&cli, "replay", &spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
         rc = 0;
-        if (optind == argc) {
-                rc = nt_cli_fail(&cli, 2,
-                                 "no input: give files, directories or "
-                                 "patterns (see --help)");
-                goto out;
-        }
-        if (ro.o.from_ms > ro.o.until_ms) {
-                rc = nt_cli_fail(&cli, 2, "--from is later than --until");
-                goto out;
-        }
-        if (ro.o.max_gap_ms >= 0 && ro.o.speed <= 0) {
-                rc = nt_cli_fail(&cli, 2, "--max-gap goes with --speed");
-                goto out;
-        }
-        cfg = nt_cli_load_config(&cli, NULL);
-        if (!cfg) {
-                rc = 2;
-                goto out;
-        }
         if (ro.topic && nt_config_set(cfg, "topics.raw", ro.topic, "--topic",
                                       errstr, sizeof(errstr)) != NT_OK) {
                 rc = nt_cli_fail(&cli, 2, "%s", errstr);
