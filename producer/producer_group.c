@@ -29,8 +29,9 @@
  *   and partition as the feed's record), the consumer's positions go in
  *   with the group metadata (KIP-447: a zombie's commit is refused), and
  *   the transaction commits. An abort puts every changed feed back to
- *   its last committed state (the record's value, kept per feed), so the
- *   articles are fetched and sent again by the next poll. */
+ *   its last committed state (the record's value, kept per feed) and
+ *   makes it due at once (repoll_soon()), so the articles are fetched
+ *   and sent again by a poll that does not wait for the interval. */
 #include "producer/producer_internal.h"
 #include "common/kafka.h"
 #include "common/num.h"
@@ -41,6 +42,11 @@
 /* Feeds topic records handled per loop round at most, so that a large
  * partition's first read does not stall fetching. */
 #define RECORDS_PER_ROUND 500
+/* Feeds rolled back by aborts in a row wait this long before their
+ * repoll after the second abort, doubling per abort up to the maximum
+ * (the first abort's feeds are polled again at once). */
+#define REPOLL_FIRST_MS 1000
+#define REPOLL_MAX_MS   60000
 
 void nt_pr_group_ids(nt_producer_t *p)
 {
@@ -514,6 +520,29 @@ static void roll_back(struct pfeed *f)
         f->next_validators = false;
 }
 
+/* A rolled-back feed is due again now, not after its interval (an
+ * hour's wait for articles that were fetched and lost with the abort):
+ * at once after a first abort, then after REPOLL_FIRST_MS doubling per
+ * abort in a row up to REPOLL_MAX_MS, so that a broker refusing every
+ * transaction is not hammered; never later than its own schedule. A
+ * feed being fetched is queued by its result. The fetcher's per-host
+ * limits pace a crowd of them. */
+static void repoll_soon(nt_producer_t *p, struct pfeed *f)
+{
+        int64_t delay = 0, due;
+        int n;
+
+        for (n = 1; n < p->abort_streak && delay < REPOLL_MAX_MS; n++)
+                delay = delay ? delay * 2 : REPOLL_FIRST_MS;
+        if (delay > REPOLL_MAX_MS)
+                delay = REPOLL_MAX_MS;
+        due = nt_date_now_ms() + delay;
+        if (f->fetching || f->due_ms <= due)
+                return;
+        f->due_ms = due;
+        nt_pr_requeue(p, f);
+}
+
 /* The consumer's positions on its assigned partitions (offsets read so
  * far), for send_offsets_to_transaction. NULL when none. */
 static rd_kafka_topic_partition_list_t *positions(nt_producer_t *p)
@@ -611,6 +640,10 @@ static int group_end(nt_producer_t *p, bool commit)
                           ? NT_ERR_KAFKA
                           : NT_ERR_TRANSIENT;
         }
+        if (err == NT_OK)
+                p->abort_streak = 0;
+        else
+                p->abort_streak++;
         for (i = 0; i < p->n_dirty; i++) {
                 struct pfeed *f = p->dirty[i];
 
@@ -622,6 +655,7 @@ static int group_end(nt_producer_t *p, bool commit)
                         f->saved_success_ms = f->st.last_success_ms;
                 } else if (!f->revoked && !f->removed) {
                         roll_back(f);
+                        repoll_soon(p, f);
                 }
         }
         p->n_dirty = 0;

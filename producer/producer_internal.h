@@ -186,6 +186,7 @@ struct nt_producer {
         json_t *refusals; /* articles refused for good in the transaction */
         int64_t txn_ms, last_commit_ms;
         int owned;          /* partitions assigned */
+        int abort_streak;   /* transactions aborted in a row */
         bool restored_once; /* a first assignment was restored */
         bool group_broken;
         bool unrestored; /* a restore was stopped: no more feeds taken on */

@@ -42,6 +42,13 @@ static char dir[64], config[128], raw[128], feeds_topic[128], state[128],
 /* Items each feed serves now (1..n) and its body's version. */
 static int items[MAX_FEEDS];
 static int version[MAX_FEEDS];
+/* An item of the feed (0: none) whose description is too large for the
+ * broker's max.message.bytes of a test's topics.raw. */
+static int big_item[MAX_FEEDS];
+/* The feeds' interval and more kafka properties (`, "k": "v"` pairs),
+ * when a test wants others (reset by setup). */
+static int interval_s;
+static const char *extra_kafka;
 
 struct inst {
         struct nt_child child;
@@ -92,6 +99,22 @@ static void serve_feed(int i)
                               "<description>What happened in story %d of "
                               "wire %d.</description></item>",
                               k, i, i, k, i, k, k, i);
+        if (big_item[i]) {
+                /* Letters from a little generator: compression does not
+                 * bring 16 KiB of them under a few KiB. */
+                unsigned x = (unsigned)i * 2654435761u + 1;
+
+                nt_buf_printf(&b,
+                              "<item><title>Long story of wire %d</title>"
+                              "<link>http://example.org/w%d/big</link>"
+                              "<guid>urn:grp:%d:big</guid><description>",
+                              i, i, i);
+                for (k = 0; k < 16384; k++) {
+                        x = x * 1103515245u + 12345u;
+                        nt_buf_printf(&b, "%c", 'a' + (int)((x >> 16) % 26));
+                }
+                nt_buf_append_str(&b, "</description></item>");
+        }
         nt_buf_append_str(&b, "</channel></rss>");
         memset(&r, 0, sizeof(r));
         snprintf(r.path, sizeof(r.path), "/f/%d", i);
@@ -123,7 +146,7 @@ static void write_config(int n_feeds)
                 "{\"kafka\": {\"bootstrap.servers\": \"%s\","
                 " \"session.timeout.ms\": \"%d\","
                 " \"heartbeat.interval.ms\": \"1000\","
-                " \"transaction.timeout.ms\": \"%d\"},"
+                " \"transaction.timeout.ms\": \"%d\"%s},"
                 " \"log\": {\"level\": \"info\"},"
                 " \"topics\": {\"raw\": \"%s\", \"feeds\": \"%s\","
                 " \"feeds_state\": \"%s\", \"enriched\": \"%s\","
@@ -135,10 +158,10 @@ static void write_config(int n_feeds)
                 " \"min_interval\": \"1s\", \"interval\": \"%ds\","
                 " \"txn_ms\": \"100ms\", \"max_per_host\": 8,"
                 " \"shutdown_timeout\": \"10s\", \"feeds\": [",
-                nt_test_kafka_bootstrap(), SESSION_MS, TXN_TIMEOUT, raw,
-                feeds_topic, state, enriched, dlq, prefix,
+                nt_test_kafka_bootstrap(), SESSION_MS, TXN_TIMEOUT, extra_kafka,
+                raw, feeds_topic, state, enriched, dlq, prefix,
                 getenv("NT_SOURCE_DIR"), cls_group, cls_group, PARTITIONS,
-                INTERVAL_S);
+                interval_s);
         for (i = 0; i < n_feeds; i++)
                 fprintf(f, "%s{\"url\": \"%s/f/%d\"}", i ? ", " : "",
                         nt_httpd_url(srv), i);
@@ -223,6 +246,9 @@ static void setup(void)
         memset(inst, 0, sizeof(inst));
         memset(items, 0, sizeof(items));
         memset(version, 0, sizeof(version));
+        memset(big_item, 0, sizeof(big_item));
+        interval_s = INTERVAL_S;
+        extra_kafka = "";
 }
 
 static void teardown(void)
@@ -998,4 +1024,67 @@ Test(real, key_with_nul_is_skipped, .timeout = 180)
                       "the record with a NUL in its key was not skipped");
         cr_assert_eq(requests(9), 0, "the key's first part was taken on");
         cr_assert_eq(stop(0, SIGTERM), 0);
+}
+
+/* ---- robustness of issue 15 (branch grp3) ------------------------- */
+
+/* The broker refuses one article of a poll (larger than topics.raw's
+ * max.message.bytes), which fails the whole transaction: the feed goes
+ * back to its committed state and, with an interval of an hour, must be
+ * polled again at once rather than an hour later. The refused article
+ * is marked seen (not sent again), every other one is on news.raw
+ * exactly once. */
+Test(real, rolled_back_feed_is_polled_again_at_once, .timeout = 180)
+{
+        const int n = 3;
+        const char *topics[1];
+        long long end;
+        struct tally t;
+        char guid[64];
+        int i, k;
+
+        /* A topics.raw of its own, whose records may take 4 KiB, and
+         * one record per batch (so that only the big one is refused). */
+        nt_test_unique_name("grp-raw-small", raw, sizeof(raw));
+        topics[0] = raw;
+        nt_test_make_topics_config(nt_test_kafka_bootstrap(), topics, 1, 3,
+                                   "-1", "max.message.bytes", "4096");
+        interval_s = 3600;
+        extra_kafka = ", \"batch.num.messages\": \"1\"";
+        big_item[0] = 1;
+        make_feeds(n, 2);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        /* Every small article committed; the wait is far below the
+         * interval. */
+        end = mono_ms() + 60000;
+        do {
+                nap_ms(500);
+                tally_topic(&t, raw, served_count(n), 5000);
+                json_decref(t.count);
+        } while (t.records < served_count(n) && mono_ms() < end);
+        cr_assert_geq(count_in_file(inst[0].log, "refused for good"), 1,
+                      "the big article was not refused");
+        cr_assert_geq(nt_test_metric(inst[0].port, "newstap_transactions_total",
+                                     "{outcome=\"aborted\"}"),
+                      1, "no transaction was aborted");
+        cr_assert_eq(stop(0, SIGTERM), 0);
+        assert_exactly_once(n, "after an aborted transaction");
+        tally_raw(&t);
+        for (i = 0; i < n; i++) {
+                snprintf(guid, sizeof(guid), "urn:grp:%d:big ", i);
+                k = 0;
+                {
+                        const char *key;
+                        json_t *v;
+
+                        json_object_foreach(t.count, key, v)
+                        {
+                                k += strncmp(key, guid, strlen(guid)) == 0;
+                        }
+                }
+                cr_assert_eq(k, 0, "the refused article of feed %d is stored",
+                             i);
+        }
+        json_decref(t.count);
 }
