@@ -307,6 +307,10 @@ static void describe_metrics(nt_metrics_t *m)
         nt_metrics_describe(m, "newstap_transactions_total", "counter",
                             "--group: transactions by outcome (committed, "
                             "aborted).");
+        nt_metrics_describe(m, "newstap_transaction_open_seconds", "gauge",
+                            "--group: how long the open transaction has "
+                            "been open (0: none); it grows while its "
+                            "commit waits for the broker.");
         nt_metrics_describe(m, "newstap_group_skipped_records_total", "counter",
                             "--group: feeds topic records skipped as "
                             "garbage.");
@@ -480,6 +484,9 @@ static void refresh_health(nt_producer_t *p)
                 nt_metrics_set(p->metrics,
                                "newstap_group_skipped_records_total",
                                (double)p->gstats.skipped_records, NULL);
+                nt_metrics_set(p->metrics, "newstap_transaction_open_seconds",
+                               (double)nt_publisher_txn_age_ms(p->pub) / 1000.0,
+                               NULL);
         }
         if (!p->health)
                 return;
@@ -1037,9 +1044,14 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                         nt_pr_reload_feeds(p, reload, reload_ctx);
                 if (p->group)
                         nt_pr_group_poll(p);
-                start_due(p, now);
+                /* While a transaction ends (the broker away, maybe for
+                 * long), fetches in flight go on and wait to be handled;
+                 * the rest of the loop goes on too. */
+                if (!p->group || !nt_pr_group_ending(p))
+                        start_due(p, now);
                 nt_fetcher_run(p->fetcher, 50);
-                drain_results(p);
+                if (!p->group || !nt_pr_group_ending(p))
+                        drain_results(p);
                 nt_publisher_poll(p->pub, 0);
                 if (p->group && nt_pr_group_commit(p, false) != NT_OK) {
                         rc = NT_ERR_KAFKA;

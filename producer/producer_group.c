@@ -47,6 +47,9 @@
  * (the first abort's feeds are polled again at once). */
 #define REPOLL_FIRST_MS 1000
 #define REPOLL_MAX_MS   60000
+/* The longest the loop waits in one transactional call of a commit
+ * that it steps on (nt_pr_group_commit()): it goes on between them. */
+#define STEP_MS 50
 
 void nt_pr_group_ids(nt_producer_t *p)
 {
@@ -392,6 +395,10 @@ void nt_pr_group_poll(nt_producer_t *p)
                  * callback runs inside the poll): no feed is taken on. */
                 if (p->group_broken || p->unrestored)
                         return;
+                /* A record changes the feeds that the transaction ending
+                 * wrote: it waits (in librdkafka) until the end is over. */
+                if (p->ending)
+                        return;
                 rkm = rd_kafka_consumer_poll(p->consumer, 0);
                 if (!rkm)
                         return;
@@ -588,23 +595,20 @@ static void reapply_refusals(nt_producer_t *p)
         }
 }
 
-/* Ends the open transaction: committed with every changed feed's state
- * (commit true), or aborted. Either way the articles sent leave their
- * feeds' pending lists first (seen when committed; sent again by the
- * next poll when not). */
-static int group_end(nt_producer_t *p, bool commit)
+static int group_end_done(nt_producer_t *p, bool commit, int err);
+
+/* Begins the end of the open transaction: committed with every changed
+ * feed's state (commit true), or aborted. Either way the articles sent
+ * leave their feeds' pending lists first (seen when committed; sent
+ * again by a poll at once when not). Each librdkafka call waits at most
+ * slice_ms: NT_ERR_TIMEOUT says the ending is under way (p->ending; the
+ * loop steps it on with nt_pr_group_commit()), else as group_end(). */
+static int group_end_begin(nt_producer_t *p, bool commit, int slice_ms)
 {
         rd_kafka_topic_partition_list_t *offsets = NULL;
         size_t i;
         int err = NT_OK;
 
-        /* Broken (fenced for good, or no producer any more): nothing
-         * more is written, also not by the revocation that closing the
-         * consumer calls back. */
-        if (p->group_broken)
-                return NT_ERR_KAFKA;
-        if (!nt_publisher_txn_open(p->pub) && p->n_dirty == 0)
-                return NT_OK;
         nt_publisher_each(p->pub, mark_sent_seen, p);
         for (i = 0; commit && i < p->n_dirty; i++) {
                 struct pfeed *f = p->dirty[i];
@@ -632,14 +636,34 @@ static int group_end(nt_producer_t *p, bool commit)
         }
         if (commit && err == NT_OK) {
                 offsets = positions(p);
-                err = nt_publisher_commit(p->pub, p->consumer, offsets);
+                err = nt_publisher_end_start(p->pub, true, p->consumer, offsets,
+                                             slice_ms);
                 if (offsets)
                         rd_kafka_topic_partition_list_destroy(offsets);
         } else {
-                err = nt_publisher_abort(p->pub) == NT_ERR_KAFKA
-                          ? NT_ERR_KAFKA
-                          : NT_ERR_TRANSIENT;
+                commit = false;
+                err =
+                    nt_publisher_end_start(p->pub, false, NULL, NULL, slice_ms);
         }
+        if (err == NT_ERR_TIMEOUT) {
+                /* Nothing of the feeds changes until it is over: no
+                 * result is handled, no record, no fetch started. */
+                p->ending = true;
+                p->ending_commit = commit;
+                return NT_ERR_TIMEOUT;
+        }
+        return group_end_done(p, commit, err);
+}
+
+/* The transaction is over (err: the publisher's answer): the states
+ * written become the committed ones, or the feeds go back to theirs. */
+static int group_end_done(nt_producer_t *p, bool commit, int err)
+{
+        size_t i;
+
+        p->ending = false;
+        if (!commit)
+                err = err == NT_ERR_KAFKA ? NT_ERR_KAFKA : NT_ERR_TRANSIENT;
         if (err == NT_OK)
                 p->abort_streak = 0;
         else
@@ -678,18 +702,59 @@ static int group_end(nt_producer_t *p, bool commit)
         return NT_OK;
 }
 
+/* Ends the open transaction now, blocking (a rebalance, a full
+ * publisher, the stop): an ending under way is finished first. */
+static int group_end(nt_producer_t *p, bool commit)
+{
+        int err;
+
+        /* Broken (fenced for good, or no producer any more): nothing
+         * more is written, also not by the revocation that closing the
+         * consumer calls back. */
+        if (p->group_broken)
+                return NT_ERR_KAFKA;
+        if (p->ending) {
+                err = group_end_done(p, p->ending_commit,
+                                     nt_publisher_end_finish(p->pub));
+                if (err != NT_OK || !commit)
+                        return err;
+        }
+        if (!nt_publisher_txn_open(p->pub) && p->n_dirty == 0)
+                return NT_OK;
+        err = group_end_begin(p, commit, NT_TXN_SLICE_MS);
+        if (err == NT_ERR_TIMEOUT)
+                err = group_end_done(p, p->ending_commit,
+                                     nt_publisher_end_finish(p->pub));
+        return err;
+}
+
 int nt_pr_group_commit(nt_producer_t *p, bool force)
 {
         int64_t now = nt_date_mono_ms();
+        int err;
 
         if (!p->pub || p->group_broken)
                 return p->group_broken ? NT_ERR_KAFKA : NT_OK;
+        if (force)
+                return group_end(p, true);
+        if (p->ending) {
+                err = nt_publisher_end_step(p->pub, STEP_MS);
+                return err == NT_ERR_TIMEOUT
+                           ? NT_OK
+                           : group_end_done(p, p->ending_commit, err);
+        }
         if (!nt_publisher_txn_open(p->pub) && p->n_dirty == 0)
                 return NT_OK;
-        if (!force && now - p->last_commit_ms < p->txn_ms)
+        if (now - p->last_commit_ms < p->txn_ms)
                 return NT_OK;
         p->last_commit_ms = now;
-        return group_end(p, true);
+        err = group_end_begin(p, true, STEP_MS);
+        return err == NT_ERR_TIMEOUT ? NT_OK : err;
+}
+
+bool nt_pr_group_ending(const nt_producer_t *p)
+{
+        return p->ending;
 }
 
 void nt_pr_group_refused(nt_producer_t *p, struct pfeed *f,

@@ -189,7 +189,9 @@ struct nt_producer {
         int abort_streak;   /* transactions aborted in a row */
         bool restored_once; /* a first assignment was restored */
         bool group_broken;
-        bool unrestored; /* a restore was stopped: no more feeds taken on */
+        bool unrestored;    /* a restore was stopped: no more feeds taken on */
+        bool ending;        /* a commit or abort is under way */
+        bool ending_commit; /* ... and it is a commit */
         struct {
                 uint64_t rebalances, commits, aborts, skipped_records;
                 double restore_s;
@@ -238,6 +240,10 @@ void nt_pr_group_poll(nt_producer_t *p);
 /* Commits the open transaction (articles, states, offsets) when it is
  * txn_ms old, or now with `force`. NT_ERR_KAFKA when the loop must stop. */
 int nt_pr_group_commit(nt_producer_t *p, bool force);
+/* True while a commit or abort is under way (stepped on by
+ * nt_pr_group_commit()): no fetch result is handled and no fetch started
+ * meanwhile, since they would change the feeds it writes. */
+bool nt_pr_group_ending(const nt_producer_t *p);
 /* An article the broker refused for good (in an aborting transaction). */
 void nt_pr_group_refused(nt_producer_t *p, struct pfeed *f,
                          const struct nt_publish_meta *meta);

@@ -1088,3 +1088,48 @@ Test(real, rolled_back_feed_is_polled_again_at_once, .timeout = 180)
         }
         json_decref(t.count);
 }
+
+/* The broker goes down while a poll's articles wait in the open
+ * transaction: the loop keeps running while the commit (then the abort,
+ * the new producer) waits for it. newstap_transaction_open_seconds,
+ * which only the loop refreshes, keeps growing past 10 s, and /readyz
+ * says no broker is reachable; once the broker is back every served
+ * article is on news.raw exactly once. */
+Test(real, broker_outage_keeps_the_loop_running, .timeout = 300)
+{
+        const int n = 6;
+        long long end, t_up;
+        double age = -1;
+        int i;
+
+        make_feeds(n, 1);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        cr_assert_eq(wait_all_polled(n, 0, true, 90), n,
+                     "not every feed settled");
+        cr_assert_eq(nt_test_kafka_local("down"), 0,
+                     "scripts/kafka-local down failed");
+        for (i = 0; i < n; i++)
+                grow(i);
+        end = mono_ms() + 60000;
+        while (mono_ms() < end) {
+                age = nt_test_metric(inst[0].port,
+                                     "newstap_transaction_open_seconds", "");
+                if (age >= 10)
+                        break;
+                nap_ms(500);
+        }
+        cr_assert_geq(age, 10,
+                      "the open transaction's age stopped at %g s: the "
+                      "loop is not running",
+                      age);
+        cr_assert(nt_test_wait_status(inst[0].port, "/readyz", 503, 10),
+                  "ready with the broker down");
+        cr_assert_eq(nt_test_kafka_local("up"), 0,
+                     "scripts/kafka-local up failed");
+        t_up = mono_ms();
+        cr_assert_eq(wait_all_polled(n, t_up, true, 120), n,
+                     "not every feed settled after the outage");
+        cr_assert_eq(stop(0, SIGTERM), 0, "a clean stop");
+        assert_exactly_once(n, "after an outage");
+}
