@@ -381,7 +381,8 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
                                 "out of memory");
                         goto fail;
                 }
-                nt_pr_group_ids(p);
+                if (nt_pr_group_ids(p, errstr, errstr_size) != NT_OK)
+                        goto fail;
         } else {
                 if (nt_state_mkdir(p->state_dir, errstr, errstr_size) != NT_OK)
                         goto fail;

@@ -51,26 +51,64 @@
  * that it steps on (nt_pr_group_commit()): it goes on between them. */
 #define STEP_MS 50
 
-void nt_pr_group_ids(nt_producer_t *p)
+/* The instance id (producer.instance, else the host name) and the
+ * transactional.id derived from it into buffers of NT_PR_INSTANCE_MAX
+ * and NT_PR_TXN_ID_MAX bytes; NT_ERR_CONFIG when one does not fit (a cut
+ * id could be another instance's, and two instances sharing one fence
+ * each other). */
+static int group_ids(const nt_config_t *cfg, char *instance, char *txn_id,
+                     char *errstr, size_t errstr_size)
 {
-        const char *inst = nt_config_str(p->cfg, "producer.instance");
-        char host[sizeof(((nt_producer_t *)0)->instance)];
+        const char *inst = nt_config_str(cfg, "producer.instance");
+        const char *group = nt_config_str(cfg, "producer.group");
+        char host[NT_PR_INSTANCE_MAX];
+        int n;
 
-        if (inst && *inst) {
-                snprintf(p->instance, sizeof(p->instance), "%s", inst);
-        } else {
+        if (!inst || !*inst) {
                 if (gethostname(host, sizeof(host)) != 0 || !host[0])
                         snprintf(host, sizeof(host), "localhost");
                 host[sizeof(host) - 1] = '\0';
-                snprintf(p->instance, sizeof(p->instance), "%s", host);
+                inst = host;
         }
+        if (strlen(inst) >= NT_PR_INSTANCE_MAX)
+                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                               "producer.instance (--instance) is %zu bytes "
+                               "long; at most %d",
+                               strlen(inst), NT_PR_INSTANCE_MAX - 1);
+        snprintf(instance, NT_PR_INSTANCE_MAX, "%s", inst);
         /* Stable across restarts of the same instance: the restarted
          * instance's init_transactions() aborts what it left open. */
-        snprintf(p->txn_id, sizeof(p->txn_id), "newstap-produce.%s.%s",
-                 nt_config_str(p->cfg, "producer.group"), p->instance);
+        n = snprintf(txn_id, NT_PR_TXN_ID_MAX, "newstap-produce.%s.%s", group,
+                     instance);
+        if (n < 0 || n >= NT_PR_TXN_ID_MAX)
+                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                               "transactional.id newstap-produce.<group>."
+                               "<instance> would be %d bytes long; at most "
+                               "%d: shorten producer.group (--group) or "
+                               "producer.instance (--instance)",
+                               n, NT_PR_TXN_ID_MAX - 1);
+        return NT_OK;
+}
+
+int nt_producer_group_check(const nt_config_t *cfg, char *errstr,
+                            size_t errstr_size)
+{
+        char instance[NT_PR_INSTANCE_MAX], txn_id[NT_PR_TXN_ID_MAX];
+
+        return group_ids(cfg, instance, txn_id, errstr, errstr_size);
+}
+
+int nt_pr_group_ids(nt_producer_t *p, char *errstr, size_t errstr_size)
+{
+        int err =
+            group_ids(p->cfg, p->instance, p->txn_id, errstr, errstr_size);
+
+        if (err != NT_OK)
+                return err;
         p->feeds_topic = nt_config_str(p->cfg, "topics.feeds");
         p->state_topic = nt_config_str(p->cfg, "topics.feeds_state");
         p->txn_ms = nt_config_ms(p->cfg, "producer.txn_ms");
+        return NT_OK;
 }
 
 static struct pfeed *feed_by_key(nt_producer_t *p, const char *key)
@@ -86,15 +124,20 @@ static int keep_state(const char *key, int32_t partition,
                       struct nt_feed_state *st, void *opaque)
 {
         nt_producer_t *p = opaque;
-        json_t *js;
+        json_t *js, *pair;
 
-        (void)partition;
         js = nt_state_to_json(key, st);
         if (!js)
                 return NT_ERR_NOMEM;
-        /* The seen-set is shared with st, which the loader frees: the
-         * reference taken by the JSON keeps it. */
-        return json_object_set_new(p->restored, key, js) ? NT_ERR_NOMEM : NT_OK;
+        /* [partition, state]: the partition, so that a revocation
+         * forgets the states of its feeds not seen yet. The seen-set is
+         * shared with st, which the loader frees: the reference taken by
+         * the JSON keeps it. */
+        pair = json_pack("[io]", (int)partition, js);
+        if (!pair)
+                return NT_ERR_NOMEM;
+        return json_object_set_new(p->restored, key, pair) ? NT_ERR_NOMEM
+                                                           : NT_OK;
 }
 
 /* The producers' transaction.timeout.ms (the kafka section or -X; else
@@ -223,6 +266,24 @@ static bool in_list(const rd_kafka_topic_partition_list_t *parts,
         return false;
 }
 
+/* Forgets the restored states of these (revoked) partitions' feeds
+ * whose records were not read yet: they are the next owner's, and a
+ * later assignment restores them afresh. */
+static void forget_restored(nt_producer_t *p,
+                            const rd_kafka_topic_partition_list_t *parts)
+{
+        const char *key;
+        json_t *pair;
+        void *tmp;
+
+        json_object_foreach_safe(p->restored, tmp, key, pair)
+        {
+                if (in_list(parts, (int32_t)json_integer_value(
+                                       json_array_get(pair, 0))))
+                        json_object_del(p->restored, key);
+        }
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -280,6 +341,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 }
                 NT_INFO("producer", "instance %s: let go of %zu feed(s)",
                         p->instance, dropped);
+                forget_restored(p, parts);
                 error = rd_kafka_incremental_unassign(rk, parts);
                 if (!error)
                         p->owned -= parts->cnt;
@@ -371,7 +433,7 @@ static void handle_record(nt_producer_t *p, const rd_kafka_message_t *rkm)
                 f->hints.interval_ms = f->spec.interval_ms;
                 goto out;
         }
-        state = json_object_get(p->restored, key);
+        state = json_array_get(json_object_get(p->restored, key), 1);
         if (nt_pr_add_group_feed(p, &l.feeds[0], key, rkm->partition, state) !=
             NT_OK)
                 NT_ERROR("producer", "feed %s: out of memory", key);
@@ -551,7 +613,12 @@ static void repoll_soon(nt_producer_t *p, struct pfeed *f)
 }
 
 /* The consumer's positions on its assigned partitions (offsets read so
- * far), for send_offsets_to_transaction. NULL when none. */
+ * far), for send_offsets_to_transaction. When none has a position yet
+ * (no record read since the assignment), the offsets committed, else 0:
+ * a transaction is never committed without the group metadata, which
+ * fences a zombie (KIP-447), and these offsets serve only that (every
+ * assignment reads its partition from the beginning). NULL when no
+ * partition is assigned. */
 static rd_kafka_topic_partition_list_t *positions(nt_producer_t *p)
 {
         rd_kafka_topic_partition_list_t *parts = NULL, *out;
@@ -567,6 +634,21 @@ static rd_kafka_topic_partition_list_t *positions(nt_producer_t *p)
                             out, parts->elems[i].topic,
                             parts->elems[i].partition)
                             ->offset = parts->elems[i].offset;
+        }
+        if (out->cnt == 0 && parts->cnt > 0) {
+                if (rd_kafka_committed(p->consumer, parts, 5000))
+                        NT_WARN("producer",
+                                "no position on %s and its committed "
+                                "offsets unknown: offset 0 goes with the "
+                                "group metadata",
+                                p->feeds_topic);
+                for (i = 0; i < parts->cnt; i++)
+                        rd_kafka_topic_partition_list_add(
+                            out, parts->elems[i].topic,
+                            parts->elems[i].partition)
+                            ->offset = parts->elems[i].offset >= 0
+                                           ? parts->elems[i].offset
+                                           : 0;
         }
         rd_kafka_topic_partition_list_destroy(parts);
         return out;
@@ -609,6 +691,9 @@ static int group_end_begin(nt_producer_t *p, bool commit, int slice_ms)
         size_t i;
         int err = NT_OK;
 
+        /* Reports served first: an article refused before it was sent is
+         * settled (marked seen) before the states are written. */
+        nt_publisher_poll(p->pub, 0);
         nt_publisher_each(p->pub, mark_sent_seen, p);
         for (i = 0; commit && i < p->n_dirty; i++) {
                 struct pfeed *f = p->dirty[i];

@@ -64,6 +64,10 @@ enum job_kind { JOB_FEED = 0, JOB_PAGE, JOB_ROBOTS };
 #define ROBOTS_TTL_MS   ((int64_t)24 * 3600 * 1000)
 #define ROBOTS_RETRY_MS ((int64_t)10 * 60 * 1000)
 
+/* Buffer sizes of the instance id and the transactional.id (--group). */
+#define NT_PR_INSTANCE_MAX 128
+#define NT_PR_TXN_ID_MAX   320
+
 struct pfeed {
         enum job_kind kind; /* JOB_FEED; first, see job_kind */
         struct nt_feed_spec spec;
@@ -176,8 +180,8 @@ struct nt_producer {
 
         /* produce --group (producer/producer_group.c). */
         bool group;
-        char instance[128];
-        char txn_id[320];
+        char instance[NT_PR_INSTANCE_MAX];
+        char txn_id[NT_PR_TXN_ID_MAX];
         rd_kafka_t *consumer; /* member of producer.group on topics.feeds */
         rd_kafka_t *probe;    /* read_uncommitted: open transactions */
         const char *feeds_topic, *state_topic;
@@ -249,8 +253,9 @@ void nt_pr_group_refused(nt_producer_t *p, struct pfeed *f,
                          const struct nt_publish_meta *meta);
 /* Leaves the group and frees its clients. */
 void nt_pr_group_stop(nt_producer_t *p);
-/* The instance id and transactional.id from the configuration. */
-void nt_pr_group_ids(nt_producer_t *p);
+/* The instance id and transactional.id from the configuration, and the
+ * group's topics; NT_ERR_CONFIG when an id is too long. */
+int nt_pr_group_ids(nt_producer_t *p, char *errstr, size_t errstr_size);
 
 /* ---- producer/producer_reload.c ---- */
 

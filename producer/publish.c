@@ -1013,7 +1013,13 @@ int nt_publisher_end_start(nt_publisher_t *p, bool commit, rd_kafka_t *consumer,
                 rd_kafka_poll(p->rk, 10);
                 resend_pending(p);
         }
-        if (p->retry_head || p->refused_head || p->txn_failed ||
+        /* One refused before it was sent (larger than message.max.bytes)
+         * is no part of the transaction: settled as refused (marked seen
+         * by the callback, in the state this transaction writes), as
+         * without a transaction, while the others commit. */
+        if (p->refused_head)
+                settle_refused(p);
+        if (p->retry_head || p->txn_failed ||
             rd_kafka_fatal_error(p->rk, NULL, 0))
                 rc = end_start_fail(p,
                                     rd_kafka_fatal_error(p->rk, NULL, 0) != 0);

@@ -1133,3 +1133,43 @@ Test(real, broker_outage_keeps_the_loop_running, .timeout = 300)
         cr_assert_eq(stop(0, SIGTERM), 0, "a clean stop");
         assert_exactly_once(n, "after an outage");
 }
+
+/* An article larger than the producer's message.max.bytes is refused
+ * before it is sent: logged, counted and marked seen as without
+ * --group, while the rest of its transaction commits (no abort); every
+ * other article is on news.raw exactly once, the big one not at all. */
+Test(real, article_refused_before_sending_aborts_nothing, .timeout = 180)
+{
+        const int n = 3;
+        struct tally t;
+        const char *key;
+        json_t *v;
+        int big = 0;
+
+        /* fetch.max.bytes may not be below message.max.bytes. */
+        extra_kafka = ", \"message.max.bytes\": \"10000\","
+                      " \"fetch.max.bytes\": \"10000\"";
+        big_item[1] = 1;
+        make_feeds(n, 2);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        /* Settled: the refused article counts as done, so the feed's
+         * validators are kept and its next poll answers 304. */
+        cr_assert_eq(wait_all_polled(n, 0, true, 90), n,
+                     "not every feed settled");
+        cr_assert_eq(nt_test_metric(inst[0].port, "newstap_transactions_total",
+                                    "{outcome=\"aborted\"}"),
+                     0, "a transaction was aborted");
+        cr_assert_eq(
+            nt_test_metric(inst[0].port, "newstap_publish_refused_total", ""),
+            1, "the big article was not counted as refused");
+        cr_assert_eq(stop(0, SIGTERM), 0);
+        assert_exactly_once(n, "after a refusal");
+        tally_raw(&t);
+        json_object_foreach(t.count, key, v)
+        {
+                big += strncmp(key, "urn:grp:1:big ", 14) == 0;
+        }
+        json_decref(t.count);
+        cr_assert_eq(big, 0, "the refused article is stored");
+}
