@@ -10,10 +10,11 @@
  *   until session.timeout.ms with no rebalance to announce it; the
  *   default's behaviour is the easier to reason about (-X
  *   group.instance.id=... sets it for those who want it).
- * - Assignment: for each new partition, its states are read from the
- *   state topic (read_committed, to its end) before the partition is
- *   assigned, and the partition is read from its beginning: the records
- *   are the feed list, later ones live adds, changes and removals. A
+ * - Assignment: each new partition is assigned paused, its states are
+ *   read from the state topic (read_committed, to its end) by a thread
+ *   while the loop goes on with the other feeds, and then the partition
+ *   resumes, read from its beginning: the records are the feed list,
+ *   later ones live adds, changes and removals. A
  *   transaction another instance left open on the state topic (killed
  *   mid-poll) hides what was committed after it from read_committed
  *   readers until the broker aborts it, so the restore first waits,
@@ -22,7 +23,9 @@
  *   twice.
  * - Revocation: the open transaction is committed while the generation
  *   is still ours (aborted when the partitions were lost), then the
- *   feeds are dropped; their fetches in flight are discarded.
+ *   feeds are dropped (their fetches in flight are discarded), and so
+ *   are the restored states of feeds not seen yet and a restore not
+ *   made yet.
  * - Commit: every producer.txn_ms (or when the publisher is full), the
  *   articles sent since the last commit are marked seen in their feeds'
  *   states, each changed state is written to the state topic (same key
@@ -38,6 +41,9 @@
 #include "common/txn.h"
 #include "producer/feeds_topic.h"
 #include "producer/state_topic.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
 
 /* Feeds topic records handled per loop round at most, so that a large
  * partition's first read does not stall fetching. */
@@ -120,10 +126,43 @@ static struct pfeed *feed_by_key(nt_producer_t *p, const char *key)
 
 /* ---- restore ------------------------------------------------------ */
 
+static bool in_list(const rd_kafka_topic_partition_list_t *parts,
+                    int32_t partition)
+{
+        int i;
+
+        for (i = 0; i < parts->cnt; i++) {
+                if (parts->elems[i].partition == partition)
+                        return true;
+        }
+        return false;
+}
+
+/* A restore runs in a thread of its own while the loop goes on: it may
+ * wait for a dead instance's transaction (up to transaction.timeout.ms)
+ * and read many states, far longer than a rebalance callback may take
+ * (max.poll.interval.ms) or the instance's other feeds may wait. The
+ * new partitions are assigned paused meanwhile, so that no feed of
+ * theirs is taken on before its state is there. The thread reads only
+ * what does not change while it runs (the configuration, the topic
+ * names, the consumer and probe handles, which librdkafka lets threads
+ * share) and writes only the job; the loop takes the result once
+ * `done` is set. */
+struct restore_job {
+        pthread_t thread;
+        nt_producer_t *p;
+        rd_kafka_topic_partition_list_t *parts; /* a copy */
+        json_t *states; /* key -> [partition, state], the thread's */
+        int err;
+        int64_t took_ms;
+        atomic_bool done;
+        atomic_bool cancel; /* the loop stops: give up */
+};
+
 static int keep_state(const char *key, int32_t partition,
                       struct nt_feed_state *st, void *opaque)
 {
-        nt_producer_t *p = opaque;
+        struct restore_job *job = opaque;
         json_t *js, *pair;
 
         js = nt_state_to_json(key, st);
@@ -136,7 +175,7 @@ static int keep_state(const char *key, int32_t partition,
         pair = json_pack("[io]", (int)partition, js);
         if (!pair)
                 return NT_ERR_NOMEM;
-        return json_object_set_new(p->restored, key, pair) ? NT_ERR_NOMEM
+        return json_object_set_new(job->states, key, pair) ? NT_ERR_NOMEM
                                                            : NT_OK;
 }
 
@@ -160,14 +199,16 @@ static int64_t txn_timeout_ms(const nt_config_t *cfg)
  * topic (the read_committed end equals the end): at most
  * transaction.timeout.ms and 15 s more, by when the broker has aborted a
  * dead instance's transaction (the instances share one configuration). */
-static void await_no_open_txn(nt_producer_t *p, const int32_t *parts, size_t n)
+static void await_no_open_txn(struct restore_job *job, const int32_t *parts,
+                              size_t n)
 {
+        nt_producer_t *p = job->p;
         int64_t t0 = nt_date_mono_ms();
         int64_t deadline = t0 + txn_timeout_ms(p->cfg) + 15000;
         size_t i;
         bool told = false;
 
-        for (i = 0; i < n && nt_sig_running();) {
+        for (i = 0; i < n && nt_sig_running() && !atomic_load(&job->cancel);) {
                 int64_t lo, hi_c = 0, hi_u = 0;
                 rd_kafka_resp_err_t err;
 
@@ -210,24 +251,29 @@ static void await_no_open_txn(nt_producer_t *p, const int32_t *parts, size_t n)
         }
 }
 
-/* Reads the states of newly assigned partitions into p->restored. */
-static int restore(nt_producer_t *p,
-                   const rd_kafka_topic_partition_list_t *parts)
+/* The thread: reads the states of the job's partitions into
+ * job->states. */
+static void *restore_run(void *arg)
 {
+        struct restore_job *job = arg;
+        nt_producer_t *p = job->p;
+        const rd_kafka_topic_partition_list_t *parts = job->parts;
         int32_t *ids = calloc((size_t)parts->cnt + 1, sizeof(*ids));
         char errstr[512] = "";
         int64_t t0 = nt_date_mono_ms();
-        size_t before = json_object_size(p->restored);
         int i, err = NT_ERR_TIMEOUT;
 
-        if (!ids)
-                return NT_ERR_NOMEM;
+        if (!ids) {
+                job->err = NT_ERR_NOMEM;
+                atomic_store(&job->done, true);
+                return NULL;
+        }
         for (i = 0; i < parts->cnt; i++)
                 ids[i] = parts->elems[i].partition;
-        await_no_open_txn(p, ids, (size_t)parts->cnt);
-        while (nt_sig_running()) {
+        await_no_open_txn(job, ids, (size_t)parts->cnt);
+        while (nt_sig_running() && !atomic_load(&job->cancel)) {
                 err = nt_state_topic_load(p->cfg, NULL, ids, (size_t)parts->cnt,
-                                          keep_state, p, 60000, errstr,
+                                          keep_state, job, 60000, errstr,
                                           sizeof(errstr));
                 if (err != NT_ERR_TIMEOUT && err != NT_ERR_KAFKA)
                         break;
@@ -236,35 +282,133 @@ static int restore(nt_producer_t *p,
         }
         if (err == NT_ERR_NOTFOUND)
                 err = NT_OK; /* no state topic yet: every feed is new */
-        else if (err != NT_OK && !nt_sig_running())
+        else if (err != NT_OK &&
+                 (!nt_sig_running() || atomic_load(&job->cancel)))
                 err = NT_ERR_STOPPED; /* a stop while waiting or reading */
         else if (err != NT_OK)
                 NT_ERROR("producer", "restoring state: %s", errstr);
-        p->gstats.restore_s += (double)(nt_date_mono_ms() - t0) / 1000.0;
+        free(ids);
+        job->err = err;
+        job->took_ms = nt_date_mono_ms() - t0;
+        atomic_store(&job->done, true);
+        return NULL;
+}
+
+static void job_free(struct restore_job *job)
+{
+        if (!job)
+                return;
+        rd_kafka_topic_partition_list_destroy(job->parts);
+        json_decref(job->states);
+        free(job);
+}
+
+/* Starts the restore of p->restore_next's partitions (paused). */
+static void restore_start(nt_producer_t *p)
+{
+        struct restore_job *job = calloc(1, sizeof(*job));
+
+        if (job)
+                job->states = json_object();
+        if (!job || !job->states) {
+                NT_ERROR("producer", "restoring state: out of memory");
+                p->group_broken = true;
+                job_free(job);
+                return;
+        }
+        job->p = p;
+        job->parts = p->restore_next;
+        p->restore_next = NULL;
+        atomic_init(&job->done, false);
+        atomic_init(&job->cancel, false);
+        if (pthread_create(&job->thread, NULL, restore_run, job) != 0) {
+                NT_ERROR("producer", "restoring state: cannot start a thread");
+                p->group_broken = true;
+                job_free(job);
+                return;
+        }
+        p->job = job;
+}
+
+/* The restore is done: its states join p->restored and its partitions,
+ * when still ours and not assigned anew since (restored again then),
+ * resume. */
+static void restore_finish(nt_producer_t *p)
+{
+        struct restore_job *job = p->job;
+        rd_kafka_topic_partition_list_t *mine = NULL, *resume;
+        const char *key;
+        json_t *pair;
+        size_t n = 0;
+        int i;
+
+        pthread_join(job->thread, NULL);
+        p->job = NULL;
+        p->gstats.restore_s += (double)job->took_ms / 1000.0;
+        if (job->err == NT_ERR_STOPPED) {
+                /* The feeds of these partitions must not be polled from
+                 * a fresh state, which would publish their articles
+                 * again. A stop is no failure: the process exits as it
+                 * would have. */
+                p->unrestored = true;
+                job_free(job);
+                return;
+        }
+        if (job->err != NT_OK) {
+                p->group_broken = true;
+                job_free(job);
+                return;
+        }
+        if (rd_kafka_assignment(p->consumer, &mine) != 0)
+                mine = NULL;
+        resume = rd_kafka_topic_partition_list_new(job->parts->cnt);
+        for (i = 0; mine && i < job->parts->cnt; i++) {
+                int32_t part = job->parts->elems[i].partition;
+
+                if (in_list(mine, part) &&
+                    !(p->restore_next && in_list(p->restore_next, part)))
+                        rd_kafka_topic_partition_list_add(resume,
+                                                          p->feeds_topic, part);
+        }
+        json_object_foreach(job->states, key, pair)
+        {
+                if (in_list(resume, (int32_t)json_integer_value(
+                                        json_array_get(pair, 0)))) {
+                        json_object_set(p->restored, key, pair);
+                        n++;
+                }
+        }
+        if (resume->cnt > 0) {
+                rd_kafka_resp_err_t err =
+                    rd_kafka_resume_partitions(p->consumer, resume);
+
+                if (err)
+                        NT_ERROR("producer", "resuming %s: %s", p->feeds_topic,
+                                 rd_kafka_err2str(err));
+        }
         NT_INFO("producer",
                 "instance %s: restored %zu feed state(s) of %d partition(s) "
                 "in %lld ms",
-                p->instance, json_object_size(p->restored) - before, parts->cnt,
-                (long long)(nt_date_mono_ms() - t0));
-        free(ids);
-        return err;
+                p->instance, n, resume->cnt, (long long)job->took_ms);
+        p->restored_once = true;
+        rd_kafka_topic_partition_list_destroy(resume);
+        if (mine)
+                rd_kafka_topic_partition_list_destroy(mine);
+        job_free(job);
+}
+
+/* From the loop: takes a finished restore and starts the next. */
+static void restore_poll(nt_producer_t *p)
+{
+        if (p->job && atomic_load(&p->job->done))
+                restore_finish(p);
+        if (!p->job && p->restore_next && !p->group_broken && !p->unrestored)
+                restore_start(p);
 }
 
 /* ---- rebalance ---------------------------------------------------- */
 
 static int group_end(nt_producer_t *p, bool commit);
-
-static bool in_list(const rd_kafka_topic_partition_list_t *parts,
-                    int32_t partition)
-{
-        int i;
-
-        for (i = 0; i < parts->cnt; i++) {
-                if (parts->elems[i].partition == partition)
-                        return true;
-        }
-        return false;
-}
 
 /* Forgets the restored states of these (revoked) partitions' feeds
  * whose records were not read yet: they are the next owner's, and a
@@ -290,37 +434,43 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         nt_producer_t *p = opaque;
         rd_kafka_error_t *error = NULL;
         size_t i;
-        int k, rerr;
+        int k;
 
         p->gstats.rebalances++;
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 NT_INFO("producer", "instance %s: assigned %d partition(s)",
                         p->instance, parts->cnt);
-                /* The restore may wait for a dead instance's transaction:
-                 * this one's own is committed first rather than left to
-                 * run into transaction.timeout.ms meanwhile. */
-                if (parts->cnt > 0)
-                        group_end(p, true);
-                /* Not restored (an error, or a stop meanwhile): the feeds
-                 * of these partitions must not be polled from a fresh
-                 * state, which would publish their articles again. A stop
-                 * is no failure: the process exits as it would have. */
-                rerr = parts->cnt > 0 ? restore(p, parts) : NT_OK;
-                if (rerr == NT_ERR_STOPPED)
-                        p->unrestored = true;
-                else if (rerr != NT_OK)
-                        p->group_broken = true;
-                /* The feed list: each partition from its beginning. */
+                /* The feed list: each partition from its beginning, paused
+                 * until the loop has restored its states (restore_poll()),
+                 * the callback returning at once. */
                 for (k = 0; k < parts->cnt; k++)
                         parts->elems[k].offset = RD_KAFKA_OFFSET_BEGINNING;
                 error = rd_kafka_incremental_assign(rk, parts);
-                if (!error)
+                if (!error && parts->cnt > 0) {
+                        rd_kafka_resp_err_t perr;
+
                         p->owned += parts->cnt;
-                /* Ready from here on: librdkafka (cooperative) calls this
-                 * after every SyncGroup, with an empty list too, so an
-                 * instance given no partition is ready and idle
-                 * (tests/kafka_group.c, instance_with_no_partition). */
-                p->restored_once = true;
+                        perr = rd_kafka_pause_partitions(rk, parts);
+                        if (perr)
+                                NT_ERROR("producer", "pausing %s: %s",
+                                         p->feeds_topic,
+                                         rd_kafka_err2str(perr));
+                        if (!p->restore_next)
+                                p->restore_next =
+                                    rd_kafka_topic_partition_list_new(
+                                        parts->cnt);
+                        for (k = 0; k < parts->cnt; k++)
+                                rd_kafka_topic_partition_list_add(
+                                    p->restore_next, parts->elems[k].topic,
+                                    parts->elems[k].partition);
+                }
+                /* librdkafka (cooperative) calls this after every
+                 * SyncGroup, with an empty list too: an instance given no
+                 * partition is ready and idle (tests/kafka_group.c,
+                 * instance_with_no_partition); one given some once their
+                 * states are restored. */
+                if (parts->cnt == 0 && !p->job && !p->restore_next)
+                        p->restored_once = true;
         } else {
                 bool lost = rd_kafka_assignment_lost(rk);
                 size_t dropped = 0;
@@ -342,6 +492,28 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 NT_INFO("producer", "instance %s: let go of %zu feed(s)",
                         p->instance, dropped);
                 forget_restored(p, parts);
+                /* Not restored yet: not restored at all (a running
+                 * restore's states of them are dropped when it ends). */
+                if (p->restore_next) {
+                        rd_kafka_topic_partition_list_t *keep =
+                            rd_kafka_topic_partition_list_new(
+                                p->restore_next->cnt);
+
+                        for (k = 0; k < p->restore_next->cnt; k++) {
+                                if (!in_list(
+                                        parts,
+                                        p->restore_next->elems[k].partition))
+                                        rd_kafka_topic_partition_list_add(
+                                            keep,
+                                            p->restore_next->elems[k].topic,
+                                            p->restore_next->elems[k]
+                                                .partition);
+                        }
+                        rd_kafka_topic_partition_list_destroy(p->restore_next);
+                        p->restore_next = keep->cnt > 0 ? keep : NULL;
+                        if (keep->cnt == 0)
+                                rd_kafka_topic_partition_list_destroy(keep);
+                }
                 error = rd_kafka_incremental_unassign(rk, parts);
                 if (!error)
                         p->owned -= parts->cnt;
@@ -450,6 +622,7 @@ void nt_pr_group_poll(nt_producer_t *p)
 {
         int n;
 
+        restore_poll(p);
         for (n = 0; n < RECORDS_PER_ROUND; n++) {
                 rd_kafka_message_t *rkm;
 
@@ -543,6 +716,17 @@ int nt_pr_group_start(nt_producer_t *p, char *errstr, size_t errstr_size)
 
 void nt_pr_group_stop(nt_producer_t *p)
 {
+        if (p->job) {
+                /* It reads through the consumer: over before it goes. */
+                atomic_store(&p->job->cancel, true);
+                pthread_join(p->job->thread, NULL);
+                job_free(p->job);
+                p->job = NULL;
+        }
+        if (p->restore_next) {
+                rd_kafka_topic_partition_list_destroy(p->restore_next);
+                p->restore_next = NULL;
+        }
         if (p->consumer) {
                 rd_kafka_consumer_close(p->consumer);
                 rd_kafka_destroy(p->consumer);

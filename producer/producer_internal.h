@@ -193,7 +193,10 @@ struct nt_producer {
         int abort_streak;   /* transactions aborted in a row */
         bool restored_once; /* a first assignment was restored */
         bool group_broken;
-        bool unrestored;    /* a restore was stopped: no more feeds taken on */
+        bool unrestored; /* a restore was stopped: no more feeds taken on */
+        struct restore_job *job; /* the restore running (its thread) */
+        /* Assigned, paused, waiting for the next restore. */
+        rd_kafka_topic_partition_list_t *restore_next;
         bool ending;        /* a commit or abort is under way */
         bool ending_commit; /* ... and it is a commit */
         struct {
