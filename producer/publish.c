@@ -741,7 +741,7 @@ static int slice_ms(int64_t end, int slice)
  * producer, NT_ERR_KAFKA) when fenced again and again by a live twin. */
 static int start_rebuild(nt_publisher_t *p)
 {
-        char errstr[512], reason[512] = "";
+        char reason[512] = "";
         rd_kafka_resp_err_t ferr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
         if (p->rk)
@@ -763,17 +763,12 @@ static int start_rebuild(nt_publisher_t *p)
                 return NT_ERR_KAFKA;
         }
         /* Purged and destroyed first: no report of the old producer
-         * refers to a tracked message afterwards. */
+         * refers to a tracked message afterwards. The step makes the
+         * new one. */
         if (p->rk) {
                 nt_txn_purge(p->rk);
                 rd_kafka_destroy(p->rk);
-        }
-        p->rk = make_producer(p, errstr, sizeof(errstr));
-        if (!p->rk) {
-                NT_ERROR("producer", "cannot recreate the producer: %s",
-                         errstr);
-                drop_tracked(p);
-                return NT_ERR_KAFKA;
+                p->rk = NULL;
         }
         p->warn_at = nt_date_mono_ms() + NT_TXN_OP_MS;
         return end_next(p, END_REBUILD);
@@ -787,7 +782,7 @@ static int step_rebuild(nt_publisher_t *p, int slice)
         rd_kafka_error_t *error;
         int64_t now = nt_date_mono_ms();
 
-        if (!p->rk) { /* the last init failed for good: a new producer */
+        if (!p->rk) { /* a new producer (again, after an init failed) */
                 p->rk = make_producer(p, errstr, sizeof(errstr));
                 if (!p->rk) {
                         NT_ERROR("producer", "cannot recreate the producer: %s",

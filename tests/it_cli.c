@@ -401,7 +401,7 @@ Test(cli, extract_prints_the_main_text_as_json)
  * id could be another instance's): exit 2 before any broker is asked. */
 Test(cli, produce_group_refuses_ids_too_long)
 {
-        char long_id[201], long_group[301];
+        char long_id[201], long_group[311];
         char *inst[] = {(char *)nt_test_bin(), "produce", "--group", "wires",
                         "--instance",          long_id,   NULL};
         char *grp[] = {(char *)nt_test_bin(), "produce", "--group", long_group,
@@ -414,6 +414,6 @@ Test(cli, produce_group_refuses_ids_too_long)
         nt_test_expect_run(inst, "produce --instance of 200 bytes", 2, NULL,
                            "producer.instance (--instance) is 200 bytes long; "
                            "at most 127");
-        nt_test_expect_run(grp, "produce --group of 300 bytes", 2, NULL,
+        nt_test_expect_run(grp, "produce --group of 310 bytes", 2, NULL,
                            "shorten producer.group (--group)");
 }
