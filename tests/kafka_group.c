@@ -9,7 +9,10 @@
  * and removed with `newstap feeds` while an instance runs. `newstap
  * classify` reads news.raw through the kills: news.enriched holds every
  * served article exactly once too. A broker stop and start under two
- * instances loses and doubles nothing either. */
+ * instances loses and doubles nothing either. The loop goes on while
+ * the broker is down, a feed rolled back by an abort is polled again at
+ * once, an article refused before sending aborts nothing, and a restore
+ * that waits does not hold up the instance's other feeds. */
 // ctest-suites: real
 #include "common/buf.h"
 #include "support/archive.h"
@@ -42,8 +45,8 @@ static char dir[64], config[128], raw[128], feeds_topic[128], state[128],
 /* Items each feed serves now (1..n) and its body's version. */
 static int items[MAX_FEEDS];
 static int version[MAX_FEEDS];
-/* An item of the feed (0: none) whose description is too large for the
- * broker's max.message.bytes of a test's topics.raw. */
+/* Whether the feed serves, first, one more item of 16 KiB (guid
+ * urn:grp:<feed>:big): too large for a test's max.message.bytes. */
 static int big_item[MAX_FEEDS];
 /* The feeds' interval and more kafka properties (`, "k": "v"` pairs),
  * when a test wants others (reset by setup). */
