@@ -81,6 +81,34 @@ int nt_txn_begin(rd_kafka_t *producer, const char *component, bool *rebuild)
         return NT_OK;
 }
 
+rd_kafka_error_t *
+nt_txn_call_once(rd_kafka_t *producer, enum nt_txn_op op, rd_kafka_t *consumer,
+                 const rd_kafka_topic_partition_list_t *offsets, int timeout_ms)
+{
+        rd_kafka_consumer_group_metadata_t *cgmd;
+        rd_kafka_error_t *error;
+
+        switch (op) {
+        case NT_TXN_SEND_OFFSETS:
+                cgmd = rd_kafka_consumer_group_metadata(consumer);
+                error = rd_kafka_send_offsets_to_transaction(producer, offsets,
+                                                             cgmd, timeout_ms);
+                rd_kafka_consumer_group_metadata_destroy(cgmd);
+                return error;
+        case NT_TXN_COMMIT:
+                return rd_kafka_commit_transaction(producer, timeout_ms);
+        default:
+                return rd_kafka_abort_transaction(producer, timeout_ms);
+        }
+}
+
+const char *nt_txn_op_name(enum nt_txn_op op)
+{
+        return op == NT_TXN_SEND_OFFSETS ? "send_offsets_to_transaction"
+               : op == NT_TXN_COMMIT     ? "commit_transaction"
+                                         : "abort_transaction";
+}
+
 rd_kafka_error_t *nt_txn_call(rd_kafka_t *producer, enum nt_txn_op op,
                               rd_kafka_t *consumer,
                               const rd_kafka_topic_partition_list_t *offsets,
@@ -96,22 +124,9 @@ rd_kafka_error_t *nt_txn_call(rd_kafka_t *producer, enum nt_txn_op op,
                 int slice = left < 1                 ? 1
                             : left < NT_TXN_SLICE_MS ? (int)left
                                                      : NT_TXN_SLICE_MS;
-                rd_kafka_consumer_group_metadata_t *cgmd;
 
-                switch (op) {
-                case NT_TXN_SEND_OFFSETS:
-                        cgmd = rd_kafka_consumer_group_metadata(consumer);
-                        error = rd_kafka_send_offsets_to_transaction(
-                            producer, offsets, cgmd, slice);
-                        rd_kafka_consumer_group_metadata_destroy(cgmd);
-                        break;
-                case NT_TXN_COMMIT:
-                        error = rd_kafka_commit_transaction(producer, slice);
-                        break;
-                default:
-                        error = rd_kafka_abort_transaction(producer, slice);
-                        break;
-                }
+                error =
+                    nt_txn_call_once(producer, op, consumer, offsets, slice);
                 if (!error || !rd_kafka_error_is_retriable(error) ||
                     rd_kafka_error_code(error) !=
                         RD_KAFKA_RESP_ERR__TIMED_OUT ||
@@ -124,6 +139,18 @@ rd_kafka_error_t *nt_txn_call(rd_kafka_t *producer, enum nt_txn_op op,
 
 enum nt_txn_next nt_txn_judge(const char *component, const char *call,
                               rd_kafka_error_t *error, int tries)
+{
+        int nap = 0;
+        enum nt_txn_next next =
+            nt_txn_judge_next(component, call, error, tries, &nap);
+
+        if (nap > 0)
+                nap_ms(nap);
+        return next;
+}
+
+enum nt_txn_next nt_txn_judge_next(const char *component, const char *call,
+                                   rd_kafka_error_t *error, int tries, int *nap)
 {
         bool running = nt_sig_running();
         bool retry = rd_kafka_error_is_retriable(error) &&
@@ -138,8 +165,9 @@ enum nt_txn_next nt_txn_judge(const char *component, const char *call,
                 : !running  ? "stopping"
                             : "unclassified: treated as fatal");
         rd_kafka_error_destroy(error);
+        *nap = 0;
         if (retry) {
-                nap_ms(100 * (tries + 1));
+                *nap = 100 * (tries + 1);
                 return NT_TXN_NEXT_RETRY;
         }
         /* Stopping: no time for an abort that waits on the broker nor for

@@ -5,7 +5,10 @@
  * the pitfalls of librdkafka 2.0.2 worked around (begin_transaction after
  * a fatal error can hang; abort_transaction waits for delivery reports
  * that only polling serves). The caller owns its producer and decides
- * what a rebuild or an abort means for its own work. */
+ * what a rebuild or an abort means for its own work. A caller whose
+ * loop must go on while the broker is away makes one attempt at a time
+ * (nt_txn_call_once(), nt_txn_judge_next()) and steps on from its loop
+ * (producer/publish.c); the others block in nt_txn_call(). */
 #ifndef NT_TXN_H
 #define NT_TXN_H
 
@@ -68,11 +71,28 @@ rd_kafka_error_t *nt_txn_call(rd_kafka_t *producer, enum nt_txn_op op,
                               const rd_kafka_topic_partition_list_t *offsets,
                               int op_ms, int64_t deadline);
 
+/* One attempt at the call, waiting at most timeout_ms: for a caller
+ * that must not block (it calls again from its loop while the answer
+ * is a retriable __TIMED_OUT, which librdkafka allows). */
+rd_kafka_error_t *
+nt_txn_call_once(rd_kafka_t *producer, enum nt_txn_op op, rd_kafka_t *consumer,
+                 const rd_kafka_topic_partition_list_t *offsets,
+                 int timeout_ms);
+
+/* The name of the call, as librdkafka's function without its prefix. */
+const char *nt_txn_op_name(enum nt_txn_op op);
+
 /* Sorts a failed call's error (logging it as "CALL: message (class)")
  * and destroys it. A retriable one below NT_TXN_RETRIES tries, while
  * running (nt_sig_running()), naps 100 ms per try and says retry. */
 enum nt_txn_next nt_txn_judge(const char *component, const char *call,
                               rd_kafka_error_t *error, int tries);
+
+/* nt_txn_judge() without the nap: *nap_ms says how long to wait before
+ * the retry (0 for the other answers). */
+enum nt_txn_next nt_txn_judge_next(const char *component, const char *call,
+                                   rd_kafka_error_t *error, int tries,
+                                   int *nap_ms);
 
 /* Aborts the open transaction: serves the delivery reports, purges what
  * is queued or in flight (abort_transaction waits until nothing is left

@@ -141,6 +141,11 @@ int nt_cmd_produce(int argc, char **argv)
                                  "producer.group (or --group NAME)");
                 goto out;
         }
+        if (group &&
+            nt_producer_group_check(cfg, errstr, sizeof(errstr)) != NT_OK) {
+                rc = nt_cli_fail(&cli, 2, "%s", errstr);
+                goto out;
+        }
         if (group && (ctx.once || cli.n_values > 0)) {
                 rc = nt_cli_fail(&cli, 2,
                                  "--group takes its feeds from topics.feeds: "

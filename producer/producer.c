@@ -295,6 +295,9 @@ static const struct nt_metric_desc metric_descs[] = {
      "--group: time spent restoring state from the state topic."},
     {"newstap_transactions_total", "counter",
      "--group: transactions by outcome (committed, aborted)."},
+    {"newstap_transaction_open_seconds", "gauge",
+     "--group: how long the open transaction has been open (0: none); it "
+     "grows while its commit waits for the broker."},
     {"newstap_group_skipped_records_total", "counter",
      "--group: feeds topic records skipped as garbage."},
     {"newstap_build_info", "gauge", "Always 1; the version is the label."},
@@ -369,7 +372,8 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
                                 "out of memory");
                         goto fail;
                 }
-                nt_pr_group_ids(p);
+                if (nt_pr_group_ids(p, errstr, errstr_size) != NT_OK)
+                        goto fail;
         } else {
                 if (nt_state_mkdir(p->state_dir, errstr, errstr_size) != NT_OK)
                         goto fail;
@@ -472,6 +476,9 @@ static void refresh_health(nt_producer_t *p)
                 nt_metrics_set(p->metrics,
                                "newstap_group_skipped_records_total",
                                (double)p->gstats.skipped_records, NULL);
+                nt_metrics_set(p->metrics, "newstap_transaction_open_seconds",
+                               (double)nt_publisher_txn_age_ms(p->pub) / 1000.0,
+                               NULL);
         }
         if (!p->health)
                 return;
@@ -1029,9 +1036,14 @@ int nt_producer_run(nt_producer_t *p, nt_producer_reload_cb *reload,
                         nt_pr_reload_feeds(p, reload, reload_ctx);
                 if (p->group)
                         nt_pr_group_poll(p);
-                start_due(p, now);
+                /* While a transaction ends (the broker away, maybe for
+                 * long), fetches in flight go on and wait to be handled;
+                 * the rest of the loop goes on too. */
+                if (!p->group || !nt_pr_group_ending(p))
+                        start_due(p, now);
                 nt_fetcher_run(p->fetcher, 50);
-                drain_results(p);
+                if (!p->group || !nt_pr_group_ending(p))
+                        drain_results(p);
                 nt_publisher_poll(p->pub, 0);
                 if (p->group && nt_pr_group_commit(p, false) != NT_OK) {
                         rc = NT_ERR_KAFKA;

@@ -26,6 +26,13 @@ nt_producer_t *nt_producer_new(const nt_config_t *cfg,
                                struct nt_feed_list *feeds, bool once,
                                char *errstr, size_t errstr_size);
 
+/* producer.coordination kafka: checks that the instance id
+ * (producer.instance, else the host name) and the transactional.id
+ * made of it and producer.group fit their bounds. NT_ERR_CONFIG with
+ * errstr saying which to shorten. */
+int nt_producer_group_check(const nt_config_t *cfg, char *errstr,
+                            size_t errstr_size);
+
 /* Builds a fresh feed list on SIGHUP (the command re-reads its files). */
 typedef int(nt_producer_reload_cb)(void *ctx, struct nt_feed_list *out,
                                    char *errstr, size_t errstr_size);

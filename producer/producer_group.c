@@ -10,10 +10,11 @@
  *   until session.timeout.ms with no rebalance to announce it; the
  *   default's behaviour is the easier to reason about (-X
  *   group.instance.id=... sets it for those who want it).
- * - Assignment: for each new partition, its states are read from the
- *   state topic (read_committed, to its end) before the partition is
- *   assigned, and the partition is read from its beginning: the records
- *   are the feed list, later ones live adds, changes and removals. A
+ * - Assignment: each new partition is assigned paused, its states are
+ *   read from the state topic (read_committed, to its end) by a thread
+ *   while the loop goes on with the other feeds, and then the partition
+ *   resumes, read from its beginning: the records are the feed list,
+ *   later ones live adds, changes and removals. A
  *   transaction another instance left open on the state topic (killed
  *   mid-poll) hides what was committed after it from read_committed
  *   readers until the broker aborts it, so the restore first waits,
@@ -22,15 +23,18 @@
  *   twice.
  * - Revocation: the open transaction is committed while the generation
  *   is still ours (aborted when the partitions were lost), then the
- *   feeds are dropped; their fetches in flight are discarded.
+ *   feeds are dropped (their fetches in flight are discarded), and so
+ *   are the restored states of feeds not seen yet and a restore not
+ *   made yet.
  * - Commit: every producer.txn_ms (or when the publisher is full), the
  *   articles sent since the last commit are marked seen in their feeds'
  *   states, each changed state is written to the state topic (same key
  *   and partition as the feed's record), the consumer's positions go in
  *   with the group metadata (KIP-447: a zombie's commit is refused), and
  *   the transaction commits. An abort puts every changed feed back to
- *   its last committed state (the record's value, kept per feed), so the
- *   articles are fetched and sent again by the next poll. */
+ *   its last committed state (the record's value, kept per feed) and
+ *   makes it due at once (repoll_soon()), so the articles are fetched
+ *   and sent again by a poll that does not wait for the interval. */
 #include "producer/producer_internal.h"
 #include "common/kafka.h"
 #include "common/num.h"
@@ -38,30 +42,79 @@
 #include "producer/feeds_topic.h"
 #include "producer/state_topic.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 /* Feeds topic records handled per loop round at most, so that a large
  * partition's first read does not stall fetching. */
 #define RECORDS_PER_ROUND 500
+/* Feeds rolled back by aborts in a row wait this long before their
+ * repoll after the second abort, doubling per abort up to the maximum
+ * (the first abort's feeds are polled again at once). */
+#define REPOLL_FIRST_MS 1000
+#define REPOLL_MAX_MS   60000
+/* The longest the loop waits in one transactional call of a commit
+ * that it steps on (nt_pr_group_commit()): it goes on between them. */
+#define STEP_MS 50
 
-void nt_pr_group_ids(nt_producer_t *p)
+/* The instance id (producer.instance, else the host name) and the
+ * transactional.id derived from it into buffers of NT_PR_INSTANCE_MAX
+ * and NT_PR_TXN_ID_MAX bytes; NT_ERR_CONFIG when one does not fit (a cut
+ * id could be another instance's, and two instances sharing one fence
+ * each other). */
+static int group_ids(const nt_config_t *cfg, char *instance, char *txn_id,
+                     char *errstr, size_t errstr_size)
 {
-        const char *inst = nt_config_str(p->cfg, "producer.instance");
-        char host[sizeof(((nt_producer_t *)0)->instance)];
+        const char *inst = nt_config_str(cfg, "producer.instance");
+        const char *group = nt_config_str(cfg, "producer.group");
+        char host[NT_PR_INSTANCE_MAX];
+        int n;
 
-        if (inst && *inst) {
-                snprintf(p->instance, sizeof(p->instance), "%s", inst);
-        } else {
+        if (!inst || !*inst) {
                 if (gethostname(host, sizeof(host)) != 0 || !host[0])
                         snprintf(host, sizeof(host), "localhost");
                 host[sizeof(host) - 1] = '\0';
-                snprintf(p->instance, sizeof(p->instance), "%s", host);
+                inst = host;
         }
+        if (strlen(inst) >= NT_PR_INSTANCE_MAX)
+                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                               "producer.instance (--instance) is %zu bytes "
+                               "long; at most %d",
+                               strlen(inst), NT_PR_INSTANCE_MAX - 1);
+        snprintf(instance, NT_PR_INSTANCE_MAX, "%s", inst);
         /* Stable across restarts of the same instance: the restarted
          * instance's init_transactions() aborts what it left open. */
-        snprintf(p->txn_id, sizeof(p->txn_id), "newstap-produce.%s.%s",
-                 nt_config_str(p->cfg, "producer.group"), p->instance);
+        n = snprintf(txn_id, NT_PR_TXN_ID_MAX, "newstap-produce.%s.%s", group,
+                     instance);
+        if (n < 0 || n >= NT_PR_TXN_ID_MAX)
+                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
+                               "transactional.id newstap-produce.<group>."
+                               "<instance> would be %d bytes long; at most "
+                               "%d: shorten producer.group (--group) or "
+                               "producer.instance (--instance)",
+                               n, NT_PR_TXN_ID_MAX - 1);
+        return NT_OK;
+}
+
+int nt_producer_group_check(const nt_config_t *cfg, char *errstr,
+                            size_t errstr_size)
+{
+        char instance[NT_PR_INSTANCE_MAX], txn_id[NT_PR_TXN_ID_MAX];
+
+        return group_ids(cfg, instance, txn_id, errstr, errstr_size);
+}
+
+int nt_pr_group_ids(nt_producer_t *p, char *errstr, size_t errstr_size)
+{
+        int err =
+            group_ids(p->cfg, p->instance, p->txn_id, errstr, errstr_size);
+
+        if (err != NT_OK)
+                return err;
         p->feeds_topic = nt_config_str(p->cfg, "topics.feeds");
         p->state_topic = nt_config_str(p->cfg, "topics.feeds_state");
         p->txn_ms = nt_config_ms(p->cfg, "producer.txn_ms");
+        return NT_OK;
 }
 
 static struct pfeed *feed_by_key(nt_producer_t *p, const char *key)
@@ -73,19 +126,57 @@ static struct pfeed *feed_by_key(nt_producer_t *p, const char *key)
 
 /* ---- restore ------------------------------------------------------ */
 
+static bool in_list(const rd_kafka_topic_partition_list_t *parts,
+                    int32_t partition)
+{
+        int i;
+
+        for (i = 0; i < parts->cnt; i++) {
+                if (parts->elems[i].partition == partition)
+                        return true;
+        }
+        return false;
+}
+
+/* A restore runs in a thread of its own while the loop goes on: it may
+ * wait for a dead instance's transaction (up to transaction.timeout.ms)
+ * and read many states, far longer than a rebalance callback may take
+ * (max.poll.interval.ms) or the instance's other feeds may wait. The
+ * new partitions are assigned paused meanwhile, so that no feed of
+ * theirs is taken on before its state is there. The thread reads only
+ * what does not change while it runs (the configuration, the topic
+ * names, the consumer and probe handles, which librdkafka lets threads
+ * share) and writes only the job; the loop takes the result once
+ * `done` is set. */
+struct restore_job {
+        pthread_t thread;
+        nt_producer_t *p;
+        rd_kafka_topic_partition_list_t *parts; /* a copy */
+        json_t *states; /* key -> [partition, state], the thread's */
+        int err;
+        int64_t took_ms;
+        atomic_bool done;
+        atomic_bool cancel; /* the loop stops: give up */
+};
+
 static int keep_state(const char *key, int32_t partition,
                       struct nt_feed_state *st, void *opaque)
 {
-        nt_producer_t *p = opaque;
-        json_t *js;
+        struct restore_job *job = opaque;
+        json_t *js, *pair;
 
-        (void)partition;
         js = nt_state_to_json(key, st);
         if (!js)
                 return NT_ERR_NOMEM;
-        /* The seen-set is shared with st, which the loader frees: the
-         * reference taken by the JSON keeps it. */
-        return json_object_set_new(p->restored, key, js) ? NT_ERR_NOMEM : NT_OK;
+        /* [partition, state]: the partition, so that a revocation
+         * forgets the states of its feeds not seen yet. The seen-set is
+         * shared with st, which the loader frees: the reference taken by
+         * the JSON keeps it. */
+        pair = json_pack("[io]", (int)partition, js);
+        if (!pair)
+                return NT_ERR_NOMEM;
+        return json_object_set_new(job->states, key, pair) ? NT_ERR_NOMEM
+                                                           : NT_OK;
 }
 
 /* The producers' transaction.timeout.ms (the kafka section or -X; else
@@ -108,14 +199,16 @@ static int64_t txn_timeout_ms(const nt_config_t *cfg)
  * topic (the read_committed end equals the end): at most
  * transaction.timeout.ms and 15 s more, by when the broker has aborted a
  * dead instance's transaction (the instances share one configuration). */
-static void await_no_open_txn(nt_producer_t *p, const int32_t *parts, size_t n)
+static void await_no_open_txn(struct restore_job *job, const int32_t *parts,
+                              size_t n)
 {
+        nt_producer_t *p = job->p;
         int64_t t0 = nt_date_mono_ms();
         int64_t deadline = t0 + txn_timeout_ms(p->cfg) + 15000;
         size_t i;
         bool told = false;
 
-        for (i = 0; i < n && nt_sig_running();) {
+        for (i = 0; i < n && nt_sig_running() && !atomic_load(&job->cancel);) {
                 int64_t lo, hi_c = 0, hi_u = 0;
                 rd_kafka_resp_err_t err;
 
@@ -158,24 +251,29 @@ static void await_no_open_txn(nt_producer_t *p, const int32_t *parts, size_t n)
         }
 }
 
-/* Reads the states of newly assigned partitions into p->restored. */
-static int restore(nt_producer_t *p,
-                   const rd_kafka_topic_partition_list_t *parts)
+/* The thread: reads the states of the job's partitions into
+ * job->states. */
+static void *restore_run(void *arg)
 {
+        struct restore_job *job = arg;
+        nt_producer_t *p = job->p;
+        const rd_kafka_topic_partition_list_t *parts = job->parts;
         int32_t *ids = calloc((size_t)parts->cnt + 1, sizeof(*ids));
         char errstr[512] = "";
         int64_t t0 = nt_date_mono_ms();
-        size_t before = json_object_size(p->restored);
         int i, err = NT_ERR_TIMEOUT;
 
-        if (!ids)
-                return NT_ERR_NOMEM;
+        if (!ids) {
+                job->err = NT_ERR_NOMEM;
+                atomic_store(&job->done, true);
+                return NULL;
+        }
         for (i = 0; i < parts->cnt; i++)
                 ids[i] = parts->elems[i].partition;
-        await_no_open_txn(p, ids, (size_t)parts->cnt);
-        while (nt_sig_running()) {
+        await_no_open_txn(job, ids, (size_t)parts->cnt);
+        while (nt_sig_running() && !atomic_load(&job->cancel)) {
                 err = nt_state_topic_load(p->cfg, NULL, ids, (size_t)parts->cnt,
-                                          keep_state, p, 60000, errstr,
+                                          keep_state, job, 60000, errstr,
                                           sizeof(errstr));
                 if (err != NT_ERR_TIMEOUT && err != NT_ERR_KAFKA)
                         break;
@@ -184,34 +282,150 @@ static int restore(nt_producer_t *p,
         }
         if (err == NT_ERR_NOTFOUND)
                 err = NT_OK; /* no state topic yet: every feed is new */
-        else if (err != NT_OK && !nt_sig_running())
+        else if (err != NT_OK &&
+                 (!nt_sig_running() || atomic_load(&job->cancel)))
                 err = NT_ERR_STOPPED; /* a stop while waiting or reading */
         else if (err != NT_OK)
                 NT_ERROR("producer", "restoring state: %s", errstr);
-        p->gstats.restore_s += (double)(nt_date_mono_ms() - t0) / 1000.0;
+        free(ids);
+        job->err = err;
+        job->took_ms = nt_date_mono_ms() - t0;
+        atomic_store(&job->done, true);
+        return NULL;
+}
+
+static void job_free(struct restore_job *job)
+{
+        if (!job)
+                return;
+        rd_kafka_topic_partition_list_destroy(job->parts);
+        json_decref(job->states);
+        free(job);
+}
+
+/* Starts the restore of p->restore_next's partitions (paused). */
+static void restore_start(nt_producer_t *p)
+{
+        struct restore_job *job = calloc(1, sizeof(*job));
+
+        if (job)
+                job->states = json_object();
+        if (!job || !job->states) {
+                NT_ERROR("producer", "restoring state: out of memory");
+                p->group_broken = true;
+                job_free(job);
+                return;
+        }
+        job->p = p;
+        job->parts = p->restore_next;
+        p->restore_next = NULL;
+        atomic_init(&job->done, false);
+        atomic_init(&job->cancel, false);
+        if (pthread_create(&job->thread, NULL, restore_run, job) != 0) {
+                NT_ERROR("producer", "restoring state: cannot start a thread");
+                p->group_broken = true;
+                job_free(job);
+                return;
+        }
+        p->job = job;
+}
+
+/* The restore is done: its states join p->restored and its partitions,
+ * when still ours and not assigned anew since (restored again then),
+ * resume. */
+static void restore_finish(nt_producer_t *p)
+{
+        struct restore_job *job = p->job;
+        rd_kafka_topic_partition_list_t *mine = NULL, *resume;
+        const char *key;
+        json_t *pair;
+        size_t n = 0;
+        int i;
+
+        pthread_join(job->thread, NULL);
+        p->job = NULL;
+        p->gstats.restore_s += (double)job->took_ms / 1000.0;
+        if (job->err == NT_ERR_STOPPED) {
+                /* The feeds of these partitions must not be polled from
+                 * a fresh state, which would publish their articles
+                 * again. A stop is no failure: the process exits as it
+                 * would have. */
+                p->unrestored = true;
+                job_free(job);
+                return;
+        }
+        if (job->err != NT_OK) {
+                p->group_broken = true;
+                job_free(job);
+                return;
+        }
+        if (rd_kafka_assignment(p->consumer, &mine) != 0)
+                mine = NULL;
+        resume = rd_kafka_topic_partition_list_new(job->parts->cnt);
+        for (i = 0; mine && i < job->parts->cnt; i++) {
+                int32_t part = job->parts->elems[i].partition;
+
+                if (in_list(mine, part) &&
+                    !(p->restore_next && in_list(p->restore_next, part)))
+                        rd_kafka_topic_partition_list_add(resume,
+                                                          p->feeds_topic, part);
+        }
+        json_object_foreach(job->states, key, pair)
+        {
+                if (in_list(resume, (int32_t)json_integer_value(
+                                        json_array_get(pair, 0)))) {
+                        json_object_set(p->restored, key, pair);
+                        n++;
+                }
+        }
+        if (resume->cnt > 0) {
+                rd_kafka_resp_err_t err =
+                    rd_kafka_resume_partitions(p->consumer, resume);
+
+                if (err)
+                        NT_ERROR("producer", "resuming %s: %s", p->feeds_topic,
+                                 rd_kafka_err2str(err));
+        }
         NT_INFO("producer",
                 "instance %s: restored %zu feed state(s) of %d partition(s) "
                 "in %lld ms",
-                p->instance, json_object_size(p->restored) - before, parts->cnt,
-                (long long)(nt_date_mono_ms() - t0));
-        free(ids);
-        return err;
+                p->instance, n, resume->cnt, (long long)job->took_ms);
+        p->restored_once = true;
+        rd_kafka_topic_partition_list_destroy(resume);
+        if (mine)
+                rd_kafka_topic_partition_list_destroy(mine);
+        job_free(job);
+}
+
+/* From the loop: takes a finished restore and starts the next. */
+static void restore_poll(nt_producer_t *p)
+{
+        if (p->job && atomic_load(&p->job->done))
+                restore_finish(p);
+        if (!p->job && p->restore_next && !p->group_broken && !p->unrestored)
+                restore_start(p);
 }
 
 /* ---- rebalance ---------------------------------------------------- */
 
 static int group_end(nt_producer_t *p, bool commit);
 
-static bool in_list(const rd_kafka_topic_partition_list_t *parts,
-                    int32_t partition)
+/* Forgets the restored states of these (revoked) partitions' feeds
+ * whose records were not read yet: they are the next owner's, and a
+ * later assignment restores them afresh. */
+static void forget_restored(nt_producer_t *p,
+                            const rd_kafka_topic_partition_list_t *parts)
 {
-        int i;
+        const char *key;
+        json_t *pair;
+        void *tmp;
 
-        for (i = 0; i < parts->cnt; i++) {
-                if (parts->elems[i].partition == partition)
-                        return true;
+        json_object_foreach_safe(p->restored, tmp, key, pair)
+        {
+                if (in_list(parts, (int32_t)json_integer_value(
+                                       json_array_get(pair, 0))))
+                        json_object_del(p->restored, key);
         }
-        return false;
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -220,37 +434,43 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         nt_producer_t *p = opaque;
         rd_kafka_error_t *error = NULL;
         size_t i;
-        int k, rerr;
+        int k;
 
         p->gstats.rebalances++;
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 NT_INFO("producer", "instance %s: assigned %d partition(s)",
                         p->instance, parts->cnt);
-                /* The restore may wait for a dead instance's transaction:
-                 * this one's own is committed first rather than left to
-                 * run into transaction.timeout.ms meanwhile. */
-                if (parts->cnt > 0)
-                        group_end(p, true);
-                /* Not restored (an error, or a stop meanwhile): the feeds
-                 * of these partitions must not be polled from a fresh
-                 * state, which would publish their articles again. A stop
-                 * is no failure: the process exits as it would have. */
-                rerr = parts->cnt > 0 ? restore(p, parts) : NT_OK;
-                if (rerr == NT_ERR_STOPPED)
-                        p->unrestored = true;
-                else if (rerr != NT_OK)
-                        p->group_broken = true;
-                /* The feed list: each partition from its beginning. */
+                /* The feed list: each partition from its beginning, paused
+                 * until the loop has restored its states (restore_poll()),
+                 * the callback returning at once. */
                 for (k = 0; k < parts->cnt; k++)
                         parts->elems[k].offset = RD_KAFKA_OFFSET_BEGINNING;
                 error = rd_kafka_incremental_assign(rk, parts);
-                if (!error)
+                if (!error && parts->cnt > 0) {
+                        rd_kafka_resp_err_t perr;
+
                         p->owned += parts->cnt;
-                /* Ready from here on: librdkafka (cooperative) calls this
-                 * after every SyncGroup, with an empty list too, so an
-                 * instance given no partition is ready and idle
-                 * (tests/kafka_group.c, instance_with_no_partition). */
-                p->restored_once = true;
+                        perr = rd_kafka_pause_partitions(rk, parts);
+                        if (perr)
+                                NT_ERROR("producer", "pausing %s: %s",
+                                         p->feeds_topic,
+                                         rd_kafka_err2str(perr));
+                        if (!p->restore_next)
+                                p->restore_next =
+                                    rd_kafka_topic_partition_list_new(
+                                        parts->cnt);
+                        for (k = 0; k < parts->cnt; k++)
+                                rd_kafka_topic_partition_list_add(
+                                    p->restore_next, parts->elems[k].topic,
+                                    parts->elems[k].partition);
+                }
+                /* librdkafka (cooperative) calls this after every
+                 * SyncGroup, with an empty list too: an instance given no
+                 * partition is ready and idle (tests/kafka_group.c,
+                 * instance_with_no_partition); one given some once their
+                 * states are restored. */
+                if (parts->cnt == 0 && !p->job && !p->restore_next)
+                        p->restored_once = true;
         } else {
                 bool lost = rd_kafka_assignment_lost(rk);
                 size_t dropped = 0;
@@ -271,6 +491,29 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 }
                 NT_INFO("producer", "instance %s: let go of %zu feed(s)",
                         p->instance, dropped);
+                forget_restored(p, parts);
+                /* Not restored yet: not restored at all (a running
+                 * restore's states of them are dropped when it ends). */
+                if (p->restore_next) {
+                        rd_kafka_topic_partition_list_t *keep =
+                            rd_kafka_topic_partition_list_new(
+                                p->restore_next->cnt);
+
+                        for (k = 0; k < p->restore_next->cnt; k++) {
+                                if (!in_list(
+                                        parts,
+                                        p->restore_next->elems[k].partition))
+                                        rd_kafka_topic_partition_list_add(
+                                            keep,
+                                            p->restore_next->elems[k].topic,
+                                            p->restore_next->elems[k]
+                                                .partition);
+                        }
+                        rd_kafka_topic_partition_list_destroy(p->restore_next);
+                        p->restore_next = keep->cnt > 0 ? keep : NULL;
+                        if (keep->cnt == 0)
+                                rd_kafka_topic_partition_list_destroy(keep);
+                }
                 error = rd_kafka_incremental_unassign(rk, parts);
                 if (!error)
                         p->owned -= parts->cnt;
@@ -362,7 +605,7 @@ static void handle_record(nt_producer_t *p, const rd_kafka_message_t *rkm)
                 f->hints.interval_ms = f->spec.interval_ms;
                 goto out;
         }
-        state = json_object_get(p->restored, key);
+        state = json_array_get(json_object_get(p->restored, key), 1);
         if (nt_pr_add_group_feed(p, &l.feeds[0], key, rkm->partition, state) !=
             NT_OK)
                 NT_ERROR("producer", "feed %s: out of memory", key);
@@ -379,12 +622,17 @@ void nt_pr_group_poll(nt_producer_t *p)
 {
         int n;
 
+        restore_poll(p);
         for (n = 0; n < RECORDS_PER_ROUND; n++) {
                 rd_kafka_message_t *rkm;
 
                 /* A restore that failed or was stopped (the rebalance
                  * callback runs inside the poll): no feed is taken on. */
                 if (p->group_broken || p->unrestored)
+                        return;
+                /* A record changes the feeds that the transaction ending
+                 * wrote: it waits (in librdkafka) until the end is over. */
+                if (p->ending)
                         return;
                 rkm = rd_kafka_consumer_poll(p->consumer, 0);
                 if (!rkm)
@@ -468,6 +716,17 @@ int nt_pr_group_start(nt_producer_t *p, char *errstr, size_t errstr_size)
 
 void nt_pr_group_stop(nt_producer_t *p)
 {
+        if (p->job) {
+                /* It reads through the consumer: over before it goes. */
+                atomic_store(&p->job->cancel, true);
+                pthread_join(p->job->thread, NULL);
+                job_free(p->job);
+                p->job = NULL;
+        }
+        if (p->restore_next) {
+                rd_kafka_topic_partition_list_destroy(p->restore_next);
+                p->restore_next = NULL;
+        }
         if (p->consumer) {
                 rd_kafka_consumer_close(p->consumer);
                 rd_kafka_destroy(p->consumer);
@@ -514,8 +773,36 @@ static void roll_back(struct pfeed *f)
         f->next_validators = false;
 }
 
+/* A rolled-back feed is due again now, not after its interval (an
+ * hour's wait for articles that were fetched and lost with the abort):
+ * at once after a first abort, then after REPOLL_FIRST_MS doubling per
+ * abort in a row up to REPOLL_MAX_MS, so that a broker refusing every
+ * transaction is not hammered; never later than its own schedule. A
+ * feed being fetched is queued by its result. The fetcher's per-host
+ * limits pace a crowd of them. */
+static void repoll_soon(nt_producer_t *p, struct pfeed *f)
+{
+        int64_t delay = 0, due;
+        int n;
+
+        for (n = 1; n < p->abort_streak && delay < REPOLL_MAX_MS; n++)
+                delay = delay ? delay * 2 : REPOLL_FIRST_MS;
+        if (delay > REPOLL_MAX_MS)
+                delay = REPOLL_MAX_MS;
+        due = nt_date_now_ms() + delay;
+        if (f->fetching || f->due_ms <= due)
+                return;
+        f->due_ms = due;
+        nt_pr_requeue(p, f);
+}
+
 /* The consumer's positions on its assigned partitions (offsets read so
- * far), for send_offsets_to_transaction. NULL when none. */
+ * far), for send_offsets_to_transaction. When none has a position yet
+ * (no record read since the assignment), the offsets committed, else 0:
+ * a transaction is never committed without the group metadata, which
+ * fences a zombie (KIP-447), and these offsets serve only that (every
+ * assignment reads its partition from the beginning). NULL when no
+ * partition is assigned. */
 static rd_kafka_topic_partition_list_t *positions(nt_producer_t *p)
 {
         rd_kafka_topic_partition_list_t *parts = NULL, *out;
@@ -531,6 +818,21 @@ static rd_kafka_topic_partition_list_t *positions(nt_producer_t *p)
                             out, parts->elems[i].topic,
                             parts->elems[i].partition)
                             ->offset = parts->elems[i].offset;
+        }
+        if (out->cnt == 0 && parts->cnt > 0) {
+                if (rd_kafka_committed(p->consumer, parts, 5000))
+                        NT_WARN("producer",
+                                "no position on %s and its committed "
+                                "offsets unknown: offset 0 goes with the "
+                                "group metadata",
+                                p->feeds_topic);
+                for (i = 0; i < parts->cnt; i++)
+                        rd_kafka_topic_partition_list_add(
+                            out, parts->elems[i].topic,
+                            parts->elems[i].partition)
+                            ->offset = parts->elems[i].offset >= 0
+                                           ? parts->elems[i].offset
+                                           : 0;
         }
         rd_kafka_topic_partition_list_destroy(parts);
         return out;
@@ -559,23 +861,23 @@ static void reapply_refusals(nt_producer_t *p)
         }
 }
 
-/* Ends the open transaction: committed with every changed feed's state
- * (commit true), or aborted. Either way the articles sent leave their
- * feeds' pending lists first (seen when committed; sent again by the
- * next poll when not). */
-static int group_end(nt_producer_t *p, bool commit)
+static int group_end_done(nt_producer_t *p, bool commit, int err);
+
+/* Begins the end of the open transaction: committed with every changed
+ * feed's state (commit true), or aborted. Either way the articles sent
+ * leave their feeds' pending lists first (seen when committed; sent
+ * again by a poll at once when not). Each librdkafka call waits at most
+ * slice_ms: NT_ERR_TIMEOUT says the ending is under way (p->ending; the
+ * loop steps it on with nt_pr_group_commit()), else as group_end(). */
+static int group_end_begin(nt_producer_t *p, bool commit, int slice_ms)
 {
         rd_kafka_topic_partition_list_t *offsets = NULL;
         size_t i;
         int err = NT_OK;
 
-        /* Broken (fenced for good, or no producer any more): nothing
-         * more is written, also not by the revocation that closing the
-         * consumer calls back. */
-        if (p->group_broken)
-                return NT_ERR_KAFKA;
-        if (!nt_publisher_txn_open(p->pub) && p->n_dirty == 0)
-                return NT_OK;
+        /* Reports served first: an article refused before it was sent is
+         * settled (marked seen) before the states are written. */
+        nt_publisher_poll(p->pub, 0);
         nt_publisher_each(p->pub, mark_sent_seen, p);
         for (i = 0; commit && i < p->n_dirty; i++) {
                 struct pfeed *f = p->dirty[i];
@@ -603,14 +905,38 @@ static int group_end(nt_producer_t *p, bool commit)
         }
         if (commit && err == NT_OK) {
                 offsets = positions(p);
-                err = nt_publisher_commit(p->pub, p->consumer, offsets);
+                err = nt_publisher_end_start(p->pub, true, p->consumer, offsets,
+                                             slice_ms);
                 if (offsets)
                         rd_kafka_topic_partition_list_destroy(offsets);
         } else {
-                err = nt_publisher_abort(p->pub) == NT_ERR_KAFKA
-                          ? NT_ERR_KAFKA
-                          : NT_ERR_TRANSIENT;
+                commit = false;
+                err =
+                    nt_publisher_end_start(p->pub, false, NULL, NULL, slice_ms);
         }
+        if (err == NT_ERR_TIMEOUT) {
+                /* Nothing of the feeds changes until it is over: no
+                 * result is handled, no record, no fetch started. */
+                p->ending = true;
+                p->ending_commit = commit;
+                return NT_ERR_TIMEOUT;
+        }
+        return group_end_done(p, commit, err);
+}
+
+/* The transaction is over (err: the publisher's answer): the states
+ * written become the committed ones, or the feeds go back to theirs. */
+static int group_end_done(nt_producer_t *p, bool commit, int err)
+{
+        size_t i;
+
+        p->ending = false;
+        if (!commit)
+                err = err == NT_ERR_KAFKA ? NT_ERR_KAFKA : NT_ERR_TRANSIENT;
+        if (err == NT_OK)
+                p->abort_streak = 0;
+        else
+                p->abort_streak++;
         for (i = 0; i < p->n_dirty; i++) {
                 struct pfeed *f = p->dirty[i];
 
@@ -622,6 +948,7 @@ static int group_end(nt_producer_t *p, bool commit)
                         f->saved_success_ms = f->st.last_success_ms;
                 } else if (!f->revoked && !f->removed) {
                         roll_back(f);
+                        repoll_soon(p, f);
                 }
         }
         p->n_dirty = 0;
@@ -644,18 +971,59 @@ static int group_end(nt_producer_t *p, bool commit)
         return NT_OK;
 }
 
+/* Ends the open transaction now, blocking (a rebalance, a full
+ * publisher, the stop): an ending under way is finished first. */
+static int group_end(nt_producer_t *p, bool commit)
+{
+        int err;
+
+        /* Broken (fenced for good, or no producer any more): nothing
+         * more is written, also not by the revocation that closing the
+         * consumer calls back. */
+        if (p->group_broken)
+                return NT_ERR_KAFKA;
+        if (p->ending) {
+                err = group_end_done(p, p->ending_commit,
+                                     nt_publisher_end_finish(p->pub));
+                if (err != NT_OK || !commit)
+                        return err;
+        }
+        if (!nt_publisher_txn_open(p->pub) && p->n_dirty == 0)
+                return NT_OK;
+        err = group_end_begin(p, commit, NT_TXN_SLICE_MS);
+        if (err == NT_ERR_TIMEOUT)
+                err = group_end_done(p, p->ending_commit,
+                                     nt_publisher_end_finish(p->pub));
+        return err;
+}
+
 int nt_pr_group_commit(nt_producer_t *p, bool force)
 {
         int64_t now = nt_date_mono_ms();
+        int err;
 
         if (!p->pub || p->group_broken)
                 return p->group_broken ? NT_ERR_KAFKA : NT_OK;
+        if (force)
+                return group_end(p, true);
+        if (p->ending) {
+                err = nt_publisher_end_step(p->pub, STEP_MS);
+                return err == NT_ERR_TIMEOUT
+                           ? NT_OK
+                           : group_end_done(p, p->ending_commit, err);
+        }
         if (!nt_publisher_txn_open(p->pub) && p->n_dirty == 0)
                 return NT_OK;
-        if (!force && now - p->last_commit_ms < p->txn_ms)
+        if (now - p->last_commit_ms < p->txn_ms)
                 return NT_OK;
         p->last_commit_ms = now;
-        return group_end(p, true);
+        err = group_end_begin(p, true, STEP_MS);
+        return err == NT_ERR_TIMEOUT ? NT_OK : err;
+}
+
+bool nt_pr_group_ending(const nt_producer_t *p)
+{
+        return p->ending;
 }
 
 void nt_pr_group_refused(nt_producer_t *p, struct pfeed *f,

@@ -64,6 +64,10 @@ enum job_kind { JOB_FEED = 0, JOB_PAGE, JOB_ROBOTS };
 #define ROBOTS_TTL_MS   ((int64_t)24 * 3600 * 1000)
 #define ROBOTS_RETRY_MS ((int64_t)10 * 60 * 1000)
 
+/* Buffer sizes of the instance id and the transactional.id (--group). */
+#define NT_PR_INSTANCE_MAX 128
+#define NT_PR_TXN_ID_MAX   320
+
 struct pfeed {
         enum job_kind kind; /* JOB_FEED; first, see job_kind */
         struct nt_feed_spec spec;
@@ -187,8 +191,8 @@ struct nt_producer {
 
         /* produce --group (producer/producer_group.c). */
         bool group;
-        char instance[128];
-        char txn_id[320];
+        char instance[NT_PR_INSTANCE_MAX];
+        char txn_id[NT_PR_TXN_ID_MAX];
         rd_kafka_t *consumer; /* member of producer.group on topics.feeds */
         rd_kafka_t *probe;    /* read_uncommitted: open transactions */
         const char *feeds_topic, *state_topic;
@@ -197,9 +201,15 @@ struct nt_producer {
         json_t *refusals; /* articles refused for good in the transaction */
         int64_t txn_ms, last_commit_ms;
         int owned;          /* partitions assigned */
+        int abort_streak;   /* transactions aborted in a row */
         bool restored_once; /* a first assignment was restored */
         bool group_broken;
         bool unrestored; /* a restore was stopped: no more feeds taken on */
+        struct restore_job *job; /* the restore running (its thread) */
+        /* Assigned, paused, waiting for the next restore. */
+        rd_kafka_topic_partition_list_t *restore_next;
+        bool ending;        /* a commit or abort is under way */
+        bool ending_commit; /* ... and it is a commit */
         struct {
                 uint64_t rebalances, commits, aborts, skipped_records;
                 double restore_s;
@@ -248,13 +258,18 @@ void nt_pr_group_poll(nt_producer_t *p);
 /* Commits the open transaction (articles, states, offsets) when it is
  * txn_ms old, or now with `force`. NT_ERR_KAFKA when the loop must stop. */
 int nt_pr_group_commit(nt_producer_t *p, bool force);
+/* True while a commit or abort is under way (stepped on by
+ * nt_pr_group_commit()): no fetch result is handled and no fetch started
+ * meanwhile, since they would change the feeds it writes. */
+bool nt_pr_group_ending(const nt_producer_t *p);
 /* An article the broker refused for good (in an aborting transaction). */
 void nt_pr_group_refused(nt_producer_t *p, struct pfeed *f,
                          const struct nt_publish_meta *meta);
 /* Leaves the group and frees its clients. */
 void nt_pr_group_stop(nt_producer_t *p);
-/* The instance id and transactional.id from the configuration. */
-void nt_pr_group_ids(nt_producer_t *p);
+/* The instance id and transactional.id from the configuration, and the
+ * group's topics; NT_ERR_CONFIG when an id is too long. */
+int nt_pr_group_ids(nt_producer_t *p, char *errstr, size_t errstr_size);
 
 /* ---- producer/producer_reload.c ---- */
 

@@ -54,10 +54,19 @@ struct nt_publisher {
         /* Transactional mode (txn_id set): the tracked messages are the
          * open transaction's; they are confirmed when it commits. */
         char *txn_id;
-        bool open;       /* a transaction is open */
-        bool txn_failed; /* a delivery of the open transaction failed */
-        int64_t stop_at; /* shutdown deadline (common/txn.h) */
+        bool open;         /* a transaction is open */
+        bool txn_failed;   /* a delivery of the open transaction failed */
+        int64_t opened_at; /* monotonic ms the open transaction began */
+        int64_t stop_at;   /* shutdown deadline (common/txn.h) */
         struct nt_txn_fences fences;
+        /* The transaction's ending under way (nt_publisher_end_step()):
+         * which call, with what, since when, how often, and no call
+         * before retry_at (a nap between tries). */
+        int end; /* enum txn_end */
+        rd_kafka_t *end_consumer;
+        rd_kafka_topic_partition_list_t *end_offsets; /* a copy */
+        int64_t call_start, retry_at, warn_at;
+        int tries;
 };
 
 /* How often one kind of repeated line is written at most. */
@@ -78,6 +87,7 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                         void *opaque);
+static void end_clear(nt_publisher_t *p);
 
 static void pmsg_free(struct pmsg *m)
 {
@@ -274,7 +284,9 @@ int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
 {
         struct pmsg *m;
 
-        if (p->n_tracked >= p->max_inflight)
+        /* A transaction ending takes no new message: the caller ends it
+         * (nt_publisher_commit()) to make room, as when full. */
+        if (p->n_tracked >= p->max_inflight || p->end)
                 return NT_ERR_LIMIT;
         if (p->txn_id && nt_publisher_begin(p) != NT_OK)
                 return NT_ERR_KAFKA;
@@ -529,6 +541,7 @@ size_t nt_publisher_destroy(nt_publisher_t *p, int timeout_ms)
                         "not marked seen and will be sent again",
                         left);
         p->confirm = NULL;
+        end_clear(p);
         if (p->rk) {
                 rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE |
                                           RD_KAFKA_PURGE_F_INFLIGHT |
@@ -559,7 +572,22 @@ int nt_publisher_inject_fatal(nt_publisher_t *p)
 
 /* ---- transactional mode ------------------------------------------ */
 
-static int txn_fail(nt_publisher_t *p, bool rebuild);
+/* A transaction ends in steps (nt_publisher_end_step()), each one
+ * librdkafka call of at most a slice, so that the produce loop goes on
+ * between them while the broker is away (metrics, readiness, signals,
+ * fetches in flight): send_offsets_to_transaction, commit_transaction,
+ * or, when it cannot commit, abort_transaction or a new producer whose
+ * init_transactions aborts it. A call that times out is called again
+ * (librdkafka allows it) until NT_TXN_OP_MS have passed; the error
+ * classes decide the rest as nt_txn_judge() says. */
+enum txn_end { END_NONE = 0, END_OFFSETS, END_COMMIT, END_ABORT, END_REBUILD };
+
+/* A step's answer (never an NT_ERR_*): the next call is set, make it
+ * now. */
+#define STEP_ON 1
+
+static int end_start_fail(nt_publisher_t *p, bool rebuild);
+static int end_wait(nt_publisher_t *p, int rc);
 
 int nt_publisher_begin(nt_publisher_t *p)
 {
@@ -567,23 +595,30 @@ int nt_publisher_begin(nt_publisher_t *p)
 
         if (!p->txn_id || p->open)
                 return NT_OK;
-        if (!p->rk) /* its rebuild failed (stopping): nothing is written */
+        if (!p->rk || p->end) /* its rebuild failed, or one is ending */
                 return NT_ERR_KAFKA;
         if (nt_txn_begin(p->rk, "producer", &rebuild) != NT_OK) {
                 /* A fatal error met before any message of the transaction
                  * was sent: a new producer, and begin again. */
-                if (!rebuild || txn_fail(p, true) == NT_ERR_KAFKA ||
+                if (!rebuild ||
+                    end_wait(p, end_start_fail(p, true)) == NT_ERR_KAFKA ||
                     nt_txn_begin(p->rk, "producer", &rebuild) != NT_OK)
                         return NT_ERR_KAFKA;
         }
         p->open = true;
         p->txn_failed = false;
+        p->opened_at = nt_date_mono_ms();
         return NT_OK;
 }
 
 bool nt_publisher_txn_open(const nt_publisher_t *p)
 {
         return p->open;
+}
+
+int64_t nt_publisher_txn_age_ms(const nt_publisher_t *p)
+{
+        return p->open ? nt_date_mono_ms() - p->opened_at : 0;
 }
 
 int nt_publisher_send_record(nt_publisher_t *p, const char *topic,
@@ -636,6 +671,16 @@ void nt_publisher_each(nt_publisher_t *p, nt_publish_confirm_cb *cb, void *ctx)
         }
 }
 
+/* The ending is over: back to no call under way. */
+static void end_clear(nt_publisher_t *p)
+{
+        p->end = END_NONE;
+        if (p->end_offsets)
+                rd_kafka_topic_partition_list_destroy(p->end_offsets);
+        p->end_offsets = NULL;
+        p->end_consumer = NULL;
+}
+
 /* Forgets the messages of a transaction that did not commit: none is
  * confirmed, except that those refused for good are settled as refused
  * (sending them again cannot help). */
@@ -660,32 +705,47 @@ static void drop_tracked(nt_publisher_t *p)
         }
         p->open = false;
         p->txn_failed = false;
+        end_clear(p);
 }
 
-static rd_kafka_t *make_producer_cb(void *opaque, char *errstr,
-                                    size_t errstr_size)
+/* Sets the next call going: op_ms count from now, no nap. */
+static int end_next(nt_publisher_t *p, enum txn_end end)
 {
-        return make_producer(opaque, errstr, errstr_size);
+        p->end = end;
+        p->call_start = nt_date_mono_ms();
+        p->retry_at = 0;
+        p->tries = 0;
+        return STEP_ON;
 }
 
-/* Ends a transaction that cannot commit: aborted, or the producer
- * rebuilt (whose init aborts it). NT_ERR_TRANSIENT: the transaction's
- * polls are to be redone; NT_ERR_KAFKA: no producer any more, or fenced
- * again and again by a live twin. */
-static int txn_fail(nt_publisher_t *p, bool rebuild)
+/* The time the current call must answer by: NT_TXN_OP_MS after it
+ * started, sooner when stopping (common/txn.h). */
+static int64_t call_end(nt_publisher_t *p)
 {
         int64_t deadline = nt_txn_stop_deadline(
             &p->stop_at, nt_config_ms(p->cfg, "producer.shutdown_timeout"));
-        char errstr[512], reason[512] = "";
-        rd_kafka_resp_err_t ferr;
+        int64_t end = p->call_start + NT_TXN_OP_MS;
 
-        p->stats.aborted++;
-        if (!rebuild && (!p->open || nt_txn_abort(p->rk, NT_TXN_OP_MS, deadline,
-                                                  "producer") == NT_OK)) {
-                drop_tracked(p);
-                return NT_ERR_TRANSIENT;
-        }
-        ferr = rd_kafka_fatal_error(p->rk, reason, sizeof(reason));
+        return deadline < end ? deadline : end;
+}
+
+static int slice_ms(int64_t end, int slice)
+{
+        int64_t left = end - nt_date_mono_ms();
+
+        return left < 1 ? 1 : left < slice ? (int)left : slice;
+}
+
+/* A new producer for one that cannot end its transaction otherwise: its
+ * init_transactions aborts what the old one left open. Gives up (no
+ * producer, NT_ERR_KAFKA) when fenced again and again by a live twin. */
+static int start_rebuild(nt_publisher_t *p)
+{
+        char reason[512] = "";
+        rd_kafka_resp_err_t ferr = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+        if (p->rk)
+                ferr = rd_kafka_fatal_error(p->rk, reason, sizeof(reason));
         NT_ERROR("producer",
                  "producer error %s: %s; recreating the producer, the "
                  "transaction's polls are redone",
@@ -702,90 +762,127 @@ static int txn_fail(nt_publisher_t *p, bool rebuild)
                 drop_tracked(p);
                 return NT_ERR_KAFKA;
         }
-        p->rk =
-            nt_txn_rebuild(p->rk, make_producer_cb, p, p->txn_id, NT_TXN_OP_MS,
-                           "producer", errstr, sizeof(errstr));
-        drop_tracked(p);
-        if (!p->rk) {
-                NT_ERROR("producer", "cannot recreate the producer: %s",
-                         errstr);
+        /* Purged and destroyed first: no report of the old producer
+         * refers to a tracked message afterwards. The step makes the
+         * new one. */
+        if (p->rk) {
+                nt_txn_purge(p->rk);
+                rd_kafka_destroy(p->rk);
+                p->rk = NULL;
+        }
+        p->warn_at = nt_date_mono_ms() + NT_TXN_OP_MS;
+        return end_next(p, END_REBUILD);
+}
+
+/* One step of the new producer's init_transactions (nt_txn_init() and
+ * nt_txn_rebuild() in steps). */
+static int step_rebuild(nt_publisher_t *p, int slice)
+{
+        char errstr[512];
+        rd_kafka_error_t *error;
+        int64_t now = nt_date_mono_ms();
+
+        if (!p->rk) { /* a new producer (again, after an init failed) */
+                p->rk = make_producer(p, errstr, sizeof(errstr));
+                if (!p->rk) {
+                        NT_ERROR("producer", "cannot recreate the producer: %s",
+                                 errstr);
+                        drop_tracked(p);
+                        return NT_ERR_KAFKA;
+                }
+        }
+        error = rd_kafka_init_transactions(p->rk, slice);
+        if (!error) {
+                drop_tracked(p);
+                p->stats.rebuilds++;
+                return NT_ERR_TRANSIENT;
+        }
+        if (rd_kafka_error_is_retriable(error) && nt_sig_running()) {
+                if (rd_kafka_error_code(error) !=
+                        RD_KAFKA_RESP_ERR__TIMED_OUT ||
+                    now >= p->warn_at) {
+                        NT_WARN("producer",
+                                "init_transactions: %s; trying again",
+                                rd_kafka_error_string(error));
+                        p->warn_at = now + NT_TXN_OP_MS;
+                }
+                rd_kafka_error_destroy(error);
+                return NT_ERR_TIMEOUT;
+        }
+        NT_ERROR("producer", "init_transactions (transactional.id %s): %s%s",
+                 p->txn_id, rd_kafka_error_string(error),
+                 nt_sig_running() ? "; trying again" : "");
+        rd_kafka_error_destroy(error);
+        rd_kafka_destroy(p->rk);
+        p->rk = NULL;
+        if (!nt_sig_running()) {
+                drop_tracked(p);
                 return NT_ERR_KAFKA;
         }
-        p->stats.rebuilds++;
-        return NT_ERR_TRANSIENT;
+        p->retry_at = now + 1000;
+        return NT_ERR_TIMEOUT;
 }
 
-int nt_publisher_abort(nt_publisher_t *p)
+/* The open transaction cannot commit: aborted, or (`rebuild`, or the
+ * abort failing) a new producer. */
+static int end_start_fail(nt_publisher_t *p, bool rebuild)
 {
-        if (!p->txn_id || !p->open)
-                return NT_OK;
-        return txn_fail(p, rd_kafka_fatal_error(p->rk, NULL, 0) != 0);
-}
-
-void nt_publisher_leave(nt_publisher_t *p)
-{
-        if (!p->txn_id)
-                return;
+        p->stats.aborted++;
+        if (rebuild)
+                return start_rebuild(p);
+        if (!p->open) {
+                drop_tracked(p);
+                return NT_ERR_TRANSIENT;
+        }
+        /* abort_transaction() waits until no message is left to report,
+         * and with a delivery report callback only polling serves the
+         * reports: serve them, purge what is queued or in flight, serve
+         * those too (nt_txn_abort() does the same). */
+        rd_kafka_poll(p->rk, 0);
         nt_txn_purge(p->rk);
         rd_kafka_poll(p->rk, 0);
-        drop_tracked(p);
+        return end_next(p, END_ABORT);
 }
 
-int nt_publisher_commit(nt_publisher_t *p, rd_kafka_t *consumer,
-                        const rd_kafka_topic_partition_list_t *offsets)
+static int step_abort(nt_publisher_t *p, int slice)
 {
-        int64_t deadline = nt_txn_stop_deadline(
-            &p->stop_at, nt_config_ms(p->cfg, "producer.shutdown_timeout"));
-        rd_kafka_error_t *error;
-        struct pmsg *m;
-        int tries;
-        enum nt_txn_next next;
+        int64_t end = call_end(p);
+        rd_kafka_error_t *error = nt_txn_call_once(p->rk, NT_TXN_ABORT, NULL,
+                                                   NULL, slice_ms(end, slice));
 
-        if (!p->txn_id || !p->open)
-                return NT_OK;
-        /* Messages waiting for room in librdkafka's queue go first. */
-        while (p->retry_head && !p->txn_failed &&
-               nt_date_mono_ms() < deadline) {
-                rd_kafka_poll(p->rk, 10);
-                resend_pending(p);
+        if (!error) {
+                drop_tracked(p);
+                return NT_ERR_TRANSIENT;
         }
-        if (p->retry_head || p->refused_head || p->txn_failed ||
-            rd_kafka_fatal_error(p->rk, NULL, 0))
-                return txn_fail(p, rd_kafka_fatal_error(p->rk, NULL, 0) != 0);
-        if (consumer && offsets && offsets->cnt > 0) {
-                for (tries = 0;; tries++) {
-                        error =
-                            nt_txn_call(p->rk, NT_TXN_SEND_OFFSETS, consumer,
-                                        offsets, NT_TXN_OP_MS, deadline);
-                        if (!error)
-                                break;
-                        next = nt_txn_judge("producer",
-                                            "send_offsets_to_transaction",
-                                            error, tries);
-                        if (next == NT_TXN_NEXT_RETRY)
-                                continue;
-                        if (next == NT_TXN_NEXT_LEAVE) {
-                                nt_publisher_leave(p);
-                                return NT_ERR_STOPPED;
-                        }
-                        return txn_fail(p, next == NT_TXN_NEXT_REBUILD);
-                }
+        if (rd_kafka_error_is_retriable(error) &&
+            rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT &&
+            nt_date_mono_ms() < end) {
+                rd_kafka_error_destroy(error);
+                rd_kafka_poll(p->rk, 0);
+                return NT_ERR_TIMEOUT;
         }
-        for (tries = 0;; tries++) {
-                error = nt_txn_call(p->rk, NT_TXN_COMMIT, NULL, NULL,
-                                    NT_TXN_OP_MS, deadline);
-                if (!error)
-                        break;
-                next = nt_txn_judge("producer", "commit_transaction", error,
-                                    tries);
-                if (next == NT_TXN_NEXT_RETRY)
-                        continue;
-                if (next == NT_TXN_NEXT_LEAVE) {
-                        nt_publisher_leave(p);
-                        return NT_ERR_STOPPED;
-                }
-                return txn_fail(p, next == NT_TXN_NEXT_REBUILD);
+        if (rd_kafka_error_is_retriable(error) && nt_sig_running() &&
+            p->tries + 1 < NT_TXN_RETRIES) {
+                NT_WARN("producer", "abort_transaction: %s; again",
+                        rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+                rd_kafka_poll(p->rk, 0);
+                p->tries++;
+                p->retry_at = nt_date_mono_ms() + 100;
+                p->call_start = p->retry_at;
+                return NT_ERR_TIMEOUT;
         }
+        NT_ERROR("producer", "abort_transaction: %s",
+                 rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        return start_rebuild(p);
+}
+
+/* Committed: every article of the transaction confirmed. */
+static int commit_done(nt_publisher_t *p)
+{
+        struct pmsg *m;
+
         p->open = false;
         while ((m = p->head) != NULL) {
                 p->stats.confirmed++;
@@ -796,5 +893,166 @@ int nt_publisher_commit(nt_publisher_t *p, rd_kafka_t *consumer,
         }
         p->retry_head = p->refused_head = NULL;
         p->stats.transactions++;
+        end_clear(p);
         return NT_OK;
+}
+
+/* One step of send_offsets_to_transaction or commit_transaction. */
+static int step_commit(nt_publisher_t *p, int slice)
+{
+        enum nt_txn_op op =
+            p->end == END_OFFSETS ? NT_TXN_SEND_OFFSETS : NT_TXN_COMMIT;
+        int64_t end = call_end(p);
+        rd_kafka_error_t *error;
+        enum nt_txn_next next;
+        int nap = 0;
+
+        error = nt_txn_call_once(p->rk, op, p->end_consumer, p->end_offsets,
+                                 slice_ms(end, slice));
+        if (!error)
+                return op == NT_TXN_COMMIT ? commit_done(p)
+                                           : end_next(p, END_COMMIT);
+        if (rd_kafka_error_is_retriable(error) &&
+            rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT &&
+            nt_date_mono_ms() < end) {
+                rd_kafka_error_destroy(error);
+                rd_kafka_poll(p->rk, 0);
+                return NT_ERR_TIMEOUT;
+        }
+        next = nt_txn_judge_next("producer", nt_txn_op_name(op), error,
+                                 p->tries, &nap);
+        switch (next) {
+        case NT_TXN_NEXT_RETRY:
+                p->tries++;
+                p->retry_at = nt_date_mono_ms() + nap;
+                p->call_start = p->retry_at;
+                return NT_ERR_TIMEOUT;
+        case NT_TXN_NEXT_LEAVE:
+                nt_publisher_leave(p);
+                return NT_ERR_STOPPED;
+        case NT_TXN_NEXT_ABORT:
+                return end_start_fail(p, false);
+        default:
+                return end_start_fail(p, true);
+        }
+}
+
+int nt_publisher_end_step(nt_publisher_t *p, int slice)
+{
+        int rc = STEP_ON;
+
+        /* A call that answered goes on to the next within the step
+         * (send_offsets, then commit; a failed abort, then init). */
+        while (rc == STEP_ON) {
+                if (p->end == END_NONE)
+                        return NT_OK;
+                if (nt_date_mono_ms() < p->retry_at)
+                        return NT_ERR_TIMEOUT;
+                switch (p->end) {
+                case END_OFFSETS:
+                case END_COMMIT:
+                        rc = step_commit(p, slice);
+                        break;
+                case END_ABORT:
+                        rc = step_abort(p, slice);
+                        break;
+                default:
+                        rc = step_rebuild(p, slice);
+                        break;
+                }
+        }
+        return rc;
+}
+
+static int end_wait(nt_publisher_t *p, int rc)
+{
+        if (rc == STEP_ON)
+                rc = nt_publisher_end_step(p, NT_TXN_SLICE_MS);
+        while (rc == NT_ERR_TIMEOUT) {
+                int64_t wait = p->retry_at - nt_date_mono_ms();
+
+                /* A nap between tries serves the reports meanwhile. */
+                if (wait > 0 && p->rk)
+                        rd_kafka_poll(p->rk, wait < 100 ? (int)wait : 100);
+                else if (wait > 0)
+                        nanosleep(&(struct timespec){0, 100000000L}, NULL);
+                rc = nt_publisher_end_step(p, NT_TXN_SLICE_MS);
+        }
+        return rc;
+}
+
+int nt_publisher_end_start(nt_publisher_t *p, bool commit, rd_kafka_t *consumer,
+                           const rd_kafka_topic_partition_list_t *offsets,
+                           int slice)
+{
+        int64_t deadline;
+        int rc;
+
+        if (!p->txn_id || p->end)
+                return p->end ? nt_publisher_end_step(p, slice) : NT_OK;
+        if (!commit) {
+                if (!p->open)
+                        return NT_OK;
+                rc = end_start_fail(
+                    p,
+                    p->rk == NULL || rd_kafka_fatal_error(p->rk, NULL, 0) != 0);
+                return rc == STEP_ON ? nt_publisher_end_step(p, slice) : rc;
+        }
+        if (!p->open)
+                return NT_OK;
+        deadline = nt_txn_stop_deadline(
+            &p->stop_at, nt_config_ms(p->cfg, "producer.shutdown_timeout"));
+        /* Messages waiting for room in librdkafka's queue go first. */
+        while (p->retry_head && !p->txn_failed &&
+               nt_date_mono_ms() < deadline) {
+                rd_kafka_poll(p->rk, 10);
+                resend_pending(p);
+        }
+        /* One refused before it was sent (larger than message.max.bytes)
+         * is no part of the transaction: settled as refused (marked seen
+         * by the callback, in the state this transaction writes), as
+         * without a transaction, while the others commit. */
+        if (p->refused_head)
+                settle_refused(p);
+        if (p->retry_head || p->txn_failed ||
+            rd_kafka_fatal_error(p->rk, NULL, 0))
+                rc = end_start_fail(p,
+                                    rd_kafka_fatal_error(p->rk, NULL, 0) != 0);
+        else if (consumer && offsets && offsets->cnt > 0) {
+                p->end_consumer = consumer;
+                p->end_offsets = rd_kafka_topic_partition_list_copy(offsets);
+                rc = end_next(p, END_OFFSETS);
+        } else {
+                rc = end_next(p, END_COMMIT);
+        }
+        return rc == STEP_ON ? nt_publisher_end_step(p, slice) : rc;
+}
+
+int nt_publisher_end_finish(nt_publisher_t *p)
+{
+        return end_wait(p, p->end ? NT_ERR_TIMEOUT : NT_OK);
+}
+
+int nt_publisher_abort(nt_publisher_t *p)
+{
+        return end_wait(
+            p, nt_publisher_end_start(p, false, NULL, NULL, NT_TXN_SLICE_MS));
+}
+
+void nt_publisher_leave(nt_publisher_t *p)
+{
+        if (!p->txn_id)
+                return;
+        if (p->rk) {
+                nt_txn_purge(p->rk);
+                rd_kafka_poll(p->rk, 0);
+        }
+        drop_tracked(p);
+}
+
+int nt_publisher_commit(nt_publisher_t *p, rd_kafka_t *consumer,
+                        const rd_kafka_topic_partition_list_t *offsets)
+{
+        return end_wait(p, nt_publisher_end_start(p, true, consumer, offsets,
+                                                  NT_TXN_SLICE_MS));
 }

@@ -135,6 +135,9 @@ int nt_publisher_begin(nt_publisher_t *p);
 /* True while a transaction is open. */
 bool nt_publisher_txn_open(const nt_publisher_t *p);
 
+/* How long the open transaction has been open (ms), 0 when none. */
+int64_t nt_publisher_txn_age_ms(const nt_publisher_t *p);
+
 /* Writes one record (value NULL: a tombstone) to an explicit partition of
  * `topic` in the open transaction (begun when needed), with content-type
  * and `schema` (may be NULL) headers; not tracked, not confirmed: its
@@ -160,6 +163,20 @@ int nt_publisher_commit(nt_publisher_t *p, rd_kafka_t *consumer,
 /* Aborts the open transaction (NT_ERR_TRANSIENT when one was: redo its
  * polls; NT_ERR_KAFKA as for commit). */
 int nt_publisher_abort(nt_publisher_t *p);
+
+/* The same two without blocking, for a loop that must go on while the
+ * broker is away: nt_publisher_end_start() begins the commit (`commit`)
+ * or the abort and makes its first call, nt_publisher_end_step() makes
+ * the next; each call waits at most slice_ms. NT_ERR_TIMEOUT: under
+ * way, step again later (no new message is taken meanwhile:
+ * nt_publisher_send() says NT_ERR_LIMIT); otherwise the answer of
+ * nt_publisher_commit() or nt_publisher_abort(). nt_publisher_end_finish()
+ * blocks until the ending under way is over and gives its answer. */
+int nt_publisher_end_start(nt_publisher_t *p, bool commit, rd_kafka_t *consumer,
+                           const rd_kafka_topic_partition_list_t *offsets,
+                           int slice_ms);
+int nt_publisher_end_step(nt_publisher_t *p, int slice_ms);
+int nt_publisher_end_finish(nt_publisher_t *p);
 
 /* Stopping: drops the open transaction without waiting for the broker
  * (the next start's init aborts it). */

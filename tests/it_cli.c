@@ -395,3 +395,25 @@ Test(cli, extract_prints_the_main_text_as_json)
         free(out2);
         free(err2);
 }
+
+/* produce --group refuses an instance id or a transactional.id longer
+ * than it keeps, saying which to shorten, rather than cutting it (a cut
+ * id could be another instance's): exit 2 before any broker is asked. */
+Test(cli, produce_group_refuses_ids_too_long)
+{
+        char long_id[201], long_group[311];
+        char *inst[] = {(char *)nt_test_bin(), "produce", "--group", "wires",
+                        "--instance",          long_id,   NULL};
+        char *grp[] = {(char *)nt_test_bin(), "produce", "--group", long_group,
+                       "--instance",          "a",       NULL};
+
+        memset(long_id, 'i', sizeof(long_id) - 1);
+        long_id[sizeof(long_id) - 1] = '\0';
+        memset(long_group, 'g', sizeof(long_group) - 1);
+        long_group[sizeof(long_group) - 1] = '\0';
+        nt_test_expect_run(inst, "produce --instance of 200 bytes", 2, NULL,
+                           "producer.instance (--instance) is 200 bytes long; "
+                           "at most 127");
+        nt_test_expect_run(grp, "produce --group of 310 bytes", 2, NULL,
+                           "shorten producer.group (--group)");
+}

@@ -9,7 +9,10 @@
  * and removed with `newstap feeds` while an instance runs. `newstap
  * classify` reads news.raw through the kills: news.enriched holds every
  * served article exactly once too. A broker stop and start under two
- * instances loses and doubles nothing either. */
+ * instances loses and doubles nothing either. The loop goes on while
+ * the broker is down, a feed rolled back by an abort is polled again at
+ * once, an article refused before sending aborts nothing, and a restore
+ * that waits does not hold up the instance's other feeds. */
 // ctest-suites: real
 #include "common/buf.h"
 #include "support/archive.h"
@@ -42,6 +45,14 @@ static char dir[64], config[128], raw[128], feeds_topic[128], state[128],
 /* Items each feed serves now (1..n) and its body's version. */
 static int items[MAX_FEEDS];
 static int version[MAX_FEEDS];
+/* Whether the feed serves, first, one more item of 16 KiB (guid
+ * urn:grp:<feed>:big): too large for a test's max.message.bytes. */
+static int big_item[MAX_FEEDS];
+/* The feeds' interval and more kafka properties (`, "k": "v"` pairs),
+ * when a test wants others (reset by setup). */
+static int interval_s;
+static const char *extra_kafka;
+static const char *extra_producer; /* `"k": v, ` pairs */
 
 struct inst {
         struct nt_child child;
@@ -84,6 +95,24 @@ static void serve_feed(int i)
                       "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
                       "<title>Wire %d</title><link>http://example.org/</link>",
                       i);
+        if (big_item[i]) {
+                /* First in the document, so that the feed's other items
+                 * are sent after it. Letters from a little generator:
+                 * compression does not bring 16 KiB of them under a few
+                 * KiB. */
+                unsigned x = (unsigned)i * 2654435761u + 1;
+
+                nt_buf_printf(&b,
+                              "<item><title>Long story of wire %d</title>"
+                              "<link>http://example.org/w%d/big</link>"
+                              "<guid>urn:grp:%d:big</guid><description>",
+                              i, i, i);
+                for (k = 0; k < 16384; k++) {
+                        x = x * 1103515245u + 12345u;
+                        nt_buf_printf(&b, "%c", 'a' + (int)((x >> 16) % 26));
+                }
+                nt_buf_append_str(&b, "</description></item>");
+        }
         for (k = 1; k <= items[i]; k++)
                 nt_buf_printf(&b,
                               "<item><title>Story %d of wire %d</title>"
@@ -123,7 +152,7 @@ static void write_config(int n_feeds)
                 "{\"kafka\": {\"bootstrap.servers\": \"%s\","
                 " \"session.timeout.ms\": \"%d\","
                 " \"heartbeat.interval.ms\": \"1000\","
-                " \"transaction.timeout.ms\": \"%d\"},"
+                " \"transaction.timeout.ms\": \"%d\"%s},"
                 " \"log\": {\"level\": \"info\"},"
                 " \"topics\": {\"raw\": \"%s\", \"feeds\": \"%s\","
                 " \"feeds_state\": \"%s\", \"enriched\": \"%s\","
@@ -134,11 +163,11 @@ static void write_config(int n_feeds)
                 " \"producer\": {\"feeds_partitions\": %d,"
                 " \"min_interval\": \"1s\", \"interval\": \"%ds\","
                 " \"txn_ms\": \"100ms\", \"max_per_host\": 8,"
-                " \"shutdown_timeout\": \"10s\", \"feeds\": [",
-                nt_test_kafka_bootstrap(), SESSION_MS, TXN_TIMEOUT, raw,
-                feeds_topic, state, enriched, dlq, prefix,
+                " \"shutdown_timeout\": \"10s\", %s\"feeds\": [",
+                nt_test_kafka_bootstrap(), SESSION_MS, TXN_TIMEOUT, extra_kafka,
+                raw, feeds_topic, state, enriched, dlq, prefix,
                 getenv("NT_SOURCE_DIR"), cls_group, cls_group, PARTITIONS,
-                INTERVAL_S);
+                interval_s, extra_producer);
         for (i = 0; i < n_feeds; i++)
                 fprintf(f, "%s{\"url\": \"%s/f/%d\"}", i ? ", " : "",
                         nt_httpd_url(srv), i);
@@ -223,6 +252,10 @@ static void setup(void)
         memset(inst, 0, sizeof(inst));
         memset(items, 0, sizeof(items));
         memset(version, 0, sizeof(version));
+        memset(big_item, 0, sizeof(big_item));
+        interval_s = INTERVAL_S;
+        extra_kafka = "";
+        extra_producer = "";
 }
 
 static void teardown(void)
@@ -622,7 +655,9 @@ static int count_in_file(const char *path, const char *needle)
         return n;
 }
 
-/* SIGTERM while the broker is down and a poll's articles wait for it:
+/* SIGTERM while the broker is down and a poll's articles wait for it
+ * (the loop going on meanwhile, as the age of the open transaction on
+ * /metrics shows):
  * librdkafka 2.0.2 can block in send_offsets_to_transaction() far past
  * its timeout (librdkafka issue 5456), so the stop is bounded by
  * producer.shutdown_timeout (10 s here) and exits 0, as systemd's
@@ -632,6 +667,7 @@ Test(real, sigterm_with_the_broker_down_stops_in_time, .timeout = 300)
 {
         const int n = 8;
         long long t0, took, t_up;
+        double age = -1;
         int i, status;
 
         make_feeds(n, 1);
@@ -652,6 +688,23 @@ Test(real, sigterm_with_the_broker_down_stops_in_time, .timeout = 300)
                 nap_ms(200);
         cr_assert_gt(count_in_file(inst[0].log, "_transaction: "), 0,
                      "no transaction call failed with the broker down");
+        /* The loop goes on while the commit waits for the broker:
+         * newstap_transaction_open_seconds, which only the loop
+         * refreshes, keeps growing, and /readyz says no broker is
+         * reachable. */
+        t0 = mono_ms();
+        do {
+                age = nt_test_metric(inst[0].port,
+                                     "newstap_transaction_open_seconds", "");
+                if (age < 10)
+                        nap_ms(500);
+        } while (age < 10 && mono_ms() - t0 < 30000);
+        cr_assert_geq(age, 10,
+                      "the open transaction's age stopped at %g s: the "
+                      "loop is not running",
+                      age);
+        cr_assert(nt_test_wait_status(inst[0].port, "/readyz", 503, 10),
+                  "ready with the broker down");
         t0 = mono_ms();
         status = stop(0, SIGTERM);
         took = mono_ms() - t0;
@@ -878,15 +931,16 @@ Test(real, instance_with_no_partition_is_ready, .timeout = 180)
                 cr_assert_eq(stop(k, SIGTERM), 0, "instance %d exit", k);
 }
 
-/* A transaction left open on partition 0 of the state topic, as a killed
- * instance leaves one (its timeout far beyond the test's); NULL on
- * failure. */
-static rd_kafka_t *open_state_txn(void)
+/* A transaction left open on partitions 0..n_parts-1 of the state
+ * topic, as a killed instance leaves one (its timeout far beyond the
+ * test's); NULL on failure. */
+static rd_kafka_t *open_state_txn_on(int n_parts)
 {
         char errstr[512], txn_id[160];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_error_t *error;
         rd_kafka_t *rk;
+        int part = 0;
 
         snprintf(txn_id, sizeof(txn_id), "%s-open", group);
         if (rd_kafka_conf_set(conf, "bootstrap.servers",
@@ -905,18 +959,26 @@ static rd_kafka_t *open_state_txn(void)
         error = rd_kafka_init_transactions(rk, 60000);
         if (!error)
                 error = rd_kafka_begin_transaction(rk);
-        if (!error &&
-            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(state),
-                              RD_KAFKA_V_PARTITION(0),
-                              RD_KAFKA_V_KEY("http://open.example/", 20),
-                              RD_KAFKA_V_VALUE("{}", 2),
-                              RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        for (part = 0; !error && part < n_parts; part++) {
+                if (rd_kafka_producev(
+                        rk, RD_KAFKA_V_TOPIC(state), RD_KAFKA_V_PARTITION(part),
+                        RD_KAFKA_V_KEY("http://open.example/", 20),
+                        RD_KAFKA_V_VALUE("{}", 2),
+                        RD_KAFKA_V_END) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                        break;
+        }
+        if (!error && part == n_parts &&
             rd_kafka_flush(rk, 30000) == RD_KAFKA_RESP_ERR_NO_ERROR)
                 return rk;
         if (error)
                 rd_kafka_error_destroy(error);
         rd_kafka_destroy(rk);
         return NULL;
+}
+
+static rd_kafka_t *open_state_txn(void)
+{
+        return open_state_txn_on(1);
 }
 
 /* SIGTERM while the restore waits for another instance's open
@@ -998,4 +1060,179 @@ Test(real, key_with_nul_is_skipped, .timeout = 180)
                       "the record with a NUL in its key was not skipped");
         cr_assert_eq(requests(9), 0, "the key's first part was taken on");
         cr_assert_eq(stop(0, SIGTERM), 0);
+}
+
+/* ---- robustness of issue 15 (branch grp3) ------------------------- */
+
+/* The broker refuses one article of a poll (larger than topics.raw's
+ * max.message.bytes), which fails the whole transaction: the feed goes
+ * back to its committed state and, with an interval of an hour, must be
+ * polled again at once rather than an hour later. The refused article
+ * is marked seen (not sent again), every other one is on news.raw
+ * exactly once. */
+Test(real, rolled_back_feed_is_polled_again_at_once, .timeout = 180)
+{
+        const int n = 3;
+        const char *topics[1];
+        long long end;
+        struct tally t;
+        char guid[64];
+        int i, k;
+
+        /* A topics.raw of its own, whose records may take 4 KiB, and
+         * one record per batch (so that only the big one is refused). */
+        nt_test_unique_name("grp-raw-small", raw, sizeof(raw));
+        topics[0] = raw;
+        nt_test_make_topics_config(nt_test_kafka_bootstrap(), topics, 1, 3,
+                                   "-1", "max.message.bytes", "4096");
+        interval_s = 3600;
+        extra_kafka = ", \"batch.num.messages\": \"1\"";
+        big_item[0] = 1;
+        make_feeds(n, 2);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        /* Every small article committed; the wait is far below the
+         * interval. */
+        end = mono_ms() + 60000;
+        do {
+                nap_ms(500);
+                tally_topic(&t, raw, served_count(n), 5000);
+                json_decref(t.count);
+        } while (t.records < served_count(n) && mono_ms() < end);
+        cr_assert_geq(count_in_file(inst[0].log, "refused for good"), 1,
+                      "the big article was not refused");
+        cr_assert_geq(nt_test_metric(inst[0].port, "newstap_transactions_total",
+                                     "{outcome=\"aborted\"}"),
+                      1, "no transaction was aborted");
+        cr_assert_eq(stop(0, SIGTERM), 0);
+        assert_exactly_once(n, "after an aborted transaction");
+        tally_raw(&t);
+        for (i = 0; i < n; i++) {
+                snprintf(guid, sizeof(guid), "urn:grp:%d:big ", i);
+                k = 0;
+                {
+                        const char *key;
+                        json_t *v;
+
+                        json_object_foreach(t.count, key, v)
+                        {
+                                k += strncmp(key, guid, strlen(guid)) == 0;
+                        }
+                }
+                cr_assert_eq(k, 0, "the refused article of feed %d is stored",
+                             i);
+        }
+        json_decref(t.count);
+}
+
+/* An article larger than the producer's message.max.bytes is refused
+ * before it is sent: logged, counted and marked seen as without
+ * --group, while the rest of its transaction commits (no abort); every
+ * other article is on news.raw exactly once, the big one not at all.
+ * With room for 20 articles in flight, the 21st of the feed's poll
+ * commits the transaction at once to make room (before the loop has
+ * settled the refusal). */
+Test(real, article_refused_before_sending_aborts_nothing, .timeout = 180)
+{
+        const int n = 2;
+        struct tally t;
+        const char *key;
+        json_t *v;
+        int big = 0;
+
+        /* fetch.max.bytes may not be below message.max.bytes. */
+        extra_kafka = ", \"message.max.bytes\": \"10000\","
+                      " \"fetch.max.bytes\": \"10000\"";
+        extra_producer = "\"max_inflight\": 20, ";
+        big_item[1] = 1;
+        make_feeds(n, 25);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        /* Settled: the refused article counts as done, so the feed's
+         * validators are kept and its next poll answers 304. */
+        cr_assert_eq(wait_all_polled(n, 0, true, 90), n,
+                     "not every feed settled");
+        cr_assert_eq(nt_test_metric(inst[0].port, "newstap_transactions_total",
+                                    "{outcome=\"aborted\"}"),
+                     0, "a transaction was aborted");
+        cr_assert_eq(
+            nt_test_metric(inst[0].port, "newstap_publish_refused_total", ""),
+            1, "the big article was not counted as refused");
+        cr_assert_eq(stop(0, SIGTERM), 0);
+        assert_exactly_once(n, "after a refusal");
+        tally_raw(&t);
+        json_object_foreach(t.count, key, v)
+        {
+                big += strncmp(key, "urn:grp:1:big ", 14) == 0;
+        }
+        json_decref(t.count);
+        cr_assert_eq(big, 0, "the refused article is stored");
+}
+
+/* The restore of partitions taken over waits for a transaction another
+ * instance left open on them (here up to transaction.timeout.ms and 15
+ * s, 20 s): meanwhile the instance keeps polling the feeds it had, and
+ * once the wait is over it polls the new ones too, each article exactly
+ * once. */
+Test(real, restore_does_not_stop_the_other_feeds, .timeout = 240)
+{
+        const int n = 24;
+        const char *done = "feed state(s) of";
+        rd_kafka_error_t *error;
+        rd_kafka_t *open_txn;
+        long long t_w, end;
+        int i, before, done_at_poll = -1;
+        bool polled = false;
+
+        make_feeds(n, 1);
+        for (i = 0; i < 2; i++)
+                start(i);
+        cr_assert(wait_group(2, 90), "the group never spread over 2");
+        cr_assert_eq(wait_all_polled(n, 0, true, 90), n,
+                     "not every feed settled");
+        open_txn = open_state_txn_on(PARTITIONS);
+        cr_assert_not_null(open_txn, "cannot open a transaction");
+        before = count_in_file(inst[0].log, done);
+        /* Instance 1 leaves: its partitions go to instance 0, whose
+         * restore of them waits for the open transaction. */
+        cr_assert_eq(stop(1, SIGTERM), 0, "instance 1 exit");
+        end = mono_ms() + 30000;
+        while (count_in_file(inst[0].log, "waiting before restoring") < 1 &&
+               mono_ms() < end)
+                nap_ms(100);
+        cr_assert_geq(count_in_file(inst[0].log, "waiting before restoring"), 1,
+                      "the restore did not wait for the open transaction");
+        t_w = mono_ms();
+        end = t_w + 3LL * INTERVAL_S * 1000;
+        while (!polled && mono_ms() < end) {
+                for (i = 0; i < n && !polled; i++) {
+                        size_t j, m = requests(i);
+
+                        for (j = 0; j < m; j++)
+                                polled |= log_buf[j].at_ms > t_w;
+                }
+                if (polled)
+                        done_at_poll = count_in_file(inst[0].log, done);
+                else
+                        nap_ms(100);
+        }
+        cr_assert(polled, "no feed polled within 3 intervals of the wait");
+        cr_assert_eq(done_at_poll, before,
+                     "feeds were polled only once the restore was over");
+        error = rd_kafka_abort_transaction(open_txn, 30000);
+        if (error)
+                rd_kafka_error_destroy(error);
+        rd_kafka_destroy(open_txn);
+        end = mono_ms() + 60000;
+        while (count_in_file(inst[0].log, done) <= before && mono_ms() < end)
+                nap_ms(200);
+        cr_assert_gt(count_in_file(inst[0].log, done), before,
+                     "the restore never ended");
+        for (i = 0; i < n; i++)
+                grow(i);
+        t_w = mono_ms();
+        cr_assert_eq(wait_all_polled(n, t_w, true, 90), n,
+                     "not every feed settled after the takeover");
+        cr_assert_eq(stop(0, SIGTERM), 0, "instance 0 exit");
+        assert_exactly_once(n, "after a restore that waited");
 }

@@ -140,6 +140,15 @@ void nt_test_make_topics_retention(const char *bootstrap,
                                    const char *const *topics, size_t n,
                                    int partitions, const char *retention_ms)
 {
+        nt_test_make_topics_config(bootstrap, topics, n, partitions,
+                                   retention_ms, NULL, NULL);
+}
+
+void nt_test_make_topics_config(const char *bootstrap,
+                                const char *const *topics, size_t n,
+                                int partitions, const char *retention_ms,
+                                const char *key, const char *value)
+{
         const char *props[] = {"bootstrap.servers", bootstrap, NULL};
         char errstr[512];
         rd_kafka_t *rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
@@ -159,6 +168,9 @@ void nt_test_make_topics_retention(const char *bootstrap,
                 cr_assert_eq(rd_kafka_NewTopic_set_config(nt[i], "retention.ms",
                                                           retention_ms),
                              0);
+                if (key)
+                        cr_assert_eq(
+                            rd_kafka_NewTopic_set_config(nt[i], key, value), 0);
         }
         q = rd_kafka_queue_new(rk);
         rd_kafka_CreateTopics(rk, nt, n, NULL, q);

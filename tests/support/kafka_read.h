@@ -42,6 +42,13 @@ void nt_test_make_topics_retention(const char *bootstrap,
                                    const char *const *topics, size_t n,
                                    int partitions, const char *retention_ms);
 
+/* The same with one more topic setting, `key` = `value`, besides
+ * retention.ms (NULL key: none). */
+void nt_test_make_topics_config(const char *bootstrap,
+                                const char *const *topics, size_t n,
+                                int partitions, const char *retention_ms,
+                                const char *key, const char *value);
+
 /* Runs scripts/kafka-local with one argument (restart, down, up, pause,
  * resume); returns its exit status. */
 int nt_test_kafka_local(const char *arg);
