@@ -39,8 +39,9 @@ struct nt_html_attr {
         const unsigned char *name;
         size_t name_len;
         const unsigned char *value; /* without its quotes; an attribute
-                                       without '=' has an empty value at
-                                       the end of its name */
+                                       without '=' has an empty one (not
+                                       NULL) past its name and the white
+                                       space after it */
         size_t value_len;
 };
 

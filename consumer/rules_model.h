@@ -14,7 +14,7 @@
 /* Limits of a rule set; past them loading fails with a message. */
 #define NT_RULES_MAX_FILE_BYTES  (4u << 20) /* per source */
 #define NT_RULES_MAX_SOURCES     256
-#define NT_RULES_MAX_DEPTH       64   /* nesting of parentheses and NOT */
+#define NT_RULES_MAX_DEPTH       64   /* nesting of (, NOT and prefixes */
 #define NT_RULES_MAX_NEAR        1000 /* largest n of NEAR/n */
 #define NT_RULES_MAX_ERRORS      50   /* errors reported before giving up */
 #define NT_RULES_MIN_PREFIX      3    /* characters before a trailing '*' */

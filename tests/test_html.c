@@ -590,3 +590,53 @@ ParameterizedTest(struct attr_case *c, html, attr_next)
                  i);
         cr_assert_str_eq(got, c->want, "attributes of \"%s\"", c->in);
 }
+
+/* What the attribute test above cannot hold in its table: a name of
+ * 100,000 bytes, NUL bytes in a name and a value (ordinary bytes there),
+ * and a quote left open to the end of the input; then the same through
+ * the text conversion, whose tags are read by this scanner. */
+Test(html, attr_next_long_names_nul_and_an_open_quote)
+{
+        static const char rest[] = "=\"v>\" a\0b=c\0d e='x>";
+        size_t name = 100000, n = 1 + name + sizeof(rest) - 1, i = 0;
+        unsigned char *s = malloc(n);
+        struct nt_html_attr at;
+        char *html, *out = NULL;
+
+        cr_assert_not_null(s);
+        s[0] = ' ';
+        memset(s + 1, 'n', name);
+        memcpy(s + 1 + name, rest, sizeof(rest) - 1);
+        cr_assert_eq(nt_html_attr_next(s, n, &i, &at), NT_HTML_ATTR);
+        cr_assert_eq(at.name_len, name, "the long name is %zu bytes",
+                     at.name_len);
+        cr_assert(at.value_len == 2 && memcmp(at.value, "v>", 2) == 0,
+                  "its quoted value holds the '>'");
+        cr_assert_eq(nt_html_attr_next(s, n, &i, &at), NT_HTML_ATTR);
+        cr_assert(at.name_len == 3 && memcmp(at.name, "a\0b", 3) == 0,
+                  "a NUL is a byte of the name");
+        cr_assert(at.value_len == 3 && memcmp(at.value, "c\0d", 3) == 0,
+                  "and of an unquoted value");
+        cr_assert_eq(nt_html_attr_next(s, n, &i, &at), NT_HTML_ATTR);
+        cr_assert(at.name_len == 1 && at.name[0] == 'e');
+        cr_assert(at.value_len == 2 && memcmp(at.value, "x>", 2) == 0,
+                  "the open quote runs to the end, '>' included");
+        cr_assert_eq(i, n);
+        cr_assert_eq(nt_html_attr_next(s, n, &i, &at), NT_HTML_TAG_CUT);
+        cr_assert_eq(i, n);
+
+        /* The tag with the long name ends at its real '>'; the one whose
+         * quote never closes is dropped with what follows it. */
+        html = malloc(n + 64);
+        cr_assert_not_null(html);
+        memcpy(html, "before<p", 8);
+        memcpy(html + 8, s, 1 + name);
+        memcpy(html + 9 + name, "=\"a>b\">kept</p><i title='open>lost",
+               sizeof("=\"a>b\">kept</p><i title='open>lost"));
+        cr_assert_eq(nt_html_to_text(html, strlen(html), 1 << 20, &out, NULL),
+                     NT_OK);
+        cr_assert_str_eq(out, "before\n\nkept");
+        free(out);
+        free(html);
+        free(s);
+}
