@@ -22,12 +22,16 @@
  *    id each time, whose label density is that of the news watched.
  *    Target: classification on at most 1.3x the time of classification off.
  *
- *    Off and on alternate for $NT_E2E_ROUNDS pairs (default 5); each
- *    run prints its rate and the CPU per article of this process (and of
- *    the loop's thread in it) and of the broker's JVM (/proc/PID/stat,
- *    the pid from scripts/kafka-local's pid file), so that it shows
- *    where the time goes; the figure is the median of the pairs' ratios.
- *    NT_E2E_INPUT=devset (or generated) runs one input only.
+ *    After a warm-up run (the broker's JIT), off and on alternate for
+ *    $NT_E2E_ROUNDS pairs (default 5), which of the two goes first
+ *    alternating too; each run prints its rate and the CPU per article
+ *    of this process (and of the loop's thread in it) and of the
+ *    broker's JVM (/proc/PID/stat, the pid from scripts/kafka-local's pid
+ *    file), so that it shows where the time goes; the figure is the
+ *    median of the pairs' ratios.
+ *    NT_E2E_INPUT=devset (or generated) runs one input only;
+ *    NT_E2E_THREADS=N sets consumer.threads (default: the config's), and
+ *    NT_E2E_KAFKA="name=value,..." librdkafka properties of the loop.
  *
  * Run: build/release/bench/classify_bench [LINES] [E2E_ARTICLES]
  *          [path/to/newstap] [ARTICLES.jsonl]
@@ -452,6 +456,37 @@ static double proc_cpu_s(long pid)
         return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* librdkafka properties for the loop's clients, "name=value,..." (the
+ * -X of newstap classify). Returns 0, or -1 with a message. */
+static int kafka_props(nt_config_t *cfg, const char *list)
+{
+        char buf[1024], errstr[256], *p, *next, *eq;
+
+        if (!list || !*list)
+                return 0;
+        snprintf(buf, sizeof(buf), "%s", list);
+        for (p = buf; p && *p; p = next) {
+                next = strchr(p, ',');
+                if (next)
+                        *next++ = '\0';
+                eq = strchr(p, '=');
+                if (!eq) {
+                        fprintf(stderr,
+                                "classify_bench: NT_E2E_KAFKA: %s: "
+                                "not name=value\n",
+                                p);
+                        return -1;
+                }
+                *eq = '\0';
+                if (nt_config_set_kafka(cfg, p, eq + 1, "bench", errstr,
+                                        sizeof(errstr)) != 0) {
+                        fprintf(stderr, "classify_bench: %s\n", errstr);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 /* One run of the loop over the raw topic in a fresh group: the rate
  * from the first input to the last commit, and the CPU it took. The rate
  * is -1 when the run failed. */
@@ -466,6 +501,7 @@ static struct e2e_result e2e_run(const char *bootstrap, const char *raw,
         char errstr[512], name[160];
         double cpu, loop_cpu, broker;
         long bpid = broker_pid();
+        const char *threads = getenv("NT_E2E_THREADS");
 
         if (!c || !cfg)
                 goto out;
@@ -486,6 +522,10 @@ static struct e2e_result e2e_run(const char *bootstrap, const char *raw,
         snprintf(name, sizeof(name), "%s-%s-txn", raw, tag);
         if (set(cfg, "consumer.transactional_id", name) ||
             set(cfg, "consumer.classify", classify ? "true" : "false"))
+                goto out;
+        if (threads && *threads && set(cfg, "consumer.threads", threads))
+                goto out;
+        if (kafka_props(cfg, getenv("NT_E2E_KAFKA")) != 0)
                 goto out;
         loop = nt_classify_loop_new(cfg, c, errstr, sizeof(errstr));
         if (!loop) {
@@ -674,14 +714,24 @@ static void e2e_pair(const char *bootstrap, const char *raw, size_t n,
         char tag[16];
         int r, good = 0, with_broker = 0;
 
+        /* The broker's JVM compiles its hot paths during the first
+         * runs: the warm-up's figures are not counted. */
+        printf("   warm-up (not counted)\n");
+        e2e_run(bootstrap, raw, n, true, "warm");
         for (r = 0; r < rounds; r++) {
-                struct e2e_result off, on;
+                struct e2e_result off = {-1, 0, 0, -1, 0}, on;
 
+                /* Off first in odd rounds, on first in even ones, so that
+                 * neither always runs second. */
                 printf("   round %d\n", r + 1);
                 snprintf(tag, sizeof(tag), "off%d", r);
-                off = e2e_run(bootstrap, raw, n, false, tag);
+                if (r % 2 == 0)
+                        off = e2e_run(bootstrap, raw, n, false, tag);
                 snprintf(tag, sizeof(tag), "on%d", r);
                 on = e2e_run(bootstrap, raw, n, true, tag);
+                snprintf(tag, sizeof(tag), "off%d", r);
+                if (r % 2 == 1)
+                        off = e2e_run(bootstrap, raw, n, false, tag);
                 if (on.rate <= 0 || off.rate <= 0)
                         continue;
                 best_on = on.rate > best_on ? on.rate : best_on;
