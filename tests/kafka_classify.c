@@ -1134,9 +1134,10 @@ Test(real, a_dead_letter_fits_its_topic_and_counts_once_committed)
         json_decref(dead);
 }
 
-/* One input whose event the broker refuses, amid 300 good ones: the
- * batch is aborted and read again, its inputs tried alone, the guilty one
- * goes to the dead-letter topic, the rest exactly once and in order.
+/* One input whose event the broker refuses, amid 300 good ones (150
+ * before it, 150 after): the batch is aborted and read again, its inputs
+ * tried alone, the guilty one goes to the dead-letter topic, the rest
+ * exactly once and in order.
  * `extra`: more of the consumer section. */
 static void refused_run(const char *extra)
 {
@@ -1158,7 +1159,9 @@ static void refused_run(const char *extra)
         kafka_extra = "\"batch.size\": \"16384\", \"compression.type\": "
                       "\"none\"";
 
-        feed_articles(0, n);
+        /* Half of the good articles before the large one and half after,
+         * so that inputs are read ahead of the batch that fails. */
+        feed_articles(0, n / 2);
         /* Article n: about 40 KB of text, under consumer.max_message. */
         nt_article_init(&a);
         snprintf(a.id, sizeof(a.id), "%032x", n);
@@ -1175,6 +1178,7 @@ static void refused_run(const char *extra)
         snprintf(key, sizeof(key), "%032x", n);
         feed(key, line, strlen(line));
         feed_flush();
+        feed_articles(n / 2, n - n / 2);
 
         classify_config(cfg, sizeof(cfg), "nt-test-refused", extra);
         t = start_and_wait(&c, cfg, "refused", n, 180000);
