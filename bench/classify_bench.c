@@ -31,7 +31,8 @@
  *    median of the pairs' ratios.
  *    NT_E2E_INPUT=devset (or generated) runs one input only;
  *    NT_E2E_THREADS=N sets consumer.threads (default: the config's), and
- *    NT_E2E_KAFKA="name=value,..." librdkafka properties of the loop.
+ *    NT_E2E_KAFKA="name=value,..." librdkafka properties of the loop,
+ *    NT_E2E_SET="key=value,..." other configuration keys.
  *
  * Run: build/release/bench/classify_bench [LINES] [E2E_ARTICLES]
  *          [path/to/newstap] [ARTICLES.jsonl]
@@ -456,9 +457,10 @@ static double proc_cpu_s(long pid)
         return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* librdkafka properties for the loop's clients, "name=value,..." (the
- * -X of newstap classify). Returns 0, or -1 with a message. */
-static int kafka_props(nt_config_t *cfg, const char *list)
+/* librdkafka properties for the loop's clients (the -X of newstap
+ * classify), or with `keys` newstap's configuration keys: "name=value,...".
+ * Returns 0, or -1 with a message. */
+static int kafka_props(nt_config_t *cfg, const char *list, bool keys)
 {
         char buf[1024], errstr[256], *p, *next, *eq;
 
@@ -472,14 +474,16 @@ static int kafka_props(nt_config_t *cfg, const char *list)
                 eq = strchr(p, '=');
                 if (!eq) {
                         fprintf(stderr,
-                                "classify_bench: NT_E2E_KAFKA: %s: "
+                                "classify_bench: NT_E2E_KAFKA/SET: %s: "
                                 "not name=value\n",
                                 p);
                         return -1;
                 }
                 *eq = '\0';
-                if (nt_config_set_kafka(cfg, p, eq + 1, "bench", errstr,
-                                        sizeof(errstr)) != 0) {
+                if (keys && set(cfg, p, eq + 1) != 0)
+                        return -1;
+                if (!keys && nt_config_set_kafka(cfg, p, eq + 1, "bench",
+                                                 errstr, sizeof(errstr)) != 0) {
                         fprintf(stderr, "classify_bench: %s\n", errstr);
                         return -1;
                 }
@@ -525,7 +529,8 @@ static struct e2e_result e2e_run(const char *bootstrap, const char *raw,
                 goto out;
         if (threads && *threads && set(cfg, "consumer.threads", threads))
                 goto out;
-        if (kafka_props(cfg, getenv("NT_E2E_KAFKA")) != 0)
+        if (kafka_props(cfg, getenv("NT_E2E_KAFKA"), false) != 0 ||
+            kafka_props(cfg, getenv("NT_E2E_SET"), true) != 0)
                 goto out;
         loop = nt_classify_loop_new(cfg, c, errstr, sizeof(errstr));
         if (!loop) {
