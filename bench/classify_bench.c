@@ -404,8 +404,8 @@ struct e2e_result {
 static long broker_pid(void)
 {
         const char *dir = getenv("NT_KAFKA_DIR");
-        char path[1024], comm[64] = "";
-        long pid = 0;
+        char path[1024], line[32] = "", comm[64] = "";
+        int64_t pid = 0;
         FILE *f;
 
         snprintf(path, sizeof(path), "%s/kafka.pid",
@@ -413,17 +413,20 @@ static long broker_pid(void)
         f = fopen(path, "r");
         if (!f)
                 return 0;
-        if (fscanf(f, "%ld", &pid) != 1)
-                pid = 0;
+        if (!fgets(line, sizeof(line), f))
+                line[0] = '\0';
         fclose(f);
-        snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-        f = pid > 0 ? fopen(path, "r") : NULL;
+        line[strcspn(line, "\n")] = '\0';
+        if (nt_num_parse_i64(line, 1, INT32_MAX, &pid) != 0)
+                return 0;
+        snprintf(path, sizeof(path), "/proc/%lld/comm", (long long)pid);
+        f = fopen(path, "r");
         if (!f)
                 return 0;
         if (!fgets(comm, sizeof(comm), f))
                 comm[0] = '\0';
         fclose(f);
-        return strncmp(comm, "java", 4) == 0 ? pid : 0;
+        return strncmp(comm, "java", 4) == 0 ? (long)pid : 0;
 }
 
 /* CPU seconds (user and system, every thread) of a process from
