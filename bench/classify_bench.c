@@ -22,6 +22,18 @@
  *    id each time, whose label density is that of the news watched.
  *    Target: classification on at most 1.3x the time of classification off.
  *
+ *    After a warm-up run (the broker's JIT), off and on alternate for
+ *    $NT_E2E_ROUNDS pairs (default 5), which of the two goes first
+ *    alternating too; each run prints its rate and the CPU per article
+ *    of this process (and of the loop's thread in it) and of the
+ *    broker's JVM (/proc/PID/stat, the pid from scripts/kafka-local's pid
+ *    file), so that it shows where the time goes; the figure is the
+ *    median of the pairs' ratios.
+ *    NT_E2E_INPUT=devset (or generated) runs one input only;
+ *    NT_E2E_THREADS=N sets consumer.threads (default: the config's), and
+ *    NT_E2E_KAFKA="name=value,..." librdkafka properties of the loop,
+ *    NT_E2E_SET="key=value,..." other configuration keys.
+ *
  * Run: build/release/bench/classify_bench [LINES] [E2E_ARTICLES]
  *          [path/to/newstap] [ARTICLES.jsonl]
  *      (under scripts/with-kafka for part 3). Part 1, the matching stage
@@ -53,8 +65,9 @@
 #define BODY_BYTES     2700 /* plus title, summary and the JSON around */
 #define DEVSET_DEFAULT NT_SOURCE_DIR "/../shared/devset/articles.jsonl"
 #define DEVSET_MAX     100000 /* lines read from the development set */
-#define E2E_ROUNDS     3      /* off/on pairs of part 3 */
-#define P2_ROUNDS      5      /* rounds of part 2 */
+#define E2E_ROUNDS     5      /* off/on pairs of part 3 ($NT_E2E_ROUNDS) */
+#define E2E_MAX_ROUNDS 50
+#define P2_ROUNDS      5 /* rounds of part 2 */
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 
@@ -376,17 +389,126 @@ static int set(nt_config_t *cfg, const char *key, const char *value)
         return 0;
 }
 
-/* One run of the loop over the raw topic in a fresh group; articles/s
- * from the first input to the last commit, or -1. */
-static double e2e_run(const char *bootstrap, const char *raw, size_t n,
-                      bool classify, const char *tag)
+/* What one run of part 3 measured. */
+struct e2e_result {
+        double rate;      /* articles/s, first input to last commit */
+        double cpu_us;    /* this process's CPU (every thread) per article */
+        double loop_us;   /* of which the loop's own thread */
+        double broker_us; /* the broker's CPU per article; < 0: unknown */
+        unsigned long long label_events;
+};
+
+/* The broker's pid, from the pid file scripts/kafka-local writes
+ * ($NT_KAFKA_DIR, or build/kafka of the source tree, its default), when
+ * that process is a JVM; 0 otherwise. */
+static long broker_pid(void)
 {
+        const char *dir = getenv("NT_KAFKA_DIR");
+        char path[1024], line[32] = "", comm[64] = "";
+        int64_t pid = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/kafka.pid",
+                 dir && *dir ? dir : NT_SOURCE_DIR "/build/kafka");
+        f = fopen(path, "r");
+        if (!f)
+                return 0;
+        if (!fgets(line, sizeof(line), f))
+                line[0] = '\0';
+        fclose(f);
+        line[strcspn(line, "\n")] = '\0';
+        if (nt_num_parse_i64(line, 1, INT32_MAX, &pid) != 0)
+                return 0;
+        snprintf(path, sizeof(path), "/proc/%lld/comm", (long long)pid);
+        f = fopen(path, "r");
+        if (!f)
+                return 0;
+        if (!fgets(comm, sizeof(comm), f))
+                comm[0] = '\0';
+        fclose(f);
+        return strncmp(comm, "java", 4) == 0 ? (long)pid : 0;
+}
+
+/* CPU seconds (user and system, every thread) of a process from
+ * /proc/PID/stat; -1 when it cannot be read. */
+static double proc_cpu_s(long pid)
+{
+        char path[64], buf[2048], *p;
+        unsigned long long ut = 0, st = 0;
+        size_t got;
+        FILE *f;
+        int field;
+
+        if (pid <= 0)
+                return -1;
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        f = fopen(path, "r");
+        if (!f)
+                return -1;
+        got = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[got] = '\0';
+        /* The command name may hold spaces: fields count from its ')'. */
+        p = strrchr(buf, ')');
+        if (!p)
+                return -1;
+        for (field = 2; *p && field < 14; p++)
+                if (*p == ' ')
+                        field++;
+        ut = strtoull(p, &p, 10);
+        st = strtoull(p, &p, 10);
+        return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* librdkafka properties for the loop's clients (the -X of newstap
+ * classify), or with `keys` newstap's configuration keys: "name=value,...".
+ * Returns 0, or -1 with a message. */
+static int kafka_props(nt_config_t *cfg, const char *list, bool keys)
+{
+        char buf[1024], errstr[256], *p, *next, *eq;
+
+        if (!list || !*list)
+                return 0;
+        snprintf(buf, sizeof(buf), "%s", list);
+        for (p = buf; p && *p; p = next) {
+                next = strchr(p, ',');
+                if (next)
+                        *next++ = '\0';
+                eq = strchr(p, '=');
+                if (!eq) {
+                        fprintf(stderr,
+                                "classify_bench: NT_E2E_KAFKA/SET: %s: "
+                                "not name=value\n",
+                                p);
+                        return -1;
+                }
+                *eq = '\0';
+                if (keys && set(cfg, p, eq + 1) != 0)
+                        return -1;
+                if (!keys && nt_config_set_kafka(cfg, p, eq + 1, "bench",
+                                                 errstr, sizeof(errstr)) != 0) {
+                        fprintf(stderr, "classify_bench: %s\n", errstr);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* One run of the loop over the raw topic in a fresh group: the rate
+ * from the first input to the last commit, and the CPU it took. The rate
+ * is -1 when the run failed. */
+static struct e2e_result e2e_run(const char *bootstrap, const char *raw,
+                                 size_t n, bool classify, const char *tag)
+{
+        struct e2e_result res = {-1, 0, 0, -1, 0};
         struct nt_classify_stats st;
         nt_classify_loop_t *loop;
         nt_classifier_t *c = shipped_rules();
         nt_config_t *cfg = nt_config_new();
         char errstr[512], name[160];
-        double rate = -1, cpu;
+        double cpu, loop_cpu, broker;
+        long bpid = broker_pid();
+        const char *threads = getenv("NT_E2E_THREADS");
 
         if (!c || !cfg)
                 goto out;
@@ -408,6 +530,11 @@ static double e2e_run(const char *bootstrap, const char *raw, size_t n,
         if (set(cfg, "consumer.transactional_id", name) ||
             set(cfg, "consumer.classify", classify ? "true" : "false"))
                 goto out;
+        if (threads && *threads && set(cfg, "consumer.threads", threads))
+                goto out;
+        if (kafka_props(cfg, getenv("NT_E2E_KAFKA"), false) != 0 ||
+            kafka_props(cfg, getenv("NT_E2E_SET"), true) != 0)
+                goto out;
         loop = nt_classify_loop_new(cfg, c, errstr, sizeof(errstr));
         if (!loop) {
                 fprintf(stderr, "classify_bench: %s\n", errstr);
@@ -415,22 +542,29 @@ static double e2e_run(const char *bootstrap, const char *raw, size_t n,
         }
         c = NULL;
         cpu = nt_bench_cpu_s();
+        loop_cpu = nt_bench_thread_cpu_s();
+        broker = proc_cpu_s(bpid);
         if (nt_classify_loop_run(loop, n, NULL, NULL, errstr, sizeof(errstr)) ==
             0) {
-                cpu = nt_bench_cpu_s() - cpu;
+                double per;
+
                 nt_classify_loop_stats(loop, &st);
-                rate =
+                per = 1e6 / (double)(st.committed ? st.committed : 1);
+                res.cpu_us = (nt_bench_cpu_s() - cpu) * per;
+                res.loop_us = (nt_bench_thread_cpu_s() - loop_cpu) * per;
+                if (broker >= 0 && proc_cpu_s(bpid) >= 0)
+                        res.broker_us = (proc_cpu_s(bpid) - broker) * per;
+                res.rate =
                     (double)st.committed /
                     ((double)(st.last_commit_ms - st.first_input_ms) / 1000.0);
-                printf("   %-20s %6.0f articles/s %5.0f us CPU/article "
-                       "(%llu in %llu transactions, %llu events, %llu label "
-                       "events)\n",
-                       classify ? "classification on" : "classification off",
-                       rate, cpu * 1e6 / (double)st.committed,
+                res.label_events = (unsigned long long)st.label_events;
+                printf("     %-3s %6.0f articles/s, CPU per article: client "
+                       "%4.0f us (loop thread %4.0f), broker %4.0f us (%llu "
+                       "in %llu transactions, %llu label events)\n",
+                       classify ? "on" : "off", res.rate, res.cpu_us,
+                       res.loop_us, res.broker_us,
                        (unsigned long long)st.committed,
-                       (unsigned long long)st.batches,
-                       (unsigned long long)st.events,
-                       (unsigned long long)st.label_events);
+                       (unsigned long long)st.batches, res.label_events);
         } else {
                 fprintf(stderr, "classify_bench: %s\n", errstr);
         }
@@ -438,7 +572,7 @@ static double e2e_run(const char *bootstrap, const char *raw, size_t n,
 out:
         nt_classifier_destroy(c);
         nt_config_destroy(cfg);
-        return rate;
+        return res;
 }
 
 /* The development set's article lines, or NULL (with a message) when
@@ -572,62 +706,112 @@ out:
         return rc;
 }
 
-/* Classification off, then on, over the same raw topic, E2E_ROUNDS
- * times alternating (each run in a fresh group), so that neither side
- * gets a quieter machine; the ratio of the best runs, and the median of
- * the per-round ratios. */
-static void e2e_pair(const char *bootstrap, const char *raw, size_t n)
+/* Classification off, then on, over the same raw topic, `rounds` times
+ * alternating (each run in a fresh group), so that neither side gets a
+ * quieter machine: each pair's ratio, then the median of the pairs'
+ * ratios (the figure), the ratio of the best runs, and the median CPU
+ * per article of each side, the client's and the broker's. */
+static void e2e_pair(const char *bootstrap, const char *raw, size_t n,
+                     int rounds)
 {
-        double on[E2E_ROUNDS], off[E2E_ROUNDS], ratio[E2E_ROUNDS];
+        double ratio[E2E_MAX_ROUNDS], on_rate[E2E_MAX_ROUNDS],
+            off_rate[E2E_MAX_ROUNDS];
+        double cpu[2][E2E_MAX_ROUNDS], loop[2][E2E_MAX_ROUNDS],
+            broker[2][E2E_MAX_ROUNDS];
         double best_on = 0, best_off = 0;
         char tag[16];
-        int r, good = 0;
+        int r, good = 0, with_broker = 0;
 
-        for (r = 0; r < E2E_ROUNDS; r++) {
+        /* The broker's JVM compiles its hot paths during the first
+         * runs: the warm-up's figures are not counted. */
+        printf("   warm-up (not counted)\n");
+        e2e_run(bootstrap, raw, n, true, "warm");
+        for (r = 0; r < rounds; r++) {
+                struct e2e_result off = {-1, 0, 0, -1, 0}, on;
+
+                /* Off first in odd rounds, on first in even ones, so that
+                 * neither always runs second. */
+                printf("   round %d\n", r + 1);
                 snprintf(tag, sizeof(tag), "off%d", r);
-                off[r] = e2e_run(bootstrap, raw, n, false, tag);
+                if (r % 2 == 0)
+                        off = e2e_run(bootstrap, raw, n, false, tag);
                 snprintf(tag, sizeof(tag), "on%d", r);
-                on[r] = e2e_run(bootstrap, raw, n, true, tag);
-                if (on[r] <= 0 || off[r] <= 0)
+                on = e2e_run(bootstrap, raw, n, true, tag);
+                snprintf(tag, sizeof(tag), "off%d", r);
+                if (r % 2 == 1)
+                        off = e2e_run(bootstrap, raw, n, false, tag);
+                if (on.rate <= 0 || off.rate <= 0)
                         continue;
-                best_on = on[r] > best_on ? on[r] : best_on;
-                best_off = off[r] > best_off ? off[r] : best_off;
-                ratio[good++] = off[r] / on[r];
+                best_on = on.rate > best_on ? on.rate : best_on;
+                best_off = off.rate > best_off ? off.rate : best_off;
+                on_rate[good] = on.rate;
+                off_rate[good] = off.rate;
+                cpu[0][good] = off.cpu_us;
+                cpu[1][good] = on.cpu_us;
+                loop[0][good] = off.loop_us;
+                loop[1][good] = on.loop_us;
+                broker[0][good] = off.broker_us;
+                broker[1][good] = on.broker_us;
+                with_broker += off.broker_us >= 0 && on.broker_us >= 0;
+                ratio[good] = off.rate / on.rate;
+                printf("     pair %d: on takes %.2fx the time of off\n", r + 1,
+                       ratio[good]);
+                good++;
         }
         if (good == 0)
                 return;
         printf("   classification on takes %.2fx the time of classification "
-               "off, best runs (%.0f vs %.0f articles/s); median of %d "
-               "rounds %.2fx; target 1.3x\n",
-               best_off / best_on, best_on, best_off, good,
-               median(ratio, good));
+               "off, median of %d pairs (best runs %.2fx: %.0f vs %.0f "
+               "articles/s; median runs %.0f vs %.0f); target 1.3x\n",
+               median(ratio, good), good, best_off / best_on, best_on, best_off,
+               median(on_rate, good), median(off_rate, good));
+        printf("   CPU per article, medians, off / on: client %.0f / %.0f us "
+               "(loop thread %.0f / %.0f)",
+               median(cpu[0], good), median(cpu[1], good),
+               median(loop[0], good), median(loop[1], good));
+        if (with_broker == good)
+                printf(", broker %.0f / %.0f us\n", median(broker[0], good),
+                       median(broker[1], good));
+        else
+                printf(", broker not measured (no JVM at the pid file of "
+                       "$NT_KAFKA_DIR or build/kafka)\n");
 }
 
 static void part3(size_t n, const char *devset)
 {
         const char *bootstrap = getenv("NT_TEST_BOOTSTRAP");
-        char raw[128], **lines;
-        size_t n_lines, i, mean;
+        const char *env = getenv("NT_E2E_ROUNDS");
+        const char *only = getenv("NT_E2E_INPUT");
+        char raw[128], **lines = NULL;
+        size_t n_lines = 0, i, mean;
+        int rounds = E2E_ROUNDS;
+        int64_t v;
 
         if (!bootstrap) {
                 printf("3. end to end: skipped (NT_TEST_BOOTSTRAP is not set; "
                        "run under scripts/with-kafka)\n");
                 return;
         }
-        if (fill_raw(bootstrap, NULL, 0, n, raw, sizeof(raw), &mean) == 0) {
+        if (env && nt_num_parse_i64(env, 1, E2E_MAX_ROUNDS, &v) == 0)
+                rounds = (int)v;
+        if (!(only && strcmp(only, "devset") == 0) &&
+            fill_raw(bootstrap, NULL, 0, n, raw, sizeof(raw), &mean) == 0) {
                 printf("3a. end to end on %s, exactly-once, %zu generated "
-                       "articles (mean %zu bytes), batches of 500 / 500 ms\n",
-                       bootstrap, n, mean);
-                e2e_pair(bootstrap, raw, n);
+                       "articles (mean %zu bytes), batches of 500 / 500 ms, "
+                       "%d rounds\n",
+                       bootstrap, n, mean, rounds);
+                e2e_pair(bootstrap, raw, n, rounds);
         }
-        lines = devset_load(devset, &n_lines);
+        if (!(only && strcmp(only, "generated") == 0))
+                lines = devset_load(devset, &n_lines);
         if (lines && n_lines &&
             fill_raw(bootstrap, lines, n_lines, n, raw, sizeof(raw), &mean) ==
                 0) {
                 printf("3b. the same on real news: %zu copies of the %zu "
-                       "articles of %s, shuffled, new ids (mean %zu bytes)\n",
-                       n, n_lines, devset, mean);
-                e2e_pair(bootstrap, raw, n);
+                       "articles of %s, shuffled, new ids (mean %zu bytes), "
+                       "%d rounds\n",
+                       n, n_lines, devset, mean, rounds);
+                e2e_pair(bootstrap, raw, n, rounds);
         }
         for (i = 0; i < n_lines; i++)
                 free(lines[i]);

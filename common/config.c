@@ -135,6 +135,8 @@ static const struct nt_config_key config_keys[] = {
      "mapped input: dot path of an id (empty: from the url)"},
     {"consumer.classify", NT_CONFIG_BOOL, "true", 0, 0, 0, NULL,
      "false: events without labels (measures the pipeline alone)"},
+    {"consumer.threads", NT_CONFIG_INT, "2", 0, 64, 0, NULL,
+     "threads building events ahead of the loop (0: the loop builds them)"},
     {"consumer.ce_source", NT_CONFIG_STRING, "newstap/classify", 0, 0, 0, NULL,
      "CloudEvents source attribute (ce_source) of the events"},
     {"consumer.compression", NT_CONFIG_ENUM, "zstd", 0, 0, 0,

@@ -48,9 +48,17 @@
  * delivered; a failure rewinds to the committed offsets (duplicates, never
  * losses).
  *
+ * Events are built (parse, classify, write) by consumer.threads workers
+ * ahead of the loop, so that building overlaps sending and committing;
+ * the loop takes them back in input order and does everything else as
+ * before. An input read ahead is in no batch until the loop takes it, so
+ * every move of the consumer's position drops what was read ahead of it
+ * there (consumer/classify_ahead.c).
+ *
  * This file is the loop: inputs, their outputs, label topics, set-up, run
  * and shutdown. The batch's transaction (clients, delivery reports,
- * begin, commit, abort, rewind, rebuild) is consumer/classify_txn.c. */
+ * begin, commit, abort, rewind, rebuild) is consumer/classify_txn.c; the
+ * queue of inputs read ahead and its workers, consumer/classify_ahead.c. */
 #include "consumer/classify_loop_internal.h"
 
 /* The loop's metrics, in the order refresh_health() sets them. */
@@ -299,11 +307,12 @@ static rd_kafka_resp_err_t send_dead_letter(nt_classify_loop_t *l,
 /* The event on the enriched topic and its label records on the labels'
  * topics. */
 static rd_kafka_resp_err_t send_event(nt_classify_loop_t *l,
-                                      const rd_kafka_message_t *rkm, size_t idx)
+                                      const rd_kafka_message_t *rkm,
+                                      const struct nt_enriched_event *ev,
+                                      size_t idx)
 {
         struct nt_enriched_origin origin = {l->in_topic, rkm->partition,
                                             rkm->offset};
-        const struct nt_enriched_event *ev = &l->ev;
         rd_kafka_timestamp_type_t tstype;
         int64_t ts = rd_kafka_message_timestamp(rkm, &tstype);
         rd_kafka_headers_t *hdrs = nt_enriched_headers(ev, l->source, &origin);
@@ -396,7 +405,7 @@ static long batch_add(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
 }
 
 /* Seeks one partition back to an input that could not be handled, so
- * that it is read again. */
+ * that it is read again (with the inputs read ahead after it). */
 static void seek_back(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
 {
         rd_kafka_topic_partition_list_t *parts =
@@ -406,6 +415,7 @@ static void seek_back(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
         rd_kafka_topic_partition_list_add(parts, rd_kafka_topic_name(rkm->rkt),
                                           rkm->partition)
             ->offset = rkm->offset;
+        nt_cl_ahead_drop(l->ahead, l->consumer, parts, false, l->op_ms);
         error = rd_kafka_seek_partitions(l->consumer, parts, l->op_ms);
         if (error) {
                 NT_ERROR(COMPONENT, "seeking back: %s",
@@ -415,13 +425,33 @@ static void seek_back(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
         rd_kafka_topic_partition_list_destroy(parts);
 }
 
-/* One input into the open batch. Returns 0, or NT_ERR_TRANSIENT when the
- * batch must be aborted and read again. */
-static int handle_input(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
+/* Builds the event of an input in the loop's thread (consumer.threads
+ * 0). Returns nt_enriched_build()'s code. */
+static int build_here(nt_classify_loop_t *l, const rd_kafka_message_t *rkm,
+                      double *eval_s)
 {
-        const struct poison *poison;
         struct timespec t0, t1;
+        int rc;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rc = nt_enriched_build(l->clf, &l->opts, rkm->payload, rkm->len,
+                               nt_date_now_ms(), &l->ev);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        *eval_s = (double)(t1.tv_sec - t0.tv_sec) +
+                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        return rc;
+}
+
+/* One input into the open batch, with its event built ahead (`slot`) or,
+ * when slot is NULL, built here. Returns 0, or NT_ERR_TRANSIENT when the
+ * batch must be aborted and read again. */
+static int handle_input(nt_classify_loop_t *l, const rd_kafka_message_t *rkm,
+                        const struct nt_cl_slot *slot)
+{
+        const struct nt_enriched_event *ev = slot ? &slot->ev : &l->ev;
+        const struct poison *poison;
         rd_kafka_resp_err_t err;
+        double eval_s = slot ? slot->eval_s : 0;
         long idx;
         int rc;
 
@@ -477,32 +507,27 @@ static int handle_input(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
                                        DLQ_REFUSED_KEEP, (size_t)idx);
                 return err ? NT_ERR_TRANSIENT : NT_OK;
         }
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        rc = nt_enriched_build(l->clf, &l->opts, rkm->payload, rkm->len,
-                               nt_date_now_ms(), &l->ev);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
+        rc = slot ? slot->rc : build_here(l, rkm, &eval_s);
         if (l->metrics)
                 nt_metrics_add(l->metrics,
-                               "newstap_classify_eval_seconds_total",
-                               (double)(t1.tv_sec - t0.tv_sec) +
-                                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+                               "newstap_classify_eval_seconds_total", eval_s,
                                NULL);
         if (rc) {
                 NT_ERROR(COMPONENT, "building an event: %s", nt_err_name(rc));
                 return NT_ERR_TRANSIENT;
         }
-        if (l->ev.reason != NT_ENRICHED_OK) {
-                err = send_dead_letter(l, rkm, l->ev.reason, l->ev.error,
+        if (ev->reason != NT_ENRICHED_OK) {
+                err = send_dead_letter(l, rkm, ev->reason, ev->error,
                                        l->opts.max_message, (size_t)idx);
         } else {
-                err = send_event(l, rkm, (size_t)idx);
+                err = send_event(l, rkm, ev, (size_t)idx);
                 if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
                         char msg[160];
 
                         snprintf(msg, sizeof(msg),
                                  "the event (%zu bytes) is larger than the "
                                  "producer's message.max.bytes",
-                                 l->ev.value.len);
+                                 ev->value.len);
                         err = send_dead_letter(
                             l, rkm, NT_ENRICHED_OUTPUT_REJECTED, msg,
                             l->opts.max_message, (size_t)idx);
@@ -579,7 +604,7 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
 {
         nt_classify_loop_t *l = calloc(1, sizeof(*l));
         const char *txn;
-        size_t max_value, i;
+        size_t max_value, threads, i;
 
         if (!l) {
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
@@ -627,6 +652,13 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
          * at most NT_ENRICHED_MAX_EVIDENCE spans each, entities, facts. */
         max_value = 2 * l->opts.max_message + ((size_t)4 << 20);
         nt_enriched_event_init(&l->ev, max_value);
+        threads = (size_t)nt_config_int(cfg, "consumer.threads");
+        if (threads > 0) {
+                l->ahead = nt_cl_ahead_new(clf, &l->opts, max_value, threads,
+                                           errstr, errstr_size);
+                if (!l->ahead)
+                        goto fail;
+        }
         txn = nt_config_str(cfg, "consumer.transactional_id");
         if (l->eos && txn && *txn)
                 snprintf(l->txn_id, sizeof(l->txn_id), "%s", txn);
@@ -766,7 +798,19 @@ static void reload_rules(nt_classify_loop_t *l, nt_classify_reload_cb *reload,
                 return;
         }
         /* Between two inputs: the event of the last one is built, and the
-         * next one sees only the new set. */
+         * next one sees only the new set. Inputs built ahead with the old
+         * set are read again. */
+        if (l->ahead) {
+                nt_cl_ahead_drop(l->ahead, l->consumer, NULL, true, l->op_ms);
+                if (nt_cl_ahead_set_classifier(l->ahead, fresh) != NT_OK) {
+                        NT_WARN(COMPONENT,
+                                "reload: out of memory; keeping "
+                                "rules_version %s",
+                                nt_classifier_rules_version(l->clf));
+                        nt_classifier_destroy(fresh);
+                        return;
+                }
+        }
         ensure_rule_topics(l, fresh);
         nt_classifier_destroy(l->clf);
         l->clf = fresh;
@@ -787,6 +831,55 @@ static void consumer_error(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
                 return;
         }
         NT_WARN(COMPONENT, "consumer: %s", rd_kafka_message_errstr(rkm));
+}
+
+/* One input read and handled, its event built here (consumer.threads
+ * 0). */
+static void step_here(nt_classify_loop_t *l, int timeout)
+{
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(l->consumer, timeout);
+
+        if (!rkm)
+                return;
+        if (rkm->err)
+                consumer_error(l, rkm);
+        else if (handle_input(l, rkm, NULL) != NT_OK)
+                nt_cl_abort_batch(l, true);
+        rd_kafka_message_destroy(rkm);
+}
+
+/* One input read into the queue, and the oldest one handled once its
+ * event is built. The loop waits (up to `timeout`) only when there is
+ * nothing to read or no room to queue it, so that the workers always
+ * have inputs while there are any. */
+static void step_ahead(nt_classify_loop_t *l, int timeout)
+{
+        rd_kafka_message_t *rkm = NULL;
+        struct nt_cl_slot *slot;
+        bool waiting = nt_cl_ahead_waiting(l->ahead);
+
+        if (!nt_cl_ahead_full(l->ahead)) {
+                rkm =
+                    rd_kafka_consumer_poll(l->consumer, waiting ? 0 : timeout);
+                if (rkm && rkm->err) {
+                        consumer_error(l, rkm);
+                        rd_kafka_message_destroy(rkm);
+                        rkm = NULL;
+                } else if (rkm) {
+                        if (l->st.first_input_ms == 0)
+                                l->st.first_input_ms = nt_date_mono_ms();
+                        nt_cl_ahead_push(l->ahead, rkm);
+                        waiting = true;
+                }
+        }
+        if (!waiting)
+                return;
+        slot = nt_cl_ahead_take(l->ahead, rkm ? 0 : timeout);
+        if (!slot)
+                return;
+        if (handle_input(l, slot->rkm, slot) != NT_OK)
+                nt_cl_abort_batch(l, true);
+        nt_cl_ahead_release(l->ahead);
 }
 
 int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
@@ -822,7 +915,6 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
         l->last_summary = nt_date_mono_ms();
         while (nt_sig_running() && !l->broken &&
                !(limit && l->st.committed >= limit)) {
-                rd_kafka_message_t *rkm;
                 int timeout = 100;
 
                 if (nt_sig_take_reload())
@@ -832,14 +924,10 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
                             l->batch_start + l->batch_ms - nt_date_mono_ms();
                         timeout = left < 0 ? 0 : left < 100 ? (int)left : 100;
                 }
-                rkm = rd_kafka_consumer_poll(l->consumer, timeout);
-                if (rkm) {
-                        if (rkm->err)
-                                consumer_error(l, rkm);
-                        else if (handle_input(l, rkm) != NT_OK)
-                                nt_cl_abort_batch(l, true);
-                        rd_kafka_message_destroy(rkm);
-                }
+                if (l->ahead)
+                        step_ahead(l, timeout);
+                else
+                        step_here(l, timeout);
                 if (l->producer)
                         rd_kafka_poll(l->producer, 0);
                 now = nt_date_mono_ms();
@@ -862,6 +950,8 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
         if (l->open && !l->broken && nt_cl_commit_batch(l, false) != NT_OK &&
             l->open)
                 nt_cl_abort_batch(l, false);
+        /* What was read ahead is in no batch: the next start reads it. */
+        nt_cl_ahead_drop(l->ahead, l->consumer, NULL, false, l->op_ms);
         close_consumer(l);
         log_summary(l, "stopped");
         if (l->broken)
@@ -887,6 +977,9 @@ void nt_classify_loop_destroy(nt_classify_loop_t *l)
 
         if (!l)
                 return;
+        /* Its messages first: a consumer is not destroyed while the
+         * application holds messages of it. */
+        nt_cl_ahead_destroy(l->ahead);
         if (l->consumer)
                 rd_kafka_destroy_flags(
                     l->consumer, l->consumer_closed

@@ -1,9 +1,11 @@
-/* The classify loop's insides, shared by its two parts: the loop itself
+/* The classify loop's insides, shared by its three parts: the loop itself
  * (consumer/classify_loop.c: inputs, outputs, label topics, set-up, run
- * and shutdown) and the batch's transaction (consumer/classify_txn.c: the
+ * and shutdown), the batch's transaction (consumer/classify_txn.c: the
  * clients, delivery reports, begin, commit, abort, rewind and producer
- * rebuild). The design note at the top of classify_loop.c says why each
- * step is as it is. Internal: the public face is consumer/classify_loop.h. */
+ * rebuild) and the inputs read ahead, whose events worker threads build
+ * (consumer/classify_ahead.c). The design note at the top of
+ * classify_loop.c says why each step is as it is. Internal: the public
+ * face is consumer/classify_loop.h. */
 #ifndef NT_CLASSIFY_LOOP_INTERNAL_H
 #define NT_CLASSIFY_LOOP_INTERNAL_H
 
@@ -46,6 +48,10 @@
 #define MAX_POISON 64
 #define SUMMARY_MS 60000
 
+/* Inputs read ahead and built by worker threads (consumer.threads):
+ * consumer/classify_ahead.c. */
+typedef struct nt_cl_ahead nt_cl_ahead_t;
+
 /* An input of the open batch, found again from a delivery report. */
 struct batch_input {
         int32_t partition;
@@ -69,7 +75,8 @@ struct nt_classify_loop {
         const nt_config_t *cfg;
         nt_classifier_t *clf;
         struct nt_enriched_opts opts;
-        struct nt_enriched_event ev;
+        struct nt_enriched_event ev; /* built by the loop (threads 0) */
+        nt_cl_ahead_t *ahead;        /* or ahead of it; NULL: threads 0 */
         bool eos;
         char txn_id[256];
         const char *in_topic, *out_topic, *prefix, *dlq_topic, *source;
@@ -168,5 +175,57 @@ int nt_cl_begin_batch(nt_classify_loop_t *l);
 int nt_cl_commit_batch(nt_classify_loop_t *l, bool rewind);
 int nt_cl_abort_batch(nt_classify_loop_t *l, bool rewind);
 void nt_cl_batch_reset(nt_classify_loop_t *l);
+
+/* ---- consumer/classify_ahead.c ---- */
+
+/* An input read ahead and its event, as the loop takes it back. */
+struct nt_cl_slot {
+        rd_kafka_message_t *rkm; /* owned by the queue */
+        struct nt_enriched_event ev;
+        int rc;        /* what nt_enriched_build() returned */
+        double eval_s; /* how long it took */
+};
+
+/* The queue and `threads` workers (1..64), each with a fork of `clf`
+ * (borrowed: forked, not kept), building with `opts` (borrowed: must
+ * outlive the queue) events of at most max_value bytes. NULL on failure,
+ * with errstr. Free with nt_cl_ahead_destroy(), before the consumer: it
+ * destroys the messages it holds. */
+nt_cl_ahead_t *nt_cl_ahead_new(nt_classifier_t *clf,
+                               const struct nt_enriched_opts *opts,
+                               size_t max_value, size_t threads, char *errstr,
+                               size_t errstr_size);
+void nt_cl_ahead_destroy(nt_cl_ahead_t *a);
+
+/* True when no further input may be queued now. */
+bool nt_cl_ahead_full(nt_cl_ahead_t *a);
+
+/* True when inputs wait besides the one the loop holds. */
+bool nt_cl_ahead_waiting(nt_cl_ahead_t *a);
+
+/* Queues an input (takes the message). */
+void nt_cl_ahead_push(nt_cl_ahead_t *a, rd_kafka_message_t *rkm);
+
+/* The oldest input with its event once built, waiting up to wait_ms for
+ * it; NULL when there is none or it was not built in time. Borrowed
+ * until nt_cl_ahead_release(); one at a time. */
+struct nt_cl_slot *nt_cl_ahead_take(nt_cl_ahead_t *a, int wait_ms);
+
+/* Done with the taken input: its message is destroyed. */
+void nt_cl_ahead_release(nt_cl_ahead_t *a);
+
+/* Forgets the queued inputs (not the taken one) of the partitions in
+ * `only`, or all of them when it is NULL, and with `seek` seeks each
+ * partition back to its first forgotten input (within timeout_ms), so
+ * that they are read again. Without `seek` the caller must move those
+ * partitions itself (rewind, revoke). NULL-safe. */
+void nt_cl_ahead_drop(nt_cl_ahead_t *a, rd_kafka_t *consumer,
+                      const rd_kafka_topic_partition_list_t *only, bool seek,
+                      int timeout_ms);
+
+/* The workers build with forks of clf from now on. Only when nothing is
+ * queued (after a drop of all): queued events borrow the old rules.
+ * NT_ERR_NOMEM leaves the old ones. */
+int nt_cl_ahead_set_classifier(nt_cl_ahead_t *a, nt_classifier_t *clf);
 
 #endif

@@ -321,6 +321,9 @@ static void rewind_batch(nt_classify_loop_t *l)
 
         if (!l->first || l->first->cnt == 0)
                 return;
+        /* Inputs of these partitions read ahead come after the batch's:
+         * the seek below reads them again. */
+        nt_cl_ahead_drop(l->ahead, l->consumer, l->first, false, l->op_ms);
         parts = rd_kafka_topic_partition_list_copy(l->first);
         for (i = 0; i < parts->cnt; i++)
                 parts->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
@@ -643,6 +646,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         else
                                 nt_cl_commit_batch(l, false);
                 }
+                /* Their next owner reads what was read ahead of them. */
+                nt_cl_ahead_drop(l->ahead, rk, parts, false, l->op_ms);
                 if (cooperative)
                         error = rd_kafka_incremental_unassign(rk, parts);
                 else

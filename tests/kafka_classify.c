@@ -367,9 +367,14 @@ static struct tail *dead_letters_wait(size_t want, int polls)
 }
 
 /* Everything read back from one output topic. */
+#define MAX_PARTS 16
 struct view {
         unsigned count[MAX_ARTICLES];
         size_t messages, distinct, duplicates;
+        /* Events of one input partition in one output partition whose
+         * input offset (from ce_id) is not above the one before. */
+        size_t out_of_order;
+        long long last_offset[MAX_PARTS][MAX_PARTS];
         size_t from_source_a, from_source_b;
         json_t *dead; /* DLQ: key -> {error, topic, partition, offset, ...} */
         char *lines;  /* the values read, one per line */
@@ -417,6 +422,36 @@ static void check_event(const rd_kafka_message_t *rkm, int idx,
                 cr_assert_null(json_object_get(art, "content"));
         }
         json_decref(ev);
+}
+
+/* Events of one input partition keep its order in each output
+ * partition: ce_id is "<topic>/<partition>/<offset>". */
+static void note_order(struct view *v, const rd_kafka_message_t *rkm)
+{
+        rd_kafka_headers_t *h = NULL;
+        const void *val;
+        size_t len;
+        char id[256], *slash;
+        long in_part, offset;
+
+        if (rd_kafka_message_headers(rkm, &h) != 0 ||
+            rd_kafka_header_get_last(h, "ce_id", &val, &len) != 0 ||
+            len >= sizeof(id))
+                return;
+        memcpy(id, val, len);
+        id[len] = '\0';
+        slash = strrchr(id, '/');
+        cr_assert_not_null(slash, "ce_id %s", id);
+        offset = strtol(slash + 1, NULL, 10);
+        *slash = '\0';
+        slash = strrchr(id, '/');
+        cr_assert_not_null(slash, "ce_id %s", val);
+        in_part = strtol(slash + 1, NULL, 10);
+        cr_assert(in_part >= 0 && in_part < MAX_PARTS &&
+                  rkm->partition < MAX_PARTS);
+        if (v->last_offset[rkm->partition][in_part] >= offset + 1)
+                v->out_of_order++;
+        v->last_offset[rkm->partition][in_part] = offset + 1;
 }
 
 /* Reads `topic` read_committed to the end of every partition. Events are
@@ -475,6 +510,7 @@ static void read_label(const char *topic, struct view *v, bool is_dlq,
                         int i = key_index(rkm);
 
                         check_event(rkm, i, label);
+                        note_order(v, rkm);
                         if (label) {
                                 v->lines = realloc(v->lines,
                                                    v->lines_len + rkm->len + 2);
@@ -537,6 +573,9 @@ static void check_exactly_once(unsigned n, struct view *v)
         read_all(enriched, v, false);
         cr_assert_eq(v->duplicates, 0, "%zu duplicates on %s", v->duplicates,
                      enriched);
+        cr_assert_eq(v->out_of_order, 0,
+                     "%zu events out of their input partition's order on %s",
+                     v->out_of_order, enriched);
         cr_assert_eq(v->distinct, n, "%zu of %u articles on %s", v->distinct, n,
                      enriched);
         cr_assert_eq(v->messages, n);
@@ -1093,7 +1132,12 @@ Test(real, a_dead_letter_fits_its_topic_and_counts_once_committed)
         json_decref(dead);
 }
 
-Test(real, refused_event_goes_to_dead_letters)
+/* One input whose event the broker refuses, amid 300 good ones (150
+ * before it, 150 after): the batch is aborted and read again, its inputs
+ * tried alone, the guilty one goes to the dead-letter topic, the rest
+ * exactly once and in order.
+ * `extra`: more of the consumer section. */
+static void refused_run(const char *extra)
 {
         static struct view v, d;
         const unsigned n = 300;
@@ -1113,7 +1157,9 @@ Test(real, refused_event_goes_to_dead_letters)
         kafka_extra = "\"batch.size\": \"16384\", \"compression.type\": "
                       "\"none\"";
 
-        feed_articles(0, n);
+        /* Half of the good articles before the large one and half after,
+         * so that inputs are read ahead of the batch that fails. */
+        feed_articles(0, n / 2);
         /* Article n: about 40 KB of text, under consumer.max_message. */
         nt_article_init(&a);
         snprintf(a.id, sizeof(a.id), "%032x", n);
@@ -1130,8 +1176,9 @@ Test(real, refused_event_goes_to_dead_letters)
         snprintf(key, sizeof(key), "%032x", n);
         feed(key, line, strlen(line));
         feed_flush();
+        feed_articles(n / 2, n - n / 2);
 
-        classify_config(cfg, sizeof(cfg), "nt-test-refused", NULL);
+        classify_config(cfg, sizeof(cfg), "nt-test-refused", extra);
         t = start_and_wait(&c, cfg, "refused", n, 180000);
         td = dead_letters_wait(1, 1200);
         cr_assert_eq(td->messages, 1, "%zu dead letters visible", td->messages);
@@ -1149,12 +1196,31 @@ Test(real, refused_event_goes_to_dead_letters)
         cr_assert_eq(json_integer_value(json_object_get(e, "size")),
                      (json_int_t)strlen(line), "the whole input is carried");
         fprintf(stderr,
-                "refused event: %u articles through, 1 dead letter "
+                "refused event (%s): %u articles through, 1 dead letter "
                 "(output_rejected)\n",
-                n);
+                extra ? extra : "default threads", n);
         free(line);
         json_decref(v.dead);
         json_decref(d.dead);
+}
+
+Test(real, refused_event_goes_to_dead_letters)
+{
+        refused_run(NULL);
+}
+
+/* The same with events built by four threads ahead of the loop: the
+ * inputs read ahead of the aborted batch are dropped and read again, not
+ * sent twice or out of order. */
+Test(real, refused_event_with_four_threads_reading_ahead)
+{
+        refused_run("\"threads\": 4");
+}
+
+/* And with every event built in the loop's own thread. */
+Test(real, refused_event_with_events_built_in_the_loop)
+{
+        refused_run("\"threads\": 0");
 }
 
 /* Waits until the classifier's log holds `needle`; false after
