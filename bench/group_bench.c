@@ -400,6 +400,14 @@ static struct result run(struct run_ctx *c, enum mode mode, int64_t polls,
                                NT_ERR_LIMIT) {
                                 if (mode == IDEM_FILES || mode == IDEM_BARE) {
                                         nt_publisher_poll(pub, 100);
+                                        /* The loop's every_second() saves
+                                         * states while it waits too. */
+                                        if (mode == IDEM_FILES &&
+                                            (nt_bench_wall_s() - last) * 1000 >=
+                                                FLUSH_MS) {
+                                                files_flush(c, &r);
+                                                last = nt_bench_wall_s();
+                                        }
                                         continue;
                                 }
                                 r.full++;
@@ -425,8 +433,14 @@ static struct result run(struct run_ctx *c, enum mode mode, int64_t polls,
                 }
         }
         if (mode == IDEM_FILES || mode == IDEM_BARE) {
-                while (nt_publisher_inflight(pub) > 0)
+                while (nt_publisher_inflight(pub) > 0) {
                         nt_publisher_poll(pub, 10);
+                        if (mode == IDEM_FILES &&
+                            (nt_bench_wall_s() - last) * 1000 >= FLUSH_MS) {
+                                files_flush(c, &r);
+                                last = nt_bench_wall_s();
+                        }
+                }
                 if (mode == IDEM_FILES)
                         files_flush(c, &r);
         } else {
