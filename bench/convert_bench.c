@@ -55,8 +55,9 @@ static unsigned rnd(unsigned n)
         return (seed >> 16) % n;
 }
 
+/* An article's texts, borrowed from its JSON (NULL where absent). */
 struct source {
-        char *title, *summary, *content, *lang;
+        const char *title, *summary, *content, *lang;
 };
 
 /* Appends text escaped for HTML (and so for XML). */
@@ -193,48 +194,27 @@ static void item(struct nt_buf *b, const struct source *a, unsigned n)
         nt_buf_append_str(b, "]]></content:encoded>\n</item>\n");
 }
 
-static char *dup_or_null(const json_t *o, const char *key)
+static const char *text_or_null(const json_t *o, const char *key)
 {
-        const char *s = json_string_value(json_object_get(o, key));
-
-        return s ? strdup(s) : NULL;
+        return json_string_value(json_object_get(o, key));
 }
 
-static size_t load(const char *path, struct source **out)
+/* The texts of the n articles; caller frees the array (the texts stay
+ * the articles'). */
+static struct source *sources(json_t **arts, size_t n)
 {
-        FILE *f = fopen(path, "r");
-        struct source *v = NULL, *grown;
-        size_t n = 0, cap = 0;
-        char *line = NULL;
-        size_t line_cap = 0;
-        json_t *o;
+        struct source *v = calloc(n, sizeof(*v));
+        size_t i;
 
-        if (!f) {
-                perror(path);
-                exit(2);
+        if (!v)
+                exit(1);
+        for (i = 0; i < n; i++) {
+                v[i].title = text_or_null(arts[i], "title");
+                v[i].summary = text_or_null(arts[i], "summary");
+                v[i].content = text_or_null(arts[i], "content");
+                v[i].lang = text_or_null(arts[i], "language");
         }
-        while (getline(&line, &line_cap, f) > 0) {
-                o = json_loads(line, 0, NULL);
-                if (!o)
-                        continue;
-                if (n == cap) {
-                        cap = cap ? 2 * cap : 256;
-                        grown = realloc(v, cap * sizeof(*v));
-                        if (!grown)
-                                exit(1);
-                        v = grown;
-                }
-                v[n].title = dup_or_null(o, "title");
-                v[n].summary = dup_or_null(o, "summary");
-                v[n].content = dup_or_null(o, "content");
-                v[n].lang = dup_or_null(o, "language");
-                n++;
-                json_decref(o);
-        }
-        free(line);
-        fclose(f);
-        *out = v;
-        return n;
+        return v;
 }
 
 struct feed_doc {
@@ -338,6 +318,7 @@ int main(int argc, char **argv)
             argc > 1 ? argv[1] : "../shared/devset/articles.jsonl";
         int64_t want = 20000, rounds = 5;
         struct source *src;
+        json_t **arts;
         struct feed_doc *docs;
         size_t nsrc, ndocs, d, k, n = 0, articles[3], bytes[3], input = 0;
         double best[3] = {1e30, 1e30, 1e30}, t;
@@ -351,11 +332,8 @@ int main(int argc, char **argv)
                                 "[ROUNDS] [--write DIR]\n");
                 return 2;
         }
-        nsrc = load(path, &src);
-        if (nsrc == 0) {
-                fprintf(stderr, "%s: no articles\n", path);
-                return 2;
-        }
+        arts = nt_bench_devset_load("convert_bench", path, &nsrc);
+        src = sources(arts, nsrc);
         ndocs = (size_t)want / ITEMS_PER_FEED;
         docs = calloc(ndocs, sizeof(*docs));
         if (!docs)
@@ -421,12 +399,7 @@ int main(int argc, char **argv)
         for (d = 0; d < ndocs; d++)
                 free(docs[d].xml);
         free(docs);
-        for (d = 0; d < nsrc; d++) {
-                free(src[d].title);
-                free(src[d].summary);
-                free(src[d].content);
-                free(src[d].lang);
-        }
         free(src);
+        nt_bench_devset_free(arts, nsrc);
         return 0;
 }

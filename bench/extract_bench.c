@@ -41,20 +41,7 @@ struct page {
 /* Text escaped for HTML. */
 static void put_escaped(struct nt_bench_text *t, const char *s, size_t n)
 {
-        size_t i, run = 0;
-
-        for (i = 0; i < n; i++) {
-                const char *rep = s[i] == '&'   ? "&amp;"
-                                  : s[i] == '<' ? "&lt;"
-                                  : s[i] == '>' ? "&gt;"
-                                                : NULL;
-                if (!rep)
-                        continue;
-                nt_bench_put(t, s + run, i - run);
-                nt_bench_puts(t, rep);
-                run = i + 1;
-        }
-        nt_bench_put(t, s + run, n - run);
+        nt_bench_put_escaped(t, s, n, false);
 }
 
 /* Text escaped for a JSON string inside a script. */

@@ -34,20 +34,16 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define DEVSET_DEFAULT NT_SOURCE_DIR "/../shared/devset/articles.jsonl"
 #define BIN_DEFAULT    NT_SOURCE_DIR "/build/release/newstap"
 #define BODIES         40
 #define ITEMS          5
@@ -105,72 +101,17 @@ static void nap_ms(int ms)
 static json_t **arts;
 static size_t n_arts;
 
-static void load_devset(const char *path)
-{
-        FILE *f = fopen(path, "r");
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t len;
-
-        if (!f) {
-                fprintf(stderr, "group_scale_bench: cannot open %s\n", path);
-                exit(2);
-        }
-        while ((len = getline(&line, &cap, f)) > 0) {
-                json_t *a = json_loadb(line, (size_t)len, 0, NULL);
-
-                if (!a)
-                        continue;
-                arts = realloc(arts, (n_arts + 1) * sizeof(*arts));
-                if (!arts)
-                        die("out of memory");
-                arts[n_arts++] = a;
-        }
-        free(line);
-        fclose(f);
-        if (n_arts == 0) {
-                fprintf(stderr, "group_scale_bench: no articles in %s\n", path);
-                exit(2);
-        }
-}
-
+/* s escaped, cut at about `max` bytes (not inside a UTF-8 sequence). */
 static void put_escaped(struct nt_bench_text *t, const char *s, size_t max)
 {
-        size_t i;
-
-        /* Cut at `max` bytes, but not inside a UTF-8 sequence. */
-        for (i = 0;
-             s && s[i] && (i < max || ((unsigned char)s[i] & 0xC0) == 0x80);
-             i++) {
-                switch (s[i]) {
-                case '<':
-                        nt_bench_puts(t, "&lt;");
-                        break;
-                case '>':
-                        nt_bench_puts(t, "&gt;");
-                        break;
-                case '&':
-                        nt_bench_puts(t, "&amp;");
-                        break;
-                default:
-                        nt_bench_put(t, s + i, 1);
-                }
-        }
-}
-
-static const char *field(const json_t *a, const char *name)
-{
-        const char *s = json_string_value(json_object_get(a, name));
-
-        return s ? s : "";
+        nt_bench_put_escaped(t, s, nt_bench_utf8_cut(s, max), false);
 }
 
 /* Body b: ITEMS of the dev set's articles as an RSS feed. */
 static void serve_body(int b)
 {
         struct nt_bench_text t;
-        struct nt_httpd_route r;
-        char buf[256];
+        char buf[256], path[32], etag[32];
         int k;
 
         memset(&t, 0, sizeof(t));
@@ -184,12 +125,12 @@ static void serve_body(int b)
         nt_bench_puts(&t, buf);
         for (k = 0; k < ITEMS; k++) {
                 const json_t *a = arts[(size_t)(b * ITEMS + k) % n_arts];
-                const char *title = field(a, "title");
+                const char *title = nt_bench_field(a, "title");
 
                 nt_bench_puts(&t, "<item><title>");
                 /* Some dev-set articles have no title: their summary's
                  * start stands in, as a feed's would. */
-                put_escaped(&t, *title ? title : field(a, "summary"),
+                put_escaped(&t, *title ? title : nt_bench_field(a, "summary"),
                             *title ? 300 : 90);
                 snprintf(buf, sizeof(buf),
                          "</title><link>https://wire%d.example/story/%d</link>"
@@ -198,25 +139,22 @@ static void serve_body(int b)
                          "<description>",
                          b, k, b, k, 8 + k, b % 60);
                 nt_bench_puts(&t, buf);
-                put_escaped(&t, field(a, "summary"), 2000);
+                put_escaped(&t, nt_bench_field(a, "summary"), 2000);
                 nt_bench_puts(&t, "</description><content:encoded>");
-                put_escaped(&t, field(a, "content"), 6000);
+                put_escaped(&t, nt_bench_field(a, "content"), 6000);
                 nt_bench_puts(&t, "</content:encoded></item>\n");
         }
         nt_bench_puts(&t, "</channel></rss>\n");
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/b/%d", b);
-        r.status = 200;
-        snprintf(r.headers, sizeof(r.headers),
-                 "Content-Type: application/rss+xml; charset=utf-8");
-        r.body = t.data;
-        r.body_len = t.len;
-        snprintf(r.etag, sizeof(r.etag), "\"b%d\"", b);
-        nt_httpd_route(srv, &r);
+        snprintf(etag, sizeof(etag), "\"b%d\"", b);
         /* The rebalance part's feeds need paths of their own (the
          * server logs paths without queries): /r/B serves the same. */
-        snprintf(r.path, sizeof(r.path), "/r/%d", b);
-        nt_httpd_route(srv, &r);
+        for (k = 0; k < 2; k++) {
+                snprintf(path, sizeof(path), "/%c/%d", k ? 'r' : 'b', b);
+                nt_httpd_serve(srv, path, 200,
+                               "Content-Type: application/rss+xml; "
+                               "charset=utf-8",
+                               t.data, etag);
+        }
         free(t.data);
 }
 
@@ -224,19 +162,10 @@ static void serve_body(int b)
 
 static unsigned free_port(void)
 {
-        struct sockaddr_in a;
-        socklen_t len = sizeof(a);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        unsigned port;
+        unsigned port = nt_httpd_free_port();
 
-        memset(&a, 0, sizeof(a));
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-            getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        if (!port)
                 die("no free port");
-        port = ntohs(a.sin_port);
-        close(fd);
         return port;
 }
 
@@ -572,7 +501,7 @@ static void part_memory(int feeds, const char *raw, long *group_kb,
 int main(int argc, char **argv)
 {
         int64_t feeds = 20000, rb_feeds = 150;
-        const char *devset = argc > 3 ? argv[3] : DEVSET_DEFAULT;
+        const char *devset = argc > 3 ? argv[3] : NT_BENCH_DEVSET;
         char raw[64], errstr[512], cmd[128];
         double took[KILLS], group_s, file_s;
         long group_kb[3], file_kb;
@@ -597,7 +526,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "group_scale_bench: no newstap at %s\n", bin);
                 return 2;
         }
-        load_devset(devset);
+        arts = nt_bench_devset_load("group_scale_bench", devset, &n_arts);
         snprintf(dir, sizeof(dir), "/tmp/nt-gscale-XXXXXX");
         if (!mkdtemp(dir))
                 die("mkdtemp");
@@ -669,8 +598,6 @@ int main(int argc, char **argv)
         if (system(cmd) != 0)
                 fprintf(stderr, "group_scale_bench: could not remove %s\n",
                         dir);
-        for (k = 0; k < (int)n_arts; k++)
-                json_decref(arts[k]);
-        free(arts);
+        nt_bench_devset_free(arts, n_arts);
         return 0;
 }

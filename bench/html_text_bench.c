@@ -53,6 +53,21 @@ static const char *const words[] = {
     "гарантии",    "безопасности", "and",         "a",          "of",
 };
 
+/* A word of the list, at random. */
+static const char *random_word(void)
+{
+        return words[rnd(sizeof(words) / sizeof(words[0]))];
+}
+
+/* A random word between the tags `open` and `close`. */
+static void put_tagged_word(struct nt_bench_text *t, const char *open,
+                            const char *close)
+{
+        nt_bench_puts(t, open);
+        nt_bench_puts(t, random_word());
+        nt_bench_puts(t, close);
+}
+
 static void sentence(struct nt_bench_text *t)
 {
         size_t i, n = 8 + rnd(14);
@@ -62,26 +77,19 @@ static void sentence(struct nt_bench_text *t)
                         nt_bench_puts(t, rnd(25) == 0 ? "&nbsp;" : " ");
                 switch (rnd(30)) {
                 case 0:
-                        nt_bench_puts(
-                            t, "<a href=\"https://news.example.com/world/"
-                               "2025/12/zaporizhzhia-npp-power?utm_source="
-                               "rss&amp;utm_medium=feed\" target=\"_blank\" "
-                               "rel=\"noopener\">");
-                        nt_bench_puts(
-                            t, words[rnd(sizeof(words) / sizeof(words[0]))]);
-                        nt_bench_puts(t, "</a>");
+                        put_tagged_word(
+                            t,
+                            "<a href=\"https://news.example.com/world/"
+                            "2025/12/zaporizhzhia-npp-power?utm_source="
+                            "rss&amp;utm_medium=feed\" target=\"_blank\" "
+                            "rel=\"noopener\">",
+                            "</a>");
                         continue;
                 case 1:
-                        nt_bench_puts(t, "<strong>");
-                        nt_bench_puts(
-                            t, words[rnd(sizeof(words) / sizeof(words[0]))]);
-                        nt_bench_puts(t, "</strong>");
+                        put_tagged_word(t, "<strong>", "</strong>");
                         continue;
                 case 2:
-                        nt_bench_puts(t, "<em>");
-                        nt_bench_puts(
-                            t, words[rnd(sizeof(words) / sizeof(words[0]))]);
-                        nt_bench_puts(t, "</em>");
+                        put_tagged_word(t, "<em>", "</em>");
                         continue;
                 case 3:
                         nt_bench_puts(t, "&mdash;");
@@ -92,7 +100,7 @@ static void sentence(struct nt_bench_text *t)
                 default:
                         break;
                 }
-                nt_bench_puts(t, words[rnd(sizeof(words) / sizeof(words[0]))]);
+                nt_bench_puts(t, random_word());
         }
         nt_bench_puts(t, rnd(4) ? ". " : "&hellip; ");
 }

@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEVSET_DEFAULT NT_SOURCE_DIR "/../shared/devset/articles.jsonl"
 #define ITEMS_PER_FEED 20
 #define MAX_ARTICLES   1000
 #define FETCHES        400 /* of each kind per round */
@@ -39,26 +38,7 @@ struct art {
 
 static void put_escaped(struct nt_bench_text *t, const char *s, size_t n)
 {
-        size_t i;
-
-        for (i = 0; i < n; i++) {
-                switch (s[i]) {
-                case '&':
-                        nt_bench_puts(t, "&amp;");
-                        break;
-                case '<':
-                        nt_bench_puts(t, "&lt;");
-                        break;
-                case '>':
-                        nt_bench_puts(t, "&gt;");
-                        break;
-                case '"':
-                        nt_bench_puts(t, "&quot;");
-                        break;
-                default:
-                        nt_bench_put(t, s + i, 1);
-                }
-        }
+        nt_bench_put_escaped(t, s, n, true);
 }
 
 static void put_escaped_str(struct nt_bench_text *t, const char *s)
@@ -204,13 +184,6 @@ static double run_kind(nt_fetcher_t *f, const char *base, bool pages,
         return nt_bench_thread_cpu_s() - t0;
 }
 
-static const char *str_or_empty(const json_t *v)
-{
-        const char *s = json_string_value(v);
-
-        return s ? s : "";
-}
-
 static int cmp_double(const void *a, const void *b)
 {
         double x = *(const double *)a, y = *(const double *)b;
@@ -220,45 +193,35 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-        const char *path = argc > 1 && *argv[1] ? argv[1] : DEVSET_DEFAULT;
+        const char *path = argc > 1 && *argv[1] ? argv[1] : NT_BENCH_DEVSET;
         int64_t rounds = 5;
         struct art *a = calloc(MAX_ARTICLES, sizeof(*a));
-        json_t **docs = calloc(MAX_ARTICLES, sizeof(*docs));
+        json_t **docs;
         struct nt_fetch_limits lim;
         struct nt_httpd_route r;
         double page_cpu[64], feed_cpu[64], ratio[64];
-        size_t n = 0, n_feeds, i, pbytes = 0, fbytes = 0;
-        char *line = NULL, errstr[256];
-        size_t cap = 0;
+        size_t n = 0, n_docs, n_feeds, i, pbytes = 0, fbytes = 0;
+        char errstr[256];
         nt_httpd_t *srv;
         nt_fetcher_t *f;
-        FILE *in;
         int k;
 
         if (argc > 2 && nt_num_parse_i64(argv[2], 1, 64, &rounds))
                 return 2;
-        in = fopen(path, "r");
-        if (!a || !docs || !in) {
-                fprintf(stderr, "page_bench: cannot read %s\n", path);
+        if (!a)
                 return 1;
-        }
-        while (n < MAX_ARTICLES && getline(&line, &cap, in) > 0) {
-                json_t *d = json_loads(line, 0, NULL);
-                const char *c =
-                    json_string_value(json_object_get(d, "content"));
+        docs = nt_bench_devset_load("page_bench", path, &n_docs);
+        /* Articles with a page's worth of text (200 bytes at least). */
+        for (i = 0; i < n_docs && n < MAX_ARTICLES; i++) {
+                const char *c = nt_bench_field(docs[i], "content");
 
-                if (!c || strlen(c) < 200) {
-                        json_decref(d);
+                if (strlen(c) < 200)
                         continue;
-                }
-                docs[n] = d;
                 a[n].content = c;
-                a[n].title = str_or_empty(json_object_get(d, "title"));
-                a[n].summary = str_or_empty(json_object_get(d, "summary"));
+                a[n].title = nt_bench_field(docs[i], "title");
+                a[n].summary = nt_bench_field(docs[i], "summary");
                 n++;
         }
-        free(line);
-        fclose(in);
         if (n == 0) {
                 fprintf(stderr, "page_bench: no articles in %s\n", path);
                 return 1;
@@ -330,9 +293,7 @@ int main(int argc, char **argv)
         printf("command: %s %s %d\n", argv[0], path, (int)rounds);
         nt_fetcher_destroy(f);
         nt_httpd_stop(srv);
-        for (i = 0; i < n; i++)
-                json_decref(docs[i]);
-        free(docs);
+        nt_bench_devset_free(docs, n_docs);
         free(a);
         return 0;
 }

@@ -107,13 +107,24 @@ static size_t discard(char *p, size_t size, size_t n, void *ud)
         return size * n;
 }
 
-/* Baseline: the same URLs with bare libcurl multi, 32 at a time. */
-static double curl_baseline(const char *base, int feeds, double *cpu)
+/* The URL of feed i into buf; ctx says where the feeds are served. */
+typedef void feed_url_fn(char *buf, size_t size, const void *ctx, int i);
+
+/* Feed i under the base URL ctx (a string): BASE/feed/I. */
+static void url_on_base(char *buf, size_t size, const void *ctx, int i)
+{
+        snprintf(buf, size, "%s/feed/%d", (const char *)ctx, i);
+}
+
+/* Bare libcurl multi: GETs of the feeds 0..feeds-1, 32 at a time, a new
+ * easy handle per request as the fetcher does; with `conditional`, each
+ * asks If-None-Match: "vI". Returns how many were answered 304. */
+static int curl_get_all(int feeds, feed_url_fn *url_of, const void *ctx,
+                        bool conditional)
 {
         CURLM *multi = curl_multi_init();
-        double t0 = nt_bench_wall_s(), c0 = nt_bench_cpu_s();
-        int next = 0, running = 0, done = 0;
-        char url[256];
+        int next = 0, running = 0, done = 0, n304 = 0;
+        char url[256], inm[64];
 
         while (done < feeds) {
                 CURLMsg *msg;
@@ -121,8 +132,17 @@ static double curl_baseline(const char *base, int feeds, double *cpu)
 
                 while (running < 32 && next < feeds) {
                         CURL *e = curl_easy_init();
-                        snprintf(url, sizeof(url), "%s/feed/%d", base, next++);
+                        struct curl_slist *h = NULL;
+
+                        if (conditional) {
+                                snprintf(inm, sizeof(inm),
+                                         "If-None-Match: \"v%d\"", next);
+                                h = curl_slist_append(NULL, inm);
+                        }
+                        url_of(url, sizeof(url), ctx, next++);
                         curl_easy_setopt(e, CURLOPT_URL, url);
+                        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+                        curl_easy_setopt(e, CURLOPT_PRIVATE, h);
                         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
                         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
                         curl_multi_add_handle(multi, e);
@@ -132,15 +152,69 @@ static double curl_baseline(const char *base, int feeds, double *cpu)
                 curl_multi_poll(multi, NULL, 0, 50, NULL);
                 curl_multi_perform(multi, &left);
                 while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+                        struct curl_slist *h = NULL;
+                        long status = 0;
+
                         if (msg->msg != CURLMSG_DONE)
                                 continue;
+                        curl_easy_getinfo(msg->easy_handle,
+                                          CURLINFO_RESPONSE_CODE, &status);
+                        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                                          (char **)&h);
+                        n304 += status == 304;
                         curl_multi_remove_handle(multi, msg->easy_handle);
                         curl_easy_cleanup(msg->easy_handle);
+                        curl_slist_free_all(h);
                         running--;
                         done++;
                 }
         }
         curl_multi_cleanup(multi);
+        return n304;
+}
+
+/* A list of the feeds 0..feeds-1, each polled every 15 minutes. */
+static void feed_list_make(struct nt_feed_list *list, int feeds,
+                           feed_url_fn *url_of, const void *ctx)
+{
+        int i;
+
+        nt_feed_list_init(list);
+        list->feeds = calloc((size_t)feeds, sizeof(*list->feeds));
+        list->cap = (size_t)feeds;
+        for (i = 0; i < feeds; i++) {
+                struct nt_feed_spec *s = &list->feeds[list->n++];
+                char url[256];
+
+                url_of(url, sizeof(url), ctx, i);
+                s->url = strdup(url);
+                s->interval_ms = 900000;
+                s->tags = calloc(1, sizeof(char *));
+                s->headers = calloc(1, sizeof(char *));
+        }
+}
+
+/* What a part leaves behind: its state directory, its dev broker and its
+ * HTTP server process. */
+static void part_cleanup(const char *state_dir, nt_devbroker_t *db,
+                         pid_t server)
+{
+        char cmd[128];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state_dir);
+        if (system(cmd) != 0)
+                fprintf(stderr, "could not remove %s\n", state_dir);
+        nt_devbroker_destroy(db);
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
+}
+
+/* Baseline: the same URLs with bare libcurl multi, 32 at a time. */
+static double curl_baseline(const char *base, int feeds, double *cpu)
+{
+        double t0 = nt_bench_wall_s(), c0 = nt_bench_cpu_s();
+
+        curl_get_all(feeds, url_on_base, base, false);
         *cpu = nt_bench_cpu_s() - c0;
         return nt_bench_wall_s() - t0;
 }
@@ -153,7 +227,6 @@ static double produce_loop(const char *base, int feeds, const char *bootstrap,
         nt_config_t *cfg = nt_config_new();
         nt_producer_t *prod;
         double t0, c0;
-        int i;
 
         nt_config_set_kafka(cfg, "bootstrap.servers", bootstrap, "bench",
                             errstr, sizeof(errstr));
@@ -165,18 +238,7 @@ static double produce_loop(const char *base, int feeds, const char *bootstrap,
                       sizeof(errstr));
         nt_config_set(cfg, "producer.max_inflight", "100000", "bench", errstr,
                       sizeof(errstr));
-        nt_feed_list_init(&list);
-        list.feeds = calloc((size_t)feeds, sizeof(*list.feeds));
-        list.cap = (size_t)feeds;
-        for (i = 0; i < feeds; i++) {
-                struct nt_feed_spec *s = &list.feeds[list.n++];
-                char url[256];
-                snprintf(url, sizeof(url), "%s/feed/%d", base, i);
-                s->url = strdup(url);
-                s->interval_ms = 900000;
-                s->tags = calloc(1, sizeof(char *));
-                s->headers = calloc(1, sizeof(char *));
-        }
+        feed_list_make(&list, feeds, url_on_base, base);
         t0 = nt_bench_wall_s();
         c0 = nt_bench_cpu_s();
         prod = nt_producer_new(cfg, &list, true, errstr, sizeof(errstr));
@@ -242,7 +304,7 @@ static pid_t start_server(int feeds, char *url, size_t size)
 static void part_fetch(int feeds)
 {
         nt_devbroker_t *db;
-        char errstr[512], state_dir[64], cmd[128], url[128];
+        char errstr[512], state_dir[64], url[128];
         double t_curl, c_curl, t_nt, c_nt;
         long rss_before;
         pid_t server = start_server(feeds, url, sizeof(url));
@@ -267,12 +329,7 @@ static void part_fetch(int feeds)
                t_curl / t_nt, c_nt / c_curl);
         printf("  peak RSS           : %ld MiB (%ld MiB before the loop)\n",
                peak_rss_kb() / 1024, rss_before / 1024);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state_dir);
-        if (system(cmd) != 0)
-                fprintf(stderr, "could not remove %s\n", state_dir);
-        nt_devbroker_destroy(db);
-        kill(server, SIGTERM);
-        waitpid(server, NULL, 0);
+        part_cleanup(state_dir, db, server);
 }
 
 static void part_publish(int articles)
@@ -385,6 +442,12 @@ static void repoll_url(char *buf, size_t size, int port, int i)
         else
                 snprintf(buf, size, "http://127.1.%d.%d:%d/feed/%d", k / 250,
                          k % 250 + 1, port, i);
+}
+
+/* repoll_url() as a feed_url_fn: ctx is the port (an int). */
+static void url_repoll(char *buf, size_t size, const void *ctx, int i)
+{
+        repoll_url(buf, size, *(const int *)ctx, i);
 }
 
 /* Builds the answer to one request: 304 when If-None-Match names the
@@ -580,53 +643,9 @@ static pid_t start_repoll_server(int *port)
  * handle per request as the fetcher does. Returns how many were 304. */
 static int curl_conditional(int port, int feeds, double *cpu)
 {
-        CURLM *multi = curl_multi_init();
         double c0 = nt_bench_thread_cpu_s();
-        int next = 0, running = 0, done = 0, n304 = 0;
-        char url[256], inm[64];
+        int n304 = curl_get_all(feeds, url_repoll, &port, true);
 
-        while (done < feeds) {
-                CURLMsg *msg;
-                int left;
-
-                while (running < 32 && next < feeds) {
-                        CURL *e = curl_easy_init();
-                        struct curl_slist *h;
-
-                        snprintf(inm, sizeof(inm), "If-None-Match: \"v%d\"",
-                                 next);
-                        h = curl_slist_append(NULL, inm);
-                        repoll_url(url, sizeof(url), port, next++);
-                        curl_easy_setopt(e, CURLOPT_URL, url);
-                        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-                        curl_easy_setopt(e, CURLOPT_PRIVATE, h);
-                        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
-                        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-                        curl_multi_add_handle(multi, e);
-                        running++;
-                }
-                curl_multi_perform(multi, &left);
-                curl_multi_poll(multi, NULL, 0, 50, NULL);
-                curl_multi_perform(multi, &left);
-                while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
-                        struct curl_slist *h = NULL;
-                        long status = 0;
-
-                        if (msg->msg != CURLMSG_DONE)
-                                continue;
-                        curl_easy_getinfo(msg->easy_handle,
-                                          CURLINFO_RESPONSE_CODE, &status);
-                        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-                                          (char **)&h);
-                        n304 += status == 304;
-                        curl_multi_remove_handle(multi, msg->easy_handle);
-                        curl_easy_cleanup(msg->easy_handle);
-                        curl_slist_free_all(h);
-                        running--;
-                        done++;
-                }
-        }
-        curl_multi_cleanup(multi);
         *cpu = nt_bench_thread_cpu_s() - c0;
         return n304;
 }
@@ -694,10 +713,10 @@ static void repoll_one(int feeds, bool fresh, struct repoll_figures *out)
         nt_devbroker_t *db;
         nt_config_t *cfg = nt_config_new();
         nt_producer_t *prod;
-        char errstr[512], state_dir[64], cmd[128];
+        char errstr[512], state_dir[64];
         double c_curl, c0, p0, c_loop, c_proc;
         long before304;
-        int i, n304, err, port;
+        int n304, err, port;
         pid_t server = start_repoll_server(&port);
 
         db = nt_devbroker_new(1, errstr, sizeof(errstr));
@@ -722,18 +741,7 @@ static void repoll_one(int feeds, bool fresh, struct repoll_figures *out)
                       sizeof(errstr));
         nt_config_set(cfg, "producer.summary_interval", "0", "bench", errstr,
                       sizeof(errstr));
-        nt_feed_list_init(&list);
-        list.feeds = calloc((size_t)feeds, sizeof(*list.feeds));
-        list.cap = (size_t)feeds;
-        for (i = 0; i < feeds; i++) {
-                struct nt_feed_spec *s = &list.feeds[list.n++];
-                char u[256];
-                repoll_url(u, sizeof(u), port, i);
-                s->url = strdup(u);
-                s->interval_ms = 900000;
-                s->tags = calloc(1, sizeof(char *));
-                s->headers = calloc(1, sizeof(char *));
-        }
+        feed_list_make(&list, feeds, url_repoll, &port);
         /* Loading the states is a start-up cost, not a re-poll's. */
         prod = nt_producer_new(cfg, &list, true, errstr, sizeof(errstr));
         if (!prod) {
@@ -762,12 +770,7 @@ static void repoll_one(int feeds, bool fresh, struct repoll_figures *out)
         out->loop_ms = c_loop * 1000 / feeds;
         out->proc_ms = c_proc * 1000 / feeds;
         out->curl_ms = c_curl * 1000 / feeds;
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state_dir);
-        if (system(cmd) != 0)
-                fprintf(stderr, "could not remove %s\n", state_dir);
-        nt_devbroker_destroy(db);
-        kill(server, SIGTERM);
-        waitpid(server, NULL, 0);
+        part_cleanup(state_dir, db, server);
 }
 
 static int part_repoll(int argc, char **argv, bool fresh)

@@ -28,8 +28,6 @@ void nt_article_init(struct nt_article *art)
 
 void nt_article_free(struct nt_article *art)
 {
-        size_t i;
-
         if (!art)
                 return;
         free(art->feed_url);
@@ -41,23 +39,10 @@ void nt_article_free(struct nt_article *art)
         free(art->summary);
         free(art->content);
         free(art->language);
-        for (i = 0; i < art->n_authors; i++) {
-                free(art->authors[i].name);
-                free(art->authors[i].email);
-                free(art->authors[i].uri);
-        }
-        free(art->authors);
-        for (i = 0; i < art->n_categories; i++)
-                free(art->categories[i]);
-        free(art->categories);
-        for (i = 0; i < art->n_enclosures; i++) {
-                free(art->enclosures[i].url);
-                free(art->enclosures[i].length);
-                free(art->enclosures[i].type);
-        }
-        free(art->enclosures);
-        free(art->image.url);
-        free(art->image.type);
+        nt_feed_persons_free(art->authors, art->n_authors);
+        nt_feed_strings_free(art->categories, art->n_categories);
+        nt_feed_enclosures_free(art->enclosures, art->n_enclosures);
+        nt_feed_image_free(&art->image);
         free(art->page_error);
         nt_article_init(art);
 }

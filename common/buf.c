@@ -124,6 +124,17 @@ char *nt_buf_detach(struct nt_buf *b)
         return p;
 }
 
+char *nt_strdup_n(const char *s, size_t n)
+{
+        char *d = malloc(n + 1);
+
+        if (d) {
+                memcpy(d, s, n);
+                d[n] = '\0';
+        }
+        return d;
+}
+
 int nt_array_grow(void *pp, size_t *cap, size_t need, size_t elem)
 {
         void **p = pp;

@@ -52,6 +52,10 @@ const char *nt_buf_str(const struct nt_buf *b);
  * when out of memory. */
 char *nt_buf_detach(struct nt_buf *b);
 
+/* A NUL-terminated copy of the n bytes at s (which need not end there).
+ * Caller frees with free(); NULL when out of memory. */
+char *nt_strdup_n(const char *s, size_t n);
+
 /* Makes room in the array *pp, of *cap elements of `elem` bytes each, for
  * at least `need` elements: the capacity doubles from 16 until they fit.
  * NT_ERR_NOMEM when memory runs out or the size in bytes would overflow;

@@ -10,7 +10,8 @@
  * The tokenizer is this module's own rather than common/html.c's, which
  * is static and drops attributes by design (text needs none; extraction
  * needs class, id, meta content and JSON-LD scripts). It follows the same
- * HTML5 rules for where tags, comments and raw text end. */
+ * HTML5 rules for where tags, comments and raw text end, through the
+ * scanning steps common/html.h shares, the attribute scanner included. */
 #include "common/extract.h"
 #include "common/extract_record.h"
 #include "common/html.h"
@@ -18,6 +19,7 @@
 #include "common/entities.h"
 #include "common/err.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -502,93 +504,65 @@ static void on_meta(struct ex *x, const struct attrs *a)
 
 /* ---- Tags ------------------------------------------------------------ */
 
-/* Reads the attributes of a tag whose name ends at `i`; returns the index
- * after its '>', or 0 when the input ends first. */
+/* The attributes the extraction reads: name and where it goes in struct
+ * attrs (the first of a repeated attribute counts, as in HTML5). */
+static const struct attr_field {
+        char name[10];
+        unsigned char len;
+        unsigned short off;
+} attr_fields[] = {
+    {"class", 5, offsetof(struct attrs, cls)},
+    {"id", 2, offsetof(struct attrs, id)},
+    {"role", 4, offsetof(struct attrs, role)},
+    {"type", 4, offsetof(struct attrs, type)},
+    {"property", 8, offsetof(struct attrs, property)},
+    {"name", 4, offsetof(struct attrs, name)},
+    {"content", 7, offsetof(struct attrs, content)},
+    {"itemprop", 8, offsetof(struct attrs, itemprop)},
+    {"rel", 3, offsetof(struct attrs, rel)},
+    {"href", 4, offsetof(struct attrs, href)},
+    {"charset", 7, offsetof(struct attrs, charset)},
+    {"lang", 4, offsetof(struct attrs, lang)},
+    {"datetime", 8, offsetof(struct attrs, datetime)},
+    {"style", 5, offsetof(struct attrs, style)},
+};
+
+static void keep_attr(struct attrs *a, const struct nt_html_attr *at)
+{
+        const char *name = (const char *)at->name;
+        struct span *slot;
+        size_t k;
+
+        for (k = 0; k < sizeof(attr_fields) / sizeof(attr_fields[0]); k++) {
+                if (at->name_len != attr_fields[k].len ||
+                    strncasecmp(name, attr_fields[k].name, at->name_len) != 0)
+                        continue;
+                slot = (struct span *)(void *)((char *)a + attr_fields[k].off);
+                if (!slot->p) {
+                        slot->p = (const char *)at->value;
+                        slot->n = at->value_len;
+                }
+                return;
+        }
+        if (at->name_len == 6 && strncasecmp(name, "hidden", 6) == 0)
+                a->hidden = true;
+}
+
+/* Reads the attributes of a tag whose name ends at `i` (common/html.c's
+ * scanner); returns the index after its '>', or 0 when the input ends
+ * first. */
 static size_t read_attrs(const struct ex *x, size_t i, struct attrs *a,
                          int *self_closing)
 {
-        const char *s = x->s;
-        size_t name, name_len;
-        struct span v;
-        char q;
+        const unsigned char *s = (const unsigned char *)x->s;
+        struct nt_html_attr at;
+        enum nt_html_attr_step step;
 
         memset(a, 0, sizeof(*a));
-        *self_closing = 0;
-        while (i < x->len) {
-                if (is_space((unsigned char)s[i])) {
-                        i++;
-                        continue;
-                }
-                if (s[i] == '>')
-                        return i + 1;
-                if (s[i] == '/') {
-                        i++;
-                        if (i < x->len && s[i] == '>') {
-                                *self_closing = 1;
-                                return i + 1;
-                        }
-                        continue;
-                }
-                name = i++;
-                while (i < x->len && !is_space((unsigned char)s[i]) &&
-                       s[i] != '/' && s[i] != '>' && s[i] != '=')
-                        i++;
-                name_len = i - name;
-                while (i < x->len && is_space((unsigned char)s[i]))
-                        i++;
-                v.p = NULL;
-                v.n = 0;
-                if (i < x->len && s[i] == '=') {
-                        i++;
-                        while (i < x->len && is_space((unsigned char)s[i]))
-                                i++;
-                        if (i >= x->len)
-                                break;
-                        if (s[i] == '"' || s[i] == '\'') {
-                                q = s[i++];
-                                v.p = s + i;
-                                while (i < x->len && s[i] != q)
-                                        i++;
-                                v.n = (size_t)(s + i - v.p);
-                                if (i < x->len)
-                                        i++;
-                        } else {
-                                v.p = s + i;
-                                while (i < x->len &&
-                                       !is_space((unsigned char)s[i]) &&
-                                       s[i] != '>')
-                                        i++;
-                                v.n = (size_t)(s + i - v.p);
-                        }
-                } else {
-                        v.p = s + i; /* present, empty */
-                }
-#define ATTR(field, str)                                        \
-        if (name_len == sizeof(str) - 1 &&                      \
-            strncasecmp(s + name, str, sizeof(str) - 1) == 0) { \
-                if (!a->field.p)                                \
-                        a->field = v;                           \
-                continue;                                       \
-        }
-                ATTR(cls, "class")
-                ATTR(id, "id")
-                ATTR(role, "role")
-                ATTR(type, "type")
-                ATTR(property, "property")
-                ATTR(name, "name")
-                ATTR(content, "content")
-                ATTR(itemprop, "itemprop")
-                ATTR(rel, "rel")
-                ATTR(href, "href")
-                ATTR(charset, "charset")
-                ATTR(lang, "lang")
-                ATTR(datetime, "datetime")
-                ATTR(style, "style")
-#undef ATTR
-                if (name_len == 6 && strncasecmp(s + name, "hidden", 6) == 0)
-                        a->hidden = true;
-        }
-        return 0;
+        while ((step = nt_html_attr_next(s, x->len, &i, &at)) == NT_HTML_ATTR)
+                keep_attr(a, &at);
+        *self_closing = step == NT_HTML_TAG_SELF_CLOSING;
+        return step == NT_HTML_TAG_CUT ? 0 : i;
 }
 
 /* Whether the attributes make an element boilerplate. */

@@ -66,20 +66,45 @@ void nt_feed_init(struct nt_feed *feed)
         nt_feed_limits_init(&feed->limits);
 }
 
-static void person_free(struct nt_feed_person *p)
+void nt_feed_persons_free(struct nt_feed_person *list, size_t n)
 {
-        free(p->name);
-        free(p->email);
-        free(p->uri);
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                free(list[i].name);
+                free(list[i].email);
+                free(list[i].uri);
+        }
+        free(list);
 }
 
-static void persons_free(struct nt_feed_person *list, size_t n)
+void nt_feed_strings_free(char **list, size_t n)
 {
         size_t i;
 
         for (i = 0; i < n; i++)
-                person_free(&list[i]);
+                free(list[i]);
         free(list);
+}
+
+void nt_feed_enclosures_free(struct nt_feed_enclosure *list, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                free(list[i].url);
+                free(list[i].length);
+                free(list[i].type);
+        }
+        free(list);
+}
+
+void nt_feed_image_free(struct nt_feed_image *image)
+{
+        if (!image)
+                return;
+        free(image->url);
+        free(image->type);
 }
 
 void nt_feed_entry_init(struct nt_feed_entry *e)
@@ -92,8 +117,6 @@ void nt_feed_entry_init(struct nt_feed_entry *e)
 
 void nt_feed_entry_free(struct nt_feed_entry *e)
 {
-        size_t i;
-
         if (!e)
                 return;
         free(e->id);
@@ -104,18 +127,10 @@ void nt_feed_entry_free(struct nt_feed_entry *e)
         free(e->published_raw);
         free(e->updated_raw);
         free(e->language);
-        persons_free(e->authors, e->n_authors);
-        for (i = 0; i < e->n_categories; i++)
-                free(e->categories[i]);
-        free(e->categories);
-        for (i = 0; i < e->n_enclosures; i++) {
-                free(e->enclosures[i].url);
-                free(e->enclosures[i].length);
-                free(e->enclosures[i].type);
-        }
-        free(e->enclosures);
-        free(e->image.url);
-        free(e->image.type);
+        nt_feed_persons_free(e->authors, e->n_authors);
+        nt_feed_strings_free(e->categories, e->n_categories);
+        nt_feed_enclosures_free(e->enclosures, e->n_enclosures);
+        nt_feed_image_free(&e->image);
         nt_feed_entry_init(e);
 }
 
@@ -132,7 +147,7 @@ void nt_feed_free(struct nt_feed *feed)
         free(feed->subtitle);
         free(feed->language);
         free(feed->updated_raw);
-        persons_free(feed->authors, feed->n_authors);
+        nt_feed_persons_free(feed->authors, feed->n_authors);
         for (i = 0; i < feed->n_entries; i++)
                 nt_feed_entry_free(&feed->entries[i]);
         free(feed->entries);

@@ -233,6 +233,14 @@ int nt_feed_add_error(struct nt_feed *feed, unsigned long line,
                       unsigned long column, unsigned cut, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Free what an entry's lists and picture hold, and an article's copies
+ * of them (common/article.h): each array and every string in it; for
+ * the picture its strings (the struct is the caller's). NULL-safe. */
+void nt_feed_persons_free(struct nt_feed_person *list, size_t n);
+void nt_feed_strings_free(char **list, size_t n);
+void nt_feed_enclosures_free(struct nt_feed_enclosure *list, size_t n);
+void nt_feed_image_free(struct nt_feed_image *image);
+
 /* Initialises an empty entry (dates NT_FEED_NO_DATE, id a permalink). */
 void nt_feed_entry_init(struct nt_feed_entry *e);
 

@@ -76,17 +76,6 @@ static void trim(const char **s, size_t *n)
                 (*n)--;
 }
 
-static char *copy_n(const char *s, size_t n)
-{
-        char *d = malloc(n + 1);
-
-        if (d) {
-                memcpy(d, s, n);
-                d[n] = '\0';
-        }
-        return d;
-}
-
 /* 1-based line and column of byte `pos` of s. */
 void nt_fx_position(const char *s, size_t pos, unsigned long *line,
                     unsigned long *col)
@@ -723,12 +712,12 @@ char *nt_fx_resolve(struct xstate *st, const char *base, const char *s,
         if (!n)
                 return NULL;
         if (plain_http_url(s, n)) {
-                url = copy_n(s, n);
+                url = nt_strdup_n(s, n);
                 if (!url)
                         nt_fx_oom(st);
                 return url;
         }
-        text = copy_n(s, n);
+        text = nt_strdup_n(s, n);
         if (!text) {
                 nt_fx_oom(st);
                 return NULL;
@@ -749,7 +738,7 @@ char *nt_fx_value_literal(struct xstate *st)
         trim(&s, &n);
         if (!n)
                 return NULL;
-        v = copy_n(s, n);
+        v = nt_strdup_n(s, n);
         if (!v)
                 nt_fx_oom(st);
         return v;
@@ -855,7 +844,7 @@ static int put_value(struct nt_buf *out, const char *base, bool is_url,
 
         if (!is_url || !n || nt_fx_has_scheme(v, n) || v[0] == '#')
                 return nt_buf_append(out, v, n);
-        raw = copy_n(v, n);
+        raw = nt_strdup_n(v, n);
         if (!raw)
                 return NT_ERR_NOMEM;
         rc = nt_url_resolve(base, raw, &url);

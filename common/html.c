@@ -535,64 +535,89 @@ static void text_raw(struct conv *c, size_t from, size_t to, int refs)
         text(c, c->s + run, i - run);
 }
 
+enum nt_html_attr_step nt_html_attr_next(const unsigned char *s, size_t n,
+                                         size_t *i, struct nt_html_attr *attr)
+{
+        size_t j = *i;
+        unsigned char q;
+
+        while (j < n) {
+                if (is_space(s[j])) {
+                        j++;
+                        continue;
+                }
+                if (s[j] == '>') {
+                        *i = j + 1;
+                        return NT_HTML_TAG_END;
+                }
+                if (s[j] != '/')
+                        break;
+                j++;
+                if (j < n && s[j] == '>') {
+                        *i = j + 1;
+                        return NT_HTML_TAG_SELF_CLOSING;
+                }
+        }
+        if (j >= n) {
+                *i = n;
+                return NT_HTML_TAG_CUT;
+        }
+        attr->name = s + j++;
+        while (j < n && !is_space(s[j]) && s[j] != '/' && s[j] != '>' &&
+               s[j] != '=')
+                j++;
+        attr->name_len = (size_t)(s + j - attr->name);
+        while (j < n && is_space(s[j]))
+                j++;
+        attr->value = s + j;
+        attr->value_len = 0;
+        if (j < n && s[j] == '=') {
+                j++;
+                while (j < n && is_space(s[j]))
+                        j++;
+                if (j >= n) {
+                        *i = n;
+                        return NT_HTML_TAG_CUT;
+                }
+                if (s[j] == '"' || s[j] == '\'') {
+                        q = s[j++];
+                        attr->value = s + j;
+                        while (j < n && s[j] != q)
+                                j++;
+                        attr->value_len = (size_t)(s + j - attr->value);
+                        if (j < n)
+                                j++;
+                } else {
+                        attr->value = s + j;
+                        while (j < n && !is_space(s[j]) && s[j] != '>')
+                                j++;
+                        attr->value_len = (size_t)(s + j - attr->value);
+                }
+        }
+        *i = j;
+        return NT_HTML_ATTR;
+}
+
 /* The end of a tag whose name starts at `i`: the index after its '>', or
- * 0 when the input ends first (HTML5 then drops the tag). Follows
- * HTML5's attribute states far enough to know which '>' ends the tag: one
- * inside a quoted value does not. `*name_len` gets the length of the
- * name, `*self_closing` whether the tag ends with "/>". */
+ * 0 when the input ends first (HTML5 then drops the tag). `*name_len`
+ * gets the length of the name, `*self_closing` whether the tag ends with
+ * "/>". */
 static size_t tag_end(const struct conv *c, size_t i, size_t *name_len,
                       int *self_closing)
 {
         const unsigned char *s = c->s;
         size_t start = i;
-        unsigned char q;
+        struct nt_html_attr attr;
+        enum nt_html_attr_step step;
 
-        *self_closing = 0;
         while (i < c->len && !is_space(s[i]) && s[i] != '/' && s[i] != '>')
                 i++;
         *name_len = i - start;
-        while (i < c->len) {
-                if (is_space(s[i])) {
-                        i++;
-                        continue;
-                }
-                if (s[i] == '>')
-                        return i + 1;
-                if (s[i] == '/') {
-                        i++;
-                        if (i < c->len && s[i] == '>') {
-                                *self_closing = 1;
-                                return i + 1;
-                        }
-                        continue;
-                }
-                /* An attribute name: its first character may be anything,
-                 * '=' included. */
-                i++;
-                while (i < c->len && !is_space(s[i]) && s[i] != '/' &&
-                       s[i] != '>' && s[i] != '=')
-                        i++;
-                while (i < c->len && is_space(s[i]))
-                        i++;
-                if (i >= c->len || s[i] != '=')
-                        continue;
-                i++;
-                while (i < c->len && is_space(s[i]))
-                        i++;
-                if (i >= c->len)
-                        break;
-                if (s[i] == '"' || s[i] == '\'') {
-                        q = s[i++];
-                        while (i < c->len && s[i] != q)
-                                i++;
-                        if (i < c->len)
-                                i++;
-                        continue;
-                }
-                while (i < c->len && !is_space(s[i]) && s[i] != '>')
-                        i++;
-        }
-        return 0;
+        do
+                step = nt_html_attr_next(s, c->len, &i, &attr);
+        while (step == NT_HTML_ATTR);
+        *self_closing = step == NT_HTML_TAG_SELF_CLOSING;
+        return step == NT_HTML_TAG_CUT ? 0 : i;
 }
 
 /* What the tokenizer does with an element's tags and content. */

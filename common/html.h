@@ -34,6 +34,34 @@ size_t nt_html_comment_end(const unsigned char *s, size_t n, size_t i);
 /* A bogus comment or declaration ("<!DOCTYPE", "<?xml"): the next '>'. */
 size_t nt_html_gt_end(const unsigned char *s, size_t n, size_t i);
 
+/* One attribute of a start tag, pointing into the input. */
+struct nt_html_attr {
+        const unsigned char *name;
+        size_t name_len;
+        const unsigned char *value; /* without its quotes; an attribute
+                                       without '=' has an empty value at
+                                       the end of its name */
+        size_t value_len;
+};
+
+/* What nt_html_attr_next() found. */
+enum nt_html_attr_step {
+        NT_HTML_ATTR,             /* an attribute, in *attr */
+        NT_HTML_TAG_END,          /* the tag's '>' */
+        NT_HTML_TAG_SELF_CLOSING, /* the tag's "/>" */
+        NT_HTML_TAG_CUT,          /* the input ends inside the tag (HTML5
+                                     then drops the tag) */
+};
+
+/* The attributes of a start or end tag, one a call, following HTML5's
+ * attribute states far enough to know which '>' ends the tag: one inside
+ * a quoted value does not. *i is just past the tag's name on the first
+ * call and moves past what each call reads: past the attribute, or past
+ * the tag's '>'. The first character of a name may be anything, '='
+ * included. */
+enum nt_html_attr_step nt_html_attr_next(const unsigned char *s, size_t n,
+                                         size_t *i, struct nt_html_attr *attr);
+
 /* Raw text (script, style, title, textarea...), i just after its start
  * tag: returns where its end tag "</name" (any case, then white space,
  * '/' or '>') begins, or n. In a script, an end tag inside "<!--" ...

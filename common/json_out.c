@@ -121,6 +121,10 @@ void nt_json_out_end(struct nt_json_out *o)
 static void str_body(struct nt_json_out *o, const unsigned char *s, size_t len)
 {
         static const char hex[] = "0123456789ABCDEF";
+        /* The escapes JSON has a letter for (jansson writes these). */
+        static const char two_char[0x80] = {
+            ['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+            ['\n'] = 'n', ['\r'] = 'r',  ['\t'] = 't'};
         size_t i = 0, run = 0, k;
         char esc[6];
         unsigned char c;
@@ -150,42 +154,35 @@ static void str_body(struct nt_json_out *o, const unsigned char *s, size_t len)
                         }
                 }
                 put(o, (const char *)s + run, i - run);
-                switch (c) {
-                case '"':
-                        put(o, "\\\"", 2);
-                        break;
-                case '\\':
-                        put(o, "\\\\", 2);
-                        break;
-                case '\b':
-                        put(o, "\\b", 2);
-                        break;
-                case '\f':
-                        put(o, "\\f", 2);
-                        break;
-                case '\n':
-                        put(o, "\\n", 2);
-                        break;
-                case '\r':
-                        put(o, "\\r", 2);
-                        break;
-                case '\t':
-                        put(o, "\\t", 2);
-                        break;
-                default:
-                        if (c < 0x20) {
-                                memcpy(esc, "\\u00", 4);
-                                esc[4] = hex[c >> 4];
-                                esc[5] = hex[c & 0x0F];
-                                put(o, esc, 6);
-                        } else {
-                                /* A byte that starts no character. */
-                                put(o, "\xEF\xBF\xBD", 3);
-                        }
+                if (c < 0x80 && two_char[c]) {
+                        esc[0] = '\\';
+                        esc[1] = two_char[c];
+                        put(o, esc, 2);
+                } else if (c < 0x20) {
+                        memcpy(esc, "\\u00", 4);
+                        esc[4] = hex[c >> 4];
+                        esc[5] = hex[c & 0x0F];
+                        put(o, esc, 6);
+                } else {
+                        /* A byte that starts no character. */
+                        put(o, "\xEF\xBF\xBD", 3);
                 }
                 run = ++i;
         }
         put(o, (const char *)s + run, len - run);
+}
+
+int nt_json_out_append_escaped(struct nt_buf *b, const char *s, size_t n)
+{
+        struct nt_json_out o;
+
+        /* A writer over the caller's buffer for the call: str_body() and
+         * its fast appends serve both. */
+        memset(&o, 0, sizeof(o));
+        o.buf = *b;
+        str_body(&o, (const unsigned char *)s, n);
+        *b = o.buf;
+        return o.err;
 }
 
 void nt_json_out_key(struct nt_json_out *o, const char *key)

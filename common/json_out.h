@@ -48,6 +48,12 @@ void nt_json_out_int(struct nt_json_out *o, int64_t v);
 void nt_json_out_null(struct nt_json_out *o);
 void nt_json_out_bool(struct nt_json_out *o, int v);
 
+/* Appends the bytes of s[0..n) that go between a JSON string's quotes,
+ * escaped as above, to a buffer of the caller's (for a writer that
+ * builds its JSON by hand, consumer/enriched.c). NT_ERR_NOMEM or
+ * NT_ERR_LIMIT from the buffer. */
+int nt_json_out_append_escaped(struct nt_buf *b, const char *s, size_t n);
+
 /* The text (caller frees with free()) and 0, or NULL and the first
  * error (NT_ERR_NOMEM, NT_ERR_LIMIT). The writer is left empty. */
 char *nt_json_out_finish(struct nt_json_out *o, int *err);

@@ -50,6 +50,18 @@ int nt_metrics_describe(nt_metrics_t *m, const char *name, const char *type,
                    : NT_OK;
 }
 
+int nt_metrics_describe_all(nt_metrics_t *m, const struct nt_metric_desc *descs,
+                            size_t n)
+{
+        size_t i;
+        int err = NT_OK;
+
+        for (i = 0; i < n && err == NT_OK; i++)
+                err = nt_metrics_describe(m, descs[i].name, descs[i].type,
+                                          descs[i].help);
+        return err;
+}
+
 /* Label values escaped as the exposition format wants: backslash, quote
  * and newline. */
 static int append_escaped(struct nt_buf *b, const char *s)

@@ -24,6 +24,16 @@ void nt_metrics_destroy(nt_metrics_t *m);
 int nt_metrics_describe(nt_metrics_t *m, const char *name, const char *type,
                         const char *help);
 
+/* One metric's declaration, a row of a module's table of its metrics. */
+struct nt_metric_desc {
+        const char *name, *type, *help;
+};
+
+/* nt_metrics_describe() for each of the n rows of `descs`, in order.
+ * NT_ERR_NOMEM at the first that fails. */
+int nt_metrics_describe_all(nt_metrics_t *m, const struct nt_metric_desc *descs,
+                            size_t n);
+
 /* Adds to a counter / sets a gauge. `labels` is NULL or pairs of
  * name, value, ..., NULL. NT_ERR_LIMIT past max_series. */
 int nt_metrics_add(nt_metrics_t *m, const char *name, double delta, ...);

@@ -67,17 +67,6 @@ static void trim(const char **s, size_t *len)
                 (*len)--;
 }
 
-static char *copy_n(const char *s, size_t len)
-{
-        char *p = malloc(len + 1);
-
-        if (!p)
-                return NULL;
-        memcpy(p, s, len);
-        p[len] = '\0';
-        return p;
-}
-
 /* The reference as curl's parser accepts it: tabs and line breaks, which
  * feeds leave in wrapped links, dropped (as browsers do); spaces, other
  * controls and non-ASCII bytes percent-encoded. The host of an authority
@@ -124,7 +113,7 @@ static char *encode_ref(const char *s, size_t len)
  * and releases curl's. */
 static char *from_curl(char *s)
 {
-        char *p = s ? copy_n(s, strlen(s)) : NULL;
+        char *p = s ? nt_strdup_n(s, strlen(s)) : NULL;
 
         curl_free(s);
         return p;
@@ -215,7 +204,7 @@ int nt_url_resolve(const char *base, const char *ref, char **out)
                 res = resolve_relative(benc, renc);
 out:
         if (!res)
-                res = copy_n(r, rlen);
+                res = nt_strdup_n(r, rlen);
         free(benc);
         free(renc);
         *out = res;

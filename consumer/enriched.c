@@ -3,6 +3,7 @@
 #include "common/date.h"
 #include "common/err.h"
 #include "common/feed.h"
+#include "common/json_out.h"
 #include "common/num.h"
 #include "common/utf8.h"
 
@@ -329,55 +330,13 @@ static void text_fields(const struct nt_article *art, struct nt_text_fields *in,
  * result (a fact's span may cover broken bytes between its words). */
 static int put_str(struct nt_buf *b, const char *s, size_t n)
 {
-        static const char hex[] = "0123456789ABCDEF";
-        size_t i, run = 0;
         int err;
 
         if (!nt_utf8_valid((const unsigned char *)s, n))
                 return nt_buf_append(b, "\"\"", 2);
         err = nt_buf_append_char(b, '"');
-        for (i = 0; !err && i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-                char esc[6] = {'\\', 0, 0, 0, 0, 0};
-                size_t elen = 2;
-
-                if (c >= 0x20 && c != '"' && c != '\\')
-                        continue;
-                err = nt_buf_append(b, s + run, i - run);
-                run = i + 1;
-                switch (c) {
-                case '"':
-                case '\\':
-                        esc[1] = (char)c;
-                        break;
-                case '\b':
-                        esc[1] = 'b';
-                        break;
-                case '\f':
-                        esc[1] = 'f';
-                        break;
-                case '\n':
-                        esc[1] = 'n';
-                        break;
-                case '\r':
-                        esc[1] = 'r';
-                        break;
-                case '\t':
-                        esc[1] = 't';
-                        break;
-                default:
-                        esc[1] = 'u';
-                        esc[2] = '0';
-                        esc[3] = '0';
-                        esc[4] = hex[c >> 4];
-                        esc[5] = hex[c & 0x0F];
-                        elen = 6;
-                }
-                if (!err)
-                        err = nt_buf_append(b, esc, elen);
-        }
         if (!err)
-                err = nt_buf_append(b, s + run, n - run);
+                err = nt_json_out_append_escaped(b, s, n);
         return err ? err : nt_buf_append_char(b, '"');
 }
 
@@ -426,21 +385,17 @@ static int put_uint(struct nt_buf *b, const char *prefix, uint64_t v)
 static int add_label(struct nt_enriched_event *ev, const char *id)
 {
         if (ev->n_labels == ev->cap_labels) {
-                size_t cap = ev->cap_labels ? 2 * ev->cap_labels : 8;
-                const char **p = realloc(ev->labels, cap * sizeof(*p));
-                size_t *off, *len;
+                /* Three arrays in step: the shared capacity moves once
+                 * all three have grown. */
+                size_t cap = ev->cap_labels, cap_off = cap, cap_len = cap;
 
-                if (!p)
+                if (nt_array_grow(&ev->labels, &cap, ev->n_labels + 1,
+                                  sizeof(*ev->labels)) ||
+                    nt_array_grow(&ev->label_off, &cap_off, ev->n_labels + 1,
+                                  sizeof(*ev->label_off)) ||
+                    nt_array_grow(&ev->label_len, &cap_len, ev->n_labels + 1,
+                                  sizeof(*ev->label_len)))
                         return NT_ERR_NOMEM;
-                ev->labels = p;
-                off = realloc(ev->label_off, cap * sizeof(*off));
-                if (!off)
-                        return NT_ERR_NOMEM;
-                ev->label_off = off;
-                len = realloc(ev->label_len, cap * sizeof(*len));
-                if (!len)
-                        return NT_ERR_NOMEM;
-                ev->label_len = len;
                 ev->cap_labels = cap;
         }
         ev->label_off[ev->n_labels] = ev->label_len[ev->n_labels] = 0;

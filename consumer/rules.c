@@ -20,17 +20,6 @@
 #include <strings.h>
 #include <xxhash.h>
 
-static char *dup_n(const char *s, size_t n)
-{
-        char *d = malloc(n + 1);
-
-        if (d) {
-                memcpy(d, s, n);
-                d[n] = '\0';
-        }
-        return d;
-}
-
 /* ---- building the tree ---- */
 
 static uint32_t new_node(struct parser *ps, enum nt_rules_op op,
@@ -193,7 +182,8 @@ static uint32_t make_term(struct parser *ps, const struct token *t,
                         return NT_RULES_NONE;
                 }
                 term->prefix[k] = wt->end < len && raw[wt->end] == '*';
-                term->words[k] = dup_n(nt_tokens_norm(w, k), wt->norm_len);
+                term->words[k] =
+                    nt_strdup_n(nt_tokens_norm(w, k), wt->norm_len);
                 if (!term->words[k]) {
                         ps->fatal = NT_ERR_NOMEM;
                         return NT_RULES_NONE;
@@ -241,39 +231,58 @@ static int is_term_token(enum tk k)
 }
 
 static uint32_t parse_or(struct parser *ps);
+static uint32_t parse_primary(struct parser *ps);
+
+/* One level deeper into the expression ("(", NOT, a prefix): false, with the
+ * error, past NT_RULES_MAX_DEPTH. The caller comes back up with
+ * ps->depth--. */
+static bool nest(struct parser *ps, struct nt_rules_loc loc)
+{
+        if (++ps->depth <= NT_RULES_MAX_DEPTH)
+                return true;
+        nt_rl_error(ps, loc, "expression nests deeper than %d levels",
+                    NT_RULES_MAX_DEPTH);
+        return false;
+}
+
+/* A prefix operator (a field or a sentence distance, token t) over the
+ * primary that follows it: a node of op with that one kid. */
+static uint32_t parse_prefixed(struct parser *ps, const struct token *t,
+                               enum nt_rules_op op)
+{
+        uint32_t kid;
+
+        /* A prefix is a level too: "title:title:..." recurses as "(" does. */
+        if (!nest(ps, t->loc))
+                return NT_RULES_NONE;
+        nt_rl_lex(ps);
+        kid = parse_primary(ps);
+        ps->depth--;
+        if (kid == NT_RULES_NONE)
+                return kid;
+        return new_parent(ps, op, t->loc, &kid, 1);
+}
 
 static uint32_t parse_primary(struct parser *ps)
 {
         struct token t = ps->tok;
         char text[64];
-        uint32_t node, kid;
+        uint32_t node;
 
         switch (t.kind) {
         case TK_FIELD:
-                nt_rl_lex(ps);
-                kid = parse_primary(ps);
-                if (kid == NT_RULES_NONE)
-                        return kid;
-                node = new_parent(ps, NT_RULES_FIELD, t.loc, &kid, 1);
+                node = parse_prefixed(ps, &t, NT_RULES_FIELD);
                 if (node != NT_RULES_NONE)
                         ps->r->nodes[node].fields = t.num;
                 return node;
         case TK_SENT:
-                nt_rl_lex(ps);
-                kid = parse_primary(ps);
-                if (kid == NT_RULES_NONE)
-                        return kid;
-                node = new_parent(ps, NT_RULES_SENT, t.loc, &kid, 1);
+                node = parse_prefixed(ps, &t, NT_RULES_SENT);
                 if (node != NT_RULES_NONE)
                         ps->r->nodes[node].dist = t.num;
                 return node;
         case TK_LPAREN:
-                if (++ps->depth > NT_RULES_MAX_DEPTH) {
-                        nt_rl_error(ps, t.loc,
-                                    "expression nests deeper than %d levels",
-                                    NT_RULES_MAX_DEPTH);
+                if (!nest(ps, t.loc))
                         return NT_RULES_NONE;
-                }
                 nt_rl_lex(ps);
                 node = parse_or(ps);
                 ps->depth--;
@@ -320,7 +329,7 @@ static uint32_t parse_primary(struct parser *ps)
                 }
                 pr = &ps->refs[ps->n_refs];
                 pr->node = node;
-                pr->name = dup_n(t.p + 1, t.len - 1);
+                pr->name = nt_strdup_n(t.p + 1, t.len - 1);
                 if (!pr->name) {
                         ps->fatal = NT_ERR_NOMEM;
                         return NT_RULES_NONE;
@@ -349,11 +358,8 @@ static uint32_t parse_unary(struct parser *ps)
 
         if (t.kind != TK_NOT)
                 return parse_primary(ps);
-        if (++ps->depth > NT_RULES_MAX_DEPTH) {
-                nt_rl_error(ps, t.loc, "expression nests deeper than %d levels",
-                            NT_RULES_MAX_DEPTH);
+        if (!nest(ps, t.loc))
                 return NT_RULES_NONE;
-        }
         nt_rl_lex(ps);
         kid = parse_unary(ps);
         ps->depth--;
@@ -708,7 +714,7 @@ static void parse_topic(struct parser *ps)
         }
         tp = &r->topics[r->n_topics];
         memset(tp, 0, sizeof(*tp));
-        tp->id = dup_n(id.p, id.len);
+        tp->id = nt_strdup_n(id.p, id.len);
         r->n_topics++;
         if (!tp->id) {
                 ps->fatal = NT_ERR_NOMEM;
@@ -743,7 +749,7 @@ static void parse_topic(struct parser *ps)
                 nt_rl_error(ps, loc, "topic \"%s\" has no match expression",
                             tp->id);
         if (!tp->label)
-                tp->label = dup_n(tp->id, strlen(tp->id));
+                tp->label = nt_strdup_n(tp->id, strlen(tp->id));
         if (!seen[3]) {
                 /* By default one term adds at most two title mentions'
                  * worth (twice the largest weight). */
@@ -864,7 +870,7 @@ static void parse_define(struct parser *ps)
                 return;
         }
         d = &r->defines[r->n_defines];
-        d->name = dup_n(name.p, name.len);
+        d->name = nt_strdup_n(name.p, name.len);
         d->loc = name.loc;
         d->expr = NT_RULES_NONE;
         r->n_defines++;
@@ -963,7 +969,7 @@ int nt_rules_parse(const struct nt_rules_source *src, size_t n,
                 goto out;
         }
         for (i = 0; i < n; i++) {
-                r->src_names[i] = dup_n(src[i].name, strlen(src[i].name));
+                r->src_names[i] = nt_strdup_n(src[i].name, strlen(src[i].name));
                 if (!r->src_names[i]) {
                         err = NT_ERR_NOMEM;
                         goto out;

@@ -4,6 +4,7 @@
  * handed to the rendering (consumer/tail_render.c) once even when an
  * article reaches several followed topics. */
 #include "consumer/tail.h"
+#include "common/buf.h"
 #include "common/date.h"
 #include "common/err.h"
 #include "common/kafka.h"
@@ -108,14 +109,9 @@ static int add_part(nt_tail_t *t, const char *topic, int32_t partition,
 {
         struct tpart *p;
 
-        if (t->n_parts == t->cap_parts) {
-                size_t cap = t->cap_parts ? t->cap_parts * 2 : 16;
-                p = realloc(t->parts, cap * sizeof(*p));
-                if (!p)
-                        return NT_ERR_NOMEM;
-                t->parts = p;
-                t->cap_parts = cap;
-        }
+        if (nt_array_grow(&t->parts, &t->cap_parts, t->n_parts + 1,
+                          sizeof(*t->parts)))
+                return NT_ERR_NOMEM;
         p = &t->parts[t->n_parts];
         p->topic = strdup(topic);
         if (!p->topic)

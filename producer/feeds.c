@@ -127,18 +127,10 @@ static int push(struct nt_feed_list *l, struct nt_feed_spec *spec)
                 if (!spec->name)
                         return NT_ERR_NOMEM;
         }
-        if (l->n == l->cap) {
-                size_t cap = l->cap ? l->cap * 2 : 16;
-                struct nt_feed_spec *f;
-
-                if (l->n >= MAX_FEEDS)
-                        return NT_ERR_LIMIT;
-                f = realloc(l->feeds, cap * sizeof(*f));
-                if (!f)
-                        return NT_ERR_NOMEM;
-                l->feeds = f;
-                l->cap = cap;
-        }
+        if (l->n >= MAX_FEEDS)
+                return NT_ERR_LIMIT;
+        if (nt_array_grow(&l->feeds, &l->cap, l->n + 1, sizeof(*l->feeds)))
+                return NT_ERR_NOMEM;
         l->feeds[l->n++] = *spec;
         return NT_OK;
 }

@@ -245,73 +245,65 @@ void nt_pr_drop_feed(nt_producer_t *p, struct pfeed *f)
         }
 }
 
+/* The producer's metrics (its pages' are nt_pr_pages_describe()'s). */
+static const struct nt_metric_desc metric_descs[] = {
+    {"newstap_fetches_total", "counter",
+     "Feed fetches by feed and HTTP status (0: no response)."},
+    {"newstap_fetch_bytes_total", "counter",
+     "Decoded bytes of feed bodies by feed."},
+    {"newstap_articles_total", "counter",
+     "Articles by feed and kind (new, updated, duplicate)."},
+    {"newstap_parse_errors_total", "counter",
+     "Feed documents that could not be parsed."},
+    {"newstap_feed_truncations_total", "counter",
+     "Feed documents cut by a limit, by feed and limit (document, entries, "
+     "field, depth, list)."},
+    {"newstap_published_total", "counter", "Articles confirmed by the broker."},
+    {"newstap_publish_inflight", "gauge",
+     "Articles sent and not yet confirmed."},
+    {"newstap_feeds", "gauge", "Feeds polled."},
+    {"newstap_delivery_failures_total", "counter",
+     "Delivery reports that failed (the article was sent again)."},
+    {"newstap_publish_refused_total", "counter",
+     "Articles the broker refused for good (too large, invalid); logged, "
+     "not sent again."},
+    {"newstap_producer_rebuilds_total", "counter",
+     "Kafka producers rebuilt after a fatal error."},
+    {"newstap_kafka_brokers_up", "gauge",
+     "Brokers librdkafka sees in state UP."},
+    {"newstap_kafka_queue_messages", "gauge",
+     "Messages in librdkafka's producer queue."},
+    {"newstap_kafka_tx_bytes_total", "counter",
+     "Bytes sent to brokers (librdkafka)."},
+    {"newstap_kafka_request_errors_total", "counter",
+     "Request errors to and from brokers (librdkafka)."},
+    {"newstap_kafka_rtt_seconds", "gauge",
+     "Mean broker round trip (librdkafka)."},
+    {"newstap_publish_latency_seconds", "histogram",
+     "Time from sending an article to its confirmation by the broker, resends "
+     "included."},
+    {"newstap_feed_last_success_timestamp_seconds", "gauge",
+     "When the feed was last fetched successfully (200 or 304), Unix time: "
+     "alert on its age."},
+    {"newstap_group_info", "gauge",
+     "--group: always 1; the group and this instance's id are the labels."},
+    {"newstap_group_partitions", "gauge",
+     "--group: feeds topic partitions this instance owns."},
+    {"newstap_group_rebalances_total", "counter",
+     "--group: partition assignments and revocations."},
+    {"newstap_group_restore_seconds", "counter",
+     "--group: time spent restoring state from the state topic."},
+    {"newstap_transactions_total", "counter",
+     "--group: transactions by outcome (committed, aborted)."},
+    {"newstap_group_skipped_records_total", "counter",
+     "--group: feeds topic records skipped as garbage."},
+    {"newstap_build_info", "gauge", "Always 1; the version is the label."},
+};
+
 static void describe_metrics(nt_metrics_t *m)
 {
-        nt_metrics_describe(m, "newstap_fetches_total", "counter",
-                            "Feed fetches by feed and HTTP status (0: no "
-                            "response).");
-        nt_metrics_describe(m, "newstap_fetch_bytes_total", "counter",
-                            "Decoded bytes of feed bodies by feed.");
-        nt_metrics_describe(m, "newstap_articles_total", "counter",
-                            "Articles by feed and kind (new, updated, "
-                            "duplicate).");
-        nt_metrics_describe(m, "newstap_parse_errors_total", "counter",
-                            "Feed documents that could not be parsed.");
-        nt_metrics_describe(m, "newstap_feed_truncations_total", "counter",
-                            "Feed documents cut by a limit, by feed and "
-                            "limit (document, entries, field, depth, "
-                            "list).");
-        nt_metrics_describe(m, "newstap_published_total", "counter",
-                            "Articles confirmed by the broker.");
-        nt_metrics_describe(m, "newstap_publish_inflight", "gauge",
-                            "Articles sent and not yet confirmed.");
-        nt_metrics_describe(m, "newstap_feeds", "gauge", "Feeds polled.");
-        nt_metrics_describe(m, "newstap_delivery_failures_total", "counter",
-                            "Delivery reports that failed (the article was "
-                            "sent again).");
-        nt_metrics_describe(m, "newstap_publish_refused_total", "counter",
-                            "Articles the broker refused for good (too "
-                            "large, invalid); logged, not sent again.");
-        nt_metrics_describe(m, "newstap_producer_rebuilds_total", "counter",
-                            "Kafka producers rebuilt after a fatal error.");
-        nt_metrics_describe(m, "newstap_kafka_brokers_up", "gauge",
-                            "Brokers librdkafka sees in state UP.");
-        nt_metrics_describe(m, "newstap_kafka_queue_messages", "gauge",
-                            "Messages in librdkafka's producer queue.");
-        nt_metrics_describe(m, "newstap_kafka_tx_bytes_total", "counter",
-                            "Bytes sent to brokers (librdkafka).");
-        nt_metrics_describe(m, "newstap_kafka_request_errors_total", "counter",
-                            "Request errors to and from brokers "
-                            "(librdkafka).");
-        nt_metrics_describe(m, "newstap_kafka_rtt_seconds", "gauge",
-                            "Mean broker round trip (librdkafka).");
-        nt_metrics_describe(m, "newstap_publish_latency_seconds", "histogram",
-                            "Time from sending an article to its "
-                            "confirmation by the broker, resends included.");
-        nt_metrics_describe(m, "newstap_feed_last_success_timestamp_seconds",
-                            "gauge",
-                            "When the feed was last fetched successfully "
-                            "(200 or 304), Unix time: alert on its age.");
-        nt_metrics_describe(m, "newstap_group_info", "gauge",
-                            "--group: always 1; the group and this "
-                            "instance's id are the labels.");
-        nt_metrics_describe(m, "newstap_group_partitions", "gauge",
-                            "--group: feeds topic partitions this instance "
-                            "owns.");
-        nt_metrics_describe(m, "newstap_group_rebalances_total", "counter",
-                            "--group: partition assignments and "
-                            "revocations.");
-        nt_metrics_describe(m, "newstap_group_restore_seconds", "counter",
-                            "--group: time spent restoring state from the "
-                            "state topic.");
-        nt_metrics_describe(m, "newstap_transactions_total", "counter",
-                            "--group: transactions by outcome (committed, "
-                            "aborted).");
-        nt_metrics_describe(m, "newstap_group_skipped_records_total", "counter",
-                            "--group: feeds topic records skipped as "
-                            "garbage.");
-        nt_metrics_describe(m, "newstap_build_info", "gauge",
-                            "Always 1; the version is the label.");
+        nt_metrics_describe_all(m, metric_descs,
+                                sizeof(metric_descs) / sizeof(metric_descs[0]));
         nt_metrics_set(m, "newstap_build_info", 1, "version", NT_VERSION, NULL);
 }
 

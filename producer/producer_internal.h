@@ -111,6 +111,17 @@ struct page {
         struct page_cached *cached; /* asked conditionally with it; pinned */
 };
 
+/* A place in a list in order of use, oldest first, which is the order
+ * in which the bounded caches below forget (struct lru in nt_producer).
+ * Embedded in the entry; producer_pages.c finds the entry from it. */
+struct lru_link {
+        struct lru_link *older, *newer;
+};
+
+struct lru {
+        struct lru_link *oldest, *newest;
+};
+
 /* A page's validators and the text extracted from it, kept for a
  * conditional GET when the page is wanted again (producer.page_cache_bytes,
  * the least recently used forgotten first); a 304 publishes the text. */
@@ -118,9 +129,9 @@ struct page_cached {
         char *url; /* as requested, the key */
         char *etag, *last_modified;
         char *text;
-        size_t bytes;                      /* counted against the bound */
-        int pins;                          /* pages asking with it */
-        struct page_cached *older, *newer; /* in use order */
+        size_t bytes;        /* counted against the bound */
+        int pins;            /* pages asking with it */
+        struct lru_link use; /* in nt_producer.pc_lru */
 };
 
 /* The robots.txt of one origin ("scheme://host:port"), fetched when a
@@ -136,7 +147,7 @@ struct robots {
         size_t len;
         int64_t expires_ms; /* 0: never fetched */
         struct page *waiting;
-        struct robots *older, *newer; /* in use order, nt_producer.robots_* */
+        struct lru_link use; /* in nt_producer.robots_lru */
 };
 
 struct nt_producer {
@@ -148,13 +159,13 @@ struct nt_producer {
         size_t n_dirty;
         struct pfeed **removed; /* cap_feeds slots */
         size_t n_removed;
-        struct page *pages; /* page fetches in flight */
-        json_t *robots;     /* origin -> struct robots * (as an integer) */
-        struct robots *robots_oldest, *robots_newest; /* by last use */
+        struct page *pages;    /* page fetches in flight */
+        json_t *robots;        /* origin -> struct robots * (as an integer) */
+        struct lru robots_lru; /* struct robots by last use */
         size_t n_robots, robots_max; /* producer.robots_origins */
         long page_timeout_ms;        /* producer.page_timeout; 0: timeout */
-        json_t *page_cache; /* URL -> struct page_cached * (an integer) */
-        struct page_cached *pc_oldest, *pc_newest; /* by last use */
+        json_t *page_cache;      /* URL -> struct page_cached * (an integer) */
+        struct lru pc_lru;       /* struct page_cached by last use */
         size_t pc_bytes, pc_max; /* producer.page_cache_bytes */
         int content;             /* producer.content */
         int64_t content_min_chars;

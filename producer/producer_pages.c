@@ -36,20 +36,24 @@ static const char *const page_results[] = {
     "no_link",     "queue_full",   "out_of_memory",     "not_modified",
 };
 
+/* The metrics of pages and robots.txt, declared with the producer's. */
+static const struct nt_metric_desc page_metric_descs[] = {
+    {"newstap_pages_total", "counter",
+     "Article pages wanted, by result (ok, http_error, timeout, too_big, "
+     "fetch_error, no_main_text, robots_disallowed, robots_unreachable, "
+     "no_link, queue_full, out_of_memory, not_modified)."},
+    {"newstap_robots_fetches_total", "counter",
+     "robots.txt fetches by result (ok: rules read, missing: 4xx, all "
+     "allowed, error: 5xx or no response, all disallowed for now)."},
+    {"newstap_robots_origins", "gauge",
+     "Origins whose robots.txt is kept in memory."},
+};
+
 void nt_pr_pages_describe(nt_metrics_t *m)
 {
-        nt_metrics_describe(m, "newstap_pages_total", "counter",
-                            "Article pages wanted, by result (ok, "
-                            "http_error, timeout, too_big, fetch_error, "
-                            "no_main_text, robots_disallowed, "
-                            "robots_unreachable, no_link, queue_full, "
-                            "out_of_memory, not_modified).");
-        nt_metrics_describe(m, "newstap_robots_fetches_total", "counter",
-                            "robots.txt fetches by result (ok: rules read, "
-                            "missing: 4xx, all allowed, error: 5xx or no "
-                            "response, all disallowed for now).");
-        nt_metrics_describe(m, "newstap_robots_origins", "gauge",
-                            "Origins whose robots.txt is kept in memory.");
+        nt_metrics_describe_all(m, page_metric_descs,
+                                sizeof(page_metric_descs) /
+                                    sizeof(page_metric_descs[0]));
 }
 
 /* Whether this new article's text is to come from its page: the feed's
@@ -73,30 +77,55 @@ bool nt_pr_wants_page(const nt_producer_t *p, const struct pfeed *f,
         return chars < p->content_min_chars;
 }
 
-/* The page cache is a list in order of use (newest last) beside the URL
- * map. */
-static void pc_unlink(nt_producer_t *p, struct page_cached *e)
+/* The page cache and the robots.txt cache each keep their entries in a
+ * list in order of use (newest last) beside their map, so that the least
+ * recently used is forgotten first. Unlinks e from l. */
+static void lru_unlink(struct lru *l, struct lru_link *e)
 {
         if (e->older)
                 e->older->newer = e->newer;
         else
-                p->pc_oldest = e->newer;
+                l->oldest = e->newer;
         if (e->newer)
                 e->newer->older = e->older;
         else
-                p->pc_newest = e->older;
+                l->newest = e->older;
         e->older = e->newer = NULL;
 }
 
-static void pc_link_newest(nt_producer_t *p, struct page_cached *e)
+/* Links e (not linked) as the newest of l. */
+static void lru_link_newest(struct lru *l, struct lru_link *e)
 {
-        e->older = p->pc_newest;
+        e->older = l->newest;
         e->newer = NULL;
-        if (p->pc_newest)
-                p->pc_newest->newer = e;
+        if (l->newest)
+                l->newest->newer = e;
         else
-                p->pc_oldest = e;
-        p->pc_newest = e;
+                l->oldest = e;
+        l->newest = e;
+}
+
+/* Moves e (linked) to the newest end of l: it was just used. */
+static void lru_touch(struct lru *l, struct lru_link *e)
+{
+        lru_unlink(l, e);
+        lru_link_newest(l, e);
+}
+
+/* The entries of the two caches from their links; NULL for NULL. */
+static struct page_cached *cached_of_link(struct lru_link *l)
+{
+        return l ? (struct page_cached *)(void *)((char *)l -
+                                                  offsetof(struct page_cached,
+                                                           use))
+                 : NULL;
+}
+
+static struct robots *robots_of_link(struct lru_link *l)
+{
+        return l ? (struct robots *)(void *)((char *)l -
+                                             offsetof(struct robots, use))
+                 : NULL;
 }
 
 static void pc_entry_free(struct page_cached *e)
@@ -111,7 +140,7 @@ static void pc_entry_free(struct page_cached *e)
 /* Forgets the entry (not pinned). */
 static void pc_drop(nt_producer_t *p, struct page_cached *e)
 {
-        pc_unlink(p, e);
+        lru_unlink(&p->pc_lru, &e->use);
         json_object_del(p->page_cache, e->url);
         p->pc_bytes -= e->bytes;
         pc_entry_free(e);
@@ -122,10 +151,10 @@ static void pc_drop(nt_producer_t *p, struct page_cached *e)
  * ones are bounded by the fetch queue). */
 static void pc_trim(nt_producer_t *p)
 {
-        struct page_cached *e = p->pc_oldest, *newer;
+        struct page_cached *e = cached_of_link(p->pc_lru.oldest), *newer;
 
         for (; e && p->pc_bytes > p->pc_max; e = newer) {
-                newer = e->newer;
+                newer = cached_of_link(e->use.newer);
                 if (!e->pins)
                         pc_drop(p, e);
         }
@@ -188,7 +217,7 @@ static void pc_store(nt_producer_t *p, const char *url,
                 }
                 *e = fresh;
         } else {
-                pc_unlink(p, e);
+                lru_unlink(&p->pc_lru, &e->use);
                 p->pc_bytes -= e->bytes;
                 free(e->etag);
                 free(e->last_modified);
@@ -199,7 +228,7 @@ static void pc_store(nt_producer_t *p, const char *url,
         }
         e->bytes = bytes;
         p->pc_bytes += bytes;
-        pc_link_newest(p, e);
+        lru_link_newest(&p->pc_lru, &e->use);
         pc_trim(p);
 }
 
@@ -220,9 +249,11 @@ static void pc_unpin(nt_producer_t *p, struct page *pg)
 
 void nt_pr_page_cache_free(nt_producer_t *p)
 {
-        while (p->pc_oldest) {
-                p->pc_oldest->pins = 0;
-                pc_drop(p, p->pc_oldest);
+        struct page_cached *e;
+
+        while ((e = cached_of_link(p->pc_lru.oldest)) != NULL) {
+                e->pins = 0;
+                pc_drop(p, e);
         }
         json_decref(p->page_cache);
         p->page_cache = NULL;
@@ -304,8 +335,7 @@ static int page_go(nt_producer_t *p, struct page *pg, const struct robots *rb)
         if (e && (e->etag || e->last_modified)) {
                 req.etag = e->etag;
                 req.last_modified = e->last_modified;
-                pc_unlink(p, e);
-                pc_link_newest(p, e);
+                lru_touch(&p->pc_lru, &e->use);
         } else {
                 e = NULL;
         }
@@ -318,32 +348,6 @@ static int page_go(nt_producer_t *p, struct page *pg, const struct robots *rb)
         return NT_OK;
 }
 
-/* The cache of robots.txt answers is a list in order of use (newest
- * last) beside the origin map. */
-static void robots_unlink(nt_producer_t *p, struct robots *rb)
-{
-        if (rb->older)
-                rb->older->newer = rb->newer;
-        else
-                p->robots_oldest = rb->newer;
-        if (rb->newer)
-                rb->newer->older = rb->older;
-        else
-                p->robots_newest = rb->older;
-        rb->older = rb->newer = NULL;
-}
-
-static void robots_link_newest(nt_producer_t *p, struct robots *rb)
-{
-        rb->older = p->robots_newest;
-        rb->newer = NULL;
-        if (p->robots_newest)
-                p->robots_newest->newer = rb;
-        else
-                p->robots_oldest = rb;
-        p->robots_newest = rb;
-}
-
 /* Forgets the least recently used origins whose robots.txt is not being
  * fetched, other than `keep` (the caller's, may be NULL), until at most
  * producer.robots_origins are left (those being fetched have pages
@@ -351,13 +355,13 @@ static void robots_link_newest(nt_producer_t *p, struct robots *rb)
  * origin is asked again when a page of it is next wanted. */
 static void robots_trim(nt_producer_t *p, const struct robots *keep)
 {
-        struct robots *rb = p->robots_oldest, *newer;
+        struct robots *rb = robots_of_link(p->robots_lru.oldest), *newer;
 
         for (; rb && p->n_robots > p->robots_max; rb = newer) {
-                newer = rb->newer;
+                newer = robots_of_link(rb->use.newer);
                 if (rb->fetching || rb == keep)
                         continue;
-                robots_unlink(p, rb);
+                lru_unlink(&p->robots_lru, &rb->use);
                 json_object_del(p->robots, rb->origin);
                 free(rb->origin);
                 free(rb->text);
@@ -377,8 +381,7 @@ static struct robots *robots_of(nt_producer_t *p, const char *origin)
 
         if (v) {
                 rb = (struct robots *)(intptr_t)json_integer_value(v);
-                robots_unlink(p, rb);
-                robots_link_newest(p, rb);
+                lru_touch(&p->robots_lru, &rb->use);
                 return rb;
         }
         rb = calloc(1, sizeof(*rb));
@@ -393,7 +396,7 @@ static struct robots *robots_of(nt_producer_t *p, const char *origin)
                 free(rb);
                 return NULL;
         }
-        robots_link_newest(p, rb);
+        lru_link_newest(&p->robots_lru, &rb->use);
         p->n_robots++;
         robots_trim(p, rb);
         return rb;

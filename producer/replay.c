@@ -123,17 +123,15 @@ static int add_file(nt_replay_t *r, const char *path, uint64_t size)
         if (r->n_files >= MAX_FILES)
                 return NT_ERR_LIMIT;
         if (r->n_files == r->cap_files) {
-                size_t cap = r->cap_files ? r->cap_files * 2 : 64;
-                char **files = realloc(r->files, cap * sizeof(*files));
-                uint64_t *sizes;
+                /* Two arrays in step: the shared capacity moves once
+                 * both have grown. */
+                size_t cap = r->cap_files, cap_sizes = r->cap_files;
 
-                if (!files)
+                if (nt_array_grow(&r->files, &cap, r->n_files + 1,
+                                  sizeof(*r->files)) ||
+                    nt_array_grow(&r->sizes, &cap_sizes, r->n_files + 1,
+                                  sizeof(*r->sizes)))
                         return NT_ERR_NOMEM;
-                r->files = files;
-                sizes = realloc(r->sizes, cap * sizeof(*sizes));
-                if (!sizes)
-                        return NT_ERR_NOMEM;
-                r->sizes = sizes;
                 r->cap_files = cap;
         }
         r->files[r->n_files] = strdup(path);
@@ -178,15 +176,9 @@ static int add_dir(nt_replay_t *r, const char *path, int depth)
         while ((de = readdir(d)) != NULL) {
                 if (de->d_name[0] == '.')
                         continue;
-                if (n == cap) {
-                        size_t ncap = cap ? cap * 2 : 64;
-                        char **more = realloc(names, ncap * sizeof(*more));
-                        if (!more) {
-                                err = NT_ERR_NOMEM;
-                                goto out;
-                        }
-                        names = more;
-                        cap = ncap;
+                if (nt_array_grow(&names, &cap, n + 1, sizeof(*names))) {
+                        err = NT_ERR_NOMEM;
+                        goto out;
                 }
                 names[n] = strdup(de->d_name);
                 if (!names[n]) {
@@ -417,15 +409,10 @@ static int enqueue(nt_replay_t *r, const struct nt_article *art,
                           "articles: replay it in parts (or use --rate)");
                 return NT_ERR_LIMIT;
         }
-        if (r->n_queue == r->cap_queue) {
-                size_t cap = r->cap_queue ? r->cap_queue * 2 : 256;
-                struct item *more = realloc(r->queue, cap * sizeof(*more));
-                if (!more) {
-                        free(value);
-                        return NT_ERR_NOMEM;
-                }
-                r->queue = more;
-                r->cap_queue = cap;
+        if (nt_array_grow(&r->queue, &r->cap_queue, r->n_queue + 1,
+                          sizeof(*r->queue))) {
+                free(value);
+                return NT_ERR_NOMEM;
         }
         it = &r->queue[r->n_queue];
         memset(it, 0, sizeof(*it));

@@ -470,14 +470,9 @@ static int add_field(struct nt_warc_record *rec, size_t *cap, const char *name,
 {
         struct nt_warc_field *f;
 
-        if (rec->n_fields == *cap) {
-                size_t ncap = *cap ? *cap * 2 : 16;
-                f = realloc(rec->fields, ncap * sizeof(*f));
-                if (!f)
-                        return NT_ERR_NOMEM;
-                rec->fields = f;
-                *cap = ncap;
-        }
+        if (nt_array_grow(&rec->fields, cap, rec->n_fields + 1,
+                          sizeof(*rec->fields)))
+                return NT_ERR_NOMEM;
         f = &rec->fields[rec->n_fields];
         f->name = strndup(name, name_len);
         f->value = strndup(value, value_len);

@@ -97,9 +97,7 @@ Test(it_classify_offline, good_and_bad_lines)
                                    jerr.text);
                 cr_assert_lt(n, 4, "more events than good lines");
                 art = json_object_get(ev, "article");
-                cr_assert_str_eq(
-                    json_string_value(json_object_get(ev, "schema")),
-                    "newstap.enriched/1");
+                nt_test_assert_json_str(ev, "schema", "newstap.enriched/1");
                 cr_assert_str_eq(json_string_value(json_object_get(art, "id")),
                                  want[n].id, "event %zu", n);
                 label_list(ev, labels, sizeof(labels));

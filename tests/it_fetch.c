@@ -28,15 +28,7 @@ static void teardown(void)
 static void route(const char *path, int status, const char *headers,
                   const char *body)
 {
-        struct nt_httpd_route r;
-
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "%s", path);
-        r.status = status;
-        snprintf(r.headers, sizeof(r.headers), "%s", headers ? headers : "");
-        r.body = body;
-        r.body_len = body ? strlen(body) : 0;
-        nt_httpd_route(srv, &r);
+        nt_httpd_serve(srv, path, status, headers, body, NULL);
 }
 
 static nt_fetcher_t *fetcher(size_t max_body, long timeout_ms)
@@ -110,6 +102,23 @@ static struct nt_fetch_result *fetch(nt_fetcher_t *f, const char *path,
         req.last_modified = lm;
         cr_assert_eq(nt_fetcher_add(f, &req), NT_OK);
         return wait_result(f);
+}
+
+/* Fetches `path`, which must fail with `want_err` and, unless
+ * `errstr_has` is NULL, an errstr holding it; the result, which the
+ * caller frees with nt_fetch_result_free(). */
+static struct nt_fetch_result *fetch_error(nt_fetcher_t *f, const char *path,
+                                           int want_err, const char *errstr_has)
+{
+        struct nt_fetch_result *res = fetch(f, path, NULL, NULL);
+
+        cr_assert_eq(res->err, want_err, "%s: err %d (%s), want %d", path,
+                     res->err, res->errstr, want_err);
+        if (errstr_has)
+                cr_assert_not_null(strstr(res->errstr, errstr_has),
+                                   "%s: errstr \"%s\" lacks \"%s\"", path,
+                                   res->errstr, errstr_has);
+        return res;
 }
 
 TestSuite(fetch, .init = setup, .fini = teardown, .timeout = 60);
@@ -218,17 +227,11 @@ Test(fetch, redirect_loops_and_non_http_targets_fail)
 
         route("/loop-a", 302, "Location: /loop-b", NULL);
         route("/loop-b", 302, "Location: /loop-a", NULL);
-        res = fetch(f, "/loop-a", NULL, NULL);
-        cr_assert_eq(res->err, NT_ERR_LIMIT, "loop: err %d (%s)", res->err,
-                     res->errstr);
-        cr_assert_not_null(strstr(res->errstr, "redirects"), "%s", res->errstr);
-        nt_fetch_result_free(res);
+        nt_fetch_result_free(
+            fetch_error(f, "/loop-a", NT_ERR_LIMIT, "redirects"));
 
         route("/to-ftp", 301, "Location: ftp://127.0.0.1/feed.xml", NULL);
-        res = fetch(f, "/to-ftp", NULL, NULL);
-        cr_assert_eq(res->err, NT_ERR_INVALID, "err %d (%s)", res->err,
-                     res->errstr);
-        cr_assert_not_null(strstr(res->errstr, "non-http"), "%s", res->errstr);
+        res = fetch_error(f, "/to-ftp", NT_ERR_INVALID, "non-http");
         cr_assert_null(res->moved_to);
         nt_fetch_result_free(res);
         nt_fetcher_destroy(f);
@@ -273,7 +276,6 @@ Test(fetch, slow_response_times_out)
 {
         struct nt_httpd_route r;
         nt_fetcher_t *f = fetcher(1 << 20, 500);
-        struct nt_fetch_result *res;
         static char body[4096];
 
         memset(body, 'a', sizeof(body) - 1);
@@ -285,10 +287,7 @@ Test(fetch, slow_response_times_out)
         r.body_len = sizeof(body) - 1;
         r.delay_ms = 100; /* 64 pieces x 100 ms: far beyond 500 ms */
         nt_httpd_route(srv, &r);
-        res = fetch(f, "/slow", NULL, NULL);
-        cr_assert_eq(res->err, NT_ERR_TIMEOUT, "err %d (%s)", res->err,
-                     res->errstr);
-        nt_fetch_result_free(res);
+        nt_fetch_result_free(fetch_error(f, "/slow", NT_ERR_TIMEOUT, NULL));
         nt_fetcher_destroy(f);
 }
 
@@ -306,15 +305,10 @@ Test(fetch, endless_body_and_gzip_bomb_hit_the_body_limit)
         r.kind = NT_HTTPD_GZIP_BOMB;
         nt_httpd_route(srv, &r);
 
-        res = fetch(f, "/endless", NULL, NULL);
-        cr_assert_eq(res->err, NT_ERR_LIMIT, "endless: err %d (%s)", res->err,
-                     res->errstr);
+        res = fetch_error(f, "/endless", NT_ERR_LIMIT, NULL);
         cr_assert_null(res->body, "no partial body is handed out");
         nt_fetch_result_free(res);
-        res = fetch(f, "/bomb", NULL, NULL);
-        cr_assert_eq(res->err, NT_ERR_LIMIT, "bomb: err %d (%s)", res->err,
-                     res->errstr);
-        nt_fetch_result_free(res);
+        nt_fetch_result_free(fetch_error(f, "/bomb", NT_ERR_LIMIT, NULL));
         nt_fetcher_destroy(f);
 }
 

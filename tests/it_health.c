@@ -30,34 +30,58 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
         return len;
 }
 
-static long get(unsigned port, const char *path, struct body *b)
+/* GET http://127.0.0.1:port/path into b (emptied first), the HTTP
+ * status into *status; curl's result. No assertion here: threads other
+ * than the test's call it too. */
+static CURLcode http_get(unsigned port, const char *path, struct body *b,
+                         long *status)
 {
         CURL *e = curl_easy_init();
         char url[128];
-        long status = 0;
+        CURLcode rc;
 
         memset(b, 0, sizeof(*b));
+        *status = 0;
         snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
         curl_easy_setopt(e, CURLOPT_URL, url);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, b);
         curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
-        cr_assert_eq(curl_easy_perform(e), CURLE_OK, "GET %s", url);
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+        rc = curl_easy_perform(e);
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
         curl_easy_cleanup(e);
+        return rc;
+}
+
+/* http_get() that must get an answer; its status. */
+static long get(unsigned port, const char *path, struct body *b)
+{
+        long status;
+
+        cr_assert_eq(http_get(port, path, b, &status), CURLE_OK, "GET %s",
+                     path);
         return status;
+}
+
+/* An endpoint on 127.0.0.1 on a port of its own, which must start; its
+ * port into *port. */
+static nt_health_t *start_health(unsigned *port)
+{
+        char errstr[256];
+        nt_health_t *h = nt_health_start("127.0.0.1:0", errstr, sizeof(errstr));
+
+        cr_assert_not_null(h, "%s", errstr);
+        *port = nt_health_port(h);
+        return h;
 }
 
 Test(health, endpoints)
 {
-        char errstr[256];
-        nt_health_t *h = nt_health_start("127.0.0.1:0", errstr, sizeof(errstr));
+        unsigned port;
+        nt_health_t *h = start_health(&port);
         nt_metrics_t *m = nt_metrics_new(16);
         struct body b;
-        unsigned port;
 
-        cr_assert_not_null(h, "%s", errstr);
-        port = nt_health_port(h);
         cr_assert_gt(port, 0);
         cr_assert_eq(get(port, "/healthz", &b), 200);
         cr_assert_eq(get(port, "/readyz", &b), 503, "not ready at start");
@@ -94,16 +118,9 @@ struct scrape {
 static void *scrape_thread(void *arg)
 {
         struct scrape *s = arg;
-        CURL *e = curl_easy_init();
-        char url[128];
+        long status;
 
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", s->port);
-        curl_easy_setopt(e, CURLOPT_URL, url);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, &s->body);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
-        s->rc = curl_easy_perform(e);
-        curl_easy_cleanup(e);
+        s->rc = http_get(s->port, "/metrics", &s->body, &status);
         atomic_store(&s->done, true);
         return NULL;
 }
@@ -114,16 +131,13 @@ static void *scrape_thread(void *arg)
  * it, or the last snapshot when no publish comes. */
 Test(health, metrics_rendered_for_a_scrape)
 {
-        char errstr[256];
-        nt_health_t *h = nt_health_start("127.0.0.1:0", errstr, sizeof(errstr));
+        unsigned port;
+        nt_health_t *h = start_health(&port);
         nt_metrics_t *m = nt_metrics_new(16);
         struct scrape s;
         struct body b;
         pthread_t t;
-        unsigned port;
 
-        cr_assert_not_null(h, "%s", errstr);
-        port = nt_health_port(h);
         nt_metrics_describe(m, "newstap_up", "gauge", "A value.");
         nt_metrics_set(m, "newstap_up", 1, NULL);
         cr_assert_eq(nt_health_publish(h, m), NT_OK);

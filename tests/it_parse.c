@@ -121,15 +121,11 @@ Test(parse, articles_are_json_lines)
                 j = json_loads(line, 0, &jerr);
                 cr_assert_not_null(j, "line %d is not JSON: %s", lines + 1,
                                    line);
-                cr_assert_str_eq(
-                    json_string_value(json_object_get(j, "schema")),
-                    "newstap.article/1");
+                nt_test_assert_json_str(j, "schema", "newstap.article/1");
                 cr_assert_str_eq(json_string_value(json_object_get(
                                      json_object_get(j, "feed"), "url")),
                                  "https://gazette.example/feed.xml");
-                cr_assert_str_eq(
-                    json_string_value(json_object_get(j, "fetched")),
-                    "2026-01-07T00:00:00Z");
+                nt_test_assert_json_str(j, "fetched", "2026-01-07T00:00:00Z");
                 cr_assert_eq(
                     strlen(json_string_value(json_object_get(j, "id"))), 32);
                 json_decref(j);

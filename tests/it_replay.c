@@ -124,6 +124,24 @@ static int replay(const char *bootstrap, const char *topic,
         return nt_run(argv, NULL, out, err, 120000);
 }
 
+/* replay() that must exit with `want`; its standard output and error
+ * into *out and *err (caller frees both). */
+static void replay_expect(const char *bootstrap, const char *topic,
+                          const char *const *args, size_t n, int want,
+                          char **out, char **err)
+{
+        int status = replay(bootstrap, topic, args, n, out, err);
+
+        cr_assert_eq(status, want, "replay exited %d, want %d: %s%s", status,
+                     want, *out, *err);
+}
+
+/* Fails unless `text` (what replay printed) holds `want`. */
+static void assert_says(const char *text, const char *want)
+{
+        cr_assert(strstr(text, want), "\"%s\" is not in: %s", want, text);
+}
+
 /* Runs `newstap replay ... -` with `input` on its standard input. */
 static int replay_stdin(const char *bootstrap, const char *topic,
                         const char *input, char **out, char **err)
@@ -293,7 +311,7 @@ Test(replay, mixed_archive_is_published_as_the_producer_would)
         cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
         snprintf(path, sizeof(path), "%d published", n);
         cr_assert(strstr(out, path), "want \"%s\": %s", path, out);
-        cr_assert(strstr(out, "3 file(s)"), "%s", out);
+        assert_says(out, "3 file(s)");
 
         rb.want = n;
         nt_test_read_topic(db.bootstrap, "raw-mixed", on_msg, &rb, 20000);
@@ -326,7 +344,7 @@ Test(replay, corrupt_inputs_are_reported_with_their_location_and_skipped)
         unsigned char junk[2048];
         const char *args[1];
         size_t last, bad;
-        int i, status;
+        int i;
 
         nt_test_tmpdir(dir, sizeof(dir));
         feeds[0] = rss_feed("https://one.example", h1, 1);
@@ -360,8 +378,7 @@ Test(replay, corrupt_inputs_are_reported_with_their_location_and_skipped)
 
         nt_test_devbroker_start(&db, topics, 1);
         args[0] = dir;
-        status = replay(db.bootstrap, "raw-corrupt", args, 1, &out, &err);
-        cr_assert_eq(status, 1, "exit %d: %s%s", status, out, err);
+        replay_expect(db.bootstrap, "raw-corrupt", args, 1, 1, &out, &err);
         snprintf(want, sizeof(want),
                  "1-truncated.warc.gz: record 3 (gzip member at byte %zu): "
                  "gzip member at byte %zu is truncated",
@@ -372,10 +389,10 @@ Test(replay, corrupt_inputs_are_reported_with_their_location_and_skipped)
                  "%zu: ",
                  bad);
         cr_assert(strstr(err, want), "want \"%s\" in: %s", want, err);
-        cr_assert(strstr(err, "3-binary.bin: not a feed"), "%s", err);
+        assert_says(err, "3-binary.bin: not a feed");
         /* one, two, three, four and the good file. */
-        cr_assert(strstr(out, "5 published"), "%s", out);
-        cr_assert(strstr(out, "3 error(s)"), "%s", out);
+        assert_says(out, "5 published");
+        assert_says(out, "3 error(s)");
         nt_test_devbroker_stop(&db);
         nt_test_rmtree(dir);
         for (i = 0; i < 5; i++)
@@ -393,7 +410,6 @@ Test(replay, strict_stops_at_the_first_error)
         const char *topics[] = {"raw-strict:1"};
         char dir[512], *feed, *out, *err;
         const char *args[2];
-        int status;
 
         nt_test_tmpdir(dir, sizeof(dir));
         nt_test_write(dir, "1-bad.xml", "<html><body>no</body></html>", 29);
@@ -402,10 +418,9 @@ Test(replay, strict_stops_at_the_first_error)
         nt_test_devbroker_start(&db, topics, 1);
         args[0] = "--strict";
         args[1] = dir;
-        status = replay(db.bootstrap, "raw-strict", args, 2, &out, &err);
-        cr_assert_eq(status, 1, "exit %d: %s%s", status, out, err);
-        cr_assert(strstr(err, "1-bad.xml"), "%s", err);
-        cr_assert(strstr(out, "0 published"), "%s", out);
+        replay_expect(db.bootstrap, "raw-strict", args, 2, 1, &out, &err);
+        assert_says(err, "1-bad.xml");
+        assert_says(out, "0 published");
         nt_test_devbroker_stop(&db);
         nt_test_rmtree(dir);
         free(feed);
@@ -420,7 +435,6 @@ Test(replay, globs_the_shell_left_alone_and_the_time_window)
         const char *topics[] = {"raw-glob:1"};
         char dir[512], pattern[600], none[600], *feed, *out, *err;
         const char *args[5];
-        int status;
 
         nt_test_tmpdir(dir, sizeof(dir));
         feed = rss_feed("https://glob.example", hours, 4);
@@ -435,19 +449,17 @@ Test(replay, globs_the_shell_left_alone_and_the_time_window)
         args[2] = "--until";
         args[3] = "2026-01-05T11:00:00Z";
         args[4] = pattern;
-        status = replay(db.bootstrap, "raw-glob", args, 5, &out, &err);
-        cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
-        cr_assert(strstr(out, "1 file(s)"), "%s", out);
-        cr_assert(strstr(out, "2 published"), "%s", out);
-        cr_assert(strstr(out, "2 outside the window"), "%s", out);
+        replay_expect(db.bootstrap, "raw-glob", args, 5, 0, &out, &err);
+        assert_says(out, "1 file(s)");
+        assert_says(out, "2 published");
+        assert_says(out, "2 outside the window");
         free(out);
         free(err);
 
         snprintf(none, sizeof(none), "%s/none*.xml", dir);
         args[0] = none;
-        status = replay(db.bootstrap, "raw-glob", args, 1, &out, &err);
-        cr_assert_eq(status, 1, "exit %d: %s%s", status, out, err);
-        cr_assert(strstr(err, "no file matches"), "%s", err);
+        replay_expect(db.bootstrap, "raw-glob", args, 1, 1, &out, &err);
+        assert_says(err, "no file matches");
         nt_test_devbroker_stop(&db);
         nt_test_rmtree(dir);
         free(feed);
@@ -478,13 +490,13 @@ Test(replay, standard_input)
 
         status = replay_stdin(db.bootstrap, "raw-stdin", lines, &out, &err);
         cr_assert_eq(status, 0, "JSON lines: exit %d: %s%s", status, out, err);
-        cr_assert(strstr(out, "3 published"), "%s", out);
+        assert_says(out, "3 published");
         free(out);
         free(err);
 
         status = replay_stdin(db.bootstrap, "raw-stdin", feed, &out, &err);
         cr_assert_eq(status, 0, "a feed: exit %d: %s%s", status, out, err);
-        cr_assert(strstr(out, "3 article(s) found"), "%s", out);
+        assert_says(out, "3 article(s) found");
         free(out);
         free(err);
 
@@ -492,7 +504,7 @@ Test(replay, standard_input)
             replay_stdin(db.bootstrap, "raw-stdin",
                          "WARC/1.1\r\nWARC-Type: warcinfo\r\n\r\n", &out, &err);
         cr_assert_eq(status, 1, "a WARC: exit %d: %s%s", status, out, err);
-        cr_assert(strstr(err, "a WARC file on standard input"), "%s", err);
+        assert_says(err, "a WARC file on standard input");
         free(out);
         free(err);
         nt_test_devbroker_stop(&db);
@@ -508,7 +520,6 @@ Test(replay, duplicates_and_skip_seen)
         const char *topics[] = {"raw-seen:2"};
         char dir[512], *feed, *out, *err;
         const char *args[4];
-        int status;
 
         nt_test_tmpdir(dir, sizeof(dir));
         feed = rss_feed("https://seen.example", hours, 3);
@@ -517,20 +528,16 @@ Test(replay, duplicates_and_skip_seen)
         nt_test_write(dir, "tuesday.xml", feed, strlen(feed));
         nt_test_devbroker_start(&db, topics, 1);
         args[0] = dir;
-        status = replay(db.bootstrap, "raw-seen", args, 1, &out, &err);
-        cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
-        cr_assert(strstr(out, "3 published, 3 duplicate(s) skipped"), "%s",
-                  out);
+        replay_expect(db.bootstrap, "raw-seen", args, 1, 0, &out, &err);
+        assert_says(out, "3 published, 3 duplicate(s) skipped");
         free(out);
         free(err);
 
         args[0] = "--skip-seen";
         args[1] = dir;
-        status = replay(db.bootstrap, "raw-seen", args, 2, &out, &err);
-        cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
-        cr_assert(strstr(out, "0 published, 6 duplicate(s) skipped"), "%s",
-                  out);
-        cr_assert(strstr(out, "3 already on the topic"), "%s", out);
+        replay_expect(db.bootstrap, "raw-seen", args, 2, 0, &out, &err);
+        assert_says(out, "0 published, 6 duplicate(s) skipped");
+        assert_says(out, "3 already on the topic");
         nt_test_devbroker_stop(&db);
         nt_test_rmtree(dir);
         free(feed);
@@ -568,7 +575,7 @@ Test(replay, rate_spaces_the_articles)
         status = replay(db.bootstrap, "raw-rate", args, 3, &out, &err);
         took = now_s() - t0;
         cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
-        cr_assert(strstr(out, "6 published"), "%s", out);
+        assert_says(out, "6 published");
         /* Six articles at ten a second: five gaps of 100 ms. */
         cr_assert_geq(took, 0.45, "took %.3f s", took);
         cr_assert_lt(took, 30, "took %.3f s", took);
@@ -596,8 +603,8 @@ Test(replay, unconfirmed_articles_fail_the_run)
         status = replay("127.0.0.1:9", "raw-lost", args, 1, &out, &err);
         unsetenv("NEWSTAP_PRODUCER_SHUTDOWN_TIMEOUT");
         cr_assert_eq(status, 1, "exit %d: %s%s", status, out, err);
-        cr_assert(strstr(err, "2 article(s) were not confirmed"), "%s", err);
-        cr_assert(strstr(out, "0 published"), "%s", out);
+        assert_says(err, "2 article(s) were not confirmed");
+        assert_says(out, "0 published");
         nt_test_rmtree(dir);
         free(feed);
         free(out);
@@ -647,7 +654,6 @@ Test(replay, pages_publishes_article_pages_of_a_crawl)
         const char *args[2];
         struct nt_buf warc;
         json_t *a;
-        int status;
 
         news = nt_test_slurp(
             nt_test_fixture("pages/news_nav.html", path, sizeof(path)), NULL);
@@ -675,22 +681,19 @@ Test(replay, pages_publishes_article_pages_of_a_crawl)
 
         nt_test_devbroker_start(&db, topics, 2);
         args[0] = path;
-        status = replay(db.bootstrap, "raw-nopages", args, 1, &out, &err);
-        cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
-        cr_assert(strstr(out, "3 not feeds"), "%s", out);
+        replay_expect(db.bootstrap, "raw-nopages", args, 1, 0, &out, &err);
+        assert_says(out, "3 not feeds");
         cr_assert(!strstr(out, "page(s) extracted"), "%s", out);
         free(out);
         free(err);
 
         args[0] = "--pages";
         args[1] = path;
-        status = replay(db.bootstrap, "raw-pages", args, 2, &out, &err);
-        cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
-        cr_assert(strstr(out, "0 not feeds"), "%s", out);
-        cr_assert(strstr(out, "2 page(s) extracted, 1 without a main text"),
-                  "%s", out);
+        replay_expect(db.bootstrap, "raw-pages", args, 2, 0, &out, &err);
+        assert_says(out, "0 not feeds");
+        assert_says(out, "2 page(s) extracted, 1 without a main text");
         /* Two pages and the feed's two entries. */
-        cr_assert(strstr(out, "4 published"), "%s", out);
+        assert_says(out, "4 published");
         pb.want = 4;
         nt_test_read_topic(db.bootstrap, "raw-pages", on_page_msg, &pb, 20000);
         cr_assert_eq(pb.n, 4);
@@ -789,7 +792,7 @@ Test(replay, json_lines_keep_image_and_content_source)
         nt_test_devbroker_start(&db, topics, 1);
         status = replay_stdin(db.bootstrap, "raw-again", input, &out, &err);
         cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
-        cr_assert(strstr(out, "2 published"), "%s", out);
+        assert_says(out, "2 published");
         pb.want = 2;
         nt_test_read_topic(db.bootstrap, "raw-again", on_page_msg, &pb, 20000);
         cr_assert_eq(pb.n, 2);

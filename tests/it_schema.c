@@ -125,7 +125,6 @@ Test(schema, page_articles_validate, .timeout = 300)
             "</article></body></html>";
         const char *topics[] = {"raw-schema:1"};
         struct nt_test_devbroker db;
-        struct nt_httpd_route r;
         struct lines got = {0};
         char dir[512], config[1024], validate[512], schema[512], *feed;
         char *produce[] = {
@@ -133,7 +132,6 @@ Test(schema, page_articles_validate, .timeout = 300)
         const char *src = getenv("NT_SOURCE_DIR");
         nt_httpd_t *srv = nt_httpd_start();
         struct nt_buf b;
-        FILE *f;
 
         cr_assert_not_null(src, "NT_SOURCE_DIR is not set: run through ctest");
         cr_assert_not_null(srv);
@@ -152,37 +150,24 @@ Test(schema, page_articles_validate, .timeout = 300)
                       nt_httpd_url(srv), nt_httpd_url(srv), nt_httpd_url(srv),
                       nt_httpd_url(srv));
         feed = nt_buf_detach(&b);
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/feed.xml");
-        r.status = 200;
-        snprintf(r.headers, sizeof(r.headers),
-                 "Content-Type: application/rss+xml");
-        r.body = feed;
-        r.body_len = strlen(feed);
-        nt_httpd_route(srv, &r);
-        snprintf(r.path, sizeof(r.path), "/quay");
-        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/html");
-        r.body = page;
-        r.body_len = strlen(page);
-        nt_httpd_route(srv, &r);
-        snprintf(r.path, sizeof(r.path), "/gone");
-        r.status = 404;
-        nt_httpd_route(srv, &r);
+        nt_httpd_serve(srv, "/feed.xml", 200,
+                       "Content-Type: application/rss+xml", feed, NULL);
+        nt_httpd_serve(srv, "/quay", 200, "Content-Type: text/html", page,
+                       NULL);
+        nt_httpd_serve(srv, "/gone", 404, "Content-Type: text/html", page,
+                       NULL);
 
         nt_test_devbroker_start(&db, topics, 1);
         nt_test_tmpdir(dir, sizeof(dir));
         snprintf(config, sizeof(config), "%s/newstap.json", dir);
-        f = fopen(config, "w");
-        cr_assert_not_null(f);
-        fprintf(f,
-                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
-                " \"topics\": {\"raw\": \"raw-schema\"},"
-                " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
-                " \"producer\": {\"state_dir\": \"%s/state\","
-                " \"feeds\": [{\"url\": \"%s/feed.xml\", "
-                "\"content\": \"page\"}]}}\n",
-                db.bootstrap, dir, nt_httpd_url(srv));
-        fclose(f);
+        nt_test_printf_file(config,
+                            "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+                            " \"topics\": {\"raw\": \"raw-schema\"},"
+                            " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
+                            " \"producer\": {\"state_dir\": \"%s/state\","
+                            " \"feeds\": [{\"url\": \"%s/feed.xml\", "
+                            "\"content\": \"page\"}]}}\n",
+                            db.bootstrap, dir, nt_httpd_url(srv));
         free(run_ok(produce, NULL));
         nt_buf_init(&got.text, 1 << 20);
         got.want = 2;

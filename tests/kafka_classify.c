@@ -408,13 +408,12 @@ static void check_event(const rd_kafka_message_t *rkm, int idx,
         ev = json_loadb(rkm->payload, rkm->len, 0, NULL);
         cr_assert_not_null(ev, "an event that is not JSON");
         art = json_object_get(ev, "article");
-        cr_assert_str_eq(json_string_value(json_object_get(art, "id")), want);
+        nt_test_assert_json_str(art, "id", want);
         cr_assert_str_eq(json_string_value(json_object_get(ev, "schema")),
                          label ? "newstap.label/1" : "newstap.enriched/1");
         if (label) {
                 /* The lean record: the label's own, no body. */
-                cr_assert_str_eq(
-                    json_string_value(json_object_get(ev, "topic")), label);
+                nt_test_assert_json_str(ev, "topic", label);
                 cr_assert_null(json_object_get(art, "content"));
         }
         json_decref(ev);
@@ -779,9 +778,7 @@ Test(real, dead_letters_and_the_rest_flows)
                 cr_assert_str_eq(
                     json_string_value(json_object_get(e, "nt_error")), want,
                     "reason of %s", landed[i].key);
-                cr_assert_str_eq(
-                    json_string_value(json_object_get(e, "nt_origin_topic")),
-                    raw);
+                nt_test_assert_json_str(e, "nt_origin_topic", raw);
                 snprintf(num, sizeof(num), "%d", (int)landed[i].partition);
                 cr_assert_str_eq(json_string_value(
                                      json_object_get(e, "nt_origin_partition")),
@@ -792,12 +789,8 @@ Test(real, dead_letters_and_the_rest_flows)
                     num, "offset of %s", landed[i].key);
                 if (strcmp(want, "too_large") == 0) {
                         snprintf(num, sizeof(num), "%zu", strlen(big));
-                        cr_assert_str_eq(json_string_value(json_object_get(
-                                             e, "nt_origin_size")),
-                                         num);
-                        cr_assert_str_eq(json_string_value(json_object_get(
-                                             e, "nt_truncated")),
-                                         "true");
+                        nt_test_assert_json_str(e, "nt_origin_size", num);
+                        nt_test_assert_json_str(e, "nt_truncated", "true");
                         cr_assert_eq(
                             json_integer_value(json_object_get(e, "size")),
                             16384);
@@ -898,6 +891,20 @@ Test(real, at_least_once_mode)
         json_decref(v.dead);
 }
 
+/* Runs `scripts/kafka-local <action>` on the broker while the run
+ * followed by t is under way (fewer than n articles visible); how many
+ * were visible then. */
+static size_t broker_mid_run(const struct tail *t, unsigned n,
+                             const char *action)
+{
+        size_t seen = t->distinct;
+
+        cr_assert_lt(seen, n, "the run ended before the broker's %s", action);
+        cr_assert_eq(nt_test_kafka_local(action), 0,
+                     "scripts/kafka-local %s failed", action);
+        return seen;
+}
+
 /* The broker goes down and comes back (same ports, same data) while a
  * batch is open: the transaction ends in an abortable or fatal error, the
  * classifier aborts or rebuilds and reads the batch again, and the output
@@ -914,10 +921,7 @@ Test(real, broker_restart_mid_run)
         feed_articles(0, n);
         classify_config(cfg, sizeof(cfg), "nt-test-restart", NULL);
         t = start_and_wait(&c, cfg, "restart", 1000, 180000);
-        seen = t->distinct;
-        cr_assert_lt(seen, n, "the run ended before the restart");
-        cr_assert_eq(nt_test_kafka_local("restart"), 0,
-                     "scripts/kafka-local restart failed");
+        seen = broker_mid_run(t, n, "restart");
         finish_exactly_once(&c, t, n, 240000, "restart", &v);
         fprintf(stderr,
                 "broker restart: %u articles, restart at %zu visible; %zu "
@@ -945,10 +949,7 @@ Test(real, sigterm_with_the_broker_down_stops_in_time)
         classify_config(cfg, sizeof(cfg), "nt-test-down",
                         "\"shutdown_timeout\": \"5s\"");
         t = start_and_wait(&c, cfg, "down", 500, 180000);
-        seen = t->distinct;
-        cr_assert_lt(seen, n, "the run ended before the broker went down");
-        cr_assert_eq(nt_test_kafka_local("down"), 0,
-                     "scripts/kafka-local down failed");
+        seen = broker_mid_run(t, n, "down");
         t0 = now_ms();
         status = nt_child_stop(&c, SIGTERM, 120000);
         took = now_ms() - t0;
@@ -1055,8 +1056,7 @@ Test(real, a_large_dead_letter_keeps_the_whole_input)
 
         e = json_object_get(dead, "bad-big");
         cr_assert_not_null(e, "no dead letter for the large input");
-        cr_assert_str_eq(json_string_value(json_object_get(e, "nt_error")),
-                         "not_json");
+        nt_test_assert_json_str(e, "nt_error", "not_json");
         cr_assert_eq(json_integer_value(json_object_get(e, "size")),
                      (json_int_t)big, "the dead letter was cut to %lld bytes",
                      (long long)json_integer_value(json_object_get(e, "size")));
@@ -1084,10 +1084,8 @@ Test(real, a_dead_letter_fits_its_topic_and_counts_once_committed)
                      "cut to %lld bytes, far below the topic's "
                      "limit",
                      (long long)size);
-        cr_assert_str_eq(json_string_value(json_object_get(e, "nt_truncated")),
-                         "true");
-        cr_assert_str_eq(
-            json_string_value(json_object_get(e, "nt_origin_size")), "40000");
+        nt_test_assert_json_str(e, "nt_truncated", "true");
+        nt_test_assert_json_str(e, "nt_origin_size", "40000");
         cr_assert(log_has("dlq-small", "20 event(s), ", 1000),
                   "the summary does not count 20 committed events");
         cr_assert(log_has("dlq-small", " 1 dead letter(s)", 1000),
@@ -1146,10 +1144,8 @@ Test(real, refused_event_goes_to_dead_letters)
         cr_assert_eq(d.messages, 1, "%zu dead letters", d.messages);
         e = json_object_get(d.dead, key);
         cr_assert_not_null(e, "no dead letter for the large article");
-        cr_assert_str_eq(json_string_value(json_object_get(e, "nt_error")),
-                         "output_rejected");
-        cr_assert_str_eq(
-            json_string_value(json_object_get(e, "nt_origin_topic")), raw);
+        nt_test_assert_json_str(e, "nt_error", "output_rejected");
+        nt_test_assert_json_str(e, "nt_origin_topic", raw);
         cr_assert_eq(json_integer_value(json_object_get(e, "size")),
                      (json_int_t)strlen(line), "the whole input is carried");
         fprintf(stderr,

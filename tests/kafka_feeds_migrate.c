@@ -11,6 +11,7 @@
 #include "producer/feeds_topic.h"
 #include "producer/state.h"
 #include "producer/state_topic.h"
+#include "support/archive.h"
 #include "support/httpd.h"
 #include "support/kafka_read.h"
 #include "support/nt_test.h"
@@ -98,18 +99,11 @@ static void setup(void)
         srv = nt_httpd_start();
         cr_assert_not_null(srv);
         for (i = 0; i < N_FEEDS; i++) {
-                struct nt_httpd_route r;
-                char *body = rss(names[i], 3 + i);
+                char *body = rss(names[i], 3 + i), etag[64];
 
-                memset(&r, 0, sizeof(r));
-                snprintf(r.path, sizeof(r.path), "%s", polled[i]);
-                r.status = 200;
-                r.body = body;
-                r.body_len = strlen(body);
-                snprintf(r.etag, sizeof(r.etag), "\"%s-v%d\"", names[i], i);
-                snprintf(r.headers, sizeof(r.headers),
-                         "Content-Type: application/rss+xml");
-                nt_httpd_route(srv, &r);
+                snprintf(etag, sizeof(etag), "\"%s-v%d\"", names[i], i);
+                nt_httpd_serve(srv, polled[i], 200,
+                               "Content-Type: application/rss+xml", body, etag);
                 free(body);
         }
 }
@@ -336,20 +330,17 @@ Test(real, migrate_refuses_a_state_dir_in_use, .timeout = 300)
 Test(real, migrate_refuses_a_plain_secret, .timeout = 300)
 {
         char *out, *err;
-        FILE *f;
         int rc;
 
         produce_states();
-        f = fopen(config, "w");
-        cr_assert_not_null(f);
-        fprintf(f,
-                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
-                " \"topics\": {\"feeds\": \"%s\", \"feeds_state\": \"%s\"},"
-                " \"producer\": {\"feeds\": [{\"url\": \"%s/wire.xml\","
-                " \"headers\": {\"Authorization\": \"Bearer s3cr3t\"}}]}}\n",
-                nt_test_kafka_bootstrap(), feeds_topic, state_topic,
-                nt_httpd_url(srv));
-        fclose(f);
+        nt_test_printf_file(
+            config,
+            "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+            " \"topics\": {\"feeds\": \"%s\", \"feeds_state\": \"%s\"},"
+            " \"producer\": {\"feeds\": [{\"url\": \"%s/wire.xml\","
+            " \"headers\": {\"Authorization\": \"Bearer s3cr3t\"}}]}}\n",
+            nt_test_kafka_bootstrap(), feeds_topic, state_topic,
+            nt_httpd_url(srv));
         rc = run(&out, &err, "feeds", "migrate", state_dir, "-c", config, NULL);
         cr_assert_eq(rc, 2, "a plain secret: %d: %s", rc, err);
         cr_assert(!has(err, "s3cr3t"), "the secret in a message: %s", err);

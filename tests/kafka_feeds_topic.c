@@ -6,6 +6,7 @@
 // ctest-suites: real
 #include "common/err.h"
 #include "common/kafka.h"
+#include "support/archive.h"
 #include "support/httpd.h"
 #include "support/kafka_read.h"
 #include "support/nt_test.h"
@@ -23,16 +24,13 @@ static char dir[64], config[128], topic[128];
  * partitions, with `feeds` (a JSON array text) as producer.feeds. */
 static void write_config_parts(const char *feeds, int partitions)
 {
-        FILE *f = fopen(config, "w");
-
-        cr_assert_not_null(f);
-        fprintf(f,
-                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
-                " \"topics\": {\"feeds\": \"%s\"},"
-                " \"producer\": {\"feeds_partitions\": %d,"
-                " \"feeds\": %s}}\n",
-                nt_test_kafka_bootstrap(), topic, partitions, feeds);
-        fclose(f);
+        nt_test_printf_file(config,
+                            "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+                            " \"topics\": {\"feeds\": \"%s\"},"
+                            " \"producer\": {\"feeds_partitions\": %d,"
+                            " \"feeds\": %s}}\n",
+                            nt_test_kafka_bootstrap(), topic, partitions,
+                            feeds);
 }
 
 /* Three partitions: reading the view walks each to its end. */
@@ -173,8 +171,7 @@ Test(real, add_list_remove, .timeout = 300)
         cr_assert_str_eq(json_string_value(json_object_get(spec, "url")),
                          "https://Wire.Example/feed.xml?utm_source=x",
                          "the URL is kept as given, the key is canonical");
-        cr_assert_str_eq(json_string_value(json_object_get(spec, "interval")),
-                         "10m");
+        nt_test_assert_json_str(spec, "interval", "10m");
         spec = json_object_get(v, "https://b.example/rss");
         cr_assert_str_eq(
             json_string_value(json_object_get(json_object_get(spec, "headers"),
@@ -350,24 +347,21 @@ Test(real, import_opml, .timeout = 300)
 {
         char opml[128], *out, *err;
         json_t *v, *spec;
-        FILE *f;
 
         snprintf(opml, sizeof(opml), "%s/subs.opml", dir);
-        f = fopen(opml, "w");
-        cr_assert_not_null(f);
-        fputs("<?xml version=\"1.0\"?><opml version=\"2.0\"><head><title>My "
-              "subs</title></head><body>"
-              "<outline text=\"Energy\">"
-              "<outline type=\"rss\" text=\"Grid watch\" "
-              "xmlUrl=\"https://grid.example/rss.xml\"/>"
-              "<outline type=\"rss\" text=\"Plant log\" "
-              "xmlUrl=\"https://plant.example/atom\"/>"
-              "</outline>"
-              "<outline type=\"rss\" text=\"Ports\" "
-              "xmlUrl=\"https://ports.example/feed\"/>"
-              "</body></opml>\n",
-              f);
-        fclose(f);
+        nt_test_printf_file(
+            opml, "%s",
+            "<?xml version=\"1.0\"?><opml version=\"2.0\"><head><title>My "
+            "subs</title></head><body>"
+            "<outline text=\"Energy\">"
+            "<outline type=\"rss\" text=\"Grid watch\" "
+            "xmlUrl=\"https://grid.example/rss.xml\"/>"
+            "<outline type=\"rss\" text=\"Plant log\" "
+            "xmlUrl=\"https://plant.example/atom\"/>"
+            "</outline>"
+            "<outline type=\"rss\" text=\"Ports\" "
+            "xmlUrl=\"https://ports.example/feed\"/>"
+            "</body></opml>\n");
         feeds_expect(0, NULL, NULL, "add", "https://ports.example/feed",
                      "--name", "Harbour", NULL);
         cr_assert_eq(
@@ -381,13 +375,11 @@ Test(real, import_opml, .timeout = 300)
         v = view();
         cr_assert_eq(json_object_size(v), 3);
         spec = json_object_get(v, "https://grid.example/rss.xml");
-        cr_assert_str_eq(json_string_value(json_object_get(spec, "name")),
-                         "Grid watch");
+        nt_test_assert_json_str(spec, "name", "Grid watch");
         cr_assert_str_eq(
             json_string_value(json_array_get(json_object_get(spec, "tags"), 0)),
             "Energy", "the folder is a tag");
-        cr_assert_str_eq(json_string_value(json_object_get(spec, "interval")),
-                         "20m");
+        nt_test_assert_json_str(spec, "interval", "20m");
         cr_assert_str_eq(
             json_string_value(json_object_get(
                 json_object_get(v, "https://ports.example/feed"), "name")),
@@ -469,37 +461,29 @@ Test(real, produce_resolves_references_before_fetching, .timeout = 300)
 {
         char *argv[] = {
             (char *)nt_test_bin(), "produce", "--once", "-c", config, NULL};
-        struct nt_httpd_route r;
         struct nt_httpd_request req[4];
         nt_httpd_t *srv = nt_httpd_start();
         char feeds_json[512], raw[160], *out, *err;
         size_t n;
-        FILE *f;
         int rc;
 
         cr_assert_not_null(srv);
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/ref.xml");
-        r.status = 200;
-        r.body = "<rss version=\"2.0\"><channel><title>R</title></channel>"
-                 "</rss>";
-        r.body_len = strlen(r.body);
-        snprintf(r.etag, sizeof(r.etag), "\"v7-from-env\"");
-        nt_httpd_route(srv, &r);
+        nt_httpd_serve(srv, "/ref.xml", 200, NULL,
+                       "<rss version=\"2.0\"><channel><title>R</title>"
+                       "</channel></rss>",
+                       "\"v7-from-env\"");
         snprintf(feeds_json, sizeof(feeds_json),
                  "[{\"url\": \"%s/ref.xml\", \"headers\":"
                  " {\"If-None-Match\": \"${env:NT_FT_ETAG}\"}}]",
                  nt_httpd_url(srv));
         /* The state directory and the raw topic are this test's own. */
         snprintf(raw, sizeof(raw), "%s.raw", topic);
-        f = fopen(config, "w");
-        cr_assert_not_null(f);
-        fprintf(f,
-                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
-                " \"topics\": {\"raw\": \"%s\"},"
-                " \"producer\": {\"state_dir\": \"%s\", \"feeds\": %s}}\n",
-                nt_test_kafka_bootstrap(), raw, dir, feeds_json);
-        fclose(f);
+        nt_test_printf_file(
+            config,
+            "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+            " \"topics\": {\"raw\": \"%s\"},"
+            " \"producer\": {\"state_dir\": \"%s\", \"feeds\": %s}}\n",
+            nt_test_kafka_bootstrap(), raw, dir, feeds_json);
 
         unsetenv("NT_FT_ETAG");
         rc = nt_run(argv, NULL, &out, &err, 120000);

@@ -5,6 +5,7 @@
 // ctest-suites: real
 #include "common/buf.h"
 #include "common/err.h"
+#include "support/archive.h"
 #include "support/httpd.h"
 #include "support/kafka_read.h"
 #include "support/nt_test.h"
@@ -77,31 +78,23 @@ Test(real, metrics_lag_and_readiness_of_both_daemons, .timeout = 400)
         const char *bootstrap = nt_test_kafka_bootstrap();
         const char *src = getenv("NT_SOURCE_DIR");
         char dir[64], config[128], name[96], cmd[160];
-        struct nt_httpd_route r;
         struct nt_child prod, cls;
         unsigned pport = nt_test_free_port(), cport;
         nt_httpd_t *srv = nt_httpd_start();
         char *body = feed_of(20);
         double v;
-        FILE *f;
 
         cr_assert_not_null(srv);
         cr_assert_not_null(src);
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/ops.xml");
-        r.status = 200;
-        r.body = body;
-        r.body_len = strlen(body);
-        nt_httpd_route(srv, &r);
+        nt_httpd_serve(srv, "/ops.xml", 200, NULL, body, NULL);
         free(body);
 
         snprintf(dir, sizeof(dir), "/tmp/nt-ops-XXXXXX");
         cr_assert_not_null(mkdtemp(dir));
         snprintf(config, sizeof(config), "%s/newstap.json", dir);
         nt_test_unique_name("ops", name, sizeof(name));
-        f = fopen(config, "w");
-        fprintf(
-            f,
+        nt_test_printf_file(
+            config,
             "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
             " \"topics\": {\"raw\": \"%s.raw\", \"enriched\": \"%s.enr\","
             " \"label_prefix\": \"%s.topic.\", \"dlq\": \"%s.dlq\"},"
@@ -112,7 +105,6 @@ Test(real, metrics_lag_and_readiness_of_both_daemons, .timeout = 400)
             " \"group_id\": \"%s\", \"transactional_id\": \"%s-tx\"}}\n",
             bootstrap, name, name, name, name, dir, nt_httpd_url(srv), src,
             name, name);
-        fclose(f);
 
         /* Ports are chosen one after the other, so they differ. */
         cport = nt_test_free_port();

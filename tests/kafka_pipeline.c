@@ -696,24 +696,20 @@ Test(real, replay_streams_a_feed_file_past_the_entry_limit)
         const int n = 10050;
         const char *bs = nt_test_kafka_bootstrap();
         struct names nm;
-        struct nt_buf doc;
+        char *doc;
         char dir[512], want[64], *out, *err;
-        int i, status;
+        int status;
 
         use_names(&nm, bs);
         one_topic(bs, nm.raw, 3, NULL);
         nt_test_tmpdir(dir, sizeof(dir));
-        nt_buf_init(&doc, 16 << 20);
-        nt_buf_append_str(&doc, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
-                                "<channel><title>Big archive</title>");
-        for (i = 0; i < n; i++)
-                nt_buf_printf(&doc,
-                              "<item><title>Item %d</title><link>"
-                              "http://big.example/%d</link></item>\n",
-                              i, i);
-        nt_buf_append_str(&doc, "</channel></rss>\n");
-        nt_test_write(dir, "big.xml", doc.data, doc.len);
-        nt_buf_free(&doc);
+        doc = nt_test_rss("<?xml version=\"1.0\"?><rss version=\"2.0\">"
+                          "<channel><title>Big archive</title>",
+                          n,
+                          "<item><title>Item %1$d</title><link>"
+                          "http://big.example/%1$d</link></item>\n");
+        nt_test_write(dir, "big.xml", doc, strlen(doc));
+        free(doc);
         status = run(&out, &err, "replay", dir, NULL);
         snprintf(want, sizeof(want), "%d published", n);
         cr_assert(strstr(out, want), "not every entry was published: %s%s", out,
@@ -873,7 +869,7 @@ Test(real, interrupt_stops_a_paced_jsonl_replay)
 {
         const char *bs = nt_test_kafka_bootstrap();
         struct names nm;
-        struct nt_buf feed;
+        char *feed;
         struct nt_child child;
         struct timespec tick = {0, 20 * 1000 * 1000};
         char dir[512], feed_path[600], jsonl_path[600];
@@ -882,25 +878,21 @@ Test(real, interrupt_stops_a_paced_jsonl_replay)
         char *out, *err;
         int64_t at_signal, after;
         time_t deadline;
-        int i, status;
+        int status;
 
         use_names(&nm, bs);
         one_topic(bs, nm.raw, 1, NULL);
         nt_test_tmpdir(dir, sizeof(dir));
-        nt_buf_init(&feed, 16 << 20);
-        nt_buf_append_str(&feed, "<?xml version=\"1.0\"?><rss version=\"2.0\">"
-                                 "<channel><title>Wire</title>"
-                                 "<link>https://wire.example/</link>");
-        for (i = 0; i < 3000; i++)
-                nt_buf_printf(&feed,
-                              "<item><title>Dispatch %d</title>"
-                              "<link>https://wire.example/d/%d</link>"
-                              "<description>Port cranes idle on day %d of "
-                              "the strike.</description></item>",
-                              i, i, i);
-        nt_buf_append_str(&feed, "</channel></rss>");
-        nt_test_write(dir, "wire.xml", feed.data, feed.len);
-        nt_buf_free(&feed);
+        feed = nt_test_rss("<?xml version=\"1.0\"?><rss version=\"2.0\">"
+                           "<channel><title>Wire</title>"
+                           "<link>https://wire.example/</link>",
+                           3000,
+                           "<item><title>Dispatch %1$d</title>"
+                           "<link>https://wire.example/d/%1$d</link>"
+                           "<description>Port cranes idle on day %1$d of "
+                           "the strike.</description></item>");
+        nt_test_write(dir, "wire.xml", feed, strlen(feed));
+        free(feed);
         snprintf(feed_path, sizeof(feed_path), "%s/wire.xml", dir);
         snprintf(jsonl_path, sizeof(jsonl_path), "%s/wire.jsonl", dir);
         status = run(&out, &err, "parse", "--articles", feed_path, NULL);

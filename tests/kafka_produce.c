@@ -61,18 +61,9 @@ static char *rss(int first, int last, int edited)
 static void serve(const char *path, int status, const char *etag,
                   const char *headers, const char *body)
 {
-        struct nt_httpd_route r;
-
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "%s", path);
-        r.status = status;
-        if (etag)
-                snprintf(r.etag, sizeof(r.etag), "%s", etag);
-        snprintf(r.headers, sizeof(r.headers), "%s",
-                 headers ? headers : "Content-Type: application/rss+xml");
-        r.body = body;
-        r.body_len = body ? strlen(body) : 0;
-        nt_httpd_route(srv, &r);
+        nt_httpd_serve(srv, path, status,
+                       headers ? headers : "Content-Type: application/rss+xml",
+                       body, etag);
 }
 
 /* Serves at `path` the feed rss(first, last, edited) with status 200. */
@@ -97,6 +88,24 @@ static void start_with_metrics(struct nt_child *c, char *const argv[],
         unsetenv("NEWSTAP_METRICS_LISTEN");
 }
 
+/* Starts `newstap produce -c config_path` with its metrics endpoint on
+ * 127.0.0.1:port. */
+static void start_produce(struct nt_child *c, unsigned port)
+{
+        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
+                        NULL};
+
+        start_with_metrics(c, argv, port);
+}
+
+/* Stops the daemon with SIGTERM; it must exit 0. */
+static void stop_produce(struct nt_child *c)
+{
+        int status = nt_child_stop(c, SIGTERM, 30000);
+
+        cr_assert_eq(status, 0, "produce exited %d", status);
+}
+
 /* The shell command (into cmd) that runs `newstap produce -c config_path`
  * with its log appended to state_dir/produce.log (its path into
  * log_path): a pipe nobody reads could fill up and stall it. */
@@ -108,32 +117,44 @@ static void produce_logged(char *cmd, size_t cmd_size, char *log_path,
                  nt_test_bin(), config_path, log_path);
 }
 
-/* A configuration naming the test's topic, state directory and feeds
- * (paths on the test server), with short intervals. */
+/* A configuration naming the test's topic and state directory, with
+ * short intervals, the producer settings `extra_producer` (or NULL) and
+ * the feeds given as JSON elements (so that they can carry "content"). */
+static void write_config_feeds(const char *feeds, const char *extra_producer)
+{
+        nt_test_printf_file(
+            config_path,
+            "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+            " \"topics\": {\"raw\": \"%s\"},"
+            " \"log\": {\"level\": \"info\"},"
+            " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
+            " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
+            "\"min_interval\": \"1s\", \"summary_interval\": 0%s%s,"
+            " \"feeds\": [%s]}}\n",
+            nt_test_kafka_bootstrap(), topic, state_dir,
+            extra_producer ? ", " : "", extra_producer ? extra_producer : "",
+            feeds);
+}
+
+/* write_config_feeds() with the feeds at `paths` on the test server,
+ * each polled every second, and a backoff from 1 s to 4 s. */
 static void write_config(const char *const *paths, size_t n,
                          const char *extra_producer)
 {
-        FILE *f = fopen(config_path, "w");
+        struct nt_buf feeds;
+        char extra[512];
         size_t i;
 
-        cr_assert_not_null(f);
-        fprintf(f,
-                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
-                " \"topics\": {\"raw\": \"%s\"},"
-                " \"log\": {\"level\": \"info\"},"
-                " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
-                " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
-                "\"min_interval\": \"1s\","
-                " \"backoff_base\": \"1s\", \"backoff_max\": \"4s\","
-                " \"summary_interval\": 0%s%s, \"feeds\": [",
-                nt_test_kafka_bootstrap(), topic, state_dir,
-                extra_producer ? ", " : "",
-                extra_producer ? extra_producer : "");
+        nt_buf_init(&feeds, 1 << 20);
         for (i = 0; i < n; i++)
-                fprintf(f, "%s{\"url\": \"%s%s\", \"interval\": 1}",
-                        i ? ", " : "", nt_httpd_url(srv), paths[i]);
-        fprintf(f, "]}}\n");
-        fclose(f);
+                nt_buf_printf(&feeds, "%s{\"url\": \"%s%s\", \"interval\": 1}",
+                              i ? ", " : "", nt_httpd_url(srv), paths[i]);
+        snprintf(extra, sizeof(extra),
+                 "\"backoff_base\": \"1s\", \"backoff_max\": \"4s\"%s%s",
+                 extra_producer ? ", " : "",
+                 extra_producer ? extra_producer : "");
+        write_config_feeds(nt_buf_str(&feeds), extra);
+        nt_buf_free(&feeds);
 }
 
 static void setup(void)
@@ -178,12 +199,42 @@ static int produce_once(void)
         return status;
 }
 
+/* The topic as read back: a list of values per key (what a key is, and
+ * a value, is the reader's choice: revisions by article id, articles by
+ * title). */
 struct topic_view {
-        json_t *by_key; /* id -> [revisions in order] */
+        json_t *by_key; /* key -> [values in order] */
         size_t messages;
         size_t want; /* stop reading at this many messages */
 };
 
+/* Appends `value` (taking it) to the list of `key`; true once the view
+ * holds the messages it waits for. */
+static bool view_add(struct topic_view *v, const char *key, json_t *value)
+{
+        json_t *list = json_object_get(v->by_key, key);
+
+        if (!list) {
+                list = json_array();
+                json_object_set_new(v->by_key, key, list);
+        }
+        json_array_append_new(list, value);
+        v->messages++;
+        return v->want && v->messages >= v->want;
+}
+
+/* Reads the topic through `cb`; waits up to timeout_ms when `want`
+ * messages are expected, else reads what is there within timeout_ms. */
+static void read_view(struct topic_view *v, nt_test_msg_cb *cb, size_t want,
+                      int timeout_ms)
+{
+        v->by_key = json_object();
+        v->messages = 0;
+        v->want = want;
+        nt_test_read_topic(nt_test_kafka_bootstrap(), topic, cb, v, timeout_ms);
+}
+
+/* Revisions by article id. */
 static bool collect(const rd_kafka_message_t *rkm, void *ctx)
 {
         struct topic_view *v = ctx;
@@ -191,7 +242,6 @@ static bool collect(const rd_kafka_message_t *rkm, void *ctx)
         rd_kafka_headers_t *hdrs = NULL;
         const void *rev;
         size_t len;
-        json_t *list;
 
         cr_assert(rkm->key_len < sizeof(key));
         memcpy(key, rkm->key, rkm->key_len);
@@ -199,25 +249,13 @@ static bool collect(const rd_kafka_message_t *rkm, void *ctx)
         cr_assert_eq(rd_kafka_message_headers(rkm, &hdrs), 0);
         cr_assert_eq(rd_kafka_header_get_last(hdrs, "revision", &rev, &len), 0,
                      "message without a revision header");
-        list = json_object_get(v->by_key, key);
-        if (!list) {
-                list = json_array();
-                json_object_set_new(v->by_key, key, list);
-        }
-        json_array_append_new(list, json_stringn(rev, len));
-        v->messages++;
-        return v->want && v->messages >= v->want;
+        return view_add(v, key, json_stringn(rev, len));
 }
 
-/* Reads the topic; waits up to timeout_ms when `want` messages are
- * expected, else reads what is there within timeout_ms. */
+/* Revisions by article id; see read_view(). */
 static void read_topic(struct topic_view *v, size_t want, int timeout_ms)
 {
-        v->by_key = json_object();
-        v->messages = 0;
-        v->want = want;
-        nt_test_read_topic(nt_test_kafka_bootstrap(), topic, collect, v,
-                           timeout_ms);
+        read_view(v, collect, want, timeout_ms);
 }
 
 /* The inode of the one feed state file in state_dir: a rewrite (temporary
@@ -296,15 +334,11 @@ Test(real, new_then_not_modified_then_edited)
 Test(real, sigkill_mid_run_loses_nothing)
 {
         const char *paths[] = {"/big.xml"};
-        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
-                        NULL};
-        struct timespec tick = {0, 50 * 1000 * 1000};
         struct nt_child child;
         struct topic_view v;
         unsigned port = nt_test_free_port();
         const char *key;
         json_t *revs;
-        time_t deadline;
         size_t before;
         int status;
 
@@ -315,13 +349,10 @@ Test(real, sigkill_mid_run_loses_nothing)
          * articles accepted and not stored. (Down, not paused: a KRaft
          * broker resumed from SIGSTOP may stay fenced for a while.) */
         cr_assert_eq(nt_test_kafka_local("down"), 0);
-        start_with_metrics(&child, argv, port);
-        deadline = time(NULL) + 60;
-        while (nt_test_metric(port, "newstap_publish_inflight", "") < 200 &&
-               time(NULL) < deadline)
-                nanosleep(&tick, NULL);
-        cr_assert_geq(nt_test_metric(port, "newstap_publish_inflight", ""), 200,
-                      "the daemon never filled its in-flight window");
+        start_produce(&child, port);
+        cr_assert_geq(
+            nt_test_wait_metric(port, "newstap_publish_inflight", "", 200, 60),
+            200, "the daemon never filled its in-flight window");
         status = nt_child_stop(&child, SIGKILL, 10000);
         cr_assert_eq(status, 128 + SIGKILL);
         cr_assert_eq(nt_test_kafka_local("up"), 0);
@@ -453,7 +484,6 @@ Test(real, sighup_adds_feeds_without_a_restart)
                         NULL};
         struct nt_child child;
         struct topic_view v;
-        int status;
 
         serve_rss("/a.xml", "\"a\"", 1, 2, -1);
         serve_rss("/b.xml", "\"b\"", 101, 103, -1);
@@ -466,8 +496,7 @@ Test(real, sighup_adds_feeds_without_a_restart)
         cr_assert_geq(wait_requests("/b.xml", 1), 1,
                       "feed b was not picked up after SIGHUP");
         read_topic(&v, 5, 30000);
-        status = nt_child_stop(&child, SIGTERM, 30000);
-        cr_assert_eq(status, 0, "produce exited %d", status);
+        stop_produce(&child);
         cr_assert_eq(json_object_size(v.by_key), 5,
                      "2 articles of a and 3 of b, got %zu",
                      json_object_size(v.by_key));
@@ -513,7 +542,6 @@ Test(real, sighup_reloads_several_feeds_unchanged_and_changed)
         char *argv[] = {"/bin/sh", "-c", cmd, NULL};
         struct nt_child child;
         size_t i, reloads = 0, r2_before, r1_want;
-        int status;
 
         for (i = 1; i <= 4; i++) {
                 char path[16], etag[16];
@@ -556,8 +584,7 @@ Test(real, sighup_reloads_several_feeds_unchanged_and_changed)
         reloads++;
         cr_assert_eq(wait_in_file(log_path, "reloaded the feed list", reloads),
                      reloads);
-        status = nt_child_stop(&child, SIGTERM, 30000);
-        cr_assert_eq(status, 0, "produce exited %d", status);
+        stop_produce(&child);
 }
 
 /* A feed never polled before is polled at once, however long its
@@ -567,28 +594,23 @@ Test(real, a_new_feed_is_polled_at_once)
         char log_path[128], cmd[512];
         char *argv[] = {"/bin/sh", "-c", cmd, NULL};
         struct nt_child child;
-        FILE *f;
-        int status;
 
         serve_rss("/daily.xml", NULL, 1, 2, -1);
-        f = fopen(config_path, "w");
-        cr_assert_not_null(f);
-        fprintf(f,
-                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
-                " \"topics\": {\"raw\": \"%s\"},"
-                " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
-                " \"producer\": {\"state_dir\": \"%s\","
-                " \"feeds\": [{\"url\": \"%s/daily.xml\", \"interval\": "
-                "\"24h\"}]}}\n",
-                nt_test_kafka_bootstrap(), topic, state_dir, nt_httpd_url(srv));
-        fclose(f);
+        nt_test_printf_file(
+            config_path,
+            "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+            " \"topics\": {\"raw\": \"%s\"},"
+            " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
+            " \"producer\": {\"state_dir\": \"%s\","
+            " \"feeds\": [{\"url\": \"%s/daily.xml\", \"interval\": "
+            "\"24h\"}]}}\n",
+            nt_test_kafka_bootstrap(), topic, state_dir, nt_httpd_url(srv));
         produce_logged(cmd, sizeof(cmd), log_path, sizeof(log_path));
         cr_assert_eq(nt_child_start(&child, argv), 0);
         cr_assert_eq(wait_requests("/daily.xml", 1), 1,
                      "a new feed with a 24 h interval was not polled at once");
         cr_assert_eq(count_in_file(log_path, "1 feed(s) never polled"), 1);
-        status = nt_child_stop(&child, SIGTERM, 30000);
-        cr_assert_eq(status, 0, "produce exited %d", status);
+        stop_produce(&child);
 }
 
 /* Two producers cannot share a state directory by accident: the second
@@ -620,12 +642,30 @@ Test(real, a_state_directory_has_one_producer)
                   err);
         free(out);
         free(err);
-        status = nt_child_stop(&child, SIGTERM, 30000);
-        cr_assert_eq(status, 0, "produce exited %d", status);
+        stop_produce(&child);
         status = nt_run(once, NULL, &out, &err, 60000);
         cr_assert_eq(status, 0, "after the first stopped: %s", err);
         free(out);
         free(err);
+}
+
+/* Runs `newstap feeds -c config_path -o jsonl`, which must exit 0; its
+ * output (caller frees). */
+static char *feeds_jsonl(void)
+{
+        char *argv[] = {(char *)nt_test_bin(),
+                        "feeds",
+                        "-c",
+                        config_path,
+                        "-o",
+                        "jsonl",
+                        NULL};
+        char *out, *err;
+        int status = nt_run(argv, NULL, &out, &err, 60000);
+
+        cr_assert_eq(status, 0, "feeds exited %d: %s", status, err);
+        free(err);
+        return out;
 }
 
 /* `newstap feeds` shows each feed's state: a good one with its last
@@ -635,13 +675,6 @@ Test(real, feeds_lists_each_feed_with_its_state)
 {
         const char *two[] = {"/good.xml", "/gone-missing.xml"};
         const char *three[] = {"/good.xml", "/gone-missing.xml", "/new.xml"};
-        char *argv[] = {(char *)nt_test_bin(),
-                        "feeds",
-                        "-c",
-                        config_path,
-                        "-o",
-                        "jsonl",
-                        NULL};
         char *table[] = {(char *)nt_test_bin(), "feeds", "list", "-c",
                          config_path,           NULL};
         char *out, *err, *line, *save = NULL;
@@ -653,8 +686,7 @@ Test(real, feeds_lists_each_feed_with_its_state)
         cr_assert_eq(produce_once(), 1, "a failed feed makes --once exit 1");
         write_config(three, 3, NULL);
 
-        status = nt_run(argv, NULL, &out, &err, 60000);
-        cr_assert_eq(status, 0, "%s", err);
+        out = feeds_jsonl();
         for (line = strtok_r(out, "\n", &save); line;
              line = strtok_r(NULL, "\n", &save)) {
                 json_t *f = json_loads(line, 0, NULL);
@@ -695,7 +727,6 @@ Test(real, feeds_lists_each_feed_with_its_state)
         cr_assert(good == 1 && bad == 1 && fresh == 1,
                   "good %d, failing %d, new %d", good, bad, fresh);
         free(out);
-        free(err);
 
         status = nt_run(table, NULL, &out, &err, 60000);
         cr_assert_eq(status, 0, "%s", err);
@@ -709,28 +740,20 @@ Test(real, feeds_lists_each_feed_with_its_state)
 Test(real, metrics_move_and_readiness_follows_the_broker)
 {
         const char *paths[] = {"/m.xml"};
-        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
-                        NULL};
         struct nt_child child;
-        struct timespec tick = {0, 200 * 1000 * 1000};
         unsigned port = nt_test_free_port();
-        time_t deadline;
-        int status;
 
         serve_rss("/m.xml", NULL, 1, 3, -1);
         write_config(paths, 1, NULL);
-        start_with_metrics(&child, argv, port);
+        start_produce(&child, port);
 
         cr_assert(nt_test_wait_status(port, "/healthz", 200, 30),
                   "no /healthz");
         cr_assert(nt_test_wait_status(port, "/readyz", 200, 30),
                   "never ready with the broker up");
-        deadline = time(NULL) + 30;
-        while (nt_test_metric(port, "newstap_published_total", "") < 3 &&
-               time(NULL) < deadline)
-                nanosleep(&tick, NULL);
-        cr_assert_geq(nt_test_metric(port, "newstap_published_total", ""), 3,
-                      "the published counter did not move");
+        cr_assert_geq(
+            nt_test_wait_metric(port, "newstap_published_total", "", 3, 30), 3,
+            "the published counter did not move");
         cr_assert_geq(nt_test_metric(port, "newstap_kafka_brokers_up", ""), 1);
         /* As Prometheus users expect: a build_info, _total on counters,
          * the latency as a histogram, a per-feed last success time. */
@@ -757,8 +780,7 @@ Test(real, metrics_move_and_readiness_follows_the_broker)
         cr_assert(nt_test_wait_status(port, "/readyz", 200, 60),
                   "not ready again after the broker came back");
 
-        status = nt_child_stop(&child, SIGTERM, 30000);
-        cr_assert_eq(status, 0, "produce exited %d", status);
+        stop_produce(&child);
 }
 
 /* Appends what the child has written to stderr so far (waiting at most
@@ -822,14 +844,22 @@ static bool scan_secret(const rd_kafka_message_t *rkm, void *ctx)
         return false;
 }
 
+/* Neither the secret password nor the user name of the credentials
+ * test below is in `text`, what `where` shows. */
+static void assert_no_credentials(const char *text, const char *where)
+{
+        cr_assert_null(strstr(text, "s3cretPW"), "the secret is in %s:\n%s",
+                       where, text);
+        cr_assert_null(strstr(text, "newsuser"), "the user name is in %s:\n%s",
+                       where, text);
+}
+
 /* Credentials in a feed URL and an Authorization header are what a
  * paywalled wire needs; they must reach the feed's server and nothing
  * else: not the articles on the topic (feed.url, links resolved against
  * the feed), not the log, not the feed label on /metrics. */
 Test(real, credentials_never_leave_the_process)
 {
-        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
-                        NULL};
         static const char body[] =
             "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
             "<title>Paywalled wire</title><link>/</link>"
@@ -844,30 +874,27 @@ Test(real, credentials_never_leave_the_process)
         struct nt_child child;
         struct nt_buf log, metrics;
         unsigned port = nt_test_free_port();
-        char want_url[128];
+        char want_url[128], *out;
         time_t deadline;
-        FILE *f;
         int status;
 
         serve("/cred.xml", 200, NULL, NULL, body);
         serve("/cred-missing.xml", 404, NULL, "Content-Type: text/plain", "no");
-        f = fopen(config_path, "w");
-        cr_assert_not_null(f);
-        fprintf(f,
-                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
-                " \"topics\": {\"raw\": \"%s\"},"
-                " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
-                "\"min_interval\": \"1s\","
-                " \"backoff_base\": \"1s\", \"backoff_max\": \"2s\","
-                " \"summary_interval\": 0, \"feeds\": ["
-                " {\"url\": \"http://newsuser:s3cretPW@127.0.0.1%s/cred.xml\","
-                "  \"headers\": {\"Authorization\": \"Bearer tok-s3cretPW\"}},"
-                " {\"url\": "
-                "\"http://newsuser:s3cretPW@127.0.0.1%s/cred-missing.xml\"}"
-                "]}}\n",
-                nt_test_kafka_bootstrap(), topic, state_dir, port_at, port_at);
-        fclose(f);
-        start_with_metrics(&child, argv, port);
+        nt_test_printf_file(
+            config_path,
+            "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
+            " \"topics\": {\"raw\": \"%s\"},"
+            " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
+            "\"min_interval\": \"1s\","
+            " \"backoff_base\": \"1s\", \"backoff_max\": \"2s\","
+            " \"summary_interval\": 0, \"feeds\": ["
+            " {\"url\": \"http://newsuser:s3cretPW@127.0.0.1%s/cred.xml\","
+            "  \"headers\": {\"Authorization\": \"Bearer tok-s3cretPW\"}},"
+            " {\"url\": "
+            "\"http://newsuser:s3cretPW@127.0.0.1%s/cred-missing.xml\"}"
+            "]}}\n",
+            nt_test_kafka_bootstrap(), topic, state_dir, port_at, port_at);
+        start_produce(&child, port);
 
         /* Two articles confirmed, and the failing feed asked twice: its
          * first failure has then been handled and logged. */
@@ -892,18 +919,11 @@ Test(real, credentials_never_leave_the_process)
         cr_assert_not_null(strstr(nt_buf_str(&metrics), "cred.xml"),
                            "no series labelled with the feed:\n%s",
                            nt_buf_str(&metrics));
-        cr_assert_null(strstr(nt_buf_str(&metrics), "s3cretPW"),
-                       "the secret is on /metrics:\n%s", nt_buf_str(&metrics));
-        cr_assert_null(strstr(nt_buf_str(&metrics), "newsuser"),
-                       "the user name is on /metrics:\n%s",
-                       nt_buf_str(&metrics));
+        assert_no_credentials(nt_buf_str(&metrics), "/metrics");
         cr_assert_not_null(strstr(nt_buf_str(&log), "cred-missing.xml"),
                            "the failing feed is not in the log:\n%s",
                            nt_buf_str(&log));
-        cr_assert_null(strstr(nt_buf_str(&log), "s3cretPW"),
-                       "the secret is in the log:\n%s", nt_buf_str(&log));
-        cr_assert_null(strstr(nt_buf_str(&log), "newsuser"),
-                       "the user name is in the log:\n%s", nt_buf_str(&log));
+        assert_no_credentials(nt_buf_str(&log), "the log");
 
         nt_test_read_topic(nt_test_kafka_bootstrap(), topic, scan_secret, &scan,
                            10000);
@@ -915,26 +935,10 @@ Test(real, credentials_never_leave_the_process)
                  port_at);
         cr_assert_str_eq(scan.feed_url, want_url,
                          "feed.url keeps the feed without its credentials");
-        {
-                char *feeds[] = {(char *)nt_test_bin(),
-                                 "feeds",
-                                 "-c",
-                                 config_path,
-                                 "-o",
-                                 "jsonl",
-                                 NULL};
-                char *out, *err;
-
-                cr_assert_eq(nt_run(feeds, NULL, &out, &err, 60000), 0, "%s",
-                             err);
-                cr_assert_not_null(strstr(out, "cred-missing.xml"), "%s", out);
-                cr_assert_null(strstr(out, "s3cretPW"),
-                               "the secret is in `newstap feeds`:\n%s", out);
-                cr_assert_null(strstr(out, "newsuser"),
-                               "the user name is in `newstap feeds`:\n%s", out);
-                free(out);
-                free(err);
-        }
+        out = feeds_jsonl();
+        cr_assert_not_null(strstr(out, "cred-missing.xml"), "%s", out);
+        assert_no_credentials(out, "`newstap feeds`");
+        free(out);
         nt_buf_free(&log);
         nt_buf_free(&metrics);
 }
@@ -968,16 +972,11 @@ static bool wait_stderr(struct nt_child *c, struct nt_buf *acc,
 Test(real, a_cut_feed_is_logged_and_counted)
 {
         const char *paths[] = {"/deep.xml"};
-        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
-                        NULL};
         char fixture[512], labels[512], want[512], *body;
         struct nt_child child;
         struct nt_buf log;
-        struct timespec tick = {0, 200 * 1000 * 1000};
         unsigned port = nt_test_free_port();
         size_t len;
-        time_t deadline;
-        int status;
 
         body = nt_test_slurp(nt_test_fixture("feeds/rss20-deep-description.xml",
                                              fixture, sizeof(fixture)),
@@ -986,7 +985,7 @@ Test(real, a_cut_feed_is_logged_and_counted)
         serve("/deep.xml", 200, NULL, NULL, body);
         free(body);
         write_config(paths, 1, NULL);
-        start_with_metrics(&child, argv, port);
+        start_produce(&child, port);
 
         nt_buf_init(&log, 4 << 20);
         snprintf(want, sizeof(want), "feed %s/deep.xml: cut by the depth limit",
@@ -998,16 +997,11 @@ Test(real, a_cut_feed_is_logged_and_counted)
                   nt_buf_str(&log));
         snprintf(labels, sizeof(labels),
                  "{feed=\"%s/deep.xml\",limit=\"depth\"}", nt_httpd_url(srv));
-        deadline = time(NULL) + 30;
-        while (nt_test_metric(port, "newstap_feed_truncations_total", labels) <
-                   1 &&
-               time(NULL) < deadline)
-                nanosleep(&tick, NULL);
-        cr_assert_geq(
-            nt_test_metric(port, "newstap_feed_truncations_total", labels), 1,
-            "the cut is not counted as %s", labels);
-        status = nt_child_stop(&child, SIGTERM, 30000);
-        cr_assert_eq(status, 0, "produce exited %d", status);
+        cr_assert_geq(nt_test_wait_metric(port,
+                                          "newstap_feed_truncations_total",
+                                          labels, 1, 30),
+                      1, "the cut is not counted as %s", labels);
+        stop_produce(&child);
         nt_buf_free(&log);
 }
 
@@ -1044,7 +1038,7 @@ Test(real, an_outage_does_not_flood_the_log)
         double failures;
         time_t deadline;
         size_t len;
-        int status, lines;
+        int lines;
 
         serve_rss("/many.xml", NULL, 1, 300, -1);
         write_config(paths, 1, NULL);
@@ -1055,11 +1049,8 @@ Test(real, an_outage_does_not_flood_the_log)
         unsetenv("NEWSTAP_KAFKA_MESSAGE_TIMEOUT_MS");
 
         /* Two rounds of failures of all 300 articles at least. */
-        deadline = time(NULL) + 90;
-        while ((failures = nt_test_metric(
-                    port, "newstap_delivery_failures_total", "")) < 600 &&
-               time(NULL) < deadline)
-                nanosleep(&tick, NULL);
+        failures = nt_test_wait_metric(port, "newstap_delivery_failures_total",
+                                       "", 600, 90);
         cr_assert_geq(failures, 600, "the deliveries did not fail");
         /* The first folded line comes once its interval (10 s) is over. */
         deadline = time(NULL) + 60;
@@ -1084,15 +1075,12 @@ Test(real, an_outage_does_not_flood_the_log)
         free(text);
 
         cr_assert_eq(nt_test_kafka_local("up"), 0);
-        deadline = time(NULL) + 90;
-        while (nt_test_metric(port, "newstap_published_total", "") < 300 &&
-               time(NULL) < deadline)
-                nanosleep(&tick, NULL);
-        cr_assert_geq(nt_test_metric(port, "newstap_published_total", ""), 300,
-                      "not everything was published once the broker "
-                      "came back");
-        status = nt_child_stop(&child, SIGTERM, 30000);
-        cr_assert_eq(status, 0, "produce exited %d", status);
+        cr_assert_geq(
+            nt_test_wait_metric(port, "newstap_published_total", "", 300, 90),
+            300,
+            "not everything was published once the broker "
+            "came back");
+        stop_produce(&child);
 }
 
 /* ---- full text from pages (producer.content, a feed's "content") ---- */
@@ -1153,72 +1141,40 @@ static void serve_page(const char *path, int status, const char *body)
               body);
 }
 
-/* The configuration of write_config() with the feeds given as JSON
- * elements (so that they can carry "content"). */
-static void write_config_feeds(const char *feeds, const char *extra_producer)
-{
-        FILE *f = fopen(config_path, "w");
-
-        cr_assert_not_null(f);
-        fprintf(f,
-                "{\"kafka\": {\"bootstrap.servers\": \"%s\"},"
-                " \"topics\": {\"raw\": \"%s\"},"
-                " \"log\": {\"level\": \"info\"},"
-                " \"metrics\": {\"listen\": \"127.0.0.1:0\"},"
-                " \"producer\": {\"state_dir\": \"%s\", \"interval\": \"1s\", "
-                "\"min_interval\": \"1s\", \"summary_interval\": 0%s%s,"
-                " \"feeds\": [%s]}}\n",
-                nt_test_kafka_bootstrap(), topic, state_dir,
-                extra_producer ? ", " : "",
-                extra_producer ? extra_producer : "", feeds);
-        fclose(f);
-}
-
-struct values_view {
-        json_t *by_title; /* title -> [{"v": article, "ts": ms}] */
-        size_t messages;
-        size_t want;
-};
-
+/* Articles by title: [{"v": article, "ts": record time in ms}]. */
 static bool collect_values(const rd_kafka_message_t *rkm, void *ctx)
 {
-        struct values_view *v = ctx;
         json_error_t jerr;
         json_t *art = json_loadb(rkm->payload, rkm->len, 0, &jerr);
         rd_kafka_timestamp_type_t tstype;
         const char *title;
-        json_t *list;
+        bool done;
 
         cr_assert_not_null(art, "not JSON: %s", jerr.text);
         title = json_string_value(json_object_get(art, "title"));
         cr_assert_not_null(title);
-        list = json_object_get(v->by_title, title);
-        if (!list) {
-                list = json_array();
-                json_object_set_new(v->by_title, title, list);
-        }
-        json_array_append_new(
-            list,
+        /* The title is the article's: hold the article until the view
+         * has copied it. */
+        json_incref(art);
+        done = view_add(
+            ctx, title,
             json_pack("{s:o,s:I}", "v", art, "ts",
                       (json_int_t)rd_kafka_message_timestamp(rkm, &tstype)));
-        v->messages++;
-        return v->want && v->messages >= v->want;
+        json_decref(art);
+        return done;
 }
 
-static void read_values(struct values_view *v, size_t want, int timeout_ms)
+/* Articles by title; see read_view(). */
+static void read_values(struct topic_view *v, size_t want, int timeout_ms)
 {
-        v->by_title = json_object();
-        v->messages = 0;
-        v->want = want;
-        nt_test_read_topic(nt_test_kafka_bootstrap(), topic, collect_values, v,
-                           timeout_ms);
+        read_view(v, collect_values, want, timeout_ms);
 }
 
 /* The one article titled `title` (it must have been published exactly
  * once). */
-static json_t *only(const struct values_view *v, const char *title)
+static json_t *only(const struct topic_view *v, const char *title)
 {
-        json_t *list = json_object_get(v->by_title, title);
+        json_t *list = json_object_get(v->by_key, title);
 
         cr_assert_not_null(list, "\"%s\" was not published", title);
         cr_assert_eq(json_array_size(list), 1,
@@ -1232,267 +1188,54 @@ static const char *field(const json_t *art, const char *name)
         return json_string_value(json_object_get(art, name));
 }
 
-/* content "page": a good page gives the article its main text; a 404
- * and a page without main text publish the feed's text, once each, with
- * the reason; a second poll fetches no page again and publishes nothing. */
-Test(real, page_content_good_missing_and_empty_pages)
+/* The article titled `title` (a story of feed_linking()) went out once
+ * with the feed's text, for the reason `page_error`. */
+static void assert_feed_text(const struct topic_view *v, const char *title,
+                             const char *page_error)
 {
-        char feeds[512];
-        struct values_view v;
-        json_t *a;
+        const json_t *a = only(v, title);
+        char teaser[128];
 
-        serve_feed_linking("/feed.xml", "p", 3);
-        serve_page("/p/1", 200, story_page);
-        serve_page("/p/2", 404, "<html><body><p>Not here.</p></body></html>");
-        serve_page("/p/3", 200, "<html><body></body></html>");
-        snprintf(feeds, sizeof(feeds),
-                 "{\"url\": \"%s/feed.xml\", \"content\": \"page\"}",
-                 nt_httpd_url(srv));
-        write_config_feeds(feeds, NULL);
-        cr_assert_eq(produce_once(), 0);
-        read_values(&v, 3, 30000);
-        cr_assert_eq(v.messages, 3, "got %zu", v.messages);
-
-        a = only(&v, "p story 1");
-        cr_assert_str_eq(field(a, "content_source"), "page");
-        cr_assert_null(json_object_get(a, "page_error"));
-        cr_assert_not_null(strstr(field(a, "content"), "gearbox part"), "%s",
-                           field(a, "content"));
-        cr_assert_null(strstr(field(a, "content"), "Sport"),
-                       "navigation in the text: %s", field(a, "content"));
-        cr_assert_str_eq(field(a, "summary"), "Teaser of p story 1.");
-
-        a = only(&v, "p story 2");
-        cr_assert_str_eq(field(a, "content_source"), "feed");
-        cr_assert_str_eq(field(a, "page_error"), "HTTP 404");
-        cr_assert_str_eq(field(a, "summary"), "Teaser of p story 2.");
-        {
-                char *text = json_dumps(a, 0);
-
-                cr_assert_null(strstr(text, "Not here"));
-                free(text);
-        }
-
-        a = only(&v, "p story 3");
-        cr_assert_str_eq(field(a, "content_source"), "feed");
-        cr_assert_str_eq(field(a, "page_error"), "no main text");
-        json_decref(v.by_title);
-
-        /* Seen: the next poll sends nothing and asks for no page. */
-        cr_assert_eq(produce_once(), 0);
-        cr_assert_eq(nt_httpd_requests(srv, "/feed.xml", NULL, 0), 2);
-        cr_assert_eq(nt_httpd_requests(srv, "/p/1", NULL, 0), 1);
-        cr_assert_eq(nt_httpd_requests(srv, "/p/2", NULL, 0), 1);
-        cr_assert_eq(nt_httpd_requests(srv, "/p/3", NULL, 0), 1);
-        read_values(&v, 0, 5000);
-        cr_assert_eq(v.messages, 3, "published again: %zu", v.messages);
-        json_decref(v.by_title);
+        snprintf(teaser, sizeof(teaser), "Teaser of %s.", title);
+        cr_assert_str_eq(field(a, "content_source"), "feed", "%s", title);
+        cr_assert_str_eq(field(a, "page_error"), page_error, "%s", title);
+        cr_assert_str_eq(field(a, "summary"), teaser, "%s", title);
 }
 
-/* content "auto" fetches only the pages of short entries; "feed" (the
- * default) none. */
-Test(real, auto_content_fetches_pages_of_short_entries_only)
+/* Runs `produce --once` (which must succeed) on the configuration of
+ * write_config_feeds(feeds, extra), then reads the articles by title
+ * into v, waiting for `want`. */
+static void produce_once_reading(const char *feeds, const char *extra,
+                                 struct topic_view *v, size_t want)
 {
-        char feeds[512];
-        struct values_view v;
-        json_t *a;
-
-        serve_feed_linking("/short.xml", "s", 1);
-        serve_feed_linking("/plain.xml", "q", 1);
-        serve_page("/s/1", 200, story_page);
-        serve_page("/q/1", 200, story_page);
-        snprintf(feeds, sizeof(feeds),
-                 "{\"url\": \"%s/short.xml\", \"content\": \"auto\"},"
-                 "{\"url\": \"%s/plain.xml\"}",
-                 nt_httpd_url(srv), nt_httpd_url(srv));
-        /* "Teaser of s story 1." has 20 characters. */
-        write_config_feeds(feeds, "\"content_min_chars\": 21");
+        write_config_feeds(feeds, extra);
         cr_assert_eq(produce_once(), 0);
-        read_values(&v, 2, 30000);
-        a = only(&v, "s story 1");
-        cr_assert_str_eq(field(a, "content_source"), "page");
-        a = only(&v, "q story 1");
-        cr_assert_null(json_object_get(a, "content_source"),
-                       "a feed-mode article is as before");
-        cr_assert_eq(nt_httpd_requests(srv, "/q/1", NULL, 0), 0);
-        json_decref(v.by_title);
-
-        /* At the threshold the entry's own text is enough. */
-        serve_feed_linking("/short.xml", "t", 1);
-        serve_page("/t/1", 200, story_page);
-        write_config_feeds(feeds, "\"content_min_chars\": 20");
-        cr_assert_eq(produce_once(), 0);
-        read_values(&v, 3, 30000);
-        a = only(&v, "t story 1");
-        cr_assert_null(json_object_get(a, "content_source"));
-        cr_assert_eq(nt_httpd_requests(srv, "/t/1", NULL, 0), 0);
-        json_decref(v.by_title);
+        read_values(v, want, 30000);
 }
 
-/* A page slower than producer.timeout: its article goes out with the
- * feed's text ("timeout") after the others of its feed and after another
- * feed's articles, which did not wait for it. */
-Test(real, a_slow_page_delays_neither_its_feed_nor_another)
+/* Two feeds on the test server as configuration elements, into `feeds`:
+ * the one at `path` with "content": `content`, the one at `plain` with
+ * no "content" of its own. */
+static void feeds_content_and_plain(char *feeds, size_t size, const char *path,
+                                    const char *content, const char *plain)
 {
-        static char slow_body[1024];
-        struct nt_httpd_route r;
-        char feeds[512];
-        struct values_view v;
-        json_t *slow, *a;
-        json_int_t slow_ts;
-
-        serve_feed_linking("/wire.xml", "w", 2);
-        serve_rss("/other.xml", NULL, 1, 3, -1);
-        serve_page("/w/2", 200, story_page);
-        /* 16 pieces of 64 bytes, 1 s apart: 16 s, far past the 2 s
-         * limit. */
-        memset(slow_body, 'x', sizeof(slow_body) - 1);
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/w/1");
-        r.kind = NT_HTTPD_SLOW;
-        r.status = 200;
-        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/html");
-        r.body = slow_body;
-        r.body_len = strlen(slow_body);
-        r.delay_ms = 1000;
-        nt_httpd_route(srv, &r);
-        snprintf(feeds, sizeof(feeds),
-                 "{\"url\": \"%s/wire.xml\", \"content\": \"page\"},"
-                 "{\"url\": \"%s/other.xml\"}",
-                 nt_httpd_url(srv), nt_httpd_url(srv));
-        write_config_feeds(feeds, "\"timeout\": \"2s\"");
-        cr_assert_eq(produce_once(), 0);
-        read_values(&v, 5, 30000);
-        cr_assert_eq(v.messages, 5, "got %zu", v.messages);
-        slow = only(&v, "w story 1");
-        cr_assert_str_eq(field(slow, "content_source"), "feed");
-        cr_assert_str_eq(field(slow, "page_error"), "timeout");
-        cr_assert_str_eq(field(slow, "summary"), "Teaser of w story 1.");
-        slow_ts = json_integer_value(json_object_get(
-            json_array_get(json_object_get(v.by_title, "w story 1"), 0), "ts"));
-        {
-                const char *title;
-                json_t *list;
-
-                json_object_foreach(v.by_title, title, list)
-                {
-                        json_int_t ts;
-
-                        if (strcmp(title, "w story 1") == 0)
-                                continue;
-                        a = json_object_get(json_array_get(list, 0), "v");
-                        ts = json_integer_value(
-                            json_object_get(json_array_get(list, 0), "ts"));
-                        cr_assert_lt(ts, slow_ts,
-                                     "\"%s\" waited for the slow page", title);
-                }
-        }
-        a = only(&v, "w story 2");
-        cr_assert_str_eq(field(a, "content_source"), "page");
-        json_decref(v.by_title);
+        snprintf(feeds, size,
+                 "{\"url\": \"%s%s\", \"content\": \"%s\"},"
+                 "{\"url\": \"%s%s\"}",
+                 nt_httpd_url(srv), path, content, nt_httpd_url(srv), plain);
 }
 
-/* robots.txt is asked once per host, its group for newstap wins over
- * "*", and a disallowed page is never requested: its article goes out
- * once with the feed's text and page_error "robots.txt". */
-Test(real, robots_txt_disallow_is_honoured)
+/* produce_once_reading() on the one feed at `feed_path` on the test
+ * server, with "content": "page". */
+static void produce_page_feed_once(const char *feed_path, const char *extra,
+                                   struct topic_view *v, size_t want)
 {
         char feeds[512];
-        struct values_view v;
-        json_t *a;
 
-        serve_feed_linking("/a.xml", "private", 1);
-        serve_feed_linking("/b.xml", "open", 2);
-        serve_page("/private/1", 200, story_page);
-        serve_page("/open/1", 200, story_page);
-        serve_page("/open/2", 200, story_page);
-        serve("/robots.txt", 200, NULL, "Content-Type: text/plain",
-              "User-agent: *\nDisallow: /\n\n"
-              "User-agent: newstap\nDisallow: /private/\n");
         snprintf(feeds, sizeof(feeds),
-                 "{\"url\": \"%s/a.xml\", \"content\": \"page\"},"
-                 "{\"url\": \"%s/b.xml\"}",
-                 nt_httpd_url(srv), nt_httpd_url(srv));
-        write_config_feeds(feeds, "\"content\": \"page\"");
-        cr_assert_eq(produce_once(), 0);
-        read_values(&v, 3, 30000);
-        cr_assert_eq(v.messages, 3, "got %zu", v.messages);
-        a = only(&v, "private story 1");
-        cr_assert_str_eq(field(a, "content_source"), "feed");
-        cr_assert_str_eq(field(a, "page_error"), "robots.txt");
-        cr_assert_str_eq(field(a, "summary"), "Teaser of private story 1.");
-        a = only(&v, "open story 1");
-        cr_assert_str_eq(field(a, "content_source"), "page",
-                         "producer.content applies to a feed without one");
-        a = only(&v, "open story 2");
-        cr_assert_str_eq(field(a, "content_source"), "page");
-        cr_assert_eq(nt_httpd_requests(srv, "/private/1", NULL, 0), 0,
-                     "a disallowed page was requested");
-        cr_assert_eq(nt_httpd_requests(srv, "/robots.txt", NULL, 0), 1,
-                     "robots.txt once per host");
-        json_decref(v.by_title);
-}
-
-/* A robots.txt that fails with 5xx disallows for now; one that is
- * missing (404) allows everything. */
-Test(real, robots_txt_server_error_disallows_missing_allows)
-{
-        char feeds[512];
-        struct values_view v;
-        json_t *a;
-
-        serve_feed_linking("/e.xml", "e", 1);
-        serve_page("/e/1", 200, story_page);
-        serve("/robots.txt", 503, NULL, "Content-Type: text/plain", "busy");
-        snprintf(feeds, sizeof(feeds),
-                 "{\"url\": \"%s/e.xml\", \"content\": \"page\"}",
-                 nt_httpd_url(srv));
-        write_config_feeds(feeds, NULL);
-        cr_assert_eq(produce_once(), 0);
-        read_values(&v, 1, 30000);
-        a = only(&v, "e story 1");
-        cr_assert_str_eq(field(a, "content_source"), "feed");
-        cr_assert_str_eq(field(a, "page_error"), "robots.txt unreachable");
-        cr_assert_eq(nt_httpd_requests(srv, "/e/1", NULL, 0), 0);
-        json_decref(v.by_title);
-
-        /* Another run, robots.txt gone: a new article's page is
-         * fetched. */
-        serve_feed_linking("/e.xml", "g", 1);
-        serve_page("/g/1", 200, story_page);
-        serve("/robots.txt", 404, NULL, "Content-Type: text/plain", "no");
-        cr_assert_eq(produce_once(), 0);
-        read_values(&v, 2, 30000);
-        a = only(&v, "g story 1");
-        cr_assert_str_eq(field(a, "content_source"), "page");
-        json_decref(v.by_title);
-}
-
-/* A page larger than producer.max_body (one that never ends) is cut off
- * and the article goes out with the feed's text, "too big". */
-Test(real, a_huge_page_publishes_the_feed_text)
-{
-        struct nt_httpd_route r;
-        char feeds[512];
-        struct values_view v;
-        json_t *a;
-
-        serve_feed_linking("/h.xml", "h", 1);
-        memset(&r, 0, sizeof(r));
-        snprintf(r.path, sizeof(r.path), "/h/1");
-        r.kind = NT_HTTPD_ENDLESS;
-        nt_httpd_route(srv, &r);
-        snprintf(feeds, sizeof(feeds),
-                 "{\"url\": \"%s/h.xml\", \"content\": \"page\"}",
-                 nt_httpd_url(srv));
-        write_config_feeds(feeds, "\"max_body\": \"64KiB\"");
-        cr_assert_eq(produce_once(), 0);
-        read_values(&v, 1, 30000);
-        a = only(&v, "h story 1");
-        cr_assert_str_eq(field(a, "content_source"), "feed");
-        cr_assert_str_eq(field(a, "page_error"), "too big");
-        cr_assert_str_eq(field(a, "summary"), "Teaser of h story 1.");
-        json_decref(v.by_title);
+                 "{\"url\": \"%s%s\", \"content\": \"page\"}",
+                 nt_httpd_url(srv), feed_path);
+        produce_once_reading(feeds, extra, v, want);
 }
 
 /* Serves body at path in 64-byte pieces, each after delay_ms. */
@@ -1512,6 +1255,211 @@ static void serve_slow(const char *path, const char *headers, const char *body,
         nt_httpd_route(srv, &r);
 }
 
+/* content "page": a good page gives the article its main text; a 404
+ * and a page without main text publish the feed's text, once each, with
+ * the reason; a second poll fetches no page again and publishes nothing. */
+Test(real, page_content_good_missing_and_empty_pages)
+{
+        struct topic_view v;
+        json_t *a;
+
+        serve_feed_linking("/feed.xml", "p", 3);
+        serve_page("/p/1", 200, story_page);
+        serve_page("/p/2", 404, "<html><body><p>Not here.</p></body></html>");
+        serve_page("/p/3", 200, "<html><body></body></html>");
+        produce_page_feed_once("/feed.xml", NULL, &v, 3);
+        cr_assert_eq(v.messages, 3, "got %zu", v.messages);
+
+        a = only(&v, "p story 1");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        cr_assert_null(json_object_get(a, "page_error"));
+        cr_assert_not_null(strstr(field(a, "content"), "gearbox part"), "%s",
+                           field(a, "content"));
+        cr_assert_null(strstr(field(a, "content"), "Sport"),
+                       "navigation in the text: %s", field(a, "content"));
+        cr_assert_str_eq(field(a, "summary"), "Teaser of p story 1.");
+
+        assert_feed_text(&v, "p story 2", "HTTP 404");
+        {
+                char *text = json_dumps(only(&v, "p story 2"), 0);
+
+                cr_assert_null(strstr(text, "Not here"));
+                free(text);
+        }
+
+        assert_feed_text(&v, "p story 3", "no main text");
+        json_decref(v.by_key);
+
+        /* Seen: the next poll sends nothing and asks for no page. */
+        cr_assert_eq(produce_once(), 0);
+        cr_assert_eq(nt_httpd_requests(srv, "/feed.xml", NULL, 0), 2);
+        cr_assert_eq(nt_httpd_requests(srv, "/p/1", NULL, 0), 1);
+        cr_assert_eq(nt_httpd_requests(srv, "/p/2", NULL, 0), 1);
+        cr_assert_eq(nt_httpd_requests(srv, "/p/3", NULL, 0), 1);
+        read_values(&v, 0, 5000);
+        cr_assert_eq(v.messages, 3, "published again: %zu", v.messages);
+        json_decref(v.by_key);
+}
+
+/* content "auto" fetches only the pages of short entries; "feed" (the
+ * default) none. */
+Test(real, auto_content_fetches_pages_of_short_entries_only)
+{
+        char feeds[512];
+        struct topic_view v;
+        json_t *a;
+
+        serve_feed_linking("/short.xml", "s", 1);
+        serve_feed_linking("/plain.xml", "q", 1);
+        serve_page("/s/1", 200, story_page);
+        serve_page("/q/1", 200, story_page);
+        feeds_content_and_plain(feeds, sizeof(feeds), "/short.xml", "auto",
+                                "/plain.xml");
+        /* "Teaser of s story 1." has 20 characters. */
+        produce_once_reading(feeds, "\"content_min_chars\": 21", &v, 2);
+        a = only(&v, "s story 1");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        a = only(&v, "q story 1");
+        cr_assert_null(json_object_get(a, "content_source"),
+                       "a feed-mode article is as before");
+        cr_assert_eq(nt_httpd_requests(srv, "/q/1", NULL, 0), 0);
+        json_decref(v.by_key);
+
+        /* At the threshold the entry's own text is enough. */
+        serve_feed_linking("/short.xml", "t", 1);
+        serve_page("/t/1", 200, story_page);
+        produce_once_reading(feeds, "\"content_min_chars\": 20", &v, 3);
+        a = only(&v, "t story 1");
+        cr_assert_null(json_object_get(a, "content_source"));
+        cr_assert_eq(nt_httpd_requests(srv, "/t/1", NULL, 0), 0);
+        json_decref(v.by_key);
+}
+
+/* A page slower than producer.timeout: its article goes out with the
+ * feed's text ("timeout") after the others of its feed and after another
+ * feed's articles, which did not wait for it. */
+Test(real, a_slow_page_delays_neither_its_feed_nor_another)
+{
+        static char slow_body[1024];
+        char feeds[512];
+        struct topic_view v;
+        json_t *a;
+        json_int_t slow_ts;
+
+        serve_feed_linking("/wire.xml", "w", 2);
+        serve_rss("/other.xml", NULL, 1, 3, -1);
+        serve_page("/w/2", 200, story_page);
+        /* 16 pieces of 64 bytes, 1 s apart: 16 s, far past the 2 s
+         * limit. */
+        memset(slow_body, 'x', sizeof(slow_body) - 1);
+        serve_slow("/w/1", "Content-Type: text/html", slow_body, 1000);
+        feeds_content_and_plain(feeds, sizeof(feeds), "/wire.xml", "page",
+                                "/other.xml");
+        produce_once_reading(feeds, "\"timeout\": \"2s\"", &v, 5);
+        cr_assert_eq(v.messages, 5, "got %zu", v.messages);
+        assert_feed_text(&v, "w story 1", "timeout");
+        slow_ts = json_integer_value(json_object_get(
+            json_array_get(json_object_get(v.by_key, "w story 1"), 0), "ts"));
+        {
+                const char *title;
+                json_t *list;
+
+                json_object_foreach(v.by_key, title, list)
+                {
+                        json_int_t ts;
+
+                        if (strcmp(title, "w story 1") == 0)
+                                continue;
+                        a = json_object_get(json_array_get(list, 0), "v");
+                        ts = json_integer_value(
+                            json_object_get(json_array_get(list, 0), "ts"));
+                        cr_assert_lt(ts, slow_ts,
+                                     "\"%s\" waited for the slow page", title);
+                }
+        }
+        a = only(&v, "w story 2");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        json_decref(v.by_key);
+}
+
+/* robots.txt is asked once per host, its group for newstap wins over
+ * "*", and a disallowed page is never requested: its article goes out
+ * once with the feed's text and page_error "robots.txt". */
+Test(real, robots_txt_disallow_is_honoured)
+{
+        char feeds[512];
+        struct topic_view v;
+        json_t *a;
+
+        serve_feed_linking("/a.xml", "private", 1);
+        serve_feed_linking("/b.xml", "open", 2);
+        serve_page("/private/1", 200, story_page);
+        serve_page("/open/1", 200, story_page);
+        serve_page("/open/2", 200, story_page);
+        serve("/robots.txt", 200, NULL, "Content-Type: text/plain",
+              "User-agent: *\nDisallow: /\n\n"
+              "User-agent: newstap\nDisallow: /private/\n");
+        feeds_content_and_plain(feeds, sizeof(feeds), "/a.xml", "page",
+                                "/b.xml");
+        produce_once_reading(feeds, "\"content\": \"page\"", &v, 3);
+        cr_assert_eq(v.messages, 3, "got %zu", v.messages);
+        assert_feed_text(&v, "private story 1", "robots.txt");
+        a = only(&v, "open story 1");
+        cr_assert_str_eq(field(a, "content_source"), "page",
+                         "producer.content applies to a feed without one");
+        a = only(&v, "open story 2");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        cr_assert_eq(nt_httpd_requests(srv, "/private/1", NULL, 0), 0,
+                     "a disallowed page was requested");
+        cr_assert_eq(nt_httpd_requests(srv, "/robots.txt", NULL, 0), 1,
+                     "robots.txt once per host");
+        json_decref(v.by_key);
+}
+
+/* A robots.txt that fails with 5xx disallows for now; one that is
+ * missing (404) allows everything. */
+Test(real, robots_txt_server_error_disallows_missing_allows)
+{
+        struct topic_view v;
+        json_t *a;
+
+        serve_feed_linking("/e.xml", "e", 1);
+        serve_page("/e/1", 200, story_page);
+        serve("/robots.txt", 503, NULL, "Content-Type: text/plain", "busy");
+        produce_page_feed_once("/e.xml", NULL, &v, 1);
+        assert_feed_text(&v, "e story 1", "robots.txt unreachable");
+        cr_assert_eq(nt_httpd_requests(srv, "/e/1", NULL, 0), 0);
+        json_decref(v.by_key);
+
+        /* Another run, robots.txt gone: a new article's page is
+         * fetched. */
+        serve_feed_linking("/e.xml", "g", 1);
+        serve_page("/g/1", 200, story_page);
+        serve("/robots.txt", 404, NULL, "Content-Type: text/plain", "no");
+        cr_assert_eq(produce_once(), 0);
+        read_values(&v, 2, 30000);
+        a = only(&v, "g story 1");
+        cr_assert_str_eq(field(a, "content_source"), "page");
+        json_decref(v.by_key);
+}
+
+/* A page larger than producer.max_body (one that never ends) is cut off
+ * and the article goes out with the feed's text, "too big". */
+Test(real, a_huge_page_publishes_the_feed_text)
+{
+        struct nt_httpd_route r;
+        struct topic_view v;
+
+        serve_feed_linking("/h.xml", "h", 1);
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "/h/1");
+        r.kind = NT_HTTPD_ENDLESS;
+        nt_httpd_route(srv, &r);
+        produce_page_feed_once("/h.xml", "\"max_body\": \"64KiB\"", &v, 1);
+        assert_feed_text(&v, "h story 1", "too big");
+        json_decref(v.by_key);
+}
+
 /* producer.page_timeout is the limit of a page, not of a feed nor of a
  * robots.txt: with producer.timeout at a minute, the feed and the
  * robots.txt, each slower than page_timeout, arrive; a page slower than
@@ -1520,8 +1468,7 @@ static void serve_slow(const char *path, const char *headers, const char *body,
 Test(real, page_timeout_limits_pages_only)
 {
         static char slow_body[512];
-        char feeds[512];
-        struct values_view v;
+        struct topic_view v;
         struct nt_buf feed;
         json_t *a;
 
@@ -1539,21 +1486,14 @@ Test(real, page_timeout_limits_pages_only)
         /* 8 pieces of 64 bytes, 1 s apart: 8 s. */
         memset(slow_body, 'x', sizeof(slow_body) - 1);
         serve_slow("/pt/1", "Content-Type: text/html", slow_body, 1000);
-        snprintf(feeds, sizeof(feeds),
-                 "{\"url\": \"%s/pt.xml\", \"content\": \"page\"}",
-                 nt_httpd_url(srv));
-        write_config_feeds(feeds,
-                           "\"timeout\": \"60s\", \"page_timeout\": \"2s\"");
-        cr_assert_eq(produce_once(), 0);
-        read_values(&v, 2, 30000);
-        a = only(&v, "pt story 1");
-        cr_assert_str_eq(field(a, "content_source"), "feed");
-        cr_assert_str_eq(field(a, "page_error"), "timeout");
+        produce_page_feed_once(
+            "/pt.xml", "\"timeout\": \"60s\", \"page_timeout\": \"2s\"", &v, 2);
+        assert_feed_text(&v, "pt story 1", "timeout");
         a = only(&v, "pt story 2");
         cr_assert_str_eq(field(a, "content_source"), "page");
         cr_assert_null(json_object_get(a, "page_error"),
                        "the robots.txt was read within producer.timeout");
-        json_decref(v.by_title);
+        json_decref(v.by_key);
 }
 
 /* Serves at /mx.xml a feed whose items link to the given page URLs, each
@@ -1582,14 +1522,7 @@ static void serve_feed_of(const char *const *links, int n)
 static double wait_metric(unsigned port, const char *name, const char *labels,
                           double want)
 {
-        struct timespec tick = {0, 200 * 1000 * 1000};
-        time_t deadline = time(NULL) + 60;
-        double got;
-
-        while ((got = nt_test_metric(port, name, labels)) < want &&
-               time(NULL) < deadline)
-                nanosleep(&tick, NULL);
-        return got;
+        return nt_test_wait_metric(port, name, labels, want, 60);
 }
 
 /* The pages and robots.txt metrics on /metrics, and the robots.txt cache
@@ -1598,14 +1531,12 @@ static double wait_metric(unsigned port, const char *name, const char *labels,
  * the next page of the forgotten one asks for its robots.txt again. */
 Test(real, page_and_robots_metrics_and_the_robots_bound)
 {
-        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
-                        NULL};
-        char feeds[512], env[64], links[5][256];
+        char feeds[512], links[5][256];
         const char *linkp[5];
         const char *base = nt_httpd_url(srv);
         struct nt_child child;
         unsigned port = nt_test_free_port();
-        int i, status;
+        int i;
 
         /* The same server under two origins. */
         snprintf(links[0], sizeof(links[0]), "%s/mx/1", base);
@@ -1630,10 +1561,7 @@ Test(real, page_and_robots_metrics_and_the_robots_bound)
                  "\"content\": \"page\"}",
                  base);
         write_config_feeds(feeds, "\"robots_origins\": 1");
-        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
-        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
-        cr_assert_eq(nt_child_start(&child, argv), 0);
-        unsetenv("NEWSTAP_METRICS_LISTEN");
+        start_produce(&child, port);
         cr_assert(nt_test_wait_status(port, "/healthz", 200, 30),
                   "no /healthz");
 
@@ -1664,28 +1592,17 @@ Test(real, page_and_robots_metrics_and_the_robots_bound)
         cr_assert_geq(nt_httpd_requests(srv, "/robots.txt", NULL, 0), 3,
                       "no origin was forgotten");
         cr_assert_eq(nt_test_metric(port, "newstap_robots_origins", ""), 1);
-        status = nt_child_stop(&child, SIGTERM, 30000);
-        cr_assert_eq(status, 0, "produce exited %d", status);
+        stop_produce(&child);
 }
 
 /* A robots.txt that allows everything, and a story page at path, on
  * another test server than the suite's. */
 static void serve_origin(nt_httpd_t *s, const char *path)
 {
-        struct nt_httpd_route r;
-
-        memset(&r, 0, sizeof(r));
-        r.status = 200;
-        snprintf(r.path, sizeof(r.path), "/robots.txt");
-        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/plain");
-        r.body = "User-agent: *\nAllow: /\n";
-        r.body_len = strlen(r.body);
-        nt_httpd_route(s, &r);
-        snprintf(r.path, sizeof(r.path), "%s", path);
-        snprintf(r.headers, sizeof(r.headers), "Content-Type: text/html");
-        r.body = story_page;
-        r.body_len = strlen(story_page);
-        nt_httpd_route(s, &r);
+        nt_httpd_serve(s, "/robots.txt", 200, "Content-Type: text/plain",
+                       "User-agent: *\nAllow: /\n", NULL);
+        nt_httpd_serve(s, path, 200, "Content-Type: text/html", story_page,
+                       NULL);
 }
 
 /* The robots.txt cache forgets the least recently used origin, not the
@@ -1698,14 +1615,12 @@ static void serve_origin(nt_httpd_t *s, const char *path)
 Test(real, robots_cache_forgets_the_least_recently_used)
 {
         static const int at[] = {0, 1, 0, 2, 0, 1}; /* A B A C A B */
-        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
-                        NULL};
         nt_httpd_t *s[3] = {srv, nt_httpd_start(), nt_httpd_start()};
-        char feeds[512], env[64], links[6][256], path[64];
+        char feeds[512], links[6][256], path[64];
         const char *linkp[6];
         struct nt_child child;
         unsigned port = nt_test_free_port();
-        int i, status;
+        int i;
 
         cr_assert(s[1] && s[2]);
         for (i = 0; i < 6; i++) {
@@ -1721,10 +1636,7 @@ Test(real, robots_cache_forgets_the_least_recently_used)
                  "\"content\": \"page\"}",
                  nt_httpd_url(srv));
         write_config_feeds(feeds, "\"robots_origins\": 2");
-        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
-        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
-        cr_assert_eq(nt_child_start(&child, argv), 0);
-        unsetenv("NEWSTAP_METRICS_LISTEN");
+        start_produce(&child, port);
         cr_assert(nt_test_wait_status(port, "/healthz", 200, 30),
                   "no /healthz");
         for (i = 1; i <= 6; i++) {
@@ -1734,8 +1646,7 @@ Test(real, robots_cache_forgets_the_least_recently_used)
                                           "{result=\"ok\"}", i),
                               i, "page %d was not published with its text", i);
         }
-        status = nt_child_stop(&child, SIGTERM, 30000);
-        cr_assert_eq(status, 0, "produce exited %d", status);
+        stop_produce(&child);
         cr_assert_eq(nt_httpd_requests(s[0], "/robots.txt", NULL, 0), 1,
                      "A, used again before C, was forgotten");
         cr_assert_eq(nt_httpd_requests(s[1], "/robots.txt", NULL, 0), 2,
@@ -1755,17 +1666,14 @@ Test(real, robots_cache_forgets_the_least_recently_used)
 static void page_fetched_again(const char *extra, bool conditional,
                                bool by_date)
 {
-        char *argv[] = {(char *)nt_test_bin(), "produce", "-c", config_path,
-                        NULL};
-        char feeds[512], env[64], link[256];
+        char feeds[512], link[256];
         const char *linkp[1] = {link};
         const char *base = nt_httpd_url(srv);
         struct nt_httpd_request req[4];
         struct nt_child child;
-        struct values_view v;
+        struct topic_view v;
         unsigned port = nt_test_free_port();
         json_t *a, *b;
-        int status;
 
         snprintf(link, sizeof(link), "%s/cg/1", base);
         serve_feed_linking("/a.xml", "cg", 1);
@@ -1793,10 +1701,7 @@ static void page_fetched_again(const char *extra, bool conditional,
                  "\"content\": \"page\"}",
                  base, base);
         write_config_feeds(feeds, extra);
-        snprintf(env, sizeof(env), "127.0.0.1:%u", port);
-        setenv("NEWSTAP_METRICS_LISTEN", env, 1);
-        cr_assert_eq(nt_child_start(&child, argv), 0);
-        unsetenv("NEWSTAP_METRICS_LISTEN");
+        start_produce(&child, port);
         cr_assert(nt_test_wait_status(port, "/healthz", 200, 30),
                   "no /healthz");
         cr_assert_eq(
@@ -1829,8 +1734,7 @@ static void page_fetched_again(const char *extra, bool conditional,
         cr_assert_eq(
             nt_test_metric(port, "newstap_pages_total", "{result=\"ok\"}"),
             conditional ? 1 : 2);
-        status = nt_child_stop(&child, SIGTERM, 30000);
-        cr_assert_eq(status, 0, "produce exited %d", status);
+        stop_produce(&child);
 
         read_values(&v, 2, 30000);
         cr_assert_eq(v.messages, 2, "got %zu", v.messages);
@@ -1842,7 +1746,7 @@ static void page_fetched_again(const char *extra, bool conditional,
                            field(b, "content"));
         cr_assert_str_eq(field(b, "content"), field(a, "content"));
         cr_assert_str_eq(field(b, "summary"), "Teaser 1.");
-        json_decref(v.by_title);
+        json_decref(v.by_key);
 }
 
 Test(real, a_page_fetched_again_is_asked_conditionally)

@@ -78,6 +78,16 @@ static rd_kafka_t *producer(const char *transactional_id)
         return rk;
 }
 
+/* The compacted feeds topic, made as `newstap feeds` makes it. */
+static void ensure_feeds_topic(rd_kafka_t *rk)
+{
+        char errstr[512];
+
+        cr_assert_eq(nt_feeds_topic_ensure(rk, cfg, feeds_topic, 30000, errstr,
+                                           sizeof(errstr)),
+                     NT_OK, "%s", errstr);
+}
+
 /* A compacted feeds topic of n partitions, made as `newstap feeds` makes
  * it, and the state topic by nt_state_topic_ensure(). */
 static void make_topics(int n)
@@ -89,9 +99,7 @@ static void make_topics(int n)
         cr_assert_eq(nt_config_set(cfg, "producer.feeds_partitions", count,
                                    "test", errstr, sizeof(errstr)),
                      NT_OK, "%s", errstr);
-        cr_assert_eq(nt_feeds_topic_ensure(rk, cfg, feeds_topic, 30000, errstr,
-                                           sizeof(errstr)),
-                     NT_OK, "%s", errstr);
+        ensure_feeds_topic(rk);
         cr_assert_eq(
             nt_state_topic_ensure(rk, cfg, 30000, errstr, sizeof(errstr)),
             NT_OK, "%s", errstr);
@@ -149,9 +157,7 @@ Test(real, ensure_refuses_another_partition_count, .timeout = 300)
         char errstr[512];
         rd_kafka_t *rk = producer(NULL);
 
-        cr_assert_eq(nt_feeds_topic_ensure(rk, cfg, feeds_topic, 30000, errstr,
-                                           sizeof(errstr)),
-                     NT_OK, "%s", errstr);
+        ensure_feeds_topic(rk);
         cr_assert_eq(nt_kafka_create_topics_config(rk, topics, 1, 2, compact,
                                                    30000, errstr,
                                                    sizeof(errstr)),
@@ -171,9 +177,7 @@ Test(real, ensure_refuses_a_deleting_topic, .timeout = 300)
         char errstr[512];
         rd_kafka_t *rk = producer(NULL);
 
-        cr_assert_eq(nt_feeds_topic_ensure(rk, cfg, feeds_topic, 30000, errstr,
-                                           sizeof(errstr)),
-                     NT_OK, "%s", errstr);
+        ensure_feeds_topic(rk);
         nt_test_make_topics(props[1], topics, 1, 6);
         cr_assert_eq(
             nt_state_topic_ensure(rk, cfg, 30000, errstr, sizeof(errstr)),

@@ -4,6 +4,7 @@
 #include "common/err.h"
 #include "common/feed.h"
 #include "common/feed_parse.h"
+#include "support/nt_test.h"
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -216,10 +217,8 @@ Test(article, json_line_round_trip)
         cr_assert_null(strchr(line, '\n'), "one line: %s", line);
         j = json_loads(line, 0, &jerr);
         cr_assert_not_null(j, "not JSON: %s", jerr.text);
-        cr_assert_str_eq(json_string_value(json_object_get(j, "schema")),
-                         NT_ARTICLE_SCHEMA);
-        cr_assert_str_eq(json_string_value(json_object_get(j, "fetched")),
-                         "2026-01-01T00:00:00Z");
+        nt_test_assert_json_str(j, "schema", NT_ARTICLE_SCHEMA);
+        nt_test_assert_json_str(j, "fetched", "2026-01-01T00:00:00Z");
         cr_assert(
             json_is_integer(json_object_get(
                 json_array_get(json_object_get(j, "enclosures"), 0), "length")),

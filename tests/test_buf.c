@@ -105,3 +105,16 @@ Test(buf, array_grow_doubles_and_refuses_overflow)
         cr_assert_eq(a[99], 99, "and the contents");
         free(a);
 }
+
+Test(buf, strdup_n_copies_exactly_n_bytes)
+{
+        char *d = nt_strdup_n("abcdef", 3);
+
+        cr_assert_not_null(d);
+        cr_assert_str_eq(d, "abc", "n bytes and a NUL, not the whole string");
+        free(d);
+        d = nt_strdup_n("", 0);
+        cr_assert_not_null(d);
+        cr_assert_str_eq(d, "", "zero bytes give an empty string");
+        free(d);
+}

@@ -455,8 +455,7 @@ Test(config, dump_redacts_feed_credentials)
         dump = nt_config_dump(cfg, true);
         feed = json_array_get(
             json_object_get(json_object_get(dump, "producer"), "feeds"), 0);
-        cr_assert_str_eq(json_string_value(json_object_get(feed, "url")),
-                         "https://[redacted]@a.example/f");
+        nt_test_assert_json_str(feed, "url", "https://[redacted]@a.example/f");
         cr_assert_str_eq(
             json_string_value(json_object_get(json_object_get(feed, "headers"),
                                               "Authorization")),

@@ -68,8 +68,7 @@ Test(enriched, event_shape)
                 i++;
         }
         cr_assert_eq(i, 9, "%zu members", i);
-        cr_assert_str_eq(json_string_value(json_object_get(v, "schema")),
-                         "newstap.enriched/1");
+        nt_test_assert_json_str(v, "schema", "newstap.enriched/1");
         labels = json_object_get(v, "labels");
         cr_assert_eq(json_array_size(labels), 1);
         cr_assert_str_eq(json_string_value(json_object_get(
@@ -83,14 +82,12 @@ Test(enriched, event_shape)
                       NT_ENRICHED_MAX_EVIDENCE);
         cr_assert_eq(ev.n_labels, 1);
         cr_assert_str_eq(ev.labels[0], "zaporizhzhia");
-        cr_assert_str_eq(json_string_value(json_object_get(v, "language")),
-                         "en");
+        nt_test_assert_json_str(v, "language", "en");
         cr_assert_eq(
             strlen(json_string_value(json_object_get(v, "fingerprint"))), 16);
         cr_assert_str_eq(json_string_value(json_object_get(v, "rules_version")),
                          nt_classifier_rules_version(c));
-        cr_assert_str_eq(json_string_value(json_object_get(v, "classified_at")),
-                         "2026-01-05T10:00:00Z");
+        nt_test_assert_json_str(v, "classified_at", "2026-01-05T10:00:00Z");
         cr_assert_str_eq(ev.classified_at, "2026-01-05T10:00:00Z");
         cr_assert_str_eq(ev.id, "0123456789abcdef0123456789abcdef");
         cr_assert_null(memchr(ev.value.data, '\n', ev.value.len),
@@ -315,13 +312,11 @@ Test(enriched, mapped_input)
         memcpy(id1, ev.id, sizeof(id1));
         v = json_loadb(ev.value.data, ev.value.len, 0, NULL);
         art = json_object_get(v, "article");
-        cr_assert_str_eq(json_string_value(json_object_get(art, "schema")),
-                         "newstap.article/1");
-        cr_assert_str_eq(json_string_value(json_object_get(art, "id")), id1);
-        cr_assert_str_eq(json_string_value(json_object_get(art, "title")),
-                         "Zaporizhzhia nuclear plant loses power");
-        cr_assert_str_eq(json_string_value(json_object_get(art, "published")),
-                         "2026-01-05T10:00:00Z");
+        nt_test_assert_json_str(art, "schema", "newstap.article/1");
+        nt_test_assert_json_str(art, "id", id1);
+        nt_test_assert_json_str(art, "title",
+                                "Zaporizhzhia nuclear plant loses power");
+        nt_test_assert_json_str(art, "published", "2026-01-05T10:00:00Z");
         cr_assert_eq(ev.n_labels, 1);
         cr_assert_str_eq(ev.labels[0], "zaporizhzhia");
         json_decref(v);
@@ -689,8 +684,7 @@ Test(enriched, best_evidence_kept)
         v = json_loadb(ev.value.data, ev.value.len, 0, NULL);
         cr_assert_not_null(v);
         lab = json_array_get(json_object_get(v, "labels"), 0);
-        cr_assert_str_eq(json_string_value(json_object_get(lab, "topic")),
-                         "bakery");
+        nt_test_assert_json_str(lab, "topic", "bakery");
         cr_assert_eq(json_integer_value(json_object_get(lab, "evidence_total")),
                      13, "1 + 10 breads, flour, rye: %s", ev.value.data);
         evd = json_object_get(lab, "evidence");
@@ -750,21 +744,14 @@ Test(enriched, label_records)
                         cr_assert_str_eq(key, order[m], "member %zu", m);
                         m++;
                 }
-                cr_assert_str_eq(
-                    json_string_value(json_object_get(rec, "schema")),
-                    "newstap.label/1");
-                cr_assert_str_eq(
-                    json_string_value(json_object_get(rec, "topic")),
-                    ev.labels[i]);
+                nt_test_assert_json_str(rec, "schema", "newstap.label/1");
+                nt_test_assert_json_str(rec, "topic", ev.labels[i]);
                 art = json_object_get(rec, "article");
-                cr_assert_str_eq(json_string_value(json_object_get(art, "id")),
-                                 ev.id);
-                cr_assert_str_eq(
-                    json_string_value(json_object_get(art, "title")),
-                    "Fresh bread at the corner");
-                cr_assert_str_eq(
-                    json_string_value(json_object_get(art, "published")),
-                    "2026-01-05T09:00:00Z");
+                nt_test_assert_json_str(art, "id", ev.id);
+                nt_test_assert_json_str(art, "title",
+                                        "Fresh bread at the corner");
+                nt_test_assert_json_str(art, "published",
+                                        "2026-01-05T09:00:00Z");
                 cr_assert_str_eq(json_string_value(json_object_get(
                                      json_object_get(art, "feed"), "title")),
                                  "Example News");

@@ -48,6 +48,26 @@ static int parse_str(const char *doc, const struct nt_feed_limits *lim,
                              size);
 }
 
+/* parse_fixture() without a content type, under the default limits; the
+ * parse must succeed. */
+static void parse_fixture_ok(const char *name, const char *base,
+                             struct nt_feed *feed)
+{
+        int rc = parse_fixture(name, NULL, base, NULL, feed);
+
+        cr_assert_eq(rc, NT_OK, "%s: parse failed (%d)", name, rc);
+}
+
+/* parse_str() that must succeed. */
+static void parse_str_ok(const char *doc, const struct nt_feed_limits *lim,
+                         struct nt_feed *feed)
+{
+        char errstr[256] = "";
+
+        cr_assert_eq(parse_str(doc, lim, feed, errstr, sizeof(errstr)), NT_OK,
+                     "%.60s...: %s", doc, errstr);
+}
+
 static const char *str_or(const char *s)
 {
         return s ? s : "(null)";
@@ -208,8 +228,7 @@ Test(feed, rss20_channel_and_items)
         struct nt_feed feed;
         const struct nt_feed_entry *e;
 
-        cr_assert_eq(parse_fixture("rss20-full.xml", NULL, NULL, NULL, &feed),
-                     NT_OK);
+        parse_fixture_ok("rss20-full.xml", NULL, &feed);
         assert_str(feed.link, "https://gazette.example/", "channel link");
         assert_str(feed.subtitle, "Port news, <b>daily</b>", "description");
         assert_str(feed.language, "en-gb", "language");
@@ -260,9 +279,7 @@ Test(feed, rss10_items_beside_the_channel)
         struct nt_feed feed;
         const struct nt_feed_entry *e;
 
-        cr_assert_eq(parse_fixture("rss10-items-outside-channel.rdf", NULL,
-                                   NULL, NULL, &feed),
-                     NT_OK);
+        parse_fixture_ok("rss10-items-outside-channel.rdf", NULL, &feed);
         assert_str(feed.title, "RDF Site Summary", "image title ignored");
         assert_str(feed.language, "fr", "dc:language");
         e = &feed.entries[0];
@@ -278,8 +295,7 @@ Test(feed, atom10_text_constructs_links_and_people)
         struct nt_feed feed;
         const struct nt_feed_entry *e;
 
-        cr_assert_eq(parse_fixture("atom10-full.xml", NULL, NULL, NULL, &feed),
-                     NT_OK);
+        parse_fixture_ok("atom10-full.xml", NULL, &feed);
         assert_str(feed.link, "https://nachrichten.example/",
                    "link without rel is alternate");
         assert_str(feed.subtitle, "Alles &amp; mehr", "text subtitle as HTML");
@@ -316,8 +332,7 @@ Test(feed, atom03_modes)
         struct nt_feed feed;
         const struct nt_feed_entry *e;
 
-        cr_assert_eq(parse_fixture("atom03.xml", NULL, NULL, NULL, &feed),
-                     NT_OK);
+        parse_fixture_ok("atom03.xml", NULL, &feed);
         assert_str(feed.subtitle, "An old draft", "tagline");
         assert_date(feed.updated, "2004-12-02T10:00:00Z", "modified");
         e = &feed.entries[0];
@@ -334,10 +349,8 @@ Test(feed, jsonfeed11_items)
         struct nt_feed feed;
         const struct nt_feed_entry *e;
 
-        cr_assert_eq(parse_fixture("jsonfeed11.json", NULL,
-                                   "https://journal.example/feed.json", NULL,
-                                   &feed),
-                     NT_OK);
+        parse_fixture_ok("jsonfeed11.json", "https://journal.example/feed.json",
+                         &feed);
         assert_str(feed.link, "https://journal.example/", "home_page_url");
         assert_str(feed.language, "en", "language");
         e = &feed.entries[0];
@@ -454,9 +467,7 @@ Test(feed, media_rss_elements_in_rss_items)
         struct nt_feed feed;
         const struct nt_feed_entry *e;
 
-        cr_assert_eq(
-            parse_fixture("rss20-media-rss.xml", NULL, NULL, NULL, &feed),
-            NT_OK);
+        parse_fixture_ok("rss20-media-rss.xml", NULL, &feed);
         cr_assert(feed.wellformed, "not well-formed");
         cr_assert_eq(feed.n_entries, 4, "%zu entries", feed.n_entries);
 
@@ -517,9 +528,7 @@ Test(feed, media_group_gives_atom_entries_their_text)
         struct nt_feed feed;
         const struct nt_feed_entry *e;
 
-        cr_assert_eq(parse_fixture("atom10-media-group-youtube.xml", NULL, NULL,
-                                   NULL, &feed),
-                     NT_OK);
+        parse_fixture_ok("atom10-media-group-youtube.xml", NULL, &feed);
         cr_assert(feed.wellformed, "not well-formed: %s",
                   feed.n_errors ? feed.errors[0].message : "");
         cr_assert_eq(feed.n_entries, 2, "%zu entries", feed.n_entries);
@@ -569,9 +578,7 @@ Test(feed, media_pictures_are_the_entry_image)
         struct nt_feed feed;
         const struct nt_feed_entry *e;
 
-        cr_assert_eq(
-            parse_fixture("rss20-media-pictures.xml", NULL, NULL, NULL, &feed),
-            NT_OK);
+        parse_fixture_ok("rss20-media-pictures.xml", NULL, &feed);
         cr_assert(feed.wellformed, "not well-formed");
         cr_assert_eq(feed.n_entries, 6, "%zu entries", feed.n_entries);
         e = &feed.entries[0];
@@ -618,7 +625,7 @@ Test(feed, image_sizes_as_written)
             {"640px", " 427", 0, 0},
             {"", "1e3", 0, 0},
         };
-        char doc[1024], errstr[256];
+        char doc[1024];
         struct nt_feed feed;
         size_t i;
 
@@ -633,10 +640,7 @@ Test(feed, image_sizes_as_written)
                          "width=\"%s\" height=\"%s\"/>"
                          "</item></channel></rss>",
                          cases[i].width, cases[i].height);
-                errstr[0] = '\0';
-                cr_assert_eq(
-                    parse_str(doc, NULL, &feed, errstr, sizeof(errstr)), NT_OK,
-                    "%s", errstr);
+                parse_str_ok(doc, NULL, &feed);
                 cr_assert_eq(feed.n_entries, 1);
                 if (cases[i].want_w * cases[i].want_h > 1)
                         assert_image(&feed.entries[0], "http://s.example/b.jpg",
@@ -747,15 +751,14 @@ ParameterizedTestParameters(feed, dates)
 
 ParameterizedTest(struct date_case *c, feed, dates)
 {
-        char doc[512], errstr[256] = "";
+        char doc[512];
         struct nt_feed feed;
 
         snprintf(doc, sizeof(doc),
                  "<rss version=\"2.0\"><channel><title>d</title><item><title>"
                  "e</title><pubDate>%s</pubDate></item></channel></rss>",
                  c->text);
-        cr_assert_eq(parse_str(doc, NULL, &feed, errstr, sizeof(errstr)), NT_OK,
-                     "%s", errstr);
+        parse_str_ok(doc, NULL, &feed);
         assert_date(feed.entries[0].published, c->want, c->text);
         if (!c->want[0] && c->text[0])
                 assert_str(feed.entries[0].published_raw, c->text,
@@ -769,9 +772,8 @@ Test(feed, xml_base_stacks_and_resolves)
 {
         struct nt_feed feed;
 
-        cr_assert_eq(parse_fixture("atom10-xml-base.xml", NULL,
-                                   "http://ignored.example/feed", NULL, &feed),
-                     NT_OK);
+        parse_fixture_ok("atom10-xml-base.xml", "http://ignored.example/feed",
+                         &feed);
         assert_str(feed.link, "http://base.example/news/index.html",
                    "feed link against xml:base");
         assert_str(feed.entries[0].link,
@@ -791,10 +793,8 @@ Test(feed, document_base_url)
         struct nt_feed feed;
         const struct nt_feed_entry *e;
 
-        cr_assert_eq(parse_fixture("rss20-relative-links.xml", NULL,
-                                   "https://site.example/feeds/rss.xml", NULL,
-                                   &feed),
-                     NT_OK);
+        parse_fixture_ok("rss20-relative-links.xml",
+                         "https://site.example/feeds/rss.xml", &feed);
         assert_str(feed.link, "https://site.example/", "channel link");
         e = &feed.entries[0];
         assert_str(e->link, "https://site.example/feeds/stories/42?ref=rss",
@@ -927,16 +927,12 @@ Test(feed, recovered_fields_are_complete)
 {
         struct nt_feed feed;
 
-        cr_assert_eq(parse_fixture("rss20-undeclared-prefix.xml", NULL, NULL,
-                                   NULL, &feed),
-                     NT_OK);
+        parse_fixture_ok("rss20-undeclared-prefix.xml", NULL, &feed);
         assert_str(feed.entries[0].authors[0].name, "Dana Scully",
                    "dc:creator read once declared");
         assert_str(feed.entries[0].content, "<p>Body</p>", "content:encoded");
         nt_feed_free(&feed);
-        cr_assert_eq(parse_fixture("rss20-missing-close-tag.xml", NULL, NULL,
-                                   NULL, &feed),
-                     NT_OK);
+        parse_fixture_ok("rss20-missing-close-tag.xml", NULL, &feed);
         assert_str(feed.entries[0].summary, "No end tag here",
                    "description closed at </item>");
         nt_feed_free(&feed);
@@ -1010,8 +1006,7 @@ Test(feed, deep_nesting_stops_at_the_limit)
 {
         struct nt_feed feed;
 
-        cr_assert_eq(parse_fixture("deep-nesting.xml", NULL, NULL, NULL, &feed),
-                     NT_OK);
+        parse_fixture_ok("deep-nesting.xml", NULL, &feed);
         cr_assert(feed.truncated, "truncation flagged");
         cr_assert(has_error(&feed, "nested deeper than 64"), "error listed");
         cr_assert_eq(feed.n_entries, 2,
@@ -1069,36 +1064,23 @@ Test(feed, oversized_document_is_refused_unread)
 /* A feed of n items, each with three categories. */
 static char *items_doc(int n)
 {
-        size_t size = 256 + (size_t)n * 200, off;
-        char *doc = malloc(size);
-        int i;
-
-        cr_assert_not_null(doc);
-        off = (size_t)snprintf(doc, size,
-                               "<rss version=\"2.0\"><channel><title>Many"
-                               "</title>");
-        for (i = 0; i < n; i++)
-                off +=
-                    (size_t)snprintf(doc + off, size - off,
-                                     "<item><title>Item %d</title><link>"
-                                     "http://many.example/%d</link><category>a"
-                                     "</category><category>b</category>"
-                                     "<category>c</category></item>",
-                                     i, i);
-        snprintf(doc + off, size - off, "</channel></rss>");
-        return doc;
+        return nt_test_rss("<rss version=\"2.0\"><channel><title>Many</title>",
+                           n,
+                           "<item><title>Item %1$d</title><link>"
+                           "http://many.example/%1$d</link><category>a"
+                           "</category><category>b</category>"
+                           "<category>c</category></item>");
 }
 
 Test(feed, entries_limit_truncates_visibly)
 {
         struct nt_feed_limits lim;
         struct nt_feed feed;
-        char errstr[256] = "", *doc = items_doc(5);
+        char *doc = items_doc(5);
 
         nt_feed_limits_init(&lim);
         lim.max_entries = 3;
-        cr_assert_eq(parse_str(doc, &lim, &feed, errstr, sizeof(errstr)), NT_OK,
-                     "%s", errstr);
+        parse_str_ok(doc, &lim, &feed);
         cr_assert_eq(feed.n_entries, 3, "%zu entries", feed.n_entries);
         cr_assert(feed.truncated, "truncation flagged");
         cr_assert(feed.wellformed, "a limit is not ill-formedness");
@@ -1111,12 +1093,11 @@ Test(feed, list_limit_per_entry)
 {
         struct nt_feed_limits lim;
         struct nt_feed feed;
-        char errstr[256] = "", *doc = items_doc(2);
+        char *doc = items_doc(2);
 
         nt_feed_limits_init(&lim);
         lim.max_list = 2;
-        cr_assert_eq(parse_str(doc, &lim, &feed, errstr, sizeof(errstr)), NT_OK,
-                     "%s", errstr);
+        parse_str_ok(doc, &lim, &feed);
         cr_assert_eq(feed.entries[0].n_categories, 2, "categories cut");
         cr_assert_eq(feed.entries[1].n_categories, 2, "categories cut");
         cr_assert(feed.truncated, "truncation flagged");
@@ -1131,7 +1112,6 @@ Test(feed, field_limit_cuts_at_a_character)
 {
         struct nt_feed_limits lim;
         struct nt_feed feed;
-        char errstr[256] = "";
         /* 'é' is two bytes: a cut at 10 bytes falls inside the fifth. */
         const char *doc = "<rss version=\"2.0\"><channel><title>"
                           "abcdéééééé</title><item><title>short</title>"
@@ -1139,8 +1119,7 @@ Test(feed, field_limit_cuts_at_a_character)
 
         nt_feed_limits_init(&lim);
         lim.max_field = 10;
-        cr_assert_eq(parse_str(doc, &lim, &feed, errstr, sizeof(errstr)), NT_OK,
-                     "%s", errstr);
+        parse_str_ok(doc, &lim, &feed);
         assert_str(feed.title, "abcdééé", "cut before the split character");
         cr_assert(feed.truncated, "truncation flagged");
         cr_assert(has_error(&feed, "title longer than 10 bytes"), "error");
@@ -1168,15 +1147,13 @@ Test(feed, errors_are_bounded)
 {
         struct nt_feed_limits lim;
         struct nt_feed feed;
-        char errstr[256] = "";
         const char *doc = "<rss version=\"2.0\"><channel><title>\x01t</title>"
                           "<item><title>a & b</title></item><foo></bar>"
                           "</channel></rss>";
 
         nt_feed_limits_init(&lim);
         lim.max_errors = 1;
-        cr_assert_eq(parse_str(doc, &lim, &feed, errstr, sizeof(errstr)), NT_OK,
-                     "%s", errstr);
+        parse_str_ok(doc, &lim, &feed);
         cr_assert_eq(feed.n_errors, 1, "errors kept");
         cr_assert_geq(feed.errors_dropped, 1, "the rest counted");
         nt_feed_free(&feed);
@@ -1231,8 +1208,7 @@ Test(feed, json_contract_keys)
         char *text;
         size_t i;
 
-        cr_assert_eq(parse_fixture("rss20-full.xml", NULL, NULL, NULL, &feed),
-                     NT_OK);
+        parse_fixture_ok("rss20-full.xml", NULL, &feed);
         text = nt_feed_to_json_text(&feed, 0);
         cr_assert_not_null(text);
         j = json_loads(text, 0, NULL);
@@ -1249,11 +1225,9 @@ Test(feed, json_contract_keys)
         for (i = 0; i < sizeof(entry_keys) / sizeof(entry_keys[0]); i++)
                 cr_assert_not_null(json_object_get(e, entry_keys[i]),
                                    "entry key %s", entry_keys[i]);
-        cr_assert_str_eq(json_string_value(json_object_get(e, "published")),
-                         "2026-01-05T10:00:00Z");
+        nt_test_assert_json_str(e, "published", "2026-01-05T10:00:00Z");
         cr_assert(json_is_null(json_object_get(e, "updated")), "null date");
-        cr_assert_str_eq(json_string_value(json_object_get(j, "format")),
-                         "rss20");
+        nt_test_assert_json_str(j, "format", "rss20");
         json_decref(j);
         nt_feed_free(&feed);
 }
@@ -1299,7 +1273,7 @@ Test(feed, a_cut_is_flagged_on_its_entry_and_named)
 {
         struct nt_feed_limits lim;
         struct nt_feed feed;
-        char errstr[256] = "", what[512];
+        char what[512];
         const char *json = "{\"version\": \"https://jsonfeed.org/version/1.1\","
                            " \"title\": \"J\", \"items\": [{\"id\": \"1\","
                            " \"content_text\": \"a long text\"},"
@@ -1307,8 +1281,7 @@ Test(feed, a_cut_is_flagged_on_its_entry_and_named)
 
         nt_feed_limits_init(&lim);
         lim.max_field = 4;
-        cr_assert_eq(parse_str(json, &lim, &feed, errstr, sizeof(errstr)),
-                     NT_OK, "%s", errstr);
+        parse_str_ok(json, &lim, &feed);
         cr_assert_eq(feed.n_entries, 2);
         cr_assert_eq(feed.cuts, NT_FEED_CUT_FIELD, "cuts %#x", feed.cuts);
         cr_assert_eq(feed.entries[0].cuts, NT_FEED_CUT_FIELD, "entry 0");

@@ -542,3 +542,51 @@ Test(html, threads)
                              failures[i]);
         }
 }
+
+/* The attribute scanner shared with the extraction, from just past a
+ * tag's name: each attribute as name=[value], then how the tag ends and
+ * where the scanner stopped. */
+struct attr_case {
+        char in[48];
+        char want[96];
+};
+
+ParameterizedTestParameters(html, attr_next)
+{
+        static struct attr_case cases[] = {
+            {" a=\"x>y\" b='z' c=w d>", "a=[x>y] b=[z] c=[w] d=[] end@21"},
+            {" / x = \"q\" />", "x=[q] self@13"},
+            {" =a>", "=a=[] end@4"},
+            {" a= >", "a=[] end@5"},
+            {" A=1/>", "A=[1/] end@6"},
+            {" a=\"open", "a=[open] cut@8"},
+            {" a=  ", "cut@5"},
+            {">", "end@1"},
+            {"", "cut@0"},
+        };
+
+        return cr_make_param_array(struct attr_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct attr_case *c, html, attr_next)
+{
+        const unsigned char *s = (const unsigned char *)c->in;
+        size_t n = strlen(c->in), i = 0, used = 0;
+        struct nt_html_attr at;
+        enum nt_html_attr_step step;
+        char got[128];
+
+        got[0] = '\0';
+        while ((step = nt_html_attr_next(s, n, &i, &at)) == NT_HTML_ATTR)
+                used += (size_t)snprintf(
+                    got + used, sizeof(got) - used, "%.*s=[%.*s] ",
+                    (int)at.name_len, (const char *)at.name, (int)at.value_len,
+                    (const char *)at.value);
+        snprintf(got + used, sizeof(got) - used, "%s@%zu",
+                 step == NT_HTML_TAG_END            ? "end"
+                 : step == NT_HTML_TAG_SELF_CLOSING ? "self"
+                                                    : "cut",
+                 i);
+        cr_assert_str_eq(got, c->want, "attributes of \"%s\"", c->in);
+}

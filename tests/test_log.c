@@ -171,15 +171,26 @@ static int count_lines(const char *buf, const char *what)
         return n;
 }
 
+/* Logging captured into c at level info, and an aggregator of warnings
+ * of `component` over `interval_ms`, keeping at most `kinds` kinds. */
+static nt_log_agg_t *capture_agg(struct captured *c, const char *component,
+                                 long long interval_ms, size_t kinds)
+{
+        nt_log_agg_t *agg;
+
+        capture_start(c, NT_LOG_INFO);
+        agg = nt_log_agg_new(NT_LOG_WARN, component, interval_ms, kinds);
+        cr_assert_not_null(agg);
+        return agg;
+}
+
 Test(log, aggregated_warnings_one_line_per_interval_per_kind)
 {
         struct captured c;
         nt_log_agg_t *agg;
         int i;
 
-        capture_start(&c, NT_LOG_INFO);
-        agg = nt_log_agg_new(NT_LOG_WARN, "producer", 10000, 4);
-        cr_assert_not_null(agg);
+        agg = capture_agg(&c, "producer", 10000, 4);
         /* 5,594 failures of one kind and 3 of another within 9 s. */
         for (i = 0; i < 5594; i++)
                 nt_log_agg_add(agg, 1000 + i, "delivery failed (timed out)",
@@ -229,8 +240,7 @@ Test(log, aggregated_warnings_bound_the_kinds)
         nt_log_agg_t *agg;
         int i;
 
-        capture_start(&c, NT_LOG_INFO);
-        agg = nt_log_agg_new(NT_LOG_WARN, "t", 10000, 2);
+        agg = capture_agg(&c, "t", 10000, 2);
         for (i = 0; i < 1000; i++)
                 nt_log_agg_add(agg, 1000, i % 2 ? "odd" : "even", "kind %d", i);
         for (i = 0; i < 1000; i++) {

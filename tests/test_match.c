@@ -57,6 +57,16 @@ topic_result(const struct fixture *f, const struct nt_match_result *res,
         return NULL;
 }
 
+/* Compiles `rules` into f and runs them over in into res; the run must
+ * succeed. */
+static void compile_and_run(struct fixture *f, const char *rules,
+                            const struct nt_text_fields *in,
+                            struct nt_match_result *res)
+{
+        compile(f, rules);
+        cr_assert_eq(nt_match_run(f->m, f->s, in, res), 0);
+}
+
 struct op_case {
         char name[40];
         char defs[80];  /* lines before the topic */
@@ -285,8 +295,7 @@ ParameterizedTest(struct op_case *c, match, operators)
         snprintf(text, sizeof(text),
                  "%s\ntopic t { label \"T\"; %s match %s; }\n", c->defs,
                  c->extra, c->expr);
-        compile(&f, text);
-        cr_assert_eq(nt_match_run(f.m, f.s, &in, &res), 0);
+        compile_and_run(&f, text, &in, &res);
         tp = topic_result(&f, &res, "t");
         cr_assert_eq(tp && tp->labelled, c->labelled,
                      "%s: labelled %d, want %d (score %.2f)", c->name,
@@ -311,9 +320,10 @@ Test(match, veto_counts_and_sentence_evidence)
         const struct nt_match_topic *tp;
         size_t i;
 
-        compile(&f, "topic t { label \"T\"; match sentence:(alpha); "
-                    "veto gamma; }");
-        cr_assert_eq(nt_match_run(f.m, f.s, &in, &res), 0);
+        compile_and_run(&f,
+                        "topic t { label \"T\"; match sentence:(alpha); "
+                        "veto gamma; }",
+                        &in, &res);
         tp = topic_result(&f, &res, "t");
         cr_assert_not_null(tp);
         cr_assert(tp->labelled);
@@ -337,9 +347,10 @@ Test(match, evidence_points_into_the_original_text)
         const struct nt_match_evidence *e;
         size_t zaes = (size_t)(strstr(title, "ЗАЕС") - title);
 
-        compile(&f, "topic t { label \"T\"; match zelenskyy | заес | "
-                    "energodar NEAR/4 plant; }");
-        cr_assert_eq(nt_match_run(f.m, f.s, &in, &res), 0);
+        compile_and_run(&f,
+                        "topic t { label \"T\"; match zelenskyy | заес | "
+                        "energodar NEAR/4 plant; }",
+                        &in, &res);
         tp = topic_result(&f, &res, "t");
         cr_assert_not_null(tp);
         cr_assert_eq(tp->n_ev, 4);
@@ -366,9 +377,10 @@ Test(match, evidence_names_the_list)
         struct nt_text_fields in = fields("", "", "a nuclear power plant");
         struct nt_match_result res;
 
-        compile(&f, "@define PLANT = npp | \"nuclear power plant\";\n"
-                    "topic t { label \"T\"; match @PLANT; }");
-        cr_assert_eq(nt_match_run(f.m, f.s, &in, &res), 0);
+        compile_and_run(&f,
+                        "@define PLANT = npp | \"nuclear power plant\";\n"
+                        "topic t { label \"T\"; match @PLANT; }",
+                        &in, &res);
         cr_assert_eq(res.n_topics, 1);
         cr_assert_eq(res.topics[0].n_ev, 1);
         cr_assert_str_eq(
@@ -385,9 +397,10 @@ Test(match, require_exclude_and_veto_terms_do_not_trigger)
         struct nt_text_fields in = fields("", "", "beta gamma delta");
         struct nt_match_result res;
 
-        compile(&f, "topic t { label \"T\"; match alpha; require beta;\n"
-                    "  exclude gamma; veto delta; }\n");
-        cr_assert_eq(nt_match_run(f.m, f.s, &in, &res), 0);
+        compile_and_run(&f,
+                        "topic t { label \"T\"; match alpha; require beta;\n"
+                        "  exclude gamma; veto delta; }\n",
+                        &in, &res);
         cr_assert_eq(res.n_topics, 0, "no term of the match occurs");
         release(&f);
 }
@@ -398,10 +411,11 @@ Test(match, only_topics_with_present_terms_are_evaluated)
         struct nt_text_fields in = fields("", "", "beta");
         struct nt_match_result res;
 
-        compile(&f, "topic a { label \"A\"; match alpha; }\n"
-                    "topic b { label \"B\"; match beta; }\n"
-                    "topic c { label \"C\"; match gamma AND NOT beta; }\n");
-        cr_assert_eq(nt_match_run(f.m, f.s, &in, &res), 0);
+        compile_and_run(&f,
+                        "topic a { label \"A\"; match alpha; }\n"
+                        "topic b { label \"B\"; match beta; }\n"
+                        "topic c { label \"C\"; match gamma AND NOT beta; }\n",
+                        &in, &res);
         cr_assert_eq(res.n_topics, 2, "b, and c because beta is its term");
         cr_assert_null(topic_result(&f, &res, "a"));
         cr_assert(topic_result(&f, &res, "b")->labelled);
@@ -417,11 +431,12 @@ Test(match, entities_count_places_not_alternatives)
         struct nt_match_result res;
         const struct nt_rules *r;
 
-        compile(&f, "entity \"Volodymyr Zelenskyy\" person = zelenskyy | "
-                    "zelensky | zelensk* | зеленськ*;\n"
-                    "entity \"Emmanuel Macron\" person = macron;\n"
-                    "entity \"Vladimir Putin\" person = putin;\n");
-        cr_assert_eq(nt_match_run(f.m, f.s, &in, &res), 0);
+        compile_and_run(&f,
+                        "entity \"Volodymyr Zelenskyy\" person = zelenskyy | "
+                        "zelensky | zelensk* | зеленськ*;\n"
+                        "entity \"Emmanuel Macron\" person = macron;\n"
+                        "entity \"Vladimir Putin\" person = putin;\n",
+                        &in, &res);
         r = nt_match_rules(f.m);
         cr_assert_eq(res.n_entities, 2);
         cr_assert_str_eq(r->entities[res.entities[0].entity].name,

@@ -87,3 +87,31 @@ Test(metrics, histogram_exposition)
         nt_buf_free(&out);
         nt_metrics_destroy(m);
 }
+
+Test(metrics, describe_all_declares_every_row)
+{
+        static const struct nt_metric_desc descs[] = {
+            {"nt_b_total", "counter", "A counter."},
+            {"nt_a", "gauge", "A gauge."},
+        };
+        nt_metrics_t *m = nt_metrics_new(10);
+        struct nt_buf out;
+        const char *text;
+
+        cr_assert_eq(nt_metrics_describe_all(m, descs, 2), NT_OK);
+        nt_metrics_add(m, "nt_b_total", 1, NULL);
+        nt_metrics_set(m, "nt_a", 2, NULL);
+        nt_buf_init(&out, 1 << 16);
+        cr_assert_eq(nt_metrics_write(m, &out), NT_OK);
+        text = nt_buf_str(&out);
+        cr_assert_not_null(strstr(text, "# HELP nt_b_total A counter.\n"
+                                        "# TYPE nt_b_total counter\n"
+                                        "nt_b_total 1\n"),
+                           "the first row is declared: %s", text);
+        cr_assert_not_null(strstr(text, "# HELP nt_a A gauge.\n"
+                                        "# TYPE nt_a gauge\n"
+                                        "nt_a 2\n"),
+                           "the last row is declared: %s", text);
+        nt_buf_free(&out);
+        nt_metrics_destroy(m);
+}

@@ -418,3 +418,76 @@ Test(rules, empty_set_is_valid)
         cr_assert_eq(r->n_topics, 0);
         nt_rules_destroy(r);
 }
+
+/* A field or sentence prefix is a level as "(" is: a chain of 100,000
+ * ("title:title:...foo") is the depth error, not a stack overflow. */
+Test(rules, prefix_chains_stop_at_the_depth_limit)
+{
+        static const char *const prefixes[] = {"title:", "sentence/2:"};
+        size_t k, i;
+
+        for (k = 0; k < 2; k++) {
+                struct nt_rules *r = NULL;
+                struct nt_buf src, diag;
+                char errstr[512] = "";
+
+                nt_buf_init(&src, 1 << 20);
+                nt_buf_init(&diag, 1 << 16);
+                nt_buf_append_str(&src, "topic a { label \"A\"; match ");
+                for (i = 0; i < 100000; i++)
+                        nt_buf_append_str(&src, prefixes[k]);
+                nt_buf_append_str(&src, "foo; }\n");
+                cr_assert_eq(parse_one(nt_buf_str(&src), &r, &diag, errstr,
+                                       sizeof(errstr)),
+                             NT_ERR_PARSE, "%s", prefixes[k]);
+                cr_assert_not_null(
+                    strstr(errstr, "expression nests deeper than 64 levels"),
+                    "%s: %s", prefixes[k], errstr);
+                nt_buf_free(&diag);
+                nt_buf_free(&src);
+        }
+}
+
+/* Parentheses and NOT nest NT_RULES_MAX_DEPTH (64) levels deep, not one
+ * more: the 65th is an error at the token that opens it. */
+Test(rules, nesting_stops_past_the_depth_limit)
+{
+        static const char *const openers[] = {"(", "NOT "};
+        size_t k, depth, i;
+
+        for (k = 0; k < 2; k++) {
+                for (depth = 64; depth <= 65; depth++) {
+                        struct nt_rules *r = NULL;
+                        struct nt_buf src, diag;
+                        char errstr[512] = "";
+                        int err;
+
+                        nt_buf_init(&src, 1 << 16);
+                        nt_buf_init(&diag, 1 << 16);
+                        nt_buf_append_str(&src,
+                                          "topic a { label \"A\"; match ");
+                        for (i = 0; i < depth; i++)
+                                nt_buf_append_str(&src, openers[k]);
+                        nt_buf_append_str(&src, "foo");
+                        for (i = 0; k == 0 && i < depth; i++)
+                                nt_buf_append_str(&src, ")");
+                        nt_buf_append_str(&src, "; }\n");
+                        err = parse_one(nt_buf_str(&src), &r, &diag, errstr,
+                                        sizeof(errstr));
+                        if (depth == 64) {
+                                cr_assert_eq(err, NT_OK, "%s x%zu: %s",
+                                             openers[k], depth, errstr);
+                                nt_rules_destroy(r);
+                        } else {
+                                cr_assert_eq(err, NT_ERR_PARSE, "%s x%zu",
+                                             openers[k], depth);
+                                cr_assert_not_null(
+                                    strstr(errstr, "expression nests deeper "
+                                                   "than 64 levels"),
+                                    "%s x%zu: %s", openers[k], depth, errstr);
+                        }
+                        nt_buf_free(&diag);
+                        nt_buf_free(&src);
+                }
+        }
+}

@@ -37,6 +37,18 @@ static void full_state(struct nt_feed_state *st)
             NT_OK);
 }
 
+/* full_state() into st, and its record value under `key` (caller frees;
+ * *len is its length). */
+static char *full_state_value(struct nt_feed_state *st, size_t *len)
+{
+        char *value;
+
+        full_state(st);
+        value = nt_state_topic_value(key, st, len);
+        cr_assert_not_null(value);
+        return value;
+}
+
 /* The value's bytes as a state of `k`, into a fresh state. */
 static int decode(const char *value, size_t len, const char *k,
                   struct nt_feed_state *st)
@@ -68,9 +80,7 @@ Test(state_topic, value_round_trips_every_member)
         size_t len = 0;
         char *value;
 
-        full_state(&st);
-        value = nt_state_topic_value(key, &st, &len);
-        cr_assert_not_null(value);
+        value = full_state_value(&st, &len);
         cr_assert_eq(len, strlen(value), "the length is the JSON's");
         cr_assert_null(strchr(value, '\n'), "compact JSON: %s", value);
         cr_assert_not_null(strstr(value, "\"schema\":\"newstap.feed-state/2\""),
@@ -305,9 +315,7 @@ Test(state_topic, value_is_for_its_key_only)
         size_t len = 0;
         char *value;
 
-        full_state(&st);
-        value = nt_state_topic_value(key, &st, &len);
-        cr_assert_not_null(value);
+        value = full_state_value(&st, &len);
         cr_assert_eq(decode(value, len, "https://wire.example/rss2", &back),
                      NT_ERR_PARSE, "a state read under another key");
         nt_state_free(&back);

@@ -62,70 +62,75 @@ static int render(const struct nt_tail_opts *o, const char *value,
         return nt_tail_render(o, &rec, out, NULL);
 }
 
-Test(tail, pretty_without_colour_marks_the_match)
+/* Renders the event pretty (in colour when `color`; following only the
+ * topic of `label` unless it is NULL) into *out (caller frees the
+ * buffer); the event must be shown. */
+static void render_pretty(const char *value, bool color, const char *label,
+                          struct nt_buf *out)
 {
         struct nt_tail_opts o;
-        struct nt_buf out;
 
         nt_tail_opts_init(&o);
         o.output = NT_TAIL_PRETTY;
-        cr_assert_eq(render(&o, event, &out), 1);
-        cr_assert(strstr(out.data, "2026-01-05 10:00Z"), "%s", out.data);
-        cr_assert(strstr(out.data, "guarantees 6.0"), "%s", out.data);
-        cr_assert(strstr(out.data, "territory 3.5"), "%s", out.data);
-        cr_assert(strstr(out.data, "Allies outline »security guarantees« for "
-                                   "Ukraine"),
-                  "%s", out.data);
-        cr_assert(strstr(out.data, "https://news.example/a\n"), "%s", out.data);
+        o.color = color;
+        o.labels = label ? &label : NULL;
+        o.n_labels = label ? 1 : 0;
+        cr_assert_eq(render(&o, value, out), 1, "the event is not shown");
+}
+
+/* Fails unless the rendered text holds `want`. */
+static void assert_shows(const struct nt_buf *out, const char *want)
+{
+        cr_assert(strstr(out->data, want), "\"%s\" is not in:\n%s", want,
+                  out->data);
+}
+
+Test(tail, pretty_without_colour_marks_the_match)
+{
+        struct nt_buf out;
+
+        render_pretty(event, false, NULL, &out);
+        assert_shows(&out, "2026-01-05 10:00Z");
+        assert_shows(&out, "guarantees 6.0");
+        assert_shows(&out, "territory 3.5");
+        assert_shows(&out, "Allies outline »security guarantees« for "
+                           "Ukraine");
+        assert_shows(&out, "https://news.example/a\n");
         cr_assert_null(strchr(out.data, '\033'), "no colour: %s", out.data);
         nt_buf_free(&out);
 }
 
 Test(tail, pretty_with_colour)
 {
-        struct nt_tail_opts o;
         struct nt_buf out;
 
-        nt_tail_opts_init(&o);
-        o.output = NT_TAIL_PRETTY;
-        o.color = true;
-        cr_assert_eq(render(&o, event, &out), 1);
-        cr_assert(strstr(out.data, "\033[0m"), "%s", out.data);
-        cr_assert(strstr(out.data, "security guarantees"), "%s", out.data);
+        render_pretty(event, true, NULL, &out);
+        assert_shows(&out, "\033[0m");
+        assert_shows(&out, "security guarantees");
         cr_assert_null(strstr(out.data, "»"), "%s", out.data);
         nt_buf_free(&out);
 }
 
 Test(tail, pretty_snippet_of_the_followed_label_in_the_lead)
 {
-        struct nt_tail_opts o;
         struct nt_buf out;
-        const char *labels[] = {"territory"};
 
-        nt_tail_opts_init(&o);
-        o.output = NT_TAIL_PRETTY;
-        o.labels = labels;
-        o.n_labels = 1;
-        cr_assert_eq(render(&o, event, &out), 1);
-        cr_assert(strstr(out.data, "  Leaders met in »Paris« to agree on the "
-                                   "next steps.\n"),
-                  "%s", out.data);
+        render_pretty(event, false, "territory", &out);
+        assert_shows(&out, "  Leaders met in »Paris« to agree on the "
+                           "next steps.\n");
         nt_buf_free(&out);
 }
 
 Test(tail, pretty_finds_evidence_whose_offsets_are_off)
 {
-        struct nt_tail_opts o;
         struct nt_buf out;
         char *moved = strdup(event);
         char *at = strstr(moved, "\"start\":15,\"end\":34");
 
         cr_assert_not_null(at);
         memcpy(at, "\"start\":10,\"end\":29", 19);
-        nt_tail_opts_init(&o);
-        o.output = NT_TAIL_PRETTY;
-        cr_assert_eq(render(&o, moved, &out), 1);
-        cr_assert(strstr(out.data, "»security guarantees«"), "%s", out.data);
+        render_pretty(moved, false, NULL, &out);
+        assert_shows(&out, "»security guarantees«");
         nt_buf_free(&out);
         free(moved);
 }
@@ -154,22 +159,16 @@ static const char label_record[] =
  * it carries; the labels line and the title are the event's. */
 Test(tail, pretty_label_record_shows_its_evidence_in_context)
 {
-        struct nt_tail_opts o;
         struct nt_buf out;
 
-        nt_tail_opts_init(&o);
-        o.output = NT_TAIL_PRETTY;
-        cr_assert_eq(render(&o, label_record, &out), 1);
-        cr_assert(strstr(out.data, "2026-01-05 10:00Z  guarantees 6.0  "
-                                   "territory 3.5\n"),
-                  "%s", out.data);
-        cr_assert(strstr(out.data, "\n  Allies outline security guarantees "
-                                   "for Ukraine\n"),
-                  "%s", out.data);
-        cr_assert(strstr(out.data, "https://news.example/a\n"), "%s", out.data);
-        cr_assert(strstr(out.data, "  …the talks turned to the »occupied "
-                                   "areas« in the south.\n"),
-                  "%s", out.data);
+        render_pretty(label_record, false, NULL, &out);
+        assert_shows(&out, "2026-01-05 10:00Z  guarantees 6.0  "
+                           "territory 3.5\n");
+        assert_shows(&out, "\n  Allies outline security guarantees "
+                           "for Ukraine\n");
+        assert_shows(&out, "https://news.example/a\n");
+        assert_shows(&out, "  …the talks turned to the »occupied "
+                           "areas« in the south.\n");
         nt_buf_free(&out);
 }
 
@@ -179,7 +178,6 @@ Test(tail, pretty_label_record_evidence_stays_in_the_body)
 {
         static const char from[] = "\"end\":414,\"text\":\"occupied areas\"";
         static const char to[] = "\"end\":419,\"text\":\"security guarantees\"";
-        struct nt_tail_opts o;
         struct nt_buf out, moved;
         const char *at = strstr(label_record, from);
 
@@ -188,15 +186,12 @@ Test(tail, pretty_label_record_evidence_stays_in_the_body)
         nt_buf_append(&moved, label_record, (size_t)(at - label_record));
         nt_buf_append_str(&moved, to);
         nt_buf_append_str(&moved, at + strlen(from));
-        nt_tail_opts_init(&o);
-        o.output = NT_TAIL_PRETTY;
-        cr_assert_eq(render(&o, moved.data, &out), 1);
+        render_pretty(moved.data, false, NULL, &out);
         cr_assert(strstr(out.data, "\n  Allies outline security guarantees "
                                    "for Ukraine\n"),
                   "the title is not highlighted: %s", out.data);
-        cr_assert(strstr(out.data, "  …the talks turned to the »security "
-                                   "guarantees« in the south.\n"),
-                  "%s", out.data);
+        assert_shows(&out, "  …the talks turned to the »security "
+                           "guarantees« in the south.\n");
         nt_buf_free(&out);
         nt_buf_free(&moved);
 }

@@ -6,6 +6,7 @@
 #include "producer/warc.h"
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -459,52 +460,89 @@ Test(warc_http, status_headers_body)
         nt_warc_http_free(&h);
 }
 
-Test(warc_http, chunked_body_is_dechunked)
+/* Chunked bodies: dechunked, or kept as they are when the header lies. */
+struct http_chunked_case {
+        char name[40];
+        char text[200];
+        char body[16];
+        char location[32]; /* "": none */
+};
+
+ParameterizedTestParameters(warc_http, chunked)
 {
-        static const char text[] = "HTTP/1.1 200 OK\r\n"
-                                   "Transfer-Encoding: chunked\r\n"
-                                   "Content-Location: https://x.example/a\r\n"
-                                   "\r\n"
-                                   "5\r\nhello\r\n"
-                                   "7;ext=1\r\n, world\r\n"
-                                   "0\r\n\r\n";
+        static struct http_chunked_case cases[] = {
+            {"dechunked",
+             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+             "Content-Location: https://x.example/a\r\n\r\n"
+             "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\n\r\n",
+             "hello, world", "https://x.example/a"},
+            {"the header over a plain body",
+             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n<rss/>",
+             "<rss/>", ""},
+        };
+        return cr_make_param_array(struct http_chunked_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct http_chunked_case *c, warc_http, chunked)
+{
         struct nt_warc_http h;
 
-        http_ok(text, strlen(text), &h);
-        cr_assert_str_eq(h.body, "hello, world");
-        cr_assert_eq(h.body_len, 12);
-        cr_assert_str_eq(h.content_location, "https://x.example/a");
+        http_ok(c->text, strlen(c->text), &h);
+        cr_assert_str_eq(h.body, c->body, "%s: body \"%s\"", c->name, h.body);
+        cr_assert_eq(h.body_len, strlen(c->body), "%s: body_len %zu", c->name,
+                     h.body_len);
+        if (c->location[0])
+                cr_assert_str_eq(h.content_location, c->location, "%s",
+                                 c->name);
+        else
+                cr_assert_null(h.content_location, "%s", c->name);
         nt_warc_http_free(&h);
 }
 
-Test(warc_http, chunked_header_over_a_plain_body_keeps_the_body)
-{
-        static const char text[] = "HTTP/1.1 200 OK\r\n"
-                                   "Transfer-Encoding: chunked\r\n"
-                                   "\r\n"
-                                   "<rss/>";
-        struct nt_warc_http h;
+/* HTTP response blocks that are refused, and why. */
+struct http_refused_case {
+        char name[40];
+        char text[160];
+        size_t max_body;
+        int err;
+        char errstr_has[16]; /* "": not checked */
+};
 
-        http_ok(text, strlen(text), &h);
-        cr_assert_str_eq(h.body, "<rss/>");
-        nt_warc_http_free(&h);
+ParameterizedTestParameters(warc_http, refused)
+{
+        static struct http_refused_case cases[] = {
+            {"broken chunks",
+             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "5\r\nhello\r\nff\r\nshort\r\n",
+             1 << 20, NT_ERR_PARSE, "chunk"},
+            {"body over the limit",
+             "HTTP/1.1 200 OK\r\n"
+             "Content-Type: application/rss+xml; charset=utf-8\r\n\r\n"
+             "<rss version=\"2.0\"><channel><title>T</title></channel></rss>",
+             10, NT_ERR_LIMIT, ""},
+            {"a request line", "GET / HTTP/1.1\r\n\r\n", 100, NT_ERR_PARSE, ""},
+            {"a status that is no number", "HTTP/1.1 2x0 OK\r\n\r\n", 100,
+             NT_ERR_PARSE, ""},
+        };
+        return cr_make_param_array(struct http_refused_case, cases,
+                                   sizeof(cases) / sizeof(cases[0]));
 }
 
-Test(warc_http, broken_chunks_are_an_error)
+ParameterizedTest(struct http_refused_case *c, warc_http, refused)
 {
-        static const char text[] = "HTTP/1.1 200 OK\r\n"
-                                   "Transfer-Encoding: chunked\r\n"
-                                   "\r\n"
-                                   "5\r\nhello\r\n"
-                                   "ff\r\nshort\r\n";
         struct nt_warc_http h;
-        char errstr[200];
+        char errstr[200] = "";
+        int err;
 
         nt_warc_http_init(&h);
-        cr_assert_eq(nt_warc_http_parse(text, strlen(text), 1 << 20, &h, errstr,
-                                        sizeof(errstr)),
-                     NT_ERR_PARSE);
-        cr_assert(strstr(errstr, "chunk"), "%s", errstr);
+        err = nt_warc_http_parse(c->text, strlen(c->text), c->max_body, &h,
+                                 errstr, sizeof(errstr));
+        cr_assert_eq(err, c->err, "%s: error %d, want %d (%s)", c->name, err,
+                     c->err, errstr);
+        if (c->errstr_has[0])
+                cr_assert(strstr(errstr, c->errstr_has), "%s: %s", c->name,
+                          errstr);
         nt_warc_http_free(&h);
 }
 
@@ -526,24 +564,4 @@ Test(warc_http, gzip_content_encoding_is_decoded)
         nt_warc_http_free(&h);
         nt_buf_free(&b);
         nt_buf_free(&gz);
-}
-
-Test(warc_http, body_limit_and_bad_status_line)
-{
-        struct nt_warc_http h;
-        char errstr[200];
-
-        nt_warc_http_init(&h);
-        cr_assert_eq(nt_warc_http_parse(response, strlen(response), 10, &h,
-                                        errstr, sizeof(errstr)),
-                     NT_ERR_LIMIT);
-        nt_warc_http_free(&h);
-        cr_assert_eq(nt_warc_http_parse("GET / HTTP/1.1\r\n\r\n", 18, 100, &h,
-                                        errstr, sizeof(errstr)),
-                     NT_ERR_PARSE);
-        nt_warc_http_free(&h);
-        cr_assert_eq(nt_warc_http_parse("HTTP/1.1 2x0 OK\r\n\r\n", 19, 100, &h,
-                                        errstr, sizeof(errstr)),
-                     NT_ERR_PARSE);
-        nt_warc_http_free(&h);
 }

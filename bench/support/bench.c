@@ -64,3 +64,87 @@ void nt_bench_puts(struct nt_bench_text *t, const char *s)
 {
         nt_bench_put(t, s, strlen(s));
 }
+
+void nt_bench_put_escaped(struct nt_bench_text *t, const char *s, size_t n,
+                          bool quotes)
+{
+        size_t i, run = 0;
+
+        for (i = 0; i < n; i++) {
+                const char *rep = s[i] == '&'             ? "&amp;"
+                                  : s[i] == '<'           ? "&lt;"
+                                  : s[i] == '>'           ? "&gt;"
+                                  : s[i] == '"' && quotes ? "&quot;"
+                                                          : NULL;
+
+                if (!rep)
+                        continue;
+                nt_bench_put(t, s + run, i - run);
+                nt_bench_puts(t, rep);
+                run = i + 1;
+        }
+        nt_bench_put(t, s + run, n - run);
+}
+
+size_t nt_bench_utf8_cut(const char *s, size_t max)
+{
+        size_t i = 0;
+
+        while (s[i] && (i < max || ((unsigned char)s[i] & 0xC0) == 0x80))
+                i++;
+        return i;
+}
+
+json_t **nt_bench_devset_load(const char *prog, const char *path, size_t *n)
+{
+        FILE *f = fopen(path, "r");
+        json_t **arts = NULL, **grown;
+        char *line = NULL;
+        size_t line_cap = 0, cap = 0;
+        ssize_t len;
+
+        *n = 0;
+        if (!f) {
+                fprintf(stderr, "%s: cannot open %s\n", prog, path);
+                exit(2);
+        }
+        while ((len = getline(&line, &line_cap, f)) > 0) {
+                json_t *art = json_loadb(line, (size_t)len, 0, NULL);
+
+                if (!art)
+                        continue;
+                if (*n == cap) {
+                        cap = cap ? 2 * cap : 256;
+                        grown = realloc(arts, cap * sizeof(*arts));
+                        if (!grown) {
+                                fprintf(stderr, "out of memory\n");
+                                exit(1);
+                        }
+                        arts = grown;
+                }
+                arts[(*n)++] = art;
+        }
+        free(line);
+        fclose(f);
+        if (*n == 0) {
+                fprintf(stderr, "%s: no articles in %s\n", prog, path);
+                exit(2);
+        }
+        return arts;
+}
+
+void nt_bench_devset_free(json_t **arts, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                json_decref(arts[i]);
+        free(arts);
+}
+
+const char *nt_bench_field(const json_t *art, const char *name)
+{
+        const char *s = json_string_value(json_object_get(art, name));
+
+        return s ? s : "";
+}

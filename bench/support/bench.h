@@ -1,9 +1,12 @@
-/* What the benchmark programs share: the clocks they time with and a
- * growing text to build their inputs in. Bench code: it exits on running
- * out of memory rather than report it. */
+/* What the benchmark programs share: the clocks they time with, a
+ * growing text to build their inputs in, and the development set's
+ * articles those inputs are made of. Bench code: it exits on running out
+ * of memory or on an unreadable development set rather than report it. */
 #ifndef NT_BENCH_H
 #define NT_BENCH_H
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Wall time (monotonic), seconds. */
@@ -28,5 +31,29 @@ struct nt_bench_text {
 
 void nt_bench_put(struct nt_bench_text *t, const char *s, size_t n);
 void nt_bench_puts(struct nt_bench_text *t, const char *s);
+
+/* Appends s[0..n) escaped as HTML and XML text: & < > as entities, and
+ * '"' too when `quotes`. */
+void nt_bench_put_escaped(struct nt_bench_text *t, const char *s, size_t n,
+                          bool quotes);
+
+/* How many bytes of s to keep to cut it at about `max`: strlen(s) when
+ * shorter, else `max` moved on past the UTF-8 sequence it falls in. */
+size_t nt_bench_utf8_cut(const char *s, size_t max);
+
+/* The development set: article JSON, one object a line (read at run
+ * time, never copied into the project). */
+#define NT_BENCH_DEVSET NT_SOURCE_DIR "/../shared/devset/articles.jsonl"
+
+/* The articles of the JSON lines file `path` in file order, lines that
+ * are no JSON passed over; *n is set to how many. Exits 2 with a message
+ * naming `prog` when the file cannot be opened or holds no article.
+ * Caller frees with nt_bench_devset_free(). */
+json_t **nt_bench_devset_load(const char *prog, const char *path, size_t *n);
+
+void nt_bench_devset_free(json_t **arts, size_t n);
+
+/* An article's string field, "" when it has none. Borrowed from art. */
+const char *nt_bench_field(const json_t *art, const char *name);
 
 #endif

@@ -1,8 +1,10 @@
 #include "support/archive.h"
+#include "common/err.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +161,36 @@ size_t nt_test_warc_response(struct nt_buf *out, const char *uri,
                         http.len, len_delta, gzip);
         nt_buf_free(&http);
         return at;
+}
+
+void nt_test_printf_file(const char *path, const char *fmt, ...)
+{
+        FILE *f = fopen(path, "w");
+        va_list ap;
+        int n;
+
+        cr_assert_not_null(f, "cannot write %s", path);
+        va_start(ap, fmt);
+        n = vfprintf(f, fmt, ap);
+        va_end(ap);
+        cr_assert_geq(n, 0, "cannot write %s", path);
+        cr_assert_eq(fclose(f), 0, "cannot write %s", path);
+}
+
+char *nt_test_rss(const char *head, int n, const char *item_fmt)
+{
+        struct nt_buf b;
+        char *doc;
+        int i;
+
+        nt_buf_init(&b, (size_t)64 << 20);
+        cr_assert_eq(nt_buf_append_str(&b, head), NT_OK);
+        for (i = 0; i < n; i++)
+                cr_assert_eq(nt_buf_printf(&b, item_fmt, i), NT_OK);
+        cr_assert_eq(nt_buf_append_str(&b, "</channel></rss>\n"), NT_OK);
+        doc = nt_buf_detach(&b);
+        cr_assert_not_null(doc);
+        return doc;
 }
 
 size_t nt_test_warc_info(struct nt_buf *out, bool gzip)

@@ -1,7 +1,8 @@
 /* Test archives for replay and tail: temporary directories and files,
- * WARC response records (plain, or each record its own gzip member, as
- * crawlers write them), and the dev broker (`newstap broker`) as a child
- * process for tests that need a broker but not a real Kafka. */
+ * RSS documents of many items, WARC response records (plain, or each
+ * record its own gzip member, as crawlers write them), and the dev
+ * broker (`newstap broker`) as a child process for tests that need a
+ * broker but not a real Kafka. */
 #ifndef NT_TEST_ARCHIVE_H
 #define NT_TEST_ARCHIVE_H
 
@@ -21,8 +22,19 @@ void nt_test_rmtree(const char *dir);
 void nt_test_write(const char *dir, const char *name, const void *data,
                    size_t len);
 
+/* Writes the file `path` from a printf format (asserting that it
+ * worked): configuration files and the like. */
+void nt_test_printf_file(const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* The contents of a file (asserting); caller frees; *len may be NULL. */
 char *nt_test_slurp(const char *path, size_t *len);
+
+/* An RSS 2.0 document (caller frees): `head`, the document up to and
+ * with the channel's own elements, then n items, item i (from 0) printed
+ * from `item_fmt` with i as its one argument (write it %1$d to use it
+ * more than once), then the end of the channel and the document. */
+char *nt_test_rss(const char *head, int n, const char *item_fmt);
 
 /* One WARC/1.0 `response` record for `uri` whose block is an HTTP 200
  * response with `content_type` and `body` (chunked when asked), appended

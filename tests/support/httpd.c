@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* Enough for the producer benchmark's 5,000 feeds; lookups are linear,
@@ -315,6 +317,22 @@ void nt_httpd_route(nt_httpd_t *srv, const struct nt_httpd_route *r)
         pthread_mutex_unlock(&srv->lock);
 }
 
+void nt_httpd_serve(nt_httpd_t *srv, const char *path, int status,
+                    const char *headers, const char *body, const char *etag)
+{
+        struct nt_httpd_route r;
+
+        memset(&r, 0, sizeof(r));
+        snprintf(r.path, sizeof(r.path), "%s", path);
+        r.status = status;
+        snprintf(r.headers, sizeof(r.headers), "%s", headers ? headers : "");
+        r.body = body;
+        r.body_len = body ? strlen(body) : 0;
+        if (etag)
+                snprintf(r.etag, sizeof(r.etag), "%s", etag);
+        nt_httpd_route(srv, &r);
+}
+
 size_t nt_httpd_requests(nt_httpd_t *srv, const char *path,
                          struct nt_httpd_request *out, size_t max)
 {
@@ -330,4 +348,23 @@ size_t nt_httpd_requests(nt_httpd_t *srv, const char *path,
         }
         pthread_mutex_unlock(&srv->lock);
         return n;
+}
+
+unsigned nt_httpd_free_port(void)
+{
+        struct sockaddr_in a;
+        socklen_t len = sizeof(a);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        unsigned port = 0;
+
+        if (fd < 0)
+                return 0;
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+            getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+                port = ntohs(a.sin_port);
+        close(fd);
+        return port;
 }

@@ -50,9 +50,19 @@ const char *nt_httpd_url(const nt_httpd_t *srv);
  * change while the server runs: a feed that changes between polls. */
 void nt_httpd_route(nt_httpd_t *srv, const struct nt_httpd_route *r);
 
+/* nt_httpd_route() of a fixed route: `status`, the header lines
+ * `headers` (NULL: none), `body` (NULL: empty; copied) and, unless it is
+ * NULL, the ETag `etag` (answered with 304 when asked for). */
+void nt_httpd_serve(nt_httpd_t *srv, const char *path, int status,
+                    const char *headers, const char *body, const char *etag);
+
 /* Copies up to `max` logged requests for `path` (NULL: all) into out;
  * returns how many there were in all. */
 size_t nt_httpd_requests(nt_httpd_t *srv, const char *path,
                          struct nt_httpd_request *out, size_t max);
+
+/* A TCP port on 127.0.0.1 that nobody listens on right now (for a
+ * daemon's metrics endpoint beside the server); 0 when there is none. */
+unsigned nt_httpd_free_port(void);
 
 #endif

@@ -58,6 +58,17 @@ const char *nt_test_json_str(const json_t *obj, const char *section,
             json_object_get(json_object_get(obj, section), key));
 }
 
+void nt_test_assert_json_str(const json_t *obj, const char *key,
+                             const char *want)
+{
+        const char *got = json_string_value(json_object_get(obj, key));
+
+        cr_assert_not_null(got, "\"%s\" is absent or not a string, want \"%s\"",
+                           key, want);
+        cr_assert_str_eq(got, want, "\"%s\" is \"%s\", want \"%s\"", key, got,
+                         want);
+}
+
 const char *nt_test_kafka_bootstrap(void)
 {
         const char *bs = getenv("NT_TEST_BOOTSTRAP");

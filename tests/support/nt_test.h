@@ -30,6 +30,11 @@ nt_classifier_t *nt_test_shipped_classifier(void);
 const char *nt_test_json_str(const json_t *obj, const char *section,
                              const char *key);
 
+/* Fails unless obj.key is the string `want`; the message names the key
+ * and says so when it is absent or not a string. */
+void nt_test_assert_json_str(const json_t *obj, const char *key,
+                             const char *want);
+
 /* The real Kafka broker's bootstrap address ($NT_TEST_BOOTSTRAP). When it
  * is not set: under CI the test fails; elsewhere it is skipped with the
  * reason scripts/with-kafka gave. Does not return in those cases. */

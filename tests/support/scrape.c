@@ -1,31 +1,19 @@
 #include "support/scrape.h"
 #include "common/err.h"
+#include "support/httpd.h"
 
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 unsigned nt_test_free_port(void)
 {
-        struct sockaddr_in a;
-        socklen_t len = sizeof(a);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        unsigned port;
+        unsigned port = nt_httpd_free_port();
 
-        memset(&a, 0, sizeof(a));
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-        getsockname(fd, (struct sockaddr *)&a, &len);
-        port = ntohs(a.sin_port);
-        close(fd);
+        cr_assert_neq(port, 0, "no free port on 127.0.0.1");
         return port;
 }
 
@@ -89,4 +77,17 @@ double nt_test_metric(unsigned port, const char *name, const char *labels)
         }
         nt_buf_free(&b);
         return v;
+}
+
+double nt_test_wait_metric(unsigned port, const char *name, const char *labels,
+                           double want, int seconds)
+{
+        struct timespec tick = {0, 200 * 1000 * 1000};
+        time_t deadline = time(NULL) + seconds;
+        double got;
+
+        while ((got = nt_test_metric(port, name, labels)) < want &&
+               time(NULL) < deadline)
+                nanosleep(&tick, NULL);
+        return got;
 }
