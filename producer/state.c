@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "producer/state.h"
 #include "common/err.h"
+#include "common/num.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -224,42 +225,21 @@ static ssize_t b64_decode(const char *in, size_t len, unsigned char *out)
         return (ssize_t)o;
 }
 
-static int hex_value(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        return -1;
-}
-
-/* Exactly 2 * n lower-case hex digits into n bytes; false otherwise. */
+/* Exactly 2 * n lower-case hex digits into n bytes; false otherwise
+ * (upper case would not come back the same). */
 static bool unhex(const char *s, unsigned char *out, size_t n)
 {
         size_t i;
 
-        if (strlen(s) != 2 * n)
+        if (strlen(s) != 2 * n || strspn(s, "0123456789abcdef") != 2 * n)
                 return false;
-        for (i = 0; i < n; i++) {
-                int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
-
-                if (hi < 0 || lo < 0)
-                        return false;
-                out[i] = (unsigned char)(hi << 4 | lo);
-        }
+        for (i = 0; i < n; i++)
+                out[i] =
+                    (unsigned char)(nt_num_hex_digit((unsigned char)s[2 * i])
+                                        << 4 |
+                                    nt_num_hex_digit(
+                                        (unsigned char)s[2 * i + 1]));
         return true;
-}
-
-static void tohex(const unsigned char *in, size_t n, char *out)
-{
-        static const char digits[] = "0123456789abcdef";
-        size_t i;
-
-        for (i = 0; i < n; i++) {
-                out[2 * i] = digits[in[i] >> 4];
-                out[2 * i + 1] = digits[in[i] & 15];
-        }
-        out[2 * n] = '\0';
 }
 
 struct packed_entry {
@@ -353,8 +333,8 @@ static json_t *unpack_seen(json_t *root)
 
                 if ((size_t)len - at < PACKED_ENTRY + 1)
                         goto bad;
-                tohex(buf + at, PACKED_ID, hid);
-                tohex(buf + at + PACKED_ID, PACKED_REV, hrev);
+                nt_num_hex(buf + at, PACKED_ID, hid);
+                nt_num_hex(buf + at + PACKED_ID, PACKED_REV, hrev);
                 at += PACKED_ENTRY;
                 for (;;) {
                         unsigned char b;
