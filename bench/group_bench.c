@@ -58,7 +58,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define DEVSET_DEFAULT   NT_SOURCE_DIR "/../shared/devset/articles.jsonl"
 #define SEEN_PER_FEED    60
 #define FEEDS            500
 #define STATE_PARTITIONS 6
@@ -66,6 +65,8 @@
 #define MAX_TXN_MS       8
 #define MAX_PAIRS        50
 
+/* The dev set's lines as they are (nt_bench_devset_load() would parse
+ * them): each is sent as an article's value, byte for byte. */
 static char **lines;
 static char (*line_rev)[17];
 static size_t n_lines;
@@ -538,7 +539,7 @@ int main(int argc, char **argv)
 {
         const char *bootstrap = getenv("NT_TEST_BOOTSTRAP");
         int64_t polls = 4000, items = 5, pairs = 5;
-        const char *devset = argc > 3 && *argv[3] ? argv[3] : DEVSET_DEFAULT;
+        const char *devset = argc > 3 && *argv[3] ? argv[3] : NT_BENCH_DEVSET;
         char errstr[512], state_topic[64], state_dir[] = "/tmp/nt-grp-XXXXXX";
         struct result idem[MAX_PAIRS], bare[MAX_PAIRS], v1[MAX_PAIRS],
             txn[MAX_TXN_MS][MAX_PAIRS], each;
