@@ -82,18 +82,6 @@ static char *plain(const char *html, size_t max, bool *oom)
         return text;
 }
 
-static void hex(const unsigned char *bytes, size_t n, char *out)
-{
-        static const char digits[] = "0123456789abcdef";
-        size_t i;
-
-        for (i = 0; i < n; i++) {
-                out[2 * i] = digits[bytes[i] >> 4];
-                out[2 * i + 1] = digits[bytes[i] & 0x0F];
-        }
-        out[2 * n] = '\0';
-}
-
 /* Appends a key part with its NUL separator (the NUL is part of the key:
  * "a" + "bc" and "ab" + "c" must differ). */
 static int key_part(struct nt_buf *key, const char *s)
@@ -142,7 +130,7 @@ static int make_id(const struct nt_feed_entry *e, const char *feed_url,
                 /* The last separator is not part of the key. */
                 XXH128_canonicalFromHash(&canon,
                                          XXH3_128bits(key.data, key.len - 1));
-                hex(canon.digest, sizeof(canon.digest), id);
+                nt_num_hex(canon.digest, sizeof(canon.digest), id);
         }
         free(canonical);
         nt_buf_free(&key);
@@ -165,7 +153,7 @@ static int make_revision(const struct nt_article *art, size_t max,
         if (rc == NT_OK) {
                 XXH64_canonicalFromHash(&canon,
                                         XXH3_64bits(text.data, text.len));
-                hex(canon.digest, sizeof(canon.digest), revision);
+                nt_num_hex(canon.digest, sizeof(canon.digest), revision);
         }
         nt_buf_free(&text);
         return rc;

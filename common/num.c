@@ -162,3 +162,15 @@ int nt_num_parse_size(const char *s, int64_t *out_bytes)
         *out_bytes = total;
         return NT_OK;
 }
+
+void nt_num_hex(const unsigned char *bytes, size_t n, char *out)
+{
+        static const char digits[] = "0123456789abcdef";
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                out[2 * i] = digits[bytes[i] >> 4];
+                out[2 * i + 1] = digits[bytes[i] & 0x0F];
+        }
+        out[2 * n] = '\0';
+}

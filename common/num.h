@@ -24,6 +24,10 @@ int nt_num_parse_duration_ms(const char *s, int64_t unit_ms, int64_t *out_ms);
  * disk marketing). */
 int nt_num_parse_size(const char *s, int64_t *out_bytes);
 
+/* Writes n bytes as 2 * n lower-case hex digits and a NUL into out
+ * (room for 2 * n + 1). */
+void nt_num_hex(const unsigned char *bytes, size_t n, char *out);
+
 /* The value of one hexadecimal digit (either case), or -1 when `c` is
  * none. Inline: character references and chunk sizes call it per byte. */
 static inline int nt_num_hex_digit(unsigned char c)

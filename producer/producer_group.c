@@ -899,7 +899,7 @@ static int group_end_begin(nt_producer_t *p, bool commit, int slice_ms)
                 err = nt_publisher_send_record(
                     p->pub, p->state_topic, f->partition, f->key,
                     f->removed ? NULL : f->txn_value, len,
-                    f->removed ? NULL : "newstap.feed-state/1");
+                    f->removed ? NULL : NT_STATE_TOPIC_SCHEMA);
                 if (err != NT_OK)
                         break;
         }

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "producer/state.h"
 #include "common/err.h"
+#include "common/num.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define STATE_SCHEMA "newstap.feed-state/1"
+#define STATE_SCHEMA        "newstap.feed-state/1"
+#define STATE_SCHEMA_PACKED "newstap.feed-state/2"
 
 int nt_state_init(struct nt_feed_state *st)
 {
@@ -103,20 +105,13 @@ static char *dup_str(json_t *obj, const char *name)
         return s ? strdup(s) : NULL;
 }
 
-/* Checks the shape of a loaded state; the seen-set's entries must be
- * [revision, time] pairs. */
-static int valid(json_t *root, const char *key)
+/* True when every member of `seen` is an [revision, time] pair. */
+static int valid_seen(json_t *seen)
 {
         const char *id;
-        json_t *v, *seen = json_object_get(root, "seen");
+        json_t *v;
 
-        if (!json_is_object(root) ||
-            !json_is_string(json_object_get(root, "schema")) ||
-            strcmp(json_string_value(json_object_get(root, "schema")),
-                   STATE_SCHEMA) != 0 ||
-            !json_is_string(json_object_get(root, "key")) ||
-            strcmp(json_string_value(json_object_get(root, "key")), key) != 0 ||
-            !json_is_object(seen))
+        if (!json_is_object(seen))
                 return 0;
         json_object_foreach(seen, id, v)
         {
@@ -128,12 +123,267 @@ static int valid(json_t *root, const char *key)
         return 1;
 }
 
+/* The schema version of a state object for `key`: 1 or 2 (the seen-set
+ * of /2 is checked when it is unpacked), 0 when it is not one. */
+static int version_of(json_t *root, const char *key)
+{
+        const char *schema = json_string_value(json_object_get(root, "schema"));
+        const char *k = json_string_value(json_object_get(root, "key"));
+        json_t *other;
+
+        if (!json_is_object(root) || !schema || !k || strcmp(k, key) != 0)
+                return 0;
+        if (strcmp(schema, STATE_SCHEMA) == 0)
+                return valid_seen(json_object_get(root, "seen")) ? 1 : 0;
+        if (strcmp(schema, STATE_SCHEMA_PACKED) != 0 ||
+            !json_is_string(json_object_get(root, "seen")))
+                return 0;
+        other = json_object_get(root, "seen_other");
+        return !other || valid_seen(other) ? 2 : 0;
+}
+
+/* ---- The packed seen-set of newstap.feed-state/2 ----
+ *
+ * The seen-set is most of a state (70 bytes an entry as /1's JSON, a
+ * record sent with every transaction of produce --group), and its ids
+ * and revisions are hashes written in hex: packed, an entry is the id's
+ * 16 bytes, the revision's 8 and the time as the unsigned LEB128 of its
+ * distance from the previous entry's (entries in the order of their
+ * times; the first from 0), about 27 bytes, 36 as base64 text. Nothing
+ * is lost: an entry whose id is not 32 lower-case hex digits, whose
+ * revision is not 16, or whose time is negative stays in "seen_other"
+ * as in /1. Base64 (RFC 4648, padded) keeps the record JSON. */
+
+#define PACKED_ID    16
+#define PACKED_REV   8
+#define PACKED_ENTRY (PACKED_ID + PACKED_REV)
+#define LEB128_MAX   10 /* bytes of a 64-bit value at most */
+
+static const char b64_digits[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* n bytes as padded base64 into out (room for 4 * ((n + 2) / 3) + 1). */
+static size_t b64_encode(const unsigned char *in, size_t n, char *out)
+{
+        size_t i, o = 0;
+
+        for (i = 0; i + 2 < n; i += 3) {
+                uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+                             in[i + 2];
+                out[o++] = b64_digits[v >> 18];
+                out[o++] = b64_digits[(v >> 12) & 63];
+                out[o++] = b64_digits[(v >> 6) & 63];
+                out[o++] = b64_digits[v & 63];
+        }
+        if (i < n) {
+                uint32_t v = (uint32_t)in[i] << 16 |
+                             (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+                out[o++] = b64_digits[v >> 18];
+                out[o++] = b64_digits[(v >> 12) & 63];
+                out[o++] = i + 1 < n ? b64_digits[(v >> 6) & 63] : '=';
+                out[o++] = '=';
+        }
+        out[o] = '\0';
+        return o;
+}
+
+static int b64_value(char c)
+{
+        const char *at = c ? strchr(b64_digits, c) : NULL;
+
+        return at ? (int)(at - b64_digits) : -1;
+}
+
+/* Strict padded base64 (no white space, no bits after the last byte)
+ * into out (room for len / 4 * 3); -1 when it is not. */
+static ssize_t b64_decode(const char *in, size_t len, unsigned char *out)
+{
+        size_t i, o = 0;
+
+        if (len % 4 != 0)
+                return -1;
+        for (i = 0; i < len; i += 4) {
+                int a = b64_value(in[i]), b = b64_value(in[i + 1]);
+                int pad = (in[i + 3] == '=') + (in[i + 2] == '=');
+                int c = pad >= 2 ? 0 : b64_value(in[i + 2]);
+                int d = pad >= 1 ? 0 : b64_value(in[i + 3]);
+                uint32_t v;
+
+                if (a < 0 || b < 0 || c < 0 || d < 0 || (pad && i + 4 != len) ||
+                    (pad == 2 && in[i + 3] != '='))
+                        return -1;
+                v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 |
+                    (uint32_t)d;
+                if ((pad == 1 && (v & 0xff)) || (pad == 2 && (v & 0xffff)))
+                        return -1; /* bits past the last byte */
+                out[o++] = (unsigned char)(v >> 16);
+                if (pad < 2)
+                        out[o++] = (unsigned char)(v >> 8);
+                if (pad < 1)
+                        out[o++] = (unsigned char)v;
+        }
+        return (ssize_t)o;
+}
+
+/* Exactly 2 * n lower-case hex digits into n bytes; false otherwise
+ * (upper case would not come back the same). */
+static bool unhex(const char *s, unsigned char *out, size_t n)
+{
+        size_t i;
+
+        if (strlen(s) != 2 * n || strspn(s, "0123456789abcdef") != 2 * n)
+                return false;
+        for (i = 0; i < n; i++)
+                out[i] =
+                    (unsigned char)(nt_num_hex_digit((unsigned char)s[2 * i])
+                                        << 4 |
+                                    nt_num_hex_digit(
+                                        (unsigned char)s[2 * i + 1]));
+        return true;
+}
+
+struct packed_entry {
+        unsigned char bytes[PACKED_ENTRY];
+        int64_t at;
+};
+
+static int by_time(const void *a, const void *b)
+{
+        const struct packed_entry *x = a, *y = b;
+
+        return (x->at > y->at) - (x->at < y->at);
+}
+
+/* Packs `seen` into root's "seen" (base64 text) and, for the entries
+ * that do not pack, "seen_other". NT_ERR_NOMEM. */
+static int pack_seen(json_t *root, json_t *seen)
+{
+        size_t n = json_object_size(seen), k = 0, len = 0, i;
+        struct packed_entry *e = calloc(n ? n : 1, sizeof(*e));
+        unsigned char *buf = calloc(n ? n : 1, PACKED_ENTRY + LEB128_MAX);
+        char *text = NULL;
+        json_t *other = json_object(), *v;
+        const char *id;
+        int64_t prev = 0;
+        int err = NT_ERR_NOMEM;
+
+        if (!e || !buf || !other)
+                goto out;
+        json_object_foreach(seen, id, v)
+        {
+                const char *rev = json_string_value(json_array_get(v, 0));
+                int64_t at = json_integer_value(json_array_get(v, 1));
+
+                if (rev && at >= 0 && unhex(id, e[k].bytes, PACKED_ID) &&
+                    unhex(rev, e[k].bytes + PACKED_ID, PACKED_REV)) {
+                        e[k++].at = at;
+                } else if (json_object_set(other, id, v) != 0) {
+                        goto out;
+                }
+        }
+        qsort(e, k, sizeof(*e), by_time);
+        for (i = 0; i < k; i++) {
+                uint64_t d = (uint64_t)(e[i].at - prev);
+
+                memcpy(buf + len, e[i].bytes, PACKED_ENTRY);
+                len += PACKED_ENTRY;
+                do {
+                        buf[len++] =
+                            (unsigned char)((d & 127) | (d > 127 ? 128 : 0));
+                        d >>= 7;
+                } while (d);
+                prev = e[i].at;
+        }
+        text = malloc(4 * ((len + 2) / 3) + 1);
+        if (!text)
+                goto out;
+        len = b64_encode(buf, len, text);
+        if (json_object_set_new(root, "seen", json_stringn(text, len)) != 0 ||
+            (json_object_size(other) &&
+             json_object_set(root, "seen_other", other) != 0))
+                goto out;
+        err = NT_OK;
+out:
+        free(text);
+        free(buf);
+        free(e);
+        json_decref(other);
+        return err;
+}
+
+/* The seen-set of a /2 state (packed text and seen_other) as a /1
+ * object; NULL when the text is not a packed seen-set or an id comes
+ * twice. */
+static json_t *unpack_seen(json_t *root)
+{
+        const char *text = json_string_value(json_object_get(root, "seen"));
+        size_t tlen = json_string_length(json_object_get(root, "seen"));
+        json_t *other = json_object_get(root, "seen_other"), *seen, *v;
+        unsigned char *buf = malloc(tlen / 4 * 3 + 1);
+        ssize_t len = buf ? b64_decode(text, tlen, buf) : -1;
+        size_t at = 0;
+        int64_t t = 0;
+        const char *id;
+
+        seen = len >= 0 ? json_object() : NULL;
+        while (seen && at < (size_t)len) {
+                char hid[2 * PACKED_ID + 1], hrev[2 * PACKED_REV + 1];
+                uint64_t d = 0;
+                int shift = 0;
+
+                if ((size_t)len - at < PACKED_ENTRY + 1)
+                        goto bad;
+                nt_num_hex(buf + at, PACKED_ID, hid);
+                nt_num_hex(buf + at + PACKED_ID, PACKED_REV, hrev);
+                at += PACKED_ENTRY;
+                for (;;) {
+                        unsigned char b;
+
+                        if (at == (size_t)len || shift > 63)
+                                goto bad;
+                        b = buf[at++];
+                        if (shift == 63 && b > 1)
+                                goto bad; /* past 64 bits */
+                        d |= (uint64_t)(b & 127) << shift;
+                        shift += 7;
+                        if (!(b & 128))
+                                break;
+                }
+                if (d > (uint64_t)(INT64_MAX - t))
+                        goto bad;
+                t += (int64_t)d;
+                if (json_object_get(seen, hid) ||
+                    json_object_set_new(
+                        seen, hid, json_pack("[s, I]", hrev, (json_int_t)t)) !=
+                        0)
+                        goto bad;
+        }
+        json_object_foreach(other, id, v)
+        {
+                if (!seen || json_object_get(seen, id) ||
+                    json_object_set(seen, id, v) != 0)
+                        goto bad;
+        }
+        free(buf);
+        return seen;
+bad:
+        free(buf);
+        json_decref(seen);
+        return NULL;
+}
+
 int nt_state_from_json(const json_t *root, const char *key,
                        struct nt_feed_state *st)
 {
         json_t *r = (json_t *)root; /* jansson's getters take no const */
+        json_t *seen;
+        int version = version_of(r, key);
 
-        if (!valid(r, key))
+        if (version == 0)
+                return NT_ERR_PARSE;
+        seen = version == 2 ? unpack_seen(r)
+                            : json_incref(json_object_get(r, "seen"));
+        if (!seen)
                 return NT_ERR_PARSE;
         free(st->url);
         free(st->etag);
@@ -149,7 +399,7 @@ int nt_state_from_json(const json_t *root, const char *key,
             json_integer_value(json_object_get(r, "last_success"));
         st->disabled = json_is_true(json_object_get(r, "disabled"));
         json_decref(st->seen);
-        st->seen = json_incref(json_object_get(r, "seen"));
+        st->seen = seen;
         return NT_OK;
 }
 
@@ -159,18 +409,22 @@ static int load(const char *dir, const char *key, struct nt_feed_state *st,
         char path[4096], aside[4200];
         json_error_t jerr;
         json_t *root;
+        bool ok;
 
         nt_state_path(dir, key, path, sizeof(path));
         if (access(path, F_OK) != 0 && errno == ENOENT)
                 return NT_ERR_NOTFOUND;
         root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-        if ((!root || !valid(root, key)) && !move_aside) {
+        /* Read into st only when it is a state of this key (st is left
+         * as it was otherwise). */
+        ok = root && nt_state_from_json(root, key, st) == NT_OK;
+        if (!ok && !move_aside) {
                 json_decref(root);
                 return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
                                "state file %s is corrupt (%s)", path,
                                root ? "unexpected content" : jerr.text);
         }
-        if (!root || !valid(root, key)) {
+        if (!ok) {
                 snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path,
                          (long long)time(NULL));
                 if (rename(path, aside) != 0)
@@ -183,7 +437,6 @@ static int load(const char *dir, const char *key, struct nt_feed_state *st,
                                path, root ? "unexpected content" : jerr.text,
                                aside);
         }
-        nt_state_from_json(root, key, st);
         json_decref(root);
         return NT_OK;
 }
@@ -215,6 +468,40 @@ json_t *nt_state_to_json(const char *key, const struct nt_feed_state *st)
             "next_poll", (json_int_t)st->next_poll_ms, "last_success",
             (json_int_t)st->last_success_ms, "disabled", st->disabled,
             "last_error", str_or_null(st->last_error), "seen", st->seen);
+}
+
+/* Sets `name` to the string s unless it is NULL. */
+static int set_str(json_t *root, const char *name, const char *s)
+{
+        return s ? json_object_set_new(root, name, json_string(s)) : 0;
+}
+
+json_t *nt_state_to_json_packed(const char *key, const struct nt_feed_state *st)
+{
+        json_t *root =
+            json_pack("{s:s, s:s}", "schema", STATE_SCHEMA_PACKED, "key", key);
+
+        /* Members at their default (NULL, 0, false) are left out: a
+         * reader takes a missing member for its default, as in /1. */
+        if (!root || set_str(root, "url", st->url) ||
+            set_str(root, "etag", st->etag) ||
+            set_str(root, "last_modified", st->last_modified) ||
+            (st->failures && json_object_set_new(root, "failures",
+                                                 json_integer(st->failures))) ||
+            (st->next_poll_ms &&
+             json_object_set_new(root, "next_poll",
+                                 json_integer(st->next_poll_ms))) ||
+            (st->last_success_ms &&
+             json_object_set_new(root, "last_success",
+                                 json_integer(st->last_success_ms))) ||
+            (st->disabled &&
+             json_object_set_new(root, "disabled", json_true())) ||
+            set_str(root, "last_error", st->last_error) ||
+            pack_seen(root, st->seen) != NT_OK) {
+                json_decref(root);
+                return NULL;
+        }
+        return root;
 }
 
 /* Writes one state to its temporary file, without syncing. */

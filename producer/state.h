@@ -72,13 +72,27 @@ int nt_state_save_many(const char *dir, const char *const *keys,
 
 /* The state as the JSON object its file holds (schema
  * newstap.feed-state/1, "key" = key, the seen-set shared, not copied):
- * the one encoding of a state, for the state files and for a state
- * topic's record values. NULL when out of memory. */
+ * the encoding of the state files, readable with any JSON tool. NULL
+ * when out of memory. Caller frees with json_decref(). */
 json_t *nt_state_to_json(const char *key, const struct nt_feed_state *st);
 
-/* Reads a state encoded by nt_state_to_json() for the feed `key` into
- * an initialised `st` (replacing what it held). NT_ERR_PARSE, st left
- * as it was, when the object is not such a state or is for another key. */
+/* The same state in its compact form (schema newstap.feed-state/2), for
+ * the state topic's records, which produce --group writes with every
+ * transaction: members at their default left out, and the seen-set
+ * packed as base64 text ("seen": per entry the id's 16 bytes, the
+ * revision's 8 and the LEB128 of its time's distance from the previous
+ * entry's, in the order of the times), entries that do not pack (an id
+ * or revision that is not lower-case hex of newstap's lengths, a
+ * negative time) in "seen_other" as in /1. Half the bytes of /1 for a
+ * seen-set of newstap's ids; nothing lost. NULL when out of memory.
+ * Caller frees with json_decref(). */
+json_t *nt_state_to_json_packed(const char *key,
+                                const struct nt_feed_state *st);
+
+/* Reads a state encoded by nt_state_to_json() (/1) or
+ * nt_state_to_json_packed() (/2) for the feed `key` into an initialised
+ * `st` (replacing what it held). NT_ERR_PARSE, st left as it was, when
+ * the object is not such a state or is for another key. */
 int nt_state_from_json(const json_t *root, const char *key,
                        struct nt_feed_state *st);
 

@@ -29,7 +29,7 @@
 char *nt_state_topic_value(const char *key, const struct nt_feed_state *st,
                            size_t *lenp)
 {
-        json_t *root = nt_state_to_json(key, st);
+        json_t *root = nt_state_to_json_packed(key, st);
         char *value = root ? json_dumps(root, JSON_COMPACT) : NULL;
 
         json_decref(root);
@@ -236,7 +236,7 @@ static int load_one(const rd_kafka_message_t *rkm, void *opaque)
          * is not a state of this key, so garbage keeps the earlier one. */
         if (nt_state_from_json(root, key, &e->st) != NT_OK) {
                 skip(rkm, "the value is not a state (schema "
-                          "newstap.feed-state/1) of the record's key");
+                          "newstap.feed-state/1 or /2) of the record's key");
                 goto out;
         }
         e->live = true;

@@ -5,8 +5,9 @@
  * checks the topic, and reads partitions of it back into states.
  *
  * A record: key = nt_feeds_topic_key(url), the feed's key on the feeds
- * topic; value = the compact JSON of nt_state_to_json(key, st) (schema
- * newstap.feed-state/1, the encoding of a state file); partition = the
+ * topic; value = the compact JSON of nt_state_to_json_packed(key, st)
+ * (schema newstap.feed-state/2; records of /1, the encoding of a state
+ * file, written by earlier versions, are read too); partition = the
  * partition of the feed's record on the feeds topic, given explicitly by
  * the writer (never left to a partitioner); a tombstone (null value)
  * forgets the feed's state. Writers are the producer's transactions and
@@ -21,11 +22,11 @@
 #include "common/config.h"
 #include "producer/state.h"
 
-/* The schema of a record's value (and its schema header). */
-#define NT_STATE_TOPIC_SCHEMA "newstap.feed-state/1"
+/* The schema of a record's value (and its schema header) as written. */
+#define NT_STATE_TOPIC_SCHEMA "newstap.feed-state/2"
 
 /* The value of the record of `st` under `key`: compact JSON of
- * nt_state_to_json(key, st), not NUL-terminated as far as Kafka is
+ * nt_state_to_json_packed(key, st), not NUL-terminated as far as Kafka is
  * concerned (*lenp bytes; a NUL follows them). NULL when out of memory.
  * Caller frees with free(). */
 char *nt_state_topic_value(const char *key, const struct nt_feed_state *st,
@@ -70,7 +71,7 @@ typedef int nt_state_topic_cb(const char *key, int32_t partition,
  * aborted records never seen), then calls cb once per key still present:
  * the last record of a key wins and a tombstone deletes it. A record
  * that is not a state (null key, a value that is not JSON or not schema
- * newstap.feed-state/1, a "key" member that is not the record's key) is
+ * newstap.feed-state/1 or /2, a "key" member that is not the record's key) is
  * logged as a warning with its topic, partition, offset and reason and
  * skipped: the key keeps its earlier state. The reading client is built
  * from the configuration's kafka section and the `extra` properties (as

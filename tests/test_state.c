@@ -111,6 +111,9 @@ Test(state, corrupt_files_are_moved_aside)
             "\"seen\": {}}",
             "{\"schema\": \"newstap.feed-state/1\", \"key\": \"k\", "
             "\"seen\": {\"id\": \"no-pair\"}}",
+            /* The state topic's packed form, its seen-set cut short. */
+            "{\"schema\": \"newstap.feed-state/2\", \"key\": \"k\", "
+            "\"seen\": \"ABEiM0RVZneImaq7zN3u/wEjRWc=\"}",
         };
         struct nt_feed_state st;
         char path[512], err[1024];
