@@ -138,6 +138,54 @@ rd_kafka_t *nt_kafka_consumer_new(const nt_config_t *cfg, const char *group_id,
         return rk;
 }
 
+rd_kafka_t *nt_kafka_txn_consumer_new(
+    const nt_config_t *cfg, const char *group_key, const char *const *extra,
+    void (*rebalance_cb)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque),
+    int (*stats_cb)(rd_kafka_t *rk, char *json, size_t len, void *opaque),
+    void *opaque, char *errstr, size_t errstr_size)
+{
+        static const char *const txn_props[] = {
+            "enable.auto.commit",       "false",
+            "enable.auto.offset.store", "false",
+            "isolation.level",          "read_committed"};
+        const char *props[32];
+        rd_kafka_conf_t *conf;
+        char rkerr[512];
+        size_t n = 0, i;
+        rd_kafka_t *rk;
+
+        for (i = 0; i < sizeof(txn_props) / sizeof(txn_props[0]); i++)
+                props[n++] = txn_props[i];
+        for (i = 0; extra && extra[i]; i++) {
+                if (n + 1 >= sizeof(props) / sizeof(props[0])) {
+                        nt_errf(errstr, errstr_size, NT_ERR_INVALID,
+                                "too many consumer properties");
+                        return NULL;
+                }
+                props[n++] = extra[i];
+        }
+        props[n] = NULL;
+        conf = nt_kafka_conf_new(cfg, props, errstr, errstr_size);
+        if (!conf)
+                return NULL;
+        if (rd_kafka_conf_set(conf, "group.id", nt_config_str(cfg, group_key),
+                              rkerr, sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
+                rd_kafka_conf_destroy(conf);
+                nt_errf(errstr, errstr_size, NT_ERR_CONFIG, "%s: %s", group_key,
+                        rkerr);
+                return NULL;
+        }
+        rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+        if (stats_cb)
+                rd_kafka_conf_set_stats_cb(conf, stats_cb);
+        rd_kafka_conf_set_opaque(conf, opaque);
+        rk = nt_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+        if (rk)
+                rd_kafka_poll_set_consumer(rk);
+        return rk;
+}
+
 /* An admin request's options, with its timeout, and its result queue. */
 struct admin_call {
         rd_kafka_AdminOptions_t *opts;

@@ -54,6 +54,21 @@ rd_kafka_t *nt_kafka_consumer_new(const nt_config_t *cfg, const char *group_id,
                                   const char *const *extra, char *errstr,
                                   size_t errstr_size);
 
+/* The consumer of a loop whose offsets go with its Kafka transactions
+ * (classify, produce --group; KIP-447): in the group named by the
+ * configuration key `group_key` (which an error names), librdkafka
+ * neither commits nor stores offsets, and records of aborted or open
+ * transactions are never read (read_committed). `extra` (name, value,
+ * ..., NULL) comes on top; `rebalance_cb` and `stats_cb` (may be NULL)
+ * get `opaque`; the main queue is the consumer's, as in
+ * nt_kafka_consumer_new(). */
+rd_kafka_t *nt_kafka_txn_consumer_new(
+    const nt_config_t *cfg, const char *group_key, const char *const *extra,
+    void (*rebalance_cb)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque),
+    int (*stats_cb)(rd_kafka_t *rk, char *json, size_t len, void *opaque),
+    void *opaque, char *errstr, size_t errstr_size);
+
 /* Creates the topics that do not exist yet, each with `partitions`
  * partitions and the broker's default replication. Topics that already
  * exist are fine. Waits at most timeout_ms. */

@@ -245,18 +245,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 rd_kafka_t *nt_cl_make_consumer(nt_classify_loop_t *l, char *errstr,
                                 size_t errstr_size)
 {
-        const char *props[16];
-        rd_kafka_conf_t *conf;
-        char rkerr[512];
-        rd_kafka_t *rk;
+        const char *props[8];
         size_t n = 0;
 
-        props[n++] = "enable.auto.commit";
-        props[n++] = "false";
-        props[n++] = "enable.auto.offset.store";
-        props[n++] = "false";
-        props[n++] = "isolation.level";
-        props[n++] = "read_committed";
         props[n++] = "enable.partition.eof";
         props[n++] = "false";
         /* A new group starts at the beginning of the raw topic, so that
@@ -270,24 +261,9 @@ rd_kafka_t *nt_cl_make_consumer(nt_classify_loop_t *l, char *errstr,
                 props[n++] = "1000";
         }
         props[n] = NULL;
-        conf = nt_kafka_conf_new(l->cfg, props, errstr, errstr_size);
-        if (!conf)
-                return NULL;
-        if (rd_kafka_conf_set(conf, "group.id",
-                              nt_config_str(l->cfg, "consumer.group_id"), rkerr,
-                              sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
-                rd_kafka_conf_destroy(conf);
-                nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                        "consumer.group_id: %s", rkerr);
-                return NULL;
-        }
-        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-        rd_kafka_conf_set_stats_cb(conf, on_consumer_stats);
-        rd_kafka_conf_set_opaque(conf, l);
-        rk = nt_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
-        if (rk)
-                rd_kafka_poll_set_consumer(rk);
-        return rk;
+        return nt_kafka_txn_consumer_new(l->cfg, "consumer.group_id", props,
+                                         on_rebalance, on_consumer_stats, l,
+                                         errstr, errstr_size);
 }
 
 /* ---- the batch --------------------------------------------------- */

@@ -656,9 +656,7 @@ int nt_pr_group_start(nt_producer_t *p, char *errstr, size_t errstr_size)
                                                   "read_uncommitted", NULL};
         const char *props[16];
         rd_kafka_topic_partition_list_t *topics;
-        rd_kafka_conf_t *conf;
         rd_kafka_resp_err_t err;
-        char rkerr[512];
         size_t n = 0;
 
         if (nt_state_topic_ensure(nt_publisher_handle(p->pub), p->cfg, 30000,
@@ -668,34 +666,16 @@ int nt_pr_group_start(nt_producer_t *p, char *errstr, size_t errstr_size)
                                          errstr_size);
         if (!p->probe)
                 return NT_ERR_KAFKA;
-        props[n++] = "enable.auto.commit";
-        props[n++] = "false";
-        props[n++] = "enable.auto.offset.store";
-        props[n++] = "false";
-        props[n++] = "isolation.level";
-        props[n++] = "read_committed";
         props[n++] = "partition.assignment.strategy";
         props[n++] = "cooperative-sticky";
         props[n++] = "auto.offset.reset";
         props[n++] = "earliest";
         props[n] = NULL;
-        conf = nt_kafka_conf_new(p->cfg, props, errstr, errstr_size);
-        if (!conf)
-                return NT_ERR_CONFIG;
-        if (rd_kafka_conf_set(conf, "group.id",
-                              nt_config_str(p->cfg, "producer.group"), rkerr,
-                              sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
-                rd_kafka_conf_destroy(conf);
-                return nt_errf(errstr, errstr_size, NT_ERR_CONFIG,
-                               "producer.group: %s", rkerr);
-        }
-        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-        rd_kafka_conf_set_opaque(conf, p);
-        p->consumer =
-            nt_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+        p->consumer = nt_kafka_txn_consumer_new(p->cfg, "producer.group", props,
+                                                on_rebalance, NULL, p, errstr,
+                                                errstr_size);
         if (!p->consumer)
                 return NT_ERR_KAFKA;
-        rd_kafka_poll_set_consumer(p->consumer);
         topics = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(topics, p->feeds_topic,
                                           RD_KAFKA_PARTITION_UA);
