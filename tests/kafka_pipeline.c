@@ -430,27 +430,38 @@ static int cmp_lines(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The titles tail prints from a start (an option and its value), sorted,
- * one string. */
-static void tail_titles(const char *opt, const char *start, char *got,
-                        size_t size)
+/* Checks that tail, from a start (an option and its value), prints these
+ * titles (sorted, comma-separated); on a mismatch it says what tail printed,
+ * in its order with partitions and offsets, and what it said on stderr. */
+static void expect_titles(const char *opt, const char *start, const char *want,
+                          const char *why)
 {
-        char *out, *err, *lines[16], *line, *save = NULL;
+        char *out, *err, *raw, *lines[16], *line, *save = NULL;
+        char got[512];
         int status, n = 0, i;
         size_t used = 0;
 
         status = run(&out, &err, "tail", "--all", opt, start, "-f",
-                     "%{title}\\n", NULL);
+                     "%{title}\\tpartition %p offset %o\\n", NULL);
         cr_assert_eq(status, 0, "tail %s %s exited %d: %s", opt, start, status,
                      err);
+        raw = strdup(out);
+        cr_assert(raw);
         for (line = strtok_r(out, "\n", &save); line && n < 16;
-             line = strtok_r(NULL, "\n", &save))
+             line = strtok_r(NULL, "\n", &save)) {
+                line[strcspn(line, "\t")] = '\0';
                 lines[n++] = line;
+        }
         qsort(lines, (size_t)n, sizeof(lines[0]), cmp_lines);
         got[0] = '\0';
-        for (i = 0; i < n && used < size; i++)
-                used += (size_t)snprintf(got + used, size - used, "%s%s",
+        for (i = 0; i < n && used < sizeof(got); i++)
+                used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s",
                                          i ? "," : "", lines[i]);
+        cr_assert_str_eq(got, want,
+                         "tail --all %s %s (%s): got \"%s\", want \"%s\"; "
+                         "it printed:\n%s\nand on stderr:\n%s",
+                         opt, start, why, got, want, raw, err);
+        free(raw);
         free(out);
         free(err);
 }
@@ -461,7 +472,7 @@ Test(real, since_picks_the_first_record_at_or_after_the_time)
         struct names nm;
         struct timespec now;
         int64_t t0, ts[6];
-        char since[64], got[256];
+        char since[64];
         time_t secs;
         struct tm tm;
         int i;
@@ -479,23 +490,19 @@ Test(real, since_picks_the_first_record_at_or_after_the_time)
         secs = (time_t)((ts[3] - 1800 * 1000) / 1000);
         gmtime_r(&secs, &tm);
         strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        tail_titles("--since", since, got, sizeof(got));
-        cr_assert_str_eq(got, "Event 3,Event 4,Event 5", "--since %s", since);
+        expect_titles("--since", since, "Event 3,Event 4,Event 5",
+                      "half an hour before the fourth");
 
         secs = (time_t)(ts[2] / 1000);
         gmtime_r(&secs, &tm);
         strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        tail_titles("--since", since, got, sizeof(got));
-        cr_assert_str_eq(got, "Event 2,Event 3,Event 4,Event 5",
-                         "--since %s (exactly the third)", since);
+        expect_titles("--since", since, "Event 2,Event 3,Event 4,Event 5",
+                      "exactly the third");
 
-        tail_titles("--since", "90m", got, sizeof(got));
-        cr_assert_str_eq(got, "Event 5", "--since 90m");
-        tail_titles("--since", "30m", got, sizeof(got));
-        cr_assert_str_eq(got, "", "--since 30m: nothing that recent");
-        tail_titles("--since", "7h", got, sizeof(got));
-        cr_assert_str_eq(got, "Event 0,Event 1,Event 2,Event 3,Event 4,"
-                              "Event 5");
+        expect_titles("--since", "90m", "Event 5", "the last");
+        expect_titles("--since", "30m", "", "nothing that recent");
+        expect_titles("--since", "7h",
+                      "Event 0,Event 1,Event 2,Event 3,Event 4,Event 5", "all");
 }
 
 /* ---- tail --since on the published time, kcat's starts ------------ */
@@ -512,7 +519,7 @@ Test(real, since_shows_what_was_published_since_then)
         struct names nm;
         struct timespec now;
         int64_t t, published[4], ts[4];
-        char got[256], ms[32];
+        char ms[32];
 
         use_names(&nm, bs);
         one_topic(bs, nm.enriched, 3, NULL);
@@ -531,25 +538,21 @@ Test(real, since_shows_what_was_published_since_then)
         ts[3] = t - 600 * 1000;
         put_dated_events(bs, nm.enriched, 4, titles, published, ts);
 
-        tail_titles("--since", "2h", got, sizeof(got));
-        cr_assert_str_eq(got, "Fresh,Undated",
-                         "--since 2h: not the archive of 2025");
-        tail_titles("-o", "@2h", got, sizeof(got));
-        cr_assert_str_eq(got, "Fresh,Undated", "-o @2h");
+        expect_titles("--since", "2h", "Fresh,Undated",
+                      "not the archive of 2025");
+        expect_titles("-o", "@2h", "Fresh,Undated", "as --since");
         snprintf(ms, sizeof(ms), "s@%lld", (long long)(t - 2 * 3600 * 1000LL));
-        tail_titles("--offset", ms, got, sizeof(got));
-        cr_assert_str_eq(got, "Fresh,Undated", "--offset %s", ms);
-        tail_titles("--since", "30m", got, sizeof(got));
-        cr_assert_str_eq(got, "Undated",
-                         "--since 30m: undated, by its record time");
-        tail_titles("--since", "6h", got, sizeof(got));
-        cr_assert_str_eq(got, "Fresh,Undated,Written before", "--since 6h");
+        expect_titles("--offset", ms, "Fresh,Undated", "as --since");
+        expect_titles("--since", "30m", "Undated",
+                      "undated, by its record time");
+        expect_titles("--since", "6h", "Fresh,Undated,Written before",
+                      "all but the archive");
 
         /* -N is the last N of each partition, as in kcat. */
-        tail_titles("-o", "-1", got, sizeof(got));
-        cr_assert_str_eq(got, "Fresh,Old archive,Undated", "-o -1");
-        tail_titles("-o", "beginning", got, sizeof(got));
-        cr_assert_str_eq(got, "Fresh,Old archive,Undated,Written before");
+        expect_titles("-o", "-1", "Fresh,Old archive,Undated",
+                      "the last of each partition");
+        expect_titles("-o", "beginning",
+                      "Fresh,Old archive,Undated,Written before", "all");
 }
 
 /* ---- replay --speed, --skip-seen, corrupt archives ------------------ */

@@ -12,7 +12,10 @@
 
 rd_kafka_t *nt_test_producer(const char *bootstrap)
 {
-        const char *props[] = {"bootstrap.servers", bootstrap, NULL};
+        /* Tests look at what is where in a partition (tail -o -N, the
+         * first record at a time): the records must land in order. */
+        const char *props[] = {"bootstrap.servers", bootstrap,
+                               "enable.idempotence", "true", NULL};
         char errstr[512];
         rd_kafka_t *rk = nt_kafka_producer_new(NULL, props, NULL, NULL, errstr,
                                                sizeof(errstr));

@@ -20,8 +20,11 @@ typedef bool(nt_test_msg_cb)(const rd_kafka_message_t *rkm, void *ctx);
 rd_kafka_t *nt_test_topic_reader(const char *bootstrap, const char *topic,
                                  bool eof, int *partitions);
 
-/* A producer on `bootstrap` with librdkafka's defaults (the test fails
- * when it cannot be made). Caller destroys it with rd_kafka_destroy(). */
+/* A producer on `bootstrap` that keeps each partition in the order the
+ * records were produced (idempotent: librdkafka's default producer may
+ * reorder them when it retries a batch while a later one is in flight, as
+ * on a topic just created under load). The test fails when it cannot be
+ * made. Caller destroys it with rd_kafka_destroy(). */
 rd_kafka_t *nt_test_producer(const char *bootstrap);
 
 /* Reads `topic` on `bootstrap` from the start (read_committed) for at
