@@ -610,6 +610,17 @@ static void finish_exactly_once(struct nt_child *c, struct tail *t, unsigned n,
         tail_wait(t, n, timeout_ms, name);
         stop_clean(c, name);
         tail_close(t);
+        /* The classifier's log tells how a duplicate came; the workdir
+         * goes with the test. */
+        if (getenv("NT_TEST_KEEP_LOGS")) {
+                char cmd[512];
+
+                snprintf(cmd, sizeof(cmd),
+                         "cp '%s/%s.log' \"$NT_TEST_KEEP_LOGS/%s-%d.log\"",
+                         workdir, name, name, (int)getpid());
+                if (system(cmd) != 0)
+                        fprintf(stderr, "(log %s not kept)\n", name);
+        }
         check_exactly_once(n, v);
 }
 
