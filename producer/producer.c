@@ -728,6 +728,11 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
         int64_t fetched = nt_date_now_ms();
         int err;
         bool complete = true;
+        /* --group: a commit that makes room in the middle of the document
+         * (nt_pr_send_article()) may abort and roll the feed back, its
+         * articles sent so far with it: then the rest is not sent, the
+         * validators are not kept and the feed is due again at once. */
+        unsigned rollbacks = f->rollbacks;
 
         nt_feed_limits_init(&lim);
         lim.max_document = (size_t)nt_config_bytes(p->cfg, "producer.max_body");
@@ -788,6 +793,10 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
                 else
                         n_new++;
                 nt_article_free(&art);
+                if (f->rollbacks != rollbacks) {
+                        complete = false;
+                        break;
+                }
         }
         nt_feed_free(&feed);
         /* Keep the seen-set near its bound as it grows (10 % slack, so
@@ -820,6 +829,8 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
                 f->next_validators = true;
         }
         schedule_success(p, f, res);
+        if (f->rollbacks != rollbacks)
+                nt_pr_group_repoll(p, f);
         NT_DEBUG("producer", "feed %s: %zu new, %zu updated, %zu unchanged",
                  f->label, n_new, n_upd, n_dup);
 }

@@ -771,6 +771,7 @@ static void roll_back(struct pfeed *f)
         free(f->next_last_modified);
         f->next_etag = f->next_last_modified = NULL;
         f->next_validators = false;
+        f->rollbacks++;
 }
 
 /* A rolled-back feed is due again now, not after its interval (an
@@ -1019,6 +1020,11 @@ int nt_pr_group_commit(nt_producer_t *p, bool force)
         p->last_commit_ms = now;
         err = group_end_begin(p, true, STEP_MS);
         return err == NT_ERR_TIMEOUT ? NT_OK : err;
+}
+
+void nt_pr_group_repoll(nt_producer_t *p, struct pfeed *f)
+{
+        repoll_soon(p, f);
 }
 
 bool nt_pr_group_ending(const nt_producer_t *p)

@@ -99,6 +99,7 @@ struct pfeed {
         char *committed;
         char *txn_value; /* the value written in the open commit */
         bool revoked;
+        unsigned rollbacks; /* times an abort rolled it back */
 };
 
 /* An article of a feed whose content comes from its page, waiting for
@@ -262,6 +263,10 @@ int nt_pr_group_commit(nt_producer_t *p, bool force);
  * nt_pr_group_commit()): no fetch result is handled and no fetch started
  * meanwhile, since they would change the feeds it writes. */
 bool nt_pr_group_ending(const nt_producer_t *p);
+/* A feed rolled back while its poll was handled (a commit made room in
+ * the middle of its document, and aborted): due again as after an
+ * abort, not at its interval. */
+void nt_pr_group_repoll(nt_producer_t *p, struct pfeed *f);
 /* An article the broker refused for good (in an aborting transaction). */
 void nt_pr_group_refused(nt_producer_t *p, struct pfeed *f,
                          const struct nt_publish_meta *meta);

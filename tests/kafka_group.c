@@ -1125,6 +1125,45 @@ Test(real, rolled_back_feed_is_polled_again_at_once, .timeout = 180)
         json_decref(t.count);
 }
 
+/* A poll whose articles do not fit the publisher (room for 20 in
+ * flight) commits in the middle of the feed's document to make room;
+ * when that commit aborts (the broker refuses the big first article
+ * for good), the articles sent before it are rolled back with their
+ * feed: the rest of the document must not store the response's
+ * validators nor put the feed off to its interval (an hour), or the
+ * rolled-back articles would never be sent. Every small article is on
+ * news.raw exactly once, well within the interval. */
+Test(real, abort_in_the_middle_of_a_poll_loses_nothing, .timeout = 180)
+{
+        const int n = 1;
+        const char *topics[1];
+        long long end;
+        struct tally t;
+
+        nt_test_unique_name("grp-raw-small", raw, sizeof(raw));
+        topics[0] = raw;
+        nt_test_make_topics_config(nt_test_kafka_bootstrap(), topics, 1, 3,
+                                   "-1", "max.message.bytes", "4096");
+        interval_s = 3600;
+        extra_kafka = ", \"batch.num.messages\": \"1\"";
+        extra_producer = "\"max_inflight\": 20, ";
+        big_item[0] = 1;
+        make_feeds(n, 30);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        end = mono_ms() + 60000;
+        do {
+                nap_ms(500);
+                tally_topic(&t, raw, served_count(n), 5000);
+                json_decref(t.count);
+        } while (t.records < served_count(n) && mono_ms() < end);
+        cr_assert_geq(nt_test_metric(inst[0].port, "newstap_transactions_total",
+                                     "{outcome=\"aborted\"}"),
+                      1, "no transaction was aborted");
+        cr_assert_eq(stop(0, SIGTERM), 0);
+        assert_exactly_once(n, "after an abort in the middle of a poll");
+}
+
 /* An article larger than the producer's message.max.bytes is refused
  * before it is sent: logged, counted and marked seen as without
  * --group, while the rest of its transaction commits (no abort); every
