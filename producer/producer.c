@@ -683,10 +683,17 @@ int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
                    NT_ERR_LIMIT &&
                nt_sig_running()) {
                 /* A transaction's articles leave the publisher when it
-                 * commits: commit what is open to make room. */
-                if (p->group && nt_pr_group_commit(p, true) != NT_OK)
-                        break;
-                nt_publisher_poll(p->pub, 100);
+                 * commits: commit what is open to make room, in steps, so
+                 * that metrics, readiness and signals are served while
+                 * the commit waits for the broker. */
+                if (p->group) {
+                        if (nt_pr_group_make_room(p) != NT_OK)
+                                break;
+                        nt_publisher_poll(p->pub,
+                                          nt_pr_group_ending(p) ? 10 : 100);
+                } else {
+                        nt_publisher_poll(p->pub, 100);
+                }
                 every_second(p, nt_date_now_ms());
         }
         free(line);

@@ -259,6 +259,11 @@ void nt_pr_group_poll(nt_producer_t *p);
 /* Commits the open transaction (articles, states, offsets) when it is
  * txn_ms old, or now with `force`. NT_ERR_KAFKA when the loop must stop. */
 int nt_pr_group_commit(nt_producer_t *p, bool force);
+/* The commit that makes room in a full publisher: begun now whatever
+ * the transaction's age, or the one under way stepped on; the caller
+ * calls again (serving the loop's housekeeping) until the publisher
+ * takes its message. NT_ERR_KAFKA when the loop must stop. */
+int nt_pr_group_make_room(nt_producer_t *p);
 /* True while a commit or abort is under way (stepped on by
  * nt_pr_group_commit()): no fetch result is handled and no fetch started
  * meanwhile, since they would change the feeds it writes. */

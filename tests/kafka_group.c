@@ -1164,6 +1164,52 @@ Test(real, abort_in_the_middle_of_a_poll_loses_nothing, .timeout = 180)
         assert_exactly_once(n, "after an abort in the middle of a poll");
 }
 
+/* A poll with more articles than the publisher has room for (20 in
+ * flight) while the broker is down: the commit that makes room waits
+ * for the broker as the loop's own does, the loop going on (the open
+ * transaction's age on /metrics, which only the loop refreshes, keeps
+ * growing, and /readyz says no broker is reachable); once the broker is
+ * back every article is on news.raw exactly once. */
+Test(real, full_publisher_with_the_broker_down_keeps_the_loop, .timeout = 300)
+{
+        const int n = 1;
+        long long t0, t_up;
+        double age = -1;
+
+        interval_s = 2;
+        extra_producer = "\"max_inflight\": 20, ";
+        make_feeds(n, 1);
+        start(0);
+        cr_assert(wait_group(1, 90), "the instance never owned the feeds");
+        cr_assert_eq(wait_all_polled(n, 0, true, 90), n,
+                     "the feed was not polled");
+        cr_assert_eq(nt_test_kafka_local("down"), 0,
+                     "scripts/kafka-local down failed");
+        items[0] = 30;
+        version[0]++;
+        serve_feed(0);
+        t0 = mono_ms();
+        do {
+                age = nt_test_metric(inst[0].port,
+                                     "newstap_transaction_open_seconds", "");
+                if (age < 10)
+                        nap_ms(500);
+        } while (age < 10 && mono_ms() - t0 < 45000);
+        cr_assert_geq(age, 10,
+                      "the open transaction's age stopped at %g s: the "
+                      "loop is not running",
+                      age);
+        cr_assert(nt_test_wait_status(inst[0].port, "/readyz", 503, 10),
+                  "ready with the broker down");
+        cr_assert_eq(nt_test_kafka_local("up"), 0,
+                     "scripts/kafka-local up failed");
+        t_up = mono_ms();
+        cr_assert_eq(wait_all_polled(n, t_up, true, 120), n,
+                     "the feed did not settle after the restart");
+        cr_assert_eq(stop(0, SIGTERM), 0, "a clean stop");
+        assert_exactly_once(n, "after a full publisher with the broker down");
+}
+
 /* An article larger than the producer's message.max.bytes is refused
  * before it is sent: logged, counted and marked seen as without
  * --group, while the rest of its transaction commits (no abort); every
