@@ -999,7 +999,7 @@ static int group_end(nt_producer_t *p, bool commit)
 }
 
 /* One step of the commit (or abort) under way, or the commit begun
- * when the transaction is txn_ms old (`now`: whatever its age). */
+ * when the transaction is txn_ms old (`now_due`: whatever its age). */
 static int group_commit_step(nt_producer_t *p, bool now_due)
 {
         int64_t now = nt_date_mono_ms();
