@@ -683,10 +683,17 @@ int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
                    NT_ERR_LIMIT &&
                nt_sig_running()) {
                 /* A transaction's articles leave the publisher when it
-                 * commits: commit what is open to make room. */
-                if (p->group && nt_pr_group_commit(p, true) != NT_OK)
-                        break;
-                nt_publisher_poll(p->pub, 100);
+                 * commits: commit what is open to make room, in steps, so
+                 * that metrics, readiness and signals are served while
+                 * the commit waits for the broker. */
+                if (p->group) {
+                        if (nt_pr_group_make_room(p) != NT_OK)
+                                break;
+                        nt_publisher_poll(p->pub,
+                                          nt_pr_group_ending(p) ? 10 : 100);
+                } else {
+                        nt_publisher_poll(p->pub, 100);
+                }
                 every_second(p, nt_date_now_ms());
         }
         free(line);
@@ -728,6 +735,11 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
         int64_t fetched = nt_date_now_ms();
         int err;
         bool complete = true;
+        /* --group: a commit that makes room in the middle of the document
+         * (nt_pr_send_article()) may abort and roll the feed back, its
+         * articles sent so far with it: then the rest is not sent, the
+         * validators are not kept and the feed is due again at once. */
+        unsigned rollbacks = f->rollbacks;
 
         nt_feed_limits_init(&lim);
         lim.max_document = (size_t)nt_config_bytes(p->cfg, "producer.max_body");
@@ -788,6 +800,10 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
                 else
                         n_new++;
                 nt_article_free(&art);
+                if (f->rollbacks != rollbacks) {
+                        complete = false;
+                        break;
+                }
         }
         nt_feed_free(&feed);
         /* Keep the seen-set near its bound as it grows (10 % slack, so
@@ -820,6 +836,8 @@ static void handle_body(nt_producer_t *p, struct pfeed *f,
                 f->next_validators = true;
         }
         schedule_success(p, f, res);
+        if (f->rollbacks != rollbacks)
+                nt_pr_group_repoll(p, f);
         NT_DEBUG("producer", "feed %s: %zu new, %zu updated, %zu unchanged",
                  f->label, n_new, n_upd, n_dup);
 }

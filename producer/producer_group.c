@@ -751,6 +751,7 @@ static void roll_back(struct pfeed *f)
         free(f->next_last_modified);
         f->next_etag = f->next_last_modified = NULL;
         f->next_validators = false;
+        f->rollbacks++;
 }
 
 /* A rolled-back feed is due again now, not after its interval (an
@@ -977,15 +978,15 @@ static int group_end(nt_producer_t *p, bool commit)
         return err;
 }
 
-int nt_pr_group_commit(nt_producer_t *p, bool force)
+/* One step of the commit (or abort) under way, or the commit begun
+ * when the transaction is txn_ms old (`now_due`: whatever its age). */
+static int group_commit_step(nt_producer_t *p, bool now_due)
 {
         int64_t now = nt_date_mono_ms();
         int err;
 
         if (!p->pub || p->group_broken)
                 return p->group_broken ? NT_ERR_KAFKA : NT_OK;
-        if (force)
-                return group_end(p, true);
         if (p->ending) {
                 err = nt_publisher_end_step(p->pub, STEP_MS);
                 return err == NT_ERR_TIMEOUT
@@ -994,11 +995,28 @@ int nt_pr_group_commit(nt_producer_t *p, bool force)
         }
         if (!nt_publisher_txn_open(p->pub) && p->n_dirty == 0)
                 return NT_OK;
-        if (now - p->last_commit_ms < p->txn_ms)
+        if (!now_due && now - p->last_commit_ms < p->txn_ms)
                 return NT_OK;
         p->last_commit_ms = now;
         err = group_end_begin(p, true, STEP_MS);
         return err == NT_ERR_TIMEOUT ? NT_OK : err;
+}
+
+int nt_pr_group_commit(nt_producer_t *p, bool force)
+{
+        if (!p->pub || p->group_broken)
+                return p->group_broken ? NT_ERR_KAFKA : NT_OK;
+        return force ? group_end(p, true) : group_commit_step(p, false);
+}
+
+int nt_pr_group_make_room(nt_producer_t *p)
+{
+        return group_commit_step(p, true);
+}
+
+void nt_pr_group_repoll(nt_producer_t *p, struct pfeed *f)
+{
+        repoll_soon(p, f);
 }
 
 bool nt_pr_group_ending(const nt_producer_t *p)

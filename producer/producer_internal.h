@@ -99,6 +99,7 @@ struct pfeed {
         char *committed;
         char *txn_value; /* the value written in the open commit */
         bool revoked;
+        unsigned rollbacks; /* times an abort rolled it back */
 };
 
 /* An article of a feed whose content comes from its page, waiting for
@@ -258,10 +259,19 @@ void nt_pr_group_poll(nt_producer_t *p);
 /* Commits the open transaction (articles, states, offsets) when it is
  * txn_ms old, or now with `force`. NT_ERR_KAFKA when the loop must stop. */
 int nt_pr_group_commit(nt_producer_t *p, bool force);
+/* The commit that makes room in a full publisher: begun now whatever
+ * the transaction's age, or the one under way stepped on; the caller
+ * calls again (serving the loop's housekeeping) until the publisher
+ * takes its message. NT_ERR_KAFKA when the loop must stop. */
+int nt_pr_group_make_room(nt_producer_t *p);
 /* True while a commit or abort is under way (stepped on by
  * nt_pr_group_commit()): no fetch result is handled and no fetch started
  * meanwhile, since they would change the feeds it writes. */
 bool nt_pr_group_ending(const nt_producer_t *p);
+/* A feed rolled back while its poll was handled (a commit made room in
+ * the middle of its document, and aborted): due again as after an
+ * abort, not at its interval. */
+void nt_pr_group_repoll(nt_producer_t *p, struct pfeed *f);
 /* An article the broker refused for good (in an aborting transaction). */
 void nt_pr_group_refused(nt_producer_t *p, struct pfeed *f,
                          const struct nt_publish_meta *meta);

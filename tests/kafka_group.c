@@ -1128,6 +1128,93 @@ Test(real, rolled_back_feed_is_polled_again_at_once, .timeout = 180)
         json_decref(t.count);
 }
 
+/* A poll whose articles do not fit the publisher (room for 20 in
+ * flight) commits in the middle of the feed's document to make room;
+ * when that commit aborts (the broker refuses the big first article
+ * for good), the articles sent before it are rolled back with their
+ * feed: the rest of the document must not store the response's
+ * validators nor put the feed off to its interval (an hour), or the
+ * rolled-back articles would never be sent. Every small article is on
+ * news.raw exactly once, well within the interval. */
+Test(real, abort_in_the_middle_of_a_poll_loses_nothing, .timeout = 180)
+{
+        const int n = 1;
+        const char *topics[1];
+        long long end;
+        struct tally t;
+
+        nt_test_unique_name("grp-raw-small", raw, sizeof(raw));
+        topics[0] = raw;
+        nt_test_make_topics_config(nt_test_kafka_bootstrap(), topics, 1, 3,
+                                   "-1", "max.message.bytes", "4096");
+        interval_s = 3600;
+        extra_kafka = ", \"batch.num.messages\": \"1\"";
+        extra_producer = "\"max_inflight\": 20, ";
+        big_item[0] = 1;
+        make_feeds(n, 30);
+        start(0);
+        cr_assert(wait_group(1, 90), "no assignment");
+        end = mono_ms() + 60000;
+        do {
+                nap_ms(500);
+                tally_topic(&t, raw, served_count(n), 5000);
+                json_decref(t.count);
+        } while (t.records < served_count(n) && mono_ms() < end);
+        /* The log line, written when the abort ends (the metric is
+         * refreshed once a second, maybe after the last commit). */
+        cr_assert_geq(count_in_file(inst[0].log, "its feeds are back to "
+                                                 "their committed state"),
+                      1, "no transaction was aborted");
+        cr_assert_eq(stop(0, SIGTERM), 0);
+        assert_exactly_once(n, "after an abort in the middle of a poll");
+}
+
+/* A poll with more articles than the publisher has room for (20 in
+ * flight) while the broker is down: the commit that makes room waits
+ * for the broker as the loop's own does, the loop going on (the open
+ * transaction's age on /metrics, which only the loop refreshes, keeps
+ * growing, and /readyz says no broker is reachable); once the broker is
+ * back every article is on news.raw exactly once. */
+Test(real, full_publisher_with_the_broker_down_keeps_the_loop, .timeout = 300)
+{
+        const int n = 1;
+        long long t0, t_up;
+        double age = -1;
+
+        interval_s = 2;
+        extra_producer = "\"max_inflight\": 20, ";
+        make_feeds(n, 1);
+        start(0);
+        cr_assert(wait_group(1, 90), "the instance never owned the feeds");
+        cr_assert_eq(wait_all_polled(n, 0, true, 90), n,
+                     "the feed was not polled");
+        cr_assert_eq(nt_test_kafka_local("down"), 0,
+                     "scripts/kafka-local down failed");
+        items[0] = 30;
+        version[0]++;
+        serve_feed(0);
+        t0 = mono_ms();
+        do {
+                age = nt_test_metric(inst[0].port,
+                                     "newstap_transaction_open_seconds", "");
+                if (age < 10)
+                        nap_ms(500);
+        } while (age < 10 && mono_ms() - t0 < 45000);
+        cr_assert_geq(age, 10,
+                      "the open transaction's age stopped at %g s: the "
+                      "loop is not running",
+                      age);
+        cr_assert(nt_test_wait_status(inst[0].port, "/readyz", 503, 10),
+                  "ready with the broker down");
+        cr_assert_eq(nt_test_kafka_local("up"), 0,
+                     "scripts/kafka-local up failed");
+        t_up = mono_ms();
+        cr_assert_eq(wait_all_polled(n, t_up, true, 120), n,
+                     "the feed did not settle after the restart");
+        cr_assert_eq(stop(0, SIGTERM), 0, "a clean stop");
+        assert_exactly_once(n, "after a full publisher with the broker down");
+}
+
 /* An article larger than the producer's message.max.bytes is refused
  * before it is sent: logged, counted and marked seen as without
  * --group, while the rest of its transaction commits (no abort); every
