@@ -12,10 +12,15 @@
 #include "common/log.h"
 
 /* The process's only mutable globals (STYLE.md rule 8): written by the
- * handler, read by loops. */
-static volatile sig_atomic_t sig_stop_count;
-static volatile sig_atomic_t sig_stop_requested;
-static volatile sig_atomic_t sig_reload;
+ * handler, read by loops. Lock-free atomics rather than volatile
+ * sig_atomic_t: the handler may run on any thread (the classify workers,
+ * librdkafka's) and the watchdog reads them from its own, which
+ * sig_atomic_t does not cover (a data race under ThreadSanitizer). */
+static atomic_int sig_stop_count;
+static atomic_int sig_stop_requested;
+static atomic_int sig_reload;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+               "a signal handler may only use lock-free atomics");
 
 static void on_stop(int signo)
 {
@@ -23,15 +28,14 @@ static void on_stop(int signo)
         /* The first signal asks for a clean shutdown. A second one means
          * the operator does not want to wait: leave now. State files are
          * written atomically, so nothing is left half-written. */
-        if (sig_stop_count > 0)
+        if (atomic_exchange(&sig_stop_count, 1) > 0)
                 _exit(130);
-        sig_stop_count = 1;
 }
 
 static void on_hup(int signo)
 {
         (void)signo;
-        sig_reload = 1;
+        atomic_store(&sig_reload, 1);
 }
 
 void nt_sig_install(void)
@@ -51,22 +55,22 @@ void nt_sig_install(void)
 
 bool nt_sig_running(void)
 {
-        return sig_stop_count == 0 && sig_stop_requested == 0;
+        return atomic_load(&sig_stop_count) == 0 &&
+               atomic_load(&sig_stop_requested) == 0;
 }
 
 void nt_sig_stop(void)
 {
         /* Kept apart from the signal count: a command that ends on its own
          * still lets a first Ctrl-C wait for the clean shutdown. */
-        sig_stop_requested = 1;
+        atomic_store(&sig_stop_requested, 1);
 }
 
 bool nt_sig_take_reload(void)
 {
-        if (!sig_reload)
-                return false;
-        sig_reload = 0;
-        return true;
+        /* One exchange: a SIGHUP between a test and a clear is not
+         * lost. */
+        return atomic_exchange(&sig_reload, 0) != 0;
 }
 
 struct nt_sig_watchdog {
