@@ -54,8 +54,9 @@ rd_kafka_t *nt_kafka_consumer_new(const nt_config_t *cfg, const char *group_id,
                                   const char *const *extra, char *errstr,
                                   size_t errstr_size);
 
-/* The consumer of a loop whose offsets go with its Kafka transactions
- * (classify, produce --group; KIP-447): in the group named by the
+/* The consumer of a loop that commits its offsets itself, with its Kafka
+ * transactions (produce --group, classify; KIP-447) or after its outputs
+ * are delivered (classify at-least-once): in the group named by the
  * configuration key `group_key` (which an error names), librdkafka
  * neither commits nor stores offsets, and records of aborted or open
  * transactions are never read (read_committed). `extra` (name, value,
