@@ -1067,6 +1067,32 @@ Test(real, key_with_nul_is_skipped, .timeout = 180)
 
 /* ---- robustness of issue 15 (branch grp3) ------------------------- */
 
+/* A topics.raw of its own whose records may take 4 KiB, so that the
+ * broker refuses a big article for good. */
+static void small_raw_topic(void)
+{
+        const char *topics[1];
+
+        nt_test_unique_name("grp-raw-small", raw, sizeof(raw));
+        topics[0] = raw;
+        nt_test_make_topics_config(nt_test_kafka_bootstrap(), topics, 1, 3,
+                                   "-1", "max.message.bytes", "4096");
+}
+
+/* Waits (up to 60 s) until news.raw holds every small article served to
+ * the n feeds. */
+static void wait_small_articles(int n)
+{
+        long long end = mono_ms() + 60000;
+        struct tally t;
+
+        do {
+                nap_ms(500);
+                tally_topic(&t, raw, served_count(n), 5000);
+                json_decref(t.count);
+        } while (t.records < served_count(n) && mono_ms() < end);
+}
+
 /* The broker refuses one article of a poll (larger than topics.raw's
  * max.message.bytes), which fails the whole transaction: the feed goes
  * back to its committed state and, with an interval of an hour, must be
@@ -1076,18 +1102,13 @@ Test(real, key_with_nul_is_skipped, .timeout = 180)
 Test(real, rolled_back_feed_is_polled_again_at_once, .timeout = 180)
 {
         const int n = 3;
-        const char *topics[1];
-        long long end;
         struct tally t;
         char guid[64];
         int i, k;
 
         /* A topics.raw of its own, whose records may take 4 KiB, and
          * one record per batch (so that only the big one is refused). */
-        nt_test_unique_name("grp-raw-small", raw, sizeof(raw));
-        topics[0] = raw;
-        nt_test_make_topics_config(nt_test_kafka_bootstrap(), topics, 1, 3,
-                                   "-1", "max.message.bytes", "4096");
+        small_raw_topic();
         interval_s = 3600;
         extra_kafka = ", \"batch.num.messages\": \"1\"";
         big_item[0] = 1;
@@ -1096,12 +1117,7 @@ Test(real, rolled_back_feed_is_polled_again_at_once, .timeout = 180)
         cr_assert(wait_group(1, 90), "no assignment");
         /* Every small article committed; the wait is far below the
          * interval. */
-        end = mono_ms() + 60000;
-        do {
-                nap_ms(500);
-                tally_topic(&t, raw, served_count(n), 5000);
-                json_decref(t.count);
-        } while (t.records < served_count(n) && mono_ms() < end);
+        wait_small_articles(n);
         cr_assert_geq(count_in_file(inst[0].log, "refused for good"), 1,
                       "the big article was not refused");
         cr_assert_geq(nt_test_metric(inst[0].port, "newstap_transactions_total",
@@ -1139,14 +1155,8 @@ Test(real, rolled_back_feed_is_polled_again_at_once, .timeout = 180)
 Test(real, abort_in_the_middle_of_a_poll_loses_nothing, .timeout = 180)
 {
         const int n = 1;
-        const char *topics[1];
-        long long end;
-        struct tally t;
 
-        nt_test_unique_name("grp-raw-small", raw, sizeof(raw));
-        topics[0] = raw;
-        nt_test_make_topics_config(nt_test_kafka_bootstrap(), topics, 1, 3,
-                                   "-1", "max.message.bytes", "4096");
+        small_raw_topic();
         interval_s = 3600;
         extra_kafka = ", \"batch.num.messages\": \"1\"";
         extra_producer = "\"max_inflight\": 20, ";
@@ -1154,12 +1164,7 @@ Test(real, abort_in_the_middle_of_a_poll_loses_nothing, .timeout = 180)
         make_feeds(n, 30);
         start(0);
         cr_assert(wait_group(1, 90), "no assignment");
-        end = mono_ms() + 60000;
-        do {
-                nap_ms(500);
-                tally_topic(&t, raw, served_count(n), 5000);
-                json_decref(t.count);
-        } while (t.records < served_count(n) && mono_ms() < end);
+        wait_small_articles(n);
         /* The log line, written when the abort ends (the metric is
          * refreshed once a second, maybe after the last commit). */
         cr_assert_geq(count_in_file(inst[0].log, "its feeds are back to "
