@@ -28,33 +28,22 @@ void nt_feed_limits_init(struct nt_feed_limits *lim)
 
 const char *nt_feed_format_name(enum nt_feed_format format)
 {
-        switch (format) {
-        case NT_FEED_RSS090:
-                return "rss090";
-        case NT_FEED_RSS091:
-                return "rss091";
-        case NT_FEED_RSS092:
-                return "rss092";
-        case NT_FEED_RSS093:
-                return "rss093";
-        case NT_FEED_RSS094:
-                return "rss094";
-        case NT_FEED_RSS20:
-                return "rss20";
-        case NT_FEED_RSS10:
-                return "rss10";
-        case NT_FEED_ATOM03:
-                return "atom03";
-        case NT_FEED_ATOM10:
-                return "atom10";
-        case NT_FEED_JSONFEED10:
-                return "jsonfeed10";
-        case NT_FEED_JSONFEED11:
-                return "jsonfeed11";
-        case NT_FEED_UNKNOWN:
-                break;
-        }
-        return "unknown";
+        static const char *const names[] = {
+            [NT_FEED_UNKNOWN] = "unknown",
+            [NT_FEED_RSS090] = "rss090",
+            [NT_FEED_RSS091] = "rss091",
+            [NT_FEED_RSS092] = "rss092",
+            [NT_FEED_RSS093] = "rss093",
+            [NT_FEED_RSS094] = "rss094",
+            [NT_FEED_RSS20] = "rss20",
+            [NT_FEED_RSS10] = "rss10",
+            [NT_FEED_ATOM03] = "atom03",
+            [NT_FEED_ATOM10] = "atom10",
+            [NT_FEED_JSONFEED10] = "jsonfeed10",
+            [NT_FEED_JSONFEED11] = "jsonfeed11",
+        };
+
+        return nt_name_of(names, NT_COUNT_OF(names), format, "unknown");
 }
 
 void nt_feed_init(struct nt_feed *feed)
