@@ -69,6 +69,15 @@ fail:
         return NULL;
 }
 
+void nt_kafka_extra_default(const nt_config_t *cfg, const char **props,
+                            size_t *n, const char *name, const char *value)
+{
+        if (json_object_get(nt_config_kafka(cfg), name))
+                return;
+        props[(*n)++] = name;
+        props[(*n)++] = value;
+}
+
 rd_kafka_t *nt_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
                          char *errstr, size_t errstr_size)
 {

@@ -20,6 +20,14 @@ rd_kafka_conf_t *nt_kafka_conf_new(const nt_config_t *cfg,
                                    const char *const *extra, char *errstr,
                                    size_t errstr_size);
 
+/* Appends `name`, `value` to an `extra` list being built (at props[*n];
+ * the caller keeps room for them and the final NULL) unless the
+ * configuration's kafka properties (the file's kafka object, -X) set
+ * `name`: a default of newstap's, which the user's own setting wins over
+ * because `extra` would override it. */
+void nt_kafka_extra_default(const nt_config_t *cfg, const char **props,
+                            size_t *n, const char *name, const char *value);
+
 /* Creates a client. Takes ownership of conf whether it succeeds or not. */
 rd_kafka_t *nt_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
                          char *errstr, size_t errstr_size);
