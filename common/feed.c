@@ -273,9 +273,10 @@ int nt_feed_commit_entry(struct nt_feed *feed, struct nt_feed_entry *e)
         return NT_OK;
 }
 
-/* A per-entry list with room for element n, as nt_array_grow() does. Capacity
- * is 4, then powers of two: the lists carry no capacity field, the count
- * alone tells when to grow. */
+/* A per-entry list with room for element n: `list` itself, or a bigger
+ * copy (NULL when out of memory; list is kept). Capacity is 4, then
+ * powers of two: the lists carry no capacity field, the count alone
+ * tells when to grow, so nt_array_grow() does not serve them. */
 static void *list_reserve(void *list, size_t n, size_t size)
 {
         size_t ncap;
