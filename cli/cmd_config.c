@@ -2,6 +2,7 @@
  * configuration. */
 #include "common/cli.h"
 #include "cli/commands.h"
+#include "common/buf.h"
 #include "common/config.h"
 
 #include <getopt.h>
@@ -31,23 +32,14 @@ static const char config_help[] =
 
 static const char *type_name(enum nt_config_type t)
 {
-        switch (t) {
-        case NT_CONFIG_STRING:
-                return "string";
-        case NT_CONFIG_INT:
-                return "integer";
-        case NT_CONFIG_BOOL:
-                return "boolean";
-        case NT_CONFIG_DURATION:
-                return "duration";
-        case NT_CONFIG_SIZE:
-                return "size";
-        case NT_CONFIG_ENUM:
-                return "enum";
-        case NT_CONFIG_ARRAY:
-                return "array";
-        }
-        return "?";
+        static const char *const names[] = {
+            [NT_CONFIG_STRING] = "string", [NT_CONFIG_INT] = "integer",
+            [NT_CONFIG_BOOL] = "boolean",  [NT_CONFIG_DURATION] = "duration",
+            [NT_CONFIG_SIZE] = "size",     [NT_CONFIG_ENUM] = "enum",
+            [NT_CONFIG_ARRAY] = "array",
+        };
+
+        return nt_name_of(names, NT_COUNT_OF(names), t, "?");
 }
 
 static void print_keys(void)

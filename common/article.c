@@ -301,9 +301,24 @@ static json_t *length_json(const char *length)
         return json_null();
 }
 
+/* The names of content_source in the JSON, both ways. */
+static const char *const source_names[] = {
+    [NT_ARTICLE_SOURCE_FEED] = "feed",
+    [NT_ARTICLE_SOURCE_PAGE] = "page",
+};
+
 static const char *source_name(enum nt_article_source source)
 {
-        return source == NT_ARTICLE_SOURCE_PAGE ? "page" : "feed";
+        return nt_name_of(source_names, NT_COUNT_OF(source_names), source,
+                          "feed");
+}
+
+/* NT_ARTICLE_SOURCE_NONE when `name` (may be NULL) is none of them. */
+static enum nt_article_source source_from_name(const char *name)
+{
+        long i = nt_name_find(source_names, NT_COUNT_OF(source_names), name);
+
+        return i < 0 ? NT_ARTICLE_SOURCE_NONE : (enum nt_article_source)i;
 }
 
 json_t *nt_article_to_json(const struct nt_article *art)
@@ -614,7 +629,7 @@ static int get_extras(const json_t *obj, struct nt_article *art, char *errstr,
                       size_t errstr_size)
 {
         const json_t *img = json_object_get(obj, "image"), *v;
-        const char *source;
+        enum nt_article_source source;
         int rc = NT_OK;
 
         if (json_is_object(img)) {
@@ -634,16 +649,13 @@ static int get_extras(const json_t *obj, struct nt_article *art, char *errstr,
                                "article: \"image\" is not an object");
         }
         v = json_object_get(obj, "content_source");
-        source = json_string_value(v);
+        source = source_from_name(json_string_value(v));
         if (!rc && v && !json_is_null(v)) {
-                if (source && strcmp(source, "feed") == 0)
-                        art->content_source = NT_ARTICLE_SOURCE_FEED;
-                else if (source && strcmp(source, "page") == 0)
-                        art->content_source = NT_ARTICLE_SOURCE_PAGE;
-                else
+                if (source == NT_ARTICLE_SOURCE_NONE)
                         return nt_errf(errstr, errstr_size, NT_ERR_PARSE,
                                        "article: \"content_source\" is not "
                                        "\"feed\" or \"page\"");
+                art->content_source = source;
         }
         if (!rc)
                 rc = get_str(obj, "page_error", &art->page_error, errstr,

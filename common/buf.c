@@ -157,3 +157,21 @@ int nt_array_grow(void *pp, size_t *cap, size_t need, size_t elem)
         *cap = c;
         return NT_OK;
 }
+
+const char *nt_name_of(const char *const *names, size_t n, long value,
+                       const char *fallback)
+{
+        if (value < 0 || (unsigned long)value >= n || !names[value])
+                return fallback;
+        return names[value];
+}
+
+long nt_name_find(const char *const *names, size_t n, const char *name)
+{
+        size_t i;
+
+        for (i = 0; name && i < n; i++)
+                if (names[i] && strcmp(names[i], name) == 0)
+                        return (long)i;
+        return -1;
+}

@@ -63,4 +63,17 @@ char *nt_strdup_n(const char *s, size_t n);
  * the project, so that each has its overflow check. */
 int nt_array_grow(void *pp, size_t *cap, size_t need, size_t elem);
 
+/* Names of an enum's values, as a table indexed by the values
+ * (`static const char *const names[] = {[NT_X] = "x", ...}`): one table
+ * serves both directions. nt_name_of() is names[value] when value is in
+ * [0, n) and has a name there, else `fallback` (a value added to the enum
+ * without a name gets it). nt_name_find() is the value named `name` (may
+ * be NULL), or -1. The names are borrowed from the table. */
+const char *nt_name_of(const char *const *names, size_t n, long value,
+                       const char *fallback);
+long nt_name_find(const char *const *names, size_t n, const char *name);
+
+/* The number of entries of an array (not a pointer). */
+#define NT_COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
 #endif

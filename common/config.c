@@ -894,17 +894,15 @@ int nt_config_feed_interval(const json_t *v, int64_t *ms)
 
 int nt_config_feed_content(const json_t *v)
 {
-        const char *s = json_string_value(v);
+        /* NT_CONTENT_DEFAULT has no name: it is a feed without one. */
+        static const char *const names[] = {
+            [NT_CONTENT_FEED] = "feed",
+            [NT_CONTENT_PAGE] = "page",
+            [NT_CONTENT_AUTO] = "auto",
+        };
 
-        if (!s)
-                return -1;
-        if (strcmp(s, "feed") == 0)
-                return NT_CONTENT_FEED;
-        if (strcmp(s, "page") == 0)
-                return NT_CONTENT_PAGE;
-        if (strcmp(s, "auto") == 0)
-                return NT_CONTENT_AUTO;
-        return -1;
+        return (int)nt_name_find(names, NT_COUNT_OF(names),
+                                 json_string_value(v));
 }
 
 static const char *const feed_members[] = {"url",  "name",    "interval",

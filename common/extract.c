@@ -70,17 +70,14 @@ void nt_extract_page_free(struct nt_extract_page *page)
 
 const char *nt_extract_method_name(enum nt_extract_method m)
 {
-        switch (m) {
-        case NT_EXTRACT_JSONLD:
-                return "jsonld";
-        case NT_EXTRACT_ARTICLE:
-                return "article";
-        case NT_EXTRACT_DENSITY:
-                return "density";
-        case NT_EXTRACT_NONE:
-                break;
-        }
-        return "none";
+        static const char *const names[] = {
+            [NT_EXTRACT_NONE] = "none",
+            [NT_EXTRACT_JSONLD] = "jsonld",
+            [NT_EXTRACT_ARTICLE] = "article",
+            [NT_EXTRACT_DENSITY] = "density",
+        };
+
+        return nt_name_of(names, NT_COUNT_OF(names), m, "none");
 }
 
 /* ---- The choice ------------------------------------------------------ */

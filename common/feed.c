@@ -28,33 +28,22 @@ void nt_feed_limits_init(struct nt_feed_limits *lim)
 
 const char *nt_feed_format_name(enum nt_feed_format format)
 {
-        switch (format) {
-        case NT_FEED_RSS090:
-                return "rss090";
-        case NT_FEED_RSS091:
-                return "rss091";
-        case NT_FEED_RSS092:
-                return "rss092";
-        case NT_FEED_RSS093:
-                return "rss093";
-        case NT_FEED_RSS094:
-                return "rss094";
-        case NT_FEED_RSS20:
-                return "rss20";
-        case NT_FEED_RSS10:
-                return "rss10";
-        case NT_FEED_ATOM03:
-                return "atom03";
-        case NT_FEED_ATOM10:
-                return "atom10";
-        case NT_FEED_JSONFEED10:
-                return "jsonfeed10";
-        case NT_FEED_JSONFEED11:
-                return "jsonfeed11";
-        case NT_FEED_UNKNOWN:
-                break;
-        }
-        return "unknown";
+        static const char *const names[] = {
+            [NT_FEED_UNKNOWN] = "unknown",
+            [NT_FEED_RSS090] = "rss090",
+            [NT_FEED_RSS091] = "rss091",
+            [NT_FEED_RSS092] = "rss092",
+            [NT_FEED_RSS093] = "rss093",
+            [NT_FEED_RSS094] = "rss094",
+            [NT_FEED_RSS20] = "rss20",
+            [NT_FEED_RSS10] = "rss10",
+            [NT_FEED_ATOM03] = "atom03",
+            [NT_FEED_ATOM10] = "atom10",
+            [NT_FEED_JSONFEED10] = "jsonfeed10",
+            [NT_FEED_JSONFEED11] = "jsonfeed11",
+        };
+
+        return nt_name_of(names, NT_COUNT_OF(names), format, "unknown");
 }
 
 void nt_feed_init(struct nt_feed *feed)
@@ -158,27 +147,6 @@ void nt_feed_free(struct nt_feed *feed)
         feed->limits = lim;
 }
 
-/* An array of `size`-byte elements with room for element n: `array`
- * itself when it has room (cap), else a bigger copy (cap updated; the
- * old pointer is then invalid). NULL when out of memory (array is kept).
- * The caller assigns the result, so no pointer is written through a
- * void **. */
-static void *grow(void *array, size_t *cap, size_t n, size_t size)
-{
-        size_t ncap;
-        void *p;
-
-        if (n < *cap)
-                return array;
-        ncap = *cap ? *cap * 2 : 8;
-        if (ncap > SIZE_MAX / size)
-                return NULL;
-        p = realloc(array, ncap * size);
-        if (p)
-                *cap = ncap;
-        return p;
-}
-
 static const char *const cut_names[] = {"document", "entries", "field", "depth",
                                         "list"};
 
@@ -235,11 +203,9 @@ int nt_feed_add_error(struct nt_feed *feed, unsigned long line,
                 feed->errors_dropped++;
                 return NT_OK;
         }
-        err = grow(feed->errors, &feed->cap_errors, feed->n_errors,
-                   sizeof(*feed->errors));
-        if (!err)
+        if (nt_array_grow(&feed->errors, &feed->cap_errors, feed->n_errors + 1,
+                          sizeof(*feed->errors)))
                 return NT_ERR_NOMEM;
-        feed->errors = err;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
@@ -285,8 +251,6 @@ static int lone_image_enclosure(struct nt_feed_entry *e)
 
 int nt_feed_commit_entry(struct nt_feed *feed, struct nt_feed_entry *e)
 {
-        struct nt_feed_entry *entries;
-
         if (nt_feed_entries_full(feed)) {
                 nt_feed_entry_free(e);
                 nt_feed_add_error(feed, 0, 0, NT_FEED_CUT_ENTRIES,
@@ -299,21 +263,20 @@ int nt_feed_commit_entry(struct nt_feed *feed, struct nt_feed_entry *e)
                 nt_feed_entry_free(e);
                 return NT_ERR_NOMEM;
         }
-        entries = grow(feed->entries, &feed->cap_entries, feed->n_entries,
-                       sizeof(*feed->entries));
-        if (!entries) {
+        if (nt_array_grow(&feed->entries, &feed->cap_entries,
+                          feed->n_entries + 1, sizeof(*feed->entries))) {
                 nt_feed_entry_free(e);
                 return NT_ERR_NOMEM;
         }
-        feed->entries = entries;
         feed->entries[feed->n_entries++] = *e;
         nt_feed_entry_init(e);
         return NT_OK;
 }
 
-/* A per-entry list with room for element n, as grow() does. Capacity
- * is 4, then powers of two: the lists carry no capacity field, the count
- * alone tells when to grow. */
+/* A per-entry list with room for element n: `list` itself, or a bigger
+ * copy (NULL when out of memory; list is kept). Capacity is 4, then
+ * powers of two: the lists carry no capacity field, the count alone
+ * tells when to grow, so nt_array_grow() does not serve them. */
 static void *list_reserve(void *list, size_t n, size_t size)
 {
         size_t ncap;

@@ -69,6 +69,15 @@ fail:
         return NULL;
 }
 
+void nt_kafka_extra_default(const nt_config_t *cfg, const char **props,
+                            size_t *n, const char *name, const char *value)
+{
+        if (json_object_get(nt_config_kafka(cfg), name))
+                return;
+        props[(*n)++] = name;
+        props[(*n)++] = value;
+}
+
 rd_kafka_t *nt_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
                          char *errstr, size_t errstr_size)
 {
@@ -793,10 +802,18 @@ rd_kafka_t *nt_kafka_confirmed_producer_new(const nt_config_t *cfg,
                                      errstr_size);
 }
 
-int nt_kafka_write_confirmed(rd_kafka_t *rk, const char *topic,
-                             const char *schema,
-                             const struct nt_kafka_record *recs, size_t n,
-                             int timeout_ms, char *errstr, size_t errstr_size)
+/* One record for write_records(). */
+struct record {
+        const char *key;   /* text */
+        const void *value; /* NULL: a tombstone */
+        size_t len;
+        int32_t partition; /* RD_KAFKA_PARTITION_UA: the partitioner's */
+};
+
+/* nt_kafka_write_confirmed() once the values are made. */
+static int write_records(rd_kafka_t *rk, const char *topic, const char *schema,
+                         const struct record *recs, size_t n, int timeout_ms,
+                         char *errstr, size_t errstr_size)
 {
         struct outcome *out = calloc(n ? n : 1, sizeof(*out));
         size_t i;
@@ -842,6 +859,38 @@ int nt_kafka_write_confirmed(rd_kafka_t *rk, const char *topic,
         /* else: librdkafka still holds reports that point into `out`;
          * the caller destroys the client next, which purges them, and
          * the few bytes are the price of not reading freed memory. */
+        return err;
+}
+
+int nt_kafka_write_confirmed(rd_kafka_t *rk, const char *topic,
+                             const char *schema, const char *const *keys,
+                             const int32_t *partitions, size_t n,
+                             nt_kafka_value_fn make_value, void *ctx,
+                             int timeout_ms, char *errstr, size_t errstr_size)
+{
+        struct record *recs = calloc(n ? n : 1, sizeof(*recs));
+        size_t i;
+        int err = NT_OK;
+
+        if (!recs)
+                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                               "out of memory");
+        for (i = 0; i < n && err == NT_OK; i++) {
+                char *value = NULL;
+
+                recs[i].key = keys[i];
+                recs[i].partition =
+                    partitions ? partitions[i] : RD_KAFKA_PARTITION_UA;
+                err = make_value(ctx, i, &value, &recs[i].len, errstr,
+                                 errstr_size);
+                recs[i].value = value;
+        }
+        if (err == NT_OK)
+                err = write_records(rk, topic, schema, recs, n, timeout_ms,
+                                    errstr, errstr_size);
+        for (i = 0; i < n; i++)
+                free((void *)recs[i].value);
+        free(recs);
         return err;
 }
 

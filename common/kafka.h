@@ -20,6 +20,14 @@ rd_kafka_conf_t *nt_kafka_conf_new(const nt_config_t *cfg,
                                    const char *const *extra, char *errstr,
                                    size_t errstr_size);
 
+/* Appends `name`, `value` to an `extra` list being built (at props[*n];
+ * the caller keeps room for them and the final NULL) unless the
+ * configuration's kafka properties (the file's kafka object, -X) set
+ * `name`: a default of newstap's, which the user's own setting wins over
+ * because `extra` would override it. */
+void nt_kafka_extra_default(const nt_config_t *cfg, const char **props,
+                            size_t *n, const char *name, const char *value);
+
 /* Creates a client. Takes ownership of conf whether it succeeds or not. */
 rd_kafka_t *nt_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
                          char *errstr, size_t errstr_size);
@@ -154,28 +162,30 @@ int nt_kafka_topic_config_wait(rd_kafka_t *rk, const char *topic,
 void nt_kafka_log_skipped(const char *component, const char *what,
                           const rd_kafka_message_t *rkm, const char *reason);
 
-/* One record for nt_kafka_write_confirmed(). */
-struct nt_kafka_record {
-        const char *key;   /* text */
-        const void *value; /* NULL: a tombstone */
-        size_t len;
-        int32_t partition; /* RD_KAFKA_PARTITION_UA: the partitioner's */
-};
-
 /* A producer for nt_kafka_write_confirmed(): idempotent, acks=all, its
  * delivery reports kept per record. Caller frees with
  * rd_kafka_destroy(). NULL with errstr on failure. */
 rd_kafka_t *nt_kafka_confirmed_producer_new(const nt_config_t *cfg,
                                             char *errstr, size_t errstr_size);
 
+/* Makes the value of record i for nt_kafka_write_confirmed(): *value
+ * (malloc'd; the writer frees it) and its length in *len, or *value NULL
+ * for a tombstone. Returns NT_OK, or an error said in errstr. */
+typedef int (*nt_kafka_value_fn)(void *ctx, size_t i, char **value, size_t *len,
+                                 char *errstr, size_t errstr_size);
+
 /* Writes n records to `topic` (JSON values: content-type and `schema`
  * headers) with a producer from nt_kafka_confirmed_producer_new() and
- * waits at most timeout_ms until each is confirmed. NT_OK when every
- * record was; otherwise the first failure in errstr (records confirmed
- * before it stay written). The values are copied. */
+ * waits at most timeout_ms until each is confirmed. Record i has the key
+ * keys[i] (text), the partition partitions[i] (partitions NULL: the
+ * partitioner's) and the value make_value() gives; the values are all
+ * made before the first is written, so that a failure there writes
+ * nothing. NT_OK when every record was confirmed; otherwise the first
+ * failure in errstr (records confirmed before it stay written). */
 int nt_kafka_write_confirmed(rd_kafka_t *rk, const char *topic,
-                             const char *schema,
-                             const struct nt_kafka_record *recs, size_t n,
+                             const char *schema, const char *const *keys,
+                             const int32_t *partitions, size_t n,
+                             nt_kafka_value_fn make_value, void *ctx,
                              int timeout_ms, char *errstr, size_t errstr_size);
 
 /* Flushes a producer for at most timeout_ms. Returns 0 when nothing is

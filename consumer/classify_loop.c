@@ -62,9 +62,7 @@
 #include "consumer/classify_loop_internal.h"
 
 /* The loop's metrics, in the order refresh_health() sets them. */
-static const struct {
-        const char *name, *type, *help;
-} metric_defs[] = {
+static const struct nt_metric_desc metric_defs[] = {
     {"newstap_classify_inputs_total", "counter",
      "Inputs read from the raw topic (again after a rewind)."},
     {"newstap_classify_committed_total", "counter",
@@ -604,7 +602,7 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
 {
         nt_classify_loop_t *l = calloc(1, sizeof(*l));
         const char *txn;
-        size_t max_value, threads, i;
+        size_t max_value, threads;
 
         if (!l) {
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
@@ -617,9 +615,8 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
                 goto fail;
         }
-        for (i = 0; i < sizeof(metric_defs) / sizeof(metric_defs[0]); i++)
-                nt_metrics_describe(l->metrics, metric_defs[i].name,
-                                    metric_defs[i].type, metric_defs[i].help);
+        nt_metrics_describe_all(l->metrics, metric_defs,
+                                sizeof(metric_defs) / sizeof(metric_defs[0]));
         nt_metrics_describe(l->metrics, "newstap_classify_eval_seconds_total",
                             "counter",
                             "Time spent classifying and building events "

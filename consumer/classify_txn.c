@@ -206,18 +206,14 @@ rd_kafka_t *nt_cl_make_producer(nt_classify_loop_t *l, char *errstr,
                 props[n++] = "transactional.id";
                 props[n++] = l->txn_id;
         }
-        if (!kafka_has(l->cfg, "message.max.bytes")) {
-                /* librdkafka's default (1,000,000) is below
-                 * consumer.max_message (1 MiB): a dead letter of a
-                 * whole input would be refused before it left. */
-                props[n++] = "message.max.bytes";
-                props[n++] = l->producer_max_str;
-        }
-        if (!kafka_has(l->cfg, "statistics.interval.ms")) {
-                /* Readiness and the metrics follow the broker states. */
-                props[n++] = "statistics.interval.ms";
-                props[n++] = "1000";
-        }
+        /* librdkafka's default (1,000,000) is below consumer.max_message
+         * (1 MiB): a dead letter of a whole input would be refused before
+         * it left. */
+        nt_kafka_extra_default(l->cfg, props, &n, "message.max.bytes",
+                               l->producer_max_str);
+        /* Readiness and the metrics follow the broker states. */
+        nt_kafka_extra_default(l->cfg, props, &n, "statistics.interval.ms",
+                               "1000");
         if (!kafka_has(l->cfg, "compression.type") &&
             !kafka_has(l->cfg, "compression.codec")) {
                 /* Each input becomes an enriched event (the input and
@@ -252,14 +248,10 @@ rd_kafka_t *nt_cl_make_consumer(nt_classify_loop_t *l, char *errstr,
         props[n++] = "false";
         /* A new group starts at the beginning of the raw topic, so that
          * nothing published before the first start is skipped. */
-        if (!kafka_has(l->cfg, "auto.offset.reset")) {
-                props[n++] = "auto.offset.reset";
-                props[n++] = "earliest";
-        }
-        if (!kafka_has(l->cfg, "statistics.interval.ms")) {
-                props[n++] = "statistics.interval.ms";
-                props[n++] = "1000";
-        }
+        nt_kafka_extra_default(l->cfg, props, &n, "auto.offset.reset",
+                               "earliest");
+        nt_kafka_extra_default(l->cfg, props, &n, "statistics.interval.ms",
+                               "1000");
         props[n] = NULL;
         return nt_kafka_txn_consumer_new(l->cfg, "consumer.group_id", props,
                                          on_rebalance, on_consumer_stats, l,

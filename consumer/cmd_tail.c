@@ -2,6 +2,7 @@
  * pipe. */
 #include "common/cli.h"
 #include "consumer/commands.h"
+#include "common/buf.h"
 #include "common/date.h"
 #include "common/err.h"
 #include "common/num.h"
@@ -102,6 +103,18 @@ static void topic_list(const nt_tail_t *t, char *buf, size_t size)
                          n - 3);
 }
 
+/* The outputs -o and --output name (-f gives NT_TAIL_FORMAT). */
+static const char *const output_names[] = {
+    [NT_TAIL_PRETTY] = "pretty",
+    [NT_TAIL_JSONL] = "jsonl",
+};
+
+/* The output `name` stands for, or -1. */
+static long output_named(const char *name)
+{
+        return nt_name_find(output_names, NT_COUNT_OF(output_names), name);
+}
+
 /* What tail's options set beside the tail's own options. */
 struct tail_cli {
         struct nt_tail_opts o;
@@ -177,7 +190,7 @@ static int tail_option(struct nt_cli *cli, void *ctx, int opt, const char *arg)
         case 'o':
                 /* The output formats and kcat's starts do not overlap, so
                  * -o takes both. */
-                if (strcmp(arg, "pretty") == 0 || strcmp(arg, "jsonl") == 0) {
+                if (output_named(arg) >= 0) {
                         tc->output = arg;
                         return 0;
                 }
@@ -225,6 +238,7 @@ static int tail_check(struct nt_cli *cli, void *ctx, int argc, char **argv)
         const char *output = tc->output, *no_color = getenv("NO_COLOR");
         bool tty = isatty(STDOUT_FILENO) == 1;
         char errstr[1024];
+        long named;
 
         if (o->all && optind < argc)
                 return nt_cli_fail(cli, 2,
@@ -246,15 +260,13 @@ static int tail_check(struct nt_cli *cli, void *ctx, int argc, char **argv)
                 if (nt_tail_check_format(o->format, errstr, sizeof(errstr)))
                         return nt_cli_fail(cli, 2, "%s", errstr);
         } else if (output) {
-                if (strcmp(output, "pretty") == 0)
-                        o->output = NT_TAIL_PRETTY;
-                else if (strcmp(output, "jsonl") == 0)
-                        o->output = NT_TAIL_JSONL;
-                else
+                named = output_named(output);
+                if (named < 0)
                         return nt_cli_fail(cli, 2,
                                            "--output: \"%s\" is not pretty "
                                            "or jsonl",
                                            output);
+                o->output = (enum nt_tail_output)named;
         } else {
                 o->output = tty ? NT_TAIL_PRETTY : NT_TAIL_JSONL;
         }

@@ -4,6 +4,7 @@
  * probe. */
 #include "consumer/enrich.h"
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/num.h"
 
@@ -213,17 +214,14 @@ static const char *const stop_ru[] = {
 
 const char *nt_lang_name(enum nt_lang lang)
 {
-        switch (lang) {
-        case NT_LANG_EN:
-                return "en";
-        case NT_LANG_UK:
-                return "uk";
-        case NT_LANG_RU:
-                return "ru";
-        case NT_LANG_OTHER:
-                break;
-        }
-        return "other";
+        static const char *const names[] = {
+            [NT_LANG_OTHER] = "other",
+            [NT_LANG_EN] = "en",
+            [NT_LANG_UK] = "uk",
+            [NT_LANG_RU] = "ru",
+        };
+
+        return nt_name_of(names, NT_COUNT_OF(names), lang, "other");
 }
 
 const char *nt_fact_type_name(enum nt_fact_type t)

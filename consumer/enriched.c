@@ -1,5 +1,6 @@
 #include "consumer/enriched.h"
 #include "common/article.h"
+#include "common/buf.h"
 #include "common/date.h"
 #include "common/err.h"
 #include "common/feed.h"
@@ -20,26 +21,21 @@ static const char *const map_names[NT_MAP_COUNT] = {
 
 const char *nt_enriched_map_name(enum nt_enriched_map_field f)
 {
-        return (unsigned)f < NT_MAP_COUNT ? map_names[f] : "?";
+        return nt_name_of(map_names, NT_MAP_COUNT, f, "?");
 }
 
 const char *nt_enriched_reason_name(enum nt_enriched_reason r)
 {
-        switch (r) {
-        case NT_ENRICHED_OK:
-                return "ok";
-        case NT_ENRICHED_TOO_LARGE:
-                return "too_large";
-        case NT_ENRICHED_NOT_JSON:
-                return "not_json";
-        case NT_ENRICHED_NOT_ARTICLE:
-                return "not_article";
-        case NT_ENRICHED_UNCLASSIFIABLE:
-                return "unclassifiable";
-        case NT_ENRICHED_OUTPUT_REJECTED:
-                return "output_rejected";
-        }
-        return "unknown";
+        static const char *const names[] = {
+            [NT_ENRICHED_OK] = "ok",
+            [NT_ENRICHED_TOO_LARGE] = "too_large",
+            [NT_ENRICHED_NOT_JSON] = "not_json",
+            [NT_ENRICHED_NOT_ARTICLE] = "not_article",
+            [NT_ENRICHED_UNCLASSIFIABLE] = "unclassifiable",
+            [NT_ENRICHED_OUTPUT_REJECTED] = "output_rejected",
+        };
+
+        return nt_name_of(names, NT_COUNT_OF(names), r, "unknown");
 }
 
 void nt_enriched_opts_init(struct nt_enriched_opts *o)

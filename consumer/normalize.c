@@ -7,6 +7,7 @@
  * becomes й) exactly as NFKC says. */
 #include "consumer/normalize.h"
 
+#include "common/buf.h"
 #include "common/err.h"
 
 #include <stdbool.h>
@@ -39,17 +40,13 @@ enum cls {
 
 const char *nt_field_name(enum nt_field f)
 {
-        switch (f) {
-        case NT_FIELD_TITLE:
-                return "title";
-        case NT_FIELD_LEAD:
-                return "lead";
-        case NT_FIELD_BODY:
-                return "body";
-        case NT_FIELD_COUNT:
-                break;
-        }
-        return "?";
+        static const char *const names[NT_FIELD_COUNT] = {
+            [NT_FIELD_TITLE] = "title",
+            [NT_FIELD_LEAD] = "lead",
+            [NT_FIELD_BODY] = "body",
+        };
+
+        return nt_name_of(names, NT_FIELD_COUNT, f, "?");
 }
 
 static bool is_apostrophe(int32_t cp)

@@ -22,17 +22,26 @@
 
 /* ---- building the tree ---- */
 
+/* nt_array_grow() in the parser: true when *pp has room for `need`
+ * elements; false with ps->fatal set when memory ran out (the parse
+ * stops). */
+static bool grow(struct parser *ps, void *pp, size_t *cap, size_t need,
+                 size_t elem)
+{
+        if (nt_array_grow(pp, cap, need, elem) == NT_OK)
+                return true;
+        ps->fatal = NT_ERR_NOMEM;
+        return false;
+}
+
 static uint32_t new_node(struct parser *ps, enum nt_rules_op op,
                          struct nt_rules_loc loc)
 {
         struct nt_rules *r = ps->r;
         struct nt_rules_node *n;
 
-        if (nt_array_grow(&r->nodes, &r->cap_nodes, r->n_nodes + 1,
-                          sizeof(*n))) {
-                ps->fatal = NT_ERR_NOMEM;
+        if (!grow(ps, &r->nodes, &r->cap_nodes, r->n_nodes + 1, sizeof(*n)))
                 return NT_RULES_NONE;
-        }
         n = &r->nodes[r->n_nodes];
         memset(n, 0, sizeof(*n));
         n->op = op;
@@ -49,11 +58,8 @@ static uint32_t new_parent(struct parser *ps, enum nt_rules_op op,
         struct nt_rules *r = ps->r;
         uint32_t id;
 
-        if (nt_array_grow(&r->kids, &r->cap_kids, r->n_kids + n,
-                          sizeof(*r->kids))) {
-                ps->fatal = NT_ERR_NOMEM;
+        if (!grow(ps, &r->kids, &r->cap_kids, r->n_kids + n, sizeof(*r->kids)))
                 return NT_RULES_NONE;
-        }
         id = new_node(ps, op, loc);
         if (id == NT_RULES_NONE)
                 return id;
@@ -152,11 +158,8 @@ static uint32_t make_term(struct parser *ps, const struct token *t,
                         return NT_RULES_NONE;
                 }
         }
-        if (nt_array_grow(&r->terms, &r->cap_terms, r->n_terms + 1,
-                          sizeof(*term))) {
-                ps->fatal = NT_ERR_NOMEM;
+        if (!grow(ps, &r->terms, &r->cap_terms, r->n_terms + 1, sizeof(*term)))
                 return NT_RULES_NONE;
-        }
         term = &r->terms[r->n_terms];
         memset(term, 0, sizeof(*term));
         term->loc = t->loc;
@@ -322,11 +325,9 @@ static uint32_t parse_primary(struct parser *ps)
                 node = new_node(ps, NT_RULES_REF, t.loc);
                 if (node == NT_RULES_NONE)
                         return node;
-                if (nt_array_grow(&ps->refs, &ps->cap_refs, ps->n_refs + 1,
-                                  sizeof(*pr))) {
-                        ps->fatal = NT_ERR_NOMEM;
+                if (!grow(ps, &ps->refs, &ps->cap_refs, ps->n_refs + 1,
+                          sizeof(*pr)))
                         return NT_RULES_NONE;
-                }
                 pr = &ps->refs[ps->n_refs];
                 pr->node = node;
                 pr->name = nt_strdup_n(t.p + 1, t.len - 1);
@@ -707,11 +708,8 @@ static void parse_topic(struct parser *ps)
         for (i = 0; i < r->n_topics; i++)
                 check_redefined(ps, &id, r->topics[i].id, r->topics[i].loc,
                                 "topic \"", "\"");
-        if (nt_array_grow(&r->topics, &r->cap_topics, r->n_topics + 1,
-                          sizeof(*tp))) {
-                ps->fatal = NT_ERR_NOMEM;
+        if (!grow(ps, &r->topics, &r->cap_topics, r->n_topics + 1, sizeof(*tp)))
                 return;
-        }
         tp = &r->topics[r->n_topics];
         memset(tp, 0, sizeof(*tp));
         tp->id = nt_strdup_n(id.p, id.len);
@@ -811,10 +809,9 @@ static void parse_entity(struct parser *ps)
                 sync_stmt(ps);
                 return;
         }
-        if (nt_array_grow(&r->entities, &r->cap_entities, r->n_entities + 1,
-                          sizeof(*en))) {
+        if (!grow(ps, &r->entities, &r->cap_entities, r->n_entities + 1,
+                  sizeof(*en))) {
                 free(name);
-                ps->fatal = NT_ERR_NOMEM;
                 return;
         }
         en = &r->entities[r->n_entities++];
@@ -864,11 +861,9 @@ static void parse_define(struct parser *ps)
                 sync_stmt(ps);
                 return;
         }
-        if (nt_array_grow(&r->defines, &r->cap_defines, r->n_defines + 1,
-                          sizeof(*d))) {
-                ps->fatal = NT_ERR_NOMEM;
+        if (!grow(ps, &r->defines, &r->cap_defines, r->n_defines + 1,
+                  sizeof(*d)))
                 return;
-        }
         d = &r->defines[r->n_defines];
         d->name = nt_strdup_n(name.p, name.len);
         d->loc = name.loc;

@@ -1,21 +1,20 @@
 /* The rule set's data model: names of its enums, locations as text, and
  * freeing a set. */
 #include "consumer/rules_model.h"
+#include "common/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 const char *nt_entity_type_name(enum nt_entity_type t)
 {
-        switch (t) {
-        case NT_ENTITY_PERSON:
-                return "person";
-        case NT_ENTITY_PLACE:
-                return "place";
-        case NT_ENTITY_ORG:
-                return "org";
-        }
-        return "?";
+        static const char *const names[] = {
+            [NT_ENTITY_PERSON] = "person",
+            [NT_ENTITY_PLACE] = "place",
+            [NT_ENTITY_ORG] = "org",
+        };
+
+        return nt_name_of(names, NT_COUNT_OF(names), t, "?");
 }
 
 const char *nt_rules_loc_str(const struct nt_rules *r, struct nt_rules_loc loc,

@@ -240,40 +240,30 @@ rd_kafka_t *nt_feeds_topic_producer(const nt_config_t *cfg, char *errstr,
         return nt_kafka_confirmed_producer_new(cfg, errstr, errstr_size);
 }
 
+/* The value of feed i: its spec as compact JSON, NULL a tombstone. */
+static int spec_value(void *ctx, size_t i, char **value, size_t *len,
+                      char *errstr, size_t errstr_size)
+{
+        const json_t *const *specs = ctx;
+
+        if (!specs[i])
+                return NT_OK;
+        *value = json_dumps(specs[i], JSON_COMPACT | JSON_SORT_KEYS);
+        if (!*value)
+                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                               "out of memory");
+        *len = strlen(*value);
+        return NT_OK;
+}
+
 int nt_feeds_topic_write(rd_kafka_t *rk, const char *topic,
                          const char *const *keys, const json_t *const *specs,
                          size_t n, int timeout_ms, char *errstr,
                          size_t errstr_size)
 {
-        struct nt_kafka_record *recs = calloc(n ? n : 1, sizeof(*recs));
-        size_t i;
-        int err = NT_OK;
-
-        if (!recs)
-                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
-                               "out of memory");
-        for (i = 0; i < n && err == NT_OK; i++) {
-                char *value =
-                    specs[i]
-                        ? json_dumps(specs[i], JSON_COMPACT | JSON_SORT_KEYS)
-                        : NULL;
-
-                if (specs[i] && !value)
-                        err = nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
-                                      "out of memory");
-                recs[i].key = keys[i];
-                recs[i].value = value;
-                recs[i].len = value ? strlen(value) : 0;
-                recs[i].partition = RD_KAFKA_PARTITION_UA;
-        }
-        if (err == NT_OK)
-                err = nt_kafka_write_confirmed(rk, topic, NT_FEEDS_TOPIC_SCHEMA,
-                                               recs, n, timeout_ms, errstr,
-                                               errstr_size);
-        for (i = 0; i < n; i++)
-                free((void *)recs[i].value);
-        free(recs);
-        return err;
+        return nt_kafka_write_confirmed(rk, topic, NT_FEEDS_TOPIC_SCHEMA, keys,
+                                        NULL, n, spec_value, (void *)specs,
+                                        timeout_ms, errstr, errstr_size);
 }
 
 /* ---- The difference ----------------------------------------------------- */

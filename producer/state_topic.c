@@ -38,38 +38,38 @@ char *nt_state_topic_value(const char *key, const struct nt_feed_state *st,
         return value;
 }
 
+/* What nt_state_topic_write() writes: the keys and states. */
+struct state_values {
+        const char *const *keys;
+        const struct nt_feed_state *const *states;
+};
+
+/* The value of feed i: its state, NULL a tombstone. */
+static int state_value(void *ctx, size_t i, char **value, size_t *len,
+                       char *errstr, size_t errstr_size)
+{
+        const struct state_values *sv = ctx;
+
+        if (!sv->states[i])
+                return NT_OK;
+        *value = nt_state_topic_value(sv->keys[i], sv->states[i], len);
+        if (!*value)
+                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
+                               "out of memory");
+        return NT_OK;
+}
+
 int nt_state_topic_write(rd_kafka_t *rk, const nt_config_t *cfg,
                          const char *const *keys, const int32_t *partitions,
                          const struct nt_feed_state *const *states, size_t n,
                          int timeout_ms, char *errstr, size_t errstr_size)
 {
-        struct nt_kafka_record *recs = calloc(n ? n : 1, sizeof(*recs));
-        size_t i;
-        int err = NT_OK;
+        struct state_values sv = {keys, states};
 
-        if (!recs)
-                return nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
-                               "out of memory");
-        for (i = 0; i < n && err == NT_OK; i++) {
-                recs[i].key = keys[i];
-                recs[i].partition = partitions[i];
-                if (!states[i])
-                        continue;
-                recs[i].value =
-                    nt_state_topic_value(keys[i], states[i], &recs[i].len);
-                if (!recs[i].value)
-                        err = nt_errf(errstr, errstr_size, NT_ERR_NOMEM,
-                                      "out of memory");
-        }
-        if (err == NT_OK)
-                err = nt_kafka_write_confirmed(
-                    rk, nt_config_str(cfg, "topics.feeds_state"),
-                    NT_STATE_TOPIC_SCHEMA, recs, n, timeout_ms, errstr,
-                    errstr_size);
-        for (i = 0; i < n; i++)
-                free((void *)recs[i].value);
-        free(recs);
-        return err;
+        return nt_kafka_write_confirmed(
+            rk, nt_config_str(cfg, "topics.feeds_state"), NT_STATE_TOPIC_SCHEMA,
+            keys, partitions, n, state_value, &sv, timeout_ms, errstr,
+            errstr_size);
 }
 
 /* How long a topic that is not known yet may be a topic created a moment

@@ -655,6 +655,29 @@ static int count_in_file(const char *path, const char *needle)
         return n;
 }
 
+/* With the broker down and a commit waiting for it, instance k's loop
+ * goes on: newstap_transaction_open_seconds, which only the loop
+ * refreshes, grows past 10 s within `within_ms`, and /readyz says no
+ * broker is reachable. */
+static void assert_loop_goes_on_broker_down(int k, long long within_ms)
+{
+        long long t0 = mono_ms();
+        double age;
+
+        do {
+                age = nt_test_metric(inst[k].port,
+                                     "newstap_transaction_open_seconds", "");
+                if (age < 10)
+                        nap_ms(500);
+        } while (age < 10 && mono_ms() - t0 < within_ms);
+        cr_assert_geq(age, 10,
+                      "the open transaction's age stopped at %g s: the "
+                      "loop is not running",
+                      age);
+        cr_assert(nt_test_wait_status(inst[k].port, "/readyz", 503, 10),
+                  "ready with the broker down");
+}
+
 /* SIGTERM while the broker is down and a poll's articles wait for it
  * (the loop going on meanwhile, as the age of the open transaction on
  * /metrics shows):
@@ -667,7 +690,6 @@ Test(real, sigterm_with_the_broker_down_stops_in_time, .timeout = 300)
 {
         const int n = 8;
         long long t0, took, t_up;
-        double age = -1;
         int i, status;
 
         make_feeds(n, 1);
@@ -691,23 +713,7 @@ Test(real, sigterm_with_the_broker_down_stops_in_time, .timeout = 300)
                 nap_ms(200);
         cr_assert_gt(count_in_file(inst[0].log, "_transaction: "), 0,
                      "no transaction call failed with the broker down");
-        /* The loop goes on while the commit waits for the broker:
-         * newstap_transaction_open_seconds, which only the loop
-         * refreshes, keeps growing, and /readyz says no broker is
-         * reachable. */
-        t0 = mono_ms();
-        do {
-                age = nt_test_metric(inst[0].port,
-                                     "newstap_transaction_open_seconds", "");
-                if (age < 10)
-                        nap_ms(500);
-        } while (age < 10 && mono_ms() - t0 < 30000);
-        cr_assert_geq(age, 10,
-                      "the open transaction's age stopped at %g s: the "
-                      "loop is not running",
-                      age);
-        cr_assert(nt_test_wait_status(inst[0].port, "/readyz", 503, 10),
-                  "ready with the broker down");
+        assert_loop_goes_on_broker_down(0, 30000);
         t0 = mono_ms();
         status = stop(0, SIGTERM);
         took = mono_ms() - t0;
@@ -1183,8 +1189,7 @@ Test(real, abort_in_the_middle_of_a_poll_loses_nothing, .timeout = 180)
 Test(real, full_publisher_with_the_broker_down_keeps_the_loop, .timeout = 300)
 {
         const int n = 1;
-        long long t0, t_up;
-        double age = -1;
+        long long t_up;
 
         interval_s = 2;
         extra_producer = "\"max_inflight\": 20, ";
@@ -1198,19 +1203,7 @@ Test(real, full_publisher_with_the_broker_down_keeps_the_loop, .timeout = 300)
         items[0] = 30;
         version[0]++;
         serve_feed(0);
-        t0 = mono_ms();
-        do {
-                age = nt_test_metric(inst[0].port,
-                                     "newstap_transaction_open_seconds", "");
-                if (age < 10)
-                        nap_ms(500);
-        } while (age < 10 && mono_ms() - t0 < 45000);
-        cr_assert_geq(age, 10,
-                      "the open transaction's age stopped at %g s: the "
-                      "loop is not running",
-                      age);
-        cr_assert(nt_test_wait_status(inst[0].port, "/readyz", 503, 10),
-                  "ready with the broker down");
+        assert_loop_goes_on_broker_down(0, 45000);
         cr_assert_eq(nt_test_kafka_local("up"), 0,
                      "scripts/kafka-local up failed");
         t_up = mono_ms();

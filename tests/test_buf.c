@@ -106,6 +106,26 @@ Test(buf, array_grow_doubles_and_refuses_overflow)
         free(a);
 }
 
+/* A table with a hole, as an enum's names with a value added and not
+ * named yet. */
+Test(buf, names_serve_both_directions)
+{
+        static const char *const names[] = {[0] = "zero", [2] = "two"};
+        const size_t n = NT_COUNT_OF(names);
+
+        cr_assert_eq(n, 3);
+        cr_assert_str_eq(nt_name_of(names, n, 0, "?"), "zero");
+        cr_assert_str_eq(nt_name_of(names, n, 2, "?"), "two");
+        cr_assert_str_eq(nt_name_of(names, n, 1, "?"), "?", "a hole: fallback");
+        cr_assert_str_eq(nt_name_of(names, n, 3, "?"), "?", "past the end");
+        cr_assert_str_eq(nt_name_of(names, n, -1, "?"), "?", "negative");
+        cr_assert_eq(nt_name_find(names, n, "two"), 2);
+        cr_assert_eq(nt_name_find(names, n, "zero"), 0);
+        cr_assert_eq(nt_name_find(names, n, "Two"), -1, "case counts");
+        cr_assert_eq(nt_name_find(names, n, "one"), -1, "no such name");
+        cr_assert_eq(nt_name_find(names, n, NULL), -1, "no name at all");
+}
+
 Test(buf, strdup_n_copies_exactly_n_bytes)
 {
         char *d = nt_strdup_n("abcdef", 3);

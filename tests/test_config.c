@@ -428,6 +428,36 @@ Test(config, validate_accepts_what_it_should)
         loaded_free(&l);
 }
 
+/* A feed's "content" as its mode: the three names, nothing else. */
+Test(config, feed_content_names_their_modes)
+{
+        static const struct {
+                const char *name;
+                int mode;
+        } cases[] = {
+            {"feed", NT_CONTENT_FEED},
+            {"page", NT_CONTENT_PAGE},
+            {"auto", NT_CONTENT_AUTO},
+            {"full", -1},
+            {"Page", -1},
+            {"", -1},
+        };
+        json_t *v;
+        size_t i;
+
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                v = json_string(cases[i].name);
+                cr_assert_eq(nt_config_feed_content(v), cases[i].mode,
+                             "\"%s\": mode %d, want %d", cases[i].name,
+                             nt_config_feed_content(v), cases[i].mode);
+                json_decref(v);
+        }
+        v = json_integer(1);
+        cr_assert_eq(nt_config_feed_content(v), -1, "a number is no mode");
+        json_decref(v);
+        cr_assert_eq(nt_config_feed_content(NULL), -1, "absent is no mode");
+}
+
 Test(config, every_error_of_a_file_in_one_report)
 {
         struct loaded l;
