@@ -268,22 +268,51 @@ static bool literal(struct scan *sc, const char *word, size_t n)
         return true;
 }
 
+/* Past the opening bracket at sc->i and the white space after it: true
+ * when the container closes at once (its closing bracket is skipped). */
+static bool opens_empty(struct scan *sc, char close)
+{
+        sc->i++;
+        skip_ws(sc);
+        if (sc->i < sc->len && sc->s[sc->i] == (unsigned char)close) {
+                sc->i++;
+                return true;
+        }
+        return false;
+}
+
+/* After an item: 1 when the container closes (the bracket skipped), 0
+ * when a comma says another item follows (skipped with the white space
+ * after it), -1 for anything else. */
+static int next_item(struct scan *sc, char close)
+{
+        skip_ws(sc);
+        if (sc->i >= sc->len)
+                return -1;
+        if (sc->s[sc->i] == (unsigned char)close) {
+                sc->i++;
+                return 1;
+        }
+        if (sc->s[sc->i] != ',')
+                return -1;
+        sc->i++;
+        skip_ws(sc);
+        return 0;
+}
+
 static json_t *scan_object(struct scan *sc)
 {
         json_t *obj = json_object();
 
         if (!obj)
                 return NULL;
-        sc->i++;
-        skip_ws(sc);
-        if (sc->i < sc->len && sc->s[sc->i] == '}') {
-                sc->i++;
+        if (opens_empty(sc, '}'))
                 return obj;
-        }
         for (;;) {
                 size_t start, end;
                 bool escaped;
                 json_t *v;
+                int step;
 
                 /* Keys are set straight from the input: one with an
                  * escape is left to jansson. */
@@ -299,17 +328,11 @@ static json_t *scan_object(struct scan *sc)
                 if (!v || json_object_setn_new_nocheck(
                               obj, (const char *)sc->s + start, end - start, v))
                         goto fail;
-                skip_ws(sc);
-                if (sc->i >= sc->len)
+                step = next_item(sc, '}');
+                if (step < 0)
                         goto fail;
-                if (sc->s[sc->i] == '}') {
-                        sc->i++;
+                if (step > 0)
                         return obj;
-                }
-                if (sc->s[sc->i] != ',')
-                        goto fail;
-                sc->i++;
-                skip_ws(sc);
         }
 fail:
         json_decref(obj);
@@ -322,26 +345,18 @@ static json_t *scan_array(struct scan *sc)
 
         if (!arr)
                 return NULL;
-        sc->i++;
-        skip_ws(sc);
-        if (sc->i < sc->len && sc->s[sc->i] == ']') {
-                sc->i++;
+        if (opens_empty(sc, ']'))
                 return arr;
-        }
         for (;;) {
+                int step;
+
                 if (json_array_append_new(arr, scan_value(sc)))
                         goto fail;
-                skip_ws(sc);
-                if (sc->i >= sc->len)
+                step = next_item(sc, ']');
+                if (step < 0)
                         goto fail;
-                if (sc->s[sc->i] == ']') {
-                        sc->i++;
+                if (step > 0)
                         return arr;
-                }
-                if (sc->s[sc->i] != ',')
-                        goto fail;
-                sc->i++;
-                skip_ws(sc);
         }
 fail:
         json_decref(arr);

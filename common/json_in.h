@@ -8,8 +8,9 @@
  * The scanner takes the common case only: objects, arrays, strings,
  * true/false/null and integers of up to 18 digits, nested at most
  * NT_JSON_IN_DEPTH deep. A document with anything else (a real number, a
- * longer integer, deeper nesting, "\u0000") or with any error is read by
- * json_loadb() itself, so results and error messages are jansson's. */
+ * longer integer, an escape in a key, deeper nesting, "\u0000") or with
+ * any error is read by json_loadb() itself, so results and error messages
+ * are jansson's. */
 #ifndef NT_JSON_IN_H
 #define NT_JSON_IN_H
 
