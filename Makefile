@@ -52,11 +52,12 @@ test: lint build-asan
 	@scripts/with-kafka ctest --test-dir $(BUILD_ASAN) --output-on-failure --timeout 900
 	@$(MAKE) --no-print-directory unit-scalar
 
-# The tokeniser and matcher tests on the scalar paths alone (NT_NO_SIMD).
+# The tokeniser, matcher and JSON reader tests on the scalar paths alone
+# (NT_NO_SIMD).
 unit-scalar: deps
 	@cmake -S . -B $(BUILD_SCALAR) -DCMAKE_BUILD_TYPE=Debug -DNT_SANITIZE=ON -DNT_NO_SIMD=ON -DNT_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(BUILD_SCALAR) -j $(JOBS) --target test_normalize test_match test_enrich test_classify
-	@ctest --test-dir $(BUILD_SCALAR) --output-on-failure -R '^test_(normalize|match|enrich|classify)$$'
+	@cmake --build $(BUILD_SCALAR) -j $(JOBS) --target test_normalize test_match test_enrich test_classify test_json_in
+	@ctest --test-dir $(BUILD_SCALAR) --output-on-failure -R '^test_(normalize|match|enrich|classify|json_in)$$'
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) built with clang in build/fuzz.
 # Run one with e.g. build/fuzz/fuzz_feed -max_total_time=300 tests/fuzz/corpus/feed

@@ -4,6 +4,7 @@
 #include "common/date.h"
 #include "common/err.h"
 #include "common/feed.h"
+#include "common/json_in.h"
 #include "common/json_out.h"
 #include "common/num.h"
 #include "common/utf8.h"
@@ -835,7 +836,7 @@ int nt_enriched_build(nt_classifier_t *c, const struct nt_enriched_opts *o,
                        o->max_message);
                 goto out;
         }
-        root = json_loadb(value ? value : "", len, 0, &jerr);
+        root = nt_json_in_load(value ? value : "", len, &jerr);
         if (!root) {
                 refuse(ev, NT_ENRICHED_NOT_JSON, "line %d column %d: %s",
                        jerr.line, jerr.column, jerr.text);
