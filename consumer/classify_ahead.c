@@ -282,18 +282,18 @@ static bool names(const rd_kafka_topic_partition_list_t *parts,
                                                   rkm->partition) != NULL;
 }
 
-void nt_cl_ahead_drop(nt_cl_ahead_t *a, rd_kafka_t *consumer,
-                      const rd_kafka_topic_partition_list_t *only, bool seek,
-                      int timeout_ms)
+int nt_cl_ahead_drop(nt_cl_ahead_t *a, rd_kafka_t *consumer,
+                     const rd_kafka_topic_partition_list_t *only, bool seek,
+                     int timeout_ms)
 {
         rd_kafka_message_t *gone[AHEAD_SLOTS];
         rd_kafka_topic_partition_list_t *back;
-        rd_kafka_error_t *error;
         uint64_t seq, keep, first;
         size_t n_gone = 0, i;
+        int rc;
 
         if (!a)
-                return;
+                return NT_OK;
         pthread_mutex_lock(&a->mu);
         /* No worker may hold a slot while they move. */
         a->paused = true;
@@ -330,7 +330,7 @@ void nt_cl_ahead_drop(nt_cl_ahead_t *a, rd_kafka_t *consumer,
         pthread_cond_broadcast(&a->work);
         pthread_mutex_unlock(&a->mu);
         if (n_gone == 0)
-                return;
+                return NT_OK;
         NT_DEBUG(COMPONENT, "%zu input(s) read ahead dropped%s", n_gone,
                  seek ? ", to be read again" : "");
         back = seek ? rd_kafka_topic_partition_list_new(4) : NULL;
@@ -345,14 +345,10 @@ void nt_cl_ahead_drop(nt_cl_ahead_t *a, rd_kafka_t *consumer,
                 rd_kafka_message_destroy(rkm);
         }
         if (!back)
-                return;
-        error = rd_kafka_seek_partitions(consumer, back, timeout_ms);
-        if (error) {
-                NT_ERROR(COMPONENT, "seeking back the inputs read ahead: %s",
-                         rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
-        }
+                return NT_OK;
+        rc = nt_kafka_seek(consumer, back, timeout_ms, COMPONENT, NULL, 0);
         rd_kafka_topic_partition_list_destroy(back);
+        return rc;
 }
 
 int nt_cl_ahead_set_classifier(nt_cl_ahead_t *a, nt_classifier_t *clf)
