@@ -122,7 +122,14 @@ nt_cl_ahead_t *nt_cl_ahead_new(nt_classifier_t *clf,
         }
         pthread_mutex_init(&a->mu, NULL);
         pthread_cond_init(&a->work, NULL);
-        pthread_cond_init(&a->done, NULL);
+        /* nt_cl_ahead_take() waits on it with a monotonic deadline. */
+        if (nt_date_cond_init(&a->done)) {
+                pthread_cond_destroy(&a->work);
+                pthread_mutex_destroy(&a->mu);
+                free(a);
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                return NULL;
+        }
         a->opts = opts;
         a->n_threads = threads < MAX_THREADS ? threads : MAX_THREADS;
         for (i = 0; i < AHEAD_SLOTS; i++)
@@ -225,13 +232,7 @@ struct nt_cl_slot *nt_cl_ahead_take(nt_cl_ahead_t *a, int wait_ms)
         struct ahead_slot *sl = NULL;
         struct timespec until;
 
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += wait_ms / 1000;
-        until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-        }
+        until = nt_date_mono_deadline(wait_ms);
         pthread_mutex_lock(&a->mu);
         while (!a->taken && a->head < a->tail) {
                 if (slot_at(a, a->head)->state == SLOT_BUILT) {
