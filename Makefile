@@ -4,10 +4,11 @@ SHELL := /bin/bash
 BUILD_RELEASE := build/release
 BUILD_ASAN := build/asan
 BUILD_SCALAR := build/scalar
+BUILD_TSAN := build/tsan
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all demo test build build-asan deps deps-runtime lint unit unit-scalar fuzz bench eval clean help
+.PHONY: all demo test build build-asan build-tsan test-tsan deps deps-runtime lint unit unit-scalar fuzz bench eval clean help
 
 all: build
 
@@ -18,6 +19,7 @@ help:
 	@echo "make lint   clang-format check and banned-function check"
 	@echo "make unit   unit tests only (no broker)"
 	@echo "make unit-scalar  the text tests without the SSE2 paths ($(BUILD_SCALAR))"
+	@echo "make test-tsan  the classify tests against a ThreadSanitizer newstap ($(BUILD_TSAN))"
 	@echo "make fuzz   build the libFuzzer targets with clang (build/fuzz)"
 	@echo "make bench  build the benchmarks (build/release/bench)"
 	@echo "make eval   score the shipped rules on the development set ($(DEVSET))"
@@ -35,6 +37,27 @@ build: deps-runtime
 build-asan: deps
 	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DNT_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+# ThreadSanitizer (not with ASan: one sanitizer runtime per process):
+# newstap alone, since Criterion cannot run under TSan (Criterion issue
+# 274). test-tsan runs the classify tests (real broker) from the ASan
+# build against it; each process with a race leaves a report file.
+build-tsan: deps
+	@cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DNT_TSAN=ON -DNT_TESTS=OFF -DNT_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD_TSAN) -j $(JOBS)
+
+test-tsan: build-asan build-tsan
+	@rm -f $(BUILD_TSAN)/race.*; \
+	 NT_FIXTURES=$(CURDIR)/tests/fixtures NT_SOURCE_DIR=$(CURDIR) \
+	 NT_NEWSTAP_BIN=$(CURDIR)/$(BUILD_TSAN)/newstap \
+	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	 TSAN_OPTIONS=log_path=$(CURDIR)/$(BUILD_TSAN)/race:suppressions=$(CURDIR)/tests/tsan/tsan.supp \
+	 scripts/with-kafka $(BUILD_ASAN)/tests/kafka_classify --filter='real/*' --jobs=1 --verbose; \
+	 rc=$$?; \
+	 if ls $(BUILD_TSAN)/race.* >/dev/null 2>&1; then \
+	   echo "ThreadSanitizer reports:"; ls $(BUILD_TSAN)/race.*; rc=1; \
+	 else echo "no ThreadSanitizer report"; fi; \
+	 exit $$rc
 
 demo: build
 	@$(BUILD_RELEASE)/newstap demo

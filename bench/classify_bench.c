@@ -398,68 +398,6 @@ struct e2e_result {
         unsigned long long label_events;
 };
 
-/* The broker's pid, from the pid file scripts/kafka-local writes
- * ($NT_KAFKA_DIR, or build/kafka of the source tree, its default), when
- * that process is a JVM; 0 otherwise. */
-static long broker_pid(void)
-{
-        const char *dir = getenv("NT_KAFKA_DIR");
-        char path[1024], line[32] = "", comm[64] = "";
-        int64_t pid = 0;
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/kafka.pid",
-                 dir && *dir ? dir : NT_SOURCE_DIR "/build/kafka");
-        f = fopen(path, "r");
-        if (!f)
-                return 0;
-        if (!fgets(line, sizeof(line), f))
-                line[0] = '\0';
-        fclose(f);
-        line[strcspn(line, "\n")] = '\0';
-        if (nt_num_parse_i64(line, 1, INT32_MAX, &pid) != 0)
-                return 0;
-        snprintf(path, sizeof(path), "/proc/%lld/comm", (long long)pid);
-        f = fopen(path, "r");
-        if (!f)
-                return 0;
-        if (!fgets(comm, sizeof(comm), f))
-                comm[0] = '\0';
-        fclose(f);
-        return strncmp(comm, "java", 4) == 0 ? (long)pid : 0;
-}
-
-/* CPU seconds (user and system, every thread) of a process from
- * /proc/PID/stat; -1 when it cannot be read. */
-static double proc_cpu_s(long pid)
-{
-        char path[64], buf[2048], *p;
-        unsigned long long ut = 0, st = 0;
-        size_t got;
-        FILE *f;
-        int field;
-
-        if (pid <= 0)
-                return -1;
-        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-        f = fopen(path, "r");
-        if (!f)
-                return -1;
-        got = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[got] = '\0';
-        /* The command name may hold spaces: fields count from its ')'. */
-        p = strrchr(buf, ')');
-        if (!p)
-                return -1;
-        for (field = 2; *p && field < 14; p++)
-                if (*p == ' ')
-                        field++;
-        ut = strtoull(p, &p, 10);
-        st = strtoull(p, &p, 10);
-        return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* librdkafka properties for the loop's clients (the -X of newstap
  * classify), or with `keys` newstap's configuration keys: "name=value,...".
  * Returns 0, or -1 with a message. */
@@ -507,7 +445,7 @@ static struct e2e_result e2e_run(const char *bootstrap, const char *raw,
         nt_config_t *cfg = nt_config_new();
         char errstr[512], name[160];
         double cpu, loop_cpu, broker;
-        long bpid = broker_pid();
+        long bpid = nt_bench_broker_pid();
         const char *threads = getenv("NT_E2E_THREADS");
 
         if (!c || !cfg)
@@ -543,7 +481,7 @@ static struct e2e_result e2e_run(const char *bootstrap, const char *raw,
         c = NULL;
         cpu = nt_bench_cpu_s();
         loop_cpu = nt_bench_thread_cpu_s();
-        broker = proc_cpu_s(bpid);
+        broker = nt_bench_proc_cpu_s(bpid);
         if (nt_classify_loop_run(loop, n, NULL, NULL, errstr, sizeof(errstr)) ==
             0) {
                 double per;
@@ -552,8 +490,9 @@ static struct e2e_result e2e_run(const char *bootstrap, const char *raw,
                 per = 1e6 / (double)(st.committed ? st.committed : 1);
                 res.cpu_us = (nt_bench_cpu_s() - cpu) * per;
                 res.loop_us = (nt_bench_thread_cpu_s() - loop_cpu) * per;
-                if (broker >= 0 && proc_cpu_s(bpid) >= 0)
-                        res.broker_us = (proc_cpu_s(bpid) - broker) * per;
+                if (broker >= 0 && nt_bench_proc_cpu_s(bpid) >= 0)
+                        res.broker_us =
+                            (nt_bench_proc_cpu_s(bpid) - broker) * per;
                 res.rate =
                     (double)st.committed /
                     ((double)(st.last_commit_ms - st.first_input_ms) / 1000.0);

@@ -206,63 +206,6 @@ struct run_ctx {
         long round;
 };
 
-/* The broker's pid, from scripts/kafka-local's pid file
- * ($NT_KAFKA_DIR, else build/kafka of the source tree); 0: unknown. */
-static long broker_pid(void)
-{
-        const char *dir = getenv("NT_KAFKA_DIR");
-        char path[4096], line[32] = "";
-        int64_t pid = 0;
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/kafka.pid",
-                 dir && *dir ? dir : NT_SOURCE_DIR "/build/kafka");
-        f = fopen(path, "r");
-        if (!f)
-                return 0;
-        if (!fgets(line, sizeof(line), f))
-                line[0] = '\0';
-        fclose(f);
-        line[strcspn(line, "\n")] = '\0';
-        if (nt_num_parse_i64(line, 1, INT32_MAX, &pid) != NT_OK)
-                return 0;
-        return (long)pid;
-}
-
-/* CPU seconds (user + system) of process pid so far; 0 when unknown. */
-static double proc_cpu_s(long pid)
-{
-        char path[64], buf[1024], *p, *end;
-        unsigned long long ut, st;
-        size_t n;
-        int field;
-        FILE *f;
-
-        if (pid <= 0)
-                return 0;
-        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-        f = fopen(path, "r");
-        if (!f)
-                return 0;
-        n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        /* Fields 14 and 15 (utime, stime), counted from the command's
-         * closing parenthesis (field 2 may hold spaces). */
-        p = strrchr(buf, ')');
-        for (field = 3; p && field <= 14; field++)
-                p = strchr(p + 1, ' ');
-        if (!p)
-                return 0;
-        ut = strtoull(p + 1, &end, 10);
-        if (*end != ' ')
-                return 0;
-        st = strtoull(end + 1, &end, 10);
-        if (*end != ' ')
-                return 0;
-        return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* The state record of the old encoding: the state file's JSON. */
 static char *value_v1(const char *key, const struct nt_feed_state *st,
                       size_t *len)
@@ -378,7 +321,7 @@ static struct result run(struct run_ctx *c, enum mode mode, int64_t polls,
                 exit(1);
         }
         r.cpu_s = nt_bench_cpu_s();
-        r.broker_s = proc_cpu_s(c->broker);
+        r.broker_s = nt_bench_proc_cpu_s(c->broker);
         t0 = last = nt_bench_wall_s();
         for (poll = 0; poll < polls; poll++) {
                 int feed = (int)(poll % FEEDS);
@@ -449,7 +392,7 @@ static struct result run(struct run_ctx *c, enum mode mode, int64_t polls,
         }
         r.wall_s = nt_bench_wall_s() - t0;
         r.cpu_s = nt_bench_cpu_s() - r.cpu_s;
-        r.broker_s = proc_cpu_s(c->broker) - r.broker_s;
+        r.broker_s = nt_bench_proc_cpu_s(c->broker) - r.broker_s;
         nt_publisher_destroy(pub, 10000);
         c->round++;
         return r;
@@ -577,7 +520,7 @@ int main(int argc, char **argv)
         c.cfg = nt_config_new();
         c.items = items;
         c.max_inflight = (size_t)nt_config_int(c.cfg, "producer.max_inflight");
-        c.broker = broker_pid();
+        c.broker = nt_bench_broker_pid();
         c.state_topic = state_topic;
         c.state_dir = state_dir;
         nt_config_set_kafka(c.cfg, "bootstrap.servers", bootstrap, "bench",

@@ -892,3 +892,34 @@ int64_t nt_date_mono_ms(void)
 {
         return clock_ms(CLOCK_MONOTONIC);
 }
+
+int nt_date_cond_init(pthread_cond_t *cond)
+{
+        pthread_condattr_t attr;
+        int err;
+
+        err = pthread_condattr_init(&attr);
+        if (err)
+                return err;
+        err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        if (!err)
+                err = pthread_cond_init(cond, &attr);
+        pthread_condattr_destroy(&attr);
+        return err;
+}
+
+struct timespec nt_date_mono_deadline(int64_t ms)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        if (ms < 0)
+                ms = 0;
+        ts.tv_sec += (time_t)(ms / 1000);
+        ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+        }
+        return ts;
+}

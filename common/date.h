@@ -5,8 +5,10 @@
 #ifndef NT_DATE_H
 #define NT_DATE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Parses `s` (leading and trailing white space ignored) into milliseconds
  * since the Unix epoch, UTC. Returns 0, or NT_ERR_PARSE when the text is
@@ -20,6 +22,13 @@ int nt_date_parse(const char *s, int64_t *epoch_ms);
  * which the wall clock's jumps must not move). */
 int64_t nt_date_now_ms(void);
 int64_t nt_date_mono_ms(void);
+
+/* Timed waits on the monotonic clock too: a condition variable whose
+ * pthread_cond_timedwait() reads it (a default one reads the wall clock);
+ * 0 or an errno value. And the deadline ms milliseconds from now, in the
+ * terms of such a wait. */
+int nt_date_cond_init(pthread_cond_t *cond);
+struct timespec nt_date_mono_deadline(int64_t ms);
 
 /* A point in time as the command line gives it: a date nt_date_parse()
  * reads, or an age such as "2h" or "30m" meaning that long before now_ms

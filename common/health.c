@@ -1,5 +1,6 @@
 #include "common/health.h"
 #include "common/buf.h"
+#include "common/date.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/num.h"
@@ -55,13 +56,7 @@ static void wait_for_render(nt_health_t *h)
         if (!h->published || !h->stale)
                 return;
         h->wanted = true;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += SCRAPE_WAIT_MS / 1000;
-        until.tv_nsec += (long)(SCRAPE_WAIT_MS % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-        }
+        until = nt_date_mono_deadline(SCRAPE_WAIT_MS);
         while (h->renders == seen && !h->stopping) {
                 if (pthread_cond_timedwait(&h->rendered, &h->lock, &until))
                         break;
@@ -132,22 +127,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
         return reply(conn, 404, "text/plain", "not found\n", 10);
 }
 
-/* A condition variable whose timed waits count on the monotonic clock,
- * so that a change of the wall clock neither cuts nor stretches them. */
-static int cond_init_monotonic(pthread_cond_t *cond)
-{
-        pthread_condattr_t attr;
-        int err;
-
-        if (pthread_condattr_init(&attr))
-                return -1;
-        err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-        if (!err)
-                err = pthread_cond_init(cond, &attr);
-        pthread_condattr_destroy(&attr);
-        return err ? -1 : 0;
-}
-
 nt_health_t *nt_health_start(const char *listen, char *errstr,
                              size_t errstr_size)
 {
@@ -177,7 +156,7 @@ nt_health_t *nt_health_start(const char *listen, char *errstr,
                 return NULL;
         }
         pthread_mutex_init(&h->lock, NULL);
-        if (cond_init_monotonic(&h->rendered)) {
+        if (nt_date_cond_init(&h->rendered)) {
                 pthread_mutex_destroy(&h->lock);
                 free(h);
                 nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");

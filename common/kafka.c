@@ -773,6 +773,91 @@ void nt_kafka_log_skipped(const char *component, const char *what,
                   (int)rkm->partition, (long long)rkm->offset, reason);
 }
 
+/* A partition's seek error: rd_kafka_seek_partitions() leaves
+ * __IN_PROGRESS on those it stopped waiting for when it timed out, and
+ * sets none when it failed before seeking any (bad arguments, a
+ * producer handle), so the call's error stands for them. */
+static rd_kafka_resp_err_t seek_error(const rd_kafka_topic_partition_t *p,
+                                      const rd_kafka_error_t *error)
+{
+        rd_kafka_resp_err_t code =
+            error ? rd_kafka_error_code(error) : RD_KAFKA_RESP_ERR_NO_ERROR;
+
+        if (code && code != RD_KAFKA_RESP_ERR__TIMED_OUT)
+                return code;
+        if (p->err == RD_KAFKA_RESP_ERR__IN_PROGRESS && code)
+                return code;
+        return p->err;
+}
+
+size_t nt_kafka_seek_failures(const rd_kafka_topic_partition_list_t *parts,
+                              const rd_kafka_error_t *error,
+                              const rd_kafka_topic_partition_list_t *assigned,
+                              const char *component, char *errstr,
+                              size_t errstr_size)
+{
+        size_t n = 0;
+        int i;
+
+        for (i = 0; i < parts->cnt; i++) {
+                const rd_kafka_topic_partition_t *p = &parts->elems[i];
+                rd_kafka_resp_err_t err = seek_error(p, error);
+                const char *why;
+
+                if (!err)
+                        continue;
+                if (assigned && !rd_kafka_topic_partition_list_find(
+                                    assigned, p->topic, p->partition)) {
+                        NT_DEBUG(component,
+                                 "not seeking %s [%d]: no longer assigned",
+                                 p->topic, (int)p->partition);
+                        continue;
+                }
+                why = error && err == rd_kafka_error_code(error)
+                          ? rd_kafka_error_string(error)
+                          : rd_kafka_err2str(err);
+                NT_ERROR(component, "seeking %s [%d] to offset %lld: %s",
+                         p->topic, (int)p->partition, (long long)p->offset,
+                         why);
+                if (n++ == 0)
+                        nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                                "seeking %s [%d] to offset %lld: %s", p->topic,
+                                (int)p->partition, (long long)p->offset, why);
+        }
+        return n;
+}
+
+int nt_kafka_seek(rd_kafka_t *consumer, rd_kafka_topic_partition_list_t *parts,
+                  int timeout_ms, const char *component, char *errstr,
+                  size_t errstr_size)
+{
+        rd_kafka_topic_partition_list_t *assigned = NULL;
+        rd_kafka_error_t *error;
+        rd_kafka_resp_err_t err;
+        size_t n;
+
+        if (parts->cnt == 0)
+                return NT_OK;
+        error = rd_kafka_seek_partitions(consumer, parts, timeout_ms);
+        /* The assignment changes only in the rebalance callback, which
+         * the caller's polls serve: it says which of the partitions were
+         * revoked since their inputs were read. Without it every failure
+         * counts. */
+        err = rd_kafka_assignment(consumer, &assigned);
+        if (err) {
+                NT_WARN(component, "reading the assignment: %s",
+                        rd_kafka_err2str(err));
+                assigned = NULL;
+        }
+        n = nt_kafka_seek_failures(parts, error, assigned, component, errstr,
+                                   errstr_size);
+        if (assigned)
+                rd_kafka_topic_partition_list_destroy(assigned);
+        if (error)
+                rd_kafka_error_destroy(error);
+        return n ? NT_ERR_KAFKA : NT_OK;
+}
+
 /* One record's outcome, set by its delivery report. */
 struct outcome {
         bool done;

@@ -162,6 +162,30 @@ int nt_kafka_topic_config_wait(rd_kafka_t *rk, const char *topic,
 void nt_kafka_log_skipped(const char *component, const char *what,
                           const rd_kafka_message_t *rkm, const char *reason);
 
+/* Seeks a consumer's partitions to the offsets in `parts`, waiting at most
+ * timeout_ms, and checks each partition: one that is no longer assigned
+ * (revoked meanwhile; its next owner reads from the committed offset) is
+ * skipped; any other failure is logged as an error of `component` with
+ * topic, partition, offset and cause. NT_OK, or NT_ERR_KAFKA with errstr
+ * when a partition still assigned could not be moved: its position is
+ * then past inputs that must be read again, so the caller must not commit
+ * offsets of that partition any more. Overwrites the err fields of
+ * `parts`. */
+int nt_kafka_seek(rd_kafka_t *consumer, rd_kafka_topic_partition_list_t *parts,
+                  int timeout_ms, const char *component, char *errstr,
+                  size_t errstr_size);
+
+/* nt_kafka_seek()'s decision, apart so that it can be tested: how many
+ * partitions of `parts`, as rd_kafka_seek_partitions() left them with the
+ * error it returned (`error`, may be NULL), failed while in `assigned`
+ * (NULL: the assignment is unknown, so every partition counts as
+ * assigned). Logs each failure; errstr gets the first one. */
+size_t nt_kafka_seek_failures(const rd_kafka_topic_partition_list_t *parts,
+                              const rd_kafka_error_t *error,
+                              const rd_kafka_topic_partition_list_t *assigned,
+                              const char *component, char *errstr,
+                              size_t errstr_size);
+
 /* A producer for nt_kafka_write_confirmed(): idempotent, acks=all, its
  * delivery reports kept per record. Caller frees with
  * rd_kafka_destroy(). NULL with errstr on failure. */

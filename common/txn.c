@@ -109,6 +109,13 @@ const char *nt_txn_op_name(enum nt_txn_op op)
                                          : "abort_transaction";
 }
 
+bool nt_txn_call_again(const rd_kafka_error_t *error, int64_t end)
+{
+        return error && rd_kafka_error_is_retriable(error) &&
+               rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT &&
+               nt_date_mono_ms() < end;
+}
+
 rd_kafka_error_t *nt_txn_call(rd_kafka_t *producer, enum nt_txn_op op,
                               rd_kafka_t *consumer,
                               const rd_kafka_topic_partition_list_t *offsets,
@@ -127,10 +134,7 @@ rd_kafka_error_t *nt_txn_call(rd_kafka_t *producer, enum nt_txn_op op,
 
                 error =
                     nt_txn_call_once(producer, op, consumer, offsets, slice);
-                if (!error || !rd_kafka_error_is_retriable(error) ||
-                    rd_kafka_error_code(error) !=
-                        RD_KAFKA_RESP_ERR__TIMED_OUT ||
-                    left <= slice)
+                if (!nt_txn_call_again(error, end))
                         return error;
                 rd_kafka_error_destroy(error);
                 rd_kafka_poll(producer, 0);

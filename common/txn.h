@@ -79,6 +79,12 @@ nt_txn_call_once(rd_kafka_t *producer, enum nt_txn_op op, rd_kafka_t *consumer,
                  const rd_kafka_topic_partition_list_t *offsets,
                  int timeout_ms);
 
+/* True when a call's error is a timeout librdkafka marks retriable and
+ * the call's time (ending at `end`, monotonic ms) is not up: serve the
+ * delivery reports and call again, continuing the call. False for no
+ * error. */
+bool nt_txn_call_again(const rd_kafka_error_t *error, int64_t end);
+
 /* The name of the call, as librdkafka's function without its prefix. */
 const char *nt_txn_op_name(enum nt_txn_op op);
 

@@ -122,7 +122,14 @@ nt_cl_ahead_t *nt_cl_ahead_new(nt_classifier_t *clf,
         }
         pthread_mutex_init(&a->mu, NULL);
         pthread_cond_init(&a->work, NULL);
-        pthread_cond_init(&a->done, NULL);
+        /* nt_cl_ahead_take() waits on it with a monotonic deadline. */
+        if (nt_date_cond_init(&a->done)) {
+                pthread_cond_destroy(&a->work);
+                pthread_mutex_destroy(&a->mu);
+                free(a);
+                nt_errf(errstr, errstr_size, NT_ERR_NOMEM, "out of memory");
+                return NULL;
+        }
         a->opts = opts;
         a->n_threads = threads < MAX_THREADS ? threads : MAX_THREADS;
         for (i = 0; i < AHEAD_SLOTS; i++)
@@ -225,13 +232,7 @@ struct nt_cl_slot *nt_cl_ahead_take(nt_cl_ahead_t *a, int wait_ms)
         struct ahead_slot *sl = NULL;
         struct timespec until;
 
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += wait_ms / 1000;
-        until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-        }
+        until = nt_date_mono_deadline(wait_ms);
         pthread_mutex_lock(&a->mu);
         while (!a->taken && a->head < a->tail) {
                 if (slot_at(a, a->head)->state == SLOT_BUILT) {
@@ -282,18 +283,18 @@ static bool names(const rd_kafka_topic_partition_list_t *parts,
                                                   rkm->partition) != NULL;
 }
 
-void nt_cl_ahead_drop(nt_cl_ahead_t *a, rd_kafka_t *consumer,
-                      const rd_kafka_topic_partition_list_t *only, bool seek,
-                      int timeout_ms)
+int nt_cl_ahead_drop(nt_cl_ahead_t *a, rd_kafka_t *consumer,
+                     const rd_kafka_topic_partition_list_t *only, bool seek,
+                     int timeout_ms)
 {
         rd_kafka_message_t *gone[AHEAD_SLOTS];
         rd_kafka_topic_partition_list_t *back;
-        rd_kafka_error_t *error;
         uint64_t seq, keep, first;
         size_t n_gone = 0, i;
+        int rc;
 
         if (!a)
-                return;
+                return NT_OK;
         pthread_mutex_lock(&a->mu);
         /* No worker may hold a slot while they move. */
         a->paused = true;
@@ -330,7 +331,7 @@ void nt_cl_ahead_drop(nt_cl_ahead_t *a, rd_kafka_t *consumer,
         pthread_cond_broadcast(&a->work);
         pthread_mutex_unlock(&a->mu);
         if (n_gone == 0)
-                return;
+                return NT_OK;
         NT_DEBUG(COMPONENT, "%zu input(s) read ahead dropped%s", n_gone,
                  seek ? ", to be read again" : "");
         back = seek ? rd_kafka_topic_partition_list_new(4) : NULL;
@@ -345,14 +346,10 @@ void nt_cl_ahead_drop(nt_cl_ahead_t *a, rd_kafka_t *consumer,
                 rd_kafka_message_destroy(rkm);
         }
         if (!back)
-                return;
-        error = rd_kafka_seek_partitions(consumer, back, timeout_ms);
-        if (error) {
-                NT_ERROR(COMPONENT, "seeking back the inputs read ahead: %s",
-                         rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
-        }
+                return NT_OK;
+        rc = nt_kafka_seek(consumer, back, timeout_ms, COMPONENT, NULL, 0);
         rd_kafka_topic_partition_list_destroy(back);
+        return rc;
 }
 
 int nt_cl_ahead_set_classifier(nt_cl_ahead_t *a, nt_classifier_t *clf)

@@ -53,7 +53,9 @@
  * the loop takes them back in input order and does everything else as
  * before. An input read ahead is in no batch until the loop takes it, so
  * every move of the consumer's position drops what was read ahead of it
- * there (consumer/classify_ahead.c).
+ * there (consumer/classify_ahead.c). Such a move (a seek) that fails on a
+ * partition still assigned stops the loop, since reading on would skip
+ * inputs (nt_cl_seek()).
  *
  * This file is the loop: inputs, their outputs, label topics, set-up, run
  * and shutdown. The batch's transaction (clients, delivery reports,
@@ -408,18 +410,12 @@ static void seek_back(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
 {
         rd_kafka_topic_partition_list_t *parts =
             rd_kafka_topic_partition_list_new(1);
-        rd_kafka_error_t *error;
 
         rd_kafka_topic_partition_list_add(parts, rd_kafka_topic_name(rkm->rkt),
                                           rkm->partition)
             ->offset = rkm->offset;
         nt_cl_ahead_drop(l->ahead, l->consumer, parts, false, l->op_ms);
-        error = rd_kafka_seek_partitions(l->consumer, parts, l->op_ms);
-        if (error) {
-                NT_ERROR(COMPONENT, "seeking back: %s",
-                         rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
-        }
+        nt_cl_seek(l, parts, "seeking back an input");
         rd_kafka_topic_partition_list_destroy(parts);
 }
 
@@ -798,7 +794,13 @@ static void reload_rules(nt_classify_loop_t *l, nt_classify_reload_cb *reload,
          * next one sees only the new set. Inputs built ahead with the old
          * set are read again. */
         if (l->ahead) {
-                nt_cl_ahead_drop(l->ahead, l->consumer, NULL, true, l->op_ms);
+                if (nt_cl_ahead_drop(l->ahead, l->consumer, NULL, true,
+                                     l->op_ms) != NT_OK) {
+                        nt_cl_set_broken(l, "reload: the inputs read ahead "
+                                            "could not be read again");
+                        nt_classifier_destroy(fresh);
+                        return;
+                }
                 if (nt_cl_ahead_set_classifier(l->ahead, fresh) != NT_OK) {
                         NT_WARN(COMPONENT,
                                 "reload: out of memory; keeping "
@@ -914,8 +916,12 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
                !(limit && l->st.committed >= limit)) {
                 int timeout = 100;
 
-                if (nt_sig_take_reload())
+                if (nt_sig_take_reload()) {
                         reload_rules(l, reload, opaque);
+                        /* A failed seek: nothing more may be read. */
+                        if (l->broken)
+                                continue;
+                }
                 if (l->open) {
                         int64_t left =
                             l->batch_start + l->batch_ms - nt_date_mono_ms();

@@ -152,6 +152,16 @@ int64_t nt_cl_stop_deadline(nt_classify_loop_t *l);
 void nt_cl_set_broken(nt_classify_loop_t *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Seeks the consumer's partitions in `parts` (nt_kafka_seek(): those no
+ * longer assigned are skipped). When an assigned one cannot be moved, its
+ * position is past inputs in no committed batch, so the loop is marked
+ * broken (`what` says which seek) and stops without reading further: the
+ * next start reads from the committed offsets. (A batch still open then
+ * holds only inputs before that position, so the revoke on the way out
+ * may commit it.) NT_OK or NT_ERR_KAFKA. */
+int nt_cl_seek(nt_classify_loop_t *l, rd_kafka_topic_partition_list_t *parts,
+               const char *what);
+
 /* The opaque of an output's delivery report: the input idx of the open
  * batch, tagged with the batch's generation. */
 void *nt_cl_msg_tag(const nt_classify_loop_t *l, size_t idx);
@@ -216,12 +226,14 @@ void nt_cl_ahead_release(nt_cl_ahead_t *a);
 
 /* Forgets the queued inputs (not the taken one) of the partitions in
  * `only`, or all of them when it is NULL, and with `seek` seeks each
- * partition back to its first forgotten input (within timeout_ms), so
- * that they are read again. Without `seek` the caller must move those
- * partitions itself (rewind, revoke). NULL-safe. */
-void nt_cl_ahead_drop(nt_cl_ahead_t *a, rd_kafka_t *consumer,
-                      const rd_kafka_topic_partition_list_t *only, bool seek,
-                      int timeout_ms);
+ * partition back to its first forgotten input (within timeout_ms,
+ * nt_kafka_seek()), so that they are read again. Without `seek` the
+ * caller must move those partitions itself (rewind, revoke). NT_ERR_KAFKA
+ * (logged) when an assigned partition could not be moved back: the loop
+ * must then stop. NULL-safe. */
+int nt_cl_ahead_drop(nt_cl_ahead_t *a, rd_kafka_t *consumer,
+                     const rd_kafka_topic_partition_list_t *only, bool seek,
+                     int timeout_ms);
 
 /* The workers build with forks of clf from now on. Only when nothing is
  * queued (after a drop of all): queued events borrow the old rules.

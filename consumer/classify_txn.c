@@ -33,6 +33,21 @@ void nt_cl_set_broken(nt_classify_loop_t *l, const char *fmt, ...)
         NT_ERROR(COMPONENT, "%s", l->broken_why);
 }
 
+int nt_cl_seek(nt_classify_loop_t *l, rd_kafka_topic_partition_list_t *parts,
+               const char *what)
+{
+        char errstr[256];
+
+        if (nt_kafka_seek(l->consumer, parts, l->op_ms, COMPONENT, errstr,
+                          sizeof(errstr)) == NT_OK)
+                return NT_OK;
+        nt_cl_set_broken(l,
+                         "%s: %s; stopping, so that no input is skipped (the "
+                         "next start reads from the committed offsets)",
+                         what, errstr);
+        return NT_ERR_KAFKA;
+}
+
 /* ---- delivery reports -------------------------------------------- */
 
 /* Errors that sending the same record again cannot cure. */
@@ -284,7 +299,6 @@ static void rewind_batch(nt_classify_loop_t *l)
 {
         rd_kafka_topic_partition_list_t *parts;
         rd_kafka_resp_err_t err;
-        rd_kafka_error_t *error;
         int i;
 
         if (!l->first || l->first->cnt == 0)
@@ -311,23 +325,14 @@ static void rewind_batch(nt_classify_loop_t *l)
                         p->offset = f->offset;
                 p->err = RD_KAFKA_RESP_ERR_NO_ERROR;
         }
-        error = rd_kafka_seek_partitions(l->consumer, parts, l->op_ms);
-        if (error) {
-                NT_ERROR(COMPONENT, "rewinding: %s",
-                         rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
-        }
-        for (i = 0; i < parts->cnt; i++) {
-                if (parts->elems[i].err)
-                        NT_ERROR(COMPONENT, "rewinding %s [%d]: %s",
-                                 parts->elems[i].topic,
-                                 (int)parts->elems[i].partition,
-                                 rd_kafka_err2str(parts->elems[i].err));
-                else
-                        NT_DEBUG(COMPONENT, "rewound %s [%d] to %lld",
-                                 parts->elems[i].topic,
-                                 (int)parts->elems[i].partition,
-                                 (long long)parts->elems[i].offset);
+        if (nt_cl_seek(l, parts, "rewinding the batch") == NT_OK) {
+                for (i = 0; i < parts->cnt; i++) {
+                        if (!parts->elems[i].err)
+                                NT_DEBUG(COMPONENT, "rewound %s [%d] to %lld",
+                                         parts->elems[i].topic,
+                                         (int)parts->elems[i].partition,
+                                         (long long)parts->elems[i].offset);
+                }
         }
         rd_kafka_topic_partition_list_destroy(parts);
 }

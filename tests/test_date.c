@@ -1,12 +1,15 @@
 /* The feed date parser and the RFC 3339 formatter. Expected instants are
  * written as RFC 3339 text and turned into milliseconds by glibc's
  * timegm(), so that the parser's own calendar arithmetic is checked
- * against an independent one. */
+ * against an independent one. Also the monotonic deadlines of timed
+ * waits. */
 #include "common/date.h"
 #include "common/err.h"
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -623,4 +626,46 @@ Test(date, since_takes_a_date_or_an_age)
         cr_assert_eq(nt_date_parse_since("0s", now, &t), NT_ERR_INVALID);
         cr_assert_eq(nt_date_parse_since("soon", now, &t), NT_ERR_INVALID);
         cr_assert_eq(t, -1, "nothing is written on error");
+}
+
+Test(date, mono_deadline_is_normalised_and_ahead)
+{
+        int64_t before = nt_date_mono_ms();
+        struct timespec ts = nt_date_mono_deadline(1999);
+        int64_t after = nt_date_mono_ms();
+        int64_t at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+
+        cr_assert(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L,
+                  "tv_nsec %ld out of range", ts.tv_nsec);
+        cr_assert(at >= before + 1999 && at <= after + 1999,
+                  "deadline %lld not 1999 ms after [%lld, %lld]", (long long)at,
+                  (long long)before, (long long)after);
+        ts = nt_date_mono_deadline(-5);
+        at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        cr_assert(at <= nt_date_mono_ms(), "a negative wait is no wait");
+}
+
+/* The wait reads the monotonic clock: with a default condition variable
+ * (the wall clock) a monotonic deadline lies decades in the past and the
+ * wait would end at once, before it. */
+Test(date, cond_waits_until_the_mono_deadline)
+{
+        pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+        pthread_cond_t cond;
+        struct timespec until;
+        int64_t deadline;
+        int rc;
+
+        cr_assert_eq(nt_date_cond_init(&cond), 0);
+        until = nt_date_mono_deadline(30);
+        deadline = (int64_t)until.tv_sec * 1000 + until.tv_nsec / 1000000;
+        pthread_mutex_lock(&mu);
+        do
+                rc = pthread_cond_timedwait(&cond, &mu, &until);
+        while (rc == 0);
+        pthread_mutex_unlock(&mu);
+        cr_assert_eq(rc, ETIMEDOUT, "the wait ends by timing out");
+        cr_assert_geq(nt_date_mono_ms(), deadline,
+                      "the wait ended before its deadline");
+        pthread_cond_destroy(&cond);
 }

@@ -1,10 +1,14 @@
 #include "support/bench.h"
+#include "common/err.h"
+#include "common/num.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static double clock_s(clockid_t id)
 {
@@ -36,6 +40,72 @@ double nt_bench_process_cpu_s(void)
 double nt_bench_thread_cpu_s(void)
 {
         return clock_s(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/* The first line of a small file, without its newline; false when it
+ * cannot be read. */
+static bool first_line(const char *path, char *line, size_t size)
+{
+        FILE *f = fopen(path, "r");
+        bool ok;
+
+        if (!f)
+                return false;
+        ok = fgets(line, (int)size, f) != NULL;
+        fclose(f);
+        if (ok)
+                line[strcspn(line, "\n")] = '\0';
+        return ok;
+}
+
+long nt_bench_broker_pid(void)
+{
+        const char *dir = getenv("NT_KAFKA_DIR");
+        char path[4096], line[32], comm[64];
+        int64_t pid = 0;
+
+        snprintf(path, sizeof(path), "%s/kafka.pid",
+                 dir && *dir ? dir : NT_SOURCE_DIR "/build/kafka");
+        if (!first_line(path, line, sizeof(line)) ||
+            nt_num_parse_i64(line, 1, INT32_MAX, &pid) != NT_OK)
+                return 0;
+        snprintf(path, sizeof(path), "/proc/%lld/comm", (long long)pid);
+        if (!first_line(path, comm, sizeof(comm)))
+                return 0;
+        return strncmp(comm, "java", 4) == 0 ? (long)pid : 0;
+}
+
+double nt_bench_proc_cpu_s(long pid)
+{
+        char path[64], buf[2048], *p, *end;
+        unsigned long long ut, st;
+        size_t n;
+        int field;
+        FILE *f;
+
+        if (pid <= 0)
+                return -1;
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        f = fopen(path, "r");
+        if (!f)
+                return -1;
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        /* Fields 14 and 15 (utime, stime), counted from the command's
+         * closing parenthesis (field 2 may hold spaces). */
+        p = strrchr(buf, ')');
+        for (field = 3; p && field <= 14; field++)
+                p = strchr(p + 1, ' ');
+        if (!p)
+                return -1;
+        ut = strtoull(p + 1, &end, 10);
+        if (*end != ' ')
+                return -1;
+        st = strtoull(end + 1, &end, 10);
+        if (*end != ' ')
+                return -1;
+        return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 void nt_bench_put(struct nt_bench_text *t, const char *s, size_t n)

@@ -23,6 +23,17 @@ double nt_bench_process_cpu_s(void);
 /* CPU time of the calling thread alone. */
 double nt_bench_thread_cpu_s(void);
 
+/* The pid of the Kafka broker the benchmark runs against, from the pid
+ * file scripts/kafka-local writes ($NT_KAFKA_DIR/kafka.pid, else
+ * build/kafka of the source tree), when that process is a JVM; 0 when
+ * unknown (no file, or a stale one naming another process). */
+long nt_bench_broker_pid(void);
+
+/* CPU seconds (user and system, every thread) process pid has used so
+ * far, from /proc/PID/stat; -1 when unknown. With nt_bench_broker_pid():
+ * what the broker spent on a run. */
+double nt_bench_proc_cpu_s(long pid);
+
 /* A NUL-terminated text that grows as it is appended to. */
 struct nt_bench_text {
         char *data;
