@@ -736,7 +736,7 @@ static void part3(size_t n, const char *devset)
         if (!(only && strcmp(only, "devset") == 0) &&
             fill_raw(bootstrap, NULL, 0, n, raw, sizeof(raw), &mean) == 0) {
                 printf("3a. end to end on %s, exactly-once, %zu generated "
-                       "articles (mean %zu bytes), batches of 500 / 500 ms, "
+                       "articles (mean %zu bytes), the loop's defaults, "
                        "%d rounds\n",
                        bootstrap, n, mean, rounds);
                 e2e_pair(bootstrap, raw, n, rounds);

@@ -665,6 +665,8 @@ nt_classify_loop_t *nt_classify_loop_new(const nt_config_t *cfg,
                 l->producer_max = RDKAFKA_MAX_MAX_MESSAGE;
         snprintf(l->producer_max_str, sizeof(l->producer_max_str), "%zu",
                  l->producer_max);
+        snprintf(l->linger_str, sizeof(l->linger_str), "%lld",
+                 (long long)(l->batch_ms / 2));
         l->producer = nt_cl_make_producer(l, errstr, errstr_size);
         if (!l->producer)
                 goto fail;

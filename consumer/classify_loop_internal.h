@@ -113,6 +113,10 @@ struct nt_classify_loop {
          * fit both, so that it is never refused for its size. */
         size_t producer_max, dlq_max;
         char producer_max_str[24];
+        /* linger.ms of the producer unless kafka.linger.ms is set: half
+         * of consumer.batch_ms, so that a batch goes out in about two
+         * sends rather than one every 5 ms (librdkafka's default). */
+        char linger_str[24];
 
         /* Outputs of the open batch: they count in `st` once the batch is
          * committed, not when they are sent (an aborted batch sends them

@@ -229,6 +229,18 @@ rd_kafka_t *nt_cl_make_producer(nt_classify_loop_t *l, char *errstr,
         /* Readiness and the metrics follow the broker states. */
         nt_kafka_extra_default(l->cfg, props, &n, "statistics.interval.ms",
                                "1000");
+        if (!kafka_has(l->cfg, "linger.ms") &&
+            !kafka_has(l->cfg, "queue.buffering.max.ms")) {
+                /* librdkafka's 5 ms sends many small batches, and the
+                 * broker's CPU goes with batches and requests more than
+                 * with bytes (docs/benchmarks.md). Waiting adds no
+                 * latency that a reader sees: nothing is visible before
+                 * the commit, and commit_transaction() sends what waits
+                 * at once (so does rd_kafka_flush() in
+                 * await_deliveries()). */
+                props[n++] = "linger.ms";
+                props[n++] = l->linger_str;
+        }
         if (!kafka_has(l->cfg, "compression.type") &&
             !kafka_has(l->cfg, "compression.codec")) {
                 /* Each input becomes an enriched event (the input and
@@ -504,8 +516,10 @@ static bool await_deliveries(nt_classify_loop_t *l, int64_t timeout_ms)
 {
         int64_t deadline = nt_date_mono_ms() + timeout_ms;
 
+        /* rd_kafka_flush(), not rd_kafka_poll(): it sends at once what
+         * waits for linger.ms, and serves the delivery reports. */
         while (l->outstanding > 0 && !l->failed && nt_date_mono_ms() < deadline)
-                rd_kafka_poll(l->producer, 50);
+                rd_kafka_flush(l->producer, 50);
         if (l->outstanding > 0 && !l->failed)
                 NT_WARN(COMPONENT,
                         "%zu output(s) of the batch not confirmed within "
