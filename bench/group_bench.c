@@ -17,7 +17,25 @@
  *   (newstap.feed-state/1, the state file's JSON) to show what the
  *   compact one saves;
  * - one commit per poll (once, on a tenth of the polls): the worst case
- *   of a loop whose polls complete one at a time.
+ *   of a loop whose polls complete one at a time;
+ * - with NT_BENCH_PAIR=1, two transactional producers taking turns
+ *   (run_pair()), the design proposed to keep the pipeline full through
+ *   a commit: measured, not built (docs/operations.md, "Scaling the
+ *   producer"). Its commits are stepped in 0-1 ms slices, and two runs
+ *   of five ended in round 4, where it runs first, with librdkafka
+ *   2.0.2 refusing a resumed commit_transaction ("Operation not valid
+ *   in state BeginCommit") or asserting on a state transition: so it
+ *   is not in the default rounds.
+ *
+ * Each producer sends its first message (and commits its first
+ * transaction) before the clock starts, as a daemon's long-lived
+ * producer has long done: a new transactional producer's first
+ * transaction waited 0.5-1 s for its first delivery, which the bench
+ * used to pay in every round (NT_BENCH_COLD=1 measures that way
+ * again). Before the rounds, one more transactional run prints the
+ * timeline of its first two transactions: first send, full, commit
+ * start, the articles not yet delivered every 50 ms, last delivery,
+ * EndTxn. NT_BENCH_DEBUG=eos,msg sets librdkafka's debug contexts.
  *
  * Back-pressure as in the loop: at most producer.max_inflight (10,000)
  * articles are unconfirmed; a full idempotent publisher is served until
@@ -44,6 +62,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "common/kafka.h"
+#include "common/log.h"
 #include "common/num.h"
 #include "producer/publish.h"
 #include "producer/state.h"
@@ -51,6 +70,7 @@
 #include "support/bench.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,17 +204,46 @@ static void on_confirm(void *ctx, const struct nt_publish_meta *meta)
 enum mode { IDEM_FILES, IDEM_BARE, TXN, TXN_V1, TXN_PER_POLL };
 
 struct result {
-        double wall_s;   /* the whole run */
-        double cpu_s;    /* this process's CPU (librdkafka's threads too) */
-        double broker_s; /* the broker's CPU, when its pid is known */
-        double flush_s;  /* waiting for the transaction's deliveries */
-        double commit_s; /* in nt_publisher_commit() after them */
-        double save_s;   /* in nt_state_save_many() */
-        size_t commits;  /* transactions, or state file batches */
-        size_t full;     /* commits because the publisher was full */
-        size_t records;  /* state records written */
+        double wall_s;    /* the whole run */
+        double cpu_s;     /* this process's CPU (librdkafka's threads too) */
+        double broker_s;  /* the broker's CPU, when its pid is known */
+        double flush_s;   /* waiting for the transaction's deliveries; two
+                           * producers: for the other one's commit */
+        double commit_s;  /* in nt_publisher_commit() after them; two
+                           * producers: beginning a commit */
+        double warm_s;    /* warm_up(): the first message of a new
+                           * producer, not in wall_s */
+        double records_s; /* marking seen, encoding and writing the state
+                           * records before each commit */
+        double save_s;    /* in nt_state_save_many() */
+        size_t commits;   /* transactions, or state file batches */
+        size_t full;      /* commits because the publisher was full */
+        size_t records;   /* state records written */
         size_t state_bytes, article_bytes;
 };
+
+/* The timeline of the first two transactions of a run (seconds since
+ * each began): first send, full, the commit's start, librdkafka's
+ * undelivered messages (rd_kafka_outq_len()) every 50 ms while the
+ * loop polls, the last delivery, EndTxn done. `want`: the transaction
+ * being followed (1, 2), 0: none. */
+static struct {
+        int want;
+        double begin, first_send, full, commit_start, last_delivery, endtxn;
+        int outq_full;
+        double at[32];
+        int outq[32], n;
+} tl;
+
+static void tl_sample(rd_kafka_t *rk)
+{
+        double now = nt_bench_wall_s() - tl.begin;
+
+        if (tl.n < 32 && (tl.n == 0 || now >= tl.at[tl.n - 1] + 0.05)) {
+                tl.at[tl.n] = now;
+                tl.outq[tl.n++] = rd_kafka_outq_len(rk);
+        }
+}
 
 struct run_ctx {
         nt_config_t *cfg;
@@ -204,6 +253,7 @@ struct run_ctx {
         size_t max_inflight; /* producer.max_inflight */
         long broker;         /* the broker's pid, 0: unknown */
         long round;
+        bool warm; /* warm_up() each producer first */
 };
 
 /* The state record of the old encoding: the state file's JSON. */
@@ -218,12 +268,12 @@ static char *value_v1(const char *key, const struct nt_feed_state *st,
         return value;
 }
 
-/* What group_end() does: mark the transaction's articles seen, write
- * each changed state, commit. */
-static void txn_end(nt_publisher_t *pub, struct run_ctx *c, enum mode mode,
-                    struct result *r)
+/* The first half of group_end(): mark the transaction's articles seen
+ * and write each changed state. */
+static void txn_records(nt_publisher_t *pub, struct run_ctx *c, enum mode mode,
+                        struct result *r)
 {
-        double t;
+        double t = nt_bench_wall_s();
         size_t i;
 
         nt_publisher_each(pub, on_confirm, NULL);
@@ -252,11 +302,32 @@ static void txn_end(nt_publisher_t *pub, struct run_ctx *c, enum mode mode,
                 fd->dirty = 0;
         }
         n_dirty = 0;
+        r->records_s += nt_bench_wall_s() - t;
+}
+
+/* What group_end() does: the records, then the commit. */
+static void txn_end(nt_publisher_t *pub, struct run_ctx *c, enum mode mode,
+                    struct result *r)
+{
+        double t;
+
+        txn_records(pub, c, mode, r);
         /* The commit's two parts timed apart: its flush (the last
          * deliveries, served by rd_kafka_flush()'s polls as the commit
          * would) and then EndTxn with the markers. */
         t = nt_bench_wall_s();
-        rd_kafka_flush(nt_publisher_handle(pub), 30000);
+        if (tl.want) {
+                rd_kafka_t *rk = nt_publisher_handle(pub);
+
+                tl.commit_start = t - tl.begin;
+                while (rd_kafka_outq_len(rk) > 0) {
+                        tl_sample(rk);
+                        rd_kafka_poll(rk, 5);
+                }
+                tl.last_delivery = nt_bench_wall_s() - tl.begin;
+        } else {
+                rd_kafka_flush(nt_publisher_handle(pub), 30000);
+        }
         r->flush_s += nt_bench_wall_s() - t;
         t = nt_bench_wall_s();
         if (nt_publisher_commit(pub, NULL, NULL) != NT_OK) {
@@ -265,6 +336,25 @@ static void txn_end(nt_publisher_t *pub, struct run_ctx *c, enum mode mode,
         }
         r->commit_s += nt_bench_wall_s() - t;
         r->commits++;
+        if (tl.want) {
+                int j;
+
+                tl.endtxn = nt_bench_wall_s() - tl.begin;
+                printf("timeline of transaction %d (s from its begin): first "
+                       "send %.3f, full (%d undelivered) %.3f, commit start "
+                       "%.3f, last delivery %.3f, EndTxn done %.3f; "
+                       "undelivered:",
+                       tl.want, tl.first_send, tl.outq_full, tl.full,
+                       tl.commit_start, tl.last_delivery, tl.endtxn);
+                for (j = 0; j < tl.n; j++)
+                        printf(" %.2f:%d", tl.at[j], tl.outq[j]);
+                printf("\n");
+                tl.want = tl.want < 2 ? tl.want + 1 : 0;
+                tl.begin = nt_bench_wall_s();
+                tl.first_send = tl.full = 0;
+                tl.outq_full = 0;
+                tl.n = 0;
+        }
 }
 
 /* What flush_states() does: the changed states' files, one sync. */
@@ -295,6 +385,165 @@ static void files_flush(struct run_ctx *c, struct result *r)
         r->save_s += nt_bench_wall_s() - t;
 }
 
+/* A daemon's producer lives for hours: its first message (and, when
+ * transactional, its first transaction), which pay for the
+ * connection, the metadata and the broker's first write of a new
+ * producer id, go before the clock starts, in every mode alike. */
+static void warm_up(nt_publisher_t *pub, bool txn, struct result *r)
+{
+        struct nt_publish_meta meta;
+        double t = nt_bench_wall_s();
+        char id[33];
+
+        memset(&meta, 0, sizeof(meta));
+        make_id(id, "warm", (long)getpid(), (long)nt_bench_wall_s(), 0);
+        meta.key = id;
+        meta.revision = line_rev[0];
+        meta.feed_url = feeds[0].key;
+        if (nt_publisher_send(pub, &meta, lines[0], strlen(lines[0])) !=
+                NT_OK ||
+            (txn && nt_publisher_commit(pub, NULL, NULL) != NT_OK)) {
+                fprintf(stderr, "group_bench: the warm-up failed\n");
+                exit(1);
+        }
+        while (!txn && nt_publisher_inflight(pub) > 0)
+                nt_publisher_poll(pub, 10);
+        n_dirty = 0;
+        feeds[0].dirty = 0;
+        r->warm_s += nt_bench_wall_s() - t;
+}
+
+/* Two transactional producers of one instance taking turns (the design
+ * of docs/operations.md, "Scaling the producer"): one fills while the
+ * other commits, each commit stepped as the loop steps it
+ * (nt_publisher_end_start(), nt_publisher_end_step()). A turn comes
+ * when the filling one is full or TXN_MS old: the other's commit must
+ * be over by then (the loop waits for it here: r->flush_s), this one's
+ * records are written and its commit begins. The commits end in the
+ * order they began, so a feed's later state is never overwritten by an
+ * earlier one. The polls here go round all the feeds, so a feed has
+ * articles in both transactions, which the loop would have to prevent
+ * (a feed whose poll is in the committing transaction waits): this
+ * measures what the transactions cost, not that. */
+static void pair_turn(nt_publisher_t **pub, int *cur, bool *ending,
+                      struct run_ctx *c, struct result *r)
+{
+        int other = 1 - *cur, rc;
+        double t = nt_bench_wall_s();
+
+        if (ending[other]) {
+                rc = nt_publisher_end_finish(pub[other]);
+                ending[other] = false;
+                if (rc != NT_OK) {
+                        fprintf(stderr, "group_bench: a commit failed\n");
+                        exit(1);
+                }
+                r->commits++;
+        }
+        r->flush_s += nt_bench_wall_s() - t;
+        if (!nt_publisher_txn_open(pub[*cur])) {
+                *cur = other;
+                return;
+        }
+        txn_records(pub[*cur], c, TXN, r);
+        t = nt_bench_wall_s();
+        rc = nt_publisher_end_start(pub[*cur], true, NULL, NULL, 1);
+        r->commit_s += nt_bench_wall_s() - t;
+        if (rc == NT_ERR_TIMEOUT)
+                ending[*cur] = true;
+        else if (rc != NT_OK) {
+                fprintf(stderr, "group_bench: a commit failed\n");
+                exit(1);
+        } else {
+                r->commits++;
+        }
+        *cur = other;
+}
+
+static struct result run_pair(struct run_ctx *c, int64_t polls, int txn_ms)
+{
+        char errstr[512], topic[64], id[33];
+        nt_publisher_t *pub[2];
+        bool ending[2] = {false, false};
+        struct result r;
+        double t0, last;
+        int64_t poll, i;
+        int cur = 0, k;
+
+        memset(&r, 0, sizeof(r));
+        feeds_reset();
+        snprintf(topic, sizeof(topic), "bench-grp-raw-%ld", (long)getpid());
+        for (k = 0; k < 2; k++) {
+                char txn_id[64];
+
+                snprintf(txn_id, sizeof(txn_id), "newstap-bench.pair.%d", k);
+                pub[k] =
+                    nt_publisher_new_txn(c->cfg, topic, c->max_inflight, txn_id,
+                                         NULL, NULL, errstr, sizeof(errstr));
+                if (!pub[k]) {
+                        fprintf(stderr, "group_bench: %s\n", errstr);
+                        exit(1);
+                }
+                if (c->warm)
+                        warm_up(pub[k], true, &r);
+        }
+        r.cpu_s = nt_bench_cpu_s();
+        r.broker_s = proc_cpu_s(c->broker);
+        t0 = last = nt_bench_wall_s();
+        for (poll = 0; poll < polls; poll++) {
+                int feed = (int)(poll % FEEDS);
+
+                for (i = 0; i < c->items; i++) {
+                        struct nt_publish_meta meta;
+                        size_t at = (size_t)(poll * c->items + i) % n_lines;
+
+                        memset(&meta, 0, sizeof(meta));
+                        make_id(id, "art", c->round, (long)poll, (long)i);
+                        meta.key = id;
+                        meta.revision = line_rev[at];
+                        meta.feed_url = feeds[feed].key;
+                        meta.opaque = (void *)(intptr_t)feed;
+                        while (nt_publisher_send(pub[cur], &meta, lines[at],
+                                                 strlen(lines[at])) ==
+                               NT_ERR_LIMIT) {
+                                r.full++;
+                                pair_turn(pub, &cur, ending, c, &r);
+                                last = nt_bench_wall_s();
+                        }
+                        r.article_bytes += strlen(lines[at]);
+                        nt_publisher_poll(pub[cur], 0);
+                        /* The loop steps the other's commit between
+                         * its rounds. */
+                        if (ending[1 - cur]) {
+                                int rc = nt_publisher_end_step(pub[1 - cur], 0);
+
+                                if (rc != NT_ERR_TIMEOUT && rc != NT_OK) {
+                                        fprintf(stderr, "group_bench: a "
+                                                        "commit failed\n");
+                                        exit(1);
+                                }
+                                if (rc == NT_OK) {
+                                        ending[1 - cur] = false;
+                                        r.commits++;
+                                }
+                        }
+                }
+                if ((nt_bench_wall_s() - last) * 1000 >= txn_ms) {
+                        pair_turn(pub, &cur, ending, c, &r);
+                        last = nt_bench_wall_s();
+                }
+        }
+        pair_turn(pub, &cur, ending, c, &r);
+        pair_turn(pub, &cur, ending, c, &r);
+        r.wall_s = nt_bench_wall_s() - t0;
+        r.cpu_s = nt_bench_cpu_s() - r.cpu_s;
+        r.broker_s = proc_cpu_s(c->broker) - r.broker_s;
+        for (k = 0; k < 2; k++)
+                nt_publisher_destroy(pub[k], 10000);
+        c->round++;
+        return r;
+}
+
 /* Sends `polls` polls of c->items articles in `mode`. */
 static struct result run(struct run_ctx *c, enum mode mode, int64_t polls,
                          int txn_ms)
@@ -320,9 +569,13 @@ static struct result run(struct run_ctx *c, enum mode mode, int64_t polls,
                 fprintf(stderr, "group_bench: %s\n", errstr);
                 exit(1);
         }
+        if (c->warm)
+                warm_up(pub, mode != IDEM_FILES && mode != IDEM_BARE, &r);
         r.cpu_s = nt_bench_cpu_s();
         r.broker_s = nt_bench_proc_cpu_s(c->broker);
         t0 = last = nt_bench_wall_s();
+        if (tl.want)
+                tl.begin = t0;
         for (poll = 0; poll < polls; poll++) {
                 int feed = (int)(poll % FEEDS);
 
@@ -339,6 +592,8 @@ static struct result run(struct run_ctx *c, enum mode mode, int64_t polls,
                         /* Back-pressure as in producer.c's loop: a
                          * full publisher is served (idempotent) or its
                          * transaction committed to make room. */
+                        if (tl.want && tl.first_send == 0 && mode == TXN)
+                                tl.first_send = nt_bench_wall_s() - tl.begin;
                         while (nt_publisher_send(pub, &meta, lines[at],
                                                  strlen(lines[at])) ==
                                NT_ERR_LIMIT) {
@@ -355,11 +610,18 @@ static struct result run(struct run_ctx *c, enum mode mode, int64_t polls,
                                         continue;
                                 }
                                 r.full++;
+                                if (tl.want && mode == TXN) {
+                                        tl.full = nt_bench_wall_s() - tl.begin;
+                                        tl.outq_full = rd_kafka_outq_len(
+                                            nt_publisher_handle(pub));
+                                }
                                 txn_end(pub, c, mode, &r);
                                 last = nt_bench_wall_s();
                         }
                         r.article_bytes += strlen(lines[at]);
                         nt_publisher_poll(pub, 0);
+                        if (tl.want && mode == TXN && tl.first_send > 0)
+                                tl_sample(nt_publisher_handle(pub));
                 }
                 if (mode == IDEM_BARE)
                         continue;
@@ -434,9 +696,10 @@ static int parse_txn_ms(const char *arg, int *ms, int *n)
 }
 
 static void print_mode(const char *name, const struct result *r, int n,
-                       int64_t articles)
+                       int64_t articles, bool two)
 {
-        double wall = 0, commit = 0, save = 0, flush = 0, cpu = 0, broker = 0;
+        double wall = 0, commit = 0, save = 0, flush = 0, cpu = 0, broker = 0,
+               recs = 0, warm = 0;
         size_t commits = 0, records = 0, sbytes = 0, abytes = 0, full = 0;
         int i;
 
@@ -444,6 +707,8 @@ static void print_mode(const char *name, const struct result *r, int n,
                 wall += r[i].wall_s;
                 commit += r[i].commit_s;
                 flush += r[i].flush_s;
+                recs += r[i].records_s;
+                warm += r[i].warm_s;
                 cpu += r[i].cpu_s;
                 broker += r[i].broker_s;
                 full += r[i].full;
@@ -458,19 +723,34 @@ static void print_mode(const char *name, const struct result *r, int n,
                name, (double)articles * n / wall,
                cpu * 1e6 / ((double)articles * n),
                broker * 1e6 / ((double)articles * n));
-        if (commit > 0)
-                printf("; %zu commits a round (%zu when full), each %.1f ms "
-                       "of last deliveries + %.1f ms EndTxn: %.0f %% + %.0f "
-                       "%% of the time",
+        if (commit > 0 && two)
+                printf("; %zu commits a round (%zu turns when full), each "
+                       "%.1f ms of state records, %.1f ms beginning the "
+                       "commit, %.1f ms waiting for the other producer's: "
+                       "%.0f %% + %.0f %% + %.0f %% of the time",
                        commits / (size_t)n, full / (size_t)n,
+                       recs * 1000 / (double)commits,
+                       commit * 1000 / (double)commits,
+                       flush * 1000 / (double)commits, recs * 100 / wall,
+                       commit * 100 / wall, flush * 100 / wall);
+        else if (commit > 0)
+                printf("; %zu commits a round (%zu when full), each %.1f ms "
+                       "of state records, %.1f ms of last deliveries + %.1f "
+                       "ms EndTxn: %.0f %% + %.0f %% + %.0f %% of the time",
+                       commits / (size_t)n, full / (size_t)n,
+                       recs * 1000 / (double)commits,
                        flush * 1000 / (double)commits,
-                       commit * 1000 / (double)commits, flush * 100 / wall,
-                       commit * 100 / wall);
+                       commit * 1000 / (double)commits, recs * 100 / wall,
+                       flush * 100 / wall, commit * 100 / wall);
         if (save > 0)
                 printf("; %zu state file batches, %.1f ms each, %.0f %% of "
                        "the time in them",
                        commits / (size_t)n, save * 1000 / (double)commits,
                        save * 100 / wall);
+        if (warm > 0)
+                printf("; the first message of a new producer (not "
+                       "counted) %.0f ms",
+                       warm * 1000 / n / (two ? 2 : 1));
         if (sbytes > 0)
                 printf("; %zu state records of %.0f bytes (+%.1f %% bytes)",
                        records / (size_t)n, (double)sbytes / (double)records,
@@ -485,10 +765,12 @@ int main(int argc, char **argv)
         const char *devset = argc > 3 && *argv[3] ? argv[3] : NT_BENCH_DEVSET;
         char errstr[512], state_topic[64], state_dir[] = "/tmp/nt-grp-XXXXXX";
         struct result idem[MAX_PAIRS], bare[MAX_PAIRS], v1[MAX_PAIRS],
-            txn[MAX_TXN_MS][MAX_PAIRS], each;
+            two[MAX_PAIRS], txn[MAX_TXN_MS][MAX_PAIRS], each;
         double ratio[MAX_TXN_MS][MAX_PAIRS], ratio_bare[MAX_PAIRS],
-            ratio_v1[MAX_PAIRS];
-        int txn_ms[MAX_TXN_MS] = {250}, n_txn = 1;
+            ratio_v1[MAX_PAIRS], ratio_two[MAX_PAIRS],
+            ratio_two_bare[MAX_PAIRS];
+        int txn_ms[MAX_TXN_MS] = {250}, n_txn = 1, n_fixed;
+        bool with_pair;
         size_t bytes = 0;
         double idem_wall = 0;
         struct run_ctx c;
@@ -523,8 +805,16 @@ int main(int argc, char **argv)
         c.broker = nt_bench_broker_pid();
         c.state_topic = state_topic;
         c.state_dir = state_dir;
+        c.warm = getenv("NT_BENCH_COLD") == NULL;
+        with_pair = getenv("NT_BENCH_PAIR") != NULL;
+        n_fixed = with_pair ? 4 : 3;
         nt_config_set_kafka(c.cfg, "bootstrap.servers", bootstrap, "bench",
                             errstr, sizeof(errstr));
+        if (getenv("NT_BENCH_DEBUG"))
+                nt_log_setup(NT_LOG_DEBUG, 0, NULL);
+        if (getenv("NT_BENCH_DEBUG"))
+                nt_config_set_kafka(c.cfg, "debug", getenv("NT_BENCH_DEBUG"),
+                                    "bench", errstr, sizeof(errstr));
         snprintf(state_topic, sizeof(state_topic), "bench-grp-state-%ld",
                  (long)getpid());
         admin = nt_kafka_producer_new(c.cfg, NULL, NULL, NULL, errstr,
@@ -549,10 +839,13 @@ int main(int argc, char **argv)
                "seen-sets of %d entries; real broker, acks=all, zstd\n",
                (int)polls, (int)items, n_lines, (double)bytes / (double)n_lines,
                FEEDS, (int)pairs, SEEN_PER_FEED);
+        tl.want = 1;
+        run(&c, TXN, polls, txn_ms[0]);
+        tl.want = 0;
         for (rep = 0; rep < pairs; rep++) {
                 /* The order turns each round: no mode always runs first
                  * (the broker's segments and page cache fresh) or last. */
-                int n_modes = 3 + n_txn, m;
+                int n_modes = n_fixed + n_txn, m;
 
                 for (m = 0; m < n_modes; m++) {
                         int which = (m + rep) % n_modes;
@@ -563,9 +856,11 @@ int main(int argc, char **argv)
                                 bare[rep] = run(&c, IDEM_BARE, polls, 0);
                         else if (which == 2)
                                 v1[rep] = run(&c, TXN_V1, polls, txn_ms[0]);
+                        else if (which == 3 && with_pair)
+                                two[rep] = run_pair(&c, polls, txn_ms[0]);
                         else
-                                txn[which - 3][rep] =
-                                    run(&c, TXN, polls, txn_ms[which - 3]);
+                                txn[which - n_fixed][rep] = run(
+                                    &c, TXN, polls, txn_ms[which - n_fixed]);
                 }
                 printf("  round %d: idempotent %.0f articles/s (bare %.0f)",
                        rep + 1, (double)polls * items / idem[rep].wall_s,
@@ -580,24 +875,40 @@ int main(int argc, char **argv)
                                 printf(" (%.2fx of bare)", ratio_bare[rep]);
                 }
                 ratio_v1[rep] = idem[rep].wall_s / v1[rep].wall_s;
-                printf("; txn %d ms, old records %.0f = %.2fx\n", txn_ms[0],
+                printf("; txn %d ms, old records %.0f = %.2fx", txn_ms[0],
                        (double)polls * items / v1[rep].wall_s, ratio_v1[rep]);
+                if (!with_pair) {
+                        printf("\n");
+                        fflush(stdout);
+                        continue;
+                }
+                ratio_two[rep] = idem[rep].wall_s / two[rep].wall_s;
+                ratio_two_bare[rep] = bare[rep].wall_s / two[rep].wall_s;
+                printf("; two producers taking turns, %d ms: %.0f = %.2fx "
+                       "(%.2fx of bare)\n",
+                       txn_ms[0], (double)polls * items / two[rep].wall_s,
+                       ratio_two[rep], ratio_two_bare[rep]);
                 fflush(stdout);
         }
         each = run(&c, TXN_PER_POLL, polls / 10, 0);
         printf("sums of the %d rounds:\n", (int)pairs);
-        print_mode("idempotent, state files", idem, (int)pairs, polls * items);
-        print_mode("idempotent, bare", bare, (int)pairs, polls * items);
+        print_mode("idempotent, state files", idem, (int)pairs, polls * items,
+                   false);
+        print_mode("idempotent, bare", bare, (int)pairs, polls * items, false);
         for (k = 0; k < n_txn; k++) {
                 char name[64];
 
                 snprintf(name, sizeof(name), "transactions every %d ms",
                          txn_ms[k]);
-                print_mode(name, txn[k], (int)pairs, polls * items);
+                print_mode(name, txn[k], (int)pairs, polls * items, false);
         }
-        print_mode("the same, old state records", v1, (int)pairs,
-                   polls * items);
-        print_mode("one transaction per poll", &each, 1, polls / 10 * items);
+        print_mode("the same, old state records", v1, (int)pairs, polls * items,
+                   false);
+        if (with_pair)
+                print_mode("two producers taking turns", two, (int)pairs,
+                           polls * items, true);
+        print_mode("one transaction per poll", &each, 1, polls / 10 * items,
+                   false);
         printf("median ratio of a round (transactional / idempotent with "
                "state files; 1 = as fast):\n");
         for (k = 0; k < n_txn; k++) {
@@ -611,6 +922,11 @@ int main(int argc, char **argv)
         }
         printf("  transactions every %d ms, old state records: %.2fx\n",
                txn_ms[0], median(ratio_v1, (int)pairs));
+        if (with_pair)
+                printf("  two producers taking turns, every %d ms: %.2fx "
+                       "(against bare publishing: %.2fx)\n",
+                       txn_ms[0], median(ratio_two, (int)pairs),
+                       median(ratio_two_bare, (int)pairs));
         for (rep = 0; rep < pairs; rep++)
                 idem_wall += idem[rep].wall_s;
         printf("  one transaction per poll: %.2fx (against the rounds' "

@@ -644,6 +644,11 @@ int nt_publisher_send_record(nt_publisher_t *p, const char *topic,
                     RD_KAFKA_V_PARTITION(partition),
                     RD_KAFKA_V_KEY(key, strlen(key)),
                     RD_KAFKA_V_VALUE((void *)value, value ? value_len : 0),
+                    /* Copied: librdkafka batches and compresses it later
+                     * in its own thread, and the caller's buffer is not
+                     * the publisher's to keep alive (a state record is
+                     * a few KB, once per feed and commit). */
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                     RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(NULL),
                     RD_KAFKA_V_END);
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)

@@ -141,7 +141,8 @@ int64_t nt_publisher_txn_age_ms(const nt_publisher_t *p);
 /* Writes one record (value NULL: a tombstone) to an explicit partition of
  * `topic` in the open transaction (begun when needed), with content-type
  * and `schema` (may be NULL) headers; not tracked, not confirmed: its
- * failure fails the transaction. */
+ * failure fails the transaction. The value is copied: the caller may
+ * reuse its buffer on return. */
 int nt_publisher_send_record(nt_publisher_t *p, const char *topic,
                              int32_t partition, const char *key,
                              const char *value, size_t value_len,

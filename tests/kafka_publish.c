@@ -1,6 +1,7 @@
 /* Loss-free publishing on the real broker: every article confirmed and
  * readable with its headers; a broker restart in the middle of a run and
- * a fatal producer error (rebuild) lose nothing. */
+ * a fatal producer error (rebuild) lose nothing; a transaction's record
+ * is the value at the time of the call. */
 // ctest-suites: real
 #include "common/config.h"
 #include "common/err.h"
@@ -277,4 +278,58 @@ Test(real, too_large_article_is_refused_not_retried, .timeout = 300)
         t.confirmed[10] = 1; /* close_and_check: every other one was stored */
         close_and_check(&run, &t);
         cr_assert_eq(t.read_back[10], 0, "the refused article is not stored");
+}
+
+/* A record of a transaction (nt_publisher_send_record(), a feed's state
+ * with --group) is the value at the time of the call: the caller may
+ * reuse or free its buffer at once, although librdkafka batches and
+ * compresses the record later, in its own thread. */
+struct record_read {
+        char want[64];
+        int seen, same;
+};
+
+static bool on_record(const rd_kafka_message_t *rkm, void *ctx)
+{
+        struct record_read *r = ctx;
+
+        r->seen++;
+        r->same += rkm->len == strlen(r->want) &&
+                   memcmp(rkm->payload, r->want, rkm->len) == 0;
+        return r->seen == 1;
+}
+
+Test(real, transaction_record_is_the_value_at_the_call, .timeout = 300)
+{
+        static struct record_read r;
+        const char *topics[1];
+        char errstr[512], txn_id[128], *value;
+        struct run run;
+
+        run_init(&run);
+        nt_test_unique_name("nt-publish-rec", run.topic, sizeof(run.topic));
+        nt_test_unique_name("nt-publish-rec-txn", txn_id, sizeof(txn_id));
+        topics[0] = run.topic;
+        nt_test_make_topics(run.bootstrap, topics, 1, 1);
+        run.p = nt_publisher_new_txn(run.cfg, run.topic, 10, txn_id, NULL, NULL,
+                                     errstr, sizeof(errstr));
+        cr_assert_not_null(run.p, "%s", errstr);
+        snprintf(r.want, sizeof(r.want), "{\"state\":\"as written\"}");
+        value = strdup(r.want);
+        cr_assert_not_null(value);
+        cr_assert_eq(nt_publisher_send_record(run.p, run.topic, 0, "feed-1",
+                                              value, strlen(value), "test/1"),
+                     NT_OK);
+        /* The caller's buffer, reused and freed right after the call. */
+        memset(value, 'X', strlen(value));
+        free(value);
+        cr_assert_eq(nt_publisher_commit(run.p, NULL, NULL), NT_OK);
+        nt_publisher_destroy(run.p, 5000);
+        run.p = NULL;
+        nt_test_read_topic(run.bootstrap, run.topic, on_record, &r, 60000);
+        cr_assert_eq(r.seen, 1, "%d record(s) read back, not 1", r.seen);
+        cr_assert_eq(r.same, 1,
+                     "the record read back is not the value at the call: "
+                     "its buffer was read after it was reused");
+        nt_config_destroy(run.cfg);
 }
