@@ -488,7 +488,7 @@ static struct result run_pair(struct run_ctx *c, int64_t polls, int txn_ms)
                         warm_up(pub[k], true, &r);
         }
         r.cpu_s = nt_bench_cpu_s();
-        r.broker_s = proc_cpu_s(c->broker);
+        r.broker_s = nt_bench_proc_cpu_s(c->broker);
         t0 = last = nt_bench_wall_s();
         for (poll = 0; poll < polls; poll++) {
                 int feed = (int)(poll % FEEDS);
@@ -537,7 +537,7 @@ static struct result run_pair(struct run_ctx *c, int64_t polls, int txn_ms)
         pair_turn(pub, &cur, ending, c, &r);
         r.wall_s = nt_bench_wall_s() - t0;
         r.cpu_s = nt_bench_cpu_s() - r.cpu_s;
-        r.broker_s = proc_cpu_s(c->broker) - r.broker_s;
+        r.broker_s = nt_bench_proc_cpu_s(c->broker) - r.broker_s;
         for (k = 0; k < 2; k++)
                 nt_publisher_destroy(pub[k], 10000);
         c->round++;
