@@ -859,9 +859,7 @@ static int step_abort(nt_publisher_t *p, int slice)
                 drop_tracked(p);
                 return NT_ERR_TRANSIENT;
         }
-        if (rd_kafka_error_is_retriable(error) &&
-            rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT &&
-            nt_date_mono_ms() < end) {
+        if (nt_txn_call_again(error, end)) {
                 rd_kafka_error_destroy(error);
                 rd_kafka_poll(p->rk, 0);
                 return NT_ERR_TIMEOUT;
@@ -902,6 +900,34 @@ static int commit_done(nt_publisher_t *p)
         return NT_OK;
 }
 
+/* A commit that has had no answer for its whole time (or a retriable
+ * error) has an unknown outcome: the broker may have committed it. An
+ * abort, or a new producer, would roll its feeds back to their states
+ * before it and publish its articles a second time, so the commit is
+ * called again in place, for as long as the process runs (librdkafka
+ * resumes the same commit). A stop leaves it to the next
+ * init_transactions() of this transactional.id, which completes or
+ * aborts it on the broker: the articles and the states go together
+ * either way. */
+static int commit_unknown(nt_publisher_t *p, rd_kafka_error_t *error)
+{
+        int64_t now = nt_date_mono_ms();
+
+        if (now >= p->warn_at) {
+                NT_WARN("producer",
+                        "commit_transaction: %s; its outcome is unknown, "
+                        "trying again until it answers (an abort could "
+                        "publish its articles twice)",
+                        rd_kafka_error_string(error));
+                p->warn_at = now + NT_TXN_OP_MS;
+        }
+        rd_kafka_error_destroy(error);
+        rd_kafka_poll(p->rk, 0);
+        p->retry_at = now + 100;
+        p->call_start = p->retry_at;
+        return NT_ERR_TIMEOUT;
+}
+
 /* One step of send_offsets_to_transaction or commit_transaction. */
 static int step_commit(nt_publisher_t *p, int slice)
 {
@@ -917,13 +943,14 @@ static int step_commit(nt_publisher_t *p, int slice)
         if (!error)
                 return op == NT_TXN_COMMIT ? commit_done(p)
                                            : end_next(p, END_COMMIT);
-        if (rd_kafka_error_is_retriable(error) &&
-            rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT &&
-            nt_date_mono_ms() < end) {
+        if (nt_txn_call_again(error, end)) {
                 rd_kafka_error_destroy(error);
                 rd_kafka_poll(p->rk, 0);
                 return NT_ERR_TIMEOUT;
         }
+        if (op == NT_TXN_COMMIT && rd_kafka_error_is_retriable(error) &&
+            nt_sig_running())
+                return commit_unknown(p, error);
         next = nt_txn_judge_next("producer", nt_txn_op_name(op), error,
                                  p->tries, &nap);
         switch (next) {
