@@ -16,15 +16,21 @@
  *    every answer is 304 Not Modified; a quarter of the states are an
  *    hour old, and rewritten (`repoll-fresh`: none, all saved a minute
  *    ago, to show what the rewrites cost). Versus bare libcurl multi sending
- *    the same conditional GETs, 32 at a time (no per-host limit). The
- *    feeds: one in five on one big host, the rest ten to a host
- *    (127.1.x.y), default limits. Reports CPU per re-poll of
- *    the loop's thread (and of the whole process, which also holds
- *    librdkafka's threads and the in-process dev broker), for each feed
- *    count, with its ratio to the first count and to bare libcurl. The
- *    server is this program's own (a forked single-threaded epoll loop
- *    with keep-alive that makes every answer from the path), since the
- *    tests' server holds at most 8,192 routes.
+ *    the same conditional GETs, 32 at a time (no per-host limit), with
+ *    libcurl's own caches and (column "+share") with a share handle per
+ *    host as the fetcher has. The feeds: one in five on one big host, the
+ *    rest ten to a host (127.1.x.y), default limits. Reports CPU per
+ *    re-poll of the loop's thread (and of the whole process, which also
+ *    holds librdkafka's threads and the in-process dev broker), for each
+ *    feed count, with its ratio to the first count and to bare libcurl.
+ *    The counts are measured in turns for NT_REPOLL_ROUNDS rounds (default
+ *    3, the order reversed every other round), each polled at least
+ *    10,000 times a round (1,000 feeds: ten loops), so that no figure is
+ *    a few milliseconds; every round prints its ratios, and the summary
+ *    the medians of the rounds' figures and ratios. The server is this
+ *    program's own (a forked single-threaded epoll loop with keep-alive
+ *    that makes every answer from the path), since the tests' server
+ *    holds at most 8,192 routes.
  *
  * Run: build/release/bench/produce_bench [FEEDS] [ARTICLES]
  * (scripts/with-kafka build/release/bench/produce_bench for part 2);
@@ -116,33 +122,77 @@ static void url_on_base(char *buf, size_t size, const void *ctx, int i)
         snprintf(buf, size, "%s/feed/%d", (const char *)ctx, i);
 }
 
+/* The host of feed i as a small number 0..feeds, for a share per host;
+ * ctx as for feed_url_fn. */
+typedef int feed_host_fn(const void *ctx, int i);
+
+/* One request of curl_get_all(): its headers and its host's number. */
+struct bare_req {
+        struct curl_slist *headers;
+        int host;
+};
+
+/* A share holding a host's connections and DNS cache, as the fetcher
+ * keeps one per host (producer/fetch.c). */
+static CURLSH *bare_share_new(void)
+{
+        CURLSH *sh = curl_share_init();
+
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        return sh;
+}
+
 /* Bare libcurl multi: GETs of the feeds 0..feeds-1, 32 at a time, a new
  * easy handle per request as the fetcher does; with `conditional`, each
- * asks If-None-Match: "vI". Returns how many were answered 304. */
+ * asks If-None-Match: "vI". With host_of, each host's transfers share
+ * their connections and DNS cache in a share handle of the host's own,
+ * cleaned up (its connections closed) after its last transfer, as the
+ * fetcher does; without, libcurl's multi-wide caches. Returns how many
+ * were answered 304. */
 static int curl_get_all(int feeds, feed_url_fn *url_of, const void *ctx,
-                        bool conditional)
+                        bool conditional, feed_host_fn *host_of)
 {
         CURLM *multi = curl_multi_init();
-        int next = 0, running = 0, done = 0, n304 = 0;
+        CURLSH **shares = NULL;
+        int *left_of = NULL; /* requests not yet done, by host */
+        int next = 0, running = 0, done = 0, n304 = 0, i;
         char url[256], inm[64];
 
+        if (host_of) {
+                shares = calloc((size_t)feeds + 1, sizeof(*shares));
+                left_of = calloc((size_t)feeds + 1, sizeof(*left_of));
+                if (!shares || !left_of)
+                        exit(1);
+                for (i = 0; i < feeds; i++)
+                        left_of[host_of(ctx, i)]++;
+        }
         while (done < feeds) {
                 CURLMsg *msg;
                 int left;
 
                 while (running < 32 && next < feeds) {
                         CURL *e = curl_easy_init();
-                        struct curl_slist *h = NULL;
+                        struct bare_req *r = calloc(1, sizeof(*r));
 
+                        if (!e || !r)
+                                exit(1);
                         if (conditional) {
                                 snprintf(inm, sizeof(inm),
                                          "If-None-Match: \"v%d\"", next);
-                                h = curl_slist_append(NULL, inm);
+                                r->headers = curl_slist_append(NULL, inm);
+                        }
+                        if (host_of) {
+                                r->host = host_of(ctx, next);
+                                if (!shares[r->host])
+                                        shares[r->host] = bare_share_new();
+                                curl_easy_setopt(e, CURLOPT_SHARE,
+                                                 shares[r->host]);
                         }
                         url_of(url, sizeof(url), ctx, next++);
                         curl_easy_setopt(e, CURLOPT_URL, url);
-                        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-                        curl_easy_setopt(e, CURLOPT_PRIVATE, h);
+                        curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+                        curl_easy_setopt(e, CURLOPT_PRIVATE, r);
                         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
                         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
                         curl_multi_add_handle(multi, e);
@@ -152,7 +202,7 @@ static int curl_get_all(int feeds, feed_url_fn *url_of, const void *ctx,
                 curl_multi_poll(multi, NULL, 0, 50, NULL);
                 curl_multi_perform(multi, &left);
                 while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
-                        struct curl_slist *h = NULL;
+                        struct bare_req *r = NULL;
                         long status = 0;
 
                         if (msg->msg != CURLMSG_DONE)
@@ -160,16 +210,23 @@ static int curl_get_all(int feeds, feed_url_fn *url_of, const void *ctx,
                         curl_easy_getinfo(msg->easy_handle,
                                           CURLINFO_RESPONSE_CODE, &status);
                         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-                                          (char **)&h);
+                                          (char **)&r);
                         n304 += status == 304;
                         curl_multi_remove_handle(multi, msg->easy_handle);
                         curl_easy_cleanup(msg->easy_handle);
-                        curl_slist_free_all(h);
+                        if (host_of && --left_of[r->host] == 0) {
+                                curl_share_cleanup(shares[r->host]);
+                                shares[r->host] = NULL;
+                        }
+                        curl_slist_free_all(r->headers);
+                        free(r);
                         running--;
                         done++;
                 }
         }
         curl_multi_cleanup(multi);
+        free(shares);
+        free(left_of);
         return n304;
 }
 
@@ -214,7 +271,7 @@ static double curl_baseline(const char *base, int feeds, double *cpu)
 {
         double t0 = nt_bench_wall_s(), c0 = nt_bench_cpu_s();
 
-        curl_get_all(feeds, url_on_base, base, false);
+        curl_get_all(feeds, url_on_base, base, false, NULL);
         *cpu = nt_bench_cpu_s() - c0;
         return nt_bench_wall_s() - t0;
 }
@@ -450,6 +507,14 @@ static void url_repoll(char *buf, size_t size, const void *ctx, int i)
         repoll_url(buf, size, *(const int *)ctx, i);
 }
 
+/* The number of feed i's host (repoll_url()): 0 for the big one, 1 + i / 10
+ * for the others. */
+static int host_repoll(const void *ctx, int i)
+{
+        (void)ctx;
+        return i % 5 == 0 ? 0 : i / 10 + 1;
+}
+
 /* Builds the answer to one request: 304 when If-None-Match names the
  * feed's ETag ("vN"), else 200 with the feed. Caller frees. */
 static char *srv_answer(const char *req, size_t *len)
@@ -640,14 +705,21 @@ static pid_t start_repoll_server(int *port)
 }
 
 /* Bare libcurl multi: the same conditional GETs, 32 at a time, a new easy
- * handle per request as the fetcher does. Returns how many were 304. */
-static int curl_conditional(int port, int feeds, double *cpu)
+ * handle per request as the fetcher does; with `per_host`, a share per
+ * host as the fetcher has. Exits unless every answer was 304. */
+static void curl_conditional(int port, int feeds, bool per_host, double *cpu)
 {
         double c0 = nt_bench_thread_cpu_s();
-        int n304 = curl_get_all(feeds, url_repoll, &port, true);
+        int n304 = curl_get_all(feeds, url_repoll, &port, true,
+                                per_host ? host_repoll : NULL);
 
-        *cpu = nt_bench_thread_cpu_s() - c0;
-        return n304;
+        *cpu += nt_bench_thread_cpu_s() - c0;
+        if (n304 != feeds) {
+                fprintf(stderr,
+                        "produce_bench: bare libcurl got %d 304s of %d\n", n304,
+                        feeds);
+                exit(1);
+        }
 }
 
 /* State files as a poll of an unchanged feed leaves them: the ETag, the
@@ -703,45 +775,45 @@ static void write_states(int port, int feeds, const char *dir, bool fresh)
         }
 }
 
+/* Rounds of part 3 (NT_REPOLL_ROUNDS), and the polls each measurement
+ * makes at least: a smaller feed count is polled several times over, so
+ * that a figure is never a few milliseconds of CPU that one slow
+ * syncfs() or neighbour decides. */
+#define REPOLL_MAX_ROUNDS 15
+#define REPOLL_MIN_POLLS  10000
+
 struct repoll_figures {
-        double loop_ms, proc_ms, curl_ms; /* CPU per request */
+        double loop_ms, proc_ms, curl_ms, share_ms; /* CPU per request */
 };
 
-static void repoll_one(int feeds, bool fresh, struct repoll_figures *out)
+/* One feed count: its state files, kept across rounds when `fresh` (a
+ * poll of a fresh state writes nothing), and its figures per round. */
+struct repoll_count {
+        int feeds, reps;
+        char state_dir[64];
+        struct repoll_figures round[REPOLL_MAX_ROUNDS];
+};
+
+/* One produce loop in once mode over the count's feeds: its thread's CPU
+ * and the process's are added to *c_loop and *c_proc. */
+static void repoll_loop(struct repoll_count *rc, int port,
+                        const char *bootstrap, double *c_loop, double *c_proc)
 {
         struct nt_feed_list list;
-        nt_devbroker_t *db;
         nt_config_t *cfg = nt_config_new();
         nt_producer_t *prod;
-        char errstr[512], state_dir[64];
-        double c_curl, c0, p0, c_loop, c_proc;
-        long before304;
-        int n304, err, port;
-        pid_t server = start_repoll_server(&port);
+        char errstr[512];
+        double c0, p0;
+        long before304, before200;
+        int err;
 
-        db = nt_devbroker_new(1, errstr, sizeof(errstr));
-        nt_devbroker_create_topic(db, "news.raw", 3, errstr, sizeof(errstr));
-        snprintf(state_dir, sizeof(state_dir), "/tmp/nt-bench-XXXXXX");
-        if (!db || !mkdtemp(state_dir))
-                exit(1);
-        write_states(port, feeds, state_dir, fresh);
-
-        n304 = curl_conditional(port, feeds, &c_curl);
-        if (n304 != feeds) {
-                fprintf(stderr,
-                        "produce_bench: bare libcurl got %d 304s of %d\n", n304,
-                        feeds);
-                exit(1);
-        }
-
-        nt_config_set_kafka(cfg, "bootstrap.servers",
-                            nt_devbroker_bootstraps(db), "bench", errstr,
-                            sizeof(errstr));
-        nt_config_set(cfg, "producer.state_dir", state_dir, "bench", errstr,
+        nt_config_set_kafka(cfg, "bootstrap.servers", bootstrap, "bench",
+                            errstr, sizeof(errstr));
+        nt_config_set(cfg, "producer.state_dir", rc->state_dir, "bench", errstr,
                       sizeof(errstr));
         nt_config_set(cfg, "producer.summary_interval", "0", "bench", errstr,
                       sizeof(errstr));
-        feed_list_make(&list, feeds, url_repoll, &port);
+        feed_list_make(&list, rc->feeds, url_repoll, &port);
         /* Loading the states is a start-up cost, not a re-poll's. */
         prod = nt_producer_new(cfg, &list, true, errstr, sizeof(errstr));
         if (!prod) {
@@ -749,16 +821,19 @@ static void repoll_one(int feeds, bool fresh, struct repoll_figures *out)
                 exit(1);
         }
         before304 = srv_counts->n304;
+        before200 = srv_counts->n200;
         c0 = nt_bench_thread_cpu_s();
         p0 = nt_bench_cpu_s();
         err = nt_producer_run(prod, NULL, NULL);
-        c_loop = nt_bench_thread_cpu_s() - c0;
-        c_proc = nt_bench_cpu_s() - p0;
-        if (srv_counts->n304 - before304 != feeds || srv_counts->n200 != 0) {
+        *c_loop += nt_bench_thread_cpu_s() - c0;
+        *c_proc += nt_bench_cpu_s() - p0;
+        if (srv_counts->n304 - before304 != rc->feeds ||
+            srv_counts->n200 != before200) {
                 fprintf(stderr,
                         "produce_bench: the loop got %ld 304s and %ld 200s "
                         "for %d feeds\n",
-                        srv_counts->n304 - before304, srv_counts->n200, feeds);
+                        srv_counts->n304 - before304,
+                        srv_counts->n200 - before200, rc->feeds);
                 exit(1);
         }
         if (err != NT_OK) {
@@ -767,38 +842,164 @@ static void repoll_one(int feeds, bool fresh, struct repoll_figures *out)
         }
         nt_producer_destroy(prod);
         nt_config_destroy(cfg);
-        out->loop_ms = c_loop * 1000 / feeds;
-        out->proc_ms = c_proc * 1000 / feeds;
-        out->curl_ms = c_curl * 1000 / feeds;
-        part_cleanup(state_dir, db, server);
+}
+
+/* One round's measurement of a feed count: rc->reps times each, bare
+ * libcurl, bare libcurl with a share per host, the loop; against the
+ * server on `port` and the broker `bootstrap`, the same for the whole
+ * run (the port is in every URL, so in the state files' keys). */
+static void repoll_one(struct repoll_count *rc, bool fresh, int port,
+                       const char *bootstrap, struct repoll_figures *out)
+{
+        double c_curl = 0, c_share = 0, c_loop = 0, c_proc = 0, polls;
+        int rep;
+
+        for (rep = 0; rep < rc->reps; rep++) {
+                /* Fresh states are written once: a poll leaves them as
+                 * they are. */
+                if (!fresh || rc->state_dir[0] == '\0') {
+                        if (rc->state_dir[0] == '\0') {
+                                snprintf(rc->state_dir, sizeof(rc->state_dir),
+                                         "/tmp/nt-bench-XXXXXX");
+                                if (!mkdtemp(rc->state_dir))
+                                        exit(1);
+                        }
+                        write_states(port, rc->feeds, rc->state_dir, fresh);
+                }
+                curl_conditional(port, rc->feeds, false, &c_curl);
+                curl_conditional(port, rc->feeds, true, &c_share);
+                repoll_loop(rc, port, bootstrap, &c_loop, &c_proc);
+        }
+        polls = (double)rc->feeds * rc->reps;
+        out->loop_ms = c_loop * 1000 / polls;
+        out->proc_ms = c_proc * 1000 / polls;
+        out->curl_ms = c_curl * 1000 / polls;
+        out->share_ms = c_share * 1000 / polls;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+        qsort(v, (size_t)n, sizeof(*v), cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static int part_repoll(int argc, char **argv, bool fresh)
 {
-        struct repoll_figures first, fig;
-        int i;
+        const char *env = getenv("NT_REPOLL_ROUNDS");
+        struct repoll_count *counts = calloc((size_t)argc, sizeof(*counts));
+        int rounds = env ? (int)strtol(env, NULL, 10) : 3, i, r, k, port;
+        nt_devbroker_t *db;
+        char errstr[512];
+        pid_t server;
 
-        printf("repoll: unchanged feeds (304 Not Modified), once mode, "
-               "default limits (32 transfers, 2 per host); a fifth of the "
-               "feeds on one host, the rest 10 per host\n");
-        printf("  %7s %12s %12s %12s %9s %9s\n", "feeds", "loop ms/poll",
-               "proc ms/poll", "curl ms/req", "vs first", "vs curl");
+        if (!counts)
+                exit(1);
+        if (rounds < 1 || rounds > REPOLL_MAX_ROUNDS) {
+                fprintf(stderr, "produce_bench: NT_REPOLL_ROUNDS 1..%d\n",
+                        REPOLL_MAX_ROUNDS);
+                return 2;
+        }
         for (i = 0; i < argc; i++) {
-                int feeds = (int)strtol(argv[i], NULL, 10);
-
-                if (feeds < 1) {
+                counts[i].feeds = (int)strtol(argv[i], NULL, 10);
+                if (counts[i].feeds < 1) {
                         fprintf(stderr, "produce_bench: bad feed count %s\n",
                                 argv[i]);
                         return 2;
                 }
-                repoll_one(feeds, fresh, &fig);
-                if (i == 0)
-                        first = fig;
-                printf("  %7d %12.3f %12.3f %12.3f %8.2fx %8.2fx\n", feeds,
-                       fig.loop_ms, fig.proc_ms, fig.curl_ms,
-                       fig.loop_ms / first.loop_ms, fig.loop_ms / fig.curl_ms);
+                counts[i].reps =
+                    (REPOLL_MIN_POLLS + counts[i].feeds - 1) / counts[i].feeds;
+        }
+        printf("repoll: unchanged feeds (304 Not Modified), once mode, "
+               "default limits (32 transfers, 2 per host); a fifth of the "
+               "feeds on one host, the rest 10 per host; %d rounds, the "
+               "counts in turns (order reversed every other round), each "
+               "count polled at least %d times a round\n",
+               rounds, REPOLL_MIN_POLLS);
+        server = start_repoll_server(&port);
+        db = nt_devbroker_new(1, errstr, sizeof(errstr));
+        if (!db) {
+                fprintf(stderr, "produce_bench: %s\n", errstr);
+                exit(1);
+        }
+        nt_devbroker_create_topic(db, "news.raw", 3, errstr, sizeof(errstr));
+        printf("  %5s %7s %6s %12s %12s %12s %12s %9s %9s\n", "round", "feeds",
+               "polls", "loop ms/poll", "proc ms/poll", "curl ms/req",
+               "+share ms", "vs first", "vs curl");
+        for (r = 0; r < rounds; r++) {
+                for (k = 0; k < argc; k++) {
+                        i = r % 2 ? argc - 1 - k : k;
+                        repoll_one(&counts[i], fresh, port,
+                                   nt_devbroker_bootstraps(db),
+                                   &counts[i].round[r]);
+                }
+                for (i = 0; i < argc; i++) {
+                        struct repoll_figures *f = &counts[i].round[r];
+
+                        printf("  %5d %7d %6d %12.3f %12.3f %12.3f %12.3f "
+                               "%8.2fx %8.2fx\n",
+                               r + 1, counts[i].feeds,
+                               counts[i].feeds * counts[i].reps, f->loop_ms,
+                               f->proc_ms, f->curl_ms, f->share_ms,
+                               f->loop_ms / counts[0].round[r].loop_ms,
+                               f->loop_ms / f->curl_ms);
+                }
                 fflush(stdout);
         }
+        printf("median of %d rounds (the ratios: median of the rounds' "
+               "ratios)\n",
+               rounds);
+        printf("  %7s %12s %12s %12s %12s %9s %9s %9s\n", "feeds",
+               "loop ms/poll", "proc ms/poll", "curl ms/req", "+share ms",
+               "vs first", "vs curl", "curl/1st");
+        for (i = 0; i < argc; i++) {
+                struct repoll_count *c = &counts[i];
+                double loop, proc, curl, share, vs_first, vs_curl, curl_first;
+
+                double a[7][REPOLL_MAX_ROUNDS];
+
+                for (r = 0; r < rounds; r++) {
+                        const struct repoll_figures *f = &c->round[r],
+                                                    *f0 = &counts[0].round[r];
+
+                        a[0][r] = f->loop_ms;
+                        a[1][r] = f->proc_ms;
+                        a[2][r] = f->curl_ms;
+                        a[3][r] = f->share_ms;
+                        a[4][r] = f->loop_ms / f0->loop_ms;
+                        a[5][r] = f->loop_ms / f->curl_ms;
+                        a[6][r] = f->curl_ms / f0->curl_ms;
+                }
+                loop = median(a[0], rounds);
+                proc = median(a[1], rounds);
+                curl = median(a[2], rounds);
+                share = median(a[3], rounds);
+                vs_first = median(a[4], rounds);
+                vs_curl = median(a[5], rounds);
+                curl_first = median(a[6], rounds);
+                printf("  %7d %12.3f %12.3f %12.3f %12.3f %8.2fx %8.2fx "
+                       "%8.2fx\n",
+                       c->feeds, loop, proc, curl, share, vs_first, vs_curl,
+                       curl_first);
+        }
+        for (i = 0; i < argc; i++) {
+                char cmd[128];
+
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", counts[i].state_dir);
+                if (counts[i].state_dir[0] && system(cmd) != 0)
+                        fprintf(stderr, "could not remove %s\n",
+                                counts[i].state_dir);
+        }
+        nt_devbroker_destroy(db);
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
+        free(counts);
         return 0;
 }
 

@@ -1,16 +1,23 @@
 /* The fetcher against a real HTTP server on 127.0.0.1: validators and
  * 304, redirects (permanent, temporary, loops, non-http targets), error
- * statuses with Retry-After, timeouts, endless bodies, a gzip bomb, and
- * the per-host limit (and that it holds one host only). */
+ * statuses with Retry-After, timeouts, endless bodies, a gzip bomb, the
+ * per-host limit (and that it holds one host only), and a host's
+ * connections: reused while it has requests, closed when it has none. */
 #include "common/err.h"
 #include "producer/fetch.h"
 #include "support/httpd.h"
 
 #include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 static nt_httpd_t *srv;
 
@@ -400,6 +407,229 @@ Test(fetch, a_full_host_does_not_hold_another)
                       "requests: held behind a host at its limit",
                       paced_before_other);
         nt_fetcher_destroy(f);
+}
+
+/* A bare HTTP/1.1 keep-alive server on 127.0.0.1 that counts the
+ * connections it accepts and sees closed (the test server counts
+ * requests only). Every request is answered 200 "ok", but /moved, which
+ * redirects (301) to http://localhost:PORT/target: another host to the
+ * fetcher, the same server here. */
+#define CONN_MAX 16
+
+struct conn_server {
+        int lfd, port;
+        pthread_t thread;
+        atomic_int stop, accepted, closed, requests;
+        int fds[CONN_MAX];
+        char in[CONN_MAX][2048];
+        size_t in_len[CONN_MAX];
+};
+
+/* Answers every whole request buffered for connection i. */
+static void conn_answer(struct conn_server *cs, int i)
+{
+        char *end, out[256];
+        int n;
+
+        while ((end = strstr(cs->in[i], "\r\n\r\n")) != NULL) {
+                size_t used = (size_t)(end + 4 - cs->in[i]);
+
+                if (strncmp(cs->in[i], "GET /moved ", 11) == 0)
+                        n = snprintf(out, sizeof(out),
+                                     "HTTP/1.1 301 Moved Permanently\r\n"
+                                     "Location: http://localhost:%d/target\r\n"
+                                     "Content-Length: 0\r\n\r\n",
+                                     cs->port);
+                else
+                        n = snprintf(out, sizeof(out),
+                                     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                                     "\r\nok");
+                cs->requests++;
+                if (write(cs->fds[i], out, (size_t)n) != n)
+                        break;
+                memmove(cs->in[i], cs->in[i] + used, cs->in_len[i] - used + 1);
+                cs->in_len[i] -= used;
+        }
+}
+
+static void *conn_server_run(void *arg)
+{
+        struct conn_server *cs = arg;
+        struct pollfd pfd[CONN_MAX + 1];
+        int i;
+
+        while (!cs->stop) {
+                pfd[0].fd = cs->lfd;
+                pfd[0].events = POLLIN;
+                for (i = 0; i < CONN_MAX; i++) {
+                        pfd[i + 1].fd = cs->fds[i];
+                        pfd[i + 1].events = POLLIN;
+                }
+                if (poll(pfd, CONN_MAX + 1, 20) <= 0)
+                        continue;
+                if (pfd[0].revents & POLLIN) {
+                        int fd = accept(cs->lfd, NULL, NULL);
+
+                        for (i = 0; fd >= 0 && i < CONN_MAX; i++)
+                                if (cs->fds[i] < 0)
+                                        break;
+                        if (fd >= 0 && i < CONN_MAX) {
+                                cs->fds[i] = fd;
+                                cs->in_len[i] = 0;
+                                cs->accepted++;
+                        } else if (fd >= 0) {
+                                close(fd);
+                        }
+                }
+                for (i = 0; i < CONN_MAX; i++) {
+                        ssize_t r;
+
+                        if (cs->fds[i] < 0 || !(pfd[i + 1].revents &
+                                                (POLLIN | POLLHUP | POLLERR)))
+                                continue;
+                        r = read(cs->fds[i], cs->in[i] + cs->in_len[i],
+                                 sizeof(cs->in[i]) - 1 - cs->in_len[i]);
+                        if (r <= 0) {
+                                close(cs->fds[i]);
+                                cs->fds[i] = -1;
+                                cs->closed++;
+                                continue;
+                        }
+                        cs->in_len[i] += (size_t)r;
+                        cs->in[i][cs->in_len[i]] = '\0';
+                        conn_answer(cs, i);
+                }
+        }
+        return NULL;
+}
+
+static void conn_server_start(struct conn_server *cs)
+{
+        struct sockaddr_in sa;
+        socklen_t sl = sizeof(sa);
+        int i;
+
+        memset(cs, 0, sizeof(*cs));
+        for (i = 0; i < CONN_MAX; i++)
+                cs->fds[i] = -1;
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        cs->lfd = socket(AF_INET, SOCK_STREAM, 0);
+        cr_assert(cs->lfd >= 0 &&
+                      bind(cs->lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+                      listen(cs->lfd, 16) == 0 &&
+                      getsockname(cs->lfd, (struct sockaddr *)&sa, &sl) == 0,
+                  "cannot listen on 127.0.0.1");
+        cs->port = ntohs(sa.sin_port);
+        cr_assert_eq(pthread_create(&cs->thread, NULL, conn_server_run, cs), 0);
+}
+
+static void conn_server_stop(struct conn_server *cs)
+{
+        int i;
+
+        cs->stop = 1;
+        pthread_join(cs->thread, NULL);
+        for (i = 0; i < CONN_MAX; i++)
+                if (cs->fds[i] >= 0)
+                        close(cs->fds[i]);
+        close(cs->lfd);
+}
+
+/* Waits (at most 10 s) until the server has seen `want` connections
+ * closed; returns how many it saw. */
+static int wait_closed(struct conn_server *cs, int want)
+{
+        time_t deadline = time(NULL) + 10;
+        const struct timespec tick = {0, 10 * 1000 * 1000};
+
+        while (cs->closed < want && time(NULL) < deadline)
+                nanosleep(&tick, NULL);
+        return cs->closed;
+}
+
+/* Fetches the paths under http://127.0.0.1:PORT one after the other
+ * (all queued at once) and checks each is a 200. */
+static void fetch_all(nt_fetcher_t *f, int port, const char *const *paths,
+                      int n)
+{
+        struct nt_fetch_request req;
+        char url[256];
+        int i;
+
+        memset(&req, 0, sizeof(req));
+        req.url = url;
+        for (i = 0; i < n; i++) {
+                snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port,
+                         paths[i]);
+                cr_assert_eq(nt_fetcher_add(f, &req), NT_OK);
+        }
+        for (i = 0; i < n; i++) {
+                struct nt_fetch_result *res = wait_result(f);
+
+                cr_assert_eq(res->status, 200, "%s: status %ld (%s)", res->url,
+                             res->status, res->errstr);
+                nt_fetch_result_free(res);
+        }
+}
+
+/* A feed is polled again minutes later: a connection kept open for it
+ * would only hold a socket on both sides. So the host's requests share
+ * one connection while they last, and it is closed when the last ends. */
+Test(fetch, a_host_keeps_its_connection_while_it_has_requests)
+{
+        const char *const paths[] = {"/a", "/b", "/c", "/d", "/e"};
+        struct conn_server cs;
+        nt_fetcher_t *f = one_per_host();
+
+        conn_server_start(&cs);
+        fetch_all(f, cs.port, paths, 5);
+        cr_assert_eq(cs.requests, 5);
+        cr_assert_eq(cs.accepted, 1,
+                     "the host's 5 requests took %d connections, not one",
+                     cs.accepted);
+        cr_assert_eq(wait_closed(&cs, 1), 1,
+                     "the connection stayed open after the host's last "
+                     "request");
+
+        /* The host comes back: a new connection, closed again. */
+        fetch_all(f, cs.port, paths, 1);
+        cr_assert_eq(cs.accepted, 2);
+        cr_assert_eq(wait_closed(&cs, 2), 2,
+                     "the second connection stayed open");
+        nt_fetcher_destroy(f);
+        conn_server_stop(&cs);
+}
+
+/* A redirect to another host outlives its first host (which has nothing
+ * left once the transfer moves on): the result arrives and both
+ * connections are closed at its end. */
+Test(fetch, a_redirect_to_another_host_closes_both_connections)
+{
+        struct conn_server cs;
+        nt_fetcher_t *f = one_per_host();
+        struct nt_fetch_request req;
+        struct nt_fetch_result *res;
+        char url[256], want[256];
+
+        conn_server_start(&cs);
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d/moved", cs.port);
+        snprintf(want, sizeof(want), "http://localhost:%d/target", cs.port);
+        memset(&req, 0, sizeof(req));
+        req.url = url;
+        cr_assert_eq(nt_fetcher_add(f, &req), NT_OK);
+        res = wait_result(f);
+        cr_assert_eq(res->status, 200, "%s", res->errstr);
+        cr_assert_eq(res->redirects, 1);
+        cr_assert_str_eq(res->final_url, want);
+        nt_fetch_result_free(res);
+        cr_assert_eq(cs.requests, 2);
+        cr_assert_eq(cs.accepted, 2, "one connection per host");
+        cr_assert_eq(wait_closed(&cs, 2), 2,
+                     "a connection stayed open after the fetch");
+        nt_fetcher_destroy(f);
+        conn_server_stop(&cs);
 }
 
 Test(fetch, parse_helpers)
