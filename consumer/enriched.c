@@ -16,13 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const map_names[NT_MAP_COUNT] = {
-    "title", "summary", "body", "url", "published", "id",
+static const char *const map_names[] = {
+    [NT_MAP_TITLE] = "title",         [NT_MAP_SUMMARY] = "summary",
+    [NT_MAP_BODY] = "body",           [NT_MAP_URL] = "url",
+    [NT_MAP_PUBLISHED] = "published", [NT_MAP_ID] = "id",
 };
+/* A field added to enum nt_enriched_map_field (before NT_MAP_COUNT)
+ * without a name here fails the build instead of reading "?". */
+_Static_assert(NT_COUNT_OF(map_names) == NT_MAP_COUNT,
+               "a field of enum nt_enriched_map_field without a name");
 
 const char *nt_enriched_map_name(enum nt_enriched_map_field f)
 {
-        return nt_name_of(map_names, NT_MAP_COUNT, f, "?");
+        return nt_name_of(map_names, NT_COUNT_OF(map_names), f, "?");
 }
 
 const char *nt_enriched_reason_name(enum nt_enriched_reason r)

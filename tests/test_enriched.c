@@ -6,7 +6,12 @@
 #include "common/buf.h"
 #include "common/date.h"
 #include "common/err.h"
+#include "common/extract.h"
+#include "common/feed.h"
+#include "consumer/enrich.h"
 #include "consumer/enriched.h"
+#include "consumer/normalize.h"
+#include "consumer/rules_model.h"
 #include "support/nt_test.h"
 
 #include <criterion/criterion.h>
@@ -821,4 +826,81 @@ Test(enriched, label_records)
         free(line);
         nt_enriched_event_free(&ev);
         nt_classifier_destroy(c);
+}
+
+/* The enum-name tables (nt_name_of()) have no hole: every value from 0 to
+ * the enum's last has a name of its own, and the value past the last gets
+ * the fallback. A value inserted into an enum without a name in its table
+ * reads the fallback, which this catches (-Wswitch did, for the switches
+ * the tables replaced); one appended after the last is not caught here. */
+typedef const char *(*name_fn)(long v);
+
+static const char *extract_name(long v)
+{
+        return nt_extract_method_name((enum nt_extract_method)v);
+}
+static const char *feed_name(long v)
+{
+        return nt_feed_format_name((enum nt_feed_format)v);
+}
+static const char *lang_name(long v)
+{
+        return nt_lang_name((enum nt_lang)v);
+}
+static const char *map_name(long v)
+{
+        return nt_enriched_map_name((enum nt_enriched_map_field)v);
+}
+static const char *reason_name(long v)
+{
+        return nt_enriched_reason_name((enum nt_enriched_reason)v);
+}
+static const char *field_name(long v)
+{
+        return nt_field_name((enum nt_field)v);
+}
+static const char *entity_name(long v)
+{
+        return nt_entity_type_name((enum nt_entity_type)v);
+}
+
+Test(enriched, enum_names_have_no_hole)
+{
+        static const struct {
+                const char *what;
+                name_fn name;
+                long last;
+                const char *fallback;
+                long named_fallback; /* the value whose name it is, or -1 */
+        } enums[] = {
+            {"extract method", extract_name, NT_EXTRACT_DENSITY, "none", 0},
+            {"feed format", feed_name, NT_FEED_JSONFEED11, "unknown", 0},
+            {"language", lang_name, NT_LANG_RU, "other", 0},
+            {"map field", map_name, NT_MAP_COUNT - 1, "?", -1},
+            {"reason", reason_name, NT_ENRICHED_OUTPUT_REJECTED, "unknown", -1},
+            {"field", field_name, NT_FIELD_COUNT - 1, "?", -1},
+            {"entity type", entity_name, NT_ENTITY_ORG, "?", -1},
+        };
+        size_t e;
+        long v, w;
+
+        for (e = 0; e < sizeof(enums) / sizeof(enums[0]); e++) {
+                cr_assert_str_eq(enums[e].name(enums[e].last + 1),
+                                 enums[e].fallback, "%s past the last",
+                                 enums[e].what);
+                cr_assert_str_eq(enums[e].name(-1), enums[e].fallback, "%s -1",
+                                 enums[e].what);
+                for (v = 0; v <= enums[e].last; v++) {
+                        const char *n = enums[e].name(v);
+
+                        if (v != enums[e].named_fallback)
+                                cr_assert_str_neq(n, enums[e].fallback,
+                                                  "%s %ld has no name",
+                                                  enums[e].what, v);
+                        for (w = 0; w < v; w++)
+                                cr_assert_str_neq(n, enums[e].name(w),
+                                                  "%s %ld and %ld: \"%s\"",
+                                                  enums[e].what, w, v, n);
+                }
+        }
 }
