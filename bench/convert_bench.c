@@ -36,7 +36,9 @@
  * too, getrusage), besides the broker's CPU and the bytes of the topic's
  * log segments ($NT_KAFKA_DIR, else build/kafka). NT_BENCH_KAFKA=
  * "name=value,..." sets librdkafka properties of the replay's producer
- * (compression.level, linger.ms, ...). The medians of the rounds.
+ * (compression.level, linger.ms, ...); NT_BENCH_KAFKA_B another set,
+ * replayed in the same rounds, the two in turns. The medians of the
+ * rounds.
  */
 #include "common/article.h"
 #include "common/buf.h"
@@ -63,6 +65,7 @@
 #include <unistd.h>
 
 #define ITEMS_PER_FEED 20
+#define MAX_ROUNDS     100
 
 static unsigned seed = 7;
 
@@ -390,14 +393,14 @@ struct replay_fig {
         uint64_t published;
 };
 
-/* One `newstap replay DIR` onto a new topic, in this process. */
-static int replay_round(const char *bootstrap, const char *dir, int round,
-                        struct replay_fig *f)
+/* One `newstap replay DIR` onto a new topic, in this process; `extra`:
+ * librdkafka properties, "name=value,...". */
+static int replay_round(const char *bootstrap, const char *dir,
+                        const char *extra, int round, struct replay_fig *f)
 {
         struct nt_replay_opts o;
         struct nt_replay_stats st;
         const char *paths[] = {dir};
-        const char *extra = getenv("NT_BENCH_KAFKA");
         char topic[96], errstr[512];
         nt_config_t *cfg = nt_config_new();
         nt_replay_t *r;
@@ -456,23 +459,35 @@ static int replay_round(const char *bootstrap, const char *dir, int round,
         return 0;
 }
 
-/* --replay: the conversion alone and the whole replay, in turns. */
+/* The figures of one configuration over the rounds. */
+struct replay_col {
+        const char *extra;
+        double mainr[MAX_ROUNDS], procr[MAX_ROUNDS], rm[MAX_ROUNDS],
+            rp[MAX_ROUNDS], brk[MAX_ROUNDS], bytes[MAX_ROUNDS];
+};
+
+/* --replay: the conversion alone, then the whole replay (with
+ * NT_BENCH_KAFKA_B, a second producer configuration too, the two in
+ * turns), every round. */
 static int replay_rounds(const struct feed_doc *docs, size_t ndocs, size_t n,
                          int rounds)
 {
         const char *bootstrap = getenv("NT_TEST_BOOTSTRAP");
         char dir[] = "/tmp/convert_bench.XXXXXX", path[4096];
-        double conv[100], mainr[100], procr[100], rm[100], rp[100];
-        double brk[100], bytes[100], art_bytes = 0;
+        static struct replay_col col[2];
+        double conv[MAX_ROUNDS], art_bytes = 0;
         struct replay_fig f;
         size_t articles, b, d;
-        int i, rc = 0;
+        int i, k, c, ncol, rc = 0;
 
         if (!bootstrap || !*bootstrap) {
                 printf("convert_bench --replay: skipped (no NT_TEST_BOOTSTRAP; "
                        "run under scripts/with-kafka)\n");
                 return 0;
         }
+        col[0].extra = getenv("NT_BENCH_KAFKA");
+        col[1].extra = getenv("NT_BENCH_KAFKA_B");
+        ncol = col[1].extra ? 2 : 1;
         if (!mkdtemp(dir)) {
                 perror("convert_bench: mkdtemp");
                 return 1;
@@ -480,9 +495,12 @@ static int replay_rounds(const struct feed_doc *docs, size_t ndocs, size_t n,
         if (write_feeds(dir, docs, ndocs, false))
                 return 1;
         printf("replay of %zu feeds (%zu articles) from %s onto the broker at "
-               "%s%s%s\n",
-               ndocs, n, dir, bootstrap, getenv("NT_BENCH_KAFKA") ? ", " : "",
-               getenv("NT_BENCH_KAFKA") ? getenv("NT_BENCH_KAFKA") : "");
+               "%s\n",
+               ndocs, n, dir, bootstrap);
+        for (c = 0; c < ncol; c++)
+                printf("  %c: producer properties: %s\n", 'A' + c,
+                       col[c].extra && *col[c].extra ? col[c].extra
+                                                     : "(newstap's defaults)");
         printf("  round  conversion/s  replay: main thread/CPU-s  process/CPU-s"
                "  main/conv  proc/conv  wall s  broker CPU s  topic bytes\n");
         for (i = 0; i < rounds && !rc; i++) {
@@ -490,26 +508,36 @@ static int replay_rounds(const struct feed_doc *docs, size_t ndocs, size_t n,
 
                 art_bytes = (double)b;
                 conv[i] = (double)articles / t;
-                rc = replay_round(bootstrap, dir, i, &f);
-                if (rc)
-                        break;
-                if (f.published != articles) {
-                        printf("  (!) %llu of %zu articles published\n",
-                               (unsigned long long)f.published, articles);
-                        rc = 1;
-                        break;
+                /* With two configurations, which goes first turns. */
+                for (k = 0; k < ncol && !rc; k++) {
+                        struct replay_col *x;
+
+                        c = (k + i) % ncol;
+                        x = &col[c];
+                        rc = replay_round(bootstrap, dir, x->extra,
+                                          i * ncol + c, &f);
+                        if (rc)
+                                break;
+                        if (f.published != articles) {
+                                printf("  (!) %llu of %zu articles published\n",
+                                       (unsigned long long)f.published,
+                                       articles);
+                                rc = 1;
+                                break;
+                        }
+                        x->mainr[i] = (double)articles / f.main_s;
+                        x->procr[i] = (double)articles / f.proc_s;
+                        x->rm[i] = x->mainr[i] / conv[i];
+                        x->rp[i] = x->procr[i] / conv[i];
+                        x->brk[i] = f.broker_s;
+                        x->bytes[i] = f.bytes;
+                        printf("  %3d %c  %12.0f  %25.0f  %13.0f  %8.2fx  "
+                               "%8.2fx  %6.2f  %12.2f  %11.0f\n",
+                               i + 1, 'A' + c, conv[i], x->mainr[i],
+                               x->procr[i], x->rm[i], x->rp[i], f.wall_s,
+                               f.broker_s, f.bytes);
+                        fflush(stdout);
                 }
-                mainr[i] = (double)articles / f.main_s;
-                procr[i] = (double)articles / f.proc_s;
-                rm[i] = mainr[i] / conv[i];
-                rp[i] = procr[i] / conv[i];
-                brk[i] = f.broker_s;
-                bytes[i] = f.bytes;
-                printf("  %5d  %12.0f  %25.0f  %13.0f  %8.2fx  %8.2fx  %6.2f  "
-                       "%12.2f  %11.0f\n",
-                       i + 1, conv[i], mainr[i], procr[i], rm[i], rp[i],
-                       f.wall_s, f.broker_s, f.bytes);
-                fflush(stdout);
         }
         for (d = 0; d < ndocs; d++) {
                 snprintf(path, sizeof(path), "%s/feed-%05zu.xml", dir, d);
@@ -518,15 +546,20 @@ static int replay_rounds(const struct feed_doc *docs, size_t ndocs, size_t n,
         rmdir(dir);
         if (rc || i == 0)
                 return rc ? rc : 1;
-        printf("  medians: conversion %.0f/s; replay %.0f articles per "
-               "CPU-second of the main thread (%.2fx the conversion's rate), "
-               "%.0f of the process (%.2fx); broker %.2f s CPU; topic %.0f "
-               "bytes (%.3f of the %.0f bytes of JSON)\n",
-               median(conv, (size_t)i), median(mainr, (size_t)i),
-               median(rm, (size_t)i), median(procr, (size_t)i),
-               median(rp, (size_t)i), median(brk, (size_t)i),
-               median(bytes, (size_t)i), median(bytes, (size_t)i) / art_bytes,
-               art_bytes);
+        printf("  medians: conversion %.0f/s\n", median(conv, (size_t)i));
+        for (c = 0; c < ncol; c++) {
+                struct replay_col *x = &col[c];
+
+                printf("  %c: replay %.0f articles per CPU-second of the main "
+                       "thread (%.2fx the conversion's rate), %.0f of the "
+                       "process (%.2fx); broker %.2f s CPU; topic %.0f bytes "
+                       "(%.3f of the %.0f bytes of JSON)\n",
+                       'A' + c, median(x->mainr, (size_t)i),
+                       median(x->rm, (size_t)i), median(x->procr, (size_t)i),
+                       median(x->rp, (size_t)i), median(x->brk, (size_t)i),
+                       median(x->bytes, (size_t)i),
+                       median(x->bytes, (size_t)i) / art_bytes, art_bytes);
+        }
         return 0;
 }
 
@@ -544,7 +577,7 @@ int main(int argc, char **argv)
         int r, w;
 
         if ((argc > 2 && nt_num_parse_i64(argv[2], 20, 10000000, &want)) ||
-            (argc > 3 && nt_num_parse_i64(argv[3], 1, 100, &rounds)) ||
+            (argc > 3 && nt_num_parse_i64(argv[3], 1, MAX_ROUNDS, &rounds)) ||
             (argc > 4 && !(argc == 6 && strcmp(argv[4], "--write") == 0) &&
              !(argc == 5 && strcmp(argv[4], "--replay") == 0))) {
                 fprintf(stderr, "usage: convert_bench [ARTICLES.jsonl] [N] "
