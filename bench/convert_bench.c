@@ -19,7 +19,7 @@
  * old route cost more than that floor (its tokenizer and tree walk
  * came on top). Best of N rounds, thread CPU time, one core.
  *
- *   convert_bench [ARTICLES.jsonl] [N] [ROUNDS] [--write DIR]
+ *   convert_bench [ARTICLES.jsonl] [N] [ROUNDS] [--write DIR | --replay]
  *   (defaults: ../shared/devset/articles.jsonl, 20000 articles, 5 rounds)
  *
  * With --write DIR the feeds are written to DIR (feed-NNNNN.xml) and
@@ -42,9 +42,9 @@
  */
 #include "common/article.h"
 #include "common/buf.h"
+#include "common/config.h"
 #include "common/feed.h"
 #include "common/feed_parse.h"
-#include "common/config.h"
 #include "common/num.h"
 #include "producer/replay.h"
 #include "support/bench.h"
@@ -55,10 +55,10 @@
 #include <libxml/tree.h>
 #endif
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -423,6 +423,8 @@ static int replay_round(const char *bootstrap, const char *dir,
         if (extra && *extra) {
                 char *copy = strdup(extra), *kv, *save = NULL;
 
+                if (!copy)
+                        return 1;
                 for (kv = strtok_r(copy, ",", &save); kv;
                      kv = strtok_r(NULL, ",", &save))
                         if (nt_config_set_kafka_kv(cfg, kv, "bench", errstr,
