@@ -19,18 +19,34 @@
  * old route cost more than that floor (its tokenizer and tree walk
  * came on top). Best of N rounds, thread CPU time, one core.
  *
- *   convert_bench [ARTICLES.jsonl] [N] [ROUNDS] [--write DIR]
+ *   convert_bench [ARTICLES.jsonl] [N] [ROUNDS] [--write DIR | --replay]
  *   (defaults: ../shared/devset/articles.jsonl, 20000 articles, 5 rounds)
  *
  * With --write DIR the feeds are written to DIR (feed-NNNNN.xml) and
- * nothing is timed: an archive for `newstap replay` to be timed on, as
- * docs/benchmarks.md does.
+ * nothing is timed: an archive for `newstap replay` to be timed on.
+ *
+ * With --replay (under scripts/with-kafka: $NT_TEST_BOOTSTRAP) the whole
+ * replay as `newstap replay DIR` runs it (nt_replay_run: reading the
+ * files, conversion, duplicate check, the idempotent publisher, every
+ * article confirmed by the real broker), in this process, over the same
+ * feeds written to a temporary directory, each round onto a new topic.
+ * Each round times the conversion alone first (the baseline, thread CPU)
+ * and then the replay: the CPU of the main thread (the thread that reads,
+ * converts and produces) and of the whole process (librdkafka's threads
+ * too, getrusage), besides the broker's CPU and the bytes of the topic's
+ * log segments ($NT_KAFKA_DIR, else build/kafka). NT_BENCH_KAFKA=
+ * "name=value,..." sets librdkafka properties of the replay's producer
+ * (compression.level, linger.ms, ...); NT_BENCH_KAFKA_B another set,
+ * replayed in the same rounds, the two in turns. The medians of the
+ * rounds.
  */
 #include "common/article.h"
 #include "common/buf.h"
+#include "common/config.h"
 #include "common/feed.h"
 #include "common/feed_parse.h"
 #include "common/num.h"
+#include "producer/replay.h"
 #include "support/bench.h"
 
 #ifdef NT_BENCH_LIBXML2
@@ -39,13 +55,17 @@
 #include <libxml/tree.h>
 #endif
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define ITEMS_PER_FEED 20
+#define MAX_ROUNDS     100
 
 static unsigned seed = 7;
 
@@ -292,7 +312,7 @@ static double run(enum route r, const struct feed_doc *docs, size_t ndocs,
 }
 
 static int write_feeds(const char *dir, const struct feed_doc *docs,
-                       size_t ndocs)
+                       size_t ndocs, bool say)
 {
         char path[4096];
         size_t d;
@@ -308,7 +328,240 @@ static int write_feeds(const char *dir, const struct feed_doc *docs,
                         return 1;
                 }
         }
-        printf("%zu feeds written to %s\n", ndocs, dir);
+        if (say)
+                printf("%zu feeds written to %s\n", ndocs, dir);
+        return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+        qsort(v, n, sizeof(*v), cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Bytes of the topic's log segments in the local broker's data
+ * directory; -1 when it is not found. */
+static double topic_bytes(const char *topic)
+{
+        const char *kdir = getenv("NT_KAFKA_DIR");
+        char data[4096], sub[8192], file[12288];
+        size_t tl = strlen(topic);
+        DIR *d, *pd;
+        struct dirent *de, *fe;
+        struct stat st;
+        double total = -1;
+
+        snprintf(data, sizeof(data), "%s/data/kraft-combined-logs",
+                 kdir ? kdir : NT_SOURCE_DIR "/build/kafka");
+        d = opendir(data);
+        if (!d)
+                return -1;
+        while ((de = readdir(d)) != NULL) {
+                if (strncmp(de->d_name, topic, tl) != 0 ||
+                    de->d_name[tl] != '-')
+                        continue;
+                snprintf(sub, sizeof(sub), "%s/%s", data, de->d_name);
+                pd = opendir(sub);
+                if (!pd)
+                        continue;
+                if (total < 0)
+                        total = 0;
+                while ((fe = readdir(pd)) != NULL) {
+                        size_t fl = strlen(fe->d_name);
+
+                        if (fl < 4 || strcmp(fe->d_name + fl - 4, ".log"))
+                                continue;
+                        snprintf(file, sizeof(file), "%s/%s", sub, fe->d_name);
+                        if (stat(file, &st) == 0)
+                                total += (double)st.st_size;
+                }
+                closedir(pd);
+        }
+        closedir(d);
+        return total;
+}
+
+struct replay_fig {
+        double main_s, proc_s, broker_s, wall_s, bytes;
+        uint64_t published;
+};
+
+/* One `newstap replay DIR` onto a new topic, in this process; `extra`:
+ * librdkafka properties, "name=value,...". */
+static int replay_round(const char *bootstrap, const char *dir,
+                        const char *extra, int round, struct replay_fig *f)
+{
+        struct nt_replay_opts o;
+        struct nt_replay_stats st;
+        const char *paths[] = {dir};
+        char topic[96], errstr[512];
+        nt_config_t *cfg = nt_config_new();
+        nt_replay_t *r;
+        long broker = nt_bench_broker_pid();
+        double t0, p0, b0, w0;
+        int err;
+
+        snprintf(topic, sizeof(topic), "bench-replay-%ld-%d", (long)getpid(),
+                 round);
+        if (!cfg ||
+            nt_config_set_kafka(cfg, "bootstrap.servers", bootstrap, "bench",
+                                errstr, sizeof(errstr)) ||
+            nt_config_set(cfg, "topics.raw", topic, "bench", errstr,
+                          sizeof(errstr)) ||
+            nt_config_set(cfg, "metrics.enabled", "off", "bench", errstr,
+                          sizeof(errstr))) {
+                fprintf(stderr, "convert_bench: %s\n", errstr);
+                return 1;
+        }
+        if (extra && *extra) {
+                char *copy = strdup(extra), *kv, *save = NULL;
+
+                if (!copy)
+                        return 1;
+                for (kv = strtok_r(copy, ",", &save); kv;
+                     kv = strtok_r(NULL, ",", &save))
+                        if (nt_config_set_kafka_kv(cfg, kv, "bench", errstr,
+                                                   sizeof(errstr))) {
+                                fprintf(stderr, "convert_bench: %s\n", errstr);
+                                return 1;
+                        }
+                free(copy);
+        }
+        nt_replay_opts_init(&o);
+        r = nt_replay_new(cfg, &o, errstr, sizeof(errstr));
+        if (!r) {
+                fprintf(stderr, "convert_bench: %s\n", errstr);
+                return 1;
+        }
+        b0 = broker ? nt_bench_proc_cpu_s(broker) : -1;
+        w0 = nt_bench_wall_s();
+        t0 = nt_bench_thread_cpu_s();
+        p0 = nt_bench_cpu_s();
+        err = nt_replay_run(r, paths, 1, errstr, sizeof(errstr));
+        f->main_s = nt_bench_thread_cpu_s() - t0;
+        f->proc_s = nt_bench_cpu_s() - p0;
+        f->wall_s = nt_bench_wall_s() - w0;
+        f->broker_s = broker ? nt_bench_proc_cpu_s(broker) - b0 : -1;
+        nt_replay_stats(r, &st);
+        nt_replay_destroy(r);
+        nt_config_destroy(cfg);
+        f->published = st.published;
+        f->bytes = topic_bytes(topic);
+        if (err) {
+                fprintf(stderr, "convert_bench: replay: %s\n", errstr);
+                return 1;
+        }
+        return 0;
+}
+
+/* The figures of one configuration over the rounds. */
+struct replay_col {
+        const char *extra;
+        double mainr[MAX_ROUNDS], procr[MAX_ROUNDS], rm[MAX_ROUNDS],
+            rp[MAX_ROUNDS], brk[MAX_ROUNDS], bytes[MAX_ROUNDS];
+};
+
+/* --replay: the conversion alone, then the whole replay (with
+ * NT_BENCH_KAFKA_B, a second producer configuration too, the two in
+ * turns), every round. */
+static int replay_rounds(const struct feed_doc *docs, size_t ndocs, size_t n,
+                         int rounds)
+{
+        const char *bootstrap = getenv("NT_TEST_BOOTSTRAP");
+        char dir[] = "/tmp/convert_bench.XXXXXX", path[4096];
+        static struct replay_col col[2];
+        double conv[MAX_ROUNDS], art_bytes = 0;
+        struct replay_fig f;
+        size_t articles, b, d;
+        int i, k, c, ncol, rc = 0;
+
+        if (!bootstrap || !*bootstrap) {
+                printf("convert_bench --replay: skipped (no NT_TEST_BOOTSTRAP; "
+                       "run under scripts/with-kafka)\n");
+                return 0;
+        }
+        col[0].extra = getenv("NT_BENCH_KAFKA");
+        col[1].extra = getenv("NT_BENCH_KAFKA_B");
+        ncol = col[1].extra ? 2 : 1;
+        if (!mkdtemp(dir)) {
+                perror("convert_bench: mkdtemp");
+                return 1;
+        }
+        if (write_feeds(dir, docs, ndocs, false))
+                return 1;
+        printf("replay of %zu feeds (%zu articles) from %s onto the broker at "
+               "%s\n",
+               ndocs, n, dir, bootstrap);
+        for (c = 0; c < ncol; c++)
+                printf("  %c: producer properties: %s\n", 'A' + c,
+                       col[c].extra && *col[c].extra ? col[c].extra
+                                                     : "(newstap's defaults)");
+        printf("  round  conversion/s  replay: main thread/CPU-s  process/CPU-s"
+               "  main/conv  proc/conv  wall s  broker CPU s  topic bytes\n");
+        for (i = 0; i < rounds && !rc; i++) {
+                double t = run(NEW, docs, ndocs, &articles, &b);
+
+                art_bytes = (double)b;
+                conv[i] = (double)articles / t;
+                /* With two configurations, which goes first turns. */
+                for (k = 0; k < ncol && !rc; k++) {
+                        struct replay_col *x;
+
+                        c = (k + i) % ncol;
+                        x = &col[c];
+                        rc = replay_round(bootstrap, dir, x->extra,
+                                          i * ncol + c, &f);
+                        if (rc)
+                                break;
+                        if (f.published != articles) {
+                                printf("  (!) %llu of %zu articles published\n",
+                                       (unsigned long long)f.published,
+                                       articles);
+                                rc = 1;
+                                break;
+                        }
+                        x->mainr[i] = (double)articles / f.main_s;
+                        x->procr[i] = (double)articles / f.proc_s;
+                        x->rm[i] = x->mainr[i] / conv[i];
+                        x->rp[i] = x->procr[i] / conv[i];
+                        x->brk[i] = f.broker_s;
+                        x->bytes[i] = f.bytes;
+                        printf("  %3d %c  %12.0f  %25.0f  %13.0f  %8.2fx  "
+                               "%8.2fx  %6.2f  %12.2f  %11.0f\n",
+                               i + 1, 'A' + c, conv[i], x->mainr[i],
+                               x->procr[i], x->rm[i], x->rp[i], f.wall_s,
+                               f.broker_s, f.bytes);
+                        fflush(stdout);
+                }
+        }
+        for (d = 0; d < ndocs; d++) {
+                snprintf(path, sizeof(path), "%s/feed-%05zu.xml", dir, d);
+                unlink(path);
+        }
+        rmdir(dir);
+        if (rc || i == 0)
+                return rc ? rc : 1;
+        printf("  medians: conversion %.0f/s\n", median(conv, (size_t)i));
+        for (c = 0; c < ncol; c++) {
+                struct replay_col *x = &col[c];
+
+                printf("  %c: replay %.0f articles per CPU-second of the main "
+                       "thread (%.2fx the conversion's rate), %.0f of the "
+                       "process (%.2fx); broker %.2f s CPU; topic %.0f bytes "
+                       "(%.3f of the %.0f bytes of JSON)\n",
+                       'A' + c, median(x->mainr, (size_t)i),
+                       median(x->rm, (size_t)i), median(x->procr, (size_t)i),
+                       median(x->rp, (size_t)i), median(x->brk, (size_t)i),
+                       median(x->bytes, (size_t)i),
+                       median(x->bytes, (size_t)i) / art_bytes, art_bytes);
+        }
         return 0;
 }
 
@@ -326,10 +579,11 @@ int main(int argc, char **argv)
         int r, w;
 
         if ((argc > 2 && nt_num_parse_i64(argv[2], 20, 10000000, &want)) ||
-            (argc > 3 && nt_num_parse_i64(argv[3], 1, 100, &rounds)) ||
-            (argc > 4 && (argc != 6 || strcmp(argv[4], "--write") != 0))) {
+            (argc > 3 && nt_num_parse_i64(argv[3], 1, MAX_ROUNDS, &rounds)) ||
+            (argc > 4 && !(argc == 6 && strcmp(argv[4], "--write") == 0) &&
+             !(argc == 5 && strcmp(argv[4], "--replay") == 0))) {
                 fprintf(stderr, "usage: convert_bench [ARTICLES.jsonl] [N] "
-                                "[ROUNDS] [--write DIR]\n");
+                                "[ROUNDS] [--write DIR | --replay]\n");
                 return 2;
         }
         arts = nt_bench_devset_load("convert_bench", path, &nsrc);
@@ -355,14 +609,16 @@ int main(int argc, char **argv)
                 input += docs[d].len;
         }
         if (argc == 6)
-                return write_feeds(argv[5], docs, ndocs);
+                return write_feeds(argv[5], docs, ndocs, true);
         printf("command:");
         for (r = 0; r < argc; r++)
                 printf(" %s", argv[r]);
         printf("\ninput: %zu articles from %zu of %s in %zu RSS feeds, "
-               "%.1f MB (%zu bytes an item), best of %d rounds, CPU time\n",
+               "%.1f MB (%zu bytes an item), %s of %d rounds, CPU time\n",
                n, nsrc, path, ndocs, (double)input / 1e6, input / n,
-               (int)rounds);
+               argc == 5 ? "medians" : "best", (int)rounds);
+        if (argc == 5)
+                return replay_rounds(docs, ndocs, n, (int)rounds);
         /* The routes take turns within each round, and each keeps its
          * best round, so that a busy moment hurts them alike. */
         for (r = 0; r < rounds; r++) {

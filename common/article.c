@@ -404,6 +404,13 @@ static void str_member(struct nt_json_out *o, const char *key, const char *s)
  * JSON_PRESERVE_ORDER), at a fraction of the cost. */
 char *nt_article_to_json_line(const struct nt_article *art)
 {
+        size_t len;
+
+        return nt_article_to_json_line_len(art, &len);
+}
+
+char *nt_article_to_json_line_len(const struct nt_article *art, size_t *len)
+{
         struct nt_json_out o;
         int64_t n;
         size_t i;
@@ -474,6 +481,7 @@ char *nt_article_to_json_line(const struct nt_article *art)
         if (art->page_error)
                 str_member(&o, "page_error", art->page_error);
         nt_json_out_end(&o);
+        *len = o.buf.len;
         return nt_json_out_finish(&o, &err);
 }
 

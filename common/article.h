@@ -96,6 +96,9 @@ json_t *nt_article_to_json(const struct nt_article *art);
  * Caller frees with free(); NULL when out of memory. */
 char *nt_article_to_json_line(const struct nt_article *art);
 
+/* The same, and its length in *len (no strlen needed). */
+char *nt_article_to_json_line_len(const struct nt_article *art, size_t *len);
+
 /* Sets where the article's content came from and, when not NULL, why
  * its page's text was not used (copied). NT_OK or NT_ERR_NOMEM. */
 int nt_article_set_source(struct nt_article *art, enum nt_article_source source,

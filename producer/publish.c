@@ -279,8 +279,10 @@ rd_kafka_t *nt_publisher_handle(nt_publisher_t *p)
         return p->rk;
 }
 
-int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
-                      const char *value, size_t value_len)
+/* Tracks and produces one message; `value` is copied unless `owned`,
+ * when it is taken over on NT_OK only. */
+static int send_value(nt_publisher_t *p, const struct nt_publish_meta *meta,
+                      char *value, size_t value_len, bool owned)
 {
         struct pmsg *m;
 
@@ -299,12 +301,15 @@ int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
          * credentials. */
         m->feed_url =
             nt_url_without_userinfo(meta->feed_url ? meta->feed_url : "", NULL);
-        m->value = malloc(value_len ? value_len : 1);
+        m->value = owned ? value : malloc(value_len ? value_len : 1);
         if (!m->key || !m->revision || !m->feed_url || !m->value) {
+                if (owned)
+                        m->value = NULL; /* still the caller's */
                 pmsg_free(m);
                 return NT_ERR_NOMEM;
         }
-        memcpy(m->value, value, value_len);
+        if (!owned)
+                memcpy(m->value, value, value_len);
         clock_gettime(CLOCK_MONOTONIC, &m->sent);
         m->value_len = value_len;
         m->meta = *meta;
@@ -323,6 +328,20 @@ int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
         if (produce(p, m) != NT_OK && !m->refused)
                 mark_pending(p, m);
         return NT_OK;
+}
+
+int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
+                      const char *value, size_t value_len)
+{
+        /* Not written to: copied before the message holds it. */
+        return send_value(p, meta, (char *)value, value_len, false);
+}
+
+int nt_publisher_send_owned(nt_publisher_t *p,
+                            const struct nt_publish_meta *meta, char *value,
+                            size_t value_len)
+{
+        return send_value(p, meta, value, value_len, true);
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,

@@ -72,6 +72,14 @@ rd_kafka_t *nt_publisher_handle(nt_publisher_t *p);
 int nt_publisher_send(nt_publisher_t *p, const struct nt_publish_meta *meta,
                       const char *value, size_t value_len);
 
+/* The same, with the value handed over instead of copied: `value` comes
+ * from malloc(), and on NT_OK the publisher owns it (and frees it once
+ * the message is settled). Any other answer leaves it the caller's, to
+ * send again after NT_ERR_LIMIT or to free. */
+int nt_publisher_send_owned(nt_publisher_t *p,
+                            const struct nt_publish_meta *meta, char *value,
+                            size_t value_len);
+
 /* Serves delivery reports (calling confirm), resends failed messages and
  * rebuilds the producer after a fatal error. Waits at most timeout_ms. */
 int nt_publisher_poll(nt_publisher_t *p, int timeout_ms);

@@ -76,6 +76,7 @@ struct item {
         char revision[17];
         char *feed_url;
         char *value;
+        size_t value_len;
 };
 
 struct nt_replay {

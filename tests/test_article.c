@@ -182,6 +182,33 @@ Test(article, feed_credentials_left_out_id_unchanged)
         nt_article_free(&a);
 }
 
+/* The line with its length (what replay hands to the publisher without
+ * a strlen): the same bytes as nt_article_to_json_line(), the length
+ * theirs, for an article with every kind of member. */
+Test(article, json_line_len_is_the_line_and_its_length)
+{
+        struct nt_article a;
+        size_t len = 0;
+        char *line, *again;
+
+        item_article("<title>Dam &amp; \"river\"</title><guid>g-2</guid>"
+                     "<category>Weather</category><enclosure "
+                     "url=\"https://one.example/a.mp3\" type=\"audio/mpeg\" "
+                     "length=\"12\"/><description>&lt;p&gt;Water is "
+                     "high.&lt;/p&gt;</description>",
+                     "https://one.example/rss", &a);
+        line = nt_article_to_json_line(&a);
+        again = nt_article_to_json_line_len(&a, &len);
+        cr_assert_not_null(line);
+        cr_assert_not_null(again);
+        cr_assert_str_eq(again, line);
+        cr_assert_eq(len, strlen(line), "length %zu, line of %zu", len,
+                     strlen(line));
+        free(line);
+        free(again);
+        nt_article_free(&a);
+}
+
 Test(article, plain_text_and_fields)
 {
         struct nt_article a;
