@@ -928,6 +928,43 @@ static int commit_unknown(nt_publisher_t *p, rd_kafka_error_t *error)
         return NT_ERR_TIMEOUT;
 }
 
+/* librdkafka (2.0.2 to at least 2.15) keeps one result slot per
+ * transactional API, not one per request: a commit call whose first
+ * request (begin commit) timed out leaves that request queued, and its
+ * late answer can be taken as the answer of a later request of a later
+ * call. The call then goes on too early and its last request finds the
+ * transaction not yet committed: __STATE "Operation not valid in state
+ * BeginCommit" (the commit was never sent) or "... CommittingTransaction"
+ * (it was sent: the broker commits it). Either way the transaction is
+ * still the same one, and calling commit_transaction() again resumes it
+ * (sends the commit, or waits for its answer), while a new producer
+ * would redo the polls of a transaction the broker may have committed.
+ * So a refusal is called again at once (within this step: librdkafka
+ * cannot tell a commit's answer from an abort's between the calls) a
+ * few times; one that lasts is not this race, and a new producer it
+ * is. docs/operations.md, "librdkafka 2.0.2's commit race". */
+#define COMMIT_REFUSALS 10
+static bool commit_refused(nt_publisher_t *p, const rd_kafka_error_t *error)
+{
+        return rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__STATE &&
+               !rd_kafka_error_is_fatal(error) &&
+               !rd_kafka_error_txn_requires_abort(error) &&
+               p->tries < COMMIT_REFUSALS && nt_sig_running();
+}
+
+static int commit_again(nt_publisher_t *p, rd_kafka_error_t *error)
+{
+        p->stats.commit_refusals++;
+        NT_WARN("producer",
+                "commit_transaction: %s (librdkafka's result of an earlier "
+                "request taken for a later one); calling it again",
+                rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        p->tries++;
+        p->call_start = nt_date_mono_ms();
+        return STEP_ON;
+}
+
 /* One step of send_offsets_to_transaction or commit_transaction. */
 static int step_commit(nt_publisher_t *p, int slice)
 {
@@ -951,6 +988,8 @@ static int step_commit(nt_publisher_t *p, int slice)
         if (op == NT_TXN_COMMIT && rd_kafka_error_is_retriable(error) &&
             nt_sig_running())
                 return commit_unknown(p, error);
+        if (op == NT_TXN_COMMIT && commit_refused(p, error))
+                return commit_again(p, error);
         next = nt_txn_judge_next("producer", nt_txn_op_name(op), error,
                                  p->tries, &nap);
         switch (next) {

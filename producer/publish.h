@@ -103,6 +103,9 @@ struct nt_publish_stats {
         /* Confirmations within nt_publish_latency_bounds[i] seconds of
          * the first send (cumulative, as Prometheus buckets are). */
         uint64_t latency_le[NT_PUBLISH_LATENCY_BUCKETS];
+        /* Transactional mode: commits librdkafka refused with __STATE
+         * (its result race), called again in place. */
+        uint64_t commit_refusals;
 };
 void nt_publisher_stats(const nt_publisher_t *p, struct nt_publish_stats *st);
 
