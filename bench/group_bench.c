@@ -25,7 +25,9 @@
  *   of five ended in round 4, where it runs first, with librdkafka
  *   2.0.2 refusing a resumed commit_transaction ("Operation not valid
  *   in state BeginCommit") or asserting on a state transition: so it
- *   is not in the default rounds.
+ *   is not in the default rounds. Both came from librdkafka's commit
+ *   race (docs/operations.md, "librdkafka 2.0.2's commit race"); a
+ *   commit's call now waits at least 50 ms whatever the slice asked.
  *
  * Each producer sends its first message (and commits its first
  * transaction) before the clock starts, as a daemon's long-lived

@@ -608,6 +608,27 @@ enum txn_end { END_NONE = 0, END_OFFSETS, END_COMMIT, END_ABORT, END_REBUILD };
 static int end_start_fail(nt_publisher_t *p, bool rebuild);
 static int end_wait(nt_publisher_t *p, int rc);
 
+/* A begin refused after a commit answered: the commit called again
+ * (blocking, as nt_publisher_commit() does) until it is over. */
+static int commit_finish(nt_publisher_t *p)
+{
+        int64_t deadline = nt_txn_stop_deadline(
+            &p->stop_at, nt_config_ms(p->cfg, "producer.shutdown_timeout"));
+        rd_kafka_error_t *error = nt_txn_call(p->rk, NT_TXN_COMMIT, NULL, NULL,
+                                              NT_TXN_OP_MS, deadline);
+
+        if (!error) {
+                p->stats.commit_refusals++;
+                NT_WARN("producer", "the last commit_transaction answered "
+                                    "before it was over; it is now");
+                return NT_OK;
+        }
+        NT_ERROR("producer", "commit_transaction after a refused begin: %s",
+                 rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        return NT_ERR_KAFKA;
+}
+
 int nt_publisher_begin(nt_publisher_t *p)
 {
         bool rebuild;
@@ -617,6 +638,12 @@ int nt_publisher_begin(nt_publisher_t *p)
         if (!p->rk || p->end) /* its rebuild failed, or one is ending */
                 return NT_ERR_KAFKA;
         if (nt_txn_begin(p->rk, "producer", &rebuild) != NT_OK) {
+                /* librdkafka's result race (above step_commit()) can
+                 * answer a commit before it is over: the commit is
+                 * called again until it is, then the begin. */
+                if (!rebuild && commit_finish(p) == NT_OK &&
+                    nt_txn_begin(p->rk, "producer", &rebuild) == NT_OK)
+                        goto begun;
                 /* A fatal error met before any message of the transaction
                  * was sent: a new producer, and begin again. */
                 if (!rebuild ||
@@ -624,6 +651,7 @@ int nt_publisher_begin(nt_publisher_t *p)
                     nt_txn_begin(p->rk, "producer", &rebuild) != NT_OK)
                         return NT_ERR_KAFKA;
         }
+begun:
         p->open = true;
         p->txn_failed = false;
         p->opened_at = nt_date_mono_ms();
@@ -947,6 +975,56 @@ static int commit_unknown(nt_publisher_t *p, rd_kafka_error_t *error)
         return NT_ERR_TIMEOUT;
 }
 
+/* librdkafka (2.0.2 to at least 2.15) keeps one result slot per
+ * transactional API, not one per request: a commit call whose first
+ * request (begin commit) timed out leaves that request queued, and its
+ * late answer can be taken as the answer of a later request of a later
+ * call. The call then goes on too early and its last request finds the
+ * transaction not yet committed: __STATE "Operation not valid in state
+ * BeginCommit" (the commit was never sent) or "... CommittingTransaction"
+ * (it was sent: the broker commits it). Either way the transaction is
+ * still the same one, and calling commit_transaction() again resumes it
+ * (sends the commit, or waits for its answer), while a new producer
+ * would redo the polls of a transaction the broker may have committed.
+ * So a refusal is called again at once (within this step: librdkafka
+ * cannot tell a commit's answer from an abort's between the calls) a
+ * few times; one that lasts is not this race, and a new producer it
+ * is. docs/operations.md, "librdkafka 2.0.2's commit race". */
+#define COMMIT_REFUSALS 10
+/* The race needs a request that timed out before librdkafka's thread
+ * took it, which a call of 0-1 ms meets every few hundred commits and
+ * one of 50 ms met in none of thousands (docs/operations.md): a commit's
+ * call waits at least this long, whatever the step's slice. */
+#define COMMIT_MIN_SLICE_MS 50
+
+static int commit_slice(int64_t end, int slice)
+{
+        int s = slice_ms(end, slice);
+
+        return s < COMMIT_MIN_SLICE_MS ? COMMIT_MIN_SLICE_MS : s;
+}
+
+static bool commit_refused(nt_publisher_t *p, const rd_kafka_error_t *error)
+{
+        return rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__STATE &&
+               !rd_kafka_error_is_fatal(error) &&
+               !rd_kafka_error_txn_requires_abort(error) &&
+               p->tries < COMMIT_REFUSALS && nt_sig_running();
+}
+
+static int commit_again(nt_publisher_t *p, rd_kafka_error_t *error)
+{
+        p->stats.commit_refusals++;
+        NT_WARN("producer",
+                "commit_transaction: %s (librdkafka's result of an earlier "
+                "request taken for a later one); calling it again",
+                rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        p->tries++;
+        p->call_start = nt_date_mono_ms();
+        return STEP_ON;
+}
+
 /* One step of send_offsets_to_transaction or commit_transaction. */
 static int step_commit(nt_publisher_t *p, int slice)
 {
@@ -957,8 +1035,9 @@ static int step_commit(nt_publisher_t *p, int slice)
         enum nt_txn_next next;
         int nap = 0;
 
+        /* Never under COMMIT_MIN_SLICE_MS: librdkafka's result race. */
         error = nt_txn_call_once(p->rk, op, p->end_consumer, p->end_offsets,
-                                 slice_ms(end, slice));
+                                 commit_slice(end, slice));
         if (!error)
                 return op == NT_TXN_COMMIT ? commit_done(p)
                                            : end_next(p, END_COMMIT);
@@ -970,6 +1049,8 @@ static int step_commit(nt_publisher_t *p, int slice)
         if (op == NT_TXN_COMMIT && rd_kafka_error_is_retriable(error) &&
             nt_sig_running())
                 return commit_unknown(p, error);
+        if (op == NT_TXN_COMMIT && commit_refused(p, error))
+                return commit_again(p, error);
         next = nt_txn_judge_next("producer", nt_txn_op_name(op), error,
                                  p->tries, &nap);
         switch (next) {

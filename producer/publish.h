@@ -111,6 +111,10 @@ struct nt_publish_stats {
         /* Confirmations within nt_publish_latency_bounds[i] seconds of
          * the first send (cumulative, as Prometheus buckets are). */
         uint64_t latency_le[NT_PUBLISH_LATENCY_BUCKETS];
+        /* Transactional mode: commits librdkafka refused with __STATE,
+         * or answered before they were over (its result race), called
+         * again in place. */
+        uint64_t commit_refusals;
 };
 void nt_publisher_stats(const nt_publisher_t *p, struct nt_publish_stats *st);
 
@@ -176,7 +180,9 @@ int nt_publisher_abort(nt_publisher_t *p);
 /* The same two without blocking, for a loop that must go on while the
  * broker is away: nt_publisher_end_start() begins the commit (`commit`)
  * or the abort and makes its first call, nt_publisher_end_step() makes
- * the next; each call waits at most slice_ms. NT_ERR_TIMEOUT: under
+ * the next; each call waits at most slice_ms (a commit's at least
+ * 50 ms, below which librdkafka 2.0.2 can take one request's answer for
+ * another's: docs/operations.md). NT_ERR_TIMEOUT: under
  * way, step again later (no new message is taken meanwhile:
  * nt_publisher_send() says NT_ERR_LIMIT); otherwise the answer of
  * nt_publisher_commit() or nt_publisher_abort(). nt_publisher_end_finish()
