@@ -608,15 +608,32 @@ enum txn_end { END_NONE = 0, END_OFFSETS, END_COMMIT, END_ABORT, END_REBUILD };
 static int end_start_fail(nt_publisher_t *p, bool rebuild);
 static int end_wait(nt_publisher_t *p, int rc);
 
+static int commit_slice(int64_t end, int slice);
+
 /* A begin refused after a commit answered: the commit called again
- * (blocking, as nt_publisher_commit() does) until it is over. */
+ * (blocking, as nt_publisher_commit() does) until it is over, in
+ * slices of at least COMMIT_MIN_SLICE_MS, and the stop deadline read
+ * again after each: a SIGTERM during the call ends it within
+ * producer.shutdown_timeout, not NT_TXN_OP_MS later. */
 static int commit_finish(nt_publisher_t *p)
 {
-        int64_t deadline = nt_txn_stop_deadline(
-            &p->stop_at, nt_config_ms(p->cfg, "producer.shutdown_timeout"));
-        rd_kafka_error_t *error = nt_txn_call(p->rk, NT_TXN_COMMIT, NULL, NULL,
-                                              NT_TXN_OP_MS, deadline);
+        int64_t op_end = nt_date_mono_ms() + NT_TXN_OP_MS;
+        rd_kafka_error_t *error;
 
+        for (;;) {
+                int64_t end = nt_txn_stop_deadline(
+                    &p->stop_at,
+                    nt_config_ms(p->cfg, "producer.shutdown_timeout"));
+
+                if (op_end < end)
+                        end = op_end;
+                error = nt_txn_call_once(p->rk, NT_TXN_COMMIT, NULL, NULL,
+                                         commit_slice(end, NT_TXN_SLICE_MS));
+                if (!nt_txn_call_again(error, end))
+                        break;
+                rd_kafka_error_destroy(error);
+                rd_kafka_poll(p->rk, 0);
+        }
         if (!error) {
                 p->stats.commit_refusals++;
                 NT_WARN("producer", "the last commit_transaction answered "
