@@ -128,9 +128,9 @@ rd_kafka_error_t *nt_txn_call(rd_kafka_t *producer, enum nt_txn_op op,
                 end = deadline;
         for (;;) {
                 int64_t left = end - nt_date_mono_ms();
-                int slice = left < 1                 ? 1
-                            : left < NT_TXN_SLICE_MS ? (int)left
-                                                     : NT_TXN_SLICE_MS;
+                int slice = left < NT_TXN_MIN_CALL_MS ? NT_TXN_MIN_CALL_MS
+                            : left < NT_TXN_SLICE_MS  ? (int)left
+                                                      : NT_TXN_SLICE_MS;
 
                 error =
                     nt_txn_call_once(producer, op, consumer, offsets, slice);

@@ -24,6 +24,11 @@
  * last (librdkafka: a timed-out transactional call may be called again),
  * so that a shutdown signal is seen within a slice, not 30 s later. */
 #define NT_TXN_SLICE_MS 500
+/* No transactional call waits less: a shorter one can time out before
+ * librdkafka's thread has taken its request, whose late answer librdkafka
+ * 2.0.2 then takes for a later call's (docs/operations.md, "librdkafka
+ * 2.0.2's commit race"). */
+#define NT_TXN_MIN_CALL_MS 50
 /* Retries of a retriable transactional call before giving up on it. */
 #define NT_TXN_RETRIES 5
 /* Fencings within NT_TXN_FENCE_WINDOW_MS that mean another live instance

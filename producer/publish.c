@@ -56,6 +56,8 @@ struct nt_publisher {
         char *txn_id;
         bool open;         /* a transaction is open */
         bool txn_failed;   /* a delivery of the open transaction failed */
+        bool left;         /* nt_publisher_leave() freed the messages whose
+                            * reports may still come: they are ignored */
         int64_t opened_at; /* monotonic ms the open transaction began */
         int64_t stop_at;   /* shutdown deadline (common/txn.h) */
         struct nt_txn_fences fences;
@@ -351,6 +353,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         struct pmsg *m = rkm->_private;
 
         (void)rk;
+        if (p->left) /* m was freed by nt_publisher_leave() */
+                return;
         if (p->txn_id && rkm->err) {
                 /* In a transaction a failed record fails the transaction:
                  * it is aborted and its polls redone; one refused for
@@ -669,6 +673,7 @@ int nt_publisher_begin(nt_publisher_t *p)
                         return NT_ERR_KAFKA;
         }
 begun:
+        p->left = false;
         p->open = true;
         p->txn_failed = false;
         p->opened_at = nt_date_mono_ms();
@@ -828,6 +833,11 @@ static int start_rebuild(nt_publisher_t *p)
                          "instance its own producer.instance",
                          NT_TXN_FENCE_LIMIT, NT_TXN_FENCE_WINDOW_MS / 1000,
                          p->txn_id);
+                /* Purged and destroyed first, as below: no report may
+                 * refer to a message freed here. */
+                nt_txn_purge(p->rk);
+                rd_kafka_destroy(p->rk);
+                p->rk = NULL;
                 drop_tracked(p);
                 return NT_ERR_KAFKA;
         }
@@ -1012,7 +1022,7 @@ static int commit_unknown(nt_publisher_t *p, rd_kafka_error_t *error)
  * took it, which a call of 0-1 ms meets every few hundred commits and
  * one of 50 ms met in none of thousands (docs/operations.md): a commit's
  * call waits at least this long, whatever the step's slice. */
-#define COMMIT_MIN_SLICE_MS 50
+#define COMMIT_MIN_SLICE_MS NT_TXN_MIN_CALL_MS
 
 static int commit_slice(int64_t end, int slice)
 {
@@ -1196,6 +1206,9 @@ void nt_publisher_leave(nt_publisher_t *p)
                 nt_txn_purge(p->rk);
                 rd_kafka_poll(p->rk, 0);
         }
+        /* Reports of messages in flight can still come (the purge does
+         * not wait for them): on_delivery() ignores them from now on. */
+        p->left = true;
         drop_tracked(p);
 }
 
