@@ -95,34 +95,16 @@ static size_t n_lines;
 
 static void load_devset(const char *path)
 {
-        FILE *f = fopen(path, "r");
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t len;
+        size_t i;
 
-        if (!f) {
-                fprintf(stderr, "group_bench: cannot open %s\n", path);
-                exit(2);
-        }
-        while ((len = getline(&line, &cap, f)) > 0) {
-                if (line[len - 1] == '\n')
-                        line[--len] = '\0';
-                if (len < 2)
-                        continue;
-                lines = realloc(lines, (n_lines + 1) * sizeof(*lines));
-                line_rev = realloc(line_rev, (n_lines + 1) * sizeof(*line_rev));
-                if (!lines || !line_rev)
-                        exit(1);
-                snprintf(line_rev[n_lines], sizeof(line_rev[0]), "%016llx",
-                         (unsigned long long)XXH3_64bits(line, (size_t)len));
-                lines[n_lines++] = strdup(line);
-        }
-        free(line);
-        fclose(f);
-        if (n_lines == 0) {
-                fprintf(stderr, "group_bench: no articles in %s\n", path);
-                exit(2);
-        }
+        lines = nt_bench_lines_load("group_bench", path, &n_lines);
+        line_rev = calloc(n_lines, sizeof(*line_rev));
+        if (!line_rev)
+                exit(1);
+        for (i = 0; i < n_lines; i++)
+                snprintf(line_rev[i], sizeof(line_rev[0]), "%016llx",
+                         (unsigned long long)XXH3_64bits(lines[i],
+                                                         strlen(lines[i])));
 }
 
 /* An article id as newstap makes them: 32 hex digits of XXH3-128. */
@@ -415,6 +397,23 @@ static void warm_up(nt_publisher_t *pub, bool txn, struct result *r)
         r->warm_s += nt_bench_wall_s() - t;
 }
 
+/* Article i of poll `poll`: its dev-set line (the index returned) and
+ * its meta, with a fresh id written to `id`. */
+static size_t poll_article(const struct run_ctx *c, int64_t poll, int64_t i,
+                           char id[33], struct nt_publish_meta *meta)
+{
+        size_t at = (size_t)(poll * c->items + i) % n_lines;
+        int feed = (int)(poll % FEEDS);
+
+        memset(meta, 0, sizeof(*meta));
+        make_id(id, "art", c->round, (long)poll, (long)i);
+        meta->key = id;
+        meta->revision = line_rev[at];
+        meta->feed_url = feeds[feed].key;
+        meta->opaque = (void *)(intptr_t)feed;
+        return at;
+}
+
 /* Two transactional producers of one instance taking turns (the design
  * of docs/operations.md, "Scaling the producer"): one fills while the
  * other commits, each commit stepped as the loop steps it
@@ -493,18 +492,10 @@ static struct result run_pair(struct run_ctx *c, int64_t polls, int txn_ms)
         r.broker_s = nt_bench_proc_cpu_s(c->broker);
         t0 = last = nt_bench_wall_s();
         for (poll = 0; poll < polls; poll++) {
-                int feed = (int)(poll % FEEDS);
-
                 for (i = 0; i < c->items; i++) {
                         struct nt_publish_meta meta;
-                        size_t at = (size_t)(poll * c->items + i) % n_lines;
+                        size_t at = poll_article(c, poll, i, id, &meta);
 
-                        memset(&meta, 0, sizeof(meta));
-                        make_id(id, "art", c->round, (long)poll, (long)i);
-                        meta.key = id;
-                        meta.revision = line_rev[at];
-                        meta.feed_url = feeds[feed].key;
-                        meta.opaque = (void *)(intptr_t)feed;
                         while (nt_publisher_send(pub[cur], &meta, lines[at],
                                                  strlen(lines[at])) ==
                                NT_ERR_LIMIT) {
@@ -579,18 +570,10 @@ static struct result run(struct run_ctx *c, enum mode mode, int64_t polls,
         if (tl.want)
                 tl.begin = t0;
         for (poll = 0; poll < polls; poll++) {
-                int feed = (int)(poll % FEEDS);
-
                 for (i = 0; i < c->items; i++) {
                         struct nt_publish_meta meta;
-                        size_t at = (size_t)(poll * c->items + i) % n_lines;
+                        size_t at = poll_article(c, poll, i, id, &meta);
 
-                        memset(&meta, 0, sizeof(meta));
-                        make_id(id, "art", c->round, (long)poll, (long)i);
-                        meta.key = id;
-                        meta.revision = line_rev[at];
-                        meta.feed_url = feeds[feed].key;
-                        meta.opaque = (void *)(intptr_t)feed;
                         /* Back-pressure as in producer.c's loop: a
                          * full publisher is served (idempotent) or its
                          * transaction committed to make room. */

@@ -46,31 +46,7 @@ static size_t n_lines;
 
 static void load_devset(const char *path)
 {
-        FILE *f = fopen(path, "r");
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t len;
-
-        if (!f) {
-                fprintf(stderr, "txn_race_bench: cannot open %s\n", path);
-                exit(2);
-        }
-        while ((len = getline(&line, &cap, f)) > 0) {
-                if (line[len - 1] == '\n')
-                        line[--len] = '\0';
-                if (len < 2)
-                        continue;
-                lines = realloc(lines, (n_lines + 1) * sizeof(*lines));
-                if (!lines)
-                        exit(1);
-                lines[n_lines++] = strdup(line);
-        }
-        free(line);
-        fclose(f);
-        if (n_lines == 0) {
-                fprintf(stderr, "txn_race_bench: no articles in %s\n", path);
-                exit(2);
-        }
+        lines = nt_bench_lines_load("txn_race_bench", path, &n_lines);
 }
 
 struct result {

@@ -203,6 +203,48 @@ json_t **nt_bench_devset_load(const char *prog, const char *path, size_t *n)
         return arts;
 }
 
+char **nt_bench_lines_load(const char *prog, const char *path, size_t *n)
+{
+        FILE *f = fopen(path, "r");
+        char **lines = NULL, **grown;
+        char *line = NULL;
+        size_t line_cap = 0, cap = 0;
+        ssize_t len;
+
+        *n = 0;
+        if (!f) {
+                fprintf(stderr, "%s: cannot open %s\n", prog, path);
+                exit(2);
+        }
+        while ((len = getline(&line, &line_cap, f)) > 0) {
+                if (line[len - 1] == '\n')
+                        line[--len] = '\0';
+                if (len < 2)
+                        continue;
+                if (*n == cap) {
+                        cap = cap ? 2 * cap : 256;
+                        grown = realloc(lines, cap * sizeof(*lines));
+                        if (!grown) {
+                                fprintf(stderr, "out of memory\n");
+                                exit(1);
+                        }
+                        lines = grown;
+                }
+                if (!(lines[*n] = strdup(line))) {
+                        fprintf(stderr, "out of memory\n");
+                        exit(1);
+                }
+                (*n)++;
+        }
+        free(line);
+        fclose(f);
+        if (*n == 0) {
+                fprintf(stderr, "%s: no articles in %s\n", prog, path);
+                exit(2);
+        }
+        return lines;
+}
+
 void nt_bench_devset_free(json_t **arts, size_t n)
 {
         size_t i;

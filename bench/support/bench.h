@@ -64,6 +64,12 @@ json_t **nt_bench_devset_load(const char *prog, const char *path, size_t *n);
 
 void nt_bench_devset_free(json_t **arts, size_t n);
 
+/* The non-empty lines of a JSON-lines file as they are (no parse, the
+ * newline cut), for benches that send them byte for byte; exits 2 with
+ * "PROG: ..." when the file cannot be read or holds none. Never freed
+ * (a bench's input lives as long as it). */
+char **nt_bench_lines_load(const char *prog, const char *path, size_t *n);
+
 /* An article's string field, "" when it has none. Borrowed from art. */
 const char *nt_bench_field(const json_t *art, const char *name);
 
