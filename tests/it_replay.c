@@ -154,6 +154,26 @@ static int replay_stdin(const char *bootstrap, const char *topic,
         return nt_run(argv, input, out, err, 120000);
 }
 
+/* replay_stdin() of `input` (named `what` in messages), which must exit
+ * `want` and print `out_has` on stdout and `err_has` on stderr (NULL: not
+ * checked). */
+static void replay_stdin_expect(const char *bootstrap, const char *topic,
+                                const char *what, const char *input, int want,
+                                const char *out_has, const char *err_has)
+{
+        char *out, *err;
+        int status = replay_stdin(bootstrap, topic, input, &out, &err);
+
+        cr_assert_eq(status, want, "%s: exit %d, want %d: %s%s", what, status,
+                     want, out, err);
+        if (out_has)
+                assert_says(out, out_has);
+        if (err_has)
+                assert_says(err, err_has);
+        free(out);
+        free(err);
+}
+
 /* The article ids `newstap parse --articles` gives a feed file. */
 static int parse_ids(const char *path, const char *feed_url, char ids[][40],
                      int max)
@@ -476,8 +496,7 @@ Test(replay, standard_input)
         const char *topics[] = {"raw-stdin:1"};
         char *argv[] = {(char *)nt_test_bin(), "parse", "--articles", NULL,
                         NULL};
-        char dir[512], path[600], *feed, *lines, *out, *err;
-        int status;
+        char dir[512], path[600], *feed, *lines, *err;
 
         nt_test_tmpdir(dir, sizeof(dir));
         feed = rss_feed("https://stdin.example", hours, 3);
@@ -488,25 +507,13 @@ Test(replay, standard_input)
         free(err);
         nt_test_devbroker_start(&db, topics, 1);
 
-        status = replay_stdin(db.bootstrap, "raw-stdin", lines, &out, &err);
-        cr_assert_eq(status, 0, "JSON lines: exit %d: %s%s", status, out, err);
-        assert_says(out, "3 published");
-        free(out);
-        free(err);
-
-        status = replay_stdin(db.bootstrap, "raw-stdin", feed, &out, &err);
-        cr_assert_eq(status, 0, "a feed: exit %d: %s%s", status, out, err);
-        assert_says(out, "3 article(s) found");
-        free(out);
-        free(err);
-
-        status =
-            replay_stdin(db.bootstrap, "raw-stdin",
-                         "WARC/1.1\r\nWARC-Type: warcinfo\r\n\r\n", &out, &err);
-        cr_assert_eq(status, 1, "a WARC: exit %d: %s%s", status, out, err);
-        assert_says(err, "a WARC file on standard input");
-        free(out);
-        free(err);
+        replay_stdin_expect(db.bootstrap, "raw-stdin", "JSON lines", lines, 0,
+                            "3 published", NULL);
+        replay_stdin_expect(db.bootstrap, "raw-stdin", "a feed", feed, 0,
+                            "3 article(s) found", NULL);
+        replay_stdin_expect(db.bootstrap, "raw-stdin", "a WARC",
+                            "WARC/1.1\r\nWARC-Type: warcinfo\r\n\r\n", 1, NULL,
+                            "a WARC file on standard input");
         nt_test_devbroker_stop(&db);
         nt_test_rmtree(dir);
         free(lines);
@@ -756,11 +763,11 @@ Test(replay, json_lines_keep_image_and_content_source)
         struct nt_test_devbroker db;
         const char *topics[] = {"raw-again:1"};
         struct pages_back pb = {0};
-        char path[1024], *argv[6], *parsed, *perr, *out, *err, *save = NULL;
+        char path[1024], *argv[6], *parsed, *perr, *save = NULL;
         char *lines[2], *input;
         json_t *a;
         size_t len;
-        int i, status;
+        int i;
 
         argv[0] = (char *)nt_test_bin();
         argv[1] = "parse";
@@ -790,9 +797,8 @@ Test(replay, json_lines_keep_image_and_content_source)
         snprintf(input, len, "%s\n%s\n", lines[0], lines[1]);
 
         nt_test_devbroker_start(&db, topics, 1);
-        status = replay_stdin(db.bootstrap, "raw-again", input, &out, &err);
-        cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
-        assert_says(out, "2 published");
+        replay_stdin_expect(db.bootstrap, "raw-again", "JSON lines", input, 0,
+                            "2 published", NULL);
         pb.want = 2;
         nt_test_read_topic(db.bootstrap, "raw-again", on_page_msg, &pb, 20000);
         cr_assert_eq(pb.n, 2);
@@ -809,6 +815,4 @@ Test(replay, json_lines_keep_image_and_content_source)
         free(input);
         free(parsed);
         free(perr);
-        free(out);
-        free(err);
 }
