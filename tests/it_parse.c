@@ -193,39 +193,50 @@ static void assert_entry_cut(const char *out, size_t entry, const char *cut)
         json_decref(j);
 }
 
-Test(parse, deep_description_is_flagged_not_silent)
+/* Parses SRC (a path, or "-" for DOC on standard input) as JSON, whose
+ * first entry must be flagged as cut by CUT, then with --articles, which
+ * must say "cut by the CUT limit" on stderr. Returns that stderr; the
+ * caller frees it. */
+static char *assert_cut_flagged_both_ways(const char *src, const char *doc,
+                                          const char *cut)
 {
-        char path[512];
-        char *argv[] = {
-            (char *)nt_test_bin(), "parse",
-            (char *)nt_test_fixture("feeds/rss20-deep-description.xml", path,
-                                    sizeof(path)),
-            NULL, NULL};
-        char *out, *err;
+        char *argv[] = {(char *)nt_test_bin(), "parse", (char *)src, NULL,
+                        NULL};
+        char *out, *err, want[64];
         int status;
 
-        status = nt_run(argv, NULL, &out, &err, 30000);
+        status = nt_run(argv, doc, &out, &err, 60000);
         cr_assert_eq(status, 0, "exit %d: %s", status, err);
-        assert_entry_cut(out, 0, "depth");
+        assert_entry_cut(out, 0, cut);
         free(out);
         free(err);
         argv[2] = "--articles";
-        argv[3] = path;
-        status = nt_run(argv, NULL, &out, &err, 30000);
-        cr_assert_eq(status, 0, "exit %d: %s", status, err);
-        cr_assert_not_null(strstr(err, "cut by the depth limit"),
-                           "--articles is silent about the cut: %s", err);
-        cr_assert_not_null(strstr(err, "nested deeper than 64"), "%s", err);
+        argv[3] = (char *)src;
+        status = nt_run(argv, doc, &out, &err, 60000);
+        cr_assert_eq(status, 0, "--articles: exit %d: %s", status, err);
         free(out);
+        snprintf(want, sizeof(want), "cut by the %s limit", cut);
+        cr_assert_not_null(strstr(err, want),
+                           "--articles is silent about the cut: %s", err);
+        return err;
+}
+
+Test(parse, deep_description_is_flagged_not_silent)
+{
+        char path[512], *err;
+
+        err = assert_cut_flagged_both_ways(
+            nt_test_fixture("feeds/rss20-deep-description.xml", path,
+                            sizeof(path)),
+            NULL, "depth");
+        cr_assert_not_null(strstr(err, "nested deeper than 64"), "%s", err);
         free(err);
 }
 
 Test(parse, field_cap_is_flagged_not_silent)
 {
-        char *argv[] = {(char *)nt_test_bin(), "parse", "-", NULL, NULL};
         size_t big = ((size_t)1 << 20) + 4096, off;
-        char *doc = malloc(big + 512), *out, *err;
-        int status;
+        char *doc = malloc(big + 512);
 
         cr_assert_not_null(doc);
         off = (size_t)snprintf(doc, 512,
@@ -235,18 +246,6 @@ Test(parse, field_cap_is_flagged_not_silent)
         memset(doc + off, 'a', big);
         off += big;
         snprintf(doc + off, 512, "</description></item></channel></rss>");
-        status = nt_run(argv, doc, &out, &err, 60000);
-        cr_assert_eq(status, 0, "exit %d: %s", status, err);
-        assert_entry_cut(out, 0, "field");
-        free(out);
-        free(err);
-        argv[2] = "--articles";
-        argv[3] = "-";
-        status = nt_run(argv, doc, &out, &err, 60000);
-        cr_assert_eq(status, 0, "exit %d: %s", status, err);
-        cr_assert_not_null(strstr(err, "cut by the field limit"),
-                           "--articles is silent about the cut: %s", err);
-        free(out);
-        free(err);
+        free(assert_cut_flagged_both_ways("-", doc, "field"));
         free(doc);
 }

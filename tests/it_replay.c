@@ -154,6 +154,26 @@ static int replay_stdin(const char *bootstrap, const char *topic,
         return nt_run(argv, input, out, err, 120000);
 }
 
+/* replay_stdin() of `input` (named `what` in messages), which must exit
+ * `want` and print `out_has` on stdout and `err_has` on stderr (NULL: not
+ * checked). */
+static void replay_stdin_expect(const char *bootstrap, const char *topic,
+                                const char *what, const char *input, int want,
+                                const char *out_has, const char *err_has)
+{
+        char *out, *err;
+        int status = replay_stdin(bootstrap, topic, input, &out, &err);
+
+        cr_assert_eq(status, want, "%s: exit %d, want %d: %s%s", what, status,
+                     want, out, err);
+        if (out_has)
+                assert_says(out, out_has);
+        if (err_has)
+                assert_says(err, err_has);
+        free(out);
+        free(err);
+}
+
 /* The article ids `newstap parse --articles` gives a feed file. */
 static int parse_ids(const char *path, const char *feed_url, char ids[][40],
                      int max)
@@ -219,6 +239,34 @@ static char *rss_feed(const char *site, const int *hours, int n)
                               i, site, site, i, hours[i]);
         nt_buf_append_str(&b, "</channel></rss>");
         return nt_buf_detach(&b);
+}
+
+/* A test's archive: a temporary folder holding one rss_feed() of `site`
+ * as `file` (at `path`), and a broker with the one topic `topic_spec`
+ * ("name:partitions"). */
+struct feed_dir {
+        char dir[512], path[600], *feed;
+        struct nt_test_devbroker db;
+};
+
+static void feed_dir_start(struct feed_dir *fd, const char *topic_spec,
+                           const char *site, const int *hours, int n,
+                           const char *file)
+{
+        const char *topics[] = {topic_spec};
+
+        nt_test_tmpdir(fd->dir, sizeof(fd->dir));
+        fd->feed = rss_feed(site, hours, n);
+        nt_test_write(fd->dir, file, fd->feed, strlen(fd->feed));
+        snprintf(fd->path, sizeof(fd->path), "%s/%s", fd->dir, file);
+        nt_test_devbroker_start(&fd->db, topics, 1);
+}
+
+static void feed_dir_stop(struct feed_dir *fd)
+{
+        nt_test_devbroker_stop(&fd->db);
+        nt_test_rmtree(fd->dir);
+        free(fd->feed);
 }
 
 static const char *const help_args[][4] = {
@@ -406,24 +454,19 @@ Test(replay, corrupt_inputs_are_reported_with_their_location_and_skipped)
 Test(replay, strict_stops_at_the_first_error)
 {
         static const int hours[] = {8, 9};
-        struct nt_test_devbroker db;
-        const char *topics[] = {"raw-strict:1"};
-        char dir[512], *feed, *out, *err;
+        struct feed_dir fd;
+        char *out, *err;
         const char *args[2];
 
-        nt_test_tmpdir(dir, sizeof(dir));
-        nt_test_write(dir, "1-bad.xml", "<html><body>no</body></html>", 29);
-        feed = rss_feed("https://strict.example", hours, 2);
-        nt_test_write(dir, "2-good.xml", feed, strlen(feed));
-        nt_test_devbroker_start(&db, topics, 1);
+        feed_dir_start(&fd, "raw-strict:1", "https://strict.example", hours, 2,
+                       "2-good.xml");
+        nt_test_write(fd.dir, "1-bad.xml", "<html><body>no</body></html>", 29);
         args[0] = "--strict";
-        args[1] = dir;
-        replay_expect(db.bootstrap, "raw-strict", args, 2, 1, &out, &err);
+        args[1] = fd.dir;
+        replay_expect(fd.db.bootstrap, "raw-strict", args, 2, 1, &out, &err);
         assert_says(err, "1-bad.xml");
         assert_says(out, "0 published");
-        nt_test_devbroker_stop(&db);
-        nt_test_rmtree(dir);
-        free(feed);
+        feed_dir_stop(&fd);
         free(out);
         free(err);
 }
@@ -431,38 +474,33 @@ Test(replay, strict_stops_at_the_first_error)
 Test(replay, globs_the_shell_left_alone_and_the_time_window)
 {
         static const int hours[] = {9, 10, 11, 12};
-        struct nt_test_devbroker db;
-        const char *topics[] = {"raw-glob:1"};
-        char dir[512], pattern[600], none[600], *feed, *out, *err;
+        struct feed_dir fd;
+        char pattern[600], none[600], *out, *err;
         const char *args[5];
 
-        nt_test_tmpdir(dir, sizeof(dir));
-        feed = rss_feed("https://glob.example", hours, 4);
-        nt_test_write(dir, "x1.xml", feed, strlen(feed));
-        nt_test_write(dir, "skip.json", "{\"not\": \"a feed\"}", 17);
-        nt_test_devbroker_start(&db, topics, 1);
+        feed_dir_start(&fd, "raw-glob:1", "https://glob.example", hours, 4,
+                       "x1.xml");
+        nt_test_write(fd.dir, "skip.json", "{\"not\": \"a feed\"}", 17);
 
         /* The pattern, as a program (not a shell) passes it. */
-        snprintf(pattern, sizeof(pattern), "%s/x*.xml", dir);
+        snprintf(pattern, sizeof(pattern), "%s/x*.xml", fd.dir);
         args[0] = "--from";
         args[1] = "2026-01-05T09:30:00Z";
         args[2] = "--until";
         args[3] = "2026-01-05T11:00:00Z";
         args[4] = pattern;
-        replay_expect(db.bootstrap, "raw-glob", args, 5, 0, &out, &err);
+        replay_expect(fd.db.bootstrap, "raw-glob", args, 5, 0, &out, &err);
         assert_says(out, "1 file(s)");
         assert_says(out, "2 published");
         assert_says(out, "2 outside the window");
         free(out);
         free(err);
 
-        snprintf(none, sizeof(none), "%s/none*.xml", dir);
+        snprintf(none, sizeof(none), "%s/none*.xml", fd.dir);
         args[0] = none;
-        replay_expect(db.bootstrap, "raw-glob", args, 1, 1, &out, &err);
+        replay_expect(fd.db.bootstrap, "raw-glob", args, 1, 1, &out, &err);
         assert_says(err, "no file matches");
-        nt_test_devbroker_stop(&db);
-        nt_test_rmtree(dir);
-        free(feed);
+        feed_dir_stop(&fd);
         free(out);
         free(err);
 }
@@ -472,75 +510,51 @@ Test(replay, globs_the_shell_left_alone_and_the_time_window)
 Test(replay, standard_input)
 {
         static const int hours[] = {9, 10, 11};
-        struct nt_test_devbroker db;
-        const char *topics[] = {"raw-stdin:1"};
+        struct feed_dir fd;
         char *argv[] = {(char *)nt_test_bin(), "parse", "--articles", NULL,
                         NULL};
-        char dir[512], path[600], *feed, *lines, *out, *err;
-        int status;
+        char *lines, *err;
 
-        nt_test_tmpdir(dir, sizeof(dir));
-        feed = rss_feed("https://stdin.example", hours, 3);
-        nt_test_write(dir, "s.xml", feed, strlen(feed));
-        snprintf(path, sizeof(path), "%s/s.xml", dir);
-        argv[3] = path;
+        feed_dir_start(&fd, "raw-stdin:1", "https://stdin.example", hours, 3,
+                       "s.xml");
+        argv[3] = fd.path;
         cr_assert_eq(nt_run(argv, NULL, &lines, &err, 60000), 0, "%s", err);
         free(err);
-        nt_test_devbroker_start(&db, topics, 1);
 
-        status = replay_stdin(db.bootstrap, "raw-stdin", lines, &out, &err);
-        cr_assert_eq(status, 0, "JSON lines: exit %d: %s%s", status, out, err);
-        assert_says(out, "3 published");
-        free(out);
-        free(err);
-
-        status = replay_stdin(db.bootstrap, "raw-stdin", feed, &out, &err);
-        cr_assert_eq(status, 0, "a feed: exit %d: %s%s", status, out, err);
-        assert_says(out, "3 article(s) found");
-        free(out);
-        free(err);
-
-        status =
-            replay_stdin(db.bootstrap, "raw-stdin",
-                         "WARC/1.1\r\nWARC-Type: warcinfo\r\n\r\n", &out, &err);
-        cr_assert_eq(status, 1, "a WARC: exit %d: %s%s", status, out, err);
-        assert_says(err, "a WARC file on standard input");
-        free(out);
-        free(err);
-        nt_test_devbroker_stop(&db);
-        nt_test_rmtree(dir);
+        replay_stdin_expect(fd.db.bootstrap, "raw-stdin", "JSON lines", lines,
+                            0, "3 published", NULL);
+        replay_stdin_expect(fd.db.bootstrap, "raw-stdin", "a feed", fd.feed, 0,
+                            "3 article(s) found", NULL);
+        replay_stdin_expect(fd.db.bootstrap, "raw-stdin", "a WARC",
+                            "WARC/1.1\r\nWARC-Type: warcinfo\r\n\r\n", 1, NULL,
+                            "a WARC file on standard input");
+        feed_dir_stop(&fd);
         free(lines);
-        free(feed);
 }
 
 Test(replay, duplicates_and_skip_seen)
 {
         static const int hours[] = {6, 7, 8};
-        struct nt_test_devbroker db;
-        const char *topics[] = {"raw-seen:2"};
-        char dir[512], *feed, *out, *err;
+        struct feed_dir fd;
+        char *out, *err;
         const char *args[4];
 
-        nt_test_tmpdir(dir, sizeof(dir));
-        feed = rss_feed("https://seen.example", hours, 3);
+        feed_dir_start(&fd, "raw-seen:2", "https://seen.example", hours, 3,
+                       "monday.xml");
         /* The same feed captured twice. */
-        nt_test_write(dir, "monday.xml", feed, strlen(feed));
-        nt_test_write(dir, "tuesday.xml", feed, strlen(feed));
-        nt_test_devbroker_start(&db, topics, 1);
-        args[0] = dir;
-        replay_expect(db.bootstrap, "raw-seen", args, 1, 0, &out, &err);
+        nt_test_write(fd.dir, "tuesday.xml", fd.feed, strlen(fd.feed));
+        args[0] = fd.dir;
+        replay_expect(fd.db.bootstrap, "raw-seen", args, 1, 0, &out, &err);
         assert_says(out, "3 published, 3 duplicate(s) skipped");
         free(out);
         free(err);
 
         args[0] = "--skip-seen";
-        args[1] = dir;
-        replay_expect(db.bootstrap, "raw-seen", args, 2, 0, &out, &err);
+        args[1] = fd.dir;
+        replay_expect(fd.db.bootstrap, "raw-seen", args, 2, 0, &out, &err);
         assert_says(out, "0 published, 6 duplicate(s) skipped");
         assert_says(out, "3 already on the topic");
-        nt_test_devbroker_stop(&db);
-        nt_test_rmtree(dir);
-        free(feed);
+        feed_dir_stop(&fd);
         free(out);
         free(err);
 }
@@ -556,32 +570,26 @@ static double now_s(void)
 Test(replay, rate_spaces_the_articles)
 {
         static const int hours[] = {1, 2, 3, 4, 5, 6};
-        struct nt_test_devbroker db;
-        const char *topics[] = {"raw-rate:1"};
-        char dir[512], path[600], *feed, *out, *err;
+        struct feed_dir fd;
+        char *out, *err;
         const char *args[3];
         double t0, took;
         int status;
 
-        nt_test_tmpdir(dir, sizeof(dir));
-        feed = rss_feed("https://rate.example", hours, 6);
-        nt_test_write(dir, "f.xml", feed, strlen(feed));
-        snprintf(path, sizeof(path), "%s/f.xml", dir);
-        nt_test_devbroker_start(&db, topics, 1);
+        feed_dir_start(&fd, "raw-rate:1", "https://rate.example", hours, 6,
+                       "f.xml");
         args[0] = "--rate";
         args[1] = "10";
-        args[2] = path;
+        args[2] = fd.path;
         t0 = now_s();
-        status = replay(db.bootstrap, "raw-rate", args, 3, &out, &err);
+        status = replay(fd.db.bootstrap, "raw-rate", args, 3, &out, &err);
         took = now_s() - t0;
         cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
         assert_says(out, "6 published");
         /* Six articles at ten a second: five gaps of 100 ms. */
         cr_assert_geq(took, 0.45, "took %.3f s", took);
         cr_assert_lt(took, 30, "took %.3f s", took);
-        nt_test_devbroker_stop(&db);
-        nt_test_rmtree(dir);
-        free(feed);
+        feed_dir_stop(&fd);
         free(out);
         free(err);
 }
@@ -756,11 +764,11 @@ Test(replay, json_lines_keep_image_and_content_source)
         struct nt_test_devbroker db;
         const char *topics[] = {"raw-again:1"};
         struct pages_back pb = {0};
-        char path[1024], *argv[6], *parsed, *perr, *out, *err, *save = NULL;
+        char path[1024], *argv[6], *parsed, *perr, *save = NULL;
         char *lines[2], *input;
         json_t *a;
         size_t len;
-        int i, status;
+        int i;
 
         argv[0] = (char *)nt_test_bin();
         argv[1] = "parse";
@@ -790,9 +798,8 @@ Test(replay, json_lines_keep_image_and_content_source)
         snprintf(input, len, "%s\n%s\n", lines[0], lines[1]);
 
         nt_test_devbroker_start(&db, topics, 1);
-        status = replay_stdin(db.bootstrap, "raw-again", input, &out, &err);
-        cr_assert_eq(status, 0, "exit %d: %s%s", status, out, err);
-        assert_says(out, "2 published");
+        replay_stdin_expect(db.bootstrap, "raw-again", "JSON lines", input, 0,
+                            "2 published", NULL);
         pb.want = 2;
         nt_test_read_topic(db.bootstrap, "raw-again", on_page_msg, &pb, 20000);
         cr_assert_eq(pb.n, 2);
@@ -809,6 +816,4 @@ Test(replay, json_lines_keep_image_and_content_source)
         free(input);
         free(parsed);
         free(perr);
-        free(out);
-        free(err);
 }

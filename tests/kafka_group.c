@@ -655,6 +655,30 @@ static int count_in_file(const char *path, const char *needle)
         return n;
 }
 
+/* Instance 0 started on n feeds and settled (a 304 for each, so nothing
+ * is waiting), then the broker stopped. */
+static void settled_then_broker_down(int n)
+{
+        make_feeds(n, 1);
+        start(0);
+        cr_assert(wait_group(1, 90), "the instance never owned the feeds");
+        cr_assert_eq(wait_all_polled(n, 0, true, 90), n,
+                     "not every feed was polled");
+        cr_assert_eq(nt_test_kafka_local("down"), 0,
+                     "scripts/kafka-local down failed");
+}
+
+/* The broker is back since t_up: instance 0 settles every feed, stops
+ * cleanly, and each article is on news.raw exactly once. */
+static void settles_and_stops_exactly_once(int n, long long t_up,
+                                           const char *when)
+{
+        cr_assert_eq(wait_all_polled(n, t_up, true, 120), n,
+                     "not every feed settled after the restart");
+        cr_assert_eq(stop(0, SIGTERM), 0, "a clean stop");
+        assert_exactly_once(n, when);
+}
+
 /* With the broker down and a commit waiting for it, instance k's loop
  * goes on: newstap_transaction_open_seconds, which only the loop
  * refreshes, grows past 10 s within `within_ms`, and /readyz says no
@@ -692,14 +716,7 @@ Test(real, sigterm_with_the_broker_down_stops_in_time, .timeout = 300)
         long long t0, took, t_up;
         int i, status;
 
-        make_feeds(n, 1);
-        start(0);
-        cr_assert(wait_group(1, 90), "the instance never owned the feeds");
-        /* Settled: a 304 for each, so nothing is waiting. */
-        cr_assert_eq(wait_all_polled(n, 0, true, 90), n,
-                     "not every feed was polled");
-        cr_assert_eq(nt_test_kafka_local("down"), 0,
-                     "scripts/kafka-local down failed");
+        settled_then_broker_down(n);
         for (i = 0; i < n; i++)
                 grow(i);
         /* A transaction call failing in the log: the polls' articles
@@ -726,10 +743,8 @@ Test(real, sigterm_with_the_broker_down_stops_in_time, .timeout = 300)
                       took);
         t_up = mono_ms();
         start(0);
-        cr_assert_eq(wait_all_polled(n, t_up, true, 120), n,
-                     "not every feed settled after the restart");
-        cr_assert_eq(stop(0, SIGTERM), 0, "a clean stop");
-        assert_exactly_once(n, "after a stop with the broker down");
+        settles_and_stops_exactly_once(n, t_up,
+                                       "after a stop with the broker down");
 }
 
 Test(real, garbage_records_are_skipped_and_logged, .timeout = 180)
@@ -1193,13 +1208,7 @@ Test(real, full_publisher_with_the_broker_down_keeps_the_loop, .timeout = 300)
 
         interval_s = 2;
         extra_producer = "\"max_inflight\": 20, ";
-        make_feeds(n, 1);
-        start(0);
-        cr_assert(wait_group(1, 90), "the instance never owned the feeds");
-        cr_assert_eq(wait_all_polled(n, 0, true, 90), n,
-                     "the feed was not polled");
-        cr_assert_eq(nt_test_kafka_local("down"), 0,
-                     "scripts/kafka-local down failed");
+        settled_then_broker_down(n);
         items[0] = 30;
         version[0]++;
         serve_feed(0);
@@ -1207,10 +1216,8 @@ Test(real, full_publisher_with_the_broker_down_keeps_the_loop, .timeout = 300)
         cr_assert_eq(nt_test_kafka_local("up"), 0,
                      "scripts/kafka-local up failed");
         t_up = mono_ms();
-        cr_assert_eq(wait_all_polled(n, t_up, true, 120), n,
-                     "the feed did not settle after the restart");
-        cr_assert_eq(stop(0, SIGTERM), 0, "a clean stop");
-        assert_exactly_once(n, "after a full publisher with the broker down");
+        settles_and_stops_exactly_once(
+            n, t_up, "after a full publisher with the broker down");
 }
 
 /* An article larger than the producer's message.max.bytes is refused

@@ -1141,6 +1141,21 @@ static void serve_page(const char *path, int status, const char *body)
               body);
 }
 
+/* Serves the feed of serve_feed_linking() at feed_path and story_page
+ * at each of its n links. */
+static void serve_feed_of_stories(const char *feed_path, const char *prefix,
+                                  int n)
+{
+        char path[64];
+        int i;
+
+        serve_feed_linking(feed_path, prefix, n);
+        for (i = 1; i <= n; i++) {
+                snprintf(path, sizeof(path), "/%s/%d", prefix, i);
+                serve_page(path, 200, story_page);
+        }
+}
+
 /* Articles by title: [{"v": article, "ts": record time in ms}]. */
 static bool collect_values(const rd_kafka_message_t *rkm, void *ctx)
 {
@@ -1309,10 +1324,8 @@ Test(real, auto_content_fetches_pages_of_short_entries_only)
         struct topic_view v;
         json_t *a;
 
-        serve_feed_linking("/short.xml", "s", 1);
-        serve_feed_linking("/plain.xml", "q", 1);
-        serve_page("/s/1", 200, story_page);
-        serve_page("/q/1", 200, story_page);
+        serve_feed_of_stories("/short.xml", "s", 1);
+        serve_feed_of_stories("/plain.xml", "q", 1);
         feeds_content_and_plain(feeds, sizeof(feeds), "/short.xml", "auto",
                                 "/plain.xml");
         /* "Teaser of s story 1." has 20 characters. */
@@ -1326,8 +1339,7 @@ Test(real, auto_content_fetches_pages_of_short_entries_only)
         json_decref(v.by_key);
 
         /* At the threshold the entry's own text is enough. */
-        serve_feed_linking("/short.xml", "t", 1);
-        serve_page("/t/1", 200, story_page);
+        serve_feed_of_stories("/short.xml", "t", 1);
         produce_once_reading(feeds, "\"content_min_chars\": 20", &v, 3);
         a = only(&v, "t story 1");
         cr_assert_null(json_object_get(a, "content_source"));
@@ -1391,11 +1403,8 @@ Test(real, robots_txt_disallow_is_honoured)
         struct topic_view v;
         json_t *a;
 
-        serve_feed_linking("/a.xml", "private", 1);
-        serve_feed_linking("/b.xml", "open", 2);
-        serve_page("/private/1", 200, story_page);
-        serve_page("/open/1", 200, story_page);
-        serve_page("/open/2", 200, story_page);
+        serve_feed_of_stories("/a.xml", "private", 1);
+        serve_feed_of_stories("/b.xml", "open", 2);
         serve("/robots.txt", 200, NULL, "Content-Type: text/plain",
               "User-agent: *\nDisallow: /\n\n"
               "User-agent: newstap\nDisallow: /private/\n");
@@ -1423,8 +1432,7 @@ Test(real, robots_txt_server_error_disallows_missing_allows)
         struct topic_view v;
         json_t *a;
 
-        serve_feed_linking("/e.xml", "e", 1);
-        serve_page("/e/1", 200, story_page);
+        serve_feed_of_stories("/e.xml", "e", 1);
         serve("/robots.txt", 503, NULL, "Content-Type: text/plain", "busy");
         produce_page_feed_once("/e.xml", NULL, &v, 1);
         assert_feed_text(&v, "e story 1", "robots.txt unreachable");
@@ -1433,8 +1441,7 @@ Test(real, robots_txt_server_error_disallows_missing_allows)
 
         /* Another run, robots.txt gone: a new article's page is
          * fetched. */
-        serve_feed_linking("/e.xml", "g", 1);
-        serve_page("/g/1", 200, story_page);
+        serve_feed_of_stories("/e.xml", "g", 1);
         serve("/robots.txt", 404, NULL, "Content-Type: text/plain", "no");
         cr_assert_eq(produce_once(), 0);
         read_values(&v, 2, 30000);

@@ -259,40 +259,40 @@ Test(real, broker_restart_mid_run_loses_nothing, .timeout = 300)
         close_and_check(&run, &t);
 }
 
-Test(real, fatal_error_rebuilds_and_resends, .timeout = 300)
+/* 1000 articles with a fatal error injected after the first 500 (as
+ * send_range_as() sends them, handed over when `owned`): the producer is
+ * rebuilt, and every article is confirmed and stored once. */
+static void fatal_error_midway(const char *prefix, size_t max_inflight,
+                               bool owned)
 {
         static struct tally t;
         struct nt_publish_stats st;
         struct run run;
 
-        start(&run, &t, 1000, "nt-fatal", 1000);
-        send_range(run.p, 0, 500);
+        start(&run, &t, 1000, prefix, max_inflight);
+        send_range_as(run.p, 0, 500, owned);
         cr_assert_eq(nt_publisher_inject_fatal(run.p), NT_OK);
-        send_range(run.p, 500, t.n);
+        send_range_as(run.p, 500, t.n, owned);
         drain(run.p, 120);
         nt_publisher_stats(run.p, &st);
         cr_assert_geq(st.rebuilds, 1, "the producer was not rebuilt");
+        cr_assert_eq(st.confirmed, (uint64_t)t.n, "%llu confirmed",
+                     (unsigned long long)st.confirmed);
         close_and_check(&run, &t);
 }
 
+Test(real, fatal_error_rebuilds_and_resends, .timeout = 300)
+{
+        fatal_error_midway("nt-fatal", 1000, false);
+}
+
 /* Values handed over instead of copied (what replay sends): kept by the
- * caller while the publisher is full, then the publisher's, resent from
- * that buffer after a rebuild, stored byte for byte and freed once. */
+ * caller while the publisher is full (50 in flight at most), then the
+ * publisher's, resent from that buffer after a rebuild, stored byte for
+ * byte and freed once. */
 Test(real, owned_values_stored_as_given, .timeout = 300)
 {
-        static struct tally t;
-        struct nt_publish_stats st;
-        struct run run;
-
-        start(&run, &t, 1000, "nt-owned", 50);
-        send_range_as(run.p, 0, 500, true);
-        cr_assert_eq(nt_publisher_inject_fatal(run.p), NT_OK);
-        send_range_as(run.p, 500, t.n, true);
-        drain(run.p, 120);
-        nt_publisher_stats(run.p, &st);
-        cr_assert_geq(st.rebuilds, 1, "the producer was not rebuilt");
-        cr_assert_eq(st.confirmed, (uint64_t)t.n);
-        close_and_check(&run, &t);
+        fatal_error_midway("nt-owned", 50, true);
 }
 
 /* An article larger than the producer may send is refused for good: it

@@ -225,10 +225,24 @@ Test(article, plain_text_and_fields)
         nt_article_free(&a);
 }
 
+/* Reads `j`, the JSON of `line`, back into `b` (initialised here; the
+ * caller frees it), which must succeed and give `line` again. */
+static void read_back(json_t *j, const char *line, struct nt_article *b)
+{
+        char errstr[256] = "", *again;
+
+        nt_article_init(b);
+        cr_assert_eq(nt_article_from_json(j, b, errstr, sizeof(errstr)), NT_OK,
+                     "%s", errstr);
+        again = nt_article_to_json_line(b);
+        cr_assert_str_eq(again, line, "round trip changed the article");
+        free(again);
+}
+
 Test(article, json_line_round_trip)
 {
         struct nt_article a, b;
-        char errstr[256] = "", *line, *again;
+        char *line;
         json_error_t jerr;
         json_t *j;
 
@@ -250,12 +264,7 @@ Test(article, json_line_round_trip)
             json_is_integer(json_object_get(
                 json_array_get(json_object_get(j, "enclosures"), 0), "length")),
             "enclosure length is a number");
-        nt_article_init(&b);
-        cr_assert_eq(nt_article_from_json(j, &b, errstr, sizeof(errstr)), NT_OK,
-                     "%s", errstr);
-        again = nt_article_to_json_line(&b);
-        cr_assert_str_eq(again, line, "round trip changed the article");
-        free(again);
+        read_back(j, line, &b);
         free(line);
         json_decref(j);
         nt_article_free(&a);
@@ -269,7 +278,7 @@ Test(article, picture_and_source_survive_a_round_trip)
 {
         static const char *const sources[] = {NULL, "feed", "page"};
         struct nt_article a, b;
-        char doc[2048], errstr[256] = "", *line, *again;
+        char doc[2048], *line;
         json_t *j;
         size_t i;
 
@@ -298,14 +307,8 @@ Test(article, picture_and_source_survive_a_round_trip)
                 else
                         cr_assert_null(json_object_get(j, "content_source"),
                                        "no source said: %s", line);
-                nt_article_init(&b);
-                cr_assert_eq(
-                    nt_article_from_json(j, &b, errstr, sizeof(errstr)), NT_OK,
-                    "%s", errstr);
+                read_back(j, line, &b);
                 cr_assert_eq(b.content_source, (enum nt_article_source)i);
-                again = nt_article_to_json_line(&b);
-                cr_assert_str_eq(again, line, "round trip changed it");
-                free(again);
                 free(line);
                 json_decref(j);
                 nt_article_free(&a);

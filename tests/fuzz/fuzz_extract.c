@@ -8,7 +8,7 @@
  * a method out of range, or cut flags other than the five. */
 #include "common/err.h"
 #include "common/extract.h"
-#include "common/utf8.h"
+#include "fuzz_check.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -17,39 +17,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_utf8(const char *out)
-{
-        const unsigned char *s = (const unsigned char *)out;
-        size_t n = strlen(out), i = 0, step;
-
-        while (i < n) {
-                step = nt_utf8_len(s + i, n - i);
-                if (step == 0)
-                        abort();
-                i += step;
-        }
-}
-
 static void check_text(const struct nt_extract_page *pg, size_t max_text)
 {
         const char *t = pg->text, *p;
         size_t n = strlen(t), paragraphs = n ? 1 : 0;
 
-        if (n > max_text)
-                abort();
-        if (n > 0 && (t[0] == ' ' || t[0] == '\n' || t[n - 1] == ' ' ||
-                      t[n - 1] == '\n'))
-                abort();
-        if (strstr(t, "  ") || strstr(t, "\n\n\n") || strstr(t, " \n") ||
-            strstr(t, "\n ") || strchr(t, '\t') || strchr(t, '\r'))
-                abort();
+        fuzz_check_text_shape(t, max_text);
         for (p = t; (p = strstr(p, "\n\n")) != NULL; p += 2)
                 paragraphs++;
         if (paragraphs != pg->n_paragraphs)
                 abort();
         if (pg->method == NT_EXTRACT_NONE && n > 0)
                 abort();
-        check_utf8(t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -85,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         check_text(&pg, lim.max_text);
         if (pg.title)
-                check_utf8(pg.title);
+                fuzz_check_utf8(pg.title);
         nt_extract_page_free(&pg);
         return 0;
 }

@@ -6,7 +6,7 @@
  * separators, or an error other than NT_ERR_NOMEM. */
 #include "common/err.h"
 #include "common/html.h"
-#include "common/utf8.h"
+#include "fuzz_check.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,27 +14,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(const char *out, size_t max_out)
-{
-        const unsigned char *s = (const unsigned char *)out;
-        size_t n = strlen(out), i = 0, step;
-
-        if (n > max_out)
-                abort();
-        if (n > 0 && (s[0] == ' ' || s[0] == '\n' || s[n - 1] == ' ' ||
-                      s[n - 1] == '\n'))
-                abort();
-        if (strstr(out, "  ") || strstr(out, "\n\n\n") || strstr(out, " \n") ||
-            strstr(out, "\n ") || strchr(out, '\t') || strchr(out, '\r'))
-                abort();
-        while (i < n) {
-                step = nt_utf8_len(s + i, n - i);
-                if (step == 0)
-                        abort();
-                i += step;
-        }
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         if (err != NT_OK || !out || (truncated != 0 && truncated != 1))
                 abort();
-        check(out, max_out);
+        fuzz_check_text_shape(out, max_out);
         free(out);
         return 0;
 }
