@@ -316,20 +316,9 @@ void nt_tokens_reset(struct nt_tokens *t)
 
 static int text_reserve(struct nt_tokens *t, size_t more)
 {
-        size_t cap;
-        char *p;
-
-        if (t->text_len + more <= t->text_cap)
-                return 0;
-        cap = t->text_cap ? t->text_cap : 4096;
-        while (cap < t->text_len + more)
-                cap *= 2;
-        p = realloc(t->text, cap);
-        if (!p)
+        if (more > SIZE_MAX - t->text_len)
                 return NT_ERR_NOMEM;
-        t->text = p;
-        t->text_cap = cap;
-        return 0;
+        return nt_array_grow(&t->text, &t->text_cap, t->text_len + more, 1);
 }
 
 static int tok_reserve(struct nt_tokens *t)
