@@ -917,49 +917,36 @@ static const char *const abbrev6[] = {"approx", "тис", "тыс", "млн", "�
 static const char *const abbrev8[] = {"млрд", "долл", "напр", "проф", "акад"};
 static const char *const abbrev10[] = {"просп"};
 
+/* The lists by the length of their words. */
+static const struct {
+        size_t len;
+        const char *const *words;
+        size_t count;
+} abbrevs[] = {
+    {2, abbrev2, NT_COUNT_OF(abbrev2)}, {3, abbrev3, NT_COUNT_OF(abbrev3)},
+    {4, abbrev4, NT_COUNT_OF(abbrev4)}, {6, abbrev6, NT_COUNT_OF(abbrev6)},
+    {8, abbrev8, NT_COUNT_OF(abbrev8)}, {10, abbrev10, NT_COUNT_OF(abbrev10)},
+};
+
 static bool is_abbrev(const struct nt_tokens *t, size_t i)
 {
         const struct nt_token *tok = &t->tok[i];
         const char *w = nt_tokens_norm(t, i);
-        const char *const *list;
-        size_t n = tok->norm_len, k, count;
+        size_t n = tok->norm_len, a, k;
 
         if (n == 0 || (tok->flags & NT_TOK_NUMBER))
                 return false;
         /* One letter: an initial or a one-letter short form. */
         if (n == 1 || (n == 2 && (unsigned char)w[0] >= 0xC0))
                 return true;
-        switch (n) {
-        case 2:
-                list = abbrev2;
-                count = sizeof(abbrev2) / sizeof(*abbrev2);
-                break;
-        case 3:
-                list = abbrev3;
-                count = sizeof(abbrev3) / sizeof(*abbrev3);
-                break;
-        case 4:
-                list = abbrev4;
-                count = sizeof(abbrev4) / sizeof(*abbrev4);
-                break;
-        case 6:
-                list = abbrev6;
-                count = sizeof(abbrev6) / sizeof(*abbrev6);
-                break;
-        case 8:
-                list = abbrev8;
-                count = sizeof(abbrev8) / sizeof(*abbrev8);
-                break;
-        case 10:
-                list = abbrev10;
-                count = sizeof(abbrev10) / sizeof(*abbrev10);
-                break;
-        default:
-                return false;
+        for (a = 0; a < NT_COUNT_OF(abbrevs); a++) {
+                if (abbrevs[a].len != n)
+                        continue;
+                for (k = 0; k < abbrevs[a].count; k++)
+                        if (abbrevs[a].words[k][0] == w[0] &&
+                            memcmp(abbrevs[a].words[k], w, n) == 0)
+                                return true;
         }
-        for (k = 0; k < count; k++)
-                if (list[k][0] == w[0] && memcmp(list[k], w, n) == 0)
-                        return true;
         return false;
 }
 
