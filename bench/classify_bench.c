@@ -532,15 +532,7 @@ static char **devset_load(const char *path, size_t *n)
         while (*n < DEVSET_MAX && (got = getline(&line, &len, f)) > 0) {
                 if (got < 2)
                         continue;
-                if (*n == cap) {
-                        char **p;
-
-                        cap = cap ? 2 * cap : 256;
-                        p = realloc(lines, cap * sizeof(*p));
-                        if (!p)
-                                break;
-                        lines = p;
-                }
+                nt_bench_grow(&lines, &cap, *n + 1, sizeof(*lines));
                 lines[(*n)++] = strdup(line);
         }
         free(line);
