@@ -875,8 +875,6 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
                          nt_classify_reload_cb *reload, void *opaque,
                          char *errstr, size_t errstr_size)
 {
-        rd_kafka_topic_partition_list_t *topics;
-        rd_kafka_resp_err_t err;
         int64_t now;
 
         /* So that a stop comes within consumer.shutdown_timeout even
@@ -889,15 +887,9 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
                     COMPONENT, "consumer.shutdown_timeout", l->shutdown_ms,
                     "the open transaction is aborted and its inputs read "
                     "again at the next start");
-        topics = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(topics, l->in_topic,
-                                          RD_KAFKA_PARTITION_UA);
-        err = rd_kafka_subscribe(l->consumer, topics);
-        rd_kafka_topic_partition_list_destroy(topics);
-        if (err)
-                return nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                               "subscribing to %s: %s", l->in_topic,
-                               rd_kafka_err2str(err));
+        if (nt_kafka_subscribe_one(l->consumer, l->in_topic, errstr,
+                                   errstr_size) != NT_OK)
+                return NT_ERR_KAFKA;
         NT_INFO(COMPONENT, "reading %s in group %s, writing %s, %s<label>, %s",
                 l->in_topic, nt_config_str(l->cfg, "consumer.group_id"),
                 l->out_topic, l->prefix, l->dlq_topic);
