@@ -221,7 +221,7 @@ static int load_one(const rd_kafka_message_t *rkm, void *opaque)
         }
         e = entry_of(c, key);
         if (!e) {
-                err = c->cap >= MAX_KEYS ? NT_ERR_LIMIT : NT_ERR_NOMEM;
+                err = c->n >= MAX_KEYS ? NT_ERR_LIMIT : NT_ERR_NOMEM;
                 goto out;
         }
         /* nt_state_from_json() leaves the state as it was when the value
