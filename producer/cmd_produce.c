@@ -115,7 +115,6 @@ int nt_cmd_produce(int argc, char **argv)
         rc = nt_cli_start(&cli, "produce", &spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
-        rc = 0;
         rc = nt_cli_set_key(&cli, cfg, "producer.state_dir", ctx.state_dir,
                             "--state-dir");
         if (!rc)

@@ -268,7 +268,6 @@ int nt_cmd_replay(int argc, char **argv)
         rc = nt_cli_start(&cli, "replay", &spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
-        rc = 0;
         rc = nt_cli_set_key(&cli, cfg, "topics.raw", ro.topic, "--topic");
         if (rc)
                 goto out;
