@@ -109,6 +109,18 @@ double nt_bench_proc_cpu_s(long pid)
         return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+const char *nt_bench_bootstrap(const char *what)
+{
+        const char *bootstrap = getenv("NT_TEST_BOOTSTRAP");
+
+        if (bootstrap && *bootstrap)
+                return bootstrap;
+        printf("%s: skipped (no NT_TEST_BOOTSTRAP; run under "
+               "scripts/with-kafka)\n",
+               what);
+        return NULL;
+}
+
 void nt_bench_grow(void *pp, size_t *cap, size_t need, size_t elem)
 {
         if (nt_array_grow(pp, cap, need, elem) != NT_OK) {

@@ -34,6 +34,12 @@ long nt_bench_broker_pid(void);
  * what the broker spent on a run. */
 double nt_bench_proc_cpu_s(long pid);
 
+/* The real broker the Kafka parts of a bench run on ($NT_TEST_BOOTSTRAP,
+ * set by scripts/with-kafka), or NULL after printing "WHAT: skipped (no
+ * NT_TEST_BOOTSTRAP; run under scripts/with-kafka)" when there is none.
+ * Borrowed from the environment. */
+const char *nt_bench_bootstrap(const char *what);
+
 /* nt_array_grow() for a bench: room in the array *pp for `need` elements
  * of `elem` bytes, or exit 1 with "out of memory". */
 void nt_bench_grow(void *pp, size_t *cap, size_t need, size_t elem);
