@@ -188,7 +188,10 @@ int nt_classifier_match(nt_classifier_t *c, const struct nt_text_fields *in,
                         size_t n_occ;
 
                         occ = nt_match_term_occ(c->scratch, terms[t], &n_occ);
-                        if (nt_array_grow(&c->anchors, &c->anchors_cap,
+                        /* Room enough is the usual case: no call for
+                         * it in this loop over every term. */
+                        if (n + n_occ > c->anchors_cap &&
+                            nt_array_grow(&c->anchors, &c->anchors_cap,
                                           n + n_occ, sizeof(*c->anchors)))
                                 return nt_errf(errstr, errstr_size,
                                                NT_ERR_NOMEM, "out of memory");

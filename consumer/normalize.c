@@ -314,8 +314,12 @@ void nt_tokens_reset(struct nt_tokens *t)
         memset(t->first, 0, sizeof(t->first));
 }
 
+/* Room for `more` bytes of text. The usual case, room enough, is
+ * answered here: this runs for every token. */
 static int text_reserve(struct nt_tokens *t, size_t more)
 {
+        if (more <= t->text_cap - t->text_len)
+                return 0;
         if (more > SIZE_MAX - t->text_len)
                 return NT_ERR_NOMEM;
         return nt_array_grow(&t->text, &t->text_cap, t->text_len + more, 1);
@@ -917,36 +921,36 @@ static const char *const abbrev6[] = {"approx", "тис", "тыс", "млн", "�
 static const char *const abbrev8[] = {"млрд", "долл", "напр", "проф", "акад"};
 static const char *const abbrev10[] = {"просп"};
 
-/* The lists by the length of their words. */
+/* The lists indexed by the length of their words. */
 static const struct {
-        size_t len;
         const char *const *words;
         size_t count;
 } abbrevs[] = {
-    {2, abbrev2, NT_COUNT_OF(abbrev2)}, {3, abbrev3, NT_COUNT_OF(abbrev3)},
-    {4, abbrev4, NT_COUNT_OF(abbrev4)}, {6, abbrev6, NT_COUNT_OF(abbrev6)},
-    {8, abbrev8, NT_COUNT_OF(abbrev8)}, {10, abbrev10, NT_COUNT_OF(abbrev10)},
+    [2] = {abbrev2, NT_COUNT_OF(abbrev2)},
+    [3] = {abbrev3, NT_COUNT_OF(abbrev3)},
+    [4] = {abbrev4, NT_COUNT_OF(abbrev4)},
+    [6] = {abbrev6, NT_COUNT_OF(abbrev6)},
+    [8] = {abbrev8, NT_COUNT_OF(abbrev8)},
+    [10] = {abbrev10, NT_COUNT_OF(abbrev10)},
 };
 
 static bool is_abbrev(const struct nt_tokens *t, size_t i)
 {
         const struct nt_token *tok = &t->tok[i];
         const char *w = nt_tokens_norm(t, i);
-        size_t n = tok->norm_len, a, k;
+        size_t n = tok->norm_len, k;
 
         if (n == 0 || (tok->flags & NT_TOK_NUMBER))
                 return false;
         /* One letter: an initial or a one-letter short form. */
         if (n == 1 || (n == 2 && (unsigned char)w[0] >= 0xC0))
                 return true;
-        for (a = 0; a < NT_COUNT_OF(abbrevs); a++) {
-                if (abbrevs[a].len != n)
-                        continue;
-                for (k = 0; k < abbrevs[a].count; k++)
-                        if (abbrevs[a].words[k][0] == w[0] &&
-                            memcmp(abbrevs[a].words[k], w, n) == 0)
-                                return true;
-        }
+        if (n >= NT_COUNT_OF(abbrevs))
+                return false;
+        for (k = 0; k < abbrevs[n].count; k++)
+                if (abbrevs[n].words[k][0] == w[0] &&
+                    memcmp(abbrevs[n].words[k], w, n) == 0)
+                        return true;
         return false;
 }
 
