@@ -532,15 +532,7 @@ static char **devset_load(const char *path, size_t *n)
         while (*n < DEVSET_MAX && (got = getline(&line, &len, f)) > 0) {
                 if (got < 2)
                         continue;
-                if (*n == cap) {
-                        char **p;
-
-                        cap = cap ? 2 * cap : 256;
-                        p = realloc(lines, cap * sizeof(*p));
-                        if (!p)
-                                break;
-                        lines = p;
-                }
+                nt_bench_grow(&lines, &cap, *n + 1, sizeof(*lines));
                 lines[(*n)++] = strdup(line);
         }
         free(line);
@@ -718,7 +710,7 @@ static void e2e_pair(const char *bootstrap, const char *raw, size_t n,
 
 static void part3(size_t n, const char *devset)
 {
-        const char *bootstrap = getenv("NT_TEST_BOOTSTRAP");
+        const char *bootstrap = nt_bench_bootstrap("3. end to end");
         const char *env = getenv("NT_E2E_ROUNDS");
         const char *only = getenv("NT_E2E_INPUT");
         char raw[128], **lines = NULL;
@@ -726,11 +718,8 @@ static void part3(size_t n, const char *devset)
         int rounds = E2E_ROUNDS;
         int64_t v;
 
-        if (!bootstrap) {
-                printf("3. end to end: skipped (NT_TEST_BOOTSTRAP is not set; "
-                       "run under scripts/with-kafka)\n");
+        if (!bootstrap)
                 return;
-        }
         if (env && nt_num_parse_i64(env, 1, E2E_MAX_ROUNDS, &v) == 0)
                 rounds = (int)v;
         if (!(only && strcmp(only, "devset") == 0) &&

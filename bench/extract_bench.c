@@ -239,10 +239,8 @@ int main(int argc, char **argv)
                          NT_SOURCE_DIR "/tests/fixtures/pages", de->d_name);
                 html = slurp(path, &len);
                 for (k = 0; html && k < 20; k++) {
-                        if (n_pages == cap) {
-                                cap = cap ? 2 * cap : 256;
-                                pages = realloc(pages, cap * sizeof(*pages));
-                        }
+                        nt_bench_grow(&pages, &cap, n_pages + 1,
+                                      sizeof(*pages));
                         pages[n_pages].html = k ? strdup(html) : html;
                         pages[n_pages].len = len;
                         pages[n_pages].body = NULL;
@@ -271,10 +269,8 @@ int main(int argc, char **argv)
                 if (!body || strlen(body) < 200)
                         body = json_string_value(json_object_get(a, "summary"));
                 if (body && strlen(body) >= 200) {
-                        if (n_pages == cap) {
-                                cap = cap ? 2 * cap : 256;
-                                pages = realloc(pages, cap * sizeof(*pages));
-                        }
+                        nt_bench_grow(&pages, &cap, n_pages + 1,
+                                      sizeof(*pages));
                         pages[n_pages] = make_page(
                             title && *title ? title : "News", body, (int)n_gen);
                         n_pages++;

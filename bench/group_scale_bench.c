@@ -509,12 +509,9 @@ int main(int argc, char **argv)
         rd_kafka_t *admin;
         int b, k;
 
-        bootstrap = getenv("NT_TEST_BOOTSTRAP");
-        if (!bootstrap || !*bootstrap) {
-                printf("group_scale_bench: skipped (no NT_TEST_BOOTSTRAP; "
-                       "run under scripts/with-kafka)\n");
+        bootstrap = nt_bench_bootstrap("group_scale_bench");
+        if (!bootstrap)
                 return 0;
-        }
         if ((argc > 1 && nt_num_parse_i64(argv[1], 3, 100000, &feeds)) ||
             (argc > 2 && nt_num_parse_i64(argv[2], 3, 1000, &rb_feeds))) {
                 fprintf(stderr, "usage: group_scale_bench [FEEDS] [RB_FEEDS] "

@@ -249,7 +249,7 @@ int main(int argc, char **argv)
         int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 3;
         size_t target = (size_t)(mb * 1024 * 1024), total = 0, ndocs = 0,
                cap = 0, i;
-        struct doc *docs = NULL, *grown;
+        struct doc *docs = NULL;
         double size_mb, best[2], dt;
         size_t text[2];
         int k, r;
@@ -265,13 +265,7 @@ int main(int argc, char **argv)
                 struct nt_bench_text t = {NULL, 0, 0};
 
                 article(&t);
-                if (ndocs == cap) {
-                        cap = cap ? cap * 2 : 256;
-                        grown = realloc(docs, cap * sizeof(*docs));
-                        if (!grown)
-                                return 1;
-                        docs = grown;
-                }
+                nt_bench_grow(&docs, &cap, ndocs + 1, sizeof(*docs));
                 docs[ndocs].html = t.data;
                 docs[ndocs].len = t.len;
                 ndocs++;

@@ -222,7 +222,7 @@ static void write_states(rd_kafka_t *rk, nt_config_t *cfg, int feeds,
 
 int main(int argc, char **argv)
 {
-        const char *bootstrap = getenv("NT_TEST_BOOTSTRAP");
+        const char *bootstrap = nt_bench_bootstrap("state_restore_bench");
         int64_t feeds = 10000, rounds = 5;
         const int32_t share[] = {0, 3};
         double base_wall[2][MAX_ROUNDS], base_cpu[2][MAX_ROUNDS];
@@ -235,11 +235,8 @@ int main(int argc, char **argv)
         FILE *f;
         int r, s;
 
-        if (!bootstrap || !*bootstrap) {
-                printf("state_restore_bench: skipped: no broker "
-                       "(run under scripts/with-kafka)\n");
+        if (!bootstrap)
                 return 0;
-        }
         if ((argc > 1 && nt_num_parse_i64(argv[1], 1, 1000000, &feeds)) ||
             (argc > 2 && nt_num_parse_i64(argv[2], 1, MAX_ROUNDS, &rounds))) {
                 fprintf(stderr, "usage: state_restore_bench [FEEDS] "

@@ -201,7 +201,7 @@ static int parse_slices(const char *s, int *out, int *n)
 
 int main(int argc, char **argv)
 {
-        const char *bootstrap = getenv("NT_TEST_BOOTSTRAP");
+        const char *bootstrap = nt_bench_bootstrap("txn_race_bench");
         const char *devset = argc > 5 && *argv[5] ? argv[5] : NT_BENCH_DEVSET;
         static struct result res[MAX_SLICES][MAX_ROUNDS];
         int64_t txns = 2000, items = 5, rounds = 2;
@@ -210,11 +210,8 @@ int main(int argc, char **argv)
         nt_config_t *cfg;
         bool lost = false;
 
-        if (!bootstrap || !*bootstrap) {
-                printf("txn_race_bench: skipped (no NT_TEST_BOOTSTRAP; run "
-                       "under scripts/with-kafka)\n");
+        if (!bootstrap)
                 return 0;
-        }
         if ((argc > 1 && nt_num_parse_i64(argv[1], 10, 1000000, &txns)) ||
             (argc > 2 && nt_num_parse_i64(argv[2], 1, 1000, &items)) ||
             (argc > 3 && parse_slices(argv[3], slices, &n_slices)) ||

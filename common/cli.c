@@ -329,6 +329,17 @@ int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)
         return code;
 }
 
+int nt_cli_set_key(const struct nt_cli *cli, nt_config_t *cfg, const char *key,
+                   const char *value, const char *option)
+{
+        char errstr[1024];
+
+        if (!value || nt_config_set(cfg, key, value, option, errstr,
+                                    sizeof(errstr)) == NT_OK)
+                return 0;
+        return nt_cli_fail(cli, 2, "%s", errstr);
+}
+
 /* Builds the configuration layer by layer, reporting every error of
  * every layer and then the checks across keys, so that one run shows
  * all mistakes. NULL when there was any; the report says which. */

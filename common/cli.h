@@ -151,6 +151,13 @@ nt_config_t *nt_cli_build_config(const struct nt_cli *cli,
 int nt_cli_fail(const struct nt_cli *cli, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* An option that stands for a configuration key: sets `key` to `value`
+ * (nothing when value is NULL, the option not given), `option` ("--topic")
+ * named as the origin. Returns 0, or 2 after saying what is wrong with
+ * nt_cli_fail(): the caller returns it as the exit code. */
+int nt_cli_set_key(const struct nt_cli *cli, nt_config_t *cfg, const char *key,
+                   const char *value, const char *option);
+
 /* Reads all of `path` ("-": standard input) into *out, NUL-terminated
  * (not counted in *len), failing with NT_ERR_LIMIT past `max` bytes
  * without reading much further; NT_ERR_IO with errstr naming the file.

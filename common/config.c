@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define SECTIONS "kafka, topics, producer, consumer, log, metrics"
 #define REDACTED "[redacted]"
@@ -973,8 +972,7 @@ static void check_feed(const json_t *item, size_t i, const char *origin,
                                      AT(origin), i, errstr);
         } else {
                 char *plain = nt_url_without_userinfo(url, NULL);
-                char *canon = plain && (strncasecmp(plain, "http://", 7) == 0 ||
-                                        strncasecmp(plain, "https://", 8) == 0)
+                char *canon = plain && nt_url_is_http(plain)
                                   ? nt_url_canonical(plain)
                                   : NULL;
                 const json_t *first;

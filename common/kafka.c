@@ -195,6 +195,23 @@ rd_kafka_t *nt_kafka_txn_consumer_new(
         return rk;
 }
 
+int nt_kafka_subscribe_one(rd_kafka_t *rk, const char *topic, char *errstr,
+                           size_t errstr_size)
+{
+        rd_kafka_topic_partition_list_t *topics =
+            rd_kafka_topic_partition_list_new(1);
+        rd_kafka_resp_err_t err;
+
+        rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
+        err = rd_kafka_subscribe(rk, topics);
+        rd_kafka_topic_partition_list_destroy(topics);
+        if (err)
+                return nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
+                               "subscribing to %s: %s", topic,
+                               rd_kafka_err2str(err));
+        return NT_OK;
+}
+
 /* An admin request's options, with its timeout, and its result queue. */
 struct admin_call {
         rd_kafka_AdminOptions_t *opts;

@@ -78,6 +78,12 @@ rd_kafka_t *nt_kafka_txn_consumer_new(
     int (*stats_cb)(rd_kafka_t *rk, char *json, size_t len, void *opaque),
     void *opaque, char *errstr, size_t errstr_size);
 
+/* Subscribes the consumer rk to the one topic `topic` (the group assigns
+ * its partitions). NT_ERR_KAFKA with errstr "subscribing to TOPIC: ..."
+ * when librdkafka refuses. */
+int nt_kafka_subscribe_one(rd_kafka_t *rk, const char *topic, char *errstr,
+                           size_t errstr_size);
+
 /* Creates the topics that do not exist yet, each with `partitions`
  * partitions and the broker's default replication. Topics that already
  * exist are fine. Waits at most timeout_ms. */

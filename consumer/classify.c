@@ -2,6 +2,7 @@
  * tables, plus per-handle scratch; and the JSON form of a result. */
 #include "consumer/classify.h"
 
+#include "common/buf.h"
 #include "common/err.h"
 
 #include <stdatomic.h>
@@ -187,18 +188,13 @@ int nt_classifier_match(nt_classifier_t *c, const struct nt_text_fields *in,
                         size_t n_occ;
 
                         occ = nt_match_term_occ(c->scratch, terms[t], &n_occ);
-                        if (n + n_occ > c->anchors_cap) {
-                                size_t cap = (n + n_occ) * 2;
-                                void *p = realloc(c->anchors,
-                                                  cap * sizeof(*c->anchors));
-
-                                if (!p)
-                                        return nt_errf(errstr, errstr_size,
-                                                       NT_ERR_NOMEM,
-                                                       "out of memory");
-                                c->anchors = p;
-                                c->anchors_cap = cap;
-                        }
+                        /* Room enough is the usual case: no call for
+                         * it in this loop over every term. */
+                        if (n + n_occ > c->anchors_cap &&
+                            nt_array_grow(&c->anchors, &c->anchors_cap,
+                                          n + n_occ, sizeof(*c->anchors)))
+                                return nt_errf(errstr, errstr_size,
+                                               NT_ERR_NOMEM, "out of memory");
                         for (k = 0; k < n_occ; k++) {
                                 c->anchors[n].tok_start = occ[k].start;
                                 c->anchors[n].tok_end = occ[k].end;

@@ -62,6 +62,7 @@
  * begin, commit, abort, rewind, rebuild) is consumer/classify_txn.c; the
  * queue of inputs read ahead and its workers, consumer/classify_ahead.c. */
 #include "consumer/classify_loop_internal.h"
+#include "common/buf.h"
 
 /* The loop's metrics, in the order refresh_health() sets them. */
 static const struct nt_metric_desc metric_defs[] = {
@@ -166,17 +167,10 @@ static int ensure_label_topics(nt_classify_loop_t *l, const char *const *ids,
         }
         if (n_fresh == 0)
                 goto out;
-        if (l->n_known + n_fresh > l->cap_known) {
-                size_t cap = l->n_known + n_fresh + 8;
-                char **p = realloc(l->known, cap * sizeof(*p));
-
-                if (!p) {
-                        err = NT_ERR_NOMEM;
-                        goto out;
-                }
-                l->known = p;
-                l->cap_known = cap;
-        }
+        err = nt_array_grow(&l->known, &l->cap_known, l->n_known + n_fresh,
+                            sizeof(*l->known));
+        if (err)
+                goto out;
         n_missing = count_missing(l, fresh, n_fresh, missing);
         if (n_missing == 0)
                 NT_DEBUG(COMPONENT, "label topics exist: %zu", n_fresh);
@@ -380,15 +374,9 @@ static long batch_add(nt_classify_loop_t *l, const rd_kafka_message_t *rkm)
         const char *topic = rd_kafka_topic_name(rkm->rkt);
         rd_kafka_topic_partition_t *p;
 
-        if (l->batch_n == l->cap_inputs) {
-                size_t cap = l->cap_inputs ? 2 * l->cap_inputs : 64;
-                struct batch_input *in = realloc(l->inputs, cap * sizeof(*in));
-
-                if (!in)
-                        return -1;
-                l->inputs = in;
-                l->cap_inputs = cap;
-        }
+        if (nt_array_grow(&l->inputs, &l->cap_inputs, l->batch_n + 1,
+                          sizeof(*l->inputs)))
+                return -1;
         l->inputs[l->batch_n].partition = rkm->partition;
         l->inputs[l->batch_n].offset = rkm->offset;
         if (!rd_kafka_topic_partition_list_find(l->first, topic,
@@ -887,8 +875,6 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
                          nt_classify_reload_cb *reload, void *opaque,
                          char *errstr, size_t errstr_size)
 {
-        rd_kafka_topic_partition_list_t *topics;
-        rd_kafka_resp_err_t err;
         int64_t now;
 
         /* So that a stop comes within consumer.shutdown_timeout even
@@ -901,15 +887,9 @@ int nt_classify_loop_run(nt_classify_loop_t *l, uint64_t limit,
                     COMPONENT, "consumer.shutdown_timeout", l->shutdown_ms,
                     "the open transaction is aborted and its inputs read "
                     "again at the next start");
-        topics = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(topics, l->in_topic,
-                                          RD_KAFKA_PARTITION_UA);
-        err = rd_kafka_subscribe(l->consumer, topics);
-        rd_kafka_topic_partition_list_destroy(topics);
-        if (err)
-                return nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                               "subscribing to %s: %s", l->in_topic,
-                               rd_kafka_err2str(err));
+        if (nt_kafka_subscribe_one(l->consumer, l->in_topic, errstr,
+                                   errstr_size) != NT_OK)
+                return NT_ERR_KAFKA;
         NT_INFO(COMPONENT, "reading %s in group %s, writing %s, %s<label>, %s",
                 l->in_topic, nt_config_str(l->cfg, "consumer.group_id"),
                 l->out_topic, l->prefix, l->dlq_topic);

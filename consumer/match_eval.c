@@ -26,14 +26,22 @@ static uint32_t new_span(nt_match_scratch_t *s, const struct span *sp)
         return (uint32_t)s->n_spans++;
 }
 
-static bool push_list(nt_match_scratch_t *s, uint32_t span)
+/* Appends v to one of the scratch's uint32_t stacks; false (and nomem
+ * set) when out of memory. */
+static bool push_u32(nt_match_scratch_t *s, uint32_t **arr, size_t *n,
+                     size_t *cap, uint32_t v)
 {
-        if (grow(&s->list, &s->list_cap, s->n_list + 1, sizeof(*s->list))) {
+        if (grow(arr, cap, *n + 1, sizeof(**arr))) {
                 s->nomem = true;
                 return false;
         }
-        s->list[s->n_list++] = span;
+        (*arr)[(*n)++] = v;
         return true;
+}
+
+static bool push_list(nt_match_scratch_t *s, uint32_t span)
+{
+        return push_u32(s, &s->list, &s->n_list, &s->list_cap, span);
 }
 
 static uint64_t span_key(uint8_t field, uint32_t pos)
@@ -373,12 +381,7 @@ static size_t set_intersect(nt_match_scratch_t *s, size_t off, size_t na)
 
 static bool set_push(nt_match_scratch_t *s, uint32_t v)
 {
-        if (grow(&s->sets, &s->sets_cap, s->n_sets + 1, sizeof(*s->sets))) {
-                s->nomem = true;
-                return false;
-        }
-        s->sets[s->n_sets++] = v;
-        return true;
+        return push_u32(s, &s->sets, &s->n_sets, &s->sets_cap, v);
 }
 
 /* Keeps the spans at list[top..] that lie in one sentence of the set

@@ -314,22 +314,15 @@ void nt_tokens_reset(struct nt_tokens *t)
         memset(t->first, 0, sizeof(t->first));
 }
 
+/* Room for `more` bytes of text. The usual case, room enough, is
+ * answered here: this runs for every token. */
 static int text_reserve(struct nt_tokens *t, size_t more)
 {
-        size_t cap;
-        char *p;
-
-        if (t->text_len + more <= t->text_cap)
+        if (more <= t->text_cap - t->text_len)
                 return 0;
-        cap = t->text_cap ? t->text_cap : 4096;
-        while (cap < t->text_len + more)
-                cap *= 2;
-        p = realloc(t->text, cap);
-        if (!p)
+        if (more > SIZE_MAX - t->text_len)
                 return NT_ERR_NOMEM;
-        t->text = p;
-        t->text_cap = cap;
-        return 0;
+        return nt_array_grow(&t->text, &t->text_cap, t->text_len + more, 1);
 }
 
 static int tok_reserve(struct nt_tokens *t)
@@ -928,48 +921,35 @@ static const char *const abbrev6[] = {"approx", "тис", "тыс", "млн", "�
 static const char *const abbrev8[] = {"млрд", "долл", "напр", "проф", "акад"};
 static const char *const abbrev10[] = {"просп"};
 
+/* The lists indexed by the length of their words. */
+static const struct {
+        const char *const *words;
+        size_t count;
+} abbrevs[] = {
+    [2] = {abbrev2, NT_COUNT_OF(abbrev2)},
+    [3] = {abbrev3, NT_COUNT_OF(abbrev3)},
+    [4] = {abbrev4, NT_COUNT_OF(abbrev4)},
+    [6] = {abbrev6, NT_COUNT_OF(abbrev6)},
+    [8] = {abbrev8, NT_COUNT_OF(abbrev8)},
+    [10] = {abbrev10, NT_COUNT_OF(abbrev10)},
+};
+
 static bool is_abbrev(const struct nt_tokens *t, size_t i)
 {
         const struct nt_token *tok = &t->tok[i];
         const char *w = nt_tokens_norm(t, i);
-        const char *const *list;
-        size_t n = tok->norm_len, k, count;
+        size_t n = tok->norm_len, k;
 
         if (n == 0 || (tok->flags & NT_TOK_NUMBER))
                 return false;
         /* One letter: an initial or a one-letter short form. */
         if (n == 1 || (n == 2 && (unsigned char)w[0] >= 0xC0))
                 return true;
-        switch (n) {
-        case 2:
-                list = abbrev2;
-                count = sizeof(abbrev2) / sizeof(*abbrev2);
-                break;
-        case 3:
-                list = abbrev3;
-                count = sizeof(abbrev3) / sizeof(*abbrev3);
-                break;
-        case 4:
-                list = abbrev4;
-                count = sizeof(abbrev4) / sizeof(*abbrev4);
-                break;
-        case 6:
-                list = abbrev6;
-                count = sizeof(abbrev6) / sizeof(*abbrev6);
-                break;
-        case 8:
-                list = abbrev8;
-                count = sizeof(abbrev8) / sizeof(*abbrev8);
-                break;
-        case 10:
-                list = abbrev10;
-                count = sizeof(abbrev10) / sizeof(*abbrev10);
-                break;
-        default:
+        if (n >= NT_COUNT_OF(abbrevs))
                 return false;
-        }
-        for (k = 0; k < count; k++)
-                if (list[k][0] == w[0] && memcmp(list[k], w, n) == 0)
+        for (k = 0; k < abbrevs[n].count; k++)
+                if (abbrevs[n].words[k][0] == w[0] &&
+                    memcmp(abbrevs[n].words[k], w, n) == 0)
                         return true;
         return false;
 }

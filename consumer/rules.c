@@ -235,17 +235,26 @@ static int is_term_token(enum tk k)
 
 static uint32_t parse_or(struct parser *ps);
 static uint32_t parse_primary(struct parser *ps);
+static uint32_t parse_unary(struct parser *ps);
 
-/* One level deeper into the expression ("(", NOT, a prefix): false, with the
- * error, past NT_RULES_MAX_DEPTH. The caller comes back up with
- * ps->depth--. */
-static bool nest(struct parser *ps, struct nt_rules_loc loc)
+/* What `parse` reads after the token at loc that opens a level of the
+ * expression ("(", NOT, a prefix), one level deeper: NT_RULES_NONE, with
+ * the error, past NT_RULES_MAX_DEPTH. */
+static uint32_t parse_nested(struct parser *ps, struct nt_rules_loc loc,
+                             uint32_t (*parse)(struct parser *ps))
 {
-        if (++ps->depth <= NT_RULES_MAX_DEPTH)
-                return true;
-        nt_rl_error(ps, loc, "expression nests deeper than %d levels",
-                    NT_RULES_MAX_DEPTH);
-        return false;
+        uint32_t node;
+
+        if (++ps->depth > NT_RULES_MAX_DEPTH) {
+                nt_rl_error(ps, loc, "expression nests deeper than %d levels",
+                            NT_RULES_MAX_DEPTH);
+                ps->depth--;
+                return NT_RULES_NONE;
+        }
+        nt_rl_lex(ps);
+        node = parse(ps);
+        ps->depth--;
+        return node;
 }
 
 /* A prefix operator (a field or a sentence distance, token t) over the
@@ -256,11 +265,7 @@ static uint32_t parse_prefixed(struct parser *ps, const struct token *t,
         uint32_t kid;
 
         /* A prefix is a level too: "title:title:..." recurses as "(" does. */
-        if (!nest(ps, t->loc))
-                return NT_RULES_NONE;
-        nt_rl_lex(ps);
-        kid = parse_primary(ps);
-        ps->depth--;
+        kid = parse_nested(ps, t->loc, parse_primary);
         if (kid == NT_RULES_NONE)
                 return kid;
         return new_parent(ps, op, t->loc, &kid, 1);
@@ -284,11 +289,7 @@ static uint32_t parse_primary(struct parser *ps)
                         ps->r->nodes[node].dist = t.num;
                 return node;
         case TK_LPAREN:
-                if (!nest(ps, t.loc))
-                        return NT_RULES_NONE;
-                nt_rl_lex(ps);
-                node = parse_or(ps);
-                ps->depth--;
+                node = parse_nested(ps, t.loc, parse_or);
                 if (node == NT_RULES_NONE)
                         return node;
                 if (ps->tok.kind != TK_RPAREN) {
@@ -359,11 +360,7 @@ static uint32_t parse_unary(struct parser *ps)
 
         if (t.kind != TK_NOT)
                 return parse_primary(ps);
-        if (!nest(ps, t.loc))
-                return NT_RULES_NONE;
-        nt_rl_lex(ps);
-        kid = parse_unary(ps);
-        ps->depth--;
+        kid = parse_nested(ps, t.loc, parse_unary);
         if (kid == NT_RULES_NONE)
                 return kid;
         node = new_parent(ps, NT_RULES_NOT, t.loc, &kid, 1);

@@ -45,7 +45,7 @@ struct nt_tail {
         struct nt_tail_opts o;
         rd_kafka_t *rk;
         char **topics;
-        size_t n_topics;
+        size_t n_topics, cap_topics;
         struct tpart *parts;
         size_t n_parts, cap_parts;
         uint64_t *recent;
@@ -268,11 +268,9 @@ nt_tail_t *nt_tail_new(const nt_config_t *cfg, const struct nt_tail_opts *opts,
 
 static int add_topic(nt_tail_t *t, const char *name)
 {
-        char **more = realloc(t->topics, (t->n_topics + 1) * sizeof(*more));
-
-        if (!more)
+        if (nt_array_grow(&t->topics, &t->cap_topics, t->n_topics + 1,
+                          sizeof(*t->topics)))
                 return NT_ERR_NOMEM;
-        t->topics = more;
         t->topics[t->n_topics] = strdup(name);
         if (!t->topics[t->n_topics])
                 return NT_ERR_NOMEM;

@@ -925,12 +925,10 @@ static int run_list(int argc, char **argv, const struct nt_cli_spec *spec,
                         rc = list_topic(&cli, cfg, fc->jsonl);
                 goto out;
         }
-        if (state_dir &&
-            nt_config_set(cfg, "producer.state_dir", state_dir, "--state-dir",
-                          errstr, sizeof(errstr)) != NT_OK) {
-                rc = nt_cli_fail(&cli, 2, "%s", errstr);
+        rc = nt_cli_set_key(&cli, cfg, "producer.state_dir", state_dir,
+                            "--state-dir");
+        if (rc)
                 goto out;
-        }
         err = nt_feed_list_from_config(&feeds, cfg, cli.values, cli.n_values,
                                        errstr, sizeof(errstr));
         if (err) {

@@ -115,24 +115,19 @@ int nt_cmd_produce(int argc, char **argv)
         rc = nt_cli_start(&cli, "produce", &spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
-        rc = 0;
-        if (ctx.state_dir &&
-            nt_config_set(cfg, "producer.state_dir", ctx.state_dir,
-                          "--state-dir", errstr, sizeof(errstr)) != NT_OK) {
-                rc = nt_cli_fail(&cli, 2, "%s", errstr);
+        rc = nt_cli_set_key(&cli, cfg, "producer.state_dir", ctx.state_dir,
+                            "--state-dir");
+        if (!rc)
+                rc = nt_cli_set_key(&cli, cfg, "producer.coordination",
+                                    ctx.group ? "kafka" : NULL, "--group");
+        if (!rc)
+                rc = nt_cli_set_key(&cli, cfg, "producer.group", ctx.group,
+                                    "--group");
+        if (!rc)
+                rc = nt_cli_set_key(&cli, cfg, "producer.instance",
+                                    ctx.instance, "--instance");
+        if (rc)
                 goto out;
-        }
-        if ((ctx.group &&
-             (nt_config_set(cfg, "producer.coordination", "kafka", "--group",
-                            errstr, sizeof(errstr)) != NT_OK ||
-              nt_config_set(cfg, "producer.group", ctx.group, "--group", errstr,
-                            sizeof(errstr)) != NT_OK)) ||
-            (ctx.instance &&
-             nt_config_set(cfg, "producer.instance", ctx.instance, "--instance",
-                           errstr, sizeof(errstr)) != NT_OK)) {
-                rc = nt_cli_fail(&cli, 2, "%s", errstr);
-                goto out;
-        }
         if (strcmp(nt_config_str(cfg, "producer.coordination"), "kafka") == 0)
                 group = true;
         if (group && !*nt_config_str(cfg, "producer.group")) {

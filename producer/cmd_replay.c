@@ -268,12 +268,9 @@ int nt_cmd_replay(int argc, char **argv)
         rc = nt_cli_start(&cli, "replay", &spec, argc, argv, &cfg);
         if (rc != NT_CLI_GO)
                 goto out;
-        rc = 0;
-        if (ro.topic && nt_config_set(cfg, "topics.raw", ro.topic, "--topic",
-                                      errstr, sizeof(errstr)) != NT_OK) {
-                rc = nt_cli_fail(&cli, 2, "%s", errstr);
+        rc = nt_cli_set_key(&cli, cfg, "topics.raw", ro.topic, "--topic");
+        if (rc)
                 goto out;
-        }
         ui.tty = isatty(STDERR_FILENO) == 1;
         ro.o.on_error = on_error;
         ro.o.on_progress = on_progress;

@@ -655,8 +655,6 @@ int nt_pr_group_start(nt_producer_t *p, char *errstr, size_t errstr_size)
         static const char *const probe_props[] = {"isolation.level",
                                                   "read_uncommitted", NULL};
         const char *props[16];
-        rd_kafka_topic_partition_list_t *topics;
-        rd_kafka_resp_err_t err;
         size_t n = 0;
 
         if (nt_state_topic_ensure(nt_publisher_handle(p->pub), p->cfg, 30000,
@@ -676,15 +674,9 @@ int nt_pr_group_start(nt_producer_t *p, char *errstr, size_t errstr_size)
                                                 errstr_size);
         if (!p->consumer)
                 return NT_ERR_KAFKA;
-        topics = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(topics, p->feeds_topic,
-                                          RD_KAFKA_PARTITION_UA);
-        err = rd_kafka_subscribe(p->consumer, topics);
-        rd_kafka_topic_partition_list_destroy(topics);
-        if (err)
-                return nt_errf(errstr, errstr_size, NT_ERR_KAFKA,
-                               "subscribing to %s: %s", p->feeds_topic,
-                               rd_kafka_err2str(err));
+        if (nt_kafka_subscribe_one(p->consumer, p->feeds_topic, errstr,
+                                   errstr_size) != NT_OK)
+                return NT_ERR_KAFKA;
         NT_INFO("producer",
                 "instance %s joining group %s on %s (transactional.id %s); "
                 "articles to %s, states to %s",

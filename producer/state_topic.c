@@ -7,6 +7,7 @@
  * logged and skipped, never fatal: one bad write must not keep every
  * feed of a partition from being restored. */
 #include "producer/state_topic.h"
+#include "common/buf.h"
 #include "common/date.h"
 #include "common/err.h"
 #include "common/kafka.h"
@@ -164,18 +165,9 @@ static struct entry *entry_of(struct load_ctx *c, const char *key)
 
         if (at)
                 return &c->entries[json_integer_value(at)];
-        if (c->n == c->cap) {
-                size_t cap = c->cap ? c->cap * 2 : 256;
-                struct entry *grown;
-
-                if (c->cap >= MAX_KEYS)
-                        return NULL;
-                grown = realloc(c->entries, cap * sizeof(*grown));
-                if (!grown)
-                        return NULL;
-                c->entries = grown;
-                c->cap = cap;
-        }
+        if (c->n >= MAX_KEYS ||
+            nt_array_grow(&c->entries, &c->cap, c->n + 1, sizeof(*c->entries)))
+                return NULL;
         e = &c->entries[c->n];
         memset(e, 0, sizeof(*e));
         e->key = strdup(key);
@@ -229,7 +221,7 @@ static int load_one(const rd_kafka_message_t *rkm, void *opaque)
         }
         e = entry_of(c, key);
         if (!e) {
-                err = c->cap >= MAX_KEYS ? NT_ERR_LIMIT : NT_ERR_NOMEM;
+                err = c->n >= MAX_KEYS ? NT_ERR_LIMIT : NT_ERR_NOMEM;
                 goto out;
         }
         /* nt_state_from_json() leaves the state as it was when the value

@@ -1,4 +1,5 @@
 #include "support/bench.h"
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/num.h"
 
@@ -108,23 +109,33 @@ double nt_bench_proc_cpu_s(long pid)
         return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+const char *nt_bench_bootstrap(const char *what)
+{
+        const char *bootstrap = getenv("NT_TEST_BOOTSTRAP");
+
+        if (bootstrap && *bootstrap)
+                return bootstrap;
+        printf("%s: skipped (no NT_TEST_BOOTSTRAP; run under "
+               "scripts/with-kafka)\n",
+               what);
+        return NULL;
+}
+
+void nt_bench_grow(void *pp, size_t *cap, size_t need, size_t elem)
+{
+        if (nt_array_grow(pp, cap, need, elem) != NT_OK) {
+                fprintf(stderr, "out of memory\n");
+                exit(1);
+        }
+}
+
 void nt_bench_put(struct nt_bench_text *t, const char *s, size_t n)
 {
-        char *p;
-
-        if (t->len + n + 1 > t->cap) {
-                size_t cap = t->cap ? t->cap : 4096;
-
-                while (cap < t->len + n + 1)
-                        cap *= 2;
-                p = realloc(t->data, cap);
-                if (!p) {
-                        fprintf(stderr, "out of memory\n");
-                        exit(1);
-                }
-                t->data = p;
-                t->cap = cap;
+        if (n > SIZE_MAX - 1 - t->len) {
+                fprintf(stderr, "out of memory\n");
+                exit(1);
         }
+        nt_bench_grow(&t->data, &t->cap, t->len + n + 1, 1);
         memcpy(t->data + t->len, s, n);
         t->len += n;
         t->data[t->len] = '\0';
@@ -165,48 +176,10 @@ size_t nt_bench_utf8_cut(const char *s, size_t max)
         return i;
 }
 
-json_t **nt_bench_devset_load(const char *prog, const char *path, size_t *n)
-{
-        FILE *f = fopen(path, "r");
-        json_t **arts = NULL, **grown;
-        char *line = NULL;
-        size_t line_cap = 0, cap = 0;
-        ssize_t len;
-
-        *n = 0;
-        if (!f) {
-                fprintf(stderr, "%s: cannot open %s\n", prog, path);
-                exit(2);
-        }
-        while ((len = getline(&line, &line_cap, f)) > 0) {
-                json_t *art = json_loadb(line, (size_t)len, 0, NULL);
-
-                if (!art)
-                        continue;
-                if (*n == cap) {
-                        cap = cap ? 2 * cap : 256;
-                        grown = realloc(arts, cap * sizeof(*arts));
-                        if (!grown) {
-                                fprintf(stderr, "out of memory\n");
-                                exit(1);
-                        }
-                        arts = grown;
-                }
-                arts[(*n)++] = art;
-        }
-        free(line);
-        fclose(f);
-        if (*n == 0) {
-                fprintf(stderr, "%s: no articles in %s\n", prog, path);
-                exit(2);
-        }
-        return arts;
-}
-
 char **nt_bench_lines_load(const char *prog, const char *path, size_t *n)
 {
         FILE *f = fopen(path, "r");
-        char **lines = NULL, **grown;
+        char **lines = NULL;
         char *line = NULL;
         size_t line_cap = 0, cap = 0;
         ssize_t len;
@@ -221,15 +194,7 @@ char **nt_bench_lines_load(const char *prog, const char *path, size_t *n)
                         line[--len] = '\0';
                 if (len < 2)
                         continue;
-                if (*n == cap) {
-                        cap = cap ? 2 * cap : 256;
-                        grown = realloc(lines, cap * sizeof(*lines));
-                        if (!grown) {
-                                fprintf(stderr, "out of memory\n");
-                                exit(1);
-                        }
-                        lines = grown;
-                }
+                nt_bench_grow(&lines, &cap, *n + 1, sizeof(*lines));
                 if (!(lines[*n] = strdup(line))) {
                         fprintf(stderr, "out of memory\n");
                         exit(1);
@@ -243,6 +208,32 @@ char **nt_bench_lines_load(const char *prog, const char *path, size_t *n)
                 exit(2);
         }
         return lines;
+}
+
+json_t **nt_bench_devset_load(const char *prog, const char *path, size_t *n)
+{
+        size_t n_lines, i;
+        char **lines = nt_bench_lines_load(prog, path, &n_lines);
+        json_t **arts = calloc(n_lines, sizeof(*arts));
+
+        if (!arts) {
+                fprintf(stderr, "out of memory\n");
+                exit(1);
+        }
+        *n = 0;
+        for (i = 0; i < n_lines; i++) {
+                json_t *art = json_loads(lines[i], 0, NULL);
+
+                if (art)
+                        arts[(*n)++] = art;
+                free(lines[i]);
+        }
+        free(lines);
+        if (*n == 0) {
+                fprintf(stderr, "%s: no articles in %s\n", prog, path);
+                exit(2);
+        }
+        return arts;
 }
 
 void nt_bench_devset_free(json_t **arts, size_t n)

@@ -34,6 +34,16 @@ long nt_bench_broker_pid(void);
  * what the broker spent on a run. */
 double nt_bench_proc_cpu_s(long pid);
 
+/* The real broker the Kafka parts of a bench run on ($NT_TEST_BOOTSTRAP,
+ * set by scripts/with-kafka), or NULL after printing "WHAT: skipped (no
+ * NT_TEST_BOOTSTRAP; run under scripts/with-kafka)" when there is none.
+ * Borrowed from the environment. */
+const char *nt_bench_bootstrap(const char *what);
+
+/* nt_array_grow() for a bench: room in the array *pp for `need` elements
+ * of `elem` bytes, or exit 1 with "out of memory". */
+void nt_bench_grow(void *pp, size_t *cap, size_t need, size_t elem);
+
 /* A NUL-terminated text that grows as it is appended to. */
 struct nt_bench_text {
         char *data;
@@ -57,17 +67,19 @@ size_t nt_bench_utf8_cut(const char *s, size_t max);
 #define NT_BENCH_DEVSET NT_SOURCE_DIR "/../shared/devset/articles.jsonl"
 
 /* The articles of the JSON lines file `path` in file order, lines that
- * are no JSON passed over; *n is set to how many. Exits 2 with a message
- * naming `prog` when the file cannot be opened or holds no article.
- * Caller frees with nt_bench_devset_free(). */
+ * are no JSON passed over (the lines of nt_bench_lines_load(), parsed);
+ * *n is set to how many. Exits 2 with a message naming `prog` when the
+ * file cannot be opened or holds no article. Caller frees with
+ * nt_bench_devset_free(). */
 json_t **nt_bench_devset_load(const char *prog, const char *path, size_t *n);
 
 void nt_bench_devset_free(json_t **arts, size_t n);
 
 /* The non-empty lines of a JSON-lines file as they are (no parse, the
  * newline cut), for benches that send them byte for byte; exits 2 with
- * "PROG: ..." when the file cannot be read or holds none. Never freed
- * (a bench's input lives as long as it). */
+ * "PROG: ..." when the file cannot be read or holds none. Each line and
+ * the array may be freed with free(); benches whose input lives as long
+ * as they never do. */
 char **nt_bench_lines_load(const char *prog, const char *path, size_t *n);
 
 /* An article's string field, "" when it has none. Borrowed from art. */
