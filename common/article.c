@@ -16,6 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* XXH3's streaming state on the stack (no allocation per article); the
+ * header and the library come from one package, so its layout is the
+ * library's. */
+#define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
 void nt_article_init(struct nt_article *art)
@@ -82,81 +86,86 @@ static char *plain(const char *html, size_t max, bool *oom)
         return text;
 }
 
-/* Appends a key part with its NUL separator (the NUL is part of the key:
- * "a" + "bc" and "ab" + "c" must differ). */
-static int key_part(struct nt_buf *key, const char *s)
+/* Feeds a key part to the hash with its NUL separator (the NUL is part
+ * of the key: "a" + "bc" and "ab" + "c" must differ); the last part
+ * goes without one. */
+static int key_part(XXH3_state_t *state, const char *s, bool last)
 {
-        int rc = nt_buf_append_str(key, s ? s : "");
-
-        return rc ? rc : nt_buf_append(key, "", 1);
+        if (!s)
+                s = "";
+        return XXH3_128bits_update(state, s, strlen(s) + !last) == XXH_OK
+                   ? NT_OK
+                   : NT_ERR_INVALID;
 }
 
-/* The id of an entry: the rules in article.h. */
+/* The id of an entry: the rules in article.h, the key's parts hashed as
+ * they come (XXH3's streaming form gives the one-shot hash of the whole
+ * key). */
 static int make_id(const struct nt_feed_entry *e, const char *feed_url,
-                   size_t max, char id[33])
+                   char id[33])
 {
         XXH128_canonical_t canon;
-        struct nt_buf key;
+        XXH3_state_t state;
         char *canonical = NULL, date[32] = "";
         int rc;
 
-        /* Four parts, each at most a field (the feed URL is the caller's
-         * and short). */
-        nt_buf_init(&key, max);
+        if (XXH3_128bits_reset(&state) != XXH_OK)
+                return NT_ERR_INVALID;
         if (e->link)
                 canonical = nt_url_canonical(e->link);
         if (canonical) {
-                rc = key_part(&key, "link");
+                rc = key_part(&state, "link", false);
                 if (!rc)
-                        rc = key_part(&key, canonical);
+                        rc = key_part(&state, canonical, true);
         } else if (e->id || e->link) {
-                rc = key_part(&key, "guid");
+                rc = key_part(&state, "guid", false);
                 if (!rc)
-                        rc = key_part(&key, feed_url);
+                        rc = key_part(&state, feed_url, false);
                 if (!rc)
-                        rc = key_part(&key, e->id ? e->id : e->link);
+                        rc = key_part(&state, e->id ? e->id : e->link, true);
         } else {
                 if (e->published != NT_FEED_NO_DATE)
                         nt_date_format(e->published, date, sizeof(date));
-                rc = key_part(&key, "title");
+                rc = key_part(&state, "title", false);
                 if (!rc)
-                        rc = key_part(&key, feed_url);
+                        rc = key_part(&state, feed_url, false);
                 if (!rc)
-                        rc = key_part(&key, e->title);
+                        rc = key_part(&state, e->title, false);
                 if (!rc)
-                        rc = key_part(&key, date);
+                        rc = key_part(&state, date, true);
         }
         if (rc == NT_OK) {
-                /* The last separator is not part of the key. */
-                XXH128_canonicalFromHash(&canon,
-                                         XXH3_128bits(key.data, key.len - 1));
+                XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(&state));
                 nt_num_hex(canon.digest, sizeof(canon.digest), id);
         }
         free(canonical);
-        nt_buf_free(&key);
         return rc;
 }
 
-static int make_revision(const struct nt_article *art, size_t max,
-                         char revision[17])
+/* The same bytes the rules in article.h name, "<title>\0<summary>\0
+ * <content>", fed to XXH3's streaming state part by part rather than
+ * copied into one buffer first (the content is most of an article's
+ * bytes): XXH3's streaming and one-shot forms give the same hash. */
+static int make_revision(const struct nt_article *art, char revision[17])
 {
         XXH64_canonical_t canon;
-        struct nt_buf text;
-        int rc;
+        XXH3_state_t state;
+        const char *parts[3] = {art->title, art->summary, art->content};
+        size_t i;
 
-        nt_buf_init(&text, max);
-        rc = key_part(&text, art->title);
-        if (!rc)
-                rc = key_part(&text, art->summary);
-        if (!rc)
-                rc = nt_buf_append_str(&text, art->content ? art->content : "");
-        if (rc == NT_OK) {
-                XXH64_canonicalFromHash(&canon,
-                                        XXH3_64bits(text.data, text.len));
-                nt_num_hex(canon.digest, sizeof(canon.digest), revision);
+        if (XXH3_64bits_reset(&state) != XXH_OK)
+                return NT_ERR_INVALID;
+        for (i = 0; i < 3; i++) {
+                const char *s = parts[i] ? parts[i] : "";
+
+                /* The NUL after the first two parts is a separator. */
+                if (XXH3_64bits_update(&state, s, strlen(s) + (i < 2)) !=
+                    XXH_OK)
+                        return NT_ERR_INVALID;
         }
-        nt_buf_free(&text);
-        return rc;
+        XXH64_canonicalFromHash(&canon, XXH3_64bits_digest(&state));
+        nt_num_hex(canon.digest, sizeof(canon.digest), revision);
+        return NT_OK;
 }
 
 static int copy_persons(const struct nt_feed_person *src, size_t n,
@@ -242,12 +251,10 @@ int nt_article_from_entry(const struct nt_feed *feed,
                           size_t errstr_size)
 {
         size_t max = feed->limits.max_field;
-        size_t key_max =
-            max > (SIZE_MAX - 4096) / 4 ? SIZE_MAX : 4 * max + 4096;
         bool oom = false;
         int rc;
 
-        rc = make_id(entry, feed_url, key_max, art->id);
+        rc = make_id(entry, feed_url, art->id);
         if (rc)
                 goto out;
         art->feed_url = dup(feed_url, &oom);
@@ -275,7 +282,7 @@ int nt_article_from_entry(const struct nt_feed *feed,
         if (!rc)
                 scrub_urls(art);
         if (!rc)
-                rc = make_revision(art, key_max, art->revision);
+                rc = make_revision(art, art->revision);
 out:
         if (rc) {
                 nt_article_free(art);

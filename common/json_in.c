@@ -23,6 +23,7 @@ struct scan {
         int depth;
         char *tmp; /* decoded strings with escapes; grows to the input */
         size_t tmp_cap;
+        bool unique; /* a repeated key declines the document */
 };
 
 static json_t *scan_value(struct scan *sc);
@@ -309,7 +310,7 @@ static json_t *scan_object(struct scan *sc)
         if (opens_empty(sc, '}'))
                 return obj;
         for (;;) {
-                size_t start, end;
+                size_t start, end, size;
                 bool escaped;
                 json_t *v;
                 int step;
@@ -325,8 +326,13 @@ static json_t *scan_object(struct scan *sc)
                 sc->i++;
                 skip_ws(sc);
                 v = scan_value(sc);
+                size = json_object_size(obj);
                 if (!v || json_object_setn_new_nocheck(
                               obj, (const char *)sc->s + start, end - start, v))
+                        goto fail;
+                /* A repeated key replaced a value instead of adding one:
+                 * under JSON_REJECT_DUPLICATES jansson says so. */
+                if (sc->unique && json_object_size(obj) == size)
                         goto fail;
                 step = next_item(sc, '}');
                 if (step < 0)
@@ -398,9 +404,10 @@ static json_t *scan_value(struct scan *sc)
         return v;
 }
 
-json_t *nt_json_in_scan(const char *buf, size_t len)
+static json_t *scan_document(const char *buf, size_t len, bool unique)
 {
-        struct scan sc = {(const unsigned char *)buf, len, 0, 0, NULL, 0};
+        struct scan sc = {
+            (const unsigned char *)buf, len, 0, 0, NULL, 0, unique};
         json_t *root = NULL;
 
         if (!buf)
@@ -418,6 +425,11 @@ json_t *nt_json_in_scan(const char *buf, size_t len)
         return root;
 }
 
+json_t *nt_json_in_scan(const char *buf, size_t len)
+{
+        return scan_document(buf, len, false);
+}
+
 json_t *nt_json_in_load(const char *buf, size_t len, json_error_t *error)
 {
         json_t *root = nt_json_in_scan(buf, len);
@@ -425,4 +437,14 @@ json_t *nt_json_in_load(const char *buf, size_t len, json_error_t *error)
         if (root)
                 return root;
         return json_loadb(buf ? buf : "", buf ? len : 0, 0, error);
+}
+
+json_t *nt_json_in_load_unique(const char *buf, size_t len, json_error_t *error)
+{
+        json_t *root = scan_document(buf, len, true);
+
+        if (root)
+                return root;
+        return json_loadb(buf ? buf : "", buf ? len : 0, JSON_REJECT_DUPLICATES,
+                          error);
 }

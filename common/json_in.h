@@ -24,6 +24,13 @@
  * On success *error is left as it was. */
 json_t *nt_json_in_load(const char *buf, size_t len, json_error_t *error);
 
+/* What json_loadb(buf, len, JSON_REJECT_DUPLICATES, error) returns: the
+ * same, except that an object with a repeated key is an error (jansson's,
+ * with its message and position). For inputs read as records, where a
+ * repeated key is a defect (replay's JSON lines). */
+json_t *nt_json_in_load_unique(const char *buf, size_t len,
+                               json_error_t *error);
+
 /* The scanner alone: the tree json_loadb(buf, len, 0, NULL) makes, or
  * NULL when it declines the document (see above; out of memory too).
  * For tests and the fuzz target, which compare it with jansson. */

@@ -273,6 +273,82 @@ static void escapes_upper(char *s)
         }
 }
 
+/* A path character curl's parser keeps as it is written: RFC 3986's
+ * unreserved and sub-delims, ':', '@' and '/'. No '%' (its escapes are
+ * upper-cased), no '?' or '#' (the query is filtered, the fragment
+ * dropped). */
+static int is_plain_path_char(unsigned char c)
+{
+        return is_alpha(c) || (c >= '0' && c <= '9') ||
+               (c != 0 && strchr("-._~!$&'()*+,;=:@/", c) != NULL);
+}
+
+/* The canonical form of the most common link, "http(s)://host/path" or
+ * "http(s)://host/path?query" with a lower-case scheme and plain
+ * characters, written directly: the URL itself with its host
+ * lower-cased and its query filtered, which is what the curl round trip
+ * below gives it (a parse and three re-serialisations per article, about
+ * 6 % of a replay's main thread). NULL when the URL is not of that
+ * shape, and the full route decides. The shape, kept narrow so that
+ * curl has nothing to change: host labels of [A-Za-z0-9-], the last
+ * starting with a letter (so that curl never reads the host as an IPv4
+ * number), no userinfo or port; a path that starts with '/' and has no
+ * dot segment ("/." anywhere sends it the full way); path and query of
+ * the characters above only, so no escape and no fragment. */
+static char *canonical_plain(const char *u, size_t len)
+{
+        size_t i, start, label, host_end, path_end;
+        char *res;
+
+        if (len > 7 && memcmp(u, "http://", 7) == 0)
+                start = 7;
+        else if (len > 8 && memcmp(u, "https://", 8) == 0)
+                start = 8;
+        else
+                return NULL;
+        label = start; /* where the host's current label begins */
+        for (i = start; i < len && u[i] != '/'; i++) {
+                unsigned char c = (unsigned char)u[i];
+
+                if (c == '.') {
+                        if (i == label)
+                                return NULL; /* an empty label */
+                        label = i + 1;
+                } else if (!is_alpha(c) && !(c >= '0' && c <= '9') &&
+                           c != '-') {
+                        return NULL;
+                }
+        }
+        host_end = i;
+        if (host_end == len || host_end - start > 253 || label == host_end ||
+            !is_alpha((unsigned char)u[label]))
+                return NULL;
+        for (; i < len && u[i] != '?'; i++) {
+                if (!is_plain_path_char((unsigned char)u[i]))
+                        return NULL;
+                if (u[i] == '.' && u[i - 1] == '/')
+                        return NULL;
+        }
+        path_end = i;
+        for (i = path_end + 1; i < len; i++)
+                if (!is_plain_path_char((unsigned char)u[i]))
+                        return NULL;
+        res = nt_strdup_n(u, len);
+        if (!res)
+                return NULL;
+        for (i = start; i < host_end; i++)
+                if (res[i] >= 'A' && res[i] <= 'Z')
+                        res[i] = (char)(res[i] + 32);
+        if (path_end < len) {
+                /* The query as curl hands it over and takes it back: the
+                 * same filter; '?' goes with an emptied one. */
+                query_filter(res + path_end + 1);
+                if (res[path_end + 1] == '\0')
+                        res[path_end] = '\0';
+        }
+        return res;
+}
+
 char *nt_url_canonical(const char *url)
 {
         const char *u = url;
@@ -286,6 +362,9 @@ char *nt_url_canonical(const char *url)
         trim(&u, &ulen);
         if (!scheme_is(u, ulen, "http") && !scheme_is(u, ulen, "https"))
                 return NULL;
+        res = canonical_plain(u, ulen);
+        if (res)
+                return res;
         enc = encode_ref(u, ulen);
         h = curl_url();
         if (!enc || !h)

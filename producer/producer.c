@@ -655,7 +655,8 @@ int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
                        const struct nt_article *art)
 {
         struct nt_publish_meta meta;
-        char *line = nt_article_to_json_line(art);
+        size_t len;
+        char *line = nt_article_to_json_line_len(art, &len);
         int err;
 
         if (p->group && f->removed) {
@@ -679,7 +680,8 @@ int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
                 ? art->published
                 : 0;
         meta.opaque = f;
-        while ((err = nt_publisher_send(p->pub, &meta, line, strlen(line))) ==
+        /* The line is handed over, not copied (taken on NT_OK only). */
+        while ((err = nt_publisher_send_owned(p->pub, &meta, line, len)) ==
                    NT_ERR_LIMIT &&
                nt_sig_running()) {
                 /* A transaction's articles leave the publisher when it
@@ -696,7 +698,8 @@ int nt_pr_send_article(nt_producer_t *p, struct pfeed *f,
                 }
                 every_second(p, nt_date_now_ms());
         }
-        free(line);
+        if (err != NT_OK)
+                free(line); /* not taken */
         if (err == NT_OK)
                 json_object_set_new(f->pending, art->id,
                                     json_string(art->revision));

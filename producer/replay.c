@@ -386,7 +386,10 @@ static int send_one(nt_replay_t *r, const char *id, const char *revision,
                 return NT_ERR_STOPPED;
         if (err == NT_OK) {
                 r->st.queued++;
-                nt_publisher_poll(r->pub, 0);
+                if (++r->since_poll >= POLL_EVERY) {
+                        r->since_poll = 0;
+                        nt_publisher_poll(r->pub, 0);
+                }
         }
         return err;
 }

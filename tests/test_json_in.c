@@ -136,6 +136,44 @@ ParameterizedTest(struct load_case *c, json_in, load)
 
 /* Arrays nested `depth` deep: the scanner's limit, one past it, and
  * past jansson's own (2048), which is jansson's error. */
+/* nt_json_in_load_unique() against json_loadb(JSON_REJECT_DUPLICATES):
+ * a repeated key, at the top or nested, is jansson's error at jansson's
+ * place; documents without one are the same trees. */
+Test(json_in, load_unique)
+{
+        static const char *const docs[] = {
+            "{\"a\":1,\"b\":2,\"a\":3}",
+            "{\"a\":{\"x\":1,\"x\":1},\"b\":2}",
+            "[{\"k\":\"v\"},{\"k\":\"v\",\"k\":null}]",
+            "{\"a\":1,\"b\":{\"a\":1},\"c\":[{\"a\":1}]}",
+            "{\"schema\":\"newstap.article/1\",\"title\":\"t\\u00e9\"}",
+            "{\"a\":1,\"a\"}",
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+                json_error_t want_err, got_err;
+                json_t *want = json_loadb(docs[i], strlen(docs[i]),
+                                          JSON_REJECT_DUPLICATES, &want_err);
+                json_t *got =
+                    nt_json_in_load_unique(docs[i], strlen(docs[i]), &got_err);
+
+                if (!want) {
+                        cr_assert_null(got, "%s: jansson refuses it", docs[i]);
+                        cr_assert_str_eq(got_err.text, want_err.text, "%s",
+                                         docs[i]);
+                        cr_assert_eq(got_err.position, want_err.position, "%s",
+                                     docs[i]);
+                } else {
+                        cr_assert_not_null(got, "%s: %s", docs[i],
+                                           got_err.text);
+                        assert_same(want, got, docs[i]);
+                }
+                json_decref(want);
+                json_decref(got);
+        }
+}
+
 Test(json_in, depth)
 {
         static const struct {
