@@ -86,81 +86,10 @@ static unsigned char lower(unsigned char c)
         return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-#ifdef NT_HAVE_SSE2
-/* How many bytes from the start of the 16-byte block v are whole, valid
- * characters of one to three bytes, given `hi`, the mask of its bytes
- * from 0x80; 0 when its first character is none of those (a four-byte
- * one, a byte that starts none, a character begun before the block), so
- * that the caller's scalar loop reads it. A character that the next
- * block ends is left to the next block. nt_utf8_block_span's check with
- * three-byte characters added: English news puts curly quotes and dashes
- * (U+2018-U+201D, U+2013-U+2014) every hundred bytes or so, and each
- * used to send its block to the scalar loop. */
-static inline unsigned block_span3(__m128i v, unsigned hi)
-{
-        /* Signed compares: the bytes from 0x80 are negative. */
-        const __m128i cont_v = _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0));
-        const __m128i ge_c2 = _mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xC1));
-        const __m128i ge_e0 = _mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xDF));
-        const __m128i lt_f0 = _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xF0));
-        const __m128i lt_a0 = _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xA0));
-        unsigned cont = (unsigned)_mm_movemask_epi8(cont_v);
-        unsigned l2 =
-            (unsigned)_mm_movemask_epi8(_mm_andnot_si128(ge_e0, ge_c2));
-        unsigned l3 = (unsigned)_mm_movemask_epi8(_mm_and_si128(ge_e0, lt_f0));
-        unsigned low = (unsigned)_mm_movemask_epi8(lt_a0) & cont; /* 80-9F */
-        unsigned e0 = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE0)));
-        unsigned ed = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xED)));
-        unsigned want, cut, span, m;
-
-        /* Leads whose characters the block does not end: stop before the
-         * first of them. */
-        cut = (l2 & 0x8000) | (l3 & 0xC000);
-        span = cut ? (unsigned)__builtin_ctz(cut) : 16;
-        m = (1u << span) - 1;
-        want = ((l2 << 1) | (l3 << 1) | (l3 << 2)) & m;
-        /* Every byte from 0x80 a lead or an expected continuation; E0 not
-         * followed by 80-9F (overlong), ED not by A0-BF (a surrogate). */
-        if ((hi & m) != ((l2 | l3 | want) & m) || (cont & m) != want ||
-            ((e0 << 1) & low & m) || ((ed << 1) & cont & ~low & m))
-                return 0;
-        return span;
-}
-
-/* The index of the first byte from i that is not in a block of whole
- * one- to three-byte characters; i must be at a character boundary. */
-static size_t utf8_valid_run3(const unsigned char *s, size_t i, size_t len)
-{
-        while (i + 16 <= len) {
-                const __m128i v =
-                    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-                unsigned hi = (unsigned)_mm_movemask_epi8(v);
-                unsigned n;
-
-                if (!hi) { /* ASCII, the common block */
-                        i += 16;
-                        continue;
-                }
-                /* Cyrillic text is blocks of one- and two-byte
-                 * characters: the cheaper check first. */
-                n = nt_utf8_block_span(v, hi);
-                if (n == 0)
-                        n = block_span3(v, hi);
-                if (n == 0)
-                        return i + (size_t)__builtin_ctz(hi);
-                i += n;
-        }
-        return i;
-}
-#endif
-
 /* Length of the longest prefix of s that is valid UTF-8 (no overlong
  * forms, no surrogates, nothing past U+10FFFF). Most feeds are UTF-8,
- * mostly ASCII with two- and three-byte characters (Cyrillic; quotes and
- * dashes), so blocks of those are checked 16 bytes at a time, and ASCII
- * eight at a time without SSE2. */
+ * mostly ASCII or two-byte characters (Cyrillic), so blocks of those are
+ * checked 16 bytes at a time, and ASCII eight at a time without SSE2. */
 static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
 {
         size_t i = 0;
@@ -169,7 +98,7 @@ static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
 
         while (i < len) {
 #ifdef NT_HAVE_SSE2
-                i = utf8_valid_run3(s, i, len);
+                i = nt_utf8_valid_run(s, i, len);
 #endif
                 while (len - i >= 8) {
                         memcpy(&word, s + i, 8);
