@@ -270,11 +270,10 @@ Test(charset, utf8_validation_at_every_offset)
 }
 
 /* The same with three-byte characters among ASCII, as English news puts
- * quotes and dashes: blocks holding them are validated 16 bytes at a
- * time too, and one that ends inside a character stops before it. Each
- * character of the text is replaced in turn, at every alignment, by the
- * edge cases of the three-byte range (which must be accepted) and by
- * sequences that are not UTF-8 (which must not). */
+ * quotes and dashes (the 16-byte skips stop at them, and the scalar loop
+ * reads them). Each character of the text is replaced in turn, at every
+ * alignment, by the edge cases of the three-byte range (which must be
+ * accepted) and by sequences that are not UTF-8 (which must not). */
 Test(charset, utf8_three_byte_validation_at_every_offset)
 {
         static const char *const good[] = {
