@@ -269,6 +269,84 @@ Test(charset, utf8_validation_at_every_offset)
         }
 }
 
+/* The same with three-byte characters among ASCII, as English news puts
+ * quotes and dashes (the 16-byte skips stop at them, and the scalar loop
+ * reads them). Each character of the text is replaced in turn, at every
+ * alignment, by the edge cases of the three-byte range (which must be
+ * accepted) and by sequences that are not UTF-8 (which must not). */
+Test(charset, utf8_three_byte_validation_at_every_offset)
+{
+        static const char *const good[] = {
+            "\xE2\x80\x99", /* U+2019, the usual apostrophe */
+            "\xE0\xA0\x80", /* U+0800, the first three-byte one */
+            "\xED\x9F\xBF", /* U+D7FF, the last before the surrogates */
+            "\xEE\x80\x80", /* U+E000, the first after them */
+            "\xEF\xBF\xBD", /* U+FFFD */
+            "a\xC3\xA9",    /* ASCII and a two-byte character */
+        };
+        static const char *const bad[] = {
+            "\xE0\x9F\xBF", /* overlong */
+            "\xED\xA0\x80", /* a surrogate */
+            "\xE2\x80"
+            "a", /* a lead without its third byte */
+            "\xE2"
+            "a\x99",        /* ... without its second */
+            "\x80\x80\x80", /* lone continuations */
+            "\xC0\xAF"
+            "a",            /* an overlong two-byte form */
+            "\xF0\x9F\x98", /* a four-byte lead with three bytes */
+            "a\xFF"
+            "a",            /* a byte that is never UTF-8 */
+            "\xE2\x99\xC3", /* a two-byte lead as a continuation */
+        };
+        char in[96], *out, enc[16];
+        size_t pre, at, k, len, out_len, unit = 4;
+        int recovered;
+
+        for (pre = 0; pre < 16; pre++) {
+                /* pre ASCII bytes, then 18 times "x" and U+2019. */
+                memset(in, 'a', pre);
+                for (at = 0; at < 18; at++)
+                        memcpy(in + pre + unit * at, "x\xE2\x80\x99", unit);
+                len = pre + unit * 18;
+                in[len] = '\0';
+                for (at = 0; at < 18; at++) {
+                        char *c = in + pre + unit * at + 1;
+
+                        for (k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+                                memcpy(c, good[k], 3);
+                                out = NULL;
+                                cr_assert_eq(
+                                    nt_charset_to_utf8(in, len, NULL, 256, &out,
+                                                       &out_len, enc,
+                                                       sizeof(enc), &recovered),
+                                    NT_OK);
+                                cr_assert(recovered == 0 && out_len == len &&
+                                              memcmp(out, in, len) == 0,
+                                          "good sequence %zu at byte %zu "
+                                          "not accepted unchanged",
+                                          k, (size_t)(c - in));
+                                free(out);
+                        }
+                        for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+                                memcpy(c, bad[k], 3);
+                                out = NULL;
+                                cr_assert_eq(
+                                    nt_charset_to_utf8(in, len, NULL, 256, &out,
+                                                       &out_len, enc,
+                                                       sizeof(enc), &recovered),
+                                    NT_OK);
+                                cr_assert_eq(recovered, 1,
+                                             "bad sequence %zu at byte %zu "
+                                             "accepted",
+                                             k, (size_t)(c - in));
+                                free(out);
+                        }
+                        memcpy(c, "\xE2\x80\x99", 3);
+                }
+        }
+}
+
 struct limit_case {
         char name[40];
         char in[32];
