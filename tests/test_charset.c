@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,6 +216,23 @@ Test(charset, large_utf8_copied_unchanged)
         free(in);
 }
 
+/* Converts len bytes of in, with no charset declared, and returns
+ * whether any byte was recovered; *same says whether the output is the
+ * input unchanged. */
+static int utf8_recovered(const char *in, size_t len, bool *same)
+{
+        char *out = NULL, enc[16];
+        size_t out_len;
+        int recovered;
+
+        cr_assert_eq(nt_charset_to_utf8(in, len, NULL, 256, &out, &out_len, enc,
+                                        sizeof(enc), &recovered),
+                     NT_OK);
+        *same = out_len == len && memcmp(out, in, len) == 0;
+        free(out);
+        return recovered;
+}
+
 /* Blocks of ASCII and two-byte characters are validated 16 bytes at a
  * time, one that ends inside a character 15: a bad byte is found at any
  * offset from any alignment, and a text whose characters straddle every
@@ -228,10 +246,9 @@ Test(charset, utf8_validation_at_every_offset)
                                           "\xD0"
                                           "a",
                                           "\xC0\xAF", "\xED\xA0"};
-        char in[80], *out;
-        char enc[16];
-        size_t pre, at, b, len, out_len;
-        int recovered;
+        char in[80];
+        size_t pre, at, b, len;
+        bool same;
 
         for (pre = 0; pre < 16; pre++) {
                 /* pre ASCII bytes, then 30 Cyrillic letters. */
@@ -240,29 +257,16 @@ Test(charset, utf8_validation_at_every_offset)
                         memcpy(in + pre + 2 * at, "\xD0\xB6", 2);
                 len = pre + 60;
                 in[len] = '\0';
-                out = NULL;
-                cr_assert_eq(nt_charset_to_utf8(in, len, NULL, 256, &out,
-                                                &out_len, enc, sizeof(enc),
-                                                &recovered),
-                             NT_OK);
-                cr_assert_eq(recovered, 0, "%zu ASCII bytes first", pre);
-                cr_assert(out_len == len && memcmp(out, in, len) == 0,
-                          "%zu ASCII bytes first: changed", pre);
-                free(out);
+                cr_assert_eq(utf8_recovered(in, len, &same), 0,
+                             "%zu ASCII bytes first", pre);
+                cr_assert(same, "%zu ASCII bytes first: changed", pre);
                 for (at = 0; at < 30; at++) {
                         for (b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
                                 memcpy(in + pre + 2 * at, bad[b], 2);
-                                out = NULL;
-                                cr_assert_eq(
-                                    nt_charset_to_utf8(in, len, NULL, 256, &out,
-                                                       &out_len, enc,
-                                                       sizeof(enc), &recovered),
-                                    NT_OK);
-                                cr_assert_eq(recovered, 1,
+                                cr_assert_eq(utf8_recovered(in, len, &same), 1,
                                              "bad sequence %zu at byte %zu "
                                              "accepted",
                                              b, pre + 2 * at);
-                                free(out);
                                 memcpy(in + pre + 2 * at, "\xD0\xB6", 2);
                         }
                 }
@@ -299,9 +303,9 @@ Test(charset, utf8_three_byte_validation_at_every_offset)
             "a",            /* a byte that is never UTF-8 */
             "\xE2\x99\xC3", /* a two-byte lead as a continuation */
         };
-        char in[96], *out, enc[16];
-        size_t pre, at, k, len, out_len, unit = 4;
-        int recovered;
+        char in[96];
+        size_t pre, at, k, len, unit = 4;
+        bool same;
 
         for (pre = 0; pre < 16; pre++) {
                 /* pre ASCII bytes, then 18 times "x" and U+2019. */
@@ -315,32 +319,18 @@ Test(charset, utf8_three_byte_validation_at_every_offset)
 
                         for (k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
                                 memcpy(c, good[k], 3);
-                                out = NULL;
-                                cr_assert_eq(
-                                    nt_charset_to_utf8(in, len, NULL, 256, &out,
-                                                       &out_len, enc,
-                                                       sizeof(enc), &recovered),
-                                    NT_OK);
-                                cr_assert(recovered == 0 && out_len == len &&
-                                              memcmp(out, in, len) == 0,
+                                cr_assert(utf8_recovered(in, len, &same) == 0 &&
+                                              same,
                                           "good sequence %zu at byte %zu "
                                           "not accepted unchanged",
                                           k, (size_t)(c - in));
-                                free(out);
                         }
                         for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
                                 memcpy(c, bad[k], 3);
-                                out = NULL;
-                                cr_assert_eq(
-                                    nt_charset_to_utf8(in, len, NULL, 256, &out,
-                                                       &out_len, enc,
-                                                       sizeof(enc), &recovered),
-                                    NT_OK);
-                                cr_assert_eq(recovered, 1,
+                                cr_assert_eq(utf8_recovered(in, len, &same), 1,
                                              "bad sequence %zu at byte %zu "
                                              "accepted",
                                              k, (size_t)(c - in));
-                                free(out);
                         }
                         memcpy(c, "\xE2\x80\x99", 3);
                 }
