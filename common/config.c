@@ -272,6 +272,22 @@ static json_t *get_value(const nt_config_t *cfg, const char *path)
         return sec ? json_object_get(sec, leaf) : NULL;
 }
 
+/* Whether s can name a Kafka topic (what the broker accepts: 1 to 249
+ * of [a-zA-Z0-9._-], not "." or ".."), or with prefix, begin one: empty
+ * allowed, and room left for at least one character after it. */
+static bool topic_name_ok(const char *s, bool prefix)
+{
+        size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+        if (s[n] != '\0')
+                return false;
+        if (prefix)
+                return n <= 248;
+        return n >= 1 && n <= 249 && strcmp(s, ".") != 0 &&
+               strcmp(s, "..") != 0;
+}
+
 /* Checks a JSON value against a key and returns the value to store (a new
  * reference), or NULL with errstr set. Text values (from the environment
  * or the command line) arrive as JSON strings with `from_text`. */
@@ -292,6 +308,14 @@ static json_t *check_value(const struct nt_config_key *k, json_t *v,
         case NT_CONFIG_STRING:
                 if (!s)
                         FAIL("%s: %s: expected a string", origin, k->path);
+                if (strncmp(k->path, "topics.", 7) == 0 &&
+                    !topic_name_ok(s,
+                                   strcmp(k->path, "topics.label_prefix") == 0))
+                        FAIL("%s: %s: \"%s\" cannot name a Kafka topic "
+                             "(a-z A-Z 0-9 '.' '_' '-' only; 1 to 249 "
+                             "characters, a prefix at most 248; not \".\" "
+                             "or \"..\")",
+                             origin, k->path, s);
                 return json_incref(v);
         case NT_CONFIG_ENUM: {
                 const char *c = k->choices;

@@ -131,6 +131,14 @@ ParameterizedTestParameters(config, file_errors_name_file_and_key)
             {"{\"topic\": {}}", "topic: unknown section"},
             {"{\"topics\": []}", "topics: expected an object"},
             {"{\"topics\": {\"raw\": 5}}", "topics.raw: expected a string"},
+            {"{\"topics\": {\"raw\": \"\"}}",
+             "topics.raw: \"\" cannot name a Kafka topic"},
+            {"{\"topics\": {\"dlq\": \"news dlq\"}}",
+             "topics.dlq: \"news dlq\" cannot name a Kafka topic"},
+            {"{\"topics\": {\"feeds\": \"..\"}}",
+             "topics.feeds: \"..\" cannot name a Kafka topic"},
+            {"{\"topics\": {\"label_prefix\": \"news/topic/\"}}",
+             "topics.label_prefix: \"news/topic/\" cannot name"},
             {"{\"log\": {\"level\": \"loud\"}}",
              "log.level: \"loud\" is not one of error|warn|info|debug"},
             {"{\"kafka\": {\"no.such.property\": \"1\"}}",
@@ -194,6 +202,45 @@ Test(config, env_errors)
         assert_error(nt_config_load_env(cfg, bad_kafka, err, sizeof(err)),
                      NT_ERR_CONFIG, err, "kafka.no.such",
                      "unknown kafka property");
+        nt_config_destroy(cfg);
+}
+
+/* Topic names as the broker takes them: its characters, 1 to 249 of
+ * them; a label prefix may be empty and leaves room for a label. */
+Test(config, topic_names_at_their_limits)
+{
+        char name[260], err[512];
+        nt_config_t *cfg = nt_config_new();
+
+        cr_assert_eq(nt_config_set(cfg, "topics.raw", "News_raw.v2-eu", "-X",
+                                   err, sizeof(err)),
+                     NT_OK, "%s", err);
+        cr_assert_eq(nt_config_set(cfg, "topics.label_prefix", "", "-X", err,
+                                   sizeof(err)),
+                     NT_OK, "%s", err);
+        memset(name, 'a', 249);
+        name[249] = '\0';
+        cr_assert_eq(
+            nt_config_set(cfg, "topics.enriched", name, "-X", err, sizeof(err)),
+            NT_OK, "%s", err);
+        name[248] = '\0';
+        cr_assert_eq(nt_config_set(cfg, "topics.label_prefix", name, "-X", err,
+                                   sizeof(err)),
+                     NT_OK, "%s", err);
+        name[248] = 'a';
+        assert_error(nt_config_set(cfg, "topics.label_prefix", name, "-X", err,
+                                   sizeof(err)),
+                     NT_ERR_CONFIG, err, "cannot name a Kafka topic",
+                     "a prefix of 249");
+        name[249] = 'a';
+        name[250] = '\0';
+        assert_error(
+            nt_config_set(cfg, "topics.enriched", name, "-X", err, sizeof(err)),
+            NT_ERR_CONFIG, err, "cannot name a Kafka topic", "a name of 250");
+        assert_error(
+            nt_config_set(cfg, "topics.raw", ".", "-X", err, sizeof(err)),
+            NT_ERR_CONFIG, err, "-X: topics.raw: \".\" cannot", "\".\"");
+        cr_assert_str_eq(nt_config_str(cfg, "topics.raw"), "News_raw.v2-eu");
         nt_config_destroy(cfg);
 }
 
