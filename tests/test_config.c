@@ -212,34 +212,35 @@ Test(config, topic_names_at_their_limits)
         char name[260], err[512];
         nt_config_t *cfg = nt_config_new();
 
-        cr_assert_eq(nt_config_set(cfg, "topics.raw", "News_raw.v2-eu", "-X",
-                                   err, sizeof(err)),
+        cr_assert_eq(nt_config_set(cfg, "topics.raw", "News_raw.v2-eu",
+                                   "--topic", err, sizeof(err)),
                      NT_OK, "%s", err);
-        cr_assert_eq(nt_config_set(cfg, "topics.label_prefix", "", "-X", err,
-                                   sizeof(err)),
+        cr_assert_eq(nt_config_set(cfg, "topics.label_prefix", "", "--topic",
+                                   err, sizeof(err)),
                      NT_OK, "%s", err);
         memset(name, 'a', 249);
         name[249] = '\0';
-        cr_assert_eq(
-            nt_config_set(cfg, "topics.enriched", name, "-X", err, sizeof(err)),
-            NT_OK, "%s", err);
-        name[248] = '\0';
-        cr_assert_eq(nt_config_set(cfg, "topics.label_prefix", name, "-X", err,
+        cr_assert_eq(nt_config_set(cfg, "topics.enriched", name, "--topic", err,
                                    sizeof(err)),
                      NT_OK, "%s", err);
+        name[248] = '\0';
+        cr_assert_eq(nt_config_set(cfg, "topics.label_prefix", name, "--topic",
+                                   err, sizeof(err)),
+                     NT_OK, "%s", err);
         name[248] = 'a';
-        assert_error(nt_config_set(cfg, "topics.label_prefix", name, "-X", err,
-                                   sizeof(err)),
+        assert_error(nt_config_set(cfg, "topics.label_prefix", name, "--topic",
+                                   err, sizeof(err)),
                      NT_ERR_CONFIG, err, "cannot name a Kafka topic",
                      "a prefix of 249");
         name[249] = 'a';
         name[250] = '\0';
+        assert_error(nt_config_set(cfg, "topics.enriched", name, "--topic", err,
+                                   sizeof(err)),
+                     NT_ERR_CONFIG, err, "cannot name a Kafka topic",
+                     "a name of 250");
         assert_error(
-            nt_config_set(cfg, "topics.enriched", name, "-X", err, sizeof(err)),
-            NT_ERR_CONFIG, err, "cannot name a Kafka topic", "a name of 250");
-        assert_error(
-            nt_config_set(cfg, "topics.raw", ".", "-X", err, sizeof(err)),
-            NT_ERR_CONFIG, err, "-X: topics.raw: \".\" cannot", "\".\"");
+            nt_config_set(cfg, "topics.raw", ".", "--topic", err, sizeof(err)),
+            NT_ERR_CONFIG, err, "--topic: topics.raw: \".\" cannot", "\".\"");
         cr_assert_str_eq(nt_config_str(cfg, "topics.raw"), "News_raw.v2-eu");
         nt_config_destroy(cfg);
 }
