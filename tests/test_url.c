@@ -233,6 +233,42 @@ Test(url, canonical_direct_route_as_curl)
         }
 }
 
+/* Long links take the same way as short ones: one of 20,000 bytes is
+ * the same by either route, and one longer than curl's parser takes
+ * (8,000,000 bytes) has no canonical form by either, as before the
+ * direct route. */
+Test(url, canonical_direct_route_long_links)
+{
+        static const size_t lens[] = {20000, 8000001};
+        size_t i;
+
+        for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+                size_t k, len = lens[i];
+                char *link = malloc(len + 3), *a, *b;
+
+                cr_assert_not_null(link);
+                k = (size_t)snprintf(link, len, "https://example.com/");
+                for (; k < len; k++)
+                        link[k] = (char)('a' + k % 26);
+                link[len] = '\0';
+                a = nt_url_canonical(link);
+                if (len > 8000000) {
+                        cr_expect_null(a, "a link of %zu bytes", len);
+                } else {
+                        memcpy(link + len, "#f", 3); /* the curl route */
+                        b = nt_url_canonical(link);
+                        cr_assert_not_null(a);
+                        cr_assert_not_null(b);
+                        link[len] = '\0';
+                        cr_expect_str_eq(a, link);
+                        cr_expect_str_eq(a, b);
+                        free(b);
+                }
+                free(a);
+                free(link);
+        }
+}
+
 Test(url, canonical_null)
 {
         cr_assert_null(nt_url_canonical(NULL));
