@@ -294,12 +294,18 @@ static int is_plain_path_char(unsigned char c)
  * starting with a letter (so that curl never reads the host as an IPv4
  * number), no userinfo or port; a path that starts with '/' and has no
  * dot segment ("/." anywhere sends it the full way); path and query of
- * the characters above only, so no escape and no fragment. */
+ * the characters above only, so no escape and no fragment. At most
+ * PLAIN_MAX bytes: curl's parser refuses a URL longer than 8,000,000
+ * bytes (CURL_MAX_INPUT_LENGTH, not in its headers), and such a link
+ * has no canonical form; links that long go its way and keep that. */
+#define PLAIN_MAX 65536
 static char *canonical_plain(const char *u, size_t len)
 {
         size_t i, start, label, host_end, path_end;
         char *res;
 
+        if (len > PLAIN_MAX)
+                return NULL;
         if (len > 7 && memcmp(u, "http://", 7) == 0)
                 start = 7;
         else if (len > 8 && memcmp(u, "https://", 8) == 0)

@@ -177,7 +177,8 @@ Test(url, canonical_same_story)
  * so the two routes must agree byte for byte. Uppercase hosts, dashes,
  * digits, sub-delims, ':' and '@' in paths, queries with and without
  * tracking parameters, and shapes the direct route leaves to curl (dot
- * segments, numeric hosts, ports, escapes). */
+ * segments, numeric hosts, ports, escapes, upper-case schemes, IPv6
+ * literals, userinfo, UTF-8, spaces, backslashes). */
 Test(url, canonical_direct_route_as_curl)
 {
         static const char *const links[] = {
@@ -211,6 +212,28 @@ Test(url, canonical_direct_route_as_curl)
             "https://example.com/a?x=./y/../z&next=/b?c",
             "https://example.com/a/../b?x=1",
             "https://example.com/a?x=%2F",
+            "HTTPS://Example.com/a",
+            "Http://example.com/a?b",
+            "https://[2001:db8::1]/a?x=1",
+            "https://[2001:DB8::1]:443/a",
+            "https://user:pw@Example.com:80/a?utm_source=x",
+            "https://example.com:8080/a",
+            "https://example.com/a%2fb%3F?q=%41%e2%80%99&r=%2B",
+            "https://ex\xc3\xa4mple.com/a",
+            "https://example.com/\xc3\xa4?q=\xc3\xa4",
+            "https://example.com/a\\b",
+            "https://example.com/a b?c d",
+            "https://example.com/a?utm_source=x&utm_medium=y",
+            "https://example.com/a?utm_source=x&b=1&fbclid=2&c=3&gclid",
+            "https://example.com/a?a=1&a=1&a=2&utm_x=&a",
+            "https://example.com/a?=&=x&x=",
+            "https://example.com/a?x=1?y=2",
+            "https://example.com/a/b/..",
+            "https://example.com/a/.b/c.",
+            "https://exa-.com/a",
+            "https://a.b.c.d.e.f.g.h.example/a",
+            "https://1.2.3.4.example/a",
+            "https://example.com/a:80/@b?c=@:/",
         };
         char twin[256];
         size_t i;
@@ -230,6 +253,42 @@ Test(url, canonical_direct_route_as_curl)
                                  links[i], a, b);
                 free(a);
                 free(b);
+        }
+}
+
+/* Long links take the same way as short ones: one of 20,000 bytes is
+ * the same by either route, and one longer than curl's parser takes
+ * (8,000,000 bytes) has no canonical form by either, as before the
+ * direct route. */
+Test(url, canonical_direct_route_long_links)
+{
+        static const size_t lens[] = {20000, 8000001};
+        size_t i;
+
+        for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+                size_t k, len = lens[i];
+                char *link = malloc(len + 3), *a, *b;
+
+                cr_assert_not_null(link);
+                k = (size_t)snprintf(link, len, "https://example.com/");
+                for (; k < len; k++)
+                        link[k] = (char)('a' + k % 26);
+                link[len] = '\0';
+                a = nt_url_canonical(link);
+                if (len > 8000000) {
+                        cr_expect_null(a, "a link of %zu bytes", len);
+                } else {
+                        memcpy(link + len, "#f", 3); /* the curl route */
+                        b = nt_url_canonical(link);
+                        cr_assert_not_null(a);
+                        cr_assert_not_null(b);
+                        link[len] = '\0';
+                        cr_expect_str_eq(a, link);
+                        cr_expect_str_eq(a, b);
+                        free(b);
+                }
+                free(a);
+                free(link);
         }
 }
 
