@@ -41,8 +41,12 @@ struct nt_publisher {
         char *topic;
         size_t max_inflight;
         size_t n_tracked;
-        struct pmsg *head;         /* tracked messages */
-        struct pmsg *retry_head;   /* waiting to be (re)sent */
+        struct pmsg *head; /* tracked messages */
+        /* Waiting to be (re)sent, oldest first: sent again in the order
+         * they were first sent, and new ones wait behind them, so that
+         * a partition keeps the order of sending (two revisions of one
+         * article included) through a full queue or a rebuild. */
+        struct pmsg *retry_head, *retry_tail;
         struct pmsg *refused_head; /* refused for good, not settled yet */
         nt_publish_confirm_cb *confirm;
         void *ctx;
@@ -117,8 +121,12 @@ static void mark_pending(nt_publisher_t *p, struct pmsg *m)
         if (m->pending || m->refused)
                 return;
         m->pending = 1;
-        m->retry_next = p->retry_head;
-        p->retry_head = m;
+        m->retry_next = NULL;
+        if (p->retry_tail)
+                p->retry_tail->retry_next = m;
+        else
+                p->retry_head = m;
+        p->retry_tail = m;
 }
 
 /* Errors of one message that sending it again cannot change. */
@@ -335,10 +343,11 @@ static int send_value(nt_publisher_t *p, const struct nt_publish_meta *meta,
                 p->head->prev = m;
         p->head = m;
         p->n_tracked++;
-        /* Once tracked, the message is ours to deliver: if librdkafka's
-         * queue is full now, it waits on the resend list (a refused one
-         * is already set aside). */
-        if (produce(p, m) != NT_OK && !m->refused)
+        /* Once tracked, the message is ours to deliver: behind the ones
+         * waiting to be sent again, or if librdkafka's queue is full now,
+         * it waits on the resend list (a refused one is already set
+         * aside). */
+        if (p->retry_head || (produce(p, m) != NT_OK && !m->refused))
                 mark_pending(p, m);
         return NT_OK;
 }
@@ -427,11 +436,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         if (m->pending) {
                 /* Confirmed while a resend was planned (an old report
                  * arriving late): drop it from the resend list. */
-                struct pmsg **pp = &p->retry_head;
-                while (*pp && *pp != m)
+                struct pmsg **pp = &p->retry_head, *before = NULL;
+                while (*pp && *pp != m) {
+                        before = *pp;
                         pp = &(*pp)->retry_next;
-                if (*pp)
+                }
+                if (*pp) {
                         *pp = m->retry_next;
+                        if (p->retry_tail == m)
+                                p->retry_tail = before;
+                }
         }
         untrack(p, m);
         pmsg_free(m);
@@ -465,25 +479,40 @@ static int rebuild(nt_publisher_t *p)
         rd_kafka_destroy(p->rk);
         p->rk = fresh;
         p->stats.rebuilds++;
-        for (m = p->head; m; m = m->next)
+        /* All of them again, oldest first (the tracked list is newest
+         * first), those already waiting included. */
+        p->retry_head = p->retry_tail = NULL;
+        for (m = p->head; m; m = m->next) {
+                m->pending = 0;
+                if (!m->next)
+                        break;
+        }
+        for (; m; m = m->prev)
                 mark_pending(p, m);
         return NT_OK;
 }
 
+/* Sends the waiting messages again in order, up to the first that
+ * librdkafka's queue has no room for: it and those behind it wait for
+ * the next poll. */
 static void resend_pending(nt_publisher_t *p)
 {
-        struct pmsg *m, *keep = NULL;
+        struct pmsg *m;
 
         while ((m = p->retry_head) != NULL) {
                 p->retry_head = m->retry_next;
+                if (!p->retry_head)
+                        p->retry_tail = NULL;
                 m->pending = 0;
                 if (produce(p, m) != NT_OK && !m->refused) {
                         m->pending = 1;
-                        m->retry_next = keep;
-                        keep = m;
+                        m->retry_next = p->retry_head;
+                        p->retry_head = m;
+                        if (!p->retry_tail)
+                                p->retry_tail = m;
+                        return;
                 }
         }
-        p->retry_head = keep;
 }
 
 /* Settles the messages refused for good: logged, counted, handed to the
@@ -773,7 +802,7 @@ static void drop_tracked(nt_publisher_t *p)
 {
         struct pmsg *m;
 
-        p->retry_head = p->refused_head = NULL;
+        p->retry_head = p->retry_tail = p->refused_head = NULL;
         while ((m = p->head) != NULL) {
                 if (m->refused && p->confirm) {
                         p->stats.refused++;
@@ -979,7 +1008,7 @@ static int commit_done(nt_publisher_t *p)
                 untrack(p, m);
                 pmsg_free(m);
         }
-        p->retry_head = p->refused_head = NULL;
+        p->retry_head = p->retry_tail = p->refused_head = NULL;
         p->stats.transactions++;
         end_clear(p);
         return NT_OK;

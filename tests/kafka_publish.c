@@ -334,6 +334,59 @@ Test(real, too_large_article_is_refused_not_retried, .timeout = 300)
         cr_assert_eq(t.read_back[10], 0, "the refused article is not stored");
 }
 
+/* Through a librdkafka queue that holds 5 messages, most articles wait
+ * on the resend list: each partition still stores them once each, in the
+ * order they were sent (a later revision of an article must not land
+ * before an earlier one). */
+struct order_read {
+        int n, read, out_of_order;
+        int last[3];
+};
+
+static bool on_order_read(const rd_kafka_message_t *rkm, void *ctx)
+{
+        struct order_read *o = ctx;
+        int i = key_index(rkm->key, rkm->key_len);
+
+        cr_assert(rkm->partition >= 0 && rkm->partition < 3);
+        if (i <= o->last[rkm->partition])
+                o->out_of_order++;
+        o->last[rkm->partition] = i;
+        return ++o->read == o->n;
+}
+
+Test(real, resends_keep_the_order_of_sending, .timeout = 300)
+{
+        static struct tally t;
+        struct order_read o = {.n = 600, .last = {-1, -1, -1}};
+        struct run run;
+        char errstr[512];
+
+        t.n = o.n;
+        run_init(&run);
+        /* Nothing leaves for 100 ms, so the queue is full after five. */
+        cr_assert_eq(nt_config_set_kafka(run.cfg,
+                                         "queue.buffering.max.messages", "5",
+                                         "test", errstr, sizeof(errstr)),
+                     NT_OK, "%s", errstr);
+        cr_assert_eq(nt_config_set_kafka(run.cfg, "linger.ms", "100", "test",
+                                         errstr, sizeof(errstr)),
+                     NT_OK, "%s", errstr);
+        open_publisher(&run, &t, "nt-order", 1000);
+        send_range(run.p, 0, 50);
+        cr_assert_gt(nt_publisher_inflight(run.p), 5,
+                     "no article waited for room in librdkafka's queue");
+        send_range(run.p, 50, t.n);
+        drain(run.p, 120);
+        cr_assert_eq(nt_publisher_destroy(run.p, 5000), 0);
+        nt_test_read_topic(run.bootstrap, run.topic, on_order_read, &o, 60000);
+        cr_assert_eq(o.read, o.n, "read back %d of %d", o.read, o.n);
+        cr_assert_eq(o.out_of_order, 0,
+                     "%d article(s) stored out of the order of sending",
+                     o.out_of_order);
+        nt_config_destroy(run.cfg);
+}
+
 /* A record of a transaction (nt_publisher_send_record(), a feed's state
  * with --group) is the value at the time of the call: the caller may
  * reuse or free its buffer at once, although librdkafka batches and
